@@ -1,0 +1,33 @@
+# `make demo` and `make test` each create .venv and install what they need,
+# so both work from a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test demo benchmark throughput figures clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[test,examples]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	$(BIN)/python benchmarks/compare_pca.py
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/compare_pca.py --full
+
+throughput: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py
+
+figures: $(STAMP)
+	$(BIN)/python examples/make_figures.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,140 @@
+"""The minibatch training loop and MLPRegressor's stopping rule.
+
+Nothing here knows which model is trained: the caller passes a ``batch_loss``
+closure. The loop is written for throughput on small networks, where Python
+overhead per batch matters as much as the matrix products: rows are gathered
+from one float32 tensor with ``index_select`` (no DataLoader, no per-row
+collation), and the running loss stays on the device so nothing synchronises
+until the end of an epoch.
+"""
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class History:
+    """What the stopping rule remembers across epochs and across fit calls."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    best_loss: float = math.inf
+    best_validation_score: float = -math.inf
+    no_improvement_count: int = 0
+
+
+def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator):
+    """One pass over ``X[rows]`` in minibatches; returns the mean loss per row as a 0-d tensor.
+
+    ``batch_loss(x, fraction)`` gets the minibatch and the fraction of the
+    epoch completed once the batch is done (the KL warm-up uses it).
+    """
+    n_rows = X.shape[0] if rows is None else rows.numel()
+    if shuffle:
+        order = torch.randperm(n_rows, generator=generator, device=X.device)
+        if rows is not None:
+            order = rows[order]
+    else:
+        order = None if rows is None else rows
+    n_batches = math.ceil(n_rows / batch_size)
+    total = torch.zeros((), device=X.device)
+    for step in range(n_batches):
+        start = step * batch_size
+        stop = min(start + batch_size, n_rows)
+        if order is None:
+            x = X[start:stop]
+        else:
+            x = X.index_select(0, order[start:stop])
+        loss = batch_loss(x, (step + 1) / n_batches)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * (stop - start)
+    return total / n_rows
+
+
+def train(
+    *,
+    network,
+    optimizer,
+    X,
+    rows,
+    batch_loss,
+    epochs,
+    batch_size,
+    shuffle,
+    generator,
+    history,
+    tol,
+    n_iter_no_change,
+    monitor_from_epoch=0,
+    loss_offset=0.0,
+    validation_score=None,
+    verbose=0,
+):
+    """Train for the epoch numbers in ``epochs`` unless the stopping rule fires first.
+
+    The rule is MLPRegressor's: an epoch counts as no improvement when the
+    training loss (or, with ``validation_score``, the validation score) does
+    not improve on the best so far by at least ``tol``; training stops once
+    more than ``n_iter_no_change`` such epochs follow each other. Epochs
+    before ``monitor_from_epoch`` (the KL warm-up, whose objective changes
+    by design) are recorded but not judged. With a validation score the
+    network is left holding the weights of its best-scoring epoch.
+
+    Returns ``(n_epochs_run, converged)``; ``history`` is updated in place.
+    """
+    best_state = None
+    n_epochs_run = 0
+    converged = False
+    for epoch in epochs:
+        epoch_loss = run_epoch(
+            lambda x, fraction: batch_loss(x, epoch + fraction),
+            optimizer,
+            X,
+            rows=rows,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=generator,
+        )
+        loss = float(epoch_loss) + loss_offset
+        n_epochs_run += 1
+        if not math.isfinite(loss):
+            raise ValueError(
+                f"Training diverged at iteration {epoch + 1}: the loss is {loss}. "
+                "Lower learning_rate_init, or scale X (e.g. StandardScaler)."
+            )
+        history.loss_curve.append(loss)
+        if verbose:
+            print(f"Iteration {epoch + 1}, loss = {loss:.8f}")
+        if validation_score is not None:
+            score = validation_score()
+            history.validation_scores.append(score)
+            if verbose:
+                print(f"Validation score: {score:.8f}")
+        if epoch + 1 <= monitor_from_epoch:
+            continue
+        if validation_score is not None:
+            improved = score >= history.best_validation_score + tol
+            if score > history.best_validation_score:
+                history.best_validation_score = score
+                best_state = copy.deepcopy(network.state_dict())
+        else:
+            improved = loss <= history.best_loss - tol
+            history.best_loss = min(history.best_loss, loss)
+        history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+        if history.no_improvement_count > n_iter_no_change:
+            converged = True
+            if verbose:
+                watched = "Validation score" if validation_score is not None else "Training loss"
+                print(
+                    f"{watched} did not improve more than tol={tol} for "
+                    f"{n_iter_no_change} consecutive epochs. Stopping."
+                )
+            break
+    if best_state is not None:
+        network.load_state_dict(best_state)
+    return n_epochs_run, converged

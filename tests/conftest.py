@@ -1,0 +1,32 @@
+import os
+
+# scikit-learn runs its array-API estimator check only when SciPy's array API
+# support is switched on; it must be set before scipy is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+
+from skvae import AutoencoderTransformer, VAETransformer  # noqa: E402
+
+ESTIMATORS = [VAETransformer, AutoencoderTransformer]
+
+# Small networks and few epochs: the contract tests check behaviour, not fit quality.
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """load_digits scaled to [0, 1]: 1797 x 64, labels 0-9."""
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.fixture(scope="session")
+def tabular():
+    """Correlated Gaussian data with features of very different scales."""
+    rng = np.random.RandomState(0)
+    latent = rng.normal(size=(300, 3))
+    X = latent @ rng.normal(size=(3, 6)) + 0.3 * rng.normal(size=(300, 6))
+    return X * np.array([1e-3, 1.0, 10.0, 1e3, 5.0, 0.1]) + np.array([0, 5, -3, 1e4, 0, 2])

@@ -1,0 +1,447 @@
+"""The estimator contract both transformers share (skvae/_base.py)."""
+
+import io
+import pickle
+import re
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import ESTIMATORS, SMALL
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skvae import AutoencoderTransformer, VAETransformer
+
+def state_of(estimator):
+    """Everything that defines a fitted model, for exact comparison."""
+    weights = {k: v.detach().clone() for k, v in estimator.network_.state_dict().items()}
+    return weights, list(estimator.loss_curve_), estimator.n_iter_, estimator.n_features_in_
+
+
+def assert_same_state(a, b):
+    (weights_a, *rest_a), (weights_b, *rest_b) = a, b
+    assert weights_a.keys() == weights_b.keys()
+    for key in weights_a:
+        assert torch.equal(weights_a[key], weights_b[key]), key
+    assert rest_a == rest_b
+
+
+# ----------------------------------------------------------------- determinism
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_same_random_state_gives_identical_model_on_refit_and_clone(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    first = state_of(estimator), estimator.transform(tabular), estimator.score_samples(tabular)
+    estimator.fit(tabular)
+    cloned = clone(estimator).fit(tabular)
+    for other in (estimator, cloned):
+        assert_same_state(first[0], state_of(other))
+        np.testing.assert_array_equal(first[1], other.transform(tabular))
+        np.testing.assert_array_equal(first[2], other.score_samples(tabular))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_different_random_states_give_different_models(Estimator, tabular):
+    a = Estimator(**{**SMALL, "random_state": 0}).fit(tabular).transform(tabular)
+    b = Estimator(**{**SMALL, "random_state": 1}).fit(tabular).transform(tabular)
+    assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_global_rng_state_is_never_touched(Estimator, tabular):
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    for random_state in (None, 0, np.random.RandomState(3)):
+        estimator = Estimator(**{**SMALL, "random_state": random_state}).fit(tabular)
+        estimator.partial_fit(tabular)
+        estimator.transform(tabular)
+        estimator.score_samples(tabular)
+        estimator.sample(5)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    after = np.random.get_state()
+    assert numpy_state[0] == after[0] and np.array_equal(numpy_state[1], after[1])
+    assert numpy_state[2:] == after[2:]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_random_state_none_gives_fresh_models(Estimator, tabular):
+    a = Estimator(**{**SMALL, "random_state": None}).fit(tabular).transform(tabular)
+    b = Estimator(**{**SMALL, "random_state": None}).fit(tabular).transform(tabular)
+    assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_transform_depends_on_each_row_alone(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    full = estimator.transform(tabular)
+    order = np.random.RandomState(0).permutation(len(tabular))
+    np.testing.assert_array_equal(estimator.transform(tabular[order]), full[order])
+    for row in (0, 7, 299):
+        np.testing.assert_array_equal(estimator.transform(tabular[row : row + 1]), full[row : row + 1])
+    scores = estimator.score_samples(tabular)
+    np.testing.assert_array_equal(estimator.score_samples(tabular[order]), scores[order])
+    np.testing.assert_array_equal(estimator.score_samples(tabular[5:6]), scores[5:6])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_follow_input_dtype(Estimator, dtype, tabular):
+    X = tabular.astype(dtype)
+    estimator = Estimator(**SMALL).fit(X)
+    Z = estimator.transform(X)
+    assert Z.dtype == dtype
+    assert estimator.inverse_transform(Z).dtype == dtype
+    assert estimator.fit_transform(X).dtype == dtype
+
+
+def _threads_in_worker(estimator, X, y=None):
+    return float(torch.get_num_threads())
+
+
+def test_grid_search_n_jobs_matches_serial_and_respects_threads(digits):
+    X = digits[0][:400]
+    grid = {"beta": [0.5, 1.0, 2.0]}
+    params = dict(latent_dim=4, hidden_layer_sizes=(32,), max_iter=8, random_state=0)
+    serial = GridSearchCV(VAETransformer(**params), grid, cv=2, n_jobs=1).fit(X)
+    parallel = GridSearchCV(VAETransformer(**params), grid, cv=2, n_jobs=2).fit(X)
+    np.testing.assert_array_equal(
+        serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"]
+    )
+    manual = VAETransformer(**params, beta=parallel.best_params_["beta"]).fit(X)
+    np.testing.assert_array_equal(parallel.best_estimator_.transform(X), manual.transform(X))
+
+    # Each of the 2 workers gets its share of the cores, not all of them.
+    threads = GridSearchCV(
+        VAETransformer(**params), grid, cv=2, n_jobs=2, scoring=_threads_in_worker
+    ).fit(X)
+    expected = max(1, torch.get_num_threads() // 2)
+    assert np.all(threads.cv_results_["mean_test_score"] <= expected)
+
+
+# ------------------------------------------------------------- sklearn usage
+
+
+def test_readme_quickstart_pipeline_and_grid_search(digits):
+    X, y = digits
+    pipe = Pipeline(
+        [("vae", VAETransformer(latent_dim=8, max_iter=30, random_state=0)), ("clf", SVC())]
+    )
+    pipe.fit(X[::2], y[::2])
+    assert pipe.score(X[1::2], y[1::2]) > 0.85
+
+    search = GridSearchCV(
+        VAETransformer(latent_dim=4, max_iter=10, random_state=0), {"beta": [0.5, 1, 2]}, n_jobs=2
+    )
+    search.fit(X)
+    assert search.best_params_["beta"] in (0.5, 1, 2)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_cross_val_score_needs_no_scorer(Estimator, tabular):
+    scores = cross_val_score(Estimator(**SMALL), tabular, cv=3)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_set_output_pandas_and_feature_names(Estimator, tabular):
+    columns = [f"x{i}" for i in range(tabular.shape[1])]
+    frame = pd.DataFrame(tabular, columns=columns, index=np.arange(100, 400))
+    estimator = Estimator(**{**SMALL, "latent_dim": 3}).set_output(transform="pandas").fit(frame)
+    prefix = Estimator.__name__.lower()
+    expected = [f"{prefix}{i}" for i in range(3)]
+    assert list(estimator.get_feature_names_out()) == expected
+    out = estimator.transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == expected and out.index.equals(frame.index)
+    assert list(estimator.feature_names_in_) == columns
+
+
+# ----------------------------------------------------------------- pickling
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickle_and_joblib_round_trip(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer)
+    buffer.seek(0)
+    for restored in (pickle.loads(pickle.dumps(estimator)), joblib.load(buffer)):
+        np.testing.assert_array_equal(restored.transform(tabular), estimator.transform(tabular))
+        np.testing.assert_array_equal(
+            restored.score_samples(tabular), estimator.score_samples(tabular)
+        )
+        np.testing.assert_array_equal(restored.sample(3, random_state=0), estimator.sample(3, random_state=0))
+        restored.partial_fit(tabular)  # the optimizer state survives too
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_model_set_for_cuda_loads_and_runs_on_cpu(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    expected = estimator.transform(tabular)
+    estimator.set_params(device="cuda")
+    restored = pickle.loads(pickle.dumps(estimator))
+    if not torch.cuda.is_available():
+        np.testing.assert_array_equal(restored.transform(tabular), expected)
+        with pytest.raises(ValueError, match="cuda"):
+            restored.fit(tabular)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_model_trained_on_cuda_pickles_with_cpu_tensors(Estimator, tabular):
+    estimator = Estimator(**{**SMALL, "device": "cuda"}).fit(tabular)
+    state = pickle.loads(pickle.dumps(estimator)).__dict__
+    assert all(p.device.type == "cpu" for p in state["network_"].parameters())
+    assert next(estimator.network_.parameters()).device.type == "cuda"
+
+
+# ---------------------------------------------------------- training options
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_runs_one_epoch_and_ignores_y(Estimator, tabular):
+    estimator = Estimator(**SMALL)
+    estimator.partial_fit(tabular, y=["not", "validated"])
+    assert estimator.n_iter_ == 1 and len(estimator.loss_curve_) == 1
+    estimator.partial_fit(tabular[:50])
+    assert estimator.n_iter_ == 2 and len(estimator.loss_curve_) == 2
+    with pytest.raises(ValueError, match="features"):
+        estimator.partial_fit(tabular[:, :3])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_continues_after_fit(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    before = estimator.network_.state_dict()["decoder.0.weight"].clone()
+    estimator.partial_fit(tabular)
+    assert estimator.n_iter_ == SMALL["max_iter"] + 1
+    assert not torch.equal(before, estimator.network_.state_dict()["decoder.0.weight"])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_warm_start_continues_and_cold_start_restarts(Estimator, tabular):
+    warm = Estimator(**{**SMALL, "warm_start": True}).fit(tabular).fit(tabular)
+    assert warm.n_iter_ == 2 * SMALL["max_iter"]
+    assert len(warm.loss_curve_) == 2 * SMALL["max_iter"]
+    cold = Estimator(**SMALL).fit(tabular).fit(tabular)
+    assert cold.n_iter_ == SMALL["max_iter"]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_early_stopping_records_validation_scores(Estimator, tabular):
+    estimator = Estimator(**{**SMALL, "early_stopping": True, "max_iter": 15}).fit(tabular)
+    assert len(estimator.validation_scores_) == estimator.n_iter_
+    assert estimator.best_validation_score_ == max(estimator.validation_scores_[_judged(estimator):])
+    assert estimator.best_loss_ is None
+    plain = Estimator(**{**SMALL, "max_iter": 15}).fit(tabular)
+    assert plain.validation_scores_ is None and plain.best_validation_score_ is None
+    assert plain.best_loss_ == pytest.approx(min(plain.loss_curve_[_judged(plain):]))
+
+
+def _judged(estimator):
+    return getattr(estimator, "kl_warmup", 0)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_stopping_rule_stops_before_max_iter(Estimator, tabular):
+    # tol larger than any possible improvement: the first judged epoch sets the
+    # best loss, and each later one counts as no improvement, so training
+    # stops n_iter_no_change + 2 epochs after the warm-up.
+    params = {**SMALL, "max_iter": 100, "tol": 1e9, "n_iter_no_change": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        estimator = Estimator(**params).fit(tabular)
+    assert estimator.n_iter_ == _judged(estimator) + 5
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_convergence_warning_at_max_iter(Estimator, tabular):
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(2\)"):
+        Estimator(**{**SMALL, "max_iter": 2}).fit(tabular)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_verbose_prints_one_line_per_epoch(Estimator, tabular, capsys):
+    Estimator(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(tabular)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2", "Iteration 3"]
+    assert all(re.fullmatch(r"Iteration \d, loss = -?\d+\.\d{8}", line) for line in lines)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_linear_network_when_no_hidden_layers(Estimator, tabular):
+    estimator = Estimator(**{**SMALL, "hidden_layer_sizes": ()}).fit(tabular)
+    linear_layers = [m for m in estimator.network_.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linear_layers) == 2  # one affine map each way
+    assert not any(isinstance(m, torch.nn.ReLU) for m in estimator.network_.modules())
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_inverse_transform_is_in_input_units(Estimator, tabular):
+    # Trained to convergence, the 3-factor data is reconstructed to within a
+    # small share of each feature's spread (PCA(3): 0.09 to 0.17), whatever
+    # its units; a unit mistake would be off by many spreads.
+    params = {**SMALL, "max_iter": 200, "n_iter_no_change": 200, "batch_size": 32,
+              "learning_rate_init": 3e-3, "latent_dim": 3}
+    estimator = Estimator(**params).fit(tabular)
+    reconstruction = estimator.inverse_transform(estimator.transform(tabular))
+    error = np.sqrt(((reconstruction - tabular) ** 2).mean(0)) / tabular.std(0)
+    assert np.all(error < 0.3), error
+    sample = estimator.sample(500, random_state=0)
+    assert np.all(np.abs(sample.mean(0) - tabular.mean(0)) < tabular.std(0))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_is_reproducible_and_validated(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    np.testing.assert_array_equal(estimator.sample(4, random_state=1), estimator.sample(4, random_state=1))
+    assert not np.allclose(estimator.sample(4, random_state=1), estimator.sample(4, random_state=2))
+    for bad in (0, -1, 2.5, "3"):
+        with pytest.raises(ValueError, match="n_samples"):
+            estimator.sample(bad)
+
+
+# ------------------------------------------------------------ errors and atomicity
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_unfitted_model_raises_not_fitted(Estimator, tabular):
+    estimator = Estimator(**SMALL)
+    for method in ("transform", "inverse_transform", "score_samples", "score"):
+        with pytest.raises(NotFittedError):
+            getattr(estimator, method)(tabular)
+    with pytest.raises(NotFittedError):
+        estimator.sample()
+    with pytest.raises(NotFittedError):
+        estimator.get_feature_names_out()
+
+
+BAD_INPUTS = {
+    "nan": (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X), "NaN"),
+    "inf": (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), "infinity"),
+    "1-D": (lambda X: X[:, 0], "Expected a 2-dimensional container|Expected 2D array"),
+    "empty": (lambda X: X[:0], "0 sample"),
+    "strings": (lambda X: np.full(X.shape, "a"), "could not convert|dtype"),
+}
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("bad", BAD_INPUTS)
+def test_bad_input_raises_and_leaves_model_unchanged(Estimator, bad, tabular):
+    corrupt, message = BAD_INPUTS[bad]
+    estimator = Estimator(**SMALL).fit(tabular)
+    before = state_of(estimator), estimator.transform(tabular)
+    for method in ("fit", "partial_fit", "transform", "score_samples"):
+        with pytest.raises(ValueError, match=message):
+            getattr(estimator, method)(corrupt(tabular))
+    assert_same_state(before[0], state_of(estimator))
+    np.testing.assert_array_equal(before[1], estimator.transform(tabular))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_wrong_number_of_features(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6 features"):
+        estimator.transform(tabular[:, :5])
+    with pytest.raises(ValueError, match="latent_dim=2"):
+        estimator.inverse_transform(np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_refit_with_other_features_failing_late_restores_everything(Estimator, digits, tabular):
+    # X passes the generic checks (and would reset n_features_in_) but fails
+    # the Bernoulli range check: the earlier fitted model must survive intact.
+    estimator = Estimator(**{**SMALL, "likelihood": "bernoulli"}).fit(digits[0][:200])
+    before = state_of(estimator), estimator.transform(digits[0][:20])
+    with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]; got min=.*MinMaxScaler'):
+        estimator.fit(tabular)
+    assert_same_state(before[0], state_of(estimator))
+    np.testing.assert_array_equal(before[1], estimator.transform(digits[0][:20]))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_diverging_training_raises_and_leaves_model_unchanged(Estimator, tabular):
+    estimator = Estimator(**SMALL).fit(tabular)
+    before = state_of(estimator)
+    estimator.set_params(learning_rate_init=1e30, warm_start=True)
+    with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
+        estimator.fit(tabular * 1e20)
+    assert_same_state(before, state_of(estimator))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_bernoulli_range_checked_in_every_method_that_reads_x(Estimator, digits):
+    X = digits[0][:200]
+    estimator = Estimator(**{**SMALL, "likelihood": "bernoulli"}).fit(X)
+    for method in ("fit", "partial_fit", "score_samples"):
+        with pytest.raises(ValueError, match=r"got min=-0\.3, max=4\.1"):
+            getattr(estimator, method)(np.clip(X * 5 - 0.3, -0.3, 4.1))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"latent_dim": 0},
+        {"latent_dim": 1.5},
+        {"activation": "swish"},
+        {"likelihood": "poisson"},
+        {"batch_size": 0},
+        {"batch_size": "big"},
+        {"learning_rate_init": 0},
+        {"max_iter": 0},
+        {"tol": -1},
+        {"validation_fraction": 1.0},
+        {"device": "tpu"},
+        {"early_stopping": "yes"},
+    ],
+)
+def test_invalid_parameters_are_rejected_at_fit(Estimator, params, tabular):
+    with pytest.raises(InvalidParameterError, match=f"'{next(iter(params))}' parameter"):
+        Estimator(**params).fit(tabular)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("sizes", [(0,), (16, -2), ("a",), (1.5,)])
+def test_invalid_hidden_layer_sizes(Estimator, sizes, tabular):
+    with pytest.raises((ValueError, TypeError), match="hidden_layer_sizes"):
+        Estimator(hidden_layer_sizes=sizes).fit(tabular)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_early_stopping_with_too_few_rows(Estimator, tabular):
+    with pytest.raises(ValueError, match="validation_fraction=0.1 of the 3 samples"):
+        Estimator(**{**SMALL, "early_stopping": True}).fit(tabular[:3])
+
+
+def test_cuda_requested_without_cuda_is_a_clear_error(tabular):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match='device="cuda" but torch.cuda.is_available'):
+        VAETransformer(**SMALL, device="cuda").fit(tabular)
+    # "auto" falls back to the CPU.
+    assert VAETransformer(**SMALL, device="auto").fit(tabular).transform(tabular).shape == (300, 2)
+
+
+def test_parameters_follow_mlp_vocabulary():
+    from sklearn.neural_network import MLPRegressor
+
+    shared = set(MLPRegressor().get_params()) & set(VAETransformer().get_params())
+    assert {
+        "hidden_layer_sizes", "activation", "batch_size", "learning_rate_init", "max_iter",
+        "tol", "n_iter_no_change", "early_stopping", "validation_fraction", "shuffle",
+        "warm_start", "random_state", "verbose",
+    } <= shared
+    assert set(AutoencoderTransformer().get_params()) < set(VAETransformer().get_params())
+    with pytest.raises(TypeError):
+        VAETransformer(2, (16,))  # everything after latent_dim is keyword-only

@@ -1,0 +1,114 @@
+"""The minibatch loop and the stopping rule (skvae/_training.py)."""
+
+import math
+
+import pytest
+import torch
+
+from skvae._training import History, run_epoch, train
+
+
+def _regression_problem():
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 3, generator=generator)
+    target = X @ torch.tensor([[1.0], [-2.0], [0.5]])
+    network = torch.nn.Linear(3, 1)
+    network.weight.data.zero_()
+    network.bias.data.zero_()
+    rows_target = {"target": target}
+
+    def batch_loss(x_rows, epochs_elapsed):
+        return torch.nn.functional.mse_loss(network(x_rows[:, :3]), x_rows[:, 3:])
+
+    data = torch.cat([X, target], dim=1)
+    return network, data, batch_loss, rows_target
+
+
+def test_run_epoch_visits_every_row_once_per_epoch():
+    seen = []
+    X = torch.arange(10.0).unsqueeze(1)
+    weight = torch.nn.Parameter(torch.zeros(()))
+    optimizer = torch.optim.SGD([weight], lr=0.0)
+
+    def batch_loss(x, fraction):
+        seen.append((x[:, 0].tolist(), fraction))
+        return (weight * x).sum()
+
+    run_epoch(batch_loss, optimizer, X, rows=None, batch_size=4, shuffle=True,
+              generator=torch.Generator().manual_seed(0))
+    rows = sorted(r for batch, _ in seen for r in batch)
+    assert rows == list(range(10))
+    assert [len(batch) for batch, _ in seen] == [4, 4, 2]
+    assert [fraction for _, fraction in seen] == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+    seen.clear()
+    run_epoch(batch_loss, optimizer, X, rows=torch.tensor([1, 3, 5]), batch_size=2,
+              shuffle=False, generator=None)
+    assert [batch for batch, _ in seen] == [[1.0, 3.0], [5.0]]
+
+
+def test_run_epoch_returns_row_weighted_mean_loss():
+    X = torch.arange(5.0).unsqueeze(1)
+    weight = torch.nn.Parameter(torch.zeros(()))
+    optimizer = torch.optim.SGD([weight], lr=0.0)
+    loss = run_epoch(lambda x, f: (x + weight).mean(), optimizer, X, rows=None,
+                     batch_size=2, shuffle=False, generator=None)
+    assert float(loss) == pytest.approx(2.0)  # the mean of 0..4, not of the batch means
+
+
+def test_train_keeps_weights_of_best_validation_epoch():
+    network, data, batch_loss, _ = _regression_problem()
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.05)
+    snapshots, scores = [], iter([1.0, 3.0, 2.0, 0.5, 0.1])
+
+    def validation_score():
+        snapshots.append({k: v.clone() for k, v in network.state_dict().items()})
+        return next(scores)
+
+    history = History()
+    n_epochs, converged = train(
+        network=network, optimizer=optimizer, X=data, rows=None, batch_loss=batch_loss,
+        epochs=range(5), batch_size=16, shuffle=False, generator=None, history=history,
+        tol=0.0, n_iter_no_change=10, validation_score=validation_score,
+    )
+    assert (n_epochs, converged) == (5, False)
+    assert history.validation_scores == [1.0, 3.0, 2.0, 0.5, 0.1]
+    assert history.best_validation_score == 3.0
+    for key, value in network.state_dict().items():
+        assert torch.equal(value, snapshots[1][key])
+
+
+def test_train_stops_after_n_iter_no_change_and_skips_warmup():
+    network, data, batch_loss, _ = _regression_problem()
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.0)  # the loss never moves
+    history = History()
+    n_epochs, converged = train(
+        network=network, optimizer=optimizer, X=data, rows=None, batch_loss=batch_loss,
+        epochs=range(100), batch_size=64, shuffle=False, generator=None, history=history,
+        tol=1e-4, n_iter_no_change=2, monitor_from_epoch=5,
+    )
+    # 5 warm-up epochs unjudged, 1 first judged epoch sets the best, then 3 without change.
+    assert converged and n_epochs == 5 + 1 + 3
+    assert history.no_improvement_count == 3
+
+
+def test_train_learns_and_reports_loss_with_offset():
+    network, data, batch_loss, _ = _regression_problem()
+    optimizer = torch.optim.Adam(network.parameters(), lr=0.05)
+    history = History()
+    train(network=network, optimizer=optimizer, X=data, rows=None, batch_loss=batch_loss,
+          epochs=range(200), batch_size=16, shuffle=True,
+          generator=torch.Generator().manual_seed(0), history=history, tol=0.0,
+          n_iter_no_change=1000, loss_offset=10.0)
+    assert history.loss_curve[0] > 10.5 and history.loss_curve[-1] < 10.0 + 1e-3
+    assert history.best_loss == min(history.loss_curve)
+
+
+def test_train_raises_on_non_finite_loss():
+    network, data, _, _ = _regression_problem()
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match="diverged at iteration 1: the loss is nan"):
+        train(network=network, optimizer=optimizer, X=data, rows=None,
+              batch_loss=lambda x, e: network(x[:, :3]).sum() * math.nan,
+              epochs=range(3), batch_size=8, shuffle=False, generator=None, history=History(),
+              tol=0.0, n_iter_no_change=1)
