@@ -212,17 +212,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         device = self._device(fitting=True)
         early_stopping = self.early_stopping and not incremental
 
+        # Attributes set before training ends are put back by
+        # _restored_on_error should anything below fail.
         if first_call:
             rng = np.random.RandomState(_draw_seed(_seed_source(self.random_state)))
             init_generator = torch.Generator().manual_seed(_draw_seed(rng))
-            score_seed = _draw_seed(rng)
-            input_mean, input_scale = self._input_scaling(X)
+            self._score_seed = _draw_seed(rng)
+            self._input_mean, self._input_scale = self._input_scaling(X)
             network = self._build_network(X.shape[1], hidden_layer_sizes, init_generator)
             history, n_iter, optimizer_state = History(), 0, None
         else:
             rng = copy.deepcopy(self._rng)
-            score_seed = self._score_seed
-            input_mean, input_scale = self._input_mean, self._input_scale
             network = copy.deepcopy(self.network_)
             history, n_iter = copy.deepcopy(self._history), self.n_iter_
             optimizer_state = copy.deepcopy(self._optimizer_state) if incremental else None
@@ -231,10 +231,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 history.validation_scores = []
                 history.best_validation_score = -np.inf
         network.to(device)
-
-        # Attributes the evaluation helpers read; the snapshot restores them
-        # should training fail.
-        self._input_mean, self._input_scale, self._score_seed = input_mean, input_scale, score_seed
 
         X_train = self._training_tensor(X, device)
         train_rows = None

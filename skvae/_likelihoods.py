@@ -56,17 +56,28 @@ class GaussianLikelihood(nn.Module):
     min_variance : float
         Floor added to the learned variance, so that a constant feature cannot
         send the likelihood to infinity.
+    log_scale : tensor of shape (n_features,) or None
+        When x arrives standardised, the log of each feature's scale. A
+        shared variance is then shared in the original units, as
+        probabilistic PCA's is: in standardised units feature j gets
+        ``variance * exp(2 * (mean(log_scale) - log_scale[j]))``.
     """
 
-    def __init__(self, n_features, *, shared_variance, min_variance):
+    def __init__(self, n_features, *, shared_variance, min_variance, log_scale=None):
         super().__init__()
         # Starts at variance ~1: the estimators standardise x before training.
         self.raw_variance = nn.Parameter(torch.zeros(1 if shared_variance else n_features))
         self.log_min_variance = math.log(min_variance)
+        offset = torch.zeros(n_features)
+        if shared_variance and log_scale is not None:
+            log_scale = torch.as_tensor(log_scale, dtype=torch.float32)
+            offset = 2.0 * (log_scale.mean() - log_scale)
+        self.register_buffer("log_variance_offset", offset)
 
     def log_variance(self):
         # log(min_variance + exp(raw)): a smooth floor that keeps its gradient.
-        return self.log_min_variance + F.softplus(self.raw_variance - self.log_min_variance)
+        floored = self.log_min_variance + F.softplus(self.raw_variance - self.log_min_variance)
+        return floored + self.log_variance_offset
 
     def log_prob(self, x, decoder_output):
         return gaussian_log_prob(x, decoder_output, self.log_variance())

@@ -66,8 +66,9 @@ class VAETransformer(BaseAutoencoder):
 
     noise_variance : {"per_feature", "isotropic"}, default="per_feature"
         With ``likelihood="gaussian"``, whether the learned observation
-        noise has one variance per feature or one shared by all
-        (standardised) features. Ignored for ``"bernoulli"``.
+        noise has one variance per feature (as in factor analysis) or one
+        shared by all features in the units of X (as in probabilistic PCA).
+        Ignored for ``"bernoulli"``.
 
     beta : float, default=1.0
         Weight of the KL term (beta-VAE, Higgins et al. 2017). Larger values
@@ -326,6 +327,7 @@ class VAETransformer(BaseAutoencoder):
                 n_features,
                 shared_variance=self.noise_variance == "isotropic",
                 min_variance=MIN_VARIANCE,
+                log_scale=np.log(self._input_scale),
             )
         else:
             likelihood = BernoulliLikelihood()
@@ -399,7 +401,7 @@ class VAETransformer(BaseAutoencoder):
             noise_variance = None
             if isinstance(network.likelihood, GaussianLikelihood):
                 variance = torch.exp(network.likelihood.log_variance()).double().cpu().numpy()
-                noise_variance = np.broadcast_to(variance, self._input_scale.shape) * self._input_scale**2
+                noise_variance = variance * self._input_scale**2
         return {
             "kl_per_dim_": kl_per_dim,
             "n_active_units_": int((kl_per_dim > ACTIVE_UNIT_KL).sum()),

@@ -1,0 +1,217 @@
+"""VAETransformer's probabilistic claims, checked against references (skvae/_vae.py)."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.linalg import subspace_angles
+from scipy.stats import multivariate_normal
+from sklearn.decomposition import PCA, FactorAnalysis
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.svm import SVC
+
+from skvae import VAETransformer
+from skvae._likelihoods import kl_to_standard_normal
+
+
+def linear_gaussian(noise_variance, n_samples=4000, n_features=8, n_components=2, seed=0):
+    """Rows of x = W z + mean + noise with features of very different scales.
+
+    ``"isotropic"``: one noise variance for every feature (probabilistic PCA's
+    model). ``"per_feature"``: noise from 1% to 100% of each feature's scale
+    (factor analysis's model). Returns train rows, test rows, and the true
+    distribution.
+    """
+    rng = np.random.RandomState(seed)
+    scales = 10.0 ** rng.uniform(-2, 2, size=n_features)
+    W = rng.normal(size=(n_features, n_components)) * scales[:, None]
+    mean = 3 * rng.normal(size=n_features) * scales
+    if noise_variance == "isotropic":
+        psi = np.full(n_features, (0.3 * np.median(scales)) ** 2)
+    else:
+        psi = (scales * 10.0 ** rng.uniform(-1, 0, size=n_features)) ** 2
+    truth = multivariate_normal(mean, W @ W.T + np.diag(psi))
+    X = truth.rvs(size=n_samples, random_state=rng)
+    return X[: n_samples // 2], X[n_samples // 2 :], truth
+
+
+def linear_vae(noise_variance, **params):
+    training = dict(learning_rate_init=1e-2, max_iter=400, n_iter_no_change=30, random_state=0)
+    return VAETransformer(
+        2, hidden_layer_sizes=(), noise_variance=noise_variance, **{**training, **params}
+    )
+
+
+def decoder_in_input_units(vae):
+    """Loadings W, offset b and noise variances of the linear decoder, in the units of X."""
+    layer = vae.network_.decoder[0]
+    W = layer.weight.detach().double().numpy() * vae._input_scale[:, None]
+    b = layer.bias.detach().double().numpy() * vae._input_scale + vae._input_mean
+    return W, b, vae.noise_variance_
+
+
+def exact_log_likelihood(vae, X):
+    """log p(x) of a linear-Gaussian VAE in closed form: N(b, W W^T + diag(psi))."""
+    W, b, psi = decoder_in_input_units(vae)
+    return multivariate_normal(b, W @ W.T + np.diag(psi)).logpdf(X)
+
+
+@pytest.mark.parametrize(
+    "noise_variance, Reference", [("isotropic", PCA), ("per_feature", FactorAnalysis)]
+)
+def test_linear_vae_recovers_ppca_and_factor_analysis(noise_variance, Reference):
+    # Tipping & Bishop (1999); Lucas et al. (2019): the linear VAE's ELBO
+    # optimum is the classical maximum-likelihood model.
+    X_train, X_test, _ = linear_gaussian(noise_variance)
+    reference = Reference(2).fit(X_train)
+    vae = linear_vae(noise_variance).fit(X_train)
+
+    ours, theirs = vae.score(X_test), reference.score(X_test)
+    assert abs(ours - theirs) <= max(0.01 * abs(theirs), 0.5), (ours, theirs)
+    assert abs(exact_log_likelihood(vae, X_test).mean() - theirs) <= max(0.01 * abs(theirs), 0.5)
+
+    W, _, psi = decoder_in_input_units(vae)
+    angles = np.degrees(subspace_angles(W, reference.components_.T))
+    assert angles.max() < 2.0, angles
+    # Each feature's noise share of its variance. Measured: within 0.3
+    # points of FactorAnalysis; 3 points above PCA (its sigma^2 is 7% high
+    # after 400 epochs: the linear VAE nears the pPCA optimum slowly).
+    noise_share = psi / X_train.var(0)
+    reference_share = np.broadcast_to(reference.noise_variance_, psi.shape) / X_train.var(0)
+    np.testing.assert_allclose(noise_share, reference_share, atol=0.05)
+
+
+def test_bounds_are_ordered_below_the_exact_likelihood():
+    X_train, X_test, _ = linear_gaussian("isotropic")
+    # A briefly trained model has a loose ELBO, so the gaps are large enough
+    # to check against the Monte-Carlo error.
+    for max_iter, min_gap in [(3, 0.5), (10, 0.1)]:
+        vae = linear_vae("isotropic", max_iter=max_iter).fit(X_train)
+        elbo, iwae5, iwae50 = (vae.score_samples(X_test, n_importance=k).mean() for k in (1, 5, 50))
+        exact = exact_log_likelihood(vae, X_test).mean()
+        assert elbo + min_gap < iwae5 < iwae50 < exact, (elbo, iwae5, iwae50, exact)
+    # Trained, the bound is tight: IWAE with 50 samples is within 0.05 nats of log p(x).
+    vae = linear_vae("isotropic").fit(X_train)
+    iwae50 = vae.score_samples(X_test, n_importance=50).mean()
+    assert exact_log_likelihood(vae, X_test).mean() - 0.05 < iwae50 <= exact_log_likelihood(vae, X_test).mean() + 0.01
+
+
+def test_elbo_matches_an_independent_monte_carlo_estimate(digits):
+    X = digits[0][:300]
+    vae = VAETransformer(latent_dim=3, hidden_layer_sizes=(32,), max_iter=20, random_state=0).fit(X * 7 + 2)
+    network = vae.network_
+    x = torch.as_tensor((X * 7 + 2 - vae._input_mean) / vae._input_scale, dtype=torch.float32)
+    with torch.no_grad():
+        mu, log_var = network.encode(x)
+        q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+        z = q.sample((2000,))
+        reconstruction = network.likelihood.log_prob(x, network.decode(z)).mean(0)
+        kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1)
+    expected = (reconstruction - kl).double().numpy() - np.log(vae._input_scale).sum()
+    np.testing.assert_allclose(vae.score_samples(X * 7 + 2).mean(), expected.mean(), atol=0.05)
+
+
+def test_score_includes_the_log_jacobian_of_the_scaling(tabular):
+    # Rescaling the features only relabels the units: the same model
+    # (same seed, same standardised data) has a density lower by sum(log c).
+    factors = np.array([2.0, 10.0, 0.5, 3.0, 1.0, 7.0])
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    base = VAETransformer(**params).fit(tabular)
+    scaled = VAETransformer(**params).fit(tabular * factors)
+    np.testing.assert_allclose(scaled.transform(tabular * factors), base.transform(tabular), atol=1e-4)
+    # Rescaled rows round to other float32 bits, so they get other (equally
+    # valid) Monte-Carlo draws: compare means, far more precisely than the
+    # log(210) = 5.3 nats the Jacobian contributes.
+    np.testing.assert_allclose(
+        scaled.score(tabular * factors), base.score(tabular) - np.log(factors).sum(), atol=0.1
+    )
+    # PCA's score moves the same way.
+    pca_shift = PCA(2).fit(tabular).score(tabular) - PCA(2).fit(tabular * factors).score(tabular * factors)
+    assert pca_shift > 0
+
+
+def test_score_ignores_training_beta(tabular):
+    vae = VAETransformer(beta=4.0, hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(tabular)
+    before = vae.score_samples(tabular)
+    vae.set_params(beta=0.25)
+    np.testing.assert_array_equal(vae.score_samples(tabular), before)
+
+
+def test_importance_weighted_score_is_deterministic_and_row_independent(tabular):
+    vae = VAETransformer(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(tabular)
+    scores = vae.score_samples(tabular, n_importance=5)
+    np.testing.assert_array_equal(vae.score_samples(tabular, n_importance=5), scores)
+    np.testing.assert_array_equal(vae.score_samples(tabular[7:8], n_importance=5), scores[7:8])
+    order = np.random.RandomState(1).permutation(len(tabular))
+    np.testing.assert_array_equal(vae.score_samples(tabular[order], n_importance=5), scores[order])
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="n_importance"):
+            vae.score_samples(tabular, n_importance=bad)
+
+
+class TutorialScalingVAE(VAETransformer):
+    """The common tutorial mistake: squared error averaged over features plus
+    a KL summed over the batch, which outweighs the reconstruction term."""
+
+    def _batch_loss(self, network, x, epochs_elapsed, generator):
+        mu, log_var = network.encode(x)
+        z = mu + torch.randn(mu.shape, generator=generator) * torch.exp(0.5 * log_var)
+        return ((network.decode(z) - x) ** 2).mean() + kl_to_standard_normal(mu, log_var).sum()
+
+
+def _active_units_and_accuracy(estimator, X, y):
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    estimator.fit(X_train)
+    accuracy = SVC().fit(estimator.transform(X_train), y_train).score(estimator.transform(X_test), y_test)
+    return estimator.n_active_units_, accuracy
+
+
+def test_defaults_do_not_collapse_the_posterior(digits):
+    active, accuracy = _active_units_and_accuracy(VAETransformer(latent_dim=8, random_state=0), *digits)
+    assert active >= 6 and accuracy >= 0.9, (active, accuracy)
+    # The same check catches the mistaken loss scaling: every unit collapses.
+    active, accuracy = _active_units_and_accuracy(TutorialScalingVAE(latent_dim=8, random_state=0), *digits)
+    assert active <= 1 and accuracy < 0.3, (active, accuracy)
+
+
+def test_kl_per_dim_is_the_mean_kl_of_each_latent_dimension(digits):
+    X = digits[0][:300]
+    vae = VAETransformer(latent_dim=4, likelihood="bernoulli", hidden_layer_sizes=(32,), max_iter=10, random_state=0).fit(X)
+    with torch.no_grad():
+        mu, log_var = vae.network_.encode(torch.as_tensor(X, dtype=torch.float32))
+    expected = kl_to_standard_normal(mu, log_var).mean(0).double().numpy()
+    np.testing.assert_allclose(vae.kl_per_dim_, expected, rtol=1e-5)
+    assert vae.n_active_units_ == int((expected > 0.01).sum())
+
+
+def test_kl_warmup_ramps_the_kl_weight_linearly():
+    vae = VAETransformer(beta=2.0, kl_warmup=4)
+    assert [vae._kl_weight(t) for t in (0.0, 1.0, 2.0, 4.0, 9.5)] == [0.0, 0.5, 1.0, 2.0, 2.0]
+    assert VAETransformer(beta=2.0, kl_warmup=0)._kl_weight(0.0) == 2.0
+
+
+def test_free_bits_keep_more_units_active(digits):
+    # Bernoulli pixels carry little information per dimension, so some of 8
+    # units go unused; free bits make using them free up to the threshold.
+    params = dict(latent_dim=8, likelihood="bernoulli", max_iter=60, random_state=0)
+    plain = VAETransformer(**params).fit(digits[0])
+    guarded = VAETransformer(**params, free_bits=0.5).fit(digits[0])
+    assert guarded.n_active_units_ > plain.n_active_units_
+    assert np.all(guarded.kl_per_dim_ > 0.1)
+
+
+def test_grid_search_over_beta_does_not_just_pick_the_smallest(digits):
+    # Few rows and a roomy latent space: beta=0.25 spends the codes on
+    # memorising the training rows. score() is the held-out ELBO at beta=1, so
+    # cross-validation sees through that.
+    X = digits[0]
+    rng = np.random.RandomState(0)
+    order = rng.permutation(len(X))
+    X_train, X_test = X[order[:150]], X[order[150:]]
+    estimator = VAETransformer(latent_dim=16, likelihood="bernoulli", random_state=0)
+    search = GridSearchCV(estimator, {"beta": [0.25, 1, 4]}, cv=3, n_jobs=2).fit(X_train)
+    cv_scores = dict(zip([0.25, 1, 4], search.cv_results_["mean_test_score"]))
+    assert search.best_params_["beta"] != 0.25, cv_scores
+    held_out = {
+        beta: estimator.set_params(beta=beta).fit(X_train).score(X_test) for beta in (0.25, 1, 4)
+    }
+    assert held_out[search.best_params_["beta"]] > held_out[0.25], held_out
