@@ -29,7 +29,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._likelihoods import BernoulliLikelihood
 from ._training import History, train
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -420,8 +419,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _scaling_tensors(self, device):
         if self._input_mean is None:
             return None
-        as_tensor = lambda values: torch.as_tensor(values, dtype=torch.float32, device=device)
-        return as_tensor(self._input_mean), as_tensor(self._input_scale)
+        return tuple(
+            torch.as_tensor(values, dtype=torch.float32, device=device)
+            for values in (self._input_mean, self._input_scale)
+        )
 
     def _map_rows(self, X, fn, n_outputs, device):
         """``fn`` over fixed-size chunks of X's rows; numpy out in X's dtype.

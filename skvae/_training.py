@@ -92,7 +92,7 @@ def train(
     converged = False
     for epoch in epochs:
         epoch_loss = run_epoch(
-            lambda x, fraction: batch_loss(x, epoch + fraction),
+            lambda x, fraction, epoch=epoch: batch_loss(x, epoch + fraction),
             optimizer,
             X,
             rows=rows,

@@ -87,7 +87,10 @@ class VAETransformer(BaseAutoencoder):
         A guard against posterior collapse; ``score`` is unaffected.
 
     batch_size : int or "auto", default="auto"
-        Minibatch size; ``"auto"`` means ``min(200, n_samples)``.
+        Minibatch size. ``"auto"`` means ``n_samples // 10`` clipped to
+        [16, 200] (and to ``n_samples``): about ten steps per epoch on small
+        data sets, where MLPRegressor's ``min(200, n_samples)`` would leave
+        one or two.
 
     learning_rate_init : float, default=1e-3
         Adam's step size.

@@ -4,11 +4,17 @@ import os
 # support is switched on; it must be set before scipy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 from skvae import AutoencoderTransformer, VAETransformer  # noqa: E402
+
+# Tests share the reference experiments of benchmarks/ rather than copy them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 ESTIMATORS = [VAETransformer, AutoencoderTransformer]
 

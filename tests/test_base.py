@@ -15,11 +15,11 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skvae import AutoencoderTransformer, VAETransformer
+
 
 def state_of(estimator):
     """Everything that defines a fitted model, for exact comparison."""

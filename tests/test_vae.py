@@ -3,56 +3,20 @@
 import numpy as np
 import pytest
 import torch
+from linear_reference import (
+    TutorialScalingVAE,
+    active_units_and_accuracy,
+    decoder_in_input_units,
+    exact_log_likelihood,
+    linear_gaussian,
+    linear_vae,
+)
 from scipy.linalg import subspace_angles
-from scipy.stats import multivariate_normal
 from sklearn.decomposition import PCA, FactorAnalysis
-from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.svm import SVC
+from sklearn.model_selection import GridSearchCV
 
 from skvae import VAETransformer
 from skvae._likelihoods import kl_to_standard_normal
-
-
-def linear_gaussian(noise_variance, n_samples=4000, n_features=8, n_components=2, seed=0):
-    """Rows of x = W z + mean + noise with features of very different scales.
-
-    ``"isotropic"``: one noise variance for every feature (probabilistic PCA's
-    model). ``"per_feature"``: noise from 1% to 100% of each feature's scale
-    (factor analysis's model). Returns train rows, test rows, and the true
-    distribution.
-    """
-    rng = np.random.RandomState(seed)
-    scales = 10.0 ** rng.uniform(-2, 2, size=n_features)
-    W = rng.normal(size=(n_features, n_components)) * scales[:, None]
-    mean = 3 * rng.normal(size=n_features) * scales
-    if noise_variance == "isotropic":
-        psi = np.full(n_features, (0.3 * np.median(scales)) ** 2)
-    else:
-        psi = (scales * 10.0 ** rng.uniform(-1, 0, size=n_features)) ** 2
-    truth = multivariate_normal(mean, W @ W.T + np.diag(psi))
-    X = truth.rvs(size=n_samples, random_state=rng)
-    return X[: n_samples // 2], X[n_samples // 2 :], truth
-
-
-def linear_vae(noise_variance, **params):
-    training = dict(learning_rate_init=1e-2, max_iter=400, n_iter_no_change=30, random_state=0)
-    return VAETransformer(
-        2, hidden_layer_sizes=(), noise_variance=noise_variance, **{**training, **params}
-    )
-
-
-def decoder_in_input_units(vae):
-    """Loadings W, offset b and noise variances of the linear decoder, in the units of X."""
-    layer = vae.network_.decoder[0]
-    W = layer.weight.detach().double().numpy() * vae._input_scale[:, None]
-    b = layer.bias.detach().double().numpy() * vae._input_scale + vae._input_mean
-    return W, b, vae.noise_variance_
-
-
-def exact_log_likelihood(vae, X):
-    """log p(x) of a linear-Gaussian VAE in closed form: N(b, W W^T + diag(psi))."""
-    W, b, psi = decoder_in_input_units(vae)
-    return multivariate_normal(b, W @ W.T + np.diag(psi)).logpdf(X)
 
 
 @pytest.mark.parametrize(
@@ -148,28 +112,11 @@ def test_importance_weighted_score_is_deterministic_and_row_independent(tabular)
             vae.score_samples(tabular, n_importance=bad)
 
 
-class TutorialScalingVAE(VAETransformer):
-    """The common tutorial mistake: squared error averaged over features plus
-    a KL summed over the batch, which outweighs the reconstruction term."""
-
-    def _batch_loss(self, network, x, epochs_elapsed, generator):
-        mu, log_var = network.encode(x)
-        z = mu + torch.randn(mu.shape, generator=generator) * torch.exp(0.5 * log_var)
-        return ((network.decode(z) - x) ** 2).mean() + kl_to_standard_normal(mu, log_var).sum()
-
-
-def _active_units_and_accuracy(estimator, X, y):
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
-    estimator.fit(X_train)
-    accuracy = SVC().fit(estimator.transform(X_train), y_train).score(estimator.transform(X_test), y_test)
-    return estimator.n_active_units_, accuracy
-
-
 def test_defaults_do_not_collapse_the_posterior(digits):
-    active, accuracy = _active_units_and_accuracy(VAETransformer(latent_dim=8, random_state=0), *digits)
+    active, accuracy = active_units_and_accuracy(VAETransformer(latent_dim=8, random_state=0), *digits)
     assert active >= 6 and accuracy >= 0.9, (active, accuracy)
     # The same check catches the mistaken loss scaling: every unit collapses.
-    active, accuracy = _active_units_and_accuracy(TutorialScalingVAE(latent_dim=8, random_state=0), *digits)
+    active, accuracy = active_units_and_accuracy(TutorialScalingVAE(latent_dim=8, random_state=0), *digits)
     assert active <= 1 and accuracy < 0.3, (active, accuracy)
 
 

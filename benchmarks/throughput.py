@@ -1,0 +1,357 @@
+"""Training and transform throughput of skvae against hand-written PyTorch loops and PCA.
+
+One run, one machine, every figure side by side:
+
+* training samples/s of ``VAETransformer.fit`` and ``AutoencoderTransformer.fit``,
+  of the same models trained by the loop a tutorial teaches (``DataLoader`` over
+  a ``TensorDataset``), of that loop with index slicing instead, and of
+  ``PCA.fit``;
+* each skvae row's speed-up over its tutorial loop: runs interleaved A B A B,
+  median of the per-pair ratios, so drifting machine load cancels;
+* achieved GFLOP/s (2 FLOPs per multiply-add; a training step counts 3x the
+  forward pass) as a share of this machine's fp32 matmul throughput, measured
+  in the same run;
+* ``transform`` of 100,000 rows, and peak memory of ``transform`` and ``fit``
+  measured in fresh subprocesses.
+
+Inputs are float64 numpy arrays, as scikit-learn users pass them.
+
+    python benchmarks/throughput.py            # the full run, a few minutes
+    python benchmarks/throughput.py --quick    # a smoke run for the tests
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import ndimage
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from skvae import AutoencoderTransformer, VAETransformer
+
+HIDDEN = (256, 256)
+LATENT = 8
+
+
+# ---------------------------------------------------------------------- data
+
+
+def digits_784(n_rows, seed=0):
+    """load_digits upsampled to 28x28 (784 features in [0, 1]), with shifted copies up to n_rows."""
+    images = load_digits().images / 16.0
+    upsampled = np.clip(ndimage.zoom(images, (1, 3.5, 3.5), order=1), 0.0, 1.0)
+    rng = np.random.RandomState(seed)
+    rows = []
+    while sum(len(r) for r in rows) < n_rows:
+        shift = rng.randint(-2, 3, size=2)
+        rows.append(np.roll(upsampled, shift, axis=(1, 2)).reshape(len(upsampled), -1))
+    return np.concatenate(rows)[:n_rows].astype(np.float64)
+
+
+def tabular(n_rows, n_features=50, seed=0):
+    """Correlated Gaussian rows: 10 latent factors plus noise."""
+    rng = np.random.RandomState(seed)
+    factors = rng.normal(size=(n_rows, 10))
+    return factors @ rng.normal(size=(10, n_features)) + 0.5 * rng.normal(size=(n_rows, n_features))
+
+
+# -------------------------------------------------------- the tutorial's model
+
+
+class TutorialVAE(nn.Module):
+    """The same architecture and objective as skvae's, written as a tutorial would."""
+
+    def __init__(self, n_features, likelihood, variational=True):
+        super().__init__()
+        self.variational, self.likelihood = variational, likelihood
+        code = 2 * LATENT if variational else LATENT
+        self.encoder = nn.Sequential(
+            nn.Linear(n_features, HIDDEN[0]), nn.ReLU(),
+            nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
+            nn.Linear(HIDDEN[1], code),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(LATENT, HIDDEN[1]), nn.ReLU(),
+            nn.Linear(HIDDEN[1], HIDDEN[0]), nn.ReLU(),
+            nn.Linear(HIDDEN[0], n_features),
+        )
+        self.log_var = nn.Parameter(torch.zeros(n_features))
+
+    def loss(self, x):
+        if self.variational:
+            mu, log_var = self.encoder(x).chunk(2, dim=1)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)
+            kl = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(1)
+        else:
+            z, kl = self.encoder(x), 0.0
+        out = self.decoder(z)
+        if self.likelihood == "bernoulli":
+            nll = F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(1)
+        elif self.variational:
+            nll = 0.5 * (np.log(2 * np.pi) + self.log_var + (x - out) ** 2 / self.log_var.exp()).sum(1)
+        else:
+            nll = 0.5 * ((x - out) ** 2).sum(1)
+        return (nll + kl).mean()
+
+
+def tutorial_fit(X, *, likelihood, variational, batch_size, epochs, loader):
+    """Train TutorialVAE from a float64 array; ``loader`` is "dataloader" or "index"."""
+    torch.manual_seed(0)
+    X = torch.tensor(X, dtype=torch.float32)
+    if likelihood == "gaussian":
+        X = (X - X.mean(0)) / X.std(0)
+    model = TutorialVAE(X.shape[1], likelihood, variational)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        total = 0.0
+        if loader == "dataloader":
+            batches = (x for (x,) in DataLoader(TensorDataset(X), batch_size=batch_size, shuffle=True))
+        else:
+            order = torch.randperm(len(X))
+            batches = (X[order[i : i + batch_size]] for i in range(0, len(X), batch_size))
+        for x in batches:
+            loss = model.loss(x)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+    return total / len(X)
+
+
+def skvae_fit(Estimator, X, *, likelihood, batch_size, epochs):
+    params = dict(
+        hidden_layer_sizes=HIDDEN, likelihood=likelihood, batch_size=batch_size,
+        max_iter=epochs, n_iter_no_change=epochs, random_state=0,
+    )
+    if Estimator is VAETransformer:
+        params["kl_warmup"] = 0  # the tutorial loop has none
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        loss = Estimator(LATENT, **params).fit(X).loss_curve_[-1]
+    if Estimator is VAETransformer and likelihood == "gaussian":
+        # skvae reports -ELBO in the units of X; the tutorial in standardised units.
+        loss -= np.log(X.std(0)).sum()
+    return loss
+
+
+# --------------------------------------------------------------- arithmetic
+
+
+def forward_macs(n_features, variational):
+    """Multiply-adds of one row through encoder and decoder."""
+    code = 2 * LATENT if variational else LATENT
+    encoder = [n_features, *HIDDEN, code]
+    decoder = [LATENT, *reversed(HIDDEN), n_features]
+    pairs = list(zip(encoder[:-1], encoder[1:])) + list(zip(decoder[:-1], decoder[1:]))
+    return sum(a * b for a, b in pairs)
+
+
+def encoder_macs(n_features):
+    sizes = [n_features, *HIDDEN, 2 * LATENT]
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def matmul_gflops(seconds=2.0):
+    """This machine's fp32 matmul throughput: the best of repeated 2048^3 products."""
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    flops = 2 * 2048**3
+    a @ b
+    best, start = 0.0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        tick = time.perf_counter()
+        a @ b
+        best = max(best, flops / (time.perf_counter() - tick) / 1e9)
+    return best
+
+
+def markdown_table(frame):
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+# --------------------------------------------------------------- benchmarks
+
+
+def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak):
+    """Interleave each skvae fit with its tutorial loop; return table rows."""
+    n_rows, n_features = X.shape
+    contenders = {
+        "VAETransformer.fit": lambda: skvae_fit(VAETransformer, X, likelihood=likelihood, batch_size=batch_size, epochs=epochs),
+        "tutorial VAE, DataLoader": lambda: tutorial_fit(X, likelihood=likelihood, variational=True, batch_size=batch_size, epochs=epochs, loader="dataloader"),
+        "tutorial VAE, index slicing": lambda: tutorial_fit(X, likelihood=likelihood, variational=True, batch_size=batch_size, epochs=epochs, loader="index"),
+        "AutoencoderTransformer.fit": lambda: skvae_fit(AutoencoderTransformer, X, likelihood=likelihood, batch_size=batch_size, epochs=epochs),
+        "tutorial AE, DataLoader": lambda: tutorial_fit(X, likelihood=likelihood, variational=False, batch_size=batch_size, epochs=epochs, loader="dataloader"),
+    }
+    baseline_of = {
+        "VAETransformer.fit": "tutorial VAE, DataLoader",
+        "tutorial VAE, index slicing": "tutorial VAE, DataLoader",
+        "AutoencoderTransformer.fit": "tutorial AE, DataLoader",
+    }
+    seconds = {key: [] for key in contenders}
+    losses = {}
+    for _ in range(repeats):
+        for key, run in contenders.items():
+            elapsed, losses[key] = timed(run)
+            seconds[key].append(elapsed)
+    pca_seconds = [timed(lambda: PCA(LATENT, random_state=0).fit(X))[0] for _ in range(repeats)]
+
+    rows = []
+    for key in contenders:
+        variational = "VAE" in key
+        samples_per_s = n_rows * epochs / statistics.median(seconds[key])
+        gflops = samples_per_s * 3 * 2 * forward_macs(n_features, variational) / 1e9
+        baseline = baseline_of.get(key)
+        ratio = (
+            statistics.median(b / a for a, b in zip(seconds[key], seconds[baseline]))
+            if baseline else 1.0 if "DataLoader" in key else np.nan
+        )
+        rows.append(dict(workload=name, method=key, batch_size=batch_size, samples_per_s=samples_per_s,
+                         ratio_to_dataloader=ratio, gflops=gflops, share_of_matmul=gflops / peak,
+                         final_loss=losses[key]))
+    rows.append(dict(workload=name, method="PCA.fit", batch_size=np.nan,
+                     samples_per_s=n_rows / statistics.median(pca_seconds),
+                     ratio_to_dataloader=np.nan, gflops=np.nan, share_of_matmul=np.nan, final_loss=np.nan))
+    return rows
+
+
+def transform_rows(X_fit, X, repeats, peak):
+    vae = skvae_model(X_fit)
+    pca = PCA(LATENT, random_state=0).fit(X_fit)
+    vae.transform(X[:1000])
+    vae_seconds = statistics.median(timed(lambda: vae.transform(X))[0] for _ in range(repeats))
+    pca_seconds = statistics.median(timed(lambda: pca.transform(X))[0] for _ in range(repeats))
+    gflops = len(X) * 2 * encoder_macs(X.shape[1]) / vae_seconds / 1e9
+    return [
+        dict(workload=f"transform {len(X)}x{X.shape[1]}", method="VAETransformer.transform",
+             samples_per_s=len(X) / vae_seconds, gflops=gflops, share_of_matmul=gflops / peak),
+        dict(workload=f"transform {len(X)}x{X.shape[1]}", method="PCA.transform",
+             samples_per_s=len(X) / pca_seconds),
+    ]
+
+
+def skvae_model(X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return VAETransformer(LATENT, hidden_layer_sizes=HIDDEN, likelihood="bernoulli", max_iter=1, random_state=0).fit(X)
+
+
+# -------------------------------------------------------------- peak memory
+
+_MEMORY_PROBE = r"""
+import json, sys, warnings
+import numpy as np
+sys.path.insert(0, {here!r})
+from throughput import digits_784, skvae_model
+
+def rss(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+
+task, n_rows = sys.argv[1], int(sys.argv[2])
+images = digits_784(min(n_rows, 5000))
+X = np.tile(images, (n_rows // len(images) + 1, 1))[:n_rows]
+model = skvae_model(X[:2000])  # loads torch's kernels and buffers before measuring
+before = rss("VmRSS:")
+open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark
+if task == "transform":
+    out = model.transform(X)
+    extra = rss("VmHWM:") - before - out.nbytes
+else:
+    skvae_model(X)
+    extra = rss("VmHWM:") - before
+print(json.dumps(dict(task=task, input_bytes=X.nbytes, extra_bytes=extra)))
+"""
+
+
+def peak_memory(task, n_rows):
+    """Peak RSS above the input (and, for transform, the output) in a fresh process."""
+    code = _MEMORY_PROBE.format(here=str(Path(__file__).resolve().parent))
+    result = subprocess.run([sys.executable, "-c", code, task, str(n_rows)],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
+    parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
+    args = parser.parse_args(argv)
+
+    q = args.quick
+    epochs, repeats = (1, 1) if q else (3, 5)
+    images = digits_784(300 if q else 5000)
+    workloads = [
+        ("784 features, bernoulli", images, "bernoulli", 128),
+        ("784 features, bernoulli", images, "bernoulli", 256),
+        ("50 features, gaussian", tabular(1000 if q else 100_000), "gaussian", 256),
+    ]
+    tabular_epochs = 1
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"CUDA available: {torch.cuda.is_available()}", flush=True)
+    peak = matmul_gflops(0.3 if q else 3.0)
+    print(f"fp32 matmul throughput (2048^3, best of repeats): {peak:.1f} GFLOP/s", flush=True)
+
+    rows = []
+    for name, X, likelihood, batch_size in workloads:
+        n_epochs = tabular_epochs if likelihood == "gaussian" else epochs
+        print(f"training: {name}, {len(X)} rows, batch {batch_size}, {n_epochs} epochs ...", flush=True)
+        rows += training_rows(f"{name}, {len(X)} rows", X, likelihood=likelihood, batch_size=batch_size,
+                              epochs=n_epochs, repeats=repeats, peak=peak)
+    print("transform ...", flush=True)
+    X_transform = np.tile(images, (10 if q else 20, 1))
+    rows += transform_rows(images[:2000], X_transform, repeats, peak)
+
+    table = pd.DataFrame(rows)
+    print("peak memory, in fresh processes ...", flush=True)
+    memory = [peak_memory("transform", 3000 if q else 100_000), peak_memory("fit", 3000 if q else 200_000)]
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.output / "throughput.csv", index=False)
+    (args.output / "throughput.json").write_text(json.dumps(
+        dict(matmul_gflops=peak, rows=table.to_dict("records"), memory=memory), indent=1, default=float))
+
+    shown = table.copy()
+    shown["samples_per_s"] = shown["samples_per_s"].map("{:,.0f}".format)
+    shown["ratio_to_dataloader"] = shown["ratio_to_dataloader"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}x")
+    shown["share_of_matmul"] = shown["share_of_matmul"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+    shown["gflops"] = shown["gflops"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    shown["final_loss"] = shown["final_loss"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    shown["batch_size"] = shown["batch_size"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+    print()
+    print(markdown_table(shown))
+    print()
+    for probe in memory:
+        print(f"peak memory of {probe['task']}: input {probe['input_bytes'] / 2**20:,.0f} MiB float64, "
+              f"extra {probe['extra_bytes'] / 2**20:,.0f} MiB "
+              f"(one float32 copy of the input: {probe['input_bytes'] / 2 / 2**20:,.0f} MiB)")
+    print(f"\nwrote {args.output / 'throughput.csv'} and throughput.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""benchmarks/throughput.py runs end to end (a smoke run: its numbers mean nothing)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_throughput_benchmark_smoke_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| workload | method |" in result.stdout
+    report = json.loads((tmp_path / "throughput.json").read_text())
+    methods = {row["method"] for row in report["rows"]}
+    assert {"VAETransformer.fit", "tutorial VAE, DataLoader", "tutorial VAE, index slicing",
+            "AutoencoderTransformer.fit", "PCA.fit", "VAETransformer.transform"} <= methods
+    assert report["matmul_gflops"] > 0
+    assert {probe["task"] for probe in report["memory"]} == {"transform", "fit"}
+    # Losses of skvae and the tutorial loop are in the same units.
+    vae = [r for r in report["rows"] if r["method"] in ("VAETransformer.fit", "tutorial VAE, DataLoader")]
+    assert all(abs(a["final_loss"] - b["final_loss"]) < 0.2 * abs(b["final_loss"]) for a, b in zip(vae[::2], vae[1::2]))
