@@ -9,8 +9,9 @@ One run, one machine, every figure side by side:
 * each skvae row's speed-up over its tutorial loop: runs interleaved A B A B,
   median of the per-pair ratios, so drifting machine load cancels;
 * achieved GFLOP/s (2 FLOPs per multiply-add; a training step counts 3x the
-  forward pass) as a share of this machine's fp32 matmul throughput, measured
-  in the same run;
+  forward pass) as a share of this machine's fp32 matmul throughput (2048^3
+  products), measured again before every repeat: the median of per-repeat
+  shares, since a shared machine's speed drifts over minutes;
 * ``transform`` of 100,000 rows, and peak memory of ``transform`` and ``fit``
   measured in fresh subprocesses.
 
@@ -193,8 +194,12 @@ def timed(fn):
 # --------------------------------------------------------------- benchmarks
 
 
-def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak):
-    """Interleave each skvae fit with its tutorial loop; return table rows."""
+def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak_seconds):
+    """Interleave each skvae fit with its tutorial loop; return table rows.
+
+    The matmul throughput is measured again before every repeat, so each
+    share compares numbers taken minutes, not hours, apart.
+    """
     n_rows, n_features = X.shape
     contenders = {
         "VAETransformer.fit": lambda: skvae_fit(VAETransformer, X, likelihood=likelihood, batch_size=batch_size, epochs=epochs),
@@ -209,8 +214,9 @@ def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak):
         "AutoencoderTransformer.fit": "tutorial AE, DataLoader",
     }
     seconds = {key: [] for key in contenders}
-    losses = {}
+    peaks, losses = [], {}
     for _ in range(repeats):
+        peaks.append(matmul_gflops(peak_seconds))
         for key, run in contenders.items():
             elapsed, losses[key] = timed(run)
             seconds[key].append(elapsed)
@@ -219,32 +225,40 @@ def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak):
     rows = []
     for key in contenders:
         variational = "VAE" in key
+        flops_per_pass = n_rows * epochs * 3 * 2 * forward_macs(n_features, variational)
         samples_per_s = n_rows * epochs / statistics.median(seconds[key])
         gflops = samples_per_s * 3 * 2 * forward_macs(n_features, variational) / 1e9
+        share = statistics.median(flops_per_pass / t / 1e9 / p for t, p in zip(seconds[key], peaks))
         baseline = baseline_of.get(key)
         ratio = (
             statistics.median(b / a for a, b in zip(seconds[key], seconds[baseline]))
             if baseline else 1.0 if "DataLoader" in key else np.nan
         )
         rows.append(dict(workload=name, method=key, batch_size=batch_size, samples_per_s=samples_per_s,
-                         ratio_to_dataloader=ratio, gflops=gflops, share_of_matmul=gflops / peak,
-                         final_loss=losses[key]))
+                         ratio_to_dataloader=ratio, gflops=gflops, share_of_matmul=share,
+                         matmul_gflops=statistics.median(peaks), final_loss=losses[key]))
     rows.append(dict(workload=name, method="PCA.fit", batch_size=np.nan,
                      samples_per_s=n_rows / statistics.median(pca_seconds),
                      ratio_to_dataloader=np.nan, gflops=np.nan, share_of_matmul=np.nan, final_loss=np.nan))
     return rows
 
 
-def transform_rows(X_fit, X, repeats, peak):
+def transform_rows(X_fit, X, repeats, peak_seconds):
     vae = skvae_model(X_fit)
     pca = PCA(LATENT, random_state=0).fit(X_fit)
     vae.transform(X[:1000])
-    vae_seconds = statistics.median(timed(lambda: vae.transform(X))[0] for _ in range(repeats))
-    pca_seconds = statistics.median(timed(lambda: pca.transform(X))[0] for _ in range(repeats))
-    gflops = len(X) * 2 * encoder_macs(X.shape[1]) / vae_seconds / 1e9
+    flops = len(X) * 2 * encoder_macs(X.shape[1])
+    peaks, vae_times, pca_times = [], [], []
+    for _ in range(repeats):
+        peaks.append(matmul_gflops(peak_seconds))
+        vae_times.append(timed(lambda: vae.transform(X))[0])
+        pca_times.append(timed(lambda: pca.transform(X))[0])
+    vae_seconds, pca_seconds = statistics.median(vae_times), statistics.median(pca_times)
+    share = statistics.median(flops / t / 1e9 / p for t, p in zip(vae_times, peaks))
     return [
         dict(workload=f"transform {len(X)}x{X.shape[1]}", method="VAETransformer.transform",
-             samples_per_s=len(X) / vae_seconds, gflops=gflops, share_of_matmul=gflops / peak),
+             samples_per_s=len(X) / vae_seconds, gflops=flops / vae_seconds / 1e9,
+             share_of_matmul=share, matmul_gflops=statistics.median(peaks)),
         dict(workload=f"transform {len(X)}x{X.shape[1]}", method="PCA.transform",
              samples_per_s=len(X) / pca_seconds),
     ]
@@ -314,18 +328,20 @@ def main(argv=None):
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CUDA available: {torch.cuda.is_available()}", flush=True)
-    peak = matmul_gflops(0.3 if q else 3.0)
-    print(f"fp32 matmul throughput (2048^3, best of repeats): {peak:.1f} GFLOP/s", flush=True)
+    peak_seconds = 0.2 if q else 1.0
+    peak = matmul_gflops(peak_seconds)
+    print(f"fp32 matmul throughput (2048^3, best of repeats): {peak:.1f} GFLOP/s at the start; "
+          "measured again before every repeat", flush=True)
 
     rows = []
     for name, X, likelihood, batch_size in workloads:
         n_epochs = tabular_epochs if likelihood == "gaussian" else epochs
         print(f"training: {name}, {len(X)} rows, batch {batch_size}, {n_epochs} epochs ...", flush=True)
         rows += training_rows(f"{name}, {len(X)} rows", X, likelihood=likelihood, batch_size=batch_size,
-                              epochs=n_epochs, repeats=repeats, peak=peak)
+                              epochs=n_epochs, repeats=repeats, peak_seconds=peak_seconds)
     print("transform ...", flush=True)
     X_transform = np.tile(images, (10 if q else 20, 1))
-    rows += transform_rows(images[:2000], X_transform, repeats, peak)
+    rows += transform_rows(images[:2000], X_transform, repeats, peak_seconds)
 
     table = pd.DataFrame(rows)
     print("peak memory, in fresh processes ...", flush=True)
@@ -341,6 +357,7 @@ def main(argv=None):
     shown["ratio_to_dataloader"] = shown["ratio_to_dataloader"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}x")
     shown["share_of_matmul"] = shown["share_of_matmul"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
     shown["gflops"] = shown["gflops"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    shown["matmul_gflops"] = shown["matmul_gflops"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
     shown["final_loss"] = shown["final_loss"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     shown["batch_size"] = shown["batch_size"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
     print()
