@@ -71,8 +71,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         afresh. The input scaling of the first fit is kept.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-        Pass an int for reproducible results. ``None`` takes fresh entropy
+        Seeds weight initialisation, shuffling and the validation split. Pass
+        an int for reproducible results: bitwise identical for the same number
+        of torch threads; with another thread count (workers of
+        ``GridSearchCV(n_jobs=k)`` get fewer) they can differ in the last
+        digits, as BLAS splits sums differently. ``None`` takes fresh entropy
         from the operating system; the global numpy and torch RNGs are never
         used.
 
@@ -137,7 +140,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     (1797, 4)
     >>> ae.inverse_transform(Z).shape
     (1797, 64)
-    >>> bool(ae.score(X) <= 0)  # minus the mean squared reconstruction error
+    >>> bool(-1 < ae.score(X) < 0)  # minus the standardised reconstruction error
     True
     """
 
@@ -179,12 +182,17 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.device = device
 
     def score_samples(self, X):
-        """Minus the mean squared reconstruction error of each row.
+        """Minus the mean squared reconstruction error of each row, the quantity training minimises.
 
-        ``-mean_j (x_j - inverse_transform(transform(x))_j) ** 2``, in the
-        units of X. It is not a log-likelihood (an autoencoder defines
-        none), but higher is better, so ``score`` serves model selection and
-        low values flag rows the model reconstructs badly (anomalies).
+        For ``likelihood="gaussian"``: ``-mean_j ((x_j - x_hat_j) / s_j) ** 2``
+        with ``x_hat = inverse_transform(transform(x))`` and ``s_j`` feature
+        j's standard deviation in the training data, so every feature counts
+        the same whatever its units, as in training (1 is the error of
+        predicting each feature's mean). For ``"bernoulli"``: the same without
+        the scaling, in the units of X. It is not a log-likelihood (an
+        autoencoder defines none), but higher is better, so ``score`` serves
+        model selection and low values flag rows the model reconstructs
+        badly (anomalies).
 
         Parameters
         ----------
@@ -235,9 +243,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         return network.encode(x)
 
     def _row_scores(self, network, x, scaling):
+        # x is standardised already for the Gaussian likelihood.
         error = x - network.likelihood.mean(network.decode(network.encode(x)))
-        if scaling is not None:
-            error = error * scaling[1]
         return -error.square().mean(-1)
 
     def _draw_codes(self, n_samples, rng):

@@ -113,7 +113,10 @@ class MLP(nn.Sequential):
 
     def forward(self, x):
         params = [tensor for layer in self for tensor in (layer.weight, layer.bias)]
-        return _MLPFunction.apply(x, self.activation, *params)
+        # Leading dimensions are rows, as for nn.Linear.
+        rows = x.reshape(-1, x.shape[-1])
+        out = _MLPFunction.apply(rows, self.activation, *params)
+        return out.reshape(*x.shape[:-1], out.shape[-1])
 
 
 class Autoencoder(nn.Module):

@@ -54,7 +54,7 @@ def test_smoke_run_writes_csv_and_figures(smoke_run):
     results = pd.read_csv(output / "compare_pca.csv")
     assert EXPECTED_COLUMNS <= set(results.columns)
     assert set(results["dataset"]) == {"digits", "breast_cancer", "wine", "swiss_roll"}
-    assert set(results["method"]) == {"PCA", "Autoencoder", "VAE", "beta-VAE (CV)"}
+    assert set(results["method"]) == {"PCA", "Autoencoder", "VAE", "VAE, free bits", "beta-VAE (CV)"}
     assert results[["svc_mean", "knn_mean", "logreg_mean", "recon_mse_mean"]].notna().all().all()
     # The grid search picked a beta in every outer fold.
     searched = results[results["method"] == "beta-VAE (CV)"]

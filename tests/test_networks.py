@@ -31,6 +31,13 @@ def test_mlp_backward_matches_autograd(activation):
         torch.testing.assert_close(a, b)
 
 
+def test_mlp_takes_leading_dimensions_as_rows():
+    mlp = MLP([3, 4, 2], "tanh", torch.Generator().manual_seed(0))
+    x = torch.randn(5, 6, 3)
+    torch.testing.assert_close(mlp(x), _reference_forward(mlp, x))
+    assert mlp(x[0, 0]).shape == (2,)
+
+
 def test_mlp_input_gradient_only_when_needed():
     mlp = MLP([3, 4, 2], "relu", torch.Generator().manual_seed(0))
     x = torch.randn(5, 3)

@@ -19,3 +19,26 @@ def test_quickstart_runs_as_written(capsys):
     accuracy = float(re.search(r"SVC accuracy on mu\(x\): ([\d.]+)", out).group(1))
     assert accuracy > 0.9
     assert re.search(r"best beta: (0\.5|1|2)\b", out)
+
+
+def _documented(section, cls):
+    """Names listed under a numpydoc section of ``cls``'s docstring."""
+    text = cls.__doc__.split(f"\n    {section}\n    ---")[1].split("\n    ---")[0]
+    return set(re.findall(r"^    (\w+) :", text, flags=re.M))
+
+
+def test_api_summary_matches_the_docstrings():
+    from skvae import AutoencoderTransformer, VAETransformer
+
+    section = README.read_text().split("## API summary\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    documented = set()
+    for cls in (VAETransformer, AutoencoderTransformer):
+        parameters = _documented("Parameters", cls)
+        assert parameters == set(cls().get_params()), cls.__name__
+        documented |= parameters | (_documented("Attributes", cls) - {"See"})
+    assert set(rows) == documented
+    assert len(rows) == len(set(rows))
+    for method in ("fit", "partial_fit", "transform", "inverse_transform", "score_samples",
+                   "score", "sample", "get_feature_names_out", "set_output"):
+        assert f"`{method}" in section and hasattr(VAETransformer, method)
