@@ -242,7 +242,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _encode_mean(self, network, x):
         return network.encode(x)
 
-    def _row_scores(self, network, x, scaling):
+    def _row_scores(self, network, x):
         # x is standardised already for the Gaussian likelihood.
         error = x - network.likelihood.mean(network.decode(network.encode(x)))
         return -error.square().mean(-1)

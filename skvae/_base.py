@@ -11,9 +11,8 @@ tensor -> numpy out, in the caller's dtype.
 
 import contextlib
 import copy
-import numbers
 import warnings
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,6 +28,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._networks import ACTIVATIONS
 from ._training import History, train
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -93,13 +93,15 @@ def _tensors_to_cpu(obj):
     return obj
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class for the autoencoder transformers; not for direct use."""
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -130,7 +132,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The deterministic code of each row of ``x`` (standardised units)."""
 
     @abstractmethod
-    def _row_scores(self, network, x, scaling, **score_options):
+    def _row_scores(self, network, x, **score_options):
         """``score_samples`` of the standardised rows ``x``, in input units.
 
         Must depend on each row alone; ``_validation_score_options`` are the
@@ -238,12 +240,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             train_rows, validation_rows = self._validation_split(X.shape[0], rng)
             train_rows = torch.as_tensor(train_rows, device=device)
             X_validation = X_train[torch.as_tensor(validation_rows, device=device)]
-            scaling = self._scaling_tensors(device)
 
             def validation_score():
                 with torch.inference_mode():
                     scores = self._row_scores(
-                        network, X_validation, scaling, **self._validation_score_options
+                        network, X_validation, **self._validation_score_options
                     )
                 return float(scores.mean())
 
@@ -315,8 +316,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
-        if not all(isinstance(size, numbers.Integral) and size > 0 for size in sizes):
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(isinstance(size, Integral) and size > 0 for size in sizes):
             raise ValueError(
                 "hidden_layer_sizes must hold positive integers, e.g. (128, 64), or be () "
                 f"for a linear model; got {self.hidden_layer_sizes!r}."
@@ -368,12 +369,22 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scale[scale <= 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
         return mean, scale
 
+    def _float32_scaling(self):
+        """Mean, scale and inverse scale in float32: every path standardises
+        with ``(x - mean) * inverse_scale``, so training and evaluation see
+        bitwise the same standardised rows."""
+        if self._input_mean is None:
+            return None
+        return tuple(
+            values.astype(np.float32)
+            for values in (self._input_mean, self._input_scale, 1.0 / self._input_scale)
+        )
+
     def _training_tensor(self, X, device):
         """The one float32 copy of X the model trains on, standardised in place."""
         X32 = np.array(X, dtype=np.float32, order="C", copy=True)
         if self._input_mean is not None:
-            mean32 = self._input_mean.astype(np.float32)
-            inverse_scale32 = (1.0 / self._input_scale).astype(np.float32)
+            mean32, _, inverse_scale32 = self._float32_scaling()
             for start in range(0, X32.shape[0], _STAT_BLOCK_ROWS):
                 block = X32[start : start + _STAT_BLOCK_ROWS]
                 block -= mean32
@@ -417,12 +428,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return network, device
 
     def _scaling_tensors(self, device):
-        if self._input_mean is None:
+        scaling = self._float32_scaling()
+        if scaling is None:
             return None
-        return tuple(
-            torch.as_tensor(values, dtype=torch.float32, device=device)
-            for values in (self._input_mean, self._input_scale)
-        )
+        return tuple(torch.as_tensor(values, device=device) for values in scaling)
 
     def _map_rows(self, X, fn, n_outputs, device):
         """``fn`` over fixed-size chunks of X's rows; numpy out in X's dtype.
@@ -438,12 +447,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             for start in range(0, X.shape[0], EVAL_CHUNK_ROWS):
                 stop = min(start + EVAL_CHUNK_ROWS, X.shape[0])
                 staging_numpy[: stop - start] = X[start:stop]
-                result = fn(staging.to(device, non_blocking=True))
+                result = fn(staging.to(device))
                 out[start:stop] = result[: stop - start].cpu().numpy()
         return out
 
     def _standardise(self, x, scaling):
-        return x if scaling is None else (x - scaling[0]) / scaling[1]
+        return x if scaling is None else (x - scaling[0]) * scaling[2]
 
     def _destandardise(self, x, scaling):
         return x if scaling is None else x * scaling[1] + scaling[0]
@@ -503,20 +512,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             device,
         )
 
-    def score_samples(self, X):
-        """Per-sample score; higher is better. See the subclass for its definition.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        return self._score_samples(X)
-
     def _sample(self, n_samples, random_state):
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
@@ -532,7 +527,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._map_rows(
             X,
             lambda x: self._row_scores(
-                network, self._standardise(x, scaling), scaling, **score_options
+                network, self._standardise(x, scaling), **score_options
             ).unsqueeze(1),
             1,
             device,

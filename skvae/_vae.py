@@ -384,7 +384,7 @@ class VAETransformer(BaseAutoencoder):
     # One draw per row is enough to judge epochs: the error averages out over rows.
     _validation_score_options = {"min_draws": 1}
 
-    def _row_scores(self, network, x, scaling, n_importance=1, min_draws=SCORE_DRAWS):
+    def _row_scores(self, network, x, n_importance=1, min_draws=SCORE_DRAWS):
         mu, log_var = network.encode(x)
         std = torch.exp(0.5 * log_var)
         keys = row_keys(x.cpu().numpy(), self._score_seed)

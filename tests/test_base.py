@@ -446,3 +446,13 @@ def test_parameters_follow_mlp_vocabulary():
     assert set(AutoencoderTransformer().get_params()) < set(VAETransformer().get_params())
     with pytest.raises(TypeError):
         VAETransformer(2, (16,))  # everything after latent_dim is keyword-only
+
+
+def test_evaluation_standardises_exactly_as_training_did(tabular):
+    estimator = VAETransformer(**SMALL).fit(tabular)
+    device = torch.device("cpu")
+    trained_on = estimator._training_tensor(tabular, device)
+    evaluated = estimator._standardise(
+        torch.as_tensor(tabular, dtype=torch.float32), estimator._scaling_tensors(device)
+    )
+    assert torch.equal(trained_on, evaluated)
