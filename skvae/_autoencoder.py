@@ -68,7 +68,9 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     warm_start : bool, default=False
         Continue from the current weights on ``fit`` instead of starting
-        afresh. The input scaling of the first fit is kept.
+        afresh. The input scaling of the first fit is kept, and parameters
+        that shape the network (``latent_dim``, ``hidden_layer_sizes``,
+        ``activation``, ``likelihood``) cannot change.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split. Pass
@@ -105,8 +107,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         Lowest training loss; None with early stopping.
 
     validation_scores_ : list of float or None
-        ``score`` on the validation set after each epoch, with early
-        stopping; None otherwise.
+        ``score`` on the validation set after each epoch of the latest
+        ``fit`` (a warm-started fit starts a new list), with early stopping;
+        None otherwise.
 
     best_validation_score_ : float or None
         Best of ``validation_scores_``; None without early stopping.

@@ -35,8 +35,9 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 # Evaluation runs the network on chunks of exactly this many rows, padding the
 # last one. A CPU matrix product picks a different kernel, with a different
-# summation order, for a handful of rows than for many; a fixed chunk shape
-# makes each row's output bitwise independent of the batch it arrives in.
+# summation order, for a handful of rows than for many; a fixed chunk shape,
+# with the layer widths padded too (see ``_networks``), makes each row's
+# output bitwise independent of the batch it arrives in.
 EVAL_CHUNK_ROWS = 1024
 
 # The likelihood's parameters (log-variances) learn this much faster than
@@ -117,6 +118,10 @@ class BaseAutoencoder(
         "device": [StrOptions({"cpu", "cuda", "auto"})],
     }
 
+    # Parameters that fix the network's shape: warm_start and partial_fit
+    # continue the fitted network, so they cannot change them.
+    _architecture_parameters = ("latent_dim", "hidden_layer_sizes", "activation", "likelihood")
+
     # ------------------------------------------------------------------ hooks
 
     @abstractmethod
@@ -183,7 +188,9 @@ class BaseAutoencoder(
         """Train for one epoch over X, initialising the model on the first call.
 
         The input scaling (``likelihood="gaussian"``) is computed on the first
-        call's X and kept; ``early_stopping`` does not apply. ``y`` is ignored
+        call's X and kept; ``early_stopping`` does not apply. Later calls
+        use the current ``learning_rate_init`` and refuse a changed network
+        shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
         without being validated.
 
         Parameters
@@ -208,8 +215,11 @@ class BaseAutoencoder(
     def _fit_unsafe(self, X, incremental):
         first_call = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X = validate_data(self, X, reset=first_call, dtype=FLOAT_DTYPES)
+        architecture = self._architecture()
+        if not first_call:
+            self._check_architecture_unchanged(architecture)
         self._check_input_range(X)
-        hidden_layer_sizes = self._hidden_layer_sizes()
+        hidden_layer_sizes = architecture["hidden_layer_sizes"]
         device = self._device(fitting=True)
         early_stopping = self.early_stopping and not incremental
 
@@ -221,6 +231,7 @@ class BaseAutoencoder(
             self._score_seed = _draw_seed(rng)
             self._input_mean, self._input_scale = self._input_scaling(X)
             network = self._build_network(X.shape[1], hidden_layer_sizes, init_generator)
+            self._fitted_architecture = architecture
             history, n_iter, optimizer_state = History(), 0, None
         else:
             rng = copy.deepcopy(self._rng)
@@ -251,7 +262,13 @@ class BaseAutoencoder(
         n_train = X.shape[0] if train_rows is None else train_rows.numel()
         optimizer = self._optimizer(network)
         if optimizer_state is not None:
+            # Adam's moment estimates carry over, the learning rates do not:
+            # set_params(learning_rate_init=...) between partial_fit calls
+            # takes effect.
+            learning_rates = [group["lr"] for group in optimizer.param_groups]
             optimizer.load_state_dict(optimizer_state)
+            for group, learning_rate in zip(optimizer.param_groups, learning_rates):
+                group["lr"] = learning_rate
         generator = torch.Generator(device=device).manual_seed(_draw_seed(rng))
 
         network.train()
@@ -314,6 +331,24 @@ class BaseAutoencoder(
             groups.append({"params": likelihood, "lr": LIKELIHOOD_LR_FACTOR * self.learning_rate_init})
         return torch.optim.Adam(groups, lr=self.learning_rate_init, fused=True)
 
+    def _architecture(self):
+        architecture = {name: getattr(self, name) for name in self._architecture_parameters}
+        architecture["hidden_layer_sizes"] = self._hidden_layer_sizes()
+        return architecture
+
+    def _check_architecture_unchanged(self, architecture):
+        changed = [
+            f"{name}={value!r} (fitted with {self._fitted_architecture[name]!r})"
+            for name, value in architecture.items()
+            if value != self._fitted_architecture[name]
+        ]
+        if changed:
+            raise ValueError(
+                f"{type(self).__name__} cannot change {', '.join(changed)} while it continues "
+                "training the fitted network (warm_start=True or partial_fit). Set "
+                "warm_start=False and call fit to train a new network."
+            )
+
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -364,9 +399,14 @@ class BaseAutoencoder(
         for start in range(0, n_samples, _STAT_BLOCK_ROWS):
             block = X[start : start + _STAT_BLOCK_ROWS].astype(np.float64) - mean
             squares += np.einsum("ij,ij->j", block, block)
-        scale = np.sqrt(squares / n_samples)
-        # A constant feature keeps scale 1, as in StandardScaler.
-        scale[scale <= 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
+        variance = squares / n_samples
+        # A constant feature keeps scale 1, with StandardScaler's test of
+        # constancy: a variance within rounding error of zero, relative to
+        # the variance and the mean.
+        eps = np.finfo(np.float64).eps
+        constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
+        scale = np.sqrt(variance)
+        scale[constant] = 1.0
         return mean, scale
 
     def _float32_scaling(self):
@@ -565,7 +605,8 @@ class BaseAutoencoder(
         return tags
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: BaseEstimator may hand back the live __dict__ itself.
+        state = dict(super().__getstate__())
         # Pickles hold CPU tensors only, so a model trained on a GPU loads on
         # a machine without one.
         network = state.get("network_")

@@ -66,9 +66,11 @@ class GaussianLikelihood(nn.Module):
     def __init__(self, n_features, *, shared_variance, min_variance, log_scale=None):
         super().__init__()
         # Starts at variance ~1: the estimators standardise x before training.
-        self.raw_variance = nn.Parameter(torch.zeros(1 if shared_variance else n_features))
+        self.raw_variance = nn.Parameter(
+            torch.zeros(1 if shared_variance else n_features, dtype=torch.float32)
+        )
         self.log_min_variance = math.log(min_variance)
-        offset = torch.zeros(n_features)
+        offset = torch.zeros(n_features, dtype=torch.float32)
         if shared_variance and log_scale is not None:
             log_scale = torch.as_tensor(log_scale, dtype=torch.float32)
             offset = 2.0 * (log_scale.mean() - log_scale)

@@ -130,7 +130,9 @@ class VAETransformer(BaseAutoencoder):
 
     warm_start : bool, default=False
         Continue from the current weights on ``fit`` instead of starting
-        afresh. The input scaling of the first fit is kept.
+        afresh. The input scaling of the first fit is kept, and parameters
+        that shape the network (``latent_dim``, ``hidden_layer_sizes``,
+        ``activation``, ``likelihood``, ``noise_variance``) cannot change.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the reparameterisation noise,
@@ -164,11 +166,13 @@ class VAETransformer(BaseAutoencoder):
         scaled) ELBO per sample, in nats in the units of X.
 
     best_loss_ : float or None
-        Lowest training loss after the warm-up; None with early stopping.
+        Lowest training loss after the warm-up (inf while every epoch so
+        far fell inside it); None with early stopping.
 
     validation_scores_ : list of float or None
-        Mean ELBO on the validation set after each epoch, with early
-        stopping; None otherwise.
+        Mean ELBO on the validation set after each epoch of the latest
+        ``fit`` (a warm-started fit starts a new list), with early stopping;
+        None otherwise.
 
     best_validation_score_ : float or None
         Best of ``validation_scores_``; None without early stopping.
@@ -236,6 +240,7 @@ class VAETransformer(BaseAutoencoder):
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
         "free_bits": [Interval(Real, 0, None, closed="left")],
     }
+    _architecture_parameters = (*BaseAutoencoder._architecture_parameters, "noise_variance")
 
     def __init__(
         self,
@@ -361,7 +366,7 @@ class VAETransformer(BaseAutoencoder):
 
     def _batch_loss(self, network, x, epochs_elapsed, generator):
         mu, log_var = network.encode(x)
-        noise = torch.randn(mu.shape, generator=generator, device=mu.device)
+        noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + noise * torch.exp(0.5 * log_var)
         reconstruction = network.likelihood.log_prob(x, network.decode(z)).mean()
         kl = kl_to_standard_normal(mu, log_var)
