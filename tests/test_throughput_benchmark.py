@@ -24,3 +24,13 @@ def test_throughput_benchmark_smoke_run(tmp_path):
     # Losses of skvae and the tutorial loop are in the same units.
     vae = [r for r in report["rows"] if r["method"] in ("VAETransformer.fit", "tutorial VAE, DataLoader")]
     assert all(abs(a["final_loss"] - b["final_loss"]) < 0.2 * abs(b["final_loss"]) for a, b in zip(vae[::2], vae[1::2]))
+
+
+def test_training_profile_smoke_run():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "profile_training.py"), "--quick"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| aten::mm |" in result.stdout
+    assert "matrix products (mm, addmm):" in result.stdout
