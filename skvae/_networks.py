@@ -57,6 +57,17 @@ def _activation_backward(grad, output, activation):
     return grad
 
 
+def _affine_layers(x, activation, weights, biases):
+    """The forward pass: the output and each activated hidden layer."""
+    hidden, h = [], x
+    for index, (weight, bias) in enumerate(zip(weights, biases)):
+        h = torch.addmm(bias, h, weight.t())
+        if index < len(weights) - 1:
+            h = _activate_(h, activation)
+            hidden.append(h)
+    return h, hidden
+
+
 class _MLPFunction(torch.autograd.Function):
     """A whole MLP as one autograd node, with its backward written as matrix products.
 
@@ -72,15 +83,10 @@ class _MLPFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, activation, *params):
         weights = params[0::2]
-        hidden, h = [], x
-        for index, (weight, bias) in enumerate(zip(weights, params[1::2])):
-            h = torch.addmm(bias, h, weight.t())
-            if index < len(weights) - 1:
-                h = _activate_(h, activation)
-                hidden.append(h)
+        out, hidden = _affine_layers(x, activation, weights, params[1::2])
         ctx.activation = activation
         ctx.save_for_backward(x, *hidden, *weights)
-        return h
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -118,18 +124,15 @@ def _position_invariant_forward(x, activation, params):
     Padded units get zero weights and biases, and the next layer reads them
     with zero weights, so they add exact zeros to the real units.
     """
-    h = _zero_padded(x, (x.shape[0], _padded_width(x.shape[1])))
-    weights = params[0::2]
-    for index, (weight, bias) in enumerate(zip(weights, params[1::2])):
-        n_out = _padded_width(weight.shape[0])
-        h = torch.addmm(
-            _zero_padded(bias, (n_out,)),
-            h,
-            _zero_padded(weight, (n_out, h.shape[1])).t(),
-        )
-        if index < len(weights) - 1:
-            h = _activate_(h, activation)
-    return h[:, : weights[-1].shape[0]]
+    weights, biases = params[0::2], params[1::2]
+    widths = [_padded_width(x.shape[1]), *(_padded_width(w.shape[0]) for w in weights)]
+    out, _ = _affine_layers(
+        _zero_padded(x, (x.shape[0], widths[0])),
+        activation,
+        [_zero_padded(w, shape) for w, shape in zip(weights, zip(widths[1:], widths[:-1]))],
+        [_zero_padded(b, (width,)) for b, width in zip(biases, widths[1:])],
+    )
+    return out[:, : weights[-1].shape[0]]
 
 
 class MLP(nn.Sequential):
