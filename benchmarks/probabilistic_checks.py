@@ -28,7 +28,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.svm import SVC
 
 from skvae import VAETransformer
-from skvae._likelihoods import kl_to_standard_normal
+from skvae.nn.latents import kl_to_standard_normal
 
 
 def linear_gaussian(noise_variance, n_samples=4000, n_features=8, n_components=2, seed=0):
@@ -62,9 +62,10 @@ def linear_vae(noise_variance, **params):
 
 def decoder_in_input_units(vae):
     """Loadings W, offset b and noise variances of the linear decoder, in the units of X."""
-    layer = vae.network_.decoder[0]
-    W = layer.weight.detach().double().numpy() * vae._input_scale[:, None]
-    b = layer.bias.detach().double().numpy() * vae._input_scale + vae._input_mean
+    (layer,) = vae.network_.decoder.layers
+    scaling = vae._scaling
+    W = layer.weight.detach().double().numpy() * scaling.scale[:, None]
+    b = layer.bias.detach().double().numpy() * scaling.scale + scaling.mean
     return W, b, vae.noise_variance_
 
 
@@ -78,10 +79,10 @@ class TutorialScalingVAE(VAETransformer):
     """The common tutorial mistake: squared error averaged over features plus
     a KL summed over the batch, which outweighs the reconstruction term."""
 
-    def _batch_loss(self, network, x, epochs_elapsed, generator):
-        mu, log_var = network.encode(x)
+    def _batch_loss(self, model, x, epochs_elapsed, generator):
+        mu, log_var = model.encode(x)
         z = mu + torch.randn(mu.shape, generator=generator) * torch.exp(0.5 * log_var)
-        return ((network.decode(z) - x) ** 2).mean() + kl_to_standard_normal(mu, log_var).sum()
+        return ((model.decode(z) - x) ** 2).mean() + kl_to_standard_normal(mu, log_var).sum()
 
 
 def active_units_and_accuracy(estimator, X, y):

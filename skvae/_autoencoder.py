@@ -2,11 +2,13 @@
 
 import torch
 
-from ._base import BaseAutoencoder, row_blocks
-from ._likelihoods import BernoulliLikelihood, SquaredErrorLikelihood
-from ._networks import Autoencoder
+from ._base import BaseAutoencoder
+from ._data import row_blocks
+from ._docs import fill_doc
+from .nn import DeterministicLatent
 
 
+@fill_doc
 class AutoencoderTransformer(BaseAutoencoder):
     """Autoencoder as a transformer: x -> code(x).
 
@@ -21,13 +23,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     latent_dim : int, default=2
         Dimension of the code, the number of output features.
 
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 64)
-        Widths of the encoder's hidden layers; the decoder uses them in
-        reverse order. ``()`` gives a linear autoencoder, whose optimal codes
-        span the same subspace as PCA's.
-
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation of the hidden layers.
+    ${network_parameters}
 
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction loss. ``"gaussian"``: squared error on internally
@@ -35,68 +31,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         units; outputs are in X's units). ``"bernoulli"``: binary
         cross-entropy, for X in [0, 1]; X outside [0, 1] raises an error.
 
-    batch_size : int or "auto", default="auto"
-        Minibatch size. ``"auto"`` means ``n_samples // 10`` clipped to
-        [16, 200] (and to ``n_samples``): about ten steps per epoch on small
-        data sets, where MLPRegressor's ``min(200, n_samples)`` would leave
-        one or two.
-
-    learning_rate_init : float, default=1e-3
-        Adam's step size.
-
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
-
-    tol : float, default=1e-4
-        Tolerance of the stopping rule: when the loss (or the validation
-        score, with ``early_stopping``) does not improve by at least ``tol``
-        for more than ``n_iter_no_change`` consecutive epochs, training
-        stops.
-
-    n_iter_no_change : int, default=10
-        Epochs without improvement allowed before stopping.
-
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data, judge epochs
-        by ``score`` on it, and keep the weights of the best epoch.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-
-    shuffle : bool, default=True
-        Reshuffle the training rows every epoch.
-
-    warm_start : bool, default=False
-        Continue from the current weights on ``fit`` instead of starting
-        afresh. The input scaling of the first fit is kept, and parameters
-        that shape the network (``latent_dim``, ``hidden_layer_sizes``,
-        ``activation``, ``likelihood``) cannot change.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. Pass
-        an int for reproducible results: bitwise identical for the same number
-        of torch threads; with another thread count (workers of
-        ``GridSearchCV(n_jobs=k)`` get fewer) they can differ in the last
-        digits, as BLAS splits sums differently. ``None`` takes fresh entropy
-        from the operating system; the global numpy and torch RNGs are never
-        used.
-
-    verbose : int, default=0
-        Print the loss after every epoch.
-
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to train and evaluate. ``"auto"`` takes a GPU when torch sees
-        one. A model trained on a GPU is pickled with CPU tensors and runs
-        on CPU-only machines.
+    ${training_parameters}
 
     Attributes
     ----------
-    network_ : torch.nn.Module
-        The trained encoder and decoder.
-
-    n_iter_ : int
-        Number of epochs run, across ``warm_start`` fits and ``partial_fit``
-        calls.
+    ${training_attributes}
 
     loss_curve_ : list of float
         Training loss after each epoch, per sample: half the squared error
@@ -106,13 +45,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     best_loss_ : float or None
         Lowest training loss; None with early stopping.
 
-    validation_scores_ : list of float or None
-        ``score`` on the validation set after each epoch of the latest
-        ``fit`` (a warm-started fit starts a new list), with early stopping;
-        None otherwise.
-
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``; None without early stopping.
+    ${stopping_attributes}
 
     latent_mean_ : ndarray of shape (latent_dim,)
         Mean of the training codes.
@@ -121,11 +54,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         Covariance of the training codes; ``sample`` draws from
         N(latent_mean_, latent_covariance_).
 
-    n_features_in_ : int
-        Number of features seen during fit.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+    ${input_attributes}
 
     See Also
     --------
@@ -153,6 +82,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         *,
         hidden_layer_sizes=(128, 64),
         activation="relu",
+        image_shape=None,
+        conv_channels=(32, 64),
+        encoder=None,
+        decoder=None,
         likelihood="gaussian",
         batch_size="auto",
         learning_rate_init=1e-3,
@@ -166,10 +99,15 @@ class AutoencoderTransformer(BaseAutoencoder):
         random_state=None,
         verbose=0,
         device="cpu",
+        **module_params,
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.encoder = encoder
+        self.decoder = decoder
         self.likelihood = likelihood
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
@@ -183,6 +121,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        vars(self).update(module_params)
 
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each row, the quantity training minimises.
@@ -233,33 +172,23 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     # ------------------------------------------------------------------ hooks
 
-    def _build_network(self, n_features, hidden_layer_sizes, generator):
-        likelihood = SquaredErrorLikelihood() if self.likelihood == "gaussian" else BernoulliLikelihood()
-        return Autoencoder(
-            n_features, self.latent_dim, hidden_layer_sizes, self.activation, likelihood, generator
-        )
+    _latent_class = DeterministicLatent
 
-    def _batch_loss(self, network, x, epochs_elapsed, generator):
-        return -network.likelihood.log_prob(x, network.decode(network.encode(x))).mean()
-
-    def _encode_mean(self, network, x):
-        return network.encode(x)
-
-    def _row_scores(self, network, x):
+    def _row_scores(self, model, x):
         # x is standardised already for the Gaussian likelihood.
-        error = x - network.likelihood.mean(network.decode(network.encode(x)))
+        error = x - model.reconstruct(model.code(x))
         return -error.square().mean(-1)
 
     def _draw_codes(self, n_samples, rng):
         return rng.multivariate_normal(self.latent_mean_, self.latent_covariance_, size=n_samples)
 
-    def _fitted_statistics(self, network, X):
-        latent_dim = network.latent_dim
+    def _fitted_statistics(self, model, X):
+        latent_dim = model.latent_dim
         total = torch.zeros(latent_dim, dtype=torch.float64, device=X.device)
         outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
             for block in row_blocks(X):
-                codes = network.encode(block).double()
+                codes = model.code(block).double()
                 total += codes.sum(0)
                 outer += codes.T @ codes
         n_samples = X.shape[0]

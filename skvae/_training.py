@@ -10,8 +10,10 @@ until the end of an epoch.
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 
@@ -24,6 +26,42 @@ class History:
     best_loss: float = math.inf
     best_validation_score: float = -math.inf
     no_improvement_count: int = 0
+
+    def restart_validation(self):
+        """Forget the stopping rule's count and the validation record: a new ``fit`` call."""
+        self.no_improvement_count = 0
+        self.validation_scores = []
+        self.best_validation_score = -math.inf
+
+
+def batch_size_for(batch_size, n_samples):
+    """The minibatch size for ``n_samples`` training rows; ``"auto"`` is ``n_samples // 10`` in [16, 200]."""
+    if batch_size == "auto":
+        # MLP's min(200, n_samples) leaves a small data set one or two
+        # steps per epoch: too few to train, and too few for a per-epoch
+        # stopping rule to tell progress from noise.
+        return min(n_samples, max(16, min(200, n_samples // 10)))
+    if batch_size > n_samples:
+        warnings.warn(
+            f"batch_size={batch_size} is larger than the {n_samples} training "
+            "samples; it is clipped to that.",
+            UserWarning,
+        )
+    return min(batch_size, n_samples)
+
+
+def validation_split(n_samples, validation_fraction, rng):
+    """Sorted training and validation row indices for early stopping, drawn from ``rng``."""
+    n_validation = int(round(validation_fraction * n_samples))
+    if n_validation < 1 or n_validation >= n_samples:
+        raise ValueError(
+            f"early_stopping=True holds out validation_fraction={validation_fraction} "
+            f"of the {n_samples} samples, which leaves {n_validation} validation and "
+            f"{n_samples - n_validation} training samples; both need at least 1. "
+            "Change validation_fraction, pass more samples, or set early_stopping=False."
+        )
+    order = rng.permutation(n_samples)
+    return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
 def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator):

@@ -7,19 +7,11 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoencoder, row_blocks
-from ._likelihoods import (
-    BernoulliLikelihood,
-    GaussianLikelihood,
-    kl_to_standard_normal,
-    standard_normal_log_prob,
-)
-from ._networks import VariationalAutoencoder
-from ._row_noise import row_keys, row_normals
-
-# Floor on the learned observation variance, in standardised units: the noise
-# standard deviation stays above 0.1% of the feature's.
-MIN_VARIANCE = 1e-6
+from ._base import BaseAutoencoder
+from ._data import row_blocks
+from ._docs import fill_doc
+from ._random import row_keys, row_normals
+from .nn import GaussianLatent
 
 # score_samples averages its bound over at least this many latent draws per row.
 SCORE_DRAWS = 16
@@ -28,6 +20,7 @@ SCORE_DRAWS = 16
 ACTIVE_UNIT_KL = 0.01
 
 
+@fill_doc
 class VAETransformer(BaseAutoencoder):
     """Variational autoencoder (VAE) as a transformer: x -> mu(x).
 
@@ -49,21 +42,16 @@ class VAETransformer(BaseAutoencoder):
     latent_dim : int, default=2
         Dimension of the code z, the number of output features.
 
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 64)
-        Widths of the encoder's hidden layers; the decoder uses them in
-        reverse order. ``()`` gives a linear encoder and decoder: with
-        ``likelihood="gaussian"`` the model is then probabilistic PCA
-        (``noise_variance="isotropic"``) or factor analysis
-        (``noise_variance="per_feature"``).
-
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation of the hidden layers.
+    ${network_parameters}
 
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Observation model p(x | z). ``"gaussian"`` suits real-valued data:
         the model standardises X internally and learns the noise variance;
-        all outputs are in X's own units. ``"bernoulli"`` suits data in
-        [0, 1] such as grey-level images; X outside [0, 1] raises an error.
+        all outputs are in X's own units. With ``hidden_layer_sizes=()`` it
+        is probabilistic PCA (``noise_variance="isotropic"``) or factor
+        analysis (``noise_variance="per_feature"``). ``"bernoulli"`` suits
+        data in [0, 1] such as grey-level images; X outside [0, 1] raises
+        an error.
 
     noise_variance : {"per_feature", "isotropic"}, default="per_feature"
         With ``likelihood="gaussian"``, whether the learned observation
@@ -96,70 +84,11 @@ class VAETransformer(BaseAutoencoder):
         ``latent_dim=8`` it raised SVC accuracy on mu(x) from 0.92 to 0.95 at
         a cost of 0.8 nats of held-out ELBO).
 
-    batch_size : int or "auto", default="auto"
-        Minibatch size. ``"auto"`` means ``n_samples // 10`` clipped to
-        [16, 200] (and to ``n_samples``): about ten steps per epoch on small
-        data sets, where MLPRegressor's ``min(200, n_samples)`` would leave
-        one or two.
-
-    learning_rate_init : float, default=1e-3
-        Adam's step size.
-
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
-
-    tol : float, default=1e-4
-        Tolerance of the stopping rule: when the loss (or the validation
-        score, with ``early_stopping``) does not improve by at least ``tol``
-        for more than ``n_iter_no_change`` consecutive epochs, training
-        stops.
-
-    n_iter_no_change : int, default=10
-        Epochs without improvement allowed before stopping.
-
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data, judge
-        epochs by the mean ELBO on it, and keep the weights of the best
-        epoch.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-
-    shuffle : bool, default=True
-        Reshuffle the training rows every epoch.
-
-    warm_start : bool, default=False
-        Continue from the current weights on ``fit`` instead of starting
-        afresh. The input scaling of the first fit is kept, and parameters
-        that shape the network (``latent_dim``, ``hidden_layer_sizes``,
-        ``activation``, ``likelihood``, ``noise_variance``) cannot change.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, the reparameterisation noise,
-        the validation split and the draws of ``score_samples``. Pass an int
-        for reproducible results: bitwise identical for the same number of
-        torch threads; with another thread count (workers of
-        ``GridSearchCV(n_jobs=k)`` get fewer) they can differ in the last
-        digits, as BLAS splits sums differently. ``None`` takes fresh entropy
-        from the operating system; the global numpy and torch RNGs are never
-        used.
-
-    verbose : int, default=0
-        Print the loss after every epoch.
-
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to train and evaluate. ``"auto"`` takes a GPU when torch sees
-        one. A model trained on a GPU is pickled with CPU tensors and runs
-        on CPU-only machines.
+    ${training_parameters}
 
     Attributes
     ----------
-    network_ : torch.nn.Module
-        The trained encoder, decoder and likelihood.
-
-    n_iter_ : int
-        Number of epochs run, across ``warm_start`` fits and ``partial_fit``
-        calls.
+    ${training_attributes}
 
     loss_curve_ : list of float
         Training loss after each epoch: the negative (beta-weighted, warm-up
@@ -169,13 +98,7 @@ class VAETransformer(BaseAutoencoder):
         Lowest training loss after the warm-up (inf while every epoch so
         far fell inside it); None with early stopping.
 
-    validation_scores_ : list of float or None
-        Mean ELBO on the validation set after each epoch of the latest
-        ``fit`` (a warm-started fit starts a new list), with early stopping;
-        None otherwise.
-
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``; None without early stopping.
+    ${stopping_attributes}
 
     kl_per_dim_ : ndarray of shape (latent_dim,)
         Mean KL(q(z_d | x) || N(0, 1)) of each latent dimension over the
@@ -191,11 +114,7 @@ class VAETransformer(BaseAutoencoder):
         Learned observation noise variance of each feature, in the units of
         X squared; None for ``likelihood="bernoulli"``.
 
-    n_features_in_ : int
-        Number of features seen during fit.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+    ${input_attributes}
 
     See Also
     --------
@@ -231,6 +150,12 @@ class VAETransformer(BaseAutoencoder):
     True
     >>> bool(vae.score_samples(X, n_importance=8).mean() >= elbo)  # IWAE: a tighter bound
     True
+
+    The same model with convolutional networks, for rows that are 8x8 images:
+
+    >>> conv = VAETransformer(4, likelihood="bernoulli", image_shape=(8, 8), max_iter=2, random_state=0)
+    >>> conv.fit_transform(X[:200]).shape
+    (200, 4)
     """
 
     _parameter_constraints: dict = {
@@ -241,6 +166,7 @@ class VAETransformer(BaseAutoencoder):
         "free_bits": [Interval(Real, 0, None, closed="left")],
     }
     _architecture_parameters = (*BaseAutoencoder._architecture_parameters, "noise_variance")
+    _latent_class = GaussianLatent
 
     def __init__(
         self,
@@ -248,6 +174,10 @@ class VAETransformer(BaseAutoencoder):
         *,
         hidden_layer_sizes=(128, 64),
         activation="relu",
+        image_shape=None,
+        conv_channels=(32, 64),
+        encoder=None,
+        decoder=None,
         likelihood="gaussian",
         noise_variance="per_feature",
         beta=1.0,
@@ -265,10 +195,15 @@ class VAETransformer(BaseAutoencoder):
         random_state=None,
         verbose=0,
         device="cpu",
+        **module_params,
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.encoder = encoder
+        self.decoder = decoder
         self.likelihood = likelihood
         self.noise_variance = noise_variance
         self.beta = beta
@@ -286,6 +221,7 @@ class VAETransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        vars(self).update(module_params)
 
     def score_samples(self, X, n_importance=1):
         """Lower bound on the log-likelihood log p(x) of each row, in nats.
@@ -345,87 +281,49 @@ class VAETransformer(BaseAutoencoder):
 
     # ------------------------------------------------------------------ hooks
 
-    def _build_network(self, n_features, hidden_layer_sizes, generator):
-        if self.likelihood == "gaussian":
-            likelihood = GaussianLikelihood(
-                n_features,
-                shared_variance=self.noise_variance == "isotropic",
-                min_variance=MIN_VARIANCE,
-                log_scale=np.log(self._input_scale),
-            )
-        else:
-            likelihood = BernoulliLikelihood()
-        return VariationalAutoencoder(
-            n_features, self.latent_dim, hidden_layer_sizes, self.activation, likelihood, generator
-        )
+    def _likelihood_options(self):
+        return {"noise_variance": self.noise_variance}
 
     def _kl_weight(self, epochs_elapsed):
         if self.kl_warmup == 0:
             return self.beta
         return self.beta * min(1.0, epochs_elapsed / self.kl_warmup)
 
-    def _batch_loss(self, network, x, epochs_elapsed, generator):
-        mu, log_var = network.encode(x)
-        noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        z = mu + noise * torch.exp(0.5 * log_var)
-        reconstruction = network.likelihood.log_prob(x, network.decode(z)).mean()
-        kl = kl_to_standard_normal(mu, log_var)
-        if self.free_bits > 0:
-            kl_term = kl.mean(0).clamp(min=self.free_bits).sum()
-        else:
-            kl_term = kl.sum(-1).mean()
-        return self._kl_weight(epochs_elapsed) * kl_term - reconstruction
+    def _penalty_options(self, epochs_elapsed):
+        return {"kl_weight": self._kl_weight(epochs_elapsed), "free_bits": self.free_bits}
 
     def _monitor_from_epoch(self):
         return self.kl_warmup
 
     def _loss_offset(self):
         # log p(x) = log p(standardised x) - sum(log scale): the Jacobian.
-        return 0.0 if self._input_scale is None else float(np.log(self._input_scale).sum())
-
-    def _encode_mean(self, network, x):
-        return network.encode(x)[0]
+        return self._scaling.log_jacobian
 
     # One draw per row is enough to judge epochs: the error averages out over rows.
     _validation_score_options = {"min_draws": 1}
 
-    def _row_scores(self, network, x, n_importance=1, min_draws=SCORE_DRAWS):
-        mu, log_var = network.encode(x)
-        std = torch.exp(0.5 * log_var)
+    def _row_scores(self, model, x, n_importance=1, min_draws=SCORE_DRAWS):
         keys = row_keys(x.cpu().numpy(), self._score_seed)
         n_draws = n_importance * max(1, math.ceil(min_draws / n_importance))
-        log_px, log_prior, log_q = [], [], []
-        for draw in range(n_draws):
-            noise = torch.as_tensor(row_normals(keys, draw, network.latent_dim), dtype=x.dtype)
-            noise = noise.to(x.device)
-            z = mu + std * noise
-            log_px.append(network.likelihood.log_prob(x, network.decode(z)))
-            if n_importance > 1:
-                log_prior.append(standard_normal_log_prob(z))
-                # log q(z | x) = log N(noise; 0, I) - sum(log sigma)
-                log_q.append(standard_normal_log_prob(noise) - 0.5 * log_var.sum(-1))
-        log_px = torch.stack(log_px)
-        if n_importance == 1:
-            bound = log_px.mean(0) - kl_to_standard_normal(mu, log_var).sum(-1)
-        else:
-            log_weights = log_px + torch.stack(log_prior) - torch.stack(log_q)
-            log_weights = log_weights.view(-1, n_importance, x.shape[0])
-            bound = (torch.logsumexp(log_weights, dim=1) - math.log(n_importance)).mean(0)
-        return bound - self._loss_offset()
+        noise = torch.stack([
+            torch.as_tensor(row_normals(keys, draw, model.latent_dim), dtype=x.dtype)
+            for draw in range(n_draws)
+        ]).to(x.device)
+        return model.bound(x, noise, n_importance) - self._loss_offset()
 
     def _draw_codes(self, n_samples, rng):
         return rng.standard_normal((n_samples, self.network_.latent_dim))
 
-    def _fitted_statistics(self, network, X):
-        kl_sum = torch.zeros(network.latent_dim, dtype=torch.float64, device=X.device)
+    def _fitted_statistics(self, model, X):
+        kl_sum = torch.zeros(model.latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
             for block in row_blocks(X):
-                kl_sum += kl_to_standard_normal(*network.encode(block)).sum(0, dtype=torch.float64)
+                kl_sum += model.latent.kl(model.encode(block)).sum(0, dtype=torch.float64)
             kl_per_dim = (kl_sum / X.shape[0]).cpu().numpy()
-            noise_variance = None
-            if isinstance(network.likelihood, GaussianLikelihood):
-                variance = torch.exp(network.likelihood.log_variance()).double().cpu().numpy()
-                noise_variance = variance * self._input_scale**2
+            variance = model.likelihood.variance()
+        noise_variance = None
+        if variance is not None:
+            noise_variance = variance.double().cpu().numpy() * self._scaling.scale**2
         return {
             "kl_per_dim_": kl_per_dim,
             "n_active_units_": int((kl_per_dim > ACTIVE_UNIT_KL).sum()),

@@ -18,6 +18,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 ESTIMATORS = [VAETransformer, AutoencoderTransformer]
 
+
+def _convolutional(Estimator):
+    """``Estimator`` reading the 6 columns of ``tabular`` as a 2 x 3 image."""
+
+    def make(*args, **params):
+        return Estimator(*args, **{"image_shape": (2, 3), "conv_channels": (4,), **params})
+
+    make.__name__ = Estimator.__name__
+    make.__qualname__ = f"conv {Estimator.__name__}"
+    return make
+
+
+# The contract tests run on the dense and the convolutional networks alike.
+MODELS = pytest.mark.parametrize(
+    "Estimator",
+    [*ESTIMATORS, *map(_convolutional, ESTIMATORS)],
+    ids=["VAE", "AE", "conv VAE", "conv AE"],
+)
+
 # Small networks and few epochs: the contract tests check behaviour, not fit quality.
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
 

@@ -1,4 +1,4 @@
-"""Log-likelihoods and KL (skvae/_likelihoods.py) against torch.distributions and scipy."""
+"""Log-likelihoods and KL (skvae/nn/likelihoods.py, latents.py) against torch.distributions and scipy."""
 
 import numpy as np
 import pytest
@@ -6,14 +6,13 @@ import torch
 from scipy import stats
 from torch import distributions as D
 
-from skvae._likelihoods import (
+from skvae.nn.latents import kl_to_standard_normal, standard_normal_log_prob
+from skvae.nn.likelihoods import (
+    LIKELIHOODS,
     BernoulliLikelihood,
     GaussianLikelihood,
-    SquaredErrorLikelihood,
     bernoulli_log_prob,
     gaussian_log_prob,
-    kl_to_standard_normal,
-    standard_normal_log_prob,
 )
 
 
@@ -72,33 +71,45 @@ def test_analytic_kl_matches_torch_and_monte_carlo(generator):
 
 
 def test_gaussian_likelihood_variance_floor_and_gradient():
-    likelihood = GaussianLikelihood(3, shared_variance=False, min_variance=1e-4)
+    likelihood = GaussianLikelihood(3, noise_variance="per_feature", min_variance=1e-4)
     with torch.no_grad():
         likelihood.raw_variance.fill_(-50.0)
     variance = torch.exp(likelihood.log_variance())
     torch.testing.assert_close(variance, torch.full((3,), 1e-4), rtol=1e-4, atol=0)
     # Starts at variance 1 + floor, the variance of standardised data.
-    fresh = GaussianLikelihood(3, shared_variance=False, min_variance=1e-4)
+    fresh = GaussianLikelihood(3, noise_variance="per_feature", min_variance=1e-4)
     torch.testing.assert_close(torch.exp(fresh.log_variance()), torch.full((3,), 1 + 1e-4))
     fresh.log_prob(torch.ones(2, 3), torch.zeros(2, 3)).sum().backward()
     assert fresh.raw_variance.grad.abs().min() > 0
 
 
 def test_shared_variance_is_shared_in_input_units():
-    log_scale = torch.log(torch.tensor([0.01, 1.0, 300.0]))
-    likelihood = GaussianLikelihood(3, shared_variance=True, min_variance=1e-6, log_scale=log_scale)
+    scale = np.array([0.01, 1.0, 300.0])
+    log_scale = torch.log(torch.tensor(scale, dtype=torch.float32))
+    likelihood = GaussianLikelihood(3, noise_variance="isotropic", scale=scale)
     with torch.no_grad():
         likelihood.raw_variance.fill_(0.7)
     input_variance = torch.exp(likelihood.log_variance() + 2 * log_scale)
     torch.testing.assert_close(input_variance, input_variance[0].expand(3))
-    per_feature = GaussianLikelihood(3, shared_variance=False, min_variance=1e-6, log_scale=log_scale)
+    per_feature = GaussianLikelihood(3, noise_variance="per_feature", scale=scale)
     assert torch.equal(per_feature.log_variance_offset, torch.zeros(3))
 
 
 def test_likelihood_means():
     output = torch.tensor([[-1.0, 0.0, 2.0]])
-    assert torch.equal(GaussianLikelihood(3, shared_variance=False, min_variance=1e-6).mean(output), output)
-    assert torch.equal(SquaredErrorLikelihood().mean(output), output)
-    torch.testing.assert_close(BernoulliLikelihood().mean(output), torch.sigmoid(output))
+    assert torch.equal(GaussianLikelihood(3, noise_variance="per_feature").mean(output), output)
+    assert torch.equal(GaussianLikelihood(3).mean(output), output)
+    torch.testing.assert_close(BernoulliLikelihood(3).mean(output), torch.sigmoid(output))
     x = torch.tensor([[0.0, 1.0, 1.0]])
-    torch.testing.assert_close(SquaredErrorLikelihood().log_prob(x, output), torch.tensor([-0.5 * (1 + 1 + 1)]))
+    # Without a learned variance: minus half the squared error, the autoencoder's loss.
+    torch.testing.assert_close(GaussianLikelihood(3).log_prob(x, output), torch.tensor([-0.5 * (1 + 1 + 1)]))
+    assert GaussianLikelihood(3).variance() is None and BernoulliLikelihood(3).variance() is None
+
+
+def test_registry_holds_classes_the_estimators_ask():
+    assert set(LIKELIHOODS) == {"gaussian", "bernoulli"}
+    assert LIKELIHOODS["gaussian"].standardises and not LIKELIHOODS["bernoulli"].standardises
+    with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]'):
+        LIKELIHOODS["bernoulli"].check_input(np.array([[0.5, 2.0]]))
+    LIKELIHOODS["gaussian"].check_input(np.array([[-3.0, 1e9]]))  # anything finite
+    assert LIKELIHOODS["bernoulli"](7).n_parameters() == 7

@@ -1,73 +1,164 @@
-"""Encoder and decoder networks (skvae/_networks.py)."""
+"""The torch parts (skvae/nn): layers, encoders, decoders, latents and the model."""
 
 import pytest
 import torch
 
-from skvae._networks import ACTIVATIONS, MLP, Autoencoder, VariationalAutoencoder
+from skvae.nn import (
+    ACTIVATIONS,
+    AutoencoderModel,
+    ConvDecoder,
+    ConvEncoder,
+    GaussianLatent,
+    GaussianLikelihood,
+    Linear,
+    MLPDecoder,
+    MLPEncoder,
+)
+from skvae.nn.encoders import output_width
+from skvae.nn.layers import glorot_bound
 
 
-def _reference_forward(mlp, x):
-    """The same network through plain autograd: nn.functional ops, one per layer."""
-    functions = {"relu": torch.relu, "tanh": torch.tanh, "logistic": torch.sigmoid, "identity": lambda h: h}
-    for index, layer in enumerate(mlp):
-        x = torch.nn.functional.linear(x, layer.weight, layer.bias)
-        if index < len(mlp) - 1:
-            x = functions[mlp.activation](x)
-    return x
+def _generator(seed=0):
+    return torch.Generator().manual_seed(seed)
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_mlp_backward_matches_autograd(activation):
-    generator = torch.Generator().manual_seed(0)
-    mlp = MLP([5, 7, 6, 3], activation, generator).double()
-    x = torch.randn(4, 5, dtype=torch.double, generator=generator, requires_grad=True)
-    params = [t for layer in mlp for t in (layer.weight, layer.bias)]
-    assert torch.autograd.gradcheck(lambda x, *p: mlp(x), (x, *params))
-    # And against the layer-by-layer autograd graph, on a loss.
-    weights = torch.randn(4, 3, dtype=torch.double, generator=generator)
-    ours = torch.autograd.grad((mlp(x) * weights).sum(), (x, *params))
-    reference = torch.autograd.grad((_reference_forward(mlp, x) * weights).sum(), (x, *params))
-    for a, b in zip(ours, reference):
-        torch.testing.assert_close(a, b)
+def _all_modules():
+    g = _generator()
+    return {
+        "mlp_encoder": (MLPEncoder(6, (5, 3), "tanh", generator=g), 6),
+        "mlp_decoder": (MLPDecoder(2, 6, (3, 5), "relu", generator=g), 2),
+        "conv_encoder": (ConvEncoder((1, 8, 8), (4, 8), (16,), "relu", generator=g), 64),
+        "conv_decoder": (ConvDecoder(3, 2 * 7 * 9, (2, 7, 9), (4, 8), (16,), "relu", generator=g), 3),
+    }
 
 
-def test_mlp_takes_leading_dimensions_as_rows():
-    mlp = MLP([3, 4, 2], "tanh", torch.Generator().manual_seed(0))
-    x = torch.randn(5, 6, 3)
-    torch.testing.assert_close(mlp(x), _reference_forward(mlp, x))
-    assert mlp(x[0, 0]).shape == (2,)
+@pytest.mark.parametrize("name", list(_all_modules()))
+def test_evaluation_is_the_same_under_no_grad_and_inference_mode(name):
+    # The padded evaluation follows module.eval(), not torch's global flags.
+    module, width = _all_modules()[name]
+    module.eval()
+    x = torch.rand(37, width, generator=_generator(1))
+    with torch.no_grad():
+        no_grad = module(x)
+    with torch.inference_mode():
+        inference = module(x)
+    assert torch.equal(no_grad, inference)
+    # Training mode computes the same function, without the padding.
+    module.train()
+    with torch.no_grad():
+        torch.testing.assert_close(module(x), no_grad, rtol=1e-5, atol=1e-6)
 
 
-def test_mlp_input_gradient_only_when_needed():
-    mlp = MLP([3, 4, 2], "relu", torch.Generator().manual_seed(0))
-    x = torch.randn(5, 3)
-    mlp(x).sum().backward()
-    assert x.grad is None and all(layer.weight.grad is not None for layer in mlp)
+@pytest.mark.parametrize("name", list(_all_modules()))
+def test_a_rows_output_does_not_depend_on_its_position_in_the_batch(name):
+    module, width = _all_modules()[name]
+    module.eval()
+    x = torch.rand(1024, width, generator=_generator(2))
+    order = torch.randperm(1024, generator=_generator(3))
+    with torch.no_grad():
+        assert torch.equal(module(x)[order], module(x[order]))
+        assert torch.equal(module(torch.roll(x, 1, 0)), torch.roll(module(x), 1, 0))
 
 
-def test_mlp_layers_and_linear_case():
-    generator = torch.Generator().manual_seed(0)
-    mlp = MLP([10, 8, 4], "tanh", generator)
-    assert [tuple(layer.weight.shape) for layer in mlp] == [(8, 10), (4, 8)]
-    assert len(MLP([10, 4], "relu", generator)) == 1  # no hidden layers: one affine map
-    with torch.no_grad():  # inference runs the same node without a graph
-        assert MLP([10, 4], "relu", generator)(torch.ones(2, 10)).shape == (2, 4)
+@pytest.mark.parametrize("width", [1, 5, 16, 17])
+def test_linear_pads_narrow_widths_only_in_evaluation(width):
+    layer = Linear(width, 3, generator=_generator())
+    x = torch.rand(1024, width, generator=_generator(1))
+    layer.eval()
+    with torch.no_grad():
+        shifted = layer(torch.roll(x, 1, 0))
+        assert torch.equal(torch.roll(layer(x), 1, 0), shifted)
+        torch.testing.assert_close(layer.train()(x), layer.eval()(x))
+    # Gradients flow in both modes.
+    layer(x).sum().backward()
+    assert layer.weight.grad is not None
 
 
 def test_initialisation_uses_only_the_given_generator():
     state = torch.get_rng_state()
-    a = Autoencoder(6, 2, (5,), "relu", torch.nn.Identity(), torch.Generator().manual_seed(3))
-    b = Autoencoder(6, 2, (5,), "relu", torch.nn.Identity(), torch.Generator().manual_seed(3))
+    a = MLPEncoder(6, (5,), "relu", generator=_generator(3))
+    b = MLPEncoder(6, (5,), "relu", generator=_generator(3))
+    ConvEncoder((1, 8, 8), (4,), (), "relu", generator=_generator(3))
     assert torch.equal(state, torch.get_rng_state())
     for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(p, q), name
-    # Glorot-uniform weights within their bound, zero biases.
-    layer = a.encoder[0]
-    assert layer.weight.abs().max() <= (6 / (6 + 5)) ** 0.5 and torch.equal(layer.bias, torch.zeros(5))
+    # Glorot-uniform weights within scikit-learn's bound, zero biases.
+    layer = a.layers[0]
+    assert layer.weight.abs().max() <= glorot_bound(6, 5, "relu")
+    assert torch.equal(layer.bias, torch.zeros(5))
+    assert glorot_bound(6, 5, "logistic") < glorot_bound(6, 5, "relu")  # factor 2 against 6
 
 
-def test_variational_encoder_returns_mean_and_log_variance():
-    network = VariationalAutoencoder(6, 3, (5,), "relu", torch.nn.Identity(), torch.Generator().manual_seed(0))
-    mu, log_var = network.encode(torch.randn(4, 6))
-    assert mu.shape == log_var.shape == (4, 3)
-    assert network.decode(mu).shape == (4, 6)
+def test_mlp_shapes_and_the_linear_case():
+    assert MLPEncoder(10, (8, 4), "tanh", generator=_generator()).out_features == 4
+    identity = MLPEncoder(10, (), "relu", generator=_generator())
+    assert identity.out_features == 10 and len(identity.layers) == 0
+    decoder = MLPDecoder(3, 10, (), "relu", generator=_generator())
+    assert len(decoder.layers) == 1  # one affine map, no activation
+    assert decoder(torch.ones(2, 3)).shape == (2, 10)
+    assert all(p.dtype == torch.float32 for p in decoder.parameters())
+
+
+@pytest.mark.parametrize("image_shape", [(1, 28, 28), (1, 8, 8), (3, 7, 9), (2, 5, 4)])
+def test_conv_decoder_mirrors_the_encoder_for_any_image_size(image_shape):
+    channels, height, width = image_shape
+    n_features = channels * height * width
+    encoder = ConvEncoder(image_shape, (4, 8), (16,), "relu", generator=_generator())
+    decoder = ConvDecoder(2, n_features, image_shape, (4, 8), (16,), "relu", generator=_generator())
+    assert encoder(torch.rand(3, n_features)).shape == (3, 16)
+    assert decoder(torch.rand(3, 2)).shape == (3, n_features)
+    # Two parameters per pixel (e.g. mean and scale) give twice the channels.
+    two = ConvDecoder(2, 2 * n_features, image_shape, (4,), (), "relu", generator=_generator())
+    assert two(torch.rand(3, 2)).shape == (3, 2 * n_features)
+
+
+def test_gaussian_latent_and_model_assemble():
+    g = _generator()
+    model = AutoencoderModel(
+        MLPEncoder(6, (5,), "relu", generator=g),
+        GaussianLatent(5, 3, generator=g),
+        MLPDecoder(3, 6, (5,), "relu", generator=g),
+        GaussianLikelihood(6, noise_variance="per_feature"),
+    )
+    x = torch.randn(4, 6, generator=g)
+    mu, log_var = model.encode(x)
+    assert mu.shape == log_var.shape == (4, 3) and model.latent_dim == 3
+    assert torch.equal(model.code(x), mu)
+    assert model.decode(mu).shape == (4, 6)
+    loss = model.loss(x, generator=_generator(1), kl_weight=1.0)
+    loss.backward()
+    assert loss.dim() == 0 and all(p.grad is not None for p in model.parameters())
+    # The ELBO is the mean over draws of log p(x | z) minus the KL.
+    noise = torch.randn(4, 4, 3, generator=g)
+    with torch.no_grad():
+        elbo = model.bound(x, noise)
+        z = mu + torch.exp(0.5 * log_var) * noise
+        expected = model.log_likelihood(x, z).mean(0) - model.latent.kl((mu, log_var)).sum(-1)
+    torch.testing.assert_close(elbo, expected)
+
+
+class _Doubles(torch.nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.layer = torch.nn.Linear(in_features, 4, dtype=torch.float64)
+
+    def forward(self, x):
+        return self.layer(x.double())
+
+
+def test_output_width_checks_shape_and_dtype():
+    assert output_width(torch.nn.Linear(5, 7), 5, "encoder") == 7
+    with pytest.raises(ValueError, match=r"encoder must compute in float32.*float64"):
+        output_width(_Doubles(5), 5, "encoder")
+    with pytest.raises(ValueError, match=r"failed on a float32 tensor of shape \(2, 5\)"):
+        output_width(torch.nn.Linear(3, 7), 5, "decoder")
+    with pytest.raises(ValueError, match=r"shape \(batch, n_outputs\).*\(2, 7, 1\)"):
+        output_width(torch.nn.Unflatten(1, (7, 1)), 7, "decoder")
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_activation_trains(activation):
+    encoder = MLPEncoder(4, (3,), activation, generator=_generator())
+    x = torch.randn(5, 4, generator=_generator(1), requires_grad=True)
+    encoder(x).sum().backward()
+    assert torch.isfinite(x.grad).all()

@@ -1,4 +1,8 @@
-"""Standard-normal draws that are a function of (row content, seed, draw index).
+"""Randomness: seeds from ``random_state``, and normal draws keyed by row content.
+
+The global numpy and torch RNGs are never used: ``seed_source`` turns
+``random_state`` into a local RandomState, whose draws seed local
+``torch.Generator``s.
 
 Monte-Carlo scores must be deterministic and must not depend on which other
 rows share a batch. Drawing one set of noise vectors and broadcasting it over
@@ -11,10 +15,27 @@ its own independent draws, so the error of a mean over n rows falls as
 """
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
+
+
+def seed_source(random_state):
+    """A RandomState for ``random_state``; ``None`` gets fresh OS entropy.
+
+    scikit-learn would map ``None`` to numpy's global RandomState; drawing
+    from it would change the caller's global RNG state, so we do not.
+    """
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+    return check_random_state(random_state)
+
+
+def draw_seed(rng):
+    """A seed for a torch.Generator or a RandomState, drawn from ``rng``."""
+    return int(rng.randint(np.iinfo(np.int32).max))
 
 
 def _splitmix64(values):

@@ -1,9 +1,9 @@
-"""Row-keyed standard-normal draws (skvae/_row_noise.py)."""
+"""Row-keyed standard-normal draws (skvae/_random.py)."""
 
 import numpy as np
 from scipy import stats
 
-from skvae._row_noise import row_keys, row_normals
+from skvae._random import row_keys, row_normals
 
 
 def _rows(n=4000, d=5, seed=0):

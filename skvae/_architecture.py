@@ -1,0 +1,178 @@
+"""From an estimator's parameters to a model: which encoder, latent, decoder and likelihood.
+
+Also the routing of ``encoder__<name>`` / ``decoder__<name>`` keyword
+arguments to a user's own modules, in the way skorch routes ``module__``:
+they are estimator parameters, so ``clone``, ``get_params`` and grid
+searches handle them.
+"""
+
+from numbers import Integral
+
+import torch
+
+from .nn import AutoencoderModel, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .nn.encoders import output_width
+
+ROUTED_PREFIXES = ("encoder__", "decoder__")
+
+
+class RoutedParamsMixin:
+    """Keyword arguments beyond the signature's, stored as parameters and routed to the modules.
+
+    ``__init__`` stores them as given (it validates nothing, as scikit-learn
+    asks); ``fit`` accepts only ``encoder__<name>`` and ``decoder__<name>``,
+    and only with a custom ``encoder`` / ``decoder`` to receive them.
+    """
+
+    def _extra_params(self):
+        declared = set(self._get_param_names())
+        return {
+            name: value
+            for name, value in vars(self).items()
+            if name not in declared and not name.startswith("_") and not name.endswith("_")
+        }
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params.update(self._extra_params())
+        return params
+
+    def set_params(self, **params):
+        declared = set(self._get_param_names())
+        for name in list(params):
+            if name.startswith(ROUTED_PREFIXES) or (name not in declared and "__" not in name):
+                setattr(self, name, params.pop(name))
+        return super().set_params(**params)
+
+    def _routed(self, prefix):
+        return {k[len(prefix):]: v for k, v in self._extra_params().items() if k.startswith(prefix)}
+
+    def _check_extra_params(self):
+        for name in self._extra_params():
+            role = name.split("__", 1)[0]
+            if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
+                raise ValueError(
+                    f"{type(self).__name__} got an unexpected parameter {name!r}. Arguments for "
+                    "a custom encoder or decoder start with 'encoder__' or 'decoder__'."
+                )
+            if getattr(self, role) is None:
+                raise ValueError(
+                    f"{name} is set but {role}=None: the built-in {role} takes no arguments. "
+                    f"Pass your module class as {role}=..., or remove {name}."
+                )
+
+
+def _positive_ints(value, name, example):
+    values = [value] if isinstance(value, Integral) else list(value)
+    if not all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"{name} must hold positive integers, e.g. {example}; got {value!r}.")
+    return tuple(int(v) for v in values)
+
+
+def architecture(estimator):
+    """The parameters that fix the network's shape, validated and normalised."""
+    hidden = _positive_ints(estimator.hidden_layer_sizes, "hidden_layer_sizes", "(128, 64), or () for a linear model")
+    spec = {name: getattr(estimator, name) for name in estimator._architecture_parameters}
+    spec["hidden_layer_sizes"] = hidden
+    if estimator.image_shape is not None:
+        spec["image_shape"] = _image_shape(estimator.image_shape)
+        spec["conv_channels"] = _positive_ints(estimator.conv_channels, "conv_channels", "(32, 64)")
+    estimator._check_extra_params()
+    spec.update(estimator._extra_params())
+    return spec
+
+
+def _image_shape(value):
+    shape = tuple(value) if not isinstance(value, Integral) else (value,)
+    if len(shape) not in (2, 3):
+        raise ValueError(
+            f"image_shape must be (height, width) or (channels, height, width); got {value!r}."
+        )
+    shape = _positive_ints(shape, "image_shape", "(28, 28) or (3, 32, 32)")
+    return shape if len(shape) == 3 else (1, *shape)
+
+
+def check_image_shape(spec, n_features):
+    image_shape = spec.get("image_shape")
+    if image_shape is None:
+        return
+    n_pixels = image_shape[0] * image_shape[1] * image_shape[2]
+    if n_pixels != n_features:
+        raise ValueError(
+            f"image_shape={image_shape} needs rows of {n_pixels} values (channels x height x "
+            f"width), but X has {n_features} features. Pass image_shape=(height, width) or "
+            "(channels, height, width) of your images, flattened row by row into X."
+        )
+
+
+def check_unchanged(estimator, fitted, current):
+    changed = [
+        f"{name}={current.get(name)!r} (fitted with {fitted.get(name)!r})"
+        for name in sorted(fitted.keys() | current.keys())
+        if fitted.get(name) != current.get(name)
+    ]
+    if changed:
+        raise ValueError(
+            f"{type(estimator).__name__} cannot change {', '.join(changed)} while it continues "
+            "training the fitted network (warm_start=True or partial_fit). Set "
+            "warm_start=False and call fit to train a new network."
+        )
+
+
+def build_model(estimator, spec, n_features, latent_class, likelihood, generator, module_seed):
+    """Assemble encoder, latent, decoder and likelihood; weights drawn from ``generator``.
+
+    A user's module class is built under a global torch seed of
+    ``module_seed``, as torch modules initialise from the global RNG; the
+    caller's global RNG state is restored afterwards.
+    """
+    hidden, activation = spec["hidden_layer_sizes"], spec["activation"]
+    image_shape = spec.get("image_shape")
+    if estimator.encoder is not None:
+        encoder = _user_module(estimator.encoder, estimator._routed("encoder__"), module_seed,
+                               "encoder", in_features=n_features)
+        width = output_width(encoder, n_features, "encoder")
+    elif image_shape is None:
+        encoder = MLPEncoder(n_features, hidden, activation, generator=generator)
+        width = encoder.out_features
+    else:
+        encoder = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation, generator=generator)
+        width = encoder.out_features
+    latent = latent_class(width, spec["latent_dim"], activation=activation, generator=generator)
+
+    n_outputs = likelihood.n_parameters()
+    if estimator.decoder is not None:
+        decoder = _user_module(estimator.decoder, estimator._routed("decoder__"), module_seed + 1,
+                               "decoder", in_features=spec["latent_dim"], out_features=n_outputs)
+        width = output_width(decoder, spec["latent_dim"], "decoder")
+        if width != n_outputs:
+            raise ValueError(
+                f"The decoder must return {n_outputs} values per row, the parameters of "
+                f"likelihood={spec['likelihood']!r} for {n_features} features (it is called "
+                f"with out_features={n_outputs}); it returned {width}."
+            )
+    elif image_shape is None:
+        decoder = MLPDecoder(spec["latent_dim"], n_outputs, hidden[::-1], activation, generator=generator)
+    else:
+        decoder = ConvDecoder(spec["latent_dim"], n_outputs, image_shape, spec["conv_channels"],
+                              hidden[::-1], activation, generator=generator)
+    return AutoencoderModel(encoder, latent, decoder, likelihood)
+
+
+def _user_module(factory, kwargs, seed, role, **sizes):
+    arguments = ", ".join(f"{k}={v!r}" for k, v in {**sizes, **kwargs}.items())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            module = factory(**sizes, **kwargs)
+        except TypeError as error:
+            raise ValueError(
+                f"Building the {role} as {getattr(factory, '__name__', factory)}({arguments}) "
+                f"failed: {error}. Check the {role}__ arguments; skvae passes the sizes shown."
+            ) from error
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(
+            f"{role} must be a torch.nn.Module class or a factory returning one; "
+            f"{factory!r} returned {type(module).__name__}."
+        )
+    return module

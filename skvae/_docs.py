@@ -1,0 +1,164 @@
+"""Docstring paragraphs every estimator of the family shares, written once.
+
+An estimator's docstring names a paragraph as ``${name}`` on a line of its
+own; ``fill_doc`` puts the paragraph there when the class is defined, so
+``help()`` shows the full text.
+"""
+
+
+NETWORK_PARAMETERS = """\
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 64)
+        Widths of the encoder's hidden layers; the decoder uses them in
+        reverse order. ``()`` gives a linear encoder and decoder.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+
+    image_shape : tuple of int or None, default=None
+        Shape of one image, ``(height, width)`` or ``(channels, height,
+        width)``, when each row of X is an image flattened row by row (as
+        ``load_digits().data`` is). The encoder is then convolutional:
+        ``len(conv_channels)`` strided convolutions (kernel 4, stride 2,
+        each halving height and width), then dense layers of
+        ``hidden_layer_sizes``; the decoder mirrors it with transposed
+        convolutions. Rows stay flat, so pipelines and ``set_output`` work
+        unchanged; X must have channels * height * width features.
+
+    conv_channels : tuple of int, default=(32, 64)
+        Output channels of each convolution when ``image_shape`` is set;
+        ignored otherwise.
+
+    encoder : class, callable or None, default=None
+        Your own encoder: a ``torch.nn.Module`` class, or a function
+        returning a module, called as ``encoder(in_features=n_features,
+        **params)`` with the ``encoder__`` arguments below. It must map
+        float32 rows ``(batch, n_features)`` to float32 features ``(batch,
+        k)`` for any k; the latent head is added on top. A class or a
+        ``functools.partial`` pickles; a lambda does not. None: the dense
+        or convolutional encoder above. See ``skvae.nn.encoders`` for what
+        keeps each row's output independent of the other rows.
+
+    decoder : class, callable or None, default=None
+        Your own decoder, called as ``decoder(in_features=latent_dim,
+        out_features=n_outputs, **params)`` with the ``decoder__``
+        arguments. It must map ``(batch, latent_dim)`` to ``(batch,
+        n_outputs)``: the likelihood's parameters for each row (one per
+        feature for the Gaussian and Bernoulli likelihoods). None: the
+        decoder that mirrors the encoder above.
+"""
+
+TRAINING_PARAMETERS = """\
+    batch_size : int or "auto", default="auto"
+        Minibatch size. ``"auto"`` means ``n_samples // 10`` clipped to
+        [16, 200] (and to ``n_samples``): about ten steps per epoch on small
+        data sets, where MLPRegressor's ``min(200, n_samples)`` would leave
+        one or two.
+
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    tol : float, default=1e-4
+        Tolerance of the stopping rule: when the loss (or the validation
+        score, with ``early_stopping``) does not improve by at least ``tol``
+        for more than ``n_iter_no_change`` consecutive epochs, training
+        stops.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement allowed before stopping.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, judge epochs
+        by ``score`` on it, and keep the weights of the best epoch.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+
+    shuffle : bool, default=True
+        Reshuffle the training rows every epoch.
+
+    warm_start : bool, default=False
+        Continue from the current weights on ``fit`` instead of starting
+        afresh. The input scaling of the first fit is kept, and parameters
+        that shape the network (``latent_dim``, ``hidden_layer_sizes``,
+        ``activation``, ``likelihood``, ``image_shape``, the modules and
+        their arguments, ...) cannot change.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random choice: weight initialisation, shuffling, the
+        validation split and, where the model draws codes, that noise and
+        the draws of ``score_samples``. Pass an int for reproducible
+        results: bitwise identical for the same number of torch threads;
+        with another thread count (workers of ``GridSearchCV(n_jobs=k)``
+        get fewer) they can differ in the last digits, as BLAS splits sums
+        differently. ``None`` takes fresh entropy from the operating
+        system; the global numpy and torch RNGs are never used (a custom
+        module is built under a seed drawn from ``random_state``, and the
+        global state is restored afterwards).
+
+    verbose : int, default=0
+        Print the loss after every epoch.
+
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and evaluate. ``"auto"`` takes a GPU when torch sees
+        one. A model trained on a GPU is pickled with CPU tensors and runs
+        on CPU-only machines.
+
+    **module_params
+        ``encoder__<name>=value`` and ``decoder__<name>=value``: keyword
+        arguments for a custom ``encoder`` or ``decoder``, routed as
+        skorch routes ``module__``. They are parameters like any other:
+        ``get_params``, ``set_params``, ``clone`` and ``GridSearchCV``
+        (e.g. ``{"encoder__width": [64, 128]}``) handle them.
+"""
+
+TRAINING_ATTRIBUTES = """\
+    network_ : skvae.nn.AutoencoderModel
+        The trained torch model: encoder, latent, decoder and likelihood,
+        in evaluation mode.
+
+    n_iter_ : int
+        Number of epochs run, across ``warm_start`` fits and ``partial_fit``
+        calls.
+"""
+
+STOPPING_ATTRIBUTES = """\
+    validation_scores_ : list of float or None
+        ``score`` on the validation set after each epoch of the latest
+        ``fit`` (a warm-started fit starts a new list), with early stopping;
+        None otherwise.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``; None without early stopping.
+"""
+
+INPUT_ATTRIBUTES = """\
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+"""
+
+DOCS = {
+    "network_parameters": NETWORK_PARAMETERS,
+    "training_parameters": TRAINING_PARAMETERS,
+    "training_attributes": TRAINING_ATTRIBUTES,
+    "stopping_attributes": STOPPING_ATTRIBUTES,
+    "input_attributes": INPUT_ATTRIBUTES,
+}
+
+
+def fill_doc(cls):
+    """Class decorator: put the shared paragraphs into ``cls.__doc__``."""
+    lines = []
+    for line in cls.__doc__.split("\n"):
+        name = line.strip()
+        if name.startswith("${") and name.endswith("}"):
+            lines.append(DOCS[name[2:-1]].rstrip("\n"))
+        else:
+            lines.append(line)
+    cls.__doc__ = "\n".join(lines)
+    return cls

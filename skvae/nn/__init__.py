@@ -1,0 +1,29 @@
+"""The torch side of skvae: encoders, decoders, latents, likelihoods and the model.
+
+Pure PyTorch, no scikit-learn. The estimators assemble an
+``AutoencoderModel`` from these parts; a user's own encoder or decoder
+plugs in where the built-in ones do (see ``skvae.nn.encoders`` for the
+interface).
+"""
+
+from .encoders import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .latents import DeterministicLatent, GaussianLatent
+from .layers import ACTIVATIONS, Linear
+from .likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood, Likelihood
+from .model import AutoencoderModel
+
+__all__ = [
+    "ACTIVATIONS",
+    "LIKELIHOODS",
+    "AutoencoderModel",
+    "BernoulliLikelihood",
+    "ConvDecoder",
+    "ConvEncoder",
+    "DeterministicLatent",
+    "GaussianLatent",
+    "GaussianLikelihood",
+    "Likelihood",
+    "Linear",
+    "MLPDecoder",
+    "MLPEncoder",
+]

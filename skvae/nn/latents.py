@@ -1,0 +1,115 @@
+"""Latent variables: the head on the encoder's features, the draw of z, its penalty and bound.
+
+A latent module maps the encoder's features to its parameters (``forward``),
+gives the deterministic code of those parameters (``code``), draws z for a
+training step (``rsample``), adds its term to the training loss
+(``penalty``) and, when it defines a probabilistic model, a per-row bound
+on log p(x) (``bound``).
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from .layers import Linear
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def standard_normal_log_prob(z):
+    """Log-density of ``N(0, I)`` at ``z``, summed over the last axis."""
+    return -0.5 * (LOG_2PI + z.square()).sum(-1)
+
+
+def kl_to_standard_normal(mu, log_var):
+    """``KL(N(mu, diag(exp(log_var))) || N(0, I))`` per latent dimension (not summed)."""
+    return 0.5 * (mu.square() + torch.exp(log_var) - 1.0 - log_var)
+
+
+class DeterministicLatent(nn.Module):
+    """A code z = W h + b: the plain autoencoder's latent, with no prior and no penalty."""
+
+    def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.head = Linear(in_features, latent_dim, activation=activation, generator=generator)
+
+    def forward(self, features):
+        return self.head(features)
+
+    def code(self, params):
+        return params
+
+    def rsample(self, params, generator):
+        return params
+
+    def penalty(self, params):
+        return None
+
+
+class GaussianLatent(nn.Module):
+    """q(z | x) = N(mu, diag(exp(log_var))) with the prior N(0, I) (Kingma & Welling 2014).
+
+    One affine head gives both mu and log_var; z is drawn with the
+    reparameterisation trick.
+    """
+
+    def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.head = Linear(in_features, 2 * latent_dim, activation=activation, generator=generator)
+
+    def forward(self, features):
+        mu, log_var = self.head(features).chunk(2, dim=-1)
+        return mu, log_var
+
+    def code(self, params):
+        return params[0]
+
+    def rsample(self, params, generator):
+        mu, log_var = params
+        noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + noise * torch.exp(0.5 * log_var)
+
+    def kl(self, params):
+        """KL of each row's posterior to the prior, per latent dimension."""
+        return kl_to_standard_normal(*params)
+
+    def penalty(self, params, *, kl_weight=1.0, free_bits=0.0):
+        """``kl_weight`` times the KL summed over dimensions, averaged over the batch.
+
+        With ``free_bits`` each dimension's batch-mean KL is clamped from
+        below at that many nats (Kingma et al. 2016).
+        """
+        kl = self.kl(params)
+        if free_bits > 0:
+            kl_term = kl.mean(0).clamp(min=free_bits).sum()
+        else:
+            kl_term = kl.sum(-1).mean()
+        return kl_weight * kl_term
+
+    def bound(self, params, noise, n_importance, log_likelihood):
+        """Per-row ELBO (``n_importance=1``) or IWAE bound (Burda et al. 2016).
+
+        ``noise`` holds standard-normal draws of shape ``(n_draws, rows,
+        latent_dim)``, ``n_draws`` a multiple of ``n_importance``; the bound
+        is averaged over the ``n_draws / n_importance`` groups.
+        ``log_likelihood(z)`` gives log p(x | z) per row.
+        """
+        mu, log_var = params
+        std = torch.exp(0.5 * log_var)
+        log_px, log_prior, log_q = [], [], []
+        for draw in noise:
+            z = mu + std * draw
+            log_px.append(log_likelihood(z))
+            if n_importance > 1:
+                log_prior.append(standard_normal_log_prob(z))
+                # log q(z | x) = log N(noise; 0, I) - sum(log sigma)
+                log_q.append(standard_normal_log_prob(draw) - 0.5 * log_var.sum(-1))
+        log_px = torch.stack(log_px)
+        if n_importance == 1:
+            return log_px.mean(0) - self.kl(params).sum(-1)
+        log_weights = log_px + torch.stack(log_prior) - torch.stack(log_q)
+        log_weights = log_weights.view(-1, n_importance, mu.shape[0])
+        return (torch.logsumexp(log_weights, dim=1) - math.log(n_importance)).mean(0)

@@ -1,0 +1,142 @@
+"""Bring your own encoder and decoder: encoder=..., decoder=..., encoder__<name>=..."""
+
+import functools
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from conftest import ESTIMATORS, SMALL
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from torch import nn
+
+from skvae import AutoencoderTransformer, VAETransformer
+
+
+class ResidualEncoder(nn.Module):
+    """x -> width -> (width + residual block): any output width is fine for an encoder."""
+
+    def __init__(self, in_features, width=16):
+        super().__init__()
+        self.input = nn.Linear(in_features, width)
+        self.block = nn.Sequential(nn.ReLU(), nn.Linear(width, width))
+
+    def forward(self, x):
+        h = self.input(x)
+        return h + self.block(h)
+
+
+class Decoder(nn.Module):
+    def __init__(self, in_features, out_features, width=16):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(in_features, width), nn.Tanh(), nn.Linear(width, out_features))
+
+    def forward(self, z):
+        return self.layers(z)
+
+
+class WrongWidthDecoder(Decoder):
+    def __init__(self, in_features, out_features):
+        super().__init__(in_features, out_features + 1)
+
+
+class DoubleEncoder(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.layer = nn.Linear(in_features, 4, dtype=torch.float64)
+
+    def forward(self, x):
+        return self.layer(x.double())
+
+
+CUSTOM = dict(encoder=ResidualEncoder, encoder__width=24, decoder=Decoder, decoder__width=12)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_custom_modules_are_built_with_their_arguments(Estimator, tabular):
+    model = Estimator(**SMALL, **CUSTOM).fit(tabular)
+    assert isinstance(model.network_.encoder, ResidualEncoder)
+    assert model.network_.encoder.input.out_features == 24
+    assert model.network_.decoder.layers[0].out_features == 12
+    assert model.transform(tabular).shape == (300, 2)
+    assert model.inverse_transform(model.transform(tabular)).shape == tabular.shape
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_routed_arguments_are_parameters(Estimator, tabular):
+    estimator = Estimator(**SMALL, **CUSTOM)
+    params = estimator.get_params()
+    assert params["encoder__width"] == 24 and params["decoder"] is Decoder
+    cloned = clone(estimator)
+    assert cloned.get_params()["encoder__width"] == 24
+    cloned.set_params(encoder__width=8)
+    assert cloned.encoder__width == 8 and estimator.encoder__width == 24
+    assert "encoder__width=24" in repr(estimator)
+    # A grid search over a module argument, with no scorer.
+    search = GridSearchCV(estimator, {"encoder__width": [4, 16]}, cv=2).fit(tabular)
+    assert search.best_params_["encoder__width"] in (4, 16)
+    assert search.best_estimator_.network_.encoder.input.out_features == search.best_params_["encoder__width"]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_custom_modules_are_reproducible_and_leave_global_rng_alone(Estimator, tabular):
+    state = torch.get_rng_state()
+    a = Estimator(**SMALL, **CUSTOM).fit(tabular)
+    b = Estimator(**SMALL, **CUSTOM).fit(tabular)
+    assert torch.equal(state, torch.get_rng_state())
+    np.testing.assert_array_equal(a.transform(tabular), b.transform(tabular))
+    c = Estimator(**{**SMALL, "random_state": 1}, **CUSTOM).fit(tabular)
+    assert not np.allclose(a.transform(tabular), c.transform(tabular))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_factories_and_pickling(Estimator, tabular):
+    factory = functools.partial(ResidualEncoder, width=8)
+    model = Estimator(**SMALL, encoder=factory).fit(tabular)
+    assert model.network_.encoder.input.out_features == 8
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.transform(tabular), model.transform(tabular))
+    assert clone(model).encoder.keywords == {"width": 8}
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_transform_of_a_custom_model_depends_on_each_row_alone(Estimator, tabular):
+    model = Estimator(**SMALL, encoder=ResidualEncoder, encoder__width=32).fit(tabular)
+    full = model.transform(tabular)
+    np.testing.assert_array_equal(model.transform(tabular[5:6]), full[5:6])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_bad_modules_get_clear_errors_and_leave_the_model_alone(Estimator, tabular):
+    model = Estimator(**SMALL).fit(tabular)
+    before = model.transform(tabular)
+    cases = [
+        ({"decoder": WrongWidthDecoder}, ValueError, r"decoder must return 6 values per row.*returned 7"),
+        ({"encoder": DoubleEncoder}, ValueError, r"encoder must compute in float32"),
+        ({"encoder": lambda in_features: "not a module"}, TypeError, r"encoder must be a torch.nn.Module.*returned str"),
+        ({"encoder": ResidualEncoder, "encoder__depth": 3}, ValueError, r"Building the encoder as ResidualEncoder\(in_features=6, depth=3\) failed.*depth"),
+        ({"encoder__width": 3}, ValueError, r"encoder__width is set but encoder=None"),
+        ({"encoder_width": 3}, ValueError, r"unexpected parameter 'encoder_width'.*'encoder__'"),
+    ]
+    for params, error, message in cases:
+        with pytest.raises(error, match=message):
+            clone(model).set_params(**params).fit(tabular)
+        with pytest.raises(error, match=message):
+            Estimator(**SMALL, **params).fit(tabular)
+    np.testing.assert_array_equal(model.transform(tabular), before)
+
+
+def test_continued_training_refuses_a_changed_module_argument(tabular):
+    model = VAETransformer(**SMALL, **CUSTOM).fit(tabular)
+    model.set_params(encoder__width=8)
+    with pytest.raises(ValueError, match=r"cannot change encoder__width=8 \(fitted with 24\)"):
+        model.partial_fit(tabular)
+
+
+def test_a_user_encoder_serves_every_model_kind(tabular):
+    # The encoder returns features; each estimator adds its own latent head.
+    vae = VAETransformer(**SMALL, encoder=ResidualEncoder).fit(tabular)
+    ae = AutoencoderTransformer(**SMALL, encoder=ResidualEncoder).fit(tabular)
+    assert vae.network_.latent.head.out_features == 4  # mu and log-variance
+    assert ae.network_.latent.head.out_features == 2
