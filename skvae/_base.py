@@ -7,44 +7,22 @@ tags, devices and pickling live here. A subclass names its latent
 statistics it reports after training; the maths is the model's.
 """
 
-import contextlib
 import copy
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._architecture import RoutedParamsMixin, architecture, build_model, check_image_shape, check_unchanged
-from ._data import FLOAT_DTYPES, Scaling, map_rows
-from ._random import draw_seed, seed_source
-from ._training import History, batch_size_for, train, validation_split
+from ._architecture import RoutedParamsMixin
+from ._data import FLOAT_DTYPES, map_rows
+from ._fitting import fit_estimator, resolve_device
+from ._random import seed_source
 from .nn import ACTIVATIONS, LIKELIHOODS
 
-# The likelihood's parameters (log-variances) learn this much faster than
-# the weights; see ``_optimizer``.
-LIKELIHOOD_LR_FACTOR = 10.0
-
-
-@contextlib.contextmanager
-def _restored_on_error(estimator):
-    """Put back every attribute of ``estimator`` if the block raises.
-
-    ``fit`` builds new objects and never mutates the fitted ones in place, so
-    a shallow copy of ``__dict__`` is a complete snapshot.
-    """
-    snapshot = estimator.__dict__.copy()
-    try:
-        yield
-    except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(snapshot)
-        raise
 
 
 def _tensors_to_cpu(obj):
@@ -178,143 +156,13 @@ class BaseAutoencoder(
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental):
-        with _restored_on_error(self):
-            return self._fit_unsafe(X, incremental)
-
-    def _fit_unsafe(self, X, incremental):
-        first_call = not hasattr(self, "network_") or not (incremental or self.warm_start)
-        X = validate_data(self, X, reset=first_call, dtype=FLOAT_DTYPES)
-        spec = architecture(self)
-        if not first_call:
-            check_unchanged(self, self._fitted_architecture, spec)
-        check_image_shape(spec, X.shape[1])
-        likelihood_class = LIKELIHOODS[spec["likelihood"]]
-        likelihood_class.check_input(X)
-        device = self._device(fitting=True)
-        early_stopping = self.early_stopping and not incremental
-
-        # Attributes set before training ends are put back by
-        # _restored_on_error should anything below fail.
-        if first_call:
-            rng = np.random.RandomState(draw_seed(seed_source(self.random_state)))
-            init_seed = draw_seed(rng)
-            self._score_seed = draw_seed(rng)
-            self._scaling = Scaling.fit(X) if likelihood_class.standardises else Scaling()
-            likelihood = likelihood_class(X.shape[1], scale=self._scaling.scale, **self._likelihood_options())
-            model = build_model(self, spec, X.shape[1], self._latent_class, likelihood,
-                                torch.Generator().manual_seed(init_seed), module_seed=init_seed)
-            self._fitted_architecture = spec
-            history, n_iter, optimizer_state = History(), 0, None
-        else:
-            rng = copy.deepcopy(self._rng)
-            model = copy.deepcopy(self.network_)
-            history, n_iter = copy.deepcopy(self._history), self.n_iter_
-            optimizer_state = copy.deepcopy(self._optimizer_state) if incremental else None
-            if not incremental:
-                history.restart_validation()
-        model.to(device)
-
-        X_train = torch.from_numpy(self._scaling.to_float32(X)).to(device)
-        train_rows, validation_score = None, None
-        if early_stopping:
-            train_rows, validation_rows = validation_split(X.shape[0], self.validation_fraction, rng)
-            train_rows = torch.as_tensor(train_rows, device=device)
-            X_validation = X_train[torch.as_tensor(validation_rows, device=device)]
-
-            def validation_score():
-                model.eval()
-                with torch.inference_mode():
-                    scores = self._row_scores(model, X_validation, **self._validation_score_options)
-                model.train()
-                return float(scores.mean())
-
-        n_train = X.shape[0] if train_rows is None else train_rows.numel()
-        optimizer = self._optimizer(model, optimizer_state)
-        generator = torch.Generator(device=device).manual_seed(draw_seed(rng))
-
-        model.train()
-        n_epochs, converged = train(
-            network=model,
-            optimizer=optimizer,
-            X=X_train,
-            rows=train_rows,
-            batch_loss=lambda x, epochs_elapsed: self._batch_loss(model, x, epochs_elapsed, generator),
-            epochs=range(n_iter, n_iter + (1 if incremental else self.max_iter)),
-            batch_size=batch_size_for(self.batch_size, n_train),
-            shuffle=self.shuffle,
-            generator=generator,
-            history=history,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            monitor_from_epoch=self._monitor_from_epoch(),
-            loss_offset=self._loss_offset(),
-            validation_score=validation_score,
-            verbose=self.verbose,
-        )
-        model.eval()
-        statistics = self._fitted_statistics(model, X_train)
-
-        self.network_ = model
-        self._rng = rng
-        self._history = history
-        self._optimizer_state = optimizer.state_dict()
-        self.n_iter_ = n_iter + n_epochs
-        self.loss_curve_ = list(history.loss_curve)
-        self.validation_scores_ = list(history.validation_scores) if early_stopping else None
-        self.best_validation_score_ = history.best_validation_score if early_stopping else None
-        self.best_loss_ = None if early_stopping else history.best_loss
-        for name, value in statistics.items():
-            setattr(self, name, value)
-
-        if not incremental and not converged:
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet. Increase max_iter, or "
-                "raise tol.",
-                ConvergenceWarning,
-            )
-        return self
-
-    def _optimizer(self, model, state=None):
-        # The likelihood's parameters are log-variances: they must travel
-        # several units (variance 1 -> 0.01 is -4.6 in log space) where weights
-        # move by tenths, and Adam moves any parameter by about its learning
-        # rate per step. A faster rate for them keeps them in step.
-        likelihood = list(model.likelihood.parameters())
-        likelihood_ids = {id(p) for p in likelihood}
-        groups = [{"params": [p for p in model.parameters() if id(p) not in likelihood_ids]}]
-        if likelihood:
-            groups.append({"params": likelihood, "lr": LIKELIHOOD_LR_FACTOR * self.learning_rate_init})
-        optimizer = torch.optim.Adam(groups, lr=self.learning_rate_init, fused=True)
-        if state is not None:
-            # Adam's moment estimates carry over, the learning rates do not:
-            # set_params(learning_rate_init=...) between partial_fit calls
-            # takes effect.
-            learning_rates = [group["lr"] for group in optimizer.param_groups]
-            optimizer.load_state_dict(state)
-            for group, learning_rate in zip(optimizer.param_groups, learning_rates):
-                group["lr"] = learning_rate
-        return optimizer
-
-    def _device(self, fitting=False):
-        cuda = torch.cuda.is_available()
-        if self.device == "auto":
-            return torch.device("cuda" if cuda else "cpu")
-        if self.device == "cuda" and not cuda:
-            if fitting:
-                raise ValueError(
-                    'device="cuda" but torch.cuda.is_available() is False. '
-                    'Use device="cpu", or device="auto" to take a GPU when there is one.'
-                )
-            # A model trained on a GPU and loaded on a CPU-only machine still works.
-            return torch.device("cpu")
-        return torch.device(self.device)
+        return fit_estimator(self, X, incremental)
 
     # -------------------------------------------------------------- inference
 
     def _inference_model(self):
         check_is_fitted(self)
-        model, device = self.network_, self._device()
+        model, device = self.network_, resolve_device(self.device)
         if next(model.parameters()).device != device:
             model.to(device)
         return model, device

@@ -1,0 +1,181 @@
+"""One call of ``fit`` or ``partial_fit``: build or continue the model, train it, set the fitted attributes.
+
+``fit_estimator`` is atomic: every attribute of the estimator is put back
+if anything in it raises, and the fitted model is replaced only once
+training has ended, so a failed call never leaves a half-updated model.
+"""
+
+import contextlib
+import copy
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import validate_data
+
+from ._architecture import architecture, build_model, check_image_shape, check_unchanged
+from ._data import FLOAT_DTYPES, Scaling
+from ._random import draw_seed, seed_source
+from ._training import History, batch_size_for, train, validation_split
+from .nn import LIKELIHOODS
+
+# The likelihood's parameters (log-variances) learn this much faster than
+# the weights; see ``make_optimizer``.
+LIKELIHOOD_LR_FACTOR = 10.0
+
+
+@contextlib.contextmanager
+def restored_on_error(estimator):
+    """Put back every attribute of ``estimator`` if the block raises.
+
+    Fitting builds new objects and never mutates the fitted ones in place,
+    so a shallow copy of ``__dict__`` is a complete snapshot.
+    """
+    snapshot = estimator.__dict__.copy()
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(snapshot)
+        raise
+
+
+def resolve_device(device, fitting=False):
+    """The torch device for the ``device`` parameter."""
+    cuda = torch.cuda.is_available()
+    if device == "auto":
+        return torch.device("cuda" if cuda else "cpu")
+    if device == "cuda" and not cuda:
+        if fitting:
+            raise ValueError(
+                'device="cuda" but torch.cuda.is_available() is False. '
+                'Use device="cpu", or device="auto" to take a GPU when there is one.'
+            )
+        # A model trained on a GPU and loaded on a CPU-only machine still works.
+        return torch.device("cpu")
+    return torch.device(device)
+
+
+def make_optimizer(model, learning_rate, state=None):
+    """Adam over the model's parameters, continuing from ``state`` when given."""
+    # The likelihood's parameters are log-variances: they must travel
+    # several units (variance 1 -> 0.01 is -4.6 in log space) where weights
+    # move by tenths, and Adam moves any parameter by about its learning
+    # rate per step. A faster rate for them keeps them in step.
+    likelihood = list(model.likelihood.parameters())
+    likelihood_ids = {id(p) for p in likelihood}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in likelihood_ids]}]
+    if likelihood:
+        groups.append({"params": likelihood, "lr": LIKELIHOOD_LR_FACTOR * learning_rate})
+    optimizer = torch.optim.Adam(groups, lr=learning_rate, fused=True)
+    if state is not None:
+        # Adam's moment estimates carry over, the learning rates do not:
+        # set_params(learning_rate_init=...) between partial_fit calls
+        # takes effect.
+        learning_rates = [group["lr"] for group in optimizer.param_groups]
+        optimizer.load_state_dict(state)
+        for group, rate in zip(optimizer.param_groups, learning_rates):
+            group["lr"] = rate
+    return optimizer
+
+
+def fit_estimator(estimator, X, incremental):
+    """Fit (or, ``incremental``, train one more epoch of) ``estimator`` on X; atomic."""
+    with restored_on_error(estimator):
+        return _fit(estimator, X, incremental)
+
+
+def _fit(est, X, incremental):
+    first_call = not hasattr(est, "network_") or not (incremental or est.warm_start)
+    X = validate_data(est, X, reset=first_call, dtype=FLOAT_DTYPES)
+    spec = architecture(est)
+    if not first_call:
+        check_unchanged(est, est._fitted_architecture, spec)
+    check_image_shape(spec, X.shape[1])
+    likelihood_class = LIKELIHOODS[spec["likelihood"]]
+    likelihood_class.check_input(X)
+    device = resolve_device(est.device, fitting=True)
+    early_stopping = est.early_stopping and not incremental
+
+    # Attributes set before training ends are put back by
+    # restored_on_error should anything below fail.
+    if first_call:
+        rng = np.random.RandomState(draw_seed(seed_source(est.random_state)))
+        init_seed = draw_seed(rng)
+        est._score_seed = draw_seed(rng)
+        est._scaling = Scaling.fit(X) if likelihood_class.standardises else Scaling()
+        likelihood = likelihood_class(X.shape[1], scale=est._scaling.scale, **est._likelihood_options())
+        model = build_model(est, spec, X.shape[1], est._latent_class, likelihood,
+                            torch.Generator().manual_seed(init_seed), module_seed=init_seed)
+        est._fitted_architecture = spec
+        history, n_iter, optimizer_state = History(), 0, None
+    else:
+        rng = copy.deepcopy(est._rng)
+        model = copy.deepcopy(est.network_)
+        history, n_iter = copy.deepcopy(est._history), est.n_iter_
+        optimizer_state = copy.deepcopy(est._optimizer_state) if incremental else None
+        if not incremental:
+            history.restart_validation()
+    model.to(device)
+
+    X_train = torch.from_numpy(est._scaling.to_float32(X)).to(device)
+    train_rows, validation_score = None, None
+    if early_stopping:
+        train_rows, validation_rows = validation_split(X.shape[0], est.validation_fraction, rng)
+        train_rows = torch.as_tensor(train_rows, device=device)
+        X_validation = X_train[torch.as_tensor(validation_rows, device=device)]
+
+        def validation_score():
+            model.eval()
+            with torch.inference_mode():
+                scores = est._row_scores(model, X_validation, **est._validation_score_options)
+            model.train()
+            return float(scores.mean())
+
+    n_train = X.shape[0] if train_rows is None else train_rows.numel()
+    optimizer = make_optimizer(model, est.learning_rate_init, optimizer_state)
+    generator = torch.Generator(device=device).manual_seed(draw_seed(rng))
+
+    model.train()
+    n_epochs, converged = train(
+        network=model,
+        optimizer=optimizer,
+        X=X_train,
+        rows=train_rows,
+        batch_loss=lambda x, epochs_elapsed: est._batch_loss(model, x, epochs_elapsed, generator),
+        epochs=range(n_iter, n_iter + (1 if incremental else est.max_iter)),
+        batch_size=batch_size_for(est.batch_size, n_train),
+        shuffle=est.shuffle,
+        generator=generator,
+        history=history,
+        tol=est.tol,
+        n_iter_no_change=est.n_iter_no_change,
+        monitor_from_epoch=est._monitor_from_epoch(),
+        loss_offset=est._loss_offset(),
+        validation_score=validation_score,
+        verbose=est.verbose,
+    )
+    model.eval()
+    statistics = est._fitted_statistics(model, X_train)
+
+    est.network_ = model
+    est._rng = rng
+    est._history = history
+    est._optimizer_state = optimizer.state_dict()
+    est.n_iter_ = n_iter + n_epochs
+    est.loss_curve_ = list(history.loss_curve)
+    est.validation_scores_ = list(history.validation_scores) if early_stopping else None
+    est.best_validation_score_ = history.best_validation_score if early_stopping else None
+    est.best_loss_ = None if early_stopping else history.best_loss
+    for name, value in statistics.items():
+        setattr(est, name, value)
+
+    if not incremental and not converged:
+        warnings.warn(
+            f"{type(est).__name__}: maximum iterations ({est.max_iter}) reached "
+            "and the optimization hasn't converged yet. Increase max_iter, or "
+            "raise tol.",
+            ConvergenceWarning,
+        )
+    return est
