@@ -1,7 +1,8 @@
 """Does a VAE's mu(x) beat PCA? Cross-validated comparison on small data sets.
 
 Methods: PCA, AutoencoderTransformer, VAETransformer, and a beta-VAE whose
-beta is picked by GridSearchCV with no scorer (by its own held-out ELBO).
+beta is picked by GridSearchCV with no scorer (by its own held-out ELBO); on
+images also the convolutional autoencoder and VAE (``image_shape``).
 For each data set, latent dimension and outer fold, the transformer is fitted
 on the training rows alone and measured on the held-out rows:
 
@@ -20,6 +21,8 @@ Usage::
     python benchmarks/compare_pca.py --full     # everything, about an hour on 2 cores
     python benchmarks/compare_pca.py --smoke    # seconds; for tests/test_benchmarks.py
     python benchmarks/compare_pca.py --output DIR
+    python benchmarks/compare_pca.py --full --datasets digits_28x28 --update --output docs/benchmark
+        # runs some data sets (or --methods) again and replaces their rows in DIR/compare_pca.csv
 
 Writes a markdown table to stdout, ``compare_pca.csv``, ``accuracy.png`` and
 ``reconstruction.png`` to ``benchmarks/results/`` (or DIR), then a block that
@@ -39,6 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from scipy import ndimage
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_swiss_roll
 from sklearn.decomposition import PCA
@@ -59,7 +63,9 @@ BETAS = [0.5, 1, 2, 4]
 # "VAE, free bits" is the documented guard against posterior collapse
 # (free_bits=0.5), shown beside the plain ELBO; the targets judge "VAE".
 FREE_BITS = 0.5
-METHODS = ["PCA", "Autoencoder", "VAE", "VAE, free bits", "beta-VAE (CV)"]
+METHODS = ["PCA", "Autoencoder", "VAE", "VAE, free bits", "beta-VAE (CV)", "conv AE", "conv VAE"]
+CONV_METHODS = ("conv AE", "conv VAE")
+DATASETS = ("digits", "digits_28x28", "breast_cancer", "wine", "swiss_roll")
 CLASSIFIERS = {
     "svc": lambda: SVC(),
     "knn": lambda: KNeighborsClassifier(n_neighbors=5),
@@ -78,6 +84,10 @@ class Profile:
     search_dims: tuple  # ...and at which latent dims
     n_samples: int | None  # rows kept per data set; None: all
     manifold_samples: int
+    datasets: tuple = ("digits", "breast_cancer", "wine", "swiss_roll")
+    conv_on: tuple = ("digits",)  # image data sets that get the convolutional methods
+    conv_methods: tuple = CONV_METHODS
+    free_bits_on: tuple = ("digits", "breast_cancer", "wine", "swiss_roll")
 
 
 PROFILES = {
@@ -91,9 +101,13 @@ PROFILES = {
         search_dims=(2,),
         n_samples=80,
         manifold_samples=80,
+        datasets=DATASETS,
+        conv_on=("digits", "digits_28x28"),
     ),
-    # About two minutes on two quiet cores. The grid search costs 9 fits per
+    # About three minutes on two quiet cores. The grid search costs 9 fits per
     # outer fold even with 2 inner folds, so it runs once: digits at dim 8.
+    # The convolutional VAE runs on the 8 x 8 digits only; the 28 x 28 ones
+    # take an hour and a half (--full).
     "quick": Profile(
         dims=(2, 8),
         n_folds=3,
@@ -103,6 +117,7 @@ PROFILES = {
         search_dims=(8,),
         n_samples=None,
         manifold_samples=1000,
+        conv_methods=("conv VAE",),
     ),
     "full": Profile(
         dims=(2, 8, 16),
@@ -113,6 +128,8 @@ PROFILES = {
         search_dims=(2, 8, 16),
         n_samples=None,
         manifold_samples=1500,
+        datasets=DATASETS,
+        conv_on=("digits", "digits_28x28"),
     ),
 }
 
@@ -126,6 +143,7 @@ class Dataset:
     tabular: bool  # features in unrelated units: PCA gets a StandardScaler
     input_note: str  # what was done to X before any method saw it; "" for nothing
     trustworthiness: bool  # Euclidean distance between input rows is meaningful
+    image_shape: tuple | None = None  # rows are flattened images of this shape
 
 
 def swiss_roll(n_samples):
@@ -147,6 +165,13 @@ def swiss_roll(n_samples):
     return X, y
 
 
+def digits_28x28():
+    """load_digits upsampled to 28 x 28 (784 features in [0, 1]), the size of MNIST."""
+    digits = load_digits()
+    images = np.clip(ndimage.zoom(digits.images / 16.0, (1, 3.5, 3.5), order=1), 0.0, 1.0)
+    return images.reshape(len(images), -1), digits.target
+
+
 def load_datasets(profile):
     digits_X, digits_y = load_digits(return_X_y=True)
     images = {"likelihood": "bernoulli", "tabular": False, "trustworthiness": True}
@@ -157,12 +182,16 @@ def load_datasets(profile):
         "trustworthiness": True,
         "input_note": "",
     }
-    datasets = [
-        Dataset("digits", digits_X / 16, digits_y, input_note="X/16", **images),
-        Dataset("breast_cancer", *load_breast_cancer(return_X_y=True), **tables),
-        Dataset("wine", *load_wine(return_X_y=True), **tables),
-        Dataset("swiss_roll", *swiss_roll(profile.manifold_samples), **manifold),
-    ]
+    loaders = {
+        "digits": lambda: Dataset("digits", digits_X / 16, digits_y, input_note="X/16",
+                                  image_shape=(8, 8), **images),
+        "digits_28x28": lambda: Dataset("digits_28x28", *digits_28x28(),
+                                        input_note="upsampled to 28x28", image_shape=(28, 28), **images),
+        "breast_cancer": lambda: Dataset("breast_cancer", *load_breast_cancer(return_X_y=True), **tables),
+        "wine": lambda: Dataset("wine", *load_wine(return_X_y=True), **tables),
+        "swiss_roll": lambda: Dataset("swiss_roll", *swiss_roll(profile.manifold_samples), **manifold),
+    }
+    datasets = [loaders[name]() for name in profile.datasets]
     if profile.n_samples is None:
         return datasets
     subsampled = []
@@ -200,6 +229,10 @@ def make_method(method, data, dim, profile):
         return make_pipeline(VAETransformer(**options))
     if method == "VAE, free bits":
         return make_pipeline(VAETransformer(**options, free_bits=FREE_BITS))
+    if method == "conv AE":
+        return make_pipeline(AutoencoderTransformer(**options, image_shape=data.image_shape))
+    if method == "conv VAE":
+        return make_pipeline(VAETransformer(**options, image_shape=data.image_shape))
     search_cv = {} if profile.search_cv is None else {"cv": profile.search_cv}
     # No scorer: GridSearchCV ranks betas by VAETransformer.score, the held-out
     # ELBO. A failed fit must stop the benchmark, not become a NaN score.
@@ -229,7 +262,7 @@ def held_out_loglik(pipe, X):
 def loglik_kind(method, data):
     if method == "PCA":
         return "pPCA log-density"
-    if method == "Autoencoder":
+    if method in ("Autoencoder", "conv AE"):
         return ""
     return f"ELBO ({data.likelihood})"
 
@@ -276,7 +309,17 @@ METRICS = [
 ]
 
 
-def run(profile, log):
+def applicable(method, data, dim, profile):
+    if method == "beta-VAE (CV)":
+        return data.name in profile.search_on and dim in profile.search_dims
+    if method == "VAE, free bits":
+        return data.name in profile.free_bits_on
+    if method in CONV_METHODS:
+        return data.name in profile.conv_on and method in profile.conv_methods
+    return True
+
+
+def run(profile, log, methods=METHODS):
     datasets = load_datasets(profile)
     # torch's first fit pays one-off set-up costs; keep them out of the timings.
     VAETransformer(hidden_layer_sizes=(4,), max_iter=1, random_state=SEED).fit(datasets[0].X[:32])
@@ -289,9 +332,8 @@ def run(profile, log):
         for dim in profile.dims:
             if dim >= data.X.shape[1]:
                 continue  # no compression left to compare
-            for method in METHODS:
-                searched = data.name in profile.search_on and dim in profile.search_dims
-                if method == "beta-VAE (CV)" and not searched:
+            for method in methods:
+                if not applicable(method, data, dim, profile):
                     continue
                 pipe = make_method(method, data, dim, profile)
                 per_fold = pd.DataFrame(
@@ -459,7 +501,22 @@ def targets(results):
             f"(kNN {vae['knn_mean']:.3f} vs {pca['knn_mean']:.3f}; "
             f"trustworthiness {vae['trustworthiness_mean']:.3f} vs {pca['trustworthiness_mean']:.3f})"
         )
+    lines.append(_conv_target(results))
     return "\n".join(lines)
+
+
+def _conv_target(results):
+    label = "(5) digits_28x28, dims 2 and 8, conv VAE's SVC and kNN on mu(x) > the MLP VAE's"
+    pairs = [(dim, _lookup(results, "digits_28x28", "conv VAE", dim), _lookup(results, "digits_28x28", "VAE", dim))
+             for dim in (2, 8)]
+    if any(conv is None or mlp is None for _, conv, mlp in pairs):
+        return f"{label}: n/a (not run)"
+    met = all(conv[m] > mlp[m] for _, conv, mlp in pairs for m in ("svc_mean", "knn_mean"))
+    detail = "; ".join(
+        f"dim {dim}: SVC {conv['svc_mean']:.3f} vs {mlp['svc_mean']:.3f}, kNN {conv['knn_mean']:.3f} vs {mlp['knn_mean']:.3f}"
+        for dim, conv, mlp in pairs
+    )
+    return f"{label}: {_verdict(met)} ({detail})"
 
 
 def _free_bits_note(results, dataset, dim, metric):
@@ -523,9 +580,17 @@ def main(argv=None):
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="directory for CSV and PNGs"
     )
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, help="run only these data sets")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, help="run only these methods")
+    parser.add_argument(
+        "--update", action="store_true",
+        help="replace the rows that run in an existing OUTPUT/compare_pca.csv and keep the others",
+    )
     args = parser.parse_args(argv)
     name = "full" if args.full else "smoke" if args.smoke else "quick"
     profile = PROFILES[name]
+    if args.datasets:
+        profile = replace(profile, datasets=tuple(d for d in profile.datasets if d in args.datasets))
 
     # One thread everywhere: the networks and classifiers here are too small
     # for threads to pay off, and on a shared 2-core machine threads that
@@ -539,9 +604,22 @@ def main(argv=None):
 
     log = partial(print, flush=True)  # progress must show while it runs
     log(f"compare_pca: {name} profile, {profile}")
-    results = run(profile, log)
+    results = run(profile, log, methods=args.methods or METHODS)
 
     args.output.mkdir(parents=True, exist_ok=True)
+    previous = args.output / "compare_pca.csv"
+    if args.update and previous.exists():
+        kept = pd.read_csv(previous, keep_default_na=False, na_values=[""])
+        ran = set(zip(results["dataset"], results["method"], results["latent_dim"]))
+        kept = kept[[key not in ran for key in zip(kept["dataset"], kept["method"], kept["latent_dim"])]]
+        results = pd.concat([kept, results], ignore_index=True)
+        order = {name: index for index, name in enumerate(DATASETS)}
+        results = results.sort_values(
+            ["dataset", "latent_dim", "method"],
+            key=lambda column: column.map(order) if column.name == "dataset"
+            else column.map(METHODS.index) if column.name == "method" else column,
+            kind="stable",
+        ).reset_index(drop=True)
     results.to_csv(args.output / "compare_pca.csv", index=False)
     write_figures(results, args.output)
     log("")

@@ -5,7 +5,8 @@ One run, one machine, every figure side by side:
 * training samples/s of ``VAETransformer.fit`` and ``AutoencoderTransformer.fit``,
   of the same models trained by the loop a tutorial teaches (``DataLoader`` over
   a ``TensorDataset``), of that loop with index slicing instead, and of
-  ``PCA.fit``;
+  ``PCA.fit``; also the convolutional VAE (``image_shape=(28, 28)``) against
+  the same convolutional model in those loops;
 * each skvae row's speed-up over its tutorial loop: runs interleaved A B A B,
   median of the per-pair ratios, so drifting machine load cancels;
 * achieved GFLOP/s (2 FLOPs per multiply-add; a training step counts 3x the
@@ -45,6 +46,9 @@ from skvae import AutoencoderTransformer, VAETransformer
 
 HIDDEN = (256, 256)
 LATENT = 8
+# The convolutional VAE: skvae's defaults for 28 x 28 images.
+CONV_CHANNELS = (32, 64)
+CONV_HIDDEN = (128, 64)
 
 
 # ---------------------------------------------------------------------- data
@@ -108,13 +112,42 @@ class TutorialVAE(nn.Module):
         return (nll + kl).mean()
 
 
-def tutorial_fit(X, *, likelihood, variational, batch_size, epochs, loader):
+class TutorialConvVAE(TutorialVAE):
+    """skvae's default convolutional VAE for 28 x 28 images, written as a tutorial would."""
+
+    def __init__(self, n_features, likelihood, variational=True):
+        nn.Module.__init__(self)
+        self.variational, self.likelihood = variational, likelihood
+        (c1, c2), (h1, h2) = CONV_CHANNELS, CONV_HIDDEN
+        flat = c2 * 7 * 7
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, c1, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(flat, h1), nn.ReLU(),
+            nn.Linear(h1, h2), nn.ReLU(),
+            nn.Linear(h2, 2 * LATENT if variational else LATENT),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(LATENT, h2), nn.ReLU(),
+            nn.Linear(h2, h1), nn.ReLU(),
+            nn.Linear(h1, flat), nn.ReLU(),
+            nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(c1, 1, 4, 2, 1),
+            nn.Flatten(),
+        )
+        self.log_var = nn.Parameter(torch.zeros(n_features))
+
+
+def tutorial_fit(X, *, likelihood, variational, batch_size, epochs, loader, conv=False):
     """Train TutorialVAE from a float64 array; ``loader`` is "dataloader" or "index"."""
     torch.manual_seed(0)
     X = torch.tensor(X, dtype=torch.float32)
     if likelihood == "gaussian":
         X = (X - X.mean(0)) / X.std(0)
-    model = TutorialVAE(X.shape[1], likelihood, variational)
+    model = (TutorialConvVAE if conv else TutorialVAE)(X.shape[1], likelihood, variational)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(epochs):
         total = 0.0
@@ -132,11 +165,13 @@ def tutorial_fit(X, *, likelihood, variational, batch_size, epochs, loader):
     return total / len(X)
 
 
-def skvae_fit(Estimator, X, *, likelihood, batch_size, epochs):
+def skvae_fit(Estimator, X, *, likelihood, batch_size, epochs, conv=False):
     params = dict(
         hidden_layer_sizes=HIDDEN, likelihood=likelihood, batch_size=batch_size,
         max_iter=epochs, n_iter_no_change=epochs, random_state=0,
     )
+    if conv:
+        params.update(hidden_layer_sizes=CONV_HIDDEN, image_shape=(28, 28), conv_channels=CONV_CHANNELS)
     if Estimator is VAETransformer:
         params["kl_warmup"] = 0  # the tutorial loop has none
     with warnings.catch_warnings():
@@ -149,6 +184,17 @@ def skvae_fit(Estimator, X, *, likelihood, batch_size, epochs):
 
 
 # --------------------------------------------------------------- arithmetic
+
+
+def conv_forward_macs(variational=True):
+    """Multiply-adds of one 28 x 28 image through the convolutional encoder and decoder."""
+    (c1, c2), (h1, h2) = CONV_CHANNELS, CONV_HIDDEN
+    convolutions = 14 * 14 * c1 * 1 * 16 + 7 * 7 * c2 * c1 * 16  # kernel 4 x 4, the same both ways
+    code = 2 * LATENT if variational else LATENT
+    dense = [c2 * 49, h1, h2, code]
+    back = [LATENT, h2, h1, c2 * 49]
+    pairs = list(zip(dense[:-1], dense[1:])) + list(zip(back[:-1], back[1:]))
+    return 2 * convolutions + sum(a * b for a, b in pairs)
 
 
 def forward_macs(n_features, variational):
@@ -194,13 +240,25 @@ def timed(fn):
 # --------------------------------------------------------------- benchmarks
 
 
-def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak_seconds):
+def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak_seconds, conv=False):
     """Interleave each skvae fit with its tutorial loop; return table rows.
 
     The matmul throughput is measured again before every repeat, so each
     share compares numbers taken minutes, not hours, apart.
     """
     n_rows, n_features = X.shape
+    if conv:
+        contenders = {
+            "VAETransformer.fit, conv": lambda: skvae_fit(VAETransformer, X, likelihood=likelihood, batch_size=batch_size, epochs=epochs, conv=True),
+            "tutorial conv VAE, DataLoader": lambda: tutorial_fit(X, likelihood=likelihood, variational=True, batch_size=batch_size, epochs=epochs, loader="dataloader", conv=True),
+            "tutorial conv VAE, index slicing": lambda: tutorial_fit(X, likelihood=likelihood, variational=True, batch_size=batch_size, epochs=epochs, loader="index", conv=True),
+        }
+        baseline_of = {
+            "VAETransformer.fit, conv": "tutorial conv VAE, DataLoader",
+            "tutorial conv VAE, index slicing": "tutorial conv VAE, DataLoader",
+        }
+        return _interleaved_rows(name, X, contenders, baseline_of, batch_size, epochs, repeats, peak_seconds,
+                                 macs=lambda key: conv_forward_macs(), with_pca=False)
     contenders = {
         "VAETransformer.fit": lambda: skvae_fit(VAETransformer, X, likelihood=likelihood, batch_size=batch_size, epochs=epochs),
         "tutorial VAE, DataLoader": lambda: tutorial_fit(X, likelihood=likelihood, variational=True, batch_size=batch_size, epochs=epochs, loader="dataloader"),
@@ -213,6 +271,13 @@ def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak_seco
         "tutorial VAE, index slicing": "tutorial VAE, DataLoader",
         "AutoencoderTransformer.fit": "tutorial AE, DataLoader",
     }
+    return _interleaved_rows(name, X, contenders, baseline_of, batch_size, epochs, repeats, peak_seconds,
+                             macs=lambda key: forward_macs(n_features, "VAE" in key))
+
+
+def _interleaved_rows(name, X, contenders, baseline_of, batch_size, epochs, repeats, peak_seconds, macs,
+                      with_pca=True):
+    n_rows = X.shape[0]
     seconds = {key: [] for key in contenders}
     peaks, losses = [], {}
     for _ in range(repeats):
@@ -220,14 +285,13 @@ def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak_seco
         for key, run in contenders.items():
             elapsed, losses[key] = timed(run)
             seconds[key].append(elapsed)
-    pca_seconds = [timed(lambda: PCA(LATENT, random_state=0).fit(X))[0] for _ in range(repeats)]
+    pca_seconds = [timed(lambda: PCA(LATENT, random_state=0).fit(X))[0] for _ in range(repeats if with_pca else 0)]
 
     rows = []
     for key in contenders:
-        variational = "VAE" in key
-        flops_per_pass = n_rows * epochs * 3 * 2 * forward_macs(n_features, variational)
+        flops_per_pass = n_rows * epochs * 3 * 2 * macs(key)
         samples_per_s = n_rows * epochs / statistics.median(seconds[key])
-        gflops = samples_per_s * 3 * 2 * forward_macs(n_features, variational) / 1e9
+        gflops = samples_per_s * 3 * 2 * macs(key) / 1e9
         share = statistics.median(flops_per_pass / t / 1e9 / p for t, p in zip(seconds[key], peaks))
         baseline = baseline_of.get(key)
         ratio = (
@@ -237,9 +301,10 @@ def training_rows(name, X, *, likelihood, batch_size, epochs, repeats, peak_seco
         rows.append(dict(workload=name, method=key, batch_size=batch_size, samples_per_s=samples_per_s,
                          ratio_to_dataloader=ratio, gflops=gflops, share_of_matmul=share,
                          matmul_gflops=statistics.median(peaks), final_loss=losses[key]))
-    rows.append(dict(workload=name, method="PCA.fit", batch_size=np.nan,
-                     samples_per_s=n_rows / statistics.median(pca_seconds),
-                     ratio_to_dataloader=np.nan, gflops=np.nan, share_of_matmul=np.nan, final_loss=np.nan))
+    if with_pca:
+        rows.append(dict(workload=name, method="PCA.fit", batch_size=np.nan,
+                         samples_per_s=n_rows / statistics.median(pca_seconds),
+                         ratio_to_dataloader=np.nan, gflops=np.nan, share_of_matmul=np.nan, final_loss=np.nan))
     return rows
 
 
@@ -320,9 +385,10 @@ def main(argv=None):
     epochs, repeats = (1, 1) if q else (3, 5)
     images = digits_784(300 if q else 5000)
     workloads = [
-        ("784 features, bernoulli", images, "bernoulli", 128),
-        ("784 features, bernoulli", images, "bernoulli", 256),
-        ("50 features, gaussian", tabular(1000 if q else 100_000), "gaussian", 256),
+        ("784 features, bernoulli", images, "bernoulli", 128, False),
+        ("784 features, bernoulli", images, "bernoulli", 256, False),
+        ("50 features, gaussian", tabular(1000 if q else 100_000), "gaussian", 256, False),
+        ("28x28 images, conv, bernoulli", images, "bernoulli", 128, True),
     ]
     tabular_epochs = 1
 
@@ -334,11 +400,11 @@ def main(argv=None):
           "measured again before every repeat", flush=True)
 
     rows = []
-    for name, X, likelihood, batch_size in workloads:
+    for name, X, likelihood, batch_size, conv in workloads:
         n_epochs = tabular_epochs if likelihood == "gaussian" else epochs
         print(f"training: {name}, {len(X)} rows, batch {batch_size}, {n_epochs} epochs ...", flush=True)
         rows += training_rows(f"{name}, {len(X)} rows", X, likelihood=likelihood, batch_size=batch_size,
-                              epochs=n_epochs, repeats=repeats, peak_seconds=peak_seconds)
+                              epochs=n_epochs, repeats=repeats, peak_seconds=peak_seconds, conv=conv)
     print("transform ...", flush=True)
     X_transform = np.tile(images, (10 if q else 20, 1))
     rows += transform_rows(images[:2000], X_transform, repeats, peak_seconds)

@@ -6,8 +6,10 @@ they are estimator parameters, so ``clone``, ``get_params`` and grid
 searches handle them.
 """
 
+import copy
 from numbers import Integral
 
+import numpy as np
 import torch
 
 from .nn import AutoencoderModel, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -29,7 +31,9 @@ class RoutedParamsMixin:
         return {
             name: value
             for name, value in vars(self).items()
-            if name not in declared and not name.startswith("_") and not name.endswith("_")
+            if name not in declared
+            and not name.startswith("_")
+            and (name.startswith(ROUTED_PREFIXES) or not name.endswith("_"))
         }
 
     def get_params(self, deep=True):
@@ -38,9 +42,12 @@ class RoutedParamsMixin:
         return params
 
     def set_params(self, **params):
-        declared = set(self._get_param_names())
+        # Routed arguments, and any extra keyword __init__ stored (fit
+        # rejects those); everything else goes to scikit-learn's own
+        # set_params, which rejects unknown names at once.
+        extra = self._extra_params()
         for name in list(params):
-            if name.startswith(ROUTED_PREFIXES) or (name not in declared and "__" not in name):
+            if name.startswith(ROUTED_PREFIXES) or name in extra:
                 setattr(self, name, params.pop(name))
         return super().set_params(**params)
 
@@ -70,10 +77,15 @@ def _positive_ints(value, name, example):
 
 
 def architecture(estimator):
-    """The parameters that fix the network's shape, validated and normalised."""
-    hidden = _positive_ints(estimator.hidden_layer_sizes, "hidden_layer_sizes", "(128, 64), or () for a linear model")
+    """The parameters that fix the network's shape, validated and normalised: a dict.
+
+    ``image_shape`` and ``conv_channels`` appear only for convolutional
+    networks, the routed module arguments only when given.
+    """
     spec = {name: getattr(estimator, name) for name in estimator._architecture_parameters}
-    spec["hidden_layer_sizes"] = hidden
+    spec["hidden_layer_sizes"] = _positive_ints(
+        estimator.hidden_layer_sizes, "hidden_layer_sizes", "(128, 64), or () for a linear model"
+    )
     if estimator.image_shape is not None:
         spec["image_shape"] = _image_shape(estimator.image_shape)
         spec["conv_channels"] = _positive_ints(estimator.conv_channels, "conv_channels", "(32, 64)")
@@ -83,7 +95,7 @@ def architecture(estimator):
 
 
 def _image_shape(value):
-    shape = tuple(value) if not isinstance(value, Integral) else (value,)
+    shape = tuple(value)
     if len(shape) not in (2, 3):
         raise ValueError(
             f"image_shape must be (height, width) or (channels, height, width); got {value!r}."
@@ -101,15 +113,27 @@ def check_image_shape(spec, n_features):
         raise ValueError(
             f"image_shape={image_shape} needs rows of {n_pixels} values (channels x height x "
             f"width), but X has {n_features} features. Pass image_shape=(height, width) or "
-            "(channels, height, width) of your images, flattened row by row into X."
+            "(channels, height, width) of your images, each flattened channel by channel, "
+            "row by row, into a row of X."
         )
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if isinstance(a, (np.ndarray, torch.Tensor)) or isinstance(b, (np.ndarray, torch.Tensor)):
+        return type(a) is type(b) and a.shape == b.shape and bool((a == b).all())
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def check_unchanged(estimator, fitted, current):
     changed = [
         f"{name}={current.get(name)!r} (fitted with {fitted.get(name)!r})"
         for name in sorted(fitted.keys() | current.keys())
-        if fitted.get(name) != current.get(name)
+        if not _same(fitted.get(name), current.get(name))
     ]
     if changed:
         raise ValueError(
@@ -119,32 +143,44 @@ def check_unchanged(estimator, fitted, current):
         )
 
 
-def build_model(estimator, spec, n_features, latent_class, likelihood, generator, module_seed):
-    """Assemble encoder, latent, decoder and likelihood; weights drawn from ``generator``.
+def _routed(spec, role):
+    prefix = f"{role}__"
+    return {k[len(prefix):]: v for k, v in spec.items() if k.startswith(prefix)}
 
-    A user's module class is built under a global torch seed of
-    ``module_seed``, as torch modules initialise from the global RNG; the
-    caller's global RNG state is restored afterwards.
+
+def build_model(spec, n_features, latent_class, likelihood, generator, module_seed,
+                n_condition=0):
+    """Assemble encoder, latent, decoder and likelihood as ``spec`` describes.
+
+    Built-in modules draw their weights from ``generator``. A user's module
+    class is built under torch's global CPU generator seeded with
+    ``module_seed`` (torch modules initialise from it), and the caller's
+    global state is restored afterwards. ``n_condition`` extra inputs (a
+    conditional model's condition) reach both encoder and decoder.
     """
-    hidden, activation = spec["hidden_layer_sizes"], spec["activation"]
+    hidden, activation, latent_dim = spec["hidden_layer_sizes"], spec["activation"], spec["latent_dim"]
     image_shape = spec.get("image_shape")
-    if estimator.encoder is not None:
-        encoder = _user_module(estimator.encoder, estimator._routed("encoder__"), module_seed,
-                               "encoder", in_features=n_features)
-        width = output_width(encoder, n_features, "encoder")
+    encoder_inputs = n_features + n_condition
+    if spec["encoder"] is not None:
+        encoder, width = _user_module(
+            spec["encoder"], _routed(spec, "encoder"), module_seed, "encoder", in_features=encoder_inputs
+        )
     elif image_shape is None:
-        encoder = MLPEncoder(n_features, hidden, activation, generator=generator)
+        encoder = MLPEncoder(encoder_inputs, hidden, activation, generator=generator)
         width = encoder.out_features
     else:
-        encoder = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation, generator=generator)
+        encoder = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation,
+                              n_extra_features=n_condition, generator=generator)
         width = encoder.out_features
-    latent = latent_class(width, spec["latent_dim"], activation=activation, generator=generator)
+    latent = latent_class(width, latent_dim, activation=activation, generator=generator)
 
     n_outputs = likelihood.n_parameters()
-    if estimator.decoder is not None:
-        decoder = _user_module(estimator.decoder, estimator._routed("decoder__"), module_seed + 1,
-                               "decoder", in_features=spec["latent_dim"], out_features=n_outputs)
-        width = output_width(decoder, spec["latent_dim"], "decoder")
+    decoder_inputs = latent_dim + n_condition
+    if spec["decoder"] is not None:
+        decoder, width = _user_module(
+            spec["decoder"], _routed(spec, "decoder"), module_seed + 1, "decoder",
+            in_features=decoder_inputs, out_features=n_outputs,
+        )
         if width != n_outputs:
             raise ValueError(
                 f"The decoder must return {n_outputs} values per row, the parameters of "
@@ -152,27 +188,38 @@ def build_model(estimator, spec, n_features, latent_class, likelihood, generator
                 f"with out_features={n_outputs}); it returned {width}."
             )
     elif image_shape is None:
-        decoder = MLPDecoder(spec["latent_dim"], n_outputs, hidden[::-1], activation, generator=generator)
+        decoder = MLPDecoder(decoder_inputs, n_outputs, hidden[::-1], activation, generator=generator)
     else:
-        decoder = ConvDecoder(spec["latent_dim"], n_outputs, image_shape, spec["conv_channels"],
+        decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator)
     return AutoencoderModel(encoder, latent, decoder, likelihood)
 
 
 def _user_module(factory, kwargs, seed, role, **sizes):
+    """Build a user's module and measure its output width, under a local global-RNG seed."""
+    if isinstance(factory, torch.nn.Module):
+        raise TypeError(
+            f"{role} must be a torch.nn.Module class (or a function returning a module), not a "
+            f"module instance: skvae builds a fresh one for each fit. Pass {role}="
+            f"{type(factory).__name__} and its arguments as {role}__<name>=..."
+        )
+    # Copies: a module passed as an argument must not be trained in place.
+    kwargs = copy.deepcopy(kwargs)
     arguments = ", ".join(f"{k}={v!r}" for k, v in {**sizes, **kwargs}.items())
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        # The CPU generator only: torch.manual_seed would reseed every GPU's too.
+        torch.default_generator.manual_seed(seed)
         try:
             module = factory(**sizes, **kwargs)
         except TypeError as error:
-            raise ValueError(
+            raise TypeError(
                 f"Building the {role} as {getattr(factory, '__name__', factory)}({arguments}) "
                 f"failed: {error}. Check the {role}__ arguments; skvae passes the sizes shown."
             ) from error
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(
-            f"{role} must be a torch.nn.Module class or a factory returning one; "
-            f"{factory!r} returned {type(module).__name__}."
-        )
-    return module
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(
+                f"{role} must be a torch.nn.Module class or a factory returning one; "
+                f"{factory!r} returned {type(module).__name__}."
+            )
+        module.to("cpu")
+        return module, output_width(module, sizes["in_features"], role)

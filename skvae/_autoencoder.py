@@ -124,14 +124,15 @@ class AutoencoderTransformer(BaseAutoencoder):
         vars(self).update(module_params)
 
     def score_samples(self, X):
-        """Minus the mean squared reconstruction error of each row, the quantity training minimises.
+        """Minus the mean squared reconstruction error of each row.
 
         For ``likelihood="gaussian"``: ``-mean_j ((x_j - x_hat_j) / s_j) ** 2``
         with ``x_hat = inverse_transform(transform(x))`` and ``s_j`` feature
         j's standard deviation in the training data, so every feature counts
-        the same whatever its units, as in training (1 is the error of
-        predicting each feature's mean). For ``"bernoulli"``: the same without
-        the scaling, in the units of X. It is not a log-likelihood (an
+        the same whatever its units, as in training, which minimises this
+        error (1 is the error of predicting each feature's mean). For
+        ``"bernoulli"``: the same without the scaling, in the units of X
+        (training minimises the cross-entropy instead). It is not a log-likelihood (an
         autoencoder defines none), but higher is better, so ``score`` serves
         model selection and low values flag rows the model reconstructs
         badly (anomalies).

@@ -18,8 +18,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._architecture import RoutedParamsMixin
-from ._data import FLOAT_DTYPES, map_rows
-from ._fitting import fit_estimator, resolve_device
+from ._data import FLOAT_DTYPES, check_support, map_rows, resolve_device
+from ._fitting import fit_estimator
 from ._random import seed_source
 from .nn import ACTIVATIONS, LIKELIHOODS
 
@@ -165,13 +165,17 @@ class BaseAutoencoder(
         model, device = self.network_, resolve_device(self.device)
         if next(model.parameters()).device != device:
             model.to(device)
+        # Evaluation is defined in eval mode (see skvae.nn.layers.Linear),
+        # whatever a user did to network_.
+        model.eval()
         return model, device
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.
 
         Deterministic: a row's code depends on that row alone, not on the
-        other rows passed with it or their order.
+        other rows passed with it or their order (for a custom encoder, if
+        it keeps the contract of ``skvae.nn.encoders``).
 
         Parameters
         ----------
@@ -220,7 +224,7 @@ class BaseAutoencoder(
     def _score_samples(self, X, **score_options):
         model, device = self._inference_model()
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        model.likelihood.check_input(X)
+        check_support(X, self._fitted_architecture["likelihood"], model.likelihood)
         return map_rows(
             X,
             lambda x: self._row_scores(model, x, **score_options).unsqueeze(1),

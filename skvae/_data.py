@@ -1,10 +1,11 @@
-"""Data on its way in and out: the input scaling and chunked, row-independent evaluation.
+"""Data on its way in and out: checks, the input scaling, the device, chunked row-independent evaluation.
 
 Data flows one way: numpy in -> validate -> float32 (standardised) ->
 model -> float32 -> numpy out in the caller's dtype.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -71,6 +72,12 @@ class Scaling:
         """``sum(log scale)``: log p(x) = log p(standardised x) - log_jacobian."""
         return 0.0 if self.scale is None else float(np.log(self.scale).sum())
 
+    @property
+    def log_scale(self):
+        """``log(scale)`` as a float32 tensor, or None."""
+        return None if self.scale is None else torch.as_tensor(np.log(self.scale), dtype=torch.float32)
+
+    @cached_property
     def _float32(self):
         return (
             self.mean.astype(np.float32),
@@ -81,7 +88,7 @@ class Scaling:
     def standardise_(self, block):
         """Standardise a float32 array in place."""
         if self.mean is not None:
-            mean, _, inverse_scale = self._float32()
+            mean, _, inverse_scale = self._float32
             block -= mean
             block *= inverse_scale
         return block
@@ -89,7 +96,7 @@ class Scaling:
     def destandardise_(self, block):
         """Map a float32 array of standardised values back to X's units, in place."""
         if self.mean is not None:
-            mean, scale, _ = self._float32()
+            mean, scale, _ = self._float32
             block *= scale
             block += mean
         return block
@@ -100,6 +107,35 @@ class Scaling:
         for block in row_blocks(X32):
             self.standardise_(block)
         return X32
+
+
+def check_support(X, name, likelihood):
+    """Raise a clear ``ValueError`` if X holds values outside ``likelihood.support``."""
+    low, high = likelihood.support
+    if X.size == 0 or (low == -np.inf and high == np.inf):
+        return
+    smallest, largest = X.min(), X.max()
+    if smallest < low or largest > high:
+        raise ValueError(
+            f'likelihood="{name}" needs X in [{low:g}, {high:g}]; got min={smallest:.3g}, '
+            f"max={largest:.3g}. {likelihood.support_hint}"
+        )
+
+
+def resolve_device(device, fitting=False):
+    """The torch device for an estimator's ``device`` parameter."""
+    cuda = torch.cuda.is_available()
+    if device == "auto":
+        return torch.device("cuda" if cuda else "cpu")
+    if device == "cuda" and not cuda:
+        if fitting:
+            raise ValueError(
+                'device="cuda" but torch.cuda.is_available() is False. '
+                'Use device="cpu", or device="auto" to take a GPU when there is one.'
+            )
+        # A model trained on a GPU and loaded on a CPU-only machine still works.
+        return torch.device("cpu")
+    return torch.device(device)
 
 
 def map_rows(X, fn, n_outputs, *, device, scaling_in=None, scaling_out=None):

@@ -16,13 +16,16 @@ NETWORK_PARAMETERS = """\
 
     image_shape : tuple of int or None, default=None
         Shape of one image, ``(height, width)`` or ``(channels, height,
-        width)``, when each row of X is an image flattened row by row (as
-        ``load_digits().data`` is). The encoder is then convolutional:
+        width)``, when each row of X is an image flattened channel by
+        channel, row by row (as ``load_digits().data`` is, and as
+        ``images.reshape(n, -1)`` flattens a ``(n, channels, height,
+        width)`` array). The encoder is then convolutional:
         ``len(conv_channels)`` strided convolutions (kernel 4, stride 2,
-        each halving height and width), then dense layers of
-        ``hidden_layer_sizes``; the decoder mirrors it with transposed
-        convolutions. Rows stay flat, so pipelines and ``set_output`` work
-        unchanged; X must have channels * height * width features.
+        each halving height and width until an axis reaches 1), then dense
+        layers of ``hidden_layer_sizes``; the decoder mirrors it with
+        transposed convolutions. Rows stay flat, so pipelines and
+        ``set_output`` work unchanged; X must have channels * height *
+        width features. ``(1, n)`` convolves a signal along its length.
 
     conv_channels : tuple of int, default=(32, 64)
         Output channels of each convolution when ``image_shape`` is set;
@@ -71,7 +74,9 @@ TRAINING_PARAMETERS = """\
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, judge epochs
-        by ``score`` on it, and keep the weights of the best epoch.
+        by ``score`` on it (a variational model's estimated from one draw
+        per row, which is enough on average over the rows), and keep the
+        weights of the best epoch.
 
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
@@ -94,9 +99,11 @@ TRAINING_PARAMETERS = """\
         with another thread count (workers of ``GridSearchCV(n_jobs=k)``
         get fewer) they can differ in the last digits, as BLAS splits sums
         differently. ``None`` takes fresh entropy from the operating
-        system; the global numpy and torch RNGs are never used (a custom
-        module is built under a seed drawn from ``random_state``, and the
-        global state is restored afterwards).
+        system; the global numpy and torch RNGs are never used: a custom
+        module, which torch initialises (and, with dropout, trains) from
+        torch's global generator, is built and trained under a seed drawn
+        from ``random_state``, and the caller's global state is restored
+        afterwards.
 
     verbose : int, default=0
         Print the loss after every epoch.
@@ -153,6 +160,8 @@ DOCS = {
 
 def fill_doc(cls):
     """Class decorator: put the shared paragraphs into ``cls.__doc__``."""
+    if cls.__doc__ is None:  # python -OO strips docstrings
+        return cls
     lines = []
     for line in cls.__doc__.split("\n"):
         name = line.strip()

@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from ._architecture import architecture, build_model, check_image_shape, check_unchanged
-from ._data import FLOAT_DTYPES, Scaling
+from ._data import FLOAT_DTYPES, Scaling, check_support, resolve_device
 from ._random import draw_seed, seed_source
 from ._training import History, batch_size_for, train, validation_split
 from .nn import LIKELIHOODS
@@ -39,22 +39,6 @@ def restored_on_error(estimator):
         estimator.__dict__.clear()
         estimator.__dict__.update(snapshot)
         raise
-
-
-def resolve_device(device, fitting=False):
-    """The torch device for the ``device`` parameter."""
-    cuda = torch.cuda.is_available()
-    if device == "auto":
-        return torch.device("cuda" if cuda else "cpu")
-    if device == "cuda" and not cuda:
-        if fitting:
-            raise ValueError(
-                'device="cuda" but torch.cuda.is_available() is False. '
-                'Use device="cpu", or device="auto" to take a GPU when there is one.'
-            )
-        # A model trained on a GPU and loaded on a CPU-only machine still works.
-        return torch.device("cpu")
-    return torch.device(device)
 
 
 def make_optimizer(model, learning_rate, state=None):
@@ -83,31 +67,51 @@ def make_optimizer(model, learning_rate, state=None):
 def fit_estimator(estimator, X, incremental):
     """Fit (or, ``incremental``, train one more epoch of) ``estimator`` on X; atomic."""
     with restored_on_error(estimator):
-        return _fit(estimator, X, incremental)
+        return _fit_unprotected(estimator, X, incremental)
 
 
-def _fit(est, X, incremental):
-    first_call = not hasattr(est, "network_") or not (incremental or est.warm_start)
-    X = validate_data(est, X, reset=first_call, dtype=FLOAT_DTYPES)
+def _derived_seed(seed):
+    """Another seed, a fixed function of ``seed``, for a stream apart from the one it seeds."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0] >> 1)
+
+
+@contextlib.contextmanager
+def _local_global_rng(seed, device):
+    """Run the block with torch's global generator (CPU, and ``device``'s) seeded, then restore it.
+
+    User modules draw from the global generator (dropout, lazy layers);
+    this keeps their draws reproducible and the caller's state untouched.
+    """
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(seed)
+        if cuda:
+            torch.cuda.default_generators[cuda[0]].manual_seed(seed)
+        yield
+
+
+def _fit_unprotected(est, X, incremental):
+    fresh_start = not hasattr(est, "network_") or not (incremental or est.warm_start)
+    X = validate_data(est, X, reset=fresh_start, dtype=FLOAT_DTYPES)
     spec = architecture(est)
-    if not first_call:
+    if not fresh_start:
         check_unchanged(est, est._fitted_architecture, spec)
     check_image_shape(spec, X.shape[1])
     likelihood_class = LIKELIHOODS[spec["likelihood"]]
-    likelihood_class.check_input(X)
+    check_support(X, spec["likelihood"], likelihood_class)
     device = resolve_device(est.device, fitting=True)
     early_stopping = est.early_stopping and not incremental
 
     # Attributes set before training ends are put back by
     # restored_on_error should anything below fail.
-    if first_call:
+    if fresh_start:
         rng = np.random.RandomState(draw_seed(seed_source(est.random_state)))
         init_seed = draw_seed(rng)
         est._score_seed = draw_seed(rng)
         est._scaling = Scaling.fit(X) if likelihood_class.standardises else Scaling()
-        likelihood = likelihood_class(X.shape[1], scale=est._scaling.scale, **est._likelihood_options())
-        model = build_model(est, spec, X.shape[1], est._latent_class, likelihood,
-                            torch.Generator().manual_seed(init_seed), module_seed=init_seed)
+        likelihood = likelihood_class(X.shape[1], log_scale=est._scaling.log_scale, **est._likelihood_options())
+        model = build_model(spec, X.shape[1], est._latent_class, likelihood,
+                            torch.Generator().manual_seed(init_seed), module_seed=_derived_seed(init_seed))
         est._fitted_architecture = spec
         history, n_iter, optimizer_state = History(), 0, None
     else:
@@ -128,37 +132,40 @@ def _fit(est, X, incremental):
 
         def validation_score():
             model.eval()
-            with torch.inference_mode():
-                scores = est._row_scores(model, X_validation, **est._validation_score_options)
-            model.train()
+            try:
+                with torch.inference_mode():
+                    scores = est._row_scores(model, X_validation, **est._validation_score_options)
+            finally:
+                model.train()
             return float(scores.mean())
 
     n_train = X.shape[0] if train_rows is None else train_rows.numel()
     optimizer = make_optimizer(model, est.learning_rate_init, optimizer_state)
-    generator = torch.Generator(device=device).manual_seed(draw_seed(rng))
+    generator_seed = draw_seed(rng)
+    generator = torch.Generator(device=device).manual_seed(generator_seed)
 
     model.train()
-    n_epochs, converged = train(
-        network=model,
-        optimizer=optimizer,
-        X=X_train,
-        rows=train_rows,
-        batch_loss=lambda x, epochs_elapsed: est._batch_loss(model, x, epochs_elapsed, generator),
-        epochs=range(n_iter, n_iter + (1 if incremental else est.max_iter)),
-        batch_size=batch_size_for(est.batch_size, n_train),
-        shuffle=est.shuffle,
-        generator=generator,
-        history=history,
-        tol=est.tol,
-        n_iter_no_change=est.n_iter_no_change,
-        monitor_from_epoch=est._monitor_from_epoch(),
-        loss_offset=est._loss_offset(),
-        validation_score=validation_score,
-        verbose=est.verbose,
-    )
+    with _local_global_rng(_derived_seed(generator_seed), device):
+        n_epochs, converged = train(
+            network=model,
+            optimizer=optimizer,
+            X=X_train,
+            rows=train_rows,
+            batch_loss=lambda x, epochs_elapsed: est._batch_loss(model, x, epochs_elapsed, generator),
+            epochs=range(n_iter, n_iter + (1 if incremental else est.max_iter)),
+            batch_size=batch_size_for(est.batch_size, n_train),
+            shuffle=est.shuffle,
+            generator=generator,
+            history=history,
+            tol=est.tol,
+            n_iter_no_change=est.n_iter_no_change,
+            monitor_from_epoch=est._monitor_from_epoch(),
+            loss_offset=est._loss_offset(),
+            validation_score=validation_score,
+            verbose=est.verbose,
+        )
     model.eval()
     statistics = est._fitted_statistics(model, X_train)
-
     est.network_ = model
     est._rng = rng
     est._history = history
@@ -179,3 +186,4 @@ def _fit(est, X, incremental):
             ConvergenceWarning,
         )
     return est
+

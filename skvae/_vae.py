@@ -322,7 +322,9 @@ class VAETransformer(BaseAutoencoder):
             variance = model.likelihood.variance()
         noise_variance = None
         if variance is not None:
-            noise_variance = variance.double().cpu().numpy() * self._scaling.scale**2
+            noise_variance = variance.double().cpu().numpy()
+            if self._scaling.scale is not None:
+                noise_variance = noise_variance * self._scaling.scale**2
         return {
             "kl_per_dim_": kl_per_dim,
             "n_active_units_": int((kl_per_dim > ACTIVE_UNIT_KL).sum()),

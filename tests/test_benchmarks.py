@@ -53,16 +53,21 @@ def test_smoke_run_writes_csv_and_figures(smoke_run):
     _, output = smoke_run
     results = pd.read_csv(output / "compare_pca.csv")
     assert EXPECTED_COLUMNS <= set(results.columns)
-    assert set(results["dataset"]) == {"digits", "breast_cancer", "wine", "swiss_roll"}
-    assert set(results["method"]) == {"PCA", "Autoencoder", "VAE", "VAE, free bits", "beta-VAE (CV)"}
+    assert set(results["dataset"]) == {"digits", "digits_28x28", "breast_cancer", "wine", "swiss_roll"}
+    assert set(results["method"]) == {
+        "PCA", "Autoencoder", "VAE", "VAE, free bits", "beta-VAE (CV)", "conv AE", "conv VAE"
+    }
+    # The convolutional methods run on the image data sets only.
+    conv = results[results["method"].str.startswith("conv")]
+    assert set(conv["dataset"]) == {"digits", "digits_28x28"}
     assert results[["svc_mean", "knn_mean", "logreg_mean", "recon_mse_mean"]].notna().all().all()
     # The grid search picked a beta in every outer fold.
     searched = results[results["method"] == "beta-VAE (CV)"]
     assert searched["best_beta"].str.split(";").map(len).eq(searched["n_folds"]).all()
     # The log-likelihood column holds PCA and the VAE, never the autoencoder.
     has_loglik = results.set_index("method")["loglik_mean"].notna()
-    assert has_loglik["PCA"].all() and has_loglik["VAE"].all()
-    assert not has_loglik["Autoencoder"].any()
+    assert has_loglik["PCA"].all() and has_loglik["VAE"].all() and has_loglik["conv VAE"].all()
+    assert not has_loglik["Autoencoder"].any() and not has_loglik["conv AE"].any()
     for name in ("accuracy.png", "reconstruction.png"):
         assert (output / name).read_bytes().startswith(b"\x89PNG")
 
@@ -73,6 +78,6 @@ def test_smoke_run_prints_table_and_targets(smoke_run):
     assert "| dataset | method | dim |" in stdout
     assert "| digits | PCA | 2 |" in stdout
     targets = stdout[stdout.index("Targets") :]
-    for number in ("(1)", "(2)", "(3)", "(4)"):
+    for number in ("(1)", "(2)", "(3)", "(4)", "(5)"):
         line = next(line for line in targets.splitlines() if line.startswith(number))
         assert "MET" in line, line  # MET or NOT MET, never n/a: every row it needs ran

@@ -115,15 +115,21 @@ def test_bad_modules_get_clear_errors_and_leave_the_model_alone(Estimator, tabul
         ({"decoder": WrongWidthDecoder}, ValueError, r"decoder must return 6 values per row.*returned 7"),
         ({"encoder": DoubleEncoder}, ValueError, r"encoder must compute in float32"),
         ({"encoder": lambda in_features: "not a module"}, TypeError, r"encoder must be a torch.nn.Module.*returned str"),
-        ({"encoder": ResidualEncoder, "encoder__depth": 3}, ValueError, r"Building the encoder as ResidualEncoder\(in_features=6, depth=3\) failed.*depth"),
+        ({"encoder": ResidualEncoder, "encoder__depth": 3}, TypeError, r"Building the encoder as ResidualEncoder\(in_features=6, depth=3\) failed.*depth"),
+        ({"encoder": ResidualEncoder(6)}, TypeError, r"not a module instance.*encoder=ResidualEncoder"),
         ({"encoder__width": 3}, ValueError, r"encoder__width is set but encoder=None"),
-        ({"encoder_width": 3}, ValueError, r"unexpected parameter 'encoder_width'.*'encoder__'"),
     ]
     for params, error, message in cases:
         with pytest.raises(error, match=message):
             clone(model).set_params(**params).fit(tabular)
         with pytest.raises(error, match=message):
             Estimator(**SMALL, **params).fit(tabular)
+    # A misspelt argument: set_params refuses it at once, as scikit-learn does;
+    # the constructor, which must not validate, leaves it to fit.
+    with pytest.raises(ValueError, match="Invalid parameter 'encoder_width'"):
+        clone(model).set_params(encoder_width=3)
+    with pytest.raises(ValueError, match=r"unexpected parameter 'encoder_width'.*'encoder__'"):
+        Estimator(**SMALL, encoder_width=3).fit(tabular)
     np.testing.assert_array_equal(model.transform(tabular), before)
 
 
@@ -140,3 +146,63 @@ def test_a_user_encoder_serves_every_model_kind(tabular):
     ae = AutoencoderTransformer(**SMALL, encoder=ResidualEncoder).fit(tabular)
     assert vae.network_.latent.head.out_features == 4  # mu and log-variance
     assert ae.network_.latent.head.out_features == 2
+
+
+class DropoutEncoder(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(in_features, 16), nn.Dropout(0.3), nn.ReLU())
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def test_user_modules_draw_from_their_own_seed_not_the_global_rng(tabular):
+    # Dropout draws from torch's global generator: skvae seeds it from
+    # random_state for the fit and restores the caller's state afterwards.
+    results = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        state = torch.get_rng_state()
+        model = VAETransformer(**SMALL, encoder=DropoutEncoder).fit(tabular)
+        assert torch.equal(torch.get_rng_state(), state)
+        results.append(model.transform(tabular))
+    np.testing.assert_array_equal(*results)
+    # The user's module and skvae's own layers are initialised from different streams.
+    user = model.network_.encoder.layers[0].weight.detach().flatten()[:4]
+    head = model.network_.latent.head.weight.detach().flatten()[:4]
+    assert not np.allclose(np.abs(user.numpy()), np.abs(head.numpy()))
+
+
+def test_evaluation_does_not_depend_on_the_model_mode(tabular):
+    model = VAETransformer(**SMALL, encoder=DropoutEncoder).fit(tabular)
+    expected = model.transform(tabular)
+    model.network_.train()  # what a user exploring the model might do
+    np.testing.assert_array_equal(model.transform(tabular), expected)
+
+
+class ScaledEncoder(nn.Module):
+    def __init__(self, in_features, scales, body):
+        super().__init__()
+        self.register_buffer("scales", torch.as_tensor(scales, dtype=torch.float32))
+        self.body = body
+
+    def forward(self, x):
+        return self.body(x * self.scales)
+
+
+def test_array_and_module_arguments(tabular):
+    body = nn.Linear(6, 8)
+    before = body.weight.detach().clone()
+    params = dict(encoder=ScaledEncoder, encoder__scales=np.ones(6), encoder__body=body)
+    model = VAETransformer(**SMALL, **params).fit(tabular)
+    model.partial_fit(tabular)  # arrays compare without "truth value is ambiguous"
+    assert torch.equal(body.weight, before)  # the argument is copied, not trained
+    model.set_params(encoder__scales=np.full(6, 2.0))
+    with pytest.raises(ValueError, match="cannot change encoder__scales"):
+        model.partial_fit(tabular)
+
+
+def test_set_params_still_rejects_unknown_names(tabular):
+    with pytest.raises(ValueError, match="Invalid parameter 'lerning_rate_init'"):
+        VAETransformer().set_params(lerning_rate_init=0.1)

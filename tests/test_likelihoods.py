@@ -6,6 +6,7 @@ import torch
 from scipy import stats
 from torch import distributions as D
 
+from skvae._data import check_support
 from skvae.nn.latents import kl_to_standard_normal, standard_normal_log_prob
 from skvae.nn.likelihoods import (
     LIKELIHOODS,
@@ -86,12 +87,12 @@ def test_gaussian_likelihood_variance_floor_and_gradient():
 def test_shared_variance_is_shared_in_input_units():
     scale = np.array([0.01, 1.0, 300.0])
     log_scale = torch.log(torch.tensor(scale, dtype=torch.float32))
-    likelihood = GaussianLikelihood(3, noise_variance="isotropic", scale=scale)
+    likelihood = GaussianLikelihood(3, noise_variance="isotropic", log_scale=log_scale)
     with torch.no_grad():
         likelihood.raw_variance.fill_(0.7)
     input_variance = torch.exp(likelihood.log_variance() + 2 * log_scale)
     torch.testing.assert_close(input_variance, input_variance[0].expand(3))
-    per_feature = GaussianLikelihood(3, noise_variance="per_feature", scale=scale)
+    per_feature = GaussianLikelihood(3, noise_variance="per_feature", log_scale=log_scale)
     assert torch.equal(per_feature.log_variance_offset, torch.zeros(3))
 
 
@@ -109,7 +110,8 @@ def test_likelihood_means():
 def test_registry_holds_classes_the_estimators_ask():
     assert set(LIKELIHOODS) == {"gaussian", "bernoulli"}
     assert LIKELIHOODS["gaussian"].standardises and not LIKELIHOODS["bernoulli"].standardises
-    with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]'):
-        LIKELIHOODS["bernoulli"].check_input(np.array([[0.5, 2.0]]))
-    LIKELIHOODS["gaussian"].check_input(np.array([[-3.0, 1e9]]))  # anything finite
+    assert LIKELIHOODS["bernoulli"].support == (0.0, 1.0)
+    with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]; got min=0.5, max=2.*MinMaxScaler'):
+        check_support(np.array([[0.5, 2.0]]), "bernoulli", LIKELIHOODS["bernoulli"])
+    check_support(np.array([[-3.0, 1e9]]), "gaussian", LIKELIHOODS["gaussian"])  # anything finite
     assert LIKELIHOODS["bernoulli"](7).n_parameters() == 7

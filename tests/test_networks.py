@@ -150,7 +150,7 @@ def test_output_width_checks_shape_and_dtype():
     assert output_width(torch.nn.Linear(5, 7), 5, "encoder") == 7
     with pytest.raises(ValueError, match=r"encoder must compute in float32.*float64"):
         output_width(_Doubles(5), 5, "encoder")
-    with pytest.raises(ValueError, match=r"failed on a float32 tensor of shape \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"failed on a float32 CPU tensor of shape \(2, 5\)"):
         output_width(torch.nn.Linear(3, 7), 5, "decoder")
     with pytest.raises(ValueError, match=r"shape \(batch, n_outputs\).*\(2, 7, 1\)"):
         output_width(torch.nn.Unflatten(1, (7, 1)), 7, "decoder")

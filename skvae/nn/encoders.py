@@ -5,12 +5,15 @@ The interface, which a user's own module must follow too:
 * an **encoder** maps float32 rows ``(batch, in_features)`` to float32
   features ``(batch, k)``, any ``k``; skvae adds the latent head (the
   affine map to mu and log-variance, or to the code) on top;
-* a **decoder** maps float32 codes ``(batch, latent_dim)`` to
+* a **decoder** maps float32 codes ``(batch, in_features)`` to
   ``(batch, out_features)``: the likelihood's parameters for each row (for
   the Gaussian and Bernoulli likelihoods one value per feature: the mean,
   or the logit).
 
-Rows stay flat: an image encoder reshapes ``(batch, C*H*W)`` itself.
+Rows stay flat: an image encoder reshapes ``(batch, C*H*W)`` itself, channel
+by channel (channels first, as torch lays out images). A conditional model
+appends its condition to the rows, so ``in_features`` counts it. Neither
+module may modify its input in place.
 
 Row independence: skvae evaluates a fitted model in eval mode
 (``module.eval()``) on fixed-size chunks of rows, so that a row's output
@@ -42,11 +45,43 @@ def _geometry(height, width):
     return tuple(zip(*by_axis))
 
 
+def conv_shapes(image_shape, n_convolutions):
+    """``(height, width)`` after each of ``n_convolutions`` halvings, the input's first.
+
+    An axis halves, rounding down, until it reaches 1, and then stays 1.
+    """
+    height, width = image_shape[-2:]
+    shapes = [(height, width)]
+    for _ in range(n_convolutions):
+        height, width = max(1, height // 2), max(1, width // 2)
+        shapes.append((height, width))
+    return shapes
+
+
+def _channels_first(image_shape):
+    shape = tuple(int(n) for n in image_shape)
+    return shape if len(shape) == 3 else (1, *shape)
+
+
 class MLPEncoder(nn.Module):
-    """Dense layers of ``hidden_layer_sizes`` with the activation after each.
+    """Dense layers of ``hidden_layer_sizes``, each followed by the activation.
 
     With no hidden layers it is the identity: the latent head alone is then
     a linear encoder.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the input rows.
+
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Widths of the dense layers.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation after each layer.
+
+    generator : torch.Generator or None, default=None
+        Source of the initial weights; None uses torch's global RNG.
     """
 
     def __init__(self, in_features, hidden_layer_sizes=(128, 64), activation="relu", *, generator=None):
@@ -63,8 +98,25 @@ class MLPDecoder(nn.Module):
     """Dense layers from the code through ``hidden_layer_sizes`` to ``out_features``.
 
     No activation after the last layer: it outputs the likelihood's
-    parameters. ``hidden_layer_sizes`` run from the code outwards (the
-    estimators pass the encoder's in reverse).
+    parameters.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the code (with a condition, if any, appended).
+
+    out_features : int
+        The likelihood's parameters per row.
+
+    hidden_layer_sizes : tuple of int, default=(64, 128)
+        Widths of the dense layers, from the code outwards (the estimators
+        pass the encoder's in reverse).
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation between layers.
+
+    generator : torch.Generator or None, default=None
+        Source of the initial weights; None uses torch's global RNG.
     """
 
     def __init__(self, in_features, out_features, hidden_layer_sizes=(64, 128), activation="relu",
@@ -73,21 +125,13 @@ class MLPDecoder(nn.Module):
         self.layers = mlp([in_features, *hidden_layer_sizes, out_features], activation, generator)
         self.out_features = out_features
 
+    @property
+    def input_layer(self):
+        """The affine map that reads the code (``AutoencoderModel.code_scale`` uses it)."""
+        return self.layers[0]
+
     def forward(self, z):
         return self.layers(z)
-
-
-def conv_shapes(image_shape, n_convolutions):
-    """``(height, width)`` after each of ``n_convolutions`` halvings, the input's first.
-
-    An axis halves, rounding down, until it reaches 1, and then stays 1.
-    """
-    height, width = image_shape[-2:]
-    shapes = [(height, width)]
-    for _ in range(n_convolutions):
-        height, width = max(1, height // 2), max(1, width // 2)
-        shapes.append((height, width))
-    return shapes
 
 
 def _init_conv_(conv, activation_name, generator):
@@ -97,8 +141,14 @@ def _init_conv_(conv, activation_name, generator):
     return init_glorot_(conv, fan_in, fan_out, activation_name, generator)
 
 
-def _to_image(shape):
-    return nn.Unflatten(1, tuple(shape))
+def _materialise(conv, activation_name, generator):
+    """A convolution built on the meta device, given real float32 weights from ``generator``."""
+    conv.to_empty(device="cpu")
+    conv.float()
+    if generator is None:
+        conv.reset_parameters()
+        return conv
+    return _init_conv_(conv, activation_name, generator)
 
 
 class ConvEncoder(nn.Module):
@@ -110,34 +160,49 @@ class ConvEncoder(nn.Module):
 
     Parameters
     ----------
-    image_shape : tuple (channels, height, width)
-        Shape of one image; rows arrive flat, ``channels * height * width`` wide.
+    image_shape : tuple (channels, height, width) or (height, width)
+        Shape of one image; each row holds one, flattened channels first.
 
-    conv_channels : tuple of int
+    conv_channels : tuple of int, default=(32, 64)
         Output channels of each convolution.
 
-    hidden_layer_sizes : tuple of int
+    hidden_layer_sizes : tuple of int, default=(128, 64)
         Dense layers after the flattened convolutions.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation after each layer.
+
+    n_extra_features : int, default=0
+        Values appended to each row after the image (a condition); they
+        join the flattened convolution features before the dense layers.
+
+    generator : torch.Generator or None, default=None
+        Source of the initial weights; None uses torch's global RNG.
     """
 
     def __init__(self, image_shape, conv_channels=(32, 64), hidden_layer_sizes=(128, 64),
-                 activation="relu", *, generator=None):
+                 activation="relu", *, n_extra_features=0, generator=None):
         super().__init__()
+        image_shape = _channels_first(image_shape)
         channels = [image_shape[0], *conv_channels]
         shapes = conv_shapes(image_shape, len(conv_channels))
-        layers = [_to_image(image_shape)]
+        layers = [nn.Unflatten(1, image_shape)]
         for c_in, c_out, shape in zip(channels[:-1], channels[1:], shapes):
             conv = nn.Conv2d(c_in, c_out, *_geometry(*shape), device="meta")
             layers += [_materialise(conv, activation, generator), activation_layer(activation)]
         layers.append(nn.Flatten())
         self.convolutions = nn.Sequential(*layers)
+        self.n_pixels = image_shape[0] * image_shape[1] * image_shape[2]
         height, width = shapes[-1]
-        flat = channels[-1] * height * width
+        flat = channels[-1] * height * width + n_extra_features
         self.dense = MLPEncoder(flat, hidden_layer_sizes, activation, generator=generator)
         self.out_features = self.dense.out_features
 
     def forward(self, x):
-        return self.dense(self.convolutions(x))
+        features = self.convolutions(x[:, : self.n_pixels])
+        if x.shape[1] > self.n_pixels:
+            features = torch.cat([features, x[:, self.n_pixels :]], dim=1)
+        return self.dense(features)
 
 
 class ConvDecoder(nn.Module):
@@ -145,21 +210,41 @@ class ConvDecoder(nn.Module):
 
     Each transposed convolution doubles the height and width (adding one
     where the encoder rounded down). The last outputs ``out_features /
-    (height * width)`` channels, the likelihood's parameters for each pixel,
-    with no activation after it.
+    (height * width)`` channels, the likelihood's parameters for each pixel
+    (as many as the image has channels, for one parameter per value), with
+    no activation after it.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the code (with a condition, if any, appended).
+
+    out_features : int
+        The likelihood's parameters per row: a multiple of height * width.
+
+    image_shape, conv_channels, activation, generator
+        As for ``ConvEncoder``.
+
+    hidden_layer_sizes : tuple of int, default=(64, 128)
+        Dense layers from the code outwards.
     """
 
     def __init__(self, in_features, out_features, image_shape, conv_channels=(32, 64),
                  hidden_layer_sizes=(64, 128), activation="relu", *, generator=None):
         super().__init__()
-        height, width = image_shape[-2:]
-        n_out_channels = out_features // (height * width)
+        image_shape = _channels_first(image_shape)
+        height, width = image_shape[1:]
+        if out_features % (height * width):
+            raise ValueError(
+                f"out_features={out_features} is not a whole number of values per pixel of a "
+                f"{height} x {width} image."
+            )
         shapes = conv_shapes(image_shape, len(conv_channels))
-        channels = [*reversed(conv_channels), n_out_channels]
+        channels = [*reversed(conv_channels), out_features // (height * width)]
         top = (channels[0], *shapes[-1])
         flat = top[0] * top[1] * top[2]
         self.dense = mlp([in_features, *hidden_layer_sizes, flat], activation, generator, activate_last=True)
-        layers = [_to_image(top)]
+        layers = [nn.Unflatten(1, top)]
         steps = list(zip(channels[:-1], channels[1:], reversed(shapes[:-1]), reversed(shapes[1:])))
         for index, (c_in, c_out, (h_out, w_out), (h_in, w_in)) in enumerate(steps):
             kernel, stride, padding = _geometry(h_out, w_out)
@@ -176,18 +261,13 @@ class ConvDecoder(nn.Module):
         self.convolutions = nn.Sequential(*layers)
         self.out_features = out_features
 
+    @property
+    def input_layer(self):
+        """The affine map that reads the code (``AutoencoderModel.code_scale`` uses it)."""
+        return self.dense[0]
+
     def forward(self, z):
         return self.convolutions(self.dense(z))
-
-
-def _materialise(conv, activation_name, generator):
-    """A convolution built on the meta device, given real float32 weights from ``generator``."""
-    conv.to_empty(device="cpu")
-    conv.float()
-    if generator is None:
-        conv.reset_parameters()
-        return conv
-    return _init_conv_(conv, activation_name, generator)
 
 
 def output_width(module, in_features, role):
@@ -199,7 +279,7 @@ def output_width(module, in_features, role):
             out = module(torch.zeros(2, in_features, dtype=torch.float32))
     except (RuntimeError, ValueError, TypeError) as error:
         raise ValueError(
-            f"The {role} failed on a float32 tensor of shape (2, {in_features}), the shape it "
+            f"The {role} failed on a float32 CPU tensor of shape (2, {in_features}), the shape it "
             f"must accept (rows of {in_features} values): {error}"
         ) from error
     finally:

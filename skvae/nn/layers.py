@@ -60,7 +60,8 @@ def _padded(n):
 class Linear(nn.Linear):
     """``nn.Linear`` whose evaluation gives each row the same bits wherever it sits in the batch.
 
-    In training mode it is ``nn.Linear``. In evaluation mode (``.eval()``)
+    In training mode it is ``nn.Linear`` (always with a bias, float32, built
+    on the CPU). In evaluation mode (``.eval()``)
     it zero-pads its input and output widths to a multiple of 16 before the
     matrix product and drops the padding after: the padded units add exact
     zeros, and the kernel MKL picks no longer depends on the row's position.
@@ -74,7 +75,8 @@ class Linear(nn.Linear):
         As for ``nn.Linear``.
 
     activation : str, default="relu"
-        The activation that follows; it sets the initialisation's scale.
+        The activation that follows; it sets the scale of the Glorot
+        initialisation (unused when ``generator`` is None).
 
     generator : torch.Generator or None, default=None
         Source of the initial (Glorot-uniform) weights. None keeps

@@ -3,20 +3,22 @@
 A likelihood turns the decoder's output for each row into a log-likelihood
 of that row (summed over features, never averaged over rows, so that the
 caller decides how a batch is reduced) and into the row's expected value.
-The estimators never test a likelihood's name: they ask the class.
+The estimators never test a likelihood's name: they ask the class or its
+instance.
 
 Adding a likelihood is one class here and one line in ``LIKELIHOODS``:
 
-* ``standardises``: whether the estimator standardises X (float64, per
-  feature) before the model sees it, and maps outputs back;
-* ``check_input(X)``: raise ``ValueError`` on values the model cannot take;
-* ``n_parameters(n_features)``: decoder outputs per row;
+* class attributes ``standardises`` (whether the estimator standardises each
+  feature of X, with its mean and standard deviation, before the model sees
+  it, and maps outputs back) and ``support`` (the interval X's values must
+  lie in, with ``support_hint``, what to do otherwise);
+* ``__init__(n_features, **options)``, ignoring options it does not use;
+* ``n_parameters()``: decoder outputs per row;
 * ``log_prob(x, params)``, ``mean(params)`` and, optionally, ``variance()``.
 """
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -47,14 +49,12 @@ class Likelihood(nn.Module):
     """Base class of the observation models; see the module docstring for the interface."""
 
     standardises = False
+    support = (-math.inf, math.inf)
+    support_hint = ""
 
-    def __init__(self, n_features, *, noise_variance=None, scale=None):
+    def __init__(self, n_features, **options):
         super().__init__()
         self.n_features = n_features
-
-    @classmethod
-    def check_input(cls, X):
-        """Raise ``ValueError`` if the numpy array ``X`` holds values this model cannot take."""
 
     def n_parameters(self):
         """Decoder outputs per row."""
@@ -67,7 +67,7 @@ class Likelihood(nn.Module):
         raise NotImplementedError
 
     def variance(self):
-        """Learned per-feature noise variance (model units), or None."""
+        """Learned per-feature noise variance, in the units the model sees x in; or None."""
         return None
 
 
@@ -88,11 +88,11 @@ class GaussianLikelihood(Likelihood):
     noise_variance : {"per_feature", "isotropic"} or None
         One learned variance per feature, one shared, or none.
 
-    scale : array of shape (n_features,) or None
-        Each feature's scale when x arrives standardised. A shared variance
-        is shared in the original units, as probabilistic PCA's is: in
-        standardised units feature j gets ``variance * (mean_scale / scale_j)**2``
-        with the geometric mean of the scales.
+    log_scale : tensor of shape (n_features,) or None
+        Log of each feature's scale when x arrives standardised. A shared
+        variance is shared in the original units, as probabilistic PCA's
+        is: in standardised units feature j gets ``variance * (mean_scale /
+        scale_j)**2`` with the geometric mean of the scales.
 
     min_variance : float, default=1e-6
         Floor added to the learned variance (standardised units), so that a
@@ -101,7 +101,8 @@ class GaussianLikelihood(Likelihood):
 
     standardises = True
 
-    def __init__(self, n_features, *, noise_variance=None, scale=None, min_variance=MIN_VARIANCE):
+    def __init__(self, n_features, *, noise_variance=None, log_scale=None, min_variance=MIN_VARIANCE,
+                 **options):
         super().__init__(n_features)
         if noise_variance is None:
             self.raw_variance = None
@@ -111,8 +112,8 @@ class GaussianLikelihood(Likelihood):
         self.raw_variance = nn.Parameter(torch.zeros(1 if shared else n_features, dtype=torch.float32))
         self.log_min_variance = math.log(min_variance)
         offset = torch.zeros(n_features, dtype=torch.float32)
-        if shared and scale is not None:
-            log_scale = torch.as_tensor(np.log(scale), dtype=torch.float32)
+        if shared and log_scale is not None:
+            log_scale = torch.as_tensor(log_scale, dtype=torch.float32)
             offset = 2.0 * (log_scale.mean() - log_scale)
         self.register_buffer("log_variance_offset", offset)
 
@@ -138,16 +139,8 @@ class GaussianLikelihood(Likelihood):
 class BernoulliLikelihood(Likelihood):
     """Bernoulli p(x | z) whose decoder output is the logit of each feature."""
 
-    @classmethod
-    def check_input(cls, X):
-        if X.size == 0:
-            return
-        low, high = X.min(), X.max()
-        if low < 0 or high > 1:
-            raise ValueError(
-                f'likelihood="bernoulli" needs X in [0, 1]; got min={low:.3g}, max={high:.3g}. '
-                'Scale X (e.g. MinMaxScaler) or use likelihood="gaussian".'
-            )
+    support = (0.0, 1.0)
+    support_hint = 'Scale X (e.g. MinMaxScaler) or use likelihood="gaussian".'
 
     def log_prob(self, x, params):
         return bernoulli_log_prob(x, params)
