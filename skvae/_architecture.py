@@ -7,6 +7,7 @@ searches handle them.
 """
 
 import copy
+import inspect
 from numbers import Integral
 
 import numpy as np
@@ -206,16 +207,19 @@ def _user_module(factory, kwargs, seed, role, **sizes):
     # Copies: a module passed as an argument must not be trained in place.
     kwargs = copy.deepcopy(kwargs)
     arguments = ", ".join(f"{k}={v!r}" for k, v in {**sizes, **kwargs}.items())
+    try:
+        inspect.signature(factory).bind(**sizes, **kwargs)
+    except TypeError as error:
+        raise TypeError(
+            f"{role}={getattr(factory, '__name__', factory)} cannot be called as "
+            f"({arguments}): {error}. Check the {role}__ arguments; skvae passes the sizes shown."
+        ) from error
+    except ValueError:  # no signature to check (some builtins): let the call speak
+        pass
     with torch.random.fork_rng(devices=[]):
         # The CPU generator only: torch.manual_seed would reseed every GPU's too.
         torch.default_generator.manual_seed(seed)
-        try:
-            module = factory(**sizes, **kwargs)
-        except TypeError as error:
-            raise TypeError(
-                f"Building the {role} as {getattr(factory, '__name__', factory)}({arguments}) "
-                f"failed: {error}. Check the {role}__ arguments; skvae passes the sizes shown."
-            ) from error
+        module = factory(**sizes, **kwargs)
         if not isinstance(module, torch.nn.Module):
             raise TypeError(
                 f"{role} must be a torch.nn.Module class or a factory returning one; "

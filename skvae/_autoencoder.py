@@ -1,6 +1,9 @@
 """AutoencoderTransformer: the deterministic autoencoder as a scikit-learn transformer."""
 
+from numbers import Real
+
 import torch
+from sklearn.utils._param_validation import Interval
 
 from ._base import BaseAutoencoder
 from ._data import row_blocks
@@ -31,6 +34,22 @@ class AutoencoderTransformer(BaseAutoencoder):
         units; outputs are in X's units). ``"bernoulli"``: binary
         cross-entropy, for X in [0, 1]; X outside [0, 1] raises an error.
 
+    sparsity : float, default=0.0
+        Weight of an L1 penalty on the codes, added to the training loss: a
+        sparse autoencoder. The penalty is ``mean over rows of sum_j |z_j| *
+        ||w_j||``, with w_j the decoder's input weights on code dimension
+        j. L1, rather than the KL-sparsity of Ng's notes (which needs codes
+        squashed into (0, 1), as sigmoid units are), because the codes here
+        are linear; weighting by ``||w_j||`` keeps the decoder from meeting
+        the penalty by shrinking the codes and scaling up its weights, which
+        would reconstruct as well with no code any sparser. (A custom
+        decoder without an ``input_layer`` attribute gets plain ``|z_j|``.)
+        Codes shrink towards 0, and more of their entries sit near it, as
+        the weight grows; reconstruction error grows with it.
+        ``loss_curve_`` includes the penalty; ``score`` does not.
+
+    ${denoising_parameters}
+
     ${training_parameters}
 
     Attributes
@@ -40,7 +59,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     loss_curve_ : list of float
         Training loss after each epoch, per sample: half the squared error
         summed over the standardised features, or the binary cross-entropy
-        summed over features.
+        summed over features; plus the sparsity penalty when ``sparsity >
+        0`` (and on corrupted inputs, with ``corruption``).
 
     best_loss_ : float or None
         Lowest training loss; None with early stopping.
@@ -87,6 +107,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        sparsity=0.0,
+        corruption=None,
+        corruption_level=0.2,
         batch_size="auto",
         learning_rate_init=1e-3,
         max_iter=200,
@@ -109,6 +132,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.sparsity = sparsity
+        self.corruption = corruption
+        self.corruption_level = corruption_level
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
@@ -173,7 +199,14 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     # ------------------------------------------------------------------ hooks
 
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "sparsity": [Interval(Real, 0, None, closed="left")],
+    }
     _latent_class = DeterministicLatent
+
+    def _loss_options(self, epochs_elapsed):
+        return {**super()._loss_options(epochs_elapsed), "sparsity": self.sparsity}
 
     def _row_scores(self, model, x):
         # x is standardised already for the Gaussian likelihood.

@@ -22,6 +22,7 @@ from ._data import FLOAT_DTYPES, check_support, map_rows, resolve_device
 from ._fitting import fit_estimator
 from ._random import seed_source
 from .nn import ACTIVATIONS, LIKELIHOODS
+from .nn.corruption import CORRUPTIONS
 
 
 
@@ -49,6 +50,8 @@ class BaseAutoencoder(
         "conv_channels": ["array-like"],
         "encoder": [None, callable],
         "decoder": [None, callable],
+        "corruption": [None, StrOptions(set(CORRUPTIONS))],
+        "corruption_level": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -75,17 +78,21 @@ class BaseAutoencoder(
         """Keyword arguments of the likelihood's constructor."""
         return {}
 
-    def _penalty_options(self, epochs_elapsed):
-        """Keyword arguments of the latent's ``penalty`` at this point of training."""
-        return {}
+    def _loss_options(self, epochs_elapsed):
+        """Keyword arguments of the model's ``loss`` at this point of training."""
+        return {"corruption": self.corruption, "corruption_level": self.corruption_level}
 
     def _batch_loss(self, model, x, epochs_elapsed, generator):
         """The training loss of the minibatch ``x`` (standardised), for ``loss.backward()``."""
-        return model.loss(x, generator=generator, **self._penalty_options(epochs_elapsed))
+        return model.loss(x, generator=generator, **self._loss_options(epochs_elapsed))
 
     def _monitor_from_epoch(self):
         """Epochs that the stopping rule must not judge (the KL warm-up)."""
         return 0
+
+    def _condition_columns(self, y, fresh_start, n_rows):
+        """A conditional model's training conditions as float32 columns; None for the others."""
+        return None
 
     def _loss_offset(self):
         """Constant added to the training loss to report it in input units."""

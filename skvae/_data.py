@@ -138,24 +138,29 @@ def resolve_device(device, fitting=False):
     return torch.device(device)
 
 
-def map_rows(X, fn, n_outputs, *, device, scaling_in=None, scaling_out=None):
+def map_rows(X, fn, n_outputs, *, device, scaling_in=None, scaling_out=None, extra_columns=None):
     """``fn`` over fixed-size chunks of X's rows; numpy out in X's dtype.
 
     ``fn`` takes a float32 tensor of ``EVAL_CHUNK_ROWS`` rows (standardised
-    by ``scaling_in``) and returns ``(EVAL_CHUNK_ROWS, n_outputs)``, mapped
-    back by ``scaling_out``. Rows past the end of X in the last chunk hold
-    stale, finite values and are dropped.
+    by ``scaling_in``, followed by the rows of ``extra_columns`` if given:
+    a conditional model's conditions) and returns ``(EVAL_CHUNK_ROWS,
+    n_outputs)``, mapped back by ``scaling_out``. Rows past the end of X in
+    the last chunk hold stale, finite values and are dropped.
     """
+    n_extra = 0 if extra_columns is None else extra_columns.shape[1]
+    n_features = X.shape[1]
     out = np.empty((X.shape[0], n_outputs), dtype=X.dtype)
-    staging = torch.zeros((EVAL_CHUNK_ROWS, X.shape[1]), dtype=torch.float32)
+    staging = torch.zeros((EVAL_CHUNK_ROWS, n_features + n_extra), dtype=torch.float32)
     staging_numpy = staging.numpy()
     with torch.inference_mode():
         for start in range(0, X.shape[0], EVAL_CHUNK_ROWS):
             stop = min(start + EVAL_CHUNK_ROWS, X.shape[0])
-            rows = staging_numpy[: stop - start]
+            rows = staging_numpy[: stop - start, :n_features]
             rows[...] = X[start:stop]
             if scaling_in is not None:
                 scaling_in.standardise_(rows)
+            if n_extra:
+                staging_numpy[: stop - start, n_features:] = extra_columns[start:stop]
             result = fn(staging.to(device))[: stop - start].cpu().numpy()
             if scaling_out is not None:
                 scaling_out.destandardise_(result)

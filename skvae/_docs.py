@@ -50,6 +50,24 @@ NETWORK_PARAMETERS = """\
         decoder that mirrors the encoder above.
 """
 
+DENOISING_PARAMETERS = """\
+    corruption : {"gaussian", "masking"} or None, default=None
+        Train a denoising autoencoder (Vincent et al. 2008): the encoder
+        sees each training row corrupted and the loss scores the
+        reconstruction of the clean row. ``"gaussian"`` adds noise of
+        standard deviation ``corruption_level`` (in standardised units for
+        ``likelihood="gaussian"``, in the units of X for ``"bernoulli"``);
+        ``"masking"`` sets a random share ``corruption_level`` of the
+        entries to the feature's training mean (to 0 for ``"bernoulli"``).
+        The draws come from ``random_state``. Training only: ``transform``,
+        ``inverse_transform`` and ``score_samples`` never corrupt their
+        input; ``loss_curve_`` reports the loss on corrupted inputs.
+
+    corruption_level : float, default=0.2
+        The noise's standard deviation (``"gaussian"``) or the masked share
+        of entries, in [0, 1) (``"masking"``).
+"""
+
 TRAINING_PARAMETERS = """\
     batch_size : int or "auto", default="auto"
         Minibatch size. ``"auto"`` means ``n_samples // 10`` clipped to
@@ -151,6 +169,7 @@ INPUT_ATTRIBUTES = """\
 
 DOCS = {
     "network_parameters": NETWORK_PARAMETERS,
+    "denoising_parameters": DENOISING_PARAMETERS,
     "training_parameters": TRAINING_PARAMETERS,
     "training_attributes": TRAINING_ATTRIBUTES,
     "stopping_attributes": STOPPING_ATTRIBUTES,

@@ -64,10 +64,13 @@ def make_optimizer(model, learning_rate, state=None):
     return optimizer
 
 
-def fit_estimator(estimator, X, incremental):
-    """Fit (or, ``incremental``, train one more epoch of) ``estimator`` on X; atomic."""
+def fit_estimator(estimator, X, incremental, y=None):
+    """Fit (or, ``incremental``, train one more epoch of) ``estimator`` on X; atomic.
+
+    ``y`` is the condition of a conditional model, ignored otherwise.
+    """
     with restored_on_error(estimator):
-        return _fit_unprotected(estimator, X, incremental)
+        return _fit_unprotected(estimator, X, incremental, y)
 
 
 def _derived_seed(seed):
@@ -90,13 +93,19 @@ def _local_global_rng(seed, device):
         yield
 
 
-def _fit_unprotected(est, X, incremental):
+def _fit_unprotected(est, X, incremental, y):
     fresh_start = not hasattr(est, "network_") or not (incremental or est.warm_start)
     X = validate_data(est, X, reset=fresh_start, dtype=FLOAT_DTYPES)
+    conditions = est._condition_columns(y, fresh_start, X.shape[0])
     spec = architecture(est)
     if not fresh_start:
         check_unchanged(est, est._fitted_architecture, spec)
     check_image_shape(spec, X.shape[1])
+    if est.corruption == "masking" and est.corruption_level >= 1:
+        raise ValueError(
+            f'corruption="masking" masks a share corruption_level of the entries, which must '
+            f"be below 1; got corruption_level={est.corruption_level}."
+        )
     likelihood_class = LIKELIHOODS[spec["likelihood"]]
     check_support(X, spec["likelihood"], likelihood_class)
     device = resolve_device(est.device, fitting=True)
@@ -111,7 +120,8 @@ def _fit_unprotected(est, X, incremental):
         est._scaling = Scaling.fit(X) if likelihood_class.standardises else Scaling()
         likelihood = likelihood_class(X.shape[1], log_scale=est._scaling.log_scale, **est._likelihood_options())
         model = build_model(spec, X.shape[1], est._latent_class, likelihood,
-                            torch.Generator().manual_seed(init_seed), module_seed=_derived_seed(init_seed))
+                            torch.Generator().manual_seed(init_seed), module_seed=_derived_seed(init_seed),
+                            n_condition=0 if conditions is None else conditions.shape[1])
         est._fitted_architecture = spec
         history, n_iter, optimizer_state = History(), 0, None
     else:
@@ -123,7 +133,11 @@ def _fit_unprotected(est, X, incremental):
             history.restart_validation()
     model.to(device)
 
-    X_train = torch.from_numpy(est._scaling.to_float32(X)).to(device)
+    # A conditional model's conditions travel as extra columns of the rows.
+    X_train = est._scaling.to_float32(X)
+    if conditions is not None:
+        X_train = np.hstack([X_train, conditions])
+    X_train = torch.from_numpy(X_train).to(device)
     train_rows, validation_score = None, None
     if early_stopping:
         train_rows, validation_rows = validation_split(X.shape[0], est.validation_fraction, rng)

@@ -83,6 +83,8 @@ class VAETransformer(BaseAutoencoder):
         ``latent_dim=8`` it raised SVC accuracy on mu(x) from 0.92 to 0.95 at
         a cost of 0.8 nats of held-out ELBO).
 
+    ${denoising_parameters}
+
     ${training_parameters}
 
     Attributes
@@ -182,6 +184,8 @@ class VAETransformer(BaseAutoencoder):
         beta=1.0,
         kl_warmup=10,
         free_bits=0.0,
+        corruption=None,
+        corruption_level=0.2,
         batch_size="auto",
         learning_rate_init=1e-3,
         max_iter=200,
@@ -208,6 +212,8 @@ class VAETransformer(BaseAutoencoder):
         self.beta = beta
         self.kl_warmup = kl_warmup
         self.free_bits = free_bits
+        self.corruption = corruption
+        self.corruption_level = corruption_level
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
@@ -288,8 +294,12 @@ class VAETransformer(BaseAutoencoder):
             return self.beta
         return self.beta * min(1.0, epochs_elapsed / self.kl_warmup)
 
-    def _penalty_options(self, epochs_elapsed):
-        return {"kl_weight": self._kl_weight(epochs_elapsed), "free_bits": self.free_bits}
+    def _loss_options(self, epochs_elapsed):
+        return {
+            **super()._loss_options(epochs_elapsed),
+            "kl_weight": self._kl_weight(epochs_elapsed),
+            "free_bits": self.free_bits,
+        }
 
     def _monitor_from_epoch(self):
         return self.kl_warmup

@@ -115,7 +115,7 @@ def test_bad_modules_get_clear_errors_and_leave_the_model_alone(Estimator, tabul
         ({"decoder": WrongWidthDecoder}, ValueError, r"decoder must return 6 values per row.*returned 7"),
         ({"encoder": DoubleEncoder}, ValueError, r"encoder must compute in float32"),
         ({"encoder": lambda in_features: "not a module"}, TypeError, r"encoder must be a torch.nn.Module.*returned str"),
-        ({"encoder": ResidualEncoder, "encoder__depth": 3}, TypeError, r"Building the encoder as ResidualEncoder\(in_features=6, depth=3\) failed.*depth"),
+        ({"encoder": ResidualEncoder, "encoder__depth": 3}, TypeError, r"encoder=ResidualEncoder cannot be called as \(in_features=6, depth=3\).*depth"),
         ({"encoder": ResidualEncoder(6)}, TypeError, r"not a module instance.*encoder=ResidualEncoder"),
         ({"encoder__width": 3}, ValueError, r"encoder__width is set but encoder=None"),
     ]

@@ -1,0 +1,112 @@
+"""The condition y of a conditional model: class labels or numeric covariates, as model inputs.
+
+A condition becomes float32 columns the model reads beside x: a one-hot code
+of the label (or the standardised covariates), then one column that is 1
+where the condition is missing. The model learns a "no condition" input
+from training rows whose condition it is not shown.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._data import Scaling
+
+
+@dataclass(frozen=True, eq=False)
+class Conditions:
+    """How a fitted model encodes its condition.
+
+    ``classes`` holds the labels (sorted, as ``LabelEncoder`` sorts them) for
+    a categorical condition, None for covariates; ``scaling`` standardises
+    covariates.
+    """
+
+    classes: np.ndarray | None
+    scaling: Scaling | None
+    n_covariates: int = 0
+
+    @classmethod
+    def fit(cls, y, classes=None):
+        """The encoding for training conditions ``y``: labels (1-D) or covariates (2-D)."""
+        if _is_covariates(y):
+            Y = _covariates(y)
+            return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1])
+        labels = _labels(y)
+        known = np.unique(labels) if classes is None else np.unique(_labels(classes))
+        conditions = cls(classes=known, scaling=None)
+        conditions.encode(labels)  # labels outside ``classes`` are an error
+        return conditions
+
+    @property
+    def categorical(self):
+        return self.classes is not None
+
+    @property
+    def width(self):
+        """Columns of the model input: the encoding and the missing-condition flag."""
+        return (len(self.classes) if self.categorical else self.n_covariates) + 1
+
+    def encode(self, y, n_rows=None):
+        """Float32 columns for ``y``: one per row, or one condition for all ``n_rows``."""
+        if self.categorical:
+            labels = _labels(y)
+            if n_rows is not None and labels.shape[0] == 1:
+                labels = np.repeat(labels, n_rows)
+            index = np.searchsorted(self.classes, labels)
+            index = np.clip(index, 0, len(self.classes) - 1)
+            unseen = self.classes[index] != labels
+            if unseen.any():
+                raise ValueError(
+                    f"y holds labels the model was not fitted with: {np.unique(labels[unseen])[:10]}. "
+                    f"It knows classes_={self.classes.tolist()}."
+                )
+            columns = np.zeros((labels.shape[0], self.width), dtype=np.float32)
+            columns[np.arange(labels.shape[0]), index] = 1.0
+            return columns
+        if not _is_covariates(y):
+            raise ValueError(
+                f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
+                f"fit; got an array of shape {np.shape(y)}."
+            )
+        Y = _covariates(y)
+        if Y.shape[1] != self.n_covariates:
+            raise ValueError(
+                f"y has {Y.shape[1]} covariates per row, but the model was fitted with "
+                f"{self.n_covariates}."
+            )
+        if n_rows is not None and Y.shape[0] == 1:
+            Y = np.repeat(Y, n_rows, axis=0)
+        columns = np.zeros((Y.shape[0], self.width), dtype=np.float32)
+        columns[:, :-1] = self.scaling.to_float32(Y)
+        return columns
+
+    def missing(self, n_rows):
+        """Columns that say "no condition" for ``n_rows`` rows."""
+        columns = np.zeros((n_rows, self.width), dtype=np.float32)
+        columns[:, -1] = 1.0
+        return columns
+
+
+def _is_covariates(y):
+    return getattr(y, "ndim", np.ndim(y)) == 2
+
+
+def _covariates(y):
+    return check_array(y, dtype=np.float64, input_name="y")
+
+
+def _labels(y):
+    labels = column_or_1d(np.atleast_1d(y), warn=True)
+    if labels.dtype.kind in "fc" and np.isnan(labels).any() or labels.dtype.kind == "O" and any(
+        v is None or (isinstance(v, float) and np.isnan(v)) for v in labels
+    ):
+        raise ValueError("y holds NaN or None: every row needs its condition (a label).")
+    if labels.dtype.kind == "O":
+        kinds = {type(v) for v in labels}
+        if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):
+            raise ValueError(
+                f"y mixes label types {sorted(k.__name__ for k in kinds)}; use one type of label."
+            )
+    return labels
