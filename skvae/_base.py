@@ -82,9 +82,10 @@ class BaseAutoencoder(
         """Keyword arguments of the model's ``loss`` at this point of training."""
         return {"corruption": self.corruption, "corruption_level": self.corruption_level}
 
-    def _batch_loss(self, model, x, epochs_elapsed, generator):
-        """The training loss of the minibatch ``x`` (standardised), for ``loss.backward()``."""
-        return model.loss(x, generator=generator, **self._loss_options(epochs_elapsed))
+    def _batch_loss(self, model, rows, epochs_elapsed, generator):
+        """The training loss of a minibatch of training rows, for ``loss.backward()``."""
+        x, condition = self._split_rows(rows)
+        return model.loss(x, generator=generator, condition=condition, **self._loss_options(epochs_elapsed))
 
     def _monitor_from_epoch(self):
         """Epochs that the stopping rule must not judge (the KL warm-up)."""
@@ -94,12 +95,20 @@ class BaseAutoencoder(
         """A conditional model's training conditions as float32 columns; None for the others."""
         return None
 
+    def _eval_conditions(self, y, n_rows):
+        """A conditional model's conditions for evaluating ``n_rows`` rows; None for the others."""
+        return None
+
+    def _split_rows(self, rows):
+        """``(x, condition)`` of standardised rows, with their conditions appended if any."""
+        return rows, None
+
     def _loss_offset(self):
         """Constant added to the training loss to report it in input units."""
         return 0.0
 
     @abstractmethod
-    def _row_scores(self, model, x, **score_options):
+    def _row_scores(self, model, x, condition=None, **score_options):
         """``score_samples`` of the standardised rows ``x``, in input units.
 
         Must depend on each row alone; ``_validation_score_options`` are the
@@ -162,8 +171,8 @@ class BaseAutoencoder(
         """
         return self._fit(X, incremental=True)
 
-    def _fit(self, X, incremental):
-        return fit_estimator(self, X, incremental)
+    def _fit(self, X, incremental, y=None, **condition_options):
+        return fit_estimator(self, X, incremental, y, **condition_options)
 
     # -------------------------------------------------------------- inference
 
@@ -194,9 +203,19 @@ class BaseAutoencoder(
         X_new : ndarray of shape (n_samples, latent_dim)
             The codes, float32 for float32 input and float64 otherwise.
         """
+        return self._transform(X)
+
+    def _transform(self, X, y=None):
         model, device = self._inference_model()
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        return map_rows(X, model.code, model.latent_dim, device=device, scaling_in=self._scaling)
+        return map_rows(
+            X,
+            lambda rows: model.code(*self._split_rows(rows)),
+            model.latent_dim,
+            device=device,
+            scaling_in=self._scaling,
+            extra_columns=self._eval_conditions(y, X.shape[0]),
+        )
 
     def inverse_transform(self, X):
         """Decode codes back to the input space: the mean of p(x | z).
@@ -212,14 +231,24 @@ class BaseAutoencoder(
             Decoder means in the units of the training data (probabilities
             in [0, 1] for ``likelihood="bernoulli"``).
         """
+        return self._inverse_transform(X)
+
+    def _inverse_transform(self, X, y=None):
         model, device = self._inference_model()
         Z = check_array(X, dtype=FLOAT_DTYPES)
-        if Z.shape[1] != model.latent_dim:
+        latent_dim = model.latent_dim
+        if Z.shape[1] != latent_dim:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform "
-                f"expects codes with latent_dim={model.latent_dim} columns, as transform returns."
+                f"expects codes with latent_dim={latent_dim} columns, as transform returns."
             )
-        return map_rows(Z, model.reconstruct, self.n_features_in_, device=device, scaling_out=self._scaling)
+        conditions = self._eval_conditions(y, Z.shape[0])
+
+        def reconstruct(rows):
+            return model.reconstruct(rows[:, :latent_dim], None if conditions is None else rows[:, latent_dim:])
+
+        return map_rows(Z, reconstruct, self.n_features_in_, device=device, scaling_out=self._scaling,
+                        extra_columns=conditions)
 
     def _sample(self, n_samples, random_state):
         check_is_fitted(self)
@@ -228,16 +257,17 @@ class BaseAutoencoder(
         codes = self._draw_codes(n_samples, seed_source(random_state))
         return self.inverse_transform(codes)
 
-    def _score_samples(self, X, **score_options):
+    def _score_samples(self, X, y=None, **score_options):
         model, device = self._inference_model()
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
         check_support(X, self._fitted_architecture["likelihood"], model.likelihood)
         return map_rows(
             X,
-            lambda x: self._row_scores(model, x, **score_options).unsqueeze(1),
+            lambda rows: self._row_scores(model, *self._split_rows(rows), **score_options).unsqueeze(1),
             1,
             device=device,
             scaling_in=self._scaling,
+            extra_columns=self._eval_conditions(y, X.shape[0]),
         )[:, 0]
 
     def score(self, X, y=None):

@@ -90,7 +90,7 @@ class Conditions:
 
 
 def _is_covariates(y):
-    return getattr(y, "ndim", np.ndim(y)) == 2
+    return np.asarray(y).ndim == 2
 
 
 def _covariates(y):
@@ -98,7 +98,7 @@ def _covariates(y):
 
 
 def _labels(y):
-    labels = column_or_1d(np.atleast_1d(y), warn=True)
+    labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
     if labels.dtype.kind in "fc" and np.isnan(labels).any() or labels.dtype.kind == "O" and any(
         v is None or (isinstance(v, float) and np.isnan(v)) for v in labels
     ):

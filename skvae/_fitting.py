@@ -64,13 +64,13 @@ def make_optimizer(model, learning_rate, state=None):
     return optimizer
 
 
-def fit_estimator(estimator, X, incremental, y=None):
+def fit_estimator(estimator, X, incremental, y=None, **condition_options):
     """Fit (or, ``incremental``, train one more epoch of) ``estimator`` on X; atomic.
 
     ``y`` is the condition of a conditional model, ignored otherwise.
     """
     with restored_on_error(estimator):
-        return _fit_unprotected(estimator, X, incremental, y)
+        return _fit_unprotected(estimator, X, incremental, y, condition_options)
 
 
 def _derived_seed(seed):
@@ -93,10 +93,10 @@ def _local_global_rng(seed, device):
         yield
 
 
-def _fit_unprotected(est, X, incremental, y):
+def _fit_unprotected(est, X, incremental, y, condition_options):
     fresh_start = not hasattr(est, "network_") or not (incremental or est.warm_start)
     X = validate_data(est, X, reset=fresh_start, dtype=FLOAT_DTYPES)
-    conditions = est._condition_columns(y, fresh_start, X.shape[0])
+    conditions = est._condition_columns(y, fresh_start, X.shape[0], **condition_options)
     spec = architecture(est)
     if not fresh_start:
         check_unchanged(est, est._fitted_architecture, spec)
@@ -148,7 +148,9 @@ def _fit_unprotected(est, X, incremental, y):
             model.eval()
             try:
                 with torch.inference_mode():
-                    scores = est._row_scores(model, X_validation, **est._validation_score_options)
+                    scores = est._row_scores(
+                        model, *est._split_rows(X_validation), **est._validation_score_options
+                    )
             finally:
                 model.train()
             return float(scores.mean())

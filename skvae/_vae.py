@@ -43,45 +43,7 @@ class VAETransformer(BaseAutoencoder):
 
     ${network_parameters}
 
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Observation model p(x | z). ``"gaussian"`` suits real-valued data:
-        the model standardises X internally and learns the noise variance;
-        all outputs are in X's own units. With ``hidden_layer_sizes=()`` it
-        is probabilistic PCA (``noise_variance="isotropic"``) or factor
-        analysis (``noise_variance="per_feature"``). ``"bernoulli"`` suits
-        data in [0, 1] such as grey-level images; X outside [0, 1] raises
-        an error.
-
-    noise_variance : {"per_feature", "isotropic"}, default="per_feature"
-        With ``likelihood="gaussian"``, whether the learned observation
-        noise has one variance per feature (as in factor analysis) or one
-        shared by all features in the units of X (as in probabilistic PCA).
-        Ignored for ``"bernoulli"``.
-
-    beta : float, default=1.0
-        Weight of the KL term (beta-VAE, Higgins et al. 2017). Larger values
-        give smoother, more disentangled codes at the cost of reconstruction.
-        ``score`` always uses ``beta=1``, the true bound, so a grid search
-        over beta by ``score`` picks the beta that generalises best as a
-        density model; since training with ``beta=1`` maximises that very
-        bound on the training rows, the search leans towards 1 and moves
-        away from it when the data reward regularisation.
-
-    kl_warmup : int, default=10
-        Number of epochs over which the KL weight ramps linearly from 0 to
-        ``beta`` (Bowman et al. 2016; Sønderby et al. 2016). 0 disables it.
-        The stopping rule does not judge warm-up epochs.
-
-    free_bits : float, default=0.0
-        Minimum KL per latent dimension, in nats, below which a dimension is
-        not penalised (Kingma et al. 2016): the batch-mean KL of each
-        dimension is clamped from below at this value in the training loss.
-        A guard against posterior collapse, which ``kl_per_dim_`` shows as
-        dimensions near 0 nats; ``score`` is unaffected. With
-        ``likelihood="bernoulli"`` on grey-level images, where collapse is
-        common, 0.5 keeps every unit in use (on load_digits with
-        ``latent_dim=8`` it raised SVC accuracy on mu(x) from 0.92 to 0.95 at
-        a cost of 0.8 nats of held-out ELBO).
+    ${vae_parameters}
 
     ${denoising_parameters}
 
@@ -91,29 +53,11 @@ class VAETransformer(BaseAutoencoder):
     ----------
     ${training_attributes}
 
-    loss_curve_ : list of float
-        Training loss after each epoch: the negative (beta-weighted, warm-up
-        scaled) ELBO per sample, in nats in the units of X.
-
-    best_loss_ : float or None
-        Lowest training loss after the warm-up (inf while every epoch so
-        far fell inside it); None with early stopping.
+    ${vae_loss_attributes}
 
     ${stopping_attributes}
 
-    kl_per_dim_ : ndarray of shape (latent_dim,)
-        Mean KL(q(z_d | x) || N(0, 1)) of each latent dimension over the
-        training data, in nats. Dimensions near 0 carry no information
-        (posterior collapse).
-
-    n_active_units_ : int
-        Number of latent dimensions whose ``kl_per_dim_`` exceeds 0.01 nats.
-        The threshold is lenient: a dimension at 0.05 nats carries almost no
-        information, so read ``kl_per_dim_`` itself too.
-
-    noise_variance_ : ndarray of shape (n_features,) or None
-        Learned observation noise variance of each feature, in the units of
-        X squared; None for ``likelihood="bernoulli"``.
+    ${vae_attributes}
 
     ${input_attributes}
 
@@ -311,14 +255,16 @@ class VAETransformer(BaseAutoencoder):
     # One draw per row is enough to judge epochs: the error averages out over rows.
     _validation_score_options = {"min_draws": 1}
 
-    def _row_scores(self, model, x, n_importance=1, min_draws=SCORE_DRAWS):
+    def _row_scores(self, model, x, condition=None, n_importance=1, min_draws=SCORE_DRAWS):
+        # Keyed by x alone: a row scored under several conditions gets the
+        # same draws under each, so their comparison is not blurred by them.
         keys = row_keys(x.cpu().numpy(), self._score_seed)
         n_draws = n_importance * max(1, math.ceil(min_draws / n_importance))
         noise = torch.stack([
             torch.as_tensor(row_normals(keys, draw, model.latent_dim), dtype=x.dtype)
             for draw in range(n_draws)
         ]).to(x.device)
-        return model.bound(x, noise, n_importance) - self._loss_offset()
+        return model.bound(x, noise, n_importance, condition) - self._loss_offset()
 
     def _draw_codes(self, n_samples, rng):
         return rng.standard_normal((n_samples, self.network_.latent_dim))
@@ -327,7 +273,7 @@ class VAETransformer(BaseAutoencoder):
         kl_sum = torch.zeros(model.latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
             for block in row_blocks(X):
-                kl_sum += model.latent.kl(model.encode(block)).sum(0, dtype=torch.float64)
+                kl_sum += model.latent.kl(model.encode(*self._split_rows(block))).sum(0, dtype=torch.float64)
             kl_per_dim = (kl_sum / X.shape[0]).cpu().numpy()
             variance = model.likelihood.variance()
         noise_variance = None

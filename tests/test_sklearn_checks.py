@@ -12,7 +12,7 @@ comes from differs from the user-facing estimators.
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import AutoencoderTransformer, VAETransformer
+from skvae import AutoencoderTransformer, ConditionalVAETransformer, VAETransformer
 
 # Small networks and few epochs keep the suite fast; the checks test the
 # contract, not the quality of the fit.
@@ -21,13 +21,13 @@ CONV = dict(FAST, conv_channels=(4,), image_shape=None)
 
 
 class _RowImage:
-    def _fit(self, X, incremental):
+    def _fit(self, X, incremental, **options):
         shape = getattr(X, "shape", None)
         if shape is None or len(shape) != 2:
-            return super()._fit(X, incremental)
+            return super()._fit(X, incremental, **options)
         self.image_shape = (1, int(shape[1]))
         try:
-            return super()._fit(X, incremental)
+            return super()._fit(X, incremental, **options)
         finally:
             self.image_shape = None
 
@@ -40,12 +40,19 @@ class RowImageAutoencoder(_RowImage, AutoencoderTransformer):
     pass
 
 
+class RowImageConditionalVAE(_RowImage, ConditionalVAETransformer):
+    pass
+
+
 @parametrize_with_checks(
     [
         VAETransformer(**FAST),
         AutoencoderTransformer(**FAST),
+        ConditionalVAETransformer(**FAST),
+        AutoencoderTransformer(**FAST, sparsity=0.1, corruption="masking"),
         RowImageVAE(**CONV),
         RowImageAutoencoder(**CONV),
+        RowImageConditionalVAE(**CONV, corruption="gaussian"),
     ],
     expected_failed_checks=lambda estimator: {},
 )

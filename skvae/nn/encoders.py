@@ -125,11 +125,6 @@ class MLPDecoder(nn.Module):
         self.layers = mlp([in_features, *hidden_layer_sizes, out_features], activation, generator)
         self.out_features = out_features
 
-    @property
-    def input_layer(self):
-        """The affine map that reads the code (``AutoencoderModel.code_scale`` uses it)."""
-        return self.layers[0]
-
     def forward(self, z):
         return self.layers(z)
 
@@ -260,11 +255,6 @@ class ConvDecoder(nn.Module):
         layers.append(nn.Flatten())
         self.convolutions = nn.Sequential(*layers)
         self.out_features = out_features
-
-    @property
-    def input_layer(self):
-        """The affine map that reads the code (``AutoencoderModel.code_scale`` uses it)."""
-        return self.dense[0]
 
     def forward(self, z):
         return self.convolutions(self.dense(z))

@@ -24,6 +24,20 @@ def missing_condition(condition):
     return missing
 
 
+def sparsity_penalty(codes):
+    """L1 norm of the codes, each dimension in units of its root mean square over the batch.
+
+    A plain L1 penalty on linear codes can be met without any sparsity: the
+    network shrinks a code dimension by s and scales what reads it by 1/s
+    (through ReLU layers too, which commute with positive scaling). Measured
+    against its own RMS, a dimension pays the same whatever its scale, and
+    pays less only by being near 0 on more rows. The mean over rows of
+    ``sum_j |z_j| / rms_j`` lies between 0 and the number of dimensions.
+    """
+    rms = codes.square().mean(0).sqrt().clamp_min(1e-6)
+    return (codes.abs() / rms).sum(-1).mean()
+
+
 class AutoencoderModel(nn.Module):
     """An autoencoder assembled from its four parts.
 
@@ -80,20 +94,6 @@ class AutoencoderModel(nn.Module):
         """log p(x | z) of each row."""
         return self.likelihood.log_prob(x, self.decode(z, condition))
 
-    def code_scale(self):
-        """How strongly each code dimension drives the decoder: the norm of its input weights.
-
-        Scaling a code dimension by s and the decoder's weights on it by 1/s
-        changes nothing the decoder computes; a penalty on ``|z| *
-        code_scale`` is unchanged too, where one on ``|z|`` alone could be
-        met by shrinking z. A decoder without an ``input_layer`` (a user's
-        module) gets scale 1.
-        """
-        layer = getattr(self.decoder, "input_layer", None)
-        if layer is None:
-            return None
-        return layer.weight[:, : self.latent_dim].norm(dim=0)
-
     def loss(self, x, *, generator, condition=None, condition_dropout=0.0, corruption=None,
              corruption_level=0.0, sparsity=0.0, **penalty_options):
         """Training loss of the minibatch ``x``: minus the mean log-likelihood plus penalties.
@@ -116,8 +116,7 @@ class AutoencoderModel(nn.Module):
         corruption_level : float
             The corruption's noise scale or masked fraction.
         sparsity : float
-            Weight of the L1 penalty on the codes, ``mean_rows sum_j |z_j| *
-            code_scale_j`` (see ``code_scale``).
+            Weight of the sparsity penalty on the codes (``sparsity_penalty``).
         **penalty_options
             For the latent's ``penalty`` (a Gaussian latent: ``kl_weight``,
             ``free_bits``).
@@ -135,11 +134,7 @@ class AutoencoderModel(nn.Module):
         if penalty is not None:
             loss = penalty - reconstruction
         if sparsity > 0:
-            magnitude = self.latent.code(params).abs()
-            scale = self.code_scale()
-            if scale is not None:
-                magnitude = magnitude * scale
-            loss = loss + sparsity * magnitude.sum(-1).mean()
+            loss = loss + sparsity * sparsity_penalty(self.latent.code(params))
         return loss
 
     def bound(self, x, noise, n_importance=1, condition=None):

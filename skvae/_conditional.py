@@ -1,0 +1,394 @@
+"""ConditionalVAETransformer: a VAE that models X given a condition y, and generates on request."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._conditions import Conditions
+from ._docs import fill_doc
+from ._random import seed_source
+from ._vae import VAETransformer
+
+
+@fill_doc
+class ConditionalVAETransformer(VAETransformer):
+    """Conditional variational autoencoder (CVAE): models x given a condition y.
+
+    Encoder and decoder both read the condition (Sohn et al. 2015): class
+    labels, one-hot coded, or numeric covariates, standardised. The model
+    learns p(x | y) = integral of p(z) p(x | z, y) dz, so ``sample(n, y=k)``
+    generates rows of class k only, and ``inverse_transform(transform(x),
+    y=k)`` redraws x in class k with x's style ("style transfer").
+
+    **What mu(x) means.** A condition explains part of each row, so the
+    code carries what the condition does not (for digits: the style of the
+    stroke, not which digit). ``transform(X, y=y)`` returns the mean of
+    q(z | x, y). ``transform(X)`` without y, which is what a ``Pipeline``
+    calls, returns the mean of q(z | x, no condition): during training a
+    share ``condition_dropout`` of the rows hide their condition from the
+    encoder (never from the decoder), so the encoder learns to give, from x
+    alone, the code the decoder needs beside the true condition. Either
+    way the code is meant to hold little about y: as features for a
+    classifier of y itself it does worse than a plain VAE's mu(x), by
+    design (see the benchmark), and better for anything y does not explain.
+
+    **Scores.** ``score_samples(X, y)`` is a lower bound on log p(x | y),
+    the ELBO (or IWAE bound) of the conditional model. Without y, for class
+    labels, it is the bound ``log sum_k prior_k exp(ELBO(x | k))`` on log
+    p(x), with ``prior_k`` the training frequency of class k; covariates
+    have no distribution in the model, so there it needs y.
+    ``GridSearchCV(...).fit(X, y)`` scores with y.
+
+    Parameters
+    ----------
+    latent_dim : int, default=2
+        Dimension of the code z, the number of output features.
+
+    ${network_parameters}
+
+    ${vae_parameters}
+
+    condition_dropout : float, default=0.25
+        Share of training rows, drawn anew at each step, whose condition the
+        encoder does not see: it reads a "no condition" input instead, and
+        so learns what ``transform(X)`` without y returns.
+
+    ${denoising_parameters}
+
+    ${training_parameters}
+
+    Attributes
+    ----------
+    ${training_attributes}
+
+    ${vae_loss_attributes}
+
+    ${stopping_attributes}
+
+    ${vae_attributes}
+
+    classes_ : ndarray of shape (n_classes,) or None
+        The class labels, sorted, when y holds labels; None for covariates.
+
+    class_count_ : ndarray of shape (n_classes,) or None
+        Training rows of each class (summed over ``partial_fit`` calls).
+
+    class_prior_ : ndarray of shape (n_classes,) or None
+        ``class_count_`` as frequencies: what ``sample`` draws labels from
+        when it is given none.
+
+    n_condition_features_ : int
+        Columns that encode the condition for the networks: the classes, or
+        the covariates, plus one that flags a missing condition.
+
+    ${input_attributes}
+
+    See Also
+    --------
+    VAETransformer : The unconditional model.
+
+    References
+    ----------
+    Sohn, K., Lee, H. & Yan, X. (2015). Learning Structured Output
+    Representation using Deep Conditional Generative Models. NeurIPS.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import ConditionalVAETransformer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> cvae = ConditionalVAETransformer(4, likelihood="bernoulli", max_iter=5, random_state=0)
+    >>> cvae.fit(X / 16, y).transform(X[:3] / 16).shape
+    (3, 4)
+    >>> cvae.sample(6, y=[4, 4, 4, 7, 7, 7], random_state=0).shape  # only 4s and 7s
+    (6, 64)
+    >>> cvae.classes_[:3]
+    array([0, 1, 2])
+    """
+
+    _parameter_constraints: dict = {
+        **VAETransformer._parameter_constraints,
+        "condition_dropout": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        latent_dim=2,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        image_shape=None,
+        conv_channels=(32, 64),
+        encoder=None,
+        decoder=None,
+        likelihood="gaussian",
+        noise_variance="per_feature",
+        beta=1.0,
+        kl_warmup=10,
+        free_bits=0.0,
+        condition_dropout=0.25,
+        corruption=None,
+        corruption_level=0.2,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        **module_params,
+    ):
+        super().__init__(
+            latent_dim, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            image_shape=image_shape, conv_channels=conv_channels, encoder=encoder, decoder=decoder,
+            likelihood=likelihood, noise_variance=noise_variance, beta=beta, kl_warmup=kl_warmup,
+            free_bits=free_bits, corruption=corruption, corruption_level=corruption_level,
+            batch_size=batch_size, learning_rate_init=learning_rate_init, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, shuffle=shuffle, warm_start=warm_start,
+            random_state=random_state, verbose=verbose, device=device, **module_params,
+        )
+        self.condition_dropout = condition_dropout
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the model to X under the conditions y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_covariates)
+            The condition of each row: class labels (anything
+            ``LabelEncoder`` accepts), or a 2-D array of numeric covariates.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, incremental=False, y=y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch over X under conditions y, initialising the model on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_covariates)
+            The condition of each row.
+
+        classes : array-like of shape (n_classes,), default=None
+            Every label y may take, on the first call (as for
+            ``SGDClassifier.partial_fit``); None takes the labels of the
+            first call's y. Later calls refuse labels outside them.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, incremental=True, y=y, classes=classes)
+
+    def transform(self, X, y=None):
+        """Encode X: the mean of q(z | x, y), or of q(z | x) with no condition.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_covariates), or a single label, default=None
+            The rows' conditions, if known. Without y the encoder reads the
+            "no condition" input it was trained with (see the class
+            docstring); ``fit_transform(X, y)`` and a ``Pipeline`` use that.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, latent_dim)
+            The codes, in X's float dtype.
+        """
+        return self._transform(X, y)
+
+    def inverse_transform(self, X, y=None):
+        """Decode codes under a condition: the mean of p(x | z, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+            Codes.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_covariates), or a single label, default=None
+            The condition to decode under. Without y (class labels only):
+            the mean over the classes, weighted by their training
+            frequencies, ``sum_k prior_k E[x | z, k]``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Decoder means in the units of the training data.
+        """
+        if y is not None:
+            return self._inverse_transform(X, y)
+        self._require_labels("inverse_transform")
+        return sum(
+            prior * self._inverse_transform(X, [label])
+            for label, prior in zip(self.classes_, self.class_prior_)
+        )
+
+    def score_samples(self, X, y=None, n_importance=1):
+        """Lower bound on log p(x | y), or on log p(x) without y (class labels only), in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_covariates), or a single label, default=None
+            The rows' conditions. Without y: ``log sum_k prior_k
+            exp(bound(x | k))``, a bound on log p(x) that marginalises the
+            class with its training frequencies.
+
+        n_importance : int, default=1
+            Importance samples per bound: 1 gives the ELBO, more the
+            tighter IWAE bound (see ``VAETransformer.score_samples``).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        _check_n_importance(n_importance)
+        if y is not None:
+            return self._score_samples(X, y, n_importance=int(n_importance))
+        self._require_labels("score_samples")
+        per_class = np.stack([
+            self._score_samples(X, [label], n_importance=int(n_importance)) for label in self.classes_
+        ])
+        log_prior = np.log(self.class_prior_)[:, None]
+        return logsumexp(per_class + log_prior, axis=0).astype(per_class.dtype, copy=False)
+
+    def score(self, X, y=None):
+        """Mean of ``score_samples(X, y)``; ``GridSearchCV`` passes y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : array-like, default=None
+            The rows' conditions.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X, y)))
+
+    def sample(self, n_samples=1, y=None, random_state=None):
+        """Generate rows under given conditions: decode prior draws z ~ N(0, I) with y.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+
+        y : label, array-like of shape (n_samples,) or (n_samples, n_covariates), default=None
+            The condition: one label for every row, or one per row. None
+            (class labels only) draws each row's label from the training
+            frequencies ``class_prior_``.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws (labels first, then codes); ``None`` takes
+            fresh OS entropy.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Decoder means in the units of X.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        rng = seed_source(random_state)
+        if y is None:
+            self._require_labels("sample")
+            y = rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)
+            y = self.classes_[y]
+        elif np.asarray(y).ndim > 0 and len(np.asarray(y)) not in (1, n_samples):
+            raise ValueError(
+                f"y holds {len(np.asarray(y))} conditions for n_samples={n_samples}; give one, "
+                "or one per row."
+            )
+        codes = rng.standard_normal((n_samples, self.network_.latent_dim))
+        return self._inverse_transform(codes, y)
+
+    # ------------------------------------------------------------------ hooks
+
+    def _condition_columns(self, y, fresh_start, n_rows, classes=None):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None. y is "
+                "each row's condition: class labels, or a 2-D array of covariates."
+            )
+        if fresh_start:
+            self._conditions = Conditions.fit(y, classes)
+            self.n_condition_features_ = self._conditions.width
+            self.class_count_ = None
+        columns = self._checked_columns(y, n_rows)
+        if self._conditions.categorical:
+            counts = columns[:, :-1].sum(0, dtype=np.float64).astype(np.int64)
+            self.class_count_ = counts if self.class_count_ is None else self.class_count_ + counts
+            self.classes_ = self._conditions.classes
+            self.class_prior_ = self.class_count_ / self.class_count_.sum()
+        else:
+            self.classes_ = self.class_prior_ = None
+        return columns
+
+    def _eval_conditions(self, y, n_rows):
+        if y is None:
+            return self._conditions.missing(n_rows)
+        return self._checked_columns(y, n_rows, allow_one=True)
+
+    def _checked_columns(self, y, n_rows, allow_one=False):
+        columns = self._conditions.encode(y, n_rows if allow_one else None)
+        if columns.shape[0] != n_rows:
+            raise ValueError(f"y has {columns.shape[0]} rows, but X has {n_rows}.")
+        return columns
+
+    def _split_rows(self, rows):
+        return rows[:, : self.n_features_in_], rows[:, self.n_features_in_ :]
+
+    def _loss_options(self, epochs_elapsed):
+        return {**super()._loss_options(epochs_elapsed), "condition_dropout": self.condition_dropout}
+
+    def _require_labels(self, method):
+        check_is_fitted(self)
+        if not self._conditions.categorical:
+            raise ValueError(
+                f"{method} without y needs class labels as the condition, whose training "
+                "frequencies it can draw from or average over; this model was fitted with "
+                "covariates. Pass y."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+def _check_n_importance(n_importance):
+    if not isinstance(n_importance, Integral) or isinstance(n_importance, bool) or n_importance < 1:
+        raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")

@@ -1,0 +1,145 @@
+"""ConditionalVAETransformer: conditions, generation on request, scores with and without y."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.svm import SVC
+
+from skvae import ConditionalVAETransformer
+
+FAST = dict(latent_dim=3, hidden_layer_sizes=(32,), max_iter=4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def labelled(digits):
+    X, y = digits
+    return X[:400], y[:400]
+
+
+@pytest.fixture(scope="module")
+def fitted(labelled):
+    X, y = labelled
+    return ConditionalVAETransformer(likelihood="bernoulli", **FAST).fit(X, y)
+
+
+def test_generates_only_the_classes_asked_for(digits):
+    X, y = digits
+    cvae = ConditionalVAETransformer(4, likelihood="bernoulli", max_iter=25, random_state=0).fit(X, y)
+    judge = SVC().fit(X, y)
+    for label in (4, 7):
+        share = (judge.predict(cvae.sample(100, y=label, random_state=label)) == label).mean()
+        assert share >= 0.9, (label, share)  # measured: 1.0 and 0.99
+    mixed = cvae.sample(6, y=[4, 4, 4, 7, 7, 7], random_state=0)
+    assert list(judge.predict(mixed)) == [4, 4, 4, 7, 7, 7]
+
+
+def test_transform_with_and_without_the_condition(fitted, labelled):
+    X, y = labelled
+    without = fitted.transform(X)
+    # fit_transform(X, y), as a Pipeline calls it, gives the codes without y.
+    refit = clone(fitted)
+    np.testing.assert_array_equal(refit.fit_transform(X, y), without)
+    given = fitted.transform(X, y)
+    assert given.shape == without.shape == (400, 3) and not np.allclose(given, without)
+    # A single label conditions every row; rows stay independent of each other.
+    np.testing.assert_array_equal(fitted.transform(X, 3)[5:6], fitted.transform(X[5:6], [3]))
+    np.testing.assert_array_equal(fitted.transform(X[7:8], y[7:8]), given[7:8])
+
+
+def test_score_without_y_marginalises_the_class(fitted, labelled):
+    X, y = labelled
+    per_class = np.stack([fitted.score_samples(X, label) for label in fitted.classes_])
+    expected = logsumexp(per_class + np.log(fitted.class_prior_)[:, None], axis=0)
+    np.testing.assert_allclose(fitted.score_samples(X), expected, rtol=1e-6)
+    np.testing.assert_array_equal(fitted.score_samples(X, y), per_class[y, np.arange(len(y))])
+    assert fitted.score(X, y) == pytest.approx(fitted.score_samples(X, y).mean())
+    iwae = fitted.score_samples(X, y, n_importance=4)
+    assert iwae.mean() > fitted.score_samples(X, y).mean()
+
+
+def test_inverse_transform_without_y_averages_over_the_classes(fitted):
+    Z = np.random.RandomState(0).normal(size=(5, 3))
+    expected = sum(p * fitted.inverse_transform(Z, k) for k, p in zip(fitted.classes_, fitted.class_prior_))
+    np.testing.assert_allclose(fitted.inverse_transform(Z), expected, rtol=1e-6)
+    assert not np.allclose(fitted.inverse_transform(Z, 0), fitted.inverse_transform(Z, 1))
+
+
+def test_sample_without_y_draws_labels_by_their_training_frequency(labelled):
+    X, y = labelled
+    y = np.where(y < 3, "rare", "common")  # any labels LabelEncoder takes
+    cvae = ConditionalVAETransformer(likelihood="bernoulli", **FAST).fit(X, y)
+    assert list(cvae.classes_) == ["common", "rare"]
+    np.testing.assert_allclose(cvae.class_prior_, [np.mean(y == "common"), np.mean(y == "rare")])
+    np.testing.assert_array_equal(cvae.sample(7, random_state=1), cvae.sample(7, random_state=1))
+    # The labels are drawn first from the same generator: reproduce them.
+    rng = np.random.RandomState(1)
+    labels = cvae.classes_[rng.choice(2, size=7, p=cvae.class_prior_)]
+    codes = rng.standard_normal((7, 3))
+    np.testing.assert_array_equal(cvae.sample(7, random_state=1), cvae.inverse_transform(codes, labels))
+
+
+def test_covariates(labelled):
+    X, _ = labelled
+    covariates = np.c_[X[:, :8].mean(1), X[:, -8:].mean(1)] * 100 + 5  # any scale
+    cvae = ConditionalVAETransformer(likelihood="bernoulli", **FAST).fit(X, covariates)
+    assert cvae.classes_ is None and cvae.n_condition_features_ == 3
+    assert cvae.transform(X, covariates).shape == (400, 3)
+    assert cvae.sample(4, y=covariates[:1], random_state=0).shape == (4, 64)
+    assert np.all(np.isfinite(cvae.score_samples(X, covariates)))
+    for method, args in [("score_samples", (X,)), ("inverse_transform", (np.zeros((2, 3)),)), ("sample", (2,))]:
+        with pytest.raises(ValueError, match="without y needs class labels.*covariates. Pass y"):
+            getattr(cvae, method)(*args)
+    with pytest.raises(ValueError, match="y has 3 covariates per row, but the model was fitted with 2"):
+        cvae.transform(X, np.c_[covariates, covariates[:, 0]])
+    with pytest.raises(ValueError, match="y must be 2-D"):
+        cvae.transform(X, covariates[:, 0])
+
+
+def test_bad_conditions_are_clear_errors_and_change_nothing(fitted, labelled):
+    X, y = labelled
+    before = fitted.transform(X)
+    cases = [
+        (lambda: fitted.transform(X, np.full(400, 11)), r"labels the model was not fitted with: \[11\]"),
+        (lambda: fitted.sample(2, y=42), r"not fitted with: \[42\].*classes_=\[0, 1"),
+        (lambda: fitted.transform(X, y[:-1]), "y has 399 rows, but X has 400"),
+        (lambda: fitted.sample(3, y=[1, 2]), "y holds 2 conditions for n_samples=3"),
+        (lambda: clone(fitted).fit(X, np.where(y == 3, np.nan, y)), "y holds NaN or None"),
+        (lambda: clone(fitted).fit(X, None), "requires y to be passed"),
+        (lambda: fitted.partial_fit(X, np.full(400, 11)), r"not fitted with: \[11\]"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    np.testing.assert_array_equal(fitted.transform(X), before)
+
+
+def test_partial_fit_takes_classes_up_front(labelled):
+    X, y = labelled
+    cvae = ConditionalVAETransformer(**FAST)
+    cvae.partial_fit(X[y < 5], y[y < 5], classes=np.arange(10))
+    assert list(cvae.classes_) == list(range(10)) and cvae.class_count_[5:].sum() == 0
+    cvae.partial_fit(X[y >= 5], y[y >= 5])
+    np.testing.assert_array_equal(cvae.class_count_, np.bincount(y, minlength=10))
+    assert cvae.n_iter_ == 2
+
+
+def test_grid_search_scores_with_y_and_pickles(fitted, labelled):
+    X, y = labelled
+    search = GridSearchCV(ConditionalVAETransformer(**FAST), {"beta": [0.5, 2.0]}, cv=2).fit(X, y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.transform(X, y), fitted.transform(X, y))
+    np.testing.assert_array_equal(restored.sample(3, random_state=0), fitted.sample(3, random_state=0))
+
+
+def test_convolutional_cvae(labelled):
+    X, y = labelled
+    cvae = ConditionalVAETransformer(
+        likelihood="bernoulli", image_shape=(8, 8), conv_channels=(8,), **FAST
+    ).fit(X, y)
+    assert cvae.sample(3, y=2, random_state=0).shape == (3, 64)
+    assert cvae.transform(X[:5], y[:5]).shape == (5, 3)
