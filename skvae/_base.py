@@ -75,8 +75,8 @@ class BaseAutoencoder(
     _latent_class = None  # a latent of skvae.nn.latents
 
     def _likelihood_options(self):
-        """Keyword arguments of the likelihood's constructor."""
-        return {}
+        """Keyword arguments of the likelihood's constructor (after the input scaling is fitted)."""
+        return {"min_variance": self._scaling.variance_floor()}
 
     def _loss_options(self, epochs_elapsed):
         """Keyword arguments of the model's ``loss`` at this point of training."""

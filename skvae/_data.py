@@ -5,23 +5,28 @@ model -> float32 -> numpy out in the caller's dtype.
 """
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import torch
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
-# Evaluation runs the model on chunks of exactly this many rows, padding the
-# last one. A CPU matrix product picks a different kernel, with a different
-# summation order, for a handful of rows than for many; a fixed chunk shape,
-# with the layer widths padded too (see ``skvae.nn.layers.Linear``), makes
-# each row's output bitwise independent of the batch it arrives in.
+# Evaluation runs the model on chunks of at most this many rows, each padded
+# to a multiple of EVAL_ROW_MULTIPLE. A CPU matrix product picks another
+# kernel, with another summation order, for a handful of rows than for
+# many: measured with MKL at 1 and 2 threads, chunks of 1, 2, 3, 5, 7 or 9
+# rows round a row differently, while every multiple of 16 from 16 to 1024
+# gives it the same bits (with layer widths padded too, see
+# skvae.nn.layers.Linear). So a row's output is bitwise independent of the
+# rows it arrives with, and one row costs a 16-row pass, not a 1024-row one.
 EVAL_CHUNK_ROWS = 1024
+EVAL_ROW_MULTIPLE = 16
 
 # Rows per block when statistics are computed over the training data, to
 # bound temporary memory.
 STAT_BLOCK_ROWS = 4096
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def row_blocks(X):
@@ -36,12 +41,13 @@ class Scaling:
     """Per-feature standardisation ``(x - mean) / scale``, or none (both None).
 
     The one place X is standardised: training, evaluation and decoding all
-    go through ``standardise_`` and ``destandardise_``, so every path sees
-    bitwise the same standardised rows.
+    go through ``standardised_float32`` and ``destandardised``, so every
+    path sees bitwise the same standardised rows. Both compute in float64.
     """
 
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
+    resolution: np.ndarray | None = None
 
     @classmethod
     def fit(cls, X):
@@ -65,7 +71,26 @@ class Scaling:
         constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
         scale = np.sqrt(variance)
         scale[constant] = 1.0
-        return cls(mean, scale)
+        return cls(mean, scale, resolution(X))
+
+    def variance_floor(self):
+        """Per-feature floor on a learned noise variance, in standardised units: ``resolution**2 / 12``.
+
+        Values recorded at a resolution (pixels in steps of 1/16, counts,
+        rounded measurements) cannot tell apart noise variances below the
+        rounding's own, Delta**2 / 12 for a step Delta (the variance of a
+        uniform rounding error; Theis et al. 2016). Without this floor a
+        near-constant feature's variance collapses towards 0 and one unusual
+        value then costs a held-out row tens of nats. Continuous data have
+        tiny steps, so the floor leaves them alone. A feature constant in
+        training has no step to measure; as StandardScaler gives it scale 1,
+        it gets step 1, in its own units: a value it never took in training
+        then costs a held-out row a finite, if large, amount.
+        """
+        if self.resolution is None:
+            return None
+        step = np.where(np.isnan(self.resolution), 1.0, self.resolution) / self.scale
+        return step**2 / 12.0
 
     @property
     def log_jacobian(self):
@@ -77,36 +102,59 @@ class Scaling:
         """``log(scale)`` as a float32 tensor, or None."""
         return None if self.scale is None else torch.as_tensor(np.log(self.scale), dtype=torch.float32)
 
-    @cached_property
-    def _float32(self):
-        return (
-            self.mean.astype(np.float32),
-            self.scale.astype(np.float32),
-            (1.0 / self.scale).astype(np.float32),
-        )
+    def standardised_float32(self, block, out=None, first_row=0):
+        """``(block - mean) / scale`` in float64, then cast to float32 (into ``out`` if given).
 
-    def standardise_(self, block):
-        """Standardise a float32 array in place."""
-        if self.mean is not None:
-            mean, _, inverse_scale = self._float32
-            block -= mean
-            block *= inverse_scale
-        return block
+        Standardising before the cast keeps what float32 would round away:
+        a column of Unix timestamps (offset 1.7e9, spread 1) would otherwise
+        collapse to one value. Values that do not fit in float32, before or
+        after standardising, are an error naming the column: the model
+        computes in float32.
+        """
+        values = block if self.mean is None else (block.astype(np.float64) - self.mean) / self.scale
+        if out is None:
+            out = np.empty(block.shape, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            out[...] = values
+        if not np.isfinite(out).all():
+            row, column = np.argwhere(~np.isfinite(out))[0]
+            value = block[row, column]
+            standardised = "" if self.mean is None else f", {values[row, column]:.3g} once standardised,"
+            raise ValueError(
+                f"X[{first_row + row}, {column}] = {value:.3g}{standardised} is beyond float32's "
+                f"range (+-{FLOAT32_MAX:.3g}), in which the model computes. Rescale column {column} "
+                "(e.g. StandardScaler, or a log transform), or drop the row."
+            )
+        return out
 
-    def destandardise_(self, block):
-        """Map a float32 array of standardised values back to X's units, in place."""
-        if self.mean is not None:
-            mean, scale, _ = self._float32
-            block *= scale
-            block += mean
-        return block
+    def destandardised(self, values, dtype):
+        """Map standardised float32 values back to X's units, in float64, as ``dtype``."""
+        if self.mean is None:
+            return values.astype(dtype, copy=False)
+        return (values.astype(np.float64) * self.scale + self.mean).astype(dtype, copy=False)
 
     def to_float32(self, X):
         """A standardised float32 copy of X, made block by block."""
-        X32 = np.array(X, dtype=np.float32, order="C", copy=True)
-        for block in row_blocks(X32):
-            self.standardise_(block)
+        X32 = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, X.shape[0], STAT_BLOCK_ROWS):
+            block = X[start : start + STAT_BLOCK_ROWS]
+            self.standardised_float32(block, X32[start : start + STAT_BLOCK_ROWS], first_row=start)
         return X32
+
+
+def resolution(X, max_rows=10_000):
+    """Each column's smallest gap between distinct values, on up to ``max_rows`` rows; NaN for fewer than 2 values.
+
+    Rows are taken at an even stride, so the estimate costs the same for
+    any number of rows.
+    """
+    stride = max(1, -(-X.shape[0] // max_rows))
+    sample = np.sort(np.asarray(X[::stride], dtype=np.float64), axis=0)
+    gaps = np.diff(sample, axis=0)
+    gaps[gaps <= 0] = np.inf
+    smallest = gaps.min(axis=0, initial=np.inf)
+    smallest[np.isinf(smallest)] = np.nan
+    return smallest
 
 
 def check_support(X, name, likelihood):
@@ -141,28 +189,33 @@ def resolve_device(device, fitting=False):
 def map_rows(X, fn, n_outputs, *, device, scaling_in=None, scaling_out=None, extra_columns=None):
     """``fn`` over fixed-size chunks of X's rows; numpy out in X's dtype.
 
-    ``fn`` takes a float32 tensor of ``EVAL_CHUNK_ROWS`` rows (standardised
-    by ``scaling_in``, followed by the rows of ``extra_columns`` if given:
-    a conditional model's conditions) and returns ``(EVAL_CHUNK_ROWS,
-    n_outputs)``, mapped back by ``scaling_out``. Rows past the end of X in
-    the last chunk hold stale, finite values and are dropped.
+    ``fn`` takes a float32 tensor of up to ``EVAL_CHUNK_ROWS`` rows, a
+    multiple of ``EVAL_ROW_MULTIPLE`` (standardised by ``scaling_in``,
+    followed by the rows of ``extra_columns`` if given: a conditional
+    model's conditions), and returns one output row per row, mapped back by
+    ``scaling_out``. Rows past the end of X in the last chunk hold zeros or
+    stale, finite values and are dropped.
     """
     n_extra = 0 if extra_columns is None else extra_columns.shape[1]
     n_features = X.shape[1]
     out = np.empty((X.shape[0], n_outputs), dtype=X.dtype)
-    staging = torch.zeros((EVAL_CHUNK_ROWS, n_features + n_extra), dtype=torch.float32)
+    staging = torch.zeros((padded_rows(X.shape[0]), n_features + n_extra), dtype=torch.float32)
     staging_numpy = staging.numpy()
+    scaling_in = scaling_in or Scaling()
+    scaling_out = scaling_out or Scaling()
     with torch.inference_mode():
         for start in range(0, X.shape[0], EVAL_CHUNK_ROWS):
             stop = min(start + EVAL_CHUNK_ROWS, X.shape[0])
-            rows = staging_numpy[: stop - start, :n_features]
-            rows[...] = X[start:stop]
-            if scaling_in is not None:
-                scaling_in.standardise_(rows)
+            scaling_in.standardised_float32(X[start:stop], staging_numpy[: stop - start, :n_features], start)
             if n_extra:
                 staging_numpy[: stop - start, n_features:] = extra_columns[start:stop]
-            result = fn(staging.to(device))[: stop - start].cpu().numpy()
-            if scaling_out is not None:
-                scaling_out.destandardise_(result)
-            out[start:stop] = result
+            chunk = staging[: padded_rows(stop - start)]
+            result = fn(chunk.to(device))[: stop - start].cpu().numpy()
+            out[start:stop] = scaling_out.destandardised(result, X.dtype)
     return out
+
+
+def padded_rows(n_rows):
+    """Rows of the evaluation chunk that holds ``n_rows`` (at most ``EVAL_CHUNK_ROWS``) rows."""
+    n_rows = min(max(n_rows, 1), EVAL_CHUNK_ROWS)
+    return -(-n_rows // EVAL_ROW_MULTIPLE) * EVAL_ROW_MULTIPLE

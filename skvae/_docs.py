@@ -153,10 +153,13 @@ TRAINING_PARAMETERS = """\
         Tolerance of the stopping rule: when the loss (or the validation
         score, with ``early_stopping``) does not improve by at least ``tol``
         for more than ``n_iter_no_change`` consecutive epochs, training
-        stops.
+        stops. As MLPRegressor's rule, but judged on an exponential moving
+        average of the loss over about ``n_iter_no_change`` epochs: judged
+        epoch by epoch, minibatch noise stops slowly improving fits early.
 
     n_iter_no_change : int, default=10
-        Epochs without improvement allowed before stopping.
+        Epochs without improvement allowed before stopping; also the span
+        of the moving average the rule judges.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, judge epochs

@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from ._architecture import architecture, build_model, check_image_shape, check_unchanged
-from ._data import FLOAT_DTYPES, Scaling, check_support, resolve_device
+from ._data import EVAL_CHUNK_ROWS, FLOAT_DTYPES, Scaling, check_support, resolve_device
 from ._random import draw_seed, seed_source
 from ._training import History, batch_size_for, train, validation_split
 from .nn import LIKELIHOODS
@@ -76,6 +76,41 @@ def fit_estimator(estimator, X, incremental, y=None, **condition_options):
 def _derived_seed(seed):
     """Another seed, a fixed function of ``seed``, for a stream apart from the one it seeds."""
     return int(np.random.SeedSequence(seed).generate_state(1)[0] >> 1)
+
+
+# A model whose score on its own training rows falls below this many nats
+# per feature (or squared standard deviations, for an autoencoder) has
+# diverged: predicting every feature's mean costs about one.
+_DIVERGED_SCORE_PER_FEATURE = -1e6
+
+
+def _check_not_diverged(est, model, X_train, statistics, iteration):
+    """Raise if training left non-finite weights or statistics, or a model that scores absurdly.
+
+    The loop checks each epoch's loss, computed before each step; this
+    checks the weights after the last one (a single step of a huge
+    learning rate can wreck them), on up to one evaluation chunk of
+    training rows, without drawing from the training generator.
+    """
+    problem = None
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        problem = "its weights are not finite"
+    elif not all(np.all(np.isfinite(v)) for v in statistics.values() if isinstance(v, np.ndarray)):
+        problem = "its statistics on the training data are not finite"
+    else:
+        with torch.inference_mode():
+            rows = X_train[:EVAL_CHUNK_ROWS]
+            scores = est._row_scores(model, *est._split_rows(rows), **est._validation_score_options)
+            score = float(scores.double().mean()) + est._loss_offset()
+        n_features = est.n_features_in_
+        if not np.isfinite(score) or score < _DIVERGED_SCORE_PER_FEATURE * n_features:
+            problem = f"it scores {score:.3g} on its own training rows"
+    if problem is not None:
+        raise ValueError(
+            f"Training diverged at iteration {iteration}: after its last step {problem}. "
+            "Lower learning_rate_init, or scale X (e.g. StandardScaler). The model was left "
+            "as it was before this call."
+        )
 
 
 @contextlib.contextmanager
@@ -182,6 +217,7 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
         )
     model.eval()
     statistics = est._fitted_statistics(model, X_train)
+    _check_not_diverged(est, model, X_train, statistics, iteration=n_iter + n_epochs)
     est.network_ = model
     est._rng = rng
     est._history = history

@@ -231,7 +231,7 @@ class VAETransformer(BaseAutoencoder):
     # ------------------------------------------------------------------ hooks
 
     def _likelihood_options(self):
-        return {"noise_variance": self.noise_variance}
+        return {**super()._likelihood_options(), "noise_variance": self.noise_variance}
 
     def _kl_weight(self, epochs_elapsed):
         if self.kl_warmup == 0:

@@ -96,6 +96,28 @@ def test_transform_depends_on_each_row_alone(Estimator, hidden_layer_sizes, tabu
 
 
 @MODELS
+def test_outputs_do_not_depend_on_the_size_of_the_call(Estimator, tabular):
+    # Calls are evaluated in chunks padded to a multiple of 16 rows, of up to
+    # 1024: a row must come out the same from a call of 1 row, of 17 (odd
+    # multiples of 16 once tripped a reduction), of 300, and of 1500 (two chunks).
+    estimator = Estimator(**SMALL).fit(tabular)
+    X = np.tile(tabular, (5, 1))[:1500]
+    codes = estimator.transform(X)
+    scores = estimator.score_samples(X)
+    decoded = estimator.inverse_transform(codes)
+    for size in (1, 17, 300, 1500):
+        for row in (0, 7, 299):
+            start = min(row, len(X) - size)
+            part = slice(start, start + size)
+            np.testing.assert_array_equal(estimator.transform(X[part]), codes[part])
+            np.testing.assert_array_equal(estimator.score_samples(X[part]), scores[part])
+            np.testing.assert_array_equal(estimator.inverse_transform(codes[part]), decoded[part])
+    if hasattr(estimator, "kl_per_dim_"):
+        iwae = estimator.score_samples(X, n_importance=5)
+        np.testing.assert_array_equal(estimator.score_samples(X[40:57], n_importance=5), iwae[40:57])
+
+
+@MODELS
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_outputs_follow_input_dtype(Estimator, dtype, tabular):
     X = tabular.astype(dtype)

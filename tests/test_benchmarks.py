@@ -81,3 +81,19 @@ def test_smoke_run_prints_table_and_targets(smoke_run):
     for number in ("(1)", "(2)", "(3)", "(4)", "(5)"):
         line = next(line for line in targets.splitlines() if line.startswith(number))
         assert "MET" in line, line  # MET or NOT MET, never n/a: every row it needs ran
+
+
+FAMILY = Path(__file__).resolve().parents[1] / "benchmarks" / "family.py"
+
+
+def test_family_benchmark_smoke_run(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(FAMILY), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = pd.read_csv(tmp_path / "family.csv")
+    assert set(results["experiment"]) == {"conditional", "denoising", "sparsity"}
+    assert {"denoising Autoencoder", "denoising VAE", "PCA"} <= set(results["method"])
+    targets = completed.stdout[completed.stdout.index("Targets:"):]
+    assert targets.count("(2)") == 3 and "(1) digits 8x8" in targets and "(3) sparsity" in targets

@@ -90,10 +90,20 @@ def test_shared_variance_is_shared_in_input_units():
     likelihood = GaussianLikelihood(3, noise_variance="isotropic", log_scale=log_scale)
     with torch.no_grad():
         likelihood.raw_variance.fill_(0.7)
-    input_variance = torch.exp(likelihood.log_variance() + 2 * log_scale)
-    torch.testing.assert_close(input_variance, input_variance[0].expand(3))
+    # The learned part is shared in input units; the floor (1e-6 of each
+    # feature's variance) is added per feature.
+    learned = torch.exp(likelihood.log_variance()) - 1e-6
+    input_variance = learned * torch.exp(2 * log_scale)
+    torch.testing.assert_close(input_variance, input_variance[0].expand(3), rtol=1e-4, atol=0)
     per_feature = GaussianLikelihood(3, noise_variance="per_feature", log_scale=log_scale)
     assert torch.equal(per_feature.log_variance_offset, torch.zeros(3))
+
+
+def test_variance_floor_per_feature():
+    likelihood = GaussianLikelihood(3, noise_variance="per_feature", min_variance=torch.tensor([0.0, 0.1, 2.0]))
+    with torch.no_grad():
+        likelihood.raw_variance.fill_(-50.0)
+    torch.testing.assert_close(torch.exp(likelihood.log_variance()), torch.tensor([1e-6, 0.1, 2.0]))
 
 
 def test_likelihood_means():

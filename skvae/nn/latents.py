@@ -16,6 +16,14 @@ from .layers import Linear
 
 LOG_2PI = math.log(2.0 * math.pi)
 
+# The encoder's log-variance is clamped to this range. Far outside the
+# training data (an outlier a thousand standard deviations out) a ReLU
+# encoder's log-variance grows with the input, and exp() of it overflows
+# float32 past 88: scores became inf - inf = NaN. Variances of e^-30 to e^30
+# prior units bound every posterior a trained model uses, and the clamped q
+# is still a distribution, so the ELBO stays a bound.
+LOG_VARIANCE_RANGE = (-30.0, 30.0)
+
 
 def standard_normal_log_prob(z):
     """Log-density of ``N(0, I)`` at ``z``, summed over the last axis."""
@@ -62,7 +70,7 @@ class GaussianLatent(nn.Module):
 
     def forward(self, features):
         mu, log_var = self.head(features).chunk(2, dim=-1)
-        return mu, log_var
+        return mu, log_var.clamp(*LOG_VARIANCE_RANGE)
 
     def code(self, params):
         return params[0]
@@ -107,9 +115,12 @@ class GaussianLatent(nn.Module):
                 log_prior.append(standard_normal_log_prob(z))
                 # log q(z | x) = log N(noise; 0, I) - sum(log sigma)
                 log_q.append(standard_normal_log_prob(draw) - 0.5 * log_var.sum(-1))
-        log_px = torch.stack(log_px)
+        # Draws go on the last axis, (rows, draws): a reduction across rows'
+        # columns (over the first axis) rounds a row by its position for some
+        # numbers of rows; one along each row's own memory does not.
+        log_px = torch.stack(log_px, dim=-1)
         if n_importance == 1:
-            return log_px.mean(0) - self.kl(params).sum(-1)
-        log_weights = log_px + torch.stack(log_prior) - torch.stack(log_q)
-        log_weights = log_weights.view(-1, n_importance, mu.shape[0])
-        return (torch.logsumexp(log_weights, dim=1) - math.log(n_importance)).mean(0)
+            return log_px.mean(-1) - self.kl(params).sum(-1)
+        log_weights = log_px + torch.stack(log_prior, dim=-1) - torch.stack(log_q, dim=-1)
+        log_weights = log_weights.view(mu.shape[0], -1, n_importance)
+        return (torch.logsumexp(log_weights, dim=-1) - math.log(n_importance)).mean(-1)

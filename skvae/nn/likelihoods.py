@@ -94,9 +94,10 @@ class GaussianLikelihood(Likelihood):
         is: in standardised units feature j gets ``variance * (mean_scale /
         scale_j)**2`` with the geometric mean of the scales.
 
-    min_variance : float, default=1e-6
-        Floor added to the learned variance (standardised units), so that a
-        constant feature cannot send the likelihood to infinity.
+    min_variance : float, tensor of shape (n_features,) or None, default=1e-6
+        Floor added to the learned variance of each feature (in the units
+        the model sees x in), so that a constant feature cannot send the
+        likelihood to infinity; values below 1e-6 are raised to it.
     """
 
     standardises = True
@@ -110,7 +111,9 @@ class GaussianLikelihood(Likelihood):
         shared = noise_variance == "isotropic"
         # Starts at variance ~1: the estimators standardise x before training.
         self.raw_variance = nn.Parameter(torch.zeros(1 if shared else n_features, dtype=torch.float32))
-        self.log_min_variance = math.log(min_variance)
+        floor = torch.as_tensor(MIN_VARIANCE if min_variance is None else min_variance, dtype=torch.float32)
+        floor = floor.clamp_min(MIN_VARIANCE)
+        self.register_buffer("log_min_variance", torch.log(floor).expand(n_features).clone())
         offset = torch.zeros(n_features, dtype=torch.float32)
         if shared and log_scale is not None:
             log_scale = torch.as_tensor(log_scale, dtype=torch.float32)
@@ -118,9 +121,9 @@ class GaussianLikelihood(Likelihood):
         self.register_buffer("log_variance_offset", offset)
 
     def log_variance(self):
-        # log(min_variance + exp(raw)): a smooth floor that keeps its gradient.
-        floored = self.log_min_variance + F.softplus(self.raw_variance - self.log_min_variance)
-        return floored + self.log_variance_offset
+        # log(min_variance + exp(raw + offset)): a smooth floor that keeps its gradient.
+        raw = self.raw_variance + self.log_variance_offset
+        return self.log_min_variance + F.softplus(raw - self.log_min_variance)
 
     def log_prob(self, x, params):
         if self.raw_variance is None:
