@@ -2,7 +2,41 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._conditional import ConditionalVAETransformer
+from ._persistence import load as _load
 from ._vae import VAETransformer
 
-__all__ = ["AutoencoderTransformer", "ConditionalVAETransformer", "VAETransformer"]
+
+def load(path, *, trusted=()):
+    """Read an estimator written by its ``save`` method; runs no code from the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file ``save`` wrote.
+
+    trusted : sequence of classes or "module:QualifiedName" strings, default=()
+        Custom encoder or decoder classes the file refers to, which ``load``
+        may import. Without them such a file is refused: importing a
+        module runs its code.
+
+    Returns
+    -------
+    estimator : skvae estimator
+        Fitted, as it was saved; on a machine without a GPU it runs on the CPU.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skvae import VAETransformer, load
+    >>> X = np.random.RandomState(0).rand(100, 5)
+    >>> vae = VAETransformer(max_iter=2, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "vae.skvae")
+    >>> vae.save(path)
+    >>> bool(np.array_equal(load(path).transform(X), vae.transform(X)))
+    True
+    """
+    return _load(path, trusted=trusted)
+
+
+__all__ = ["AutoencoderTransformer", "ConditionalVAETransformer", "VAETransformer", "load"]
 __version__ = "0.2.0.dev0"

@@ -7,7 +7,6 @@ tags, devices and pickling live here. A subclass names its latent
 statistics it reports after training; the maths is the model's.
 """
 
-import copy
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -20,20 +19,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._architecture import RoutedParamsMixin
 from ._data import FLOAT_DTYPES, check_support, map_rows, resolve_device
 from ._fitting import fit_estimator
+from ._export import serving_graph, to_onnx
+from ._persistence import plain_state, restore_state, save
 from ._random import seed_source
 from .nn import ACTIVATIONS, LIKELIHOODS
 from .nn.corruption import CORRUPTIONS
 
-
-
-def _tensors_to_cpu(obj):
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {key: _tensors_to_cpu(value) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_tensors_to_cpu(value) for value in obj)
-    return obj
 
 
 class BaseAutoencoder(
@@ -302,13 +293,76 @@ class BaseAutoencoder(
         return tags
 
     def __getstate__(self):
-        # A copy: BaseEstimator may hand back the live __dict__ itself.
-        state = dict(super().__getstate__())
-        # Pickles hold CPU tensors only, so a model trained on a GPU loads on
-        # a machine without one.
-        network = state.get("network_")
-        if network is not None and any(p.device.type != "cpu" for p in network.parameters()):
-            state["network_"] = copy.deepcopy(network).cpu()
-        if "_optimizer_state" in state:
-            state["_optimizer_state"] = _tensors_to_cpu(state["_optimizer_state"])
-        return state
+        # Builtins and numpy arrays only (see _persistence): pickles hold no
+        # torch objects, so a model trained on a GPU loads on any machine,
+        # and skops.io needs to trust only the estimator's class.
+        return plain_state(self, super().__getstate__())
+
+    def __setstate__(self, state):
+        restore_state(self, state)
+
+    def to_torch(self, method="transform"):
+        """The computation of ``transform`` or ``inverse_transform`` as a standalone torch module.
+
+        The module takes and returns float32 tensors of any number of rows
+        and includes the input scaling (in float64, as the estimator's own
+        methods compute it); it holds a copy of the weights, on the CPU, in
+        eval mode. ``torch.jit.trace``, ``torch.jit.script`` and
+        ``torch.export.export`` accept it, for serving without skvae.
+
+        Parameters
+        ----------
+        method : {"transform", "inverse_transform"}, default="transform"
+            The method to compute. A conditional model's graphs compute them
+            without y: the code without a condition, and the decoding
+            averaged over the classes.
+
+        Returns
+        -------
+        module : torch.nn.Module
+        """
+        check_is_fitted(self)
+        return serving_graph(self, method)
+
+    def to_onnx(self, path, method="transform"):
+        """Export ``transform`` (the encoder with the input scaling) or ``inverse_transform`` to ONNX.
+
+        The graph's input and output are float32 with a dynamic batch
+        dimension; onnxruntime reproduces the estimator's method to float32
+        rounding (within 1e-5 relative). Needs the ``onnx`` and
+        ``onnxscript`` packages (``pip install skvae[onnx]``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the ``.onnx`` file.
+
+        method : {"transform", "inverse_transform"}, default="transform"
+            The method to export (see ``to_torch``).
+
+        Returns
+        -------
+        path : str or path-like
+            ``path``, written.
+        """
+        check_is_fitted(self)
+        return to_onnx(self, path, method)
+
+    def save(self, path):
+        """Write the estimator to ``path``, in a format that runs no code when read.
+
+        The file (a zip archive) holds the parameters, the fitted attributes
+        and the input scaling as JSON, and the weights and other arrays as
+        safetensors, with the skvae, torch and scikit-learn versions and a
+        format version. ``skvae.load(path)`` reads it back; it needs the
+        ``safetensors`` package. A custom encoder or decoder is stored as a
+        reference to its class, which ``load`` imports only when told to
+        trust it. Pickle and joblib work too, as for any estimator.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; by convention ending in ``.skvae``.
+        """
+        check_is_fitted(self)
+        save(self, path)

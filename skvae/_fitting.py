@@ -197,7 +197,7 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
 
     model.train()
     with _local_global_rng(_derived_seed(generator_seed), device):
-        n_epochs, converged = train(
+        n_epochs, converged, interrupted = train(
             network=model,
             optimizer=optimizer,
             X=X_train,
@@ -230,7 +230,15 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
     for name, value in statistics.items():
         setattr(est, name, value)
 
-    if not incremental and not converged:
+    if interrupted:
+        warnings.warn(
+            f"{type(est).__name__}: training was interrupted (KeyboardInterrupt) after "
+            f"iteration {est.n_iter_}; the model holds the weights of "
+            f"{'its best epoch' if early_stopping else 'that iteration'}, and n_iter_ and "
+            "loss_curve_ stop there. Call fit with warm_start=True, or partial_fit, to go on.",
+            UserWarning,
+        )
+    elif not incremental and not converged:
         warnings.warn(
             f"{type(est).__name__}: maximum iterations ({est.max_iter}) reached "
             "and the optimization hasn't converged yet. Increase max_iter, or "

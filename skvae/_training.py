@@ -142,63 +142,107 @@ def train(
     judged. With a validation score the network is left holding the weights
     of its best-scoring epoch.
 
-    Returns ``(n_epochs_run, converged)``; ``history`` is updated in place.
+    A ``KeyboardInterrupt`` ends training at the last epoch that completed
+    (the network, optimizer and ``history`` are put back as they were then;
+    under early stopping the network takes its best epoch's weights, as at
+    any other end), and ``interrupted`` is returned True. An interrupt
+    before any epoch of this call completes propagates.
+
+    Returns ``(n_epochs_run, converged, interrupted)``; ``history`` is
+    updated in place.
     """
-    best_state = None
-    n_epochs_run = 0
-    converged = False
-    for epoch in epochs:
-        epoch_loss = run_epoch(
-            lambda x, fraction, epoch=epoch: batch_loss(x, epoch + fraction),
-            optimizer,
-            X,
-            rows=rows,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            generator=generator,
-        )
-        loss = float(epoch_loss) + loss_offset
-        n_epochs_run += 1
-        if not math.isfinite(loss):
-            raise ValueError(
-                f"Training diverged at iteration {epoch + 1}: the loss is {loss}. "
-                "Lower learning_rate_init, or scale X (e.g. StandardScaler)."
+    run = _Run(network, optimizer, history)
+    try:
+        for epoch in epochs:
+            run.epoch_starts()
+            epoch_loss = run_epoch(
+                lambda x, fraction, epoch=epoch: batch_loss(x, epoch + fraction),
+                optimizer,
+                X,
+                rows=rows,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                generator=generator,
             )
-        history.loss_curve.append(loss)
-        history.smoothed_loss = _moving_average(history.smoothed_loss, loss, n_iter_no_change)
-        if verbose:
-            print(f"Iteration {epoch + 1}, loss = {loss:.8f}")
-        if validation_score is not None:
-            score = validation_score()
-            history.validation_scores.append(score)
-            history.smoothed_validation_score = _moving_average(
-                history.smoothed_validation_score, score, n_iter_no_change
-            )
-            if verbose:
-                print(f"Validation score: {score:.8f}")
-        if epoch + 1 <= monitor_from_epoch:
-            continue
-        if validation_score is not None:
-            smoothed = history.smoothed_validation_score
-            improved = smoothed >= history.best_smoothed_validation_score + tol
-            history.best_smoothed_validation_score = max(history.best_smoothed_validation_score, smoothed)
-            if score > history.best_validation_score:
-                history.best_validation_score = score
-                best_state = copy.deepcopy(network.state_dict())
-        else:
-            improved = history.smoothed_loss <= history.best_smoothed_loss - tol
-            history.best_smoothed_loss = min(history.best_smoothed_loss, history.smoothed_loss)
-            history.best_loss = min(history.best_loss, loss)
-        history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
-        if history.no_improvement_count > n_iter_no_change:
-            converged = True
-            if verbose:
-                watched = "Validation score" if validation_score is not None else "Training loss"
-                print(
-                    f"{watched} did not improve more than tol={tol} for "
-                    f"{n_iter_no_change} consecutive epochs. Stopping."
+            loss = float(epoch_loss) + loss_offset
+            if not math.isfinite(loss):
+                raise ValueError(
+                    f"Training diverged at iteration {epoch + 1}: the loss is {loss}. "
+                    "Lower learning_rate_init, or scale X (e.g. StandardScaler)."
                 )
-            break
-    if best_state is not None:
-        network.load_state_dict(best_state)
-    return n_epochs_run, converged
+            score = validation_score() if validation_score is not None else None
+            run.n_epochs += 1
+            stop = _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch, verbose)
+            if stop:
+                run.converged = True
+                break
+    except KeyboardInterrupt:
+        if run.n_epochs == 0:
+            raise
+        run.rewind()
+    if run.best_state is not None:
+        network.load_state_dict(run.best_state)
+    return run.n_epochs, run.converged, run.interrupted
+
+
+class _Run:
+    """One call's training: what the stopping rule and an interruption need."""
+
+    def __init__(self, network, optimizer, history):
+        self.network, self.optimizer, self.history = network, optimizer, history
+        self.n_epochs, self.converged, self.interrupted = 0, False, False
+        self.best_state = None
+        self._completed = None
+
+    def epoch_starts(self):
+        # What the last completed epoch left: the state an interruption of
+        # the epoch about to run goes back to.
+        self._completed = (
+            copy.deepcopy(self.network.state_dict()),
+            copy.deepcopy(self.optimizer.state_dict()),
+            copy.deepcopy(self.history),
+            self.n_epochs,
+        )
+
+    def rewind(self):
+        network_state, optimizer_state, history, n_epochs = self._completed
+        self.network.load_state_dict(network_state)
+        self.optimizer.load_state_dict(optimizer_state)
+        self.history.__dict__.update(history.__dict__)
+        self.n_epochs, self.interrupted = n_epochs, True
+
+
+def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch, verbose):
+    """Record the epoch; True when the stopping rule fires."""
+    history = run.history
+    history.loss_curve.append(loss)
+    history.smoothed_loss = _moving_average(history.smoothed_loss, loss, n_iter_no_change)
+    if verbose:
+        print(f"Iteration {epoch + 1}, loss = {loss:.8f}")
+    if score is not None:
+        history.validation_scores.append(score)
+        history.smoothed_validation_score = _moving_average(
+            history.smoothed_validation_score, score, n_iter_no_change
+        )
+        if verbose:
+            print(f"Validation score: {score:.8f}")
+    if epoch + 1 <= monitor_from_epoch:
+        return False
+    if score is not None:
+        smoothed = history.smoothed_validation_score
+        improved = smoothed >= history.best_smoothed_validation_score + tol
+        history.best_smoothed_validation_score = max(history.best_smoothed_validation_score, smoothed)
+        if score > history.best_validation_score:
+            history.best_validation_score = score
+            run.best_state = copy.deepcopy(run.network.state_dict())
+    else:
+        improved = history.smoothed_loss <= history.best_smoothed_loss - tol
+        history.best_smoothed_loss = min(history.best_smoothed_loss, history.smoothed_loss)
+        history.best_loss = min(history.best_loss, loss)
+    history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+    if history.no_improvement_count <= n_iter_no_change:
+        return False
+    if verbose:
+        watched = "Validation score" if score is not None else "Training loss"
+        print(f"{watched} did not improve more than tol={tol} for {n_iter_no_change} consecutive epochs. Stopping.")
+    return True

@@ -66,12 +66,12 @@ def test_train_keeps_weights_of_best_validation_epoch():
         return next(scores)
 
     history = History()
-    n_epochs, converged = train(
+    n_epochs, converged, interrupted = train(
         network=network, optimizer=optimizer, X=data, rows=None, batch_loss=batch_loss,
         epochs=range(5), batch_size=16, shuffle=False, generator=None, history=history,
         tol=0.0, n_iter_no_change=10, validation_score=validation_score,
     )
-    assert (n_epochs, converged) == (5, False)
+    assert (n_epochs, converged, interrupted) == (5, False, False)
     assert history.validation_scores == [1.0, 3.0, 2.0, 0.5, 0.1]
     assert history.best_validation_score == 3.0
     for key, value in network.state_dict().items():
@@ -82,7 +82,7 @@ def test_train_stops_after_n_iter_no_change_and_skips_warmup():
     network, data, batch_loss, _ = _regression_problem()
     optimizer = torch.optim.SGD(network.parameters(), lr=0.0)  # the loss never moves
     history = History()
-    n_epochs, converged = train(
+    n_epochs, converged, _ = train(
         network=network, optimizer=optimizer, X=data, rows=None, batch_loss=batch_loss,
         epochs=range(100), batch_size=64, shuffle=False, generator=None, history=history,
         tol=1e-4, n_iter_no_change=2, monitor_from_epoch=5,
@@ -112,3 +112,41 @@ def test_train_raises_on_non_finite_loss():
               batch_loss=lambda x, e: network(x[:, :3]).sum() * math.nan,
               epochs=range(3), batch_size=8, shuffle=False, generator=None, history=History(),
               tol=0.0, n_iter_no_change=1)
+
+
+def test_an_interrupt_rewinds_to_the_last_completed_epoch():
+    network, data, batch_loss, _ = _regression_problem()
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.05)
+    calls, states = [], []
+
+    def interrupted_loss(x, epochs_elapsed):
+        calls.append(epochs_elapsed)
+        if len(calls) == 4 * 2 + 1:  # the first step of the third epoch (4 steps an epoch)
+            raise KeyboardInterrupt
+        return batch_loss(x, epochs_elapsed)
+
+    history = History()
+    kwargs = dict(network=network, optimizer=optimizer, X=data, rows=None, epochs=range(10),
+                  batch_size=16, shuffle=False, generator=None, history=history, tol=0.0,
+                  n_iter_no_change=100)
+    # Weights after exactly two clean epochs, for comparison.
+    reference, reference_data, reference_loss, _ = _regression_problem()
+    train(**{**kwargs, "network": reference, "optimizer": torch.optim.SGD(reference.parameters(), lr=0.05),
+             "batch_loss": reference_loss, "epochs": range(2), "history": History()})
+    n_epochs, converged, interrupted = train(**kwargs, batch_loss=interrupted_loss)
+    assert (n_epochs, converged, interrupted) == (2, False, True)
+    assert len(history.loss_curve) == 2
+    for key, value in reference.state_dict().items():
+        assert torch.equal(network.state_dict()[key], value)
+
+
+def test_an_interrupt_before_any_epoch_completes_propagates():
+    network, data, _, _ = _regression_problem()
+
+    def interrupt(x, epochs_elapsed):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(network=network, optimizer=torch.optim.SGD(network.parameters(), lr=0.1), X=data,
+              rows=None, batch_loss=interrupt, epochs=range(3), batch_size=16, shuffle=False,
+              generator=None, history=History(), tol=0.0, n_iter_no_change=10)

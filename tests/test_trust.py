@@ -125,3 +125,51 @@ def test_autoencoder_reconstruction_of_a_huge_offset_is_in_input_units():
     ae = AutoencoderTransformer(3, hidden_layer_sizes=(16,), max_iter=60, random_state=0).fit(X)
     error = ae.inverse_transform(ae.transform(X)) - X
     assert np.abs(error).mean() < X.std(0).mean()  # not quantised to float32's 128-unit steps
+
+
+def _interrupting(Estimator, after_steps):
+    class Interrupted(Estimator):
+        def _batch_loss(self, model, rows, epochs_elapsed, generator):
+            self._steps = getattr(self, "_steps", 0) + 1
+            if self._steps > after_steps:
+                raise KeyboardInterrupt
+            return super()._batch_loss(model, rows, epochs_elapsed, generator)
+
+    Interrupted.__name__ = Estimator.__name__
+    return Interrupted
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_an_interrupted_fit_keeps_its_completed_epochs(Estimator, tabular):
+    # 300 rows in batches of 30: 10 steps an epoch; interrupt in the 4th epoch.
+    params = dict(SMALL, max_iter=20, batch_size=30)
+    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after iteration 3"):
+        model = _interrupting(Estimator, after_steps=35)(**params).fit(tabular)
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
+    three = Estimator(**{**params, "max_iter": 3}).fit(tabular)
+    assert model.loss_curve_ == three.loss_curve_
+    np.testing.assert_array_equal(model.transform(tabular), three.transform(tabular))
+    np.testing.assert_array_equal(model.score_samples(tabular), three.score_samples(tabular))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_an_interrupt_before_the_first_epoch_ends_changes_nothing(Estimator, tabular):
+    with pytest.raises(KeyboardInterrupt):
+        _interrupting(Estimator, after_steps=3)(**SMALL).fit(tabular)
+    model = _interrupting(Estimator, after_steps=10**6)(**SMALL).fit(tabular)
+    before = _state(model)
+    model._steps, model.warm_start = 10**6, True  # the next step interrupts
+    with pytest.raises(KeyboardInterrupt):
+        model.partial_fit(tabular)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(tabular)
+    after = _state(model)
+    assert before[1] == after[1] and all(torch.equal(before[0][k], after[0][k]) for k in before[0])
+
+
+def test_an_interrupted_early_stopping_fit_keeps_its_best_epoch(tabular):
+    params = dict(SMALL, max_iter=30, batch_size=30, early_stopping=True)
+    with pytest.warns(UserWarning, match="its best epoch"):
+        model = _interrupting(VAETransformer, after_steps=9 * 16 + 4)(**params).fit(tabular)
+    assert model.n_iter_ == 16 == len(model.validation_scores_)
+    assert model.best_validation_score_ == max(model.validation_scores_[model.kl_warmup:])

@@ -188,6 +188,7 @@ class ConvEncoder(nn.Module):
         layers.append(nn.Flatten())
         self.convolutions = nn.Sequential(*layers)
         self.n_pixels = image_shape[0] * image_shape[1] * image_shape[2]
+        self.n_extra_features = n_extra_features
         height, width = shapes[-1]
         flat = channels[-1] * height * width + n_extra_features
         self.dense = MLPEncoder(flat, hidden_layer_sizes, activation, generator=generator)
@@ -195,7 +196,7 @@ class ConvEncoder(nn.Module):
 
     def forward(self, x):
         features = self.convolutions(x[:, : self.n_pixels])
-        if x.shape[1] > self.n_pixels:
+        if self.n_extra_features:
             features = torch.cat([features, x[:, self.n_pixels :]], dim=1)
         return self.dense(features)
 

@@ -99,12 +99,12 @@ class Linear(nn.Linear):
         if self.training:
             out = torch.addmm(self.bias, rows, self.weight.t())
         else:
-            out = _padded_addmm(rows, self.weight, self.bias)
+            out = _padded_addmm(rows, self.weight, self.bias, self.in_features, self.out_features)
         return out.reshape(*x.shape[:-1], self.out_features)
 
 
-def _padded_addmm(rows, weight, bias):
-    n_out, n_in = weight.shape
+def _padded_addmm(rows, weight, bias, n_in, n_out):
+    # The widths come as Python ints, so that tracing records no shape test.
     pad_in, pad_out = _padded(n_in) - n_in, _padded(n_out) - n_out
     if pad_in == 0 and pad_out == 0:
         return torch.addmm(bias, rows, weight.t())

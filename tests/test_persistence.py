@@ -1,0 +1,157 @@
+"""save / load, pickle, joblib, skops and MLflow: every way a model is stored comes back whole."""
+
+import io
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from conftest import MODELS, SMALL
+from test_custom_modules import CUSTOM, Decoder, ResidualEncoder
+
+import skvae
+from skvae import ConditionalVAETransformer, VAETransformer, load
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _same_model(a, b, X, y=None):
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    np.testing.assert_array_equal(a.sample(3, random_state=0), b.sample(3, random_state=0))
+    assert a.get_params() == b.get_params() or repr(a.get_params()) == repr(b.get_params())
+    assert a.loss_curve_ == b.loss_curve_ and a.n_iter_ == b.n_iter_
+
+
+@MODELS
+def test_save_and_load_give_the_same_model_that_trains_on_the_same(Estimator, tabular, tmp_path):
+    model = Estimator(**SMALL).fit(tabular)
+    model.save(tmp_path / "model.skvae")
+    loaded = load(tmp_path / "model.skvae")
+    _same_model(model, loaded, tabular)
+    # The optimizer state and the random state come back too: continued
+    # training is bitwise the same.
+    model.partial_fit(tabular)
+    loaded.partial_fit(tabular)
+    _same_model(model, loaded, tabular)
+
+
+def test_every_estimator_and_option_round_trips(tabular, tmp_path):
+    labels = np.array(["low", "high"])[(tabular[:, 1] > 5).astype(int)]
+    cases = [
+        (ConditionalVAETransformer(**SMALL), labels),
+        (ConditionalVAETransformer(**SMALL), tabular[:, :2]),
+        (VAETransformer(**{**SMALL, "random_state": np.random.RandomState(4)}, early_stopping=True,
+                        noise_variance="isotropic"), None),
+        (skvae.AutoencoderTransformer(**SMALL, sparsity=0.3, corruption="masking"), None),
+    ]
+    for model, y in cases:
+        model.fit(tabular, y)
+        path = tmp_path / "model.skvae"
+        model.save(path)
+        loaded = load(path)
+        np.testing.assert_array_equal(loaded.transform(tabular), model.transform(tabular))
+        if y is not None:
+            np.testing.assert_array_equal(loaded.score_samples(tabular, y), model.score_samples(tabular, y))
+            if y.ndim == 1:
+                assert list(loaded.classes_) == ["high", "low"]
+
+
+def test_custom_modules_load_only_when_trusted(tabular, tmp_path):
+    model = VAETransformer(**SMALL, **CUSTOM).fit(tabular)
+    model.save(tmp_path / "custom.skvae")
+    with pytest.raises(ValueError, match=r"refers to test_custom_modules:Decoder, test_custom_modules:ResidualEncoder: code outside skvae.*trusted="):
+        load(tmp_path / "custom.skvae")
+    loaded = load(tmp_path / "custom.skvae", trusted=[ResidualEncoder, "test_custom_modules:Decoder"])
+    assert loaded.decoder is Decoder and loaded.encoder__width == 24
+    np.testing.assert_array_equal(loaded.transform(tabular), model.transform(tabular))
+
+
+def test_the_file_runs_no_code_and_says_what_it_holds(tabular, tmp_path):
+    VAETransformer(**SMALL).fit(tabular).save(tmp_path / "model.skvae")
+    with zipfile.ZipFile(tmp_path / "model.skvae") as archive:
+        assert sorted(archive.namelist()) == ["arrays.safetensors", "skvae.json"]
+        metadata = json.loads(archive.read("skvae.json"))
+    assert metadata["format_version"] == 1 and metadata["estimator"] == "skvae.VAETransformer"
+    assert {"skvae", "torch", "scikit-learn", "numpy"} <= set(metadata["versions"])
+
+
+def _rewrite(source, target, change):
+    with zipfile.ZipFile(source) as archive:
+        metadata, arrays = json.loads(archive.read("skvae.json")), archive.read("arrays.safetensors")
+    change(metadata)
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("skvae.json", json.dumps(metadata))
+        archive.writestr("arrays.safetensors", arrays)
+
+
+def test_newer_formats_and_foreign_classes_are_refused(tabular, tmp_path):
+    VAETransformer(**SMALL).fit(tabular).save(tmp_path / "model.skvae")
+    _rewrite(tmp_path / "model.skvae", tmp_path / "newer.skvae", lambda m: m.update(format_version=2))
+    with pytest.raises(ValueError, match=r"format version 2.*reads versions up to 1. Upgrade skvae"):
+        load(tmp_path / "newer.skvae")
+    _rewrite(tmp_path / "model.skvae", tmp_path / "foreign.skvae", lambda m: m.update(estimator="os.system"))
+    with pytest.raises(ValueError, match="not a skvae estimator"):
+        load(tmp_path / "foreign.skvae")
+
+
+@pytest.mark.parametrize("name", ["vae_format1", "cvae_format1"])
+def test_files_saved_by_an_earlier_version_still_load(name):
+    model = load(DATA / f"{name}.skvae")
+    expected = np.load(DATA / f"{name}_expected.npz")
+    X = expected["X"]
+    # Float32 networks: other CPUs may round the last bits differently.
+    np.testing.assert_allclose(model.transform(X), expected["transform"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.score_samples(X), expected["score_samples"], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(model.sample(4, random_state=0), expected["sample"], rtol=1e-5, atol=1e-6)
+
+
+@MODELS
+def test_pickles_hold_no_torch_objects(Estimator, tabular):
+    model = Estimator(**SMALL).fit(tabular)
+    data = pickle.dumps(model)
+    assert b"torch" not in data
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    for restored in (pickle.loads(data), joblib.load(buffer)):
+        np.testing.assert_array_equal(restored.transform(tabular), model.transform(tabular))
+        assert isinstance(restored.network_, torch.nn.Module)
+
+
+def test_a_model_set_for_a_gpu_loads_and_runs_on_the_cpu(tabular, tmp_path):
+    model = VAETransformer(**SMALL).fit(tabular)
+    expected = model.transform(tabular)
+    model.set_params(device="cuda")
+    model.save(tmp_path / "gpu.skvae")
+    loaded = load(tmp_path / "gpu.skvae")
+    if not torch.cuda.is_available():
+        np.testing.assert_array_equal(loaded.transform(tabular), expected)
+        assert next(loaded.network_.parameters()).device.type == "cpu"
+
+
+def test_skops_round_trip(tabular, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    model = ConditionalVAETransformer(**SMALL).fit(tabular, (tabular[:, 0] > 0).astype(int))
+    sio.dump(model, tmp_path / "model.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "model.skops")
+    assert untrusted == ["skvae._conditional.ConditionalVAETransformer"]
+    loaded = sio.load(tmp_path / "model.skops", trusted=untrusted)
+    np.testing.assert_array_equal(loaded.transform(tabular), model.transform(tabular))
+
+
+def test_mlflow_log_model_with_its_default_format(tabular, tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("skops.io")
+    model = VAETransformer(**SMALL).fit(tabular)
+    # A local file store, for the test; MLflow prefers a database for real use.
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlflow.set_tracking_uri(f"file:{tmp_path / 'runs'}")
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(model, name="vae", skops_trusted_types=["skvae._vae.VAETransformer"])
+    loaded = mlflow.sklearn.load_model(info.model_uri)
+    np.testing.assert_array_equal(loaded.transform(tabular), model.transform(tabular))
