@@ -212,7 +212,8 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     def _row_scores(self, model, x, condition=None):
         # x is standardised already for the Gaussian likelihood.
-        error = x - model.reconstruct(model.code(x, condition), condition)
+        # In float64: a row far outside the training data gets a finite, very low score.
+        error = x.double() - model.reconstruct(model.code(x, condition), condition).double()
         return -error.square().mean(-1)
 
     def _draw_codes(self, n_samples, rng):

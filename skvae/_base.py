@@ -82,6 +82,9 @@ class BaseAutoencoder(
         """Epochs that the stopping rule must not judge (the KL warm-up)."""
         return 0
 
+    def _check_scaling(self, scaling):
+        """Raise if the fitted input scaling makes a reported attribute unrepresentable."""
+
     def _condition_columns(self, y, fresh_start, n_rows):
         """A conditional model's training conditions as float32 columns; None for the others."""
         return None

@@ -58,19 +58,26 @@ class Scaling:
         variance and the mean.
         """
         n_samples = X.shape[0]
+        # Each column divided by its largest magnitude first: squares of
+        # values near 1e300 would overflow, and a column's scale become inf.
+        magnitude = np.zeros(X.shape[1])
+        for block in row_blocks(X):
+            magnitude = np.maximum(magnitude, np.abs(block).max(axis=0, initial=0.0))
+        magnitude[magnitude < 1e100] = 1.0  # elsewhere the division only costs rounding
         total = np.zeros(X.shape[1])
         for block in row_blocks(X):
-            total += block.sum(axis=0, dtype=np.float64)
+            total += (block / magnitude).sum(axis=0, dtype=np.float64)
         mean = total / n_samples
         squares = np.zeros(X.shape[1])
         for block in row_blocks(X):
-            centred = block.astype(np.float64) - mean
+            centred = block.astype(np.float64) / magnitude - mean
             squares += np.einsum("ij,ij->j", centred, centred)
         variance = squares / n_samples
         eps = np.finfo(np.float64).eps
         constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
-        scale = np.sqrt(variance)
+        scale = np.sqrt(variance) * magnitude
         scale[constant] = 1.0
+        mean = mean * magnitude
         return cls(mean, scale, resolution(X))
 
     def variance_floor(self):
@@ -211,8 +218,22 @@ def map_rows(X, fn, n_outputs, *, device, scaling_in=None, scaling_out=None, ext
                 staging_numpy[: stop - start, n_features:] = extra_columns[start:stop]
             chunk = staging[: padded_rows(stop - start)]
             result = fn(chunk.to(device))[: stop - start].cpu().numpy()
-            out[start:stop] = scaling_out.destandardised(result, X.dtype)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[start:stop] = scaling_out.destandardised(result, X.dtype)
+            _check_finite(out[start:stop], staging_numpy[: stop - start, :n_features], start)
     return out
+
+
+def _check_finite(out, rows, first_row):
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        extreme = float(np.abs(rows[row]).max())
+        raise ValueError(
+            f"Row {first_row + row} is beyond what the model's float32 arithmetic can evaluate: "
+            f"it lies {extreme:.3g} standard deviations (or units) from the training data, and "
+            "the networks overflowed on it. Check that row, or rescale X."
+        )
 
 
 def padded_rows(n_rows):

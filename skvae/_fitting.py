@@ -153,6 +153,7 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
         init_seed = draw_seed(rng)
         est._score_seed = draw_seed(rng)
         est._scaling = Scaling.fit(X) if likelihood_class.standardises else Scaling()
+        est._check_scaling(est._scaling)
         likelihood = likelihood_class(X.shape[1], log_scale=est._scaling.log_scale, **est._likelihood_options())
         model = build_model(spec, X.shape[1], est._latent_class, likelihood,
                             torch.Generator().manual_seed(init_seed), module_seed=_derived_seed(init_seed),

@@ -3,6 +3,7 @@
 import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -17,6 +18,10 @@ SCORE_DRAWS = 16
 
 # A latent dimension counts as active when its mean KL exceeds this (nats).
 ACTIVE_UNIT_KL = 0.01
+
+# Above this standard deviation a variance in X's units overflows float64
+# (with room for the variance to exceed the feature's own).
+_LARGEST_SCALE = 1e150
 
 
 @fill_doc
@@ -232,6 +237,15 @@ class VAETransformer(BaseAutoencoder):
 
     def _likelihood_options(self):
         return {**super()._likelihood_options(), "noise_variance": self.noise_variance}
+
+    def _check_scaling(self, scaling):
+        # noise_variance_ is reported in X's units squared.
+        if scaling.scale is not None and np.any(scaling.scale > _LARGEST_SCALE):
+            column = int(np.argmax(scaling.scale))
+            raise ValueError(
+                f"X[:, {column}] has a standard deviation of {scaling.scale[column]:.3g}, whose "
+                "square, the unit of noise_variance_, overflows float64. Rescale that column."
+            )
 
     def _kl_weight(self, epochs_elapsed):
         if self.kl_warmup == 0:

@@ -103,24 +103,26 @@ class GaussianLatent(nn.Module):
         ``noise`` holds standard-normal draws of shape ``(n_draws, rows,
         latent_dim)``, ``n_draws`` a multiple of ``n_importance``; the bound
         is averaged over the ``n_draws / n_importance`` groups.
-        ``log_likelihood(z)`` gives log p(x | z) per row.
+        ``log_likelihood(z)`` gives log p(x | z) per row. The arithmetic
+        after the networks runs in float64, so that rows far outside the
+        training data get finite, very low bounds rather than float32's inf.
         """
         mu, log_var = params
-        std = torch.exp(0.5 * log_var)
+        std = torch.exp(0.5 * log_var)  # z is decoded in float32, as the networks compute
         log_px, log_prior, log_q = [], [], []
         for draw in noise:
             z = mu + std * draw
-            log_px.append(log_likelihood(z))
+            log_px.append(log_likelihood(z).double())
             if n_importance > 1:
-                log_prior.append(standard_normal_log_prob(z))
+                log_prior.append(standard_normal_log_prob(z.double()))
                 # log q(z | x) = log N(noise; 0, I) - sum(log sigma)
-                log_q.append(standard_normal_log_prob(draw) - 0.5 * log_var.sum(-1))
+                log_q.append(standard_normal_log_prob(draw.double()) - 0.5 * log_var.double().sum(-1))
         # Draws go on the last axis, (rows, draws): a reduction across rows'
         # columns (over the first axis) rounds a row by its position for some
         # numbers of rows; one along each row's own memory does not.
         log_px = torch.stack(log_px, dim=-1)
         if n_importance == 1:
-            return log_px.mean(-1) - self.kl(params).sum(-1)
+            return log_px.mean(-1) - self.kl((mu.double(), log_var.double())).sum(-1)
         log_weights = log_px + torch.stack(log_prior, dim=-1) - torch.stack(log_q, dim=-1)
         log_weights = log_weights.view(mu.shape[0], -1, n_importance)
         return (torch.logsumexp(log_weights, dim=-1) - math.log(n_importance)).mean(-1)

@@ -143,6 +143,8 @@ class AutoencoderModel(nn.Module):
         ``noise`` holds the standard-normal draws, ``(n_draws, rows,
         latent_dim)``; see the latent's ``bound``.
         """
+        x64 = x.double()
         return self.latent.bound(
-            self.encode(x, condition), noise, n_importance, lambda z: self.log_likelihood(x, z, condition)
+            self.encode(x, condition), noise, n_importance,
+            lambda z: self.likelihood.log_prob(x64, self.decode(z, condition).double()),
         )
