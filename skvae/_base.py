@@ -176,8 +176,9 @@ class BaseAutoencoder(
         if next(model.parameters()).device != device:
             model.to(device)
         # Evaluation is defined in eval mode (see skvae.nn.layers.Linear),
-        # whatever a user did to network_.
-        model.eval()
+        # whatever a user did to network_. (Looking is cheaper than setting.)
+        if any(module.training for module in model.modules()):
+            model.eval()
         return model, device
 
     def transform(self, X):

@@ -15,12 +15,13 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # to a multiple of EVAL_ROW_MULTIPLE. A CPU matrix product picks another
 # kernel, with another summation order, for a handful of rows than for
 # many: measured with MKL at 1 and 2 threads, chunks of 1, 2, 3, 5, 7 or 9
-# rows round a row differently, while every multiple of 16 from 16 to 1024
-# gives it the same bits (with layer widths padded too, see
-# skvae.nn.layers.Linear). So a row's output is bitwise independent of the
-# rows it arrives with, and one row costs a 16-row pass, not a 1024-row one.
+# rows round a row differently, while every multiple of 4 from 4 to 1024
+# (and 2048 to 16384) gives it the same bits (with layer widths padded too,
+# see skvae.nn.layers.Linear). Multiples of 8 keep a margin. So a row's
+# output is bitwise independent of the rows it arrives with, and one row
+# costs an 8-row pass, not a 1024-row one.
 EVAL_CHUNK_ROWS = 1024
-EVAL_ROW_MULTIPLE = 16
+EVAL_ROW_MULTIPLE = 8
 
 # Rows per block when statistics are computed over the training data, to
 # bound temporary memory.

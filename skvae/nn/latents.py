@@ -24,6 +24,11 @@ LOG_2PI = math.log(2.0 * math.pi)
 # is still a distribution, so the ELBO stays a bound.
 LOG_VARIANCE_RANGE = (-30.0, 30.0)
 
+# bound decodes several draws in one batch of at most this many rows: one
+# row's 16 draws cost one pass, not 16, and every batch keeps to the sizes
+# whose rounding is known not to depend on a row's place (skvae._data).
+DECODE_BATCH_ROWS = 1024
+
 
 def standard_normal_log_prob(z):
     """Log-density of ``N(0, I)`` at ``z``, summed over the last axis."""
@@ -103,26 +108,30 @@ class GaussianLatent(nn.Module):
         ``noise`` holds standard-normal draws of shape ``(n_draws, rows,
         latent_dim)``, ``n_draws`` a multiple of ``n_importance``; the bound
         is averaged over the ``n_draws / n_importance`` groups.
-        ``log_likelihood(z)`` gives log p(x | z) per row. The arithmetic
+        ``log_likelihood(z)`` gives log p(x | z) for codes of shape
+        ``(draws, rows, latent_dim)``, as ``(draws, rows)``. The arithmetic
         after the networks runs in float64, so that rows far outside the
         training data get finite, very low bounds rather than float32's inf.
         """
         mu, log_var = params
         std = torch.exp(0.5 * log_var)  # z is decoded in float32, as the networks compute
+        n_rows = mu.shape[0]
+        per_batch = max(1, DECODE_BATCH_ROWS // n_rows)
         log_px, log_prior, log_q = [], [], []
-        for draw in noise:
-            z = mu + std * draw
+        for start in range(0, noise.shape[0], per_batch):
+            draws = noise[start : start + per_batch]  # (draws, rows, latent_dim)
+            z = mu + std * draws
             log_px.append(log_likelihood(z).double())
             if n_importance > 1:
                 log_prior.append(standard_normal_log_prob(z.double()))
                 # log q(z | x) = log N(noise; 0, I) - sum(log sigma)
-                log_q.append(standard_normal_log_prob(draw.double()) - 0.5 * log_var.double().sum(-1))
+                log_q.append(standard_normal_log_prob(draws.double()) - 0.5 * log_var.double().sum(-1))
         # Draws go on the last axis, (rows, draws): a reduction across rows'
         # columns (over the first axis) rounds a row by its position for some
         # numbers of rows; one along each row's own memory does not.
-        log_px = torch.stack(log_px, dim=-1)
+        log_px = torch.cat(log_px).T.contiguous()
         if n_importance == 1:
             return log_px.mean(-1) - self.kl((mu.double(), log_var.double())).sum(-1)
-        log_weights = log_px + torch.stack(log_prior, dim=-1) - torch.stack(log_q, dim=-1)
-        log_weights = log_weights.view(mu.shape[0], -1, n_importance)
+        log_weights = log_px + torch.cat(log_prior).T - torch.cat(log_q).T
+        log_weights = log_weights.contiguous().view(n_rows, -1, n_importance)
         return (torch.logsumexp(log_weights, dim=-1) - math.log(n_importance)).mean(-1)

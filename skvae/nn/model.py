@@ -144,7 +144,11 @@ class AutoencoderModel(nn.Module):
         latent_dim)``; see the latent's ``bound``.
         """
         x64 = x.double()
-        return self.latent.bound(
-            self.encode(x, condition), noise, n_importance,
-            lambda z: self.likelihood.log_prob(x64, self.decode(z, condition).double()),
-        )
+
+        def log_likelihood(z):  # z: (draws, rows, latent_dim), decoded as one batch
+            draws, rows = z.shape[:2]
+            repeated = None if condition is None else condition.repeat(draws, 1)
+            params = self.decode(z.reshape(draws * rows, -1), repeated).double()
+            return self.likelihood.log_prob(x64.expand(draws, -1, -1), params.reshape(draws, rows, -1))
+
+        return self.latent.bound(self.encode(x, condition), noise, n_importance, log_likelihood)
