@@ -14,7 +14,11 @@ One run, one machine, every figure side by side:
   products), measured again before every repeat: the median of per-repeat
   shares, since a shared machine's speed drifts over minutes;
 * ``transform`` of 100,000 rows, and peak memory of ``transform`` and ``fit``
-  measured in fresh subprocesses.
+  measured in fresh subprocesses;
+* latency of small calls: ``transform`` and ``score_samples`` of 1, 10, 100
+  and 10,000 rows, p50 and p99 over repeated calls, against the bare torch
+  encoder (a float32 tensor in, no validation, no scaling) and
+  ``PCA.transform``.
 
 Inputs are float64 numpy arrays, as scikit-learn users pass them.
 
@@ -335,6 +339,40 @@ def skvae_model(X):
         return VAETransformer(LATENT, hidden_layer_sizes=HIDDEN, likelihood="bernoulli", max_iter=1, random_state=0).fit(X)
 
 
+def latency_rows(X_fit, X, quick):
+    """p50 and p99 milliseconds per call of each method, for several call sizes."""
+    vae = skvae_model(X_fit)
+    pca = PCA(LATENT, random_state=0).fit(X_fit)
+    model = vae.network_
+    rows = []
+    for n in (1, 10, 100, 10_000):
+        part = X[:n]
+        tensor = torch.tensor(part, dtype=torch.float32)
+        calls = {
+            "VAETransformer.transform": lambda: vae.transform(part),
+            "VAETransformer.score_samples": lambda: vae.score_samples(part),
+            "bare torch encoder": lambda: _bare(model, tensor),
+            "PCA.transform": lambda: pca.transform(part),
+        }
+        repeats = 3 if quick else (30 if n == 10_000 else 300)
+        for method, call in calls.items():
+            for _ in range(min(repeats, 20)):
+                call()  # warm-up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
+            rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
+                             p99_ms=1e3 * float(np.percentile(times, 99))))
+    return rows
+
+
+def _bare(model, tensor):
+    with torch.inference_mode():
+        return model.code(tensor)
+
+
 # -------------------------------------------------------------- peak memory
 
 _MEMORY_PROBE = r"""
@@ -410,13 +448,16 @@ def main(argv=None):
     rows += transform_rows(images[:2000], X_transform, repeats, peak_seconds)
 
     table = pd.DataFrame(rows)
+    print("latency of small calls ...", flush=True)
+    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, q))
     print("peak memory, in fresh processes ...", flush=True)
     memory = [peak_memory("transform", 3000 if q else 100_000), peak_memory("fit", 3000 if q else 200_000)]
 
     args.output.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.output / "throughput.csv", index=False)
     (args.output / "throughput.json").write_text(json.dumps(
-        dict(matmul_gflops=peak, rows=table.to_dict("records"), memory=memory), indent=1, default=float))
+        dict(matmul_gflops=peak, rows=table.to_dict("records"), memory=memory,
+             latency=latency.to_dict("records")), indent=1, default=float))
 
     shown = table.copy()
     shown["samples_per_s"] = shown["samples_per_s"].map("{:,.0f}".format)
@@ -428,6 +469,10 @@ def main(argv=None):
     shown["batch_size"] = shown["batch_size"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
     print()
     print(markdown_table(shown))
+    print()
+    shown_latency = latency.pivot(index="method", columns="rows", values=["p50_ms", "p99_ms"])
+    shown_latency.columns = [f"{stat.split('_')[0]} {n:,} rows (ms)" for stat, n in shown_latency.columns]
+    print(markdown_table(shown_latency.reset_index().round(3)))
     print()
     for probe in memory:
         print(f"peak memory of {probe['task']}: input {probe['input_bytes'] / 2**20:,.0f} MiB float64, "

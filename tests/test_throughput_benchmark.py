@@ -21,6 +21,9 @@ def test_throughput_benchmark_smoke_run(tmp_path):
             "AutoencoderTransformer.fit", "PCA.fit", "VAETransformer.transform"} <= methods
     assert report["matmul_gflops"] > 0
     assert {probe["task"] for probe in report["memory"]} == {"transform", "fit"}
+    latency = {(row["method"], row["rows"]) for row in report["latency"]}
+    assert ("VAETransformer.transform", 1) in latency and ("bare torch encoder", 10_000) in latency
+    assert "tutorial conv VAE, DataLoader" in methods and "VAETransformer.fit, conv" in methods
     # Losses of skvae and the tutorial loop are in the same units.
     vae = [r for r in report["rows"] if r["method"] in ("VAETransformer.fit", "tutorial VAE, DataLoader")]
     assert all(abs(a["final_loss"] - b["final_loss"]) < 0.2 * abs(b["final_loss"]) for a, b in zip(vae[::2], vae[1::2]))
@@ -34,3 +37,13 @@ def test_training_profile_smoke_run():
     assert result.returncode == 0, result.stderr
     assert "| aten::mm |" in result.stdout
     assert "matrix products (mm, addmm):" in result.stdout
+
+
+def test_mlp_node_ab_smoke_run():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "mlp_node_ab.py"), "--quick"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT / "benchmarks",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "largest gradient difference, node vs autograd: 0.0e+00" in result.stdout
+    assert "median plain/node fit time over 1 pairs" in result.stdout
