@@ -150,18 +150,21 @@ def _routed(spec, role):
 
 
 def build_model(spec, n_features, latent_class, likelihood, generator, module_seed,
-                n_condition=0):
+                n_condition=0, n_inputs=None):
     """Assemble encoder, latent, decoder and likelihood as ``spec`` describes.
 
     Built-in modules draw their weights from ``generator``. A user's module
     class is built under torch's global CPU generator seeded with
     ``module_seed`` (torch modules initialise from it), and the caller's
     global state is restored afterwards. ``n_condition`` extra inputs (a
-    conditional model's condition) reach both encoder and decoder.
+    conditional model's condition) reach both encoder and decoder;
+    ``n_inputs`` is the width of the encoder's rows (one-hot codes and
+    missing-value indicators make it wider than ``n_features``).
     """
     hidden, activation, latent_dim = spec["hidden_layer_sizes"], spec["activation"], spec["latent_dim"]
     image_shape = spec.get("image_shape")
-    encoder_inputs = n_features + n_condition
+    n_inputs = n_features if n_inputs is None else n_inputs
+    encoder_inputs = n_inputs + n_condition
     if spec["encoder"] is not None:
         encoder, width = _user_module(
             spec["encoder"], _routed(spec, "encoder"), module_seed, "encoder", in_features=encoder_inputs
@@ -171,7 +174,7 @@ def build_model(spec, n_features, latent_class, likelihood, generator, module_se
         width = encoder.out_features
     else:
         encoder = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation,
-                              n_extra_features=n_condition, generator=generator)
+                              n_extra_features=encoder_inputs - n_features, generator=generator)
         width = encoder.out_features
     latent = latent_class(width, latent_dim, activation=activation, generator=generator)
 

@@ -3,7 +3,7 @@
 from numbers import Real
 
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._data import row_blocks
@@ -75,6 +75,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     latent_covariance_ : ndarray of shape (latent_dim, latent_dim)
         Covariance of the training codes; ``sample`` draws from
         N(latent_mean_, latent_covariance_).
+
+    ${column_attributes}
 
     ${input_attributes}
 
@@ -203,6 +205,7 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "sparsity": [Interval(Real, 0, None, closed="left")],
     }
     _latent_class = DeterministicLatent
@@ -210,11 +213,15 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _loss_options(self, epochs_elapsed):
         return {**super()._loss_options(epochs_elapsed), "sparsity": self.sparsity}
 
-    def _row_scores(self, model, x, condition=None):
-        # x is standardised already for the Gaussian likelihood.
-        # In float64: a row far outside the training data gets a finite, very low score.
-        error = x.double() - model.reconstruct(model.code(x, condition), condition).double()
-        return -error.square().mean(-1)
+    def _row_scores(self, model, part):
+        # Standardised already for the Gaussian likelihood; in float64, so that
+        # a row far outside the training data gets a finite, very low score.
+        target = (part.x if part.target is None else part.target).double()
+        error = target - model.reconstruct(model.code(part.x, part.condition), part.condition).double()
+        if part.mask is None:
+            return -error.square().mean(-1)
+        mask = part.mask.double()
+        return -(error.square() * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
 
     def _draw_codes(self, n_samples, rng):
         return rng.multivariate_normal(self.latent_mean_, self.latent_covariance_, size=n_samples)
@@ -225,7 +232,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
             for block in row_blocks(X):
-                codes = model.code(*self._split_rows(block)).double()
+                part = self._split_rows(block)
+                codes = model.code(part.x, part.condition).double()
                 total += codes.sum(0)
                 outer += codes.T @ codes
         n_samples = X.shape[0]

@@ -14,6 +14,9 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from collections import namedtuple
+
+import pandas as pd
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._architecture import RoutedParamsMixin
@@ -25,6 +28,10 @@ from ._random import seed_source
 from .nn import ACTIVATIONS, LIKELIHOODS
 from .nn.corruption import CORRUPTIONS
 
+
+
+Rows = namedtuple("Rows", ["x", "target", "mask", "condition"])
+Rows.__doc__ = """Model rows split: encoder inputs, likelihood targets and mask (None when they are the inputs), condition."""
 
 
 class BaseAutoencoder(
@@ -67,7 +74,7 @@ class BaseAutoencoder(
 
     def _likelihood_options(self):
         """Keyword arguments of the likelihood's constructor (after the input scaling is fitted)."""
-        return {"min_variance": self._scaling.variance_floor()}
+        return {}
 
     def _loss_options(self, epochs_elapsed):
         """Keyword arguments of the model's ``loss`` at this point of training."""
@@ -75,8 +82,9 @@ class BaseAutoencoder(
 
     def _batch_loss(self, model, rows, epochs_elapsed, generator):
         """The training loss of a minibatch of training rows, for ``loss.backward()``."""
-        x, condition = self._split_rows(rows)
-        return model.loss(x, generator=generator, condition=condition, **self._loss_options(epochs_elapsed))
+        part = self._split_rows(rows)
+        return model.loss(part.x, generator=generator, target=part.target, mask=part.mask,
+                          condition=part.condition, **self._loss_options(epochs_elapsed))
 
     def _monitor_from_epoch(self):
         """Epochs that the stopping rule must not judge (the KL warm-up)."""
@@ -94,16 +102,47 @@ class BaseAutoencoder(
         return None
 
     def _split_rows(self, rows):
-        """``(x, condition)`` of standardised rows, with their conditions appended if any."""
-        return rows, None
+        """The parts of model rows: encoder inputs, targets, mask and condition (see ``_columns``)."""
+        x, target, mask = self._layout.split(rows)
+        return Rows(x, target, mask, None)
+
+    @property
+    def _scaling(self):
+        """The Gaussian columns' standardisation."""
+        return self._layout.scaling
+
+    def _validated(self, X, reset, likelihood=None):
+        """X checked for its shape and features; a DataFrame kept whole when its columns differ in type.
+
+        Numeric input comes back as a float array (or sparse matrix), holes
+        allowed; a DataFrame comes back as it is when fit read it column by
+        column (``likelihood="auto"``, a dict, or non-numeric columns).
+        """
+        if reset:
+            frame = isinstance(X, pd.DataFrame) and (
+                likelihood == "auto" or isinstance(likelihood, dict)
+                or not all(pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+                           for dtype in X.dtypes)
+            )
+        else:
+            frame = self._layout.frame
+        if frame:
+            if not isinstance(X, pd.DataFrame):
+                X = pd.DataFrame(X, columns=[c.name for c in self._layout.columns])
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+            return X
+        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
+                             accept_sparse=("csr", "csc"))
 
     def _loss_offset(self):
         """Constant added to the training loss to report it in input units."""
         return 0.0
 
     @abstractmethod
-    def _row_scores(self, model, x, condition=None, **score_options):
-        """``score_samples`` of the standardised rows ``x``, in input units.
+    def _row_scores(self, model, part, **score_options):
+        """``score_samples`` of model rows, split into ``part`` (a ``Rows``), in input units.
 
         Must depend on each row alone; ``_validation_score_options`` are the
         options used to judge epochs under early stopping.
@@ -202,15 +241,15 @@ class BaseAutoencoder(
 
     def _transform(self, X, y=None):
         model, device = self._inference_model()
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        return map_rows(
-            X,
-            lambda rows: model.code(*self._split_rows(rows)),
-            model.latent_dim,
-            device=device,
-            scaling_in=self._scaling,
-            extra_columns=self._eval_conditions(y, X.shape[0]),
-        )
+        X = self._validated(X, reset=False)
+
+        def code(rows):
+            part = self._split_rows(rows)
+            return model.code(part.x, part.condition)
+
+        conditions = self._eval_conditions(y, X.shape[0])
+        return map_rows(X, code, model.latent_dim, device=device, encode=self._layout.encode,
+                        extra_columns=conditions, width=self._layout.n_inputs)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space: the mean of p(x | z).
@@ -239,11 +278,17 @@ class BaseAutoencoder(
             )
         conditions = self._eval_conditions(y, Z.shape[0])
 
-        def reconstruct(rows):
-            return model.reconstruct(rows[:, :latent_dim], None if conditions is None else rows[:, latent_dim:])
+        def reconstruct(rows):  # a conditional model's conditions come first
+            if conditions is None:
+                return model.reconstruct(rows)
+            width = conditions.shape[1]
+            return model.reconstruct(rows[:, width:], rows[:, :width])
 
-        return map_rows(Z, reconstruct, self.n_features_in_, device=device, scaling_out=self._scaling,
-                        extra_columns=conditions)
+        out = map_rows(Z, reconstruct, self.n_features_in_, device=device, decode=self._layout.decode,
+                       extra_columns=conditions)
+        if isinstance(out, pd.DataFrame):
+            out.index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(out))
+        return out
 
     def _sample(self, n_samples, random_state):
         check_is_fitted(self)
@@ -254,14 +299,14 @@ class BaseAutoencoder(
 
     def _score_samples(self, X, y=None, **score_options):
         model, device = self._inference_model()
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        check_support(X, self._fitted_architecture["likelihood"], model.likelihood)
+        X = self._validated(X, reset=False)
+        self._layout.check_values(X)
         return map_rows(
             X,
-            lambda rows: self._row_scores(model, *self._split_rows(rows), **score_options).unsqueeze(1),
+            lambda rows: self._row_scores(model, self._split_rows(rows), **score_options).unsqueeze(1),
             1,
             device=device,
-            scaling_in=self._scaling,
+            encode=self._layout.encode,
             extra_columns=self._eval_conditions(y, X.shape[0]),
         )[:, 0]
 
@@ -294,6 +339,8 @@ class BaseAutoencoder(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
     def __getstate__(self):

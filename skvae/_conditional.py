@@ -8,6 +8,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import Rows
 from ._conditions import Conditions
 from ._docs import fill_doc
 from ._random import seed_source
@@ -85,6 +86,8 @@ class ConditionalVAETransformer(VAETransformer):
         Columns that encode the condition for the networks: the classes, or
         the covariates, plus one that flags a missing condition.
 
+    ${column_attributes}
+
     ${input_attributes}
 
     See Also
@@ -126,6 +129,7 @@ class ConditionalVAETransformer(VAETransformer):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        handle_unknown="error",
         noise_variance="per_feature",
         beta=1.0,
         kl_warmup=10,
@@ -150,7 +154,8 @@ class ConditionalVAETransformer(VAETransformer):
         super().__init__(
             latent_dim, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
             image_shape=image_shape, conv_channels=conv_channels, encoder=encoder, decoder=decoder,
-            likelihood=likelihood, noise_variance=noise_variance, beta=beta, kl_warmup=kl_warmup,
+            likelihood=likelihood, handle_unknown=handle_unknown, noise_variance=noise_variance,
+            beta=beta, kl_warmup=kl_warmup,
             free_bits=free_bits, corruption=corruption, corruption_level=corruption_level,
             batch_size=batch_size, learning_rate_init=learning_rate_init, max_iter=max_iter, tol=tol,
             n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
@@ -369,7 +374,10 @@ class ConditionalVAETransformer(VAETransformer):
         return columns
 
     def _split_rows(self, rows):
-        return rows[:, : self.n_features_in_], rows[:, self.n_features_in_ :]
+        # The conditions come first; the layout's rows, of varying width, after.
+        width = self.n_condition_features_
+        x, target, mask = self._layout.split(rows[:, width:])
+        return Rows(x, target, mask, rows[:, :width])
 
     def _loss_options(self, epochs_elapsed):
         return {**super()._loss_options(epochs_elapsed), "condition_dropout": self.condition_dropout}

@@ -165,15 +165,16 @@ def resolution(X, max_rows=10_000):
     return smallest
 
 
-def check_support(X, name, likelihood):
-    """Raise a clear ``ValueError`` if X holds values outside ``likelihood.support``."""
+def check_support(X, name, likelihood, column=None):
+    """Raise a clear ``ValueError`` if X (or one ``column`` of it) holds values outside ``likelihood.support``."""
     low, high = likelihood.support
     if X.size == 0 or (low == -np.inf and high == np.inf):
         return
-    smallest, largest = X.min(), X.max()
+    smallest, largest = np.nanmin(X), np.nanmax(X)
     if smallest < low or largest > high:
+        where = "X" if column is None else f"column {column!r}"
         raise ValueError(
-            f'likelihood="{name}" needs X in [{low:g}, {high:g}]; got min={smallest:.3g}, '
+            f'likelihood="{name}" needs {where} in [{low:g}, {high:g}]; got min={smallest:.3g}, '
             f"max={largest:.3g}. {likelihood.support_hint}"
         )
 
@@ -194,39 +195,59 @@ def resolve_device(device, fitting=False):
     return torch.device(device)
 
 
-def map_rows(X, fn, n_outputs, *, device, scaling_in=None, scaling_out=None, extra_columns=None):
-    """``fn`` over fixed-size chunks of X's rows; numpy out in X's dtype.
+def map_rows(X, fn, n_outputs, *, device, encode=None, decode=None, extra_columns=None, width=None):
+    """``fn`` over chunks of X's rows, each padded to a multiple of ``EVAL_ROW_MULTIPLE``; numpy out.
 
-    ``fn`` takes a float32 tensor of up to ``EVAL_CHUNK_ROWS`` rows, a
-    multiple of ``EVAL_ROW_MULTIPLE`` (standardised by ``scaling_in``,
-    followed by the rows of ``extra_columns`` if given: a conditional
-    model's conditions), and returns one output row per row, mapped back by
-    ``scaling_out``. Rows past the end of X in the last chunk hold zeros or
-    stale, finite values and are dropped.
+    ``encode(block, first_row)`` turns a block of X's rows into float32
+    model rows (None: X is float already, e.g. codes); ``extra_columns``
+    (a conditional model's conditions) go in front of them. ``fn`` maps the
+    padded float32 tensor to one output row per row, and ``decode`` (None:
+    a cast to X's dtype) maps those back: to an array, or a DataFrame whose
+    chunks are joined. An output that is not finite is a clear error.
     """
-    n_extra = 0 if extra_columns is None else extra_columns.shape[1]
-    n_features = X.shape[1]
-    out = np.empty((X.shape[0], n_outputs), dtype=X.dtype)
-    staging = torch.zeros((padded_rows(X.shape[0]), n_features + n_extra), dtype=torch.float32)
-    staging_numpy = staging.numpy()
-    scaling_in = scaling_in or Scaling()
-    scaling_out = scaling_out or Scaling()
+    out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64) else np.float64
+    chunks = []
+    staging = None
+    if width is not None and extra_columns is None:
+        # Rows are encoded straight into one reused buffer: no copy per chunk.
+        staging = np.zeros((padded_rows(X.shape[0]), width), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, X.shape[0], EVAL_CHUNK_ROWS):
             stop = min(start + EVAL_CHUNK_ROWS, X.shape[0])
-            scaling_in.standardised_float32(X[start:stop], staging_numpy[: stop - start, :n_features], start)
-            if n_extra:
-                staging_numpy[: stop - start, n_features:] = extra_columns[start:stop]
-            chunk = staging[: padded_rows(stop - start)]
-            result = fn(chunk.to(device))[: stop - start].cpu().numpy()
+            n = stop - start
+            block = X.iloc[start:stop] if hasattr(X, "iloc") else X[start:stop]
+            view = None
+            if staging is not None and encode is not None:
+                view = staging[:n]
+                rows = encode(block, out=view, first_row=start)
+            else:
+                rows = encode(block, first_row=start) if encode is not None else np.asarray(block, dtype=np.float32)
+                if extra_columns is not None:
+                    rows = np.concatenate([extra_columns[start:stop], rows], axis=1)
+            if rows is view:
+                padded = staging[: padded_rows(n)]
+            else:  # the rows came out wider than planned (holes), or no buffer was planned
+                padded = np.zeros((padded_rows(n), rows.shape[1]), dtype=np.float32)
+                padded[:n] = rows
+            result = fn(torch.from_numpy(padded).to(device))[:n].cpu().numpy()
             with np.errstate(over="ignore", invalid="ignore"):
-                out[start:stop] = scaling_out.destandardised(result, X.dtype)
-            _check_finite(out[start:stop], staging_numpy[: stop - start, :n_features], start)
-    return out
+                chunk = decode(result) if decode is not None else result.astype(out_dtype)
+            _check_finite(chunk, rows, start)
+            chunks.append(chunk)
+    if chunks and hasattr(chunks[0], "iloc"):
+        import pandas as pd
+
+        return pd.concat(chunks)
+    if not chunks:
+        return np.empty((0, n_outputs), dtype=out_dtype)
+    return np.concatenate(chunks).astype(out_dtype, copy=False)
 
 
 def _check_finite(out, rows, first_row):
-    bad = ~np.isfinite(out).all(axis=1)
+    values = out.to_numpy() if hasattr(out, "to_numpy") else out
+    if values.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
     if bad.any():
         row = int(np.argmax(bad))
         extreme = float(np.abs(rows[row]).max())

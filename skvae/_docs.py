@@ -69,14 +69,30 @@ DENOISING_PARAMETERS = """\
 """
 
 VAE_PARAMETERS = """\
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Observation model p(x | z). ``"gaussian"`` suits real-valued data:
-        the model standardises X internally and learns the noise variance;
-        all outputs are in X's own units. With ``hidden_layer_sizes=()`` it
-        is probabilistic PCA (``noise_variance="isotropic"``) or factor
-        analysis (``noise_variance="per_feature"``). ``"bernoulli"`` suits
-        data in [0, 1] such as grey-level images; X outside [0, 1] raises
-        an error.
+    likelihood : str or dict, default="gaussian"
+        Observation model p(x | z) of each column. ``"gaussian"`` suits
+        real values: the model standardises them internally and learns each
+        one's noise variance; outputs are in X's own units. With
+        ``hidden_layer_sizes=()`` it is probabilistic PCA
+        (``noise_variance="isotropic"``) or factor analysis
+        (``"per_feature"``). ``"bernoulli"`` suits values in [0, 1] (binary
+        columns, grey-level images). ``"categorical"`` gives each column
+        one softmax over its categories. ``"poisson"`` and
+        ``"negative_binomial"`` (with a dispersion learned per column, as
+        scvi-tools models counts) suit counts; the encoder reads their
+        ``log1p``. ``"auto"`` chooses per column of a pandas DataFrame by
+        dtype: floats and integers Gaussian (an integer is as often a year
+        or a code as a count: say ``{"visits": "poisson"}`` for counts),
+        booleans Bernoulli, categories, objects and strings categorical; on
+        an array it is ``"gaussian"``. A dict ``{column: likelihood}``
+        (column names, or indices for an array) overrides "auto" for the
+        columns it names. ``column_likelihoods_`` shows the choice. Fit on
+        a DataFrame this way, ``inverse_transform`` and ``sample`` return a
+        DataFrame with the training columns and dtypes.
+
+    handle_unknown : {"error", "ignore"}, default="error"
+        What a category that fit never saw does at transform and score, as
+        in ``OneHotEncoder``: raise, or count as missing.
 
     noise_variance : {"per_feature", "isotropic"}, default="per_feature"
         With ``likelihood="gaussian"``, whether the learned observation
@@ -108,6 +124,11 @@ VAE_PARAMETERS = """\
         common, 0.5 keeps every unit in use (on load_digits with
         ``latent_dim=8`` it raised SVC accuracy on mu(x) from 0.92 to 0.95 at
         a cost of 0.8 nats of held-out ELBO).
+"""
+
+COLUMN_ATTRIBUTES = """\
+    column_likelihoods_ : dict
+        The likelihood of each column, by name (a DataFrame's) or index.
 """
 
 VAE_LOSS_ATTRIBUTES = """\
@@ -244,6 +265,7 @@ DOCS = {
     "vae_parameters": VAE_PARAMETERS,
     "vae_loss_attributes": VAE_LOSS_ATTRIBUTES,
     "vae_attributes": VAE_ATTRIBUTES,
+    "column_attributes": COLUMN_ATTRIBUTES,
     "training_parameters": TRAINING_PARAMETERS,
     "training_attributes": TRAINING_ATTRIBUTES,
     "stopping_attributes": STOPPING_ATTRIBUTES,

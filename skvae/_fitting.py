@@ -12,13 +12,12 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import validate_data
 
 from ._architecture import architecture, build_model, check_image_shape, check_unchanged
-from ._data import EVAL_CHUNK_ROWS, FLOAT_DTYPES, Scaling, check_support, resolve_device
+from ._columns import ColumnLayout
+from ._data import EVAL_CHUNK_ROWS, resolve_device
 from ._random import draw_seed, seed_source
 from ._training import History, batch_size_for, train, validation_split
-from .nn import LIKELIHOODS
 
 # The likelihood's parameters (log-variances) learn this much faster than
 # the weights; see ``make_optimizer``.
@@ -100,7 +99,7 @@ def _check_not_diverged(est, model, X_train, statistics, iteration):
     else:
         with torch.inference_mode():
             rows = X_train[:EVAL_CHUNK_ROWS]
-            scores = est._row_scores(model, *est._split_rows(rows), **est._validation_score_options)
+            scores = est._row_scores(model, est._split_rows(rows), **est._validation_score_options)
             score = float(scores.double().mean()) + est._loss_offset()
         n_features = est.n_features_in_
         if not np.isfinite(score) or score < _DIVERGED_SCORE_PER_FEATURE * n_features:
@@ -130,7 +129,7 @@ def _local_global_rng(seed, device):
 
 def _fit_unprotected(est, X, incremental, y, condition_options):
     fresh_start = not hasattr(est, "network_") or not (incremental or est.warm_start)
-    X = validate_data(est, X, reset=fresh_start, dtype=FLOAT_DTYPES)
+    X = est._validated(X, reset=fresh_start, likelihood=est.likelihood)
     conditions = est._condition_columns(y, fresh_start, X.shape[0], **condition_options)
     spec = architecture(est)
     if not fresh_start:
@@ -141,8 +140,6 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
             f'corruption="masking" masks a share corruption_level of the entries, which must '
             f"be below 1; got corruption_level={est.corruption_level}."
         )
-    likelihood_class = LIKELIHOODS[spec["likelihood"]]
-    check_support(X, spec["likelihood"], likelihood_class)
     device = resolve_device(est.device, fitting=True)
     early_stopping = est.early_stopping and not incremental
 
@@ -152,15 +149,18 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
         rng = np.random.RandomState(draw_seed(seed_source(est.random_state)))
         init_seed = draw_seed(rng)
         est._score_seed = draw_seed(rng)
-        est._scaling = Scaling.fit(X) if likelihood_class.standardises else Scaling()
-        est._check_scaling(est._scaling)
-        likelihood = likelihood_class(X.shape[1], log_scale=est._scaling.log_scale, **est._likelihood_options())
+        est._layout = ColumnLayout.fit(X, spec["likelihood"], handle_unknown=getattr(est, "handle_unknown", "error"))
+        est._check_scaling(est._layout.scaling)
+        est.column_likelihoods_ = {column.name: column.likelihood for column in est._layout.columns}
+        likelihood = est._layout.likelihood(**est._likelihood_options())
         model = build_model(spec, X.shape[1], est._latent_class, likelihood,
                             torch.Generator().manual_seed(init_seed), module_seed=_derived_seed(init_seed),
-                            n_condition=0 if conditions is None else conditions.shape[1])
+                            n_condition=0 if conditions is None else conditions.shape[1],
+                            n_inputs=est._layout.n_inputs)
         est._fitted_architecture = spec
         history, n_iter, optimizer_state = History(), 0, None
     else:
+        est._layout.check_values(X)
         rng = copy.deepcopy(est._rng)
         model = copy.deepcopy(est.network_)
         history, n_iter = copy.deepcopy(est._history), est.n_iter_
@@ -169,10 +169,10 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
             history.restart_validation()
     model.to(device)
 
-    # A conditional model's conditions travel as extra columns of the rows.
-    X_train = est._scaling.to_float32(X)
+    # A conditional model's conditions travel as extra columns, in front.
+    X_train = est._layout.encode_all(X)
     if conditions is not None:
-        X_train = np.hstack([X_train, conditions])
+        X_train = np.hstack([conditions, X_train])
     X_train = torch.from_numpy(X_train).to(device)
     train_rows, validation_score = None, None
     if early_stopping:
@@ -185,7 +185,7 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
             try:
                 with torch.inference_mode():
                     scores = est._row_scores(
-                        model, *est._split_rows(X_validation), **est._validation_score_options
+                        model, est._split_rows(X_validation), **est._validation_score_options
                     )
             finally:
                 model.train()

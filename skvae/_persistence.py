@@ -14,14 +14,17 @@ import inspect
 from importlib import import_module
 
 import numpy as np
+import pandas as pd
 import sklearn
 import torch
 
+from ._columns import Column, ColumnLayout
 from ._conditions import Conditions
 from ._data import Scaling
 from ._training import History
 
-FORMAT_VERSION = 1
+# 1: skvae 0.2.0.dev0 before mixed columns (a "_scaling"); 2: a "_layout" of the columns.
+FORMAT_VERSION = 2
 _METADATA, _ARRAYS = "skvae.json", "arrays.safetensors"
 
 
@@ -39,8 +42,8 @@ def plain_state(estimator, state):
         }
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_numpy(state["_optimizer_state"])
-    if "_scaling" in state:
-        state["_scaling"] = _plain_scaling(state["_scaling"])
+    if "_layout" in state:
+        state["_layout"] = _plain_layout(state["_layout"])
     if "_history" in state:
         state["_history"] = dict(vars(state["_history"]))
     if "_rng" in state:
@@ -58,8 +61,13 @@ def plain_state(estimator, state):
 def restore_state(estimator, state):
     """Undo ``plain_state``: rebuild the fitted objects, the torch model last."""
     state = dict(state)
-    if "_scaling" in state:
-        state["_scaling"] = Scaling(**state["_scaling"])
+    if "_scaling" in state and "_layout" not in state:  # format 1: numeric columns, one likelihood
+        kind = state["_fitted_architecture"]["likelihood"]
+        columns = [Column(j, kind) for j in range(state["n_features_in_"])]
+        state["_layout"] = ColumnLayout(columns, scaling=Scaling(**state.pop("_scaling")))
+        state.setdefault("column_likelihoods_", {j: kind for j in range(state["n_features_in_"])})
+    elif "_layout" in state:
+        state["_layout"] = _restore_layout(state["_layout"])
     if "_history" in state:
         state["_history"] = History(**state["_history"])
     if "_rng" in state:
@@ -89,15 +97,51 @@ def _n_condition(state):
 
 def _rebuild_model(estimator, network):
     from ._architecture import build_model
-    from .nn import LIKELIHOODS
 
     spec = estimator._fitted_architecture
-    n_features = estimator.n_features_in_
-    likelihood = LIKELIHOODS[spec["likelihood"]](n_features, noise_variance=spec.get("noise_variance"))
-    model = build_model(spec, n_features, estimator._latent_class, likelihood, torch.Generator(), 0,
-                        n_condition=network["n_condition"])
+    layout = estimator._layout
+    likelihood = layout.likelihood(noise_variance=spec.get("noise_variance"))
+    model = build_model(spec, estimator.n_features_in_, estimator._latent_class, likelihood, torch.Generator(), 0,
+                        n_condition=network["n_condition"], n_inputs=layout.n_inputs)
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()})
     return model.eval()
+
+
+def _plain_layout(layout):
+    return {
+        "columns": [
+            {"name": column.name, "likelihood": column.likelihood, "dtype": _plain_dtype(column.dtype),
+             "categories": column.categories, "has_missing": column.has_missing}
+            for column in layout.columns
+        ],
+        "frame": layout.frame,
+        "scaling": _plain_scaling(layout.scaling),
+        "count_scaling": _plain_scaling(layout.count_scaling),
+        "handle_unknown": layout.handle_unknown,
+    }
+
+
+def _restore_layout(plain):
+    columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["categories"], c["has_missing"])
+               for c in plain["columns"]]
+    return ColumnLayout(columns, frame=plain["frame"], scaling=Scaling(**plain["scaling"]),
+                        count_scaling=Scaling(**plain["count_scaling"]), handle_unknown=plain["handle_unknown"])
+
+
+def _plain_dtype(dtype):
+    if dtype is None:
+        return None
+    if isinstance(dtype, pd.CategoricalDtype):
+        return {"categories": np.asarray(dtype.categories, dtype=object), "ordered": bool(dtype.ordered)}
+    return str(dtype)
+
+
+def _restore_dtype(plain):
+    if plain is None:
+        return None
+    if isinstance(plain, dict):
+        return pd.CategoricalDtype(list(plain["categories"]), ordered=plain["ordered"])
+    return pd.api.types.pandas_dtype(plain)
 
 
 def _plain_scaling(scaling):

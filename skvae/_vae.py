@@ -11,7 +11,7 @@ from ._base import BaseAutoencoder
 from ._data import row_blocks
 from ._docs import fill_doc
 from ._random import row_keys, row_normals
-from .nn import GaussianLatent
+from .nn import LIKELIHOODS, GaussianLatent
 
 # score_samples averages its bound over at least this many latent draws per row.
 SCORE_DRAWS = 16
@@ -64,6 +64,8 @@ class VAETransformer(BaseAutoencoder):
 
     ${vae_attributes}
 
+    ${column_attributes}
+
     ${input_attributes}
 
     See Also
@@ -110,6 +112,8 @@ class VAETransformer(BaseAutoencoder):
 
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
+        "likelihood": [StrOptions({*LIKELIHOODS, "auto"}), dict],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
         "noise_variance": [StrOptions({"per_feature", "isotropic"})],
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
@@ -129,6 +133,7 @@ class VAETransformer(BaseAutoencoder):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        handle_unknown="error",
         noise_variance="per_feature",
         beta=1.0,
         kl_warmup=10,
@@ -157,6 +162,7 @@ class VAETransformer(BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.handle_unknown = handle_unknown
         self.noise_variance = noise_variance
         self.beta = beta
         self.kl_warmup = kl_warmup
@@ -236,7 +242,7 @@ class VAETransformer(BaseAutoencoder):
     # ------------------------------------------------------------------ hooks
 
     def _likelihood_options(self):
-        return {**super()._likelihood_options(), "noise_variance": self.noise_variance}
+        return {"noise_variance": self.noise_variance}
 
     def _check_scaling(self, scaling):
         # noise_variance_ is reported in X's units squared.
@@ -264,21 +270,23 @@ class VAETransformer(BaseAutoencoder):
 
     def _loss_offset(self):
         # log p(x) = log p(standardised x) - sum(log scale): the Jacobian.
-        return self._scaling.log_jacobian
+        return self._layout.log_jacobian
 
     # One draw per row is enough to judge epochs: the error averages out over rows.
     _validation_score_options = {"min_draws": 1}
 
-    def _row_scores(self, model, x, condition=None, n_importance=1, min_draws=SCORE_DRAWS):
-        # Keyed by x alone: a row scored under several conditions gets the
-        # same draws under each, so their comparison is not blurred by them.
+    def _row_scores(self, model, part, n_importance=1, min_draws=SCORE_DRAWS):
+        # Keyed by the row alone: a row scored under several conditions gets
+        # the same draws under each, so their comparison is not blurred by them.
+        x = part.x
         keys = row_keys(x.cpu().numpy(), self._score_seed)
         n_draws = n_importance * max(1, math.ceil(min_draws / n_importance))
         noise = torch.stack([
             torch.as_tensor(row_normals(keys, draw, model.latent_dim), dtype=x.dtype)
             for draw in range(n_draws)
         ]).to(x.device)
-        return model.bound(x, noise, n_importance, condition) - self._loss_offset()
+        bound = model.bound(x, noise, n_importance, part.condition, part.target, part.mask)
+        return bound - self._loss_offset()
 
     def _draw_codes(self, n_samples, rng):
         return rng.standard_normal((n_samples, self.network_.latent_dim))
@@ -287,7 +295,8 @@ class VAETransformer(BaseAutoencoder):
         kl_sum = torch.zeros(model.latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
             for block in row_blocks(X):
-                kl_sum += model.latent.kl(model.encode(*self._split_rows(block))).sum(0, dtype=torch.float64)
+                part = self._split_rows(block)
+                kl_sum += model.latent.kl(model.encode(part.x, part.condition)).sum(0, dtype=torch.float64)
             kl_per_dim = (kl_sum / X.shape[0]).cpu().numpy()
             variance = model.likelihood.variance()
         noise_variance = None

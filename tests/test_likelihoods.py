@@ -118,8 +118,8 @@ def test_likelihood_means():
 
 
 def test_registry_holds_classes_the_estimators_ask():
-    assert set(LIKELIHOODS) == {"gaussian", "bernoulli"}
-    assert LIKELIHOODS["gaussian"].standardises and not LIKELIHOODS["bernoulli"].standardises
+    assert set(LIKELIHOODS) == {"gaussian", "bernoulli", "categorical", "poisson", "negative_binomial"}
+    assert LIKELIHOODS["gaussian"].input == "standardised" and LIKELIHOODS["bernoulli"].input == "values"
     assert LIKELIHOODS["bernoulli"].support == (0.0, 1.0)
     with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]; got min=0.5, max=2.*MinMaxScaler'):
         check_support(np.array([[0.5, 2.0]]), "bernoulli", LIKELIHOODS["bernoulli"])

@@ -1,5 +1,6 @@
 """save / load, pickle, joblib, skops and MLflow: every way a model is stored comes back whole."""
 
+import importlib.util
 import io
 import json
 import pickle
@@ -76,7 +77,7 @@ def test_the_file_runs_no_code_and_says_what_it_holds(tabular, tmp_path):
     with zipfile.ZipFile(tmp_path / "model.skvae") as archive:
         assert sorted(archive.namelist()) == ["arrays.safetensors", "skvae.json"]
         metadata = json.loads(archive.read("skvae.json"))
-    assert metadata["format_version"] == 1 and metadata["estimator"] == "skvae.VAETransformer"
+    assert metadata["format_version"] == 2 and metadata["estimator"] == "skvae.VAETransformer"
     assert {"skvae", "torch", "scikit-learn", "numpy"} <= set(metadata["versions"])
 
 
@@ -91,23 +92,34 @@ def _rewrite(source, target, change):
 
 def test_newer_formats_and_foreign_classes_are_refused(tabular, tmp_path):
     VAETransformer(**SMALL).fit(tabular).save(tmp_path / "model.skvae")
-    _rewrite(tmp_path / "model.skvae", tmp_path / "newer.skvae", lambda m: m.update(format_version=2))
-    with pytest.raises(ValueError, match=r"format version 2.*reads versions up to 1. Upgrade skvae"):
+    _rewrite(tmp_path / "model.skvae", tmp_path / "newer.skvae", lambda m: m.update(format_version=3))
+    with pytest.raises(ValueError, match=r"format version 3.*reads versions up to 2. Upgrade skvae"):
         load(tmp_path / "newer.skvae")
     _rewrite(tmp_path / "model.skvae", tmp_path / "foreign.skvae", lambda m: m.update(estimator="os.system"))
     with pytest.raises(ValueError, match="not a skvae estimator"):
         load(tmp_path / "foreign.skvae")
 
 
-@pytest.mark.parametrize("name", ["vae_format1", "cvae_format1"])
+def _saved_models_module():
+    spec = importlib.util.spec_from_file_location("make_saved_models", DATA / "make_saved_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["vae_format1", "cvae_format1", "mixed_format2"])
 def test_files_saved_by_an_earlier_version_still_load(name):
     model = load(DATA / f"{name}.skvae")
     expected = np.load(DATA / f"{name}_expected.npz")
-    X = expected["X"]
+    X = _saved_models_module().mixed() if name.startswith("mixed") else expected["X"]
     # Float32 networks: other CPUs may round the last bits differently.
     np.testing.assert_allclose(model.transform(X), expected["transform"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.score_samples(X), expected["score_samples"], rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(model.sample(4, random_state=0), expected["sample"], rtol=1e-5, atol=1e-6)
+    sample = model.sample(4, random_state=0)
+    if name.startswith("mixed"):
+        assert list(sample.columns) == list(X.columns) and sample["kind"].dtype == X["kind"].dtype
+        sample = sample[["a", "b", "c", "count"]].to_numpy(dtype=float)
+    np.testing.assert_allclose(sample, expected["sample"], rtol=1e-5, atol=1e-6)
 
 
 @MODELS

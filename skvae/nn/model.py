@@ -34,7 +34,9 @@ def sparsity_penalty(codes):
     pays less only by being near 0 on more rows. The mean over rows of
     ``sum_j |z_j| / rms_j`` lies between 0 and the number of dimensions.
     """
-    rms = codes.square().mean(0).sqrt().clamp_min(1e-6)
+    # sqrt(mean + eps**2), not a clamp: sqrt's gradient at 0 is infinite, and a
+    # one-row batch, or a dimension that is 0 on every row, would make it NaN.
+    rms = (codes.square().mean(0) + 1e-12).sqrt()
     return (codes.abs() / rms).sum(-1).mean()
 
 
@@ -90,18 +92,24 @@ class AutoencoderModel(nn.Module):
         """The mean of p(x | z) for each code."""
         return self.likelihood.mean(self.decode(z, condition))
 
-    def log_likelihood(self, x, z, condition=None):
-        """log p(x | z) of each row."""
-        return self.likelihood.log_prob(x, self.decode(z, condition))
+    def log_likelihood(self, x, z, condition=None, mask=None):
+        """log p(x | z) of each row, over the entries ``mask`` marks observed (all, if None)."""
+        return self.likelihood.log_prob(x, self.decode(z, condition), mask)
 
-    def loss(self, x, *, generator, condition=None, condition_dropout=0.0, corruption=None,
-             corruption_level=0.0, sparsity=0.0, **penalty_options):
+    def loss(self, x, *, generator, target=None, mask=None, condition=None, condition_dropout=0.0,
+             corruption=None, corruption_level=0.0, sparsity=0.0, **penalty_options):
         """Training loss of the minibatch ``x``: minus the mean log-likelihood plus penalties.
 
         Parameters
         ----------
-        x : tensor of shape (batch, n_features)
-            The (standardised) rows; the likelihood scores these.
+        x : tensor of shape (batch, n_inputs)
+            The encoder's input rows (standardised); the likelihood scores
+            these too unless ``target`` is given.
+        target : tensor of shape (batch, n_targets) or None
+            What the likelihood scores, when it differs from the encoder's
+            input (counts, categories).
+        mask : tensor of shape (batch, n_targets) or None
+            1 for observed entries, 0 for missing ones, which add nothing.
         generator : torch.Generator
             Every random draw of the step: codes, corruption, dropped conditions.
         condition : tensor of shape (batch, n_condition + 1) or None
@@ -128,7 +136,7 @@ class AutoencoderModel(nn.Module):
             encoder_condition = torch.where(dropped, missing_condition(condition), condition)
         params = self.encode(encoder_input, encoder_condition)
         z = self.latent.rsample(params, generator)
-        reconstruction = self.log_likelihood(x, z, condition).mean()
+        reconstruction = self.log_likelihood(x if target is None else target, z, condition, mask).mean()
         loss = -reconstruction
         penalty = self.latent.penalty(params, **penalty_options)
         if penalty is not None:
@@ -137,18 +145,23 @@ class AutoencoderModel(nn.Module):
             loss = loss + sparsity * sparsity_penalty(self.latent.code(params))
         return loss
 
-    def bound(self, x, noise, n_importance=1, condition=None):
+    def bound(self, x, noise, n_importance=1, condition=None, target=None, mask=None):
         """Per-row lower bound on log p(x) (or log p(x | condition)): the ELBO, or the IWAE bound.
 
         ``noise`` holds the standard-normal draws, ``(n_draws, rows,
-        latent_dim)``; see the latent's ``bound``.
+        latent_dim)``; see the latent's ``bound``. With a ``mask`` the bound
+        is on the probability of the observed entries.
         """
-        x64 = x.double()
+        scored = (x if target is None else target).double()
+        mask = None if mask is None else mask.double()
 
         def log_likelihood(z):  # z: (draws, rows, latent_dim), decoded as one batch
             draws, rows = z.shape[:2]
             repeated = None if condition is None else condition.repeat(draws, 1)
             params = self.decode(z.reshape(draws * rows, -1), repeated).double()
-            return self.likelihood.log_prob(x64.expand(draws, -1, -1), params.reshape(draws, rows, -1))
+            return self.likelihood.log_prob(
+                scored.expand(draws, -1, -1), params.reshape(draws, rows, -1),
+                None if mask is None else mask.expand(draws, -1, -1),
+            )
 
         return self.latent.bound(self.encode(x, condition), noise, n_importance, log_likelihood)
