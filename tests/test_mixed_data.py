@@ -1,0 +1,208 @@
+"""Data as users have it: mixed-type DataFrames, per-column likelihoods, counts and missing values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from torch import distributions as D
+
+from skvae import AutoencoderTransformer, VAETransformer
+from skvae.nn.likelihoods import (
+    CategoricalLikelihood,
+    GaussianLikelihood,
+    NegativeBinomialLikelihood,
+    PoissonLikelihood,
+    _standard_gamma,
+)
+
+FAST = dict(latent_dim=2, hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """Mixed columns driven by one factor, with holes in two of them."""
+    rng = np.random.RandomState(0)
+    n = 300
+    z = rng.normal(size=n)
+    data = pd.DataFrame({
+        "height": 170 + 10 * z + rng.normal(size=n),
+        "smoker": z + rng.normal(size=n) > 0.5,
+        "city": pd.Categorical(np.where(z > 0, "Paris", np.where(z < -1, "Oslo", "Rome"))),
+        "visits": rng.poisson(np.exp(1 + 0.5 * z)),
+        "year": rng.randint(1990, 2020, n),
+        "note": np.where(rng.rand(n) < 0.5, "a", "b"),
+    })
+    data.loc[rng.rand(n) < 0.1, "height"] = np.nan
+    data.loc[rng.rand(n) < 0.1, "city"] = np.nan
+    return data
+
+
+# ------------------------------------------------------------- likelihoods
+
+
+def test_categorical_poisson_and_negative_binomial_match_references():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(20, 3 + 4, generator=generator, dtype=torch.float64)
+    x = torch.stack([torch.randint(0, 3, (20,), generator=generator), torch.randint(0, 4, (20,), generator=generator)], -1).double()
+    categorical = CategoricalLikelihood(2, n_categories=[3, 4])
+    expected = D.Categorical(logits=logits[:, :3]).log_prob(x[:, 0]) + D.Categorical(logits=logits[:, 3:]).log_prob(x[:, 1])
+    torch.testing.assert_close(categorical.log_prob(x, logits), expected)
+
+    counts = torch.tensor([[0.0, 3.0, 17.0]], dtype=torch.float64)
+    log_mu = torch.tensor([[0.5, 1.0, 2.5]], dtype=torch.float64)
+    poisson = PoissonLikelihood(3).log_prob(counts, log_mu)
+    np.testing.assert_allclose(poisson.numpy(), stats.poisson.logpmf(counts.numpy(), np.exp(log_mu.numpy())).sum(-1))
+    nb = NegativeBinomialLikelihood(3).double()
+    with torch.no_grad():
+        nb.log_theta.copy_(torch.log(torch.tensor([0.5, 2.0, 10.0])))
+    theta, mu = np.array([0.5, 2.0, 10.0]), np.exp(log_mu.numpy())
+    reference = stats.nbinom.logpmf(counts.numpy(), theta, theta / (theta + mu)).sum(-1)
+    np.testing.assert_allclose(nb.log_prob(counts, log_mu).detach().numpy(), reference)
+
+
+def test_a_mask_leaves_missing_entries_out():
+    likelihood = GaussianLikelihood(3, noise_variance="per_feature")
+    x, params = torch.randn(5, 3), torch.randn(5, 3)
+    mask = torch.tensor([[1.0, 0.0, 1.0]]).expand(5, 3)
+    log_var = likelihood.log_variance()
+    per_entry = -0.5 * (np.log(2 * np.pi) + log_var + (x - params) ** 2 * torch.exp(-log_var))
+    torch.testing.assert_close(likelihood.log_prob(x, params, mask), per_entry[:, [0, 2]].sum(-1))
+    torch.testing.assert_close(likelihood.log_prob(x, params), per_entry.sum(-1))
+
+
+def test_samples_have_the_right_moments():
+    generator = torch.Generator().manual_seed(0)
+    alpha = torch.tensor([0.3, 1.0, 4.0]).expand(40000, 3)
+    draws = _standard_gamma(alpha, generator)
+    np.testing.assert_allclose(draws.mean(0).numpy(), [0.3, 1.0, 4.0], rtol=0.03)
+    np.testing.assert_allclose(draws.var(0).numpy(), [0.3, 1.0, 4.0], rtol=0.06)
+    nb = NegativeBinomialLikelihood(1)
+    with torch.no_grad():
+        nb.log_theta.fill_(np.log(2.0))
+    counts = nb.sample(torch.full((40000, 1), np.log(5.0)), generator)
+    assert abs(counts.mean().item() - 5.0) < 0.1 and abs(counts.var().item() - (5 + 25 / 2)) < 0.6
+
+
+# ------------------------------------------------------------- the columns
+
+
+def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
+    vae = VAETransformer(likelihood="auto", **FAST).fit(frame)
+    assert vae.column_likelihoods_ == {"height": "gaussian", "smoker": "bernoulli", "city": "categorical",
+                                       "visits": "gaussian", "year": "gaussian", "note": "categorical"}
+    vae = VAETransformer(likelihood={"visits": "negative_binomial"}, **FAST).fit(frame)
+    assert vae.column_likelihoods_["visits"] == "negative_binomial" and vae.column_likelihoods_["city"] == "categorical"
+    plain = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3))
+    assert set(plain.column_likelihoods_.values()) == {"gaussian"}
+    with pytest.raises(ValueError, match=r"names columns X does not have: \['nope'\]"):
+        VAETransformer(likelihood={"nope": "poisson"}, **FAST).fit(frame)
+    with pytest.raises(ValueError, match="unknown likelihoods"):
+        VAETransformer(likelihood={"visits": "zip"}, **FAST).fit(frame)
+
+
+def test_outputs_are_dataframes_with_the_training_dtypes(frame):
+    vae = VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(frame)
+    codes = vae.transform(frame)
+    assert codes.shape == (300, 2) and np.all(np.isfinite(codes))
+    for out in (vae.inverse_transform(codes), vae.sample(7, random_state=0)):
+        assert isinstance(out, pd.DataFrame) and list(out.columns) == list(frame.columns)
+        assert out["city"].dtype == frame["city"].dtype and set(out["city"].dropna()) <= {"Paris", "Oslo", "Rome"}
+        assert out["smoker"].dtype == bool and out["visits"].dtype == frame["visits"].dtype
+        assert out["height"].dtype == np.float64 and not out.isna().any().any()
+    assert vae.inverse_transform(codes).index.equals(pd.RangeIndex(300))
+
+
+def test_scores_are_finite_and_per_column(frame):
+    vae = VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(frame)
+    scores = vae.score_samples(frame)
+    assert np.all(np.isfinite(scores))
+    assert vae.score_samples(frame, n_importance=5).mean() > scores.mean()
+
+
+def test_clear_errors_for_bad_columns(frame):
+    vae = VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(frame)
+    unseen = frame.copy()
+    unseen["city"] = unseen["city"].cat.add_categories("Lima")
+    unseen.loc[3, "city"] = "Lima"
+    with pytest.raises(ValueError, match=r"Column 'city' holds categories not seen at fit: \['Lima'\].*handle_unknown='ignore'"):
+        vae.transform(unseen)
+    ignoring = VAETransformer(likelihood={"visits": "poisson"}, handle_unknown="ignore", **FAST).fit(frame)
+    missing = frame.copy()
+    missing.loc[3, "city"] = np.nan
+    np.testing.assert_array_equal(ignoring.transform(unseen)[3], ignoring.transform(missing)[3])
+    negative = frame.copy()
+    negative.loc[5, "visits"] = -2
+    with pytest.raises(ValueError, match=r'likelihood="poisson" needs column \'visits\' in \[0, inf\]'):
+        vae.score_samples(negative)
+    with pytest.raises(ValueError, match=r'likelihood="poisson" needs column \'visits\''):
+        VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(negative)
+    changed = frame.copy()
+    changed["height"] = changed["height"].astype(str)
+    with pytest.raises(ValueError, match=r"Column 'height' holds .* values, which a gaussian likelihood cannot take"):
+        vae.transform(changed)
+
+
+# ---------------------------------------------------------- missing values
+
+
+def test_missing_values_in_every_method(tabular):
+    X = tabular.copy()
+    X[::7, 1] = np.nan
+    X[::11, 4] = np.nan
+    for Estimator in (VAETransformer, AutoencoderTransformer):
+        model = Estimator(**FAST).fit(X)
+        model.partial_fit(X)
+        for method in ("transform", "score_samples"):
+            assert np.all(np.isfinite(getattr(model, method)(X)))
+    vae = VAETransformer(**FAST).fit(X)
+    # The encoder reads an indicator for each column that had holes at fit.
+    assert vae.network_.encoder.layers[0].in_features == 6 + 2
+    # A hole's value does not matter: the score is a bound on the observed entries.
+    row = X[7:8].copy()
+    other = row.copy()
+    row[0, 1], other[0, 1] = np.nan, np.nan
+    np.testing.assert_array_equal(vae.score_samples(row), vae.score_samples(other))
+
+
+def test_a_row_with_nothing_observed_scores_minus_its_kl(tabular):
+    vae = VAETransformer(**FAST).fit(tabular)
+    empty = np.full((1, 6), np.nan)
+    elbo = vae.score_samples(empty)[0]
+    iwae = vae.score_samples(empty, n_importance=50)[0]
+    # log p(nothing) = 0: the ELBO is minus the code's KL, the IWAE bound near 0.
+    assert elbo <= 0 and elbo < iwae <= 1e-6
+    assert np.isfinite(vae.transform(empty)).all()
+
+
+def test_a_model_fitted_without_holes_takes_them_later(tabular):
+    vae = VAETransformer(**FAST).fit(tabular)
+    X = tabular.copy()
+    X[0, 2] = np.nan
+    assert np.isfinite(vae.transform(X)).all() and np.isfinite(vae.score_samples(X)).all()
+    np.testing.assert_array_equal(vae.transform(X)[1:], vae.transform(tabular)[1:])
+
+
+def test_pandas_missing_markers(frame):
+    nullable = frame.copy()
+    nullable["visits"] = nullable["visits"].astype("Int64")
+    nullable.loc[2, "visits"] = pd.NA
+    nullable["smoker"] = nullable["smoker"].astype("boolean")
+    nullable.loc[4, "smoker"] = pd.NA
+    vae = VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(nullable)
+    assert vae.column_likelihoods_["smoker"] == "bernoulli"
+    assert np.isfinite(vae.score_samples(nullable)).all()
+    assert str(vae.sample(3, random_state=0)["visits"].dtype) == "Int64"
+
+
+def test_mixed_frames_in_a_pipeline_and_a_grid_search(frame):
+    target = (frame["smoker"]).to_numpy()
+    features = frame.drop(columns="smoker")
+    pipe = Pipeline([("vae", VAETransformer(likelihood="auto", **FAST)), ("clf", LogisticRegression())])
+    pipe.fit(features, target)
+    assert 0.5 <= pipe.score(features, target) <= 1.0
+    search = GridSearchCV(VAETransformer(likelihood="auto", **FAST), {"beta": [0.5, 2.0]}, cv=2).fit(features)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
