@@ -2,6 +2,7 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._conditional import ConditionalVAETransformer
+from ._imputer import VAEImputer
 from ._persistence import load as _load
 from ._vae import VAETransformer
 
@@ -38,5 +39,5 @@ def load(path, *, trusted=()):
     return _load(path, trusted=trusted)
 
 
-__all__ = ["AutoencoderTransformer", "ConditionalVAETransformer", "VAETransformer", "load"]
+__all__ = ["AutoencoderTransformer", "ConditionalVAETransformer", "VAEImputer", "VAETransformer", "load"]
 __version__ = "0.2.0.dev0"

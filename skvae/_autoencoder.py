@@ -6,7 +6,6 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
-from ._data import row_blocks
 from ._docs import fill_doc
 from .nn import DeterministicLatent
 
@@ -231,12 +230,12 @@ class AutoencoderTransformer(BaseAutoencoder):
         total = torch.zeros(latent_dim, dtype=torch.float64, device=X.device)
         outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
-            for block in row_blocks(X):
+            for block in X.blocks():
                 part = self._split_rows(block)
                 codes = model.code(part.x, part.condition).double()
                 total += codes.sum(0)
                 outer += codes.T @ codes
-        n_samples = X.shape[0]
+        n_samples = len(X)
         mean = total / n_samples
         covariance = outer / n_samples - torch.outer(mean, mean)
         return {

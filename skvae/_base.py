@@ -11,7 +11,6 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from collections import namedtuple
@@ -20,14 +19,20 @@ import pandas as pd
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._architecture import RoutedParamsMixin
-from ._data import FLOAT_DTYPES, check_support, map_rows, resolve_device
+from ._data import EVAL_CHUNK_ROWS, FLOAT_DTYPES, map_rows, resolve_device
 from ._fitting import fit_estimator
 from ._export import serving_graph, to_onnx
 from ._persistence import plain_state, restore_state, save
+from ._sources import block_rows, is_streamed
 from ._random import seed_source
 from .nn import ACTIVATIONS, LIKELIHOODS
 from .nn.corruption import CORRUPTIONS
 
+
+
+def _chunk_rows(X):
+    """Evaluation chunk rows: 1024, or fewer for streamed (sparse, memmapped) wide data."""
+    return block_rows(X.shape[1]) if is_streamed(X) else EVAL_CHUNK_ROWS
 
 
 Rows = namedtuple("Rows", ["x", "target", "mask", "condition"])
@@ -249,7 +254,7 @@ class BaseAutoencoder(
 
         conditions = self._eval_conditions(y, X.shape[0])
         return map_rows(X, code, model.latent_dim, device=device, encode=self._layout.encode,
-                        extra_columns=conditions, width=self._layout.n_inputs)
+                        extra_columns=conditions, width=self._layout.n_inputs, chunk_rows=_chunk_rows(X))
 
     def inverse_transform(self, X):
         """Decode codes back to the input space: the mean of p(x | z).
@@ -308,6 +313,7 @@ class BaseAutoencoder(
             device=device,
             encode=self._layout.encode,
             extra_columns=self._eval_conditions(y, X.shape[0]),
+            chunk_rows=_chunk_rows(X),
         )[:, 0]
 
     def score(self, X, y=None):

@@ -77,6 +77,8 @@ class ColumnLayout:
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
         chosen = _choose(X, names, likelihood, frame)
+        if sp.issparse(X):
+            return cls._fit_sparse(X, chosen, handle_unknown)
         columns = []
         for j, name in enumerate(names):
             kind = chosen[name]
@@ -93,6 +95,22 @@ class ColumnLayout:
         layout.scaling = _fit_scaling(X, layout.indices("gaussian"), log1p=False)
         counts = layout.indices("poisson") + layout.indices("negative_binomial")
         layout.count_scaling = _fit_scaling(X, counts, log1p=True)
+        return layout
+
+    @classmethod
+    def _fit_sparse(cls, X, chosen, handle_unknown):
+        """The layout of a sparse matrix, from its stored entries: nothing is densified whole."""
+        if "categorical" in chosen.values():
+            raise ValueError("A sparse matrix holds numbers: categorical columns need a DataFrame.")
+        coo = X.tocoo()
+        holes = np.zeros(X.shape[1], dtype=bool)
+        holes[coo.col[np.isnan(coo.data)]] = True
+        columns = [Column(j, chosen[j], has_missing=bool(holes[j])) for j in range(X.shape[1])]
+        layout = cls(columns, handle_unknown=handle_unknown)
+        layout.check_values(X)
+        layout.scaling = _sparse_scaling(X, layout.indices("gaussian"), log1p=False)
+        counts = layout.indices("poisson") + layout.indices("negative_binomial")
+        layout.count_scaling = _sparse_scaling(X, counts, log1p=True)
         return layout
 
     def check_values(self, X):
@@ -217,74 +235,80 @@ class ColumnLayout:
         mask = rows[..., self.n_inputs + self.n_targets :]
         return inputs, targets, mask
 
+    def _positions(self):
+        """Each column's first encoder input, its target's place, and the indicators' inputs."""
+        if getattr(self, "_cached_positions", None) is None:
+            starts, start = [], 0
+            for column in self.columns:
+                starts.append(start)
+                start += len(column.categories) if column.likelihood == "categorical" else 1
+            place = np.empty(len(self.columns), dtype=int)
+            place[self.order] = np.arange(len(self.columns))
+            flagged = [j for j, column in enumerate(self.columns) if column.has_missing]
+            self._cached_positions = (np.array(starts), place, flagged, start)
+        return self._cached_positions
+
     def _parts(self, block, first_row):
+        """Encoder inputs, targets and mask of a block, one vectorised step per likelihood."""
+        starts, place, flagged, first_indicator = self._positions()
         n_rows = block.shape[0]
-        gaussian, counts = self.indices("gaussian"), self.indices("poisson") + self.indices("negative_binomial")
-        standardised = {}
-        if gaussian:
-            values = np.column_stack([_numeric(_column(block, j), self.columns[j].name, "gaussian") for j in gaussian])
-            with np.errstate(invalid="ignore"):
-                scaled = self.scaling.standardised_float32(np.nan_to_num(values), first_row=first_row)
-            scaled[np.isnan(values)] = np.nan
-            standardised.update({j: scaled[:, k] for k, j in enumerate(gaussian)})
-        if counts:
-            values = np.column_stack([_numeric(_column(block, j), self.columns[j].name, "counts") for j in counts])
-            logs = self.count_scaling.standardised_float32(np.log1p(np.nan_to_num(np.maximum(values, 0))),
-                                                          first_row=first_row)
-            logs[np.isnan(values)] = np.nan
-            standardised.update({j: (logs[:, k], values[:, k]) for k, j in enumerate(counts)})
-        inputs, indicators = [], []
+        inputs = np.zeros((n_rows, self.n_inputs), dtype=np.float32)
         targets = np.zeros((n_rows, self.n_targets), dtype=np.float32)
-        mask = np.ones((n_rows, self.n_targets), dtype=np.float32)
-        position = {j: k for k, j in enumerate(self.order)}
-        for j, column in enumerate(self.columns):
-            kind = column.likelihood
+        missing = np.zeros((n_rows, self.n_targets), dtype=bool)  # in X's column order
+        for kind in _ORDER:
+            group = self.indices(kind)
+            if not group:
+                continue
             if kind == "categorical":
-                index = self._category_index(_column(block, j), column, first_row)
-                missing = index < 0
-                one_hot = np.zeros((n_rows, len(column.categories)), dtype=np.float32)
-                one_hot[np.flatnonzero(~missing), index[~missing]] = 1.0
-                inputs.append(one_hot)
-                target = np.where(missing, 0, index).astype(np.float32)
-            elif kind == "gaussian":
-                value = standardised[j]
-                missing = np.isnan(value)
-                inputs.append(np.nan_to_num(value)[:, None])
-                target = np.nan_to_num(value)
+                for j in group:
+                    index = self._category_index(_column(block, j), self.columns[j], first_row)
+                    hole = index < 0
+                    rows = np.flatnonzero(~hole)
+                    inputs[rows, starts[j] + index[~hole]] = 1.0
+                    targets[:, place[j]] = np.where(hole, 0, index)
+                    missing[:, j] = hole
+                continue
+            values = self._numeric_block(block, group, kind)
+            hole = np.isnan(values)
+            filled = np.where(hole, 0.0, values)
+            if kind == "gaussian":
+                encoded = self.scaling.standardised_float32(np.where(hole, self.scaling.mean, values),
+                                                            first_row=first_row)
+                encoded[hole] = 0.0
+                target = encoded
             elif kind in ("poisson", "negative_binomial"):
-                log_value, value = standardised[j]
-                missing = np.isnan(value)
-                check_support(value[~missing], kind, LIKELIHOODS[kind], column=column.name)
-                inputs.append(np.nan_to_num(log_value)[:, None].astype(np.float32))
-                target = np.nan_to_num(value).astype(np.float32)
+                check_support(filled, kind, LIKELIHOODS[kind], column=self.columns[group[0]].name if len(group) == 1 else None)
+                positions = [self.indices("poisson").index(j) if kind == "poisson" else
+                             len(self.indices("poisson")) + self.indices("negative_binomial").index(j) for j in group]
+                count_scaling = Scaling(self.count_scaling.mean[positions], self.count_scaling.scale[positions])
+                encoded = count_scaling.standardised_float32(np.log1p(filled), first_row=first_row)
+                encoded[hole] = 0.0
+                target = filled
             else:
-                value = _numeric(_column(block, j), column.name, kind)
-                missing = np.isnan(value)
-                check_support(value[~missing], kind, LIKELIHOODS[kind], column=column.name)
-                inputs.append(np.nan_to_num(value)[:, None].astype(np.float32))
-                target = np.nan_to_num(value).astype(np.float32)
-            targets[:, position[j]] = target
-            mask[:, position[j]] = ~missing
-            if column.has_missing:
-                indicators.append(missing[:, None].astype(np.float32))
-        inputs = np.concatenate(inputs + indicators, axis=1).astype(np.float32)
-        if not np.isfinite(inputs).all() or not np.isfinite(targets).all():
-            row, col = np.argwhere(~np.isfinite(np.c_[inputs, targets]))[0]
+                check_support(filled, kind, LIKELIHOODS[kind], column=self.columns[group[0]].name if len(group) == 1 else None)
+                encoded = target = filled
+            inputs[:, starts[group]] = encoded
+            targets[:, place[group]] = target
+            missing[:, group] = hole
+        if flagged:
+            inputs[:, first_indicator:] = missing[:, flagged]
+        mask = np.ones((n_rows, self.n_targets), dtype=np.float32)
+        mask[:, place] = ~missing
+        if not np.isfinite(targets).all():
+            row = int(np.argmax(~np.isfinite(targets).all(axis=1)))
             raise ValueError(f"Row {first_row + row} of X holds a value beyond float32's range; rescale X.")
         return inputs, targets, mask
 
+    def _numeric_block(self, block, group, kind):
+        if isinstance(block, pd.DataFrame):
+            return np.column_stack([_numeric(block.iloc[:, j], self.columns[j].name, kind) for j in group])
+        return np.asarray(block, dtype=np.float64)[:, group]
+
     def _category_index(self, values, column, first_row):
-        values = np.asarray(values, dtype=object)
-        missing = pd.isna(values)
-        index = np.full(values.shape[0], -1)
-        lookup = {category: k for k, category in enumerate(column.categories)}
-        unknown = []
-        for row in np.flatnonzero(~missing):
-            k = lookup.get(values[row], lookup.get(str(values[row]), None))
-            if k is None:
-                unknown.append(values[row])
-            else:
-                index[row] = k
+        values = pd.Series(np.asarray(values, dtype=object))
+        missing = values.isna().to_numpy()
+        index = pd.Categorical(values, categories=column.categories).codes.astype(int)
+        unknown = values[(index < 0) & ~missing].tolist()
         if unknown and self.handle_unknown == "error":
             raise ValueError(
                 f"Column {column.name!r} holds categories not seen at fit: {sorted(map(str, set(unknown)))[:10]}. "
@@ -304,7 +328,7 @@ class ColumnLayout:
         probability, a count its expected value, a categorical column its
         most probable category).
         """
-        if self.simple:
+        if self.simple and not self.frame:
             return self.scaling.destandardised(means, np.float64)
         by_column = {}
         gaussian = self.indices("gaussian")
@@ -379,19 +403,63 @@ def _categories(values):
 
 
 def _fit_scaling(X, columns, log1p):
+    """Mean, scale (of the observed values alone) and resolution of dense columns."""
     if not columns:
         return Scaling()
     values = np.column_stack([_numeric(_column(X, j), j, "gaussian") for j in columns])
     if log1p:
         values = np.log1p(np.maximum(values, 0))
-    observed = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
-    observed = np.nan_to_num(observed)
-    scaling = Scaling.fit(observed)
+    holes = np.isnan(values)
+    scaling = Scaling.fit(np.where(holes, 0.0, values))
+    mean, scale = scaling.mean, scaling.scale
+    for k in np.flatnonzero(holes.any(axis=0)):
+        observed = values[~holes[:, k], k]
+        column = Scaling.fit(observed[:, None]) if observed.size else Scaling(np.zeros(1), np.ones(1))
+        mean[k], scale[k] = column.mean[0], column.scale[0]
     if log1p:
-        return Scaling(scaling.mean, scaling.scale)
-    # The resolution of observed values only: filling holes with the mean adds steps.
+        return Scaling(mean, scale)
     resolution = np.array([_resolution(values[:, k]) for k in range(values.shape[1])])
-    return Scaling(scaling.mean, scaling.scale, resolution)
+    return Scaling(mean, scale, resolution)
+
+
+def _sparse_scaling(X, columns, log1p):
+    """Mean, scale and resolution of sparse columns, from their stored entries and the zeros."""
+    if not columns:
+        return Scaling()
+    block = X[:, columns].tocsc().astype(np.float64)
+    if log1p:
+        block.data = np.log1p(np.maximum(block.data, 0))
+    n_rows = block.shape[0]
+    observed = np.where(np.isnan(block.data), 0.0, 1.0)
+    values = np.nan_to_num(block.data)
+    counts = n_rows - _column_sums(block, 1.0 - observed)  # holes do not count
+    sums = _column_sums(block, values)
+    squares = _column_sums(block, values**2)
+    mean = sums / np.maximum(counts, 1)
+    variance = np.maximum(squares / np.maximum(counts, 1) - mean**2, 0.0)
+    eps = np.finfo(np.float64).eps
+    constant = variance <= n_rows * eps * variance + (n_rows * mean * eps) ** 2
+    scale = np.sqrt(variance)
+    scale[constant] = 1.0
+    if log1p:
+        return Scaling(mean, scale)
+    resolution = np.full(len(columns), np.nan)
+    for k in range(len(columns)):
+        stored = block.data[block.indptr[k] : block.indptr[k + 1]]
+        stored = stored[~np.isnan(stored)]
+        if block.indptr[k + 1] - block.indptr[k] < n_rows:
+            stored = np.append(stored, 0.0)  # the column's zeros
+        gaps = np.diff(np.unique(stored))
+        resolution[k] = gaps.min() if gaps.size else np.nan
+    return Scaling(mean, scale, resolution)
+
+
+def _column_sums(csc, values):
+    sums = np.zeros(csc.shape[1])
+    nonempty = np.diff(csc.indptr) > 0
+    if csc.nnz:
+        sums[nonempty] = np.add.reduceat(values, csc.indptr[:-1][nonempty])
+    return sums
 
 
 def _resolution(values):

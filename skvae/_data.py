@@ -195,7 +195,8 @@ def resolve_device(device, fitting=False):
     return torch.device(device)
 
 
-def map_rows(X, fn, n_outputs, *, device, encode=None, decode=None, extra_columns=None, width=None):
+def map_rows(X, fn, n_outputs, *, device, encode=None, decode=None, extra_columns=None, width=None,
+             chunk_rows=EVAL_CHUNK_ROWS):
     """``fn`` over chunks of X's rows, each padded to a multiple of ``EVAL_ROW_MULTIPLE``; numpy out.
 
     ``encode(block, first_row)`` turns a block of X's rows into float32
@@ -204,16 +205,18 @@ def map_rows(X, fn, n_outputs, *, device, encode=None, decode=None, extra_column
     padded float32 tensor to one output row per row, and ``decode`` (None:
     a cast to X's dtype) maps those back: to an array, or a DataFrame whose
     chunks are joined. An output that is not finite is a clear error.
+    ``chunk_rows`` (a multiple of ``EVAL_ROW_MULTIPLE``) bounds a chunk,
+    for wide data.
     """
     out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64) else np.float64
     chunks = []
     staging = None
     if width is not None and extra_columns is None:
         # Rows are encoded straight into one reused buffer: no copy per chunk.
-        staging = np.zeros((padded_rows(X.shape[0]), width), dtype=np.float32)
+        staging = np.zeros((padded_rows(min(X.shape[0], chunk_rows)), width), dtype=np.float32)
     with torch.inference_mode():
-        for start in range(0, X.shape[0], EVAL_CHUNK_ROWS):
-            stop = min(start + EVAL_CHUNK_ROWS, X.shape[0])
+        for start in range(0, X.shape[0], chunk_rows):
+            stop = min(start + chunk_rows, X.shape[0])
             n = stop - start
             block = X.iloc[start:stop] if hasattr(X, "iloc") else X[start:stop]
             view = None

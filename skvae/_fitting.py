@@ -15,7 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._architecture import architecture, build_model, check_image_shape, check_unchanged
 from ._columns import ColumnLayout
-from ._data import EVAL_CHUNK_ROWS, resolve_device
+from ._data import STAT_BLOCK_ROWS, resolve_device
+from ._sources import StreamedRows, TensorRows, block_rows, is_streamed
 from ._random import draw_seed, seed_source
 from ._training import History, batch_size_for, train, validation_split
 
@@ -72,6 +73,19 @@ def fit_estimator(estimator, X, incremental, y=None, **condition_options):
         return _fit_unprotected(estimator, X, incremental, y, condition_options)
 
 
+def training_rows(est, X, conditions, device):
+    """The training rows as a source: one encoded tensor, or streamed for sparse and memmapped X.
+
+    A conditional model's conditions travel as extra columns, in front.
+    """
+    if is_streamed(X):
+        return StreamedRows(X, est._layout.encode, device, extra_columns=conditions)
+    rows = est._layout.encode_all(X)
+    if conditions is not None:
+        rows = np.hstack([conditions, rows])
+    return TensorRows(torch.from_numpy(rows).to(device))
+
+
 def _derived_seed(seed):
     """Another seed, a fixed function of ``seed``, for a stream apart from the one it seeds."""
     return int(np.random.SeedSequence(seed).generate_state(1)[0] >> 1)
@@ -98,7 +112,7 @@ def _check_not_diverged(est, model, X_train, statistics, iteration):
         problem = "its statistics on the training data are not finite"
     else:
         with torch.inference_mode():
-            rows = X_train[:EVAL_CHUNK_ROWS]
+            rows = X_train.take(slice(0, min(X_train.check_rows, len(X_train))))
             scores = est._row_scores(model, est._split_rows(rows), **est._validation_score_options)
             score = float(scores.double().mean()) + est._loss_offset()
         n_features = est.n_features_in_
@@ -169,24 +183,22 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
             history.restart_validation()
     model.to(device)
 
-    # A conditional model's conditions travel as extra columns, in front.
-    X_train = est._layout.encode_all(X)
-    if conditions is not None:
-        X_train = np.hstack([conditions, X_train])
-    X_train = torch.from_numpy(X_train).to(device)
+    X_train = training_rows(est, X, conditions, device)
     train_rows, validation_score = None, None
     if early_stopping:
         train_rows, validation_rows = validation_split(X.shape[0], est.validation_fraction, rng)
         train_rows = torch.as_tensor(train_rows, device=device)
-        X_validation = X_train[torch.as_tensor(validation_rows, device=device)]
+        validation_rows = torch.as_tensor(validation_rows, device=device)
+        validation_block = block_rows(X.shape[1]) if is_streamed(X) else STAT_BLOCK_ROWS
 
         def validation_score():
             model.eval()
             try:
                 with torch.inference_mode():
-                    scores = est._row_scores(
-                        model, est._split_rows(X_validation), **est._validation_score_options
-                    )
+                    scores = torch.cat([
+                        est._row_scores(model, est._split_rows(X_train.take(chunk)), **est._validation_score_options)
+                        for chunk in validation_rows.split(validation_block)
+                    ])
             finally:
                 model.train()
             return float(scores.mean())

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._sources import TensorRows
+
 
 @dataclass
 class History:
@@ -46,6 +48,11 @@ def _moving_average(average, value, n_iter_no_change):
     if average is None:
         return value
     return average + 2.0 / (n_iter_no_change + 1) * (value - average)
+
+
+def as_source(X):
+    """A row source for ``X``: a tensor becomes ``TensorRows``."""
+    return TensorRows(X) if isinstance(X, torch.Tensor) else X
 
 
 def batch_size_for(batch_size, n_samples):
@@ -81,10 +88,12 @@ def validation_split(n_samples, validation_fraction, rng):
 def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator):
     """One pass over ``X[rows]`` in minibatches; returns the mean loss per row as a 0-d tensor.
 
-    ``batch_loss(x, fraction)`` gets the minibatch and the fraction of the
-    epoch completed once the batch is done (the KL warm-up uses it).
+    ``X`` is a tensor or a row source (``skvae._sources``). ``batch_loss(x,
+    fraction)`` gets the minibatch and the fraction of the epoch completed
+    once the batch is done (the KL warm-up uses it).
     """
-    n_rows = X.shape[0] if rows is None else rows.numel()
+    X = as_source(X)
+    n_rows = len(X) if rows is None else rows.numel()
     if shuffle:
         order = torch.randperm(n_rows, generator=generator, device=X.device)
         if rows is not None:
@@ -97,9 +106,9 @@ def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator)
         start = step * batch_size
         stop = min(start + batch_size, n_rows)
         if order is None:
-            x = X[start:stop]
+            x = X.take(slice(start, stop))
         else:
-            x = X.index_select(0, order[start:stop])
+            x = X.take(order[start:stop])
         loss = batch_loss(x, (step + 1) / n_batches)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -8,7 +8,6 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
-from ._data import row_blocks
 from ._docs import fill_doc
 from ._random import row_keys, row_normals
 from .nn import LIKELIHOODS, GaussianLatent
@@ -294,10 +293,10 @@ class VAETransformer(BaseAutoencoder):
     def _fitted_statistics(self, model, X):
         kl_sum = torch.zeros(model.latent_dim, dtype=torch.float64, device=X.device)
         with torch.inference_mode():
-            for block in row_blocks(X):
+            for block in X.blocks():
                 part = self._split_rows(block)
                 kl_sum += model.latent.kl(model.encode(part.x, part.condition)).sum(0, dtype=torch.float64)
-            kl_per_dim = (kl_sum / X.shape[0]).cpu().numpy()
+            kl_per_dim = (kl_sum / len(X)).cpu().numpy()
             variance = model.likelihood.variance()
         noise_variance = None
         if variance is not None:

@@ -12,7 +12,7 @@ comes from differs from the user-facing estimators.
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import AutoencoderTransformer, ConditionalVAETransformer, VAETransformer
+from skvae import AutoencoderTransformer, ConditionalVAETransformer, VAEImputer, VAETransformer
 
 # Small networks and few epochs keep the suite fast; the checks test the
 # contract, not the quality of the fit.
@@ -49,6 +49,7 @@ class RowImageConditionalVAE(_RowImage, ConditionalVAETransformer):
         VAETransformer(**FAST),
         AutoencoderTransformer(**FAST),
         ConditionalVAETransformer(**FAST),
+        VAEImputer(**FAST),
         AutoencoderTransformer(**FAST, sparsity=0.1, corruption="masking"),
         RowImageVAE(**CONV),
         RowImageAutoencoder(**CONV),

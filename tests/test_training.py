@@ -117,7 +117,7 @@ def test_train_raises_on_non_finite_loss():
 def test_an_interrupt_rewinds_to_the_last_completed_epoch():
     network, data, batch_loss, _ = _regression_problem()
     optimizer = torch.optim.SGD(network.parameters(), lr=0.05)
-    calls, states = [], []
+    calls = []
 
     def interrupted_loss(x, epochs_elapsed):
         calls.append(epochs_elapsed)

@@ -1,0 +1,255 @@
+"""VAEImputer: missing values filled in by a VAE of the observed entries (MIWAE, HI-VAE)."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+
+from ._data import map_rows
+from ._docs import fill_doc
+from ._random import draw_seed, seed_source
+from ._vae import VAETransformer
+
+
+@fill_doc
+class VAEImputer(VAETransformer):
+    """Imputation of missing values with a variational autoencoder.
+
+    A VAE is trained on the observed entries only: its bound sums each
+    row's log-likelihood over the entries that are there, and its encoder
+    reads, beside the values (0 for a hole), an indicator of each column
+    that had holes at fit (Mattei & Frellsen 2019; Nazábal et al. 2020).
+    ``transform`` encodes each row from what it has and fills its holes
+    from the decoder; observed entries come back untouched. Mixed
+    DataFrames work as with ``VAETransformer(likelihood="auto")``: a
+    categorical hole gets a category, a count an integer.
+
+    The scikit-learn face is ``SimpleImputer``'s and ``IterativeImputer``'s:
+    ``fit``, ``transform``, ``fit_transform``, ``missing_values`` and
+    ``sample_posterior``; the VAE's own methods (``score_samples``,
+    ``sample``, ...) remain available.
+
+    Parameters
+    ----------
+    latent_dim : int, default=2
+        Dimension of the code z.
+
+    missing_values : float, int, str or np.nan, default=np.nan
+        The placeholder for missing values, as in ``SimpleImputer``; NaN
+        and ``pd.NA`` are always missing too.
+
+    sample_posterior : bool, default=False
+        False: fill each hole with the decoder's value at the posterior
+        mean code (the mean of a continuous column, the most probable
+        category or count of a discrete one). True: draw the code from
+        q(z | observed entries) and the hole from p(x | z), from a generator
+        seeded by ``random_state``: repeated ``fit_transform`` calls with
+        different ``random_state`` give multiple imputations (Rubin 1987)
+        whose spread reflects the uncertainty. The same X gives the same
+        draws; a row's draw depends on the rows imputed with it.
+
+    ${network_parameters}
+
+    ${vae_parameters}
+
+    ${denoising_parameters}
+
+    ${training_parameters}
+
+    Attributes
+    ----------
+    ${training_attributes}
+
+    ${vae_loss_attributes}
+
+    ${stopping_attributes}
+
+    ${vae_attributes}
+
+    ${column_attributes}
+
+    ${input_attributes}
+
+    See Also
+    --------
+    sklearn.impute.SimpleImputer : Imputation by a column statistic.
+    sklearn.impute.IterativeImputer : Imputation by chained regressions.
+
+    References
+    ----------
+    Mattei, P.-A. & Frellsen, J. (2019). MIWAE: Deep Generative Modelling and
+    Imputation of Incomplete Data Sets. ICML.
+
+    Nazábal, A., Olmos, P. M., Ghahramani, Z. & Valera, I. (2020). Handling
+    Incomplete Heterogeneous Data using VAEs. Pattern Recognition.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvae import VAEImputer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+    >>> X[rng.rand(200, 5) < 0.2] = np.nan
+    >>> filled = VAEImputer(max_iter=20, random_state=0).fit_transform(X)
+    >>> bool(np.isnan(filled).any()), bool(np.array_equal(filled[~np.isnan(X)], X[~np.isnan(X)]))
+    (False, True)
+    """
+
+    _parameter_constraints: dict = {
+        **VAETransformer._parameter_constraints,
+        "missing_values": [numbers.Real, numbers.Integral, str, None],
+        "sample_posterior": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        latent_dim=2,
+        *,
+        missing_values=np.nan,
+        sample_posterior=False,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        image_shape=None,
+        conv_channels=(32, 64),
+        encoder=None,
+        decoder=None,
+        likelihood="auto",
+        handle_unknown="error",
+        noise_variance="per_feature",
+        beta=1.0,
+        kl_warmup=10,
+        free_bits=0.0,
+        corruption=None,
+        corruption_level=0.2,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        **module_params,
+    ):
+        super().__init__(
+            latent_dim, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            image_shape=image_shape, conv_channels=conv_channels, encoder=encoder, decoder=decoder,
+            likelihood=likelihood, handle_unknown=handle_unknown, noise_variance=noise_variance,
+            beta=beta, kl_warmup=kl_warmup, free_bits=free_bits, corruption=corruption,
+            corruption_level=corruption_level, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, shuffle=shuffle, warm_start=warm_start,
+            random_state=random_state, verbose=verbose, device=device, **module_params,
+        )
+        self.missing_values = missing_values
+        self.sample_posterior = sample_posterior
+
+    def _validated(self, X, reset, likelihood=None):
+        return super()._validated(self._marked(X), reset, likelihood)
+
+    def _marked(self, X):
+        """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""
+        placeholder = self.missing_values
+        if placeholder is None or (isinstance(placeholder, float) and np.isnan(placeholder)):
+            return X
+        if isinstance(X, pd.DataFrame):
+            return X.mask(X == placeholder)
+        X = np.asarray(X)
+        if X.dtype.kind in "fc" or isinstance(placeholder, str):
+            X = np.where(X == placeholder, np.nan, X.astype(np.float64) if X.dtype.kind in "iub" else X)
+        return X
+
+    def transform(self, X):
+        """Fill the missing entries of X; observed entries come back as they were.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data with holes (NaN, ``pd.NA`` or ``missing_values``).
+
+        Returns
+        -------
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
+            X without holes: an array in X's float dtype, or, for a
+            DataFrame fitted column by column, a DataFrame with the
+            training columns and dtypes.
+        """
+        model, device = self._inference_model()
+        X = self._validated(X, reset=False)
+        layout = self._layout
+        generator = None
+        if self.sample_posterior:
+            generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
+
+        def fill(rows):
+            part = self._split_rows(rows)
+            params = model.encode(part.x, part.condition)
+            z = model.latent.rsample(params, generator) if generator is not None else model.latent.code(params)
+            decoded = model.decode(z, part.condition)
+            if generator is not None:
+                return model.likelihood.sample(decoded, generator)
+            return model.likelihood.mean(decoded)
+
+        filled = map_rows(X, fill, self.n_features_in_, device=device, encode=layout.encode, decode=layout.decode)
+        if isinstance(X, pd.DataFrame):
+            filled.index = X.index
+            return X.where(X.notna(), filled).astype({c: filled[c].dtype for c in X.columns}, errors="ignore")
+        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+        return np.where(np.isnan(X), filled, X).astype(X.dtype, copy=False)
+
+    def fit_transform(self, X, y=None):
+        """Fit to X, then fill its holes.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data with holes.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
+        """
+        return self.fit(X).transform(X)
+
+    @available_if(lambda self: False)
+    def inverse_transform(self, X):
+        """Not available: an imputer's output is X itself, not codes."""
+
+    def get_feature_names_out(self, input_features=None):
+        """The input feature names: an imputer keeps its columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, checked against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_in_")
+        return _check_feature_names_in(self, input_features)
+
+    @property
+    def _n_features_out(self):
+        return self.n_features_in_
+
+    @property
+    def _imputation_seed(self):
+        return draw_seed(seed_source(self._score_seed))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags

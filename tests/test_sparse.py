@@ -1,0 +1,67 @@
+"""Sparse input: read one minibatch or evaluation chunk at a time, the same model as dense."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import skvae._sources
+from skvae import AutoencoderTransformer, VAETransformer
+from skvae._columns import ColumnLayout
+
+FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_iter=3, batch_size=50, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def counts():
+    rng = np.random.RandomState(0)
+    return sp.random(600, 40, density=0.1, format="csr", random_state=0,
+                     data_rvs=lambda n: rng.poisson(3, n) + 1.0)
+
+
+@pytest.mark.parametrize("likelihood", ["poisson", "negative_binomial", "gaussian"])
+def test_sparse_input_gives_the_dense_model(likelihood, counts):
+    dense = counts.toarray()
+    model = VAETransformer(likelihood=likelihood, **FAST).fit(counts)
+    reference = VAETransformer(likelihood=likelihood, **FAST).fit(dense)
+    np.testing.assert_array_equal(model.transform(counts), reference.transform(dense))
+    np.testing.assert_allclose(model.score_samples(counts), reference.score_samples(dense), rtol=1e-6)
+    model.partial_fit(counts)
+    reference.partial_fit(dense)
+    np.testing.assert_array_equal(model.transform(counts), reference.transform(dense))
+
+
+@pytest.mark.parametrize("convert", [sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array, sp.coo_array])
+def test_every_sparse_format(convert, counts):
+    X = convert(counts)
+    model = AutoencoderTransformer(**FAST).fit(X)
+    assert model.transform(X).shape == (600, 3) and np.isfinite(model.score_samples(X)).all()
+
+
+def test_sparse_rows_are_never_densified_whole(counts, monkeypatch):
+    # A value budget of 64 rows of these 40 columns per streamed block.
+    monkeypatch.setattr(skvae._sources, "STREAM_VALUES", 64 * 40)
+    largest = []
+    original = ColumnLayout.encode
+
+    def watched(self, block, *args, **kwargs):
+        largest.append(block.shape[0])
+        return original(self, block, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnLayout, "encode", watched)
+    model = VAETransformer(likelihood="poisson", **FAST).fit(counts)
+    model.transform(counts)
+    # Minibatches of 50, statistics and evaluation in blocks of 64: never all 600 rows.
+    assert max(largest) <= 64
+
+
+def test_sparse_statistics_match_the_dense_ones(counts):
+    X = counts.tolil()
+    X[3, 5] = np.nan
+    X = X.tocsr()
+    sparse = ColumnLayout.fit(X, "gaussian")
+    dense = ColumnLayout.fit(X.toarray(), "gaussian")
+    for name in ("mean", "scale", "resolution"):
+        np.testing.assert_allclose(getattr(sparse.scaling, name), getattr(dense.scaling, name), equal_nan=True)
+    assert sparse.columns[5].has_missing and not sparse.columns[4].has_missing
+    with pytest.raises(ValueError, match="categorical columns need a DataFrame"):
+        ColumnLayout.fit(counts, "categorical")
