@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from ._data import Scaling, check_support
+from ._data import Scaling, check_support, row_blocks
 from .nn.likelihoods import LIKELIHOODS, MixedLikelihood
 
 # The order in which the layout groups columns by likelihood.
@@ -79,6 +79,8 @@ class ColumnLayout:
         chosen = _choose(X, names, likelihood, frame)
         if sp.issparse(X):
             return cls._fit_sparse(X, chosen, handle_unknown)
+        if not frame:
+            return cls._fit_array(X, chosen, handle_unknown)
         columns = []
         for j, name in enumerate(names):
             kind = chosen[name]
@@ -95,6 +97,22 @@ class ColumnLayout:
         layout.scaling = _fit_scaling(X, layout.indices("gaussian"), log1p=False)
         counts = layout.indices("poisson") + layout.indices("negative_binomial")
         layout.count_scaling = _fit_scaling(X, counts, log1p=True)
+        return layout
+
+    @classmethod
+    def _fit_array(cls, X, chosen, handle_unknown):
+        """The layout of a numeric array, read in row blocks: a memmap larger than memory is never copied."""
+        if "categorical" in chosen.values():
+            raise ValueError("An array holds numbers: categorical columns need a DataFrame.")
+        holes = np.zeros(X.shape[1], dtype=bool)
+        for block in row_blocks(X):
+            holes |= np.isnan(block).any(axis=0)
+        columns = [Column(j, chosen[j], has_missing=bool(holes[j])) for j in range(X.shape[1])]
+        layout = cls(columns, handle_unknown=handle_unknown)
+        layout.check_values(X)
+        layout.scaling = _array_scaling(X, layout.indices("gaussian"), log1p=False)
+        counts = layout.indices("poisson") + layout.indices("negative_binomial")
+        layout.count_scaling = _array_scaling(X, counts, log1p=True)
         return layout
 
     @classmethod
@@ -420,6 +438,40 @@ def _fit_scaling(X, columns, log1p):
         return Scaling(mean, scale)
     resolution = np.array([_resolution(values[:, k]) for k in range(values.shape[1])])
     return Scaling(mean, scale, resolution)
+
+
+def _array_scaling(X, columns, log1p):
+    """Mean, scale (of the observed values) and resolution of array columns, in row blocks."""
+    if not columns:
+        return Scaling()
+    all_columns = len(columns) == X.shape[1]
+
+    def blocks():
+        for block in row_blocks(X):
+            values = np.asarray(block if all_columns else block[:, columns], dtype=np.float64)
+            yield np.log1p(np.maximum(values, 0)) if log1p else values
+
+    if not any(np.isnan(block).any() for block in blocks()):
+        scaling = Scaling.fit(X if all_columns and not log1p else np.concatenate(list(blocks())))
+        return Scaling(scaling.mean, scaling.scale) if log1p else scaling
+    counts, sums = np.zeros(len(columns)), np.zeros(len(columns))
+    for block in blocks():
+        counts += (~np.isnan(block)).sum(axis=0)
+        sums += np.nansum(block, axis=0)
+    mean = sums / np.maximum(counts, 1)
+    squares = np.zeros(len(columns))
+    for block in blocks():
+        squares += np.nansum((block - mean) ** 2, axis=0)
+    variance = squares / np.maximum(counts, 1)
+    eps = np.finfo(np.float64).eps
+    constant = variance <= counts * eps * variance + (counts * mean * eps) ** 2
+    scale = np.sqrt(variance)
+    scale[constant] = 1.0
+    if log1p:
+        return Scaling(mean, scale)
+    sample = np.asarray(X[:: max(1, -(-X.shape[0] // 10_000))], dtype=np.float64)
+    sample = sample if all_columns else sample[:, columns]
+    return Scaling(mean, scale, np.array([_resolution(sample[:, k]) for k in range(len(columns))]))
 
 
 def _sparse_scaling(X, columns, log1p):

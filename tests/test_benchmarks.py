@@ -97,3 +97,19 @@ def test_family_benchmark_smoke_run(tmp_path):
     assert {"denoising Autoencoder", "denoising VAE", "PCA"} <= set(results["method"])
     targets = completed.stdout[completed.stdout.index("Targets:"):]
     assert targets.count("(2)") == 3 and "(1) digits 8x8" in targets and "(3) sparsity" in targets
+
+
+IMPUTATION = Path(__file__).resolve().parents[1] / "benchmarks" / "imputation.py"
+
+
+def test_imputation_benchmark_smoke_run(tmp_path):
+    pytest.importorskip("statsmodels")
+    completed = subprocess.run(
+        [sys.executable, str(IMPUTATION), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = pd.read_csv(tmp_path / "imputation.csv")
+    assert set(results["data"]) == {"fair", "randhie", "synthetic"}
+    assert {"VAEImputer", "SimpleImputer", "KNNImputer", "IterativeImputer"} <= set(results["method"])
+    assert "| data | missing | VAE mu(x) | OneHot+Simple+Scaler+PCA |" in completed.stdout

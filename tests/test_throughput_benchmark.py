@@ -47,3 +47,14 @@ def test_mlp_node_ab_smoke_run():
     assert result.returncode == 0, result.stderr
     assert "largest gradient difference, node vs autograd: 0.0e+00" in result.stdout
     assert "median plain/node fit time over 1 pairs" in result.stdout
+
+
+def test_memory_benchmark_smoke_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "memory.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "memory.json").read_text())
+    assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap"]
+    assert all(r["extra_bytes"] > 0 and r["samples_per_s"] > 0 for r in report)

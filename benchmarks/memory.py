@@ -1,0 +1,129 @@
+"""Memory of fitting on data larger than memory, and the speed of streaming against the in-memory path.
+
+Each case runs in a fresh process, which samples its own anonymous memory
+(``RssAnon`` in ``/proc/self/status``: heap and tensors, not the page cache
+that holds a memmapped file's pages, which the system reclaims) every 20 ms
+while ``fit`` runs, and reports the peak above what it held before the fit:
+
+* a 100,000 x 20,000 sparse count matrix at 1% density (CSR, float64),
+  ``VAETransformer(likelihood="poisson")``: read one minibatch at a time;
+* a float32 ``numpy.memmap`` of at least 4 GB (1,400,000 x 784 digits-like
+  rows in [0, 1]), ``VAETransformer(likelihood="bernoulli")``: streamed,
+  never copied whole;
+* speed, side by side: the same 50,000 rows fitted from an in-memory array
+  (encoded once) and from a memmap (encoded per minibatch), samples/s.
+
+    python benchmarks/memory.py            # about 10 minutes; writes a 4.4 GB file to the temp folder
+    python benchmarks/memory.py --quick    # small sizes: a smoke run for the tests
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_PROBE = r"""
+import json, sys, threading, time, warnings
+import numpy as np
+sys.path.insert(0, {here!r})
+warnings.simplefilter("ignore")
+
+def anonymous():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) * 1024
+
+case, rows, columns, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+from skvae import VAETransformer
+if case == "sparse":
+    import scipy.sparse as sp
+    rng = np.random.RandomState(0)
+    X = sp.random(rows, columns, density=0.01, format="csr", random_state=rng,
+                  data_rvs=lambda n: rng.poisson(2.0, n) + 1.0)
+    input_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    model = VAETransformer(8, likelihood="poisson", hidden_layer_sizes=(128,), batch_size=256, max_iter=1,
+                           random_state=0)
+else:
+    X = np.memmap(path, dtype=np.float32, mode="r", shape=(rows, columns))
+    input_bytes = X.nbytes
+    model = VAETransformer(8, likelihood="bernoulli", hidden_layer_sizes=(256, 256), batch_size=256,
+                           max_iter=1, random_state=0)
+    if case == "in_memory":
+        X = np.array(X)
+VAETransformer(2, hidden_layer_sizes=(4,), max_iter=1).fit(np.random.rand(64, 4))  # torch's first-use costs
+before = anonymous()
+peak = [before]
+done = threading.Event()
+def watch():
+    while not done.is_set():
+        peak[0] = max(peak[0], anonymous())
+        time.sleep(0.02)
+watcher = threading.Thread(target=watch)
+watcher.start()
+start = time.perf_counter()
+model.fit(X)
+seconds = time.perf_counter() - start
+done.set(); watcher.join()
+print(json.dumps(dict(case=case, rows=rows, columns=columns, input_bytes=int(input_bytes),
+                      extra_bytes=int(peak[0] - before), seconds=seconds, samples_per_s=rows / seconds)))
+"""
+
+
+def run_case(case, rows, columns, path=""):
+    code = _PROBE.format(here=str(Path(__file__).resolve().parent))
+    result = subprocess.run([sys.executable, "-c", code, case, str(rows), str(columns), str(path)],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def write_memmap(path, rows, columns):
+    """Digits-like rows in [0, 1], written block by block (never whole in memory)."""
+    import numpy as np
+    from throughput import digits_784
+
+    images = digits_784(5000).astype(np.float32)
+    X = np.memmap(path, dtype=np.float32, mode="w+", shape=(rows, columns))
+    for start in range(0, rows, len(images)):
+        stop = min(start + len(images), rows)
+        X[start:stop] = images[: stop - start, :columns]
+    X.flush()
+    del X
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not a measurement")
+    parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
+    args = parser.parse_args(argv)
+    sparse_rows, sparse_columns = (2000, 2000) if args.quick else (100_000, 20_000)
+    memmap_rows = 20_000 if args.quick else 1_400_000
+    speed_rows = 5_000 if args.quick else 50_000
+    results = []
+    print(f"sparse {sparse_rows:,} x {sparse_columns:,} at 1% ...", flush=True)
+    results.append(run_case("sparse", sparse_rows, sparse_columns))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "X.f32"
+        print(f"memmap {memmap_rows:,} x 784 float32 ...", flush=True)
+        write_memmap(path, memmap_rows, 784)
+        results.append(run_case("memmap", memmap_rows, 784, path))
+        print(f"speed: {speed_rows:,} rows from memory and from a memmap ...", flush=True)
+        results.append(run_case("in_memory", speed_rows, 784, path))
+        results.append(run_case("memmap", speed_rows, 784, path))
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "memory.json").write_text(json.dumps(results, indent=1))
+    print("\n| data | input | extra memory during fit (RssAnon peak) | fit samples/s |")
+    print("|---|---|---|---|")
+    for r in results:
+        name = {"sparse": "sparse counts, CSR", "memmap": "float32 memmap", "in_memory": "in-memory float32"}[r["case"]]
+        print(f"| {name} {r['rows']:,} x {r['columns']:,} | {r['input_bytes'] / 2**20:,.0f} MiB | "
+              f"{r['extra_bytes'] / 2**20:,.0f} MiB | {r['samples_per_s']:,.0f} |")
+    in_memory, streamed = results[2], results[3]
+    print(f"\nstreamed from a memmap / in memory, fit speed: {streamed['samples_per_s'] / in_memory['samples_per_s']:.2f}")
+    print(f"wrote {args.output / 'memory.json'}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()
