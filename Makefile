@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every optional integration, so that their tests run rather than skip.
+EXTRAS := test,examples,onnx,skops,mlflow,dask,ray,progress,benchmarks
 
 .PHONY: install test demo benchmark throughput figures clean
 
@@ -11,7 +13,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[test,examples]"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 test: $(STAMP)

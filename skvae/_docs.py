@@ -216,7 +216,11 @@ TRAINING_PARAMETERS = """\
         afterwards.
 
     verbose : int, default=0
-        Print the loss after every epoch.
+        0: silent. 1: a progress bar per fit (epochs, loss, validation
+        score under early stopping, elapsed and remaining time) when
+        ``tqdm`` is installed (``pip install skvae[progress]``; it draws in
+        notebooks too), else a line per epoch. 2 or more: MLPRegressor's line
+        per epoch, ``Iteration N, loss = ...``. Never changes the result.
 
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and evaluate. ``"auto"`` takes a GPU when torch sees

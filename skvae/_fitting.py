@@ -227,6 +227,7 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
             loss_offset=est._loss_offset(),
             validation_score=validation_score,
             verbose=est.verbose,
+            description=type(est).__name__,
         )
     model.eval()
     statistics = est._fitted_statistics(model, X_train)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._progress import Progress
 from ._sources import TensorRows
 
 
@@ -135,6 +136,7 @@ def train(
     loss_offset=0.0,
     validation_score=None,
     verbose=0,
+    description="fit",
 ):
     """Train for the epoch numbers in ``epochs`` unless the stopping rule fires first.
 
@@ -161,6 +163,7 @@ def train(
     updated in place.
     """
     run = _Run(network, optimizer, history)
+    run.progress = Progress(verbose, len(epochs), description)
     try:
         for epoch in epochs:
             run.epoch_starts()
@@ -181,7 +184,7 @@ def train(
                 )
             score = validation_score() if validation_score is not None else None
             run.n_epochs += 1
-            stop = _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch, verbose)
+            stop = _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch)
             if stop:
                 run.converged = True
                 break
@@ -189,6 +192,8 @@ def train(
         if run.n_epochs == 0:
             raise
         run.rewind()
+    finally:
+        run.progress.close()
     if run.best_state is not None:
         network.load_state_dict(run.best_state)
     return run.n_epochs, run.converged, run.interrupted
@@ -221,20 +226,17 @@ class _Run:
         self.n_epochs, self.interrupted = n_epochs, True
 
 
-def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch, verbose):
+def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch):
     """Record the epoch; True when the stopping rule fires."""
     history = run.history
     history.loss_curve.append(loss)
     history.smoothed_loss = _moving_average(history.smoothed_loss, loss, n_iter_no_change)
-    if verbose:
-        print(f"Iteration {epoch + 1}, loss = {loss:.8f}")
     if score is not None:
         history.validation_scores.append(score)
         history.smoothed_validation_score = _moving_average(
             history.smoothed_validation_score, score, n_iter_no_change
         )
-        if verbose:
-            print(f"Validation score: {score:.8f}")
+    run.progress.epoch(epoch, loss, score)
     if epoch + 1 <= monitor_from_epoch:
         return False
     if score is not None:
@@ -251,7 +253,8 @@ def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch, v
     history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
     if history.no_improvement_count <= n_iter_no_change:
         return False
-    if verbose:
-        watched = "Validation score" if score is not None else "Training loss"
-        print(f"{watched} did not improve more than tol={tol} for {n_iter_no_change} consecutive epochs. Stopping.")
+    watched = "Validation score" if score is not None else "Training loss"
+    run.progress.stopped(
+        f"{watched} did not improve more than tol={tol} for {n_iter_no_change} consecutive epochs. Stopping."
+    )
     return True

@@ -345,12 +345,43 @@ def test_convergence_warning_at_max_iter(Estimator, tabular):
         Estimator(**{**SMALL, "max_iter": 2}).fit(tabular)
 
 
-@MODELS
-def test_verbose_prints_one_line_per_epoch(Estimator, tabular, capsys):
-    Estimator(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(tabular)
-    lines = capsys.readouterr().out.strip().splitlines()
+def _assert_epoch_lines(out):
+    lines = out.strip().splitlines()
     assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2", "Iteration 3"]
     assert all(re.fullmatch(r"Iteration \d, loss = -?\d+\.\d{8}", line) for line in lines)
+
+
+@MODELS
+def test_verbose_2_prints_one_line_per_epoch(Estimator, tabular, capsys):
+    Estimator(**{**SMALL, "max_iter": 3, "verbose": 2}).fit(tabular)
+    _assert_epoch_lines(capsys.readouterr().out)
+
+
+@MODELS
+def test_verbose_1_without_tqdm_prints_lines(Estimator, tabular, capsys, monkeypatch):
+    import skvae._progress
+
+    monkeypatch.setattr(skvae._progress, "_tqdm", lambda: None)
+    Estimator(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(tabular)
+    _assert_epoch_lines(capsys.readouterr().out)
+
+
+@MODELS
+def test_verbose_1_draws_a_progress_bar(Estimator, tabular, capsys):
+    pytest.importorskip("tqdm")
+    Estimator(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(tabular)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "3/3" in captured.err and "loss=" in captured.err and Estimator.__name__ in captured.err
+
+
+@MODELS
+def test_what_is_shown_never_changes_the_result(Estimator, tabular, capsys):
+    fitted = [Estimator(**{**SMALL, "max_iter": 3, "verbose": v}).fit(tabular) for v in (0, 1, 2)]
+    assert capsys.readouterr().out.count("Iteration 1,") == 1  # verbose=0 prints nothing
+    codes = [estimator.transform(tabular) for estimator in fitted]
+    np.testing.assert_array_equal(codes[0], codes[1])
+    np.testing.assert_array_equal(codes[0], codes[2])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
