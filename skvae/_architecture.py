@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 import torch
 
-from .nn import AutoencoderModel, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .nn.encoders import output_width
 
 ROUTED_PREFIXES = ("encoder__", "decoder__")
@@ -149,11 +149,14 @@ def _routed(spec, role):
     return {k[len(prefix):]: v for k, v in spec.items() if k.startswith(prefix)}
 
 
-def build_model(spec, n_features, latent_class, likelihood, generator, module_seed,
+def build_model(estimator, spec, n_features, likelihood, generator, module_seed,
                 n_condition=0, n_inputs=None):
     """Assemble encoder, latent, decoder and likelihood as ``spec`` describes.
 
-    Built-in modules draw their weights from ``generator``. A user's module
+    The estimator supplies the latent (``_make_latent``) and joins the parts
+    into a model (``_assemble``): so a new member of the family changes the
+    latent or the model, and reuses the networks. Built-in modules draw
+    their weights from ``generator``. A user's module
     class is built under torch's global CPU generator seeded with
     ``module_seed`` (torch modules initialise from it), and the caller's
     global state is restored afterwards. ``n_condition`` extra inputs (a
@@ -161,7 +164,7 @@ def build_model(spec, n_features, latent_class, likelihood, generator, module_se
     ``n_inputs`` is the width of the encoder's rows (one-hot codes and
     missing-value indicators make it wider than ``n_features``).
     """
-    hidden, activation, latent_dim = spec["hidden_layer_sizes"], spec["activation"], spec["latent_dim"]
+    hidden, activation = spec["hidden_layer_sizes"], spec["activation"]
     image_shape = spec.get("image_shape")
     n_inputs = n_features if n_inputs is None else n_inputs
     encoder_inputs = n_inputs + n_condition
@@ -176,10 +179,10 @@ def build_model(spec, n_features, latent_class, likelihood, generator, module_se
         encoder = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation,
                               n_extra_features=encoder_inputs - n_features, generator=generator)
         width = encoder.out_features
-    latent = latent_class(width, latent_dim, activation=activation, generator=generator)
+    latent = estimator._make_latent(spec, width, generator)
 
     n_outputs = likelihood.n_parameters()
-    decoder_inputs = latent_dim + n_condition
+    decoder_inputs = latent.decoder_dim + n_condition
     if spec["decoder"] is not None:
         decoder, width = _user_module(
             spec["decoder"], _routed(spec, "decoder"), module_seed + 1, "decoder",
@@ -196,7 +199,8 @@ def build_model(spec, n_features, latent_class, likelihood, generator, module_se
     else:
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator)
-    return AutoencoderModel(encoder, latent, decoder, likelihood)
+    return estimator._assemble(spec, encoder, latent, decoder, likelihood, generator=generator,
+                               n_inputs=n_inputs, n_condition=n_condition)
 
 
 def _user_module(factory, kwargs, seed, role, **sizes):

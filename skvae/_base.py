@@ -25,7 +25,7 @@ from ._export import serving_graph, to_onnx
 from ._persistence import plain_state, restore_state, save
 from ._sources import block_rows, is_streamed
 from ._random import seed_source
-from .nn import ACTIVATIONS, LIKELIHOODS
+from .nn import ACTIVATIONS, LIKELIHOODS, AutoencoderModel
 from .nn.corruption import CORRUPTIONS
 
 
@@ -76,6 +76,15 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------ hooks
 
     _latent_class = None  # a latent of skvae.nn.latents
+
+    def _make_latent(self, spec, in_features, generator):
+        """The latent module on ``in_features`` encoder features (``skvae.nn.latents``)."""
+        return self._latent_class(in_features, spec["latent_dim"], activation=spec["activation"],
+                                  generator=generator)
+
+    def _assemble(self, spec, encoder, latent, decoder, likelihood, *, generator, n_inputs, n_condition):
+        """The model made of the four parts; a family member may add its own (a discriminator)."""
+        return AutoencoderModel(encoder, latent, decoder, likelihood)
 
     def _likelihood_options(self):
         """Keyword arguments of the likelihood's constructor (after the input scaling is fitted)."""
@@ -189,7 +198,11 @@ class BaseAutoencoder(
         """Train for one epoch over X, initialising the model on the first call.
 
         The input scaling (``likelihood="gaussian"``) is computed on the first
-        call's X and kept; ``early_stopping`` does not apply. Later calls
+        call's X and kept: a model's inputs cannot change units under it.
+        A later block far outside that scaling (a root mean square over 3
+        standard deviations) draws a warning; to fix the scaling up front,
+        fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
+        scaled blocks. ``early_stopping`` does not apply. Later calls
         use the current ``learning_rate_init`` and refuse a changed network
         shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
         without being validated.

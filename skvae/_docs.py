@@ -224,8 +224,11 @@ TRAINING_PARAMETERS = """\
 
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and evaluate. ``"auto"`` takes a GPU when torch sees
-        one. A model trained on a GPU is pickled with CPU tensors and runs
-        on CPU-only machines.
+        one. On a GPU, the encoded training rows move there once when they
+        take at most half its free memory; otherwise they stay in pinned
+        host memory and each minibatch is copied over as it is used (sparse
+        and memmapped X are always read per minibatch). A model trained on
+        a GPU is pickled with CPU tensors and runs on CPU-only machines.
 
     **module_params
         ``encoder__<name>=value`` and ``decoder__<name>=value``: keyword

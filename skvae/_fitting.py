@@ -15,8 +15,16 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._architecture import architecture, build_model, check_image_shape, check_unchanged
 from ._columns import ColumnLayout
-from ._data import STAT_BLOCK_ROWS, resolve_device
-from ._sources import StreamedRows, TensorRows, block_rows, is_streamed
+from ._data import resolve_device
+from ._sources import (
+    CHECK_ROWS,
+    MODEL_BLOCK_ROWS,
+    StreamedRows,
+    TensorRows,
+    block_rows,
+    fits_on_device,
+    is_streamed,
+)
 from ._random import draw_seed, seed_source
 from ._training import History, batch_size_for, train, validation_split
 
@@ -83,7 +91,51 @@ def training_rows(est, X, conditions, device):
     rows = est._layout.encode_all(X)
     if conditions is not None:
         rows = np.hstack([conditions, rows])
-    return TensorRows(torch.from_numpy(rows).to(device))
+    return TensorRows(torch.from_numpy(rows), device, resident=fits_on_device(rows.nbytes, device))
+
+
+# Standardised by the kept scaling, a column of new data whose root mean
+# square exceeds this many standard deviations lies outside what the model
+# was fitted on: a drifted mean, or a scale from an unrepresentative first
+# block. Columns are judged one by one from this many rows, and all together
+# below it, where a few rows of one column say little.
+_DRIFT_RMS = 3.0
+_DRIFT_ROWS = 32
+
+
+def _warn_if_outside_scaling(est, X_train, call):
+    """Warn when later data are far outside the input scaling kept from the first fit."""
+    n_gaussian = len(est._layout.indices("gaussian"))
+    if not n_gaussian or len(X_train) == 0:
+        return
+    squares = torch.zeros(n_gaussian, dtype=torch.float64)
+    counts = torch.zeros(n_gaussian, dtype=torch.float64)
+    for block in X_train.blocks():
+        part = est._split_rows(block)
+        values = part.x if part.target is None else part.target[:, :n_gaussian]
+        observed = torch.ones_like(values) if part.mask is None else part.mask[:, :n_gaussian]
+        values = values.double().cpu() * observed.double().cpu()
+        squares += (values**2).sum(0)
+        counts += observed.double().cpu().sum(0)
+    if len(X_train) >= _DRIFT_ROWS:
+        rms = (squares / counts.clamp(min=1)).sqrt()
+    else:
+        rms = (squares.sum() / counts.sum().clamp(min=1)).sqrt().expand(n_gaussian)
+    worst = int(rms.argmax())
+    if rms[worst] <= _DRIFT_RMS:
+        return
+    names = [est._layout.columns[j].name for j in est._layout.indices("gaussian")]
+    where = f"column {names[worst]!r}" if len(X_train) >= _DRIFT_ROWS else "the Gaussian columns"
+    warnings.warn(
+        f"{call}: X lies far outside the input scaling fixed by the first fit: {where} has a root "
+        f"mean square of {float(rms[worst]):.3g} standard deviations after standardising "
+        f"({int((rms > _DRIFT_RMS).sum())} of {n_gaussian} Gaussian columns over {_DRIFT_RMS:g}). "
+        "The scaling is not updated after the first call. Scale X up front with a scaler fitted on "
+        "all the data (e.g. StandardScaler().partial_fit over every block) and give the model scaled "
+        "blocks, or shuffle the rows so the first block represents them all.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def _derived_seed(seed):
@@ -102,8 +154,8 @@ def _check_not_diverged(est, model, X_train, statistics, iteration):
 
     The loop checks each epoch's loss, computed before each step; this
     checks the weights after the last one (a single step of a huge
-    learning rate can wreck them), on up to one evaluation chunk of
-    training rows, without drawing from the training generator.
+    learning rate can wreck them), on the first ``CHECK_ROWS`` training
+    rows, without drawing from the training generator.
     """
     problem = None
     if not all(torch.isfinite(p).all() for p in model.parameters()):
@@ -112,7 +164,8 @@ def _check_not_diverged(est, model, X_train, statistics, iteration):
         problem = "its statistics on the training data are not finite"
     else:
         with torch.inference_mode():
-            rows = X_train.take(slice(0, min(X_train.check_rows, len(X_train))))
+            n_rows = min(CHECK_ROWS, block_rows(est.n_features_in_), len(X_train))
+            rows = X_train.take(slice(0, n_rows))
             scores = est._row_scores(model, est._split_rows(rows), **est._validation_score_options)
             score = float(scores.double().mean()) + est._loss_offset()
         n_features = est.n_features_in_
@@ -167,7 +220,7 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
         est._check_scaling(est._layout.scaling)
         est.column_likelihoods_ = {column.name: column.likelihood for column in est._layout.columns}
         likelihood = est._layout.likelihood(**est._likelihood_options())
-        model = build_model(spec, X.shape[1], est._latent_class, likelihood,
+        model = build_model(est, spec, X.shape[1], likelihood,
                             torch.Generator().manual_seed(init_seed), module_seed=_derived_seed(init_seed),
                             n_condition=0 if conditions is None else conditions.shape[1],
                             n_inputs=est._layout.n_inputs)
@@ -184,12 +237,14 @@ def _fit_unprotected(est, X, incremental, y, condition_options):
     model.to(device)
 
     X_train = training_rows(est, X, conditions, device)
+    if not fresh_start:
+        _warn_if_outside_scaling(est, X_train, "partial_fit" if incremental else "fit (warm_start=True)")
     train_rows, validation_score = None, None
     if early_stopping:
         train_rows, validation_rows = validation_split(X.shape[0], est.validation_fraction, rng)
         train_rows = torch.as_tensor(train_rows, device=device)
         validation_rows = torch.as_tensor(validation_rows, device=device)
-        validation_block = block_rows(X.shape[1]) if is_streamed(X) else STAT_BLOCK_ROWS
+        validation_block = min(block_rows(X.shape[1]), MODEL_BLOCK_ROWS)
 
         def validation_score():
             model.eval()

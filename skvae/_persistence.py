@@ -101,7 +101,7 @@ def _rebuild_model(estimator, network):
     spec = estimator._fitted_architecture
     layout = estimator._layout
     likelihood = layout.likelihood(noise_variance=spec.get("noise_variance"))
-    model = build_model(spec, estimator.n_features_in_, estimator._latent_class, likelihood, torch.Generator(), 0,
+    model = build_model(estimator, spec, estimator.n_features_in_, likelihood, torch.Generator(), 0,
                         n_condition=network["n_condition"], n_inputs=layout.n_inputs)
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()})
     return model.eval()

@@ -42,3 +42,19 @@ def test_api_summary_matches_the_docstrings():
     for method in ("fit", "partial_fit", "transform", "inverse_transform", "score_samples",
                    "score", "sample", "get_feature_names_out", "set_output"):
         assert f"`{method}" in section and hasattr(VAETransformer, method)
+
+
+def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
+    import pytest
+
+    for module in ("dask.array", "distributed", "dask_ml.wrappers"):
+        pytest.importorskip(module)
+    monkeypatch.chdir(tmp_path)  # the snippet writes digits.npy
+    namespace = {}
+    for code in _section_code("When your data outgrow one machine"):
+        exec(compile(code, str(README), "exec"), namespace)
+    out = capsys.readouterr().out
+    assert re.search(r"best beta: (0\.5|1|2)\b", out)
+    assert "epochs: 5" in out
+    assert "codes: (1797, 8) float32" in out
+    assert namespace["search"].n_splits_ == 3

@@ -1,5 +1,7 @@
 """No silent wrong answers: each case here once returned one (issue 11)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -177,3 +179,61 @@ def test_an_interrupted_early_stopping_fit_keeps_its_best_epoch(tabular):
         model = _interrupting(VAETransformer, after_steps=9 * 16 + 4)(**params).fit(tabular)
     assert model.n_iter_ == 16 == len(model.validation_scores_)
     assert model.best_validation_score_ == max(model.validation_scores_[model.kl_warmup:])
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("Estimator", [VAETransformer, AutoencoderTransformer])
+def test_rows_left_in_host_memory_train_the_same_model(Estimator, early_stopping, monkeypatch):
+    # The path a GPU takes when X does not fit in its free memory, forced
+    # on the CPU: minibatches gathered on the host and moved as used.
+    import skvae._fitting
+    import skvae._sources
+
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    params = dict(latent_dim=2, hidden_layer_sizes=(8,), max_iter=4, batch_size=64, random_state=0,
+                  early_stopping=early_stopping)
+    resident = Estimator(**params).fit(X)
+    taken = []
+    original_take = skvae._sources.TensorRows.take
+
+    def take(self, index):
+        taken.append(self.resident)
+        return original_take(self, index)
+
+    monkeypatch.setattr(skvae._fitting, "fits_on_device", lambda n_bytes, device: False)
+    monkeypatch.setattr(skvae._sources.TensorRows, "take", take)
+    hosted = Estimator(**params).fit(X)
+    assert taken and not any(taken)
+    np.testing.assert_array_equal(resident.transform(X), hosted.transform(X))
+    np.testing.assert_array_equal(resident.loss_curve_, hosted.loss_curve_)
+
+
+def test_fits_on_device_is_always_true_on_the_cpu():
+    from skvae._sources import fits_on_device
+
+    assert fits_on_device(10**15, "cpu")
+
+
+def test_partial_fit_warns_when_later_blocks_leave_the_first_scaling():
+    rng = np.random.RandomState(0)
+    first = rng.normal(size=(200, 4))
+    estimator = VAETransformer(latent_dim=2, hidden_layer_sizes=(8,), random_state=0).partial_fit(first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        estimator.partial_fit(rng.normal(size=(200, 4)))  # same distribution: silent
+        estimator.partial_fit(rng.normal(size=(3, 4)))  # a few rows: judged all together
+    drifted = rng.normal(size=(200, 4))
+    drifted[:, 2] = drifted[:, 2] * 10 + 50
+    with pytest.warns(UserWarning, match=r"partial_fit: .*column 2 has a root mean square of 5\d\.\d"):
+        estimator.partial_fit(drifted)
+
+
+def test_warm_start_fit_warns_too_and_pooled_for_few_rows():
+    rng = np.random.RandomState(0)
+    estimator = AutoencoderTransformer(latent_dim=2, hidden_layer_sizes=(8,), max_iter=2, warm_start=True,
+                                       random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(rng.normal(size=(100, 4)))
+    with pytest.warns(UserWarning, match=r"fit \(warm_start=True\): .*the Gaussian columns"):
+        estimator.fit(rng.normal(size=(5, 4)) + 20)

@@ -7,7 +7,7 @@ interface).
 """
 
 from .encoders import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
-from .latents import DeterministicLatent, GaussianLatent
+from .latents import DeterministicLatent, GaussianLatent, Latent
 from .layers import ACTIVATIONS, Linear
 from .likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood, Likelihood
 from .model import AutoencoderModel
@@ -22,6 +22,7 @@ __all__ = [
     "DeterministicLatent",
     "GaussianLatent",
     "GaussianLikelihood",
+    "Latent",
     "Likelihood",
     "Linear",
     "MLPDecoder",

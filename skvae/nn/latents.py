@@ -1,10 +1,13 @@
 """Latent variables: the head on the encoder's features, the draw of z, its penalty and bound.
 
 A latent module maps the encoder's features to its parameters (``forward``),
-gives the deterministic code of those parameters (``code``), draws z for a
-training step (``rsample``), adds its term to the training loss
-(``penalty``) and, when it defines a probabilistic model, a per-row bound
-on log p(x) (``bound``).
+gives the deterministic code of those parameters (``code``, ``latent_dim``
+values: what ``transform`` returns), draws the code a training step decodes
+together with its term of the training loss (``training_sample``; by
+default ``rsample`` and ``penalty``) and, when it defines a probabilistic
+model, a per-row bound on log p(x) (``bound``). The decoder reads the first
+``decoder_dim`` values of a code (all of them, but for a hierarchy, whose
+decoder reads its bottom layer).
 """
 
 import math
@@ -40,12 +43,24 @@ def kl_to_standard_normal(mu, log_var):
     return 0.5 * (mu.square() + torch.exp(log_var) - 1.0 - log_var)
 
 
-class DeterministicLatent(nn.Module):
+class Latent(nn.Module):
+    """What every latent shares: its sizes, and a training draw made of ``rsample`` and ``penalty``."""
+
+    def __init__(self, latent_dim, decoder_dim=None):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.decoder_dim = latent_dim if decoder_dim is None else decoder_dim
+
+    def training_sample(self, params, generator, **penalty_options):
+        """The code a training step decodes, and the latent's term of the loss (or None)."""
+        return self.rsample(params, generator), self.penalty(params, **penalty_options)
+
+
+class DeterministicLatent(Latent):
     """A code z = W h + b: the plain autoencoder's latent, with no prior and no penalty."""
 
     def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
-        super().__init__()
-        self.latent_dim = latent_dim
+        super().__init__(latent_dim)
         self.head = Linear(in_features, latent_dim, activation=activation, generator=generator)
 
     def forward(self, features):
@@ -61,7 +76,7 @@ class DeterministicLatent(nn.Module):
         return None
 
 
-class GaussianLatent(nn.Module):
+class GaussianLatent(Latent):
     """q(z | x) = N(mu, diag(exp(log_var))) with the prior N(0, I) (Kingma & Welling 2014).
 
     One affine head gives both mu and log_var; z is drawn with the
@@ -69,8 +84,7 @@ class GaussianLatent(nn.Module):
     """
 
     def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
-        super().__init__()
-        self.latent_dim = latent_dim
+        super().__init__(latent_dim)
         self.head = Linear(in_features, 2 * latent_dim, activation=activation, generator=generator)
 
     def forward(self, features):

@@ -83,7 +83,9 @@ class AutoencoderModel(nn.Module):
         return self.latent.code(self.encode(x, condition))
 
     def decode(self, z, condition=None):
-        """The likelihood's parameters for each code."""
+        """The likelihood's parameters for each code (the decoder reads its first ``decoder_dim`` values)."""
+        if self.latent.decoder_dim != self.latent.latent_dim:
+            z = z[..., : self.latent.decoder_dim]
         if condition is not None:
             z = torch.cat([z, condition], dim=-1)
         return self.decoder(z)
@@ -135,10 +137,9 @@ class AutoencoderModel(nn.Module):
             dropped = torch.rand(x.shape[0], 1, generator=generator, device=x.device) < condition_dropout
             encoder_condition = torch.where(dropped, missing_condition(condition), condition)
         params = self.encode(encoder_input, encoder_condition)
-        z = self.latent.rsample(params, generator)
+        z, penalty = self.latent.training_sample(params, generator, **penalty_options)
         reconstruction = self.log_likelihood(x if target is None else target, z, condition, mask).mean()
         loss = -reconstruction
-        penalty = self.latent.penalty(params, **penalty_options)
         if penalty is not None:
             loss = penalty - reconstruction
         if sparsity > 0:
