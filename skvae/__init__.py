@@ -2,9 +2,12 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._conditional import ConditionalVAETransformer
+from ._hierarchical import HierarchicalVAETransformer
 from ._imputer import VAEImputer
 from ._persistence import load as _load
 from ._vae import VAETransformer
+from ._vaegan import VAEGANTransformer
+from ._vqvae import VQVAETransformer
 
 
 def load(path, *, trusted=()):
@@ -39,5 +42,14 @@ def load(path, *, trusted=()):
     return _load(path, trusted=trusted)
 
 
-__all__ = ["AutoencoderTransformer", "ConditionalVAETransformer", "VAEImputer", "VAETransformer", "load"]
+__all__ = [
+    "AutoencoderTransformer",
+    "ConditionalVAETransformer",
+    "HierarchicalVAETransformer",
+    "VAEGANTransformer",
+    "VAEImputer",
+    "VAETransformer",
+    "VQVAETransformer",
+    "load",
+]
 __version__ = "0.2.0.dev0"

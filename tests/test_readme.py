@@ -1,13 +1,14 @@
-"""The README's quickstart runs as written."""
+"""The README's quickstart and the guides' code run as written; the API summary matches the docstrings."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
-def _section_code(title):
-    text = README.read_text()
+def _section_code(title, page=README):
+    text = page.read_text()
     section = text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
@@ -27,21 +28,26 @@ def _documented(section, cls):
     return set(re.findall(r"^    (\w+) :", text, flags=re.M))
 
 
-def test_api_summary_matches_the_docstrings():
-    from skvae import AutoencoderTransformer, VAETransformer
+def test_api_page_matches_the_docstrings():
+    import skvae
 
-    section = README.read_text().split("## API summary\n", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    page = (ROOT / "docs" / "api.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \|", page, flags=re.M)
     documented = set()
-    for cls in (VAETransformer, AutoencoderTransformer):
+    for name in skvae.__all__:
+        cls = getattr(skvae, name)
+        if not isinstance(cls, type):
+            continue
         parameters = _documented("Parameters", cls)
-        assert parameters == set(cls().get_params()), cls.__name__
+        assert parameters == set(cls().get_params()), name
         documented |= parameters | (_documented("Attributes", cls) - {"See"})
     assert set(rows) == documented
     assert len(rows) == len(set(rows))
     for method in ("fit", "partial_fit", "transform", "inverse_transform", "score_samples",
-                   "score", "sample", "get_feature_names_out", "set_output"):
-        assert f"`{method}" in section and hasattr(VAETransformer, method)
+                   "score", "sample", "get_feature_names_out", "set_output", "save", "to_torch",
+                   "to_onnx"):
+        assert f"`{method}" in page and hasattr(skvae.VAETransformer, method)
+    assert "`predict`" in page and hasattr(skvae.VQVAETransformer, "predict")
 
 
 def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
@@ -51,10 +57,23 @@ def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # the snippet writes digits.npy
     namespace = {}
-    for code in _section_code("When your data outgrow one machine"):
-        exec(compile(code, str(README), "exec"), namespace)
+    page = ROOT / "docs" / "scaling.md"
+    for code in _section_code("When your data outgrow one machine", page):
+        exec(compile(code, str(page), "exec"), namespace)
     out = capsys.readouterr().out
     assert re.search(r"best beta: (0\.5|1|2)\b", out)
     assert "epochs: 5" in out
     assert "codes: (1797, 8) float32" in out
     assert namespace["search"].n_splits_ == 3
+
+
+def test_data_guide_runs_as_written(capsys):
+    import warnings
+
+    page = ROOT / "docs" / "data.md"
+    (code,) = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 20 epochs of a demo: a ConvergenceWarning
+        exec(compile(code, str(page), "exec"), {})
+    out = capsys.readouterr().out
+    assert "'visits': 'poisson'" in out and "'plan': 'categorical'" in out

@@ -12,7 +12,15 @@ comes from differs from the user-facing estimators.
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import AutoencoderTransformer, ConditionalVAETransformer, VAEImputer, VAETransformer
+from skvae import (
+    AutoencoderTransformer,
+    ConditionalVAETransformer,
+    HierarchicalVAETransformer,
+    VAEGANTransformer,
+    VAEImputer,
+    VAETransformer,
+    VQVAETransformer,
+)
 
 # Small networks and few epochs keep the suite fast; the checks test the
 # contract, not the quality of the fit.
@@ -44,6 +52,18 @@ class RowImageConditionalVAE(_RowImage, ConditionalVAETransformer):
     pass
 
 
+class RowImageVQVAE(_RowImage, VQVAETransformer):
+    pass
+
+
+class RowImageHierarchicalVAE(_RowImage, HierarchicalVAETransformer):
+    pass
+
+
+class RowImageVAEGAN(_RowImage, VAEGANTransformer):
+    pass
+
+
 @parametrize_with_checks(
     [
         VAETransformer(**FAST),
@@ -54,6 +74,12 @@ class RowImageConditionalVAE(_RowImage, ConditionalVAETransformer):
         RowImageVAE(**CONV),
         RowImageAutoencoder(**CONV),
         RowImageConditionalVAE(**CONV, corruption="gaussian"),
+        VQVAETransformer(**FAST, n_codes=4),
+        HierarchicalVAETransformer(**FAST, latent_dims=(2, 1)),
+        VAEGANTransformer(**FAST),
+        RowImageVQVAE(**CONV, n_codes=4),
+        RowImageHierarchicalVAE(**CONV, latent_dims=(2, 1)),
+        RowImageVAEGAN(**CONV),
     ],
     expected_failed_checks=lambda estimator: {},
 )

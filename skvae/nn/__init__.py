@@ -6,11 +6,14 @@ plugs in where the built-in ones do (see ``skvae.nn.encoders`` for the
 interface).
 """
 
+from .adversarial import Discriminator, VAEGANModel
 from .encoders import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .latents import DeterministicLatent, GaussianLatent, Latent
+from .hierarchical import LadderLatent
 from .layers import ACTIVATIONS, Linear
 from .likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood, Likelihood
 from .model import AutoencoderModel
+from .quantized import VectorQuantizedLatent
 
 __all__ = [
     "ACTIVATIONS",
@@ -20,11 +23,15 @@ __all__ = [
     "ConvDecoder",
     "ConvEncoder",
     "DeterministicLatent",
+    "Discriminator",
     "GaussianLatent",
     "GaussianLikelihood",
+    "LadderLatent",
     "Latent",
     "Likelihood",
     "Linear",
     "MLPDecoder",
     "MLPEncoder",
+    "VAEGANModel",
+    "VectorQuantizedLatent",
 ]

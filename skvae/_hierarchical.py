@@ -1,0 +1,439 @@
+"""HierarchicalVAETransformer: a VAE with several layers of latent variables (ladder VAE)."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_is_fitted
+from torch import nn
+from torch.nn import functional as F
+
+from ._architecture import _positive_ints
+from ._data import FLOAT_DTYPES, map_rows
+from ._docs import VAE_PARAMETERS, fill_doc
+from ._random import seed_source
+from ._vae import ACTIVE_UNIT_KL, VAETransformer
+from .nn.hierarchical import LadderLatent
+
+# The shared VAE paragraphs end with free_bits, which here takes one value per layer too.
+_FREE_BITS_AT = VAE_PARAMETERS.index("    free_bits :")
+
+
+def _hierarchy_doc(cls):
+    """Put the shared VAE paragraphs but free_bits where ``${vae_parameters_but_free_bits}`` stands."""
+    if cls.__doc__ is not None:
+        cls.__doc__ = cls.__doc__.replace(
+            "    ${vae_parameters_but_free_bits}\n", VAE_PARAMETERS[:_FREE_BITS_AT]
+        )
+    return cls
+
+
+@fill_doc
+@_hierarchy_doc
+class HierarchicalVAETransformer(VAETransformer):
+    """Hierarchical VAE (ladder VAE) as a transformer: x -> every layer's posterior mean.
+
+    A VAE with ``L = len(latent_dims)`` layers of Gaussian latent variables
+    z_1 (bottom, read by the decoder) to z_L (top). Generation runs top
+    down: p(z_L) = N(0, I), p(z_i | z_{i+1}) a Gaussian whose mean and
+    variance a small network computes from z_{i+1}, and p(x | z_1) the
+    decoder's. Inference is the ladder VAE's (Sønderby et al. 2016): a
+    bottom-up pass from x gives a Gaussian estimate of each layer, and each
+    lower layer's posterior q(z_i | x, z_{i+1}) is that estimate combined,
+    precision-weighted, with the top-down prior given the layer above; the
+    top layer's posterior is its estimate. Training maximises the ELBO
+    ``E_q[log p(x | z_1)] - beta * sum_i KL_i``, with one KL per layer (each
+    lower layer's analytic given the drawn layer above), KL warm-up and
+    free bits per layer.
+
+    **What transform returns.** The posterior means of every layer,
+    concatenated bottom layer first: ``latent_dims[0]`` columns of z_1, then
+    z_2, and so on. The means are computed top down: the top layer's is
+    the mean of its posterior; each lower layer's is the mean of q(z_i | x,
+    z_{i+1}) with z_{i+1} at the mean just computed for the layer above.
+    ``transform_layer=k`` returns only layer k's columns (0 = bottom, -1 =
+    top). Lower layers hold detail, upper layers coarser, more global
+    factors; which layers stay in use shows in ``n_active_units_``.
+
+    **inverse_transform** accepts what ``transform`` returns. For all
+    layers it decodes z_1 (the decoder reads nothing else); for one layer
+    k it maps z_k down to z_1 through the prior means, z_{i} = E[z_i |
+    z_{i+1}], and decodes that. **sample** draws from the top prior down
+    (ancestral sampling) and decodes z_1. **score_samples** is the ELBO,
+    or with ``n_importance=K`` the importance-weighted bound (Burda et
+    al. 2016), in nats in the units of X, as for ``VAETransformer``.
+
+    Parameters
+    ----------
+    latent_dims : array-like of int, default=(4, 2)
+        Sizes of the latent layers, bottom layer first; at least two layers.
+        The number of output features is their sum (or one layer's size,
+        with ``transform_layer``). The decoder reads the bottom layer only:
+        a custom decoder is called with ``in_features=latent_dims[0]``. The
+        hierarchy's own networks (one dense layer per step up, a head per
+        layer and a prior network per lower layer) have the width of the
+        encoder's last hidden layer. The default's top layer is 2-D, like
+        ``VAETransformer``'s default code, and the bottom layer twice as
+        wide, as the ladder VAE halves its layers going up.
+
+    ${network_parameters}
+
+    ${vae_parameters_but_free_bits}
+
+    free_bits : float or array-like of float, default=0.0
+        Minimum KL per latent dimension, in nats, below which a dimension is
+        not penalised (Kingma et al. 2016): the batch-mean KL of each
+        dimension is clamped from below in the training loss. One value for
+        every layer, or one per layer, bottom first. Upper layers of a
+        hierarchy are prone to collapse to their prior, which
+        ``n_active_units_`` shows; free bits on them keep them in use.
+        ``score`` is unaffected.
+
+    transform_layer : int or None, default=None
+        Which layer ``transform`` returns and ``inverse_transform`` takes:
+        None for all of them, concatenated bottom first; k for layer k alone
+        (0 = bottom, -1 = top). It can be changed after fitting.
+
+    ${denoising_parameters}
+
+    ${training_parameters}
+
+    Attributes
+    ----------
+    ${training_attributes}
+
+    ${vae_loss_attributes}
+
+    ${stopping_attributes}
+
+    kl_per_dim_ : list of ndarray
+        One array per layer, bottom first, of shape ``(latent_dims[i],)``:
+        the mean over the training data of each dimension's KL from its
+        posterior to its prior, in nats, with the layers above at their
+        posterior means. A lower layer's KL counts only what it holds beyond
+        the layer above. Dimensions near 0 carry no information.
+
+    n_active_units_ : list of int
+        For each layer, bottom first, the number of dimensions whose
+        ``kl_per_dim_`` exceeds 0.01 nats.
+
+    noise_variance_ : ndarray of shape (n_features,) or None
+        Learned observation noise variance of each feature, in the units of
+        X squared; None for ``likelihood="bernoulli"``.
+
+    ${column_attributes}
+
+    ${input_attributes}
+
+    See Also
+    --------
+    VAETransformer : The one-layer model.
+
+    References
+    ----------
+    Sønderby, C. K., Raiko, T., Maaløe, L., Sønderby, S. K. & Winther, O.
+    (2016). Ladder Variational Autoencoders. NeurIPS.
+
+    Burda, Y., Grosse, R. & Salakhutdinov, R. (2016). Importance Weighted
+    Autoencoders. ICLR.
+
+    Kingma, D. P., Salimans, T., Jozefowicz, R., Chen, X., Sutskever, I. &
+    Welling, M. (2016). Improved Variational Inference with Inverse
+    Autoregressive Flow. NeurIPS.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import HierarchicalVAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16  # pixels in [0, 1]
+    >>> hvae = HierarchicalVAETransformer((8, 4), likelihood="bernoulli", max_iter=5, random_state=0)
+    >>> hvae.fit_transform(X).shape  # z_1's 8 means, then z_2's 4
+    (1797, 12)
+    >>> [kl.shape for kl in hvae.kl_per_dim_]
+    [(8,), (4,)]
+    >>> hvae.sample(3, random_state=0).shape  # from the top prior down
+    (3, 64)
+    >>> top = hvae.set_params(transform_layer=-1).transform(X)
+    >>> top.shape
+    (1797, 4)
+    >>> hvae.inverse_transform(top).shape  # down through the prior means
+    (1797, 64)
+    >>> elbo = hvae.score(X)  # mean ELBO per sample, in nats
+    >>> bool(hvae.score_samples(X, n_importance=8).mean() >= elbo)  # IWAE: tighter
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **{k: v for k, v in VAETransformer._parameter_constraints.items() if k != "latent_dim"},
+        "latent_dims": ["array-like"],
+        "free_bits": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "transform_layer": [None, Interval(Integral, None, None, closed="neither")],
+    }
+    _architecture_parameters = tuple(
+        "latent_dims" if name == "latent_dim" else name for name in VAETransformer._architecture_parameters
+    )
+
+    def __init__(
+        self,
+        latent_dims=(4, 2),
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        image_shape=None,
+        conv_channels=(32, 64),
+        encoder=None,
+        decoder=None,
+        likelihood="gaussian",
+        handle_unknown="error",
+        noise_variance="per_feature",
+        beta=1.0,
+        kl_warmup=10,
+        free_bits=0.0,
+        transform_layer=None,
+        corruption=None,
+        corruption_level=0.2,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        **module_params,
+    ):
+        self.latent_dims = latent_dims
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.encoder = encoder
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.handle_unknown = handle_unknown
+        self.noise_variance = noise_variance
+        self.beta = beta
+        self.kl_warmup = kl_warmup
+        self.free_bits = free_bits
+        self.transform_layer = transform_layer
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        vars(self).update(module_params)
+
+    # -------------------------------------------------------------- the face
+
+    def transform(self, X):
+        """Encode X: the posterior means of every layer (or of ``transform_layer``'s).
+
+        Means are computed top down, each given the means of the layers
+        above (see the class description); columns run bottom layer first.
+        Deterministic, and a row's code depends on that row alone.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, sum(latent_dims)) or (n_samples, latent_dims[k])
+            The codes, float32 for float32 input and float64 otherwise.
+        """
+        return self._transform(X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space: the mean of p(x | z_1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_codes)
+            Codes as ``transform`` returns them: every layer's (only z_1's
+            columns are read), or with ``transform_layer=k`` layer k's, which
+            are mapped down to z_1 through the prior means.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Decoder means in the units of the training data (probabilities
+            in [0, 1] for ``likelihood="bernoulli"``).
+        """
+        return self._inverse_transform(X)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new rows by ancestral sampling: z_L ~ N(0, I), z_i ~ p(z_i | z_{i+1}), x = E[x | z_1].
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; ``None`` takes fresh OS entropy.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            The decoder mean of each drawn z_1, in the units of X
+            (probabilities for ``likelihood="bernoulli"``).
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        codes = self._draw_codes(n_samples, seed_source(random_state))
+        return super()._inverse_transform(codes)  # every layer's codes, whatever transform_layer says
+
+    def to_torch(self, method="transform"):
+        graph = super().to_torch(method)
+        layer = self._layer()
+        if layer is None:
+            return graph
+        latent = self.network_.latent
+        if method == "transform":
+            return _LayerColumns(graph, latent.layer_slice(layer)).eval()
+        return _FromLayer(copy.deepcopy(latent).cpu(), layer, graph).eval()
+
+    to_torch.__doc__ = VAETransformer.to_torch.__doc__
+
+    def to_onnx(self, path, method="transform"):
+        check_is_fitted(self)
+        if self._layer() is not None:
+            raise ValueError(
+                f"to_onnx exports every layer's codes; transform_layer={self.transform_layer} is not "
+                "supported there. Set transform_layer=None before exporting and take the layer's "
+                "columns from the output, or use to_torch, which honours it."
+            )
+        return super().to_onnx(path, method)
+
+    to_onnx.__doc__ = VAETransformer.to_onnx.__doc__
+
+    @property
+    def _n_features_out(self):
+        latent, layer = self.network_.latent, self._layer()
+        return latent.latent_dim if layer is None else latent.latent_dims[layer]
+
+    # ------------------------------------------------------------- internals
+
+    def _layer(self):
+        """``transform_layer`` as a layer index from 0, checked against the fitted layers; or None."""
+        return _checked_layer(self.transform_layer, self.network_.latent.latent_dims)
+
+    def _fit(self, X, incremental, y=None, **condition_options):
+        latent_dims = _positive_ints(self.latent_dims, "latent_dims", "(8, 4)")
+        if len(latent_dims) < 2:
+            raise ValueError(
+                f"latent_dims={self.latent_dims!r} gives one latent layer; a hierarchical VAE needs at "
+                f"least two, bottom first, e.g. ({latent_dims[0]}, {max(1, latent_dims[0] // 2)}). "
+                f"For one layer use VAETransformer(latent_dim={latent_dims[0]})."
+            )
+        if not isinstance(self.free_bits, Real):
+            free_bits = np.asarray(self.free_bits, dtype=float).reshape(-1)
+            if len(free_bits) != len(latent_dims) or not np.all(np.isfinite(free_bits) & (free_bits >= 0)):
+                raise ValueError(
+                    f"free_bits={self.free_bits!r} must be one non-negative number, or one per layer of "
+                    f"latent_dims={latent_dims} ({len(latent_dims)} values, bottom first)."
+                )
+        _checked_layer(self.transform_layer, latent_dims)
+        return super()._fit(X, incremental, y, **condition_options)
+
+    def _make_latent(self, spec, in_features, generator):
+        return LadderLatent(in_features, spec["latent_dims"], activation=spec["activation"], generator=generator)
+
+    def _transform(self, X, y=None):
+        codes = super()._transform(X, y)
+        layer = self._layer()
+        if layer is None:
+            return codes
+        return np.ascontiguousarray(codes[:, self.network_.latent.layer_slice(layer)])
+
+    def _inverse_transform(self, X, y=None):
+        check_is_fitted(self)
+        layer = self._layer()
+        if layer is None:
+            return super()._inverse_transform(X, y)
+        model, device = self._inference_model()
+        latent = model.latent
+        Z = check_array(X, dtype=FLOAT_DTYPES)
+        if Z.shape[1] != latent.latent_dims[layer]:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform expects "
+                f"codes of layer transform_layer={self.transform_layer}, with "
+                f"latent_dims[{layer}]={latent.latent_dims[layer]} columns, as transform returns."
+            )
+        codes = np.zeros((Z.shape[0], latent.latent_dim), dtype=Z.dtype)
+        codes[:, latent.layer_slice(layer)] = Z
+        codes = map_rows(codes, lambda rows: latent.descend(rows, layer), latent.latent_dim, device=device)
+        out = super()._inverse_transform(codes, y)
+        if isinstance(out, pd.DataFrame) and isinstance(X, pd.DataFrame):
+            out.index = X.index
+        return out
+
+    def _draw_codes(self, n_samples, rng):
+        model, device = self._inference_model()
+        latent = model.latent
+        noise = rng.standard_normal((n_samples, latent.latent_dim))
+        top = latent.n_layers - 1
+        return map_rows(noise, lambda rows: latent.descend(rows, top, noise=rows), latent.latent_dim,
+                        device=device)
+
+    def _fitted_statistics(self, model, X):
+        statistics = super()._fitted_statistics(model, X)
+        kl_per_dim = statistics["kl_per_dim_"]
+        layers = range(model.latent.n_layers)
+        statistics["kl_per_dim_"] = [kl_per_dim[model.latent.layer_slice(i)].copy() for i in layers]
+        statistics["n_active_units_"] = [int((kl > ACTIVE_UNIT_KL).sum()) for kl in statistics["kl_per_dim_"]]
+        return statistics
+
+
+def _checked_layer(layer, latent_dims):
+    if layer is None:
+        return None
+    n_layers = len(latent_dims)
+    if not -n_layers <= layer < n_layers:
+        raise ValueError(
+            f"transform_layer={layer} names no layer of latent_dims={tuple(latent_dims)}: pass 0 (the "
+            f"bottom) to {n_layers - 1} (the top), -1 for the top, or None for every layer."
+        )
+    return int(layer) % n_layers
+
+
+class _LayerColumns(nn.Module):
+    """A transform graph's output narrowed to one layer's columns."""
+
+    def __init__(self, graph, columns):
+        super().__init__()
+        self.graph, self.start, self.stop = graph, columns.start, columns.stop
+
+    def forward(self, x):
+        return self.graph(x)[:, self.start : self.stop]
+
+
+class _FromLayer(nn.Module):
+    """One layer's codes mapped down to the bottom layer, then an inverse_transform graph."""
+
+    def __init__(self, latent, layer, graph):
+        super().__init__()
+        self.latent, self.layer, self.graph = latent, layer, graph
+        columns = latent.layer_slice(layer)
+        self.padding = (columns.start, latent.latent_dim - columns.stop)
+
+    def forward(self, z):
+        return self.graph(self.latent.descend(F.pad(z, self.padding), self.layer))

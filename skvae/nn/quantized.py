@@ -1,0 +1,157 @@
+"""The vector-quantised latent of VQ-VAE (van den Oord et al. 2017): one codebook vector per row.
+
+The encoder's features go through an affine head to a continuous output
+z_e(x) of ``latent_dim`` values; the row's code is the nearest of
+``n_codes`` codebook vectors e_k, and the decoder reads e_k. Gradients pass
+the quantisation unchanged (the straight-through estimator), and a
+commitment loss ``commitment_cost * ||z_e - sg(e_k)||^2`` keeps the encoder
+near the codes it chooses.
+
+The codebook is not trained by gradient: each code is an exponential moving
+average (EMA) of the encoder outputs assigned to it (van den Oord et al.
+2017, appendix; Razavi et al. 2019). The averages move only in training mode,
+under ``no_grad``, and live in buffers, so ``state_dict``, pickles and saved
+files carry them with the weights. A code that the encoder has stopped
+using (its running count far below the average) is moved onto an encoder
+output of the current batch, drawn with the training generator; at the
+first training step every code is, which initialises the codebook from the
+data.
+"""
+
+import torch
+
+from .latents import Latent
+from .layers import Linear
+
+# Weight of the past in the codebook's moving averages (van den Oord et al. 2017).
+EMA_DECAY = 0.99
+
+# Laplace smoothing of the running counts (as in Sonnet's VectorQuantizerEMA):
+# a code with no rows keeps a finite mean.
+COUNT_SMOOTHING = 1e-5
+
+# A code whose running count falls below this share of the average count
+# (the batch's rows over n_codes) is dead and is moved onto an encoder output.
+# At 1/16 a code must have been unused for about 280 steps since it last
+# held an average share (0.99^280 = 1/16): rarely chosen codes are left alone,
+# a failed re-initialisation is retried within a few tens of epochs.
+DEAD_CODE_SHARE = 1.0 / 16.0
+
+
+class VectorQuantizedLatent(Latent):
+    """z_e = W h + b, quantised to the nearest of ``n_codes`` codebook vectors.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the encoder's features.
+
+    latent_dim : int
+        Size of z_e and of each codebook vector.
+
+    n_codes : int
+        Number of codebook vectors.
+
+    activation : str, default="relu"
+        The encoder's activation (sets the head's initial scale).
+
+    generator : torch.Generator or None
+        Source of the head's initial weights.
+
+    Attributes
+    ----------
+    codebook : tensor of shape (n_codes, latent_dim)
+        The codes: ``code_sums / smoothed code_sizes``.
+
+    code_sums, code_sizes : tensors of shape (n_codes, latent_dim) and (n_codes,)
+        Moving averages of the sum of the encoder outputs assigned to each
+        code per step, and of their number.
+
+    quantize_code : bool
+        Whether ``code`` returns the quantised vector rather than z_e.
+    """
+
+    def __init__(self, in_features, latent_dim, n_codes, *, activation="relu", generator=None):
+        super().__init__(latent_dim)
+        self.n_codes = n_codes
+        self.head = Linear(in_features, latent_dim, activation=activation, generator=generator)
+        # All counts 0: every code is dead until the first training step fills it.
+        self.register_buffer("codebook", torch.zeros(n_codes, latent_dim))
+        self.register_buffer("code_sums", torch.zeros(n_codes, latent_dim))
+        self.register_buffer("code_sizes", torch.zeros(n_codes))
+        self.quantize_code = False
+
+    def forward(self, features):
+        return self.head(features)
+
+    def nearest(self, z):
+        """Index of the codebook vector nearest to each row of ``z`` (squared Euclidean distance).
+
+        Differences rather than ``|z|^2 - 2 z.e + |e|^2``: each distance is
+        reduced along its own row, so a row's code does not depend on the
+        rows beside it (a matrix product may round by position), and no
+        cancellation blurs near ties.
+        """
+        distances = (z.unsqueeze(-2) - self.codebook).square().sum(-1)
+        return distances.argmin(-1)
+
+    def quantize(self, z):
+        """The codebook vector nearest to each row of ``z``."""
+        return self.codebook[self.nearest(z)]
+
+    def code(self, params):
+        return self.quantize(params) if self.quantize_code else params
+
+    def training_sample(self, params, generator, *, commitment_cost=0.25):
+        """The straight-through quantised code and the commitment loss; updates the codebook in training mode."""
+        z_e = params
+        if self.training:
+            with torch.no_grad():
+                self._revive_dead_codes(z_e.detach(), generator)
+        index = self.nearest(z_e.detach())
+        quantized = self.codebook[index]
+        commitment = commitment_cost * (z_e - quantized).square().sum(-1).mean()
+        if self.training:
+            with torch.no_grad():
+                self._update_codebook(z_e.detach(), index)
+        # The decoder sees the code; the encoder gets the decoder's gradient as if it had seen z_e.
+        return z_e + (quantized - z_e).detach(), commitment
+
+    def _revive_dead_codes(self, z, generator):
+        n_rows = z.shape[0]
+        average = n_rows / self.n_codes
+        dead = torch.nonzero(self.code_sizes < DEAD_CODE_SHARE * average).squeeze(-1)
+        n_dead = dead.numel()
+        if n_dead == 0:
+            return
+        if n_dead <= n_rows:  # distinct rows where the batch has enough of them
+            rows = torch.randperm(n_rows, generator=generator, device=z.device)[:n_dead]
+        else:
+            rows = torch.randint(n_rows, (n_dead,), generator=generator, device=z.device)
+        self.codebook[dead] = z[rows]
+        self.code_sizes[dead] = average
+        self.code_sums[dead] = z[rows] * average
+
+    def _update_codebook(self, z, index):
+        one_hot = torch.zeros(z.shape[0], self.n_codes, dtype=z.dtype, device=z.device)
+        one_hot[torch.arange(z.shape[0], device=z.device), index] = 1.0
+        self.code_sizes.mul_(EMA_DECAY).add_(one_hot.sum(0), alpha=1.0 - EMA_DECAY)
+        self.code_sums.mul_(EMA_DECAY).add_(one_hot.T @ z, alpha=1.0 - EMA_DECAY)
+        total = self.code_sizes.sum()
+        smoothed = (self.code_sizes + COUNT_SMOOTHING) / (total + self.n_codes * COUNT_SMOOTHING) * total
+        self.codebook.copy_(self.code_sums / smoothed.unsqueeze(-1))
+
+    def log_usage(self):
+        """Log of each code's share of the running counts (Laplace-smoothed): a prior while training."""
+        sizes = self.code_sizes.double() + COUNT_SMOOTHING
+        return torch.log(sizes / sizes.sum())
+
+    def bound(self, params, log_prior, log_likelihood):
+        """Per-row ELBO: ``log p(x | e_k) + log prior_k`` with k the row's code.
+
+        With a one-hot posterior q(k | x) on the nearest code, the KL to the
+        categorical prior is ``-log prior_k``. ``log_likelihood(z)`` gives
+        log p(x | z) for codes ``(rows, latent_dim)``.
+        """
+        index = self.nearest(params)
+        return log_likelihood(self.codebook[index]).double() + log_prior.to(params.device, torch.float64)[index]
