@@ -20,8 +20,9 @@ DIAGNOSTIC_ROWS = 4 * CHECK_ROWS
 # right: real rows, reconstructions and decoded prior draws.
 SATURATED_ACCURACY = 0.99
 
-# It has "collapsed" when its logit varies over those rows by no more than
-# this: measured 3e-8 for a collapsed one, 0.5 for working ones.
+# It has "collapsed" when its logit varies over the training rows and their
+# reconstructions by no more than this: measured exactly 0 for a collapsed
+# one (dead ReLU units), about 0.5 for working ones.
 CONSTANT_LOGIT_STD = 1e-4
 
 
@@ -34,7 +35,7 @@ class VAEGANTransformer(VAETransformer):
     after Larsen et al. (2016). D reads rows as the decoder's means
     describe them (probabilities for ``likelihood="bernoulli"``,
     standardised values for ``"gaussian"``, log1p of counts for
-    ``"poisson"`` and ``"negbinom"``, one-hot codes for ``"categorical"``)
+    ``"poisson"`` and ``"negative_binomial"``, one-hot codes for ``"categorical"``)
     and answers with one logit: is this row a real one? D is built like the
     encoder (an MLP of ``hidden_layer_sizes``, or the convolutional encoder
     when ``image_shape`` is set) with a one-logit head; its last hidden
@@ -71,7 +72,8 @@ class VAEGANTransformer(VAETransformer):
     (``discriminator_accuracy_``). A ``UserWarning`` says what to change
     when D wins completely (at least 99% right on each kind: its signal no
     longer tells the decoder how to look real) or has collapsed (the same
-    logit for every row: the model was trained as a plain VAE). Non-finite
+    logit for every training row and reconstruction: the model was trained
+    as a plain VAE at best). Non-finite
     losses raise, as for every estimator here.
 
     Parameters
@@ -83,14 +85,18 @@ class VAEGANTransformer(VAETransformer):
 
     ${vae_parameters}
 
-    adversarial_weight : float, default=1.0
+    adversarial_weight : float, default=0.1
         Weight of the non-saturating adversarial loss in the encoder and
         decoder's objective. 0 leaves only feature matching.
 
-    feature_matching_weight : float, default=1.0
+    feature_matching_weight : float, default=0.1
         Weight of the feature-matching reconstruction term (D's last hidden
         layer). With both weights 0 the encoder and decoder train as a
-        ``VAETransformer`` while D merely watches.
+        ``VAETransformer`` while D merely watches. The defaults were chosen
+        on load_digits (60 epochs, ``latent_dim=8``): at 0.1 and 0.1 the
+        samples were sharper and nearer the data than the VAE's for 0.5
+        nats of held-out ELBO, while weights of 1 (feature matching above
+        all) collapsed the samples onto a few shapes and cost 6.5 nats.
 
     ${denoising_parameters}
 
@@ -183,8 +189,8 @@ class VAEGANTransformer(VAETransformer):
         beta=1.0,
         kl_warmup=10,
         free_bits=0.0,
-        adversarial_weight=1.0,
-        feature_matching_weight=1.0,
+        adversarial_weight=0.1,
+        feature_matching_weight=0.1,
         corruption=None,
         corruption_level=0.2,
         batch_size="auto",
@@ -261,10 +267,12 @@ class VAEGANTransformer(VAETransformer):
             "reconstructions": float((reconstructions <= 0).double().mean()),
             "samples": float((samples <= 0).double().mean()),
         }
-        self._warn_if_failed(accuracy, logits)
+        self._warn_if_failed(accuracy, logits[: 2 * n_rows])
         return {"discriminator_accuracy_": accuracy}
 
-    def _warn_if_failed(self, accuracy, logits):
+    def _warn_if_failed(self, accuracy, data_logits):
+        # data_logits: those of the training rows and their reconstructions,
+        # where the feature-matching term and half the adversarial one act.
         shares = ", ".join(f"{kind} {share:.1%}" for kind, share in accuracy.items())
         if min(accuracy.values()) >= SATURATED_ACCURACY:
             warnings.warn(
@@ -275,10 +283,10 @@ class VAEGANTransformer(VAETransformer):
                 UserWarning,
                 stacklevel=2,
             )
-        if logits.double().std() <= CONSTANT_LOGIT_STD:
+        if data_logits.double().std() <= CONSTANT_LOGIT_STD:
             warnings.warn(
                 f"{type(self).__name__}: the discriminator has collapsed: it gives every row the "
-                f"same logit ({float(logits.mean()):.3g}; accuracy on {shares}), so the adversarial "
+                f"same logit ({float(data_logits.mean()):.3g}; accuracy on {shares}), so the adversarial "
                 "and feature-matching terms teach the decoder nothing and the model is at best a "
                 "plain VAE. Lower learning_rate_init, or use wider hidden_layer_sizes or "
                 "activation='tanh' (dead ReLU units), and fit again.",

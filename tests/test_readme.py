@@ -57,9 +57,8 @@ def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # the snippet writes digits.npy
     namespace = {}
-    page = ROOT / "docs" / "scaling.md"
-    for code in _section_code("When your data outgrow one machine", page):
-        exec(compile(code, str(page), "exec"), namespace)
+    for code in _section_code("When your data outgrow one machine"):
+        exec(compile(code, str(README), "exec"), namespace)
     out = capsys.readouterr().out
     assert re.search(r"best beta: (0\.5|1|2)\b", out)
     assert "epochs: 5" in out
