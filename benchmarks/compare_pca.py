@@ -23,6 +23,8 @@ Usage::
     python benchmarks/compare_pca.py --output DIR
     python benchmarks/compare_pca.py --full --datasets digits_28x28 --update --output docs/benchmark
         # runs some data sets (or --methods) again and replaces their rows in DIR/compare_pca.csv
+    python benchmarks/compare_pca.py --full --datasets digits_28x28 --dims 2 8 --folds 3 --update --output docs/benchmark
+        # the same, shorter: latent dimensions 2 and 8, 3 outer folds
 
 Writes a markdown table to stdout, ``compare_pca.csv``, ``accuracy.png`` and
 ``reconstruction.png`` to ``benchmarks/results/`` (or DIR), then a block that
@@ -582,6 +584,8 @@ def main(argv=None):
     )
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, help="run only these data sets")
     parser.add_argument("--methods", nargs="+", choices=METHODS, help="run only these methods")
+    parser.add_argument("--dims", nargs="+", type=int, help="latent dimensions (default: the profile's)")
+    parser.add_argument("--folds", type=int, help="outer folds (default: the profile's)")
     parser.add_argument(
         "--update", action="store_true",
         help="replace the rows that run in an existing OUTPUT/compare_pca.csv and keep the others",
@@ -591,6 +595,10 @@ def main(argv=None):
     profile = PROFILES[name]
     if args.datasets:
         profile = replace(profile, datasets=tuple(d for d in profile.datasets if d in args.datasets))
+    if args.dims:
+        profile = replace(profile, dims=tuple(args.dims), search_dims=tuple(args.dims))
+    if args.folds:
+        profile = replace(profile, n_folds=args.folds)
 
     # One thread everywhere: the networks and classifiers here are too small
     # for threads to pay off, and on a shared 2-core machine threads that

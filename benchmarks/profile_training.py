@@ -14,8 +14,8 @@ import argparse
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
-from torch.profiler import ProfilerActivity, profile
 from throughput import HIDDEN, LATENT, digits_784
+from torch.profiler import ProfilerActivity, profile
 
 from skvae import VAETransformer
 

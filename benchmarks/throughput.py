@@ -345,8 +345,9 @@ def lever_rows(quick):
     larger, on held-out rows: time, epochs, score and SVC accuracy, since a
     larger batch is only a lever where it costs no accuracy.
     """
-    import skvae._fitting as fitting
     from sklearn.svm import SVC
+
+    import skvae._fitting as fitting
 
     X = digits_784(600 if quick else 6000)
     labels = np.resize(load_digits().target, len(X))

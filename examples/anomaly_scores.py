@@ -6,11 +6,11 @@ which the held-out digit is the anomaly. The figure shows their ROC curves.
 """
 
 import numpy as np
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import VAETransformer
 
 HELD_OUT = 0

@@ -26,10 +26,10 @@ active (the VAE 4) and its codes gave the SVC 0.511.
 """
 
 import numpy as np
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import ConditionalVAETransformer, VAETransformer
 
 LATENT_DIM = 8

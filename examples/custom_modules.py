@@ -19,13 +19,13 @@ residual VAE is the better density model; as features for the SVC the three
 are level.
 """
 
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from torch import nn
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import VAETransformer
 from skvae.nn import Linear
 

@@ -23,10 +23,10 @@ pays for it on clean ones; the plain one draws masked digits thinner.
 """
 
 import numpy as np
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import AutoencoderTransformer
 
 LATENT_DIM = 8

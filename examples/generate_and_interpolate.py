@@ -6,8 +6,8 @@ is decoded with ``inverse_transform``, and the originals stand at either end.
 """
 
 import numpy as np
-
 from _common import digits, model_params, plt, save, setup
+
 from skvae import VAETransformer
 
 SAMPLE_GRID = 8  # an 8 x 8 grid of samples

@@ -5,11 +5,11 @@ estimator's own score, the mean held-out ELBO (always with beta=1, the true
 bound). Beside it: how well a kNN classifier does on mu(x) for each beta.
 """
 
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import VAETransformer
 
 BETAS = [0.25, 0.5, 1.0, 2.0, 4.0]

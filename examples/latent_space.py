@@ -5,12 +5,12 @@ drawn at each class's median show the classes each method keeps apart.
 """
 
 import numpy as np
+from _common import SEED, digits, model_params, plt, save, setup
 from matplotlib import patheffects
 from sklearn.decomposition import PCA
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import VAETransformer
 
 

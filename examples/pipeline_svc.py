@@ -5,12 +5,12 @@ accuracy of an SVC on the codes mu(x) against the same pipeline on PCA, for a
 few latent dimensions, with and without free bits against posterior collapse.
 """
 
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import VAETransformer
 
 LATENT_DIMS = (2, 4, 8, 16)

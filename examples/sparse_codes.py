@@ -24,9 +24,9 @@ top 1% of training rows hold 56% of the codes' sum of squares (5% at 0), and
 """
 
 import numpy as np
+from _common import SEED, digits, model_params, plt, save, setup
 from sklearn.model_selection import train_test_split
 
-from _common import SEED, digits, model_params, plt, save, setup
 from skvae import AutoencoderTransformer
 
 LATENT_DIM = 8

@@ -8,26 +8,24 @@ statistics it reports after training; the maths is the model's.
 """
 
 from abc import ABCMeta, abstractmethod
+from collections import namedtuple
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from collections import namedtuple
-
-import pandas as pd
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._architecture import RoutedParamsMixin
 from ._data import EVAL_CHUNK_ROWS, FLOAT_DTYPES, map_rows, resolve_device
-from ._fitting import fit_estimator
 from ._export import serving_graph, to_onnx
+from ._fitting import fit_estimator
 from ._persistence import plain_state, restore_state, save
-from ._sources import block_rows, is_streamed
 from ._random import seed_source
+from ._sources import block_rows, is_streamed
 from .nn import ACTIVATIONS, LIKELIHOODS, AutoencoderModel
 from .nn.corruption import CORRUPTIONS
-
 
 
 def _chunk_rows(X):

@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._architecture import architecture, build_model, check_image_shape, check_unchanged
 from ._columns import ColumnLayout
 from ._data import resolve_device
+from ._random import draw_seed, seed_source
 from ._sources import (
     CHECK_ROWS,
     MODEL_BLOCK_ROWS,
@@ -25,7 +26,6 @@ from ._sources import (
     fits_on_device,
     is_streamed,
 )
-from ._random import draw_seed, seed_source
 from ._training import History, batch_size_for, train, validation_split
 
 # The likelihood's parameters (log-variances) learn this much faster than

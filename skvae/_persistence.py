@@ -8,9 +8,9 @@ writes the same state as JSON beside a safetensors file of the arrays, in
 one zip archive; ``load`` reads it back without unpickling anything.
 """
 
+import inspect
 import json
 import zipfile
-import inspect
 from importlib import import_module
 
 import numpy as np
@@ -195,8 +195,9 @@ def save(estimator, path):
 
 def load(path, *, trusted=()):
     """Read an estimator written by ``save``. See ``skvae.load``."""
-    import skvae
     from safetensors.numpy import load as load_arrays
+
+    import skvae
 
     with zipfile.ZipFile(path) as archive:
         metadata = json.loads(archive.read(_METADATA))

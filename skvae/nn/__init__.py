@@ -8,8 +8,8 @@ interface).
 
 from .adversarial import Discriminator, VAEGANModel
 from .encoders import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
-from .latents import DeterministicLatent, GaussianLatent, Latent
 from .hierarchical import LadderLatent
+from .latents import DeterministicLatent, GaussianLatent, Latent
 from .layers import ACTIVATIONS, Linear
 from .likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood, Likelihood
 from .model import AutoencoderModel

@@ -10,11 +10,9 @@ Format 1 (vae_format1, cvae_format1): numeric columns. Format 2
 """
 
 import sys
-
 from pathlib import Path
 
 import numpy as np
-
 import pandas as pd
 
 from skvae import ConditionalVAETransformer, VAETransformer
