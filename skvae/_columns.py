@@ -296,8 +296,9 @@ class ColumnLayout:
                 target = encoded
             elif kind in ("poisson", "negative_binomial"):
                 check_support(filled, kind, LIKELIHOODS[kind], column=self.columns[group[0]].name if len(group) == 1 else None)
-                positions = [self.indices("poisson").index(j) if kind == "poisson" else
-                             len(self.indices("poisson")) + self.indices("negative_binomial").index(j) for j in group]
+                # count_scaling holds the Poisson columns, then the negative binomial ones, each in group order.
+                offset = 0 if kind == "poisson" else len(self.indices("poisson"))
+                positions = slice(offset, offset + len(group))
                 count_scaling = Scaling(self.count_scaling.mean[positions], self.count_scaling.scale[positions])
                 encoded = count_scaling.standardised_float32(np.log1p(filled), first_row=first_row)
                 encoded[hole] = 0.0
