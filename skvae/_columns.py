@@ -138,10 +138,23 @@ class ColumnLayout:
             values = X.data if sp.issparse(X) else _dense(X)
             check_support(values, kind, LIKELIHOODS[kind])
             return
-        for j, column in enumerate(self.columns):
-            if column.likelihood != "categorical":
-                values = _numeric(_column(X, j), column.name, column.likelihood)
-                check_support(values, column.likelihood, LIKELIHOODS[column.likelihood], column=column.name)
+        columns = [j for j, column in enumerate(self.columns) if column.likelihood != "categorical"]
+        if sp.issparse(X):
+            # One pass over the stored entries per likelihood (implicit zeros are in every
+            # numeric support); a column at a time only to name the one at fault.
+            csc = X.tocsc()
+            kinds = {self.columns[j].likelihood for j in columns}
+            columns = []
+            for kind in kinds:
+                group = self.indices(kind)
+                try:
+                    check_support(csc[:, group].data, kind, LIKELIHOODS[kind])
+                except ValueError:
+                    columns += group
+        for j in columns:
+            column = self.columns[j]
+            values = _numeric(_column(X, j), column.name, column.likelihood)
+            check_support(values, column.likelihood, LIKELIHOODS[column.likelihood], column=column.name)
 
     def indices(self, kind):
         return [j for j, column in enumerate(self.columns) if column.likelihood == kind]
