@@ -13,7 +13,7 @@ while ``fit`` runs, and reports the peak above what it held before the fit:
 * speed, side by side: the same 50,000 rows fitted from an in-memory array
   (encoded once) and from a memmap (encoded per minibatch), samples/s.
 
-    python benchmarks/memory.py            # about 10 minutes; writes a 4.4 GB file to the temp folder
+    python benchmarks/memory.py            # about 15 minutes; writes a 4.4 GB file to the temp folder
     python benchmarks/memory.py --quick    # small sizes: a smoke run for the tests
 """
 

@@ -170,6 +170,8 @@ def check_support(X, name, likelihood, column=None):
     low, high = likelihood.support
     if X.size == 0 or (low == -np.inf and high == np.inf):
         return
+    # A plain view: np.nanmin copies any ndarray subclass (a memmap of X, say) whole.
+    X = np.asarray(X)
     smallest, largest = np.nanmin(X), np.nanmax(X)
     if smallest < low or largest > high:
         where = "X" if column is None else f"column {column!r}"

@@ -11,6 +11,8 @@ model and X itself. Both sources answer the training loop's two questions:
 how many rows, and the rows at these positions.
 """
 
+import mmap
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -40,8 +42,18 @@ def block_rows(n_columns):
 
 
 def is_streamed(X):
-    """Whether X's rows are read per minibatch rather than copied whole."""
-    return sp.issparse(X) or isinstance(X, np.memmap)
+    """Whether X's rows are read per minibatch rather than copied whole.
+
+    Sparse matrices, and arrays backed by a memory-mapped file: a memmap,
+    or the plain view of one that input validation hands on.
+    """
+    if sp.issparse(X):
+        return True
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return True
+        X = X.base
+    return isinstance(X, mmap.mmap)
 
 
 class TensorRows:

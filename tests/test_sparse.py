@@ -65,3 +65,33 @@ def test_sparse_statistics_match_the_dense_ones(counts):
     assert sparse.columns[5].has_missing and not sparse.columns[4].has_missing
     with pytest.raises(ValueError, match="categorical columns need a DataFrame"):
         ColumnLayout.fit(counts, "categorical")
+
+
+def test_checking_a_memmap_copies_nothing(tmp_path):
+    import tracemalloc
+
+    from skvae._data import check_support
+    from skvae.nn import LIKELIHOODS
+
+    X = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=(2000, 500))
+    X[:] = 0.5
+    tracemalloc.start()
+    check_support(X, "bernoulli", LIKELIHOODS["bernoulli"])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < X.nbytes / 10
+
+
+def test_a_memmap_is_streamed_not_copied(tmp_path, monkeypatch):
+    import skvae._fitting
+
+    X = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=(300, 20))
+    X[:] = np.random.RandomState(0).rand(300, 20)
+    assert skvae._sources.is_streamed(np.asarray(X))  # validation hands on a plain view
+
+    def copied_whole(*args, **kwargs):
+        raise AssertionError("fit copied the memmap whole")
+
+    monkeypatch.setattr(skvae._fitting, "TensorRows", copied_whole)
+    model = VAETransformer(likelihood="bernoulli", **FAST).fit(X)
+    assert model.transform(X).shape == (300, 3)
