@@ -140,15 +140,18 @@ class ColumnLayout:
             return
         columns = [j for j, column in enumerate(self.columns) if column.likelihood != "categorical"]
         if sp.issparse(X):
-            # One pass over the stored entries per likelihood (implicit zeros are in every
-            # numeric support); a column at a time only to name the one at fault.
-            csc = X.tocsc()
+            # One pass over the stored entries per likelihood, read in place (implicit zeros
+            # are in every numeric support); a column at a time only to name the one at fault.
+            entries = X.tocoo(copy=False)
             kinds = {self.columns[j].likelihood for j in columns}
             columns = []
             for kind in kinds:
                 group = self.indices(kind)
+                in_group = np.zeros(X.shape[1], dtype=bool)
+                in_group[group] = True
+                values = entries.data if in_group.all() else entries.data[in_group[entries.col]]
                 try:
-                    check_support(csc[:, group].data, kind, LIKELIHOODS[kind])
+                    check_support(values, kind, LIKELIHOODS[kind])
                 except ValueError:
                     columns += group
         for j in columns:
@@ -492,7 +495,10 @@ def _sparse_scaling(X, columns, log1p):
     """Mean, scale and resolution of sparse columns, from their stored entries and the zeros."""
     if not columns:
         return Scaling()
-    block = X[:, columns].tocsc().astype(np.float64)
+    # A copy of its own (the log1p below writes to it), made once: no column
+    # selection when every column is in, no dtype change when already float64.
+    block = X if len(columns) == X.shape[1] else X[:, columns]
+    block = block.tocsc(copy=True).astype(np.float64, copy=False)
     if log1p:
         block.data = np.log1p(np.maximum(block.data, 0))
     n_rows = block.shape[0]

@@ -95,3 +95,11 @@ def test_a_memmap_is_streamed_not_copied(tmp_path, monkeypatch):
     monkeypatch.setattr(skvae._fitting, "TensorRows", copied_whole)
     model = VAETransformer(likelihood="bernoulli", **FAST).fit(X)
     assert model.transform(X).shape == (300, 3)
+
+
+@pytest.mark.parametrize("likelihood", ["poisson", "gaussian"])
+def test_fit_leaves_a_csc_input_untouched(counts, likelihood):
+    X = sp.csc_matrix(counts, dtype=np.float64)
+    stored = X.data.copy()
+    VAETransformer(likelihood=likelihood, **FAST).fit(X)
+    np.testing.assert_array_equal(X.data, stored)
