@@ -63,9 +63,9 @@ def linear_vae(noise_variance, **params):
 def decoder_in_input_units(vae):
     """Loadings W, offset b and noise variances of the linear decoder, in the units of X."""
     (layer,) = vae.network_.decoder.layers
-    scaling = vae._scaling
-    W = layer.weight.detach().double().numpy() * scaling.scale[:, None]
-    b = layer.bias.detach().double().numpy() * scaling.scale + scaling.mean
+    loc, scale = vae.network_.columns.standardisation()
+    W = layer.weight.detach().double().numpy() * scale[:, None]
+    b = layer.bias.detach().double().numpy() * scale + loc
     return W, b, vae.noise_variance_
 
 
@@ -79,7 +79,8 @@ class TutorialScalingVAE(VAETransformer):
     """The common tutorial mistake: squared error averaged over features plus
     a KL summed over the batch, which outweighs the reconstruction term."""
 
-    def _batch_loss(self, model, x, epochs_elapsed, generator):
+    def _batch_loss(self, model, batch, epochs_elapsed, generator):
+        x = batch.x
         mu, log_var = model.encode(x)
         z = mu + torch.randn(mu.shape, generator=generator) * torch.exp(0.5 * log_var)
         return ((model.decode(z) - x) ** 2).mean() + kl_to_standard_normal(mu, log_var).sum()

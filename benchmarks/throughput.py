@@ -347,7 +347,7 @@ def lever_rows(quick):
     """
     from sklearn.svm import SVC
 
-    import skvae._fitting as fitting
+    import skvae._base as fitting
 
     X = digits_784(600 if quick else 6000)
     labels = np.resize(load_digits().target, len(X))
@@ -432,7 +432,7 @@ def latency_rows(X_fit, X, quick):
 
 def _bare(model, tensor):
     with torch.inference_mode():
-        return model.code(tensor)
+        return model.latent.code(model.encode(tensor))
 
 
 # -------------------------------------------------------------- peak memory

@@ -149,25 +149,22 @@ def _routed(spec, role):
     return {k[len(prefix):]: v for k, v in spec.items() if k.startswith(prefix)}
 
 
-def build_model(estimator, spec, n_features, likelihood, generator, module_seed,
-                n_condition=0, n_inputs=None):
-    """Assemble encoder, latent, decoder and likelihood as ``spec`` describes.
+def build_model(family, spec, columns, generator, module_seed, n_condition=0):
+    """The model of ``family`` (a class keeping ``skvae.nn.model``'s contract) that ``spec`` describes.
 
-    The estimator supplies the latent (``_make_latent``) and joins the parts
-    into a model (``_assemble``): so a new member of the family changes the
-    latent or the model, and reuses the networks. Built-in modules draw
-    their weights from ``generator``. A user's module
-    class is built under torch's global CPU generator seeded with
+    ``columns`` is the fitted front (``skvae.nn.columns.ColumnCodec``); the
+    family makes its latent and joins the parts (a VAE-GAN adds its
+    discriminator), so a new member of the family reuses the networks.
+    Built-in modules draw their weights from ``generator``. A user's
+    module class is built under torch's global CPU generator seeded with
     ``module_seed`` (torch modules initialise from it), and the caller's
     global state is restored afterwards. ``n_condition`` extra inputs (a
-    conditional model's condition) reach both encoder and decoder;
-    ``n_inputs`` is the width of the encoder's rows (one-hot codes and
-    missing-value indicators make it wider than ``n_features``).
+    conditional model's condition) reach both encoder and decoder.
     """
     hidden, activation = spec["hidden_layer_sizes"], spec["activation"]
     image_shape = spec.get("image_shape")
-    n_inputs = n_features if n_inputs is None else n_inputs
-    encoder_inputs = n_inputs + n_condition
+    n_features = columns.n_columns
+    encoder_inputs = columns.n_inputs + n_condition
     if spec["encoder"] is not None:
         encoder, width = _user_module(
             spec["encoder"], _routed(spec, "encoder"), module_seed, "encoder", in_features=encoder_inputs
@@ -179,9 +176,9 @@ def build_model(estimator, spec, n_features, likelihood, generator, module_seed,
         encoder = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation,
                               n_extra_features=encoder_inputs - n_features, generator=generator)
         width = encoder.out_features
-    latent = estimator._make_latent(spec, width, generator)
+    latent = family.make_latent(width, spec, generator)
 
-    n_outputs = likelihood.n_parameters()
+    n_outputs = columns.n_parameters()
     decoder_inputs = latent.decoder_dim + n_condition
     if spec["decoder"] is not None:
         decoder, width = _user_module(
@@ -199,8 +196,7 @@ def build_model(estimator, spec, n_features, likelihood, generator, module_seed,
     else:
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator)
-    return estimator._assemble(spec, encoder, latent, decoder, likelihood, generator=generator,
-                               n_inputs=n_inputs, n_condition=n_condition)
+    return family.assemble(columns, encoder, latent, decoder, spec=spec, generator=generator)
 
 
 def _user_module(factory, kwargs, seed, role, **sizes):

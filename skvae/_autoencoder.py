@@ -2,12 +2,11 @@
 
 from numbers import Real
 
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
-from .nn import DeterministicLatent
+from .nn import PlainAutoencoderModel
 
 
 @fill_doc
@@ -207,38 +206,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "sparsity": [Interval(Real, 0, None, closed="left")],
     }
-    _latent_class = DeterministicLatent
+    _family = PlainAutoencoderModel
 
-    def _loss_options(self, epochs_elapsed):
-        return {**super()._loss_options(epochs_elapsed), "sparsity": self.sparsity}
-
-    def _row_scores(self, model, part):
-        # Standardised already for the Gaussian likelihood; in float64, so that
-        # a row far outside the training data gets a finite, very low score.
-        target = (part.x if part.target is None else part.target).double()
-        error = target - model.reconstruct(model.code(part.x, part.condition), part.condition).double()
-        if part.mask is None:
-            return -error.square().mean(-1)
-        mask = part.mask.double()
-        return -(error.square() * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
-
-    def _draw_codes(self, n_samples, rng):
-        return rng.multivariate_normal(self.latent_mean_, self.latent_covariance_, size=n_samples)
-
-    def _fitted_statistics(self, model, X):
-        latent_dim = model.latent_dim
-        total = torch.zeros(latent_dim, dtype=torch.float64, device=X.device)
-        outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=X.device)
-        with torch.inference_mode():
-            for block in X.blocks():
-                part = self._split_rows(block)
-                codes = model.code(part.x, part.condition).double()
-                total += codes.sum(0)
-                outer += codes.T @ codes
-        n_samples = len(X)
-        mean = total / n_samples
-        covariance = outer / n_samples - torch.outer(mean, mean)
-        return {
-            "latent_mean_": mean.cpu().numpy(),
-            "latent_covariance_": covariance.cpu().numpy(),
-        }
+    def _loss_weights(self, epochs_elapsed):
+        return {**super()._loss_weights(epochs_elapsed), "sparsity": self.sparsity}

@@ -1,30 +1,61 @@
 """What every autoencoder estimator shares: the scikit-learn face over ``skvae.nn``.
 
-Parameters and their validation, ``fit`` / ``partial_fit`` (both call
-``_fit``), ``transform``, ``inverse_transform``, ``score``, feature names,
-tags, devices and pickling live here. A subclass names its latent
-(``_latent_class``) and supplies ``score_samples``, ``sample`` and the
-statistics it reports after training; the maths is the model's.
+Parameters and their validation, the fit (``fit`` and ``partial_fit`` both
+call ``_fit``, whose steps are methods: validate, build or continue,
+train, finish), ``transform``, ``inverse_transform``, ``sample``,
+``score``, feature names, tags, devices, export and pickling live here.
+Every output runs the same path: X's columns as float values
+(``skvae._schema``), the model's front that encodes them
+(``skvae.nn.columns``), the model, and back through the same two objects.
+
+A subclass names its family (``_family``, a model class that keeps the
+contract of ``skvae.nn.model``) and says what its own parameters mean for
+it: the keywords of the family's loss terms (``_loss_weights``) and, for
+a conditional model, its conditions.
 """
 
-from abc import ABCMeta, abstractmethod
+import copy
+import warnings
+from abc import ABCMeta
 from collections import namedtuple
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._architecture import RoutedParamsMixin
-from ._data import EVAL_CHUNK_ROWS, FLOAT_DTYPES, map_rows, resolve_device
+from ._architecture import RoutedParamsMixin, architecture, build_model, check_image_shape, check_unchanged
+from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
 from ._export import serving_graph, to_onnx
-from ._fitting import fit_estimator
+from ._fitting import (
+    check_not_diverged,
+    derived_seed,
+    local_global_rng,
+    make_optimizer,
+    restored_on_error,
+    warn_if_outside_scaling,
+)
 from ._persistence import plain_state, restore_state, save
-from ._random import seed_source
-from ._sources import block_rows, is_streamed
-from .nn import ACTIVATIONS, LIKELIHOODS, AutoencoderModel
+from ._random import RowNoise, draw_seed, seed_source
+from ._schema import Schema
+from ._sources import (
+    CHECK_ROWS,
+    MODEL_BLOCK_ROWS,
+    StreamedRows,
+    TensorRows,
+    as_tensor,
+    block_rows,
+    encode_all,
+    fits_on_device,
+    is_streamed,
+)
+from ._statistics import column_statistics
+from ._training import History, batch_size_for, train, validation_split
+from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 
 
@@ -33,14 +64,21 @@ def _chunk_rows(X):
     return block_rows(X.shape[1]) if is_streamed(X) else EVAL_CHUNK_ROWS
 
 
-Rows = namedtuple("Rows", ["x", "target", "mask", "condition"])
-Rows.__doc__ = """Model rows split: encoder inputs, likelihood targets and mask (None when they are the inputs), condition."""
+FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh"])
+FitData.__doc__ = """One fit call's validated inputs: X, its float values, the architecture, the conditions, the device."""
+
+FitState = namedtuple("FitState", ["model", "rng", "history", "n_iter", "optimizer_state"])
+FitState.__doc__ = """Where training starts: a new model, or a copy of the fitted one with its history."""
+
+TrainingRun = namedtuple("TrainingRun", ["n_epochs", "converged", "interrupted", "early_stopping", "optimizer",
+                                         "start_score"])
+TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the score it started from."""
 
 
 class BaseAutoencoder(
     RoutedParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
-    """Base class for the autoencoder transformers; not for direct use."""
+    """Base class for the autoencoder estimators; not for direct use."""
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -71,57 +109,29 @@ class BaseAutoencoder(
     # continue the fitted network, so they cannot change them.
     _architecture_parameters = ("latent_dim", "activation", "likelihood", "encoder", "decoder")
 
-    # ------------------------------------------------------------------ hooks
+    # The model family: a class keeping the contract of skvae.nn.model.
+    _family = None
 
-    _latent_class = None  # a latent of skvae.nn.latents
+    # ------------------------------------------------- what a subclass says
 
-    def _make_latent(self, spec, in_features, generator):
-        """The latent module on ``in_features`` encoder features (``skvae.nn.latents``)."""
-        return self._latent_class(in_features, spec["latent_dim"], activation=spec["activation"],
-                                  generator=generator)
-
-    def _assemble(self, spec, encoder, latent, decoder, likelihood, *, generator, n_inputs, n_condition):
-        """The model made of the four parts; a family member may add its own (a discriminator)."""
-        return AutoencoderModel(encoder, latent, decoder, likelihood)
-
-    def _likelihood_options(self):
-        """Keyword arguments of the likelihood's constructor (after the input scaling is fitted)."""
-        return {}
-
-    def _loss_options(self, epochs_elapsed):
-        """Keyword arguments of the model's ``loss`` at this point of training."""
+    def _loss_weights(self, epochs_elapsed):
+        """Keyword arguments of the family's ``loss_terms`` at this point of training."""
         return {"corruption": self.corruption, "corruption_level": self.corruption_level}
-
-    def _batch_loss(self, model, rows, epochs_elapsed, generator):
-        """The training loss of a minibatch of training rows, for ``loss.backward()``."""
-        part = self._split_rows(rows)
-        return model.loss(part.x, generator=generator, target=part.target, mask=part.mask,
-                          condition=part.condition, **self._loss_options(epochs_elapsed))
 
     def _monitor_from_epoch(self):
         """Epochs that the stopping rule must not judge (the KL warm-up)."""
         return 0
 
-    def _check_scaling(self, scaling):
-        """Raise if the fitted input scaling makes a reported attribute unrepresentable."""
+    def _check_statistics(self, statistics):
+        """Raise if the training columns' statistics make a reported attribute unrepresentable."""
 
-    def _condition_columns(self, y, fresh_start, n_rows):
+    def _training_conditions(self, y, fresh_start, n_rows, **options):
         """A conditional model's training conditions as float32 columns; None for the others."""
         return None
 
-    def _eval_conditions(self, y, n_rows):
+    def _evaluation_conditions(self, y, n_rows):
         """A conditional model's conditions for evaluating ``n_rows`` rows; None for the others."""
         return None
-
-    def _split_rows(self, rows):
-        """The parts of model rows: encoder inputs, targets, mask and condition (see ``_columns``)."""
-        x, target, mask = self._layout.split(rows)
-        return Rows(x, target, mask, None)
-
-    @property
-    def _scaling(self):
-        """The Gaussian columns' standardisation."""
-        return self._layout.scaling
 
     def _validated(self, X, reset, likelihood=None):
         """X checked for its shape and features; a DataFrame kept whole when its columns differ in type.
@@ -137,38 +147,16 @@ class BaseAutoencoder(
                            for dtype in X.dtypes)
             )
         else:
-            frame = self._layout.frame
+            frame = self._schema.frame
         if frame:
             if not isinstance(X, pd.DataFrame):
-                X = pd.DataFrame(X, columns=[c.name for c in self._layout.columns])
+                X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0:
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
             return X
         return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
                              accept_sparse=("csr", "csc"))
-
-    def _loss_offset(self):
-        """Constant added to the training loss to report it in input units."""
-        return 0.0
-
-    @abstractmethod
-    def _row_scores(self, model, part, **score_options):
-        """``score_samples`` of model rows, split into ``part`` (a ``Rows``), in input units.
-
-        Must depend on each row alone; ``_validation_score_options`` are the
-        options used to judge epochs under early stopping.
-        """
-
-    _validation_score_options: dict = {}
-
-    @abstractmethod
-    def _draw_codes(self, n_samples, rng):
-        """``n_samples`` latent codes for ``sample``, as a float64 array."""
-
-    @abstractmethod
-    def _fitted_statistics(self, model, X):
-        """Attributes computed on the training tensor once training ends."""
 
     # ---------------------------------------------------------------- fitting
 
@@ -221,7 +209,224 @@ class BaseAutoencoder(
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental, y=None, **condition_options):
-        return fit_estimator(self, X, incremental, y, **condition_options)
+        """One call of ``fit`` or ``partial_fit``; atomic: a failure leaves every attribute as it was."""
+        with restored_on_error(self):
+            data = self._validate_fit(X, y, incremental, condition_options)
+            state = self._build(data) if data.fresh else self._continued(data)
+            rows, run = self._train(data, state)
+            self._finish(data, state, rows, run)
+        return self
+
+    def _validate_fit(self, X, y, incremental, condition_options):
+        """Check X, y and the parameters; fix the columns on a fresh start."""
+        fresh = not hasattr(self, "network_") or not (incremental or self.warm_start)
+        X = self._validated(X, reset=fresh, likelihood=self.likelihood)
+        conditions = self._training_conditions(y, fresh, X.shape[0], **condition_options)
+        spec = architecture(self)
+        if not fresh:
+            check_unchanged(self, self._fitted_architecture, spec)
+        check_image_shape(spec, X.shape[1])
+        if self.corruption == "masking" and self.corruption_level >= 1:
+            raise ValueError(
+                f'corruption="masking" masks a share corruption_level of the entries, which must '
+                f"be below 1; got corruption_level={self.corruption_level}."
+            )
+        device = resolve_device(self.device, fitting=True)
+        schema = Schema.fit(X, spec["likelihood"], handle_unknown=getattr(self, "handle_unknown", "error")) \
+            if fresh else self._schema
+        values = schema.values(X) if schema.frame else X
+        schema.check(values)
+        self._schema = schema
+        return FitData(X, values, spec, conditions, device, incremental, fresh)
+
+    def _build(self, data):
+        """A new model: the front fitted to X's columns, the networks initialised from ``random_state``."""
+        rng = np.random.RandomState(draw_seed(seed_source(self.random_state)))
+        init_seed = draw_seed(rng)
+        self._score_seed = draw_seed(rng)
+        schema = self._schema
+        statistics = column_statistics(data.values, schema)
+        self._check_statistics(statistics)
+        self.column_likelihoods_ = {column.name: column.likelihood for column in schema.columns}
+        columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
+                              statistics=statistics, noise_variance=data.spec.get("noise_variance"))
+        model = build_model(self._family, data.spec, columns, torch.Generator().manual_seed(init_seed),
+                            module_seed=derived_seed(init_seed),
+                            n_condition=0 if data.conditions is None else data.conditions.shape[1])
+        self._fitted_architecture = data.spec
+        return FitState(model, rng, History(), 0, None)
+
+    def _continued(self, data):
+        """Copies of the fitted model, its random state and history: ``warm_start`` and ``partial_fit``."""
+        history = copy.deepcopy(self._history)
+        if not data.incremental:
+            history.restart_validation()
+        optimizer_state = copy.deepcopy(self._optimizer_state) if data.incremental else None
+        return FitState(copy.deepcopy(self.network_), copy.deepcopy(self._rng), history, self.n_iter_, optimizer_state)
+
+    def _train(self, data, state):
+        """Train ``state.model`` on X until the stopping rule or ``max_iter`` (one epoch for ``partial_fit``)."""
+        model, rng, device = state.model, state.rng, data.device
+        model.to(device)
+        rows = self._training_rows(model, data.values, data.conditions, device)
+        if not data.fresh:
+            call = "partial_fit" if data.incremental else "fit (warm_start=True)"
+            warn_if_outside_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
+        early_stopping = self.early_stopping and not data.incremental
+        train_rows, validation_score = None, None
+        if early_stopping:
+            train_rows, validation_rows = validation_split(len(rows), self.validation_fraction, rng)
+            train_rows = torch.as_tensor(train_rows, device=device)
+            validation_rows = torch.as_tensor(validation_rows, device=device)
+            validation_block = min(block_rows(data.X.shape[1]), MODEL_BLOCK_ROWS)
+
+            def validation_score():
+                model.eval()
+                try:
+                    with torch.inference_mode():
+                        scores = torch.cat([
+                            self._row_score(model, rows.take(chunk), fast=True)
+                            for chunk in validation_rows.split(validation_block)
+                        ])
+                finally:
+                    model.train()
+                return float(scores.mean())
+
+        start_score = self._check_score(model, rows, data.X.shape[1])
+        n_train = len(rows) if train_rows is None else train_rows.numel()
+        optimizer = make_optimizer(model, self.learning_rate_init, state.optimizer_state)
+        generator_seed = draw_seed(rng)
+        generator = torch.Generator(device=device).manual_seed(generator_seed)
+
+        model.train()
+        with local_global_rng(derived_seed(generator_seed), device):
+            n_epochs, converged, interrupted = train(
+                network=model,
+                optimizer=optimizer,
+                X=rows,
+                rows=train_rows,
+                batch_loss=lambda batch, epochs_elapsed: self._batch_loss(model, batch, epochs_elapsed, generator),
+                epochs=range(state.n_iter, state.n_iter + (1 if data.incremental else self.max_iter)),
+                batch_size=batch_size_for(self.batch_size, n_train),
+                shuffle=self.shuffle,
+                generator=generator,
+                history=state.history,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                monitor_from_epoch=self._monitor_from_epoch(),
+                loss_offset=float(model.units_offset()),
+                validation_score=validation_score,
+                verbose=self.verbose,
+                description=type(self).__name__,
+            )
+        model.eval()
+        return rows, TrainingRun(n_epochs, converged, interrupted, early_stopping, optimizer, start_score)
+
+    def _finish(self, data, state, rows, run):
+        """The fitted statistics and the checks of the result; then, and only then, the fitted attributes."""
+        model = state.model
+        statistics = model.statistics(rows.blocks())
+        n_iter = state.n_iter + run.n_epochs
+        score = self._check_score(model, rows, data.X.shape[1])
+        check_not_diverged(model, run.start_score, score, statistics, data.X.shape[1], iteration=n_iter)
+        self._after_training(model, rows, statistics)
+        history = state.history
+        self.network_ = model
+        self._rng = state.rng
+        self._history = history
+        self._optimizer_state = run.optimizer.state_dict()
+        self.n_iter_ = n_iter
+        self.loss_curve_ = list(history.loss_curve)
+        self.validation_scores_ = list(history.validation_scores) if run.early_stopping else None
+        self.best_validation_score_ = history.best_validation_score if run.early_stopping else None
+        self.best_loss_ = None if run.early_stopping else history.best_loss
+        for name, value in statistics.items():
+            setattr(self, name, value)
+        if run.interrupted:
+            warnings.warn(
+                f"{type(self).__name__}: training was interrupted (KeyboardInterrupt) after "
+                f"iteration {self.n_iter_}; the model holds the weights of "
+                f"{'its best epoch' if run.early_stopping else 'that iteration'}, and n_iter_ and "
+                "loss_curve_ stop there. Call fit with warm_start=True, or partial_fit, to go on.",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif not data.incremental and not run.converged:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet. Increase max_iter, or "
+                "raise tol.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _batch_loss(self, model, batch, epochs_elapsed, generator):
+        """One training step's loss: the family's terms, summed in order."""
+        loss = None
+        for term in model.loss_terms(batch, generator, **self._loss_weights(epochs_elapsed)).values():
+            loss = term if loss is None else loss + term
+        return loss
+
+    def _after_training(self, model, rows, statistics):
+        """Diagnostics of a trained model before it is kept (the VAE-GAN's discriminator)."""
+
+    def _check_score(self, model, rows, n_features):
+        """Mean score of the first training rows, in the training loss's units: what the divergence check compares."""
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.inference_mode():
+                n_rows = min(CHECK_ROWS, block_rows(n_features), len(rows))
+                scores = self._row_score(model, rows.take(slice(0, n_rows)), fast=True)
+        finally:
+            model.train(was_training)
+        return float(scores.double().mean()) + float(model.units_offset())
+
+    def _training_rows(self, model, values, conditions, device):
+        """The training rows as a source: encoded once into tensors, or streamed for sparse and memmapped X.
+
+        ``values`` are X's float values (X itself, for an array or a sparse matrix).
+        """
+        schema = self._schema
+        # Rows are encoded on the CPU and moved as a whole (or per minibatch).
+        columns = model.columns if device.type == "cpu" else copy.deepcopy(model.columns).cpu()
+
+        def encode(block, first_row, positions=None):
+            block = schema.values(block) if not schema.frame else block
+            condition = None
+            if conditions is not None:
+                chosen = conditions[first_row : first_row + len(block)] if positions is None else conditions[positions]
+                condition = torch.from_numpy(np.ascontiguousarray(chosen))
+            with torch.no_grad():
+                return self._encoded(columns, as_tensor(block), condition, len(block), first_row)
+
+        if is_streamed(values):
+            return StreamedRows(values, encode, device)
+        batch = encode_all(encode, values)
+        resident = fits_on_device(sum(t.numel() * t.element_size() for t in batch if t is not None), device)
+        return TensorRows(batch, device, resident=resident)
+
+    @staticmethod
+    def _encoded(columns, values, condition, n_rows, first_row, targets=True):
+        """Rows of values through the model's front, as a ``Batch``; a clear error for values float32 cannot hold."""
+        if targets:
+            x, target, mask = columns.encode(values)
+        else:
+            x, target, mask = columns(values), None, None
+        real = x[:n_rows]
+        if not bool(torch.isfinite(real).all()):
+            row, position = (int(i) for i in torch.nonzero(~torch.isfinite(real))[0])
+            column = int(columns._input_column[position]) if position < columns.n_value_inputs else position
+            value = float(values[row, column])
+            raise ValueError(
+                f"X[{first_row + row}, {column}] = {value:.3g} is beyond float32's range "
+                f"(+-{FLOAT32_MAX:.3g}) once encoded for the model, which computes in float32. Rescale "
+                f"column {column} (e.g. StandardScaler, or a log transform), or drop the row."
+            )
+        return Batch(x, target, mask, condition)
+
+    def _row_score(self, model, batch, **options):
+        return model.row_score(batch, RowNoise(batch.x, self._score_seed), **options)
 
     # -------------------------------------------------------------- inference
 
@@ -235,6 +440,27 @@ class BaseAutoencoder(
         if any(module.training for module in model.modules()):
             model.eval()
         return model, device
+
+    def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None):
+        """``function(model, batch)`` over X's rows in row-independent chunks, through the model's front."""
+        model, device = self._inference_model()
+        X = self._validated(X, reset=False)
+        schema = self._schema
+        conditions = self._evaluation_conditions(y, X.shape[0])
+        columns = model.columns
+
+        def prepare(block, first_row):
+            values = schema.values(block, first_row)
+            schema.check(values)
+            return values
+
+        def run(values, condition, n_rows, first_row=0):
+            return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets))
+
+        if out_dtype is None:
+            out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in FLOAT_DTYPES else np.float64
+        return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
+                        chunk_rows=_chunk_rows(X), out_dtype=out_dtype)
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.
@@ -256,16 +482,8 @@ class BaseAutoencoder(
         return self._transform(X)
 
     def _transform(self, X, y=None):
-        model, device = self._inference_model()
-        X = self._validated(X, reset=False)
-
-        def code(rows):
-            part = self._split_rows(rows)
-            return model.code(part.x, part.condition)
-
-        conditions = self._eval_conditions(y, X.shape[0])
-        return map_rows(X, code, model.latent_dim, device=device, encode=self._layout.encode,
-                        extra_columns=conditions, width=self._layout.n_inputs, chunk_rows=_chunk_rows(X))
+        check_is_fitted(self)
+        return self._map_batches(X, lambda model, batch: model.code(batch), self.network_.latent_dim, y=y)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space: the mean of p(x | z).
@@ -284,48 +502,46 @@ class BaseAutoencoder(
         return self._inverse_transform(X)
 
     def _inverse_transform(self, X, y=None):
-        model, device = self._inference_model()
+        Z = self._checked_codes(X)
+        out = self._decoded(Z, y, codes=lambda latent, z: z)
+        return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
+
+    def _checked_codes(self, X):
+        check_is_fitted(self)
         Z = check_array(X, dtype=FLOAT_DTYPES)
-        latent_dim = model.latent_dim
+        latent_dim = self.network_.latent_dim
         if Z.shape[1] != latent_dim:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform "
                 f"expects codes with latent_dim={latent_dim} columns, as transform returns."
             )
-        conditions = self._eval_conditions(y, Z.shape[0])
+        return Z
 
-        def reconstruct(rows):  # a conditional model's conditions come first
-            if conditions is None:
-                return model.reconstruct(rows)
-            width = conditions.shape[1]
-            return model.reconstruct(rows[:, width:], rows[:, :width])
+    def _decoded(self, Z, y, codes, how="mean", generator=None):
+        """Float64 values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk."""
+        model, device = self._inference_model()
+        conditions = self._evaluation_conditions(y, Z.shape[0])
 
-        out = map_rows(Z, reconstruct, self.n_features_in_, device=device, decode=self._layout.decode,
-                       extra_columns=conditions)
-        if isinstance(out, pd.DataFrame):
-            out.index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(out))
-        return out
+        def decode(z, condition, n_rows, first_row=0):
+            params = model.decode(codes(model.latent, z.float()), condition)
+            return model.columns.decode(params, how, generator)
 
-    def _sample(self, n_samples, random_state):
+        return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions)
+
+    def _sample(self, n_samples, random_state, y=None):
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        codes = self._draw_codes(n_samples, seed_source(random_state))
-        return self.inverse_transform(codes)
+        draws = self.network_.latent.draw(n_samples, seed_source(random_state))
+        out = self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z))
+        return self._schema.restore(out)
 
     def _score_samples(self, X, y=None, **score_options):
-        model, device = self._inference_model()
-        X = self._validated(X, reset=False)
-        self._layout.check_values(X)
-        return map_rows(
-            X,
-            lambda rows: self._row_scores(model, self._split_rows(rows), **score_options).unsqueeze(1),
-            1,
-            device=device,
-            encode=self._layout.encode,
-            extra_columns=self._eval_conditions(y, X.shape[0]),
-            chunk_rows=_chunk_rows(X),
-        )[:, 0]
+        scores = self._map_batches(
+            X, lambda model, batch: self._row_score(model, batch, **score_options).unsqueeze(1), 1, y=y,
+            targets=True,
+        )
+        return scores[:, 0]
 
     def score(self, X, y=None):
         """Mean of ``score_samples`` over the rows of X; higher is better.

@@ -3,13 +3,15 @@
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
+import torch
 from scipy.special import logsumexp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import Rows
 from ._conditions import Conditions
+from ._data import map_rows
 from ._docs import fill_doc
 from ._random import seed_source
 from ._vae import VAETransformer
@@ -249,10 +251,17 @@ class ConditionalVAETransformer(VAETransformer):
         if y is not None:
             return self._inverse_transform(X, y)
         self._require_labels("inverse_transform")
-        return sum(
-            prior * self._inverse_transform(X, [label])
-            for label, prior in zip(self.classes_, self.class_prior_)
-        )
+        Z = self._checked_codes(X)
+        model, device = self._inference_model()
+        labels = torch.from_numpy(np.vstack([self._conditions.encode([label]) for label in self.classes_]))
+
+        def decode(z, condition, n_rows, first_row=0):
+            z = z.float()
+            params = [model.decode(z, label.to(z.device).expand(z.shape[0], -1)) for label in labels]
+            return model.columns.decode_mixture(params, self.class_prior_)
+
+        out = map_rows(Z, decode, self.n_features_in_, device=device)
+        return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
     def score_samples(self, X, y=None, n_importance=1):
         """Lower bound on log p(x | y), or on log p(x) without y (class labels only), in nats.
@@ -337,12 +346,12 @@ class ConditionalVAETransformer(VAETransformer):
                 f"y holds {len(np.asarray(y))} conditions for n_samples={n_samples}; give one, "
                 "or one per row."
             )
-        codes = rng.standard_normal((n_samples, self.network_.latent_dim))
-        return self._inverse_transform(codes, y)
+        draws = self.network_.latent.draw(n_samples, rng)
+        return self._schema.restore(self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z)))
 
     # ------------------------------------------------------------------ hooks
 
-    def _condition_columns(self, y, fresh_start, n_rows, classes=None):
+    def _training_conditions(self, y, fresh_start, n_rows, classes=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None. y is "
@@ -362,7 +371,7 @@ class ConditionalVAETransformer(VAETransformer):
             self.classes_ = self.class_prior_ = None
         return columns
 
-    def _eval_conditions(self, y, n_rows):
+    def _evaluation_conditions(self, y, n_rows):
         if y is None:
             return self._conditions.missing(n_rows)
         return self._checked_columns(y, n_rows, allow_one=True)
@@ -373,14 +382,8 @@ class ConditionalVAETransformer(VAETransformer):
             raise ValueError(f"y has {columns.shape[0]} rows, but X has {n_rows}.")
         return columns
 
-    def _split_rows(self, rows):
-        # The conditions come first; the layout's rows, of varying width, after.
-        width = self.n_condition_features_
-        x, target, mask = self._layout.split(rows[:, width:])
-        return Rows(x, target, mask, rows[:, :width])
-
-    def _loss_options(self, epochs_elapsed):
-        return {**super()._loss_options(epochs_elapsed), "condition_dropout": self.condition_dropout}
+    def _loss_weights(self, epochs_elapsed):
+        return {**super()._loss_weights(epochs_elapsed), "condition_dropout": self.condition_dropout}
 
     def _require_labels(self, method):
         check_is_fitted(self)

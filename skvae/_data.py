@@ -1,7 +1,8 @@
-"""Data on its way in and out: checks, the input scaling, the device, chunked row-independent evaluation.
+"""Data on its way in and out: the moments of columns, the device, chunked row-independent evaluation.
 
-Data flows one way: numpy in -> validate -> float32 (standardised) ->
-model -> float32 -> numpy out in the caller's dtype.
+Data flows one way: numpy in -> validate -> the float values of X's
+columns (``skvae._schema``) -> the model, whose front standardises and
+encodes them (``skvae.nn.columns``) -> numpy out in the caller's dtype.
 """
 
 from dataclasses import dataclass
@@ -11,17 +12,22 @@ import torch
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
-# Evaluation runs the model on chunks of at most this many rows, each padded
-# to a multiple of EVAL_ROW_MULTIPLE. A CPU matrix product picks another
-# kernel, with another summation order, for a handful of rows than for
-# many: measured with MKL at 1 and 2 threads, chunks of 1, 2, 3, 5, 7 or 9
-# rows round a row differently, while every multiple of 4 from 4 to 1024
-# (and 2048 to 16384) gives it the same bits (with layer widths padded too,
-# see skvae.nn.layers.Linear). Multiples of 8 keep a margin. So a row's
-# output is bitwise independent of the rows it arrives with, and one row
-# costs an 8-row pass, not a 1024-row one.
+# Evaluation runs the model on chunks of at most EVAL_CHUNK_ROWS rows, each
+# padded to a multiple of EVAL_ROW_MULTIPLE, so that a row's output is
+# bitwise independent of the rows it arrives with. Two mechanisms make a
+# row's bits depend on its place in a batch. A CPU matrix product picks
+# another kernel, with another summation order, for a handful of rows than
+# for many (measured with MKL at 1 and 2 threads: chunks of 1, 2, 3, 5, 7 or
+# 9 rows round a row differently, every multiple of 4 from 4 to 1024 does
+# not; layer widths are padded too, see skvae.nn.layers.Linear). And an
+# elementwise function over a contiguous tensor runs vectorised in steps of
+# two SIMD registers, 32 float32 values with AVX-512, and the remainder in
+# a scalar loop whose exp, log and sigmoid round differently: a row whose
+# values fall in that remainder changed by an ulp when the rows were
+# permuted (the hierarchical VAE's sigmoids, latent_dims=(2, 1)). Chunks of
+# a multiple of 32 rows leave no remainder. One row costs a 32-row pass.
 EVAL_CHUNK_ROWS = 1024
-EVAL_ROW_MULTIPLE = 8
+EVAL_ROW_MULTIPLE = 32
 
 # Rows per block when statistics are computed over the training data, to
 # bound temporary memory.
@@ -39,11 +45,11 @@ def row_blocks(X):
 
 @dataclass(frozen=True, eq=False)
 class Scaling:
-    """Per-feature standardisation ``(x - mean) / scale``, or none (both None).
+    """Per-feature moments ``mean`` and ``scale`` (and value ``resolution``), or none (both None).
 
-    The one place X is standardised: training, evaluation and decoding all
-    go through ``standardised_float32`` and ``destandardised``, so every
-    path sees bitwise the same standardised rows. Both compute in float64.
+    The model's front holds its columns' statistics itself (fitted from
+    these, ``skvae._statistics``); here ``standardised_float32`` serves the
+    numeric covariates of a conditional model.
     """
 
     mean: np.ndarray | None = None
@@ -81,35 +87,6 @@ class Scaling:
         mean = mean * magnitude
         return cls(mean, scale, resolution(X))
 
-    def variance_floor(self):
-        """Per-feature floor on a learned noise variance, in standardised units: ``resolution**2 / 12``.
-
-        Values recorded at a resolution (pixels in steps of 1/16, counts,
-        rounded measurements) cannot tell apart noise variances below the
-        rounding's own, Delta**2 / 12 for a step Delta (the variance of a
-        uniform rounding error; Theis et al. 2016). Without this floor a
-        near-constant feature's variance collapses towards 0 and one unusual
-        value then costs a held-out row tens of nats. Continuous data have
-        tiny steps, so the floor leaves them alone. A feature constant in
-        training has no step to measure; as StandardScaler gives it scale 1,
-        it gets step 1, in its own units: a value it never took in training
-        then costs a held-out row a finite, if large, amount.
-        """
-        if self.resolution is None:
-            return None
-        step = np.where(np.isnan(self.resolution), 1.0, self.resolution) / self.scale
-        return step**2 / 12.0
-
-    @property
-    def log_jacobian(self):
-        """``sum(log scale)``: log p(x) = log p(standardised x) - log_jacobian."""
-        return 0.0 if self.scale is None else float(np.log(self.scale).sum())
-
-    @property
-    def log_scale(self):
-        """``log(scale)`` as a float32 tensor, or None."""
-        return None if self.scale is None else torch.as_tensor(np.log(self.scale), dtype=torch.float32)
-
     def standardised_float32(self, block, out=None, first_row=0):
         """``(block - mean) / scale`` in float64, then cast to float32 (into ``out`` if given).
 
@@ -135,12 +112,6 @@ class Scaling:
             )
         return out
 
-    def destandardised(self, values, dtype):
-        """Map standardised float32 values back to X's units, in float64, as ``dtype``."""
-        if self.mean is None:
-            return values.astype(dtype, copy=False)
-        return (values.astype(np.float64) * self.scale + self.mean).astype(dtype, copy=False)
-
     def to_float32(self, X):
         """A standardised float32 copy of X, made block by block."""
         X32 = np.empty(X.shape, dtype=np.float32)
@@ -165,22 +136,6 @@ def resolution(X, max_rows=10_000):
     return smallest
 
 
-def check_support(X, name, likelihood, column=None):
-    """Raise a clear ``ValueError`` if X (or one ``column`` of it) holds values outside ``likelihood.support``."""
-    low, high = likelihood.support
-    if X.size == 0 or (low == -np.inf and high == np.inf):
-        return
-    # A plain view: np.nanmin copies any ndarray subclass (a memmap of X, say) whole.
-    X = np.asarray(X)
-    smallest, largest = np.nanmin(X), np.nanmax(X)
-    if smallest < low or largest > high:
-        where = "X" if column is None else f"column {column!r}"
-        raise ValueError(
-            f'likelihood="{name}" needs {where} in [{low:g}, {high:g}]; got min={smallest:.3g}, '
-            f"max={largest:.3g}. {likelihood.support_hint}"
-        )
-
-
 def resolve_device(device, fitting=False):
     """The torch device for an estimator's ``device`` parameter."""
     cuda = torch.cuda.is_available()
@@ -197,47 +152,38 @@ def resolve_device(device, fitting=False):
     return torch.device(device)
 
 
-def map_rows(X, fn, n_outputs, *, device, encode=None, decode=None, extra_columns=None, width=None,
-             chunk_rows=EVAL_CHUNK_ROWS):
-    """``fn`` over chunks of X's rows, each padded to a multiple of ``EVAL_ROW_MULTIPLE``; numpy out.
+def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, decode=None,
+             chunk_rows=EVAL_CHUNK_ROWS, out_dtype=np.float64):
+    """``function`` over chunks of X's rows, each padded with zero rows to a multiple of ``EVAL_ROW_MULTIPLE``.
 
-    ``encode(block, first_row)`` turns a block of X's rows into float32
-    model rows (None: X is float already, e.g. codes); ``extra_columns``
-    (a conditional model's conditions) go in front of them. ``fn`` maps the
-    padded float32 tensor to one output row per row, and ``decode`` (None:
-    a cast to X's dtype) maps those back: to an array, or a DataFrame whose
-    chunks are joined. An output that is not finite is a clear error.
+    ``prepare(block, first_row)`` turns a block of X's rows into a float
+    array (None: X is one already, e.g. codes); ``conditions`` (a
+    conditional model's, float32, one row per row of X) are padded alike.
+    ``function(rows, conditions, n_rows)`` maps the padded tensors to one
+    output row per row; ``decode`` (None: a cast to ``out_dtype``) maps
+    the ``n_rows`` real ones back, to an array or a DataFrame whose chunks
+    are joined. An output that is not finite is a clear error.
     ``chunk_rows`` (a multiple of ``EVAL_ROW_MULTIPLE``) bounds a chunk,
     for wide data.
     """
-    out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64) else np.float64
     chunks = []
-    staging = None
-    if width is not None and extra_columns is None:
-        # Rows are encoded straight into one reused buffer: no copy per chunk.
-        staging = np.zeros((padded_rows(min(X.shape[0], chunk_rows)), width), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, X.shape[0], chunk_rows):
             stop = min(start + chunk_rows, X.shape[0])
-            n = stop - start
+            n_rows = stop - start
             block = X.iloc[start:stop] if hasattr(X, "iloc") else X[start:stop]
-            view = None
-            if staging is not None and encode is not None:
-                view = staging[:n]
-                rows = encode(block, out=view, first_row=start)
-            else:
-                rows = encode(block, first_row=start) if encode is not None else np.asarray(block, dtype=np.float32)
-                if extra_columns is not None:
-                    rows = np.concatenate([extra_columns[start:stop], rows], axis=1)
-            if rows is view:
-                padded = staging[: padded_rows(n)]
-            else:  # the rows came out wider than planned (holes), or no buffer was planned
-                padded = np.zeros((padded_rows(n), rows.shape[1]), dtype=np.float32)
-                padded[:n] = rows
-            result = fn(torch.from_numpy(padded).to(device))[:n].cpu().numpy()
+            values = prepare(block, start) if prepare is not None else np.asarray(block)
+            padded = np.zeros((padded_rows(n_rows), values.shape[1]), dtype=values.dtype)
+            padded[:n_rows] = values
+            condition = None
+            if conditions is not None:
+                condition = np.zeros((padded.shape[0], conditions.shape[1]), dtype=np.float32)
+                condition[:n_rows] = conditions[start:stop]
+                condition = torch.from_numpy(condition).to(device)
+            result = function(torch.from_numpy(padded).to(device), condition, n_rows)[:n_rows]
             with np.errstate(over="ignore", invalid="ignore"):
-                chunk = decode(result) if decode is not None else result.astype(out_dtype)
-            _check_finite(chunk, rows, start)
+                chunk = decode(result) if decode is not None else result.cpu().numpy().astype(out_dtype)
+            _check_finite(chunk, values, start)
             chunks.append(chunk)
     if chunks and hasattr(chunks[0], "iloc"):
         import pandas as pd
@@ -255,11 +201,12 @@ def _check_finite(out, rows, first_row):
     bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
     if bad.any():
         row = int(np.argmax(bad))
-        extreme = float(np.abs(rows[row]).max())
+        with np.errstate(invalid="ignore"):
+            extreme = float(np.nanmax(np.abs(rows[row]))) if rows.dtype.kind in "fc" else float("nan")
         raise ValueError(
             f"Row {first_row + row} is beyond what the model's float32 arithmetic can evaluate: "
-            f"it lies {extreme:.3g} standard deviations (or units) from the training data, and "
-            "the networks overflowed on it. Check that row, or rescale X."
+            f"its largest value is {extreme:.3g}, far from the training data, and the networks "
+            "overflowed on it. Check that row, or rescale X."
         )
 
 

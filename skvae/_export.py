@@ -1,9 +1,12 @@
 """Serving graphs: ``transform`` and ``inverse_transform`` as torch modules, and as ONNX files.
 
-A graph holds everything the method does to a row, the input scaling
-included, and nothing of scikit-learn: float32 rows in, float32 rows out,
-any number of rows. The scaling runs in float64 inside the graph, as the
-estimator's own methods run it.
+A graph is the model's own modules, the front included
+(``skvae.nn.columns``): what the estimator's method does to a row, and
+nothing of scikit-learn. The transform graph reads X's columns as numbers,
+as the front does (a category as its index in the fitted categories, a date
+as nanoseconds since the epoch, NaN for a missing entry) and returns the
+codes; the inverse_transform graph reads codes and returns each column's
+decoded mean in X's units (a category's index). Any number of rows.
 """
 
 import copy
@@ -13,49 +16,47 @@ import numpy as np
 import torch
 from torch import nn
 
+from .nn import Batch
+
 METHODS = ("transform", "inverse_transform")
 
 
-class _Graph(nn.Module):
-    def __init__(self, model, scaling, condition=None, mixture=None):
+class TransformGraph(nn.Module):
+    """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``."""
+
+    def __init__(self, model, condition=None):
         super().__init__()
         self.model = copy.deepcopy(model).cpu().eval()
-        scaled = scaling.mean is not None
-        self.register_buffer("mean", torch.as_tensor(scaling.mean if scaled else np.zeros(0), dtype=torch.float64))
-        self.register_buffer("scale", torch.as_tensor(scaling.scale if scaled else np.zeros(0), dtype=torch.float64))
-        self.scaled = scaled
-        # A conditional model's "no condition" input, or its classes and their weights.
+        # A conditional model's "no condition" input.
         self.register_buffer("condition", None if condition is None else torch.as_tensor(condition))
-        self.register_buffer("weights", None if mixture is None else torch.as_tensor(mixture, dtype=torch.float32))
-
-
-class TransformGraph(_Graph):
-    """Rows ``(batch, n_features)`` in X's units to codes ``(batch, latent_dim)``."""
 
     def forward(self, x):
-        if self.scaled:
-            x = ((x.double() - self.mean) / self.scale).float()
         condition = None
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
-        return self.model.code(x, condition)
+        return self.model.code(Batch(self.model.columns(x), condition=condition))
 
 
-class InverseTransformGraph(_Graph):
-    """Codes ``(batch, latent_dim)`` to decoder means ``(batch, n_features)`` in X's units."""
+class InverseTransformGraph(nn.Module):
+    """Codes ``(batch, latent_dim)`` to decoder means ``(batch, n_features)`` in X's units, in the codes' dtype."""
+
+    def __init__(self, model, conditions=None, weights=None):
+        super().__init__()
+        self.model = copy.deepcopy(model).cpu().eval()
+        # A conditional model's classes and their training frequencies.
+        self.register_buffer("conditions", None if conditions is None else torch.as_tensor(conditions))
+        self.weights = None if weights is None else [float(w) for w in weights]
 
     def forward(self, z):
-        if self.condition is None:
-            out = self.model.reconstruct(z)
+        codes = z.float()
+        if self.conditions is None:
+            out = self.model.columns.decode(self.model.decode(codes))
         else:
             # The mean over the classes, weighted by their training frequencies.
-            out = 0.0
-            for index in range(self.condition.shape[0]):
-                condition = self.condition[index].expand(z.shape[0], -1)
-                out = out + self.weights[index] * self.model.reconstruct(z, condition)
-        if self.scaled:
-            out = (out.double() * self.scale + self.mean).float()
-        return out
+            params = [self.model.decode(codes, self.conditions[k].expand(z.shape[0], -1))
+                      for k in range(self.conditions.shape[0])]
+            out = self.model.columns.decode_mixture(params, self.weights)
+        return out.to(z.dtype)
 
 
 def serving_graph(estimator, method):
@@ -67,27 +68,25 @@ def _graph(estimator, method):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
     conditions = getattr(estimator, "_conditions", None)
-    scaling = estimator._scaling
     if method == "transform":
         missing = None if conditions is None else conditions.missing(1)
-        return TransformGraph(estimator.network_, scaling, condition=missing)
+        return TransformGraph(estimator.network_, condition=missing)
     if conditions is None:
-        return InverseTransformGraph(estimator.network_, scaling)
+        return InverseTransformGraph(estimator.network_)
     if not conditions.categorical:
         raise ValueError(
             "inverse_transform without y averages over the classes; a model of covariates has "
             "none, so its decoder cannot be exported without a condition input."
         )
     one_hot = np.vstack([conditions.encode([label]) for label in conditions.classes])
-    return InverseTransformGraph(estimator.network_, scaling, condition=one_hot,
-                                 mixture=estimator.class_prior_)
+    return InverseTransformGraph(estimator.network_, conditions=one_hot, weights=estimator.class_prior_)
 
 
-def to_onnx(estimator, path, method):
-    """Export ``method`` as an ONNX model with a dynamic batch dimension."""
+def to_onnx(estimator, path, method, dtype=np.float32):
+    """Export ``method`` as an ONNX model with a dynamic batch dimension, reading ``dtype`` tensors."""
     graph = serving_graph(estimator, method)
     width = estimator.n_features_in_ if method == "transform" else estimator.network_.latent_dim
-    example = torch.zeros(2, width, dtype=torch.float32)
+    example = torch.zeros(2, width, dtype=torch.float64 if np.dtype(dtype) == np.float64 else torch.float32)
     name = "X"
     batch = torch.export.Dim("batch", min=1)
     # The exporter warns about torchvision operators, which skvae never uses.

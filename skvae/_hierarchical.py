@@ -11,11 +11,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._architecture import _positive_ints
-from ._data import FLOAT_DTYPES, map_rows
+from ._data import FLOAT_DTYPES
 from ._docs import VAE_PARAMETERS, fill_doc
-from ._random import seed_source
-from ._vae import ACTIVE_UNIT_KL, VAETransformer
-from .nn.hierarchical import LadderLatent
+from ._vae import VAETransformer
+from .nn import LadderVAEModel
 
 # The shared VAE paragraphs end with free_bits, which here takes one value per layer too.
 _FREE_BITS_AT = VAE_PARAMETERS.index("    free_bits :")
@@ -295,11 +294,7 @@ class HierarchicalVAETransformer(VAETransformer):
             The decoder mean of each drawn z_1, in the units of X
             (probabilities for ``likelihood="bernoulli"``).
         """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        codes = self._draw_codes(n_samples, seed_source(random_state))
-        return super()._inverse_transform(codes)  # every layer's codes, whatever transform_layer says
+        return self._sample(n_samples, random_state)
 
     def to_torch(self, method="transform"):
         graph = super().to_torch(method)
@@ -339,11 +334,12 @@ class HierarchicalVAETransformer(VAETransformer):
     def _fit(self, X, incremental, y=None, **condition_options):
         latent_dims = _positive_ints(self.latent_dims, "latent_dims", "(8, 4)")
         if len(latent_dims) < 2:
+            bottom = latent_dims[0] if latent_dims else 4
             raise ValueError(
-                f"latent_dims={self.latent_dims!r} gives one latent layer; a hierarchical VAE needs at "
-                f"least two, bottom first, e.g. ({latent_dims[0]}, {max(1, latent_dims[0] // 2)}). "
-                f"For one layer use VAETransformer(latent_dim={latent_dims[0]})."
-            )
+                f"latent_dims={self.latent_dims!r} gives {'one latent layer' if latent_dims else 'no latent layer'}"
+                "; a hierarchical VAE needs at least two, bottom "
+                f"first, e.g. ({bottom}, {max(1, bottom // 2)}). For one layer use "
+                f"VAETransformer(latent_dim={bottom}).")
         if not isinstance(self.free_bits, Real):
             free_bits = np.asarray(self.free_bits, dtype=float).reshape(-1)
             if len(free_bits) != len(latent_dims) or not np.all(np.isfinite(free_bits) & (free_bits >= 0)):
@@ -354,8 +350,7 @@ class HierarchicalVAETransformer(VAETransformer):
         _checked_layer(self.transform_layer, latent_dims)
         return super()._fit(X, incremental, y, **condition_options)
 
-    def _make_latent(self, spec, in_features, generator):
-        return LadderLatent(in_features, spec["latent_dims"], activation=spec["activation"], generator=generator)
+    _family = LadderVAEModel
 
     def _transform(self, X, y=None):
         codes = super()._transform(X, y)
@@ -369,8 +364,7 @@ class HierarchicalVAETransformer(VAETransformer):
         layer = self._layer()
         if layer is None:
             return super()._inverse_transform(X, y)
-        model, device = self._inference_model()
-        latent = model.latent
+        latent = self.network_.latent
         Z = check_array(X, dtype=FLOAT_DTYPES)
         if Z.shape[1] != latent.latent_dims[layer]:
             raise ValueError(
@@ -378,29 +372,10 @@ class HierarchicalVAETransformer(VAETransformer):
                 f"codes of layer transform_layer={self.transform_layer}, with "
                 f"latent_dims[{layer}]={latent.latent_dims[layer]} columns, as transform returns."
             )
-        codes = np.zeros((Z.shape[0], latent.latent_dim), dtype=Z.dtype)
-        codes[:, latent.layer_slice(layer)] = Z
-        codes = map_rows(codes, lambda rows: latent.descend(rows, layer), latent.latent_dim, device=device)
-        out = super()._inverse_transform(codes, y)
-        if isinstance(out, pd.DataFrame) and isinstance(X, pd.DataFrame):
-            out.index = X.index
-        return out
-
-    def _draw_codes(self, n_samples, rng):
-        model, device = self._inference_model()
-        latent = model.latent
-        noise = rng.standard_normal((n_samples, latent.latent_dim))
-        top = latent.n_layers - 1
-        return map_rows(noise, lambda rows: latent.descend(rows, top, noise=rows), latent.latent_dim,
-                        device=device)
-
-    def _fitted_statistics(self, model, X):
-        statistics = super()._fitted_statistics(model, X)
-        kl_per_dim = statistics["kl_per_dim_"]
-        layers = range(model.latent.n_layers)
-        statistics["kl_per_dim_"] = [kl_per_dim[model.latent.layer_slice(i)].copy() for i in layers]
-        statistics["n_active_units_"] = [int((kl > ACTIVE_UNIT_KL).sum()) for kl in statistics["kl_per_dim_"]]
-        return statistics
+        columns = latent.layer_slice(layer)
+        padding = (columns.start, latent.latent_dim - columns.stop)
+        out = self._decoded(Z, y, codes=lambda latent, z: latent.descend(F.pad(z, padding), layer))
+        return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
 
 def _checked_layer(layer, latent_dims):

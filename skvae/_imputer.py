@@ -4,10 +4,12 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from ._base import _chunk_rows
 from ._data import map_rows
 from ._docs import fill_doc
 from ._random import draw_seed, seed_source
@@ -162,10 +164,24 @@ class VAEImputer(VAETransformer):
             return X
         if isinstance(X, pd.DataFrame):
             return X.mask(X == placeholder)
+        if sp.issparse(X):
+            if placeholder == 0:
+                raise ValueError(
+                    "Imputation is not possible when missing_values == 0 and X is sparse: the implicit "
+                    "zeros would all be holes. Provide a dense array, or mark holes as NaN."
+                )
+            X = X.copy()
+            if X.dtype.kind != "f":
+                X = X.astype(np.float64)
+            X.data[X.data == placeholder] = np.nan
+            return X
         X = np.asarray(X)
-        if X.dtype.kind in "fc" or isinstance(placeholder, str):
-            X = np.where(X == placeholder, np.nan, X.astype(np.float64) if X.dtype.kind in "iub" else X)
-        return X
+        if isinstance(placeholder, str) != (X.dtype.kind in "OUS"):
+            return X  # a string placeholder cannot occur among numbers, nor a number among strings
+        holes = X == placeholder
+        if X.dtype.kind in "iub":
+            X = X.astype(np.float64)
+        return np.where(holes, np.nan, X) if holes.any() else X
 
     def transform(self, X):
         """Fill the missing entries of X; observed entries come back as they were.
@@ -184,26 +200,41 @@ class VAEImputer(VAETransformer):
         """
         model, device = self._inference_model()
         X = self._validated(X, reset=False)
-        layout = self._layout
+        schema, columns = self._schema, model.columns
         generator = None
         if self.sample_posterior:
             generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
 
-        def fill(rows):
-            part = self._split_rows(rows)
-            params = model.encode(part.x, part.condition)
-            z = model.latent.rsample(params, generator) if generator is not None else model.latent.code(params)
-            decoded = model.decode(z, part.condition)
-            if generator is not None:
-                return model.likelihood.sample(decoded, generator)
-            return model.likelihood.mean(decoded)
+        def prepare(block, first_row):
+            values = schema.values(block, first_row)
+            schema.check(values)
+            return values
 
-        filled = map_rows(X, fill, self.n_features_in_, device=device, encode=layout.encode, decode=layout.decode)
-        if isinstance(X, pd.DataFrame):
-            filled.index = X.index
-            return X.where(X.notna(), filled).astype({c: filled[c].dtype for c in X.columns}, errors="ignore")
-        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
-        return np.where(np.isnan(X), filled, X).astype(X.dtype, copy=False)
+        def fill(values, condition, n_rows, first_row=0):
+            batch = self._encoded(columns, values, condition, n_rows, first_row, targets=False)
+            params = model.encode(batch.x, condition)
+            z = model.latent.rsample(params, generator) if generator is not None else model.latent.code(params)
+            filled = columns.decode(model.decode(z, condition), "sample" if generator is not None else "mode",
+                                    generator)
+            holes = torch.isnan(values.double())
+            return torch.cat([torch.where(holes, filled, values.double()), holes.double()], dim=1)
+
+        n_features = self.n_features_in_
+        out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=_chunk_rows(X))
+        filled, holes = out[:, :n_features], out[:, n_features:] > 0
+        if not schema.frame:
+            dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype.kind == "f" else np.float64
+            return filled.astype(dtype, copy=False)
+        # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
+        restored = schema.restore(filled, index=X.index)
+        out = X.copy()
+        for j, column in enumerate(schema.columns):
+            name = column.name
+            if holes[:, j].any():
+                out[name] = X[name].where(~holes[:, j], restored[name])
+            if out[name].dtype != restored[name].dtype:
+                out[name] = out[name].astype(restored[name].dtype)
+        return out
 
     def fit_transform(self, X, y=None):
         """Fit to X, then fill its holes.

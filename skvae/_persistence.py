@@ -18,13 +18,14 @@ import pandas as pd
 import sklearn
 import torch
 
-from ._columns import Column, ColumnLayout
 from ._conditions import Conditions
 from ._data import Scaling
+from ._schema import Column, Schema, column_kind
 from ._training import History
 
-# 1: skvae 0.2.0.dev0 before mixed columns (a "_scaling"); 2: a "_layout" of the columns.
-FORMAT_VERSION = 2
+# 1: skvae 0.2.0.dev0 before mixed columns (a "_scaling"); 2: a "_layout" of the columns;
+# 3: a "_schema" of the columns, their statistics in the model's own state.
+FORMAT_VERSION = 3
 _METADATA, _ARRAYS = "skvae.json", "arrays.safetensors"
 
 
@@ -42,8 +43,8 @@ def plain_state(estimator, state):
         }
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_numpy(state["_optimizer_state"])
-    if "_layout" in state:
-        state["_layout"] = _plain_layout(state["_layout"])
+    if "_schema" in state:
+        state["_schema"] = _plain_schema(state["_schema"])
     if "_history" in state:
         state["_history"] = dict(vars(state["_history"]))
     if "_rng" in state:
@@ -61,13 +62,13 @@ def plain_state(estimator, state):
 def restore_state(estimator, state):
     """Undo ``plain_state``: rebuild the fitted objects, the torch model last."""
     state = dict(state)
-    if "_scaling" in state and "_layout" not in state:  # format 1: numeric columns, one likelihood
-        kind = state["_fitted_architecture"]["likelihood"]
-        columns = [Column(j, kind) for j in range(state["n_features_in_"])]
-        state["_layout"] = ColumnLayout(columns, scaling=Scaling(**state.pop("_scaling")))
-        state.setdefault("column_likelihoods_", {j: kind for j in range(state["n_features_in_"])})
-    elif "_layout" in state:
-        state["_layout"] = _restore_layout(state["_layout"])
+    statistics = None
+    if "_schema" in state:
+        state["_schema"] = _restore_schema(state["_schema"])
+    elif "_layout" in state or "_scaling" in state:  # formats 1 and 2
+        state["_schema"], statistics = _schema_of_format_2(state)
+    if "network_" in state and "_schema" not in state:
+        raise ValueError("The saved state holds a network but no description of its columns: it is damaged.")
     if "_history" in state:
         state["_history"] = History(**state["_history"])
     if "_rng" in state:
@@ -87,7 +88,7 @@ def restore_state(estimator, state):
     network = state.pop("network_", None)
     estimator.__dict__.update(state)
     if network is not None:
-        estimator.network_ = _rebuild_model(estimator, network)
+        estimator.network_ = _rebuild_model(estimator, network, statistics)
 
 
 def _n_condition(state):
@@ -95,52 +96,115 @@ def _n_condition(state):
     return 0 if conditions is None else conditions.width
 
 
-def _rebuild_model(estimator, network):
+def _rebuild_model(estimator, network, statistics=None):
+    """The torch model from its architecture and weights; ``statistics`` of the columns for a file of format 1 or 2."""
     from ._architecture import build_model
+    from .nn import ColumnCodec
 
     spec = estimator._fitted_architecture
-    layout = estimator._layout
-    likelihood = layout.likelihood(noise_variance=spec.get("noise_variance"))
-    model = build_model(estimator, spec, estimator.n_features_in_, likelihood, torch.Generator(), 0,
-                        n_condition=network["n_condition"], n_inputs=layout.n_inputs)
-    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()})
+    schema = estimator._schema
+    columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
+                          statistics=statistics, noise_variance=spec.get("noise_variance"))
+    model = build_model(estimator._family, spec, columns, torch.Generator(), 0, n_condition=network["n_condition"])
+    weights = {k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()}
+    if statistics is None:
+        model.load_state_dict(weights)
+        return model.eval()
+    # Format 1 or 2: the likelihood's keys moved under the column codec, which now
+    # holds the column statistics (given above); priors come from fitted attributes.
+    weights = {_format_2_key(k): v for k, v in weights.items() if not k.endswith(".bounds")}
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    new_buffers = ("loc", "scale", "log_jacobian", "log_scale", "input_loc", "input_scale", "code_mean",
+                   "code_covariance", "code_prior")
+    if unexpected or any(key.rsplit(".", 1)[-1] not in new_buffers for key in missing):
+        raise ValueError(f"The saved weights do not fit the model: missing {missing}, unexpected {unexpected}.")
+    if hasattr(estimator, "latent_mean_"):
+        model.latent.fit_prior(estimator.latent_mean_, estimator.latent_covariance_)
+    if hasattr(estimator, "code_prior_"):
+        model.latent.fit_prior(estimator.code_prior_)
     return model.eval()
 
 
-def _plain_layout(layout):
+def _format_2_key(key):
+    if key.startswith("likelihood.parts."):
+        return "columns." + key[len("likelihood."):]
+    if key.startswith("likelihood."):
+        return "columns.parts.0." + key[len("likelihood."):]
+    return key
+
+
+def _schema_of_format_2(state):
+    """The schema and the column statistics of a file written before the columns moved into the model."""
+    if "_layout" in state:
+        plain = state.pop("_layout")
+        frame, handle_unknown = plain["frame"], plain["handle_unknown"]
+        columns = []
+        for c in plain["columns"]:
+            dtype = _restore_dtype(c["dtype"])
+            columns.append(Column(c["name"], c["likelihood"], dtype, "float" if dtype is None else column_kind(dtype),
+                                  c["categories"], c["has_missing"]))
+        scaling, count_scaling = plain["scaling"], plain["count_scaling"]
+    else:
+        kind = state["_fitted_architecture"]["likelihood"]
+        columns = [Column(j, kind) for j in range(state["n_features_in_"])]
+        frame, handle_unknown = False, "error"
+        scaling, count_scaling = state.pop("_scaling"), {"mean": None}
+        state.setdefault("column_likelihoods_", {j: kind for j in range(state["n_features_in_"])})
+    statistics = {}
+    gaussian = [j for j, c in enumerate(columns) if c.likelihood == "gaussian"]
+    if scaling["mean"] is not None:
+        for k, j in enumerate(gaussian):
+            statistics[j] = {"mean": scaling["mean"][k], "scale": scaling["scale"][k]}
+            if scaling.get("resolution") is not None:
+                statistics[j]["resolution"] = scaling["resolution"][k]
+    counts = [j for j, c in enumerate(columns) if c.likelihood == "poisson"]
+    counts += [j for j, c in enumerate(columns) if c.likelihood == "negative_binomial"]
+    if count_scaling["mean"] is not None:
+        for k, j in enumerate(counts):
+            statistics[j] = {"mean": count_scaling["mean"][k], "scale": count_scaling["scale"][k]}
+    return Schema(columns, frame=frame, handle_unknown=handle_unknown), statistics
+
+
+def _plain_schema(schema):
     return {
         "columns": [
             {"name": column.name, "likelihood": column.likelihood, "dtype": _plain_dtype(column.dtype),
-             "categories": column.categories, "has_missing": column.has_missing}
-            for column in layout.columns
+             "kind": column.kind, "categories": column.categories, "has_missing": column.has_missing}
+            for column in schema.columns
         ],
-        "frame": layout.frame,
-        "scaling": _plain_scaling(layout.scaling),
-        "count_scaling": _plain_scaling(layout.count_scaling),
-        "handle_unknown": layout.handle_unknown,
+        "frame": schema.frame,
+        "handle_unknown": schema.handle_unknown,
     }
 
 
-def _restore_layout(plain):
-    columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["categories"], c["has_missing"])
+def _restore_schema(plain):
+    columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
+                      c["has_missing"])
                for c in plain["columns"]]
-    return ColumnLayout(columns, frame=plain["frame"], scaling=Scaling(**plain["scaling"]),
-                        count_scaling=Scaling(**plain["count_scaling"]), handle_unknown=plain["handle_unknown"])
+    return Schema(columns, frame=plain["frame"], handle_unknown=plain["handle_unknown"])
 
 
 def _plain_dtype(dtype):
     if dtype is None:
         return None
     if isinstance(dtype, pd.CategoricalDtype):
-        return {"categories": np.asarray(dtype.categories, dtype=object), "ordered": bool(dtype.ordered)}
+        categories = dtype.categories
+        return {"categories": np.asarray(categories.to_numpy()), "ordered": bool(dtype.ordered),
+                "categories_dtype": _plain_dtype(categories.dtype)}
+    if isinstance(dtype, pd.StringDtype):
+        return {"string": dtype.storage, "na_value": "NA" if dtype.na_value is pd.NA else "nan"}
     return str(dtype)
 
 
 def _restore_dtype(plain):
     if plain is None:
         return None
+    if isinstance(plain, dict) and "string" in plain:
+        return pd.StringDtype(plain["string"], na_value=pd.NA if plain["na_value"] == "NA" else np.nan)
     if isinstance(plain, dict):
-        return pd.CategoricalDtype(list(plain["categories"]), ordered=plain["ordered"])
+        categories_dtype = _restore_dtype(plain.get("categories_dtype"))
+        categories = pd.Index(list(plain["categories"]), dtype=categories_dtype)
+        return pd.CategoricalDtype(categories, ordered=plain["ordered"])
     return pd.api.types.pandas_dtype(plain)
 
 
@@ -199,9 +263,18 @@ def load(path, *, trusted=()):
 
     import skvae
 
-    with zipfile.ZipFile(path) as archive:
-        metadata = json.loads(archive.read(_METADATA))
-        raw = archive.read(_ARRAYS)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metadata = json.loads(archive.read(_METADATA))
+            raw = archive.read(_ARRAYS)
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"{path} is not a file written by skvae's save (a zip archive holding {_METADATA} and "
+            f"{_ARRAYS}): {error}"
+        ) from None
+    missing = [key for key in ("format_version", "estimator", "params", "state") if key not in metadata]
+    if missing:
+        raise ValueError(f"{path} is incomplete or damaged: its metadata lacks {missing}.")
     version = metadata.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
@@ -221,12 +294,18 @@ def load(path, *, trusted=()):
             f"decoder), which loading would import and so run. Pass trusted={untrusted!r} (or the "
             "classes themselves) if you trust it."
         )
-    params = _decode(metadata["params"], arrays, trusted)
+    try:
+        params = _decode(metadata["params"], arrays, trusted)
+        state = _decode(metadata["state"], arrays, trusted) if metadata["state"] else {}
+    except KeyError as error:
+        raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
     estimator = getattr(skvae, name)(**params)
-    if metadata["state"]:
-        state = _decode(metadata["state"], arrays, trusted)
-        state = {k: v for k, v in state.items() if k not in params}
-        restore_state(estimator, state)
+    state = {k: v for k, v in state.items() if k not in params}
+    if "network_" not in state:
+        raise ValueError(
+            f"{path} holds no fitted network: it is incomplete or damaged (save writes only fitted estimators)."
+        )
+    restore_state(estimator, state)
     return estimator
 
 

@@ -71,3 +71,24 @@ def row_normals(keys, draw_index, n_columns):
     angle = 2.0 * np.pi * uniforms[:, n_pairs:]
     normals = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
     return normals[:, :n_columns]
+
+
+class RowNoise:
+    """Standard-normal draws keyed by each row's encoder inputs: the same for a row in any batch.
+
+    ``draws(n_draws, n_columns)`` gives a tensor ``(n_draws, rows,
+    n_columns)`` on the rows' device, in their dtype: the noise of a
+    Monte-Carlo score (``skvae.nn.model``'s family contract).
+    """
+
+    def __init__(self, rows, seed):
+        self.rows = rows
+        self.keys = row_keys(rows.cpu().numpy(), seed)
+
+    def draws(self, n_draws, n_columns):
+        import torch
+
+        return torch.stack([
+            torch.as_tensor(row_normals(self.keys, draw, n_columns), dtype=self.rows.dtype)
+            for draw in range(n_draws)
+        ]).to(self.rows.device)

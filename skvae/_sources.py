@@ -1,14 +1,15 @@
-"""Where training rows come from: one float32 tensor in memory, or encoded minibatch by minibatch.
+"""Where training rows come from: encoded once and held in memory, or encoded minibatch by minibatch.
 
-Data that fit in memory are encoded once, into one float32 tensor on the
-training device, and minibatches are gathered from it: the fastest path. On
-a GPU whose free memory cannot hold that tensor twice over, it stays in
-pinned host memory and minibatches cross as they are used. A
-scipy sparse matrix, a ``numpy.memmap`` (data larger than memory) and a
-DataFrame too large to copy are streamed instead: each minibatch is read
-from X and encoded when it is needed, so memory stays O(batch) beyond the
-model and X itself. Both sources answer the training loop's two questions:
-how many rows, and the rows at these positions.
+Data that fit in memory are encoded once by the model's front
+(``skvae.nn.columns``) into a ``Batch`` of float32 tensors on the training
+device (inputs, and targets, mask and conditions where there are any),
+and minibatches are gathered from it: the fastest path. On a GPU whose free
+memory cannot hold them twice over, they stay in pinned host memory and
+minibatches cross as they are used. A scipy sparse matrix and a
+``numpy.memmap`` (data larger than memory) are streamed instead: each
+minibatch is read from X and encoded when it is needed, so memory stays
+O(batch) beyond the model and X itself. Both sources answer the training
+loop's two questions: how many rows, and the rows at these positions.
 """
 
 import mmap
@@ -17,7 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._data import EVAL_ROW_MULTIPLE
+from ._data import EVAL_ROW_MULTIPLE, STAT_BLOCK_ROWS
+from .nn import Batch
 
 # Rows per forward pass when a fit evaluates its model on training rows
 # (fitted statistics, validation scores). 256 keeps a convolutional
@@ -56,37 +58,71 @@ def is_streamed(X):
     return isinstance(X, mmap.mmap)
 
 
+def as_tensor(block):
+    """A tensor sharing a float array's memory; a copy of a read-only one (a memmap's), which torch cannot share."""
+    block = np.ascontiguousarray(block)
+    if not block.flags.writeable:
+        block = block.copy()
+    return torch.from_numpy(block)
+
+
+def encode_all(encode, values):
+    """Every row of ``values`` through ``encode(block, first_row)``, block by block, into one ``Batch``.
+
+    The tensors are allocated once, at their full size. When a later block
+    has holes that the first had not (a row is then no longer its own
+    target), the rows before it get their targets (the inputs) and a full
+    mask.
+    """
+    n_rows = values.shape[0]
+    out = None
+    for start in range(0, n_rows, STAT_BLOCK_ROWS):
+        block = encode(values[start : start + STAT_BLOCK_ROWS], start)
+        stop = start + len(block)
+        if out is None:
+            out = Batch(*(None if t is None else t.new_empty((n_rows, *t.shape[1:])) for t in block))
+        if block.target is not None and out.target is None:
+            out = out._replace(target=out.x.clone(), mask=torch.ones_like(out.x))
+        if block.target is None and out.target is not None:
+            block = block._replace(target=block.x, mask=torch.ones_like(block.x))
+        for whole, part in zip(out, block):
+            if whole is not None:
+                whole[start:stop] = part
+    return out
+
+
 class TensorRows:
-    """Encoded rows, all in one tensor: on the training device, or in host memory.
+    """Encoded rows, all in one ``Batch`` of tensors: on the training device, or in host memory.
 
     Rows too large for a GPU's free memory stay on the host (``resident``
     False), in pinned memory, and each minibatch is copied to the device
     as it is used, without blocking the host.
     """
 
-    def __init__(self, tensor, device=None, resident=True):
-        self.device = tensor.device if device is None else torch.device(device)
+    def __init__(self, batch, device=None, resident=True):
+        self.device = batch.x.device if device is None else torch.device(device)
         self.resident = resident
         if resident:
-            tensor = tensor.to(self.device)
+            batch = batch.map(lambda t: t.to(self.device))
         elif self.device.type == "cuda":
-            tensor = tensor.pin_memory()
-        self.tensor = tensor
+            batch = batch.map(lambda t: t.pin_memory())
+        self.batch = batch
 
     def __len__(self):
-        return self.tensor.shape[0]
+        return self.batch.x.shape[0]
 
     def take(self, index):
         """The rows at ``index``: a slice or a tensor of positions."""
         if isinstance(index, slice):
-            rows = self.tensor[index]
+            rows = self.batch.map(lambda t: t[index])
         else:
-            rows = self.tensor.index_select(0, index.to(self.tensor.device))
+            index = index.to(self.batch.x.device)
+            rows = self.batch.map(lambda t: t.index_select(0, index))
         if self.resident:
             return rows
         if self.device.type == "cuda":
-            rows = rows.pin_memory()
-        return rows.to(self.device, non_blocking=True)
+            rows = rows.map(lambda t: t.pin_memory())
+        return rows.map(lambda t: t.to(self.device, non_blocking=True))
 
     def blocks(self):
         for start in range(0, len(self), MODEL_BLOCK_ROWS):
@@ -107,11 +143,10 @@ def fits_on_device(n_bytes, device):
 
 
 class StreamedRows:
-    """Rows of X encoded when asked for, with any extra columns (conditions) in front."""
+    """Rows of X encoded when asked for: ``encode(block, first_row, positions)`` gives a ``Batch``."""
 
-    def __init__(self, X, encode, device, extra_columns=None):
+    def __init__(self, X, encode, device):
         self.X, self.encode, self.device = X, encode, device
-        self.extra_columns = extra_columns
 
     def __len__(self):
         return self.X.shape[0]
@@ -126,18 +161,14 @@ class StreamedRows:
         order = np.argsort(positions, kind="stable")
         sorted_positions = positions[order]
         block = self.X.iloc[sorted_positions] if hasattr(self.X, "iloc") else self.X[sorted_positions]
-        rows = self.encode(block, first_row=int(sorted_positions[0]) if len(positions) else 0)
-        if self.extra_columns is not None:
-            rows = np.concatenate([self.extra_columns[sorted_positions], rows], axis=1)
-        unsorted = np.empty_like(rows)
-        unsorted[order] = rows
-        rows = torch.from_numpy(unsorted)
+        batch = self.encode(block, int(sorted_positions[0]) if len(positions) else 0, sorted_positions)
+        unsorted = torch.from_numpy(np.argsort(order, kind="stable"))
+        batch = batch.map(lambda t: t.index_select(0, unsorted))
         if self.device.type == "cuda":
-            rows = rows.pin_memory()
-        return rows.to(self.device, non_blocking=True)
+            batch = batch.map(lambda t: t.pin_memory())
+        return batch.map(lambda t: t.to(self.device, non_blocking=True))
 
     def blocks(self):
         rows = block_rows(self.X.shape[1])
         for start in range(0, len(self), rows):
             yield self.take(slice(start, min(start + rows, len(self))))
-

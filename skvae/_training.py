@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from ._progress import Progress
-from ._sources import TensorRows
 
 
 @dataclass
@@ -51,9 +50,22 @@ def _moving_average(average, value, n_iter_no_change):
     return average + 2.0 / (n_iter_no_change + 1) * (value - average)
 
 
+class _Tensor:
+    """A tensor as a row source: its rows, gathered."""
+
+    def __init__(self, tensor):
+        self.tensor, self.device = tensor, tensor.device
+
+    def __len__(self):
+        return self.tensor.shape[0]
+
+    def take(self, index):
+        return self.tensor[index] if isinstance(index, slice) else self.tensor.index_select(0, index)
+
+
 def as_source(X):
-    """A row source for ``X``: a tensor becomes ``TensorRows``."""
-    return TensorRows(X) if isinstance(X, torch.Tensor) else X
+    """A row source for ``X``: a tensor's rows, or X itself (``skvae._sources``)."""
+    return _Tensor(X) if isinstance(X, torch.Tensor) else X
 
 
 def batch_size_for(batch_size, n_samples):

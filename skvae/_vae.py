@@ -1,22 +1,12 @@
 """VAETransformer: the variational autoencoder as a scikit-learn transformer."""
 
-import math
 from numbers import Integral, Real
 
-import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
-from ._random import row_keys, row_normals
-from .nn import LIKELIHOODS, GaussianLatent
-
-# score_samples averages its bound over at least this many latent draws per row.
-SCORE_DRAWS = 16
-
-# A latent dimension counts as active when its mean KL exceeds this (nats).
-ACTIVE_UNIT_KL = 0.01
+from .nn import LIKELIHOODS, VariationalModel
 
 # Above this standard deviation a variance in X's units overflows float64
 # (with room for the variance to exceed the feature's own).
@@ -119,7 +109,7 @@ class VAETransformer(BaseAutoencoder):
         "free_bits": [Interval(Real, 0, None, closed="left")],
     }
     _architecture_parameters = (*BaseAutoencoder._architecture_parameters, "noise_variance")
-    _latent_class = GaussianLatent
+    _family = VariationalModel
 
     def __init__(
         self,
@@ -240,71 +230,26 @@ class VAETransformer(BaseAutoencoder):
 
     # ------------------------------------------------------------------ hooks
 
-    def _likelihood_options(self):
-        return {"noise_variance": self.noise_variance}
-
-    def _check_scaling(self, scaling):
+    def _check_statistics(self, statistics):
         # noise_variance_ is reported in X's units squared.
-        if scaling.scale is not None and np.any(scaling.scale > _LARGEST_SCALE):
-            column = int(np.argmax(scaling.scale))
-            raise ValueError(
-                f"X[:, {column}] has a standard deviation of {scaling.scale[column]:.3g}, whose "
-                "square, the unit of noise_variance_, overflows float64. Rescale that column."
-            )
+        for column, stats in statistics.items():
+            if stats["scale"] > _LARGEST_SCALE:
+                raise ValueError(
+                    f"X[:, {column}] has a standard deviation of {stats['scale']:.3g}, whose "
+                    "square, the unit of noise_variance_, overflows float64. Rescale that column."
+                )
 
     def _kl_weight(self, epochs_elapsed):
         if self.kl_warmup == 0:
             return self.beta
         return self.beta * min(1.0, epochs_elapsed / self.kl_warmup)
 
-    def _loss_options(self, epochs_elapsed):
+    def _loss_weights(self, epochs_elapsed):
         return {
-            **super()._loss_options(epochs_elapsed),
+            **super()._loss_weights(epochs_elapsed),
             "kl_weight": self._kl_weight(epochs_elapsed),
             "free_bits": self.free_bits,
         }
 
     def _monitor_from_epoch(self):
         return self.kl_warmup
-
-    def _loss_offset(self):
-        # log p(x) = log p(standardised x) - sum(log scale): the Jacobian.
-        return self._layout.log_jacobian
-
-    # One draw per row is enough to judge epochs: the error averages out over rows.
-    _validation_score_options = {"min_draws": 1}
-
-    def _row_scores(self, model, part, n_importance=1, min_draws=SCORE_DRAWS):
-        # Keyed by the row alone: a row scored under several conditions gets
-        # the same draws under each, so their comparison is not blurred by them.
-        x = part.x
-        keys = row_keys(x.cpu().numpy(), self._score_seed)
-        n_draws = n_importance * max(1, math.ceil(min_draws / n_importance))
-        noise = torch.stack([
-            torch.as_tensor(row_normals(keys, draw, model.latent_dim), dtype=x.dtype)
-            for draw in range(n_draws)
-        ]).to(x.device)
-        bound = model.bound(x, noise, n_importance, part.condition, part.target, part.mask)
-        return bound - self._loss_offset()
-
-    def _draw_codes(self, n_samples, rng):
-        return rng.standard_normal((n_samples, self.network_.latent_dim))
-
-    def _fitted_statistics(self, model, X):
-        kl_sum = torch.zeros(model.latent_dim, dtype=torch.float64, device=X.device)
-        with torch.inference_mode():
-            for block in X.blocks():
-                part = self._split_rows(block)
-                kl_sum += model.latent.kl(model.encode(part.x, part.condition)).sum(0, dtype=torch.float64)
-            kl_per_dim = (kl_sum / len(X)).cpu().numpy()
-            variance = model.likelihood.variance()
-        noise_variance = None
-        if variance is not None:
-            noise_variance = variance.double().cpu().numpy()
-            if self._scaling.scale is not None:
-                noise_variance = noise_variance * self._scaling.scale**2
-        return {
-            "kl_per_dim_": kl_per_dim,
-            "n_active_units_": int((kl_per_dim > ACTIVE_UNIT_KL).sum()),
-            "noise_variance_": noise_variance,
-        }

@@ -9,8 +9,7 @@ from sklearn.utils._param_validation import Interval
 from ._docs import fill_doc
 from ._sources import CHECK_ROWS
 from ._vae import VAETransformer
-from .nn import ConvEncoder, MLPEncoder
-from .nn.adversarial import Discriminator, VAEGANModel, discriminator_width
+from .nn import VAEGANModel
 
 # The discriminator is judged after training on this many training rows,
 # as many reconstructions and as many decoded prior draws.
@@ -223,43 +222,27 @@ class VAEGANTransformer(VAETransformer):
 
     # ------------------------------------------------------------------ hooks
 
-    def _assemble(self, spec, encoder, latent, decoder, likelihood, *, generator, n_inputs, n_condition):
-        # Built after the VAE's parts from the same generator: a VAE-GAN's
-        # encoder and decoder start where a VAETransformer's with the same
-        # random_state do.
-        hidden, activation = spec["hidden_layer_sizes"], spec["activation"]
-        width = discriminator_width(likelihood)
-        image_shape = spec.get("image_shape")
-        if image_shape is None:
-            body = MLPEncoder(width, hidden, activation, generator=generator)
-        else:
-            n_pixels = image_shape[0] * image_shape[1] * image_shape[2]
-            body = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation,
-                               n_extra_features=width - n_pixels, generator=generator)
-        discriminator = Discriminator(body, body.out_features, activation, generator=generator)
-        return VAEGANModel(encoder, latent, decoder, likelihood, discriminator)
+    _family = VAEGANModel
 
-    def _loss_options(self, epochs_elapsed):
+    def _loss_weights(self, epochs_elapsed):
         return {
-            **super()._loss_options(epochs_elapsed),
+            **super()._loss_weights(epochs_elapsed),
             "adversarial_weight": self.adversarial_weight,
             "feature_matching_weight": self.feature_matching_weight,
         }
 
-    def _fitted_statistics(self, model, X):
-        statistics = super()._fitted_statistics(model, X)
-        statistics.update(self._judge_discriminator(model, X))
-        return statistics
+    def _after_training(self, model, rows, statistics):
+        statistics["discriminator_accuracy_"] = self._judge_discriminator(model, rows)
 
-    def _judge_discriminator(self, model, X):
+    def _judge_discriminator(self, model, rows):
         """The discriminator's accuracy on training rows, reconstructions and prior draws; warn if it failed."""
-        n_rows = min(len(X), DIAGNOSTIC_ROWS)
-        part = self._split_rows(X.take(slice(0, n_rows)))
+        n_rows = min(len(rows), DIAGNOSTIC_ROWS)
+        batch = rows.take(slice(0, n_rows))
         # Drawn apart from the training generator, from a seed fixed at fit.
-        generator = torch.Generator(device=part.x.device).manual_seed(self._score_seed)
-        noise = torch.randn((n_rows, model.latent_dim), generator=generator, device=part.x.device)
+        generator = torch.Generator(device=batch.x.device).manual_seed(self._score_seed)
+        noise = torch.randn((n_rows, model.latent_dim), generator=generator, device=batch.x.device)
         with torch.inference_mode():
-            views = model.views(part.x, part.target, part.mask, part.condition, noise)
+            views = model.views(batch, noise)
             _, logits = model.discriminate(torch.cat(views))
         real, reconstructions, samples = logits.split(n_rows)
         accuracy = {
@@ -268,7 +251,7 @@ class VAEGANTransformer(VAETransformer):
             "samples": float((samples <= 0).double().mean()),
         }
         self._warn_if_failed(accuracy, logits[: 2 * n_rows])
-        return {"discriminator_accuracy_": accuracy}
+        return accuracy
 
     def _warn_if_failed(self, accuracy, data_logits):
         # data_logits: those of the training rows and their reconstructions,
@@ -281,7 +264,7 @@ class VAEGANTransformer(VAETransformer):
                 "the decoder how to look real. Raise adversarial_weight or feature_matching_weight, "
                 "lower learning_rate_init, or fit on more rows.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=6,
             )
         if data_logits.double().std() <= CONSTANT_LOGIT_STD:
             warnings.warn(
@@ -291,5 +274,5 @@ class VAEGANTransformer(VAETransformer):
                 "plain VAE. Lower learning_rate_init, or use wider hidden_layer_sizes or "
                 "activation='tanh' (dead ReLU units), and fit again.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=6,
             )

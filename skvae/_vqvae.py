@@ -3,19 +3,11 @@
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoencoder, _chunk_rows
-from ._data import map_rows
+from ._base import BaseAutoencoder
 from ._docs import fill_doc
-from .nn import LIKELIHOODS
-from .nn.quantized import VectorQuantizedLatent
-
-# Pseudo-count added to every code's training count in the prior ``code_prior_``
-# (Laplace's rule of succession): a code no training row chose keeps a finite
-# log-probability, so new rows that land on it get a finite score.
-PRIOR_PSEUDO_COUNT = 1.0
+from .nn import LIKELIHOODS, VQVAEModel
 
 
 @fill_doc
@@ -280,17 +272,11 @@ class VQVAETransformer(BaseAutoencoder):
         codes : ndarray of shape (n_samples,), dtype int64
             Indices into ``codebook_``, in ``[0, n_codes)``.
         """
-        model, device = self._inference_model()
-        X = self._validated(X, reset=False)
+        def nearest(model, batch):
+            # float64 holds every index exactly.
+            return model.latent.nearest(model.encode(batch.x, batch.condition)).unsqueeze(1).double()
 
-        def nearest(rows):
-            part = self._split_rows(rows)
-            # float32 holds every index below 2**24 exactly.
-            return model.latent.nearest(model.encode(part.x, part.condition)).unsqueeze(1).float()
-
-        codes = map_rows(X, nearest, 1, device=device, encode=self._layout.encode,
-                         width=self._layout.n_inputs, chunk_rows=_chunk_rows(X))
-        return codes[:, 0].astype(np.int64)
+        return self._map_batches(X, nearest, 1, out_dtype=np.float64)[:, 0].astype(np.int64)
 
     def score_samples(self, X):
         """Lower bound on the log-likelihood log p(x) of each row, in nats: the ELBO.
@@ -318,7 +304,7 @@ class VQVAETransformer(BaseAutoencoder):
         scores : ndarray of shape (n_samples,)
             The bound for each row; higher is better.
         """
-        return self._score_samples(X, log_prior=torch.from_numpy(np.log(self.code_prior_)))
+        return self._score_samples(X)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate new rows: decode codebook vectors drawn from the prior ``code_prior_``.
@@ -356,58 +342,12 @@ class VQVAETransformer(BaseAutoencoder):
 
     # ------------------------------------------------------------------ hooks
 
-    def _make_latent(self, spec, in_features, generator):
-        latent = VectorQuantizedLatent(in_features, spec["latent_dim"], spec["n_codes"],
-                                       activation=spec["activation"], generator=generator)
-        latent.quantize_code = bool(self.transform_quantized)
-        return latent
+    _family = VQVAEModel
 
     def _inference_model(self):
         model, device = super()._inference_model()
         model.latent.quantize_code = bool(self.transform_quantized)
         return model, device
 
-    def _likelihood_options(self):
-        return {"noise_variance": self.noise_variance}
-
-    def _loss_options(self, epochs_elapsed):
-        return {**super()._loss_options(epochs_elapsed), "commitment_cost": self.commitment_cost}
-
-    def _loss_offset(self):
-        # log p(x) = log p(standardised x) - sum(log scale): the Jacobian.
-        return self._layout.log_jacobian
-
-    def _row_scores(self, model, part, log_prior=None):
-        # While training (early stopping, the divergence check) the prior is
-        # the codebook's running usage; score_samples passes the fitted one.
-        if log_prior is None:
-            log_prior = model.latent.log_usage()
-        target = (part.x if part.target is None else part.target).double()
-        mask = None if part.mask is None else part.mask.double()
-
-        def log_likelihood(z):
-            return model.likelihood.log_prob(target, model.decode(z, part.condition).double(), mask)
-
-        bound = model.latent.bound(model.encode(part.x, part.condition), log_prior, log_likelihood)
-        return bound - self._loss_offset()
-
-    def _draw_codes(self, n_samples, rng):
-        return self.codebook_[rng.choice(len(self.code_prior_), size=n_samples, p=self.code_prior_)]
-
-    def _fitted_statistics(self, model, X):
-        latent = model.latent
-        counts = torch.zeros(latent.n_codes, dtype=torch.float64, device=X.device)
-        with torch.inference_mode():
-            for block in X.blocks():
-                part = self._split_rows(block)
-                codes = latent.nearest(model.encode(part.x, part.condition))
-                counts += torch.bincount(codes, minlength=latent.n_codes).double()
-        counts = counts.cpu().numpy().astype(np.int64)
-        n_rows = counts.sum()
-        frequencies = counts[counts > 0] / n_rows
-        return {
-            "codebook_": latent.codebook.double().cpu().numpy(),
-            "code_counts_": counts,
-            "code_prior_": (counts + PRIOR_PSEUDO_COUNT) / (n_rows + latent.n_codes * PRIOR_PSEUDO_COUNT),
-            "perplexity_": float(np.exp(-np.sum(frequencies * np.log(frequencies)))),
-        }
+    def _loss_weights(self, epochs_elapsed):
+        return {**super()._loss_weights(epochs_elapsed), "commitment_cost": self.commitment_cost}

@@ -19,6 +19,7 @@ from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skvae import AutoencoderTransformer, VAETransformer
+from skvae.nn import Batch
 
 
 def state_of(estimator):
@@ -557,10 +558,13 @@ def test_parameters_follow_mlp_vocabulary():
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_tiny_but_varying_features_are_standardised_not_treated_as_constant(Estimator, tabular):
+    def scale(estimator):
+        return estimator.network_.columns.standardisation()[1]
+
     tiny = Estimator(**SMALL).fit(tabular * 1e-16)
-    np.testing.assert_allclose(tiny._scaling.scale, Estimator(**SMALL).fit(tabular)._scaling.scale * 1e-16)
+    np.testing.assert_allclose(scale(tiny), scale(Estimator(**SMALL).fit(tabular)) * 1e-16)
     constant = Estimator(**SMALL).fit(np.c_[tabular, np.full(len(tabular), 1e4)])
-    assert constant._scaling.scale[-1] == 1.0
+    assert scale(constant)[-1] == 1.0
 
 
 @MODELS
@@ -578,10 +582,11 @@ def test_fit_trains_in_float32_under_a_float64_torch_default(Estimator, tabular)
 
 
 def test_evaluation_sees_the_rows_training_saw(tabular):
-    # One standardisation serves training and evaluation: the model applied
-    # to the training tensor gives transform's codes, bitwise.
+    # One front serves training and evaluation: the model applied to the
+    # training rows gives transform's codes, bitwise.
     estimator = VAETransformer(**SMALL).fit(tabular)
-    trained_on = torch.from_numpy(estimator._scaling.to_float32(tabular))
+    loc, scale = estimator.network_.columns.standardisation()
+    trained_on = torch.from_numpy(((tabular - loc) / scale).astype(np.float32))
     with torch.no_grad():
-        codes = estimator.network_.code(trained_on)
+        codes = estimator.network_.code(Batch(trained_on))
     np.testing.assert_array_equal(codes.double().numpy(), estimator.transform(tabular))

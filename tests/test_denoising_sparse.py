@@ -7,7 +7,7 @@ from conftest import ESTIMATORS, SMALL
 
 from skvae import AutoencoderTransformer, VAETransformer
 from skvae.nn.corruption import gaussian_noise, masking
-from skvae.nn.model import sparsity_penalty
+from skvae.nn import Batch, sparsity_penalty
 
 
 def test_corruptions_draw_what_they_say():
@@ -79,10 +79,12 @@ def test_sparsity_makes_codes_sparser_at_some_cost(digits):
     assert sparse_share > 2 * plain_share, (plain_share, sparse_share)
     # The training loss includes the penalty: its last value is above the
     # reconstruction loss alone, which the model computes without it.
-    rows = torch.as_tensor(X, dtype=torch.float32)
+    rows = Batch(torch.as_tensor(X, dtype=torch.float32))
     with torch.no_grad():
-        reconstruction = sparse.network_.loss(rows, generator=torch.Generator()).item()
-        penalised = sparse.network_.loss(rows, generator=torch.Generator(), sparsity=1.0).item()
+        reconstruction = sum(sparse.network_.loss_terms(rows, torch.Generator()).values()).item()
+        terms = sparse.network_.loss_terms(rows, torch.Generator(), sparsity=1.0)
+        penalised = sum(terms.values()).item()
+    assert list(terms) == ["reconstruction", "sparsity"]
     assert penalised > reconstruction
     assert sparse.loss_curve_[-1] == pytest.approx(penalised, rel=0.1)
 

@@ -6,15 +6,11 @@ import torch
 from scipy import stats
 from torch import distributions as D
 
-from skvae._data import check_support
+from skvae._schema import Schema
 from skvae.nn.latents import kl_to_standard_normal, standard_normal_log_prob
-from skvae.nn.likelihoods import (
-    LIKELIHOODS,
-    BernoulliLikelihood,
-    GaussianLikelihood,
-    bernoulli_log_prob,
-    gaussian_log_prob,
-)
+from skvae.nn.likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood
+from skvae.nn.likelihoods.bernoulli import bernoulli_log_prob
+from skvae.nn.likelihoods.gaussian import gaussian_log_prob
 
 
 @pytest.fixture
@@ -71,14 +67,24 @@ def test_analytic_kl_matches_torch_and_monte_carlo(generator):
     assert torch.all((estimate - ours).abs() < 4 * error + 1e-3)
 
 
+def _statistics(floor=None, scale=(1.0, 1.0, 1.0)):
+    """Column statistics whose resolution gives each feature the variance floor ``floor`` (resolution**2 / 12)."""
+    scale = np.asarray(scale, dtype=float)
+    resolution = None if floor is None else np.sqrt(12 * np.broadcast_to(floor, 3)) * scale
+    out = {"mean": np.zeros(3), "scale": scale}
+    if resolution is not None:
+        out["resolution"] = resolution
+    return out
+
+
 def test_gaussian_likelihood_variance_floor_and_gradient():
-    likelihood = GaussianLikelihood(3, noise_variance="per_feature", min_variance=1e-4)
+    likelihood = GaussianLikelihood(3, noise_variance="per_feature", statistics=_statistics(1e-4))
     with torch.no_grad():
         likelihood.raw_variance.fill_(-50.0)
     variance = torch.exp(likelihood.log_variance())
     torch.testing.assert_close(variance, torch.full((3,), 1e-4), rtol=1e-4, atol=0)
     # Starts at variance 1 + floor, the variance of standardised data.
-    fresh = GaussianLikelihood(3, noise_variance="per_feature", min_variance=1e-4)
+    fresh = GaussianLikelihood(3, noise_variance="per_feature", statistics=_statistics(1e-4))
     torch.testing.assert_close(torch.exp(fresh.log_variance()), torch.full((3,), 1 + 1e-4))
     fresh.log_prob(torch.ones(2, 3), torch.zeros(2, 3)).sum().backward()
     assert fresh.raw_variance.grad.abs().min() > 0
@@ -87,7 +93,7 @@ def test_gaussian_likelihood_variance_floor_and_gradient():
 def test_shared_variance_is_shared_in_input_units():
     scale = np.array([0.01, 1.0, 300.0])
     log_scale = torch.log(torch.tensor(scale, dtype=torch.float32))
-    likelihood = GaussianLikelihood(3, noise_variance="isotropic", log_scale=log_scale)
+    likelihood = GaussianLikelihood(3, noise_variance="isotropic", statistics=_statistics(scale=scale))
     with torch.no_grad():
         likelihood.raw_variance.fill_(0.7)
     # The learned part is shared in input units; the floor (1e-6 of each
@@ -95,12 +101,12 @@ def test_shared_variance_is_shared_in_input_units():
     learned = torch.exp(likelihood.log_variance()) - 1e-6
     input_variance = learned * torch.exp(2 * log_scale)
     torch.testing.assert_close(input_variance, input_variance[0].expand(3), rtol=1e-4, atol=0)
-    per_feature = GaussianLikelihood(3, noise_variance="per_feature", log_scale=log_scale)
+    per_feature = GaussianLikelihood(3, noise_variance="per_feature", statistics=_statistics(scale=scale))
     assert torch.equal(per_feature.log_variance_offset, torch.zeros(3))
 
 
 def test_variance_floor_per_feature():
-    likelihood = GaussianLikelihood(3, noise_variance="per_feature", min_variance=torch.tensor([0.0, 0.1, 2.0]))
+    likelihood = GaussianLikelihood(3, noise_variance="per_feature", statistics=_statistics(np.array([0.0, 0.1, 2.0])))
     with torch.no_grad():
         likelihood.raw_variance.fill_(-50.0)
     torch.testing.assert_close(torch.exp(likelihood.log_variance()), torch.tensor([1e-6, 0.1, 2.0]))
@@ -119,9 +125,9 @@ def test_likelihood_means():
 
 def test_registry_holds_classes_the_estimators_ask():
     assert set(LIKELIHOODS) == {"gaussian", "bernoulli", "categorical", "poisson", "negative_binomial"}
-    assert LIKELIHOODS["gaussian"].input == "standardised" and LIKELIHOODS["bernoulli"].input == "values"
+    assert LIKELIHOODS["gaussian"].statistics and not LIKELIHOODS["bernoulli"].statistics
     assert LIKELIHOODS["bernoulli"].support == (0.0, 1.0)
     with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]; got min=0.5, max=2.*MinMaxScaler'):
-        check_support(np.array([[0.5, 2.0]]), "bernoulli", LIKELIHOODS["bernoulli"])
-    check_support(np.array([[-3.0, 1e9]]), "gaussian", LIKELIHOODS["gaussian"])  # anything finite
+        Schema.fit(np.zeros((1, 2)), "bernoulli").check(np.array([[0.5, 2.0]]))
+    Schema.fit(np.zeros((1, 2)), "gaussian").check(np.array([[-3.0, 1e9]]))  # anything finite
     assert LIKELIHOODS["bernoulli"](7).n_parameters() == 7

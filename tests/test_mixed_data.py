@@ -16,8 +16,8 @@ from skvae.nn.likelihoods import (
     GaussianLikelihood,
     NegativeBinomialLikelihood,
     PoissonLikelihood,
-    _standard_gamma,
 )
+from skvae.nn.likelihoods.counts import standard_gamma as _standard_gamma
 
 FAST = dict(latent_dim=2, hidden_layer_sizes=(16,), max_iter=5, random_state=0)
 

@@ -5,14 +5,15 @@ import torch
 
 from skvae.nn import (
     ACTIVATIONS,
-    AutoencoderModel,
+    Batch,
+    ColumnCodec,
     ConvDecoder,
     ConvEncoder,
     GaussianLatent,
-    GaussianLikelihood,
     Linear,
     MLPDecoder,
     MLPEncoder,
+    VariationalModel,
 )
 from skvae.nn.encoders import output_width
 from skvae.nn.layers import glorot_bound
@@ -114,26 +115,29 @@ def test_conv_decoder_mirrors_the_encoder_for_any_image_size(image_shape):
 
 def test_gaussian_latent_and_model_assemble():
     g = _generator()
-    model = AutoencoderModel(
+    model = VariationalModel(
+        ColumnCodec(["gaussian"] * 6, noise_variance="per_feature"),
         MLPEncoder(6, (5,), "relu", generator=g),
         GaussianLatent(5, 3, generator=g),
         MLPDecoder(3, 6, (5,), "relu", generator=g),
-        GaussianLikelihood(6, noise_variance="per_feature"),
     )
     x = torch.randn(4, 6, generator=g)
     mu, log_var = model.encode(x)
     assert mu.shape == log_var.shape == (4, 3) and model.latent_dim == 3
-    assert torch.equal(model.code(x), mu)
+    assert torch.equal(model.code(Batch(x)), mu)
     assert model.decode(mu).shape == (4, 6)
-    loss = model.loss(x, generator=_generator(1), kl_weight=1.0)
+    terms = model.loss_terms(Batch(x), _generator(1), kl_weight=1.0)
+    assert list(terms) == ["kl", "reconstruction"]
+    loss = terms["kl"] + terms["reconstruction"]
     loss.backward()
     assert loss.dim() == 0 and all(p.grad is not None for p in model.parameters())
     # The ELBO is the mean over draws of log p(x | z) minus the KL.
     noise = torch.randn(4, 4, 3, generator=g)
     with torch.no_grad():
-        elbo = model.bound(x, noise)
+        elbo = model.bound(Batch(x), noise)
         z = mu + torch.exp(0.5 * log_var) * noise
-        expected = model.log_likelihood(x, z).mean(0) - model.latent.kl((mu, log_var)).sum(-1)
+        log_px = model.columns.log_prob(x, model.decode(z))
+        expected = log_px.mean(0) - model.latent.kl((mu, log_var)).sum(-1)
     # The bound's arithmetic after the networks is in float64.
     assert elbo.dtype == torch.float64
     torch.testing.assert_close(elbo, expected.double(), rtol=1e-5, atol=1e-5)

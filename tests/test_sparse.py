@@ -6,7 +6,8 @@ import scipy.sparse as sp
 
 import skvae._sources
 from skvae import AutoencoderTransformer, VAETransformer
-from skvae._columns import ColumnLayout
+from skvae._schema import Schema
+from skvae._statistics import column_statistics
 
 FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_iter=3, batch_size=50, random_state=0)
 
@@ -41,13 +42,13 @@ def test_sparse_rows_are_never_densified_whole(counts, monkeypatch):
     # A value budget of 64 rows of these 40 columns per streamed block.
     monkeypatch.setattr(skvae._sources, "STREAM_VALUES", 64 * 40)
     largest = []
-    original = ColumnLayout.encode
+    original = Schema.values
 
     def watched(self, block, *args, **kwargs):
         largest.append(block.shape[0])
         return original(self, block, *args, **kwargs)
 
-    monkeypatch.setattr(ColumnLayout, "encode", watched)
+    monkeypatch.setattr(Schema, "values", watched)
     model = VAETransformer(likelihood="poisson", **FAST).fit(counts)
     model.transform(counts)
     # Minibatches of 50, statistics and evaluation in blocks of 64: never all 600 rows.
@@ -58,32 +59,32 @@ def test_sparse_statistics_match_the_dense_ones(counts):
     X = counts.tolil()
     X[3, 5] = np.nan
     X = X.tocsr()
-    sparse = ColumnLayout.fit(X, "gaussian")
-    dense = ColumnLayout.fit(X.toarray(), "gaussian")
+    sparse_schema, dense_schema = Schema.fit(X, "gaussian"), Schema.fit(X.toarray(), "gaussian")
+    sparse = column_statistics(X, sparse_schema)
+    dense = column_statistics(X.toarray(), dense_schema)
     for name in ("mean", "scale", "resolution"):
-        np.testing.assert_allclose(getattr(sparse.scaling, name), getattr(dense.scaling, name), equal_nan=True)
-    assert sparse.columns[5].has_missing and not sparse.columns[4].has_missing
+        np.testing.assert_allclose([sparse[j][name] for j in range(40)], [dense[j][name] for j in range(40)],
+                                   equal_nan=True)
+    assert sparse_schema.columns[5].has_missing and not sparse_schema.columns[4].has_missing
     with pytest.raises(ValueError, match="categorical columns need a DataFrame"):
-        ColumnLayout.fit(counts, "categorical")
+        Schema.fit(counts, "categorical")
 
 
 def test_checking_a_memmap_copies_nothing(tmp_path):
     import tracemalloc
 
-    from skvae._data import check_support
-    from skvae.nn import LIKELIHOODS
-
     X = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=(2000, 500))
     X[:] = 0.5
+    schema = Schema.fit(X[:10], "bernoulli")
     tracemalloc.start()
-    check_support(X, "bernoulli", LIKELIHOODS["bernoulli"])
+    schema.check(X)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < X.nbytes / 10
 
 
 def test_a_memmap_is_streamed_not_copied(tmp_path, monkeypatch):
-    import skvae._fitting
+    import skvae._base
 
     X = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=(300, 20))
     X[:] = np.random.RandomState(0).rand(300, 20)
@@ -92,7 +93,7 @@ def test_a_memmap_is_streamed_not_copied(tmp_path, monkeypatch):
     def copied_whole(*args, **kwargs):
         raise AssertionError("fit copied the memmap whole")
 
-    monkeypatch.setattr(skvae._fitting, "TensorRows", copied_whole)
+    monkeypatch.setattr(skvae._base, "TensorRows", copied_whole)
     model = VAETransformer(likelihood="bernoulli", **FAST).fit(X)
     assert model.transform(X).shape == (300, 3)
 

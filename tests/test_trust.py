@@ -121,8 +121,8 @@ def test_noise_variance_is_floored_at_the_data_resolution():
 def test_continuous_data_keep_the_factor_analysis_floor():
     X = np.random.RandomState(0).randn(300, 5) * [1e-3, 1, 10, 1e3, 5]
     vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
-    floor = vae._scaling.variance_floor()
-    assert np.all(floor < 1e-6)  # resolution far below the spread: the 1e-6 floor rules
+    floor = torch.exp(vae.network_.columns.parts[0].log_min_variance).double().numpy()
+    np.testing.assert_allclose(floor, 1e-6, rtol=1e-6)  # resolution far below the spread: the 1e-6 floor rules
 
 
 def test_autoencoder_reconstruction_of_a_huge_offset_is_in_input_units():
@@ -135,11 +135,11 @@ def test_autoencoder_reconstruction_of_a_huge_offset_is_in_input_units():
 
 def _interrupting(Estimator, after_steps):
     class Interrupted(Estimator):
-        def _batch_loss(self, model, rows, epochs_elapsed, generator):
+        def _batch_loss(self, model, batch, epochs_elapsed, generator):
             self._steps = getattr(self, "_steps", 0) + 1
             if self._steps > after_steps:
                 raise KeyboardInterrupt
-            return super()._batch_loss(model, rows, epochs_elapsed, generator)
+            return super()._batch_loss(model, batch, epochs_elapsed, generator)
 
     Interrupted.__name__ = Estimator.__name__
     return Interrupted
@@ -186,7 +186,7 @@ def test_an_interrupted_early_stopping_fit_keeps_its_best_epoch(tabular):
 def test_rows_left_in_host_memory_train_the_same_model(Estimator, early_stopping, monkeypatch):
     # The path a GPU takes when X does not fit in its free memory, forced
     # on the CPU: minibatches gathered on the host and moved as used.
-    import skvae._fitting
+    import skvae._base
     import skvae._sources
 
     X = np.random.RandomState(0).normal(size=(300, 6))
@@ -200,7 +200,7 @@ def test_rows_left_in_host_memory_train_the_same_model(Estimator, early_stopping
         taken.append(self.resident)
         return original_take(self, index)
 
-    monkeypatch.setattr(skvae._fitting, "fits_on_device", lambda n_bytes, device: False)
+    monkeypatch.setattr(skvae._base, "fits_on_device", lambda n_bytes, device: False)
     monkeypatch.setattr(skvae._sources.TensorRows, "take", take)
     hosted = Estimator(**params).fit(X)
     assert taken and not any(taken)

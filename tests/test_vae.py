@@ -63,7 +63,8 @@ def test_elbo_matches_an_independent_monte_carlo_estimate(digits):
     X = digits[0][:300]
     vae = VAETransformer(latent_dim=3, hidden_layer_sizes=(32,), max_iter=20, random_state=0).fit(X * 7 + 2)
     network = vae.network_
-    x = torch.as_tensor((X * 7 + 2 - vae._scaling.mean) / vae._scaling.scale, dtype=torch.float32)
+    loc, scale = vae.network_.columns.standardisation()
+    x = torch.as_tensor((X * 7 + 2 - loc) / scale, dtype=torch.float32)
     with torch.no_grad():
         mu, log_var = network.encode(x)
         q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
@@ -71,7 +72,7 @@ def test_elbo_matches_an_independent_monte_carlo_estimate(digits):
         z = mu + noise * q.stddev
         reconstruction = network.likelihood.log_prob(x, network.decode(z)).mean(0)
         kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1)
-    expected = (reconstruction - kl).double().numpy() - np.log(vae._scaling.scale).sum()
+    expected = (reconstruction - kl).double().numpy() - np.log(scale).sum()
     np.testing.assert_allclose(vae.score_samples(X * 7 + 2).mean(), expected.mean(), atol=0.05)
 
 

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import skvae
 from skvae._vaegan import VAEGANTransformer
+from skvae.nn import Batch
 from skvae.nn.adversarial import VAEGANModel
 
 FAST = {"latent_dim": 3, "likelihood": "bernoulli", "hidden_layer_sizes": (16,), "max_iter": 2, "random_state": 0}
@@ -85,8 +86,9 @@ def test_fitted_attributes_and_the_vae_face(fitted, rows):
 
 def test_each_player_s_loss_moves_only_its_own_parameters(fitted, rows):
     model = fitted.network_
-    x = torch.as_tensor(rows[:32], dtype=torch.float32)
-    terms = model.loss_terms(x, generator=torch.Generator().manual_seed(0), kl_weight=1.0)
+    x = Batch(torch.as_tensor(rows[:32], dtype=torch.float32))
+    terms = model.loss_terms(x, torch.Generator().manual_seed(0), kl_weight=1.0)
+    assert list(terms) == ["kl", "reconstruction", "adversarial", "feature_matching", "discriminator"]
     discriminator = list(model.discriminator.parameters())
     players = [p for name, p in model.named_parameters() if not name.startswith("discriminator.")]
 
@@ -99,8 +101,9 @@ def test_each_player_s_loss_moves_only_its_own_parameters(fitted, rows):
     assert all(g is None or g.abs().sum() == 0 for g in gradients(decoder_terms, discriminator))
     assert any(g is not None and g.abs().sum() > 0 for g in gradients(decoder_terms, players))
     # The loss's value is minus the ELBO alone: the curve reads as a VAE's.
-    loss = model.loss(x, generator=torch.Generator().manual_seed(0), kl_weight=1.0)
-    assert loss.item() == pytest.approx(terms["elbo_loss"].item())
+    loss = sum(terms.values())
+    assert loss.item() == pytest.approx((terms["kl"] + terms["reconstruction"]).item())
+    assert all(terms[name].item() == 0.0 for name in ("adversarial", "feature_matching", "discriminator"))
 
 
 def test_the_adversarial_terms_change_the_decoder(rows):

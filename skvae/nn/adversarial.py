@@ -1,8 +1,9 @@
 """The VAE-GAN (Larsen et al. 2016): a VAE whose decoder also plays against a discriminator.
 
-``VAEGANModel`` is an ``AutoencoderModel`` with one more part, a
-``Discriminator`` that reads rows as the decoder's means describe them (see
-``discriminator_view``) and says, by one logit, whether a row is a real
+``VAEGANModel`` is a ``VariationalModel`` with one more part, a
+``Discriminator`` that reads rows as the decoder's means describe them
+(each likelihood's ``view``: probabilities for Bernoulli and categorical
+columns, standardised values, ``log1p`` of counts) and says, by one logit, whether a row is a real
 one. Its training loss keeps the VAE's (minus the ELBO: the pixel
 likelihood and the KL) and adds, for the encoder and decoder, Larsen's
 feature-matching reconstruction term in the discriminator's last hidden
@@ -23,93 +24,9 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from .corruption import CORRUPTIONS
+from .encoders import ConvEncoder, MLPEncoder
 from .layers import Linear
-from .likelihoods import (
-    BernoulliLikelihood,
-    CategoricalLikelihood,
-    GaussianLikelihood,
-    MixedLikelihood,
-    NegativeBinomialLikelihood,
-    PoissonLikelihood,
-)
-from .model import AutoencoderModel
-
-# ------------------------------------------------------------------ the view
-
-# How each likelihood's rows look to the discriminator, for generated rows
-# (from the decoder's output, differentiably) and for observed ones (from the
-# targets): the decoder mean where it is a smooth function of the output;
-# category probabilities against one-hot codes; log1p of count means against
-# log1p of counts, whose raw scale would swamp the other columns.
-_VIEWS = {
-    GaussianLikelihood: (lambda likelihood, params: params, lambda likelihood, target: target),
-    BernoulliLikelihood: (lambda likelihood, params: torch.sigmoid(params), lambda likelihood, target: target),
-    PoissonLikelihood: (lambda likelihood, params: F.softplus(params), lambda likelihood, target: torch.log1p(target)),
-    NegativeBinomialLikelihood: (
-        lambda likelihood, params: F.softplus(params), lambda likelihood, target: torch.log1p(target)
-    ),
-    CategoricalLikelihood: (
-        lambda likelihood, params: torch.cat(likelihood.probabilities(params), -1),
-        lambda likelihood, target: torch.cat([
-            F.one_hot(target[..., j].long().clamp(0, k - 1), k).to(target.dtype)
-            for j, k in enumerate(likelihood.n_categories)
-        ], -1),
-    ),
-}
-
-
-def _parts(likelihood):
-    if isinstance(likelihood, MixedLikelihood):
-        return list(zip(likelihood.parts, likelihood.widths, likelihood.outputs))
-    return [(likelihood, likelihood.n_features, likelihood.n_parameters())]
-
-
-def _view_functions(part):
-    for kind, functions in _VIEWS.items():
-        if isinstance(part, kind):
-            return functions
-    raise ValueError(f"The VAE-GAN's discriminator cannot read rows of a {type(part).__name__}.")
-
-
-def discriminator_width(likelihood):
-    """Values per row the discriminator reads: one per decoder output."""
-    return likelihood.n_parameters()
-
-
-def discriminator_view(likelihood, params):
-    """Generated rows as the discriminator reads them, from the decoder's output (differentiable)."""
-    parts = _parts(likelihood)
-    chunks = params.split([outputs for _, _, outputs in parts], -1)
-    return torch.cat([_view_functions(part)[0](part, chunk) for (part, _, _), chunk in zip(parts, chunks)], -1)
-
-
-def observed_view(likelihood, target, mask=None, fill=None):
-    """Observed rows as the discriminator reads them, from the likelihood's targets.
-
-    A missing entry (``mask`` 0) takes its value from ``fill``, rows already
-    in the view (the model's reconstruction of the row): the discriminator
-    cannot tell a row by its holes, and the decoder gains nothing there.
-    """
-    parts = _parts(likelihood)
-    targets = target.split([width for _, width, _ in parts], -1)
-    view = torch.cat([_view_functions(part)[1](part, chunk) for (part, _, _), chunk in zip(parts, targets)], -1)
-    if mask is None:
-        return view
-    # One mask entry per target column; a categorical column spans k views.
-    masks = mask.split([width for _, width, _ in parts], -1)
-    repeats = [
-        torch.as_tensor(part.n_categories, device=mask.device) if isinstance(part, CategoricalLikelihood) else None
-        for part, _, _ in parts
-    ]
-    observed = torch.cat([
-        chunk if counts is None else chunk.repeat_interleave(counts, dim=-1) for chunk, counts in zip(masks, repeats)
-    ], -1)
-    return torch.where(observed > 0, view, fill)
-
-
-# ----------------------------------------------------------- discriminator
-
+from .variational import VariationalModel
 
 class Discriminator(nn.Module):
     """A feature network and a one-logit head: is a row real?
@@ -149,65 +66,86 @@ def _fake_loss(logits):
     return F.softplus(logits).mean()  # -log(1 - sigmoid(logit))
 
 
-class VAEGANModel(AutoencoderModel):
-    """A VAE (encoder, latent, decoder, likelihood) and a discriminator trained against its decoder.
+def discriminator_width(likelihood):
+    """Values per row the discriminator reads: the width of the likelihood's view."""
+    return likelihood.view_width
+
+
+def _counted_in_gradient_only(term):
+    """``term``'s gradient with the value 0: it trains, but stays out of the reported loss."""
+    return term - term.detach()
+
+
+class VAEGANModel(VariationalModel):
+    """A VAE (columns, encoder, latent, decoder) and a discriminator trained against its decoder.
 
     Parameters
     ----------
-    encoder, latent, decoder, likelihood : nn.Module
+    columns, encoder, latent, decoder : nn.Module
         As for ``AutoencoderModel``; the latent must have a standard-normal
         prior, from which the fakes' codes are drawn.
 
     discriminator : Discriminator
-        Reads rows in the ``discriminator_view`` of the likelihood.
+        Reads rows in the view of the likelihood (``ColumnCodec.view``).
     """
 
-    def __init__(self, encoder, latent, decoder, likelihood, discriminator):
-        super().__init__(encoder, latent, decoder, likelihood)
+    def __init__(self, columns, encoder, latent, decoder, discriminator):
+        super().__init__(columns, encoder, latent, decoder)
         self.discriminator = discriminator
+
+    @classmethod
+    def assemble(cls, columns, encoder, latent, decoder, *, spec, generator):
+        # Built after the VAE's parts from the same generator: a VAE-GAN's
+        # encoder and decoder start where a VAETransformer's with the same
+        # random_state do. The discriminator is built like the encoder.
+        hidden, activation = spec["hidden_layer_sizes"], spec["activation"]
+        width = columns.view_width
+        image_shape = spec.get("image_shape")
+        if image_shape is None:
+            body = MLPEncoder(width, hidden, activation, generator=generator)
+        else:
+            n_pixels = image_shape[0] * image_shape[1] * image_shape[2]
+            body = ConvEncoder(image_shape, spec["conv_channels"], hidden, activation,
+                               n_extra_features=width - n_pixels, generator=generator)
+        discriminator = Discriminator(body, body.out_features, activation, generator=generator)
+        return cls(columns, encoder, latent, decoder, discriminator)
 
     def discriminate(self, view):
         """``(features, logits)`` of rows in the discriminator's view."""
         return self.discriminator(view)
 
-    def views(self, x, target=None, mask=None, condition=None, noise=None):
+    def views(self, batch, noise=None):
         """Observed rows, their reconstructions from mu(x) and decoded ``noise`` codes, in the view.
 
         For diagnostics of a trained model (no draws: ``noise`` holds the
         prior codes).
         """
-        reconstruction = discriminator_view(self.likelihood, self.decode(self.code(x, condition), condition))
-        observed = observed_view(self.likelihood, x if target is None else target, mask, reconstruction)
-        generated = None if noise is None else discriminator_view(self.likelihood, self.decode(noise, condition))
+        condition = batch.condition
+        reconstruction = self.columns.view(self.decode(self.code(batch), condition))
+        observed = self.columns.observed_view(batch.scored, batch.mask, reconstruction)
+        generated = None if noise is None else self.columns.view(self.decode(noise, condition))
         return observed, reconstruction, generated
 
-    def loss_terms(self, x, *, generator, target=None, mask=None, condition=None, corruption=None,
-                   corruption_level=0.0, adversarial_weight=1.0, feature_matching_weight=1.0,
-                   **penalty_options):
-        """Every term of a training step's loss, each a 0-d tensor (see ``loss``).
+    def loss_terms(self, batch, generator, *, adversarial_weight=1.0, feature_matching_weight=1.0, **options):
+        """The VAE's terms (``"kl"``, ``"reconstruction"``), then the game's, which train without entering the value.
 
-        ``elbo_loss``: minus the (weighted) ELBO, as ``AutoencoderModel.loss``;
         ``adversarial``: the decoder's non-saturating loss, mean of
         -log D(reconstruction) and -log D(decoded prior draw);
         ``feature_matching``: half the squared distance between the
         discriminator's features of a row and of its reconstruction;
         ``discriminator``: -log D(x) plus the mean of -log(1 - D(fake)) over
-        both kinds of fakes. In nats per row.
+        both kinds of fakes. In nats per row. Their values are 0 in the
+        sum, so a loss curve and its stopping rule read as a VAE's; their
+        gradients are whole, and a non-finite one still makes the value
+        non-finite.
         """
-        encoder_input = x if corruption is None else CORRUPTIONS[corruption](x, corruption_level, generator)
-        params = self.encode(encoder_input, condition)
-        z, penalty = self.latent.training_sample(params, generator, **penalty_options)
-        decoded = self.decode(z, condition)
-        scored = x if target is None else target
-        elbo_loss = -self.likelihood.log_prob(scored, decoded, mask).mean()
-        if penalty is not None:
-            elbo_loss = elbo_loss + penalty
-
+        step = self.step(batch, generator, **options)
+        terms = self.terms(step)
+        z, condition, n_rows = step.z, batch.condition, len(batch)
         prior = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
-        reconstruction = discriminator_view(self.likelihood, decoded)
-        generated = discriminator_view(self.likelihood, self.decode(prior, condition))
-        observed = observed_view(self.likelihood, scored, mask, reconstruction.detach())
-        n_rows = x.shape[0]
+        reconstruction = self.columns.view(step.decoded)
+        generated = self.columns.view(self.decode(prior, condition))
+        observed = self.columns.observed_view(batch.scored, batch.mask, reconstruction.detach())
 
         # The discriminator's turn: fakes detached, so its loss moves it alone.
         features, logits = self.discriminator(torch.cat([observed, reconstruction.detach(), generated.detach()]))
@@ -224,22 +162,7 @@ class VAEGANModel(AutoencoderModel):
         adversarial = 0.5 * (_real_loss(fake_recon_logits) + _real_loss(fake_prior_logits))
         real_features = features[:n_rows].detach()
         feature_matching = 0.5 * (fake_features[:n_rows] - real_features).square().sum(-1).mean()
-        return {
-            "elbo_loss": elbo_loss,
-            "adversarial": adversarial_weight * adversarial,
-            "feature_matching": feature_matching_weight * feature_matching,
-            "discriminator": discriminator,
-        }
-
-    def loss(self, x, *, generator, **options):
-        """Training loss of a minibatch: its value is minus the ELBO, its gradient every player's.
-
-        The value is ``AutoencoderModel.loss``'s (minus the beta-weighted
-        ELBO), so that a loss curve and its stopping rule read the same as a
-        VAE's; the adversarial, feature-matching and discriminator terms
-        (``loss_terms``) enter with value 0 and their full gradient. A
-        non-finite term still makes the value non-finite.
-        """
-        terms = self.loss_terms(x, generator=generator, **options)
-        others = terms["adversarial"] + terms["feature_matching"] + terms["discriminator"]
-        return terms["elbo_loss"] + (others - others.detach())
+        terms["adversarial"] = _counted_in_gradient_only(adversarial_weight * adversarial)
+        terms["feature_matching"] = _counted_in_gradient_only(feature_matching_weight * feature_matching)
+        terms["discriminator"] = _counted_in_gradient_only(discriminator)
+        return terms

@@ -40,6 +40,8 @@ from .latents import (
     standard_normal_log_prob,
 )
 from .layers import Linear, mlp
+from .model import noise_variance
+from .variational import ACTIVE_UNIT_KL, VariationalModel
 
 
 def gaussian_kl(q, p):
@@ -100,6 +102,8 @@ class LadderLatent(Latent):
     the layer above's value, runs in ``code``, ``training_sample`` and
     ``bound``.
     """
+
+    term_name = "kl"
 
     def __init__(self, in_features, latent_dims, *, activation="relu", generator=None):
         latent_dims = tuple(int(d) for d in latent_dims)
@@ -182,6 +186,10 @@ class LadderLatent(Latent):
             above = mu
         return out
 
+    def from_prior(self, draws):
+        """Ancestral sampling: the top layer is the draw itself, each lower one its prior mean plus its std times the draw."""
+        return self.descend(draws, self.n_layers - 1, noise=draws)
+
     def layer_kls(self, posteriors, priors):
         """Each layer's KL to its prior, per dimension: a list of ``(..., dim)`` tensors, bottom first."""
         return [kl_to_standard_normal(*q) if p is None else gaussian_kl(q, p) for q, p in zip(posteriors, priors)]
@@ -261,3 +269,20 @@ class LadderLatent(Latent):
             return log_weights.mean(-1)
         log_weights = log_weights.view(n_rows, -1, n_importance)
         return (torch.logsumexp(log_weights, dim=-1) - math.log(n_importance)).mean(-1)
+
+
+class LadderVAEModel(VariationalModel):
+    """The ladder VAE: ``VariationalModel`` whose statistics are per layer, bottom first."""
+
+    @classmethod
+    def make_latent(cls, in_features, spec, generator):
+        return LadderLatent(in_features, spec["latent_dims"], activation=spec["activation"], generator=generator)
+
+    def statistics(self, blocks):
+        kl_per_dim = self.kl_per_dim(blocks)
+        layers = [kl_per_dim[self.latent.layer_slice(i)].copy() for i in range(self.latent.n_layers)]
+        return {
+            "kl_per_dim_": layers,
+            "n_active_units_": [int((kl > ACTIVE_UNIT_KL).sum()) for kl in layers],
+            "noise_variance_": noise_variance(self),
+        }

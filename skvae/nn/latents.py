@@ -4,10 +4,11 @@ A latent module maps the encoder's features to its parameters (``forward``),
 gives the deterministic code of those parameters (``code``, ``latent_dim``
 values: what ``transform`` returns), draws the code a training step decodes
 together with its term of the training loss (``training_sample``; by
-default ``rsample`` and ``penalty``) and, when it defines a probabilistic
-model, a per-row bound on log p(x) (``bound``). The decoder reads the first
-``decoder_dim`` values of a code (all of them, but for a hierarchy, whose
-decoder reads its bottom layer).
+default ``rsample`` and ``penalty``; the term is named ``term_name``),
+draws codes from its prior for ``sample`` (``draw``) and, when it defines a
+probabilistic model, gives a per-row bound on log p(x) (``bound``). The
+decoder reads the first ``decoder_dim`` values of a code (all of them, but
+for a hierarchy, whose decoder reads its bottom layer).
 """
 
 import math
@@ -46,6 +47,8 @@ def kl_to_standard_normal(mu, log_var):
 class Latent(nn.Module):
     """What every latent shares: its sizes, and a training draw made of ``rsample`` and ``penalty``."""
 
+    term_name = None  # the name of the latent's own term of the training loss
+
     def __init__(self, latent_dim, decoder_dim=None):
         super().__init__()
         self.latent_dim = latent_dim
@@ -55,13 +58,41 @@ class Latent(nn.Module):
         """The code a training step decodes, and the latent's term of the loss (or None)."""
         return self.rsample(params, generator), self.penalty(params, **penalty_options)
 
+    def draw(self, n_samples, rng):
+        """``n_samples`` draws for ``sample``, float64 numpy, from the RandomState ``rng``.
+
+        They are codes from the prior, or, for a latent whose prior needs
+        its networks (a hierarchy), standard normals that ``from_prior``
+        turns into codes.
+        """
+        return rng.standard_normal((n_samples, self.latent_dim))
+
+    def from_prior(self, draws):
+        """Codes from the tensor of what ``draw`` gave."""
+        return draws
+
 
 class DeterministicLatent(Latent):
-    """A code z = W h + b: the plain autoencoder's latent, with no prior and no penalty."""
+    """A code z = W h + b: the plain autoencoder's latent, with no penalty.
+
+    It has no prior of its own: ``draw`` samples the Gaussian fitted to the
+    training codes (``fit_prior``), its buffers ``code_mean`` and
+    ``code_covariance``.
+    """
 
     def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
         super().__init__(latent_dim)
         self.head = Linear(in_features, latent_dim, activation=activation, generator=generator)
+        self.register_buffer("code_mean", torch.zeros(latent_dim, dtype=torch.float64))
+        self.register_buffer("code_covariance", torch.eye(latent_dim, dtype=torch.float64))
+
+    def fit_prior(self, mean, covariance):
+        self.code_mean = torch.as_tensor(mean, dtype=torch.float64)
+        self.code_covariance = torch.as_tensor(covariance, dtype=torch.float64)
+
+    def draw(self, n_samples, rng):
+        return rng.multivariate_normal(self.code_mean.cpu().numpy(), self.code_covariance.cpu().numpy(),
+                                       size=n_samples)
 
     def forward(self, features):
         return self.head(features)
@@ -82,6 +113,8 @@ class GaussianLatent(Latent):
     One affine head gives both mu and log_var; z is drawn with the
     reparameterisation trick.
     """
+
+    term_name = "kl"
 
     def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
         super().__init__(latent_dim)

@@ -1,20 +1,89 @@
-"""The model: encoder -> latent -> decoder -> likelihood, and the maths that joins them.
+"""The model: columns -> encoder -> latent -> decoder -> likelihood, and the family contract.
 
-``AutoencoderModel`` computes what the estimators need from standardised
-float32 rows: the training loss of a minibatch, the per-row bound on
-log p(x), the deterministic code and the decoded mean. It knows nothing of
-numpy, scikit-learn or the input's units.
+``AutoencoderModel`` joins the parts and computes, from the rows of a
+``Batch``, what the estimators need: the code, the decoded mean, the
+training loss as named terms, a per-row score and the statistics a fit
+reports. It knows nothing of numpy arrays, scikit-learn or the user's
+dtypes.
 
-A conditional model also takes a condition per row, ``(batch, n_condition +
-1)``: the condition's encoding, then a column that is 1 where the condition
-is missing (and the rest 0). The encoder reads ``[x, condition]``, the
-decoder ``[z, condition]``.
+**The family contract.** A member of the family (the VAE, the
+autoencoder, the VQ-VAE, the ladder VAE, the VAE-GAN) is a subclass that
+defines:
+
+* ``make_latent(in_features, spec, generator)``, a classmethod: the
+  family's ``latent``, the module between encoder and decoder
+  (``skvae.nn.latents``): the head on the encoder's features, the draw a
+  training step decodes and the latent's own loss term, the deterministic
+  code, the prior that ``sample`` draws from, and any bound on log p(x);
+* ``loss_terms(batch, generator, **weights)``: the training loss of a
+  minibatch as named 0-d tensors, whose sum (in order) is the loss; a
+  member adds a term (``"sparsity"``, ``"adversarial"``) with its own
+  keyword, not an option of a shared signature. A term that should move
+  the weights without entering the reported loss enters as ``t -
+  t.detach()``;
+* ``row_score(batch, noise, *, fast=False, **options)``: float64 score of
+  each row, higher is better, in X's units, depending on that row alone
+  (``noise`` draws row-keyed standard normals for a Monte-Carlo score;
+  ``fast`` asks for the cheap estimate that judges epochs under early
+  stopping);
+* ``units_offset()``: what turns the training loss into X's units, in
+  which ``loss_curve_`` reports it (a density's log-Jacobian; 0 for the
+  autoencoder's squared error);
+* ``statistics(blocks)``: the fitted attributes a fit reports about
+  itself, as numpy values, computed once from the training rows after
+  training (and any buffer the prior needs, such as a code frequency).
+
+A family with parts beyond the four (a discriminator) builds them in the
+classmethod ``assemble``.
+
+Conditions travel as their own tensor, ``batch.condition``: the encoder
+reads ``[x, condition]``, the decoder ``[z, condition]``. A condition is
+its encoding (``skvae._conditions``), then a column that is 1 where the
+condition is missing.
 """
 
+from typing import NamedTuple
+
+import numpy as np
 import torch
 from torch import nn
 
 from .corruption import CORRUPTIONS
+
+
+class Batch(NamedTuple):
+    """Rows as the model reads them: encoder inputs, and what the likelihood scores when it is not x.
+
+    ``target`` and ``mask`` are None when the rows are their own targets
+    with nothing missing; ``condition`` is None for an unconditional model.
+    """
+
+    x: torch.Tensor
+    target: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    condition: torch.Tensor | None = None
+
+    @property
+    def scored(self):
+        """What the likelihood scores."""
+        return self.x if self.target is None else self.target
+
+    def map(self, function):
+        """The batch with ``function`` applied to each tensor it holds."""
+        return Batch(*(None if t is None else function(t) for t in self))
+
+    def __len__(self):  # NamedTuple's own length is its number of fields
+        return self.x.shape[0]
+
+
+class Step(NamedTuple):
+    """One training step's forward pass: what the loss terms read."""
+
+    batch: Batch
+    params: object
+    z: torch.Tensor
+    latent_term: torch.Tensor | None
+    decoded: torch.Tensor
 
 
 def missing_condition(condition):
@@ -24,29 +93,17 @@ def missing_condition(condition):
     return missing
 
 
-def sparsity_penalty(codes):
-    """L1 norm of the codes, each dimension in units of its root mean square over the batch.
-
-    A plain L1 penalty on linear codes can be met without any sparsity: the
-    network shrinks a code dimension by s and scales what reads it by 1/s
-    (through ReLU layers too, which commute with positive scaling). Measured
-    against its own RMS, a dimension pays the same whatever its scale, and
-    pays less only by being near 0 on more rows. The mean over rows of
-    ``sum_j |z_j| / rms_j`` lies between 0 and the number of dimensions.
-    """
-    # sqrt(mean + eps**2), not a clamp: sqrt's gradient at 0 is infinite, and a
-    # one-row batch, or a dimension that is 0 on every row, would make it NaN.
-    rms = (codes.square().mean(0) + 1e-12).sqrt()
-    return (codes.abs() / rms).sum(-1).mean()
-
-
 class AutoencoderModel(nn.Module):
-    """An autoencoder assembled from its four parts.
+    """An autoencoder assembled from its parts; see the module docstring for the family contract.
 
     Parameters
     ----------
+    columns : ColumnCodec
+        X's columns to encoder inputs and targets, and the likelihood of a
+        row (``skvae.nn.columns``).
+
     encoder : nn.Module
-        Rows ``(batch, n_features)`` (with the condition appended, for a
+        Rows ``(batch, n_inputs)`` (with the condition appended, for a
         conditional model) to features ``(batch, k)``.
 
     latent : nn.Module
@@ -54,23 +111,37 @@ class AutoencoderModel(nn.Module):
         penalising codes (``skvae.nn.latents``).
 
     decoder : nn.Module
-        Codes ``(batch, latent_dim)`` (with the condition appended) to the
-        likelihood's parameters.
-
-    likelihood : nn.Module
-        The observation model p(x | z) (``skvae.nn.likelihoods``).
+        Codes ``(batch, decoder_dim)`` (with the condition appended) to
+        the likelihood's parameters.
     """
 
-    def __init__(self, encoder, latent, decoder, likelihood):
+    def __init__(self, columns, encoder, latent, decoder):
         super().__init__()
+        self.columns = columns
         self.encoder = encoder
         self.latent = latent
         self.decoder = decoder
-        self.likelihood = likelihood
+
+    @classmethod
+    def make_latent(cls, in_features, spec, generator):
+        """The family's latent on ``in_features`` encoder features, as the parameters ``spec`` say."""
+        raise NotImplementedError
+
+    @classmethod
+    def assemble(cls, columns, encoder, latent, decoder, *, spec, generator):
+        """The model made of its parts (a family may add parts of its own)."""
+        return cls(columns, encoder, latent, decoder)
+
+    @property
+    def likelihood(self):
+        """The likelihood of a row: the column codec's parts, side by side."""
+        return self.columns
 
     @property
     def latent_dim(self):
         return self.latent.latent_dim
+
+    # ------------------------------------------------------------ the paths
 
     def encode(self, x, condition=None):
         """The latent's parameters for each row (for a Gaussian latent, ``(mu, log_var)``)."""
@@ -78,9 +149,9 @@ class AutoencoderModel(nn.Module):
             x = torch.cat([x, condition], dim=-1)
         return self.latent(self.encoder(x))
 
-    def code(self, x, condition=None):
+    def code(self, batch):
         """The deterministic code of each row: mu(x), or the autoencoder's code."""
-        return self.latent.code(self.encode(x, condition))
+        return self.latent.code(self.encode(batch.x, batch.condition))
 
     def decode(self, z, condition=None):
         """The likelihood's parameters for each code (the decoder reads its first ``decoder_dim`` values)."""
@@ -91,78 +162,87 @@ class AutoencoderModel(nn.Module):
         return self.decoder(z)
 
     def reconstruct(self, z, condition=None):
-        """The mean of p(x | z) for each code."""
-        return self.likelihood.mean(self.decode(z, condition))
+        """The mean of p(x | z) for each code, in the targets' units."""
+        return self.columns.mean(self.decode(z, condition))
 
-    def log_likelihood(self, x, z, condition=None, mask=None):
-        """log p(x | z) of each row, over the entries ``mask`` marks observed (all, if None)."""
-        return self.likelihood.log_prob(x, self.decode(z, condition), mask)
+    # ------------------------------------------------------------- training
 
-    def loss(self, x, *, generator, target=None, mask=None, condition=None, condition_dropout=0.0,
-             corruption=None, corruption_level=0.0, sparsity=0.0, **penalty_options):
-        """Training loss of the minibatch ``x``: minus the mean log-likelihood plus penalties.
+    def step(self, batch, generator, *, corruption=None, corruption_level=0.0, condition_dropout=0.0,
+             **latent_options):
+        """One training step's forward pass on ``batch``, every draw from ``generator``.
 
-        Parameters
-        ----------
-        x : tensor of shape (batch, n_inputs)
-            The encoder's input rows (standardised); the likelihood scores
-            these too unless ``target`` is given.
-        target : tensor of shape (batch, n_targets) or None
-            What the likelihood scores, when it differs from the encoder's
-            input (counts, categories).
-        mask : tensor of shape (batch, n_targets) or None
-            1 for observed entries, 0 for missing ones, which add nothing.
-        generator : torch.Generator
-            Every random draw of the step: codes, corruption, dropped conditions.
-        condition : tensor of shape (batch, n_condition + 1) or None
-            The rows' conditions, for a conditional model.
-        condition_dropout : float
-            Share of rows whose condition the encoder does not see (it gets
-            the missing-condition input instead), so that it learns to
-            encode without one. The decoder always sees the condition.
-        corruption : {"gaussian", "masking"} or None
-            Corrupt the encoder's input (``skvae.nn.corruption``); the
-            likelihood still scores the clean rows: a denoising autoencoder.
-        corruption_level : float
-            The corruption's noise scale or masked fraction.
-        sparsity : float
-            Weight of the sparsity penalty on the codes (``sparsity_penalty``).
-        **penalty_options
-            For the latent's ``penalty`` (a Gaussian latent: ``kl_weight``,
-            ``free_bits``).
+        ``corruption`` corrupts the encoder's input (``skvae.nn.corruption``;
+        the likelihood still scores the clean rows: a denoising
+        autoencoder); ``condition_dropout`` is the share of rows whose
+        condition the encoder does not see (the decoder always does), so
+        that it learns to encode without one. ``latent_options`` go to the
+        latent's ``training_sample`` (a Gaussian latent's ``kl_weight`` and
+        ``free_bits``, a quantised one's ``commitment_cost``).
         """
+        x, condition = batch.x, batch.condition
         encoder_input = x if corruption is None else CORRUPTIONS[corruption](x, corruption_level, generator)
         encoder_condition = condition
         if condition is not None and condition_dropout > 0:
             dropped = torch.rand(x.shape[0], 1, generator=generator, device=x.device) < condition_dropout
             encoder_condition = torch.where(dropped, missing_condition(condition), condition)
         params = self.encode(encoder_input, encoder_condition)
-        z, penalty = self.latent.training_sample(params, generator, **penalty_options)
-        reconstruction = self.log_likelihood(x if target is None else target, z, condition, mask).mean()
-        loss = -reconstruction
-        if penalty is not None:
-            loss = penalty - reconstruction
-        if sparsity > 0:
-            loss = loss + sparsity * sparsity_penalty(self.latent.code(params))
-        return loss
+        z, latent_term = self.latent.training_sample(params, generator, **latent_options)
+        return Step(batch, params, z, latent_term, self.decode(z, condition))
 
-    def bound(self, x, noise, n_importance=1, condition=None, target=None, mask=None):
-        """Per-row lower bound on log p(x) (or log p(x | condition)): the ELBO, or the IWAE bound.
+    def terms(self, step):
+        """The latent's own term (the KL, the commitment loss), if any, then minus the mean log-likelihood."""
+        terms = {}
+        if step.latent_term is not None:
+            terms[self.latent.term_name] = step.latent_term
+        batch = step.batch
+        terms["reconstruction"] = -self.columns.log_prob(batch.scored, step.decoded, batch.mask).mean()
+        return terms
 
-        ``noise`` holds the standard-normal draws, ``(n_draws, rows,
-        latent_dim)``; see the latent's ``bound``. With a ``mask`` the bound
-        is on the probability of the observed entries.
-        """
-        scored = (x if target is None else target).double()
-        mask = None if mask is None else mask.double()
+    def loss_terms(self, batch, generator, **options):
+        """The training loss of a minibatch, as named terms (see the family contract)."""
+        return self.terms(self.step(batch, generator, **options))
 
-        def log_likelihood(z):  # z: (draws, rows, latent_dim), decoded as one batch
-            draws, rows = z.shape[:2]
-            repeated = None if condition is None else condition.repeat(draws, 1)
-            params = self.decode(z.reshape(draws * rows, -1), repeated).double()
-            return self.likelihood.log_prob(
-                scored.expand(draws, -1, -1), params.reshape(draws, rows, -1),
-                None if mask is None else mask.expand(draws, -1, -1),
-            )
+    # -------------------------------------------------------------- scoring
 
-        return self.latent.bound(self.encode(x, condition), noise, n_importance, log_likelihood)
+    def log_jacobian(self, batch):
+        """``sum(log scale)`` of each row's observed standardised entries: a density of them in X's units."""
+        total = self.columns.log_jacobian
+        if batch.mask is None:
+            return total
+        return total - self.columns.missing_jacobian(batch.mask)
+
+    def units_offset(self):
+        """The log-Jacobian of the standardised columns: the training loss is a density of them."""
+        return self.columns.log_jacobian
+
+    def row_score(self, batch, noise=None, *, fast=False):
+        raise NotImplementedError
+
+    def statistics(self, blocks):
+        raise NotImplementedError
+
+
+def code_moments(model, blocks):
+    """Mean and covariance (float64 numpy) of the deterministic codes of the rows in ``blocks``."""
+    latent_dim = model.latent_dim
+    total, outer, n_rows = None, None, 0
+    with torch.inference_mode():
+        for batch in blocks:
+            codes = model.code(batch).double()
+            if total is None:
+                total = torch.zeros(latent_dim, dtype=torch.float64, device=codes.device)
+                outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=codes.device)
+            total += codes.sum(0)
+            outer += codes.T @ codes
+            n_rows += codes.shape[0]
+    mean = total / n_rows
+    covariance = outer / n_rows - torch.outer(mean, mean)
+    return mean.cpu().numpy(), covariance.cpu().numpy()
+
+
+def noise_variance(model):
+    """The learned Gaussian noise variance of each column in X's units squared, when every column is Gaussian; else None."""
+    variances = model.columns.variance()
+    if len(variances) != model.columns.n_columns:
+        return None
+    return np.array([float(variances[j]) for j in range(model.columns.n_columns)])

@@ -18,10 +18,17 @@ first training step every code is, which initialises the codebook from the
 data.
 """
 
+import numpy as np
 import torch
 
 from .latents import Latent
 from .layers import Linear
+from .model import AutoencoderModel
+
+# Pseudo-count added to every code's training count in the prior
+# (Laplace's rule of succession): a code no training row chose keeps a finite
+# log-probability, so new rows that land on it get a finite score.
+PRIOR_PSEUDO_COUNT = 1.0
 
 # Weight of the past in the codebook's moving averages (van den Oord et al. 2017).
 EMA_DECAY = 0.99
@@ -67,9 +74,15 @@ class VectorQuantizedLatent(Latent):
         Moving averages of the sum of the encoder outputs assigned to each
         code per step, and of their number.
 
+    code_prior : tensor of shape (n_codes,)
+        The fitted categorical prior over the codes (float64), set after
+        training (``fit_prior``); ``draw`` samples it.
+
     quantize_code : bool
         Whether ``code`` returns the quantised vector rather than z_e.
     """
+
+    term_name = "commitment"
 
     def __init__(self, in_features, latent_dim, n_codes, *, activation="relu", generator=None):
         super().__init__(latent_dim)
@@ -79,7 +92,15 @@ class VectorQuantizedLatent(Latent):
         self.register_buffer("codebook", torch.zeros(n_codes, latent_dim))
         self.register_buffer("code_sums", torch.zeros(n_codes, latent_dim))
         self.register_buffer("code_sizes", torch.zeros(n_codes))
+        self.register_buffer("code_prior", torch.full((n_codes,), 1.0 / n_codes, dtype=torch.float64))
         self.quantize_code = False
+
+    def fit_prior(self, code_prior):
+        self.code_prior = torch.as_tensor(code_prior, dtype=torch.float64)
+
+    def draw(self, n_samples, rng):
+        prior = self.code_prior.cpu().numpy()
+        return self.codebook.double().cpu().numpy()[rng.choice(len(prior), size=n_samples, p=prior)]
 
     def forward(self, features):
         return self.head(features)
@@ -155,3 +176,52 @@ class VectorQuantizedLatent(Latent):
         """
         index = self.nearest(params)
         return log_likelihood(self.codebook[index]).double() + log_prior.to(params.device, torch.float64)[index]
+
+
+class VQVAEModel(AutoencoderModel):
+    """A VQ-VAE: one codebook vector per row, and a categorical prior over the codes.
+
+    Loss terms: ``"commitment"`` (the latent's) and ``"reconstruction"``.
+    Row score: the ELBO ``log p(x | e_k) + log prior_k`` with k the row's
+    code, in X's units; while training (``fast``), with the codebook's
+    running usage as the prior, after it with the fitted ``code_prior``.
+    Statistics: the codebook, each code's training count, the smoothed
+    prior and the perplexity of the codes' use.
+    """
+
+    @classmethod
+    def make_latent(cls, in_features, spec, generator):
+        return VectorQuantizedLatent(in_features, spec["latent_dim"], spec["n_codes"],
+                                     activation=spec["activation"], generator=generator)
+
+    def row_score(self, batch, noise=None, *, fast=False):
+        latent = self.latent
+        log_prior = latent.log_usage() if fast else torch.log(latent.code_prior)
+        scored = batch.scored.double()
+        mask = None if batch.mask is None else batch.mask.double()
+
+        def log_likelihood(z):
+            return self.columns.log_prob(scored, self.decode(z, batch.condition).double(), mask)
+
+        bound = latent.bound(self.encode(batch.x, batch.condition), log_prior, log_likelihood)
+        return bound - self.log_jacobian(batch)
+
+    def statistics(self, blocks):
+        latent = self.latent
+        counts = None
+        with torch.inference_mode():
+            for batch in blocks:
+                codes = latent.nearest(self.encode(batch.x, batch.condition))
+                found = torch.bincount(codes, minlength=latent.n_codes).double()
+                counts = found if counts is None else counts + found
+        counts = counts.cpu().numpy().astype(np.int64)
+        n_rows = counts.sum()
+        frequencies = counts[counts > 0] / n_rows
+        prior = (counts + PRIOR_PSEUDO_COUNT) / (n_rows + latent.n_codes * PRIOR_PSEUDO_COUNT)
+        latent.fit_prior(prior)
+        return {
+            "codebook_": latent.codebook.double().cpu().numpy(),
+            "code_counts_": counts,
+            "code_prior_": prior,
+            "perplexity_": float(np.exp(-np.sum(frequencies * np.log(frequencies)))),
+        }

@@ -1,0 +1,333 @@
+"""The user's columns: which likelihood each gets, and the way between X as given and a float matrix.
+
+``Schema.fit`` reads X (a numeric array, a scipy sparse matrix or a pandas
+DataFrame of mixed types) and the estimator's ``likelihood`` and records,
+for every column, its name, dtype, likelihood, categories and whether it
+had holes. Then:
+
+* ``values(X)`` is X as the model's front (``skvae.nn.columns``) reads it:
+  floats, one column per column of X, a category as its index, a date as
+  nanoseconds since the epoch, NaN where an entry is missing (a float
+  array is passed through as it is);
+* ``restore(values)`` is the way back, the one used by
+  ``inverse_transform``, ``sample``, the imputer and loaded models: an
+  array, or a DataFrame with the training columns and dtypes (integers
+  rounded, booleans thresholded, categories and dates restored, float32
+  and nullable dtypes kept).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .nn import LIKELIHOODS
+
+
+@dataclass
+class Column:
+    """One column of X: its name, likelihood, dtype, kind, categories and whether it had holes."""
+
+    name: object
+    likelihood: str
+    dtype: object = None
+    kind: str = "float"
+    categories: np.ndarray | None = None
+    has_missing: bool = False
+
+
+def column_kind(dtype):
+    """What a DataFrame column holds, as ``likelihood="auto"`` and ``values`` read it.
+
+    One of "bool", "integer", "float", "datetime", "timedelta" and
+    "category" (pandas categories, strings and objects).
+    """
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        return "category"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "timedelta"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    raise ValueError(
+        f"skvae cannot model columns of dtype {dtype}: it takes numbers, booleans, dates, "
+        "durations, categories and strings. Convert the column (e.g. with astype) or drop it."
+    )
+
+
+def auto_likelihood(kind):
+    """The registered likelihood that ``likelihood="auto"`` gives a column of this kind."""
+    # Durations are numbers of nanoseconds: whatever takes floats takes them.
+    kind = "float" if kind == "timedelta" else kind
+    for name, cls in LIKELIHOODS.items():
+        if kind in cls.auto_dtypes:
+            return name
+    raise ValueError(f"No likelihood takes columns of kind {kind!r} under likelihood='auto'.")
+
+
+@dataclass(eq=False)
+class Schema:
+    """X's columns, and the way between X as given and the float matrix the model reads."""
+
+    columns: list
+    frame: bool = False
+    handle_unknown: str = "error"
+    _names: dict = field(default=None, repr=False)
+
+    # ----------------------------------------------------------- fitting
+
+    @classmethod
+    def fit(cls, X, likelihood, *, handle_unknown="error"):
+        frame = isinstance(X, pd.DataFrame)
+        names = list(X.columns) if frame else list(range(X.shape[1]))
+        kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
+        chosen = _choose(names, kinds, likelihood)
+        if not frame:
+            if "categorical" in chosen:
+                what = "A sparse matrix" if sp.issparse(X) else "An array"
+                raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame.")
+            holes = _array_holes(X)
+            columns = [Column(j, chosen[j], has_missing=bool(holes[j])) for j in names]
+            return cls(columns, handle_unknown=handle_unknown)
+        columns = []
+        for j, name in enumerate(names):
+            series = X.iloc[:, j]
+            column = Column(name, chosen[j], dtype=series.dtype, kind=kinds[j])
+            missing = series.isna().to_numpy()
+            if missing.all():
+                raise ValueError(
+                    f"Column {name!r} has no observed value in the {len(series)} training rows: there is "
+                    "nothing to learn it from. Drop the column, or fit on rows where it is observed."
+                )
+            if column.likelihood == "categorical":
+                column.categories = _categories(series)
+            elif kinds[j] == "category":
+                raise ValueError(
+                    f"Column {name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
+                    f"cannot take. Use likelihood='auto' or {{{name!r}: 'categorical'}}."
+                )
+            column.has_missing = bool(missing.any())
+            columns.append(column)
+        return cls(columns, frame=True, handle_unknown=handle_unknown)
+
+    @property
+    def likelihoods(self):
+        return [column.likelihood for column in self.columns]
+
+    @property
+    def n_categories(self):
+        """Categories of each categorical column, by column index."""
+        return {j: len(c.categories) for j, c in enumerate(self.columns) if c.categories is not None}
+
+    @property
+    def flagged(self):
+        """Columns with holes at fit, which get a missing-value indicator input."""
+        return [j for j, column in enumerate(self.columns) if column.has_missing]
+
+    # ------------------------------------------------------------ values
+
+    def values(self, X, first_row=0):
+        """X as floats, one column per column of X (see the module docstring).
+
+        A dense float array comes back as it is, without a copy.
+        """
+        if sp.issparse(X):
+            X = X.toarray()
+        if not self.frame:
+            X = np.asarray(X)
+            return X if X.dtype.kind == "f" else X.astype(np.float64)
+        values = np.empty((X.shape[0], len(self.columns)), dtype=np.float64)
+        for j, column in enumerate(self.columns):
+            values[:, j] = self._column_values(X.iloc[:, j], column, first_row)
+        return values
+
+    def _column_values(self, series, column, first_row):
+        if column.categories is not None:
+            return self._category_index(series, column, first_row)
+        kind = column.kind
+        if column_kind(series.dtype) == "category":
+            raise ValueError(
+                f"Column {column.name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
+                f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
+            )
+        if kind in ("datetime", "timedelta"):
+            if kind == "datetime" and getattr(series.dtype, "tz", None) is not None:
+                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            ns = series.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]")
+            out = ns.view(np.int64).astype(np.float64)
+            out[np.isnat(ns)] = np.nan
+            return out
+        try:
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Column {column.name!r} was {column.dtype} at fit but now holds {series.dtype} values "
+                "that are not numbers."
+            ) from None
+
+    def _category_index(self, series, column, first_row):
+        values = pd.Series(np.asarray(series, dtype=object))
+        missing = values.isna().to_numpy()
+        index = pd.Categorical(values, categories=column.categories).codes.astype(np.float64)
+        unknown = (index < 0) & ~missing
+        if unknown.any() and self.handle_unknown == "error":
+            found = sorted(map(str, set(values[unknown].tolist())))
+            raise ValueError(
+                f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in row "
+                f"{first_row + int(np.argmax(unknown))}). Known: {list(column.categories)[:20]}. Set "
+                "handle_unknown='ignore' to treat them as missing."
+            )
+        index[index < 0] = np.nan
+        return index
+
+    def check(self, values):
+        """Raise if ``values`` hold entries a column's likelihood cannot take (NaN aside)."""
+        if sp.issparse(values):
+            return self._check_sparse(values)
+        for kind, group in self._groups():
+            cls = LIKELIHOODS[kind]
+            low, high = cls.support
+            if low == -np.inf and high == np.inf:
+                continue
+            whole = len(group) == values.shape[1]
+            block = values if whole else values[:, group]
+            smallest, largest = _nanmin_nanmax(block)
+            if smallest >= low and largest <= high:
+                continue
+            if whole:
+                _check_support(block, kind, cls, None)
+            for k, j in enumerate(group):
+                _check_support(block[:, k], kind, cls, self.columns[j].name)
+
+    def _check_sparse(self, X):
+        # One pass over the stored entries per likelihood, read in place (implicit zeros are in
+        # every numeric support); a column at a time only to name the one at fault.
+        entries = X.tocoo(copy=False)
+        for kind, group in self._groups():
+            cls = LIKELIHOODS[kind]
+            in_group = np.zeros(X.shape[1], dtype=bool)
+            in_group[group] = True
+            data = entries.data if in_group.all() else entries.data[in_group[entries.col]]
+            try:
+                _check_support(data, kind, cls, None)
+            except ValueError:
+                if len(self.columns) == len(group):
+                    raise
+                for j in group:
+                    _check_support(X[:, j].toarray().ravel(), kind, cls, self.columns[j].name)
+
+    def _groups(self):
+        groups = {}
+        for j, column in enumerate(self.columns):
+            groups.setdefault(column.likelihood, []).append(j)
+        return groups.items()
+
+    # ------------------------------------------------------------- back
+
+    def restore(self, values, index=None, dtype=np.float64):
+        """X-shaped output from float64 ``values`` in X's units (a category as its index).
+
+        An array model returns an array of ``dtype``; a DataFrame model a
+        DataFrame with the training columns and dtypes.
+        """
+        if not self.frame:
+            return np.asarray(values).astype(dtype, copy=False)
+        data = {column.name: _restore_column(values[:, j], column) for j, column in enumerate(self.columns)}
+        return pd.DataFrame(data, index=index)
+
+
+def _choose(names, kinds, likelihood):
+    """The likelihood name of each column."""
+    if isinstance(likelihood, dict):
+        unknown = [key for key in likelihood if key not in names]
+        if unknown:
+            raise ValueError(f"likelihood names columns X does not have: {unknown}. X's columns: {names[:20]}.")
+        bad = {key: value for key, value in likelihood.items() if value not in LIKELIHOODS}
+        if bad:
+            raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
+        return [likelihood.get(name, auto_likelihood(kind)) for name, kind in zip(names, kinds)]
+    if likelihood == "auto":
+        return [auto_likelihood(kind) for kind in kinds]
+    return [likelihood] * len(names)
+
+
+def _array_holes(X):
+    from ._data import row_blocks
+
+    if sp.issparse(X):
+        coo = X.tocoo()
+        holes = np.zeros(X.shape[1], dtype=bool)
+        holes[coo.col[np.isnan(coo.data)]] = True
+        return holes
+    holes = np.zeros(X.shape[1], dtype=bool)
+    for block in row_blocks(X):
+        holes |= np.isnan(block).any(axis=0)
+    return holes
+
+
+def _categories(series):
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.categories.to_numpy()
+    present = series.dropna().unique()
+    values = np.asarray(sorted(present.tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)
+    return values
+
+
+def _nanmin_nanmax(block):
+    # A plain view: np.nanmin copies any ndarray subclass (a memmap of X, say) whole.
+    block = np.asarray(block)
+    if block.size == 0:
+        return np.inf, -np.inf
+    with np.errstate(invalid="ignore"):
+        return np.nanmin(block), np.nanmax(block)
+
+
+def _check_support(values, kind, cls, column):
+    low, high = cls.support
+    smallest, largest = _nanmin_nanmax(values)
+    if smallest < low or largest > high:
+        where = "X" if column is None else f"column {column!r}"
+        raise ValueError(
+            f'likelihood="{kind}" needs {where} in [{low:g}, {high:g}]; got min={smallest:.3g}, '
+            f"max={largest:.3g}. {cls.support_hint}"
+        )
+
+
+def _restore_column(values, column):
+    """One column of a DataFrame back in its training dtype."""
+    dtype = column.dtype
+    if column.categories is not None:
+        observed = ~np.isnan(values)
+        index = np.where(observed, values, 0).astype(np.int64)
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = np.where(observed, index, -1)
+            return pd.Categorical.from_codes(codes, dtype=dtype)
+        out = column.categories[index]
+        if not observed.all():
+            out = out.astype(object)
+            out[~observed] = None
+        if pd.api.types.is_object_dtype(dtype):
+            return out
+        return pd.array(out, dtype=dtype)
+    kind = column.kind
+    if kind == "bool":
+        return pd.array(values >= 0.5, dtype=dtype)
+    if kind in ("datetime", "timedelta"):
+        # Clipped inside int64, whose smallest value is NaT.
+        ns = np.rint(np.clip(values, -9.2e18, 9.2e18)).astype(np.int64).view(f"{'M' if kind == 'datetime' else 'm'}8[ns]")
+        out = pd.Series(ns)
+        if kind == "datetime" and getattr(dtype, "tz", None) is not None:
+            out = out.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+        return out.astype(dtype).array
+    if kind == "integer":
+        info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
+        return pd.array(np.clip(np.rint(values), info.min, info.max).astype(info.dtype), dtype=dtype)
+    return pd.array(values.astype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype), dtype=dtype)

@@ -1,0 +1,129 @@
+"""What a fit measures of the training columns for the model's front: mean, scale and resolution.
+
+A likelihood that standardises its input says which statistics it needs
+(``statistics``) of what (``transform_input``: the values, or their
+``log1p`` for counts); ``column_statistics`` measures them over the
+observed entries of the training rows, in float64, read block by block:
+a memmap larger than memory is never copied, and a sparse matrix is read
+from its stored entries and its implicit zeros, never densified.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ._data import Scaling, resolution, row_blocks
+from .nn import LIKELIHOODS
+
+
+def column_statistics(X, schema):
+    """``{column index: {"mean", "scale"[, "resolution"]}}`` for every standardised column of X.
+
+    X is an array, a memmap or a sparse matrix, or the float values of a
+    DataFrame (``schema.values``).
+    """
+    out = {}
+    groups = {}
+    for j, column in enumerate(schema.columns):
+        groups.setdefault(column.likelihood, []).append(j)
+    for kind, group in groups.items():
+        cls = LIKELIHOODS[kind]
+        if not cls.statistics:
+            continue
+        transform = _numpy(cls.transform_input)
+        with_resolution = "resolution" in cls.statistics
+        measure = _sparse_scaling if sp.issparse(X) else _array_scaling
+        scaling = measure(X, group, transform, with_resolution)
+        for k, j in enumerate(group):
+            stats = {"mean": scaling.mean[k], "scale": scaling.scale[k]}
+            if with_resolution:
+                stats["resolution"] = scaling.resolution[k]
+            out[j] = stats
+    return out
+
+
+def _numpy(transform):
+    """``transform`` of torch tensors applied to float64 arrays; None for the identity."""
+    probe = torch.zeros(1, dtype=torch.float64)
+    if transform(probe) is probe:
+        return None
+    return lambda values: transform(torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))).numpy()
+
+
+def _array_scaling(X, columns, transform, with_resolution):
+    """Mean, scale (of the observed values) and resolution of array columns, in row blocks."""
+    all_columns = len(columns) == X.shape[1]
+
+    def blocks():
+        for block in row_blocks(X):
+            values = np.asarray(block if all_columns else block[:, columns], dtype=np.float64)
+            yield values if transform is None else transform(values)
+
+    if not any(np.isnan(block).any() for block in blocks()):
+        whole = X if all_columns and transform is None else np.concatenate(list(blocks()))
+        scaling = Scaling.fit(whole)
+        return scaling if with_resolution else Scaling(scaling.mean, scaling.scale)
+    counts, sums = np.zeros(len(columns)), np.zeros(len(columns))
+    for block in blocks():
+        counts += (~np.isnan(block)).sum(axis=0)
+        sums += np.nansum(block, axis=0)
+    mean = sums / np.maximum(counts, 1)
+    squares = np.zeros(len(columns))
+    for block in blocks():
+        squares += np.nansum((block - mean) ** 2, axis=0)
+    variance = squares / np.maximum(counts, 1)
+    eps = np.finfo(np.float64).eps
+    constant = variance <= counts * eps * variance + (counts * mean * eps) ** 2
+    scale = np.sqrt(variance)
+    scale[constant] = 1.0
+    if not with_resolution:
+        return Scaling(mean, scale)
+    sample = np.asarray(X[:: max(1, -(-X.shape[0] // 10_000))], dtype=np.float64)
+    sample = sample if all_columns else sample[:, columns]
+    return Scaling(mean, scale, np.array([_resolution(sample[:, k]) for k in range(len(columns))]))
+
+
+def _sparse_scaling(X, columns, transform, with_resolution):
+    """Mean, scale and resolution of sparse columns, from their stored entries and the zeros."""
+    # A copy of its own (the transform below writes to it), made once: no column
+    # selection when every column is in, no dtype change when already float64.
+    block = X if len(columns) == X.shape[1] else X[:, columns]
+    block = block.tocsc(copy=True).astype(np.float64, copy=False)
+    if transform is not None:
+        block.data = transform(block.data)  # 0 stays 0: a likelihood's transform must keep it
+    n_rows = block.shape[0]
+    observed = np.where(np.isnan(block.data), 0.0, 1.0)
+    values = np.nan_to_num(block.data)
+    counts = n_rows - _column_sums(block, 1.0 - observed)  # holes do not count
+    sums = _column_sums(block, values)
+    squares = _column_sums(block, values**2)
+    mean = sums / np.maximum(counts, 1)
+    variance = np.maximum(squares / np.maximum(counts, 1) - mean**2, 0.0)
+    eps = np.finfo(np.float64).eps
+    constant = variance <= n_rows * eps * variance + (n_rows * mean * eps) ** 2
+    scale = np.sqrt(variance)
+    scale[constant] = 1.0
+    if not with_resolution:
+        return Scaling(mean, scale)
+    steps = np.full(len(columns), np.nan)
+    for k in range(len(columns)):
+        stored = block.data[block.indptr[k] : block.indptr[k + 1]]
+        stored = stored[~np.isnan(stored)]
+        if block.indptr[k + 1] - block.indptr[k] < n_rows:
+            stored = np.append(stored, 0.0)  # the column's zeros
+        gaps = np.diff(np.unique(stored))
+        steps[k] = gaps.min() if gaps.size else np.nan
+    return Scaling(mean, scale, steps)
+
+
+def _column_sums(csc, values):
+    sums = np.zeros(csc.shape[1])
+    nonempty = np.diff(csc.indptr) > 0
+    if csc.nnz:
+        sums[nonempty] = np.add.reduceat(values, csc.indptr[:-1][nonempty])
+    return sums
+
+
+def _resolution(values):
+    values = values[~np.isnan(values)]
+    return resolution(values[:, None])[0] if values.size else np.nan

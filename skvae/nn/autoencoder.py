@@ -1,0 +1,62 @@
+"""The plain autoencoder's model: a deterministic code, a reconstruction loss, an optional sparsity term."""
+
+from .latents import DeterministicLatent
+from .model import AutoencoderModel, code_moments
+
+
+def sparsity_penalty(codes):
+    """L1 norm of the codes, each dimension in units of its root mean square over the batch.
+
+    A plain L1 penalty on linear codes can be met without any sparsity: the
+    network shrinks a code dimension by s and scales what reads it by 1/s
+    (through ReLU layers too, which commute with positive scaling). Measured
+    against its own RMS, a dimension pays the same whatever its scale, and
+    pays less only by being near 0 on more rows. The mean over rows of
+    ``sum_j |z_j| / rms_j`` lies between 0 and the number of dimensions.
+    """
+    # sqrt(mean + eps**2), not a clamp: sqrt's gradient at 0 is infinite, and a
+    # one-row batch, or a dimension that is 0 on every row, would make it NaN.
+    rms = (codes.square().mean(0) + 1e-12).sqrt()
+    return (codes.abs() / rms).sum(-1).mean()
+
+
+class PlainAutoencoderModel(AutoencoderModel):
+    """An autoencoder: a deterministic code, no prior, no KL.
+
+    Loss terms: ``"reconstruction"`` (minus the mean log-likelihood: half
+    the squared error of standardised values, or the cross-entropy), and
+    ``"sparsity"`` when its weight is positive. Row score: minus the mean
+    squared reconstruction error of each row, in standardised units for a
+    Gaussian likelihood. Statistics: the mean and covariance of the
+    training codes, which ``sample`` draws from.
+    """
+
+    @classmethod
+    def make_latent(cls, in_features, spec, generator):
+        return DeterministicLatent(in_features, spec["latent_dim"], activation=spec["activation"],
+                                   generator=generator)
+
+    def loss_terms(self, batch, generator, *, sparsity=0.0, **options):
+        step = self.step(batch, generator, **options)
+        terms = self.terms(step)
+        if sparsity > 0:
+            terms["sparsity"] = sparsity * sparsity_penalty(self.latent.code(step.params))
+        return terms
+
+    def units_offset(self):
+        # A squared error of standardised values, not a density: nothing to add.
+        return 0.0
+
+    def row_score(self, batch, noise=None, *, fast=False):
+        # In float64, so that a row far outside the training data gets a finite, very low score.
+        target = batch.scored.double()
+        error = target - self.reconstruct(self.code(batch), batch.condition).double()
+        if batch.mask is None:
+            return -error.square().mean(-1)
+        mask = batch.mask.double()
+        return -(error.square() * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
+
+    def statistics(self, blocks):
+        mean, covariance = code_moments(self, blocks)
+        self.latent.fit_prior(mean, covariance)
+        return {"latent_mean_": mean, "latent_covariance_": covariance}

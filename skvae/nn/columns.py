@@ -1,0 +1,293 @@
+"""The model's front and back: X's columns as numbers, to encoder inputs and targets, and back.
+
+``ColumnCodec`` is the first module of every model and the likelihood of a
+whole row. It reads ``values``, a float tensor with one column per column
+of X, in X's order: a number as it is, a category as its index, NaN where
+an entry is missing (``skvae._schema`` makes these from arrays, sparse
+matrices and DataFrames). It groups the columns by likelihood (one
+``skvae.nn.likelihoods`` part per group, in the registry's order) and
+gives:
+
+* the **encoder inputs** (``forward``): each column's inputs in X's
+  column order (one per value, k for a categorical column), 0 for a
+  missing entry, then one indicator per column that had missing values at
+  fit, 1 where the entry is missing, so the encoder knows what it did not
+  see;
+* the **targets** the likelihood scores, the groups side by side, and the
+  **mask**, 1 where an entry was observed (``encode``);
+* the way back (``decode``): the decoder's output to values in X's units,
+  as means, most probable values or draws.
+
+The training loop, ``transform``, ``score_samples``, the imputer and the
+exported graphs all run this one module, so they cannot disagree about how
+a column is encoded. Its fitted statistics are buffers, saved with the
+weights.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+from .likelihoods import LIKELIHOODS
+
+
+class ColumnCodec(nn.Module):
+    """X's columns <-> encoder inputs, likelihood targets and masks.
+
+    Parameters
+    ----------
+    kinds : sequence of str
+        The likelihood of each column of X, by its registry name.
+
+    n_categories : dict of int to int
+        Categories of each categorical column, by column index.
+
+    flagged : sequence of int
+        Columns that get a missing-value indicator input (those with holes at fit).
+
+    statistics : dict of int to dict
+        For each column whose likelihood standardises its input, the
+        statistics it needs (``mean``, ``scale``, ``resolution``), by column.
+
+    **options
+        For the likelihoods' constructors (``noise_variance``).
+    """
+
+    def __init__(self, kinds, *, n_categories=None, flagged=(), statistics=None, **options):
+        super().__init__()
+        self.n_columns = len(kinds)
+        self.kinds = list(kinds)
+        n_categories = n_categories or {}
+        statistics = statistics or {}
+        parts, columns = [], []
+        for name, cls in LIKELIHOODS.items():
+            group = [j for j, kind in enumerate(kinds) if kind == name]
+            if not group:
+                continue
+            stats = None
+            if cls.statistics:
+                stats = {key: [statistics[j][key] for j in group] for key in cls.statistics
+                         if all(key in statistics.get(j, {}) for j in group)} or None
+            parts.append(cls(len(group), statistics=stats, n_categories=[n_categories.get(j) for j in group],
+                             **options))
+            columns.append(group)
+        self.parts = nn.ModuleList(parts)
+        self.columns = columns
+        self.flagged = [int(j) for j in flagged]
+        # Where each column's inputs start, in X's column order.
+        widths = [0] * self.n_columns
+        for part, group in zip(parts, columns):
+            for j, width in zip(group, part.input_widths):
+                widths[j] = width
+        starts = torch.tensor([0, *widths]).cumsum(0)
+        self.n_value_inputs = int(starts[-1])
+        self.n_inputs = self.n_value_inputs + len(self.flagged)
+        self.n_targets = self.n_columns
+        self._input_positions = [
+            torch.cat([torch.arange(int(starts[j]), int(starts[j + 1])) for j in group]) for group in columns
+        ]
+        self._identity = len(parts) == 1 and columns[0] == list(range(self.n_columns))
+        # A row is its own target (standardised X, or X in [0, 1]) when one likelihood
+        # reads every column as a single input it also scores.
+        self.plain = self._identity and not self.flagged and parts[0].targets_are_inputs
+        order = [j for group in columns for j in group]
+        self._target_order = torch.tensor(order, dtype=torch.long)
+        self._column_of_target = torch.empty(self.n_columns, dtype=torch.long)
+        self._column_of_target[self._target_order] = torch.arange(self.n_columns)
+        self._parameter_widths = [part.n_parameters() for part in parts]
+        # One input-wide row of column indices: which column each value input belongs to.
+        self._input_column = torch.repeat_interleave(torch.arange(self.n_columns), torch.tensor(widths))
+
+    # ------------------------------------------------------------- in
+
+    def _filled(self, values):
+        values = values.double()
+        holes = torch.isnan(values)
+        return torch.where(holes, torch.zeros((), dtype=values.dtype, device=values.device), values), holes
+
+    def forward(self, values):
+        """Encoder inputs of ``values`` ``(rows, n_columns)``: float32 ``(rows, n_inputs)``."""
+        filled, holes = self._filled(values)
+        return self._inputs(filled, holes)
+
+    def _inputs(self, filled, holes):
+        if self._identity and self.n_value_inputs == self.n_columns:
+            inputs, _ = self.parts[0].encode(filled)
+            inputs = torch.where(holes, torch.zeros((), dtype=inputs.dtype, device=inputs.device), inputs)
+        else:
+            inputs = torch.empty(filled.shape[0], self.n_value_inputs, dtype=torch.float32, device=filled.device)
+            for part, group, positions in zip(self.parts, self.columns, self._input_positions):
+                part_inputs, _ = part.encode(filled[:, group])
+                inputs[:, positions.to(filled.device)] = part_inputs
+            hole_inputs = holes[:, self._input_column.to(filled.device)]
+            inputs = torch.where(hole_inputs, torch.zeros((), dtype=inputs.dtype, device=inputs.device), inputs)
+        if self.flagged:
+            inputs = torch.cat([inputs, holes[:, self.flagged].to(inputs.dtype)], dim=1)
+        return inputs
+
+    def encode(self, values):
+        """``(inputs, targets, mask)`` of ``values``; targets and mask None when the row is its own target.
+
+        That is the case for a plain row (one likelihood reading every
+        column as the input it scores) without missing entries: the inputs
+        are then all the model needs.
+        """
+        filled, holes = self._filled(values)
+        inputs = self._inputs(filled, holes)
+        if self.plain and not bool(holes.any()):
+            return inputs, None, None
+        targets = []
+        for part, group in zip(self.parts, self.columns):
+            _, part_targets = part.encode(filled[:, group])
+            targets.append(part_targets)
+        targets = torch.cat(targets, dim=1) if len(targets) > 1 else targets[0]
+        missing = holes[:, self._target_order.to(holes.device)] if not self._identity else holes
+        targets = torch.where(missing, torch.zeros((), dtype=targets.dtype, device=targets.device), targets)
+        return inputs, targets, (~missing).to(torch.float32)
+
+    # ------------------------------------------------------------ scores
+
+    def log_prob(self, target, params, mask=None):
+        """log p(x | z) of each row: the parts' log-likelihoods of their targets, summed."""
+        if len(self.parts) == 1:
+            return self.parts[0].log_prob(target, params, mask)
+        targets = target.split(self._target_widths(), -1)
+        masks = [None] * len(self.parts) if mask is None else mask.split(self._target_widths(), -1)
+        outputs = params.split(self._parameter_widths, -1)
+        return sum(part.log_prob(t, p, m) for part, t, p, m in zip(self.parts, targets, outputs, masks))
+
+    def _target_widths(self):
+        return [len(group) for group in self.columns]
+
+    def n_parameters(self):
+        return sum(self._parameter_widths)
+
+    @property
+    def log_jacobian(self):
+        """``sum(log scale)`` over the columns whose density is of standardised values, as a float64 0-d tensor."""
+        total = None
+        for part in self.parts:
+            term = getattr(part, "log_jacobian", None)
+            if term is not None:
+                total = term if total is None else total + term
+        return torch.zeros((), dtype=torch.float64) if total is None else total
+
+    def missing_jacobian(self, mask):
+        """Per row, ``sum(log scale)`` over the standardised entries ``mask`` marks missing (float64)."""
+        offset, total = 0, None
+        for part, group in zip(self.parts, self.columns):
+            log_scale = getattr(part, "log_scale", None)
+            if log_scale is not None:
+                missing = 1.0 - mask[..., offset : offset + len(group)].double()
+                term = (missing * log_scale).sum(-1)
+                total = term if total is None else total + term
+            offset += len(group)
+        return 0.0 if total is None else total
+
+    def _standardised_parts(self):
+        offset = 0
+        for part, group in zip(self.parts, self.columns):
+            if part.targets_are_inputs and part.statistics:
+                yield offset, group
+            offset += len(group)
+
+    def standardised_targets(self):
+        """Positions, among the targets, of the standardised ones (Gaussian columns)."""
+        return [offset + k for offset, group in self._standardised_parts() for k in range(len(group))]
+
+    def standardisation(self):
+        """``(loc, scale)``, float64 numpy, of the standardised targets, in the order of ``standardised_targets``."""
+        loc, scale = [], []
+        for part in self.parts:
+            if part.targets_are_inputs and part.statistics:
+                loc.append(part.loc.cpu().numpy())
+                scale.append(part.scale.cpu().numpy())
+        if not loc:
+            return None, None
+        return np.concatenate(loc), np.concatenate(scale)
+
+    def standardised_columns(self):
+        """X's columns whose targets are standardised, in the order of ``standardised_targets``."""
+        return [j for _, group in self._standardised_parts() for j in group]
+
+    # --------------------------------------------------------------- out
+
+    def _per_part(self, params, decode):
+        outputs = params.split(self._parameter_widths, -1)
+        return [decode(part, output) for part, output in zip(self.parts, outputs)]
+
+    def mean(self, params):
+        """Each row's expected targets (the targets' units, grouped by likelihood)."""
+        means = self._per_part(params, lambda part, output: part.mean(output))
+        return means[0] if len(means) == 1 else torch.cat(means, -1)
+
+    def decode(self, params, how="mean", generator=None):
+        """X-shaped float64 values from the decoder's output: ``how`` is "mean", "mode" or "sample".
+
+        A categorical column comes back as its category's index (its most
+        probable one, for "mean" and "mode"); a count as its mean, or for
+        "mode" its most probable value; a Bernoulli column as its
+        probability, or for "mode" 0 or 1.
+        """
+        def one(part, output):
+            if how == "sample":
+                targets = part.sample(output, generator)
+            else:
+                targets = getattr(part, how)(output)
+            return part.to_values(targets)
+
+        values = self._per_part(params, one)
+        if self._identity:
+            return values[0]
+        grouped = torch.cat(values, -1)
+        return grouped[:, self._column_of_target.to(grouped.device)]
+
+    def decode_mixture(self, params, weights):
+        """X-shaped float64 values: the mean of p(x | z) under a mixture of decoder outputs (one per class).
+
+        A categorical column comes back as its most probable category under
+        the mixture; every other column as the weighted mean.
+        """
+        outputs = [p.split(self._parameter_widths, -1) for p in params]
+        values = [part.to_values(part.mixture([o[k] for o in outputs], weights)) for k, part in enumerate(self.parts)]
+        if self._identity:
+            return values[0]
+        grouped = torch.cat(values, -1)
+        return grouped[:, self._column_of_target.to(grouped.device)]
+
+    def variance(self):
+        """The Gaussian parts' learned noise variances in X's units squared, by column; None if none."""
+        out = {}
+        for part, group in zip(self.parts, self.columns):
+            variance = part.variance()
+            scale = getattr(part, "scale", None)
+            if variance is not None and scale is not None:
+                values = variance.detach().double() * scale**2
+                out.update({j: values[k] for k, j in enumerate(group)})
+        return out
+
+    # --------------------------------------------------- the discriminator
+
+    @property
+    def view_width(self):
+        return sum(part.view_width for part in self.parts)
+
+    def view(self, params):
+        """Generated rows as a discriminator reads them (differentiable)."""
+        views = self._per_part(params, lambda part, output: part.view(output))
+        return views[0] if len(views) == 1 else torch.cat(views, -1)
+
+    def observed_view(self, target, mask=None, fill=None):
+        """Observed rows as a discriminator reads them; a missing entry takes ``fill``'s value there."""
+        targets = target.split(self._target_widths(), -1)
+        view = torch.cat([part.observed_view(t) for part, t in zip(self.parts, targets)], -1)
+        if mask is None:
+            return view
+        masks = mask.split(self._target_widths(), -1)
+        observed = torch.cat([
+            m.repeat_interleave(part.view_width // m.shape[-1], dim=-1) if not part.one_hot
+            else m.repeat_interleave(torch.as_tensor(part.n_categories, device=m.device), dim=-1)
+            for part, m in zip(self.parts, masks)
+        ], -1)
+        return torch.where(observed > 0, view, fill)
+

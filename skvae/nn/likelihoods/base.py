@@ -1,0 +1,147 @@
+"""What every likelihood is: p(x | z) for a group of columns, and how those columns enter and leave the model.
+
+A likelihood class is the one place that knows a kind of column. Nothing
+else in skvae tests a likelihood's name: the column codec
+(``skvae.nn.columns``), the estimators, the discriminator and the
+exported graphs ask the class or its instance. Adding a likelihood is a
+module in this package and one line in the registry (``__init__.py``).
+
+The contract, for a group of ``n_features`` columns:
+
+* **Class attributes.** ``support`` (the interval X's values must lie in)
+  and ``support_hint`` (what to do otherwise); ``discrete`` (values are
+  integers or categories); ``auto_dtypes``, the kinds of DataFrame column
+  that ``likelihood="auto"`` gives it (some of ``"float"``, ``"integer"``,
+  ``"datetime"``, ``"bool"``, ``"category"``); ``statistics``, what the
+  fit must measure on ``transform_input(values)`` of the training rows
+  for the encoding (``()``: nothing; ``("mean", "scale")`` to
+  standardise; ``"resolution"`` too for a variance floor);
+  ``one_hot``, whether a column enters the encoder as one input per
+  category; ``targets_are_inputs``, whether ``encode`` scores exactly
+  what it feeds the encoder (then a row without holes needs nothing else).
+* **Construction.** ``Cls(n_features, *, statistics=None,
+  n_categories=None, **options)``: ``statistics`` a dict of float64
+  arrays, one value per feature; options it does not use are ignored.
+* **Encoding** (torch, float64 ``values`` in X's units, holes already
+  filled with 0): ``encode(values) -> (inputs, targets)``, float32, the
+  encoder's inputs (``n_inputs`` of them) and what ``log_prob`` scores.
+  ``transform_input(values)`` is what the statistics are taken of; it
+  must map 0 to 0 (sparse matrices keep their zeros).
+* **Scoring.** ``n_parameters()`` decoder outputs per row;
+  ``log_prob(target, params, mask=None)`` per row, summed over the
+  features ``mask`` marks observed (1) and never averaged over rows.
+* **Decoding.** ``mean(params)``, ``mode(params)`` (the most probable
+  value), ``sample(params, generator)`` and ``mixture(params, weights)``
+  (the mean over several decoder outputs, e.g. one per class) in the
+  targets' units;
+  ``to_values(targets)``, float64 in X's units (a category as its index).
+* **The discriminator's view** (VAE-GAN): ``view(params)`` of generated
+  rows, differentiable, and ``observed_view(target)`` of observed ones,
+  in the same units and width (``view_width``).
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def masked_sum(terms, mask):
+    """Sum over the last axis of the entries ``mask`` marks observed (all, if None)."""
+    return terms.sum(-1) if mask is None else (terms * mask).sum(-1)
+
+
+class Likelihood(nn.Module):
+    """Base class of the observation models; see the module docstring for the contract."""
+
+    support = (-math.inf, math.inf)
+    support_hint = ""
+    discrete = False
+    auto_dtypes = frozenset()
+    statistics = ()
+    one_hot = False
+    targets_are_inputs = True
+
+    def __init__(self, n_features, **options):
+        super().__init__()
+        self.n_features = n_features
+
+    # ------------------------------------------------------------ encoding
+
+    @staticmethod
+    def transform_input(values):
+        return values
+
+    @property
+    def n_inputs(self):
+        return self.n_features
+
+    @property
+    def input_widths(self):
+        """Encoder inputs of each column."""
+        return [1] * self.n_features
+
+    def encode(self, values):
+        x = values.float()
+        return x, x
+
+    # ------------------------------------------------------------- scoring
+
+    def n_parameters(self):
+        """Decoder outputs per row."""
+        return self.n_features
+
+    def log_prob(self, target, params, mask=None):
+        raise NotImplementedError
+
+    def variance(self):
+        """Learned per-feature noise variance, in the targets' units; or None."""
+        return None
+
+    # ------------------------------------------------------------ decoding
+
+    def mean(self, params):
+        raise NotImplementedError
+
+    def mode(self, params):
+        return self.mean(params)
+
+    def sample(self, params, generator):
+        raise NotImplementedError
+
+    def mixture(self, params, weights):
+        """The mean of a mixture: ``sum_k weights[k] * mean(params[k])``, float64, in the targets' units."""
+        return sum(float(w) * self.mean(p).double() for w, p in zip(weights, params))
+
+    def to_values(self, targets):
+        return targets.double()
+
+    # ----------------------------------------------------- discriminator view
+
+    @property
+    def view_width(self):
+        return self.n_parameters()
+
+    def view(self, params):
+        return self.mean(params)
+
+    def observed_view(self, target):
+        return target
+
+
+def standardised(values, mean, scale):
+    """``(values - mean) / scale`` in float64, cast to float32: one rounding, after the arithmetic.
+
+    Standardising before the cast keeps what float32 would round away: a
+    column of Unix timestamps (offset 1.7e9, spread 1) would otherwise
+    collapse to one value.
+    """
+    return ((values.double() - mean) / scale).float()
+
+
+def softplus_view(params):
+    """A positive, smooth stand-in for ``log1p`` of an exponential mean, for the discriminator."""
+    return F.softplus(params)

@@ -1,0 +1,42 @@
+"""Bernoulli columns: values in [0, 1], such as booleans and grey-level pixels."""
+
+import torch
+from torch.nn import functional as F
+
+from .base import Likelihood, masked_sum
+
+
+def bernoulli_log_prob(x, logits):
+    """Bernoulli log-likelihood of ``x`` in [0, 1] given logits, summed over the last axis.
+
+    For ``x`` strictly between 0 and 1 this is the negative binary
+    cross-entropy, the usual VAE objective for grey-level images, rather than
+    a normalised density.
+    """
+    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+
+
+class BernoulliLikelihood(Likelihood):
+    """Bernoulli p(x | z) whose decoder output is the logit of each feature.
+
+    The encoder reads the values as they are. ``mean`` is the probability
+    of 1, ``mode`` the more probable of 0 and 1.
+    """
+
+    support = (0.0, 1.0)
+    support_hint = 'Scale X (e.g. MinMaxScaler) or use likelihood="gaussian".'
+    auto_dtypes = frozenset({"bool"})
+
+    def log_prob(self, target, params, mask=None):
+        if mask is None:
+            return bernoulli_log_prob(target, params)
+        return masked_sum(-F.binary_cross_entropy_with_logits(params, target, reduction="none"), mask)
+
+    def mean(self, params):
+        return torch.sigmoid(params)
+
+    def mode(self, params):
+        return (params > 0).to(params.dtype)
+
+    def sample(self, params, generator):
+        return torch.bernoulli(torch.sigmoid(params), generator=generator)

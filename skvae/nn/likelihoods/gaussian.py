@@ -1,0 +1,129 @@
+"""Gaussian columns: real values, standardised on the way in, with a learned noise variance."""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .base import LOG_2PI, Likelihood, masked_sum, standardised
+
+# Floor on a learned Gaussian variance, in standardised units: the noise
+# standard deviation stays above 0.1% of the feature's.
+MIN_VARIANCE = 1e-6
+
+
+def gaussian_log_prob(x, mean, log_var):
+    """Log-density of ``N(mean, diag(exp(log_var)))`` at ``x``, summed over the last axis."""
+    return -0.5 * (LOG_2PI + log_var + (x - mean).square() * torch.exp(-log_var)).sum(-1)
+
+
+def variance_floor(resolution, scale):
+    """Per-feature floor on a learned noise variance, in standardised units: ``resolution**2 / 12``.
+
+    Values recorded at a resolution (pixels in steps of 1/16, counts,
+    rounded measurements) cannot tell apart noise variances below the
+    rounding's own, Delta**2 / 12 for a step Delta (the variance of a
+    uniform rounding error; Theis et al. 2016). Without this floor a
+    near-constant feature's variance collapses towards 0 and one unusual
+    value then costs a held-out row tens of nats. Continuous data have tiny
+    steps, so the floor leaves them alone. A feature constant in training
+    has no step to measure; as StandardScaler gives it scale 1, it gets
+    step 1, in its own units: a value it never took in training then costs
+    a held-out row a finite, if large, amount.
+    """
+    step = np.where(np.isnan(resolution), 1.0, resolution) / scale
+    return step**2 / 12.0
+
+
+class GaussianLikelihood(Likelihood):
+    """Gaussian p(x | z) with a learned variance that does not depend on z.
+
+    The encoder reads each column standardised by its training mean and
+    standard deviation, and the likelihood scores it so; ``to_values``
+    maps back to X's units, and ``log_jacobian`` (``sum(log scale)``) turns
+    a density of standardised values into one in X's units. With a linear
+    decoder the model is probabilistic PCA (``noise_variance="isotropic"``)
+    or factor analysis (``"per_feature"``). ``noise_variance=None`` fixes
+    the variance at 1 and drops the constant: ``log_prob`` is then minus
+    half the squared error, the plain autoencoder's loss.
+
+    Parameters
+    ----------
+    n_features : int
+        Dimension of x.
+
+    statistics : dict or None
+        ``mean``, ``scale`` and ``resolution`` of each feature over the
+        training rows (None: no standardisation, no floor). The model
+        holds them as the buffers ``loc`` and ``scale`` (and the floor).
+
+    noise_variance : {"per_feature", "isotropic"} or None
+        One learned variance per feature, one shared, or none. A shared
+        variance is shared in X's units, as probabilistic PCA's is: in
+        standardised units feature j gets ``variance * (mean_scale /
+        scale_j)**2`` with the geometric mean of the scales.
+    """
+
+    auto_dtypes = frozenset({"float", "integer", "datetime"})
+    statistics = ("mean", "scale", "resolution")
+
+    def __init__(self, n_features, *, statistics=None, noise_variance=None, **options):
+        super().__init__(n_features)
+        scale = np.ones(n_features) if statistics is None else np.asarray(statistics["scale"], dtype=np.float64)
+        mean = np.zeros(n_features) if statistics is None else np.asarray(statistics["mean"], dtype=np.float64)
+        self.register_buffer("loc", torch.as_tensor(mean, dtype=torch.float64))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float64))
+        self.register_buffer("log_jacobian", torch.tensor(float(np.log(scale).sum()), dtype=torch.float64))
+        # Per feature, for rows that miss some: the Jacobian of what they have.
+        self.register_buffer("log_scale", torch.as_tensor(np.log(scale), dtype=torch.float64))
+        if noise_variance is None:
+            self.raw_variance = None
+            return
+        shared = noise_variance == "isotropic"
+        # Starts at variance ~1: the inputs are standardised.
+        self.raw_variance = nn.Parameter(torch.zeros(1 if shared else n_features, dtype=torch.float32))
+        resolution = None if statistics is None else statistics.get("resolution")
+        floor = MIN_VARIANCE if resolution is None else variance_floor(np.asarray(resolution), scale)
+        floor = torch.as_tensor(floor, dtype=torch.float32).clamp_min(MIN_VARIANCE)
+        self.register_buffer("log_min_variance", torch.log(floor).expand(n_features).clone())
+        offset = torch.zeros(n_features, dtype=torch.float32)
+        if shared and statistics is not None:
+            log_scale = torch.as_tensor(np.log(scale), dtype=torch.float32)
+            offset = 2.0 * (log_scale.mean() - log_scale)
+        self.register_buffer("log_variance_offset", offset)
+
+    def encode(self, values):
+        x = standardised(values, self.loc, self.scale)
+        return x, x
+
+    def log_variance(self):
+        # log(min_variance + exp(raw + offset)): a smooth floor that keeps its gradient.
+        raw = self.raw_variance + self.log_variance_offset
+        return self.log_min_variance + F.softplus(raw - self.log_min_variance)
+
+    def log_prob(self, target, params, mask=None):
+        if self.raw_variance is None:
+            if mask is None:
+                return -0.5 * (target - params).square().sum(-1)
+            return masked_sum(-0.5 * (target - params).square(), mask)
+        if mask is None:
+            return gaussian_log_prob(target, params, self.log_variance())
+        log_var = self.log_variance()
+        return masked_sum(-0.5 * (LOG_2PI + log_var + (target - params).square() * torch.exp(-log_var)), mask)
+
+    def mean(self, params):
+        return params
+
+    def sample(self, params, generator):
+        std = torch.ones_like(params) if self.raw_variance is None else torch.exp(0.5 * self.log_variance())
+        noise = torch.randn(params.shape, generator=generator, device=params.device, dtype=params.dtype)
+        return params + std * noise
+
+    def variance(self):
+        return None if self.raw_variance is None else torch.exp(self.log_variance())
+
+    def to_values(self, targets):
+        return targets.double() * self.scale + self.loc
+
+    def view(self, params):
+        return params
