@@ -4,6 +4,7 @@ from ._autoencoder import AutoencoderTransformer
 from ._conditional import ConditionalVAETransformer
 from ._hierarchical import HierarchicalVAETransformer
 from ._imputer import VAEImputer
+from ._outliers import VAEOutlierDetector
 from ._persistence import load as _load
 from ._vae import VAETransformer
 from ._vaegan import VAEGANTransformer
@@ -48,6 +49,7 @@ __all__ = [
     "HierarchicalVAETransformer",
     "VAEGANTransformer",
     "VAEImputer",
+    "VAEOutlierDetector",
     "VAETransformer",
     "VQVAETransformer",
     "load",

@@ -1,0 +1,263 @@
+"""VAEOutlierDetector: scikit-learn's outlier-detector contract, thresholds, and what it detects."""
+
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skvae import (
+    AutoencoderTransformer,
+    ConditionalVAETransformer,
+    HierarchicalVAETransformer,
+    VAEGANTransformer,
+    VAEImputer,
+    VAEOutlierDetector,
+    VAETransformer,
+    VQVAETransformer,
+)
+
+# Small networks and few epochs: the checks test the contract, not the fit.
+FAST = dict(hidden_layer_sizes=(8,), max_iter=3)
+SMALL = dict(hidden_layer_sizes=(32,), max_iter=100)
+
+
+@parametrize_with_checks(
+    [
+        VAEOutlierDetector(estimator=VAETransformer(**FAST)),
+        VAEOutlierDetector(estimator=AutoencoderTransformer(**FAST)),
+    ],
+    expected_failed_checks=lambda estimator: {},
+)
+def test_sklearn_compatible_outlier_detector(estimator, check):
+    check(estimator)
+
+
+def _planted(n_rows=600, seed=0):
+    """Rows on a noisy plane in 6 dimensions, and rows whose columns come from different rows.
+
+    Every value of an anomalous row is an ordinary value of its column:
+    only the combination is new, so no threshold on one column finds it.
+    """
+    rng = np.random.RandomState(seed)
+    mixing = rng.normal(size=(2, 6))
+    normal = rng.normal(size=(n_rows, 2)) @ mixing + 0.1 * rng.normal(size=(n_rows, 6))
+    new_normal = rng.normal(size=(200, 2)) @ mixing + 0.1 * rng.normal(size=(200, 6))
+    anomalies = np.column_stack([normal[rng.randint(n_rows, size=50), j] for j in range(6)])
+    return normal, new_normal, anomalies
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return _planted()
+
+
+@pytest.fixture(scope="module")
+def fitted(planted):
+    normal, _, _ = planted
+    return VAEOutlierDetector(VAETransformer(**SMALL), random_state=0).fit(normal)
+
+
+@pytest.mark.parametrize("n_rows", [83, 420])
+@pytest.mark.parametrize("contamination", [0.02, 0.05, 0.1, 0.25, 0.5])
+def test_a_float_contamination_flags_that_share_of_the_training_rows(planted, contamination, n_rows):
+    normal, _, anomalies = planted
+    X = np.vstack([normal[: n_rows - n_rows // 20], anomalies[: n_rows // 20]])
+    detector = VAEOutlierDetector(AutoencoderTransformer(**FAST), contamination=contamination, random_state=0)
+    share = np.mean(detector.fit(X).predict(X) == -1)
+    assert abs(share - contamination) <= 0.01
+    assert np.array_equal(detector.fit_predict(X), detector.predict(X))
+
+
+def test_decision_function_is_the_score_shifted_by_offset_and_predict_its_sign(fitted, planted):
+    _, new_normal, anomalies = planted
+    X = np.vstack([new_normal, anomalies])
+    scores = fitted.score_samples(X)
+    decision = fitted.decision_function(X)
+    np.testing.assert_allclose(decision, scores - fitted.offset_)
+    assert np.array_equal(scores, fitted.estimator_.score_samples(X))
+    labels = fitted.predict(X)
+    assert labels.dtype.kind == "i" and set(np.unique(labels)) == {-1, 1}
+    assert np.array_equal(labels, np.where(decision < 0, -1, 1))
+
+
+def test_anomalies_score_lower_than_normal_rows(fitted, planted):
+    _, new_normal, anomalies = planted
+    scores = fitted.score_samples(np.vstack([new_normal, anomalies]))
+    is_anomaly = np.r_[np.zeros(len(new_normal)), np.ones(len(anomalies))]
+    assert roc_auc_score(is_anomaly, -scores) > 0.95
+    # "auto" flags few new normal rows and most anomalies
+    assert np.mean(fitted.predict(new_normal) == -1) <= 0.05
+    assert np.mean(fitted.predict(anomalies) == -1) >= 0.8
+
+
+def test_auto_controls_the_false_alarm_rate_on_new_normal_rows():
+    # 400 of 2000 rows held out: the threshold is the 40th lowest held-out
+    # score, and a new normal row falls below it with probability 40/401.
+    rng = np.random.RandomState(1)
+    mixing = rng.normal(size=(3, 5))
+    X = rng.normal(size=(2000, 3)) @ mixing + 0.2 * rng.normal(size=(2000, 5))
+    new = rng.normal(size=(4000, 3)) @ mixing + 0.2 * rng.normal(size=(4000, 5))
+    detector = VAEOutlierDetector(AutoencoderTransformer(**FAST), false_alarm_rate=0.1, random_state=0).fit(X)
+    # the calibration quantile's own spread (sd about 0.015), with room
+    assert 0.05 <= np.mean(detector.predict(new) == -1) <= 0.15
+    strict = VAEOutlierDetector(AutoencoderTransformer(**FAST), false_alarm_rate=0.01, random_state=0).fit(X)
+    assert strict.offset_ < detector.offset_
+    assert np.mean(strict.predict(new) == -1) <= 0.03
+
+
+class NearestRow(BaseEstimator):
+    """Minus the distance to the nearest fitted row: 0 exactly on the rows it was fitted on."""
+
+    def fit(self, X, y=None):
+        self.rows_ = np.asarray(X, dtype=float)
+        return self
+
+    def score_samples(self, X):
+        X = np.asarray(X, dtype=float)
+        return -np.sqrt(((X[:, None, :] - self.rows_[None]) ** 2).sum(-1)).min(1)
+
+
+def test_auto_fits_on_the_rest_and_sets_offset_at_the_conformal_quantile_of_the_held_out(planted):
+    normal, _, _ = planted
+    detector = VAEOutlierDetector(
+        NearestRow(), calibration_fraction=0.2, false_alarm_rate=0.05, random_state=0
+    ).fit(normal)
+    scores = detector.score_samples(normal)
+    held_out = scores < 0  # the rows the base estimator was not fitted on
+    assert held_out.sum() == 120  # 20% of 600
+    # k = floor(0.05 * (120 + 1)) = 6: the 6th lowest held-out score
+    assert detector.offset_ == np.sort(scores[held_out])[5]
+    assert np.sum(detector.predict(normal) == -1) == 5
+    other = VAEOutlierDetector(NearestRow(), calibration_fraction=0.2, random_state=1).fit(normal)
+    assert not np.array_equal(other.score_samples(normal) < 0, held_out)  # random_state draws them
+
+
+def test_mixed_dataframe_with_missing_values():
+    rng = np.random.RandomState(0)
+    n = 300
+    z = rng.normal(size=n)
+    frame = pd.DataFrame({
+        "height": 170 + 10 * z + rng.normal(size=n),
+        "smoker": z + rng.normal(size=n) > 0.5,
+        "city": pd.Categorical(np.where(z > 0, "Paris", np.where(z < -1, "Oslo", "Rome"))),
+        "visits": rng.poisson(np.exp(1 + 0.5 * z)).astype(float),
+    })
+    frame.loc[rng.rand(n) < 0.1, "height"] = np.nan
+    frame.loc[rng.rand(n) < 0.1, "city"] = np.nan
+    detector = VAEOutlierDetector(
+        VAETransformer(likelihood="auto", **SMALL), contamination=0.1, random_state=0
+    ).fit(frame)
+    assert list(detector.feature_names_in_) == list(frame.columns)
+    assert detector.n_features_in_ == 4
+    assert detector.estimator_.column_likelihoods_["city"] == "categorical"
+    scores = detector.score_samples(frame)
+    assert scores.shape == (n,) and np.all(np.isfinite(scores))
+    assert abs(np.mean(detector.predict(frame) == -1) - 0.1) <= 0.01
+    # a tall Oslo row: every value is seen, the combination is not
+    odd = frame.iloc[:1].copy()
+    odd["height"], odd["city"] = 200.0, "Oslo"
+    assert detector.predict(odd)[0] == -1
+
+
+def test_the_default_estimator_is_a_vae_that_reads_dataframes():
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 60), "b": pd.Categorical(["x", "y", "z"] * 20)})
+    detector = VAEOutlierDetector(random_state=0).fit(frame)
+    assert isinstance(detector.estimator_, VAETransformer)
+    assert detector.estimator_.column_likelihoods_ == {"a": "gaussian", "b": "categorical"}
+
+
+def test_random_state_makes_fit_reproducible(planted):
+    normal, new_normal, _ = planted
+
+    def fit(random_state):
+        return VAEOutlierDetector(VAETransformer(**FAST), random_state=random_state).fit(normal)
+
+    first, again, other = fit(0), fit(0), fit(1)
+    assert first.offset_ == again.offset_
+    assert np.array_equal(first.score_samples(new_normal), again.score_samples(new_normal))
+    assert first.offset_ != other.offset_
+    # the base estimator's own random_state is kept when set; drawn when None
+    assert isinstance(first.estimator_.random_state, int)
+    kept = VAEOutlierDetector(VAETransformer(**FAST, random_state=7), random_state=0).fit(normal)
+    assert kept.estimator_.random_state == 7
+    assert kept.estimator.random_state == 7 and first.estimator.random_state is None
+
+
+def test_n_importance_reaches_the_vae_score(planted):
+    normal, new_normal, _ = planted
+    detector = VAEOutlierDetector(VAETransformer(**FAST), n_importance=8, contamination=0.1, random_state=0)
+    detector.fit(normal)
+    iwae = detector.estimator_.score_samples(new_normal, n_importance=8)
+    assert np.array_equal(detector.score_samples(new_normal), iwae)
+    assert not np.allclose(iwae, detector.estimator_.score_samples(new_normal))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        HierarchicalVAETransformer(**FAST, latent_dims=(2, 1)),
+        VQVAETransformer(**FAST, n_codes=4),
+        VAEGANTransformer(**FAST),
+        VAEImputer(**FAST),
+        PCA(2),  # any estimator with fit and score_samples
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_any_estimator_with_score_samples_is_a_base(planted, estimator):
+    normal, new_normal, _ = planted
+    detector = VAEOutlierDetector(estimator, contamination=0.1, random_state=0).fit(normal)
+    assert abs(np.mean(detector.predict(normal) == -1) - 0.1) <= 0.01
+    np.testing.assert_allclose(detector.score_samples(new_normal), detector.estimator_.score_samples(new_normal))
+
+
+def test_pickle_keeps_the_threshold_and_scores(fitted, planted):
+    _, new_normal, anomalies = planted
+    X = np.vstack([new_normal, anomalies])
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert restored.offset_ == fitted.offset_
+    assert np.array_equal(restored.predict(X), fitted.predict(X))
+    np.testing.assert_allclose(restored.decision_function(X), fitted.decision_function(X))
+
+
+def test_clear_errors(planted):
+    normal, _, _ = planted
+    with pytest.raises(ValueError, match="needs y to fit"):
+        VAEOutlierDetector(ConditionalVAETransformer(**FAST)).fit(normal)
+    with pytest.raises(ValueError, match="takes no n_importance"):
+        VAEOutlierDetector(AutoencoderTransformer(**FAST), n_importance=4).fit(normal)
+    with pytest.raises(InvalidParameterError, match="estimator"):
+        VAEOutlierDetector(object()).fit(normal)
+    with pytest.raises(InvalidParameterError, match="contamination"):
+        VAEOutlierDetector(AutoencoderTransformer(**FAST), contamination=0.6).fit(normal)
+    with pytest.raises(ValueError, match="1 sample"):
+        VAEOutlierDetector(AutoencoderTransformer(**FAST)).fit(normal[:1])
+    with pytest.raises(NotFittedError):
+        VAEOutlierDetector().predict(normal)
+
+
+def test_a_failed_fit_leaves_the_detector_as_it_was(fitted, planted):
+    normal, _, _ = planted
+    detector = pickle.loads(pickle.dumps(fitted))
+    offset, estimator = detector.offset_, detector.estimator_
+    with pytest.raises(ValueError, match="1 sample"):
+        detector.fit(normal[:1])
+    assert detector.offset_ == offset and detector.estimator_ is estimator
+
+
+def test_the_guide_runs_as_written(capsys):
+    page = Path(__file__).resolve().parents[1] / "docs" / "outliers.md"
+    (code,) = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    exec(compile(code, str(page), "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("[-1] [-")  # the tall Oslo row is flagged, with a negative decision
+    share = float(re.search(r"([\d.]+)% of the training rows flagged", out).group(1))
+    assert abs(share - 5) <= 1
