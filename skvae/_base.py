@@ -248,6 +248,7 @@ class BaseAutoencoder(
         statistics = column_statistics(data.values, schema)
         self._check_statistics(statistics)
         self.column_likelihoods_ = {column.name: column.likelihood for column in schema.columns}
+        self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}
         columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
                               statistics=statistics, noise_variance=data.spec.get("noise_variance"))
         model = build_model(self._family, data.spec, columns, torch.Generator().manual_seed(init_seed),
@@ -588,11 +589,16 @@ class BaseAutoencoder(
     def to_torch(self, method="transform"):
         """The computation of ``transform`` or ``inverse_transform`` as a standalone torch module.
 
-        The module takes and returns float32 tensors of any number of rows
-        and includes the input scaling (in float64, as the estimator's own
-        methods compute it); it holds a copy of the weights, on the CPU, in
-        eval mode. ``torch.jit.trace``, ``torch.jit.script`` and
-        ``torch.export.export`` accept it, for serving without skvae.
+        The module is the model's own modules, its front included, so it
+        computes what the method computes, for any number of rows. The
+        transform graph reads X as numbers, one column per column of X,
+        float32 or float64: numbers and booleans as they are, a date as
+        nanoseconds since the epoch, a category as its index in
+        ``column_categories_[name]``, NaN for a missing entry. The
+        inverse_transform graph reads codes and returns each column's
+        decoded mean in those units, in the codes' dtype. The module holds a
+        copy of the weights, on the CPU, in eval mode; ``torch.jit.trace``
+        and ``torch.export.export`` accept it, for serving without skvae.
 
         Parameters
         ----------
@@ -606,15 +612,21 @@ class BaseAutoencoder(
         module : torch.nn.Module
         """
         check_is_fitted(self)
+        return self._serving_graph(method)
+
+    def _serving_graph(self, method):
         return serving_graph(self, method)
 
-    def to_onnx(self, path, method="transform"):
-        """Export ``transform`` (the encoder with the input scaling) or ``inverse_transform`` to ONNX.
+    def to_onnx(self, path, method="transform", dtype=np.float32):
+        """Export ``transform`` or ``inverse_transform`` to ONNX, as ``to_torch`` computes it.
 
-        The graph's input and output are float32 with a dynamic batch
-        dimension; onnxruntime reproduces the estimator's method to float32
-        rounding (within 1e-5 relative). Needs the ``onnx`` and
-        ``onnxscript`` packages (``pip install skvae[onnx]``).
+        The graph has a dynamic batch dimension and reads ``dtype`` tensors
+        (see ``to_torch`` for what the columns hold); onnxruntime reproduces
+        the estimator's method within 1e-5 relative. Pass
+        ``dtype=np.float64`` for columns whose values float32 cannot hold
+        to the precision they vary by (dates in nanoseconds, large offsets).
+        Needs the ``onnx`` and ``onnxscript`` packages (``pip install
+        skvae[onnx]``).
 
         Parameters
         ----------
@@ -624,13 +636,17 @@ class BaseAutoencoder(
         method : {"transform", "inverse_transform"}, default="transform"
             The method to export (see ``to_torch``).
 
+        dtype : {np.float32, np.float64}, default=np.float32
+            The graph input's dtype.
+
         Returns
         -------
         path : str or path-like
             ``path``, written.
         """
         check_is_fitted(self)
-        return to_onnx(self, path, method)
+        width = self.n_features_in_ if method == "transform" else self._n_features_out
+        return to_onnx(self._serving_graph(method), path, method, width, dtype)
 
     def save(self, path):
         """Write the estimator to ``path``, in a format that runs no code when read.

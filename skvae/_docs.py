@@ -129,6 +129,11 @@ VAE_PARAMETERS = """\
 COLUMN_ATTRIBUTES = """\
     column_likelihoods_ : dict
         The likelihood of each column, by name (a DataFrame's) or index.
+
+    column_categories_ : dict
+        The categories of each categorical column, by name, in the order
+        of their indices: what ``to_torch`` and ``to_onnx`` graphs read and
+        return for such a column.
 """
 
 VAE_LOSS_ATTRIBUTES = """\

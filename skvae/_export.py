@@ -11,6 +11,7 @@ decoded mean in X's units (a category's index). Any number of rows.
 
 import copy
 import logging
+import warnings
 
 import numpy as np
 import torch
@@ -35,6 +36,20 @@ class TransformGraph(nn.Module):
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
         return self.model.code(Batch(self.model.columns(x), condition=condition))
+
+
+class ImputationGraph(nn.Module):
+    """Rows of X's values with NaN holes to the same rows with the holes filled, as ``VAEImputer.transform``."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = copy.deepcopy(model).cpu().eval()
+
+    def forward(self, x):
+        columns = self.model.columns
+        code = self.model.code(Batch(columns(x)))
+        filled = columns.decode(self.model.decode(code), "mode")
+        return torch.where(torch.isnan(x), filled.to(x.dtype), x)
 
 
 class InverseTransformGraph(nn.Module):
@@ -82,10 +97,8 @@ def _graph(estimator, method):
     return InverseTransformGraph(estimator.network_, conditions=one_hot, weights=estimator.class_prior_)
 
 
-def to_onnx(estimator, path, method, dtype=np.float32):
-    """Export ``method`` as an ONNX model with a dynamic batch dimension, reading ``dtype`` tensors."""
-    graph = serving_graph(estimator, method)
-    width = estimator.n_features_in_ if method == "transform" else estimator.network_.latent_dim
+def to_onnx(graph, path, method, width, dtype=np.float32):
+    """Export ``graph`` (``method``'s) as an ONNX model with a dynamic batch dimension, reading ``dtype``."""
     example = torch.zeros(2, width, dtype=torch.float64 if np.dtype(dtype) == np.float64 else torch.float32)
     name = "X"
     batch = torch.export.Dim("batch", min=1)
@@ -94,12 +107,15 @@ def to_onnx(estimator, path, method, dtype=np.float32):
     level = registration.level
     registration.setLevel(logging.ERROR)
     try:
-        program = torch.onnx.export(
-            graph, (example,), dynamo=True, input_names=[name],
-            output_names=["X_new" if method == "transform" else "X_original"],
-            dynamic_shapes={"x" if method == "transform" else "z": {0: batch}},
-            verbose=False,
-        )
+        with warnings.catch_warnings():
+            # torch's exporter warns about its own pytree internals on every export.
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+            program = torch.onnx.export(
+                graph, (example,), dynamo=True, input_names=[name],
+                output_names=["X_new" if method == "transform" else "X_original"],
+                dynamic_shapes={"x" if method == "transform" else "z": {0: batch}},
+                verbose=False,
+            )
     finally:
         registration.setLevel(level)
     program.save(str(path))

@@ -296,8 +296,8 @@ class HierarchicalVAETransformer(VAETransformer):
         """
         return self._sample(n_samples, random_state)
 
-    def to_torch(self, method="transform"):
-        graph = super().to_torch(method)
+    def _serving_graph(self, method):
+        graph = super()._serving_graph(method)
         layer = self._layer()
         if layer is None:
             return graph
@@ -305,20 +305,6 @@ class HierarchicalVAETransformer(VAETransformer):
         if method == "transform":
             return _LayerColumns(graph, latent.layer_slice(layer)).eval()
         return _FromLayer(copy.deepcopy(latent).cpu(), layer, graph).eval()
-
-    to_torch.__doc__ = VAETransformer.to_torch.__doc__
-
-    def to_onnx(self, path, method="transform"):
-        check_is_fitted(self)
-        if self._layer() is not None:
-            raise ValueError(
-                f"to_onnx exports every layer's codes; transform_layer={self.transform_layer} is not "
-                "supported there. Set transform_layer=None before exporting and take the layer's "
-                "columns from the output, or use to_torch, which honours it."
-            )
-        return super().to_onnx(path, method)
-
-    to_onnx.__doc__ = VAETransformer.to_onnx.__doc__
 
     @property
     def _n_features_out(self):
@@ -395,10 +381,11 @@ class _LayerColumns(nn.Module):
 
     def __init__(self, graph, columns):
         super().__init__()
-        self.graph, self.start, self.stop = graph, columns.start, columns.stop
+        # Not "graph": a torch.fx GraphModule, which export makes of this, has its own.
+        self.inner, self.start, self.stop = graph, columns.start, columns.stop
 
     def forward(self, x):
-        return self.graph(x)[:, self.start : self.stop]
+        return self.inner(x)[:, self.start : self.stop]
 
 
 class _FromLayer(nn.Module):
@@ -406,9 +393,9 @@ class _FromLayer(nn.Module):
 
     def __init__(self, latent, layer, graph):
         super().__init__()
-        self.latent, self.layer, self.graph = latent, layer, graph
+        self.latent, self.layer, self.inner = latent, layer, graph
         columns = latent.layer_slice(layer)
         self.padding = (columns.start, latent.latent_dim - columns.stop)
 
     def forward(self, z):
-        return self.graph(self.latent.descend(F.pad(z, self.padding), self.layer))
+        return self.inner(self.latent.descend(F.pad(z, self.padding), self.layer))

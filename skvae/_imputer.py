@@ -12,6 +12,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from ._base import _chunk_rows
 from ._data import map_rows
 from ._docs import fill_doc
+from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
 
@@ -229,11 +230,12 @@ class VAEImputer(VAETransformer):
         restored = schema.restore(filled, index=X.index)
         out = X.copy()
         for j, column in enumerate(schema.columns):
-            name = column.name
-            if holes[:, j].any():
-                out[name] = X[name].where(~holes[:, j], restored[name])
-            if out[name].dtype != restored[name].dtype:
-                out[name] = out[name].astype(restored[name].dtype)
+            name, hole = column.name, holes[:, j]
+            if hole.any() or out[name].dtype != restored[name].dtype:
+                filled_column = restored[name].copy()
+                kept = np.flatnonzero(~hole)
+                filled_column.iloc[kept] = X[name].iloc[kept].to_numpy()
+                out[name] = filled_column
         return out
 
     def fit_transform(self, X, y=None):
@@ -252,6 +254,60 @@ class VAEImputer(VAETransformer):
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
         """
         return self.fit(X).transform(X)
+
+    def to_torch(self, method="transform"):
+        """The imputation, ``transform``, as a standalone torch module.
+
+        The module reads X as ``VAETransformer.to_torch``'s transform graph
+        does (numbers, a category as its index in ``column_categories_``, NaN
+        for a hole) and returns the same rows with every hole filled by its
+        most probable value, in those units. Only the deterministic
+        imputation exports: with ``sample_posterior=True`` it raises.
+
+        Parameters
+        ----------
+        method : {"transform"}, default="transform"
+            The method to compute.
+
+        Returns
+        -------
+        module : torch.nn.Module
+        """
+        return super().to_torch(method)
+
+    def to_onnx(self, path, method="transform", dtype=np.float32):
+        """Export the imputation, ``transform``, to ONNX, as ``to_torch`` computes it.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the ``.onnx`` file.
+
+        method : {"transform"}, default="transform"
+            The method to export.
+
+        dtype : {np.float32, np.float64}, default=np.float32
+            The graph input's dtype.
+
+        Returns
+        -------
+        path : str or path-like
+            ``path``, written.
+        """
+        return super().to_onnx(path, method, dtype)
+
+    def _serving_graph(self, method):
+        if method != "transform":
+            raise ValueError(
+                f"A VAEImputer exports its transform, the imputation; got method={method!r}. Its output is "
+                "X with the holes filled, not codes, so it has no inverse_transform."
+            )
+        if self.sample_posterior:
+            raise ValueError(
+                "sample_posterior=True draws each fill at random, which an exported graph does not "
+                "reproduce. Set sample_posterior=False to export the deterministic imputation."
+            )
+        return ImputationGraph(self.network_).eval()
 
     @available_if(lambda self: False)
     def inverse_transform(self, X):

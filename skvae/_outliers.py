@@ -335,6 +335,24 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
+    def save(self, path):
+        """Write the fitted detector to ``path``, in skvae's file format, which runs no code when read.
+
+        The file holds the threshold and the fitted skvae base estimator
+        (``estimator_``) whole; ``skvae.load(path)`` reads it back. A base
+        estimator from outside skvae (``PCA``, say) cannot go in this
+        format: save such a detector with joblib or pickle.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; by convention ending in ``.skvae``.
+        """
+        from ._persistence import save
+
+        check_is_fitted(self)
+        save(self, path)
+
     # ------------------------------------------------------------ sklearn API
 
     def __sklearn_tags__(self):

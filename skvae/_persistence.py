@@ -16,6 +16,7 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 import sklearn
+import sklearn.base
 import torch
 
 from ._conditions import Conditions
@@ -240,6 +241,57 @@ def _to_torch(obj):
 # ---------------------------------------------------------------- the file
 
 
+def _skvae_class(obj_or_name):
+    """The skvae estimator class of an object or of a "skvae.Name" string; None if it is not one."""
+    import skvae
+
+    if isinstance(obj_or_name, str):
+        module, _, name = obj_or_name.partition(".")
+        if module != "skvae":
+            return None
+    else:
+        name = type(obj_or_name).__name__
+    cls = getattr(skvae, name, None)
+    if name not in skvae.__all__ or not isinstance(cls, type):
+        return None
+    return cls if isinstance(obj_or_name, str) or type(obj_or_name) is cls else None
+
+
+def _encode_estimator(estimator, arrays, where):
+    """A skvae estimator nested in another's parameters or state: its class, parameters and state."""
+    if _skvae_class(estimator) is None:
+        raise TypeError(
+            f"Cannot save {where}, a {type(estimator).__name__}: the file format holds skvae estimators "
+            "only. Save the outer estimator with joblib or pickle instead."
+        )
+    return {
+        "__estimator__": f"skvae.{type(estimator).__name__}",
+        "params": _encode(estimator.get_params(deep=False), arrays, f"{where}.params"),
+        "state": _encode(plain_state(estimator, vars(estimator)), arrays, f"{where}.state"),
+    }
+
+
+def _decode_estimator(obj, arrays, trusted):
+    cls = _skvae_class(obj["__estimator__"])
+    if cls is None:
+        raise ValueError(f"The file names {obj['__estimator__']!r}, which is not a skvae estimator.")
+    params = _decode(obj["params"], arrays, trusted)
+    estimator = cls(**params)
+    state = {k: v for k, v in _decode(obj["state"], arrays, trusted).items() if k not in params}
+    _restore(estimator, state)
+    return estimator
+
+
+def _restore(estimator, state):
+    """Put a decoded state back: an autoencoder's fitted objects rebuilt, another estimator's set as they are."""
+    if hasattr(estimator, "_family"):
+        if "n_features_in_" in state and "network_" not in state:
+            raise ValueError("The file holds no fitted network: it is incomplete or damaged.")
+        restore_state(estimator, state)
+    else:
+        estimator.__dict__.update(state)
+
+
 def save(estimator, path):
     """Write ``estimator`` to ``path``: JSON and safetensors in a zip archive."""
     from safetensors.numpy import save as save_arrays
@@ -301,11 +353,11 @@ def load(path, *, trusted=()):
         raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
     estimator = getattr(skvae, name)(**params)
     state = {k: v for k, v in state.items() if k not in params}
-    if "network_" not in state:
+    if hasattr(estimator, "_family") and "network_" not in state:
         raise ValueError(
             f"{path} holds no fitted network: it is incomplete or damaged (save writes only fitted estimators)."
         )
-    restore_state(estimator, state)
+    _restore(estimator, state)
     return estimator
 
 
@@ -351,6 +403,8 @@ def _encode(obj, arrays, where):
         return {"__values__": [_encode(v, arrays, where) for v in obj.tolist()], "dtype": obj.dtype.str}
     if isinstance(obj, np.random.RandomState):
         return {"__RandomState__": _encode(_plain_rng(obj), arrays, where)}
+    if isinstance(obj, sklearn.base.BaseEstimator):
+        return _encode_estimator(obj, arrays, where)
     if inspect.isclass(obj) or inspect.isfunction(obj):
         return {"__callable__": _qualified_name(obj)}
     raise TypeError(
@@ -374,6 +428,8 @@ def _decode(obj, arrays, trusted):
         dtype = np.dtype(obj["dtype"])
         values = _decode(obj["__values__"], arrays, trusted)
         return np.array(values, dtype=object).astype(dtype) if dtype.kind != "O" else np.array(values, dtype=object)
+    if "__estimator__" in obj:
+        return _decode_estimator(obj, arrays, trusted)
     if "__RandomState__" in obj:
         rng = np.random.RandomState()
         rng.set_state(tuple(_decode(obj["__RandomState__"], arrays, trusted)))

@@ -328,17 +328,9 @@ class VQVAETransformer(BaseAutoencoder):
         """
         return self._sample(n_samples, random_state)
 
-    def to_torch(self, method="transform"):
+    def _serving_graph(self, method):
         self._inference_model()  # the latent learns transform_quantized
-        return super().to_torch(method)
-
-    to_torch.__doc__ = BaseAutoencoder.to_torch.__doc__
-
-    def to_onnx(self, path, method="transform"):
-        self._inference_model()
-        return super().to_onnx(path, method)
-
-    to_onnx.__doc__ = BaseAutoencoder.to_onnx.__doc__
+        return super()._serving_graph(method)
 
     # ------------------------------------------------------------------ hooks
 

@@ -3,6 +3,10 @@ import os
 # scikit-learn runs its array-API estimator check only when SciPy's array API
 # support is switched on; it must be set before scipy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+# pytest-xdist runs one worker per core: each worker's torch takes one thread,
+# or the workers' threads would outnumber the cores several times over.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -159,13 +159,18 @@ def test_pickle_and_save_load_round_trips_are_bitwise(fitted, X, tmp_path):
                                       expected.inverse_transform(expected.transform(X[:3])))
 
 
-def test_torch_export_honours_transform_layer(fitted, X):
+def test_exports_honour_transform_layer(fitted, X, tmp_path):
     layer = _copy(fitted, transform_layer=0)
     x = torch.as_tensor(X[:4], dtype=torch.float32)
     with torch.no_grad():
         np.testing.assert_allclose(layer.to_torch()(x).numpy(), layer.transform(X[:4]), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="transform_layer=0 is not supported there"):
-        layer.to_onnx("unused.onnx")
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    top = _copy(fitted, transform_layer=-1)
+    for method, inputs in (("transform", X[:5]), ("inverse_transform", top.transform(X[:5]))):
+        session = ort.InferenceSession(str(top.to_onnx(tmp_path / f"{method}.onnx", method=method)))
+        (out,) = session.run(None, {session.get_inputs()[0].name: inputs.astype(np.float32)})
+        np.testing.assert_allclose(out, getattr(top, method)(inputs), rtol=1e-5, atol=1e-5)
 
 
 def test_convolutional_pandas_and_per_layer_free_bits(X):

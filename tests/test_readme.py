@@ -50,6 +50,24 @@ def test_api_page_matches_the_docstrings():
     assert "`predict`" in page and hasattr(skvae.VQVAETransformer, "predict")
 
 
+def test_api_page_lists_the_likelihoods_each_estimator_takes():
+    import skvae
+    from skvae.nn import LIKELIHOODS
+
+    page = (ROOT / "docs" / "api.md").read_text()
+    (row,) = re.findall(r"^\| `likelihood` \|.*$", page, flags=re.M)
+    everyone, autoencoder = row.rsplit("AE:", 1)
+    for name in skvae.__all__:
+        cls = getattr(skvae, name)
+        constraint = getattr(cls, "_parameter_constraints", {}).get("likelihood")
+        if constraint is None:
+            continue
+        accepted = set(constraint[0].options)
+        listed = set(re.findall(r'"(\w+)"', autoencoder if cls is skvae.AutoencoderTransformer else everyone))
+        assert accepted - {"gaussian"} <= listed, (name, accepted, listed)  # "gaussian" is also the column's default
+        assert listed & (set(LIKELIHOODS) | {"auto"}) == accepted, (name, accepted, listed)
+
+
 def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
     import pytest
 
