@@ -89,7 +89,7 @@ class Schema:
         kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
         chosen = _choose(names, kinds, likelihood)
         if not frame:
-            if "categorical" in chosen:
+            if any(LIKELIHOODS[name].takes_categories for name in chosen):
                 what = "A sparse matrix" if sp.issparse(X) else "An array"
                 raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame.")
             holes = _array_holes(X)
@@ -105,7 +105,7 @@ class Schema:
                     f"Column {name!r} has no observed value in the {len(series)} training rows: there is "
                     "nothing to learn it from. Drop the column, or fit on rows where it is observed."
                 )
-            if column.likelihood == "categorical":
+            if LIKELIHOODS[column.likelihood].takes_categories:
                 column.categories = _categories(series)
             elif kinds[j] == "category":
                 raise ValueError(

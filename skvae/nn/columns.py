@@ -284,10 +284,6 @@ class ColumnCodec(nn.Module):
         if mask is None:
             return view
         masks = mask.split(self._target_widths(), -1)
-        observed = torch.cat([
-            m.repeat_interleave(part.view_width // m.shape[-1], dim=-1) if not part.one_hot
-            else m.repeat_interleave(torch.as_tensor(part.n_categories, device=m.device), dim=-1)
-            for part, m in zip(self.parts, masks)
-        ], -1)
+        observed = torch.cat([part.view_mask(m) for part, m in zip(self.parts, masks)], -1)
         return torch.where(observed > 0, view, fill)
 

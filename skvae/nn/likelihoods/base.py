@@ -16,8 +16,8 @@ The contract, for a group of ``n_features`` columns:
   fit must measure on ``transform_input(values)`` of the training rows
   for the encoding (``()``: nothing; ``("mean", "scale")`` to
   standardise; ``"resolution"`` too for a variance floor);
-  ``one_hot``, whether a column enters the encoder as one input per
-  category; ``targets_are_inputs``, whether ``encode`` scores exactly
+  ``takes_categories``, whether its columns hold categories, which enter
+  the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores exactly
   what it feeds the encoder (then a row without holes needs nothing else).
 * **Construction.** ``Cls(n_features, *, statistics=None,
   n_categories=None, **options)``: ``statistics`` a dict of float64
@@ -37,7 +37,8 @@ The contract, for a group of ``n_features`` columns:
   ``to_values(targets)``, float64 in X's units (a category as its index).
 * **The discriminator's view** (VAE-GAN): ``view(params)`` of generated
   rows, differentiable, and ``observed_view(target)`` of observed ones,
-  in the same units and width (``view_width``).
+  in the same units and width (``view_width``), and ``view_mask(mask)``,
+  the mask spread over the view's entries.
 """
 
 import math
@@ -62,7 +63,7 @@ class Likelihood(nn.Module):
     discrete = False
     auto_dtypes = frozenset()
     statistics = ()
-    one_hot = False
+    takes_categories = False
     targets_are_inputs = True
 
     def __init__(self, n_features, **options):
@@ -130,6 +131,10 @@ class Likelihood(nn.Module):
 
     def observed_view(self, target):
         return target
+
+    def view_mask(self, mask):
+        """Which entries of the view each feature's mask entry covers: one each."""
+        return mask
 
 
 def standardised(values, mean, scale):

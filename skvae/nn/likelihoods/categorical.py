@@ -24,7 +24,7 @@ class CategoricalLikelihood(Likelihood):
 
     discrete = True
     auto_dtypes = frozenset({"category"})
-    one_hot = True
+    takes_categories = True
     targets_are_inputs = False
 
     def __init__(self, n_features, *, n_categories=None, **options):
@@ -83,6 +83,9 @@ class CategoricalLikelihood(Likelihood):
 
     def view(self, params):
         return torch.cat(self.probabilities(params), -1)
+
+    def view_mask(self, mask):
+        return mask.repeat_interleave(torch.as_tensor(self.n_categories, device=mask.device), dim=-1)
 
     def observed_view(self, target):
         return torch.cat([
