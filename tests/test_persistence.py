@@ -9,6 +9,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import MODELS, SMALL
@@ -107,11 +108,19 @@ def _saved_models_module():
     return module
 
 
-@pytest.mark.parametrize("name", ["vae_format1", "cvae_format1", "mixed_format2"])
+@pytest.mark.parametrize("name", ["vae_format1", "cvae_format1", "mixed_format2", "dtypes_format3"])
 def test_files_saved_by_an_earlier_version_still_load(name):
     model = load(DATA / f"{name}.skvae")
     expected = np.load(DATA / f"{name}_expected.npz")
-    X = _saved_models_module().mixed() if name.startswith("mixed") else expected["X"]
+    makers = _saved_models_module()
+    X = makers.mixed() if name.startswith("mixed") else makers.dtypes() if name.startswith("dtypes") else expected["X"]
+    if name.startswith("dtypes"):  # every dtype comes back as it was saved
+        saved, sample = pd.read_pickle(DATA / f"{name}_sample.pkl"), model.sample(4, random_state=0)
+        assert dict(sample.dtypes) == dict(saved.dtypes) == dict(X.dtypes)
+        for column in ("text", "count", "small"):
+            pd.testing.assert_series_equal(sample[column], saved[column])
+        # Dates within a microsecond: float64 holds nanoseconds since 1970 to 256 ns.
+        assert (sample["when"] - saved["when"]).abs().max() <= pd.Timedelta(1, "us")
     # Float32 networks: other CPUs may round the last bits differently.
     np.testing.assert_allclose(model.transform(X), expected["transform"], rtol=1e-5, atol=1e-6)
     expected_scores = expected["score_samples"]
@@ -125,6 +134,8 @@ def test_files_saved_by_an_earlier_version_still_load(name):
     if name.startswith("mixed"):
         assert list(sample.columns) == list(X.columns) and sample["kind"].dtype == X["kind"].dtype
         sample = sample[["a", "b", "c", "count"]].to_numpy(dtype=float)
+    if name.startswith("dtypes"):
+        sample = sample[["f32", "nullable"]].to_numpy(dtype=float)
     np.testing.assert_allclose(sample, expected["sample"], rtol=1e-5, atol=1e-6)
 
 

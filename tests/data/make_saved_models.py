@@ -6,7 +6,10 @@ Run once per file format version, with the skvae that introduced it:
 
 The files are committed; later versions of skvae must keep loading them.
 Format 1 (vae_format1, cvae_format1): numeric columns. Format 2
-(mixed_format2): a DataFrame of mixed types, with holes.
+(mixed_format2): a DataFrame of mixed types, with holes. Format 3
+(dtypes_format3): the column statistics in the model's state, and a
+DataFrame of every dtype skvae restores (dates with a time zone, strings,
+float32, nullable floats and integers, small-integer categories).
 """
 
 import sys
@@ -37,6 +40,21 @@ def mixed():
     return frame
 
 
+def dtypes():
+    X, y = data()
+    frame = pd.DataFrame({
+        "when": pd.Timestamp("2024-01-01", tz="Europe/Paris") + pd.to_timedelta(np.round(X[:, 0] * 30), unit="D"),
+        "text": pd.array(y, dtype="string[python]"),
+        "f32": X[:, 1].astype(np.float32),
+        "nullable": pd.array(X[:, 2], dtype="Float64"),
+        "count": pd.array(np.round(np.abs(X[:, 3])).astype(int), dtype="Int64"),
+        "small": pd.Categorical((X[:, 4] > 5).astype(np.uint8) + 1),
+    })
+    frame.loc[::5, "nullable"] = pd.NA
+    frame.loc[::6, "count"] = pd.NA
+    return frame
+
+
 def main(version):
     X, y = data()
     models = {
@@ -49,13 +67,20 @@ def main(version):
             "mixed_format2": VAETransformer(2, likelihood={"count": "poisson"}, hidden_layer_sizes=(8,),
                                             max_iter=3, random_state=0).fit(mixed()),
         },
+        3: {
+            "dtypes_format3": VAETransformer(2, likelihood={"count": "poisson"}, hidden_layer_sizes=(8,),
+                                             max_iter=3, random_state=0).fit(dtypes()),
+        },
     }[version]
     for name, model in models.items():
-        inputs = mixed() if version == 2 else X
+        inputs = {1: X, 2: mixed(), 3: dtypes()}[version]
         model.save(HERE / f"{name}.skvae")
         sample = model.sample(4, random_state=0)
         if version == 2:
             sample = sample[["a", "b", "c", "count"]].to_numpy(dtype=float)
+        if version == 3:
+            sample.to_pickle(HERE / f"{name}_sample.pkl")
+            sample = sample[["f32", "nullable"]].to_numpy(dtype=float)
         np.savez(HERE / f"{name}_expected.npz", X=X, transform=model.transform(inputs),
                  score_samples=model.score_samples(inputs), sample=sample)
         print(f"wrote {name}.skvae")
