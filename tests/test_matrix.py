@@ -113,10 +113,7 @@ def fitted(name, case):
         warnings.simplefilter("ignore")
         if cls is skvae.VAEOutlierDetector:
             return cls(skvae.VAETransformer(likelihood=likelihood, **SMALL), random_state=0).fit(data(case))
-        params = dict(SMALL, likelihood=likelihood)
-        if cls is skvae.VQVAETransformer:
-            params["n_codes"] = 8
-        estimator = cls(**params)
+        estimator = cls(**SMALL, likelihood=likelihood)
         return estimator.fit(data(case), labels()) if cls is skvae.ConditionalVAETransformer else estimator.fit(data(case))
 
 
