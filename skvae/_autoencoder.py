@@ -176,7 +176,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         """
         return self._score_samples(X)
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
         """Generate new rows by decoding codes drawn from a Gaussian fitted to the training codes.
 
         An autoencoder has no prior over its codes, so ``sample`` draws from
@@ -192,12 +192,19 @@ class AutoencoderTransformer(BaseAutoencoder):
         random_state : int, RandomState instance or None, default=None
             Seeds the draws; ``None`` takes fresh OS entropy.
 
+        from_likelihood : bool, default=False
+            False: each row is the decoder's mean for its code (a
+            probability for a Bernoulli column, the most probable category,
+            a count's mean, rounded for an integer column). True: each row
+            is drawn from p(x | z) for its code, with the likelihood's noise,
+            as a synthesizer of new rows draws them.
+
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features)
             Decoded rows in the units of X.
         """
-        return self._sample(n_samples, random_state)
+        return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 
     # ------------------------------------------------------------------ hooks
 

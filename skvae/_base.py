@@ -529,12 +529,18 @@ class BaseAutoencoder(
 
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions)
 
-    def _sample(self, n_samples, random_state, y=None):
+    def _sample(self, n_samples, random_state, y=None, from_likelihood=False):
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        draws = self.network_.latent.draw(n_samples, seed_source(random_state))
-        out = self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z))
+        rng = seed_source(random_state)
+        draws = self.network_.latent.draw(n_samples, rng)
+        how, generator = "mean", None
+        if from_likelihood:
+            # Drawn after the codes, so a sample's codes are the same either way.
+            how = "sample"
+            generator = torch.Generator(device=resolve_device(self.device)).manual_seed(draw_seed(rng))
+        out = self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
         return self._schema.restore(out)
 
     def _score_samples(self, X, y=None, **score_options):

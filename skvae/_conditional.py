@@ -311,7 +311,7 @@ class ConditionalVAETransformer(VAETransformer):
         """
         return float(np.mean(self.score_samples(X, y)))
 
-    def sample(self, n_samples=1, y=None, random_state=None):
+    def sample(self, n_samples=1, y=None, random_state=None, *, from_likelihood=False):
         """Generate rows under given conditions: decode prior draws z ~ N(0, I) with y.
 
         Parameters
@@ -327,6 +327,13 @@ class ConditionalVAETransformer(VAETransformer):
         random_state : int, RandomState instance or None, default=None
             Seeds the draws (labels first, then codes); ``None`` takes
             fresh OS entropy.
+
+        from_likelihood : bool, default=False
+            False: each row is the decoder's mean for its code (a
+            probability for a Bernoulli column, the most probable category,
+            a count's mean, rounded for an integer column). True: each row
+            is drawn from p(x | z) for its code, with the likelihood's noise,
+            as a synthesizer of new rows draws them.
 
         Returns
         -------
@@ -346,8 +353,7 @@ class ConditionalVAETransformer(VAETransformer):
                 f"y holds {len(np.asarray(y))} conditions for n_samples={n_samples}; give one, "
                 "or one per row."
             )
-        draws = self.network_.latent.draw(n_samples, rng)
-        return self._schema.restore(self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z)))
+        return self._sample(n_samples, rng, y=y, from_likelihood=from_likelihood)
 
     # ------------------------------------------------------------------ hooks
 

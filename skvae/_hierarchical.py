@@ -277,7 +277,7 @@ class HierarchicalVAETransformer(VAETransformer):
         """
         return self._inverse_transform(X)
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
         """Generate new rows by ancestral sampling: z_L ~ N(0, I), z_i ~ p(z_i | z_{i+1}), x = E[x | z_1].
 
         Parameters
@@ -288,13 +288,20 @@ class HierarchicalVAETransformer(VAETransformer):
         random_state : int, RandomState instance or None, default=None
             Seeds the draws; ``None`` takes fresh OS entropy.
 
+        from_likelihood : bool, default=False
+            False: each row is the decoder's mean for its code (a
+            probability for a Bernoulli column, the most probable category,
+            a count's mean, rounded for an integer column). True: each row
+            is drawn from p(x | z) for its code, with the likelihood's noise,
+            as a synthesizer of new rows draws them.
+
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features)
             The decoder mean of each drawn z_1, in the units of X
             (probabilities for ``likelihood="bernoulli"``).
         """
-        return self._sample(n_samples, random_state)
+        return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 
     def _serving_graph(self, method):
         graph = super()._serving_graph(method)

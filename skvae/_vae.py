@@ -209,7 +209,7 @@ class VAETransformer(BaseAutoencoder):
             raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")
         return self._score_samples(X, n_importance=int(n_importance))
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
         """Generate new rows: decode codes drawn from the prior N(0, I).
 
         Parameters
@@ -220,13 +220,20 @@ class VAETransformer(BaseAutoencoder):
         random_state : int, RandomState instance or None, default=None
             Seeds the draws; ``None`` takes fresh OS entropy.
 
+        from_likelihood : bool, default=False
+            False: each row is the decoder's mean for its code (a
+            probability for a Bernoulli column, the most probable category,
+            a count's mean, rounded for an integer column). True: each row
+            is drawn from p(x | z) for its code, with the likelihood's noise,
+            as a synthesizer of new rows draws them.
+
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features)
             The decoder mean of each drawn code, in the units of X
             (probabilities for ``likelihood="bernoulli"``).
         """
-        return self._sample(n_samples, random_state)
+        return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 
     # ------------------------------------------------------------------ hooks
 

@@ -229,6 +229,9 @@ def test_cell(name, case, output, tmp_path):
             _like_X(estimator.inverse_transform(Z), X, N_ROWS)
     elif output == "sample":
         _like_X(estimator.sample(5, random_state=0), X, 5)
+        drawn = estimator.sample(5, random_state=0, from_likelihood=True)  # x drawn from p(x | z)
+        _like_X(drawn, X, 5)
+        _same(drawn, estimator.sample(5, random_state=0, from_likelihood=True))
     elif output == "score_samples":
         scores = estimator.score_samples(X, **y)
         assert scores.shape == (N_ROWS,) and np.isfinite(scores).all()

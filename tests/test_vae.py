@@ -156,3 +156,14 @@ def test_grid_search_over_beta_does_not_just_pick_the_smallest():
     cv_scores = dict(zip(search.cv_results_["param_beta"], search.cv_results_["mean_test_score"]))
     assert search.best_params_["beta"] != 0.25, cv_scores
     assert held_out[search.best_params_["beta"]] > held_out[0.25], held_out
+
+
+def test_samples_drawn_from_the_likelihood_spread_like_the_data(tabular):
+    vae = VAETransformer(hidden_layer_sizes=(16,), max_iter=30, random_state=0).fit(tabular)
+    means = vae.sample(2000, random_state=0)
+    drawn = vae.sample(2000, random_state=0, from_likelihood=True)
+    # The codes are the same; the draws add the learned noise, which the means lack.
+    assert not np.array_equal(means, drawn)
+    assert np.all(drawn.std(0) > means.std(0))
+    np.testing.assert_allclose(drawn.std(0), tabular.std(0), rtol=0.3)
+    np.testing.assert_array_equal(drawn, vae.sample(2000, random_state=0, from_likelihood=True))
