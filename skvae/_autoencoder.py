@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
-from .nn import PlainAutoencoderModel
+from .nn import LIKELIHOODS, PlainAutoencoderModel
 
 
 @fill_doc
@@ -26,11 +26,14 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     ${network_parameters}
 
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Reconstruction loss. ``"gaussian"``: squared error on internally
-        standardised features (every feature weighs the same whatever its
-        units; outputs are in X's units). ``"bernoulli"``: binary
-        cross-entropy, for X in [0, 1]; X outside [0, 1] raises an error.
+    ${likelihood_parameters}
+
+        For the autoencoder the likelihood sets the reconstruction loss,
+        minus its log-likelihood with no learned noise: for
+        ``"gaussian"`` the squared error of internally standardised values
+        (every feature weighs the same whatever its units; outputs are in
+        X's units), for ``"bernoulli"`` the binary cross-entropy, for the
+        others their negative log-likelihood.
 
     sparsity : float, default=0.0
         Weight of a sparsity penalty on the codes, added to the training
@@ -108,7 +111,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         conv_channels=(32, 64),
         encoder=None,
         decoder=None,
-        likelihood="gaussian",
+        likelihood="auto",
+        handle_unknown="error",
         sparsity=0.0,
         corruption=None,
         corruption_level=0.2,
@@ -134,6 +138,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.handle_unknown = handle_unknown
         self.sparsity = sparsity
         self.corruption = corruption
         self.corruption_level = corruption_level
@@ -160,7 +165,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         the same whatever its units, as in training, which minimises this
         error (1 is the error of predicting each feature's mean). For
         ``"bernoulli"``: the same without the scaling, in the units of X
-        (training minimises the cross-entropy instead). It is not a log-likelihood (an
+        (training minimises the cross-entropy instead). A categorical
+        column's error is its Brier score (the squared distance of the
+        category's one-hot code from the decoded probabilities), a count's
+        the error of its mean on the standardised ``log1p`` scale; a
+        missing entry counts for nothing. It is not a log-likelihood (an
         autoencoder defines none), but higher is better, so ``score`` serves
         model selection and low values flag rows the model reconstructs
         badly (anomalies).
@@ -210,7 +219,8 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "likelihood": [StrOptions({*LIKELIHOODS, "auto"}), dict],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
         "sparsity": [Interval(Real, 0, None, closed="left")],
     }
     _family = PlainAutoencoderModel

@@ -68,32 +68,35 @@ DENOISING_PARAMETERS = """\
         of entries, in [0, 1) (``"masking"``).
 """
 
-VAE_PARAMETERS = """\
-    likelihood : str or dict, default="gaussian"
-        Observation model p(x | z) of each column. ``"gaussian"`` suits
-        real values: the model standardises them internally and learns each
-        one's noise variance; outputs are in X's own units. With
-        ``hidden_layer_sizes=()`` it is probabilistic PCA
-        (``noise_variance="isotropic"``) or factor analysis
-        (``"per_feature"``). ``"bernoulli"`` suits values in [0, 1] (binary
-        columns, grey-level images). ``"categorical"`` gives each column
-        one softmax over its categories. ``"poisson"`` and
+LIKELIHOOD_PARAMETERS = """\
+    likelihood : str or dict, default="auto"
+        Observation model p(x | z) of each column. ``"auto"`` chooses per
+        column of a pandas DataFrame by dtype: floats, integers and dates
+        Gaussian (an integer is as often a year or a code as a count: say
+        ``{"visits": "poisson"}`` for counts), booleans Bernoulli,
+        categories, objects and strings categorical; on an array it is
+        ``"gaussian"``. ``"gaussian"`` suits real values: the model
+        standardises them internally and learns each one's noise variance;
+        outputs are in X's own units. With ``hidden_layer_sizes=()`` it is
+        probabilistic PCA (``noise_variance="isotropic"``) or factor
+        analysis (``"per_feature"``). ``"bernoulli"`` suits values in [0,
+        1] (binary columns, grey-level images). ``"categorical"`` gives
+        each column one softmax over its categories. ``"poisson"`` and
         ``"negative_binomial"`` (with a dispersion learned per column, as
         scvi-tools models counts) suit counts; the encoder reads their
-        ``log1p``. ``"auto"`` chooses per column of a pandas DataFrame by
-        dtype: floats and integers Gaussian (an integer is as often a year
-        or a code as a count: say ``{"visits": "poisson"}`` for counts),
-        booleans Bernoulli, categories, objects and strings categorical; on
-        an array it is ``"gaussian"``. A dict ``{column: likelihood}``
-        (column names, or indices for an array) overrides "auto" for the
-        columns it names. ``column_likelihoods_`` shows the choice. Fit on
-        a DataFrame this way, ``inverse_transform`` and ``sample`` return a
-        DataFrame with the training columns and dtypes.
+        ``log1p``. A dict ``{column: likelihood}`` (column names, or
+        indices for an array) overrides "auto" for the columns it names.
+        ``column_likelihoods_`` shows the choice. Fit on a DataFrame,
+        ``inverse_transform`` and ``sample`` return a DataFrame with the
+        training columns and dtypes (dates, strings, categories, float32
+        and nullable dtypes included).
 
     handle_unknown : {"error", "ignore"}, default="error"
         What a category that fit never saw does at transform and score, as
         in ``OneHotEncoder``: raise, or count as missing.
+"""
 
+VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + """\
     noise_variance : {"per_feature", "isotropic"}, default="per_feature"
         With ``likelihood="gaussian"``, whether the learned observation
         noise has one variance per feature (as in factor analysis) or one
@@ -274,6 +277,7 @@ INPUT_ATTRIBUTES = """\
 DOCS = {
     "network_parameters": NETWORK_PARAMETERS,
     "denoising_parameters": DENOISING_PARAMETERS,
+    "likelihood_parameters": LIKELIHOOD_PARAMETERS,
     "vae_parameters": VAE_PARAMETERS,
     "vae_loss_attributes": VAE_LOSS_ATTRIBUTES,
     "vae_attributes": VAE_ATTRIBUTES,

@@ -185,7 +185,7 @@ class HierarchicalVAETransformer(VAETransformer):
         conv_channels=(32, 64),
         encoder=None,
         decoder=None,
-        likelihood="gaussian",
+        likelihood="auto",
         handle_unknown="error",
         noise_variance="per_feature",
         beta=1.0,

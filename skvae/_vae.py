@@ -121,7 +121,7 @@ class VAETransformer(BaseAutoencoder):
         conv_channels=(32, 64),
         encoder=None,
         decoder=None,
-        likelihood="gaussian",
+        likelihood="auto",
         handle_unknown="error",
         noise_variance="per_feature",
         beta=1.0,

@@ -182,7 +182,7 @@ class VAEGANTransformer(VAETransformer):
         conv_channels=(32, 64),
         encoder=None,
         decoder=None,
-        likelihood="gaussian",
+        likelihood="auto",
         handle_unknown="error",
         noise_variance="per_feature",
         beta=1.0,

@@ -76,17 +76,7 @@ class VQVAETransformer(BaseAutoencoder):
 
     ${network_parameters}
 
-    likelihood : str or dict, default="gaussian"
-        Observation model p(x | e_k) of each column, as for
-        ``VAETransformer``: ``"gaussian"`` (standardised internally, with a
-        learned noise variance; outputs in X's units), ``"bernoulli"``
-        (values in [0, 1], e.g. grey-level images), ``"categorical"``,
-        ``"poisson"``, ``"negative_binomial"``, ``"auto"`` (chosen per
-        column of a DataFrame by dtype) or a dict ``{column: likelihood}``.
-
-    handle_unknown : {"error", "ignore"}, default="error"
-        What a category that fit never saw does at transform and score:
-        raise, or count as missing.
+    ${likelihood_parameters}
 
     noise_variance : {"per_feature", "isotropic"}, default="per_feature"
         With ``likelihood="gaussian"``, one learned noise variance per
@@ -192,7 +182,7 @@ class VQVAETransformer(BaseAutoencoder):
         conv_channels=(32, 64),
         encoder=None,
         decoder=None,
-        likelihood="gaussian",
+        likelihood="auto",
         handle_unknown="error",
         noise_variance="per_feature",
         corruption=None,

@@ -26,8 +26,9 @@ class PlainAutoencoderModel(AutoencoderModel):
     Loss terms: ``"reconstruction"`` (minus the mean log-likelihood: half
     the squared error of standardised values, or the cross-entropy), and
     ``"sparsity"`` when its weight is positive. Row score: minus the mean
-    squared reconstruction error of each row, in standardised units for a
-    Gaussian likelihood. Statistics: the mean and covariance of the
+    squared reconstruction error of each row's entries (each likelihood's
+    ``squared_error``: of standardised values, of probabilities, the Brier
+    score of a category). Statistics: the mean and covariance of the
     training codes, which ``sample`` draws from.
     """
 
@@ -49,12 +50,11 @@ class PlainAutoencoderModel(AutoencoderModel):
 
     def row_score(self, batch, noise=None, *, fast=False):
         # In float64, so that a row far outside the training data gets a finite, very low score.
-        target = batch.scored.double()
-        error = target - self.reconstruct(self.code(batch), batch.condition).double()
+        squared = self.columns.squared_error(batch.scored, self.decode(self.code(batch), batch.condition))
         if batch.mask is None:
-            return -error.square().mean(-1)
+            return -squared.mean(-1)
         mask = batch.mask.double()
-        return -(error.square() * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
+        return -(squared * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
 
     def statistics(self, blocks):
         mean, covariance = code_moments(self, blocks)

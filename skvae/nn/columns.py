@@ -156,6 +156,14 @@ class ColumnCodec(nn.Module):
         outputs = params.split(self._parameter_widths, -1)
         return sum(part.log_prob(t, p, m) for part, t, p, m in zip(self.parts, targets, outputs, masks))
 
+    def squared_error(self, target, params):
+        """Each entry's squared reconstruction error (the parts', in the targets' order), float64."""
+        if len(self.parts) == 1:
+            return self.parts[0].squared_error(target, params)
+        targets = target.split(self._target_widths(), -1)
+        outputs = params.split(self._parameter_widths, -1)
+        return torch.cat([part.squared_error(t, p) for part, t, p in zip(self.parts, targets, outputs)], -1)
+
     def _target_widths(self):
         return [len(group) for group in self.columns]
 

@@ -29,7 +29,8 @@ The contract, for a group of ``n_features`` columns:
   must map 0 to 0 (sparse matrices keep their zeros).
 * **Scoring.** ``n_parameters()`` decoder outputs per row;
   ``log_prob(target, params, mask=None)`` per row, summed over the
-  features ``mask`` marks observed (1) and never averaged over rows.
+  features ``mask`` marks observed (1) and never averaged over rows;
+  ``squared_error(target, params)`` per entry, the autoencoder's score.
 * **Decoding.** ``mean(params)``, ``mode(params)`` (the most probable
   value), ``sample(params, generator)`` and ``mixture(params, weights)``
   (the mean over several decoder outputs, e.g. one per class) in the
@@ -101,6 +102,14 @@ class Likelihood(nn.Module):
     def variance(self):
         """Learned per-feature noise variance, in the targets' units; or None."""
         return None
+
+    def squared_error(self, target, params):
+        """Each entry's squared reconstruction error, float64, in the units the encoder reads it in.
+
+        What an autoencoder's score averages: the error of the decoder's
+        mean, standardised where the input is.
+        """
+        return (target.double() - self.mean(params).double()).square()
 
     # ------------------------------------------------------------ decoding
 

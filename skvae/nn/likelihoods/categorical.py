@@ -64,6 +64,12 @@ class CategoricalLikelihood(Likelihood):
         """Each feature's most probable category."""
         return torch.stack([logits.argmax(-1).to(params.dtype) for logits in self._groups(params)], -1)
 
+    def squared_error(self, target, params):
+        """The Brier score of each column: squared distance of its one-hot code from the probabilities."""
+        one_hot = self.observed_view(target).double()
+        errors = (one_hot - self.view(params).double()).square()
+        return torch.stack([e.sum(-1) for e in errors.split(self.n_categories, -1)], -1)
+
     def mixture(self, params, weights):
         """Each feature's most probable category under the mixture of the decoder outputs."""
         mixed = [sum(float(w) * self.probabilities(p)[j].double() for w, p in zip(weights, params))
