@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._architecture import RoutedParamsMixin, architecture, build_model, check_image_shape, check_unchanged
-from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
+from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, padded_rows, resolve_device
 from ._export import serving_graph, to_onnx
 from ._fitting import (
     check_not_diverged,
@@ -54,9 +54,19 @@ from ._sources import (
     is_streamed,
 )
 from ._statistics import column_statistics
+from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
+
+
+def _plain_rows(X, estimator):
+    """Whether X is a 2-D float ndarray of the fitted width, without infinities, for a model fitted without names."""
+    return (
+        type(X) is np.ndarray and X.ndim == 2 and X.dtype in FLOAT_DTYPES and X.shape[0] > 0
+        and X.shape[1] == estimator.n_features_in_ and not hasattr(estimator, "feature_names_in_")
+        and not np.isinf(X).any()
+    )
 
 
 def _chunk_rows(X):
@@ -148,6 +158,9 @@ class BaseAutoencoder(
             )
         else:
             frame = self._schema.frame
+            if not frame and _plain_rows(X, self):
+                # What validate_data would return, at a fraction of its cost: one-row calls matter.
+                return X
         if frame:
             if not isinstance(X, pd.DataFrame):
                 X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
@@ -213,9 +226,28 @@ class BaseAutoencoder(
         with restored_on_error(self):
             data = self._validate_fit(X, y, incremental, condition_options)
             state = self._build(data) if data.fresh else self._continued(data)
-            rows, run = self._train(data, state)
-            self._finish(data, state, rows, run)
+            with torch_threads(self._fit_threads(data, state.model)):
+                rows, run = self._train(data, state)
+                self._finish(data, state, rows, run)
         return self
+
+    def _fit_threads(self, data, model):
+        """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
+        batch_size = batch_size_for(self.batch_size, data.X.shape[0]) if data.X.shape[0] else 1
+        return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
+
+    def _evaluation_threads(self, model, n_rows, chunk_rows=EVAL_CHUNK_ROWS):
+        """Threads for evaluating ``n_rows`` rows in chunks of at most ``chunk_rows``."""
+        return threads_for(padded_rows(min(n_rows, chunk_rows)) * self._multiply_adds(model))
+
+    def _multiply_adds(self, model):
+        """Multiply-adds of one row through the model; counted once per model."""
+        count = getattr(model, "_multiply_adds_per_row", None)
+        if count is None:
+            conditions = getattr(self, "_conditions", None)
+            count = multiply_adds_per_row(model, model.columns.n_inputs, 0 if conditions is None else conditions.width)
+            model._multiply_adds_per_row = count
+        return count
 
     def _validate_fit(self, X, y, incremental, condition_options):
         """Check X, y and the parameters; fix the columns on a fresh start."""
@@ -410,10 +442,7 @@ class BaseAutoencoder(
     @staticmethod
     def _encoded(columns, values, condition, n_rows, first_row, targets=True):
         """Rows of values through the model's front, as a ``Batch``; a clear error for values float32 cannot hold."""
-        if targets:
-            x, target, mask = columns.encode(values)
-        else:
-            x, target, mask = columns(values), None, None
+        x, target, mask = columns.encode(values, targets)
         real = x[:n_rows]
         if not bool(torch.isfinite(real).all()):
             row, position = (int(i) for i in torch.nonzero(~torch.isfinite(real))[0])
@@ -437,8 +466,12 @@ class BaseAutoencoder(
         if next(model.parameters()).device != device:
             model.to(device)
         # Evaluation is defined in eval mode (see skvae.nn.layers.Linear),
-        # whatever a user did to network_. (Looking is cheaper than setting.)
-        if any(module.training for module in model.modules()):
+        # whatever a user did to network_. (Looking is cheaper than setting,
+        # and looking through a list made once cheaper than walking the tree.)
+        modules = getattr(model, "_all_modules", None)
+        if modules is None:
+            modules = model._all_modules = list(model.modules())
+        if any(module.training for module in modules):
             model.eval()
         return model, device
 
@@ -460,8 +493,10 @@ class BaseAutoencoder(
 
         if out_dtype is None:
             out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in FLOAT_DTYPES else np.float64
+        chunk_rows = _chunk_rows(X)
         return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
-                        chunk_rows=_chunk_rows(X), out_dtype=out_dtype)
+                        chunk_rows=chunk_rows, out_dtype=out_dtype,
+                        threads=self._evaluation_threads(model, X.shape[0], chunk_rows))
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.
@@ -527,7 +562,8 @@ class BaseAutoencoder(
             params = model.decode(codes(model.latent, z.float()), condition)
             return model.columns.decode(params, how, generator)
 
-        return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions)
+        return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
+                        threads=self._evaluation_threads(model, Z.shape[0]))
 
     def _sample(self, n_samples, random_state, y=None, from_likelihood=False):
         check_is_fitted(self)

@@ -153,7 +153,7 @@ def resolve_device(device, fitting=False):
 
 
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, decode=None,
-             chunk_rows=EVAL_CHUNK_ROWS, out_dtype=np.float64):
+             chunk_rows=EVAL_CHUNK_ROWS, out_dtype=np.float64, threads=None):
     """``function`` over chunks of X's rows, each padded with zero rows to a multiple of ``EVAL_ROW_MULTIPLE``.
 
     ``prepare(block, first_row)`` turns a block of X's rows into a float
@@ -164,10 +164,12 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     the ``n_rows`` real ones back, to an array or a DataFrame whose chunks
     are joined. An output that is not finite is a clear error.
     ``chunk_rows`` (a multiple of ``EVAL_ROW_MULTIPLE``) bounds a chunk,
-    for wide data.
+    for wide data. ``threads``: torch's threads for the call (None: as set).
     """
+    from ._threads import torch_threads
+
     chunks = []
-    with torch.inference_mode():
+    with torch.inference_mode(), torch_threads(threads or torch.get_num_threads()):
         for start in range(0, X.shape[0], chunk_rows):
             stop = min(start + chunk_rows, X.shape[0])
             n_rows = stop - start

