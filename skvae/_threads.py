@@ -42,11 +42,16 @@ def usable_cores():
     return max(1, min(cores, quota) if quota else cores)
 
 
+# Where a cgroup CPU quota is read: v2's "quota period" file, or v1's two files.
+CGROUP_FILES = (
+    ("/sys/fs/cgroup/cpu.max", None),
+    ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+)
+
+
 @functools.cache
-def _cgroup_quota():
+def _cgroup_quota(candidates=CGROUP_FILES):
     """``ceil(quota / period)`` of the cgroup's CPU limit (v2 or v1); None when there is none."""
-    candidates = [("/sys/fs/cgroup/cpu.max", None),
-                  ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")]
     for quota_path, period_path in candidates:
         try:
             with open(quota_path) as file:

@@ -1,0 +1,87 @@
+"""Thread use (skvae/_threads.py): from the work of a step, within the cores and the caller's limit, restored."""
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from skvae import VAETransformer
+from skvae import _threads
+from skvae._threads import WORK_PER_THREAD, _cgroup_quota, threads_for, torch_threads
+
+
+@pytest.fixture
+def two_threads():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
+def test_threads_follow_the_work_within_cores_and_the_callers_limit(two_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    assert threads_for(WORK_PER_THREAD / 10) == 1
+    assert threads_for(1.5 * WORK_PER_THREAD) == 2
+    assert threads_for(100 * WORK_PER_THREAD) == 2  # no more than the caller allows
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 1)
+    assert threads_for(100 * WORK_PER_THREAD) == 1  # nor than the cores this process may use
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    with threadpool_limits(1):
+        assert threads_for(100 * WORK_PER_THREAD) == 1
+
+
+def test_the_callers_setting_comes_back(two_threads):
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("quota, period, expected", [("150000", "100000", 2), ("-1", "100000", None),
+                                                     ("50000", "100000", 1)])
+def test_a_cgroup_v1_quota_caps_the_cores(tmp_path, quota, period, expected):
+    (tmp_path / "quota").write_text(quota)
+    (tmp_path / "period").write_text(period)
+    files = (("/nonexistent/cpu.max", None), (str(tmp_path / "quota"), str(tmp_path / "period")))
+    assert _cgroup_quota(files) == expected
+
+
+def test_a_cgroup_v2_quota_caps_the_cores(tmp_path):
+    (tmp_path / "limited").write_text("250000 100000\n")
+    assert _cgroup_quota(((str(tmp_path / "limited"), None),)) == 3
+    (tmp_path / "unlimited").write_text("max 100000\n")
+    assert _cgroup_quota(((str(tmp_path / "unlimited"), None),)) is None
+
+
+class _Watched(VAETransformer):
+    def _batch_loss(self, model, batch, epochs_elapsed, generator):
+        self.seen_threads = torch.get_num_threads()
+        return super()._batch_loss(model, batch, epochs_elapsed, generator)
+
+
+def test_a_small_network_trains_on_one_thread_and_leaves_the_setting(two_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    X = np.random.RandomState(0).normal(size=(600, 10))
+    small = _Watched(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X)
+    assert small.seen_threads == 1 and torch.get_num_threads() == 2
+    wide = _Watched(hidden_layer_sizes=(512, 512), batch_size=600, max_iter=1, random_state=0).fit(
+        np.random.RandomState(0).normal(size=(600, 400)))
+    assert wide.seen_threads == 2 and torch.get_num_threads() == 2
+    with threadpool_limits(1):
+        limited = _Watched(hidden_layer_sizes=(512, 512), batch_size=600, max_iter=1, random_state=0).fit(
+            np.random.RandomState(0).normal(size=(600, 400)))
+    assert limited.seen_threads == 1
+
+
+def test_the_work_counts_dense_and_convolutional_layers():
+    from skvae._threads import multiply_adds_per_row
+
+    dense = VAETransformer(hidden_layer_sizes=(16,), max_iter=1, random_state=0).fit(np.zeros((40, 5)) + np.arange(5))
+    # encoder 5x16, head 16x4, decoder 2x16 and 16x5
+    assert multiply_adds_per_row(dense.network_, 5) == 5 * 16 + 16 * 4 + 2 * 16 + 16 * 5
+    conv = VAETransformer(image_shape=(8, 8), conv_channels=(4,), hidden_layer_sizes=(16,), max_iter=1,
+                          random_state=0).fit(np.random.RandomState(0).rand(40, 64))
+    # A 4x4 kernel over 1 -> 4 channels at 4x4 output positions: 16 * 64 multiply-adds in the encoder alone.
+    assert multiply_adds_per_row(conv.network_, 64) > 16 * 64
