@@ -58,3 +58,15 @@ def test_memory_benchmark_smoke_run(tmp_path):
     report = json.loads((tmp_path / "memory.json").read_text())
     assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap"]
     assert all(r["extra_bytes"] > 0 and r["samples_per_s"] > 0 for r in report)
+
+
+def test_thread_benchmark_smoke_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "threads.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| workload | busy processes |" in result.stdout
+    rows = json.loads((tmp_path / "threads.json").read_text())
+    assert {row["busy"] for row in rows} == {0, 1}
+    assert all(row["torch_default_s"] > 0 and row["skvae_s"] > 0 for row in rows)
