@@ -70,3 +70,16 @@ def test_thread_benchmark_smoke_run(tmp_path):
     rows = json.loads((tmp_path / "threads.json").read_text())
     assert {row["busy"] for row in rows} == {0, 1}
     assert all(row["torch_default_s"] > 0 and row["skvae_s"] > 0 for row in rows)
+
+
+def test_gpu_benchmark_runs_on_a_cpu(tmp_path):
+    # benchmarks/gpu.sh runs it on a GPU; the same code, on this machine's CPU, must run end to end.
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--device", "cpu", "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| workload | task | batch |" in result.stdout
+    report = json.loads((tmp_path / "gpu.json").read_text())
+    assert {row["workload"] for row in report["rows"]} == {"dense 784-256-256-8", "conv (32, 64) 128-64-8"}
+    assert all(row["samples_per_s"] > 0 and row["cpu_samples_per_s"] > 0 for row in report["rows"])
