@@ -44,6 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from heldout import held_out_loglik  # benchmarks/heldout.py: the script's own folder is on sys.path
 from scipy import ndimage
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_swiss_roll
@@ -59,8 +60,6 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from skvae import AutoencoderTransformer, VAETransformer
-
-from heldout import held_out_loglik  # benchmarks/heldout.py: the script's own folder is on sys.path
 
 SEED = 0
 BETAS = [0.5, 1, 2, 4]

@@ -576,7 +576,11 @@ class BaseAutoencoder(
             # Drawn after the codes, so a sample's codes are the same either way.
             how = "sample"
             generator = torch.Generator(device=resolve_device(self.device)).manual_seed(draw_seed(rng))
-        out = self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
+        out = self._schema.clipped(
+            self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
+        )
+        if from_likelihood:
+            out = self._schema.with_holes(out, rng)
         return self._schema.restore(out)
 
     def _score_samples(self, X, y=None, **score_options):

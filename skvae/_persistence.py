@@ -170,7 +170,8 @@ def _plain_schema(schema):
     return {
         "columns": [
             {"name": column.name, "likelihood": column.likelihood, "dtype": _plain_dtype(column.dtype),
-             "kind": column.kind, "categories": column.categories, "has_missing": column.has_missing}
+             "kind": column.kind, "categories": column.categories, "has_missing": column.has_missing,
+             "low": column.low, "high": column.high, "missing_rate": column.missing_rate}
             for column in schema.columns
         ],
         "frame": schema.frame,
@@ -180,7 +181,7 @@ def _plain_schema(schema):
 
 def _restore_schema(plain):
     columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
-                      c["has_missing"])
+                      c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0))
                for c in plain["columns"]]
     return Schema(columns, frame=plain["frame"], handle_unknown=plain["handle_unknown"])
 

@@ -27,7 +27,12 @@ from .nn import LIKELIHOODS
 
 @dataclass
 class Column:
-    """One column of X: its name, likelihood, dtype, kind, categories and whether it had holes."""
+    """One column of X: name, likelihood, dtype, kind, categories, holes, and its training range and missing rate.
+
+    ``low`` and ``high`` (numeric columns) and ``missing_rate`` serve
+    ``sample``: drawn rows stay in the range the column was seen in, and
+    holes come back at the rate they were seen at.
+    """
 
     name: object
     likelihood: str
@@ -35,6 +40,9 @@ class Column:
     kind: str = "float"
     categories: np.ndarray | None = None
     has_missing: bool = False
+    low: float = -np.inf
+    high: float = np.inf
+    missing_rate: float = 0.0
 
 
 def column_kind(dtype):
@@ -92,8 +100,9 @@ class Schema:
             if any(LIKELIHOODS[name].takes_categories for name in chosen):
                 what = "A sparse matrix" if sp.issparse(X) else "An array"
                 raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame.")
-            holes = _array_holes(X)
-            columns = [Column(j, chosen[j], has_missing=bool(holes[j])) for j in names]
+            holes, low, high = _array_summary(X)
+            columns = [Column(j, chosen[j], has_missing=bool(holes[j] > 0), low=float(low[j]), high=float(high[j]),
+                              missing_rate=float(holes[j]) / max(X.shape[0], 1)) for j in names]
             return cls(columns, handle_unknown=handle_unknown)
         columns = []
         for j, name in enumerate(names):
@@ -113,8 +122,16 @@ class Schema:
                     f"cannot take. Use likelihood='auto' or {{{name!r}: 'categorical'}}."
                 )
             column.has_missing = bool(missing.any())
+            column.missing_rate = float(missing.mean())
             columns.append(column)
-        return cls(columns, frame=True, handle_unknown=handle_unknown)
+        schema = cls(columns, frame=True, handle_unknown=handle_unknown)
+        values = schema.values(X)
+        with np.errstate(invalid="ignore"):
+            low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+        for j, column in enumerate(columns):
+            if column.categories is None:
+                column.low, column.high = float(low[j]), float(high[j])
+        return schema
 
     @property
     def likelihoods(self):
@@ -233,6 +250,21 @@ class Schema:
 
     # ------------------------------------------------------------- back
 
+    def clipped(self, values):
+        """``values`` with each numeric column kept within the range it had at fit."""
+        low = np.array([c.low for c in self.columns])
+        high = np.array([c.high for c in self.columns])
+        return np.clip(values, low, high)
+
+    def with_holes(self, values, rng):
+        """``values`` with holes drawn in each column at the rate it had them at fit, from ``rng``."""
+        rates = np.array([c.missing_rate for c in self.columns])
+        if not rates.any():
+            return values
+        values = values.copy()
+        values[rng.random_sample(values.shape) < rates] = np.nan
+        return values
+
     def restore(self, values, index=None, dtype=np.float64):
         """X-shaped output from float64 ``values`` in X's units (a category as its index).
 
@@ -260,18 +292,28 @@ def _choose(names, kinds, likelihood):
     return [likelihood] * len(names)
 
 
-def _array_holes(X):
+def _array_summary(X):
+    """Holes, smallest and largest observed value of each column of an array or sparse matrix, read in blocks."""
     from ._data import row_blocks
 
+    n_columns = X.shape[1]
+    holes, low, high = np.zeros(n_columns), np.full(n_columns, np.inf), np.full(n_columns, -np.inf)
     if sp.issparse(X):
         coo = X.tocoo()
-        holes = np.zeros(X.shape[1], dtype=bool)
-        holes[coo.col[np.isnan(coo.data)]] = True
-        return holes
-    holes = np.zeros(X.shape[1], dtype=bool)
+        np.add.at(holes, coo.col[np.isnan(coo.data)], 1)
+        stored = ~np.isnan(coo.data)
+        np.minimum.at(low, coo.col[stored], coo.data[stored])
+        np.maximum.at(high, coo.col[stored], coo.data[stored])
+        implicit = np.bincount(coo.col, minlength=n_columns) < X.shape[0]  # columns with zeros not stored
+        low[implicit], high[implicit] = np.minimum(low[implicit], 0.0), np.maximum(high[implicit], 0.0)
+        return holes, low, high
     for block in row_blocks(X):
-        holes |= np.isnan(block).any(axis=0)
-    return holes
+        block = np.asarray(block)
+        holes += np.isnan(block).sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            low = np.fmin(low, np.nanmin(block, axis=0, initial=np.inf) if block.size else low)
+            high = np.fmax(high, np.nanmax(block, axis=0, initial=-np.inf) if block.size else high)
+    return holes, low, high
 
 
 def _categories(series):
@@ -321,16 +363,24 @@ def _restore_column(values, column):
             return out
         return pd.array(out, dtype=dtype)
     kind = column.kind
+    holes = np.isnan(values)
     if kind == "bool":
-        return pd.array(values >= 0.5, dtype=dtype)
+        out = pd.array(values >= 0.5, dtype="boolean" if holes.any() else dtype)
+        if holes.any():
+            out[holes] = pd.NA
+        return out.astype(dtype) if out.dtype != dtype and not holes.any() else out
     if kind in ("datetime", "timedelta"):
-        # Clipped inside int64, whose smallest value is NaT.
-        ns = np.rint(np.clip(values, -9.2e18, 9.2e18)).astype(np.int64).view(f"{'M' if kind == 'datetime' else 'm'}8[ns]")
+        # Clipped inside int64, whose smallest value is NaT; holes are NaT.
+        ns = np.where(holes, np.iinfo(np.int64).min, np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18)))
+        ns = ns.astype(np.int64).view(f"{'M' if kind == 'datetime' else 'm'}8[ns]")
         out = pd.Series(ns)
         if kind == "datetime" and getattr(dtype, "tz", None) is not None:
             out = out.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
         return out.astype(dtype).array
     if kind == "integer":
         info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-        return pd.array(np.clip(np.rint(values), info.min, info.max).astype(info.dtype), dtype=dtype)
+        out = pd.array(np.clip(np.rint(np.nan_to_num(values)), info.min, info.max).astype(info.dtype), dtype=dtype)
+        if holes.any():  # only a nullable integer column had holes to draw
+            out[holes] = pd.NA
+        return out
     return pd.array(values.astype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype), dtype=dtype)

@@ -206,3 +206,27 @@ def test_mixed_frames_in_a_pipeline_and_a_grid_search(frame):
     assert 0.5 <= pipe.score(features, target) <= 1.0
     search = GridSearchCV(VAETransformer(likelihood="auto", **FAST), {"beta": [0.5, 2.0]}, cv=2).fit(features)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_drawn_samples_keep_ranges_and_missing_rates():
+    rng = np.random.RandomState(0)
+    n = 400
+    frame = pd.DataFrame({
+        "year": pd.array(rng.randint(2007, 2010, n), dtype="Int64"),
+        "mass": rng.gamma(3.0, 1000.0, n),
+        "island": pd.Categorical(rng.choice(["Biscoe", "Dream", "Torgersen"], n, p=[0.5, 0.35, 0.15])),
+        "member": pd.array(rng.rand(n) > 0.4, dtype="boolean"),
+    })
+    frame.loc[rng.rand(n) < 0.3, "mass"] = np.nan
+    frame.loc[rng.rand(n) < 0.1, "year"] = pd.NA
+    frame.loc[rng.rand(n) < 0.2, "member"] = pd.NA
+    vae = VAETransformer(hidden_layer_sizes=(16,), max_iter=20, random_state=0).fit(frame)
+    drawn = vae.sample(3000, random_state=0, from_likelihood=True)
+    assert dict(drawn.dtypes) == dict(frame.dtypes)
+    for column, rate in (("mass", 0.3), ("year", 0.1), ("member", 0.2), ("island", 0.0)):
+        assert abs(drawn[column].isna().mean() - frame[column].isna().mean()) < 0.03, column
+    assert drawn["year"].dropna().between(2007, 2009).all()
+    assert drawn["mass"].dropna().between(frame["mass"].min(), frame["mass"].max()).all()
+    # The decoder's means have no holes, and stay in range too.
+    means = vae.sample(300, random_state=0)
+    assert not means.isna().any().any() and means["year"].between(2007, 2009).all()
