@@ -61,7 +61,7 @@ stratified subsample of flights, the largest mixed table) in at most 20 s.
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/suite.py --output benchmarks/results/baseline
-        # both halves, about an hour on 2 cores (see the issue note for the estimate)
+        # both halves: about 25 minutes on one quiet core, 40 on a busy one (each half about half)
     python benchmarks/suite.py --half A --output benchmarks/results/A-baseline
     python benchmarks/suite.py --half A --params '{"free_bits": 0.5}' --label free_bits=0.5 \\
         --output benchmarks/results/A-free_bits
@@ -131,8 +131,8 @@ TIMING = {"dataset": "flights", "rows": 10_000, "columns": 20}
 
 TIE_SHARE, MIN_RATIO, MAX_FIT_S = 0.80, 0.95, 20.0
 
-METRICS = ("logreg_acc", "knn_acc", "recon_num_mse", "recon_cat_err", "loglik", "fa_loglik",
-           "fit_s", "n_iter", "n_active_units")
+METRICS = ("logreg_acc", "knn_acc", "recon_num_mse", "recon_num_mse_raw", "recon_cat_err",
+           "loglik", "fa_loglik", "fit_s", "n_iter", "n_active_units")
 
 
 # ------------------------------------------------------------------ data sets
@@ -344,27 +344,30 @@ def pca_reconstruction(pipe, Z, X):
 
 
 def reconstruction_errors(X_true, X_hat, X_train):
-    """``(numeric MSE, categorical error rate)`` over the observed entries of ``X_true``.
+    """Reconstruction errors over the observed entries of ``X_true``, as a dict.
 
-    Numbers (and dates) are standardised with the training fold's mean and
-    std, so that every column weighs the same and PCA's and the autoencoders'
-    errors are in the same units; categories and booleans are right or wrong.
-    NaN where the table has no column of that kind.
+    ``recon_num_mse``: numbers (and dates) standardised with the training
+    fold's mean and std, so that every column weighs the same and PCA's and
+    the autoencoders' errors are in the same units; ``recon_num_mse_raw``: the
+    same in X's own units (for images, pixels in [0, 1], where near-constant
+    border pixels make the standardised error swing); ``recon_cat_err``:
+    categories and booleans, right or wrong. NaN where the table has no
+    column of that kind.
     """
     kinds = column_kinds(X_true)
     numeric = [j for j, kind in enumerate(kinds) if kind == "number"]
-    mse = err = np.nan
+    errors = dict.fromkeys(("recon_num_mse", "recon_num_mse_raw", "recon_cat_err"), np.nan)
     if numeric:
-        train = as_floats(X_train.iloc[:, numeric])
-        scale = np.nanstd(train, axis=0)
+        scale = np.nanstd(as_floats(X_train.iloc[:, numeric]), axis=0)
         scale[~(scale > 0)] = 1.0
         truth = as_floats(X_true.iloc[:, numeric])
         hat = as_floats(X_hat.iloc[:, numeric])
         observed = ~np.isnan(truth)
-        # Standardising both sides with the training mean and std leaves the
-        # difference divided by the std: the mean cancels.
-        squared = ((hat - truth) / scale) ** 2
-        mse = float(squared[observed].mean()) if observed.any() else np.nan
+        if observed.any():
+            # Standardising both sides with the training mean and std leaves the
+            # difference divided by the std: the mean cancels.
+            errors["recon_num_mse"] = float((((hat - truth) / scale) ** 2)[observed].mean())
+            errors["recon_num_mse_raw"] = float(((hat - truth) ** 2)[observed].mean())
     wrong = seen = 0
     for j, kind in enumerate(kinds):
         if kind == "number":
@@ -372,14 +375,15 @@ def reconstruction_errors(X_true, X_hat, X_train):
         truth = X_true.iloc[:, j]
         observed = truth.notna().to_numpy()
         if kind == "bool":
-            mismatch = (as_floats(X_hat.iloc[:, [j]])[:, 0] > 0.5) != (as_floats(X_true.iloc[:, [j]])[:, 0] > 0.5)
+            hat_true = as_floats(X_hat.iloc[:, [j]])[:, 0] > 0.5
+            mismatch = hat_true != (as_floats(X_true.iloc[:, [j]])[:, 0] > 0.5)
         else:
             mismatch = X_hat.iloc[:, j].astype(object).to_numpy() != truth.astype(object).to_numpy()
         wrong += int(mismatch[observed].sum())
         seen += int(observed.sum())
     if seen:
-        err = wrong / seen
-    return mse, err
+        errors["recon_cat_err"] = wrong / seen
+    return errors
 
 
 def log_likelihoods(method, model, X_train, X_test, dim, seed=SEED):
@@ -441,7 +445,7 @@ def run_cell(method, case, dim, train, test, params, seed=SEED):
             X_hat = pca_reconstruction(model, Z_test, X_test)
         else:
             X_hat = model.inverse_transform(Z_test)
-        row["recon_num_mse"], row["recon_cat_err"] = reconstruction_errors(X_test, X_hat, X_train)
+        row.update(reconstruction_errors(X_test, X_hat, X_train))
         if loglik_applies(case.X):
             row["loglik"], row["fa_loglik"] = log_likelihoods(method, model, X_train, X_test, dim, seed)
     row.update(_warning_counts(caught, "method"))
@@ -530,7 +534,7 @@ def run_timing(params, seed=SEED):
         n_rows=len(X), n_features=X.shape[1], n_numeric=kinds["number"], n_bool=kinds["bool"],
         n_categorical=kinds["category"], missing_share=float(X.isna().to_numpy().mean()),
         dim=model.latent_dim,
-        pca_preprocessing=f"first {n_columns} columns of a {n_rows:,}-row stratified subsample",
+        note=f"first {n_columns} columns of a {n_rows:,}-row stratified subsample",
     )
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -546,6 +550,7 @@ def run_timing(params, seed=SEED):
 
 
 def run(args, params, log):
+    """Yield the results so far after each data set, and once more with the timing case."""
     names = list(args.datasets)
     # torch's first fit pays one-off set-up costs; keep them out of the timings.
     with warnings.catch_warnings():
@@ -665,8 +670,9 @@ def results_table(results):
         "deviations; recon cat: error rate on categorical and boolean columns (observed entries",
         "only). log-lik: nats per row in X's units, only for all-numeric tables without holes;",
         "PCA's exact pPCA density (FA: FactorAnalysis(d)) through the scaler's Jacobian, the VAE's",
-        "ELBO (a lower bound); FactorAnalysis' density is degenerate (huge negative) where a column",
-        "is constant in the training fold, as image borders are: its noise variance floors at 1e-12.",
+        "ELBO (a lower bound). Near-constant columns (image borders) make the standardised recon",
+        "error and PCA's log-lik swing, and FactorAnalysis' density degenerate (its noise variance",
+        "floors at 1e-12); suite.csv also has recon_num_mse_raw, the error in X's units.",
         "PCA gets its standard pipeline (see the data sets table), images",
         "included; the VAE and AE get the raw DataFrame. conv. warnings: folds whose fit raised a",
         "ConvergenceWarning. errors: folds where the method raised (messages below).",
@@ -781,7 +787,7 @@ def timing_target(results):
     row = timing.iloc[0]
     if row["error"]:
         return f"{label}: NOT MET ({row['error']})"
-    case = (f"{row['dataset']}, {row['pca_preprocessing']}: {int(row['n_numeric'])} numeric, "
+    case = (f"{row['dataset']}, {row['note']}: {int(row['n_numeric'])} numeric, "
             f"{int(row['n_categorical'])} categorical, {row['missing_share']:.1%} missing; "
             f"VAETransformer(random_state={row['seed']}, **params), latent_dim={int(row['dim'])}, "
             f"params {row['params']}, {row['threads']} thread(s)")
@@ -872,6 +878,9 @@ def parse_args(argv):
                         help="side by side of two variants' suite.csv")
     args = parser.parse_args(argv)
     params = json.loads(args.params)
+    fixed = sorted({"latent_dim", "random_state"} & set(params))
+    if fixed:
+        parser.error(f"--params cannot set {', '.join(fixed)}: the suite sets them (--dims, seed {SEED})")
     if args.smoke:
         params = {**SMOKE_PARAMS, **params}
         args.datasets, args.folds, args.dims = list(SMOKE_DATASETS), 1, [2]

@@ -53,7 +53,8 @@ def test_smoke_run_writes_one_row_per_cell(smoke_run):
     # penguins has numbers and categories (with holes), wine only numbers
     penguins, wine = (cells[cells["dataset"] == name].set_index("method") for name in ("penguins", "wine"))
     assert penguins[["recon_num_mse", "recon_cat_err"]].notna().all().all()
-    assert wine["recon_cat_err"].isna().all() and wine["recon_num_mse"].notna().all()
+    assert wine["recon_cat_err"].isna().all()
+    assert wine[["recon_num_mse", "recon_num_mse_raw"]].notna().all().all()
     # log-likelihoods: only on the all-numeric table without holes, never for the AE
     assert penguins["loglik"].isna().all()
     assert wine.loc[["PCA", "VAE"], "loglik"].notna().all() and pd.isna(wine.loc["AE", "loglik"])
@@ -113,12 +114,12 @@ def test_pca_pipeline_inverts_exactly_at_full_rank():
     X = datasets.load("penguins").X.dropna()
     pipe = suite.make_method("PCA", X, 10, {})  # 5 numbers + 3 islands + 2 sexes
     Z = pipe.fit(X).transform(X)
-    mse, err = suite.reconstruction_errors(X, suite.pca_reconstruction(pipe, Z, X), X)
-    assert mse < 1e-20 and err == 0
+    errors = suite.reconstruction_errors(X, suite.pca_reconstruction(pipe, Z, X), X)
+    assert errors["recon_num_mse"] < 1e-20 and errors["recon_cat_err"] == 0
     # and with 2 components it loses something, in both kinds of column
     pipe = suite.make_method("PCA", X, 2, {}).fit(X)
-    mse, err = suite.reconstruction_errors(X, suite.pca_reconstruction(pipe, pipe.transform(X), X), X)
-    assert 0.05 < mse < 1 and 0 < err < 1
+    errors = suite.reconstruction_errors(X, suite.pca_reconstruction(pipe, pipe.transform(X), X), X)
+    assert 0.05 < errors["recon_num_mse"] < 1 and 0 < errors["recon_cat_err"] < 1
 
 
 def test_reconstruction_errors_score_observed_entries_only():
@@ -126,10 +127,11 @@ def test_reconstruction_errors_score_observed_entries_only():
                       "flag": [True, False, True, False]})
     hat = pd.DataFrame({"x": [1.0, 2.0, 100.0, 4.0], "c": ["a", "b", "a", "b"],
                         "flag": [0.9, 0.6, 0.2, 0.1]})
-    mse, err = suite.reconstruction_errors(X, hat, X)
+    errors = suite.reconstruction_errors(X, hat, X)
     std = np.std([0.0, 2.0, 4.0])
-    assert mse == pytest.approx((1 / std) ** 2 / 3)  # the hole's 100 is not scored
-    assert err == pytest.approx(3 / 7)  # c: 1 wrong of 3 observed; flag: 2 wrong of 4
+    assert errors["recon_num_mse"] == pytest.approx((1 / std) ** 2 / 3)  # the hole's 100 is not scored
+    assert errors["recon_num_mse_raw"] == pytest.approx(1 / 3)
+    assert errors["recon_cat_err"] == pytest.approx(3 / 7)  # c: 1 wrong of 3 observed; flag: 2 of 4
 
 
 def test_pca_signal_is_parallel_analysis():

@@ -1,0 +1,95 @@
+"""benchmarks/synthesis.py: the scores' plumbing, and a quick run end to end (its numbers mean nothing).
+
+SDV is optional (the quick run notes its absence and scores skvae alone);
+sdmetrics and palmerpenguins come with the ``benchmarks`` extra.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+SCRIPT = BENCHMARKS / "synthesis.py"
+
+
+@pytest.fixture(scope="module")
+def synthesis():
+    pytest.importorskip("sdmetrics")
+    pytest.importorskip("palmerpenguins")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import synthesis
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return synthesis
+
+
+def test_real_rows_score_as_a_perfect_synthesis_and_shuffled_columns_lose_pairs(synthesis):
+    train, test, target = synthesis.table("penguins", max_rows=None)
+    kinds = synthesis.kinds(train)
+    assert kinds["species"] == "categorical" and kinds["body_mass_g"] == "numerical"
+    scores, columns = synthesis.evaluate(train, train, kinds)
+    assert scores["quality"] == pytest.approx(1.0) and scores["out_of_range"] == 0
+    assert all(c["shape_score"] == pytest.approx(1.0) for c in columns)
+    assert scores["missing_real"] == scores["missing_synthetic"] > 0
+
+    # Each column shuffled on its own: the same marginals, no pairs left.
+    rng = np.random.RandomState(0)
+    shuffled = train.apply(lambda column: column.iloc[rng.permutation(len(column))].to_numpy())
+    scores, _ = synthesis.evaluate(train, shuffled, kinds)
+    assert scores["shapes"] == pytest.approx(1.0) and scores["pairs"] < 0.85
+
+    # The classifier learns species from real rows and not from shuffled ones.
+    real = synthesis.accuracy(train, train, test, target)
+    assert real > 0.9 and synthesis.accuracy(shuffled, train, test, target) < real - 0.2
+
+
+def test_synthesis_benchmark_quick_run(synthesis, tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    stdout = completed.stdout
+    has_sdv = synthesis.sdv_version(synthesis.DEFAULT_SDV_PATH) is not None
+    results = pd.read_csv(tmp_path / "synthesis.csv")
+    assert set(results["table"]) == {"penguins"}
+    methods = {"skvae", "GaussianCopula", "TVAE"} if has_sdv else {"skvae"}
+    if not has_sdv:
+        assert "note: SDV is not importable" in stdout
+    assert set(results["method"]) == methods
+    assert "error" not in results or results["error"].isna().all(), results["error"].dropna().tolist()
+
+    plain = results[results["task"] == "unconditional"]
+    assert set(zip(plain["method"], plain["sample"])) >= {("skvae", "mean"), ("skvae", "draw")}
+    assert (plain["n_samples"] == plain["train_rows"]).all()
+    assert plain[["quality", "shapes", "pairs", "tstr", "trtr"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (plain["fit_s"] > 0).all() and (plain["peak_mb"] > plain["fit_mb"]).all()
+    conditional = results[results["task"] == "conditional"]
+    skvae = conditional[conditional["method"] == "skvae"]
+    assert len(skvae) == 2 and (skvae["match"] == 1).all() and (skvae["n_samples"] == skvae["n_asked"]).all()
+
+    assert "| table | rows | method | sample | quality |" in stdout
+    assert "| table | condition | method | sample |" in stdout
+    block = stdout[stdout.index("Targets"):]
+    for number in ("(1)", "(2)"):
+        lines = [line for line in block.splitlines() if line.startswith(number)]
+        assert lines, number
+        for line in lines:
+            assert ("MET" in line) if has_sdv else ("n/a" in line), line
+    line = next(line for line in block.splitlines() if line.startswith("(3)"))
+    assert "n/a" in line  # 2 TVAE epochs are not TVAE's default
+
+    columns = pd.read_csv(tmp_path / "synthesis_columns.csv")
+    assert set(columns["column"]) == set(synthesis.kinds(synthesis.table("penguins", 200)[0]))
+    assert (tmp_path / "synthesis.md").read_text().strip() in stdout
+
+    # --report prints the same tables and targets from the CSV alone.
+    again = subprocess.run([sys.executable, str(SCRIPT), "--report", str(tmp_path / "synthesis.csv")],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.strip() == (tmp_path / "synthesis.md").read_text().strip()
