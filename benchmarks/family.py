@@ -65,6 +65,16 @@ def _markdown(frame):
 # ----------------------------------------------------------------- 1. CVAE
 
 
+def class_shares(judge, cvae, n_samples, *, from_likelihood=False, seed=SEED):
+    """{class k: share of ``cvae.sample(n_samples, y=k)`` that ``judge`` labels k}, for every fitted class."""
+    return {
+        int(k): float((judge.predict(
+            cvae.sample(n_samples, y=k, random_state=seed + int(k), from_likelihood=from_likelihood)
+        ) == k).mean())
+        for k in cvae.classes_
+    }
+
+
 def conditional(quick, log):
     """Per-class share of generated rows a classifier of real digits labels as asked."""
     digits = load_digits()
@@ -82,10 +92,7 @@ def conditional(quick, log):
         cvae = ConditionalVAETransformer(8, **params).fit(X_train, y_train)
         fit_s = time.perf_counter() - start
         vae = VAETransformer(8, **params).fit(X_train)
-        shares = {
-            int(k): float((judge.predict(cvae.sample(200, y=k, random_state=SEED + int(k))) == k).mean())
-            for k in cvae.classes_
-        }
+        shares = class_shares(judge, cvae, 200)
         features = {
             "VAE mu(x)": vae.transform,
             "CVAE mu(x), no y": cvae.transform,

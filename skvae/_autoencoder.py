@@ -201,12 +201,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         random_state : int, RandomState instance or None, default=None
             Seeds the draws; ``None`` takes fresh OS entropy.
 
-        from_likelihood : bool, default=False
-            False: each row is the decoder's mean for its code (a
-            probability for a Bernoulli column, the most probable category,
-            a count's mean, rounded for an integer column). True: each row
-            is drawn from p(x | z) for its code, with the likelihood's noise,
-            as a synthesizer of new rows draws them.
+        ${from_likelihood_parameter}
 
         Returns
         -------

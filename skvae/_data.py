@@ -121,6 +121,19 @@ class Scaling:
         return X32
 
 
+def scale_of(variance, mean, n_samples):
+    """Standard deviations from variances, 1 for a constant column, with StandardScaler's test of constancy.
+
+    A variance within rounding error of zero, relative to the variance and
+    the mean, is a constant column's.
+    """
+    eps = np.finfo(np.float64).eps
+    constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
+    scale = np.sqrt(variance)
+    scale[constant] = 1.0
+    return scale
+
+
 def resolution(X, max_rows=10_000):
     """Each column's smallest gap between distinct values, on up to ``max_rows`` rows; NaN for fewer than 2 values.
 

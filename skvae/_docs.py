@@ -274,7 +274,19 @@ INPUT_ATTRIBUTES = """\
         Names of features seen during fit, when X has string column names.
 """
 
+FROM_LIKELIHOOD_PARAMETER = """\
+        from_likelihood : bool, default=False
+            False: each row is the decoder's mean for its code (a
+            probability for a Bernoulli column, the most probable category,
+            a count's mean, rounded for an integer column). True: each row
+            is drawn from p(x | z) for its code, with the likelihood's noise,
+            and holes at each column's training rate, as a synthesizer of
+            new rows draws them. Either way numeric columns stay within
+            their training range.
+"""
+
 DOCS = {
+    "from_likelihood_parameter": FROM_LIKELIHOOD_PARAMETER,
     "network_parameters": NETWORK_PARAMETERS,
     "denoising_parameters": DENOISING_PARAMETERS,
     "likelihood_parameters": LIKELIHOOD_PARAMETERS,
@@ -289,16 +301,23 @@ DOCS = {
 }
 
 
-def fill_doc(cls):
-    """Class decorator: put the shared paragraphs into ``cls.__doc__``."""
-    if cls.__doc__ is None:  # python -OO strips docstrings
-        return cls
+def _filled(doc):
     lines = []
-    for line in cls.__doc__.split("\n"):
+    for line in doc.split("\n"):
         name = line.strip()
         if name.startswith("${") and name.endswith("}"):
             lines.append(DOCS[name[2:-1]].rstrip("\n"))
         else:
             lines.append(line)
-    cls.__doc__ = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def fill_doc(cls):
+    """Class decorator: put the shared paragraphs into ``cls.__doc__`` and its own methods' docstrings."""
+    if cls.__doc__ is None:  # python -OO strips docstrings
+        return cls
+    cls.__doc__ = _filled(cls.__doc__)
+    for method in vars(cls).values():
+        if callable(method) and getattr(method, "__doc__", None) and "${" in method.__doc__:
+            method.__doc__ = _filled(method.__doc__)
     return cls

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._data import Scaling, resolution, row_blocks
+from ._data import Scaling, resolution, row_blocks, scale_of
 from .nn import LIKELIHOODS
 
 
@@ -71,11 +71,7 @@ def _array_scaling(X, columns, transform, with_resolution):
     squares = np.zeros(len(columns))
     for block in blocks():
         squares += np.nansum((block - mean) ** 2, axis=0)
-    variance = squares / np.maximum(counts, 1)
-    eps = np.finfo(np.float64).eps
-    constant = variance <= counts * eps * variance + (counts * mean * eps) ** 2
-    scale = np.sqrt(variance)
-    scale[constant] = 1.0
+    scale = scale_of(squares / np.maximum(counts, 1), mean, counts)
     if not with_resolution:
         return Scaling(mean, scale)
     sample = np.asarray(X[:: max(1, -(-X.shape[0] // 10_000))], dtype=np.float64)
@@ -98,11 +94,7 @@ def _sparse_scaling(X, columns, transform, with_resolution):
     sums = _column_sums(block, values)
     squares = _column_sums(block, values**2)
     mean = sums / np.maximum(counts, 1)
-    variance = np.maximum(squares / np.maximum(counts, 1) - mean**2, 0.0)
-    eps = np.finfo(np.float64).eps
-    constant = variance <= n_rows * eps * variance + (n_rows * mean * eps) ** 2
-    scale = np.sqrt(variance)
-    scale[constant] = 1.0
+    scale = scale_of(np.maximum(squares / np.maximum(counts, 1) - mean**2, 0.0), mean, n_rows)
     if not with_resolution:
         return Scaling(mean, scale)
     steps = np.full(len(columns), np.nan)
