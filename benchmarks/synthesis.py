@@ -3,10 +3,11 @@
 Four real mixed-type tables that ship offline (``benchmarks/datasets.py``,
 tag ``synthesis``: categories, integers, floats and missing values):
 ``penguins`` (344 rows), ``hitters`` (322), ``weather`` (26,115) and
-``flights`` (336,776; a stratified subsample of ``--max-rows``). Each table
-is the data set's ``X`` with its target as one more column, split 80/20
-(stratified on the target). Every synthesizer fits the training rows as
-they are (holes included) and draws as many rows as it saw.
+``flights`` (336,776; a stratified subsample of ``--max-rows``, 60,000 by
+default). Each table is the data set's ``X`` with its target as one more
+column, split 80/20 (stratified on the target). Every synthesizer fits the
+training rows as they are (holes included) and draws as many rows as it
+saw.
 
 Methods:
 
@@ -14,13 +15,18 @@ Methods:
   two rows: ``sample(n, from_likelihood=False)`` (the decoder's mean per
   drawn code, the current default) and ``from_likelihood=True`` (x drawn
   from p(x | z)); one fit serves both;
-* ``--skvae-params JSON`` adds the same with those parameters, named
-  ``--label``;
+* ``skvae, latent 8, (256, 128)``: the same with ``latent_dim=8,
+  hidden_layer_sizes=(256, 128)``, the best of seven settings tried on
+  penguins and hitters (chosen on these very scores, so flattered by the
+  choice); ``--skvae-params JSON`` and ``--label`` replace it, ``--skvae-params
+  none`` drops it;
 * ``GaussianCopula`` and ``TVAE``: SDV's ``GaussianCopulaSynthesizer`` and
   ``TVAESynthesizer`` with their defaults (TVAE: ``--tvae-epochs``, 300 as
   SDV's default). They get the same column types the scores use
-  (categories as ``object``, which SDV's TVAE requires; numbers as they
-  are). Optional: without SDV their rows are skipped with a note.
+  (categories as ``object``, which SDV's TVAE requires, a missing category
+  as the string ``__missing__`` and back, which rdt 1.19 needs under pandas
+  3; numbers as they are). Optional: without SDV their rows are skipped
+  with a note.
 
 Scores, on each synthetic table against the real training rows:
 
@@ -29,15 +35,16 @@ Scores, on each synthetic table against the real training rows:
   Pair Trends (CorrelationSimilarity on two numbers, ContingencySimilarity
   otherwise);
 * train on synthetic, test on real: a ``HistGradientBoostingClassifier``
-  fitted on the synthetic rows predicts the real test rows' target
-  (accuracy), against the same fitted on the real training rows;
+  (categories natively, no early stopping) fitted on the synthetic rows
+  predicts the real test rows' target (accuracy), against the same fitted on
+  the real training rows;
 * missing values (share of cells, real and synthetic), and the share of
   synthetic numbers outside the real column's [min, max];
 * fit and sample seconds (``time.perf_counter``), and memory: each
   synthesizer runs in a fresh Python process, which reports its peak
   resident set (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: imports,
-  data, fit and sample) and its growth over the peak reached before the fit
-  (the fit and the sampling themselves).
+  the training rows, fit and sample) and its growth over the peak reached
+  before the fit (the fit and the sampling themselves).
 
 Conditional generation: rows with the target at one value (the rarest
 class that holds at least 5% of the training rows). skvae fits
@@ -49,20 +56,30 @@ Quality Report of the other columns against the real training rows of
 that class.
 
 Every process uses ``--threads`` threads (1 by default: torch, OpenMP and
-BLAS), recorded with the results.
+BLAS), recorded with the results. ``--seed`` (0) seeds the subsample, the
+split, skvae's ``random_state`` and torch's and numpy's global generators in
+the SDV processes (SDV's synthesizers take no seed); run it with other seeds
+to see the spread: on the small tables one test row moves an accuracy by
+1.5 points (hitters) or 1.4 (penguins).
 
-    OMP_NUM_THREADS=1 python benchmarks/synthesis.py                      # the full run, about an hour
+    OMP_NUM_THREADS=1 python benchmarks/synthesis.py                      # the full run, about an hour (*)
     OMP_NUM_THREADS=1 python benchmarks/synthesis.py --tables penguins hitters
     python benchmarks/synthesis.py --skvae-params '{"latent_dim": 8}' --label "skvae, latent 8"
     python benchmarks/synthesis.py --quick --output /tmp/out              # a smoke run for the tests
     python benchmarks/synthesis.py --report benchmarks/results/synthesis.csv
+
+(*) Estimated, not run: at one thread on a shared 2-core machine, TVAE
+took 0.6 s an epoch on weather's 20,892 training rows (after 20 s of
+preprocessing) and 1.7 s on 24,000 rows of flights (after 50 s); skvae's
+default fit 37 s and 64 s there. Flights at 60,000 rows is most of the run.
 
 SDV is found on ``sys.path`` or in ``--sdv-path`` (default
 ``.venv/sdv-site`` where it exists), a folder prepended to the path of the
 SDV processes only; see docs/synthesis.md for why SDV is not in the
 project's environment. Writes ``synthesis.csv`` (one row per table, task,
 method and sample mode), ``synthesis_columns.csv`` (per column: Column
-Shapes score, missing values, out-of-range share, categories never drawn)
+Shapes score, missing values, out-of-range share, share on the real
+extremes, skew, distinct values, categories never drawn)
 and ``synthesis.md`` to ``benchmarks/results/`` (or ``--output``).
 """
 
@@ -89,7 +106,7 @@ from datasets import load, names  # noqa: E402
 SEED = 0
 TEST_SIZE = 0.2
 TABLES = ["penguins", "hitters", "weather", "flights"]
-MAX_ROWS = 30_000  # keeps weather whole (26,115 rows); flights is subsampled
+MAX_ROWS = 60_000  # keeps weather whole (26,115 rows); flights is subsampled
 TVAE_DEFAULT_EPOCHS = 300  # SDV's default
 CONDITION_SHARE = 0.05  # the condition: the rarest class with at least this share
 MAX_CONDITIONAL_ROWS = 2_000
@@ -97,6 +114,10 @@ SKVAE = "skvae"
 SDV_METHODS = ("GaussianCopula", "TVAE")
 QUICK = dict(max_rows=200, tvae_epochs=2, max_tries=5, skvae_params={"max_iter": 2, "hidden_layer_sizes": [16]})
 DEFAULT_SDV_PATH = HERE.parent / ".venv" / "sdv-site"
+# The best of seven settings tried on penguins and hitters (Quality Report of
+# from_likelihood=True samples); the full run adds it unless --skvae-params none.
+BEST_FOUND = {"latent_dim": 8, "hidden_layer_sizes": [256, 128]}
+BEST_LABEL = "skvae, latent 8, (256, 128)"
 SDV_MAX_TRIES = 100  # sample_from_conditions' default max_tries_per_batch
 MISSING = "__missing__"
 
@@ -166,8 +187,10 @@ def run_child(spec):
 
     threadpool_limits(limits=threads)
     warnings.simplefilter("ignore")
-    train, _, target = table(spec["table"], spec["max_rows"])
+    # The training rows come pickled from the parent: loading flights whole here would set
+    # the peak before the fit.
     out = Path(spec["folder"])
+    train, target = pd.read_pickle(out / "train.pkl"), spec["target"]
 
     def peak_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -187,7 +210,8 @@ def _skvae_child(spec, train, target, peak_mb):
     import skvae
     from skvae import ConditionalVAETransformer, VAETransformer
 
-    params = {"random_state": SEED, **spec["params"]}
+    seed = spec["seed"]
+    params = {"random_state": seed, **spec["params"]}
     if "hidden_layer_sizes" in params:
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     n, value, n_cond = spec["n_samples"], spec["value"], spec["n_conditional"]
@@ -198,7 +222,7 @@ def _skvae_child(spec, train, target, peak_mb):
     frames = {}
     for variant, from_likelihood in (("mean", False), ("draw", True)):
         start = time.perf_counter()
-        frames[variant] = model.sample(n, random_state=SEED, from_likelihood=from_likelihood)
+        frames[variant] = model.sample(n, random_state=seed, from_likelihood=from_likelihood)
         result[f"sample_s_{variant}"] = time.perf_counter() - start
     result.update(peak_mb=peak_mb(), base_mb=before)
 
@@ -207,7 +231,7 @@ def _skvae_child(spec, train, target, peak_mb):
     result["conditional_fit_s"] = time.perf_counter() - start
     for variant, from_likelihood in (("mean", False), ("draw", True)):
         start = time.perf_counter()
-        rows = conditional.sample(n_cond, y=value, random_state=SEED, from_likelihood=from_likelihood)
+        rows = conditional.sample(n_cond, y=value, random_state=seed, from_likelihood=from_likelihood)
         result[f"conditional_sample_s_{variant}"] = time.perf_counter() - start
         # skvae returns X's columns; the condition is the label it was asked for.
         rows[target] = pd.Series([value] * len(rows), index=rows.index).astype(train[target].dtype)
@@ -221,6 +245,12 @@ def _sdv_child(spec, train, target, peak_mb):
     from sdv.sampling import Condition
     from sdv.single_table import GaussianCopulaSynthesizer, TVAESynthesizer
 
+    import torch
+
+    # SDV's synthesizers take no seed: TVAE's training draws from torch's and numpy's
+    # global generators (its sampling and GaussianCopula's are seeded by SDV itself).
+    torch.manual_seed(spec["seed"])
+    np.random.seed(spec["seed"])
     column_kinds = kinds(train)
     metadata = Metadata.load_from_dict(
         {"columns": {c: {"sdtype": k} for c, k in column_kinds.items()}}, single_table_name="table"
@@ -268,7 +298,8 @@ def launch(spec, sdv_path):
         capture_output=True, text=True, env=env, cwd=spec["folder"],  # SDV writes temp files to cwd
     )
     if completed.returncode != 0:
-        return {"error": completed.stderr.strip().splitlines()[-1][:300]}, {}
+        last = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
+        return {"error": last[:300]}, {}
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     frames = {key: pd.read_pickle(Path(spec["folder"]) / f"{key}.pkl") for key in result.pop("frames")}
     return result, frames
@@ -325,7 +356,10 @@ def accuracy(fit_on, train, test, target):
     y_test = test[target].astype(object).to_numpy()
     if y[keep].nunique() < 2:  # a synthesizer that draws one class: predict it
         return float(np.mean(y_test == (y[keep].iloc[0] if keep.any() else None)))
-    model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=SEED)
+    # No early stopping (on by default from 10,000 rows): its stratified validation split
+    # fails on a class a synthesizer drew once, and every fit should be the same model.
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", early_stopping=False,
+                                           random_state=SEED)
     model.fit(features(fit_on[keep], target, train), y[keep].astype(str))
     return float(np.mean(model.predict(features(test, target, train)) == y_test.astype(str)))
 
@@ -341,8 +375,12 @@ def column_report(real, synthetic, column_kinds, shapes):
         if kind == "numerical":
             values = pd.to_numeric(real[column], errors="coerce").astype(float).dropna()
             drawn = pd.to_numeric(synthetic[column], errors="coerce").astype(float).dropna()
+            low, high = values.min(), values.max()
             row.update(
-                out_of_range=float(((drawn < values.min()) | (drawn > values.max())).mean()) if len(drawn) else np.nan,
+                out_of_range=float(((drawn < low) | (drawn > high)).mean()) if len(drawn) else np.nan,
+                # Mass on the real extremes: clipping to the range piles it there.
+                at_bounds_real=float(values.isin([low, high]).mean()),
+                at_bounds_synthetic=float(drawn.isin([low, high]).mean()) if len(drawn) else np.nan,
                 real_skew=float(values.skew()), real_unique=int(values.nunique()),
                 synthetic_unique=int(drawn.nunique()),
             )
@@ -370,22 +408,23 @@ def evaluate(real, synthetic, column_kinds):
 
 
 def run_table(name, args, methods, sdv_path, folder):
-    train, test, target = table(name, args.max_rows)
+    train, test, target = table(name, args.max_rows, args.seed)
     column_kinds = kinds(train)
     value, n_class = condition_of(train, target)
     n_conditional = min(n_class, MAX_CONDITIONAL_ROWS)
     real_class = train[train[target].astype(str) == value]
     other_kinds = {c: k for c, k in column_kinds.items() if c != target}
     common = dict(table=name, rows=len(train) + len(test), train_rows=len(train), test_rows=len(test),
-                  columns=train.shape[1], target=target, threads=args.threads)
+                  columns=train.shape[1], target=target, threads=args.threads, seed=args.seed)
     trtr = accuracy(train, train, test, target)
     rows, column_rows = [], []
     for method, params in methods:
         spec = dict(table=name, max_rows=args.max_rows, method=method if method in SDV_METHODS else SKVAE,
-                    params=params, epochs=args.tvae_epochs, n_samples=len(train), value=value,
+                    params=params, epochs=args.tvae_epochs, n_samples=len(train), value=value, seed=args.seed,
                     n_conditional=n_conditional, threads=args.threads,
                     max_tries=QUICK["max_tries"] if args.quick else SDV_MAX_TRIES,
-                    folder=tempfile.mkdtemp(dir=folder))
+                    target=target, folder=tempfile.mkdtemp(dir=folder))
+        train.to_pickle(Path(spec["folder"]) / "train.pkl")
         result, frames = launch(spec, sdv_path)
         base = dict(common, method=method, params=json.dumps(params) if method not in SDV_METHODS else
                     json.dumps({"epochs": args.tvae_epochs} if method == "TVAE" else {}),
@@ -437,10 +476,14 @@ def main(argv=None):
     parser.add_argument("--tvae-epochs", type=int, default=None,
                         help=f"TVAE's epochs (default {TVAE_DEFAULT_EPOCHS}, SDV's; 2 with --quick)")
     parser.add_argument("--methods", nargs="+", choices=[SKVAE, *SDV_METHODS], default=[SKVAE, *SDV_METHODS])
-    parser.add_argument("--skvae-params", type=json.loads, default=None,
-                        help="JSON of VAETransformer parameters: adds a row named --label")
-    parser.add_argument("--label", default="skvae, tuned", help="name of the --skvae-params rows")
+    parser.add_argument("--skvae-params", default=None,
+                        help="JSON of VAETransformer parameters: adds rows named --label (default: "
+                        f"{json.dumps(BEST_FOUND)}, none with --quick; 'none': no such rows)")
+    parser.add_argument("--label", default=None, help=f"name of the --skvae-params rows (default {BEST_LABEL!r} "
+                        "for the default parameters, else 'skvae, tuned')")
     parser.add_argument("--threads", type=int, default=1, help="threads per process (torch, OpenMP, BLAS)")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="seeds the subsample, the split and every synthesizer (default %(default)s)")
     parser.add_argument("--sdv-path", type=Path, default=None,
                         help=f"folder holding SDV, prepended to the SDV processes' path "
                         f"(default {DEFAULT_SDV_PATH.relative_to(HERE.parent)} where it exists)")
@@ -470,8 +513,10 @@ def main(argv=None):
     methods = []
     if SKVAE in args.methods:
         methods.append((SKVAE, base_params))
-    if args.skvae_params is not None:
-        methods.append((args.label, {**base_params, **args.skvae_params}))
+    if args.skvae_params is None and not args.quick:
+        args.skvae_params, args.label = json.dumps(BEST_FOUND), args.label or BEST_LABEL
+    if args.skvae_params not in (None, "none"):
+        methods.append((args.label or "skvae, tuned", {**base_params, **json.loads(args.skvae_params)}))
     wanted_sdv = [m for m in args.methods if m in SDV_METHODS]
     if wanted_sdv:
         version = sdv_version(sdv_path)
@@ -517,7 +562,8 @@ def report(results):
     lines = [
         f"Unconditional: as many rows as the training set; scores against the real training rows "
         f"(sdmetrics Quality Report) and the real test rows (accuracy). Threads per process: "
-        f"{', '.join(map(str, sorted(results['threads'].unique())))}.",
+        f"{', '.join(map(str, sorted(results['threads'].unique())))}; seed "
+        f"{', '.join(map(str, sorted(results['seed'].unique())))}.",
         "",
         "| table | rows | method | sample | quality | shapes | pairs | TSTR acc (real) | missing real / synth "
         "| out of range | fit s | sample s | peak MB (fit+sample) |",

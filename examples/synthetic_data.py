@@ -17,8 +17,18 @@ perfect match).
 Run: python examples/synthetic_data.py [--output DIR] [--quick]; --quick
 (or SKVAE_EXAMPLES_QUICK=1) trains a tiny model for 2 epochs.
 
+measured (full run, OMP_NUM_THREADS=1, 6 s on a busy 2-core machine; 344
+rows, the fit and both samples of 344 rows): distance to the real marginal,
+mean / draw: bill length 0.106 / 0.077, bill depth 0.102 / 0.063, flipper
+0.121 / 0.133, body mass 0.124 / 0.128, year 0.320 / 0.061 (an integer of
+three values as a Gaussian: rounded means land on two of them), species
+0.023 / 0.041, island 0.017 / 0.058, sex 0.036 / 0.016. Missing cells: 0.7%
+real, none from the mean, 0.7% drawn. The mean sample lays each species
+along a curve (bottom middle); the draw scatters them like the real rows,
+and the clipping to each column's training range shows as full end bins.
+
 benchmarks/synthesis.py measures the same against SDV's synthesizers on
-four tables.
+four tables (docs/synthesis.md).
 """
 
 import numpy as np

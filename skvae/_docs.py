@@ -71,11 +71,13 @@ DENOISING_PARAMETERS = """\
 LIKELIHOOD_PARAMETERS = """\
     likelihood : str or dict, default="auto"
         Observation model p(x | z) of each column. ``"auto"`` chooses per
-        column of a pandas DataFrame by dtype: floats, integers and dates
-        Gaussian (an integer is as often a year or a code as a count: say
-        ``{"visits": "poisson"}`` for counts), booleans Bernoulli,
-        categories, objects and strings categorical; on an array it is
-        ``"gaussian"``. ``"gaussian"`` suits real values: the model
+        column of a pandas DataFrame by dtype and values: numbers that all
+        lie in [0, 1] (0/1 flags, shares, grey levels) and booleans
+        Bernoulli; other floats, integers and dates Gaussian (an integer is
+        as often a year or a code as a count: say ``{"visits":
+        "poisson"}`` for counts); categories, objects and strings
+        categorical. On an array it is ``"bernoulli"`` when every value
+        lies in [0, 1] (images with pixels scaled so), else ``"gaussian"``. ``"gaussian"`` suits real values: the model
         standardises them internally and learns each one's noise variance;
         outputs are in X's own units. With ``hidden_layer_sizes=()`` it is
         probabilistic PCA (``noise_variance="isotropic"``) or factor

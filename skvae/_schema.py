@@ -69,10 +69,17 @@ def column_kind(dtype):
     )
 
 
-def auto_likelihood(kind):
-    """The registered likelihood that ``likelihood="auto"`` gives a column of this kind."""
+def auto_likelihood(kind, low=-np.inf, high=np.inf):
+    """The registered likelihood that ``likelihood="auto"`` gives a column of this kind and observed range.
+
+    First one that takes the kind when every value lies in its support
+    (``auto_dtypes_in_support``), then one that takes the kind.
+    """
     # Durations are numbers of nanoseconds: whatever takes floats takes them.
     kind = "float" if kind == "timedelta" else kind
+    for name, cls in LIKELIHOODS.items():
+        if kind in cls.auto_dtypes_in_support and cls.support[0] <= low and high <= cls.support[1]:
+            return name
     for name, cls in LIKELIHOODS.items():
         if kind in cls.auto_dtypes:
             return name
@@ -95,12 +102,18 @@ class Schema:
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
-        chosen = _choose(names, kinds, likelihood)
+        if frame:
+            low, high = zip(*(_numeric_range(X.iloc[:, j], kind) for j, kind in enumerate(kinds)))
+            chosen = _choose(names, kinds, likelihood, low, high)
+        else:
+            holes, low, high = _array_summary(X)
+            # An array is one kind of data: "auto" decides for all its columns at once.
+            whole = ([np.min(low, initial=np.inf)] * len(names), [np.max(high, initial=-np.inf)] * len(names))
+            chosen = _choose(names, kinds, likelihood, *whole)
         if not frame:
             if any(LIKELIHOODS[name].takes_categories for name in chosen):
                 what = "A sparse matrix" if sp.issparse(X) else "An array"
                 raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame.")
-            holes, low, high = _array_summary(X)
             columns = [Column(j, chosen[j], has_missing=bool(holes[j] > 0), low=float(low[j]), high=float(high[j]),
                               missing_rate=float(holes[j]) / max(X.shape[0], 1)) for j in names]
             return cls(columns, handle_unknown=handle_unknown)
@@ -124,14 +137,10 @@ class Schema:
             column.has_missing = bool(missing.any())
             column.missing_rate = float(missing.mean())
             columns.append(column)
-        schema = cls(columns, frame=True, handle_unknown=handle_unknown)
-        values = schema.values(X)
-        with np.errstate(invalid="ignore"):
-            low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
         for j, column in enumerate(columns):
             if column.categories is None:
-                column.low, column.high = float(low[j]), float(high[j])
-        return schema
+                column.low, column.high = low[j], high[j]
+        return cls(columns, frame=True, handle_unknown=handle_unknown)
 
     @property
     def likelihoods(self):
@@ -277,7 +286,17 @@ class Schema:
         return pd.DataFrame(data, index=index)
 
 
-def _choose(names, kinds, likelihood):
+def _numeric_range(series, kind):
+    """Smallest and largest observed value of a numeric column, as ``values`` reads it; infinities otherwise."""
+    if kind == "category":
+        return -np.inf, np.inf
+    column = Column(series.name, "", dtype=series.dtype, kind=kind)
+    values = Schema([column], frame=True)._column_values(series, column, 0)
+    observed = values[~np.isnan(values)]
+    return (float(observed.min()), float(observed.max())) if observed.size else (-np.inf, np.inf)
+
+
+def _choose(names, kinds, likelihood, low, high):
     """The likelihood name of each column."""
     if isinstance(likelihood, dict):
         unknown = [key for key in likelihood if key not in names]
@@ -286,9 +305,10 @@ def _choose(names, kinds, likelihood):
         bad = {key: value for key, value in likelihood.items() if value not in LIKELIHOODS}
         if bad:
             raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
-        return [likelihood.get(name, auto_likelihood(kind)) for name, kind in zip(names, kinds)]
+        return [likelihood.get(name, auto_likelihood(kind, lo, hi))
+                for name, kind, lo, hi in zip(names, kinds, low, high)]
     if likelihood == "auto":
-        return [auto_likelihood(kind) for kind in kinds]
+        return [auto_likelihood(kind, lo, hi) for kind, lo, hi in zip(kinds, low, high)]
     return [likelihood] * len(names)
 
 

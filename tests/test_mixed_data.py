@@ -96,8 +96,14 @@ def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
                                        "visits": "gaussian", "year": "gaussian", "note": "categorical"}
     vae = VAETransformer(likelihood={"visits": "negative_binomial"}, **FAST).fit(frame)
     assert vae.column_likelihoods_["visits"] == "negative_binomial" and vae.column_likelihoods_["city"] == "categorical"
-    plain = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3))
+    # An array is one kind of data: Bernoulli when every value lies in [0, 1], else Gaussian.
+    shares = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3))
+    assert set(shares.column_likelihoods_.values()) == {"bernoulli"}
+    plain = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3) * [1, 1, 2])
     assert set(plain.column_likelihoods_.values()) == {"gaussian"}
+    # A DataFrame chooses column by column.
+    mixed = VAETransformer(**FAST).fit(pd.DataFrame({"share": np.linspace(0, 1, 50), "mass": np.linspace(0, 9, 50)}))
+    assert mixed.column_likelihoods_ == {"share": "bernoulli", "mass": "gaussian"}
     with pytest.raises(ValueError, match=r"names columns X does not have: \['nope'\]"):
         VAETransformer(likelihood={"nope": "poisson"}, **FAST).fit(frame)
     with pytest.raises(ValueError, match="unknown likelihoods"):

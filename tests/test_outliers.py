@@ -169,7 +169,7 @@ def test_mixed_dataframe_with_missing_values():
 
 
 def test_the_default_estimator_is_a_vae_that_reads_dataframes():
-    frame = pd.DataFrame({"a": np.linspace(0, 1, 60), "b": pd.Categorical(["x", "y", "z"] * 20)})
+    frame = pd.DataFrame({"a": np.linspace(0, 5, 60), "b": pd.Categorical(["x", "y", "z"] * 20)})
     detector = VAEOutlierDetector(random_state=0).fit(frame)
     assert isinstance(detector.estimator_, VAETransformer)
     assert detector.estimator_.column_likelihoods_ == {"a": "gaussian", "b": "categorical"}

@@ -112,7 +112,7 @@ def test_noise_variance_is_floored_at_the_data_resolution():
     X = np.round(rng.rand(400, 4) * 16) / 16
     X[:, 0] = 0.0
     X[:3, 0] = 1 / 16
-    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X)
+    vae = VAETransformer(likelihood="gaussian", hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X)
     assert np.all(vae.noise_variance_ >= (1 / 16) ** 2 / 12 * (1 - 1e-5))
     odd_row = np.array([[1 / 16, 0.5, 0.5, 0.5]])
     assert vae.score_samples(odd_row)[0] > vae.score_samples(X).mean() - 30

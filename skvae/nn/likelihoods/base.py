@@ -10,9 +10,11 @@ The contract, for a group of ``n_features`` columns:
 
 * **Class attributes.** ``support`` (the interval X's values must lie in)
   and ``support_hint`` (what to do otherwise); ``discrete`` (values are
-  integers or categories); ``auto_dtypes``, the kinds of DataFrame column
-  that ``likelihood="auto"`` gives it (some of ``"float"``, ``"integer"``,
-  ``"datetime"``, ``"bool"``, ``"category"``); ``statistics``, what the
+  integers or categories); ``auto_dtypes``, the kinds of column that
+  ``likelihood="auto"`` gives it (some of ``"float"``, ``"integer"``,
+  ``"datetime"``, ``"bool"``, ``"category"``), and
+  ``auto_dtypes_in_support``, the kinds it takes first when every observed
+  value lies in its ``support``; ``statistics``, what the
   fit must measure on ``transform_input(values)`` of the training rows
   for the encoding (``()``: nothing; ``("mean", "scale")`` to
   standardise; ``"resolution"`` too for a variance floor);
@@ -63,6 +65,7 @@ class Likelihood(nn.Module):
     support_hint = ""
     discrete = False
     auto_dtypes = frozenset()
+    auto_dtypes_in_support = frozenset()
     statistics = ()
     takes_categories = False
     targets_are_inputs = True
