@@ -5,8 +5,9 @@ subset, pixels in [0, 1]), one stratified split, 4,000 training and 1,000
 held-out images. Every estimator runs at its defaults, as a new user would
 run it, apart from what the question fixes: the latent size where stated,
 ``random_state`` and ``image_shape=(28, 28)`` for the convolutional ones.
-So ``likelihood="auto"`` (Gaussian, on an array), the (128, 64) networks,
-``max_iter=200`` with the default stopping rule.
+So ``likelihood="auto"`` (what it chose is recorded with every fit:
+Bernoulli, the pixels lying in [0, 1]), the (128, 64) networks (and
+``conv_channels=(32, 64)``), ``max_iter=200`` with the default stopping rule.
 
 1. **conditional**: ``ConditionalVAETransformer()`` (dense, and convolutional)
    fitted on the training images with their labels. An SVC (RBF, defaults)
@@ -38,7 +39,7 @@ So ``likelihood="auto"`` (Gaussian, on an array), the (128, 64) networks,
    (``code_counts_ > 0``) and on the held-out rows, out of ``n_codes``;
    perplexity; held-out bound (``score``).
 
-    OMP_NUM_THREADS=1 python benchmarks/family_images.py              # about 40 minutes at one thread
+    OMP_NUM_THREADS=1 python benchmarks/family_images.py              # about 25 minutes at one thread
     python benchmarks/family_images.py --quick                        # a smoke run for the tests, seconds
     python benchmarks/family_images.py --only conditional vaegan --seeds 3
 
@@ -50,6 +51,7 @@ prints a markdown table per experiment and the targets.
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -68,6 +70,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 from vaegan import fit_judge, measure
 
+import skvae
 from skvae import (
     ConditionalVAETransformer,
     HierarchicalVAETransformer,
@@ -77,7 +80,6 @@ from skvae import (
 )
 
 SPLIT_SEED = 0
-IMAGE_SHAPE = (28, 28)
 N_TRAIN, N_TEST = 4000, 1000
 QUICK_TRAIN, QUICK_TEST = 300, 100
 N_PER_CLASS = 200  # sample(200, y=k)
@@ -107,7 +109,8 @@ class Run:
         self._judges = {}
         # torch's one-time start-up costs (a second on the first fit) paid here, not by the first model timed.
         for params in ({}, {"image_shape": self.image_shape}):
-            VAETransformer(2, max_iter=1, hidden_layer_sizes=(4,), conv_channels=(2, 2), **params).fit(self.X_train[:64])
+            tiny = VAETransformer(2, max_iter=1, hidden_layer_sizes=(4,), conv_channels=(2, 2), **params)
+            tiny.fit(self.X_train[:64])
 
     def fitted(self, name, Estimator, seed, *args, y=None, **params):
         """``Estimator(*args, random_state=seed, **params)`` fitted on the training rows; (model, row fields)."""
@@ -117,10 +120,11 @@ class Run:
             start = time.perf_counter()
             model.fit(self.X_train, *(() if y is None else (y,)))
             fit_s = time.perf_counter() - start
-            self._models[key] = model, dict(
-                seed=seed, fit_s=fit_s, epochs=model.n_iter_, threads=torch.get_num_threads()
-            )
-            self.log(f"  fitted {name} (seed {seed}) in {fit_s:.1f}s, {model.n_iter_} epochs")
+            likelihood = "+".join(sorted(set(model.column_likelihoods_.values())))  # what "auto" chose
+            self._models[key] = model, dict(seed=seed, fit_s=fit_s, epochs=model.n_iter_,
+                                            threads=torch.get_num_threads(), likelihood=likelihood)
+            self.log(f"  fitted {name} (seed {seed}) in {fit_s:.1f}s, {model.n_iter_} epochs, "
+                     f"{likelihood} likelihood")
         return self._models[key]
 
     def judge(self, kind):
@@ -202,9 +206,9 @@ def hierarchical(run):
                                   ("VAE(6)", VAETransformer, (6,))):
         for seed in run.seeds:
             model, fit = run.fitted(name, Estimator, seed, *args)
+            iwae = model.score_samples(run.X_test, n_importance=run.n_importance).mean()
             rows.append(dict(experiment="hierarchical", method=name, setting="total latent 6", **fit,
-                             n_importance=run.n_importance,
-                             test_iwae=float(model.score_samples(run.X_test, n_importance=run.n_importance).mean()),
+                             n_importance=run.n_importance, test_iwae=float(iwae),
                              test_elbo=float(model.score(run.X_test)),
                              active_units="/".join(map(str, np.atleast_1d(model.n_active_units_)))))
             run.log(f"[hierarchical] {name} seed {seed}: IWAE({run.n_importance}) {rows[-1]['test_iwae']:.2f}, "
@@ -292,13 +296,14 @@ def report(results):
         ("conditional", ["mean_share", "min_share", *shares, "codes_predict_y", "fit_s", "epochs"],
          f"1. Share of sample({N_PER_CLASS}, y=k) an SVC of the real training images labels k "
          "(codes_predict_y: logistic regression of y on transform(X), held out):"),
-        ("conv_dense", ["logreg", "knn5", "fit_s", "epochs", "threads"],
+        ("conv_dense", ["logreg", "knn5", "fit_s", "epochs", "threads", "likelihood"],
          "2. Held-out accuracy of classifiers fitted on mu(x), latent_dim=8:"),
         ("hierarchical", ["test_iwae", "n_importance", "test_elbo", "active_units", "fit_s", "epochs"],
          "3. Held-out bounds, nats per image (test_iwae: mean of score_samples(X_test, n_importance)):"),
         ("vaegan", ["confidence", "sharpness", "frechet", "frechet_recon", "test_elbo", "fit_s", "epochs"],
          "4. Samples judged by an MLPClassifier((64,)) of the real training images:"),
-        ("vqvae", ["train_codes_used", "test_codes_used", "n_codes", "perplexity", "test_bound", "fit_s", "epochs"],
+        ("vqvae", ["train_codes_used", "test_codes_used", "n_codes", "perplexity", "test_bound", "fit_s",
+                   "epochs"],
          "5. VQ-VAE code usage:"),
     ]
     for experiment, columns, title in sections:
@@ -316,45 +321,75 @@ def _verdict(met):
 def targets(results):
     lines = ["Targets:"]
     mean = results.groupby(["experiment", "method", "setting"], sort=False).mean(numeric_only=True)
+    mean = mean.reset_index()
 
     def get(experiment, method):
         """The seeds' mean of the one setting ``method`` has in ``experiment``; None when it did not run."""
-        if (experiment, method) not in mean.index.droplevel(2):
-            return None
-        return mean.loc[(experiment, method)].iloc[0]
+        rows = mean[(mean["experiment"] == experiment) & (mean["method"] == method)]
+        return None if rows.empty else rows.iloc[0]
 
-    for (experiment, method, setting), row in mean.iterrows():
-        if experiment != "conditional" or not method.startswith("CVAE"):
+    def versus(a, b, column, decimals=3):
+        return f"{a[column]:.{decimals}f} against {b[column]:.{decimals}f}"
+
+    for _, row in mean.iterrows():
+        if row["experiment"] != "conditional" or not row["method"].startswith("CVAE"):
             continue
         met = row["mean_share"] >= TARGET_MEAN_SHARE and row["min_share"] >= TARGET_CLASS_SHARE
-        lines.append(f"(1) {method}, {setting}: samples labelled as asked, mean >= {TARGET_MEAN_SHARE:.0%} and "
-                     f"every class >= {TARGET_CLASS_SHARE:.0%}: {_verdict(met)} (mean {row['mean_share']:.3f}, "
-                     f"worst class {row['min_share']:.3f})")
+        lines.append(
+            f"(1) {row['method']}, {row['setting']}: samples labelled as asked, mean >= "
+            f"{TARGET_MEAN_SHARE:.0%} and every class >= {TARGET_CLASS_SHARE:.0%}: {_verdict(met)} "
+            f"(mean {row['mean_share']:.3f}, worst class {row['min_share']:.3f})"
+        )
     dense, conv = get("conv_dense", "VAE(8) dense"), get("conv_dense", "VAE(8) conv")
     if dense is not None and conv is not None:
         ratio = conv["fit_s"] / dense["fit_s"]
-        lines.append(f"(2) conv mu(x) classifies at least as well as dense: LogReg {_verdict(conv['logreg'] >= dense['logreg'])} "
-                     f"({conv['logreg']:.3f} against {dense['logreg']:.3f}), kNN(5) {_verdict(conv['knn5'] >= dense['knn5'])} "
-                     f"({conv['knn5']:.3f} against {dense['knn5']:.3f})")
-        lines.append(f"(2) conv fit time <= {TARGET_CONV_TIME_RATIO:g}x dense: {_verdict(ratio <= TARGET_CONV_TIME_RATIO)} "
-                     f"({conv['fit_s']:.0f}s against {dense['fit_s']:.0f}s, {ratio:.2f}x; "
-                     f"{conv['epochs']:.0f} and {dense['epochs']:.0f} epochs; threads {conv['threads']:.0f})")
+        lines.append(
+            f"(2) conv mu(x) classifies at least as well as dense: "
+            f"LogReg {_verdict(conv['logreg'] >= dense['logreg'])} ({versus(conv, dense, 'logreg')}), "
+            f"kNN(5) {_verdict(conv['knn5'] >= dense['knn5'])} ({versus(conv, dense, 'knn5')})"
+        )
+        lines.append(
+            f"(2) conv fit time <= {TARGET_CONV_TIME_RATIO:g}x dense: "
+            f"{_verdict(ratio <= TARGET_CONV_TIME_RATIO)} ({versus(conv, dense, 'fit_s', 0)} s, "
+            f"{ratio:.2f}x; {versus(conv, dense, 'epochs', 0)} epochs; threads {conv['threads']:.0f})"
+        )
     hvae, vae6 = get("hierarchical", "HVAE (4, 2)"), get("hierarchical", "VAE(6)")
     if hvae is not None and vae6 is not None:
-        lines.append(f"(3) hierarchical IWAE >= one-layer VAE of the same total size: "
-                     f"{_verdict(hvae['test_iwae'] >= vae6['test_iwae'])} ({hvae['test_iwae']:.2f} against "
-                     f"{vae6['test_iwae']:.2f} nats, {hvae['test_iwae'] - vae6['test_iwae']:+.2f})")
+        lines.append(
+            f"(3) hierarchical IWAE >= one-layer VAE of the same total size: "
+            f"{_verdict(hvae['test_iwae'] >= vae6['test_iwae'])} ({versus(hvae, vae6, 'test_iwae', 2)} "
+            f"nats, {hvae['test_iwae'] - vae6['test_iwae']:+.2f})"
+        )
     gan, vae8 = get("vaegan", "VAE-GAN(8)"), get("vaegan", "VAE(8) dense")
     if gan is not None and vae8 is not None:
-        lines.append(f"(4) VAE-GAN samples judged more confidently than the VAE's: "
-                     f"{_verdict(gan['confidence'] > vae8['confidence'])} ({gan['confidence']:.3f} against "
-                     f"{vae8['confidence']:.3f}); sharper: {_verdict(gan['sharpness'] > vae8['sharpness'])} "
-                     f"({gan['sharpness']:.3f} against {vae8['sharpness']:.3f})")
+        lines.append(
+            f"(4) VAE-GAN samples judged more confidently than the VAE's: "
+            f"{_verdict(gan['confidence'] > vae8['confidence'])} ({versus(gan, vae8, 'confidence')}); "
+            f"sharper: {_verdict(gan['sharpness'] > vae8['sharpness'])} ({versus(gan, vae8, 'sharpness')})"
+        )
     vq = get("vqvae", "VQ-VAE(8)")
     if vq is not None:
-        lines.append(f"(5) VQ-VAE (no target): {vq['train_codes_used']:.0f} of {vq['n_codes']:.0f} codes used on the "
-                     f"training rows, perplexity {vq['perplexity']:.1f}")
+        lines.append(
+            f"(5) VQ-VAE (no target): {vq['train_codes_used']:.0f} of {vq['n_codes']:.0f} codes used on "
+            f"the training rows, perplexity {vq['perplexity']:.1f}"
+        )
     return "\n".join(lines)
+
+
+def _commit():
+    """Which skvae is measured: the repository's commit ("+ edits" when skvae/ differs from it), or its path."""
+    package = Path(skvae.__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
+    if package != root / "skvae":
+        return str(package)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        edits = subprocess.run(["git", "status", "--porcelain", "skvae"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
+    return f"commit {commit}" + (" + edits to skvae/" if edits else "")
 
 
 def main(argv=None):
@@ -372,7 +407,8 @@ def main(argv=None):
     def log(message):
         print(message, flush=True)
 
-    log(f"torch threads {torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    log(f"skvae {skvae.__version__} at {_commit()}; torch threads {torch.get_num_threads()}, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     run = Run(args.quick, list(range(args.seeds)), log)
     log(f"mnist: {len(run.X_train)} training and {len(run.X_test)} held-out images {run.image_shape}")
     args.output.mkdir(parents=True, exist_ok=True)

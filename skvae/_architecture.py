@@ -84,8 +84,9 @@ def architecture(estimator):
     networks, the routed module arguments only when given.
     """
     spec = {name: getattr(estimator, name) for name in estimator._architecture_parameters}
-    spec["hidden_layer_sizes"] = _positive_ints(
-        estimator.hidden_layer_sizes, "hidden_layer_sizes", "(128, 64), or () for a linear model"
+    hidden = estimator.hidden_layer_sizes
+    spec["hidden_layer_sizes"] = hidden if isinstance(hidden, str) else _positive_ints(
+        hidden, "hidden_layer_sizes", '"auto", (128, 64), or () for a linear model'
     )
     if estimator.image_shape is not None:
         spec["image_shape"] = _image_shape(estimator.image_shape)
@@ -93,6 +94,18 @@ def architecture(estimator):
     estimator._check_extra_params()
     spec.update(estimator._extra_params())
     return spec
+
+
+# hidden_layer_sizes="auto": these widths, or none where the rows are fewer
+# than the columns (see the parameter's documentation).
+AUTO_HIDDEN_LAYER_SIZES = (128, 64)
+
+
+def resolve_hidden_layer_sizes(hidden, n_samples, n_features):
+    """The widths ``hidden_layer_sizes`` gives a network trained on ``n_samples`` rows of ``n_features``."""
+    if hidden != "auto":
+        return hidden
+    return () if n_samples < n_features else AUTO_HIDDEN_LAYER_SIZES
 
 
 def _image_shape(value):

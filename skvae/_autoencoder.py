@@ -105,7 +105,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self,
         latent_dim=2,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),
@@ -185,7 +185,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         """
         return self._score_samples(X)
 
-    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
         """Generate new rows by decoding codes drawn from a Gaussian fitted to the training codes.
 
         An autoencoder has no prior over its codes, so ``sample`` draws from

@@ -28,7 +28,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._architecture import RoutedParamsMixin, architecture, build_model, check_image_shape, check_unchanged
+from ._architecture import (
+    RoutedParamsMixin,
+    architecture,
+    build_model,
+    check_image_shape,
+    check_unchanged,
+    resolve_hidden_layer_sizes,
+)
 from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, padded_rows, resolve_device
 from ._export import serving_graph, to_onnx
 from ._fitting import (
@@ -92,7 +99,7 @@ class BaseAutoencoder(
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [StrOptions({"auto"}), "array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "image_shape": [None, "array-like"],
@@ -144,18 +151,14 @@ class BaseAutoencoder(
         return None
 
     def _validated(self, X, reset, likelihood=None):
-        """X checked for its shape and features; a DataFrame kept whole when its columns differ in type.
+        """X checked for its shape and features; a DataFrame kept whole, its columns read one by one.
 
         Numeric input comes back as a float array (or sparse matrix), holes
-        allowed; a DataFrame comes back as it is when fit read it column by
-        column (``likelihood="auto"``, a dict, or non-numeric columns).
+        allowed; a DataFrame comes back as it is, for the schema to read its
+        columns and give outputs back in its dtypes.
         """
         if reset:
-            frame = isinstance(X, pd.DataFrame) and (
-                likelihood == "auto" or isinstance(likelihood, dict)
-                or not all(pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
-                           for dtype in X.dtypes)
-            )
+            frame = isinstance(X, pd.DataFrame)
         else:
             frame = self._schema.frame
             if not frame and _plain_rows(X, self):
@@ -283,7 +286,9 @@ class BaseAutoencoder(
         self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}
         columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
                               statistics=statistics, noise_variance=data.spec.get("noise_variance"))
-        model = build_model(self._family, data.spec, columns, torch.Generator().manual_seed(init_seed),
+        self.hidden_layer_sizes_ = resolve_hidden_layer_sizes(data.spec["hidden_layer_sizes"], *data.X.shape)
+        spec = {**data.spec, "hidden_layer_sizes": self.hidden_layer_sizes_}
+        model = build_model(self._family, spec, columns, torch.Generator().manual_seed(init_seed),
                             module_seed=derived_seed(init_seed),
                             n_condition=0 if data.conditions is None else data.conditions.shape[1])
         self._fitted_architecture = data.spec
@@ -565,7 +570,7 @@ class BaseAutoencoder(
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
                         threads=self._evaluation_threads(model, Z.shape[0]))
 
-    def _sample(self, n_samples, random_state, y=None, from_likelihood=False):
+    def _sample(self, n_samples, random_state, y=None, from_likelihood=True):
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")

@@ -124,7 +124,7 @@ class ConditionalVAETransformer(VAETransformer):
         self,
         latent_dim=2,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),
@@ -312,7 +312,7 @@ class ConditionalVAETransformer(VAETransformer):
         """
         return float(np.mean(self.score_samples(X, y)))
 
-    def sample(self, n_samples=1, y=None, random_state=None, *, from_likelihood=False):
+    def sample(self, n_samples=1, y=None, random_state=None, *, from_likelihood=True):
         """Generate rows under given conditions: decode prior draws z ~ N(0, I) with y.
 
         Parameters

@@ -7,9 +7,15 @@ own; ``fill_doc`` puts the paragraph there when the class is defined, so
 
 
 NETWORK_PARAMETERS = """\
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 64)
+    hidden_layer_sizes : "auto" or array-like of shape (n_layers,), default="auto"
         Widths of the encoder's hidden layers; the decoder uses them in
-        reverse order. ``()`` gives a linear encoder and decoder.
+        reverse order. ``()`` gives a linear encoder and decoder. ``"auto"``
+        is ``(128, 64)``, or ``()`` when the training rows are fewer than
+        the columns: there a nonlinear network only overfits (on khan, 83
+        rows x 2,308 genes, mu(x) with ``latent_dim=8`` fed a logistic
+        regression at 0.69 against PCA's 0.84, the linear model at 0.85;
+        ``benchmarks/suite.py``). ``hidden_layer_sizes_`` holds the widths
+        used.
 
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -71,13 +77,16 @@ DENOISING_PARAMETERS = """\
 LIKELIHOOD_PARAMETERS = """\
     likelihood : str or dict, default="auto"
         Observation model p(x | z) of each column. ``"auto"`` chooses per
-        column of a pandas DataFrame by dtype and values: numbers that all
-        lie in [0, 1] (0/1 flags, shares, grey levels) and booleans
-        Bernoulli; other floats, integers and dates Gaussian (an integer is
-        as often a year or a code as a count: say ``{"visits":
-        "poisson"}`` for counts); categories, objects and strings
-        categorical. On an array it is ``"bernoulli"`` when every value
-        lies in [0, 1] (images with pixels scaled so), else ``"gaussian"``. ``"gaussian"`` suits real values: the model
+        column of a pandas DataFrame by dtype and values: booleans and 0/1
+        flags Bernoulli, and every numeric column Bernoulli when all of
+        them lie in [0, 1] (the pixels of images, a table of shares); other
+        floats, integers and dates Gaussian (an integer is as often a year
+        or a code as a count: say ``{"visits": "poisson"}`` for counts);
+        categories, objects and strings categorical. On an array it is
+        ``"bernoulli"`` when every value lies in [0, 1], else
+        ``"gaussian"``. On 5,000 real 28 x 28 digits the Bernoulli
+        likelihood made mu(x) a better feature than the Gaussian (logistic
+        regression 0.83 against 0.75 at ``latent_dim=8``; PCA 0.76). ``"gaussian"`` suits real values: the model
         standardises them internally and learns each one's noise variance;
         outputs are in X's own units. With ``hidden_layer_sizes=()`` it is
         probabilistic PCA (``noise_variance="isotropic"``) or factor
@@ -250,8 +259,12 @@ TRAINING_PARAMETERS = """\
 
 TRAINING_ATTRIBUTES = """\
     network_ : skvae.nn.AutoencoderModel
-        The trained torch model: encoder, latent, decoder and likelihood,
-        in evaluation mode.
+        The trained torch model: the column codec at its front, encoder,
+        latent and decoder, in evaluation mode.
+
+    hidden_layer_sizes_ : tuple of int
+        The hidden layers' widths the network was built with
+        (``hidden_layer_sizes``, with ``"auto"`` resolved).
 
     n_iter_ : int
         Number of epochs run, across ``warm_start`` fits and ``partial_fit``
@@ -277,14 +290,17 @@ INPUT_ATTRIBUTES = """\
 """
 
 FROM_LIKELIHOOD_PARAMETER = """\
-        from_likelihood : bool, default=False
-            False: each row is the decoder's mean for its code (a
-            probability for a Bernoulli column, the most probable category,
-            a count's mean, rounded for an integer column). True: each row
-            is drawn from p(x | z) for its code, with the likelihood's noise,
-            and holes at each column's training rate, as a synthesizer of
-            new rows draws them. Either way numeric columns stay within
-            their training range.
+        from_likelihood : bool, default=True
+            True: each row is drawn from p(x | z) for its code, with the
+            likelihood's noise (a category drawn from its probabilities, a
+            0/1 column drawn 0 or 1, a grey level at its probability), and
+            holes at each column's training rate, as a synthesizer of new
+            rows draws them; on real tables this matched their marginals
+            and pairs better than the means (docs/synthesis.md). False: each
+            row is the decoder's mean for its code (a probability for a
+            Bernoulli column, the most probable category, a count's mean,
+            rounded for an integer column). Either way numeric columns stay
+            within their training range.
 """
 
 DOCS = {

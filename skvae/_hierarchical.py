@@ -179,7 +179,7 @@ class HierarchicalVAETransformer(VAETransformer):
         self,
         latent_dims=(4, 2),
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),
@@ -277,7 +277,7 @@ class HierarchicalVAETransformer(VAETransformer):
         """
         return self._inverse_transform(X)
 
-    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
         """Generate new rows by ancestral sampling: z_L ~ N(0, I), z_i ~ p(z_i | z_{i+1}), x = E[x | z_1].
 
         Parameters

@@ -113,7 +113,7 @@ class VAEImputer(VAETransformer):
         *,
         missing_values=np.nan,
         sample_posterior=False,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),

@@ -102,7 +102,8 @@ def _rebuild_model(estimator, network, statistics=None):
     from ._architecture import build_model
     from .nn import ColumnCodec
 
-    spec = estimator._fitted_architecture
+    spec = dict(estimator._fitted_architecture)
+    spec["hidden_layer_sizes"] = getattr(estimator, "hidden_layer_sizes_", spec["hidden_layer_sizes"])
     schema = estimator._schema
     columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
                           statistics=statistics, noise_variance=spec.get("noise_variance"))
@@ -115,7 +116,7 @@ def _rebuild_model(estimator, network, statistics=None):
     # holds the column statistics (given above); priors come from fitted attributes.
     weights = {_format_2_key(k): v for k, v in weights.items() if not k.endswith(".bounds")}
     missing, unexpected = model.load_state_dict(weights, strict=False)
-    new_buffers = ("loc", "scale", "log_jacobian", "log_scale", "input_loc", "input_scale", "code_mean",
+    new_buffers = ("loc", "scale", "log_jacobian", "log_scale", "input_loc", "input_scale", "binary", "code_mean",
                    "code_covariance", "code_prior")
     if unexpected or any(key.rsplit(".", 1)[-1] not in new_buffers for key in missing):
         raise ValueError(f"The saved weights do not fit the model: missing {missing}, unexpected {unexpected}.")

@@ -103,8 +103,8 @@ class Schema:
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
         if frame:
-            low, high = zip(*(_numeric_range(X.iloc[:, j], kind) for j, kind in enumerate(kinds)))
-            chosen = _choose(names, kinds, likelihood, low, high)
+            low, high, flags = zip(*(_numeric_range(X.iloc[:, j], kind) for j, kind in enumerate(kinds)))
+            chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags))
         else:
             holes, low, high = _array_summary(X)
             # An array is one kind of data: "auto" decides for all its columns at once.
@@ -287,13 +287,37 @@ class Schema:
 
 
 def _numeric_range(series, kind):
-    """Smallest and largest observed value of a numeric column, as ``values`` reads it; infinities otherwise."""
+    """Smallest and largest observed value of a numeric column, as ``values`` reads it, and whether it takes only those two.
+
+    Infinities for a column of categories.
+    """
     if kind == "category":
-        return -np.inf, np.inf
+        return -np.inf, np.inf, False
     column = Column(series.name, "", dtype=series.dtype, kind=kind)
     values = Schema([column], frame=True)._column_values(series, column, 0)
     observed = values[~np.isnan(values)]
-    return (float(observed.min()), float(observed.max())) if observed.size else (-np.inf, np.inf)
+    if not observed.size:
+        return -np.inf, np.inf, False
+    low, high = float(observed.min()), float(observed.max())
+    return low, high, bool(np.all((observed == low) | (observed == high)))
+
+
+def _auto_ranges(kinds, low, high, two_valued):
+    """The ranges ``likelihood="auto"`` judges a DataFrame's columns by.
+
+    Where every numeric column lies in [0, 1] (pixels of images, a table
+    of shares), each column's own range. Otherwise a column counts as lying
+    in [0, 1] only when it takes just 0 and 1 (a flag): small measurements
+    that happen to fall in [0, 1] (a smoothness of 0.05 to 0.16) are not
+    probabilities, and scored as such they lost a breast-cancer mu(x) 2
+    points of accuracy.
+    """
+    numeric = [k for k, kind in enumerate(kinds) if kind in ("float", "integer")]
+    unit = all(0.0 <= low[k] and high[k] <= 1.0 for k in numeric)
+    if unit:
+        return low, high
+    flag = [two_valued[k] and low[k] in (0.0, 1.0) and high[k] in (0.0, 1.0) for k in range(len(kinds))]
+    return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])
 
 
 def _choose(names, kinds, likelihood, low, high):

@@ -17,10 +17,12 @@ from .nn import LIKELIHOODS
 
 
 def column_statistics(X, schema):
-    """``{column index: {"mean", "scale"[, "resolution"]}}`` for every standardised column of X.
+    """``{column index: {statistic: value}}``: what each column's likelihood asked for, over X's training rows.
 
-    X is an array, a memmap or a sparse matrix, or the float values of a
-    DataFrame (``schema.values``).
+    ``"mean"`` and ``"scale"`` (and ``"resolution"``) of the likelihood's
+    ``transform_input`` of the values, to standardise them; ``"binary"``,
+    whether every observed value is 0 or 1. X is an array, a memmap or a
+    sparse matrix, or the float values of a DataFrame (``schema.values``).
     """
     out = {}
     groups = {}
@@ -28,18 +30,39 @@ def column_statistics(X, schema):
         groups.setdefault(column.likelihood, []).append(j)
     for kind, group in groups.items():
         cls = LIKELIHOODS[kind]
-        if not cls.statistics:
-            continue
-        transform = _numpy(cls.transform_input)
-        with_resolution = "resolution" in cls.statistics
-        measure = _sparse_scaling if sp.issparse(X) else _array_scaling
-        scaling = measure(X, group, transform, with_resolution)
-        for k, j in enumerate(group):
-            stats = {"mean": scaling.mean[k], "scale": scaling.scale[k]}
-            if with_resolution:
-                stats["resolution"] = scaling.resolution[k]
-            out[j] = stats
+        stats = [{} for _ in group]
+        if "mean" in cls.statistics:
+            transform = _numpy(cls.transform_input)
+            with_resolution = "resolution" in cls.statistics
+            measure = _sparse_scaling if sp.issparse(X) else _array_scaling
+            scaling = measure(X, group, transform, with_resolution)
+            for k in range(len(group)):
+                stats[k].update(mean=scaling.mean[k], scale=scaling.scale[k])
+                if with_resolution:
+                    stats[k]["resolution"] = scaling.resolution[k]
+        if "binary" in cls.statistics:
+            for k, binary in enumerate(_binary(X, group)):
+                stats[k]["binary"] = binary
+        out.update({j: s for j, s in zip(group, stats) if s})
     return out
+
+
+def _binary(X, columns):
+    """Whether each column's observed values are all 0 or 1."""
+    if sp.issparse(X):
+        block = (X if len(columns) == X.shape[1] else X[:, columns]).tocsc()
+        data = block.data
+        binary = np.isnan(data) | (data == 0) | (data == 1)
+        bad = np.zeros(len(columns))
+        nonempty = np.diff(block.indptr) > 0
+        if block.nnz:
+            bad[nonempty] = np.add.reduceat((~binary).astype(float), block.indptr[:-1][nonempty])
+        return bad == 0
+    binary = np.ones(len(columns), dtype=bool)
+    for block in row_blocks(X):
+        values = np.asarray(block if len(columns) == X.shape[1] else block[:, columns], dtype=np.float64)
+        binary &= np.all(np.isnan(values) | (values == 0) | (values == 1), axis=0)
+    return binary
 
 
 def _numpy(transform):

@@ -115,7 +115,7 @@ class VAETransformer(BaseAutoencoder):
         self,
         latent_dim=2,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),
@@ -209,7 +209,7 @@ class VAETransformer(BaseAutoencoder):
             raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")
         return self._score_samples(X, n_importance=int(n_importance))
 
-    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
         """Generate new rows: decode codes drawn from the prior N(0, I).
 
         Parameters
@@ -235,7 +235,7 @@ class VAETransformer(BaseAutoencoder):
     def _check_statistics(self, statistics):
         # noise_variance_ is reported in X's units squared.
         for column, stats in statistics.items():
-            if stats["scale"] > _LARGEST_SCALE:
+            if stats.get("scale", 0.0) > _LARGEST_SCALE:
                 raise ValueError(
                     f"X[:, {column}] has a standard deviation of {stats['scale']:.3g}, whose "
                     "square, the unit of noise_variance_, overflows float64. Rescale that column."

@@ -176,7 +176,7 @@ class VAEGANTransformer(VAETransformer):
         self,
         latent_dim=2,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),

@@ -176,7 +176,7 @@ class VQVAETransformer(BaseAutoencoder):
         n_codes=64,
         commitment_cost=0.25,
         transform_quantized=False,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
         conv_channels=(32, 64),
@@ -296,7 +296,7 @@ class VQVAETransformer(BaseAutoencoder):
         """
         return self._score_samples(X)
 
-    def sample(self, n_samples=1, random_state=None, *, from_likelihood=False):
+    def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
         """Generate new rows: decode codebook vectors drawn from the prior ``code_prior_``.
 
         With one code per row, a VQ-VAE generates at most ``n_codes``

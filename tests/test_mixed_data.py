@@ -101,9 +101,12 @@ def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
     assert set(shares.column_likelihoods_.values()) == {"bernoulli"}
     plain = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3) * [1, 1, 2])
     assert set(plain.column_likelihoods_.values()) == {"gaussian"}
-    # A DataFrame chooses column by column.
-    mixed = VAETransformer(**FAST).fit(pd.DataFrame({"share": np.linspace(0, 1, 50), "mass": np.linspace(0, 9, 50)}))
-    assert mixed.column_likelihoods_ == {"share": "bernoulli", "mass": "gaussian"}
+    # A DataFrame of numbers in [0, 1] is Bernoulli like an array; beside other numbers only 0/1 flags are.
+    shares = VAETransformer(**FAST).fit(pd.DataFrame({"a": np.linspace(0, 1, 50), "b": np.linspace(0.2, 0.3, 50)}))
+    assert set(shares.column_likelihoods_.values()) == {"bernoulli"}
+    mixed = VAETransformer(**FAST).fit(pd.DataFrame({"flag": np.arange(50) % 2, "share": np.linspace(0, 1, 50),
+                                                     "mass": np.linspace(0, 9, 50)}))
+    assert mixed.column_likelihoods_ == {"flag": "bernoulli", "share": "gaussian", "mass": "gaussian"}
     with pytest.raises(ValueError, match=r"names columns X does not have: \['nope'\]"):
         VAETransformer(likelihood={"nope": "poisson"}, **FAST).fit(frame)
     with pytest.raises(ValueError, match="unknown likelihoods"):
@@ -114,7 +117,7 @@ def test_outputs_are_dataframes_with_the_training_dtypes(frame):
     vae = VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(frame)
     codes = vae.transform(frame)
     assert codes.shape == (300, 2) and np.all(np.isfinite(codes))
-    for out in (vae.inverse_transform(codes), vae.sample(7, random_state=0)):
+    for out in (vae.inverse_transform(codes), vae.sample(7, random_state=0, from_likelihood=False)):
         assert isinstance(out, pd.DataFrame) and list(out.columns) == list(frame.columns)
         assert out["city"].dtype == frame["city"].dtype and set(out["city"].dropna()) <= {"Paris", "Oslo", "Rome"}
         assert out["smoker"].dtype == bool and out["visits"].dtype == frame["visits"].dtype
@@ -234,5 +237,5 @@ def test_drawn_samples_keep_ranges_and_missing_rates():
     assert drawn["year"].dropna().between(2007, 2009).all()
     assert drawn["mass"].dropna().between(frame["mass"].min(), frame["mass"].max()).all()
     # The decoder's means have no holes, and stay in range too.
-    means = vae.sample(300, random_state=0)
+    means = vae.sample(300, random_state=0, from_likelihood=False)
     assert not means.isna().any().any() and means["year"].between(2007, 2009).all()

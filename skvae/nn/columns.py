@@ -208,7 +208,7 @@ class ColumnCodec(nn.Module):
     def _standardised_parts(self):
         offset = 0
         for part, group in zip(self.parts, self.columns):
-            if part.targets_are_inputs and part.statistics:
+            if part.targets_are_inputs and "mean" in part.statistics:
                 yield offset, group
             offset += len(group)
 
@@ -220,7 +220,7 @@ class ColumnCodec(nn.Module):
         """``(loc, scale)``, float64 numpy, of the standardised targets, in the order of ``standardised_targets``."""
         loc, scale = [], []
         for part in self.parts:
-            if part.targets_are_inputs and part.statistics:
+            if part.targets_are_inputs and "mean" in part.statistics:
                 loc.append(part.loc.cpu().numpy())
                 scale.append(part.scale.cpu().numpy())
         if not loc:

@@ -16,8 +16,9 @@ The contract, for a group of ``n_features`` columns:
   ``auto_dtypes_in_support``, the kinds it takes first when every observed
   value lies in its ``support``; ``statistics``, what the
   fit must measure on ``transform_input(values)`` of the training rows
-  for the encoding (``()``: nothing; ``("mean", "scale")`` to
-  standardise; ``"resolution"`` too for a variance floor);
+  for the encoding and decoding (``()``: nothing; ``("mean",
+  "scale")`` to standardise; ``"resolution"`` too for a variance floor;
+  ``"binary"``, whether every value is 0 or 1);
   ``takes_categories``, whether its columns hold categories, which enter
   the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores exactly
   what it feeds the encoder (then a row without holes needs nothing else).

@@ -20,7 +20,10 @@ class BernoulliLikelihood(Likelihood):
     """Bernoulli p(x | z) whose decoder output is the logit of each feature.
 
     The encoder reads the values as they are. ``mean`` is the probability
-    of 1, ``mode`` the more probable of 0 and 1.
+    of 1, ``mode`` the more probable of 0 and 1. ``sample`` draws 0 or 1
+    for a column that held only 0 and 1 at fit; a column of values in
+    between (grey levels, shares) is scored by a cross-entropy, not a
+    distribution over its values, so it gets the probability itself.
     """
 
     support = (0.0, 1.0)
@@ -30,6 +33,13 @@ class BernoulliLikelihood(Likelihood):
     # scored by a cross-entropy than by a Gaussian: on 5,000 real 28 x 28 digits
     # mu(x) fed an SVC at 0.918 against 0.842.
     auto_dtypes_in_support = frozenset({"float", "integer"})
+    statistics = ("binary",)
+
+    def __init__(self, n_features, *, statistics=None, **options):
+        super().__init__(n_features)
+        binary = torch.ones(n_features, dtype=torch.bool) if statistics is None else torch.as_tensor(
+            [bool(b) for b in statistics["binary"]])
+        self.register_buffer("binary", binary)
 
     def log_prob(self, target, params, mask=None):
         if mask is None:
@@ -43,4 +53,5 @@ class BernoulliLikelihood(Likelihood):
         return (params > 0).to(params.dtype)
 
     def sample(self, params, generator):
-        return torch.bernoulli(torch.sigmoid(params), generator=generator)
+        probability = torch.sigmoid(params)
+        return torch.where(self.binary, torch.bernoulli(probability, generator=generator), probability)
