@@ -84,6 +84,8 @@ def architecture(estimator):
     networks, the routed module arguments only when given.
     """
     spec = {name: getattr(estimator, name) for name in estimator._architecture_parameters}
+    # What a family's networks are built with beyond the parameters (a spec saved without it keeps its old build).
+    spec.update(getattr(estimator, "_architecture_constants", {}))
     hidden = estimator.hidden_layer_sizes
     spec["hidden_layer_sizes"] = hidden if isinstance(hidden, str) else _positive_ints(
         hidden, "hidden_layer_sizes", '"auto", (128, 64), or () for a linear model'

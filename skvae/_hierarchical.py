@@ -35,15 +35,15 @@ class HierarchicalVAETransformer(VAETransformer):
     """Hierarchical VAE (ladder VAE) as a transformer: x -> every layer's posterior mean.
 
     A VAE with ``L = len(latent_dims)`` layers of Gaussian latent variables
-    z_1 (bottom, read by the decoder) to z_L (top). Generation runs top
+    z_1 (bottom) to z_L (top). Generation runs top
     down: p(z_L) = N(0, I), p(z_i | z_{i+1}) a Gaussian whose mean and
-    variance a small network computes from z_{i+1}, and p(x | z_1) the
-    decoder's. Inference is the ladder VAE's (Sønderby et al. 2016): a
+    variance a small network computes from z_{i+1}, and p(x | z_1, ...,
+    z_L) the decoder's (it reads every layer). Inference is the ladder VAE's (Sønderby et al. 2016): a
     bottom-up pass from x gives a Gaussian estimate of each layer, and each
     lower layer's posterior q(z_i | x, z_{i+1}) is that estimate combined,
     precision-weighted, with the top-down prior given the layer above; the
     top layer's posterior is its estimate. Training maximises the ELBO
-    ``E_q[log p(x | z_1)] - beta * sum_i KL_i``, with one KL per layer (each
+    ``E_q[log p(x | z)] - beta * sum_i KL_i``, with one KL per layer (each
     lower layer's analytic given the drawn layer above), KL warm-up and
     free bits per layer.
 
@@ -57,10 +57,11 @@ class HierarchicalVAETransformer(VAETransformer):
     factors; which layers stay in use shows in ``n_active_units_``.
 
     **inverse_transform** accepts what ``transform`` returns. For all
-    layers it decodes z_1 (the decoder reads nothing else); for one layer
-    k it maps z_k down to z_1 through the prior means, z_{i} = E[z_i |
-    z_{i+1}], and decodes that. **sample** draws from the top prior down
-    (ancestral sampling) and decodes z_1. **score_samples** is the ELBO,
+    layers it decodes them; for one layer k it maps z_k down to z_1
+    through the prior means, z_{i} = E[z_i | z_{i+1}], with the layers
+    above k at 0 (the top layer's prior mean), and decodes that.
+    **sample** draws from the top prior down (ancestral sampling) and
+    decodes every layer. **score_samples** is the ELBO,
     or with ``n_importance=K`` the importance-weighted bound (Burda et
     al. 2016), in nats in the units of X, as for ``VAETransformer``.
 
@@ -69,8 +70,8 @@ class HierarchicalVAETransformer(VAETransformer):
     latent_dims : array-like of int, default=(4, 2)
         Sizes of the latent layers, bottom layer first; at least two layers.
         The number of output features is their sum (or one layer's size,
-        with ``transform_layer``). The decoder reads the bottom layer only:
-        a custom decoder is called with ``in_features=latent_dims[0]``. The
+        with ``transform_layer``). The decoder reads every layer: a custom
+        decoder is called with ``in_features=sum(latent_dims)``. The
         hierarchy's own networks (one dense layer per step up, a head per
         layer and a prior network per lower layer) have the width of the
         encoder's last hidden layer. The default's top layer is 2-D, like
@@ -171,6 +172,7 @@ class HierarchicalVAETransformer(VAETransformer):
         "free_bits": [Interval(Real, 0, None, closed="left"), "array-like"],
         "transform_layer": [None, Interval(Integral, None, None, closed="neither")],
     }
+    _architecture_constants = {"decoder_reads_every_layer": True}
     _architecture_parameters = tuple(
         "latent_dims" if name == "latent_dim" else name for name in VAETransformer._architecture_parameters
     )
@@ -199,7 +201,7 @@ class HierarchicalVAETransformer(VAETransformer):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         shuffle=True,
         warm_start=False,
@@ -260,14 +262,14 @@ class HierarchicalVAETransformer(VAETransformer):
         return self._transform(X)
 
     def inverse_transform(self, X):
-        """Decode codes back to the input space: the mean of p(x | z_1).
+        """Decode codes back to the input space: the mean of p(x | z).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_codes)
-            Codes as ``transform`` returns them: every layer's (only z_1's
-            columns are read), or with ``transform_layer=k`` layer k's, which
-            are mapped down to z_1 through the prior means.
+            Codes as ``transform`` returns them: every layer's, or with
+            ``transform_layer=k`` layer k's, which are mapped down to z_1
+            through the prior means (the layers above k at 0).
 
         Returns
         -------
@@ -278,7 +280,7 @@ class HierarchicalVAETransformer(VAETransformer):
         return self._inverse_transform(X)
 
     def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
-        """Generate new rows by ancestral sampling: z_L ~ N(0, I), z_i ~ p(z_i | z_{i+1}), x = E[x | z_1].
+        """Generate new rows by ancestral sampling: z_L ~ N(0, I), z_i ~ p(z_i | z_{i+1}), x from p(x | z).
 
         Parameters
         ----------
@@ -293,7 +295,7 @@ class HierarchicalVAETransformer(VAETransformer):
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features)
-            The decoder mean of each drawn z_1, in the units of X
+            A row decoded from each drawn z, in the units of X
             (probabilities for ``likelihood="bernoulli"``).
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)

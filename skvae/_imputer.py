@@ -132,7 +132,7 @@ class VAEImputer(VAETransformer):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         shuffle=True,
         warm_start=False,

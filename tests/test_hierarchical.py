@@ -89,7 +89,7 @@ def test_elbo_matches_an_independent_monte_carlo_estimate(digits):
 
     with torch.no_grad():
         (z1, z2), (q1, q2), (p1, _) = latent.top_down(network.encode(x), draw)
-        decoded = network.decode(z1.reshape(-1, 3))
+        decoded = network.decode(torch.cat([z1, z2], -1).reshape(-1, 5))  # the decoder reads every layer
         log_px = network.likelihood.log_prob(x.repeat(2000, 1), decoded).reshape(2000, -1)
         log_w = (log_px + normal_log_prob(z2, 0.0, torch.zeros(()))
                  + normal_log_prob(z1, *p1) - normal_log_prob(z1, *q1) - normal_log_prob(z2, *q2))
@@ -121,27 +121,27 @@ def test_sample_is_ancestral_from_the_top_prior(fitted):
         z2 = mu + torch.exp(0.5 * log_var) * z[:, 4:7]
         mu, log_var = latent.prior(0, z2)
         z1 = mu + torch.exp(0.5 * log_var) * z[:, :4]
-    codes = np.c_[z1.numpy(), np.zeros((4, 5))]
+    codes = np.c_[z1.numpy(), z2.numpy(), z3.numpy()]
     # Sampled rows stay within each column's training range.
     expected = np.clip(fitted.inverse_transform(codes), fitted._schema.clipped(np.full((1, 64), -np.inf)),
                        fitted._schema.clipped(np.full((1, 64), np.inf)))
-    np.testing.assert_allclose(fitted.sample(4, random_state=3), expected, rtol=1e-5)
+    np.testing.assert_allclose(fitted.sample(4, random_state=3, from_likelihood=False), expected, rtol=1e-5)
 
 
-def test_inverse_transform_reads_z1_or_maps_a_layer_down(fitted, X):
+def test_inverse_transform_reads_every_layer_or_maps_a_layer_down(fitted, X):
     codes = fitted.transform(X[:6])
     decoded = fitted.inverse_transform(codes)
     assert decoded.shape == (6, 64) and np.all((decoded >= 0) & (decoded <= 1))
     shuffled_upper = codes.copy()
     shuffled_upper[:, 4:] = np.random.RandomState(0).normal(size=(6, 5))
-    np.testing.assert_array_equal(fitted.inverse_transform(shuffled_upper), decoded)
+    assert not np.allclose(fitted.inverse_transform(shuffled_upper), decoded)  # the upper layers reach x
     top = _copy(fitted, transform_layer=-1)
     z_top = top.transform(X[:6])
     latent = fitted.network_.latent
     with torch.no_grad():
         z2, _ = latent.prior(1, torch.as_tensor(z_top, dtype=torch.float32))
         z1, _ = latent.prior(0, z2)
-    expected = fitted.inverse_transform(np.c_[z1.numpy(), np.zeros((6, 5))])
+    expected = fitted.inverse_transform(np.c_[z1.numpy(), z2.numpy(), z_top])
     np.testing.assert_allclose(top.inverse_transform(z_top), expected, rtol=1e-5)
     with pytest.raises(ValueError, match=r"codes of layer transform_layer=-1, with latent_dims\[2\]=2 columns"):
         top.inverse_transform(codes)

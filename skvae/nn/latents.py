@@ -8,7 +8,7 @@ default ``rsample`` and ``penalty``; the term is named ``term_name``),
 draws codes from its prior for ``sample`` (``draw``) and, when it defines a
 probabilistic model, gives a per-row bound on log p(x) (``bound``). The
 decoder reads the first ``decoder_dim`` values of a code (all of them, but
-for a hierarchy, whose decoder reads its bottom layer).
+for a hierarchy saved when its decoder read the bottom layer alone).
 """
 
 import math
