@@ -12,25 +12,11 @@ from torch.nn import functional as F
 
 from ._architecture import _positive_ints
 from ._data import FLOAT_DTYPES
-from ._docs import VAE_PARAMETERS, fill_doc
+from ._docs import fill_doc
 from ._vae import VAETransformer
 from .nn import LadderVAEModel
 
-# The shared VAE paragraphs end with free_bits, which here takes one value per layer too.
-_FREE_BITS_AT = VAE_PARAMETERS.index("    free_bits :")
-
-
-def _hierarchy_doc(cls):
-    """Put the shared VAE paragraphs but free_bits where ``${vae_parameters_but_free_bits}`` stands."""
-    if cls.__doc__ is not None:
-        cls.__doc__ = cls.__doc__.replace(
-            "    ${vae_parameters_but_free_bits}\n", VAE_PARAMETERS[:_FREE_BITS_AT]
-        )
-    return cls
-
-
 @fill_doc
-@_hierarchy_doc
 class HierarchicalVAETransformer(VAETransformer):
     """Hierarchical VAE (ladder VAE) as a transformer: x -> every layer's posterior mean.
 
@@ -82,7 +68,7 @@ class HierarchicalVAETransformer(VAETransformer):
 
     ${vae_parameters_but_free_bits}
 
-    free_bits : float or array-like of float, default=0.0
+    free_bits : float or array-like of float, default=0.5
         Minimum KL per latent dimension, in nats, below which a dimension is
         not penalised (Kingma et al. 2016): the batch-mean KL of each
         dimension is clamped from below in the training loss. One value for
@@ -192,7 +178,7 @@ class HierarchicalVAETransformer(VAETransformer):
         noise_variance="per_feature",
         beta=1.0,
         kl_warmup=10,
-        free_bits=0.0,
+        free_bits=0.5,
         transform_layer=None,
         corruption=None,
         corruption_level=0.2,

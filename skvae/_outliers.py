@@ -79,9 +79,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         and ``score_samples(X)``, higher for more normal rows. ``None``
         means ``VAETransformer(likelihood="auto")``: a VAE with the library's
         defaults that models each column of a DataFrame by its dtype (see
-        ``VAETransformer``); on arrays it is the default Gaussian VAE. A
-        conditional estimator, which needs y to fit, is refused: an outlier
-        detector fits on X alone.
+        ``VAETransformer``); on an array, Bernoulli when every value lies in
+        [0, 1], Gaussian otherwise. A conditional estimator, which needs y
+        to fit, is refused: an outlier detector fits on X alone.
 
     contamination : "auto" or float, default="auto"
         Share of outliers in the training rows, in (0, 0.5]; or "auto", a

@@ -200,7 +200,8 @@ class Schema:
     def _category_index(self, series, column, first_row):
         values = pd.Series(np.asarray(series, dtype=object))
         missing = values.isna().to_numpy()
-        index = pd.Categorical(values, categories=column.categories).codes.astype(np.float64)
+        index = pd.Index(column.categories).get_indexer(values).astype(np.float64)
+        index[missing] = -1
         unknown = (index < 0) & ~missing
         if unknown.any() and self.handle_unknown == "error":
             found = sorted(map(str, set(values[unknown].tolist())))

@@ -126,7 +126,7 @@ class VAETransformer(BaseAutoencoder):
         noise_variance="per_feature",
         beta=1.0,
         kl_warmup=10,
-        free_bits=0.0,
+        free_bits=0.5,
         corruption=None,
         corruption_level=0.2,
         batch_size="auto",

@@ -187,7 +187,7 @@ class VAEGANTransformer(VAETransformer):
         noise_variance="per_feature",
         beta=1.0,
         kl_warmup=10,
-        free_bits=0.0,
+        free_bits=0.5,
         adversarial_weight=0.1,
         feature_matching_weight=0.1,
         corruption=None,

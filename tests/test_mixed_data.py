@@ -181,9 +181,11 @@ def test_a_row_with_nothing_observed_scores_minus_its_kl(tabular):
     vae = VAETransformer(**FAST).fit(tabular)
     empty = np.full((1, 6), np.nan)
     elbo = vae.score_samples(empty)[0]
-    iwae = vae.score_samples(empty, n_importance=50)[0]
-    # log p(nothing) = 0: the ELBO is minus the code's KL, the IWAE bound near 0.
-    assert elbo <= 0 and elbo < iwae <= 1e-6
+    iwae = vae.score_samples(empty, n_importance=2000)[0]
+    # log p(nothing) = 0: the ELBO is minus the code's KL; the IWAE estimate
+    # is the log of a mean of importance weights whose expectation is 1, so
+    # with many samples it lies near 0 (one draw may sit a little above it).
+    assert elbo <= 0 and elbo < iwae and abs(iwae) <= 1e-2
     assert np.isfinite(vae.transform(empty)).all()
 
 
