@@ -7,7 +7,7 @@ run it, apart from what the question fixes: the latent size where stated,
 ``random_state`` and ``image_shape=(28, 28)`` for the convolutional ones.
 So ``likelihood="auto"`` (what it chose is recorded with every fit:
 Bernoulli, the pixels lying in [0, 1]), the (128, 64) networks (and
-``conv_channels=(32, 64)``), ``max_iter=200`` with the default stopping rule.
+``conv_channels=(8, 16)``), ``max_iter=200`` with the default stopping rule.
 
 1. **conditional**: ``ConditionalVAETransformer()`` (dense, and convolutional)
    fitted on the training images with their labels. An SVC (RBF, defaults)

@@ -27,7 +27,7 @@ from skvae import VAETransformer  # noqa: E402
 
 WORKLOADS = {
     "dense 784-256-256-8": dict(latent_dim=8, hidden_layer_sizes=(256, 256), likelihood="bernoulli"),
-    "conv (32, 64) 128-64-8": dict(latent_dim=8, image_shape=(28, 28), likelihood="bernoulli"),
+    "conv (8, 16) 128-64-8": dict(latent_dim=8, image_shape=(28, 28), conv_channels=(8, 16), likelihood="bernoulli"),
 }
 
 

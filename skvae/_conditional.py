@@ -135,7 +135,7 @@ class ConditionalVAETransformer(VAETransformer):
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
-        conv_channels=(32, 64),
+        conv_channels=(8, 16),
         encoder=None,
         decoder=None,
         likelihood="auto",

@@ -81,5 +81,5 @@ def test_gpu_benchmark_runs_on_a_cpu(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "| workload | task | batch |" in result.stdout
     report = json.loads((tmp_path / "gpu.json").read_text())
-    assert {row["workload"] for row in report["rows"]} == {"dense 784-256-256-8", "conv (32, 64) 128-64-8"}
+    assert {row["workload"] for row in report["rows"]} == {"dense 784-256-256-8", "conv (8, 16) 128-64-8"}
     assert all(row["samples_per_s"] > 0 and row["cpu_samples_per_s"] > 0 for row in report["rows"])
