@@ -20,10 +20,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
-	$(BIN)/python benchmarks/compare_pca.py
+	$(BIN)/python benchmarks/suite.py --demo --output benchmarks/results/demo
 
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/compare_pca.py --full
+	$(BIN)/python benchmarks/suite.py --output benchmarks/results/suite
 
 throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py

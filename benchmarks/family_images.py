@@ -39,7 +39,7 @@ Bernoulli, the pixels lying in [0, 1]), the (128, 64) networks (and
    (``code_counts_ > 0``) and on the held-out rows, out of ``n_codes``;
    perplexity; held-out bound (``score``).
 
-    OMP_NUM_THREADS=1 python benchmarks/family_images.py              # about 25 minutes at one thread
+    OMP_NUM_THREADS=1 python benchmarks/family_images.py              # about 30 minutes at one thread
     python benchmarks/family_images.py --quick                        # a smoke run for the tests, seconds
     python benchmarks/family_images.py --only conditional vaegan --seeds 3
 

@@ -502,7 +502,7 @@ class BaseAutoencoder(
 
         def prepare(block, first_row):
             values = schema.values(block, first_row)
-            schema.check(values)
+            schema.check(values, inputs_only=not targets)
             return values
 
         def run(values, condition, n_rows, first_row=0):

@@ -208,7 +208,7 @@ class VAEImputer(VAETransformer):
 
         def prepare(block, first_row):
             values = schema.values(block, first_row)
-            schema.check(values)
+            schema.check(values, inputs_only=True)
             return values
 
         def fill(values, condition, n_rows, first_row=0):

@@ -213,14 +213,21 @@ class Schema:
         index[index < 0] = np.nan
         return index
 
-    def check(self, values):
-        """Raise if ``values`` hold entries a column's likelihood cannot take (NaN aside)."""
+    def check(self, values, *, inputs_only=False):
+        """Raise if ``values`` hold entries a column's likelihood cannot take (NaN aside).
+
+        ``inputs_only``: the values only enter the encoder (``transform``, an
+        imputer's fill), so only a likelihood whose input encoding needs its
+        support (``inputs_need_support``) is checked; as ``PCA.transform``
+        takes values beyond the training range, a Bernoulli column's encoder
+        takes a 2 it never saw at fit, and only scoring it is refused.
+        """
         if sp.issparse(values):
-            return self._check_sparse(values)
+            return self._check_sparse(values, inputs_only)
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
             low, high = cls.support
-            if low == -np.inf and high == np.inf:
+            if (low == -np.inf and high == np.inf) or (inputs_only and not cls.inputs_need_support):
                 continue
             whole = len(group) == values.shape[1]
             block = values if whole else values[:, group]
@@ -232,12 +239,14 @@ class Schema:
             for k, j in enumerate(group):
                 _check_support(block[:, k], kind, cls, self.columns[j].name)
 
-    def _check_sparse(self, X):
+    def _check_sparse(self, X, inputs_only):
         # One pass over the stored entries per likelihood, read in place (implicit zeros are in
         # every numeric support); a column at a time only to name the one at fault.
         entries = X.tocoo(copy=False)
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
+            if inputs_only and not cls.inputs_need_support:
+                continue
             in_group = np.zeros(X.shape[1], dtype=bool)
             in_group[group] = True
             data = entries.data if in_group.all() else entries.data[in_group[entries.col]]

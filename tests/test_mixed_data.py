@@ -241,3 +241,23 @@ def test_drawn_samples_keep_ranges_and_missing_rates():
     # The decoder's means have no holes, and stay in range too.
     means = vae.sample(300, random_state=0, from_likelihood=False)
     assert not means.isna().any().any() and means["year"].between(2007, 2009).all()
+
+
+def test_transform_takes_values_beyond_a_flag_columns_training_range():
+    # A 0/1 integer column becomes Bernoulli under likelihood="auto"; a 2 in a
+    # later fold (caravan's policy counts) must still encode, as PCA.transform
+    # takes any value; only scoring it, which needs the likelihood, is refused.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"flag": rng.randint(0, 2, 300), "size": rng.normal(size=300)})
+    vae = VAETransformer(**FAST).fit(X)
+    assert vae.column_likelihoods_["flag"] == "bernoulli"
+    new = X.head(5).assign(flag=[0, 1, 2, 1, 0])
+    codes = vae.transform(new)
+    assert np.isfinite(codes).all()
+    np.testing.assert_array_equal(codes[[0, 1, 3, 4]], vae.transform(new.iloc[[0, 1, 3, 4]]))
+    with pytest.raises(ValueError, match=r"likelihood=\"bernoulli\" needs column 'flag' in \[0, 1\]"):
+        vae.score_samples(new)
+    # A count's encoder reads log1p(x): a negative count is refused by transform too.
+    counts = VAETransformer(**FAST, likelihood="poisson").fit(rng.poisson(3.0, size=(200, 3)))
+    with pytest.raises(ValueError, match=r'likelihood="poisson" needs X in \[0, inf\]'):
+        counts.transform(np.array([[1.0, -1.0, 2.0]]))

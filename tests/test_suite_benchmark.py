@@ -162,3 +162,12 @@ def test_halves_split_the_registry_by_kind():
     for tag in ("mixed", "missing", "counts", "wide", "large", "images"):
         tagged = set(datasets.names(tag))
         assert a & tagged and b & tagged, tag
+
+
+def test_demo_profile_covers_each_kind_of_data_at_the_defaults():
+    args, params = suite.parse_args(["--demo"])
+    assert params == {} and args.label == "demo"
+    assert args.datasets == list(suite.DEMO["datasets"]) and set(args.datasets) <= set(datasets.names())
+    assert (args.folds, args.max_rows) == (suite.DEMO["folds"], suite.DEMO["max_rows"])
+    for tag in ("mixed", "missing", "large", "images"):
+        assert set(args.datasets) & set(datasets.names(tag)), tag

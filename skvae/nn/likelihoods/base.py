@@ -9,7 +9,10 @@ module in this package and one line in the registry (``__init__.py``).
 The contract, for a group of ``n_features`` columns:
 
 * **Class attributes.** ``support`` (the interval X's values must lie in)
-  and ``support_hint`` (what to do otherwise); ``discrete`` (values are
+  and ``support_hint`` (what to do otherwise); ``inputs_need_support``,
+  whether ``encode`` itself needs values in the support (a log of counts
+  does; otherwise ``transform`` takes any value and only scoring checks);
+  ``discrete`` (values are
   integers or categories); ``auto_dtypes``, the kinds of column that
   ``likelihood="auto"`` gives it (some of ``"float"``, ``"integer"``,
   ``"datetime"``, ``"bool"``, ``"category"``), and
@@ -64,6 +67,7 @@ class Likelihood(nn.Module):
 
     support = (-math.inf, math.inf)
     support_hint = ""
+    inputs_need_support = False
     discrete = False
     auto_dtypes = frozenset()
     auto_dtypes_in_support = frozenset()
