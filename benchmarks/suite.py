@@ -61,7 +61,7 @@ stratified subsample of flights, the largest mixed table) in at most 20 s.
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/suite.py --output benchmarks/results/baseline
-        # both halves: about 25 minutes on one quiet core, 40 on a busy one (each half about half)
+        # both halves: about 17 minutes at one thread (measured), more on a busy machine
     python benchmarks/suite.py --half A --output benchmarks/results/A-baseline
     python benchmarks/suite.py --half A --params '{"free_bits": 0.5}' --label free_bits=0.5 \\
         --output benchmarks/results/A-free_bits
@@ -860,6 +860,11 @@ def compare(first, second):
         f"{int((diffs < 0).sum())}, mean B - A {diffs.mean():+.4f}."
         + (f" In one run only (left out): {', '.join(only)}." if only else ""),
     ]
+    for half in sorted(HALVES):  # choose on one half, confirm on the other: each on its own
+        part = diffs[[half_of(dataset) == half for dataset, _ in diffs.index]]
+        if len(part) and len(part) < len(diffs):
+            lines.append(f"Half {half}: B better in {int((part > 0).sum())} of {len(part)}, worse in "
+                         f"{int((part < 0).sum())}, mean B - A {part.mean():+.4f}.")
     # PCA does not depend on --params: where its accuracy moved, the runs' protocols differ.
     pca_moved = (b.loc[common, "pca"] - a.loc[common, "pca"]).abs().max() if len(common) else 0.0
     if pca_moved > 1e-12:

@@ -71,8 +71,9 @@ def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # the snippet writes digits.npy
     namespace = {}
-    for code in _section_code("Clusters", ROOT / "docs" / "scaling.md"):
-        exec(compile(code, str(README), "exec"), namespace)
+    page = ROOT / "docs" / "scaling.md"
+    for code in _section_code("Clusters", page):
+        exec(compile(code, str(page), "exec"), namespace)
     out = capsys.readouterr().out
     assert re.search(r"best beta: (0\.5|1|2)\b", out)
     assert "epochs: 5" in out
