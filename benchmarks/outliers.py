@@ -42,7 +42,7 @@ categorical likelihood). Only seeds are set; no method is tuned. The
 variants of ``--methods`` (IWAE, isotropic noise, latent dimension 8,
 early stopping) are the measurements the defaults were chosen from.
 
-    OMP_NUM_THREADS=1 python benchmarks/outliers.py --output docs/benchmark   # about 35 minutes
+    OMP_NUM_THREADS=1 python benchmarks/outliers.py --output docs/benchmark   # about 15 minutes (measured, beside one other benchmark)
     python benchmarks/outliers.py --quick --output /tmp/out                  # a smoke run for the tests
     python benchmarks/outliers.py --report --output docs/benchmark           # reprint a run's tables
 
