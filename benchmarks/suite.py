@@ -965,6 +965,10 @@ def main(argv=None):
     log("")
     log(text)
     log(f"\nWrote {csv} and {args.output / 'suite.md'}.")
+    if args.demo:
+        log(f"\nThis was the demo: {len(args.datasets)} of the suite's {len(suite_names())} data sets, "
+            f"{args.folds} folds, at most {args.max_rows:,} rows each, so its targets speak of these "
+            "only. The README's figures are the whole suite's: python benchmarks/suite.py")
     return 0
 
 

@@ -14,8 +14,16 @@ def _section_code(title, page=README):
 
 
 def test_quickstart_runs_as_written(capsys):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     (code,) = _section_code("Quickstart")
-    exec(compile(code, str(README), "exec"), {})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, str(README), "exec"), {})
+    # The README promises a quiet block (fits in this process: the pipeline and both refits).
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     out = capsys.readouterr().out
     accuracy = float(re.search(r"SVC accuracy on mu\(x\): ([\d.]+)", out).group(1))
     assert accuracy > 0.9
