@@ -79,11 +79,7 @@ class Scaling:
         for block in row_blocks(X):
             centred = block.astype(np.float64) / magnitude - mean
             squares += np.einsum("ij,ij->j", centred, centred)
-        variance = squares / n_samples
-        eps = np.finfo(np.float64).eps
-        constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
-        scale = np.sqrt(variance) * magnitude
-        scale[constant] = 1.0
+        scale = scale_of(squares / n_samples, mean, n_samples, magnitude)
         mean = mean * magnitude
         return cls(mean, scale, resolution(X))
 
@@ -121,15 +117,16 @@ class Scaling:
         return X32
 
 
-def scale_of(variance, mean, n_samples):
+def scale_of(variance, mean, n_samples, magnitude=1.0):
     """Standard deviations from variances, 1 for a constant column, with StandardScaler's test of constancy.
 
     A variance within rounding error of zero, relative to the variance and
-    the mean, is a constant column's.
+    the mean, is a constant column's. ``variance`` and ``mean`` may be in
+    units of ``magnitude`` (the scale comes back in X's units).
     """
     eps = np.finfo(np.float64).eps
     constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
-    scale = np.sqrt(variance)
+    scale = np.sqrt(variance) * magnitude
     scale[constant] = 1.0
     return scale
 
