@@ -36,7 +36,7 @@ from ._architecture import (
     check_unchanged,
     resolve_hidden_layer_sizes,
 )
-from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, padded_rows, resolve_device
+from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, all_finite, map_rows, padded_rows, resolve_device
 from ._export import serving_graph, to_onnx
 from ._fitting import (
     check_not_diverged,
@@ -461,7 +461,7 @@ class BaseAutoencoder(
         """Rows of values through the model's front, as a ``Batch``; a clear error for values float32 cannot hold."""
         x, target, mask = columns.encode(values, targets)
         real = x[:n_rows]
-        if not bool(torch.isfinite(real).all()):
+        if not all_finite(real):
             row, position = (int(i) for i in torch.nonzero(~torch.isfinite(real))[0])
             column = int(columns._input_column[position]) if position < columns.n_value_inputs else position
             value = float(values[row, column])

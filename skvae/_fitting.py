@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import torch
 
+from ._data import all_finite
+
 # The likelihood's parameters (log-variances) learn this much faster than
 # the weights; see ``make_optimizer``.
 LIKELIHOOD_LR_FACTOR = 10.0
@@ -87,7 +89,7 @@ DIVERGED_NATS_PER_FEATURE = 1e6
 def check_not_diverged(model, start_score, score, statistics, n_features, iteration):
     """Raise if training left non-finite weights or statistics, or a model far worse than its start."""
     problem = None
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
+    if not all(all_finite(p.detach()) for p in model.parameters()):
         problem = "its weights are not finite"
     elif not all(np.all(np.isfinite(v)) for v in statistics.values() if isinstance(v, np.ndarray)):
         problem = "its statistics on the training data are not finite"

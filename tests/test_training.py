@@ -150,3 +150,28 @@ def test_an_interrupt_before_any_epoch_completes_propagates():
         train(network=network, optimizer=torch.optim.SGD(network.parameters(), lr=0.1), X=data,
               rows=None, batch_loss=interrupt, epochs=range(3), batch_size=16, shuffle=False,
               generator=None, history=History(), tol=0.0, n_iter_no_change=10)
+
+
+@pytest.mark.parametrize("holes_from_row", [None, 0, 150])
+def test_training_rows_encoded_in_blocks_equal_one_block(monkeypatch, holes_from_row):
+    # Large data are encoded in blocks; holes first met in a later block turn
+    # the earlier rows' targets and mask from implicit to explicit.
+    import numpy as np
+
+    from skvae import VAETransformer
+    from skvae import _sources
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    if holes_from_row is not None:
+        X[holes_from_row + rng.choice(200 - holes_from_row, 10, replace=False), 1] = np.nan
+    vae = VAETransformer(2, max_iter=1, random_state=0).fit(X)
+    whole = vae._training_rows(vae.network_, X, None, torch.device("cpu")).batch
+    monkeypatch.setattr(_sources, "STAT_BLOCK_ROWS", 64)
+    monkeypatch.setattr(_sources, "ENCODE_VALUES", 64 * X.shape[1])
+    blocked = vae._training_rows(vae.network_, X, None, torch.device("cpu")).batch
+    for one, many in zip(whole, blocked):
+        if one is None:
+            assert many is None
+        else:
+            assert torch.equal(one, many)
