@@ -75,20 +75,20 @@ def as_tensor(block):
 def encode_all(encode, values):
     """Every row of ``values`` through ``encode(block, first_row)``, block by block, into one ``Batch``.
 
-    Blocks hold at most ``ENCODE_VALUES`` values, so that the temporaries
-    of encoding stay small beside X; data within that is encoded in one
-    block, whose tensors are the result (no second copy). Otherwise the
-    tensors are allocated once, at their full size. When a later block has
-    holes that the first had not (a row is then no longer its own target),
-    the rows before it get their targets (the inputs) and a full mask.
+    Data of at most ``ENCODE_VALUES`` values are encoded in one block,
+    whose tensors are the result (no second copy). Larger data go in
+    blocks of ``STAT_BLOCK_ROWS`` rows, so that the temporaries of encoding
+    stay small beside X, into tensors allocated once, at their full size.
+    When a later block has holes that the first had not (a row is then no
+    longer its own target), the rows before it get their targets (the
+    inputs) and a full mask.
     """
     n_rows = values.shape[0]
-    rows_per_block = max(STAT_BLOCK_ROWS, ENCODE_VALUES // max(values.shape[1], 1))
-    if n_rows <= rows_per_block:
+    if n_rows * values.shape[1] <= ENCODE_VALUES:
         return encode(values, 0)
     out = None
-    for start in range(0, n_rows, rows_per_block):
-        block = encode(values[start : start + rows_per_block], start)
+    for start in range(0, n_rows, STAT_BLOCK_ROWS):
+        block = encode(values[start : start + STAT_BLOCK_ROWS], start)
         stop = start + len(block)
         if out is None:
             out = Batch(*(None if t is None else t.new_empty((n_rows, *t.shape[1:])) for t in block))
