@@ -31,10 +31,10 @@ class ConditionalVAETransformer(VAETransformer):
     code carries what the condition does not (for digits: the style of the
     stroke, not which digit). ``transform(X, y=y)`` returns the mean of
     q(z | x, y). ``transform(X)`` without y, which is what a ``Pipeline``
-    calls, returns the mean of q(z | x, no condition): during training a
-    share ``condition_dropout`` of the rows hide their condition from the
-    encoder (never from the decoder), so the encoder learns to give, from x
-    alone, the code the decoder needs beside the true condition. Either
+    calls, returns the mean of q(z | x, no condition): during training the
+    encoder also reads a share ``condition_dropout`` of the rows without
+    their condition and learns to give, from x alone, the code it gives
+    with it. Either
     way the code is meant to hold little about y: as features for a
     classifier of y itself it does worse than a plain VAE's mu(x), by
     design (see the benchmark), and better for anything y does not explain.
@@ -64,9 +64,13 @@ class ConditionalVAETransformer(VAETransformer):
         judged 4 by an SVC fell from 1.0 to 0.78 with 0.5).
 
     condition_dropout : float, default=0.25
-        Share of training rows, drawn anew at each step, whose condition the
-        encoder does not see: it reads a "no condition" input instead, and
-        so learns what ``transform(X)`` without y returns.
+        Share of training rows, drawn anew at each step, that the encoder
+        also reads with a "no condition" input, learning to give from x
+        alone the encoding it gives with the condition (the KL between the
+        two is minimised): what ``transform(X)`` without y returns. The
+        decoder is trained on the encodings with the condition only, so
+        this term is not part of ``loss_curve_``; 0 leaves ``transform(X)``
+        without y untrained.
 
     ${denoising_parameters}
 

@@ -58,6 +58,10 @@ class Latent(nn.Module):
         """The code a training step decodes, and the latent's term of the loss (or None)."""
         return self.rsample(params, generator), self.penalty(params, **penalty_options)
 
+    def encoding_gap(self, target, params):
+        """How far each row's latent parameters ``params`` are from ``target``, summed over dimensions."""
+        raise NotImplementedError(f"{type(self).__name__} cannot learn an encoding without the condition.")
+
     def draw(self, n_samples, rng):
         """``n_samples`` draws for ``sample``, float64 numpy, from the RandomState ``rng``.
 
@@ -135,6 +139,12 @@ class GaussianLatent(Latent):
     def kl(self, params):
         """KL of each row's posterior to the prior, per latent dimension."""
         return kl_to_standard_normal(*params)
+
+    def encoding_gap(self, target, params):
+        """``KL(target || params)`` of each row, summed over dimensions: how far ``params`` is from ``target``."""
+        (target_mu, target_log_var), (mu, log_var) = target, params
+        return 0.5 * (log_var - target_log_var
+                      + (torch.exp(target_log_var) + (target_mu - mu).square()) * torch.exp(-log_var) - 1.0).sum(-1)
 
     def penalty(self, params, *, kl_weight=1.0, free_bits=0.0):
         """``kl_weight`` times the KL summed over dimensions, averaged over the batch.

@@ -84,6 +84,9 @@ class Step(NamedTuple):
     z: torch.Tensor
     latent_term: torch.Tensor | None
     decoded: torch.Tensor
+    # How far the encoding without the condition is from the one with it
+    # (``step``'s ``condition_dropout``), or None.
+    condition_gap: torch.Tensor | None = None
 
 
 def missing_condition(condition):
@@ -173,29 +176,43 @@ class AutoencoderModel(nn.Module):
 
         ``corruption`` corrupts the encoder's input (``skvae.nn.corruption``;
         the likelihood still scores the clean rows: a denoising
-        autoencoder); ``condition_dropout`` is the share of rows whose
-        condition the encoder does not see (the decoder always does), so
-        that it learns to encode without one. ``latent_options`` go to the
-        latent's ``training_sample`` (a Gaussian latent's ``kl_weight`` and
-        ``free_bits``, a quantised one's ``commitment_cost``).
+        autoencoder). ``condition_dropout`` is the share of rows, drawn
+        anew, that the encoder also reads without their condition, learning
+        to give from x alone the encoding it gives with the condition (the
+        latent's ``encoding_gap`` to it, whose gradient reaches only the
+        encoding without). The code decoded is always the one read with the
+        condition: hiding the condition from the encoder on the rows
+        decoded instead made the code carry the class, and on 28 x 28 digits
+        a convolutional model's samples for 1 were judged 1 only 78-80% of
+        the time (98% with the condition always shown). ``latent_options``
+        go to the latent's ``training_sample`` (a Gaussian latent's
+        ``kl_weight`` and ``free_bits``, a quantised one's
+        ``commitment_cost``).
         """
         x, condition = batch.x, batch.condition
         encoder_input = x if corruption is None else CORRUPTIONS[corruption](x, corruption_level, generator)
-        encoder_condition = condition
-        if condition is not None and condition_dropout > 0:
-            dropped = torch.rand(x.shape[0], 1, generator=generator, device=x.device) < condition_dropout
-            encoder_condition = torch.where(dropped, missing_condition(condition), condition)
-        params = self.encode(encoder_input, encoder_condition)
+        params = self.encode(encoder_input, condition)
         z, latent_term = self.latent.training_sample(params, generator, **latent_options)
-        return Step(batch, params, z, latent_term, self.decode(z, condition))
+        gap = None
+        if condition is not None and condition_dropout > 0:
+            chosen = torch.rand(x.shape[0], generator=generator, device=x.device) < condition_dropout
+            rows = chosen.nonzero().squeeze(1)
+            without = self.encode(encoder_input[rows], missing_condition(condition[rows]))
+            with_condition = tuple(p[rows].detach() for p in params) if isinstance(params, tuple) \
+                else params[rows].detach()
+            gap = self.latent.encoding_gap(with_condition, without).sum() / x.shape[0]
+        return Step(batch, params, z, latent_term, self.decode(z, condition), gap)
 
     def terms(self, step):
-        """The latent's own term (the KL, the commitment loss), if any, then minus the mean log-likelihood."""
+        """The latent's own term (the KL, the commitment loss), if any, minus the mean log-likelihood, then the condition gap, if any."""
         terms = {}
         if step.latent_term is not None:
             terms[self.latent.term_name] = step.latent_term
         batch = step.batch
         terms["reconstruction"] = -self.columns.log_prob(batch.scored, step.decoded, batch.mask).mean()
+        if step.condition_gap is not None:
+            # It trains the encoder without entering the reported loss (the -ELBO).
+            terms["condition_gap"] = step.condition_gap - step.condition_gap.detach()
         return terms
 
     def loss_terms(self, batch, generator, **options):
