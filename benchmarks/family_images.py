@@ -17,7 +17,10 @@ Bernoulli, the pixels lying in [0, 1]), the (128, 64) networks (and
    its mean and its worst class. The "real held-out images" row is the SVC's
    own recall per class, the ceiling. ``codes_predict_y``: held-out accuracy of
    a logistic regression of y on the CVAE's ``transform(X)`` (no y): how much
-   of the class the code carries instead of the condition.
+   of the class the code carries instead of the condition. ``without_y_r2``:
+   the share of the variance of the held-out ``transform(X, y=y)`` that
+   ``transform(X)`` without y explains (1 - SSE / SST): how well the
+   encoder learnt to do without the condition.
 2. **conv_dense**: ``VAETransformer(8)`` dense and with ``image_shape=(28, 28)``:
    held-out accuracy of LogisticRegression and kNN(5) fitted on the
    training codes mu(x), and the fit time (wall clock, torch's thread limit
@@ -164,15 +167,22 @@ def conditional(run):
         for seed in run.seeds:
             cvae, fit = run.fitted(name, ConditionalVAETransformer, seed, y=run.y_train, **params)
             codes_predict_y = _codes_accuracy(_logistic(), cvae, run)
+            without_y = _explained(cvae.transform(run.X_test), cvae.transform(run.X_test, y=run.y_test))
             for from_likelihood in (False, True):
                 shares = class_shares(judge, cvae, N_PER_CLASS, from_likelihood=from_likelihood, seed=seed)
                 rows.append(dict(experiment="conditional", method=name,
                                  setting=f"from_likelihood={from_likelihood}", **fit,
-                                 codes_predict_y=codes_predict_y, **_shares(shares)))
+                                 codes_predict_y=codes_predict_y, without_y_r2=without_y, **_shares(shares)))
                 run.log(f"[conditional] {name} seed {seed} from_likelihood={from_likelihood}: "
                         f"mean {rows[-1]['mean_share']:.3f}, worst {rows[-1]['min_share']:.3f}; "
-                        f"logistic regression of y on transform(X) {codes_predict_y:.3f}")
+                        f"logistic regression of y on transform(X) {codes_predict_y:.3f}, "
+                        f"transform(X) explains {without_y:.3f} of transform(X, y=y)")
     return rows
+
+
+def _explained(approximation, target):
+    """Share of the variance of ``target`` (rows of codes) that ``approximation`` explains: 1 - SSE / SST."""
+    return float(1.0 - ((approximation - target) ** 2).sum() / ((target - target.mean(0)) ** 2).sum())
 
 
 def _shares(shares):
@@ -293,9 +303,10 @@ def report(results):
     lines = []
     shares = [c for c in results.columns if c.startswith("share_")]
     sections = [
-        ("conditional", ["mean_share", "min_share", *shares, "codes_predict_y", "fit_s", "epochs"],
+        ("conditional", ["mean_share", "min_share", *shares, "codes_predict_y", "without_y_r2", "fit_s", "epochs"],
          f"1. Share of sample({N_PER_CLASS}, y=k) an SVC of the real training images labels k "
-         "(codes_predict_y: logistic regression of y on transform(X), held out):"),
+         "(codes_predict_y: logistic regression of y on transform(X), held out; without_y_r2: variance of "
+         "transform(X, y=y) that transform(X) explains):"),
         ("conv_dense", ["logreg", "knn5", "fit_s", "epochs", "threads", "likelihood"],
          "2. Held-out accuracy of classifiers fitted on mu(x), latent_dim=8:"),
         ("hierarchical", ["test_iwae", "n_importance", "test_elbo", "active_units", "fit_s", "epochs"],

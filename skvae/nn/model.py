@@ -183,8 +183,8 @@ class AutoencoderModel(nn.Module):
         encoding without). The code decoded is always the one read with the
         condition: hiding the condition from the encoder on the rows
         decoded instead made the code carry the class, and on 28 x 28 digits
-        a convolutional model's samples for 1 were judged 1 only 78-80% of
-        the time (98% with the condition always shown). ``latent_options``
+        a convolutional model's samples for 1 were judged 1 only 78% of the
+        time (``benchmarks/family_images.py``). ``latent_options``
         go to the latent's ``training_sample`` (a Gaussian latent's
         ``kl_weight`` and ``free_bits``, a quantised one's
         ``commitment_cost``).
@@ -204,7 +204,7 @@ class AutoencoderModel(nn.Module):
         return Step(batch, params, z, latent_term, self.decode(z, condition), gap)
 
     def terms(self, step):
-        """The latent's own term (the KL, the commitment loss), if any, minus the mean log-likelihood, then the condition gap, if any."""
+        """The latent's term (the KL, the commitment loss), minus the mean log-likelihood, the condition gap."""
         terms = {}
         if step.latent_term is not None:
             terms[self.latent.term_name] = step.latent_term
