@@ -323,6 +323,8 @@ DOCS = {
     "vae_parameters": VAE_PARAMETERS,
     # For estimators whose free_bits paragraph differs (a default, per-layer values).
     "vae_parameters_but_free_bits": VAE_PARAMETERS[: VAE_PARAMETERS.index("    free_bits :")],
+    # For the hierarchy, whose warm-up default differs as well.
+    "vae_parameters_but_warmup_and_free_bits": VAE_PARAMETERS[: VAE_PARAMETERS.index("    kl_warmup :")],
     "vae_loss_attributes": VAE_LOSS_ATTRIBUTES,
     "vae_attributes": VAE_ATTRIBUTES,
     "column_attributes": COLUMN_ATTRIBUTES,
