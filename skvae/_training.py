@@ -161,9 +161,13 @@ def train(
     a slowly improving fit early: a linear VAE's loss still fell 0.009 nats
     an epoch when its epoch-to-epoch noise was 0.06, and the rule stopped it
     0.8 nats short of factor analysis. Epochs before ``monitor_from_epoch``
-    (the KL warm-up, whose objective changes by design) are recorded but not
-    judged. With a validation score the network is left holding the weights
-    of its best-scoring epoch.
+    (the KL warm-up, whose objective changes by design) are recorded but
+    neither judged nor averaged in: their losses, low while the KL weight is
+    below 1, made the first judged average a best that later epochs could
+    not beat, and a ladder VAE with 50 epochs of warm-up stopped 12 epochs
+    after them on load_digits, 0.5 nats of held-out bound short. With a
+    validation score the network is left holding the weights of its
+    best-scoring epoch.
 
     A ``KeyboardInterrupt`` ends training at the last epoch that completed
     (the network, optimizer and ``history`` are put back as they were then;
@@ -242,7 +246,8 @@ def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch):
     """Record the epoch; True when the stopping rule fires."""
     history = run.history
     history.loss_curve.append(loss)
-    history.smoothed_loss = _moving_average(history.smoothed_loss, loss, n_iter_no_change)
+    if epoch + 1 > monitor_from_epoch:
+        history.smoothed_loss = _moving_average(history.smoothed_loss, loss, n_iter_no_change)
     if score is not None:
         history.validation_scores.append(score)
         history.smoothed_validation_score = _moving_average(

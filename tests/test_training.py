@@ -175,3 +175,22 @@ def test_training_rows_encoded_in_blocks_equal_one_block(monkeypatch, holes_from
             assert many is None
         else:
             assert torch.equal(one, many)
+
+
+def test_warmup_epochs_do_not_enter_the_judged_average():
+    # Warm-up losses are low (the KL weight is below 1), the judged ones higher
+    # and falling slowly: averaged in, the warm-up would set a best that the
+    # judged epochs never beat, and training would stop right after it.
+    losses = iter([1.0] * 5 + [10.0 - 0.01 * k for k in range(95)])
+    weight = torch.nn.Parameter(torch.zeros(()))
+    optimizer = torch.optim.SGD([weight], lr=0.0)
+
+    def batch_loss(x, epochs_elapsed):
+        return weight * 0.0 + next(losses)
+
+    n_epochs, converged, _ = train(
+        network=torch.nn.Linear(1, 1), optimizer=optimizer, X=torch.zeros(4, 1), rows=None,
+        batch_loss=batch_loss, epochs=range(100), batch_size=4, shuffle=False, generator=None,
+        history=History(), tol=1e-3, n_iter_no_change=5, monitor_from_epoch=5,
+    )
+    assert not converged and n_epochs == 100
