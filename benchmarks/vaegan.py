@@ -84,7 +84,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=200, help="max_iter (default: the estimators' own)")
     parser.add_argument("--seeds", type=int, default=1)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*maximum iterations.*")

@@ -329,6 +329,11 @@ DOCS = {
     "vae_attributes": VAE_ATTRIBUTES,
     "column_attributes": COLUMN_ATTRIBUTES,
     "training_parameters": TRAINING_PARAMETERS,
+    # For the VAE-GAN, whose stopping default differs.
+    "training_parameters_before_n_iter_no_change": TRAINING_PARAMETERS[
+        : TRAINING_PARAMETERS.index("    n_iter_no_change :")],
+    "training_parameters_after_n_iter_no_change": TRAINING_PARAMETERS[
+        TRAINING_PARAMETERS.index("    early_stopping :"):],
     "training_attributes": TRAINING_ATTRIBUTES,
     "stopping_attributes": STOPPING_ATTRIBUTES,
     "input_attributes": INPUT_ATTRIBUTES,
