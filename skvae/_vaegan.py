@@ -110,10 +110,10 @@ class VAEGANTransformer(VAETransformer):
         of the moving average the rule judges. The rule judges the VAE
         part's bound, which a game may leave flat while the samples still
         improve: with the VAE's 10 (and this ``adversarial_weight``), fits
-        on load_digits stopped after as
-        little as 0.6 s and their samples were judged worse than the VAE's
-        (0.741 against 0.856, three seeds); at the default ``max_iter`` a
-        fit runs every epoch (``benchmarks/vaegan.py``).
+        on load_digits stopped after as little as 0.6 s and their samples
+        were judged worse than the VAE's (0.741 against 0.856, three
+        seeds); at the default ``max_iter`` a fit runs every epoch
+        (``benchmarks/vaegan.py``).
 
 ${training_parameters_after_n_iter_no_change}
     Attributes

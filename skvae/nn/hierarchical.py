@@ -41,19 +41,13 @@ from .latents import (
     LOG_2PI,
     LOG_VARIANCE_RANGE,
     Latent,
+    gaussian_kl,
     kl_to_standard_normal,
     standard_normal_log_prob,
 )
 from .layers import Linear, mlp
 from .model import noise_variance
 from .variational import ACTIVE_UNIT_KL, VariationalModel
-
-
-def gaussian_kl(q, p):
-    """``KL(N(q_mu, exp(q_log_var)) || N(p_mu, exp(p_log_var)))`` per dimension (not summed)."""
-    (q_mu, q_log_var), (p_mu, p_log_var) = q, p
-    return 0.5 * (p_log_var - q_log_var + (torch.exp(q_log_var) + (q_mu - p_mu).square()) * torch.exp(-p_log_var)
-                  - 1.0)
 
 
 def gaussian_log_prob(z, mu, log_var):

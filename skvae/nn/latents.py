@@ -44,6 +44,13 @@ def kl_to_standard_normal(mu, log_var):
     return 0.5 * (mu.square() + torch.exp(log_var) - 1.0 - log_var)
 
 
+def gaussian_kl(q, p):
+    """``KL(N(q_mu, exp(q_log_var)) || N(p_mu, exp(p_log_var)))`` per dimension (not summed)."""
+    (q_mu, q_log_var), (p_mu, p_log_var) = q, p
+    return 0.5 * (p_log_var - q_log_var + (torch.exp(q_log_var) + (q_mu - p_mu).square()) * torch.exp(-p_log_var)
+                  - 1.0)
+
+
 class Latent(nn.Module):
     """What every latent shares: its sizes, and a training draw made of ``rsample`` and ``penalty``."""
 
@@ -142,9 +149,7 @@ class GaussianLatent(Latent):
 
     def encoding_gap(self, target, params):
         """``KL(target || params)`` of each row, summed over dimensions: how far ``params`` is from ``target``."""
-        (target_mu, target_log_var), (mu, log_var) = target, params
-        return 0.5 * (log_var - target_log_var
-                      + (torch.exp(target_log_var) + (target_mu - mu).square()) * torch.exp(-log_var) - 1.0).sum(-1)
+        return gaussian_kl(target, params).sum(-1)
 
     def penalty(self, params, *, kl_weight=1.0, free_bits=0.0):
         """``kl_weight`` times the KL summed over dimensions, averaged over the batch.
