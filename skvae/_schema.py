@@ -69,17 +69,21 @@ def column_kind(dtype):
     )
 
 
-def auto_likelihood(kind, low=-np.inf, high=np.inf):
+def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
     """The registered likelihood that ``likelihood="auto"`` gives a column of this kind and observed range.
 
     First one that takes the kind when every value lies in its support
-    (``auto_dtypes_in_support``), then one that takes the kind.
+    (``auto_dtypes_in_support``), then one among ``better`` (the names
+    whose fit test, ``fits_better``, the column passed), then one that
+    takes the kind.
     """
     # Durations are numbers of nanoseconds: whatever takes floats takes them.
     kind = "float" if kind == "timedelta" else kind
     for name, cls in LIKELIHOODS.items():
         if kind in cls.auto_dtypes_in_support and cls.support[0] <= low and high <= cls.support[1]:
             return name
+    if better:
+        return better[0]
     for name, cls in LIKELIHOODS.items():
         if kind in cls.auto_dtypes:
             return name
@@ -103,8 +107,9 @@ class Schema:
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
         if frame:
-            low, high, flags = zip(*(_numeric_range(X.iloc[:, j], kind) for j, kind in enumerate(kinds)))
-            chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags))
+            summaries = (_numeric_range(X.iloc[:, j], kind) for j, kind in enumerate(kinds))
+            low, high, flags, better = zip(*summaries)
+            chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags), better)
         else:
             holes, low, high = _array_summary(X)
             # An array is one kind of data: "auto" decides for all its columns at once.
@@ -297,19 +302,23 @@ class Schema:
 
 
 def _numeric_range(series, kind):
-    """Smallest and largest observed value of a numeric column, as ``values`` reads it, and whether it takes only those two.
+    """A numeric column's smallest and largest observed value, as ``values`` reads it, and more.
 
-    Infinities for a column of categories.
+    Also whether it takes only those two values, and the likelihoods whose
+    fit test (``fits_better``) it passes. Infinities for a column of
+    categories.
     """
     if kind == "category":
-        return -np.inf, np.inf, False
+        return -np.inf, np.inf, False, ()
     column = Column(series.name, "", dtype=series.dtype, kind=kind)
     values = Schema([column], frame=True)._column_values(series, column, 0)
     observed = values[~np.isnan(values)]
     if not observed.size:
-        return -np.inf, np.inf, False
+        return -np.inf, np.inf, False, ()
     low, high = float(observed.min()), float(observed.max())
-    return low, high, bool(np.all((observed == low) | (observed == high)))
+    better = tuple(name for name, cls in LIKELIHOODS.items()
+                   if kind in cls.auto_dtypes_if_better and cls.fits_better(observed))
+    return low, high, bool(np.all((observed == low) | (observed == high))), better
 
 
 def _auto_ranges(kinds, low, high, two_valued):
@@ -330,8 +339,9 @@ def _auto_ranges(kinds, low, high, two_valued):
     return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])
 
 
-def _choose(names, kinds, likelihood, low, high):
-    """The likelihood name of each column."""
+def _choose(names, kinds, likelihood, low, high, better=None):
+    """The likelihood name of each column; ``better``, per column, the names whose fit test it passed."""
+    better = better or [()] * len(names)
     if isinstance(likelihood, dict):
         unknown = [key for key in likelihood if key not in names]
         if unknown:
@@ -339,10 +349,10 @@ def _choose(names, kinds, likelihood, low, high):
         bad = {key: value for key, value in likelihood.items() if value not in LIKELIHOODS}
         if bad:
             raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
-        return [likelihood.get(name, auto_likelihood(kind, lo, hi))
-                for name, kind, lo, hi in zip(names, kinds, low, high)]
+        return [likelihood.get(name, auto_likelihood(kind, lo, hi, fit))
+                for name, kind, lo, hi, fit in zip(names, kinds, low, high, better)]
     if likelihood == "auto":
-        return [auto_likelihood(kind, lo, hi) for kind, lo, hi in zip(kinds, low, high)]
+        return [auto_likelihood(kind, lo, hi, fit) for kind, lo, hi, fit in zip(kinds, low, high, better)]
     return [likelihood] * len(names)
 
 

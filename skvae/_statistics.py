@@ -20,7 +20,8 @@ def column_statistics(X, schema):
     """``{column index: {statistic: value}}``: what each column's likelihood asked for, over X's training rows.
 
     ``"mean"`` and ``"scale"`` (and ``"resolution"``) of the likelihood's
-    ``transform_input`` of the values, to standardise them; ``"binary"``,
+    ``transform_input`` of the values, to standardise them; ``"high"``, the
+    largest observed ``transform_input``, to bound decoded values; ``"binary"``,
     whether every observed value is 0 or 1. X is an array, a memmap or a
     sparse matrix, or the float values of a DataFrame (``schema.values``).
     """
@@ -40,11 +41,35 @@ def column_statistics(X, schema):
                 stats[k].update(mean=scaling.mean[k], scale=scaling.scale[k])
                 if with_resolution:
                     stats[k]["resolution"] = scaling.resolution[k]
+        if "high" in cls.statistics:
+            for k, high in enumerate(_high(X, group, _numpy(cls.transform_input))):
+                stats[k]["high"] = high
         if "binary" in cls.statistics:
             for k, binary in enumerate(_binary(X, group)):
                 stats[k]["binary"] = binary
         out.update({j: s for j, s in zip(group, stats) if s})
     return out
+
+
+def _high(X, columns, transform):
+    """The largest observed ``transform`` of each column's values (-inf where none is observed)."""
+    high = np.full(len(columns), -np.inf)
+    if sp.issparse(X):
+        block = (X if len(columns) == X.shape[1] else X[:, columns]).tocsc()
+        for k in range(len(columns)):
+            stored = block.data[block.indptr[k] : block.indptr[k + 1]]
+            stored = stored[~np.isnan(stored)]
+            if block.indptr[k + 1] - block.indptr[k] < X.shape[0]:
+                stored = np.append(stored, 0.0)  # the column's zeros
+            if stored.size:
+                high[k] = stored.max()
+    else:
+        for block in row_blocks(X):
+            values = np.asarray(block if len(columns) == X.shape[1] else block[:, columns], dtype=np.float64)
+            with np.errstate(invalid="ignore"):
+                high = np.fmax(high, np.nanmax(values, axis=0, initial=-np.inf) if values.size else high)
+    # The transforms are increasing: the largest value maps to the largest input.
+    return high if transform is None else np.where(np.isfinite(high), transform(np.nan_to_num(high)), high)
 
 
 def _binary(X, columns):

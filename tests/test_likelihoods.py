@@ -124,10 +124,53 @@ def test_likelihood_means():
 
 
 def test_registry_holds_classes_the_estimators_ask():
-    assert set(LIKELIHOODS) == {"gaussian", "bernoulli", "categorical", "poisson", "negative_binomial"}
+    assert set(LIKELIHOODS) == {"gaussian", "lognormal", "bernoulli", "categorical", "poisson",
+                                "negative_binomial"}
     assert "mean" in LIKELIHOODS["gaussian"].statistics and "mean" not in LIKELIHOODS["bernoulli"].statistics
     assert LIKELIHOODS["bernoulli"].support == (0.0, 1.0)
     with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]; got min=0.5, max=2.*MinMaxScaler'):
         Schema.fit(np.zeros((1, 2)), "bernoulli").check(np.array([[0.5, 2.0]]))
     Schema.fit(np.zeros((1, 2)), "gaussian").check(np.array([[-3.0, 1e9]]))  # anything finite
     assert LIKELIHOODS["bernoulli"](7).n_parameters() == 7
+
+
+def test_lognormal_log_prob_is_scipys_lognormal_density_of_one_plus_x(generator):
+    """With loc 0 and scale 1 the target is log1p(x): the density is that of x in X's units."""
+    from skvae.nn.likelihoods import LogNormalLikelihood
+
+    likelihood = LogNormalLikelihood(4, noise_variance="per_feature").double()
+    with torch.no_grad():
+        likelihood.raw_variance.copy_(torch.randn(4, generator=generator))
+    x = torch.rand(30, 4, generator=generator, dtype=torch.float64) * 50
+    _, target = likelihood.encode(x)
+    mu = torch.randn(30, 4, generator=generator, dtype=torch.float64)
+    sigma = torch.exp(0.5 * likelihood.log_variance()).detach().numpy()
+    expected = stats.lognorm.logpdf(1 + x.numpy(), s=sigma, scale=np.exp(mu.numpy())).sum(-1)
+    np.testing.assert_allclose(likelihood.log_prob(target.double(), mu).detach().numpy(), expected, rtol=1e-5)
+    # The point value, mean and mode alike, is the log-normal's median; no decoded value is negative.
+    for point in (likelihood.mean(mu), likelihood.mode(mu)):
+        np.testing.assert_allclose(likelihood.to_values(point).detach().numpy(),
+                                   np.maximum(np.expm1(mu.numpy()), 0), rtol=1e-10)
+    draws = likelihood.to_values(likelihood.sample(mu - 3, generator))
+    assert draws.min() >= 0
+
+
+def test_a_lognormal_column_is_a_gaussian_of_its_log1p_in_x_units():
+    """Same fit as the Gaussian on log1p(X): equal codes, and scores apart by exactly the Jacobian."""
+    from skvae import VAETransformer
+
+    rng = np.random.RandomState(0)
+    X = np.exp(rng.normal(1, 1, (200, 3)))
+    settings = dict(latent_dim=2, hidden_layer_sizes=(16,), max_iter=8, random_state=0)
+    lognormal = VAETransformer(likelihood="lognormal", **settings).fit(X)
+    gaussian = VAETransformer(likelihood="gaussian", **settings).fit(np.log1p(X))
+    np.testing.assert_array_equal(lognormal.transform(X), gaussian.transform(np.log1p(X)))
+    np.testing.assert_allclose(lognormal.score_samples(X),
+                               gaussian.score_samples(np.log1p(X)) - np.log1p(X).sum(1), rtol=1e-6)
+    # exp would turn a decoder's extrapolation into huge values: decoded values stay in the training range.
+    far = lognormal.inverse_transform(np.array([[60.0, 60.0], [-60.0, -60.0], [60.0, -60.0], [-60.0, 60.0]]))
+    assert np.all(far >= 0) and np.all(far <= X.max(0) * (1 + 1e-9))
+    np.testing.assert_allclose(far.max(0), X.max(0))  # each column reaches its bound in some direction
+    message = r'likelihood="lognormal" needs X in \[0, inf\]; got min=-4.87.*cannot be negative'
+    with pytest.raises(ValueError, match=message):
+        lognormal.transform(X - 5)

@@ -78,6 +78,8 @@ def data(case):
         return z @ rng.normal(size=(2, 5)) + 0.3 * rng.normal(size=(N_ROWS, 5))
     if case == "bernoulli":
         return 1 / (1 + np.exp(-(z @ rng.normal(size=(2, 5)))))
+    if case == "lognormal":
+        return np.exp(1 + 0.7 * z @ rng.normal(size=(2, 5)) + 0.3 * rng.normal(size=(N_ROWS, 5)))
     if case in ("poisson", "negative_binomial"):
         return rng.poisson(np.exp(1 + 0.5 * z @ rng.normal(size=(2, 5)))).astype(float)
     if case == "categorical":
@@ -90,6 +92,7 @@ def data(case):
         "height": 170 + 10 * z[:, 0],
         "weight": (60 + 5 * z[:, 1]).astype(np.float32),
         "visits": pd.array(rng.poisson(3, N_ROWS), dtype="Int64"),
+        "income": np.exp(10 + 0.8 * z[:, 0] + 0.5 * rng.normal(size=N_ROWS)),
         "member": z[:, 0] > 0,
         "city": pd.Categorical(np.where(z[:, 1] > 0, "Lima", "Oslo")),
         "note": pd.array(np.where(z[:, 0] > 0.5, "x", "y"), dtype="string"),

@@ -92,8 +92,9 @@ def test_samples_have_the_right_moments():
 
 def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
     vae = VAETransformer(likelihood="auto", **FAST).fit(frame)
+    # visits (counts with a right tail) fit a Gaussian better on the log1p scale: log-normal.
     assert vae.column_likelihoods_ == {"height": "gaussian", "smoker": "bernoulli", "city": "categorical",
-                                       "visits": "gaussian", "year": "gaussian", "note": "categorical"}
+                                       "visits": "lognormal", "year": "gaussian", "note": "categorical"}
     vae = VAETransformer(likelihood={"visits": "negative_binomial"}, **FAST).fit(frame)
     assert vae.column_likelihoods_["visits"] == "negative_binomial" and vae.column_likelihoods_["city"] == "categorical"
     # An array is one kind of data: Bernoulli when every value lies in [0, 1], else Gaussian.
@@ -107,6 +108,17 @@ def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
     mixed = VAETransformer(**FAST).fit(pd.DataFrame({"flag": np.arange(50) % 2, "share": np.linspace(0, 1, 50),
                                                      "mass": np.linspace(0, 9, 50)}))
     assert mixed.column_likelihoods_ == {"flag": "bernoulli", "share": "gaussian", "mass": "gaussian"}
+    rng = np.random.RandomState(0)
+    amounts = pd.DataFrame({"price": np.exp(rng.normal(7, 1, 200)), "shifted": np.exp(rng.normal(7, 1, 200)) - 1000,
+                            "level": rng.normal(100, 10, 200), "tiny": np.exp(rng.normal(-6, 1, 200)),
+                            "wind": np.r_[np.abs(rng.normal(10, 3, 199)), 1048.0]})
+    chosen = VAETransformer(**FAST).fit(amounts).column_likelihoods_
+    # A negative value rules the log scale out; so does a column log1p would not straighten,
+    # however far one reading lies from the rest.
+    assert chosen == {"price": "lognormal", "shifted": "gaussian", "level": "gaussian", "tiny": "gaussian",
+                      "wind": "gaussian"}
+    overridden = VAETransformer(likelihood={"price": "gaussian"}, **FAST).fit(amounts)
+    assert overridden.column_likelihoods_["price"] == "gaussian"
     with pytest.raises(ValueError, match=r"names columns X does not have: \['nope'\]"):
         VAETransformer(likelihood={"nope": "poisson"}, **FAST).fit(frame)
     with pytest.raises(ValueError, match="unknown likelihoods"):

@@ -11,9 +11,11 @@ from .bernoulli import BernoulliLikelihood
 from .categorical import CategoricalLikelihood
 from .counts import NegativeBinomialLikelihood, PoissonLikelihood
 from .gaussian import GaussianLikelihood
+from .lognormal import LogNormalLikelihood
 
 LIKELIHOODS = {
     "gaussian": GaussianLikelihood,
+    "lognormal": LogNormalLikelihood,
     "bernoulli": BernoulliLikelihood,
     "categorical": CategoricalLikelihood,
     "poisson": PoissonLikelihood,
@@ -26,6 +28,7 @@ __all__ = [
     "CategoricalLikelihood",
     "GaussianLikelihood",
     "Likelihood",
+    "LogNormalLikelihood",
     "NegativeBinomialLikelihood",
     "PoissonLikelihood",
 ]

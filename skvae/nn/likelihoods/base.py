@@ -17,11 +17,14 @@ The contract, for a group of ``n_features`` columns:
   ``likelihood="auto"`` gives it (some of ``"float"``, ``"integer"``,
   ``"datetime"``, ``"bool"``, ``"category"``), and
   ``auto_dtypes_in_support``, the kinds it takes first when every observed
-  value lies in its ``support``; ``statistics``, what the
+  value lies in its ``support``; ``auto_dtypes_if_better``, the kinds of
+  a DataFrame column it takes next when the classmethod
+  ``fits_better(observed)`` (a fit test on the column's observed values)
+  says so; ``statistics``, what the
   fit must measure on ``transform_input(values)`` of the training rows
   for the encoding and decoding (``()``: nothing; ``("mean",
   "scale")`` to standardise; ``"resolution"`` too for a variance floor;
-  ``"binary"``, whether every value is 0 or 1);
+  ``"binary"``, whether every value is 0 or 1; ``"high"``, the largest);
   ``takes_categories``, whether its columns hold categories, which enter
   the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores exactly
   what it feeds the encoder (then a row without holes needs nothing else).
@@ -37,8 +40,10 @@ The contract, for a group of ``n_features`` columns:
   ``log_prob(target, params, mask=None)`` per row, summed over the
   features ``mask`` marks observed (1) and never averaged over rows;
   ``squared_error(target, params)`` per entry, the autoencoder's score.
-* **Decoding.** ``mean(params)``, ``mode(params)`` (the most probable
-  value), ``sample(params, generator)`` and ``mixture(params, weights)``
+* **Decoding.** ``mean(params)`` (what ``inverse_transform`` gives),
+  ``mode(params)`` (the value ``VAEImputer`` fills a hole with: the most
+  probable category or count; for a continuous likelihood its point value,
+  the mean for a Gaussian), ``sample(params, generator)`` and ``mixture(params, weights)``
   (the mean over several decoder outputs, e.g. one per class) in the
   targets' units;
   ``to_values(targets)``, float64 in X's units (a category as its index).
@@ -71,6 +76,7 @@ class Likelihood(nn.Module):
     discrete = False
     auto_dtypes = frozenset()
     auto_dtypes_in_support = frozenset()
+    auto_dtypes_if_better = frozenset()
     statistics = ()
     takes_categories = False
     targets_are_inputs = True
@@ -78,6 +84,11 @@ class Likelihood(nn.Module):
     def __init__(self, n_features, **options):
         super().__init__()
         self.n_features = n_features
+
+    @classmethod
+    def fits_better(cls, observed):
+        """Whether ``likelihood="auto"`` takes this likelihood for a column with these observed values."""
+        return False
 
     # ------------------------------------------------------------ encoding
 
