@@ -107,7 +107,10 @@ class Schema:
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
         if frame:
-            summaries = (_numeric_range(X.iloc[:, j], kind) for j, kind in enumerate(kinds))
+            # The fit tests run only for the columns "auto" decides.
+            by_auto = [likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood)
+                       for name in names]
+            summaries = (_numeric_range(X.iloc[:, j], kind, judge=by_auto[j]) for j, kind in enumerate(kinds))
             low, high, flags, better = zip(*summaries)
             chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags), better)
         else:
@@ -301,12 +304,12 @@ class Schema:
         return pd.DataFrame(data, index=index)
 
 
-def _numeric_range(series, kind):
+def _numeric_range(series, kind, judge=True):
     """A numeric column's smallest and largest observed value, as ``values`` reads it, and more.
 
     Also whether it takes only those two values, and the likelihoods whose
-    fit test (``fits_better``) it passes. Infinities for a column of
-    categories.
+    fit test (``fits_better``) it passes (none looked at unless ``judge``).
+    Infinities for a column of categories.
     """
     if kind == "category":
         return -np.inf, np.inf, False, ()
@@ -317,7 +320,7 @@ def _numeric_range(series, kind):
         return -np.inf, np.inf, False, ()
     low, high = float(observed.min()), float(observed.max())
     better = tuple(name for name, cls in LIKELIHOODS.items()
-                   if kind in cls.auto_dtypes_if_better and cls.fits_better(observed))
+                   if judge and kind in cls.auto_dtypes_if_better and cls.fits_better(observed))
     return low, high, bool(np.all((observed == low) | (observed == high))), better
 
 

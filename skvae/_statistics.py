@@ -21,7 +21,8 @@ def column_statistics(X, schema):
 
     ``"mean"`` and ``"scale"`` (and ``"resolution"``) of the likelihood's
     ``transform_input`` of the values, to standardise them; ``"high"``, the
-    largest observed ``transform_input``, to bound decoded values; ``"binary"``,
+    largest observed ``transform_input`` (from the schema's column ranges),
+    to bound decoded values; ``"binary"``,
     whether every observed value is 0 or 1. X is an array, a memmap or a
     sparse matrix, or the float values of a DataFrame (``schema.values``).
     """
@@ -42,7 +43,7 @@ def column_statistics(X, schema):
                 if with_resolution:
                     stats[k]["resolution"] = scaling.resolution[k]
         if "high" in cls.statistics:
-            for k, high in enumerate(_high(X, group, _numpy(cls.transform_input))):
+            for k, high in enumerate(_high(schema, group, _numpy(cls.transform_input))):
                 stats[k]["high"] = high
         if "binary" in cls.statistics:
             for k, binary in enumerate(_binary(X, group)):
@@ -51,24 +52,13 @@ def column_statistics(X, schema):
     return out
 
 
-def _high(X, columns, transform):
-    """The largest observed ``transform`` of each column's values (-inf where none is observed)."""
-    high = np.full(len(columns), -np.inf)
-    if sp.issparse(X):
-        block = (X if len(columns) == X.shape[1] else X[:, columns]).tocsc()
-        for k in range(len(columns)):
-            stored = block.data[block.indptr[k] : block.indptr[k + 1]]
-            stored = stored[~np.isnan(stored)]
-            if block.indptr[k + 1] - block.indptr[k] < X.shape[0]:
-                stored = np.append(stored, 0.0)  # the column's zeros
-            if stored.size:
-                high[k] = stored.max()
-    else:
-        for block in row_blocks(X):
-            values = np.asarray(block if len(columns) == X.shape[1] else block[:, columns], dtype=np.float64)
-            with np.errstate(invalid="ignore"):
-                high = np.fmax(high, np.nanmax(values, axis=0, initial=-np.inf) if values.size else high)
-    # The transforms are increasing: the largest value maps to the largest input.
+def _high(schema, columns, transform):
+    """The largest observed ``transform`` of each column's values (-inf where none is observed).
+
+    ``Schema.fit`` measured each column's largest value on these rows; the
+    transforms are increasing, so it maps to the largest input.
+    """
+    high = np.array([schema.columns[j].high for j in columns], dtype=np.float64)
     return high if transform is None else np.where(np.isfinite(high), transform(np.nan_to_num(high)), high)
 
 
