@@ -8,10 +8,9 @@ collation), and the running loss stays on the device so nothing synchronises
 until the end of an epoch.
 """
 
-import copy
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -33,6 +32,10 @@ class History:
     best_smoothed_loss: float = math.inf
     smoothed_validation_score: float | None = None
     best_smoothed_validation_score: float = -math.inf
+
+    def copy(self):
+        """A copy that later epochs leave alone (the lists copied)."""
+        return replace(self, loss_curve=list(self.loss_curve), validation_scores=list(self.validation_scores))
 
     def restart_validation(self):
         """Forget the stopping rule's count and the validation record: a new ``fit`` call."""
@@ -228,9 +231,9 @@ class _Run:
         # What the last completed epoch left: the state an interruption of
         # the epoch about to run goes back to.
         self._completed = (
-            copy.deepcopy(self.network.state_dict()),
-            copy.deepcopy(self.optimizer.state_dict()),
-            copy.deepcopy(self.history),
+            _cloned(self.network.state_dict()),
+            _cloned(self.optimizer.state_dict()),
+            self.history.copy(),
             self.n_epochs,
         )
 
@@ -240,6 +243,26 @@ class _Run:
         self.optimizer.load_state_dict(optimizer_state)
         self.history.__dict__.update(history.__dict__)
         self.n_epochs, self.interrupted = n_epochs, True
+
+
+def _cloned(state):
+    """A copy of a state dict whose tensors are cloned and whose containers are new.
+
+    ``copy.deepcopy`` does the same through Python's pickling protocol, a
+    few tens of microseconds a tensor: for a small table, whose epochs are
+    a few milliseconds, that was a sixth of the fit (hitters: 0.32 of
+    2.1 s under cProfile).
+    """
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        copied = type(state)((key, _cloned(value)) for key, value in state.items())
+        if hasattr(state, "_metadata"):  # a module's state dict: versions load_state_dict reads
+            copied._metadata = state._metadata
+        return copied
+    if isinstance(state, (list, tuple)):
+        return type(state)(_cloned(value) for value in state)
+    return state
 
 
 def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch):
@@ -262,7 +285,7 @@ def _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch):
         history.best_smoothed_validation_score = max(history.best_smoothed_validation_score, smoothed)
         if score > history.best_validation_score:
             history.best_validation_score = score
-            run.best_state = copy.deepcopy(run.network.state_dict())
+            run.best_state = _cloned(run.network.state_dict())
     else:
         improved = history.smoothed_loss <= history.best_smoothed_loss - tol
         history.best_smoothed_loss = min(history.best_smoothed_loss, history.smoothed_loss)

@@ -174,3 +174,18 @@ def test_a_lognormal_column_is_a_gaussian_of_its_log1p_in_x_units():
     message = r'likelihood="lognormal" needs X in \[0, inf\]; got min=-4.87.*cannot be negative'
     with pytest.raises(ValueError, match=message):
         lognormal.transform(X - 5)
+
+
+def test_a_lognormal_columns_variance_floor_is_measured_on_the_log_scale_with_or_without_holes():
+    """A hole in the column must not measure the floor's step in X's units (1000 for rounded thousands)."""
+    from skvae import VAETransformer
+
+    rng = np.random.RandomState(0)
+    X = np.round(rng.lognormal(10, 1.5, (300, 1)), -3)
+    holed = X.copy()
+    holed[0, 0] = np.nan
+    settings = dict(likelihood="lognormal", latent_dim=1, hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    floors = [VAETransformer(**settings).fit(data).network_.columns.parts[0].log_min_variance
+              for data in (X, holed)]
+    np.testing.assert_allclose(floors[1].numpy(), floors[0].numpy(), atol=0.05)
+    assert float(floors[1].exp()) < 1e-3
