@@ -37,7 +37,9 @@ Measured on the held-out fold, per (data set, method, dim, fold):
   categories, booleans thresholded at 1/2; the autoencoders' is
   ``inverse_transform``;
 * ``loglik``: held-out log-likelihood in nats per row in X's units, only
-  on all-numeric tables without holes (n/a elsewhere): PCA's exact pPCA
+  on all-numeric tables without holes (n/a elsewhere, and for a VAE that
+  censored a column: its rows at the bound score a probability, not a
+  density; ``censored_bounds_``): PCA's exact pPCA
   density through the scaler's Jacobian (``heldout.held_out_loglik``,
   shared with compare_pca.py), ``fa_loglik`` the same for
   FactorAnalysis(d) on PCA's rows, and the VAE's ``score`` (the ELBO, a
@@ -394,6 +396,8 @@ def log_likelihoods(method, model, X_train, X_test, dim, seed=SEED):
     """``(loglik, fa_loglik)``: held-out nats per row in X's units (call only where they apply)."""
     if method == "AE":
         return np.nan, np.nan  # its score is minus the MSE, not a density
+    if method != "PCA" and getattr(model, "censored_bounds_", None):
+        return np.nan, np.nan  # rows at a censored bound score a probability there, not a density
     if method != "PCA":
         return held_out_loglik(Pipeline([("model", model)]), X_test), np.nan
     scaler = model["columns"].named_transformers_["numbers"][-1]

@@ -293,8 +293,11 @@ class BaseAutoencoder(
         self._check_statistics(statistics)
         self.column_likelihoods_ = {column.name: column.likelihood for column in schema.columns}
         self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}
+        self.censored_bounds_ = {c.name: (c.low if c.censored[0] else None, c.high if c.censored[1] else None)
+                                 for c in schema.columns if any(c.censored)}
         columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
-                              statistics=statistics, noise_variance=data.spec.get("noise_variance"))
+                              statistics=statistics, censored=schema.censored,
+                              noise_variance=data.spec.get("noise_variance"))
         self.hidden_layer_sizes_ = resolve_hidden_layer_sizes(data.spec["hidden_layer_sizes"], *data.X.shape)
         spec = {**data.spec, "hidden_layer_sizes": self.hidden_layer_sizes_}
         model = build_model(self._family, spec, columns, torch.Generator().manual_seed(init_seed),

@@ -90,7 +90,14 @@ LIKELIHOOD_PARAMETERS = """\
         (prices, populations, sales, career totals: skewed amounts);
         other floats, integers and dates Gaussian (an integer is as often a
         year or a code as a count: say ``{"visits": "poisson"}`` for
-        counts); categories, objects and strings categorical. On an array it is
+        counts); categories, objects and strings categorical. A float
+        column that "auto" makes Gaussian or log-normal and whose values
+        pile at its smallest or largest value (more than 10% of them
+        there: a reading capped at a limit, rain that is mostly 0) is
+        censored there: a value at or past that bound is scored by the
+        probability of lying there (a Tobit likelihood, not a density) and
+        is drawn as often as the data hold it. Naming the column's
+        likelihood in a dict turns this off. On an array it is
         ``"bernoulli"`` when every value lies in [0, 1], else
         ``"gaussian"``. On 5,000 real 28 x 28 digits the Bernoulli
         likelihood made mu(x) a better feature than the Gaussian (logistic
@@ -161,6 +168,11 @@ COLUMN_ATTRIBUTES = """\
         The categories of each categorical column, by name, in the order
         of their indices: what ``to_torch`` and ``to_onnx`` graphs read and
         return for such a column.
+
+    censored_bounds_ : dict
+        The columns censored at a bound (see ``likelihood``), by name:
+        ``(low, high)``, None for a side that is not censored. Empty when
+        none is.
 """
 
 VAE_LOSS_ATTRIBUTES = """\

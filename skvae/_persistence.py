@@ -70,6 +70,8 @@ def restore_state(estimator, state):
         state["_schema"], statistics = _schema_of_format_2(state)
     if "network_" in state and "_schema" not in state:
         raise ValueError("The saved state holds a network but no description of its columns: it is damaged.")
+    if "network_" in state:
+        state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
     if "_history" in state:
         state["_history"] = History(**state["_history"])
     if "_rng" in state:
@@ -106,7 +108,7 @@ def _rebuild_model(estimator, network, statistics=None):
     spec["hidden_layer_sizes"] = getattr(estimator, "hidden_layer_sizes_", spec["hidden_layer_sizes"])
     schema = estimator._schema
     columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
-                          statistics=statistics, noise_variance=spec.get("noise_variance"))
+                          statistics=statistics, censored=schema.censored, noise_variance=spec.get("noise_variance"))
     model = build_model(estimator._family, spec, columns, torch.Generator(), 0, n_condition=network["n_condition"])
     weights = {k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()}
     if statistics is None:
@@ -172,7 +174,8 @@ def _plain_schema(schema):
         "columns": [
             {"name": column.name, "likelihood": column.likelihood, "dtype": _plain_dtype(column.dtype),
              "kind": column.kind, "categories": column.categories, "has_missing": column.has_missing,
-             "low": column.low, "high": column.high, "missing_rate": column.missing_rate}
+             "low": column.low, "high": column.high, "missing_rate": column.missing_rate,
+             "censored": [bool(flag) for flag in column.censored]}
             for column in schema.columns
         ],
         "frame": schema.frame,
@@ -182,7 +185,8 @@ def _plain_schema(schema):
 
 def _restore_schema(plain):
     columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
-                      c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0))
+                      c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0),
+                      tuple(c.get("censored", (False, False))))
                for c in plain["columns"]]
     return Schema(columns, frame=plain["frame"], handle_unknown=plain["handle_unknown"])
 

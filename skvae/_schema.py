@@ -31,7 +31,8 @@ class Column:
 
     ``low`` and ``high`` (numeric columns) and ``missing_rate`` serve
     ``sample``: drawn rows stay in the range the column was seen in, and
-    holes come back at the rate they were seen at.
+    holes come back at the rate they were seen at. ``censored`` says
+    whether the likelihood treats ``low`` and ``high`` as censoring bounds.
     """
 
     name: object
@@ -43,6 +44,7 @@ class Column:
     low: float = -np.inf
     high: float = np.inf
     missing_rate: float = 0.0
+    censored: tuple = (False, False)
 
 
 def column_kind(dtype):
@@ -111,7 +113,7 @@ class Schema:
             by_auto = [likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood)
                        for name in names]
             summaries = (_numeric_range(X.iloc[:, j], kind, judge=by_auto[j]) for j, kind in enumerate(kinds))
-            low, high, flags, better = zip(*summaries)
+            low, high, flags, better, piled = zip(*summaries)
             chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags), better)
         else:
             holes, low, high = _array_summary(X)
@@ -148,11 +150,19 @@ class Schema:
         for j, column in enumerate(columns):
             if column.categories is None:
                 column.low, column.high = low[j], high[j]
+            share = LIKELIHOODS[column.likelihood].censor_share
+            if by_auto[j] and column.kind == "float" and share is not None:
+                column.censored = (bool(piled[j][0] > share), bool(piled[j][1] > share))
         return cls(columns, frame=True, handle_unknown=handle_unknown)
 
     @property
     def likelihoods(self):
         return [column.likelihood for column in self.columns]
+
+    @property
+    def censored(self):
+        """Censored columns' ``(low, high)`` flags, by column index."""
+        return {j: c.censored for j, c in enumerate(self.columns) if any(c.censored)}
 
     @property
     def n_categories(self):
@@ -307,21 +317,24 @@ class Schema:
 def _numeric_range(series, kind, judge=True):
     """A numeric column's smallest and largest observed value, as ``values`` reads it, and more.
 
-    Also whether it takes only those two values, and the likelihoods whose
-    fit test (``fits_better``) it passes (none looked at unless ``judge``).
+    Also whether it takes only those two values, the likelihoods whose fit
+    test (``fits_better``) it passes (none looked at unless ``judge``), and
+    the shares of its observed values at the smallest and at the largest.
     Infinities for a column of categories.
     """
     if kind == "category":
-        return -np.inf, np.inf, False, ()
+        return -np.inf, np.inf, False, (), (0.0, 0.0)
     column = Column(series.name, "", dtype=series.dtype, kind=kind)
     values = Schema([column], frame=True)._column_values(series, column, 0)
     observed = values[~np.isnan(values)]
     if not observed.size:
-        return -np.inf, np.inf, False, ()
+        return -np.inf, np.inf, False, (), (0.0, 0.0)
     low, high = float(observed.min()), float(observed.max())
     better = tuple(name for name, cls in LIKELIHOODS.items()
                    if judge and kind in cls.auto_dtypes_if_better and cls.fits_better(observed))
-    return low, high, bool(np.all((observed == low) | (observed == high))), better
+    at_low, at_high = observed == low, observed == high
+    return (low, high, bool(np.all(at_low | at_high)), better,
+            (float(at_low.mean()), float(at_high.mean())) if low < high else (0.0, 0.0))
 
 
 def _auto_ranges(kinds, low, high, two_valued):

@@ -22,7 +22,9 @@ def column_statistics(X, schema):
     ``"mean"`` and ``"scale"`` (and ``"resolution"``) of the likelihood's
     ``transform_input`` of the values, to standardise them; ``"high"``, the
     largest observed ``transform_input`` (from the schema's column ranges),
-    to bound decoded values; ``"binary"``,
+    to bound decoded values; ``"censor_low"`` and ``"censor_high"``, a
+    censored column's bounds in X's units (infinite where it is not);
+    ``"binary"``,
     whether every observed value is 0 or 1. X is an array, a memmap or a
     sparse matrix, or the float values of a DataFrame (``schema.values``).
     """
@@ -45,6 +47,11 @@ def column_statistics(X, schema):
         if "high" in cls.statistics:
             for k, high in enumerate(_high(schema, group, _numpy(cls.transform_input))):
                 stats[k]["high"] = high
+        if "censor_low" in cls.statistics:
+            for k, j in enumerate(group):
+                column = schema.columns[j]
+                stats[k]["censor_low"] = column.low if column.censored[0] else -np.inf
+                stats[k]["censor_high"] = column.high if column.censored[1] else np.inf
         if "binary" in cls.statistics:
             for k, binary in enumerate(_binary(X, group)):
                 stats[k]["binary"] = binary

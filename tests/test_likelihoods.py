@@ -134,6 +134,39 @@ def test_registry_holds_classes_the_estimators_ask():
     assert LIKELIHOODS["bernoulli"](7).n_parameters() == 7
 
 
+def test_a_censored_gaussian_scores_a_bound_by_scipys_tail_probability(generator):
+    """Tobit: at or past a censored bound, log P(beyond it), free of the density's change of units."""
+    from skvae.nn.likelihoods import GaussianLikelihood
+
+    loc, scale = np.array([5.0, 0.0]), np.array([2.0, 0.5])
+    statistics = {"mean": loc, "scale": scale, "censor_low": [-np.inf, 0.0], "censor_high": [10.0, np.inf]}
+    likelihood = GaussianLikelihood(2, statistics=statistics, censored=[(False, True), (True, False)],
+                                    noise_variance="per_feature")
+    with torch.no_grad():
+        likelihood.raw_variance.copy_(torch.tensor([-1.0, 0.5]))
+    x = torch.tensor([[10.0, 0.0], [12.0, -1.0], [7.0, 0.3], [2.0, 0.0]], dtype=torch.float64)
+    _, target = likelihood.encode(x)
+    mu = torch.randn(4, 2, generator=generator)
+    sigma = torch.exp(0.5 * likelihood.log_variance()).detach().numpy()
+    m, t = mu.numpy().astype(np.float64), target.numpy().astype(np.float64)
+    bound_high, bound_low = (10.0 - loc[0]) / scale[0], (0.0 - loc[1]) / scale[1]
+    # The rows' scores subtract sum(log scale) (densities of standardised values to X's
+    # units); the likelihood adds it back for each censored entry.
+    expected = np.stack([
+        np.where(t[:, 0] >= bound_high, stats.norm.logsf(bound_high, m[:, 0], sigma[0]) + np.log(scale[0]),
+                 stats.norm.logpdf(t[:, 0], m[:, 0], sigma[0])),
+        np.where(t[:, 1] <= bound_low, stats.norm.logcdf(bound_low, m[:, 1], sigma[1]) + np.log(scale[1]),
+                 stats.norm.logpdf(t[:, 1], m[:, 1], sigma[1])),
+    ], 1)
+    np.testing.assert_allclose(likelihood.log_prob(target, mu).detach().numpy(), expected.sum(1), rtol=1e-5)
+    mask = torch.tensor([[1.0, 0.0]] * 4)
+    np.testing.assert_allclose(likelihood.log_prob(target, mu, mask).detach().numpy(), expected[:, 0], rtol=1e-5)
+    # What lies past a bound decodes as the bound, exactly; the rest as a Gaussian's values do.
+    decoded = likelihood.to_values(torch.tensor([[3.0, -3.0], [0.5, 1.0]])).numpy()
+    np.testing.assert_array_equal(decoded[0], [10.0, 0.0])
+    np.testing.assert_allclose(decoded[1], [6.0, 0.5], rtol=1e-6)
+
+
 def test_lognormal_log_prob_is_scipys_lognormal_density_of_one_plus_x(generator):
     """With loc 0 and scale 1 the target is log1p(x): the density is that of x in X's units."""
     from skvae.nn.likelihoods import LogNormalLikelihood

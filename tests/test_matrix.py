@@ -93,6 +93,9 @@ def data(case):
         "weight": (60 + 5 * z[:, 1]).astype(np.float32),
         "visits": pd.array(rng.poisson(3, N_ROWS), dtype="Int64"),
         "income": np.exp(10 + 0.8 * z[:, 0] + 0.5 * rng.normal(size=N_ROWS)),
+        # Piled at a bound, so censored there: a reading capped at 10, an amount often 0.
+        "visibility": np.minimum(10.0, np.round(11 + 2 * z[:, 1], 1)),
+        "rain": np.maximum(0.0, np.round(z[:, 0] - 0.3 + 0.5 * rng.normal(size=N_ROWS), 2)),
         "member": z[:, 0] > 0,
         "city": pd.Categorical(np.where(z[:, 1] > 0, "Lima", "Oslo")),
         "note": pd.array(np.where(z[:, 0] > 0.5, "x", "y"), dtype="string"),

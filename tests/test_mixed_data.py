@@ -125,6 +125,36 @@ def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
         VAETransformer(likelihood={"visits": "zip"}, **FAST).fit(frame)
 
 
+def test_a_float_column_piled_at_a_bound_is_censored_there():
+    """Scored by the probability at or beyond the bound, and drawn with its pile; only where "auto" decides."""
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=600)
+    frame = pd.DataFrame({
+        "visibility": np.minimum(10.0, np.round(11 + 2 * z, 1)),  # capped at 10: 69% of rows
+        "rain": np.maximum(0.0, np.round(z - 0.3, 2)),  # 0 for 62% of rows
+        "level": np.round(z + 0.3 * rng.normal(size=600), 2),
+        "stars": np.clip(np.round(3 + z), 1, 5).astype(int),  # integers: every value is its own pile
+        "rare": np.r_[np.full(30, 5.0), rng.normal(10, 1, 570)],  # 5% at its minimum: a tail, not a pile
+    })
+    settings = dict(latent_dim=1, hidden_layer_sizes=(16,), max_iter=60, random_state=0)
+    vae = VAETransformer(**settings).fit(frame)
+    assert vae.censored_bounds_ == {"visibility": (None, 10.0), "rain": (0.0, None)}
+    draws = vae.sample(3000, random_state=0)
+    # Drawn at the bound exactly, about as often as in the data; without censoring a
+    # Gaussian puts about half the piled rows' draws on the other side of it.
+    assert abs(np.mean(draws["visibility"] == 10.0) - np.mean(frame["visibility"] == 10.0)) < 0.1
+    assert abs(np.mean(draws["rain"] == 0.0) - np.mean(frame["rain"] == 0.0)) < 0.1
+    uncensored = VAETransformer(likelihood={"visibility": "gaussian"}, **settings).fit(frame)
+    assert uncensored.censored_bounds_ == {"rain": (0.0, None)}
+    assert np.mean(uncensored.sample(3000, random_state=0)["visibility"] == 10.0) < 0.5
+    # Point values stay within the bounds, and scores stay finite, held-out values past a bound included.
+    decoded = vae.inverse_transform(vae.transform(frame))
+    assert decoded["visibility"].max() <= 10.0 and decoded["rain"].min() >= 0.0
+    assert np.all(np.isfinite(vae.score_samples(frame.assign(visibility=frame["visibility"] + 5))))
+    # An array is never censored ("auto" decides for all its columns at once, by range only).
+    assert VAETransformer(**settings).fit(frame[["visibility", "level"]].to_numpy()).censored_bounds_ == {}
+
+
 def test_outputs_are_dataframes_with_the_training_dtypes(frame):
     vae = VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(frame)
     codes = vae.transform(frame)

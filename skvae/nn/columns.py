@@ -49,16 +49,21 @@ class ColumnCodec(nn.Module):
         For each column whose likelihood standardises its input, the
         statistics it needs (``mean``, ``scale``, ``resolution``), by column.
 
+    censored : dict of int to (bool, bool)
+        Columns censored at their lowest and highest training value, by
+        column index (``censor_share`` in ``skvae.nn.likelihoods.base``).
+
     **options
         For the likelihoods' constructors (``noise_variance``).
     """
 
-    def __init__(self, kinds, *, n_categories=None, flagged=(), statistics=None, **options):
+    def __init__(self, kinds, *, n_categories=None, flagged=(), statistics=None, censored=None, **options):
         super().__init__()
         self.n_columns = len(kinds)
         self.kinds = list(kinds)
         n_categories = n_categories or {}
         statistics = statistics or {}
+        censored = censored or {}
         parts, columns = [], []
         for name, cls in LIKELIHOODS.items():
             group = [j for j, kind in enumerate(kinds) if kind == name]
@@ -68,8 +73,9 @@ class ColumnCodec(nn.Module):
             if cls.statistics:
                 stats = {key: [statistics[j][key] for j in group] for key in cls.statistics
                          if all(key in statistics.get(j, {}) for j in group)} or None
+            censoring = [censored.get(j, (False, False)) for j in group]
             parts.append(cls(len(group), statistics=stats, n_categories=[n_categories.get(j) for j in group],
-                             **options))
+                             censored=censoring if any(any(c) for c in censoring) else None, **options))
             columns.append(group)
         self.parts = nn.ModuleList(parts)
         self.columns = columns

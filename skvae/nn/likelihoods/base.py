@@ -25,12 +25,21 @@ The contract, for a group of ``n_features`` columns:
   for the encoding and decoding (``()``: nothing; ``("mean",
   "scale")`` to standardise; ``"resolution"`` too for a variance floor;
   ``"binary"``, whether every value is 0 or 1; ``"high"``, the largest);
+  ``censor_share``: for a continuous likelihood, the share of a float
+  DataFrame column's training values that must sit at its smallest or
+  largest value for ``likelihood="auto"`` to censor it there (None: never);
+  a censored bound is the statistic ``"censor_low"`` or ``"censor_high"``
+  (the bound in X's units; -inf or inf where none), and the
+  constructor's ``censored`` option says, per feature, which bounds are;
   ``takes_categories``, whether its columns hold categories, which enter
   the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores exactly
   what it feeds the encoder (then a row without holes needs nothing else).
 * **Construction.** ``Cls(n_features, *, statistics=None,
-  n_categories=None, **options)``: ``statistics`` a dict of float64
-  arrays, one value per feature; options it does not use are ignored.
+  n_categories=None, censored=None, **options)``: ``statistics`` a dict
+  of float64 arrays, one value per feature; ``censored`` a ``(low,
+  high)`` pair of flags per feature (None: none censored; the bounds
+  come from the statistics, or from the saved buffers when a model is
+  rebuilt); options it does not use are ignored.
 * **Encoding** (torch, float64 ``values`` in X's units, holes already
   filled with 0): ``encode(values) -> (inputs, targets)``, float32, the
   encoder's inputs (``n_inputs`` of them) and what ``log_prob`` scores.
@@ -77,6 +86,7 @@ class Likelihood(nn.Module):
     auto_dtypes = frozenset()
     auto_dtypes_in_support = frozenset()
     auto_dtypes_if_better = frozenset()
+    censor_share = None
     statistics = ()
     takes_categories = False
     targets_are_inputs = True

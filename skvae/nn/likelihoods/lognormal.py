@@ -65,7 +65,7 @@ class LogNormalLikelihood(GaussianLikelihood):
     inputs_need_support = True  # the encoder reads log1p(x)
     auto_dtypes = frozenset()
     auto_dtypes_if_better = frozenset({"float", "integer"})
-    statistics = ("mean", "scale", "resolution", "high")
+    statistics = ("mean", "scale", "resolution", "high", "censor_low", "censor_high")
 
     def __init__(self, n_features, *, statistics=None, **options):
         super().__init__(n_features, statistics=statistics, **options)
@@ -106,8 +106,13 @@ class LogNormalLikelihood(GaussianLikelihood):
         return target * self.scale.to(target.dtype) + self.loc.to(target.dtype)
 
     def log_prob(self, target, params, mask=None):
-        gaussian = super().log_prob(target, params, mask)
-        return gaussian - masked_sum(self._log_scale_values(target), mask)
+        if self.raw_variance is None or not self.censored:
+            gaussian = super().log_prob(target, params, mask)
+            return gaussian - masked_sum(self._log_scale_values(target), mask)
+        terms, at_bound = self._entry_log_prob(target, params, self.log_variance())
+        # A probability at a censored bound has no Jacobian: only densities change with the scale.
+        jacobian = torch.where(at_bound, torch.zeros((), dtype=target.dtype), self._log_scale_values(target))
+        return masked_sum(terms - jacobian, mask)
 
     def mean(self, params):
         return params  # the median; see the class docstring
@@ -123,8 +128,8 @@ class LogNormalLikelihood(GaussianLikelihood):
         # Not a variance in X's units: the spread depends on the row's own level.
         return None
 
-    def to_values(self, targets):
+    def _values(self, targets):
         # Bounded by the column's training range: exp turns a decoder's
         # extrapolation into values hundreds of standard deviations off.
-        logs = torch.minimum(super().to_values(targets), self.log_high.to(targets.device))
+        logs = torch.minimum(super()._values(targets), self.log_high.to(targets.device))
         return torch.expm1(logs).clamp_min(0.0)
