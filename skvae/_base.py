@@ -210,10 +210,14 @@ class BaseAutoencoder(
 
         The input scaling (``likelihood="gaussian"``) is computed on the first
         call's X and kept: a model's inputs cannot change units under it.
+        So are what ``likelihood="auto"`` chose for each column (log-normal,
+        censored bounds) and each column's range: ``sample`` draws, and
+        log-normal columns' decoded values, stay within the first call's
+        smallest and largest values.
         A later block far outside that scaling (a root mean square over 3
         standard deviations) draws a warning; to fix the scaling up front,
         fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
-        scaled blocks. ``early_stopping`` does not apply. Later calls
+        scaled blocks, and pass a first block that spans the data's range. ``early_stopping`` does not apply. Later calls
         use the current ``learning_rate_init`` and refuse a changed network
         shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
         without being validated.
