@@ -94,9 +94,10 @@ LIKELIHOOD_PARAMETERS = """\
         column that "auto" makes Gaussian or log-normal and whose values
         pile at its smallest or largest value (more than 10% of them
         there: a reading capped at a limit, rain that is mostly 0) is
-        censored there: a value at or past that bound is scored by the
-        probability of lying there (a Tobit likelihood, not a density) and
-        is drawn as often as the data hold it. Naming the column's
+        censored there: a value on that bound is scored by the
+        probability of lying at or past it (a Tobit likelihood, not a
+        density) and is drawn as often as the data hold it; a value past
+        it keeps its density. Naming the column's
         likelihood in a dict turns this off. On an array it is
         ``"bernoulli"`` when every value lies in [0, 1], else
         ``"gaussian"``. On 5,000 real 28 x 28 digits the Bernoulli

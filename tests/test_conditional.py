@@ -68,6 +68,22 @@ def test_inverse_transform_without_y_averages_over_the_classes(fitted):
     assert not np.allclose(fitted.inverse_transform(Z, 0), fitted.inverse_transform(Z, 1))
 
 
+def test_inverse_transform_without_y_averages_a_censored_columns_point_values():
+    """Each class's value is bounded before the average: a mean past the cap stands for the cap."""
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 2, 400)
+    X = pd.DataFrame({"capped": np.minimum(10.0, np.where(y == 1, 14, 5) + rng.normal(size=400)),
+                      "level": rng.normal(size=400) + y})
+    cvae = ConditionalVAETransformer(latent_dim=1, max_iter=30, random_state=0).fit(X, y)
+    assert cvae.censored_bounds_ == {"capped": (None, 10.0)}
+    Z = cvae.transform(X, y)
+    expected = sum(p * cvae.inverse_transform(Z, np.full(400, k)) for k, p in zip(cvae.classes_, cvae.class_prior_))
+    np.testing.assert_allclose(cvae.inverse_transform(Z), expected, rtol=1e-5)
+    assert cvae.inverse_transform(Z)["capped"].max() < 10.0  # the classes' average, not the cap
+
+
 def test_sample_without_y_draws_labels_by_their_training_frequency(labelled):
     X, y = labelled
     y = np.where(y < 3, "rare", "common")  # any labels LabelEncoder takes

@@ -135,7 +135,7 @@ def test_registry_holds_classes_the_estimators_ask():
 
 
 def test_a_censored_gaussian_scores_a_bound_by_scipys_tail_probability(generator):
-    """Tobit: at or past a censored bound, log P(beyond it), free of the density's change of units."""
+    """Tobit: on a censored bound, log P(at or beyond it), free of the density's change of units; past it, the density."""
     from skvae.nn.likelihoods import GaussianLikelihood
 
     loc, scale = np.array([5.0, 0.0]), np.array([2.0, 0.5])
@@ -153,9 +153,9 @@ def test_a_censored_gaussian_scores_a_bound_by_scipys_tail_probability(generator
     # The rows' scores subtract sum(log scale) (densities of standardised values to X's
     # units); the likelihood adds it back for each censored entry.
     expected = np.stack([
-        np.where(t[:, 0] >= bound_high, stats.norm.logsf(bound_high, m[:, 0], sigma[0]) + np.log(scale[0]),
+        np.where(t[:, 0] == bound_high, stats.norm.logsf(bound_high, m[:, 0], sigma[0]) + np.log(scale[0]),
                  stats.norm.logpdf(t[:, 0], m[:, 0], sigma[0])),
-        np.where(t[:, 1] <= bound_low, stats.norm.logcdf(bound_low, m[:, 1], sigma[1]) + np.log(scale[1]),
+        np.where(t[:, 1] == bound_low, stats.norm.logcdf(bound_low, m[:, 1], sigma[1]) + np.log(scale[1]),
                  stats.norm.logpdf(t[:, 1], m[:, 1], sigma[1])),
     ], 1)
     np.testing.assert_allclose(likelihood.log_prob(target, mu).detach().numpy(), expected.sum(1), rtol=1e-5)

@@ -151,6 +151,10 @@ def test_a_float_column_piled_at_a_bound_is_censored_there():
     decoded = vae.inverse_transform(vae.transform(frame))
     assert decoded["visibility"].max() <= 10.0 and decoded["rain"].min() >= 0.0
     assert np.all(np.isfinite(vae.score_samples(frame.assign(visibility=frame["visibility"] + 5))))
+    # On the bound a row scores a probability; far past it (never seen in training) a density, which flags it.
+    capped = frame[frame["visibility"] == 10.0].head(20)
+    on, past = vae.score_samples(capped), vae.score_samples(capped.assign(visibility=1000.0))
+    assert np.all(past < on - 100)
     # An array is never censored ("auto" decides for all its columns at once, by range only).
     assert VAETransformer(**settings).fit(frame[["visibility", "level"]].to_numpy()).censored_bounds_ == {}
 

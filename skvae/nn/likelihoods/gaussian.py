@@ -73,12 +73,14 @@ class GaussianLikelihood(Likelihood):
         Per feature, whether its lowest and highest training values
         (statistics ``censor_low`` and ``censor_high``) are censoring
         bounds: a reading capped at a limit (visibility "10 miles or
-        more"), an amount that is often exactly 0. A value at or beyond
-        a censored bound is scored by the probability the Gaussian puts
-        there, ``Phi((mu - high) / sigma)`` (a Tobit likelihood), not by
-        a density, so the decoder may put its mean past the bound for
-        rows that sit on it; draws and decoded values beyond it come back
-        as the bound, which gives the pile its share. Scores of rows with
+        more"), an amount that is often exactly 0. A value on a censored
+        bound is scored by the probability the Gaussian puts at or beyond
+        it, ``Phi((mu - high) / sigma)`` (a Tobit likelihood), not by a
+        density, so the decoder may put its mean past the bound for rows
+        that sit on it; draws and decoded values beyond it come back as the
+        bound, which gives the pile its share. A value past the bound,
+        which training never saw, keeps its density, so that it still
+        scores as unusual. Scores of rows with
         such values mix that probability with the other columns' densities.
         Without noise variance (the autoencoder) only decoding is bounded.
     """
@@ -141,7 +143,9 @@ class GaussianLikelihood(Likelihood):
             return terms, None
         std = torch.exp(0.5 * log_var)
         low, high = self.censor_low, self.censor_high
-        at_low, at_high = target <= low, target >= high
+        # On the bound exactly (targets and bounds are standardised alike): a value
+        # past it was never seen in training, and its density keeps it unusual.
+        at_low, at_high = target.float() == low, target.float() == high
         # Where a side is not censored its bound is infinite: a finite stand-in keeps
         # the unused branch's gradient finite (torch.where passes NaN * 0 on).
         beyond_high = torch.special.log_ndtr((params - torch.where(torch.isfinite(high), high, params)) / std)
@@ -185,6 +189,12 @@ class GaussianLikelihood(Likelihood):
 
     def variance(self):
         return None if self.raw_variance is None else torch.exp(self.log_variance())
+
+    def mixture(self, params, weights):
+        if not self.censored:
+            return super().mixture(params, weights)
+        # Each class's point value first: a mean past a censored bound stands for the bound.
+        return sum(float(w) * self._bounded(self.mean(p).double()) for w, p in zip(weights, params))
 
     def to_values(self, targets):
         values = self._values(self._bounded(targets.double()))
