@@ -660,7 +660,11 @@ class BaseAutoencoder(
         """The computation of ``transform`` or ``inverse_transform`` as a standalone torch module.
 
         The module is the model's own modules, its front included, so it
-        computes what the method computes, for any number of rows. The
+        computes what the method computes, for any number of rows it
+        accepts; it checks nothing (a value outside a likelihood's support,
+        such as a negative amount in a log-normal column, on which
+        ``transform`` raises, is read as the graph's arithmetic takes it:
+        that amount as 0). The
         transform graph reads X as numbers, one column per column of X,
         float32 or float64: numbers and booleans as they are, a date as
         nanoseconds since the epoch, a category as its index in
