@@ -217,7 +217,8 @@ class BaseAutoencoder(
         A later block far outside that scaling (a root mean square over 3
         standard deviations) draws a warning; to fix the scaling up front,
         fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
-        scaled blocks, and pass a first block that spans the data's range. ``early_stopping`` does not apply. Later calls
+        scaled blocks, and pass a first block that spans the data's range.
+        ``early_stopping`` does not apply. Later calls
         use the current ``learning_rate_init`` and refuse a changed network
         shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
         without being validated.

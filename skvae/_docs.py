@@ -97,8 +97,8 @@ LIKELIHOOD_PARAMETERS = """\
         censored there: a value on that bound is scored by the
         probability of lying at or past it (a Tobit likelihood, not a
         density) and is drawn as often as the data hold it; a value past
-        it keeps its density. Naming the column's
-        likelihood in a dict turns this off. On an array it is
+        it keeps its density. Naming the column's likelihood in a dict
+        turns this off. On an array it is
         ``"bernoulli"`` when every value lies in [0, 1], else
         ``"gaussian"``. On 5,000 real 28 x 28 digits the Bernoulli
         likelihood made mu(x) a better feature than the Gaussian (logistic

@@ -121,8 +121,8 @@ def _array_scaling(X, columns, transform, with_resolution):
         return Scaling(mean, scale)
     sample = np.asarray(X[:: max(1, -(-X.shape[0] // 10_000))], dtype=np.float64)
     sample = sample if all_columns else sample[:, columns]
-    # Of what the mean and scale are taken of: a log-normal column's step on
-    # the log scale, not in X's units (a floor thousands of times too high).
+    # On the scale the mean and scale were measured on: a log-normal column's
+    # step in X's units would set a floor thousands of times too high.
     sample = sample if transform is None else transform(sample)
     return Scaling(mean, scale, np.array([_resolution(sample[:, k]) for k in range(len(columns))]))
 

@@ -80,9 +80,9 @@ class GaussianLikelihood(Likelihood):
         that sit on it; draws and decoded values beyond it come back as the
         bound, which gives the pile its share. A value past the bound,
         which training never saw, keeps its density, so that it still
-        scores as unusual. Scores of rows with
-        such values mix that probability with the other columns' densities.
-        Without noise variance (the autoencoder) only decoding is bounded.
+        scores as unusual. Scores of rows on a censored bound mix that
+        probability with the other columns' densities. Without noise
+        variance (the autoencoder) only decoding is bounded.
     """
 
     auto_dtypes = frozenset({"float", "integer", "datetime"})
