@@ -313,7 +313,7 @@ class BaseAutoencoder(
 
     def _continued(self, data):
         """Copies of the fitted model, its random state and history: ``warm_start`` and ``partial_fit``."""
-        history = copy.deepcopy(self._history)
+        history = self._history.copy()
         if not data.incremental:
             history.restart_validation()
         optimizer_state = copy.deepcopy(self._optimizer_state) if data.incremental else None

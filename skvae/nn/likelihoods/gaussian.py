@@ -197,10 +197,11 @@ class GaussianLikelihood(Likelihood):
         return sum(float(w) * self._bounded(self.mean(p).double()) for w, p in zip(weights, params))
 
     def to_values(self, targets):
-        values = self._values(self._bounded(targets.double()))
+        values = self._values(targets.double())
         if not self.censored:
             return values
-        # A censored bound comes back exactly (float32 targets would miss it by a rounding).
+        # What lies on or past a censored bound comes back as the bound, exactly
+        # (float32 targets would miss it by a rounding).
         values = torch.where(targets >= self.censor_high, self.censor_high_value, values)
         return torch.where(targets <= self.censor_low, self.censor_low_value, values)
 
