@@ -5,7 +5,14 @@ comes with the same measurement on this machine's CPU (all its cores, a
 shorter run) and their ratio. Workloads, as in benchmarks/throughput.py:
 
 * dense: a 784-256-256-8 Bernoulli VAE on 28 x 28 rows;
-* conv: the default convolutional VAE (``image_shape=(28, 28)``), 8 latent dimensions.
+* conv: the default convolutional VAE (``image_shape=(28, 28)``), 8 latent dimensions;
+* the dense model in a plain PyTorch loop (``benchmarks/throughput.py``'s ``TutorialVAE``,
+  rows on the device, index slicing), the yardstick for skvae's own loop.
+
+It also times default fits (stopping rule included) of 5,000 images, dense
+and convolutional, and checks whether two fits with one ``random_state``
+agree bitwise (and, for the convolutional one on a GPU, with cuDNN's
+deterministic algorithms).
 
 Writes ``gpu.json`` and prints a markdown table. ``--device cpu --quick``
 runs the same code on a CPU in seconds (what the tests run).
@@ -15,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -24,6 +32,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's skvae, without installing
 
 from skvae import VAETransformer  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import TutorialVAE  # noqa: E402  (the same model, as a tutorial writes it)
 
 WORKLOADS = {
     "dense 784-256-256-8": dict(latent_dim=8, hidden_layer_sizes=(256, 256), likelihood="bernoulli"),
@@ -42,33 +53,104 @@ def images(n_rows, seed=0):
     return np.clip(X, 0, 1).reshape(n_rows, 784)
 
 
-def fit_rate(params, X, batch_size, epochs, device, steady=True):
-    """Training samples per second: of ``epochs`` epochs beyond a first (``steady``), or of a whole fit."""
+def steady_rate(run, n_rows, seconds):
+    """Samples/s of ``run(n_epochs)`` (which returns its wall time) beyond its fixed costs.
+
+    Epochs are added until they take about ``seconds``: at batch 4,096 two
+    epochs of 60,000 rows take 0.1 s on a GPU, less than the noise in a
+    fit's fixed costs (a first run gave 1.4M samples/s, a second 0.48M).
+    """
+    first = run(1)  # also the warm-up
+    per_epoch = max(run(2) - first, 1e-3)
+    epochs = int(np.clip(np.ceil(seconds / per_epoch), 2, 200))
+    return n_rows * epochs / (run(1 + epochs) - run(1))
+
+
+def fit_rate(params, X, batch_size, device, seconds, steady=True):
+    """Training samples per second, beyond a fit's fixed costs (``steady``), or of a whole one-epoch fit."""
     def fit(n_epochs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
-            VAETransformer(**params, batch_size=batch_size, max_iter=n_epochs, tol=0, random_state=0,
-                           device=device).fit(X)
+            # No early stopping: at 60,000 rows "auto" holds out 10% and scores it every
+            # epoch, which the plain loop does not (the first H200 run had it on).
+            VAETransformer(**params, batch_size=batch_size, max_iter=n_epochs, tol=0, early_stopping=False,
+                           random_state=0, device=device).fit(X)
             if device == "cuda":
                 torch.cuda.synchronize()
             return time.perf_counter() - start
-    if not steady:
-        return len(X) * epochs / fit(epochs)
-    fit(1)
-    return len(X) * epochs / (fit(1 + epochs) - fit(1))
+    return steady_rate(fit, len(X), seconds) if steady else len(X) / fit(1)
+
+
+def plain_loop_rate(X, batch_size, device, seconds, steady=True):
+    """Samples/s of the dense workload in a plain PyTorch loop: rows on the device, index slicing."""
+    torch.manual_seed(0)
+    X = torch.as_tensor(X, device=device)
+    model = TutorialVAE(X.shape[1], "bernoulli").to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def run(n_epochs):
+        start = time.perf_counter()
+        for _ in range(n_epochs):
+            order = torch.randperm(len(X), device=device)
+            for i in range(0, len(X), batch_size):
+                loss = model.loss(X[order[i: i + batch_size]])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            float(loss.detach())  # once an epoch, as skvae reads its epoch loss
+        return time.perf_counter() - start
+    return steady_rate(run, len(X), seconds) if steady else len(X) / run(1)
+
+
+def default_fit_seconds(params, X, device):
+    """Wall time of a fit at the defaults (its stopping rule included), and its epochs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        model = VAETransformer(**params, random_state=0, device=device).fit(X)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start, model.n_iter_
+
+
+def fitted_model(params, X, device):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return VAETransformer(**params, max_iter=1, random_state=0, device=device).fit(X[:2048])
 
 
 def transform_rate(params, X, n_rows, device):
-    model = VAETransformer(**params, max_iter=1, random_state=0, device=device)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X[:2048])
+    model = fitted_model(params, X, device)
     rows = np.resize(X, (n_rows, X.shape[1]))
     model.transform(rows[:4096])
     start = time.perf_counter()
     model.transform(rows)
     return n_rows / (time.perf_counter() - start)
+
+
+def one_row_ms(params, X, device, repeats=200):
+    """Median milliseconds of ``transform`` of one row, and whether its code is the one it gets among many."""
+    model = fitted_model(params, X, device)
+    many = model.transform(X[:20_000])
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        code = model.transform(X[i: i + 1])
+        times.append(time.perf_counter() - start)
+        if not np.array_equal(code[0], many[i]):
+            return float(np.median(times)) * 1e3, False
+    return float(np.median(times)) * 1e3, True
+
+
+def reproducible(params, X, device):
+    """Largest difference between the codes of two fits with the same random_state (0.0: bitwise)."""
+    def codes():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = VAETransformer(**params, max_iter=2, tol=0, random_state=0, device=device).fit(X)
+        return model.transform(X)
+    return float(np.abs(codes() - codes()).max())
 
 
 def main(argv=None):
@@ -80,25 +162,84 @@ def main(argv=None):
     if args.device == "cuda" and not torch.cuda.is_available():
         print("No CUDA GPU visible to torch: nothing to measure.", file=sys.stderr)
         return 2
-    n_rows, epochs, transform_rows = (2048, 1, 8192) if args.quick else (60_000, 2, 1_000_000)
+    n_rows, seconds, transform_rows = (2048, 0, 8192) if args.quick else (60_000, 1.0, 1_000_000)
     batches = (128, 1024) if args.quick else (128, 1024, 4096)
     X = images(n_rows)
     name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
-    rows = []
+    rows, failures = [], []
+
+    def measure(row, gpu_rate, cpu_rate):
+        # A failure on the GPU is reported with the traceback and the run goes on, so one
+        # broken cell does not cost the rest of a rare GPU lease.
+        try:
+            gpu, cpu = gpu_rate(), cpu_rate()
+        except Exception:  # noqa: BLE001
+            failures.append(f"{row['workload']} {row['task']} {row['batch_size'] or ''}:\n{traceback.format_exc()}")
+            print(failures[-1], file=sys.stderr, flush=True)
+            return
+        rows.append(dict(row, device=name, samples_per_s=gpu, cpu_samples_per_s=cpu, ratio=gpu / cpu))
+        print(f"{row['workload']} {row['task']}, batch {row['batch_size']}: {gpu:,.0f} samples/s "
+              f"({gpu / cpu:.1f}x the CPU)", flush=True)
+
     for workload, params in WORKLOADS.items():
         for batch_size in batches:
-            gpu = fit_rate(params, X, batch_size, epochs, args.device, steady=not args.quick)
-            # The CPU on a tenth of the rows: a rate, so comparable, and the run stays short.
-            cpu = fit_rate(params, X[: max(batch_size * 4, len(X) // 10)], batch_size, 1, "cpu",
-                           steady=not args.quick)
-            rows.append(dict(workload=workload, task="fit", batch_size=batch_size, device=name,
-                             samples_per_s=gpu, cpu_samples_per_s=cpu, ratio=gpu / cpu))
-            print(f"{workload} fit, batch {batch_size}: {gpu:,.0f} samples/s ({gpu / cpu:.1f}x the CPU)", flush=True)
-        gpu = transform_rate(params, X, transform_rows, args.device)
-        cpu = transform_rate(params, X, transform_rows // 10, "cpu")
-        rows.append(dict(workload=workload, task=f"transform of {transform_rows:,} rows", batch_size=None,
-                         device=name, samples_per_s=gpu, cpu_samples_per_s=cpu, ratio=gpu / cpu))
-        print(f"{workload} transform: {gpu:,.0f} rows/s ({gpu / cpu:.1f}x the CPU)", flush=True)
+            measure(dict(workload=workload, task="fit", batch_size=batch_size),
+                    lambda: fit_rate(params, X, batch_size, args.device, seconds, steady=not args.quick),
+                    # The CPU on a tenth of the rows: a rate, so comparable, and the run stays short.
+                    lambda: fit_rate(params, X[: max(batch_size * 4, len(X) // 10)], batch_size, "cpu",
+                                     seconds, steady=not args.quick))
+        measure(dict(workload=workload, task=f"transform of {transform_rows:,} rows", batch_size=None),
+                lambda: transform_rate(params, X, transform_rows, args.device),
+                lambda: transform_rate(params, X, transform_rows // 10, "cpu"))
+    for batch_size in batches:
+        measure(dict(workload="dense 784-256-256-8", task="fit, plain PyTorch loop", batch_size=batch_size),
+                lambda: plain_loop_rate(X, batch_size, args.device, seconds, steady=not args.quick),
+                lambda: plain_loop_rate(X[: max(batch_size * 4, len(X) // 10)], batch_size, "cpu", seconds,
+                                        steady=not args.quick))
+
+    # Default fits (the stopping rule decides the epochs) of 5,000 images: what the
+    # convolutional network costs over the dense one on this device.
+    defaults = {}
+    n_default = 256 if args.quick else 5000
+    for workload, params in {"dense": dict(latent_dim=8, likelihood="bernoulli"),
+                             "conv": dict(latent_dim=8, likelihood="bernoulli", image_shape=(28, 28))}.items():
+        try:
+            defaults[workload] = default_fit_seconds(params, X[:n_default], args.device)
+        except Exception:  # noqa: BLE001
+            failures.append(f"default {workload} fit:\n{traceback.format_exc()}")
+            print(failures[-1], file=sys.stderr, flush=True)
+            continue
+        seconds, n_iter = defaults[workload]
+        print(f"default {workload} fit of {n_default:,} images: {seconds:.1f} s ({n_iter} epochs)", flush=True)
+
+    one_row = {}
+    for workload, params in WORKLOADS.items():
+        try:
+            one_row[workload] = {"device": one_row_ms(params, X, args.device), "cpu": one_row_ms(params, X, "cpu")}
+        except Exception:  # noqa: BLE001
+            failures.append(f"{workload} one-row transform:\n{traceback.format_exc()}")
+            print(failures[-1], file=sys.stderr, flush=True)
+            continue
+        (gpu, alone), (cpu, _) = one_row[workload]["device"], one_row[workload]["cpu"]
+        print(f"{workload} transform of one row: {gpu:.2f} ms (CPU {cpu:.2f} ms); the same code as among "
+              f"20,000 rows: {alone}", flush=True)
+
+    repeats = {}
+    for workload, params in WORKLOADS.items():
+        try:
+            repeats[workload] = reproducible(params, X[:2048], args.device)
+        except Exception:  # noqa: BLE001
+            failures.append(f"{workload} reproducibility:\n{traceback.format_exc()}")
+            print(failures[-1], file=sys.stderr, flush=True)
+            continue
+        print(f"{workload}: two fits with one random_state differ by at most {repeats[workload]:.3g}", flush=True)
+    if args.device == "cuda":
+        # cuDNN's fastest convolution algorithms sum in no fixed order; its deterministic ones do.
+        torch.backends.cudnn.deterministic = True
+        workload = "conv (8, 16) 128-64-8, torch.backends.cudnn.deterministic=True"
+        repeats[workload] = reproducible(WORKLOADS["conv (8, 16) 128-64-8"], X[:2048], args.device)
+        print(f"{workload}: two fits differ by at most {repeats[workload]:.3g}", flush=True)
+        torch.backends.cudnn.deterministic = False
     print()
     print(f"Device: {name}; torch {torch.__version__}; CPU threads {torch.get_num_threads()}")
     print()
@@ -110,8 +251,12 @@ def main(argv=None):
     if args.output is not None:
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / "gpu.json").write_text(json.dumps(
-            {"device": name, "torch": torch.__version__, "rows": rows}, indent=1))
-    return 0
+            {"device": name, "torch": torch.__version__, "rows": rows,
+             "largest_difference_between_repeated_fits": repeats,
+             "one_row_transform_ms_and_row_independent": one_row,
+             "default_fit_seconds_and_epochs": {f"{k}, {n_default} images": v for k, v in defaults.items()},
+             "failures": failures}, indent=1))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -86,8 +86,8 @@ def _plain_rows(X, estimator):
 
 
 def _chunk_rows(X):
-    """Evaluation chunk rows: 1024, or fewer for streamed (sparse, memmapped) wide data."""
-    return block_rows(X.shape[1]) if is_streamed(X) else EVAL_CHUNK_ROWS
+    """Evaluation chunk rows: fewer for streamed (sparse, memmapped) wide data; None: the device's default."""
+    return block_rows(X.shape[1]) if is_streamed(X) else None
 
 
 FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh"])
@@ -253,9 +253,9 @@ class BaseAutoencoder(
         batch_size = batch_size_for(self.batch_size, data.X.shape[0]) if data.X.shape[0] else 1
         return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
 
-    def _evaluation_threads(self, model, n_rows, chunk_rows=EVAL_CHUNK_ROWS):
-        """Threads for evaluating ``n_rows`` rows in chunks of at most ``chunk_rows``."""
-        return threads_for(padded_rows(min(n_rows, chunk_rows)) * self._multiply_adds(model))
+    def _evaluation_threads(self, model, n_rows, chunk_rows=None):
+        """Threads for evaluating ``n_rows`` rows on a CPU in chunks of at most ``chunk_rows``."""
+        return threads_for(padded_rows(min(n_rows, chunk_rows or EVAL_CHUNK_ROWS)) * self._multiply_adds(model))
 
     def _multiply_adds(self, model):
         """Multiply-adds of one row through the model; counted once per model."""

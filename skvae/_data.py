@@ -29,6 +29,13 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # a multiple of 32 rows leave no remainder. One row costs a 32-row pass.
 EVAL_CHUNK_ROWS = 1024
 EVAL_ROW_MULTIPLE = 32
+# On a GPU every chunk has this many rows, however few are real: cuBLAS
+# also picks its kernel (and its split of the sums) by the number of rows,
+# so only one shape keeps a row's bits its own; and a GPU pass costs its
+# launches, not its rows, so larger chunks are faster (1M rows of
+# 784-256-256-8 codes: benchmarks/gpu.py, docs/performance.md). The rows
+# are padded on the device: a one-row call copies one row to it.
+GPU_EVAL_CHUNK_ROWS = 8192
 
 # Rows per block when statistics are computed over the training data, to
 # bound temporary memory.
@@ -175,8 +182,8 @@ def resolve_device(device, fitting=False):
 
 
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, decode=None,
-             chunk_rows=EVAL_CHUNK_ROWS, out_dtype=np.float64, threads=None):
-    """``function`` over chunks of X's rows, each padded with zero rows to a multiple of ``EVAL_ROW_MULTIPLE``.
+             chunk_rows=None, out_dtype=np.float64, threads=None):
+    """``function`` over chunks of X's rows, padded with zero rows to a shape that keeps rows independent.
 
     ``prepare(block, first_row)`` turns a block of X's rows into a float
     array (None: X is one already, e.g. codes); ``conditions`` (a
@@ -185,10 +192,27 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     output row per row; ``decode`` (None: a cast to ``out_dtype``) maps
     the ``n_rows`` real ones back, to an array or a DataFrame whose chunks
     are joined. An output that is not finite is a clear error.
-    ``chunk_rows`` (a multiple of ``EVAL_ROW_MULTIPLE``) bounds a chunk,
-    for wide data. ``threads``: torch's threads for the call (None: as set).
+    ``chunk_rows`` bounds a chunk, for wide data (None: ``EVAL_CHUNK_ROWS``
+    on a CPU, each chunk padded to a multiple of ``EVAL_ROW_MULTIPLE``;
+    ``GPU_EVAL_CHUNK_ROWS`` on a GPU, each chunk padded to all of them).
+    ``threads``: torch's threads for the call (None: as set).
     """
     from ._threads import torch_threads
+
+    device = torch.device(device)
+    fixed_shape = device.type != "cpu"
+    if chunk_rows is None:
+        chunk_rows = GPU_EVAL_CHUNK_ROWS if fixed_shape else EVAL_CHUNK_ROWS
+
+    def padded(rows, n_rows, dtype=None):
+        rows = torch.from_numpy(np.ascontiguousarray(rows, dtype=dtype))
+        if not fixed_shape:
+            out = torch.zeros((padded_rows(n_rows), rows.shape[1]), dtype=rows.dtype)
+            out[:n_rows] = rows
+            return out
+        out = torch.zeros((chunk_rows, rows.shape[1]), dtype=rows.dtype, device=device)
+        out[:n_rows] = rows.to(device)
+        return out
 
     chunks = []
     with torch.inference_mode(), torch_threads(threads or torch.get_num_threads()):
@@ -197,14 +221,10 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
             n_rows = stop - start
             block = X.iloc[start:stop] if hasattr(X, "iloc") else X[start:stop]
             values = prepare(block, start) if prepare is not None else np.asarray(block)
-            padded = np.zeros((padded_rows(n_rows), values.shape[1]), dtype=values.dtype)
-            padded[:n_rows] = values
             condition = None
             if conditions is not None:
-                condition = np.zeros((padded.shape[0], conditions.shape[1]), dtype=np.float32)
-                condition[:n_rows] = conditions[start:stop]
-                condition = torch.from_numpy(condition).to(device)
-            result = function(torch.from_numpy(padded).to(device), condition, n_rows)[:n_rows]
+                condition = padded(conditions[start:stop], n_rows, np.float32)
+            result = function(padded(values, n_rows), condition, n_rows)[:n_rows]
             with np.errstate(over="ignore", invalid="ignore"):
                 chunk = decode(result) if decode is not None else result.cpu().numpy().astype(out_dtype)
             _check_finite(chunk, values, start)

@@ -17,10 +17,12 @@ they are, with the documented reason: ``VAEImputer`` has no
 ``inverse_transform`` (its output is X itself), and ``VAEOutlierDetector``
 has only the outputs of a scikit-learn outlier detector (no transform,
 inverse, sample or export). No cell is skipped, but where onnxruntime is
-not installed the ONNX cells fail rather than pass silently.
+not installed the ONNX cells fail rather than pass silently. With
+``SKVAE_TEST_DEVICE=cuda`` every cell fits and runs on the GPU.
 """
 
 import functools
+import os
 import warnings
 
 import numpy as np
@@ -31,7 +33,8 @@ import torch
 import skvae
 from skvae.nn import LIKELIHOODS
 
-SMALL = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+# SKVAE_TEST_DEVICE=cuda runs every cell on a GPU (benchmarks/gpu.sh does, where there is one).
+SMALL = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0, device=os.environ.get("SKVAE_TEST_DEVICE", "cpu"))
 N_ROWS = 60
 OUTPUTS = ["transform", "inverse_transform", "sample", "score_samples", "save_load", "to_torch", "to_onnx"]
 

@@ -83,3 +83,7 @@ def test_gpu_benchmark_runs_on_a_cpu(tmp_path):
     report = json.loads((tmp_path / "gpu.json").read_text())
     assert {row["workload"] for row in report["rows"]} == {"dense 784-256-256-8", "conv (8, 16) 128-64-8"}
     assert all(row["samples_per_s"] > 0 and row["cpu_samples_per_s"] > 0 for row in report["rows"])
+    assert "fit, plain PyTorch loop" in {row["task"] for row in report["rows"]}
+    # On a CPU at one thread count the fits repeat bitwise, as the README promises.
+    assert set(report["largest_difference_between_repeated_fits"].values()) == {0.0}
+    assert len(report["default_fit_seconds_and_epochs"]) == 2 and report["failures"] == []
