@@ -167,16 +167,35 @@ def main(argv=None):
     X = images(n_rows)
     name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     rows, failures = [], []
+    n_default = 256 if args.quick else 5000
+    defaults, one_row, repeats = {}, {}, {}
+    report = {"device": name, "torch": torch.__version__, "rows": rows,
+              "default_fit_seconds_and_epochs": defaults, "one_row_transform_ms_and_row_independent": one_row,
+              "largest_difference_between_repeated_fits": repeats, "failures": failures}
+
+    def attempt(label, step):
+        """``step()``, or None where it fails; the report is written after every step.
+
+        A failure is reported with its traceback and the run goes on, and a
+        run stopped at its time limit keeps what it measured: a GPU lease
+        is short and rare.
+        """
+        try:
+            return step()
+        except Exception:  # noqa: BLE001
+            failures.append(f"{label}:\n{traceback.format_exc()}")
+            print(failures[-1], file=sys.stderr, flush=True)
+            return None
+        finally:
+            if args.output is not None:
+                args.output.mkdir(parents=True, exist_ok=True)
+                (args.output / "gpu.json").write_text(json.dumps(report, indent=1))
 
     def measure(row, gpu_rate, cpu_rate):
-        # A failure on the GPU is reported with the traceback and the run goes on, so one
-        # broken cell does not cost the rest of a rare GPU lease.
-        try:
-            gpu, cpu = gpu_rate(), cpu_rate()
-        except Exception:  # noqa: BLE001
-            failures.append(f"{row['workload']} {row['task']} {row['batch_size'] or ''}:\n{traceback.format_exc()}")
-            print(failures[-1], file=sys.stderr, flush=True)
+        rates = attempt(f"{row['workload']} {row['task']} {row['batch_size'] or ''}", lambda: (gpu_rate(), cpu_rate()))
+        if rates is None:
             return
+        gpu, cpu = rates
         rows.append(dict(row, device=name, samples_per_s=gpu, cpu_samples_per_s=cpu, ratio=gpu / cpu))
         print(f"{row['workload']} {row['task']}, batch {row['batch_size']}: {gpu:,.0f} samples/s "
               f"({gpu / cpu:.1f}x the CPU)", flush=True)
@@ -199,47 +218,41 @@ def main(argv=None):
 
     # Default fits (the stopping rule decides the epochs) of 5,000 images: what the
     # convolutional network costs over the dense one on this device.
-    defaults = {}
-    n_default = 256 if args.quick else 5000
     for workload, params in {"dense": dict(latent_dim=8, likelihood="bernoulli"),
                              "conv": dict(latent_dim=8, likelihood="bernoulli", image_shape=(28, 28))}.items():
-        try:
-            defaults[workload] = default_fit_seconds(params, X[:n_default], args.device)
-        except Exception:  # noqa: BLE001
-            failures.append(f"default {workload} fit:\n{traceback.format_exc()}")
-            print(failures[-1], file=sys.stderr, flush=True)
-            continue
-        seconds, n_iter = defaults[workload]
-        print(f"default {workload} fit of {n_default:,} images: {seconds:.1f} s ({n_iter} epochs)", flush=True)
+        result = attempt(f"default {workload} fit", lambda: default_fit_seconds(params, X[:n_default], args.device))
+        if result is not None:
+            defaults[f"{workload}, {n_default} images"] = result
+            print(f"default {workload} fit of {n_default:,} images: {result[0]:.1f} s ({result[1]} epochs)",
+                  flush=True)
 
-    one_row = {}
     for workload, params in WORKLOADS.items():
-        try:
-            one_row[workload] = {"device": one_row_ms(params, X, args.device), "cpu": one_row_ms(params, X, "cpu")}
-        except Exception:  # noqa: BLE001
-            failures.append(f"{workload} one-row transform:\n{traceback.format_exc()}")
-            print(failures[-1], file=sys.stderr, flush=True)
-            continue
-        (gpu, alone), (cpu, _) = one_row[workload]["device"], one_row[workload]["cpu"]
-        print(f"{workload} transform of one row: {gpu:.2f} ms (CPU {cpu:.2f} ms); the same code as among "
-              f"20,000 rows: {alone}", flush=True)
+        result = attempt(f"{workload} one-row transform", lambda: {"device": one_row_ms(params, X, args.device),
+                                                                 "cpu": one_row_ms(params, X, "cpu")})
+        if result is not None:
+            one_row[workload] = result
+            (gpu, alone), (cpu, _) = result["device"], result["cpu"]
+            print(f"{workload} transform of one row: {gpu:.2f} ms (CPU {cpu:.2f} ms); the same code as among "
+                  f"20,000 rows: {alone}", flush=True)
 
-    repeats = {}
-    for workload, params in WORKLOADS.items():
-        try:
-            repeats[workload] = reproducible(params, X[:2048], args.device)
-        except Exception:  # noqa: BLE001
-            failures.append(f"{workload} reproducibility:\n{traceback.format_exc()}")
-            print(failures[-1], file=sys.stderr, flush=True)
-            continue
-        print(f"{workload}: two fits with one random_state differ by at most {repeats[workload]:.3g}", flush=True)
-    if args.device == "cuda":
+    def deterministic_cudnn(params):
         # cuDNN's fastest convolution algorithms sum in no fixed order; its deterministic ones do.
         torch.backends.cudnn.deterministic = True
-        workload = "conv (8, 16) 128-64-8, torch.backends.cudnn.deterministic=True"
-        repeats[workload] = reproducible(WORKLOADS["conv (8, 16) 128-64-8"], X[:2048], args.device)
-        print(f"{workload}: two fits differ by at most {repeats[workload]:.3g}", flush=True)
-        torch.backends.cudnn.deterministic = False
+        try:
+            return reproducible(params, X[:2048], args.device)
+        finally:
+            torch.backends.cudnn.deterministic = False
+
+    checks = [(workload, lambda params=params: reproducible(params, X[:2048], args.device))
+              for workload, params in WORKLOADS.items()]
+    if args.device == "cuda":
+        checks.append(("conv (8, 16) 128-64-8, torch.backends.cudnn.deterministic=True",
+                       lambda: deterministic_cudnn(WORKLOADS["conv (8, 16) 128-64-8"])))
+    for workload, check in checks:
+        result = attempt(f"{workload} reproducibility", check)
+        if result is not None:
+            repeats[workload] = result
+            print(f"{workload}: two fits with one random_state differ by at most {result:.3g}", flush=True)
     print()
     print(f"Device: {name}; torch {torch.__version__}; CPU threads {torch.get_num_threads()}")
     print()
@@ -248,14 +261,6 @@ def main(argv=None):
     for row in rows:
         print(f"| {row['workload']} | {row['task']} | {row['batch_size'] or ''} | {row['samples_per_s']:,.0f} | "
               f"{row['cpu_samples_per_s']:,.0f} | {row['ratio']:.1f}x |")
-    if args.output is not None:
-        args.output.mkdir(parents=True, exist_ok=True)
-        (args.output / "gpu.json").write_text(json.dumps(
-            {"device": name, "torch": torch.__version__, "rows": rows,
-             "largest_difference_between_repeated_fits": repeats,
-             "one_row_transform_ms_and_row_independent": one_row,
-             "default_fit_seconds_and_epochs": {f"{k}, {n_default} images": v for k, v in defaults.items()},
-             "failures": failures}, indent=1))
     return 1 if failures else 0
 
 

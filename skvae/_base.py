@@ -480,8 +480,9 @@ class BaseAutoencoder(
             )
         return Batch(x, target, mask, condition)
 
-    def _row_score(self, model, batch, **options):
-        return model.row_score(batch, RowNoise(batch.x, self._score_seed), **options)
+    def _row_score(self, model, batch, n_rows=None, **options):
+        """The model's score of each row; rows past ``n_rows`` pad an evaluation chunk."""
+        return model.row_score(batch, RowNoise(batch.x, self._score_seed, n_rows), **options)
 
     # -------------------------------------------------------------- inference
 
@@ -501,7 +502,10 @@ class BaseAutoencoder(
         return model, device
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None):
-        """``function(model, batch)`` over X's rows in row-independent chunks, through the model's front."""
+        """``function(model, batch, n_rows)`` over X's rows in row-independent chunks, through the model's front.
+
+        A chunk's first ``n_rows`` rows are real; the rest pad it.
+        """
         model, device = self._inference_model()
         X = self._validated(X, reset=False)
         schema = self._schema
@@ -514,7 +518,7 @@ class BaseAutoencoder(
             return values
 
         def run(values, condition, n_rows, first_row=0):
-            return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets))
+            return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets), n_rows)
 
         if out_dtype is None:
             out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in FLOAT_DTYPES else np.float64
@@ -544,7 +548,7 @@ class BaseAutoencoder(
 
     def _transform(self, X, y=None):
         check_is_fitted(self)
-        return self._map_batches(X, lambda model, batch: model.code(batch), self.network_.latent_dim, y=y)
+        return self._map_batches(X, lambda model, batch, n_rows: model.code(batch), self.network_.latent_dim, y=y)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space: the mean of p(x | z).
@@ -610,7 +614,7 @@ class BaseAutoencoder(
 
     def _score_samples(self, X, y=None, **score_options):
         scores = self._map_batches(
-            X, lambda model, batch: self._row_score(model, batch, **score_options).unsqueeze(1), 1, y=y,
+            X, lambda model, batch, n_rows: self._row_score(model, batch, n_rows, **score_options).unsqueeze(1), 1, y=y,
             targets=True,
         )
         return scores[:, 0]

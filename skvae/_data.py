@@ -33,9 +33,13 @@ EVAL_ROW_MULTIPLE = 32
 # also picks its kernel (and its split of the sums) by the number of rows,
 # so only one shape keeps a row's bits its own; and a GPU pass costs its
 # launches, not its rows, so larger chunks are faster (1M rows of
-# 784-256-256-8 codes: benchmarks/gpu.py, docs/performance.md). The rows
-# are padded on the device: a one-row call copies one row to it.
+# 784-256-256-8 codes: benchmarks/gpu_chunks.py, docs/performance.md). The
+# rows are padded on the device: a one-row call copies one row to it.
 GPU_EVAL_CHUNK_ROWS = 8192
+# Fewer rows where a chunk would hold more values than this, inputs or
+# outputs, so that wide data do not take gigabytes of the GPU per chunk;
+# the shape is still one per model and method (gpu_chunk_rows).
+GPU_EVAL_VALUES = 2**23
 
 # Rows per block when statistics are computed over the training data, to
 # bound temporary memory.
@@ -192,25 +196,31 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     output row per row; ``decode`` (None: a cast to ``out_dtype``) maps
     the ``n_rows`` real ones back, to an array or a DataFrame whose chunks
     are joined. An output that is not finite is a clear error.
-    ``chunk_rows`` bounds a chunk, for wide data (None: ``EVAL_CHUNK_ROWS``
-    on a CPU, each chunk padded to a multiple of ``EVAL_ROW_MULTIPLE``;
-    ``GPU_EVAL_CHUNK_ROWS`` on a GPU, each chunk padded to all of them).
-    ``threads``: torch's threads for the call (None: as set).
+    ``chunk_rows`` bounds the rows read at a time, for streamed wide data
+    (None: ``EVAL_CHUNK_ROWS`` on a CPU, each chunk padded to a multiple of
+    ``EVAL_ROW_MULTIPLE``; on a GPU every chunk is padded to
+    ``gpu_chunk_rows`` rows, whatever its size). ``threads``: torch's
+    threads for the call (None: as set).
     """
     from ._threads import torch_threads
 
     device = torch.device(device)
-    fixed_shape = device.type != "cpu"
-    if chunk_rows is None:
-        chunk_rows = GPU_EVAL_CHUNK_ROWS if fixed_shape else EVAL_CHUNK_ROWS
+    fixed_shape = _pads_to_one_shape(device)
+    if fixed_shape:
+        shape_rows = gpu_chunk_rows(max(X.shape[1], n_outputs))
+        chunk_rows = shape_rows if chunk_rows is None else min(chunk_rows, shape_rows)
+    elif chunk_rows is None:
+        chunk_rows = EVAL_CHUNK_ROWS
 
     def padded(rows, n_rows, dtype=None):
-        rows = torch.from_numpy(np.ascontiguousarray(rows, dtype=dtype))
+        rows = np.asarray(rows, dtype=dtype)
         if not fixed_shape:
-            out = torch.zeros((padded_rows(n_rows), rows.shape[1]), dtype=rows.dtype)
+            out = np.zeros((padded_rows(n_rows), rows.shape[1]), dtype=rows.dtype)
             out[:n_rows] = rows
-            return out
-        out = torch.zeros((chunk_rows, rows.shape[1]), dtype=rows.dtype, device=device)
+            return torch.from_numpy(out)
+        # torch.from_numpy warns on a read-only array (a memmap, pandas' copy-on-write values).
+        rows = torch.from_numpy(rows if rows.flags.writeable else rows.copy())
+        out = torch.zeros((shape_rows, rows.shape[1]), dtype=rows.dtype, device=device)
         out[:n_rows] = rows.to(device)
         return out
 
@@ -236,6 +246,17 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     if not chunks:
         return np.empty((0, n_outputs), dtype=out_dtype)
     return np.concatenate(chunks).astype(out_dtype, copy=False)
+
+
+def gpu_chunk_rows(width):
+    """Rows of every evaluation chunk on a GPU for data ``width`` values wide: 8,192, fewer for wide data."""
+    rows = GPU_EVAL_VALUES // max(width, 1)
+    return min(GPU_EVAL_CHUNK_ROWS, max(EVAL_ROW_MULTIPLE, rows - rows % EVAL_ROW_MULTIPLE))
+
+
+def _pads_to_one_shape(device):
+    """Whether evaluation on ``device`` pads every chunk to ``GPU_EVAL_CHUNK_ROWS`` rows (a GPU)."""
+    return device.type != "cpu"
 
 
 def _check_finite(out, rows, first_row):

@@ -278,7 +278,13 @@ TRAINING_PARAMETERS = """\
         one. On a GPU, the encoded training rows move there once when they
         take at most half its free memory; otherwise they stay in pinned
         host memory and each minibatch is copied over as it is used (sparse
-        and memmapped X are always read per minibatch). A model trained on
+        and memmapped X are always read per minibatch). Evaluation runs in
+        chunks of one shape, 8,192 rows (fewer for data over 1,024 values
+        wide), however few are passed, so a row's output stays its own
+        there too. Two fits with one ``random_state`` agree
+        bitwise, except with convolutional networks, where cuDNN's fastest
+        algorithms differ in the last digits (1.5e-5 measured) unless
+        ``torch.backends.cudnn.deterministic = True``. A model trained on
         a GPU is pickled with CPU tensors and runs on CPU-only machines.
 
     **module_params

@@ -81,14 +81,16 @@ class RowNoise:
     Monte-Carlo score (``skvae.nn.model``'s family contract).
     """
 
-    def __init__(self, rows, seed):
-        self.rows = rows
-        self.keys = row_keys(rows.cpu().numpy(), seed)
+    def __init__(self, rows, seed, n_rows=None):
+        # Only the first n_rows are real: the rest pad an evaluation chunk
+        # (8,192 rows on a GPU) and get zeros, not keys hashed from zeros.
+        self.rows, self.n_rows = rows, rows.shape[0] if n_rows is None else n_rows
+        self.keys = row_keys(rows[: self.n_rows].cpu().numpy(), seed)
 
     def draws(self, n_draws, n_columns):
         import torch
 
-        return torch.stack([
-            torch.as_tensor(row_normals(self.keys, draw, n_columns), dtype=self.rows.dtype)
-            for draw in range(n_draws)
-        ]).to(self.rows.device)
+        noise = torch.zeros((n_draws, self.rows.shape[0], n_columns), dtype=self.rows.dtype)
+        for draw in range(n_draws):
+            noise[draw, : self.n_rows] = torch.from_numpy(row_normals(self.keys, draw, n_columns))
+        return noise.to(self.rows.device)

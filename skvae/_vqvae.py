@@ -262,7 +262,7 @@ class VQVAETransformer(BaseAutoencoder):
         codes : ndarray of shape (n_samples,), dtype int64
             Indices into ``codebook_``, in ``[0, n_codes)``.
         """
-        def nearest(model, batch):
+        def nearest(model, batch, n_rows):
             # float64 holds every index exactly.
             return model.latent.nearest(model.encode(batch.x, batch.condition)).unsqueeze(1).double()
 

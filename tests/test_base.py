@@ -533,6 +533,45 @@ def test_early_stopping_with_too_few_rows(Estimator, tabular):
         Estimator(**{**SMALL, "early_stopping": True}).fit(tabular[:3])
 
 
+def test_gpu_evaluation_pads_every_chunk_to_one_shape_and_gives_the_same_outputs(tabular, monkeypatch):
+    # The GPU's evaluation path (every chunk padded on the device to one shape),
+    # run on the CPU: 300 rows in chunks of 64, the last one partial.
+    import scipy.sparse as sp
+
+    import skvae._data
+    from skvae import ConditionalVAETransformer, VAEImputer
+
+    y = np.arange(len(tabular)) % 3
+    holes = tabular.copy()
+    holes[::7, 2] = np.nan
+    read_only = tabular.copy()
+    read_only.flags.writeable = False
+    vae = VAETransformer(**SMALL).fit(tabular)
+    cvae = ConditionalVAETransformer(**SMALL).fit(tabular, y)
+    imputer = VAEImputer(**SMALL).fit(holes)
+
+    def outputs():
+        Z = vae.transform(tabular)
+        return [Z, vae.transform(tabular[7:12]), vae.inverse_transform(Z), vae.score_samples(tabular),
+                vae.score_samples(tabular[7:12]), vae.transform(sp.csr_matrix(tabular)), vae.transform(read_only),
+                cvae.transform(tabular, y=y), cvae.inverse_transform(Z, y=y), cvae.inverse_transform(Z),
+                imputer.transform(holes)]
+
+    expected = outputs()
+    monkeypatch.setattr(skvae._data, "GPU_EVAL_CHUNK_ROWS", 64)
+    monkeypatch.setattr(skvae._data, "_pads_to_one_shape", lambda device: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a read-only X is copied, not handed to torch.from_numpy
+        padded = outputs()
+    for got, want in zip(padded, expected):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(padded[1], padded[0][7:12])
+    np.testing.assert_array_equal(padded[4], padded[3][7:12])
+    # Wide data take fewer rows per chunk, a multiple of 32 (the cap here is 64).
+    assert skvae._data.gpu_chunk_rows(10) == 64
+    assert skvae._data.gpu_chunk_rows(skvae._data.GPU_EVAL_VALUES // 40 + 1) == 32
+
+
 def test_cuda_requested_without_cuda_is_a_clear_error(tabular):
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
