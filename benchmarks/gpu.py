@@ -10,7 +10,9 @@ shorter run) and their ratio. Workloads, as in benchmarks/throughput.py:
   rows on the device, index slicing), the yardstick for skvae's own loop.
 
 It also times default fits (stopping rule included) of 5,000 images, dense
-and convolutional, and checks whether two fits with one ``random_state``
+and convolutional, and the median one-row ``transform`` on each device (with
+whether that row's code is the one it gets among 20,000), and checks whether
+two fits with one ``random_state``
 agree bitwise (and, for the convolutional one on a GPU, with cuDNN's
 deterministic algorithms).
 
