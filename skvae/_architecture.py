@@ -110,6 +110,13 @@ def resolve_hidden_layer_sizes(hidden, n_samples, n_features):
     return () if n_samples < n_features else AUTO_HIDDEN_LAYER_SIZES
 
 
+def resolve_noise_variance(noise_variance, n_samples, n_features):
+    """What ``noise_variance`` gives a model trained on ``n_samples`` rows of ``n_features`` (None: no such parameter)."""
+    if noise_variance != "auto":
+        return noise_variance
+    return "isotropic" if n_samples < n_features else "per_feature"
+
+
 def _image_shape(value):
     shape = tuple(value)
     if len(shape) not in (2, 3):

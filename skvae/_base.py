@@ -35,6 +35,7 @@ from ._architecture import (
     check_image_shape,
     check_unchanged,
     resolve_hidden_layer_sizes,
+    resolve_noise_variance,
 )
 from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, all_finite, map_rows, padded_rows, resolve_device
 from ._export import serving_graph, to_onnx
@@ -300,9 +301,10 @@ class BaseAutoencoder(
         self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}
         self.censored_bounds_ = {c.name: (c.low if c.censored[0] else None, c.high if c.censored[1] else None)
                                  for c in schema.columns if any(c.censored)}
+        # What "auto" chose is kept, as hidden_layer_sizes_ is, for loading the model again.
+        self._noise_variance = resolve_noise_variance(data.spec.get("noise_variance"), *data.X.shape)
         columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
-                              statistics=statistics, censored=schema.censored,
-                              noise_variance=data.spec.get("noise_variance"))
+                              statistics=statistics, censored=schema.censored, noise_variance=self._noise_variance)
         self.hidden_layer_sizes_ = resolve_hidden_layer_sizes(data.spec["hidden_layer_sizes"], *data.X.shape)
         spec = {**data.spec, "hidden_layer_sizes": self.hidden_layer_sizes_}
         model = build_model(self._family, spec, columns, torch.Generator().manual_seed(init_seed),

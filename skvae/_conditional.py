@@ -144,7 +144,7 @@ class ConditionalVAETransformer(VAETransformer):
         decoder=None,
         likelihood="auto",
         handle_unknown="error",
-        noise_variance="per_feature",
+        noise_variance="auto",
         beta=1.0,
         kl_warmup=10,
         free_bits=0.0,

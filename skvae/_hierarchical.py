@@ -184,7 +184,7 @@ class HierarchicalVAETransformer(VAETransformer):
         decoder=None,
         likelihood="auto",
         handle_unknown="error",
-        noise_variance="per_feature",
+        noise_variance="auto",
         beta=1.0,
         kl_warmup=50,
         free_bits=0.5,

@@ -108,7 +108,8 @@ def _rebuild_model(estimator, network, statistics=None):
     spec["hidden_layer_sizes"] = getattr(estimator, "hidden_layer_sizes_", spec["hidden_layer_sizes"])
     schema = estimator._schema
     columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
-                          statistics=statistics, censored=schema.censored, noise_variance=spec.get("noise_variance"))
+                          statistics=statistics, censored=schema.censored,
+                          noise_variance=getattr(estimator, "_noise_variance", spec.get("noise_variance")))
     model = build_model(estimator._family, spec, columns, torch.Generator(), 0, n_condition=network["n_condition"])
     weights = {k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()}
     if statistics is None:

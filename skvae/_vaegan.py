@@ -199,7 +199,7 @@ ${training_parameters_after_n_iter_no_change}
         decoder=None,
         likelihood="auto",
         handle_unknown="error",
-        noise_variance="per_feature",
+        noise_variance="auto",
         beta=1.0,
         kl_warmup=10,
         free_bits=0.5,

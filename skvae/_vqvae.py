@@ -78,9 +78,11 @@ class VQVAETransformer(BaseAutoencoder):
 
     ${likelihood_parameters}
 
-    noise_variance : {"per_feature", "isotropic"}, default="per_feature"
+    noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, one learned noise variance per
         feature or one shared by all features (in the units of X).
+        ``"auto"``: shared where X has fewer rows than columns, as for
+        ``VAETransformer``.
 
     ${denoising_parameters}
 
@@ -165,7 +167,7 @@ class VQVAETransformer(BaseAutoencoder):
         "transform_quantized": ["boolean"],
         "likelihood": [StrOptions({*LIKELIHOODS, "auto"}), dict],
         "handle_unknown": [StrOptions({"error", "ignore"})],
-        "noise_variance": [StrOptions({"per_feature", "isotropic"})],
+        "noise_variance": [StrOptions({"auto", "per_feature", "isotropic"})],
     }
     _architecture_parameters = (*BaseAutoencoder._architecture_parameters, "n_codes", "noise_variance")
 
@@ -184,7 +186,7 @@ class VQVAETransformer(BaseAutoencoder):
         decoder=None,
         likelihood="auto",
         handle_unknown="error",
-        noise_variance="per_feature",
+        noise_variance="auto",
         corruption=None,
         corruption_level=0.2,
         batch_size="auto",

@@ -293,6 +293,26 @@ def test_continued_training_refuses_a_new_network_shape(Estimator, change, tabul
     assert estimator.transform(X).shape[1] == estimator.latent_dim
 
 
+def test_noise_variance_auto_shares_the_variance_only_when_rows_are_fewer_than_columns(tmp_path):
+    from skvae import load
+
+    rng = np.random.RandomState(0)
+    wide = rng.normal(size=(20, 40)) * np.arange(1, 41)  # fewer rows than columns
+    tall = rng.normal(size=(200, 5)) * np.arange(1, 6)
+    auto = VAETransformer(max_iter=3, random_state=0).fit(wide)
+    shared = VAETransformer(max_iter=3, random_state=0, noise_variance="isotropic").fit(wide)
+    # One variance in the units of X, held in float32 through per-feature scales.
+    np.testing.assert_allclose(auto.noise_variance_, auto.noise_variance_[0], rtol=1e-3)
+    np.testing.assert_array_equal(auto.transform(wide), shared.transform(wide))
+    per_feature = VAETransformer(max_iter=3, random_state=0).fit(tall).noise_variance_
+    assert per_feature.max() > 2 * per_feature.min()
+    # The choice travels with the model, though the parameter still says "auto".
+    auto.save(tmp_path / "wide.skvae")
+    loaded = load(tmp_path / "wide.skvae")
+    assert loaded.noise_variance == "auto"
+    np.testing.assert_array_equal(loaded.score_samples(wide), auto.score_samples(wide))
+
+
 def test_continued_training_refuses_new_noise_variance(tabular):
     vae = VAETransformer(**SMALL).fit(tabular)
     with pytest.raises(ValueError, match="noise_variance='isotropic'"):
