@@ -212,7 +212,10 @@ class BaseAutoencoder(
         The input scaling (``likelihood="gaussian"``) is computed on the first
         call's X and kept: a model's inputs cannot change units under it.
         So are what ``likelihood="auto"`` chose for each column (log-normal,
-        censored bounds) and each column's range: ``sample`` draws, and
+        censored bounds), what ``hidden_layer_sizes="auto"`` and
+        ``noise_variance="auto"`` chose from the first call's number of rows
+        (pass explicit values where a block has fewer rows than X has
+        columns), and each column's range: ``sample`` draws, and
         log-normal columns' decoded values, stay within the first call's
         smallest and largest values.
         A later block far outside that scaling (a root mean square over 3

@@ -131,13 +131,13 @@ VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + """\
         With ``likelihood="gaussian"``, whether the learned observation
         noise has one variance per feature (as in factor analysis) or one
         shared by all features in the units of X (as in probabilistic PCA).
-        ``"auto"`` shares it where X has fewer rows than columns (where
-        ``hidden_layer_sizes="auto"`` gives a linear model) and gives one
-        per feature otherwise: on gene-expression tables of 63 and 64 rows
-        a variance per feature let the noise take what the codes should
-        carry (their accuracy 0.75-1.01x PCA's, shared: 0.97-1.07x), at
-        some cost in held-out likelihood (docs/real_data.md).
-        ``noise_variance_`` shows the choice. Ignored for ``"bernoulli"``.
+        ``"auto"`` shares it where the training rows are fewer than the
+        columns (where ``hidden_layer_sizes="auto"`` gives a linear model)
+        and gives one per feature otherwise: on gene-expression tables of
+        83 and 63 rows (2,308 and 6,830 genes) a variance per feature let
+        the noise take what the codes should carry (their accuracy
+        0.75-1.01x PCA's, shared: 0.97-1.07x), at some cost in held-out
+        likelihood (docs/real_data.md). Ignored for ``"bernoulli"``.
 
     beta : float, default=1.0
         Weight of the KL term (beta-VAE, Higgins et al. 2017). Larger values

@@ -81,8 +81,8 @@ class VQVAETransformer(BaseAutoencoder):
     noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, one learned noise variance per
         feature or one shared by all features (in the units of X).
-        ``"auto"``: shared where X has fewer rows than columns, as for
-        ``VAETransformer``.
+        ``"auto"``: shared where the training rows are fewer than the
+        columns, as for ``VAETransformer``.
 
     ${denoising_parameters}
 
