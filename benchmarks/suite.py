@@ -82,6 +82,7 @@ dim x method, warnings and errors, and the Targets block.
 import argparse
 import json
 import os
+import platform
 import sys
 import time
 import warnings
@@ -557,6 +558,20 @@ def run_timing(params, seed=SEED):
     return row
 
 
+def cpu_model():
+    """The processor's name and whether it has AVX-512: results repeat bitwise only on the same kind of CPU.
+
+    MKL picks its kernels by instruction set, so another CPU rounds some
+    sums differently, and one changed bit can move an early-stopping epoch.
+    """
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
+    return f"{names[0] if names else 'unknown'}{', AVX-512' if 'avx512f' in info else ''}"
+
+
 def run(args, params, log):
     """Yield the results so far after each data set, and once more with the timing case."""
     names = list(args.datasets)
@@ -568,7 +583,8 @@ def run(args, params, log):
         "label": args.label, "params": json.dumps(params, sort_keys=True, default=list),
         "threads": args.threads, "torch_threads": torch.get_num_threads(), "seed": SEED,
         "max_rows": args.max_rows or "", "kind": "cell",
-        "versions": f"skvae {skvae.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}",
+        "versions": f"skvae {skvae.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
+                    f"CPU {cpu_model()}",
     }
     start = time.perf_counter()
     rows = []
