@@ -122,27 +122,32 @@ def fitted_model(params, X, device):
         return VAETransformer(**params, max_iter=1, random_state=0, device=device).fit(X[:2048])
 
 
-def transform_rate(params, X, n_rows, device):
-    model = fitted_model(params, X, device)
-    rows = np.resize(X, (n_rows, X.shape[1]))
+def rows_per_s(model, rows):
+    """Rows per second of ``model.transform(rows)``, after a warm-up call."""
     model.transform(rows[:4096])
     start = time.perf_counter()
     model.transform(rows)
-    return n_rows / (time.perf_counter() - start)
+    return len(rows) / (time.perf_counter() - start)
 
 
-def one_row_ms(params, X, device, repeats=200):
-    """Median milliseconds of ``transform`` of one row, and whether its code is the one it gets among many."""
-    model = fitted_model(params, X, device)
-    many = model.transform(X[:20_000])
-    times = []
+def one_row(model, X, repeats):
+    """Median milliseconds of ``transform`` of one row, and whether each row got the code it gets among many."""
+    among_many = model.transform(X[:20_000])
+    times, independent = [], True
     for i in range(repeats):
         start = time.perf_counter()
         code = model.transform(X[i: i + 1])
         times.append(time.perf_counter() - start)
-        if not np.array_equal(code[0], many[i]):
-            return float(np.median(times)) * 1e3, False
-    return float(np.median(times)) * 1e3, True
+        independent &= bool(np.array_equal(code[0], among_many[i]))
+    return 1e3 * float(np.median(times)), independent
+
+
+def transform_rate(params, X, n_rows, device):
+    return rows_per_s(fitted_model(params, X, device), np.resize(X, (n_rows, X.shape[1])))
+
+
+def one_row_ms(params, X, device, repeats=200):
+    return one_row(fitted_model(params, X, device), X, repeats)
 
 
 def reproducible(params, X, device):

@@ -16,7 +16,6 @@ rows 7-12 and each of the 100 single rows got the codes they get among
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,25 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's skvae, without installing
 
 import skvae._data  # noqa: E402
-from gpu import WORKLOADS, fitted_model, images  # noqa: E402
+from gpu import WORKLOADS, fitted_model, images, one_row, rows_per_s  # noqa: E402
 
 SIZES = (1024, 4096, 8192, 16384)
 
 
 def measure(model, X, rows):
-    model.transform(rows[:20_000])
-    start = time.perf_counter()
-    model.transform(rows)
-    rate = len(rows) / (time.perf_counter() - start)
-    among_many = model.transform(X[:20_000])
-    independent = np.array_equal(model.transform(X[7:12]), among_many[7:12])
-    times = []
-    for i in range(100):
-        start = time.perf_counter()
-        code = model.transform(X[i: i + 1])
-        times.append(time.perf_counter() - start)
-        independent &= np.array_equal(code[0], among_many[i])
-    return rate, 1e3 * float(np.median(times)), bool(independent)
+    rate = rows_per_s(model, rows)
+    one_row_ms, independent = one_row(model, X, repeats=100)
+    independent &= bool(np.array_equal(model.transform(X[7:12]), model.transform(X[:20_000])[7:12]))
+    return rate, one_row_ms, independent
 
 
 def main(argv=None):
