@@ -55,17 +55,35 @@ def images(n_rows, seed=0):
     return np.clip(X, 0, 1).reshape(n_rows, 784)
 
 
+def cpu_name():
+    """The CPU's model name (row independence on a CPU depends on its BLAS kernels, which depend on it)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def steady_rate(run, n_rows, seconds):
     """Samples/s of ``run(n_epochs)`` (which returns its wall time) beyond its fixed costs.
 
-    Epochs are added until they take about ``seconds``: at batch 4,096 two
-    epochs of 60,000 rows take 0.1 s on a GPU, less than the noise in a
-    fit's fixed costs (a first run gave 1.4M samples/s, a second 0.48M).
+    Epochs are doubled until they take ``seconds`` beyond a one-epoch run: at
+    batch 4,096 two epochs of 60,000 rows take 0.1 s on a GPU, less than the
+    noise in a fit's fixed costs (a first run gave 1.4M samples/s, a second
+    0.48M). A run of its own warms up first: a process's first GPU fit also
+    starts CUDA, which once made the one-epoch run look longer than two
+    epochs and the calibration ask for 200.
     """
-    first = run(1)  # also the warm-up
-    per_epoch = max(run(2) - first, 1e-3)
-    epochs = int(np.clip(np.ceil(seconds / per_epoch), 2, 200))
-    return n_rows * epochs / (run(1 + epochs) - run(1))
+    run(1)
+    one_epoch = run(1)
+    epochs = 2
+    while True:
+        extra = run(1 + epochs) - one_epoch
+        if extra >= seconds or epochs >= 256:
+            return n_rows * epochs / extra
+        epochs *= 2
 
 
 def fit_rate(params, X, batch_size, device, seconds, steady=True):
@@ -176,7 +194,8 @@ def main(argv=None):
     rows, failures = [], []
     n_default = 256 if args.quick else 5000
     defaults, one_row, repeats = {}, {}, {}
-    report = {"device": name, "torch": torch.__version__, "rows": rows,
+    report = {"device": name, "cpu": cpu_name(), "cpu_threads": torch.get_num_threads(),
+              "torch": torch.__version__, "rows": rows,
               "default_fit_seconds_and_epochs": defaults, "one_row_transform_ms_and_row_independent": one_row,
               "largest_difference_between_repeated_fits": repeats, "failures": failures}
 
@@ -207,6 +226,12 @@ def main(argv=None):
         print(f"{row['workload']} {row['task']}, batch {row['batch_size']}: {gpu:,.0f} samples/s "
               f"({gpu / cpu:.1f}x the CPU)", flush=True)
 
+    def plain_loop(batch_size):
+        measure(dict(workload="dense 784-256-256-8", task="fit, plain PyTorch loop", batch_size=batch_size),
+                lambda: plain_loop_rate(X, batch_size, args.device, seconds, steady=not args.quick),
+                lambda: plain_loop_rate(X[: max(batch_size * 4, len(X) // 10)], batch_size, "cpu", seconds,
+                                        steady=not args.quick))
+
     for workload, params in WORKLOADS.items():
         for batch_size in batches:
             measure(dict(workload=workload, task="fit", batch_size=batch_size),
@@ -214,14 +239,11 @@ def main(argv=None):
                     # The CPU on a tenth of the rows: a rate, so comparable, and the run stays short.
                     lambda: fit_rate(params, X[: max(batch_size * 4, len(X) // 10)], batch_size, "cpu",
                                      seconds, steady=not args.quick))
+            if workload.startswith("dense"):
+                plain_loop(batch_size)  # side by side with skvae's fit, in case a lease ends early
         measure(dict(workload=workload, task=f"transform of {transform_rows:,} rows", batch_size=None),
                 lambda: transform_rate(params, X, transform_rows, args.device),
                 lambda: transform_rate(params, X, transform_rows // 10, "cpu"))
-    for batch_size in batches:
-        measure(dict(workload="dense 784-256-256-8", task="fit, plain PyTorch loop", batch_size=batch_size),
-                lambda: plain_loop_rate(X, batch_size, args.device, seconds, steady=not args.quick),
-                lambda: plain_loop_rate(X[: max(batch_size * 4, len(X) // 10)], batch_size, "cpu", seconds,
-                                        steady=not args.quick))
 
     # Default fits (the stopping rule decides the epochs) of 5,000 images: what the
     # convolutional network costs over the dense one on this device.
@@ -261,7 +283,7 @@ def main(argv=None):
             repeats[workload] = result
             print(f"{workload}: two fits with one random_state differ by at most {result:.3g}", flush=True)
     print()
-    print(f"Device: {name}; torch {torch.__version__}; CPU threads {torch.get_num_threads()}")
+    print(f"Device: {name}; torch {torch.__version__}; CPU {cpu_name()}, threads {torch.get_num_threads()}")
     print()
     print("| workload | task | batch | samples/s | CPU samples/s | ratio |")
     print("|---|---|---|---|---|---|")

@@ -257,9 +257,17 @@ class BaseAutoencoder(
         batch_size = batch_size_for(self.batch_size, data.X.shape[0]) if data.X.shape[0] else 1
         return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
 
-    def _evaluation_threads(self, model, n_rows, chunk_rows=None):
-        """Threads for evaluating ``n_rows`` rows on a CPU in chunks of at most ``chunk_rows``."""
-        return threads_for(padded_rows(min(n_rows, chunk_rows or EVAL_CHUNK_ROWS)) * self._multiply_adds(model))
+    def _evaluation_threads(self, model, chunk_rows=None):
+        """Threads for evaluating rows on a CPU in chunks of at most ``chunk_rows``: as for a full chunk.
+
+        Not fewer for fewer rows: a one-row call and a many-row call run on
+        as many threads, so that how BLAS splits a product between threads
+        cannot differ between them either (row independence). The H200
+        machine's 16-core CPU gave a one-row ``transform`` another code than
+        the same row among 20,000, where the one-row call took 2 threads and
+        the many-row one 16; that this was the cause is not confirmed.
+        """
+        return threads_for(padded_rows(chunk_rows or EVAL_CHUNK_ROWS) * self._multiply_adds(model))
 
     def _multiply_adds(self, model):
         """Multiply-adds of one row through the model; counted once per model."""
@@ -530,7 +538,7 @@ class BaseAutoencoder(
         chunk_rows = _chunk_rows(X)
         return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                         chunk_rows=chunk_rows, out_dtype=out_dtype,
-                        threads=self._evaluation_threads(model, X.shape[0], chunk_rows))
+                        threads=self._evaluation_threads(model, chunk_rows))
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.
@@ -597,7 +605,7 @@ class BaseAutoencoder(
             return model.columns.decode(params, how, generator)
 
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
-                        threads=self._evaluation_threads(model, Z.shape[0]))
+                        threads=self._evaluation_threads(model))
 
     def _sample(self, n_samples, random_state, y=None, from_likelihood=True):
         check_is_fitted(self)

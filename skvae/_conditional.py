@@ -273,7 +273,7 @@ class ConditionalVAETransformer(VAETransformer):
             return model.columns.decode_mixture(params, self.class_prior_)
 
         out = map_rows(Z, decode, self.n_features_in_, device=device,
-                       threads=self._evaluation_threads(model, Z.shape[0]))
+                       threads=self._evaluation_threads(model))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
     def score_samples(self, X, y=None, n_importance=1):

@@ -85,3 +85,31 @@ def test_the_work_counts_dense_and_convolutional_layers():
                           random_state=0).fit(np.random.RandomState(0).rand(40, 64))
     # A 4x4 kernel over 1 -> 4 channels at 4x4 output positions: 16 * 64 multiply-adds in the encoder alone.
     assert multiply_adds_per_row(conv.network_, 64) > 16 * 64
+
+
+def test_one_row_and_many_rows_are_evaluated_on_as_many_threads(monkeypatch):
+    # The H200 machine's 16-core CPU gave one row another code alone than among
+    # 20,000 when the two calls ran on 2 and 16 threads; here 16 cores are
+    # pretended, so that the choice is not the same for both by chance.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(16)
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 16)
+    seen = []
+    real = _threads.torch_threads
+
+    def watched(n_threads):
+        seen.append(n_threads)
+        return real(n_threads)
+
+    monkeypatch.setattr(_threads, "torch_threads", watched)
+    try:
+        X = np.random.RandomState(0).rand(2000, 64)
+        model = VAETransformer(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0).fit(X)
+        seen.clear()
+        model.transform(X[:1])
+        model.transform(X)
+        model.inverse_transform(model.transform(X[:1]))
+        model.inverse_transform(model.transform(X))
+    finally:
+        torch.set_num_threads(previous)
+    assert len(seen) == 6 and seen[0] == seen[1] > 1 and seen[3] == seen[5] > 1
