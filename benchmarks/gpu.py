@@ -11,7 +11,7 @@ shorter run) and their ratio. Workloads, as in benchmarks/throughput.py:
 
 It also times default fits (stopping rule included) of 5,000 images, dense
 and convolutional, and the median one-row ``transform`` on each device (with
-whether that row's code is the one it gets among 20,000), and checks whether
+whether that row's code is the one it gets among 20,000; on the CPU also at one thread, and by how much it differs), and checks whether
 two fits with one ``random_state``
 agree bitwise (and, for the convolutional one on a GPU, with cuDNN's
 deterministic algorithms).
@@ -160,6 +160,28 @@ def one_row(model, X, repeats):
     return 1e3 * float(np.median(times)), independent
 
 
+def row_independence_on_cpu(params, X, rows=200):
+    """Largest difference between one row's code alone and among 20,000, at the CPU's threads and at one.
+
+    The H200 machine's 16-core CPU once broke row independence there (run
+    5); whether at one thread too tells a BLAS kernel chosen by the number
+    of rows from a split of the sums between threads.
+    """
+    model = fitted_model(params, X, "cpu")
+
+    def largest_difference():
+        among_many = model.transform(X[:20_000])
+        return max(float(np.abs(model.transform(X[i: i + 1])[0] - among_many[i]).max()) for i in range(rows))
+
+    previous = torch.get_num_threads()
+    at_default = largest_difference()
+    torch.set_num_threads(1)
+    try:
+        return {"threads": previous, "largest_difference": at_default, "at_one_thread": largest_difference()}
+    finally:
+        torch.set_num_threads(previous)
+
+
 def transform_rate(params, X, n_rows, device):
     return rows_per_s(fitted_model(params, X, device), np.resize(X, (n_rows, X.shape[1])))
 
@@ -193,10 +215,11 @@ def main(argv=None):
     name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     rows, failures = [], []
     n_default = 256 if args.quick else 5000
-    defaults, one_row, repeats = {}, {}, {}
+    defaults, one_row, repeats, cpu_rows = {}, {}, {}, {}
     report = {"device": name, "cpu": cpu_name(), "cpu_threads": torch.get_num_threads(),
               "torch": torch.__version__, "rows": rows,
               "default_fit_seconds_and_epochs": defaults, "one_row_transform_ms_and_row_independent": one_row,
+              "cpu_row_independence": cpu_rows,
               "largest_difference_between_repeated_fits": repeats, "failures": failures}
 
     def attempt(label, step):
@@ -263,6 +286,14 @@ def main(argv=None):
             (gpu, alone), (cpu, _) = result["device"], result["cpu"]
             print(f"{workload} transform of one row: {gpu:.2f} ms (CPU {cpu:.2f} ms); the same code as among "
                   f"20,000 rows: {alone}", flush=True)
+
+    for workload, params in WORKLOADS.items():
+        result = attempt(f"{workload} CPU row independence", lambda: row_independence_on_cpu(params, X))
+        if result is not None:
+            cpu_rows[workload] = result
+            print(f"{workload} on the CPU, one row alone against among 20,000: largest difference "
+                  f"{result['largest_difference']:.3g} at {result['threads']} threads, "
+                  f"{result['at_one_thread']:.3g} at one", flush=True)
 
     def deterministic_cudnn(params):
         # cuDNN's fastest convolution algorithms sum in no fixed order; its deterministic ones do.
