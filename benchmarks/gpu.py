@@ -82,7 +82,7 @@ def steady_rate(run, n_rows, seconds):
     while True:
         extra = run(1 + epochs) - one_epoch
         if extra >= seconds or epochs >= 256:
-            return n_rows * epochs / extra
+            return n_rows * epochs / max(extra, 1e-6)
         epochs *= 2
 
 
@@ -168,16 +168,18 @@ def row_independence_on_cpu(params, X, rows=200):
     of rows from a split of the sums between threads.
     """
     model = fitted_model(params, X, "cpu")
+    rows = min(rows, len(X))
 
     def largest_difference():
         among_many = model.transform(X[:20_000])
         return max(float(np.abs(model.transform(X[i: i + 1])[0] - among_many[i]).max()) for i in range(rows))
 
-    previous = torch.get_num_threads()
+    previous, evaluation_threads = torch.get_num_threads(), model._evaluation_threads(model.network_)
     at_default = largest_difference()
     torch.set_num_threads(1)
     try:
-        return {"threads": previous, "largest_difference": at_default, "at_one_thread": largest_difference()}
+        return {"threads": previous, "evaluation_threads": evaluation_threads,
+                "largest_difference": at_default, "at_one_thread": largest_difference()}
     finally:
         torch.set_num_threads(previous)
 
@@ -292,7 +294,7 @@ def main(argv=None):
         if result is not None:
             cpu_rows[workload] = result
             print(f"{workload} on the CPU, one row alone against among 20,000: largest difference "
-                  f"{result['largest_difference']:.3g} at {result['threads']} threads, "
+                  f"{result['largest_difference']:.3g} at {result['evaluation_threads']} threads, "
                   f"{result['at_one_thread']:.3g} at one", flush=True)
 
     def deterministic_cudnn(params):

@@ -3,7 +3,7 @@
 # batch 128, 1,024 and 4,096, transform of 1M rows, and the ratio to the CPU
 # (benchmarks/gpu.py); then every cell of tests/test_matrix.py (each
 # estimator x likelihood x output) on the GPU. Under 8 minutes on one GPU
-# (about 6 on an H200 with 16 cores: each rate is timed over about a second
+# (about 4 on an H200 with 16 cores: each rate is timed over one to two seconds
 # beyond a fit's fixed costs).
 #
 #   bash benchmarks/gpu.sh [OUTPUT_DIR]        # default docs/benchmark

@@ -37,7 +37,7 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
-from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, all_finite, map_rows, padded_rows, resolve_device
+from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, all_finite, map_rows, resolve_device
 from ._export import serving_graph, to_onnx
 from ._fitting import (
     check_not_diverged,
@@ -257,17 +257,18 @@ class BaseAutoencoder(
         batch_size = batch_size_for(self.batch_size, data.X.shape[0]) if data.X.shape[0] else 1
         return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
 
-    def _evaluation_threads(self, model, chunk_rows=None):
-        """Threads for evaluating rows on a CPU in chunks of at most ``chunk_rows``: as for a full chunk.
+    def _evaluation_threads(self, model):
+        """Threads for evaluating rows on a CPU: as for a full chunk, whatever the call's rows or data kind.
 
-        Not fewer for fewer rows: a one-row call and a many-row call run on
-        as many threads, so that how BLAS splits a product between threads
-        cannot differ between them either (row independence). The H200
-        machine's 16-core CPU gave a one-row ``transform`` another code than
-        the same row among 20,000, where the one-row call took 2 threads and
-        the many-row one 16; that this was the cause is not confirmed.
+        Not fewer for fewer rows: a one-row call and a many-row call (and a
+        sparse or memmapped X, read in smaller blocks) run on as many
+        threads, so that how BLAS splits a product between threads cannot
+        differ between them either (row independence). The H200 machine's
+        16-core CPU gave a one-row ``transform`` another code than the same
+        row among 20,000, where the one-row call took 2 threads and the
+        many-row one 16; that this was the cause is not confirmed.
         """
-        return threads_for(padded_rows(chunk_rows or EVAL_CHUNK_ROWS) * self._multiply_adds(model))
+        return threads_for(EVAL_CHUNK_ROWS * self._multiply_adds(model))
 
     def _multiply_adds(self, model):
         """Multiply-adds of one row through the model; counted once per model."""
@@ -538,7 +539,7 @@ class BaseAutoencoder(
         chunk_rows = _chunk_rows(X)
         return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                         chunk_rows=chunk_rows, out_dtype=out_dtype,
-                        threads=self._evaluation_threads(model, chunk_rows))
+                        threads=self._evaluation_threads(model))
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.

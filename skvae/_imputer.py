@@ -223,7 +223,7 @@ class VAEImputer(VAETransformer):
         n_features = self.n_features_in_
         chunk_rows = _chunk_rows(X)
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
-                       threads=self._evaluation_threads(model, chunk_rows))
+                       threads=self._evaluation_threads(model))
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
             dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype.kind == "f" else np.float64

@@ -91,6 +91,10 @@ def test_one_row_and_many_rows_are_evaluated_on_as_many_threads(monkeypatch):
     # The H200 machine's 16-core CPU gave one row another code alone than among
     # 20,000 when the two calls ran on 2 and 16 threads; here 16 cores are
     # pretended, so that the choice is not the same for both by chance.
+    from scipy import sparse
+
+    from skvae import ConditionalVAETransformer, VAEImputer
+
     previous = torch.get_num_threads()
     torch.set_num_threads(16)
     monkeypatch.setattr(_threads, "usable_cores", lambda: 16)
@@ -102,14 +106,27 @@ def test_one_row_and_many_rows_are_evaluated_on_as_many_threads(monkeypatch):
         return real(n_threads)
 
     monkeypatch.setattr(_threads, "torch_threads", watched)
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(2000, 64), rng.randint(0, 2, 2000)
+    wide = dict(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0)
+    holes = X.copy()
+    holes[rng.rand(*X.shape) < 0.1] = np.nan
     try:
-        X = np.random.RandomState(0).rand(2000, 64)
-        model = VAETransformer(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0).fit(X)
-        seen.clear()
-        model.transform(X[:1])
-        model.transform(X)
-        model.inverse_transform(model.transform(X[:1]))
-        model.inverse_transform(model.transform(X))
+        model = VAETransformer(**wide).fit(X)
+        conditional = ConditionalVAETransformer(**wide).fit(X, y)
+        imputer = VAEImputer(**wide).fit(holes)
+        calls = {
+            "transform": lambda rows: model.transform(X[rows]),
+            "sparse transform": lambda rows: model.transform(sparse.csr_matrix(X[rows])),
+            "inverse_transform": lambda rows: model.inverse_transform(np.zeros((len(X[rows]), 2))),
+            "conditional inverse_transform": lambda rows: conditional.inverse_transform(
+                np.zeros((len(X[rows]), 2)), y[rows]),
+            "imputer": lambda rows: imputer.transform(holes[rows]),
+        }
+        for name, call in calls.items():
+            seen.clear()
+            call(slice(0, 1))
+            call(slice(None))
+            assert len(seen) == 2 and seen[0] == seen[1] > 1, (name, seen)
     finally:
         torch.set_num_threads(previous)
-    assert len(seen) == 6 and seen[0] == seen[1] > 1 and seen[3] == seen[5] > 1
