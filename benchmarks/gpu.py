@@ -11,10 +11,10 @@ shorter run) and their ratio. Workloads, as in benchmarks/throughput.py:
 
 It also times default fits (stopping rule included) of 5,000 images, dense
 and convolutional, and the median one-row ``transform`` on each device (with
-whether that row's code is the one it gets among 20,000; on the CPU also at one thread, and by how much it differs), and checks whether
-two fits with one ``random_state``
-agree bitwise (and, for the convolutional one on a GPU, with cuDNN's
-deterministic algorithms).
+whether that row's code is the one it gets among 20,000; on the CPU also by
+how much it differs, at the evaluation's threads and at one thread), and
+checks whether two fits with one ``random_state`` agree bitwise (and, for
+the convolutional one on a GPU, with cuDNN's deterministic algorithms).
 
 Writes ``gpu.json`` and prints a markdown table. ``--device cpu --quick``
 runs the same code on a CPU in seconds (what the tests run).
