@@ -106,3 +106,48 @@ def test_conv_autoencoder_matches_dense_interface(images):
     dense = AutoencoderTransformer(3, max_iter=3, **FAST).fit(X)
     assert conv.latent_covariance_.shape == dense.latent_covariance_.shape == (3, 3)
     assert list(conv.get_feature_names_out()) == list(dense.get_feature_names_out())
+
+
+@pytest.mark.parametrize("in_size, output_padding", [(7, (0, 0)), (14, (0, 0)), (3, (1, 1)), (3, (1, 0))])
+@pytest.mark.parametrize("training", [True, False])
+def test_the_phase_form_transposed_convolution_is_torchs(in_size, output_padding, training):
+    # The decoder's ConvTranspose2d computes its forward pass as four 2 x 2
+    # convolutions; it must give nn.ConvTranspose2d's outputs (to rounding)
+    # and, in training, exactly torch's gradients.
+    import torch
+    from torch import nn
+
+    from skvae.nn.layers import ConvTranspose2d
+
+    torch.manual_seed(0)
+    reference = nn.ConvTranspose2d(5, 3, 4, 2, 1, output_padding=output_padding)
+    layer = ConvTranspose2d(5, 3, 4, 2, 1, output_padding=output_padding)
+    layer.load_state_dict(reference.state_dict())
+    reference.train(training), layer.train(training)
+    x = torch.randn(6, 5, in_size, in_size + 1, requires_grad=True)
+    expected, got = reference(x), layer(x)
+    assert got.shape == expected.shape and got.is_contiguous()
+    np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=0, atol=1e-5)
+    grad = torch.randn_like(expected)
+    wanted = torch.autograd.grad(expected, [x, reference.weight, reference.bias], grad)
+    for mine, theirs in zip(torch.autograd.grad(got, [x, layer.weight, layer.bias], grad), wanted):
+        if training:
+            assert torch.equal(mine, theirs)
+        else:  # autograd through the phase form: sums in another order
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
+    with torch.inference_mode():  # training and evaluation compute the same bits
+        assert torch.equal(layer.eval()(x.detach()), got.detach())
+
+
+def test_other_geometries_are_plain_transposed_convolutions():
+    import torch
+    from torch import nn
+
+    from skvae.nn.layers import ConvTranspose2d
+
+    torch.manual_seed(0)
+    reference = nn.ConvTranspose2d(4, 2, (1, 4), (1, 2), (0, 1))
+    layer = ConvTranspose2d(4, 2, (1, 4), (1, 2), (0, 1))
+    layer.load_state_dict(reference.state_dict())
+    x = torch.randn(3, 4, 1, 9)
+    assert torch.equal(layer(x), reference(x))

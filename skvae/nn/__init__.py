@@ -12,7 +12,7 @@ from .columns import ColumnCodec
 from .encoders import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .hierarchical import LadderLatent, LadderVAEModel
 from .latents import DeterministicLatent, GaussianLatent, Latent
-from .layers import ACTIVATIONS, Linear
+from .layers import ACTIVATIONS, ConvTranspose2d, Linear
 from .likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood, Likelihood
 from .model import AutoencoderModel, Batch
 from .quantized import VectorQuantizedLatent, VQVAEModel
@@ -26,6 +26,7 @@ __all__ = [
     "BernoulliLikelihood",
     "ColumnCodec",
     "ConvDecoder",
+    "ConvTranspose2d",
     "ConvEncoder",
     "DeterministicLatent",
     "Discriminator",

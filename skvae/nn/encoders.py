@@ -29,7 +29,7 @@ differently by position.
 import torch
 from torch import nn
 
-from .layers import activation_layer, init_glorot_, mlp
+from .layers import ConvTranspose2d, activation_layer, init_glorot_, mlp
 
 # Every convolution halves (down) or doubles (up) the image: kernel 4,
 # stride 2, padding 1, as in DCGAN and most image VAEs. An axis of size 1 is
@@ -247,7 +247,7 @@ class ConvDecoder(nn.Module):
             # The encoder rounded an odd size down; one more row or column
             # of output puts it back.
             extra = tuple(out - s * n for out, s, n in zip((h_out, w_out), stride, (h_in, w_in)))
-            conv = nn.ConvTranspose2d(
+            conv = ConvTranspose2d(
                 c_in, c_out, kernel, stride, padding, output_padding=extra, device="meta"
             )
             layers.append(_materialise(conv, activation, generator))
