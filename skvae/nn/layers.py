@@ -148,14 +148,19 @@ def _phase_conv_transpose(x, weight, bias, output_padding):
                     .permute(1, 3, 5, 0, 2, 4).reshape(c_out * 4, c_in, 2, 2))
     phase_bias = None if bias is None else bias.repeat_interleave(4)
     y = F.conv2d(F.pad(x, (1, 1, 1, 1)), phase_weight, phase_bias).view(n, c_out, 2, 2, height + 1, width + 1)
-    # Phase (r, s) starts r rows and s columns into y; interleaved into every other row and column.
-    # The slots no phase fills lie beyond the output and are cut off.
-    out = y.new_empty(n, c_out, height + 1, 2, width + 1, 2)
+    # Phase (r, s) starts r rows and s columns into y; interleaved into every other row and
+    # column. With output_padding, even rows (columns) have one more than odd ones: the slot
+    # no phase fills lies beyond the output and is cut off.
+    rows, columns = height + output_padding[0], width + output_padding[1]
+    out = y.new_empty(n, c_out, rows, 2, columns, 2)
     for r in (0, 1):
         for s in (0, 1):
-            out[:, :, : height + 1 - r, r, : width + 1 - s, s] = y[:, :, r, s, r:, s:]
-    out = out.view(n, c_out, 2 * height + 2, 2 * width + 2)
-    return out[:, :, : 2 * height + output_padding[0], : 2 * width + output_padding[1]].contiguous()
+            r_rows, s_columns = rows if r == 0 else height, columns if s == 0 else width
+            out[:, :, :r_rows, r, :s_columns, s] = y[:, :, r, s, r: r + r_rows, s: s + s_columns]
+    out = out.view(n, c_out, 2 * rows, 2 * columns)
+    if output_padding[0] or output_padding[1]:
+        out = out[:, :, : 2 * height + output_padding[0], : 2 * width + output_padding[1]].contiguous()
+    return out
 
 
 class _PhaseConvTranspose(torch.autograd.Function):
