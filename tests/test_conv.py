@@ -108,9 +108,10 @@ def test_conv_autoencoder_matches_dense_interface(images):
     assert list(conv.get_feature_names_out()) == list(dense.get_feature_names_out())
 
 
-@pytest.mark.parametrize("in_size, output_padding", [(7, (0, 0)), (14, (0, 0)), (3, (1, 1)), (3, (1, 0))])
+@pytest.mark.parametrize("in_size, output_padding, bias, batch", [
+    (7, (0, 0), True, 6), (14, (0, 0), True, 1), (3, (1, 1), True, 6), (3, (1, 0), False, 6), (4, (0, 1), False, 1)])
 @pytest.mark.parametrize("training", [True, False])
-def test_the_phase_form_transposed_convolution_is_torchs(in_size, output_padding, training):
+def test_the_phase_form_transposed_convolution_is_torchs(in_size, output_padding, bias, batch, training):
     # The decoder's ConvTranspose2d computes its forward pass as four 2 x 2
     # convolutions; it must give nn.ConvTranspose2d's outputs (to rounding)
     # and, in training, exactly torch's gradients.
@@ -120,17 +121,18 @@ def test_the_phase_form_transposed_convolution_is_torchs(in_size, output_padding
     from skvae.nn.layers import ConvTranspose2d
 
     torch.manual_seed(0)
-    reference = nn.ConvTranspose2d(5, 3, 4, 2, 1, output_padding=output_padding)
-    layer = ConvTranspose2d(5, 3, 4, 2, 1, output_padding=output_padding)
+    reference = nn.ConvTranspose2d(5, 3, 4, 2, 1, output_padding=output_padding, bias=bias)
+    layer = ConvTranspose2d(5, 3, 4, 2, 1, output_padding=output_padding, bias=bias)
     layer.load_state_dict(reference.state_dict())
     reference.train(training), layer.train(training)
-    x = torch.randn(6, 5, in_size, in_size + 1, requires_grad=True)
+    x = torch.randn(batch, 5, in_size, in_size + 1, requires_grad=True)
     expected, got = reference(x), layer(x)
     assert got.shape == expected.shape and got.is_contiguous()
     np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=0, atol=1e-5)
     grad = torch.randn_like(expected)
-    wanted = torch.autograd.grad(expected, [x, reference.weight, reference.bias], grad)
-    for mine, theirs in zip(torch.autograd.grad(got, [x, layer.weight, layer.bias], grad), wanted):
+    wrt = (lambda module: [x, module.weight] + ([module.bias] if bias else []))
+    wanted = torch.autograd.grad(expected, wrt(reference), grad)
+    for mine, theirs in zip(torch.autograd.grad(got, wrt(layer), grad), wanted):
         if training:
             assert torch.equal(mine, theirs)
         else:  # autograd through the phase form: sums in another order
@@ -151,3 +153,24 @@ def test_other_geometries_are_plain_transposed_convolutions():
     layer.load_state_dict(reference.state_dict())
     x = torch.randn(3, 4, 1, 9)
     assert torch.equal(layer(x), reference(x))
+
+
+@pytest.mark.parametrize("image_shape, conv_channels", [((28, 28), (8, 16, 4)), ((5, 7), (3, 2)), ((1, 9), (2,))])
+def test_a_decoder_with_phase_form_layers_decodes_as_torchs_layers_would(image_shape, conv_channels):
+    import torch
+    from torch import nn
+
+    from skvae.nn import ConvDecoder, ConvTranspose2d
+
+    decoder = ConvDecoder(3, image_shape[0] * image_shape[1], image_shape, conv_channels, (8,),
+                          generator=torch.Generator().manual_seed(0))
+    reference = ConvDecoder(3, image_shape[0] * image_shape[1], image_shape, conv_channels, (8,),
+                            generator=torch.Generator().manual_seed(0))
+    for index, module in enumerate(reference.convolutions):
+        if isinstance(module, ConvTranspose2d):
+            plain = nn.ConvTranspose2d(module.in_channels, module.out_channels, module.kernel_size,
+                                       module.stride, module.padding, module.output_padding)
+            plain.load_state_dict(module.state_dict())
+            reference.convolutions[index] = plain
+    z = torch.randn(5, 3)
+    np.testing.assert_allclose(decoder(z).detach().numpy(), reference(z).detach().numpy(), rtol=0, atol=1e-5)

@@ -167,10 +167,14 @@ class _PhaseConvTranspose(torch.autograd.Function):
     """The phase form forward; torch's own transposed-convolution backward (exact: the map is linear)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, output_padding):
+    def forward(x, weight, bias, output_padding):
+        return _phase_conv_transpose(x, weight, bias, output_padding)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias, output_padding = inputs
         ctx.save_for_backward(x, weight)
         ctx.has_bias, ctx.output_padding = bias is not None, list(output_padding)
-        return _phase_conv_transpose(x, weight, bias, output_padding)
 
     @staticmethod
     def backward(ctx, grad):
@@ -190,8 +194,10 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     plain convolution of the same work (8 to 1 channels at 28 x 28, 200
     images, one thread: 2.9 against 0.6 ms forward). The forward pass here is
     one ``conv2d`` to one output channel per phase and channel, interleaved;
-    training takes torch's own transposed-convolution backward, so the
-    gradients are those of ``nn.ConvTranspose2d``. Other geometries are
+    training takes torch's own transposed-convolution backward, so a layer's
+    gradients, given the same inputs, are bitwise those of
+    ``nn.ConvTranspose2d``. Other geometries, other devices than the CPU
+    (where the speed was measured) and autocast are
     ``nn.ConvTranspose2d``'s. The parameters and ``state_dict`` are
     ``nn.ConvTranspose2d``'s; the outputs agree to rounding (about 1e-6).
 
@@ -212,7 +218,8 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     def forward(self, x, output_size=None):
         if (output_size is not None or x.dim() != 4 or self.kernel_size != (4, 4) or self.stride != (2, 2)
                 or self.padding != (1, 1) or self.dilation != (1, 1) or self.groups != 1
-                or self.padding_mode != "zeros"):
+                or self.padding_mode != "zeros" or x.device.type != "cpu"
+                or torch.is_autocast_enabled(x.device.type)):
             return super().forward(x, output_size)
         if self.training and torch.is_grad_enabled():
             return _PhaseConvTranspose.apply(x, self.weight, self.bias, self.output_padding)
