@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's s
 from skvae import VAETransformer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite import cpu_model  # noqa: E402  (row independence on a CPU depends on its BLAS kernels)
 from throughput import TutorialVAE  # noqa: E402  (the same model, as a tutorial writes it)
 
 WORKLOADS = {
@@ -53,17 +54,6 @@ def images(n_rows, seed=0):
     for k in range(2):
         X += np.exp(-((yy - centres[:, k, :1, None]) ** 2 + (xx - centres[:, k, 1:, None]) ** 2) / 12.0)
     return np.clip(X, 0, 1).reshape(n_rows, 784)
-
-
-def cpu_name():
-    """The CPU's model name (row independence on a CPU depends on its BLAS kernels, which depend on it)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def steady_rate(run, n_rows, seconds):
@@ -218,7 +208,7 @@ def main(argv=None):
     rows, failures = [], []
     n_default = 256 if args.quick else 5000
     defaults, one_rows, repeats, cpu_rows = {}, {}, {}, {}
-    report = {"device": name, "cpu": cpu_name(), "cpu_threads": torch.get_num_threads(),
+    report = {"device": name, "cpu": cpu_model(), "cpu_threads": torch.get_num_threads(),
               "torch": torch.__version__, "rows": rows,
               "default_fit_seconds_and_epochs": defaults, "one_row_transform_ms_and_row_independent": one_rows,
               "cpu_row_independence": cpu_rows,
@@ -316,7 +306,7 @@ def main(argv=None):
             repeats[workload] = result
             print(f"{workload}: two fits with one random_state differ by at most {result:.3g}", flush=True)
     print()
-    print(f"Device: {name}; torch {torch.__version__}; CPU {cpu_name()}, threads {torch.get_num_threads()}")
+    print(f"Device: {name}; torch {torch.__version__}; CPU {cpu_model()}, threads {torch.get_num_threads()}")
     print()
     print("| workload | task | batch | samples/s | CPU samples/s | ratio |")
     print("|---|---|---|---|---|---|")
