@@ -155,6 +155,50 @@ def test_other_geometries_are_plain_transposed_convolutions():
     assert torch.equal(layer(x), reference(x))
 
 
+@pytest.mark.parametrize("height, width, bias, batch", [(14, 14, True, 6), (7, 8, True, 1), (3, 5, False, 6), (2, 2, True, 2)])
+@pytest.mark.parametrize("input_needs_grad", [True, False])
+def test_the_phase_form_input_gradient_convolution_is_torchs(height, width, bias, batch, input_needs_grad):
+    # The encoder's Conv2d takes its input gradient as a phase-form transposed
+    # convolution: forward, weight and bias gradients must be torch's bit for
+    # bit, the input gradient torch's to rounding, at even and odd sizes.
+    import torch
+    from torch import nn
+
+    from skvae.nn import Conv2d
+
+    torch.manual_seed(0)
+    reference = nn.Conv2d(5, 3, 4, 2, 1, bias=bias)
+    layer = Conv2d(5, 3, 4, 2, 1, bias=bias)
+    layer.load_state_dict(reference.state_dict())
+    x = torch.randn(batch, 5, height, width, requires_grad=input_needs_grad)
+    expected, got = reference(x), layer(x)
+    assert torch.equal(got, expected)
+    grad = torch.randn_like(expected)
+    wrt = (lambda module: [module.weight] + ([module.bias] if bias else []) + ([x] if input_needs_grad else []))
+    for index, (mine, theirs) in enumerate(zip(torch.autograd.grad(got, wrt(layer), grad),
+                                               torch.autograd.grad(expected, wrt(reference), grad))):
+        assert mine.shape == theirs.shape
+        if input_needs_grad and index == len(wrt(layer)) - 1:
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=0, atol=1e-5)
+        else:
+            assert torch.equal(mine, theirs)
+
+
+def test_other_geometries_are_plain_convolutions():
+    import torch
+    from torch import nn
+
+    from skvae.nn import Conv2d
+
+    torch.manual_seed(0)
+    reference = nn.Conv2d(4, 2, (1, 4), (1, 2), (0, 1))
+    layer = Conv2d(4, 2, (1, 4), (1, 2), (0, 1))
+    layer.load_state_dict(reference.state_dict())
+    x = torch.randn(3, 4, 1, 9, requires_grad=True)
+    assert torch.equal(layer(x), reference(x))
+    assert torch.equal(torch.autograd.grad(layer(x).sum(), x)[0], torch.autograd.grad(reference(x).sum(), x)[0])
+
+
 @pytest.mark.parametrize("image_shape, conv_channels", [((28, 28), (8, 16, 4)), ((5, 7), (3, 2)), ((1, 9), (2,))])
 def test_a_decoder_with_phase_form_layers_decodes_as_torchs_layers_would(image_shape, conv_channels):
     import torch

@@ -12,7 +12,7 @@ from .columns import ColumnCodec
 from .encoders import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .hierarchical import LadderLatent, LadderVAEModel
 from .latents import DeterministicLatent, GaussianLatent, Latent
-from .layers import ACTIVATIONS, ConvTranspose2d, Linear
+from .layers import ACTIVATIONS, Conv2d, ConvTranspose2d, Linear
 from .likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood, Likelihood
 from .model import AutoencoderModel, Batch
 from .quantized import VectorQuantizedLatent, VQVAEModel
@@ -25,6 +25,7 @@ __all__ = [
     "Batch",
     "BernoulliLikelihood",
     "ColumnCodec",
+    "Conv2d",
     "ConvDecoder",
     "ConvTranspose2d",
     "ConvEncoder",

@@ -29,7 +29,7 @@ differently by position.
 import torch
 from torch import nn
 
-from .layers import ConvTranspose2d, activation_layer, init_glorot_, mlp
+from .layers import Conv2d, ConvTranspose2d, activation_layer, init_glorot_, mlp
 
 # Every convolution halves (down) or doubles (up) the image: kernel 4,
 # stride 2, padding 1, as in DCGAN and most image VAEs. An axis of size 1 is
@@ -183,7 +183,7 @@ class ConvEncoder(nn.Module):
         shapes = conv_shapes(image_shape, len(conv_channels))
         layers = [nn.Unflatten(1, image_shape)]
         for c_in, c_out, shape in zip(channels[:-1], channels[1:], shapes):
-            conv = nn.Conv2d(c_in, c_out, *_geometry(*shape), device="meta")
+            conv = Conv2d(c_in, c_out, *_geometry(*shape), device="meta")
             layers += [_materialise(conv, activation, generator), activation_layer(activation)]
         layers.append(nn.Flatten())
         self.convolutions = nn.Sequential(*layers)
