@@ -6,6 +6,12 @@ a warm-up fit. Prints the operators that take the most CPU time, divided by
 the number of training steps (the fit's closing pass over the data for
 ``kl_per_dim_`` is included), and the share of the matrix products.
 
+Then the ceiling: the step's own matrix products (every ``mm`` and
+``addmm`` the profile recorded, with its shapes) run back to back with
+nothing else between them, their GFLOP/s as a share of this machine's
+2048^3 matmul throughput (``throughput.matmul_gflops``). A training step
+cannot reach a larger share of that throughput than its products alone do.
+
     python benchmarks/profile_training.py
     python benchmarks/profile_training.py --quick    # a smoke run for the tests
 """
@@ -14,7 +20,10 @@ import argparse
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
-from throughput import HIDDEN, LATENT, digits_784
+import time
+
+import torch
+from throughput import HIDDEN, LATENT, digits_784, matmul_gflops
 from torch.profiler import ProfilerActivity, profile
 
 from skvae import VAETransformer
@@ -34,7 +43,7 @@ def main(argv=None):
     )
     warnings.simplefilter("ignore", ConvergenceWarning)
     vae.fit(X)  # warm-up: first-call imports and kernel selection stay out of the profile
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         vae.fit(X)
     n_steps = -(-n_rows // batch_size)
     events = prof.key_averages()
@@ -48,6 +57,46 @@ def main(argv=None):
         print(f"| {event.key} | {event.self_cpu_time_total / n_steps / 1e3:.3f} | {share:.0%} |")
     products = sum(e.self_cpu_time_total for e in events if e.key in MATRIX_PRODUCTS)
     print(f"matrix products (mm, addmm): {products / total_us:.0%} of operator self time")
+    seconds = 0.2 if args.quick else 2.0
+    alone = products_alone_gflops(prof, seconds)
+    peak = matmul_gflops(seconds)
+    print(f"the same products alone, back to back: {alone:.1f} GFLOP/s, {alone / peak:.0%} of the "
+          f"{peak:.1f} GFLOP/s of 2048^3 products (torch threads {torch.get_num_threads()})")
+
+
+def products_alone_gflops(prof, seconds):
+    """GFLOP/s of every matrix product ``prof`` recorded, replayed in turn on preallocated outputs.
+
+    Outputs are preallocated so that the timing holds the products only:
+    a fresh output per call can page-fault on every call, which a fit that
+    reuses its buffers does not.
+    """
+    calls = []
+    for event in prof.events():
+        if event.name not in MATRIX_PRODUCTS:
+            continue
+        shapes = event.input_shapes
+        a, b = (shapes[0], shapes[1]) if event.name == "aten::mm" else (shapes[1], shapes[2])
+        left, right = torch.randn(*a), torch.randn(*b)
+        out = torch.empty(a[0], b[1])
+        bias = torch.randn(b[1]) if event.name == "aten::addmm" else None
+        calls.append((left, right, out, bias, 2 * a[0] * a[1] * b[1]))
+
+    def replay():
+        for left, right, out, bias, _ in calls:
+            if bias is None:
+                torch.mm(left, right, out=out)
+            else:
+                torch.addmm(bias, left, right, out=out)
+
+    flops = sum(call[-1] for call in calls)
+    replay()
+    best, start = 0.0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        tick = time.perf_counter()
+        replay()
+        best = max(best, flops / (time.perf_counter() - tick) / 1e9)
+    return best
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """benchmarks/throughput.py runs end to end (a smoke run: its numbers mean nothing)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def test_training_profile_smoke_run():
     assert result.returncode == 0, result.stderr
     assert "| aten::mm |" in result.stdout
     assert "matrix products (mm, addmm):" in result.stdout
+    share = re.search(r"the same products alone, back to back: [\d.]+ GFLOP/s, (\d+)% of the", result.stdout)
+    assert share is not None and int(share.group(1)) > 0
 
 
 def test_mlp_node_ab_smoke_run():
