@@ -6,11 +6,13 @@ a warm-up fit. Prints the operators that take the most CPU time, divided by
 the number of training steps (the fit's closing pass over the data for
 ``kl_per_dim_`` is included), and the share of the matrix products.
 
-Then the ceiling: the step's own matrix products (every ``mm`` and
-``addmm`` the profile recorded, with its shapes) run back to back with
-nothing else between them, their GFLOP/s as a share of this machine's
-2048^3 matmul throughput (``throughput.matmul_gflops``). A training step
-cannot reach a larger share of that throughput than its products alone do.
+Then an estimate of the ceiling: the step's own matrix products (every
+``mm`` and ``addmm`` the profile recorded, with its shapes, the closing
+pass's included) run back to back with nothing else between them, their
+GFLOP/s as a share of this machine's 2048^3 matmul throughput
+(``throughput.matmul_gflops``). Not a strict bound: each call gets fresh
+contiguous operands, where training reuses its weights and passes
+transposed views.
 
     python benchmarks/profile_training.py
     python benchmarks/profile_training.py --quick    # a smoke run for the tests

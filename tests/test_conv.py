@@ -184,6 +184,54 @@ def test_the_phase_form_input_gradient_convolution_is_torchs(height, width, bias
             assert torch.equal(mine, theirs)
 
 
+def test_the_phase_form_does_not_keep_the_mode_of_its_first_call():
+    # The interleaving index is cached per shape; a first call under
+    # inference mode must not leave an inference tensor that breaks a later
+    # call with autograd (nor a channels-last input break the interleaving).
+    import torch
+    from torch import nn
+
+    from skvae.nn import Conv2d, ConvTranspose2d
+
+    torch.manual_seed(0)
+    layer = ConvTranspose2d(2, 1, 4, 2, 1).eval()
+    with torch.inference_mode():
+        layer(torch.randn(1, 2, 11, 13))
+    z = torch.randn(3, 2, 11, 13, requires_grad=True)
+    expected = nn.functional.conv_transpose2d(z, layer.weight, layer.bias, 2, 1)
+    np.testing.assert_allclose(torch.autograd.grad(layer(z).sum(), z)[0].numpy(),
+                               torch.autograd.grad(expected.sum(), z)[0].numpy(), rtol=0, atol=1e-5)
+    # The encoder's input gradient uses the same index: its double backward runs with autograd.
+    conv = Conv2d(1, 2, 4, 2, 1)
+    x = torch.randn(1, 1, 22, 26, requires_grad=True)
+    first = torch.autograd.grad(conv(x).square().sum(), x, create_graph=True)[0]
+    assert torch.autograd.grad(first.sum(), x)[0].shape == x.shape
+    channels_last = torch.randn(2, 2, 5, 6).contiguous(memory_format=torch.channels_last)
+    np.testing.assert_allclose(layer(channels_last).detach().numpy(),
+                               nn.functional.conv_transpose2d(channels_last, layer.weight, layer.bias, 2, 1)
+                               .detach().numpy(), rtol=0, atol=1e-5)
+
+
+def test_per_sample_input_gradients_under_vmap_are_torchs():
+    import torch
+    from torch import nn
+    from torch.func import functional_call, grad, vmap
+
+    from skvae.nn import Conv2d, ConvTranspose2d
+
+    torch.manual_seed(0)
+    for mine, theirs, shape in ((Conv2d(2, 3, 4, 2, 1), nn.Conv2d(2, 3, 4, 2, 1), (4, 2, 8, 9)),
+                                (ConvTranspose2d(3, 2, 4, 2, 1), nn.ConvTranspose2d(3, 2, 4, 2, 1), (4, 3, 5, 5))):
+        theirs.load_state_dict(mine.state_dict())
+        x = torch.randn(*shape)
+        gradients = []
+        for module in (mine, theirs):
+            def loss(params, row, module=module):
+                return functional_call(module, params, (row.unsqueeze(0),)).sin().sum()
+            gradients.append(vmap(grad(loss, argnums=1), in_dims=(None, 0))(dict(module.named_parameters()), x))
+        np.testing.assert_allclose(gradients[0].detach().numpy(), gradients[1].detach().numpy(), rtol=0, atol=1e-5)
+
+
 def test_other_geometries_are_plain_convolutions():
     import torch
     from torch import nn
