@@ -140,8 +140,8 @@ def _phase_positions(height, width, output_padding, device):
     phase 0's row ``height``, which the padded input gives. Built on every
     call (about 20 microseconds): a cached tensor would keep the mode of its
     first call (a fake tensor under ``torch.export``, an inference tensor)
-    and break later calls, and traced sizes stay sizes under
-    ``torch.jit.trace``.
+    and break later calls; built from the sizes, it also follows them when
+    ``torch.jit.trace`` records sizes as values.
     """
     rows = torch.arange(2 * height + output_padding[0], device=device)
     columns = torch.arange(2 * width + output_padding[1], device=device)
