@@ -21,11 +21,9 @@ transposed views.
 import argparse
 import warnings
 
-from sklearn.exceptions import ConvergenceWarning
-import time
-
 import torch
-from throughput import HIDDEN, LATENT, digits_784, matmul_gflops
+from sklearn.exceptions import ConvergenceWarning
+from throughput import HIDDEN, LATENT, best_gflops, digits_784, matmul_gflops
 from torch.profiler import ProfilerActivity, profile
 
 from skvae import VAETransformer
@@ -91,14 +89,7 @@ def products_alone_gflops(prof, seconds):
             else:
                 torch.addmm(bias, left, right, out=out)
 
-    flops = sum(call[-1] for call in calls)
-    replay()
-    best, start = 0.0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        tick = time.perf_counter()
-        replay()
-        best = max(best, flops / (time.perf_counter() - tick) / 1e9)
-    return best
+    return best_gflops(replay, sum(call[-1] for call in calls), seconds)
 
 
 if __name__ == "__main__":

@@ -217,17 +217,21 @@ def encoder_macs(n_features):
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def matmul_gflops(seconds=2.0):
-    """This machine's fp32 matmul throughput: the best of repeated 2048^3 products."""
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    flops = 2 * 2048**3
-    a @ b
+def best_gflops(run, flops, seconds):
+    """GFLOP/s of ``run()`` (``flops`` FLOPs a call): the best of repeated calls for ``seconds``, after one."""
+    run()
     best, start = 0.0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         tick = time.perf_counter()
-        a @ b
+        run()
         best = max(best, flops / (time.perf_counter() - tick) / 1e9)
     return best
+
+
+def matmul_gflops(seconds=2.0):
+    """This machine's fp32 matmul throughput: the best of repeated 2048^3 products."""
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    return best_gflops(lambda: a @ b, 2 * 2048**3, seconds)
 
 
 def markdown_table(frame):

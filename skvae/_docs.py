@@ -36,9 +36,9 @@ NETWORK_PARAMETERS = """\
     conv_channels : tuple of int, default=(8, 16)
         Output channels of each convolution when ``image_shape`` is set;
         ignored otherwise. On 4,000 real 28x28 digits at one thread
-        (``benchmarks/family_images.py``), (8, 16) fitted in 3.5x a dense
+        (``benchmarks/family_images.py``), (8, 16) fitted in 3.0x a dense
         VAE's time with codes that classify as well or better (logistic
-        regression 0.871 against 0.840, three seeds); (32, 64), the earlier
+        regression 0.872 against 0.840, three seeds); (32, 64), the earlier
         default, took 9.5x with codes no better.
 
     encoder : class, callable or None, default=None
