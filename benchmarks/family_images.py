@@ -7,7 +7,8 @@ run it, apart from what the question fixes: the latent size where stated,
 ``random_state`` and ``image_shape=(28, 28)`` for the convolutional ones.
 So ``likelihood="auto"`` (what it chose is recorded with every fit:
 Bernoulli, the pixels lying in [0, 1]), the (128, 64) networks (and
-``conv_channels=(8, 16)``), ``max_iter=200`` with the default stopping rule.
+``conv_channels=(8, 8)``; ``--conv-channels`` measures others),
+``max_iter=200`` with the default stopping rule.
 
 1. **conditional**: ``ConditionalVAETransformer()`` (dense, and convolutional)
    fitted on the training images with their labels. An SVC (RBF, defaults)
@@ -45,6 +46,7 @@ Bernoulli, the pixels lying in [0, 1]), the (128, 64) networks (and
     OMP_NUM_THREADS=1 python benchmarks/family_images.py              # about 30 minutes at one thread
     python benchmarks/family_images.py --quick                        # a smoke run for the tests, seconds
     python benchmarks/family_images.py --only conditional vaegan --seeds 3
+    python benchmarks/family_images.py --only conv_dense --seeds 3 --conv-channels 8 16
 
 ``--seeds N`` fits every model with random_state 0..N-1 on the same split
 and reports means. Writes ``family_images.csv`` (one row per experiment,
@@ -98,7 +100,7 @@ QUICK = dict(max_iter=2, hidden_layer_sizes=(16,), conv_channels=(4, 8))
 class Run:
     """The data, the settings and the models fitted so far (a model two experiments share is fitted once)."""
 
-    def __init__(self, quick, seeds, log):
+    def __init__(self, quick, seeds, log, conv_channels=None):
         data = load("mnist")
         X, y = data.X.to_numpy(dtype=np.float64), data.y.to_numpy().astype(int)
         sizes = (QUICK_TRAIN, QUICK_TEST) if quick else (N_TRAIN, N_TEST)
@@ -106,6 +108,9 @@ class Run:
             X, y, train_size=sizes[0], test_size=sizes[1], stratify=y, random_state=SPLIT_SEED
         )
         self.image_shape = data.image_shape
+        # What the convolutional models get beyond their defaults.
+        self.conv_params = dict(image_shape=self.image_shape,
+                                **({} if conv_channels is None else {"conv_channels": tuple(conv_channels)}))
         self.quick, self.seeds, self.log = quick, seeds, log
         self.n_importance = 4 if quick else N_IMPORTANCE
         self._models = {}
@@ -119,7 +124,7 @@ class Run:
         """``Estimator(*args, random_state=seed, **params)`` fitted on the training rows; (model, row fields)."""
         key = (name, seed)
         if key not in self._models:
-            model = Estimator(*args, random_state=seed, **params, **(QUICK if self.quick else {}))
+            model = Estimator(*args, random_state=seed, **{**(QUICK if self.quick else {}), **params})
             start = time.perf_counter()
             model.fit(self.X_train, *(() if y is None else (y,)))
             fit_s = time.perf_counter() - start
@@ -163,7 +168,7 @@ def conditional(run):
     recall = {int(k): float((predicted[run.y_test == k] == k).mean()) for k in np.unique(run.y_test)}
     rows = [dict(experiment="conditional", method="real held-out images", setting="SVC recall",
                  seed=0, accuracy=float((predicted == run.y_test).mean()), **_shares(recall))]
-    for name, params in (("CVAE dense", {}), ("CVAE conv", {"image_shape": run.image_shape})):
+    for name, params in (("CVAE dense", {}), ("CVAE conv", run.conv_params)):
         for seed in run.seeds:
             cvae, fit = run.fitted(name, ConditionalVAETransformer, seed, y=run.y_train, **params)
             codes_predict_y = _codes_accuracy(_logistic(), cvae, run)
@@ -199,7 +204,7 @@ def conv_dense(run):
     # Seed by seed, dense then convolutional, so that a change in the machine's load over the
     # run falls on both sides of the fit-time ratio.
     for seed in run.seeds:
-        for name, params in (("VAE(8) dense", {}), ("VAE(8) conv", {"image_shape": run.image_shape})):
+        for name, params in (("VAE(8) dense", {}), ("VAE(8) conv", run.conv_params)):
             vae, fit = run.fitted(name, VAETransformer, seed, 8, **params)
             rows.append(dict(experiment="conv_dense", method=name, setting="latent_dim=8", **fit,
                              logreg=_codes_accuracy(_logistic(), vae, run),
@@ -411,6 +416,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), default=list(EXPERIMENTS))
     parser.add_argument("--seeds", type=int, default=1, help="fit every model with random_state 0..N-1")
     parser.add_argument("--threads", type=int, default=1, help="torch's and BLAS's thread limit")
+    parser.add_argument("--conv-channels", type=int, nargs="+", default=None,
+                        help="conv_channels of the convolutional models (default: the estimators')")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)  # recorded in every row; skvae uses at most this many
@@ -422,8 +429,9 @@ def main(argv=None):
 
     log(f"skvae {skvae.__version__} at {_commit()}; torch threads {torch.get_num_threads()}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
-    run = Run(args.quick, list(range(args.seeds)), log)
-    log(f"mnist: {len(run.X_train)} training and {len(run.X_test)} held-out images {run.image_shape}")
+    run = Run(args.quick, list(range(args.seeds)), log, args.conv_channels)
+    log(f"mnist: {len(run.X_train)} training and {len(run.X_test)} held-out images {run.image_shape}; "
+        f"convolutional models: {run.conv_params}")
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / "family_images.csv"
     rows = []

@@ -92,7 +92,7 @@ def architecture(estimator):
     )
     if estimator.image_shape is not None:
         spec["image_shape"] = _image_shape(estimator.image_shape)
-        spec["conv_channels"] = _positive_ints(estimator.conv_channels, "conv_channels", "(8, 16)")
+        spec["conv_channels"] = _positive_ints(estimator.conv_channels, "conv_channels", "(8, 8)")
     estimator._check_extra_params()
     spec.update(estimator._extra_params())
     return spec

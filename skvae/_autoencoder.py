@@ -108,7 +108,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
-        conv_channels=(8, 16),
+        conv_channels=(8, 8),
         encoder=None,
         decoder=None,
         likelihood="auto",

@@ -33,13 +33,13 @@ NETWORK_PARAMETERS = """\
         ``set_output`` work unchanged; X must have channels * height *
         width features. ``(1, n)`` convolves a signal along its length.
 
-    conv_channels : tuple of int, default=(8, 16)
+    conv_channels : tuple of int, default=(8, 8)
         Output channels of each convolution when ``image_shape`` is set;
         ignored otherwise. On 4,000 real 28x28 digits at one thread
-        (``benchmarks/family_images.py``), (8, 16) fitted in 3.0x a dense
-        VAE's time with codes that classify as well or better (logistic
-        regression 0.872 against 0.840, three seeds); (32, 64), the earlier
-        default, took 9.5x with codes no better.
+        (``benchmarks/family_images.py``), (8, 8) fitted in 2.4x a dense
+        VAE's time with codes that classify better (logistic regression
+        0.868 against 0.840, three seeds); (8, 16) took 3.1x with codes
+        no better, (32, 64) 9.5x.
 
     encoder : class, callable or None, default=None
         Your own encoder: a ``torch.nn.Module`` class, or a function

@@ -116,7 +116,7 @@ class VAEImputer(VAETransformer):
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
-        conv_channels=(8, 16),
+        conv_channels=(8, 8),
         encoder=None,
         decoder=None,
         likelihood="auto",

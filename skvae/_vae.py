@@ -118,7 +118,7 @@ class VAETransformer(BaseAutoencoder):
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
-        conv_channels=(8, 16),
+        conv_channels=(8, 8),
         encoder=None,
         decoder=None,
         likelihood="auto",

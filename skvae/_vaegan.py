@@ -194,7 +194,7 @@ ${training_parameters_after_n_iter_no_change}
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
-        conv_channels=(8, 16),
+        conv_channels=(8, 8),
         encoder=None,
         decoder=None,
         likelihood="auto",

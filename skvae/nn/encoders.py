@@ -158,7 +158,7 @@ class ConvEncoder(nn.Module):
     image_shape : tuple (channels, height, width) or (height, width)
         Shape of one image; each row holds one, flattened channels first.
 
-    conv_channels : tuple of int, default=(8, 16)
+    conv_channels : tuple of int, default=(8, 8)
         Output channels of each convolution.
 
     hidden_layer_sizes : tuple of int, default=(128, 64)
@@ -175,7 +175,7 @@ class ConvEncoder(nn.Module):
         Source of the initial weights; None uses torch's global RNG.
     """
 
-    def __init__(self, image_shape, conv_channels=(8, 16), hidden_layer_sizes=(128, 64),
+    def __init__(self, image_shape, conv_channels=(8, 8), hidden_layer_sizes=(128, 64),
                  activation="relu", *, n_extra_features=0, generator=None):
         super().__init__()
         image_shape = _channels_first(image_shape)
@@ -225,7 +225,7 @@ class ConvDecoder(nn.Module):
         Dense layers from the code outwards.
     """
 
-    def __init__(self, in_features, out_features, image_shape, conv_channels=(8, 16),
+    def __init__(self, in_features, out_features, image_shape, conv_channels=(8, 8),
                  hidden_layer_sizes=(64, 128), activation="relu", *, generator=None):
         super().__init__()
         image_shape = _channels_first(image_shape)
