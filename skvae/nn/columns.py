@@ -92,6 +92,13 @@ class ColumnCodec(nn.Module):
         self._input_positions = [
             torch.cat([torch.arange(int(starts[j]), int(starts[j + 1])) for j in group]) for group in columns
         ]
+        # A group whose inputs lie side by side is written as a slice: a copy, where
+        # writing through the positions is an indexed scatter, several times slower
+        # for thousands of one-hot inputs.
+        self._input_slices = [
+            slice(int(p[0]), int(p[0]) + len(p)) if len(p) and torch.equal(p, torch.arange(int(p[0]), int(p[0]) + len(p))) else None
+            for p in self._input_positions
+        ]
         self._identity = len(parts) == 1 and columns[0] == list(range(self.n_columns))
         # A row is its own target (standardised X, or X in [0, 1]) when one likelihood
         # reads every column as a single input it also scores.
@@ -125,11 +132,20 @@ class ColumnCodec(nn.Module):
                 inputs = torch.where(holes, zero, inputs)
         else:
             inputs = torch.empty(filled.shape[0], self.n_value_inputs, dtype=torch.float32, device=filled.device)
-            for part, group, positions in zip(self.parts, self.columns, self._input_positions):
+            for part, group, positions, side_by_side in zip(
+                self.parts, self.columns, self._input_positions, self._input_slices
+            ):
                 part_inputs, _ = part.encode(filled[:, group])
-                inputs[:, positions.to(filled.device)] = part_inputs
+                if side_by_side is not None:
+                    inputs[:, side_by_side] = part_inputs
+                else:
+                    inputs[:, positions.to(filled.device)] = part_inputs
             if holes is not None:
-                inputs = torch.where(holes[:, self._input_column.to(filled.device)], zero, inputs)
+                # Each column's hole flag copied to its inputs. Gathered along rows of the
+                # transposed flags: gathering columns of a boolean took 1.4 ms for 200 rows
+                # of 3,388 inputs (a 3,264-level column), this 0.03 ms.
+                spread = holes.t().contiguous().index_select(0, self._input_column.to(filled.device)).t()
+                inputs = torch.where(spread, zero, inputs)
         if self.flagged:
             flags = holes[:, self.flagged] if holes is not None else torch.zeros(
                 filled.shape[0], len(self.flagged), dtype=torch.bool, device=filled.device)
