@@ -59,7 +59,7 @@ def test_memory_benchmark_smoke_run(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "memory.json").read_text())
-    assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap"]
+    assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap", "levels", "levels_whole"]
     assert all(r["extra_bytes"] > 0 and r["samples_per_s"] > 0 for r in report)
 
 
