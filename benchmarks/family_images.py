@@ -129,8 +129,10 @@ class Run:
             model.fit(self.X_train, *(() if y is None else (y,)))
             fit_s = time.perf_counter() - start
             likelihood = "+".join(sorted(set(model.column_likelihoods_.values())))  # what "auto" chose
+            conv_channels = str(tuple(model.conv_channels)) if model.image_shape is not None else ""
             self._models[key] = model, dict(seed=seed, fit_s=fit_s, epochs=model.n_iter_,
-                                            threads=torch.get_num_threads(), likelihood=likelihood)
+                                            threads=torch.get_num_threads(), likelihood=likelihood,
+                                            conv_channels=conv_channels)
             self.log(f"  fitted {name} (seed {seed}) in {fit_s:.1f}s, {model.n_iter_} epochs, "
                      f"{likelihood} likelihood")
         return self._models[key]

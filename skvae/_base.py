@@ -456,9 +456,11 @@ class BaseAutoencoder(
         return float(scores.double().mean()) + float(model.units_offset())
 
     def _training_rows(self, model, values, conditions, device):
-        """The training rows as a source: encoded once into tensors, or streamed for sparse and memmapped X.
+        """The training rows as a source: encoded once into tensors, or minibatch by minibatch.
 
-        ``values`` are X's float values (X itself, for an array or a sparse matrix).
+        Per minibatch: sparse and memmapped X, and rows whose encoding would
+        outgrow X (``encoding_outgrows``). ``values`` are X's float values (X
+        itself, for an array or a sparse matrix).
         """
         schema = self._schema
         # Rows are encoded on the CPU and moved as a whole (or per minibatch).

@@ -47,14 +47,14 @@ ENCODE_VALUES = 2**23
 
 # Rows are encoded minibatch by minibatch, not whole, when the encoding
 # would hold more than ENCODE_VALUES values and more than this many times
-# X's own. 20,000 flights with a 3,264-level tail number: encoded whole,
-# a fit peaked at 1,361 MB against 552 without the column; X itself is
-# 1.4 MB.
+# X's own. 20,000 flights with a 3,264-level tail number (a 1 MiB frame):
+# encoded whole, a fit's memory grew by 835 MiB, per minibatch by 8 MiB, at
+# the same speed (benchmarks/memory.py --cases levels).
 ENCODED_GROWTH = 8
 
 
 def encoding_outgrows(n_rows, n_columns, n_inputs):
-    """Whether ``n_rows`` rows of ``n_columns`` values, as ``n_inputs`` encoder inputs each, are too large to encode whole."""
+    """Whether ``n_rows`` rows of ``n_columns`` values, ``n_inputs`` inputs each, are too many to encode whole."""
     return n_rows * n_inputs > max(ENCODE_VALUES, ENCODED_GROWTH * n_rows * n_columns)
 
 
