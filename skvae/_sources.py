@@ -172,12 +172,14 @@ class StreamedRows:
     """Rows of X encoded when asked for: ``encode(block, first_row, positions)`` gives a ``Batch``.
 
     ``blocks`` reads ``rows_per_block`` rows at a time; None sizes blocks
-    for reading X (``block_rows``).
+    for reading X (``block_rows``). ``sorted_reads``: read a minibatch's rows
+    in X's order and put them back in the drawn order afterwards, which pays
+    on disk and in a CSR matrix, not in memory.
     """
 
-    def __init__(self, X, encode, device, rows_per_block=None):
+    def __init__(self, X, encode, device, rows_per_block=None, sorted_reads=True):
         self.X, self.encode, self.device = X, encode, device
-        self.rows_per_block = rows_per_block
+        self.rows_per_block, self.sorted_reads = rows_per_block, sorted_reads
 
     def __len__(self):
         return self.X.shape[0]
@@ -187,14 +189,17 @@ class StreamedRows:
             positions = np.arange(*index.indices(len(self)))
         else:
             positions = index.cpu().numpy()
-        # Sorted reads are sequential on disk and in a CSR matrix; the
-        # minibatch is put back in its drawn order afterwards.
-        order = np.argsort(positions, kind="stable")
-        sorted_positions = positions[order]
-        block = self.X.iloc[sorted_positions] if hasattr(self.X, "iloc") else self.X[sorted_positions]
-        batch = self.encode(block, int(sorted_positions[0]) if len(positions) else 0, sorted_positions)
-        unsorted = torch.from_numpy(np.argsort(order, kind="stable"))
-        batch = batch.map(lambda t: t.index_select(0, unsorted))
+        if self.sorted_reads:
+            # Sorted reads are sequential on disk and in a CSR matrix; the
+            # minibatch is put back in its drawn order afterwards.
+            order = np.argsort(positions, kind="stable")
+            sorted_positions = positions[order]
+            block = self.X.iloc[sorted_positions] if hasattr(self.X, "iloc") else self.X[sorted_positions]
+            batch = self.encode(block, int(sorted_positions[0]) if len(positions) else 0, sorted_positions)
+            unsorted = torch.from_numpy(np.argsort(order, kind="stable"))
+            batch = batch.map(lambda t: t.index_select(0, unsorted))
+        else:
+            batch = self.encode(self.X[positions], int(positions[0]) if len(positions) else 0, positions)
         if self.device.type == "cuda":
             batch = batch.map(lambda t: t.pin_memory())
         return batch.map(lambda t: t.to(self.device, non_blocking=True))
