@@ -48,7 +48,7 @@ ENCODE_VALUES = 2**23
 # Rows are encoded minibatch by minibatch, not whole, when the encoding
 # would hold more than ENCODE_VALUES values and more than this many times
 # X's own. 20,000 flights with a 3,264-level tail number (a 1 MiB frame):
-# encoded whole, a fit's memory grew by 835 MiB, per minibatch by 8 MiB, at
+# encoded whole, a fit's memory grew by 893 MiB, per minibatch by 13 MiB, at
 # the same speed (benchmarks/memory.py --cases levels).
 ENCODED_GROWTH = 8
 
