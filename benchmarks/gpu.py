@@ -265,6 +265,8 @@ def main(argv=None):
     # convolutional network costs over the dense one on this device.
     for workload, params in {"dense": dict(latent_dim=8, likelihood="bernoulli"),
                              "conv": dict(latent_dim=8, likelihood="bernoulli", image_shape=(28, 28))}.items():
+        if args.quick:  # a smoke run: the path, not the 200 epochs (7 s of the conv fit's on a CPU)
+            params = dict(params, max_iter=20)
         result = attempt(f"default {workload} fit", lambda: default_fit_seconds(params, X[:n_default], args.device))
         if result is not None:
             defaults[f"{workload}, {n_default} images"] = result
