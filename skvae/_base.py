@@ -475,11 +475,8 @@ class BaseAutoencoder(
             with torch.no_grad():
                 return self._encoded(columns, as_tensor(block), condition, len(block), first_row)
 
-        if is_streamed(values):
+        if is_streamed(values) or encoding_outgrows(*values.shape, columns.n_inputs):
             return StreamedRows(values, encode, device)
-        if encoding_outgrows(*values.shape, columns.n_inputs):
-            # The blocks of the rows held whole, so that the fitted statistics sum alike.
-            return StreamedRows(values, encode, device, rows_per_block=MODEL_BLOCK_ROWS, sorted_reads=False)
         batch = encode_all(encode, values)
         resident = fits_on_device(sum(t.numel() * t.element_size() for t in batch if t is not None), device)
         return TensorRows(batch, device, resident=resident)

@@ -171,15 +171,16 @@ def fits_on_device(n_bytes, device):
 class StreamedRows:
     """Rows of X encoded when asked for: ``encode(block, first_row, positions)`` gives a ``Batch``.
 
-    ``blocks`` reads ``rows_per_block`` rows at a time; None sizes blocks
-    for reading X (``block_rows``). ``sorted_reads``: read a minibatch's rows
-    in X's order and put them back in the drawn order afterwards, which pays
-    on disk and in a CSR matrix, not in memory.
+    X on disk or in a CSR matrix (``is_streamed``) is read in sorted rows
+    and in blocks sized for reading it (``block_rows``). Rows in memory,
+    whose encoding outgrows them (``encoding_outgrows``), are read in the
+    drawn order and in the blocks of rows encoded whole
+    (``MODEL_BLOCK_ROWS``), so that the fitted statistics sum alike.
     """
 
-    def __init__(self, X, encode, device, rows_per_block=None, sorted_reads=True):
+    def __init__(self, X, encode, device):
         self.X, self.encode, self.device = X, encode, device
-        self.rows_per_block, self.sorted_reads = rows_per_block, sorted_reads
+        self.in_memory = not is_streamed(X)
 
     def __len__(self):
         return self.X.shape[0]
@@ -189,7 +190,7 @@ class StreamedRows:
             positions = np.arange(*index.indices(len(self)))
         else:
             positions = index.cpu().numpy()
-        if self.sorted_reads:
+        if not self.in_memory:
             # Sorted reads are sequential on disk and in a CSR matrix; the
             # minibatch is put back in its drawn order afterwards.
             order = np.argsort(positions, kind="stable")
@@ -205,6 +206,6 @@ class StreamedRows:
         return batch.map(lambda t: t.to(self.device, non_blocking=True))
 
     def blocks(self):
-        rows = self.rows_per_block or block_rows(self.X.shape[1])
+        rows = MODEL_BLOCK_ROWS if self.in_memory else block_rows(self.X.shape[1])
         for start in range(0, len(self), rows):
             yield self.take(slice(start, min(start + rows, len(self))))
