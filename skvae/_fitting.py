@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ._data import all_finite
+from ._optimizer import Adam
 
 # The likelihood's parameters (log-variances) learn this much faster than
 # the weights; see ``make_optimizer``.
@@ -45,7 +46,7 @@ def make_optimizer(model, learning_rate, state=None):
     groups = [{"params": [p for p in model.parameters() if id(p) not in likelihood_ids]}]
     if likelihood:
         groups.append({"params": likelihood, "lr": LIKELIHOOD_LR_FACTOR * learning_rate})
-    optimizer = torch.optim.Adam(groups, lr=learning_rate, fused=True)
+    optimizer = Adam(groups, lr=learning_rate)
     if state is not None:
         # Adam's moment estimates carry over, the learning rates do not:
         # set_params(learning_rate_init=...) between partial_fit calls

@@ -29,7 +29,7 @@ differently by position.
 import torch
 from torch import nn
 
-from .layers import Conv2d, ConvTranspose2d, activation_layer, init_glorot_, mlp
+from .layers import Conv2d, ConvTranspose2d, activation_layer, init_glorot_, materialise_, mlp
 
 # Every convolution halves (down) or doubles (up) the image: kernel 4,
 # stride 2, padding 1, as in DCGAN and most image VAEs. An axis of size 1 is
@@ -138,8 +138,7 @@ def _init_conv_(conv, activation_name, generator):
 
 def _materialise(conv, activation_name, generator):
     """A convolution built on the meta device, given real float32 weights from ``generator``."""
-    conv.to_empty(device="cpu")
-    conv.float()
+    materialise_(conv)
     if generator is None:
         conv.reset_parameters()
         return conv

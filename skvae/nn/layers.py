@@ -53,6 +53,15 @@ def init_glorot_(module, fan_in, fan_out, activation_name, generator):
     return module
 
 
+def materialise_(module):
+    """Give a module built on the meta device uninitialised float32 parameters on the CPU, in place."""
+    # Not module.to_empty: torch forms empty_like of a meta tensor in Python,
+    # and its first call in a process imports sympy (0.4 s of a first fit).
+    for name, parameter in module.named_parameters(recurse=False):
+        setattr(module, name, nn.Parameter(torch.empty(parameter.shape, dtype=torch.float32)))
+    return module
+
+
 def _padded(n):
     return -(-n // _EVAL_WIDTH_MULTIPLE) * _EVAL_WIDTH_MULTIPLE
 
@@ -91,7 +100,7 @@ class Linear(nn.Linear):
             return
         # Built on the meta device, nn.Linear's own initialisation draws nothing.
         super().__init__(in_features, out_features, device="meta", dtype=torch.float32)
-        self.to_empty(device="cpu")
+        materialise_(self)
         init_glorot_(self, in_features, out_features, activation, generator)
 
     def forward(self, x):
