@@ -43,7 +43,8 @@ class Adam:
     def _parameters(self):
         return [p for group in self.param_groups for p in group["params"]]
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self):
+        """Drop every gradient (``set_to_none``, as torch's optimizers do by default)."""
         for parameter in self._parameters():
             parameter.grad = None
 

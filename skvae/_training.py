@@ -126,7 +126,7 @@ def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator)
         else:
             x = X.take(order[start:stop])
         loss = batch_loss(x, (step + 1) / n_batches)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         total += loss.detach() * (stop - start)

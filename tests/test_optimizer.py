@@ -21,7 +21,7 @@ def _problem(seed):
 
     def step(optimizer):
         loss = ((network(X) - target) ** 2 * scale.exp()).mean()
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
 
