@@ -741,6 +741,8 @@ def accuracy_settings(results):
     stats = summarise(results).reset_index()
     pca = stats[stats["method"] == "PCA"].set_index(["dataset", "dim"])
     vae = stats[stats["method"] == "VAE"].set_index(["dataset", "dim"])
+    if pca.empty or vae.empty:
+        return pd.DataFrame()
     frame = pd.DataFrame({
         "pca": pca["logreg_acc_mean"], "pca_std": pca["logreg_acc_std"],
         "vae": vae["logreg_acc_mean"].reindex(pca.index),

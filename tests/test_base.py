@@ -649,3 +649,23 @@ def test_evaluation_sees_the_rows_training_saw(tabular):
     with torch.no_grad():
         codes = estimator.network_.code(Batch(trained_on))
     np.testing.assert_array_equal(codes.double().numpy(), estimator.transform(tabular))
+
+
+@MODELS
+def test_the_encoder_reads_a_value_far_out_at_the_input_bound(Estimator, tabular):
+    # A value far beyond any Gaussian draw (a data error) would otherwise
+    # drive its row's code, and in training the network, ever further out.
+    from skvae.nn.model import INPUT_BOUND
+
+    model = Estimator(**SMALL).fit(tabular)
+    mean, std = tabular.mean(axis=0), tabular.std(axis=0)
+    rows = np.repeat(mean[None, :], 4, axis=0)
+    rows[:, 1] += std[1] * np.array([INPUT_BOUND - 2, INPUT_BOUND + 0.5, 1e6, 1e12])
+    codes = model.transform(rows)
+    np.testing.assert_array_equal(codes[1], codes[2])
+    np.testing.assert_array_equal(codes[1], codes[3])
+    assert not np.array_equal(codes[0], codes[1])
+    assert np.all(np.isfinite(codes))
+    # The likelihood still scores the value itself: the farther out, the less likely.
+    scores = model.score_samples(rows)
+    assert scores[0] > scores[1] > scores[2] > scores[3]
