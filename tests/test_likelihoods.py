@@ -1,5 +1,6 @@
 """Log-likelihoods and KL (skvae/nn/likelihoods.py, latents.py) against torch.distributions and scipy."""
 
+import math
 import numpy as np
 import pytest
 import torch
@@ -222,3 +223,27 @@ def test_a_lognormal_columns_variance_floor_is_measured_on_the_log_scale_with_or
               for data in (X, holed)]
     np.testing.assert_allclose(floors[1].numpy(), floors[0].numpy(), atol=0.05)
     assert float(floors[1].exp()) < 1e-3
+
+
+def test_encoder_input_is_the_value_within_the_bound_and_compressed_beyond():
+    from skvae.nn.likelihoods.base import INPUT_BOUND, encoder_input
+
+    inside = torch.linspace(-INPUT_BOUND, INPUT_BOUND, 1001)
+    assert torch.equal(encoder_input(inside), inside)
+    values = torch.linspace(-1e6, 1e6, 200001)
+    read = encoder_input(values)
+    assert torch.all(torch.diff(read) > 0)  # order kept: rare values stay apart
+    assert read.abs().max() < INPUT_BOUND + 15  # 1e6 standard deviations read as about 24
+
+
+def test_a_plain_row_beyond_the_bound_gets_its_own_targets():
+    # The encoder reads such a row compressed, the likelihood must score the value itself.
+    from skvae.nn import ColumnCodec
+
+    codec = ColumnCodec(["gaussian", "gaussian"])  # loc 0, scale 1: values are their standardised selves
+    near = torch.tensor([[0.5, -2.0]], dtype=torch.float64)
+    far = torch.tensor([[0.5, -200.0]], dtype=torch.float64)
+    assert codec.encode(near)[1] is None
+    inputs, targets, mask = codec.encode(far)
+    assert float(inputs[0, 1]) == pytest.approx(-(10 + math.log1p(190)), rel=1e-6)
+    assert float(targets[0, 1]) == -200.0

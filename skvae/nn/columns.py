@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .likelihoods import LIKELIHOODS
+from .likelihoods.base import INPUT_BOUND
 
 
 class ColumnCodec(nn.Module):
@@ -158,7 +159,8 @@ class ColumnCodec(nn.Module):
         """``(inputs, targets, mask)`` of ``values``; targets and mask None when the row is its own target.
 
         That is the case for a plain row (one likelihood reading every
-        column as the input it scores) without missing entries, and when
+        column as the input it scores) without missing entries or values
+        the encoder reads compressed (``encoder_input``), and when
         ``targets`` is False: the inputs are then all the model needs. The
         inputs are ``forward``'s, bitwise; where nothing is missing this
         skips the steps that place the holes.
@@ -171,7 +173,7 @@ class ColumnCodec(nn.Module):
         else:
             filled = torch.where(holes, torch.zeros((), dtype=values.dtype, device=values.device), values)
             inputs = self._inputs(filled, holes)
-        if not targets or (self.plain and complete):
+        if not targets or (self.plain and complete and not bool((inputs.abs() > INPUT_BOUND).any())):
             return inputs, None, None
         targets = []
         for part, group in zip(self.parts, self.columns):

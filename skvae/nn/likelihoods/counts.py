@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .base import Likelihood, masked_sum, standardised
+from .base import Likelihood, encoder_input, masked_sum, standardised
 
 
 class CountLikelihood(Likelihood):
@@ -35,7 +35,7 @@ class CountLikelihood(Likelihood):
         return torch.log1p(values.clamp_min(0))
 
     def encode(self, values):
-        return standardised(self.transform_input(values), self.input_loc, self.input_scale), values.float()
+        return encoder_input(standardised(self.transform_input(values), self.input_loc, self.input_scale)), values.float()
 
     def mean(self, params):
         return torch.exp(params)

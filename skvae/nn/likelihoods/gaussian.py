@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .base import LOG_2PI, Likelihood, masked_sum, standardised
+from .base import LOG_2PI, Likelihood, encoder_input, masked_sum, standardised
 
 # Floor on a learned Gaussian variance, in standardised units: the noise
 # standard deviation stays above 0.1% of the feature's.
@@ -134,7 +134,7 @@ class GaussianLikelihood(Likelihood):
 
     def encode(self, values):
         x = standardised(values, self.loc, self.scale)
-        return x, x
+        return encoder_input(x), x
 
     def _entry_log_prob(self, target, params, log_var):
         """Each entry's log-density, or at a censored bound its log-probability; and where that is (or None)."""
