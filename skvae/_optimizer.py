@@ -5,9 +5,9 @@ built in a process (their methods are wrapped to keep ``torch.compile`` out):
 about a second on a 2-core CPU, as long as a whole default fit of a
 300-row table. Fits never run under ``torch.compile``, so they have no use
 for that import. This class makes the same call ``torch.optim.Adam(...,
-fused=True)`` makes, ``torch._fused_adam_``, so a step is bit for bit the
-same, and keeps its ``state_dict`` layout, so fitted models saved with either
-load into the other.
+fused=True)`` makes, ``torch._fused_adam_``, per device and dtype, so a
+step is bit for bit the same, and keeps its ``state_dict`` layout, so
+fitted models saved with either load into the other.
 """
 
 import torch
@@ -51,19 +51,23 @@ class Adam:
     @torch.no_grad()
     def step(self):
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            states = [self._state(p) for p in params]
-            steps = [state["step"] for state in states]
-            torch._foreach_add_(steps, 1)
-            torch._fused_adam_(
-                params, [p.grad for p in params],
-                [state["exp_avg"] for state in states], [state["exp_avg_sq"] for state in states],
-                [], steps,
-                amsgrad=False, lr=group["lr"], beta1=BETAS[0], beta2=BETAS[1],
-                weight_decay=0.0, eps=EPS, maximize=False, grad_scale=None, found_inf=None,
-            )
+            # One call per device and dtype, as torch's fused Adam groups them (a
+            # custom module may hold float64 parameters; the kernel takes one kind).
+            kinds = {}
+            for parameter in group["params"]:
+                if parameter.grad is not None:
+                    kinds.setdefault((parameter.device, parameter.dtype), []).append(parameter)
+            for params in kinds.values():
+                states = [self._state(p) for p in params]
+                steps = [state["step"] for state in states]
+                torch._foreach_add_(steps, 1)
+                torch._fused_adam_(
+                    params, [p.grad for p in params],
+                    [state["exp_avg"] for state in states], [state["exp_avg_sq"] for state in states],
+                    [], steps,
+                    amsgrad=False, lr=group["lr"], beta1=BETAS[0], beta2=BETAS[1],
+                    weight_decay=0.0, eps=EPS, maximize=False, grad_scale=None, found_inf=None,
+                )
 
     def _state(self, parameter):
         state = self.state.get(parameter)
@@ -96,8 +100,10 @@ class Adam:
     def load_state_dict(self, state_dict):
         """Take moments, step counts and learning rates from ``state_dict`` (this class's or torch's Adam's)."""
         parameters = self._parameters()
-        if len(parameters) != sum(len(group["params"]) for group in state_dict["param_groups"]):
-            raise ValueError("The optimizer state holds a different number of parameters than the model.")
+        sizes = [len(group["params"]) for group in self.param_groups]
+        if sizes != [len(group["params"]) for group in state_dict["param_groups"]]:
+            raise ValueError("The optimizer state holds a different number of parameters than the model "
+                             f"(groups of {[len(g['params']) for g in state_dict['param_groups']]}, not {sizes}).")
         self.state = {}
         for index, values in state_dict["state"].items():
             parameter = parameters[int(index)]

@@ -91,3 +91,18 @@ def test_a_fit_imports_neither_dynamo_nor_sympy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_adam_steps_parameters_of_two_dtypes_in_one_group():
+    # A custom module may hold float64 parameters beside float32 ones.
+    single = torch.nn.Parameter(torch.ones(3))
+    double = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    optimizer = Adam([{"params": [single, double]}], lr=0.1)
+    (single.sum() + double.sum()).backward()
+    optimizer.step()
+    reference_single = torch.nn.Parameter(torch.ones(3))
+    reference_double = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    reference = torch.optim.Adam([reference_single, reference_double], lr=0.1, fused=True)
+    (reference_single.sum() + reference_double.sum()).backward()
+    reference.step()
+    assert torch.equal(single, reference_single) and torch.equal(double, reference_double)

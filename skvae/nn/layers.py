@@ -54,7 +54,7 @@ def init_glorot_(module, fan_in, fan_out, activation_name, generator):
 
 
 def materialise_(module):
-    """Give a module built on the meta device uninitialised float32 parameters on the CPU, in place."""
+    """Give a layer built on the meta device (its own parameters, no buffers) uninitialised float32 ones on the CPU."""
     # Not module.to_empty: torch forms empty_like of a meta tensor in Python,
     # and its first call in a process imports sympy (0.4 s of a first fit).
     for name, parameter in module.named_parameters(recurse=False):
