@@ -29,7 +29,6 @@ import torch
 from torch import nn
 
 from .likelihoods import LIKELIHOODS
-from .likelihoods.base import INPUT_BOUND
 
 
 class ColumnCodec(nn.Module):
@@ -125,19 +124,26 @@ class ColumnCodec(nn.Module):
         filled, holes = self._filled(values)
         return self._inputs(filled, holes)
 
-    def _inputs(self, filled, holes):
-        """Encoder inputs of hole-free ``filled`` values; ``holes`` (None: there are none) zero theirs."""
+    def _encoded(self, filled):
+        """Each part's ``encode`` of its columns of hole-free ``filled``: ``(inputs, targets)`` pairs."""
+        if self._identity:
+            return [self.parts[0].encode(filled)]
+        return [part.encode(filled[:, group]) for part, group in zip(self.parts, self.columns)]
+
+    def _inputs(self, filled, holes, encoded=None):
+        """Encoder inputs of hole-free ``filled`` values; ``holes`` (None: there are none) zero theirs.
+
+        ``encoded``: the parts' ``_encoded(filled)``, where the caller needs their targets too.
+        """
+        encoded = self._encoded(filled) if encoded is None else encoded
         zero = torch.zeros((), dtype=torch.float32, device=filled.device)
         if self._identity and self.n_value_inputs == self.n_columns:
-            inputs, _ = self.parts[0].encode(filled)
+            inputs = encoded[0][0]
             if holes is not None:
                 inputs = torch.where(holes, zero, inputs)
         else:
             inputs = torch.empty(filled.shape[0], self.n_value_inputs, dtype=torch.float32, device=filled.device)
-            for part, group, positions, side_by_side in zip(
-                self.parts, self.columns, self._input_positions, self._input_slices
-            ):
-                part_inputs, _ = part.encode(filled[:, group])
+            for (part_inputs, _), positions, side_by_side in zip(encoded, self._input_positions, self._input_slices):
                 if side_by_side is not None:
                     inputs[:, side_by_side] = part_inputs
                 else:
@@ -159,26 +165,22 @@ class ColumnCodec(nn.Module):
         """``(inputs, targets, mask)`` of ``values``; targets and mask None when the row is its own target.
 
         That is the case for a plain row (one likelihood reading every
-        column as the input it scores) without missing entries or values
-        the encoder reads compressed (``encoder_input``), and when
-        ``targets`` is False: the inputs are then all the model needs. The
-        inputs are ``forward``'s, bitwise; where nothing is missing this
-        skips the steps that place the holes.
+        column as the input it scores) without missing entries whose inputs
+        are its targets (not so for a value the encoder reads compressed,
+        ``encoder_input``), and when ``targets`` is False: the inputs are
+        then all the model needs. The inputs are ``forward``'s, bitwise;
+        where nothing is missing this skips the steps that place the holes.
         """
         values = values.double()
         holes = torch.isnan(values)
         complete = not bool(holes.any())
-        if complete:
-            filled, inputs = values, self._inputs(values, None)
-        else:
-            filled = torch.where(holes, torch.zeros((), dtype=values.dtype, device=values.device), values)
-            inputs = self._inputs(filled, holes)
-        if not targets or (self.plain and complete and not bool((inputs.abs() > INPUT_BOUND).any())):
+        filled = values if complete else torch.where(
+            holes, torch.zeros((), dtype=values.dtype, device=values.device), values)
+        encoded = self._encoded(filled)
+        inputs = self._inputs(filled, None if complete else holes, encoded)
+        if not targets or (self.plain and complete and torch.equal(inputs, encoded[0][1])):
             return inputs, None, None
-        targets = []
-        for part, group in zip(self.parts, self.columns):
-            _, part_targets = part.encode(filled[:, group])
-            targets.append(part_targets)
+        targets = [part_targets for _, part_targets in encoded]
         targets = torch.cat(targets, dim=1) if len(targets) > 1 else targets[0]
         missing = holes[:, self._target_order.to(holes.device)] if not self._identity else holes
         targets = torch.where(missing, torch.zeros((), dtype=targets.dtype, device=targets.device), targets)
