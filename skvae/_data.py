@@ -11,24 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .nn.layers import EVAL_ROW_MULTIPLE
+
 FLOAT_DTYPES = (np.float64, np.float32)
 
 # Evaluation runs the model on chunks of at most EVAL_CHUNK_ROWS rows, each
-# padded to a multiple of EVAL_ROW_MULTIPLE, so that a row's output is
-# bitwise independent of the rows it arrives with. Two mechanisms make a
-# row's bits depend on its place in a batch. A CPU matrix product picks
-# another kernel, with another summation order, for a handful of rows than
-# for many (measured with MKL at 1 and 2 threads: chunks of 1, 2, 3, 5, 7 or
-# 9 rows round a row differently, every multiple of 4 from 4 to 1024 does
-# not; layer widths are padded too, see skvae.nn.layers.Linear). And an
-# elementwise function over a contiguous tensor runs vectorised in steps of
-# two SIMD registers, 32 float32 values with AVX-512, and the remainder in
-# a scalar loop whose exp, log and sigmoid round differently: a row whose
-# values fall in that remainder changed by an ulp when the rows were
-# permuted (the hierarchical VAE's sigmoids, latent_dims=(2, 1)). Chunks of
-# a multiple of 32 rows leave no remainder. One row costs a 32-row pass.
+# padded to a multiple of EVAL_ROW_MULTIPLE (skvae.nn.layers says why), so
+# that a row's output is bitwise independent of the rows it arrives with.
+# One row costs a 32-row pass.
 EVAL_CHUNK_ROWS = 1024
-EVAL_ROW_MULTIPLE = 32
 # On a GPU every chunk has this many rows, however few are real: cuBLAS
 # also picks its kernel (and its split of the sums) by the number of rows,
 # so only one shape keeps a row's bits its own; and a GPU pass costs its

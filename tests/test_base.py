@@ -98,15 +98,16 @@ def test_transform_depends_on_each_row_alone(Estimator, hidden_layer_sizes, tabu
 
 @MODELS
 def test_outputs_do_not_depend_on_the_size_of_the_call(Estimator, tabular):
-    # Calls are evaluated in chunks padded to a multiple of 16 rows, of up to
-    # 1024: a row must come out the same from a call of 1 row, of 17 (odd
-    # multiples of 16 once tripped a reduction), of 300, and of 1500 (two chunks).
+    # Calls are evaluated in chunks padded to a multiple of 32 rows, of up to
+    # 1024: a row must come out the same from a call of 1 row, of 3 (whose
+    # draws a score decodes padded with zero draws), of 17 (odd multiples of
+    # 16 once tripped a reduction), of 300, and of 1500 (two chunks).
     estimator = Estimator(**SMALL).fit(tabular)
     X = np.tile(tabular, (5, 1))[:1500]
     codes = estimator.transform(X)
     scores = estimator.score_samples(X)
     decoded = estimator.inverse_transform(codes)
-    for size in (1, 17, 300, 1500):
+    for size in (1, 3, 17, 300, 1500):
         for row in (0, 7, 299):
             start = min(row, len(X) - size)
             part = slice(start, start + size)

@@ -12,7 +12,7 @@ def _rows(n=4000, d=5, seed=0):
 
 def test_draws_are_standard_normal_and_independent():
     keys = row_keys(_rows(), seed=1)
-    draws = np.stack([row_normals(keys, index, 3) for index in range(4)])  # (4, 4000, 3)
+    draws = row_normals(keys, range(4), 3)  # (4, 4000, 3)
     values = draws.ravel()
     assert stats.kstest(values, "norm").pvalue > 1e-3
     assert abs(values.mean()) < 0.03 and abs(values.std() - 1) < 0.03
@@ -31,13 +31,15 @@ def test_draws_depend_on_row_content_and_seed_only():
     assert not np.any(row_keys(rows, seed=8) == keys)
     # Same values in another column order: another key.
     assert not np.any(row_keys(rows[:, ::-1], seed=7) == keys)
-    first, second = row_normals(keys, 0, 4), row_normals(keys, 1, 4)
+    first, second = row_normals(keys, range(2), 4)
     assert not np.allclose(first, second)
-    np.testing.assert_array_equal(row_normals(keys[5:6], 1, 4), second[5:6])
+    np.testing.assert_array_equal(row_normals(keys[5:6], [1], 4)[0], second[5:6])
+    # A draw is the same whichever other draws come with it.
+    np.testing.assert_array_equal(row_normals(keys, [1, 0], 4), np.stack([second, first]))
 
 
 def test_odd_number_of_columns():
     keys = row_keys(_rows(10), seed=0)
-    draws = row_normals(keys, 0, 5)
-    assert draws.shape == (10, 5) and np.all(np.isfinite(draws))
-    np.testing.assert_array_equal(draws, row_normals(keys, 0, 5))
+    draws = row_normals(keys, [0], 5)
+    assert draws.shape == (1, 10, 5) and np.all(np.isfinite(draws))
+    np.testing.assert_array_equal(draws, row_normals(keys, [0], 5))

@@ -114,6 +114,22 @@ def test_importance_weighted_score_is_deterministic_and_row_independent(tabular)
             vae.score_samples(tabular, n_importance=bad)
 
 
+def test_a_small_call_decodes_only_its_own_rows_draws(tabular):
+    # A call of one row is evaluated in a chunk padded to 32 rows; its score
+    # decodes that row's 16 draws (padded to 32 rows), not 16 draws of every
+    # padding row (512 rows, 4-5 ms on a 784-pixel model).
+    vae = VAETransformer(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(tabular)
+    decoded = []
+    hook = vae.network_.decoder.register_forward_hook(lambda module, args, out: decoded.append(out.shape[0]))
+    try:
+        for rows, importance, expected in [(1, 1, 32), (3, 1, 64), (1, 5, 32), (100, 1, 16 * 128)]:
+            decoded.clear()
+            vae.score_samples(tabular[:rows], n_importance=importance)
+            assert sum(decoded) == expected, (rows, importance, decoded)
+    finally:
+        hook.remove()
+
+
 def test_defaults_do_not_collapse_the_posterior(digits):
     active, accuracy = active_units_and_accuracy(VAETransformer(latent_dim=8, random_state=0), *digits)
     assert active >= 6 and accuracy >= 0.9, (active, accuracy)

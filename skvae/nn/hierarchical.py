@@ -37,10 +37,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from .latents import (
-    DECODE_BATCH_ROWS,
     LOG_2PI,
     LOG_VARIANCE_RANGE,
     Latent,
+    draw_batches,
+    first_rows,
     gaussian_kl,
     kl_to_standard_normal,
     standard_normal_log_prob,
@@ -237,8 +238,9 @@ class LadderLatent(Latent):
         log p(z_L) - sum_i log q(z_i | x, z_{i+1}). The networks run in
         float32; the densities after them in float64.
         """
-        n_rows = params[0][0].shape[0]
-        per_batch = max(1, DECODE_BATCH_ROWS // n_rows)
+        n_draws, n_rows = noise.shape[:2]
+        params = first_rows(params, n_rows)
+        noise, per_batch = draw_batches(noise)
         log_weights = []
         for start in range(0, noise.shape[0], per_batch):
             draws = noise[start : start + per_batch]  # (draws, rows, latent_dim)
@@ -264,7 +266,7 @@ class LadderLatent(Latent):
                                  - 0.5 * log_var.sum(-1))
             log_weights.append(log_w)
         # (rows, draws), each row's draws in its own memory: see GaussianLatent.bound.
-        log_weights = torch.cat(log_weights).T.contiguous()
+        log_weights = torch.cat(log_weights)[:n_draws].T.contiguous()
         if n_importance == 1:
             return log_weights.mean(-1)
         log_weights = log_weights.view(n_rows, -1, n_importance)

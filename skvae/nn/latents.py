@@ -16,7 +16,7 @@ import math
 import torch
 from torch import nn
 
-from .layers import Linear
+from .layers import EVAL_ROW_MULTIPLE, Linear
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -30,8 +30,37 @@ LOG_VARIANCE_RANGE = (-30.0, 30.0)
 
 # bound decodes several draws in one batch of at most this many rows: one
 # row's 16 draws cost one pass, not 16, and every batch keeps to the sizes
-# whose rounding is known not to depend on a row's place (skvae._data).
+# whose rounding is known not to depend on a row's place (a multiple of
+# EVAL_ROW_MULTIPLE rows, skvae.nn.layers).
 DECODE_BATCH_ROWS = 1024
+
+
+def first_rows(params, n_rows):
+    """The first ``n_rows`` rows of every tensor in a latent's parameters (a tensor, or tuples of them)."""
+    if isinstance(params, torch.Tensor):
+        return params[:n_rows]
+    return type(params)(first_rows(p, n_rows) for p in params)
+
+
+def draw_batches(noise):
+    """``noise`` padded with zero draws, and how many draws to decode at once, for ``bound``.
+
+    ``noise`` is ``(n_draws, rows, latent_dim)``. A batch of draws decodes
+    as one matrix of ``draws x rows`` rows, and that count must be a
+    multiple of ``EVAL_ROW_MULTIPLE`` for a row's bits not to depend on it:
+    an evaluation chunk's rows are (skvae._data), but a call of one row
+    decodes only that row's draws (``skvae._random.RowNoise``), 16 of them,
+    so they are padded to 32 with zero draws, whose results the caller
+    drops. Returns the padded noise and the draws per batch.
+    """
+    n_draws, n_rows = noise.shape[:2]
+    # Draws per EVAL_ROW_MULTIPLE rows: 1 for a whole evaluation chunk.
+    unit = EVAL_ROW_MULTIPLE // math.gcd(n_rows, EVAL_ROW_MULTIPLE)
+    per_batch = max(unit, DECODE_BATCH_ROWS // n_rows // unit * unit)
+    n_padded = -(-n_draws // unit) * unit
+    if n_padded > n_draws:
+        noise = torch.cat([noise, noise.new_zeros((n_padded - n_draws, *noise.shape[1:]))])
+    return noise, per_batch
 
 
 def standard_normal_log_prob(z):
@@ -169,16 +198,17 @@ class GaussianLatent(Latent):
 
         ``noise`` holds standard-normal draws of shape ``(n_draws, rows,
         latent_dim)``, ``n_draws`` a multiple of ``n_importance``; the bound
-        is averaged over the ``n_draws / n_importance`` groups.
-        ``log_likelihood(z)`` gives log p(x | z) for codes of shape
+        is averaged over the ``n_draws / n_importance`` groups. It is
+        computed for the first ``rows`` rows of ``params`` (the others pad
+        an evaluation chunk). ``log_likelihood(z)`` gives log p(x | z) for codes of shape
         ``(draws, rows, latent_dim)``, as ``(draws, rows)``. The arithmetic
         after the networks runs in float64, so that rows far outside the
         training data get finite, very low bounds rather than float32's inf.
         """
-        mu, log_var = params
+        n_draws, n_rows = noise.shape[:2]
+        mu, log_var = first_rows(params, n_rows)
         std = torch.exp(0.5 * log_var)  # z is decoded in float32, as the networks compute
-        n_rows = mu.shape[0]
-        per_batch = max(1, DECODE_BATCH_ROWS // n_rows)
+        noise, per_batch = draw_batches(noise)
         log_px, log_prior, log_q = [], [], []
         for start in range(0, noise.shape[0], per_batch):
             draws = noise[start : start + per_batch]  # (draws, rows, latent_dim)
@@ -191,9 +221,9 @@ class GaussianLatent(Latent):
         # Draws go on the last axis, (rows, draws): a reduction across rows'
         # columns (over the first axis) rounds a row by its position for some
         # numbers of rows; one along each row's own memory does not.
-        log_px = torch.cat(log_px).T.contiguous()
+        log_px = torch.cat(log_px)[:n_draws].T.contiguous()
         if n_importance == 1:
             return log_px.mean(-1) - self.kl((mu.double(), log_var.double())).sum(-1)
-        log_weights = log_px + torch.cat(log_prior).T - torch.cat(log_q).T
+        log_weights = log_px + torch.cat(log_prior)[:n_draws].T - torch.cat(log_q)[:n_draws].T
         log_weights = log_weights.contiguous().view(n_rows, -1, n_importance)
         return (torch.logsumexp(log_weights, dim=-1) - math.log(n_importance)).mean(-1)

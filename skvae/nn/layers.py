@@ -27,6 +27,22 @@ _ACTIVATION_MODULES = {
 # row). At multiples of 8 no shape from 1 to 784 did; 16 covers AVX-512.
 _EVAL_WIDTH_MULTIPLE = 16
 
+# A batch evaluated for outputs that must not depend on the rows beside them
+# is a multiple of this many rows (skvae._data pads every evaluation chunk;
+# skvae.nn.latents pads a batch of decoded draws). Two mechanisms make a
+# row's bits depend on its place in a batch. A CPU matrix product picks
+# another kernel, with another summation order, for a handful of rows than
+# for many (measured with MKL at 1 and 2 threads: chunks of 1, 2, 3, 5, 7 or
+# 9 rows round a row differently, every multiple of 4 from 4 to 1024 does
+# not; layer widths are padded too, above). And an elementwise function over
+# a contiguous tensor runs vectorised in steps of two SIMD registers, 32
+# float32 values with AVX-512, and the remainder in a scalar loop whose exp,
+# log and sigmoid round differently: a row whose values fall in that
+# remainder changed by an ulp when the rows were permuted (the hierarchical
+# VAE's sigmoids, latent_dims=(2, 1)). Multiples of 32 rows leave no
+# remainder.
+EVAL_ROW_MULTIPLE = 32
+
 
 def activation_layer(name):
     """A fresh module for the activation called ``name`` (one of ``ACTIVATIONS``)."""

@@ -33,16 +33,18 @@ class VariationalModel(AutoencoderModel):
         """Per-row lower bound on log p(x) (or log p(x | condition)) of the standardised rows.
 
         ``noise`` holds the standard-normal draws, ``(n_draws, rows,
-        latent_dim)``; see the latent's ``bound``. With a mask the bound is
-        on the probability of the observed entries.
+        latent_dim)``, for the batch's first ``rows`` rows (see the latent's
+        ``bound``): the bound is theirs. With a mask the bound is on the
+        probability of the observed entries.
         """
-        scored = batch.scored.double()
-        mask = None if batch.mask is None else batch.mask.double()
+        n_rows = noise.shape[1]
+        scored = batch.scored[:n_rows].double()
+        mask = None if batch.mask is None else batch.mask[:n_rows].double()
         condition = batch.condition
 
         def log_likelihood(z):  # z: (draws, rows, latent_dim), decoded as one batch
             draws, rows = z.shape[:2]
-            repeated = None if condition is None else condition.repeat(draws, 1)
+            repeated = None if condition is None else condition[:rows].repeat(draws, 1)
             params = self.decode(z.reshape(draws * rows, -1), repeated).double()
             return self.columns.log_prob(
                 scored.expand(draws, -1, -1), params.reshape(draws, rows, -1),
@@ -56,7 +58,10 @@ class VariationalModel(AutoencoderModel):
         min_draws = 1 if fast else SCORE_DRAWS
         n_draws = n_importance * max(1, math.ceil(min_draws / n_importance))
         draws = noise.draws(n_draws, self.latent_dim)
-        return self.bound(batch, draws, n_importance) - self.log_jacobian(batch)
+        log_jacobian = self.log_jacobian(batch)
+        if log_jacobian.dim():
+            log_jacobian = log_jacobian[: draws.shape[1]]
+        return self.bound(batch, draws, n_importance) - log_jacobian
 
     def kl_per_dim(self, blocks):
         """Mean KL of each latent dimension over the rows of ``blocks``, float64 numpy."""
