@@ -20,9 +20,12 @@ One run, one machine, every figure side by side:
 * latency of small calls: ``transform`` and ``score_samples`` of 1, 10, 100
   and 10,000 rows, p50 and p99 over repeated calls, against the bare torch
   encoder (a float32 tensor in, no validation, no scaling) and
-  ``PCA.transform``.
+  ``PCA.transform``; and of 1, 10 and 100 rows of a mixed DataFrame
+  (palmerpenguins: strings, floats, an integer, holes) against the pipeline
+  a scikit-learn user puts in front of PCA there (``suite.pca_preprocessor``).
 
-Inputs are float64 numpy arrays, as scikit-learn users pass them.
+Inputs are float64 numpy arrays, as scikit-learn users pass them, but for
+that DataFrame.
 
     python benchmarks/throughput.py            # the full run, a few minutes
     python benchmarks/throughput.py --quick    # a smoke run for the tests
@@ -427,16 +430,47 @@ def latency_rows(X_fit, X, quick):
         }
         repeats = 3 if quick else (30 if n == 10_000 else 300)
         for method, call in calls.items():
-            for _ in range(min(repeats, 20)):
-                call()  # warm-up
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                call()
-                times.append(time.perf_counter() - start)
+            times = _call_times(call, repeats)
             rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
                              p99_ms=1e3 * float(np.percentile(times, 99))))
     return rows
+
+
+def frame_latency_rows(quick):
+    """p50 and p99 milliseconds per call on a mixed DataFrame: palmerpenguins, against the usual pipeline into PCA."""
+    from datasets import load
+    from sklearn.pipeline import make_pipeline
+    from suite import pca_preprocessor
+
+    X = load("penguins").X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae = VAETransformer(random_state=0, **({"max_iter": 2} if quick else {})).fit(X)
+    pca = make_pipeline(pca_preprocessor(X), PCA(2, random_state=0)).fit(X)
+    calls = {
+        "VAETransformer.transform, penguins DataFrame": vae.transform,
+        "VAETransformer.score_samples, penguins DataFrame": vae.score_samples,
+        "preprocessing + PCA.transform, penguins DataFrame": pca.transform,
+    }
+    rows = []
+    for n in (1, 10, 100):
+        part = X.iloc[:n]
+        for method, call in calls.items():
+            times = _call_times(lambda: call(part), 3 if quick else 300)
+            rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
+                             p99_ms=1e3 * float(np.percentile(times, 99))))
+    return rows
+
+
+def _call_times(call, repeats):
+    for _ in range(min(repeats, 20)):
+        call()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def _bare(model, tensor):
@@ -522,7 +556,7 @@ def main(argv=None):
     print("levers: torch.compile, minibatch size ...", flush=True)
     levers = pd.DataFrame(lever_rows(q))
     print("latency of small calls ...", flush=True)
-    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, q))
+    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, q) + frame_latency_rows(q))
     print("peak memory, in fresh processes ...", flush=True)
     memory = [peak_memory("transform", 3000 if q else 100_000), peak_memory("fit", 3000 if q else 200_000)]
 
