@@ -121,6 +121,22 @@ def test_outputs_do_not_depend_on_the_size_of_the_call(Estimator, tabular):
 
 @MODELS
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_evaluation_never_writes_to_the_callers_rows(Estimator, dtype, tabular):
+    # Whole evaluation chunks (multiples of 32 rows) reach the model without a
+    # copy: nothing on the way may write to them.
+    estimator = Estimator(**SMALL).fit(tabular)
+    X = tabular[:256].astype(dtype)
+    holes = X.copy()
+    holes[::7, 2] = np.nan
+    for rows in (X, holes):
+        before = rows.copy()
+        estimator.inverse_transform(estimator.transform(rows))
+        estimator.score_samples(rows)
+        np.testing.assert_array_equal(rows, before)
+
+
+@MODELS
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_outputs_follow_input_dtype(Estimator, dtype, tabular):
     X = tabular.astype(dtype)
     estimator = Estimator(**SMALL).fit(X)
