@@ -437,7 +437,7 @@ def latency_rows(X_fit, X, quick):
 
 
 def frame_latency_rows(quick):
-    """p50 and p99 milliseconds per call on a mixed DataFrame: palmerpenguins, against the usual pipeline into PCA."""
+    """p50 and p99 ms per call on a mixed DataFrame (palmerpenguins), against the pipeline into PCA."""
     from datasets import load
     from sklearn.pipeline import make_pipeline
     from suite import pca_preprocessor

@@ -110,7 +110,7 @@ class RowNoise:
 
 
 def drawn_rows(n_padded, n_rows, device):
-    """How many of an evaluation chunk's ``n_padded`` rows, ``n_rows`` of them real, a Monte-Carlo score decodes.
+    """How many of a chunk's ``n_padded`` rows, ``n_rows`` of them real, a Monte-Carlo score decodes.
 
     A CPU chunk of a few real rows is padded to 32 (``skvae._data``); its
     padding rows need no draws. Decoding 16 draws of each of 32 rows made

@@ -48,7 +48,7 @@ class Column:
     _lookup: object = field(default=None, init=False, repr=False, compare=False)
 
     def category_lookup(self):
-        """``categories`` as a pandas Index, built once: building its hash table cost a one-row call 0.1 ms a column."""
+        """``categories`` as a pandas Index, built once (its hash table cost a one-row call 0.1 ms)."""
         if self._lookup is None:
             self._lookup = pd.Index(self.categories)
         return self._lookup

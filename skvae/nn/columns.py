@@ -24,9 +24,9 @@ a column is encoded. Its fitted statistics are buffers, saved with the
 weights.
 """
 
-import numpy as np
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
