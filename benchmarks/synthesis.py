@@ -67,6 +67,7 @@ to see the spread: on the small tables one test row moves an accuracy by
     python benchmarks/synthesis.py --skvae-params '{"latent_dim": 8}' --label "skvae, latent 8"
     python benchmarks/synthesis.py --quick --output /tmp/out              # a smoke run for the tests
     python benchmarks/synthesis.py --report benchmarks/results/synthesis.csv
+    python benchmarks/synthesis.py --report run0/synthesis.csv run1/synthesis.csv   # several --seed runs: means
 
 (*) Estimated, not run: at one thread on a shared 2-core machine, TVAE
 took 0.6 s an epoch on weather's 20,892 training rows (after 20 s of
@@ -489,14 +490,15 @@ def main(argv=None):
                         f"(default {DEFAULT_SDV_PATH.relative_to(HERE.parent)} where it exists)")
     parser.add_argument("--output", type=Path, default=HERE / "results")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
-    parser.add_argument("--report", type=Path, default=None, metavar="CSV",
-                        help="print the tables and targets of a synthesis.csv; run nothing")
+    parser.add_argument("--report", type=Path, nargs="+", default=None, metavar="CSV",
+                        help="print the tables and targets of synthesis.csv files (runs with other "
+                        "--seed: the targets compare means over the seeds); run nothing")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return run_child(json.loads(args.child))
     if args.report:
-        print(report(pd.read_csv(args.report)))
+        print(report(pd.concat([pd.read_csv(path) for path in args.report], ignore_index=True)))
         return None
 
     args.tables = args.tables or (["penguins"] if args.quick else TABLES)
@@ -559,6 +561,7 @@ def report(results):
         if column not in results:
             results[column] = np.nan
     unconditional = results[results["task"] == "unconditional"]
+    seeds = sorted(results["seed"].unique())
     lines = [
         f"Unconditional: as many rows as the training set; scores against the real training rows "
         f"(sdmetrics Quality Report) and the real test rows (accuracy). Threads per process: "
@@ -570,14 +573,26 @@ def report(results):
         "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in unconditional.itertuples(index=False):
+        method = f"{r.method} (seed {r.seed})" if len(seeds) > 1 else r.method
         if isinstance(r.error, str):
-            lines.append(f"| {r.table} | {r.rows:,} | {r.method} | failed: {r.error} |" + " |" * 9)
+            lines.append(f"| {r.table} | {r.rows:,} | {method} | failed: {r.error} |" + " |" * 9)
             continue
         lines.append(
-            f"| {r.table} | {r.rows:,} | {r.method} | {r.sample} | {_f(r.quality)} | {_f(r.shapes)} | {_f(r.pairs)} "
+            f"| {r.table} | {r.rows:,} | {method} | {r.sample} | {_f(r.quality)} | {_f(r.shapes)} | {_f(r.pairs)} "
             f"| {_f(r.tstr)} ({_f(r.trtr)}) | {r.missing_real:.1%} / {r.missing_synthetic:.1%} "
             f"| {r.out_of_range:.1%} | {_f(r.fit_s, 1)} | {_f(r.sample_s, 2)} | {r.peak_mb:.0f} ({r.fit_mb:.0f}) |"
         )
+    if len(seeds) > 1:
+        lines += ["", f"Over the {len(seeds)} seeds (each its own split): mean ± standard deviation; the "
+                  "targets below compare these means.", "",
+                  "| table | method | sample | seeds | quality | TSTR acc | fit s |", "|---|---|---|---:|---:|---:|---:|"]
+        scored = unconditional[unconditional["quality"].notna()]
+        for (table, method, sample), group in scored.groupby(["table", "method", "sample"], sort=False):
+            lines.append(
+                f"| {table} | {method} | {sample} | {len(group)} | {_f(group['quality'].mean())} ± "
+                f"{_f(group['quality'].std())} | {_f(group['tstr'].mean())} ± {_f(group['tstr'].std())} "
+                f"| {_f(group['fit_s'].mean(), 1)} |"
+            )
     conditional = results[results["task"] == "conditional"]
     if not conditional.empty:
         lines += [
@@ -592,8 +607,9 @@ def report(results):
         ]
         for r in conditional.itertuples(index=False):
             note = f" ({r.error})" if isinstance(r.error, str) else ""
+            method = f"{r.method} (seed {r.seed})" if len(seeds) > 1 else r.method
             lines.append(
-                f"| {r.table} | {r.condition} | {r.method} | {r.sample} | {r.n_asked:.0f} | {r.n_samples:.0f}{note} "
+                f"| {r.table} | {r.condition} | {method} | {r.sample} | {r.n_asked:.0f} | {r.n_samples:.0f}{note} "
                 f"| {_f(getattr(r, 'match', np.nan))} | {_f(r.quality)} | {_f(r.shapes)} | {_f(r.pairs)} "
                 f"| {_f(r.fit_s, 1)} | {_f(r.sample_s, 2)} |"
             )
@@ -602,8 +618,9 @@ def report(results):
 
 
 def _by_table(frame, method, sample, column):
+    """``column`` of one method's rows by table: the mean over the seeds run."""
     rows = frame[(frame["method"] == method) & (frame["sample"] == sample)]
-    return rows.set_index("table")[column].dropna()
+    return rows.groupby("table", sort=False)[column].mean().dropna()
 
 
 def targets(results):

@@ -93,3 +93,17 @@ def test_synthesis_benchmark_quick_run(synthesis, tmp_path):
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.strip() == (tmp_path / "synthesis.md").read_text().strip()
+
+    # Runs with other seeds report together: the targets compare means over the seeds.
+    other = results.copy()
+    other["seed"] += 1
+    other.loc[other["method"] == "skvae", "tstr"] = 1.0
+    other.to_csv(tmp_path / "other.csv", index=False)
+    both = subprocess.run([sys.executable, str(SCRIPT), "--report", str(tmp_path / "synthesis.csv"),
+                           str(tmp_path / "other.csv")], capture_output=True, text=True, timeout=120)
+    assert both.returncode == 0, both.stderr[-3000:]
+    assert "Over the 2 seeds" in both.stdout and "skvae (seed 1)" in both.stdout
+    first = plain.set_index(["method", "sample"])["tstr"]
+    mean = (first[("skvae", "draw")] + 1.0) / 2
+    line = next(line for line in both.stdout.splitlines() if line.startswith("(2)") and "(draw)" in line)
+    assert f"penguins: {mean:.3f} vs" in line, line
