@@ -53,6 +53,10 @@ class Column:
             self._lookup = pd.Index(self.categories)
         return self._lookup
 
+    def __getstate__(self):
+        # The lookup is rebuilt where it is needed, not pickled beside the categories.
+        return {**self.__dict__, "_lookup": None}
+
 
 def column_kind(dtype):
     """What a DataFrame column holds, as ``likelihood="auto"`` and ``values`` read it.
