@@ -37,7 +37,7 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
-from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, all_finite, map_rows, resolve_device
+from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
 from ._export import serving_graph, to_onnx
 from ._fitting import (
     check_not_diverged,
@@ -67,6 +67,7 @@ from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
+from .nn.layers import all_finite
 
 
 # early_stopping="auto" holds out a validation share from this many training

@@ -5,7 +5,6 @@ columns (``skvae._schema``) -> the model, whose front standardises and
 encodes them (``skvae.nn.columns``) -> numpy out in the caller's dtype.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,17 +36,6 @@ GPU_EVAL_VALUES = 2**23
 STAT_BLOCK_ROWS = 4096
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def all_finite(tensor):
-    """Whether every entry of a float tensor is finite: one min-max pass, no boolean temporary.
-
-    min and max propagate NaN, and an infinite entry is the min or the max.
-    """
-    if tensor.numel() == 0:
-        return True
-    low, high = torch.aminmax(tensor)
-    return math.isfinite(float(low)) and math.isfinite(float(high))
 
 
 def row_blocks(X):

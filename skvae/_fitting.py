@@ -11,8 +11,8 @@ import warnings
 import numpy as np
 import torch
 
-from ._data import all_finite
 from ._optimizer import Adam
+from .nn.layers import all_finite
 
 # The likelihood's parameters (log-variances) learn this much faster than
 # the weights; see ``make_optimizer``.

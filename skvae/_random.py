@@ -103,9 +103,8 @@ class RowNoise:
         noise = torch.zeros((n_draws, self.n_drawn, n_columns), dtype=self.rows.dtype)
         block = max(1, _DRAW_BLOCK_VALUES // max(1, self.n_rows * (n_columns + 1)))
         for start in range(0, n_draws, block):
-            draws = range(start, min(start + block, n_draws))
-            noise[draws.start : draws.stop, : self.n_rows] = torch.from_numpy(
-                row_normals(self.keys, draws, n_columns))
+            stop = min(start + block, n_draws)
+            noise[start:stop, : self.n_rows] = torch.from_numpy(row_normals(self.keys, range(start, stop), n_columns))
         return noise.to(self.rows.device)
 
 

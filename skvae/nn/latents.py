@@ -201,9 +201,10 @@ class GaussianLatent(Latent):
         is averaged over the ``n_draws / n_importance`` groups. It is
         computed for the first ``rows`` rows of ``params`` (the others pad
         an evaluation chunk). ``log_likelihood(z)`` gives log p(x | z) for
-        codes of shape ``(draws, rows, latent_dim)``, as ``(draws, rows)``. The arithmetic
-        after the networks runs in float64, so that rows far outside the
-        training data get finite, very low bounds rather than float32's inf.
+        codes of shape ``(draws, rows, latent_dim)``, as ``(draws, rows)``.
+        The arithmetic after the networks runs in float64, so that rows far
+        outside the training data get finite, very low bounds rather than
+        float32's inf.
         """
         n_draws, n_rows = noise.shape[:2]
         mu, log_var = first_rows(params, n_rows)

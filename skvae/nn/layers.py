@@ -44,6 +44,18 @@ _EVAL_WIDTH_MULTIPLE = 16
 EVAL_ROW_MULTIPLE = 32
 
 
+def all_finite(tensor):
+    """Whether every entry of a float tensor is finite: one min-max pass, no boolean temporary.
+
+    min and max propagate NaN, and an infinite entry is the min or the max.
+    """
+    if tensor.numel() == 0:
+        return True
+    low, high = torch.aminmax(tensor)
+    return math.isfinite(float(low)) and math.isfinite(float(high))
+
+
+
 def activation_layer(name):
     """A fresh module for the activation called ``name`` (one of ``ACTIVATIONS``)."""
     return _ACTIVATION_MODULES[name]()
