@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Every optional integration, so that their tests run rather than skip.
 EXTRAS := test,examples,onnx,skops,mlflow,dask,ray,progress,benchmarks
+# SDV, the synthesis benchmark's rivals, in a folder of its own that only the
+# benchmark's SDV processes put on their path (why: docs/synthesis.md).
+SDV_SITE := $(VENV)/sdv-site
+SDV := sdv rdt ctgan deepecho boto3 botocore s3transfer jmespath graphviz Faker platformdirs
 
 .PHONY: install test demo benchmark throughput figures clean
 
@@ -14,6 +18,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --no-deps --target $(SDV_SITE) $(SDV)
 	touch $(STAMP)
 
 test: $(STAMP)
