@@ -205,8 +205,7 @@ class AutoencoderTransformer(BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features)
-            Decoded rows in the units of X.
+        ${sample_returns}
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 

@@ -79,6 +79,18 @@ from .nn.layers import all_finite
 EARLY_STOPPING_AUTO_ROWS = 10_000
 
 
+def _output_dtype(X):
+    """The dtype of outputs row by row: X's own float dtype, as scikit-learn's transformers keep it.
+
+    A DataFrame counts as float32 when every column is (what ``check_array``
+    would make of it); anything else gives float64.
+    """
+    if isinstance(X, pd.DataFrame):
+        return np.float32 if set(X.dtypes) == {np.dtype(np.float32)} else np.float64
+    dtype = getattr(X, "dtype", None)  # an array or a sparse matrix
+    return dtype if dtype in FLOAT_DTYPES else np.float64
+
+
 def _plain_rows(X, estimator):
     """Whether X is a 2-D float ndarray of the fitted width, without infinities, for a model fitted without names."""
     return (
@@ -190,9 +202,13 @@ class BaseAutoencoder(
                 # What validate_data would return, at a fraction of its cost: one-row calls matter.
                 return X
         if frame:
+            # Before an array is named: its width and names are checked as scikit-learn does
+            # (an error naming the features, a warning that X has no feature names).
+            if getattr(X, "ndim", 2) != 2:
+                check_array(X, dtype=None, ensure_all_finite=False)  # scikit-learn's "Reshape your data" error
+            validate_data(self, X, reset=reset, skip_check_array=True)
             if not isinstance(X, pd.DataFrame):
                 X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
-            validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0:
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
             return X
@@ -309,9 +325,8 @@ class BaseAutoencoder(
                 f"be below 1; got corruption_level={self.corruption_level}."
             )
         device = resolve_device(self.device, fitting=True)
-        schema = Schema.fit(X, spec["likelihood"], handle_unknown=getattr(self, "handle_unknown", "error")) \
-            if fresh else self._schema
-        values = schema.values(X) if schema.frame else X
+        schema = Schema.fit(X, spec["likelihood"]) if fresh else self._schema
+        values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
         schema.check(values)
         self._schema = schema
         return FitData(X, values, spec, conditions, device, incremental, fresh)
@@ -517,6 +532,11 @@ class BaseAutoencoder(
 
     # -------------------------------------------------------------- inference
 
+    @property
+    def _handle_unknown(self):
+        # Read at each call, so that set_params on a fitted model takes effect (as in OneHotEncoder).
+        return getattr(self, "handle_unknown", "error")
+
     def _inference_model(self):
         check_is_fitted(self)
         model, device = self.network_, resolve_device(self.device)
@@ -544,7 +564,7 @@ class BaseAutoencoder(
         columns = model.columns
 
         def prepare(block, first_row):
-            values = schema.values(block, first_row)
+            values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
             return values
 
@@ -552,7 +572,7 @@ class BaseAutoencoder(
             return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets), n_rows)
 
         if out_dtype is None:
-            out_dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype in FLOAT_DTYPES else np.float64
+            out_dtype = _output_dtype(X)
         chunk_rows = _chunk_rows(X)
         return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                         chunk_rows=chunk_rows, out_dtype=out_dtype,
@@ -654,7 +674,10 @@ class BaseAutoencoder(
         """Mean of ``score_samples`` over the rows of X; higher is better.
 
         ``GridSearchCV`` and ``cross_val_score`` use it when no scorer is
-        given, as they do for ``PCA``.
+        given, as they do for ``PCA``. Scores compare models of the same
+        likelihood: a density (Gaussian) and a probability (Bernoulli,
+        categorical) of the same values are on different scales, so search
+        ``likelihood`` itself by a downstream scorer.
 
         Parameters
         ----------

@@ -345,8 +345,7 @@ class ConditionalVAETransformer(VAETransformer):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features)
-            Decoder means in the units of X.
+        ${sample_returns}
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:

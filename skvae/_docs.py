@@ -205,7 +205,9 @@ VAE_ATTRIBUTES = """\
 
     noise_variance_ : ndarray of shape (n_features,) or None
         Learned observation noise variance of each feature, in the units of
-        X squared; None for ``likelihood="bernoulli"``.
+        X squared, when every column is Gaussian; None otherwise (a
+        Bernoulli, categorical, count or log-normal column: see
+        ``column_likelihoods_``).
 """
 
 TRAINING_PARAMETERS = """\
@@ -347,8 +349,19 @@ FROM_LIKELIHOOD_PARAMETER = """\
             within their training range.
 """
 
+SAMPLE_RETURNS = """\
+        X_new : ndarray or DataFrame of shape (n_samples, n_features)
+            One row decoded from each drawn code, in the units of X, as
+            ``from_likelihood`` says: by default drawn from p(x | z) (0 or
+            1 for a Bernoulli column), with ``from_likelihood=False`` the
+            decoder's mean (a probability for a Bernoulli column). A
+            DataFrame in the training columns and dtypes for a model fitted
+            on one.
+"""
+
 DOCS = {
     "from_likelihood_parameter": FROM_LIKELIHOOD_PARAMETER,
+    "sample_returns": SAMPLE_RETURNS,
     "network_parameters": NETWORK_PARAMETERS,
     "denoising_parameters": DENOISING_PARAMETERS,
     "likelihood_parameters": LIKELIHOOD_PARAMETERS,

@@ -116,7 +116,9 @@ class HierarchicalVAETransformer(VAETransformer):
 
     noise_variance_ : ndarray of shape (n_features,) or None
         Learned observation noise variance of each feature, in the units of
-        X squared; None for ``likelihood="bernoulli"``.
+        X squared, when every column is Gaussian; None otherwise (a
+        Bernoulli, categorical, count or log-normal column: see
+        ``column_likelihoods_``).
 
     ${column_attributes}
 
@@ -289,9 +291,7 @@ class HierarchicalVAETransformer(VAETransformer):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features)
-            A row decoded from each drawn z, in the units of X
-            (probabilities for ``likelihood="bernoulli"``).
+        ${sample_returns}
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 
@@ -397,4 +397,6 @@ class _FromLayer(nn.Module):
         self.padding = (columns.start, latent.latent_dim - columns.stop)
 
     def forward(self, z):
-        return self.inner(self.latent.descend(F.pad(z, self.padding), self.layer))
+        # The layers compute in float32; the inner graph gives its output back in z's dtype.
+        bottom = self.latent.descend(F.pad(z.float(), self.padding), self.layer)
+        return self.inner(bottom.to(z.dtype))

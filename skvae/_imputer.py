@@ -1,15 +1,14 @@
 """VAEImputer: missing values filled in by a VAE of the observed entries (MIWAE, HI-VAE)."""
 
-import numbers
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import _chunk_rows
+from ._base import _chunk_rows, _output_dtype
 from ._data import map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
@@ -40,7 +39,7 @@ class VAEImputer(VAETransformer):
     latent_dim : int, default=2
         Dimension of the code z.
 
-    missing_values : float, int, str or np.nan, default=np.nan
+    missing_values : int, float, str, np.nan, None or pandas.NA, default=np.nan
         The placeholder for missing values, as in ``SimpleImputer``; NaN
         and ``pd.NA`` are always missing too.
 
@@ -103,7 +102,7 @@ class VAEImputer(VAETransformer):
 
     _parameter_constraints: dict = {
         **VAETransformer._parameter_constraints,
-        "missing_values": [numbers.Real, numbers.Integral, str, None],
+        "missing_values": [MissingValues()],
         "sample_posterior": ["boolean"],
     }
 
@@ -161,8 +160,8 @@ class VAEImputer(VAETransformer):
     def _marked(self, X):
         """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""
         placeholder = self.missing_values
-        if placeholder is None or (isinstance(placeholder, float) and np.isnan(placeholder)):
-            return X
+        if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
+            return X  # holes already
         if isinstance(X, pd.DataFrame):
             return X.mask(X == placeholder)
         if sp.issparse(X):
@@ -207,7 +206,7 @@ class VAEImputer(VAETransformer):
             generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
 
         def prepare(block, first_row):
-            values = schema.values(block, first_row)
+            values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=True)
             return values
 
@@ -226,8 +225,7 @@ class VAEImputer(VAETransformer):
                        threads=self._evaluation_threads(model))
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
-            dtype = X.dtype if isinstance(X, np.ndarray) and X.dtype.kind == "f" else np.float64
-            return filled.astype(dtype, copy=False)
+            return filled.astype(_output_dtype(X), copy=False)
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)
         out = X.copy()
@@ -236,7 +234,8 @@ class VAEImputer(VAETransformer):
             if hole.any() or out[name].dtype != restored[name].dtype:
                 filled_column = restored[name].copy()
                 kept = np.flatnonzero(~hole)
-                filled_column.iloc[kept] = X[name].iloc[kept].to_numpy()
+                # In the training dtype: a bool column given as 0/1 comes back bool.
+                filled_column.iloc[kept] = X[name].iloc[kept].astype(filled_column.dtype).to_numpy()
                 out[name] = filled_column
         return out
 

@@ -2,18 +2,17 @@
 
 import inspect
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable
+from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable, validate_data
 
+from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
-
-# The seeds handed to a base estimator whose own random_state is None.
-_MAX_SEED = np.iinfo(np.int32).max
 
 
 def _default_estimator():
@@ -219,10 +218,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "log p(x | y) with the conditional model's own score_samples(X, y)."
             )
         self._check_score_options(base)
-        rng = check_random_state(self.random_state)
+        rng = seed_source(self.random_state)  # None: OS entropy, never numpy's global RNG
         estimator = clone(base)
         if estimator.get_params(deep=False).get("random_state", "absent") is None:
-            estimator.set_params(random_state=int(rng.randint(_MAX_SEED)))
+            estimator.set_params(random_state=draw_seed(rng))
         if self.contamination == "auto":
             offset = self._fit_calibrated(estimator, X, rng)
         else:
@@ -303,7 +302,13 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             The score of each row; higher is more normal.
         """
         check_is_fitted(self)
-        return self._scores(self.estimator_, X)
+        # The detector checks X's width and names itself, so that errors and warnings name it;
+        # the base estimator's repeat of the same warning is dropped.
+        if getattr(X, "ndim", 2) == 2:  # 1-d X gets the base estimator's "Reshape your data" error
+            validate_data(self, X, reset=False, skip_check_array=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
+            return self._scores(self.estimator_, X)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.

@@ -142,7 +142,7 @@ def _schema_of_format_2(state):
     """The schema and the column statistics of a file written before the columns moved into the model."""
     if "_layout" in state:
         plain = state.pop("_layout")
-        frame, handle_unknown = plain["frame"], plain["handle_unknown"]
+        frame = plain["frame"]
         columns = []
         for c in plain["columns"]:
             dtype = _restore_dtype(c["dtype"])
@@ -152,7 +152,7 @@ def _schema_of_format_2(state):
     else:
         kind = state["_fitted_architecture"]["likelihood"]
         columns = [Column(j, kind) for j in range(state["n_features_in_"])]
-        frame, handle_unknown = False, "error"
+        frame = False
         scaling, count_scaling = state.pop("_scaling"), {"mean": None}
         state.setdefault("column_likelihoods_", {j: kind for j in range(state["n_features_in_"])})
     statistics = {}
@@ -167,7 +167,7 @@ def _schema_of_format_2(state):
     if count_scaling["mean"] is not None:
         for k, j in enumerate(counts):
             statistics[j] = {"mean": count_scaling["mean"][k], "scale": count_scaling["scale"][k]}
-    return Schema(columns, frame=frame, handle_unknown=handle_unknown), statistics
+    return Schema(columns, frame=frame), statistics
 
 
 def _plain_schema(schema):
@@ -180,7 +180,6 @@ def _plain_schema(schema):
             for column in schema.columns
         ],
         "frame": schema.frame,
-        "handle_unknown": schema.handle_unknown,
     }
 
 
@@ -189,7 +188,8 @@ def _restore_schema(plain):
                       c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0),
                       tuple(c.get("censored", (False, False))))
                for c in plain["columns"]]
-    return Schema(columns, frame=plain["frame"], handle_unknown=plain["handle_unknown"])
+    # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
+    return Schema(columns, frame=plain["frame"])
 
 
 def _plain_dtype(dtype):

@@ -103,19 +103,25 @@ def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
     raise ValueError(f"No likelihood takes columns of kind {kind!r} under likelihood='auto'.")
 
 
+def _unobserved(name, n_rows):
+    raise ValueError(
+        f"Column {name!r} has no observed value in the {n_rows} training rows: there is "
+        "nothing to learn it from. Drop the column, or fit on rows where it is observed."
+    )
+
+
 @dataclass(eq=False)
 class Schema:
     """X's columns, and the way between X as given and the float matrix the model reads."""
 
     columns: list
     frame: bool = False
-    handle_unknown: str = "error"
     _likelihood_groups: list = field(default=None, repr=False)
 
     # ----------------------------------------------------------- fitting
 
     @classmethod
-    def fit(cls, X, likelihood, *, handle_unknown="error"):
+    def fit(cls, X, likelihood):
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
@@ -135,19 +141,19 @@ class Schema:
             if any(LIKELIHOODS[name].takes_categories for name in chosen):
                 what = "A sparse matrix" if sp.issparse(X) else "An array"
                 raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame.")
+            for j in names:
+                if X.shape[0] and holes[j] == X.shape[0]:
+                    _unobserved(j, X.shape[0])
             columns = [Column(j, chosen[j], has_missing=bool(holes[j] > 0), low=float(low[j]), high=float(high[j]),
                               missing_rate=float(holes[j]) / max(X.shape[0], 1)) for j in names]
-            return cls(columns, handle_unknown=handle_unknown)
+            return cls(columns)
         columns = []
         for j, name in enumerate(names):
             series = X.iloc[:, j]
             column = Column(name, chosen[j], dtype=series.dtype, kind=kinds[j])
             missing = series.isna().to_numpy()
             if missing.all():
-                raise ValueError(
-                    f"Column {name!r} has no observed value in the {len(series)} training rows: there is "
-                    "nothing to learn it from. Drop the column, or fit on rows where it is observed."
-                )
+                _unobserved(name, len(series))
             if LIKELIHOODS[column.likelihood].takes_categories:
                 column.categories = _categories(series)
             elif kinds[j] == "category":
@@ -164,7 +170,7 @@ class Schema:
             share = LIKELIHOODS[column.likelihood].censor_share
             if by_auto[j] and column.kind == "float" and share is not None:
                 column.censored = (bool(piled[j][0] > share), bool(piled[j][1] > share))
-        return cls(columns, frame=True, handle_unknown=handle_unknown)
+        return cls(columns, frame=True)
 
     @property
     def likelihoods(self):
@@ -187,10 +193,13 @@ class Schema:
 
     # ------------------------------------------------------------ values
 
-    def values(self, X, first_row=0):
+    def values(self, X, first_row=0, *, handle_unknown="error"):
         """X as floats, one column per column of X (see the module docstring).
 
         A dense float array comes back as it is, without a copy.
+        ``handle_unknown`` is the estimator's parameter as it is now (read
+        at each call, as ``OneHotEncoder`` reads its own): "error" refuses a
+        category unseen at fit, "ignore" makes it a hole.
         """
         if sp.issparse(X):
             X = X.toarray()
@@ -200,12 +209,12 @@ class Schema:
         values = np.empty((X.shape[0], len(self.columns)), dtype=np.float64)
         # items(), not iloc: half the cost a column, which a one-row call notices.
         for j, (column, (_, series)) in enumerate(zip(self.columns, X.items())):
-            values[:, j] = self._column_values(series, column, first_row)
+            values[:, j] = self._column_values(series, column, first_row, handle_unknown)
         return values
 
-    def _column_values(self, series, column, first_row):
+    def _column_values(self, series, column, first_row, handle_unknown="error"):
         if column.categories is not None:
-            return self._category_index(series, column, first_row)
+            return self._category_index(series, column, first_row, handle_unknown)
         kind = column.kind
         if column_kind(series.dtype) == "category":
             raise ValueError(
@@ -213,7 +222,14 @@ class Schema:
                 f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
             )
         if kind in ("datetime", "timedelta"):
-            if kind == "datetime" and getattr(series.dtype, "tz", None) is not None:
+            zone = getattr(series.dtype, "tz", None)
+            if kind == "datetime" and (zone is None) != (getattr(column.dtype, "tz", None) is None):
+                raise ValueError(
+                    f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
+                    "times with and without a time zone cannot be compared. Localize or convert the "
+                    "column (Series.dt.tz_localize, .dt.tz_convert) as it was at fit."
+                )
+            if kind == "datetime" and zone is not None:
                 series = series.dt.tz_convert("UTC").dt.tz_localize(None)
             ns = series.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]")
             out = ns.view(np.int64).astype(np.float64)
@@ -227,13 +243,13 @@ class Schema:
                 "that are not numbers."
             ) from None
 
-    def _category_index(self, series, column, first_row):
+    def _category_index(self, series, column, first_row, handle_unknown):
         values = np.asarray(series, dtype=object)
         missing = pd.isna(values)
         index = column.category_lookup().get_indexer(values).astype(np.float64)
         index[missing] = -1
         unknown = (index < 0) & ~missing
-        if unknown.any() and self.handle_unknown == "error":
+        if unknown.any() and handle_unknown == "error":
             found = sorted(map(str, set(values[unknown].tolist())))
             raise ValueError(
                 f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in row "

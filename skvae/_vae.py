@@ -189,7 +189,14 @@ class VAETransformer(BaseAutoencoder):
         from a generator keyed by the row's values and a seed fixed at fit,
         so the result is deterministic, a row's value does not depend on the
         other rows passed with it, and the Monte-Carlo error of a mean over
-        many rows averages out.
+        many rows averages out. The key is the row as the model reads it
+        (float32, after the columns' scaling): a row changed there, even in
+        its last bit (the same values cast to float32 before rather than
+        after, say), gets fresh draws, and its score moves by the
+        Monte-Carlo error of one row (up to about a nat on small tables)
+        where the bound itself barely moves. Compare single rows' scores at
+        that resolution, or raise ``n_importance`` (a tighter bound over
+        more draws).
 
         Parameters
         ----------
@@ -224,9 +231,7 @@ class VAETransformer(BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features)
-            The decoder mean of each drawn code, in the units of X
-            (probabilities for ``likelihood="bernoulli"``).
+        ${sample_returns}
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 

@@ -116,6 +116,7 @@ class VAEGANTransformer(VAETransformer):
         (``benchmarks/vaegan.py``).
 
 ${training_parameters_after_n_iter_no_change}
+
     Attributes
     ----------
     ${training_attributes}

@@ -301,8 +301,9 @@ class VQVAETransformer(BaseAutoencoder):
     def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
         """Generate new rows: decode codebook vectors drawn from the prior ``code_prior_``.
 
-        With one code per row, a VQ-VAE generates at most ``n_codes``
-        distinct rows: the decoder's mean for each code.
+        With one code per row, the decoder's means (``from_likelihood=False``)
+        are at most ``n_codes`` distinct rows; the default draws from p(x | z)
+        around them.
 
         Parameters
         ----------
@@ -316,9 +317,7 @@ class VQVAETransformer(BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features)
-            The decoder mean of each drawn code, in the units of X
-            (probabilities for ``likelihood="bernoulli"``).
+        ${sample_returns}
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 

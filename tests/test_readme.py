@@ -32,8 +32,8 @@ def test_quickstart_runs_as_written(capsys):
 
 
 def _documented(section, cls):
-    """Names listed under a numpydoc section of ``cls``'s docstring."""
-    text = cls.__doc__.split(f"\n    {section}\n    ---")[1].split("\n    ---")[0]
+    """Names listed under a numpydoc section of ``cls``'s docstring (a blank line before its header, as numpydoc needs)."""
+    text = cls.__doc__.split(f"\n\n    {section}\n    ---")[1].split("\n    ---")[0]
     return set(re.findall(r"^    (\w+) :", text, flags=re.M))
 
 

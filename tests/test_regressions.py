@@ -237,3 +237,116 @@ def test_17_the_autoencoder_takes_every_likelihood_the_api_page_lists():
     assert np.isfinite(ae.score_samples(_counts())).all()
     mixed = AutoencoderTransformer(**FAST).fit(_mixed())  # likelihood="auto"
     assert mixed.column_likelihoods_["city"] == "categorical"
+
+
+# ---- found by a review against scikit-learn's PCA and IsolationForest (after issue 18)
+
+
+def test_an_array_given_to_a_dataframe_fitted_model_is_checked_as_scikit_learn_checks_it():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    frame = pd.DataFrame(X, columns=list("abc"))
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.warns(UserWarning, match="X does not have valid feature names, but VAETransformer"):
+        vae.transform(X)
+    # was pandas' "Shape of passed values is (40, 2), indices imply (40, 3)"
+    with pytest.raises(ValueError, match="X has 2 features, but VAETransformer is expecting 3 features"):
+        vae.transform(X[:, :2])
+
+
+def test_the_outlier_detector_names_itself_and_leaves_numpys_global_rng_alone():
+    from skvae import VAEOutlierDetector
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    before = np.random.get_state()[1].copy()
+    detector = VAEOutlierDetector(VAETransformer(hidden_layer_sizes=(8,), max_iter=3)).fit(
+        pd.DataFrame(X, columns=list("abc")))
+    assert np.array_equal(np.random.get_state()[1], before)  # random_state=None: OS entropy
+    with pytest.raises(ValueError, match="X has 2 features, but VAEOutlierDetector is expecting 3"):
+        detector.predict(X[:, :2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detector.predict(X)
+    names = [str(w.message) for w in caught if "feature names" in str(w.message)]
+    assert names == ["X does not have valid feature names, but VAEOutlierDetector was fitted with feature names"]
+
+
+@pytest.mark.parametrize("kind", ["array", "sparse"])
+def test_an_array_column_with_no_observed_value_is_refused_as_a_dataframes_is(kind):
+    X = np.random.RandomState(0).normal(size=(10, 3))
+    X[:, 1] = np.nan
+    X = sp.csr_matrix(X) if kind == "sparse" else X
+    for estimator in (VAETransformer(**FAST), VAEImputer(**FAST)):  # the imputer filled it silently
+        with pytest.raises(ValueError, match="Column 1 has no observed value in the 10 training rows"):
+            estimator.fit(X)
+
+
+def test_a_float32_dataframe_gives_float32_outputs_as_a_float32_array_does():
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    frame = pd.DataFrame(X, columns=list("abc"))
+    vae = VAETransformer(**FAST).fit(frame)
+    assert vae.transform(frame).dtype == np.float32 and vae.score_samples(frame).dtype == np.float32
+    assert vae.transform(frame.astype({"a": np.float64})).dtype == np.float64
+    np.testing.assert_array_equal(vae.transform(frame), VAETransformer(**FAST).fit(X).transform(X))
+
+
+def test_the_imputer_takes_pandas_na_as_its_placeholder_as_simpleimputer_does():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    X[0, 0] = np.nan
+    filled = VAEImputer(**FAST, missing_values=pd.NA).fit_transform(X)
+    np.testing.assert_array_equal(filled, VAEImputer(**FAST).fit_transform(X))
+
+
+def test_handle_unknown_is_read_when_called_as_onehotencoder_reads_it(tmp_path):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "c": rng.choice(["x", "y"], 60).astype(object)})
+    new = frame.iloc[:2].copy()
+    new.loc[new.index[0], "c"] = "w"
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.raises(ValueError, match="categories not seen at fit: \\['w'\\]"):
+        vae.transform(new)
+    vae.set_params(handle_unknown="ignore")  # what that error advises, on the fitted model
+    codes = vae.transform(new)
+    vae.save(tmp_path / "model.skvae")
+    loaded = load(tmp_path / "model.skvae")
+    np.testing.assert_array_equal(loaded.transform(new), codes)
+    with pytest.raises(ValueError, match="categories not seen at fit"):
+        loaded.set_params(handle_unknown="error").transform(new)
+
+
+def test_a_hierarchy_transform_layers_inverse_graph_reads_float64_codes():
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    hvae = HierarchicalVAETransformer(latent_dims=(2, 1), transform_layer=1, **FAST).fit(X)
+    Z = hvae.transform(X)
+    with torch.no_grad():
+        out = hvae.to_torch("inverse_transform")(torch.from_numpy(Z))  # was "Double and Float"
+    assert out.dtype == torch.float64
+    np.testing.assert_allclose(out.numpy(), hvae.inverse_transform(Z), rtol=1e-5, atol=1e-6)
+
+
+def test_the_imputer_takes_a_bool_column_given_as_0_1_as_the_vae_does():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "flag": rng.rand(60) > 0.5})
+    frame.loc[::7, "a"] = np.nan
+    imputer = VAEImputer(**FAST).fit(frame)
+    filled = imputer.transform(frame.assign(flag=frame["flag"].astype(int)))  # was pandas' TypeError
+    pd.testing.assert_frame_equal(filled, imputer.transform(frame))
+
+
+def test_times_with_and_without_a_time_zone_are_not_mixed():
+    when = pd.date_range("2020-01-01", periods=60, freq="6h", tz="US/Eastern")
+    frame = pd.DataFrame({"when": when, "v": np.random.RandomState(0).normal(size=60)})
+    naive = frame.assign(when=when.tz_localize(None))
+    with pytest.raises(ValueError, match="times with and without a time zone cannot be compared"):
+        VAETransformer(**FAST).fit(frame).transform(naive)  # was read as UTC, 5 hours off
+    with pytest.raises(ValueError, match="times with and without a time zone cannot be compared"):
+        VAETransformer(**FAST).fit(naive).transform(frame)
+    utc = frame.assign(when=when.tz_convert("UTC"))  # the same instants in another zone
+    vae = VAETransformer(**FAST).fit(frame)
+    np.testing.assert_array_equal(vae.transform(utc), vae.transform(frame))
+
+
+def test_the_imputer_keeps_a_sparse_float32_matrix_float32():
+    X = np.random.RandomState(0).normal(size=(60, 3)).astype(np.float32)
+    X[0, 0] = np.nan
+    imputer = VAEImputer(**FAST).fit(X)
+    assert imputer.transform(sp.csr_matrix(X)).dtype == np.float32 == imputer.transform(X).dtype
