@@ -179,7 +179,7 @@ class BaseAutoencoder(
     def _check_statistics(self, statistics):
         """Raise if the training columns' statistics make a reported attribute unrepresentable."""
 
-    def _training_conditions(self, y, fresh_start, n_rows, **options):
+    def _training_conditions(self, y, fresh_start, incremental, n_rows, **options):
         """A conditional model's training conditions as float32 columns; None for the others."""
         return None
 
@@ -314,7 +314,7 @@ class BaseAutoencoder(
         """Check X, y and the parameters; fix the columns on a fresh start."""
         fresh = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X = self._validated(X, reset=fresh, likelihood=self.likelihood)
-        conditions = self._training_conditions(y, fresh, X.shape[0], **condition_options)
+        conditions = self._training_conditions(y, fresh, incremental, X.shape[0], **condition_options)
         spec = architecture(self)
         if not fresh:
             check_unchanged(self, self._fitted_architecture, spec)

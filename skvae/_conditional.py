@@ -90,7 +90,8 @@ class ConditionalVAETransformer(VAETransformer):
         The class labels, sorted, when y holds labels; None for covariates.
 
     class_count_ : ndarray of shape (n_classes,) or None
-        Training rows of each class (summed over ``partial_fit`` calls).
+        Training rows of each class: those of ``fit``'s y (with
+        ``warm_start`` too), plus those of each ``partial_fit`` call since.
 
     class_prior_ : ndarray of shape (n_classes,) or None
         ``class_count_`` as frequencies: what ``sample`` draws labels from
@@ -364,7 +365,7 @@ class ConditionalVAETransformer(VAETransformer):
 
     # ------------------------------------------------------------------ hooks
 
-    def _training_conditions(self, y, fresh_start, n_rows, classes=None):
+    def _training_conditions(self, y, fresh_start, incremental, n_rows, classes=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None. y is "
@@ -377,7 +378,9 @@ class ConditionalVAETransformer(VAETransformer):
         columns = self._checked_columns(y, n_rows)
         if self._conditions.categorical:
             counts = columns[:, :-1].sum(0, dtype=np.float64).astype(np.int64)
-            self.class_count_ = counts if self.class_count_ is None else self.class_count_ + counts
+            # partial_fit adds its block's rows; fit (warm_start too) counts its own y.
+            accumulate = incremental and self.class_count_ is not None
+            self.class_count_ = self.class_count_ + counts if accumulate else counts
             self.classes_ = self._conditions.classes
             self.class_prior_ = self.class_count_ / self.class_count_.sum()
         else:

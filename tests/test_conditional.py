@@ -145,6 +145,15 @@ def test_partial_fit_takes_classes_up_front(labelled):
     assert cvae.n_iter_ == 2
 
 
+def test_a_warm_start_fit_counts_its_own_classes(labelled):
+    X, y = labelled
+    cvae = ConditionalVAETransformer(**FAST, warm_start=True).fit(X, y).fit(X[y < 5], y[y < 5])
+    np.testing.assert_array_equal(cvae.class_count_, np.bincount(y[y < 5], minlength=10))  # was the sum of both
+    np.testing.assert_allclose(cvae.class_prior_, cvae.class_count_ / (y < 5).sum())
+    cvae.partial_fit(X[y >= 5], y[y >= 5])
+    np.testing.assert_array_equal(cvae.class_count_, np.bincount(y, minlength=10))
+
+
 def test_grid_search_scores_with_y_and_pickles(fitted, labelled):
     X, y = labelled
     search = GridSearchCV(ConditionalVAETransformer(**FAST), {"beta": [0.5, 2.0]}, cv=2).fit(X, y)
