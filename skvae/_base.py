@@ -23,7 +23,12 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -68,7 +73,6 @@ from ._training import History, batch_size_for, train, validation_split
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 from .nn.layers import all_finite
-
 
 # early_stopping="auto" holds out a validation share from this many training
 # rows on (as HistGradientBoosting does from 10,000): there it stops a fit
@@ -639,8 +643,7 @@ class BaseAutoencoder(
         conditions = self._evaluation_conditions(y, Z.shape[0])
 
         def decode(z, condition, n_rows, first_row=0):
-            params = model.decode(codes(model.latent, z.float()), condition)
-            return model.columns.decode(params, how, generator)
+            return model.decoded(codes(model.latent, z.float()), condition, how, generator)
 
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
                         threads=self._evaluation_threads(model))

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._conditions import Conditions
 from ._data import map_rows
 from ._docs import fill_doc
+from ._export import InverseTransformGraph, TransformGraph, check_method
 from ._random import seed_source
 from ._vae import VAETransformer
 
@@ -266,12 +267,10 @@ class ConditionalVAETransformer(VAETransformer):
         self._require_labels("inverse_transform")
         Z = self._checked_codes(X)
         model, device = self._inference_model()
-        labels = torch.from_numpy(np.vstack([self._conditions.encode([label]) for label in self.classes_]))
+        labels, weights = self._class_mixture()
 
         def decode(z, condition, n_rows, first_row=0):
-            z = z.float()
-            params = [model.decode(z, label.to(z.device).expand(z.shape[0], -1)) for label in labels]
-            return model.columns.decode_mixture(params, self.class_prior_)
+            return model.decoded_mixture(z.float(), labels.to(z.device), weights)
 
         out = map_rows(Z, decode, self.n_features_in_, device=device,
                        threads=self._evaluation_threads(model))
@@ -400,6 +399,24 @@ class ConditionalVAETransformer(VAETransformer):
 
     def _loss_weights(self, epochs_elapsed):
         return {**super()._loss_weights(epochs_elapsed), "condition_dropout": self.condition_dropout}
+
+    def _class_mixture(self):
+        """Each class's condition (one row each) and its training frequency: what decoding without y averages over."""
+        labels = torch.from_numpy(np.vstack([self._conditions.encode([label]) for label in self.classes_]))
+        return labels, [float(weight) for weight in self.class_prior_]
+
+    def _serving_graph(self, method):
+        check_method(method)
+        if method == "transform":
+            # The code without a condition, as transform without y.
+            return TransformGraph(self.network_, condition=self._evaluation_conditions(None, 1)).eval()
+        if not self._conditions.categorical:
+            raise ValueError(
+                "inverse_transform without y averages over the classes; a model of covariates has "
+                "none, so its decoder cannot be exported without a condition input."
+            )
+        labels, weights = self._class_mixture()
+        return InverseTransformGraph(self.network_, conditions=labels, weights=weights).eval()
 
     def _require_labels(self, method):
         check_is_fitted(self)

@@ -46,10 +46,7 @@ class ImputationGraph(nn.Module):
         self.model = copy.deepcopy(model).cpu().eval()
 
     def forward(self, x):
-        columns = self.model.columns
-        code = self.model.code(Batch(columns(x)))
-        filled = columns.decode(self.model.decode(code), "mode")
-        return torch.where(torch.isnan(x), filled.to(x.dtype), x)
+        return self.model.impute(Batch(self.model.columns(x)), x)
 
 
 class InverseTransformGraph(nn.Module):
@@ -60,17 +57,14 @@ class InverseTransformGraph(nn.Module):
         self.model = copy.deepcopy(model).cpu().eval()
         # A conditional model's classes and their training frequencies.
         self.register_buffer("conditions", None if conditions is None else torch.as_tensor(conditions))
-        self.weights = None if weights is None else [float(w) for w in weights]
+        self.weights = weights
 
     def forward(self, z):
         codes = z.float()
         if self.conditions is None:
-            out = self.model.columns.decode(self.model.decode(codes))
+            out = self.model.decoded(codes)
         else:
-            # The mean over the classes, weighted by their training frequencies.
-            params = [self.model.decode(codes, self.conditions[k].expand(z.shape[0], -1))
-                      for k in range(self.conditions.shape[0])]
-            out = self.model.columns.decode_mixture(params, self.weights)
+            out = self.model.decoded_mixture(codes, self.conditions, self.weights)
         return out.to(z.dtype)
 
 
@@ -80,21 +74,15 @@ def serving_graph(estimator, method):
 
 
 def _graph(estimator, method):
+    check_method(method)
+    if method == "transform":
+        return TransformGraph(estimator.network_)
+    return InverseTransformGraph(estimator.network_)
+
+
+def check_method(method):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
-    conditions = getattr(estimator, "_conditions", None)
-    if method == "transform":
-        missing = None if conditions is None else conditions.missing(1)
-        return TransformGraph(estimator.network_, condition=missing)
-    if conditions is None:
-        return InverseTransformGraph(estimator.network_)
-    if not conditions.categorical:
-        raise ValueError(
-            "inverse_transform without y averages over the classes; a model of covariates has "
-            "none, so its decoder cannot be exported without a condition input."
-        )
-    one_hot = np.vstack([conditions.encode([label]) for label in conditions.classes])
-    return InverseTransformGraph(estimator.network_, conditions=one_hot, weights=estimator.class_prior_)
 
 
 def to_onnx(graph, path, method, width, dtype=np.float32):

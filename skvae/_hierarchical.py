@@ -8,13 +8,13 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
-from torch.nn import functional as F
 
 from ._architecture import _positive_ints
 from ._data import FLOAT_DTYPES
 from ._docs import fill_doc
 from ._vae import VAETransformer
 from .nn import LadderVAEModel
+
 
 @fill_doc
 class HierarchicalVAETransformer(VAETransformer):
@@ -357,9 +357,7 @@ class HierarchicalVAETransformer(VAETransformer):
                 f"codes of layer transform_layer={self.transform_layer}, with "
                 f"latent_dims[{layer}]={latent.latent_dims[layer]} columns, as transform returns."
             )
-        columns = latent.layer_slice(layer)
-        padding = (columns.start, latent.latent_dim - columns.stop)
-        out = self._decoded(Z, y, codes=lambda latent, z: latent.descend(F.pad(z, padding), layer))
+        out = self._decoded(Z, y, codes=lambda latent, z: latent.from_layer(z, layer))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
 
@@ -393,10 +391,7 @@ class _FromLayer(nn.Module):
     def __init__(self, latent, layer, graph):
         super().__init__()
         self.latent, self.layer, self.inner = latent, layer, graph
-        columns = latent.layer_slice(layer)
-        self.padding = (columns.start, latent.latent_dim - columns.stop)
 
     def forward(self, z):
         # The layers compute in float32; the inner graph gives its output back in z's dtype.
-        bottom = self.latent.descend(F.pad(z.float(), self.padding), self.layer)
-        return self.inner(bottom.to(z.dtype))
+        return self.inner(self.latent.from_layer(z.float(), self.layer).to(z.dtype))

@@ -212,12 +212,8 @@ class VAEImputer(VAETransformer):
 
         def fill(values, condition, n_rows, first_row=0):
             batch = self._encoded(columns, values, condition, n_rows, first_row, targets=False)
-            params = model.encode(batch.x, condition)
-            z = model.latent.rsample(params, generator) if generator is not None else model.latent.code(params)
-            filled = columns.decode(model.decode(z, condition), "sample" if generator is not None else "mode",
-                                    generator)
-            holes = torch.isnan(values.double())
-            return torch.cat([torch.where(holes, filled, values.double()), holes.double()], dim=1)
+            values = values.double()
+            return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)
 
         n_features = self.n_features_in_
         chunk_rows = _chunk_rows(X)

@@ -9,7 +9,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable, validate_data
+from sklearn.utils.validation import (
+    _num_samples,
+    check_is_fitted,
+    get_tags,
+    indexable,
+    validate_data,
+)
 
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer

@@ -166,6 +166,15 @@ class LadderLatent(Latent):
         values, _, _ = self.top_down(params, lambda layer, posterior: posterior[0])
         return torch.cat(values, dim=-1)
 
+    def from_layer(self, z, layer):
+        """Layer ``layer``'s codes alone (its ``latent_dims[layer]`` columns) as full codes the decoder reads.
+
+        The layers below take their prior means given it (``descend``);
+        what ``inverse_transform`` of that layer's codes decodes.
+        """
+        columns = self.layer_slice(layer)
+        return self.descend(F.pad(z, (columns.start, self.latent_dim - columns.stop)), layer)
+
     def descend(self, codes, layer, noise=None):
         """Codes of the layers from ``layer`` down, generated from that layer's value.
 

@@ -168,6 +168,32 @@ class AutoencoderModel(nn.Module):
         """The mean of p(x | z) for each code, in the targets' units."""
         return self.columns.mean(self.decode(z, condition))
 
+    def decoded(self, z, condition=None, how="mean", generator=None):
+        """Each code decoded into X's numbers (float64): the mean of p(x | z), its mode, or a draw ("sample")."""
+        return self.columns.decode(self.decode(z, condition), how, generator)
+
+    def decoded_mixture(self, z, conditions, weights):
+        """Each code's mean of p(x | z) under a mixture of conditions, one per row of ``conditions``.
+
+        What a conditional model's ``inverse_transform`` without y returns, and its exported graph.
+        """
+        params = [self.decode(z, condition.expand(z.shape[0], -1)) for condition in conditions]
+        return self.columns.decode_mixture(params, weights)
+
+    def impute(self, batch, values, generator=None):
+        """``values`` (X's numbers, NaN in the holes) with every hole filled from the row's observed entries.
+
+        The hole takes the likelihood's mode at the code mu(x); with
+        ``generator``, the code is drawn from q(z | x) and the hole from
+        p(x | z). What ``VAEImputer.transform`` returns, and its exported graph.
+        """
+        if generator is None:
+            z, how = self.code(batch), "mode"
+        else:
+            z, how = self.latent.rsample(self.encode(batch.x, batch.condition), generator), "sample"
+        filled = self.decoded(z, batch.condition, how, generator)
+        return torch.where(torch.isnan(values), filled.to(values.dtype), values)
+
     # ------------------------------------------------------------- training
 
     def step(self, batch, generator, *, corruption=None, corruption_level=0.0, condition_dropout=0.0,
