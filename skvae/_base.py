@@ -735,6 +735,9 @@ class BaseAutoencoder(
         decoded mean in those units, in the codes' dtype. The module holds a
         copy of the weights, on the CPU, in eval mode; ``torch.jit.trace``
         and ``torch.export.export`` accept it, for serving without skvae.
+        Its weights keep ``requires_grad`` (the module can be trained
+        further): serve it under ``torch.inference_mode()`` (or call
+        ``.detach()``) before ``.numpy()``.
 
         Parameters
         ----------

@@ -117,7 +117,7 @@ def warn_if_outside_scaling(rows, columns, names, call):
     """Warn when later data are far outside the input scaling kept from the first fit.
 
     ``rows`` is the training row source; ``columns`` the codec, whose
-    standardised targets (Gaussian columns) are judged.
+    standardised targets (Gaussian and log-normal columns) are judged.
     """
     positions = columns.standardised_targets()
     if not len(positions) or len(rows) == 0:
@@ -137,11 +137,11 @@ def warn_if_outside_scaling(rows, columns, names, call):
     if rms[worst] <= DRIFT_RMS:
         return
     column_names = [names[j] for j in columns.standardised_columns()]
-    where = f"column {column_names[worst]!r}" if len(rows) >= DRIFT_ROWS else "the Gaussian columns"
+    where = f"column {column_names[worst]!r}" if len(rows) >= DRIFT_ROWS else "the standardised columns"
     warnings.warn(
         f"{call}: X lies far outside the input scaling fixed by the first fit: {where} has a root "
         f"mean square of {float(rms[worst]):.3g} standard deviations after standardising "
-        f"({int((rms > DRIFT_RMS).sum())} of {len(positions)} Gaussian columns over {DRIFT_RMS:g}). "
+        f"({int((rms > DRIFT_RMS).sum())} of {len(positions)} standardised columns over {DRIFT_RMS:g}). "
         "The scaling is not updated after the first call. Scale X up front with a scaler fitted on "
         "all the data (e.g. StandardScaler().partial_fit over every block) and give the model scaled "
         "blocks, or shuffle the rows so the first block represents them all.",

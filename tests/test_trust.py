@@ -235,5 +235,5 @@ def test_warm_start_fit_warns_too_and_pooled_for_few_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(rng.normal(size=(100, 4)))
-    with pytest.warns(UserWarning, match=r"fit \(warm_start=True\): .*the Gaussian columns"):
+    with pytest.warns(UserWarning, match=r"fit \(warm_start=True\): .*the standardised columns"):
         estimator.fit(rng.normal(size=(5, 4)) + 20)

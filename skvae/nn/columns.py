@@ -118,7 +118,7 @@ class ColumnCodec(nn.Module):
     def _filled(self, values):
         values = values.double()
         holes = torch.isnan(values)
-        return torch.where(holes, torch.zeros((), dtype=values.dtype, device=values.device), values), holes
+        return _zero_holes(values, holes), holes
 
     def forward(self, values):
         """Encoder inputs of ``values`` ``(rows, n_columns)``: float32 ``(rows, n_inputs)``."""
@@ -176,8 +176,7 @@ class ColumnCodec(nn.Module):
         # A min-max pass finds no hole at a fifth of isnan's cost; isnan only where it finds one.
         holes = None if all_finite(values) else torch.isnan(values)
         complete = holes is None or not bool(holes.any())
-        filled = values if complete else torch.where(
-            holes, torch.zeros((), dtype=values.dtype, device=values.device), values)
+        filled = values if complete else _zero_holes(values, holes)
         encoded = self._encoded(filled)
         inputs = self._inputs(filled, None if complete else holes, encoded)
         if not targets or (self.plain and complete and torch.equal(inputs, encoded[0][1])):
@@ -220,19 +219,17 @@ class ColumnCodec(nn.Module):
         """``sum(log scale)`` over the columns whose density is of standardised values, as a float64 0-d tensor."""
         total = None
         for part in self.parts:
-            term = getattr(part, "log_jacobian", None)
-            if term is not None:
-                total = term if total is None else total + term
+            if part.standardises_targets:
+                total = part.log_jacobian if total is None else total + part.log_jacobian
         return torch.zeros((), dtype=torch.float64) if total is None else total
 
     def missing_jacobian(self, mask):
         """Per row, ``sum(log scale)`` over the standardised entries ``mask`` marks missing (float64)."""
         offset, total = 0, None
         for part, group in zip(self.parts, self.columns):
-            log_scale = getattr(part, "log_scale", None)
-            if log_scale is not None:
+            if part.standardises_targets:
                 missing = 1.0 - mask[..., offset : offset + len(group)].double()
-                term = (missing * log_scale).sum(-1)
+                term = (missing * part.log_scale).sum(-1)
                 total = term if total is None else total + term
             offset += len(group)
         return 0.0 if total is None else total
@@ -240,7 +237,7 @@ class ColumnCodec(nn.Module):
     def _standardised_parts(self):
         offset = 0
         for part, group in zip(self.parts, self.columns):
-            if part.targets_are_inputs and "mean" in part.statistics:
+            if part.standardises_targets:
                 yield offset, group
             offset += len(group)
 
@@ -252,7 +249,7 @@ class ColumnCodec(nn.Module):
         """``(loc, scale)``, float64 numpy, of the standardised targets, in the order of ``standardised_targets``."""
         loc, scale = [], []
         for part in self.parts:
-            if part.targets_are_inputs and "mean" in part.statistics:
+            if part.standardises_targets:
                 loc.append(part.loc.cpu().numpy())
                 scale.append(part.scale.cpu().numpy())
         if not loc:
@@ -313,9 +310,8 @@ class ColumnCodec(nn.Module):
         out = {}
         for part, group in zip(self.parts, self.columns):
             variance = part.variance()
-            scale = getattr(part, "scale", None)
-            if variance is not None and scale is not None:
-                values = variance.detach().double() * scale**2
+            if variance is not None and part.standardises_targets:
+                values = variance.detach().double() * part.scale**2
                 out.update({j: values[k] for k, j in enumerate(group)})
         return out
 
@@ -340,3 +336,7 @@ class ColumnCodec(nn.Module):
         observed = torch.cat([part.view_mask(m) for part, m in zip(self.parts, masks)], -1)
         return torch.where(observed > 0, view, fill)
 
+
+def _zero_holes(values, holes):
+    """``values`` with 0 where ``holes``: what every part encodes (``forward`` and ``encode`` alike)."""
+    return torch.where(holes, torch.zeros((), dtype=values.dtype, device=values.device), values)

@@ -34,7 +34,13 @@ The contract, for a group of ``n_features`` columns:
   ``takes_categories``, whether its columns hold categories, which enter
   the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores
   what it feeds the encoder, bar values beyond ``INPUT_BOUND`` (then a row
-  without holes or such values needs nothing else).
+  without holes or such values needs nothing else); ``standardises_targets``,
+  whether its targets are ``transform_input(values)`` standardised by the
+  statistics ``"mean"`` and ``"scale"``, its density then one of those
+  standardised values: it holds the float64 buffers ``loc`` and ``scale``
+  per feature, ``log_scale`` (their logs: what a missing entry's Jacobian
+  leaves out) and ``log_jacobian`` (their sum), which put a density in
+  X's units, and its columns are the ones the scaling-drift warning judges.
 * **Construction.** ``Cls(n_features, *, statistics=None,
   n_categories=None, censored=None, **options)``: ``statistics`` a dict
   of float64 arrays, one value per feature; ``censored`` a ``(low,
@@ -91,6 +97,7 @@ class Likelihood(nn.Module):
     statistics = ()
     takes_categories = False
     targets_are_inputs = True
+    standardises_targets = False
 
     def __init__(self, n_features, **options):
         super().__init__()

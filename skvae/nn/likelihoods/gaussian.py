@@ -88,6 +88,7 @@ class GaussianLikelihood(Likelihood):
     auto_dtypes = frozenset({"float", "integer", "datetime"})
     censor_share = CENSOR_SHARE
     statistics = ("mean", "scale", "resolution", "censor_low", "censor_high")
+    standardises_targets = True
     censored = False  # models saved before censoring existed have no bounds
 
     def __init__(self, n_features, *, statistics=None, noise_variance=None, censored=None, **options):
