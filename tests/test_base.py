@@ -236,16 +236,16 @@ def test_pickling_leaves_the_live_estimator_alone(Estimator, tabular):
     assert estimator.__dict__.keys() == attributes.keys()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
 @MODELS
 def test_model_set_for_cuda_loads_and_runs_on_cpu(Estimator, tabular):
     estimator = Estimator(**SMALL).fit(tabular)
     expected = estimator.transform(tabular)
     estimator.set_params(device="cuda")
     restored = pickle.loads(pickle.dumps(estimator))
-    if not torch.cuda.is_available():
-        np.testing.assert_array_equal(restored.transform(tabular), expected)
-        with pytest.raises(ValueError, match="cuda"):
-            restored.fit(tabular)
+    np.testing.assert_array_equal(restored.transform(tabular), expected)
+    with pytest.raises(ValueError, match="cuda"):
+        restored.fit(tabular)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -487,11 +487,21 @@ def test_bad_input_raises_and_leaves_model_unchanged(Estimator, bad, tabular):
     corrupt, message = BAD_INPUTS[bad]
     estimator = Estimator(**SMALL).fit(tabular)
     before = state_of(estimator), estimator.transform(tabular)
+    untouched = pickle.loads(pickle.dumps(estimator))
     for method in ("fit", "partial_fit", "transform", "score_samples"):
         with pytest.raises(ValueError, match=message):
             getattr(estimator, method)(corrupt(tabular))
     assert_same_state(before[0], state_of(estimator))
     np.testing.assert_array_equal(before[1], estimator.transform(tabular))
+    _continues_alike(estimator, untouched, tabular)
+
+
+def _continues_alike(estimator, untouched, X):
+    """The optimizer's and the random state survived too: training on goes exactly as from a copy."""
+    estimator.partial_fit(X)
+    untouched.partial_fit(X)
+    np.testing.assert_array_equal(estimator.transform(X), untouched.transform(X))
+    assert estimator.loss_curve_ == untouched.loss_curve_
 
 
 @MODELS
@@ -519,10 +529,12 @@ def test_refit_with_other_features_failing_late_restores_everything(Estimator, d
 def test_diverging_training_raises_and_leaves_model_unchanged(Estimator, tabular):
     estimator = Estimator(**SMALL).fit(tabular)
     before = state_of(estimator)
+    untouched = pickle.loads(pickle.dumps(estimator))
     estimator.set_params(learning_rate_init=1e30, warm_start=True)
     with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
         estimator.fit(tabular * 1e20)
     assert_same_state(before, state_of(estimator))
+    _continues_alike(estimator.set_params(learning_rate_init=untouched.learning_rate_init), untouched, tabular)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -216,11 +216,22 @@ def test_missing_values_in_every_method(tabular):
     vae = VAETransformer(**FAST).fit(X)
     # The encoder reads an indicator for each column that had holes at fit.
     assert vae.network_.encoder.layers[0].in_features == 6 + 2
-    # A hole's value does not matter: the score is a bound on the observed entries.
-    row = X[7:8].copy()
-    other = row.copy()
-    row[0, 1], other[0, 1] = np.nan, np.nan
-    np.testing.assert_array_equal(vae.score_samples(row), vae.score_samples(other))
+    # The score of a row with a hole is the ELBO of its observed entries alone, in X's units:
+    # checked against an independent Monte-Carlo estimate (4,000 draws) over every row with
+    # column 1 hidden. Scoring the hole (as 0, say) would move it by about a nat.
+    holed = X.copy()
+    holed[:, 1] = np.nan
+    network = vae.network_
+    with torch.no_grad():
+        inputs, targets, mask = network.columns.encode(torch.from_numpy(holed))
+        mu, log_var = network.encode(inputs)
+        q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+        z = mu + torch.randn(4000, *mu.shape, generator=torch.Generator().manual_seed(0)) * q.stddev
+        reconstruction = network.likelihood.log_prob(targets, network.decode(z), mask).mean(0)
+        kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1)
+        observed_jacobian = network.columns.log_jacobian - network.columns.missing_jacobian(mask)
+    expected = ((reconstruction - kl).double() - observed_jacobian).numpy()
+    assert abs(vae.score_samples(holed).mean() - expected.mean()) < 0.05
 
 
 def test_a_row_with_nothing_observed_scores_minus_its_kl(tabular):

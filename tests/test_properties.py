@@ -64,13 +64,11 @@ def test_fitting_any_table_gives_finite_outputs_or_a_clear_error(X, vae):
     except ValueError as error:
         assert "X" in str(error) or "diverged" in str(error) or "sample" in str(error), error
         return
-    codes = _finite_or_clear_error(lambda: model.transform(X))
-    if codes is None:
-        return
+    # A model that took X takes X in every method: no error, nothing but finite numbers.
+    codes = model.transform(X)
     assert codes.dtype == X.dtype
-    _finite_or_clear_error(lambda: model.score_samples(X))
-    _finite_or_clear_error(lambda: model.inverse_transform(codes))
-    _finite_or_clear_error(lambda: model.sample(3, random_state=0))
+    for result in (codes, model.score_samples(X), model.inverse_transform(codes), model.sample(3, random_state=0)):
+        assert np.all(np.isfinite(result)), result
 
 
 @SETTINGS
