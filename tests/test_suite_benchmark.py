@@ -122,6 +122,36 @@ def test_pca_pipeline_inverts_exactly_at_full_rank():
     assert 0.05 < errors["recon_num_mse"] < 1 and 0 < errors["recon_cat_err"] < 1
 
 
+def test_pca_reads_images_raw_and_the_vae_scores_no_density_there():
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    from skvae import VAETransformer
+
+    X = pd.DataFrame(datasets.load("digits").X.to_numpy()[:300])
+    pipe = suite.make_method("PCA", X, 4, {}, images=True).fit(X)
+    assert not any(isinstance(step, StandardScaler) for step in pipe["columns"].named_transformers_["numbers"])
+    np.testing.assert_allclose(pipe.transform(X), PCA(4, random_state=suite.SEED).fit_transform(X), atol=1e-9)
+    Z = pipe.transform(X)  # and the hand-made inverse is PCA's own
+    np.testing.assert_allclose(suite.pca_reconstruction(pipe, Z, X).to_numpy(), pipe["pca"].inverse_transform(Z))
+    loglik, fa = suite.log_likelihoods("PCA", pipe, X, X, 4)
+    assert np.isfinite(loglik) and np.isfinite(fa)
+    vae = VAETransformer(2, max_iter=2, random_state=0).fit(X)  # pixels in [0, 1]: Bernoulli
+    assert np.isnan(suite.log_likelihoods("VAE", vae, X, X, 2)).all()
+
+
+def test_a_vae_that_failed_on_a_fold_does_not_tie():
+    rows = []
+    for fold, (pca, vae, error) in enumerate([(0.80, 0.90, ""), (0.80, 0.90, ""), (0.80, np.nan, "boom")]):
+        base = {"kind": "cell", "dataset": "wine", "dim": 2, "fold": fold}
+        rows.append({**base, "method": "PCA", "logreg_acc": pca, "error": ""})
+        rows.append({**base, "method": "VAE", "logreg_acc": vae, "error": error})
+    settings = suite.accuracy_settings(pd.DataFrame(rows))
+    assert settings["vae"].isna().all() and not settings["tie"].any()
+    rows[-1].update(logreg_acc=0.9, error="")
+    assert suite.accuracy_settings(pd.DataFrame(rows))["tie"].all()
+
+
 def test_reconstruction_errors_score_observed_entries_only():
     X = pd.DataFrame({"x": [0.0, 2.0, np.nan, 4.0], "c": pd.Categorical(["a", None, "b", "b"]),
                       "flag": [True, False, True, False]})
