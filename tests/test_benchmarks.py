@@ -111,5 +111,8 @@ def test_imputation_benchmark_smoke_run(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = pd.read_csv(tmp_path / "imputation.csv")
     assert set(results["data"]) == {"fair", "randhie", "synthetic"}
-    assert {"VAEImputer", "SimpleImputer", "KNNImputer", "IterativeImputer"} <= set(results["method"])
+    assert {"VAEImputer", "VAEImputer, defaults", "SimpleImputer", "KNNImputer", "IterativeImputer"} <= set(
+        results["method"])
     assert "| data | missing | VAE mu(x) | OneHot+Simple+Scaler+PCA |" in completed.stdout
+    for method in ("VAEImputer", "VAEImputer, defaults"):  # each tallied against the three rivals
+        assert f"{method}, against the three scikit-learn imputers: the lowest RMSE in " in completed.stdout
