@@ -356,7 +356,8 @@ SAMPLE_RETURNS = """\
             1 for a Bernoulli column), with ``from_likelihood=False`` the
             decoder's mean (a probability for a Bernoulli column). A
             DataFrame in the training columns and dtypes for a model fitted
-            on one.
+            on one; otherwise a float64 array, whatever X's float dtype was
+            (as ``GaussianMixture.sample``).
 """
 
 DOCS = {

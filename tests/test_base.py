@@ -144,6 +144,8 @@ def test_outputs_follow_input_dtype(Estimator, dtype, tabular):
     assert Z.dtype == dtype
     assert estimator.inverse_transform(Z).dtype == dtype
     assert estimator.fit_transform(X).dtype == dtype
+    assert estimator.score_samples(X).dtype == dtype
+    assert estimator.sample(2, random_state=0).dtype == np.float64  # no X to follow, as GaussianMixture.sample
 
 
 def _threads_in_worker(estimator, X, y=None):
