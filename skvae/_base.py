@@ -14,6 +14,7 @@ it: the keywords of the family's loss terms (``_loss_weights``) and, for
 a conditional model, its conditions.
 """
 
+import contextlib
 import copy
 import warnings
 from abc import ABCMeta
@@ -405,7 +406,11 @@ class BaseAutoencoder(
         generator = torch.Generator(device=device).manual_seed(generator_seed)
 
         model.train()
-        with local_global_rng(derived_seed(generator_seed), device):
+        # Only a user's modules draw from torch's global generator (skvae's own take `generator`):
+        # seeding and restoring it, process-wide, is for them alone, so that fits in threads side
+        # by side do not share it.
+        custom = self.encoder is not None or self.decoder is not None
+        with local_global_rng(derived_seed(generator_seed), device) if custom else contextlib.nullcontext():
             n_epochs, converged, interrupted = train(
                 network=model,
                 optimizer=optimizer,

@@ -206,3 +206,22 @@ def test_array_and_module_arguments(tabular):
 def test_set_params_still_rejects_unknown_names(tabular):
     with pytest.raises(ValueError, match="Invalid parameter 'lerning_rate_init'"):
         VAETransformer().set_params(lerning_rate_init=0.1)
+
+
+def test_only_user_modules_get_torchs_global_generator_seeded(tabular, monkeypatch):
+    # Seeding torch's global generator is process-wide: fits in threads side by side would share
+    # it. skvae's own modules draw from their own generator, so a fit seeds it only for a user's.
+    import skvae._base
+
+    seeded = []
+    original = skvae._base.local_global_rng
+
+    def watched(seed, device):
+        seeded.append(seed)
+        return original(seed, device)
+
+    monkeypatch.setattr(skvae._base, "local_global_rng", watched)
+    VAETransformer(**SMALL).fit(tabular)
+    assert seeded == []
+    VAETransformer(**SMALL, **CUSTOM).fit(tabular)
+    assert len(seeded) == 1
