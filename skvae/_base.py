@@ -105,6 +105,18 @@ def _plain_rows(X, estimator):
     )
 
 
+def check_features(estimator, X, reset):
+    """X's width and feature names checked as scikit-learn checks them, X left as it is.
+
+    A wrong width gets scikit-learn's error naming ``estimator``, an array
+    given to a model fitted on names its warning, 1-d X its "Reshape your
+    data" error.
+    """
+    if getattr(X, "ndim", 2) != 2:
+        check_array(X, dtype=None, ensure_all_finite=False)
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+
+
 def _has_no_infinity(X):
     """Whether a float array holds no infinity, as ``validate_data`` checks: a finite sum says so.
 
@@ -207,11 +219,7 @@ class BaseAutoencoder(
                 # What validate_data would return, at a fraction of its cost: one-row calls matter.
                 return X
         if frame:
-            # Before an array is named: its width and names are checked as scikit-learn does
-            # (an error naming the features, a warning that X has no feature names).
-            if getattr(X, "ndim", 2) != 2:
-                check_array(X, dtype=None, ensure_all_finite=False)  # scikit-learn's "Reshape your data" error
-            validate_data(self, X, reset=reset, skip_check_array=True)
+            check_features(self, X, reset)  # before an array is named after the training columns
             if not isinstance(X, pd.DataFrame):
                 X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
             if X.shape[0] == 0:
@@ -409,7 +417,7 @@ class BaseAutoencoder(
         # Only a user's modules draw from torch's global generator (skvae's own take `generator`):
         # seeding and restoring it, process-wide, is for them alone, so that fits in threads side
         # by side do not share it.
-        custom = self.encoder is not None or self.decoder is not None
+        custom = data.spec["encoder"] is not None or data.spec["decoder"] is not None
         with local_global_rng(derived_seed(generator_seed), device) if custom else contextlib.nullcontext():
             n_epochs, converged, interrupted = train(
                 network=model,

@@ -9,14 +9,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    _num_samples,
-    check_is_fitted,
-    get_tags,
-    indexable,
-    validate_data,
-)
+from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable
 
+from ._base import check_features
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
 
@@ -310,8 +305,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         # The detector checks X's width and names itself, so that errors and warnings name it;
         # the base estimator's repeat of the same warning is dropped.
-        if getattr(X, "ndim", 2) == 2:  # 1-d X gets the base estimator's "Reshape your data" error
-            validate_data(self, X, reset=False, skip_check_array=True)
+        check_features(self, X, reset=False)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
             return self._scores(self.estimator_, X)

@@ -55,7 +55,6 @@ def all_finite(tensor):
     return math.isfinite(float(low)) and math.isfinite(float(high))
 
 
-
 def activation_layer(name):
     """A fresh module for the activation called ``name`` (one of ``ACTIVATIONS``)."""
     return _ACTIVATION_MODULES[name]()
