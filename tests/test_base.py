@@ -19,6 +19,7 @@ from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skvae import AutoencoderTransformer, VAETransformer
+from skvae._threads import usable_cores
 from skvae.nn import Batch
 
 
@@ -148,8 +149,23 @@ def test_outputs_follow_input_dtype(Estimator, dtype, tabular):
     assert estimator.sample(2, random_state=0).dtype == np.float64  # no X to follow, as GaussianMixture.sample
 
 
-def _threads_in_worker(estimator, X, y=None):
-    return float(torch.get_num_threads())
+def _threads_a_fit_uses(estimator, X, y=None):
+    """The most torch threads a fit of a clone runs on, where it runs (a scorer, so in a worker too)."""
+    used = [torch.get_num_threads()]
+    set_num_threads = torch.set_num_threads
+
+    def recording(n):
+        used.append(n)
+        set_num_threads(n)
+
+    torch.set_num_threads = recording
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clone(estimator).fit(X)
+    finally:
+        torch.set_num_threads = set_num_threads
+    return float(max(used))
 
 
 def test_grid_search_n_jobs_matches_serial_and_respects_threads(digits):
@@ -164,10 +180,12 @@ def test_grid_search_n_jobs_matches_serial_and_respects_threads(digits):
     manual = VAETransformer(**params, beta=parallel.best_params_["beta"]).fit(X)
     np.testing.assert_array_equal(parallel.best_estimator_.transform(X), manual.transform(X))
 
-    # Each of the 2 workers gets its share of the cores, not all of them.
-    threads = GridSearchCV(
-        VAETransformer(**params), grid, cv=2, n_jobs=2, scoring=_threads_in_worker
-    ).fit(X)
+    # Each of the 2 workers' fits runs on its share of the cores, not all of them: a network
+    # whose step is worth several threads, which it gets where nothing caps it.
+    wide = VAETransformer(latent_dim=4, hidden_layer_sizes=(512, 512), max_iter=1, random_state=0)
+    if min(usable_cores(), torch.get_num_threads()) >= 2:
+        assert _threads_a_fit_uses(wide, X) >= 2
+    threads = GridSearchCV(wide, {"beta": [0.5, 1.0]}, cv=2, n_jobs=2, scoring=_threads_a_fit_uses).fit(X)
     expected = max(1, torch.get_num_threads() // 2)
     assert np.all(threads.cv_results_["mean_test_score"] <= expected)
 
