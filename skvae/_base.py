@@ -3,7 +3,10 @@
 Parameters and their validation, the fit (``fit`` and ``partial_fit`` both
 call ``_fit``, whose steps are methods: validate, build or continue,
 train, finish), ``transform``, ``inverse_transform``, ``sample``,
-``score``, feature names, tags, devices, export and pickling live here.
+``score``, feature names, tags and devices live here; the checks of X
+that the outlier detector shares in ``skvae._validation``, ``to_torch`` and
+``to_onnx`` in ``skvae._export``, pickling and ``save`` in
+``skvae._persistence`` (mixins over the same serving graphs and state).
 Every output runs the same path: X's columns as float values
 (``skvae._schema``), the model's front that encodes them
 (``skvae.nn.columns``), the model, and back through the same two objects.
@@ -44,7 +47,7 @@ from ._architecture import (
     resolve_noise_variance,
 )
 from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
-from ._export import serving_graph, to_onnx
+from ._export import ExportMixin
 from ._fitting import (
     check_not_diverged,
     derived_seed,
@@ -53,7 +56,7 @@ from ._fitting import (
     restored_on_error,
     warn_if_outside_scaling,
 )
-from ._persistence import plain_state, restore_state, save
+from ._persistence import PersistenceMixin
 from ._random import RowNoise, draw_seed, seed_source
 from ._schema import Schema
 from ._sources import (
@@ -65,12 +68,14 @@ from ._sources import (
     block_rows,
     encode_all,
     encoding_outgrows,
+    evaluation_chunk_rows,
     fits_on_device,
     is_streamed,
 )
 from ._statistics import column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
+from ._validation import check_features, output_dtype, plain_rows
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 from .nn.layers import all_finite
@@ -82,57 +87,6 @@ from .nn.layers import all_finite
 # mu(x) accuracy (worse in 10 of 17 settings, by 0.011 on average): the
 # held-out rows leave training and judge it noisily.
 EARLY_STOPPING_AUTO_ROWS = 10_000
-
-
-def _output_dtype(X):
-    """The dtype of outputs row by row: X's own float dtype, as scikit-learn's transformers keep it.
-
-    A DataFrame counts as float32 when every column is (what ``check_array``
-    would make of it); anything else gives float64.
-    """
-    if isinstance(X, pd.DataFrame):
-        return np.float32 if set(X.dtypes) == {np.dtype(np.float32)} else np.float64
-    dtype = getattr(X, "dtype", None)  # an array or a sparse matrix
-    return dtype if dtype in FLOAT_DTYPES else np.float64
-
-
-def _plain_rows(X, estimator):
-    """Whether X is a 2-D float ndarray of the fitted width, without infinities, for a model fitted without names."""
-    return (
-        type(X) is np.ndarray and X.ndim == 2 and X.dtype in FLOAT_DTYPES and X.shape[0] > 0
-        and X.shape[1] == estimator.n_features_in_ and not hasattr(estimator, "feature_names_in_")
-        and _has_no_infinity(X)
-    )
-
-
-def check_features(estimator, X, reset):
-    """X's width and feature names checked as scikit-learn checks them, X left as it is.
-
-    A wrong width gets scikit-learn's error naming ``estimator``, an array
-    given to a model fitted on names its warning, 1-d X its "Reshape your
-    data" error.
-    """
-    if getattr(X, "ndim", 2) != 2:
-        check_array(X, dtype=None, ensure_all_finite=False)
-    validate_data(estimator, X, reset=reset, skip_check_array=True)
-
-
-def _has_no_infinity(X):
-    """Whether a float array holds no infinity, as ``validate_data`` checks: a finite sum says so.
-
-    ``np.isinf(X).any()`` makes a boolean temporary of X's size: 0.2 s of a
-    0.7 s transform of 100,000 x 784 rows. Only a hole or an overflow makes
-    the sum not finite, and then the entries are looked at.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(X.sum()):
-            return True
-    return not np.isinf(X).any()
-
-
-def _chunk_rows(X):
-    """Evaluation chunk rows: fewer for streamed (sparse, memmapped) wide data; None: the device's default."""
-    return block_rows(X.shape[1]) if is_streamed(X) else None
 
 
 FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh"])
@@ -147,7 +101,8 @@ TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimi
 
 
 class BaseAutoencoder(
-    RoutedParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    ExportMixin, PersistenceMixin, RoutedParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+    BaseEstimator, metaclass=ABCMeta,
 ):
     """Base class for the autoencoder estimators; not for direct use."""
 
@@ -215,7 +170,7 @@ class BaseAutoencoder(
             frame = isinstance(X, pd.DataFrame)
         else:
             frame = self._schema.frame
-            if not frame and _plain_rows(X, self):
+            if not frame and plain_rows(X, self):
                 # What validate_data would return, at a fraction of its cost: one-row calls matter.
                 return X
         if frame:
@@ -589,8 +544,8 @@ class BaseAutoencoder(
             return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets), n_rows)
 
         if out_dtype is None:
-            out_dtype = _output_dtype(X)
-        chunk_rows = _chunk_rows(X)
+            out_dtype = output_dtype(X)
+        chunk_rows = evaluation_chunk_rows(X)
         return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                         chunk_rows=chunk_rows, out_dtype=out_dtype,
                         threads=self._evaluation_threads(model))
@@ -721,100 +676,3 @@ class BaseAutoencoder(
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
         return tags
-
-    def __getstate__(self):
-        # Builtins and numpy arrays only (see _persistence): pickles hold no
-        # torch objects, so a model trained on a GPU loads on any machine,
-        # and skops.io needs to trust only the estimator's class.
-        return plain_state(self, super().__getstate__())
-
-    def __setstate__(self, state):
-        restore_state(self, state)
-
-    def to_torch(self, method="transform"):
-        """The computation of ``transform`` or ``inverse_transform`` as a standalone torch module.
-
-        The module is the model's own modules, its front included, so it
-        computes what the method computes, for any number of rows it
-        accepts; it checks nothing (a value outside a likelihood's support,
-        such as a negative amount in a log-normal column, on which
-        ``transform`` raises, is read as the graph's arithmetic takes it:
-        that amount as 0). The
-        transform graph reads X as numbers, one column per column of X,
-        float32 or float64: numbers and booleans as they are, a date as
-        nanoseconds since the epoch, a category as its index in
-        ``column_categories_[name]``, NaN for a missing entry. The
-        inverse_transform graph reads codes and returns each column's
-        decoded mean in those units, in the codes' dtype. The module holds a
-        copy of the weights, on the CPU, in eval mode; ``torch.jit.trace``
-        and ``torch.export.export`` accept it, for serving without skvae.
-        Its weights keep ``requires_grad`` (the module can be trained
-        further): serve it under ``torch.inference_mode()`` (or call
-        ``.detach()``) before ``.numpy()``.
-
-        Parameters
-        ----------
-        method : {"transform", "inverse_transform"}, default="transform"
-            The method to compute. A conditional model's graphs compute them
-            without y: the code without a condition, and the decoding
-            averaged over the classes.
-
-        Returns
-        -------
-        module : torch.nn.Module
-        """
-        check_is_fitted(self)
-        return self._serving_graph(method)
-
-    def _serving_graph(self, method):
-        return serving_graph(self, method)
-
-    def to_onnx(self, path, method="transform", dtype=np.float32):
-        """Export ``transform`` or ``inverse_transform`` to ONNX, as ``to_torch`` computes it.
-
-        The graph has a dynamic batch dimension and reads ``dtype`` tensors
-        (see ``to_torch`` for what the columns hold); onnxruntime reproduces
-        the estimator's method within 1e-5 relative. Pass
-        ``dtype=np.float64`` for columns whose values float32 cannot hold
-        to the precision they vary by (dates in nanoseconds, large offsets).
-        Needs the ``onnx`` and ``onnxscript`` packages (``pip install
-        skvae[onnx]``).
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write the ``.onnx`` file.
-
-        method : {"transform", "inverse_transform"}, default="transform"
-            The method to export (see ``to_torch``).
-
-        dtype : {np.float32, np.float64}, default=np.float32
-            The graph input's dtype.
-
-        Returns
-        -------
-        path : str or path-like
-            ``path``, written.
-        """
-        check_is_fitted(self)
-        width = self.n_features_in_ if method == "transform" else self._n_features_out
-        return to_onnx(self._serving_graph(method), path, method, width, dtype)
-
-    def save(self, path):
-        """Write the estimator to ``path``, in a format that runs no code when read.
-
-        The file (a zip archive) holds the parameters, the fitted attributes
-        and the input scaling as JSON, and the weights and other arrays as
-        safetensors, with the skvae, torch and scikit-learn versions and a
-        format version. ``skvae.load(path)`` reads it back; it needs the
-        ``safetensors`` package. A custom encoder or decoder is stored as a
-        reference to its class, which ``load`` imports only when told to
-        trust it. Pickle and joblib work too, as for any estimator.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write; by convention ending in ``.skvae``.
-        """
-        check_is_fitted(self)
-        save(self, path)

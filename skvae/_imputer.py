@@ -8,12 +8,13 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import _chunk_rows, _output_dtype
 from ._data import map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
+from ._sources import evaluation_chunk_rows
 from ._vae import VAETransformer
+from ._validation import output_dtype
 
 
 @fill_doc
@@ -216,12 +217,12 @@ class VAEImputer(VAETransformer):
             return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)
 
         n_features = self.n_features_in_
-        chunk_rows = _chunk_rows(X)
+        chunk_rows = evaluation_chunk_rows(X)
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
                        threads=self._evaluation_threads(model))
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
-            return filled.astype(_output_dtype(X), copy=False)
+            return filled.astype(output_dtype(X), copy=False)
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)
         out = X.copy()

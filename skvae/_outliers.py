@@ -11,9 +11,9 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable
 
-from ._base import check_features
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
+from ._validation import check_features
 
 
 def _default_estimator():

@@ -18,6 +18,7 @@ import pandas as pd
 import sklearn
 import sklearn.base
 import torch
+from sklearn.utils.validation import check_is_fitted
 
 from ._conditions import Conditions
 from ._data import Scaling
@@ -451,3 +452,35 @@ def _decode(obj, arrays, trusted):
             value = getattr(value, part)
         return value
     raise ValueError(f"Unknown entry in the file: {sorted(obj)}")
+
+
+class PersistenceMixin:
+    """Pickling through ``plain_state`` and ``save`` to skvae's file format, for a fitted estimator."""
+
+    def __getstate__(self):
+        # Builtins and numpy arrays only (see _persistence): pickles hold no
+        # torch objects, so a model trained on a GPU loads on any machine,
+        # and skops.io needs to trust only the estimator's class.
+        return plain_state(self, super().__getstate__())
+
+    def __setstate__(self, state):
+        restore_state(self, state)
+
+    def save(self, path):
+        """Write the estimator to ``path``, in a format that runs no code when read.
+
+        The file (a zip archive) holds the parameters, the fitted attributes
+        and the input scaling as JSON, and the weights and other arrays as
+        safetensors, with the skvae, torch and scikit-learn versions and a
+        format version. ``skvae.load(path)`` reads it back; it needs the
+        ``safetensors`` package. A custom encoder or decoder is stored as a
+        reference to its class, which ``load`` imports only when told to
+        trust it. Pickle and joblib work too, as for any estimator.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; by convention ending in ``.skvae``.
+        """
+        check_is_fitted(self)
+        save(self, path)

@@ -79,6 +79,11 @@ def is_streamed(X):
     return isinstance(X, mmap.mmap)
 
 
+def evaluation_chunk_rows(X):
+    """Evaluation chunk rows: fewer for streamed (sparse, memmapped) wide data; None: the device's default."""
+    return block_rows(X.shape[1]) if is_streamed(X) else None
+
+
 def as_tensor(block):
     """A tensor sharing a float array's memory; a copy of a read-only one (a memmap's), which torch cannot share."""
     block = np.ascontiguousarray(block)

@@ -1,0 +1,58 @@
+"""Input checks every estimator shares: X's width and names as scikit-learn checks them, and output dtypes.
+
+``check_features`` leaves X as it is (a DataFrame's columns are read one
+by one by ``skvae._schema``); ``plain_rows`` says when an array needs no
+more checking than that, which keeps one-row calls cheap.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_array, validate_data
+
+from ._data import FLOAT_DTYPES
+
+
+def output_dtype(X):
+    """The dtype of outputs row by row: X's own float dtype, as scikit-learn's transformers keep it.
+
+    A DataFrame counts as float32 when every column is (what ``check_array``
+    would make of it); anything else gives float64.
+    """
+    if isinstance(X, pd.DataFrame):
+        return np.float32 if set(X.dtypes) == {np.dtype(np.float32)} else np.float64
+    dtype = getattr(X, "dtype", None)  # an array or a sparse matrix
+    return dtype if dtype in FLOAT_DTYPES else np.float64
+
+
+def plain_rows(X, estimator):
+    """Whether X is a 2-D float ndarray of the fitted width, without infinities, for a model fitted without names."""
+    return (
+        type(X) is np.ndarray and X.ndim == 2 and X.dtype in FLOAT_DTYPES and X.shape[0] > 0
+        and X.shape[1] == estimator.n_features_in_ and not hasattr(estimator, "feature_names_in_")
+        and has_no_infinity(X)
+    )
+
+
+def check_features(estimator, X, reset):
+    """X's width and feature names checked as scikit-learn checks them, X left as it is.
+
+    A wrong width gets scikit-learn's error naming ``estimator``, an array
+    given to a model fitted on names its warning, 1-d X its "Reshape your
+    data" error.
+    """
+    if getattr(X, "ndim", 2) != 2:
+        check_array(X, dtype=None, ensure_all_finite=False)
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+
+
+def has_no_infinity(X):
+    """Whether a float array holds no infinity, as ``validate_data`` checks: a finite sum says so.
+
+    ``np.isinf(X).any()`` makes a boolean temporary of X's size: 0.2 s of a
+    0.7 s transform of 100,000 x 784 rows. Only a hole or an overflow makes
+    the sum not finite, and then the entries are looked at.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(X.sum()):
+            return True
+    return not np.isinf(X).any()
