@@ -324,7 +324,7 @@ class ConditionalVAETransformer(VAETransformer):
         """
         return float(np.mean(self.score_samples(X, y)))
 
-    def sample(self, n_samples=1, y=None, random_state=None, *, from_likelihood=True):
+    def sample(self, n_samples=1, random_state=None, *, y=None, from_likelihood=True):
         """Generate rows under given conditions: decode prior draws z ~ N(0, I) with y.
 
         Parameters
@@ -332,14 +332,16 @@ class ConditionalVAETransformer(VAETransformer):
         n_samples : int, default=1
             Number of rows to generate.
 
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws (labels first, then codes); ``None`` takes
+            fresh OS entropy. Second, as in every skvae estimator's
+            ``sample``; ``y`` is keyword-only, so that a seed given by
+            position is never read as a label.
+
         y : label, array-like of shape (n_samples,) or (n_samples, n_covariates), default=None
             The condition: one label for every row, or one per row. None
             (class labels only) draws each row's label from the training
             frequencies ``class_prior_``.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draws (labels first, then codes); ``None`` takes
-            fresh OS entropy.
 
         ${from_likelihood_parameter}
 

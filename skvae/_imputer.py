@@ -33,7 +33,9 @@ class VAEImputer(VAETransformer):
     The scikit-learn face is ``SimpleImputer``'s and ``IterativeImputer``'s:
     ``fit``, ``transform``, ``fit_transform``, ``missing_values`` and
     ``sample_posterior``; the VAE's own methods (``score_samples``,
-    ``sample``, ...) remain available.
+    ``sample``, ...) remain available. ``sample`` draws rows as the
+    training rows came, holes included at their rate (``from_likelihood=True``,
+    the default); ``sample(n, from_likelihood=False)`` gives complete rows.
 
     Parameters
     ----------

@@ -43,9 +43,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     * ``contamination`` a float: the share of the training rows that are
       outliers, as in ``IsolationForest``. The base estimator is fitted on
       all n rows and ``offset_`` lies halfway between the m-th and the
-      (m+1)-th lowest of their scores, m = round(``contamination`` * n), so
-      ``predict`` flags m of the training rows (barring ties): the share
-      closest to ``contamination`` that whole rows allow. (The
+      (m+1)-th lowest of their scores, m = ``contamination`` * n rounded
+      to the nearest whole row (a half down), so ``predict`` flags m of
+      the training rows (barring ties in the scores): the share closest to
+      ``contamination`` that whole rows allow, and never above it when two
+      are as close (0.5 flags 3 of 7 rows, never a majority). (The
       ``contamination`` percentile that ``IsolationForest`` takes flags
       ceil(``contamination`` * (n - 1)) rows, up to a row too many: 5 of
       83 rows, 6.0%, for 0.05.)
@@ -251,10 +253,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return float(scores[k - 1])
 
     def _fit_contaminated(self, estimator, X):
-        """Fit on all rows; the threshold below round(contamination * n) of their scores."""
+        """Fit on all rows; the threshold below the nearest whole number (a half down) of contamination * n."""
         estimator.fit(X)
         scores = np.sort(self._scores(estimator, X))
-        n_flagged = round(self.contamination * len(scores))
+        # Python's round() takes a half to the even neighbour: 2 of 25 rows for 0.1, but 4 of 7 for 0.5.
+        n_flagged = math.ceil(round(self.contamination * len(scores), 9) - 0.5)
         if n_flagged == 0:
             return float(scores[0])  # ties at the lowest score are inliers
         return float((scores[n_flagged - 1] + scores[n_flagged]) / 2)

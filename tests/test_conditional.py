@@ -98,6 +98,10 @@ def test_sample_without_y_draws_labels_by_their_training_frequency(labelled):
     # Sampled rows stay within each column's training range.
     expected = np.clip(cvae.inverse_transform(codes, labels), X.min(0), X.max(0))
     np.testing.assert_array_equal(cvae.sample(7, random_state=1), expected)
+    # The seed comes second by position, as in every skvae estimator's sample; y only by name.
+    np.testing.assert_array_equal(cvae.sample(7, 1), expected)
+    with pytest.raises(TypeError):
+        cvae.sample(7, 1, "rare")
 
 
 def test_covariates(labelled):

@@ -77,6 +77,14 @@ def test_a_float_contamination_flags_that_share_of_the_training_rows(planted, co
     assert np.array_equal(detector.fit_predict(X), detector.predict(X))
 
 
+@pytest.mark.parametrize(("n_rows", "contamination", "n_flagged"), [(7, 0.5, 3), (3, 0.5, 1), (25, 0.1, 2), (35, 0.1, 3)])
+def test_a_half_row_of_contamination_rounds_down(planted, n_rows, contamination, n_flagged):
+    # Python's round() took a half to the even neighbour: 4 of 7 rows for 0.5, a majority.
+    normal, _, _ = planted
+    detector = VAEOutlierDetector(AutoencoderTransformer(**FAST), contamination=contamination, random_state=0)
+    assert np.sum(detector.fit(normal[:n_rows]).predict(normal[:n_rows]) == -1) == n_flagged
+
+
 def test_decision_function_is_the_score_shifted_by_offset_and_predict_its_sign(fitted, planted):
     _, new_normal, anomalies = planted
     X = np.vstack([new_normal, anomalies])

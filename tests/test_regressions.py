@@ -185,7 +185,12 @@ def test_13_zero_as_the_placeholder_of_a_sparse_matrix_is_a_clear_error():
 def test_14_the_imputer_samples():
     X = np.random.RandomState(0).normal(size=(80, 4))
     X[::5, 2] = np.nan
-    assert VAEImputer(**FAST).fit(X).sample(3, random_state=0).shape == (3, 4)
+    imputer = VAEImputer(**FAST).fit(X)
+    assert imputer.sample(3, random_state=0).shape == (3, 4)
+    # Draws come as the training rows came, holes at their rate and where they were (the docstring says so).
+    holes = np.isnan(imputer.sample(2000, random_state=0)).mean(axis=0)
+    assert holes[[0, 1, 3]].max() == 0 and abs(holes[2] - 0.2) < 0.04
+    assert not np.isnan(imputer.sample(200, random_state=0, from_likelihood=False)).any()
 
 
 @pytest.mark.parametrize("likelihood, scale", [("poisson", 1e5), ("negative_binomial", 1e7)])
