@@ -71,11 +71,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     ${stopping_attributes}
 
     latent_mean_ : ndarray of shape (latent_dim,)
-        Mean of the training codes.
+        Mean of the training codes: those of the latest ``fit`` or
+        ``partial_fit`` call's rows, under the fitted encoder (earlier
+        calls' rows are gone, and their codes have moved since).
 
     latent_covariance_ : ndarray of shape (latent_dim, latent_dim)
-        Covariance of the training codes; ``sample`` draws from
-        N(latent_mean_, latent_covariance_).
+        Covariance of the same codes; ``sample`` draws from
+        N(latent_mean_, latent_covariance_). After ``partial_fit`` on a
+        block of fewer rows than ``latent_dim``, it is singular.
 
     ${column_attributes}
 

@@ -357,7 +357,8 @@ class ConditionalVAETransformer(VAETransformer):
             self._require_labels("sample")
             y = rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)
             y = self.classes_[y]
-        elif np.asarray(y).ndim > 0 and len(np.asarray(y)) not in (1, n_samples):
+        elif (np.ndim(y) == 2 or (np.ndim(y) == 1 and self.classes_ is not None)) and len(y) not in (1, n_samples):
+            # A covariate model's 1-D y is one row given flat: _conditions says how to give it.
             raise ValueError(
                 f"y holds {len(np.asarray(y))} conditions for n_samples={n_samples}; give one, "
                 "or one per row."

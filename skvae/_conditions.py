@@ -68,7 +68,8 @@ class Conditions:
         if not _is_covariates(y):
             raise ValueError(
                 f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
-                f"fit; got an array of shape {np.shape(y)}."
+                f"fit; got an array of shape {np.shape(y)}. One row for every sample is "
+                "y.reshape(1, -1)."
             )
         Y = _covariates(y)
         if Y.shape[1] != self.n_covariates:

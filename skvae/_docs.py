@@ -195,8 +195,9 @@ VAE_LOSS_ATTRIBUTES = """\
 VAE_ATTRIBUTES = """\
     kl_per_dim_ : ndarray of shape (latent_dim,)
         Mean KL(q(z_d | x) || N(0, 1)) of each latent dimension over the
-        training data, in nats. Dimensions near 0 carry no information
-        (posterior collapse).
+        training data (the latest ``fit`` or ``partial_fit`` call's rows),
+        in nats. Dimensions near 0 carry no information (posterior
+        collapse).
 
     n_active_units_ : int
         Number of latent dimensions whose ``kl_per_dim_`` exceeds 0.01 nats.

@@ -166,7 +166,13 @@ class VAEImputer(VAETransformer):
         if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
             return X  # holes already
         if isinstance(X, pd.DataFrame):
-            return X.mask(X == placeholder)
+            hits = X == placeholder
+            marked = X.mask(hits)
+            for name in X.columns[hits.any().to_numpy()]:
+                if X[name].dtype.kind in "iub":
+                    # As a nullable column: mask() made an integer column float, filled with fractions.
+                    marked[name] = X[name].astype(_nullable(X[name].dtype)).mask(hits[name])
+            return marked
         if sp.issparse(X):
             if placeholder == 0:
                 raise ValueError(
@@ -202,7 +208,11 @@ class VAEImputer(VAETransformer):
             training columns and dtypes.
         """
         model, device = self._inference_model()
+        given = X
         X = self._validated(X, reset=False)
+        # Integer columns that _marked made nullable to hold their placeholders' holes.
+        nullable = {name: given[name].dtype for name in X.columns if isinstance(given, pd.DataFrame)
+                    and given[name].dtype != X[name].dtype} if isinstance(X, pd.DataFrame) else {}
         schema, columns = self._schema, model.columns
         generator = None
         if self.sample_posterior:
@@ -236,6 +246,8 @@ class VAEImputer(VAETransformer):
                 # In the training dtype: a bool column given as 0/1 comes back bool.
                 filled_column.iloc[kept] = X[name].iloc[kept].astype(filled_column.dtype).to_numpy()
                 out[name] = filled_column
+            if name in nullable and not out[name].isna().any():
+                out[name] = out[name].astype(nullable[name])  # filled: back in the dtype it was given in
         return out
 
     def fit_transform(self, X, y=None):
@@ -340,3 +352,10 @@ class VAEImputer(VAETransformer):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
+
+
+def _nullable(dtype):
+    """pandas' nullable dtype of a numpy integer or bool dtype: int64 -> Int64, bool -> boolean."""
+    if dtype.kind == "b":
+        return pd.BooleanDtype()
+    return pd.api.types.pandas_dtype(f"{'UInt' if dtype.kind == 'u' else 'Int'}{8 * dtype.itemsize}")

@@ -216,6 +216,12 @@ class Schema:
         if column.categories is not None:
             return self._category_index(series, column, first_row, handle_unknown)
         kind = column.kind
+        if series.dtype == object and kind in ("bool", "integer", "float"):
+            # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
+            try:
+                series = pd.to_numeric(series)
+            except (TypeError, ValueError):
+                pass
         if column_kind(series.dtype) == "category":
             raise ValueError(
                 f"Column {column.name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
@@ -338,7 +344,14 @@ class Schema:
         """
         if not self.frame:
             return np.asarray(values).astype(dtype, copy=False)
-        data = {column.name: _restore_column(values[:, j], column) for j, column in enumerate(self.columns)}
+        index = pd.RangeIndex(values.shape[0]) if index is None else index
+        data = {}
+        for j, column in enumerate(self.columns):
+            out = _restore_column(values[:, j], column)
+            if pd.api.types.is_object_dtype(column.dtype):
+                # A bare object array of strings would become pandas 3's str dtype.
+                out = pd.Series(out, index=index, dtype=object)
+            data[column.name] = out
         return pd.DataFrame(data, index=index)
 
 

@@ -5,6 +5,7 @@ replaced it. The numbers in the names are the issue's.
 """
 
 import json
+import pickle
 import warnings
 import zipfile
 
@@ -356,3 +357,64 @@ def test_the_imputer_keeps_a_sparse_float32_matrix_float32():
     X[0, 0] = np.nan
     imputer = VAEImputer(**FAST).fit(X)
     assert imputer.transform(sp.csr_matrix(X)).dtype == np.float32 == imputer.transform(X).dtype
+
+
+# Found in a review of the joins (this release), one test each.
+
+
+def test_the_imputer_keeps_an_integer_column_with_a_placeholder_integer():
+    # mask() made it float64, fitted as a float column and filled with fractions.
+    rng = np.random.RandomState(0)
+    visits, holes = rng.poisson(3, 200), rng.rand(200) < 0.2
+    X = pd.DataFrame({"height": rng.normal(170, 10, 200), "visits": np.where(holes, -1, visits),
+                      "member": rng.rand(200) < 0.5})
+    imputer = VAEImputer(missing_values=-1, **FAST).fit(X)
+    out = imputer.transform(X)
+    assert out.dtypes.to_dict() == X.dtypes.to_dict()
+    assert (out.loc[~holes, "visits"] == visits[~holes]).all() and (out.loc[holes, "visits"] >= 0).all()
+
+
+def test_an_object_column_of_strings_comes_back_object():
+    # pandas 3 made a bare object array of strings its str dtype.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60), "city": pd.Series(rng.choice(["Lima", "Oslo"], 60), dtype=object)},
+                     index=np.arange(60) + 7)
+    X.loc[X.index[::5], "city"] = None
+    vae = VAETransformer(**FAST).fit(X)
+    assert vae.inverse_transform(vae.transform(X))["city"].dtype == object
+    assert vae.sample(4, random_state=0)["city"].dtype == object
+    filled = VAEImputer(**FAST).fit(X).transform(X)
+    assert filled["city"].dtype == object and filled.index.equals(X.index) and filled["city"].notna().all()
+
+
+def test_a_bool_or_integer_column_with_a_none_is_read_as_numbers():
+    # pandas holds [True, None] as an object column, which was refused as not the fit's bool.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=80), "member": rng.rand(80) < 0.5, "n": rng.randint(0, 9, 80)})
+    new = pd.DataFrame({"x": [0.1, 0.2], "member": [True, None], "n": [None, 3]}, dtype=object).astype({"x": float})
+    nullable = new.astype({"member": "boolean", "n": "Int64"})
+    vae = VAETransformer(**FAST).fit(X)
+    np.testing.assert_array_equal(vae.transform(new), vae.transform(nullable))
+    imputer = VAEImputer(**FAST).fit(X)
+    pd.testing.assert_frame_equal(imputer.transform(new), imputer.transform(nullable))
+    with pytest.raises(ValueError, match="'member' holds str values"):
+        vae.transform(new.assign(member=["yes", None]))
+
+
+def test_a_covariate_models_flat_condition_gets_the_same_advice_for_any_n_samples():
+    rng = np.random.RandomState(0)
+    X, Y = rng.normal(size=(100, 4)), rng.normal(size=(100, 2))
+    cvae = ConditionalVAETransformer(**FAST).fit(X, Y)
+    for n_samples in (2, 3):
+        with pytest.raises(ValueError, match=r"must be 2-D.*shape \(2,\).*reshape\(1, -1\)"):
+            cvae.sample(n_samples, y=Y[0], random_state=0)
+    assert cvae.sample(3, y=Y[:1], random_state=0).shape == (3, 4)
+
+
+def test_save_refuses_interval_categories_that_pickle_keeps(tmp_path):
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"income": rng.normal(size=80), "band": pd.cut(rng.uniform(20, 70, 80), [20, 40, 70])})
+    vae = VAETransformer(**FAST).fit(X)
+    with pytest.raises(TypeError, match="Use pickle or joblib"):
+        vae.save(tmp_path / "bands.skvae")
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(vae)).transform(X), vae.transform(X))
