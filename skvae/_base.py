@@ -295,7 +295,7 @@ class BaseAutoencoder(
         device = resolve_device(self.device, fitting=True)
         schema = Schema.fit(X, spec["likelihood"]) if fresh else self._schema
         values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
-        schema.check(values)
+        schema.check(values, fitted=not fresh)
         self._schema = schema
         return FitData(X, values, spec, conditions, device, incremental, fresh)
 

@@ -427,7 +427,8 @@ class ConditionalVAETransformer(VAETransformer):
             raise ValueError(
                 f"{method} without y needs class labels as the condition, whose training "
                 "frequencies it can draw from or average over; this model was fitted with "
-                "covariates. Pass y."
+                "covariates (y was 2-D at fit: a 2-D y is read as numeric covariates). Pass y, or "
+                "refit with class labels given 1-D (y.ravel(), df['label'])."
             )
 
     def __sklearn_tags__(self):

@@ -68,8 +68,9 @@ class Conditions:
         if not _is_covariates(y):
             raise ValueError(
                 f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
-                f"fit; got an array of shape {np.shape(y)}. One row for every sample is "
-                "y.reshape(1, -1)."
+                f"fit; got an array of shape {np.shape(y)}. "
+                + ("One covariate per sample is y.reshape(-1, 1)." if self.n_covariates == 1
+                   else "One row for every sample is y.reshape(1, -1).")
             )
         Y = _covariates(y)
         if Y.shape[1] != self.n_covariates:
@@ -95,7 +96,16 @@ def _is_covariates(y):
 
 
 def _covariates(y):
-    return check_array(y, dtype=np.float64, input_name="y")
+    try:
+        return check_array(y, dtype=np.float64, input_name="y")
+    except ValueError as error:
+        if np.asarray(y).dtype.kind in "OUS" and "convert" in str(error):
+            raise ValueError(
+                f"y is 2-D, so it is read as numeric covariates, but it holds values that are not "
+                f"numbers ({error}). Pass class labels 1-D: y.ravel(), or a DataFrame's column "
+                "df['label'] rather than df[['label']]."
+            ) from None
+        raise
 
 
 def _labels(y):

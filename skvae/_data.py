@@ -68,11 +68,12 @@ class Scaling:
         """
         n_samples = X.shape[0]
         # Each column divided by its largest magnitude first: squares of
-        # values near 1e300 would overflow, and a column's scale become inf.
+        # values near 1e300 would overflow, and a column's scale become inf;
+        # those of values near 1e-200 underflow, and the column pass for constant.
         magnitude = np.zeros(X.shape[1])
         for block in row_blocks(X):
             magnitude = np.maximum(magnitude, np.abs(block).max(axis=0, initial=0.0))
-        magnitude[magnitude < 1e100] = 1.0  # elsewhere the division only costs rounding
+        magnitude = rescaling(magnitude)
         total = np.zeros(X.shape[1])
         for block in row_blocks(X):
             total += (block / magnitude).sum(axis=0, dtype=np.float64)
@@ -117,6 +118,14 @@ class Scaling:
             block = X[start : start + STAT_BLOCK_ROWS]
             self.standardised_float32(block, X32[start : start + STAT_BLOCK_ROWS], first_row=start)
         return X32
+
+
+def rescaling(magnitude):
+    """What to divide columns of these largest magnitudes by before squaring: 1 unless beyond 1e100 or below 1e-100."""
+    magnitude = np.asarray(magnitude, dtype=np.float64).copy()
+    # Between the bounds the division would only cost rounding.
+    magnitude[((magnitude < 1e100) & (magnitude > 1e-100)) | (magnitude == 0) | ~np.isfinite(magnitude)] = 1.0
+    return magnitude
 
 
 def scale_of(variance, mean, n_samples, magnitude=1.0):

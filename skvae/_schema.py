@@ -265,7 +265,7 @@ class Schema:
         index[index < 0] = np.nan
         return index
 
-    def check(self, values, *, inputs_only=False):
+    def check(self, values, *, inputs_only=False, fitted=True):
         """Raise if ``values`` hold entries a column's likelihood cannot take (NaN aside).
 
         ``inputs_only``: the values only enter the encoder (``transform``, an
@@ -273,9 +273,11 @@ class Schema:
         support (``inputs_need_support``) is checked; as ``PCA.transform``
         takes values beyond the training range, a Bernoulli column's encoder
         takes a 2 it never saw at fit, and only scoring it is refused.
+        ``fitted``: the likelihoods are a fitted model's, which only a refit
+        changes (the advice says so).
         """
         if sp.issparse(values):
-            return self._check_sparse(values, inputs_only)
+            return self._check_sparse(values, inputs_only, fitted)
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
             low, high = cls.support
@@ -287,11 +289,11 @@ class Schema:
             if smallest >= low and largest <= high:
                 continue
             if whole:
-                _check_support(block, kind, cls, None)
+                _check_support(block, kind, cls, None, fitted)
             for k, j in enumerate(group):
-                _check_support(block[:, k], kind, cls, self.columns[j].name)
+                _check_support(block[:, k], kind, cls, self.columns[j].name, fitted)
 
-    def _check_sparse(self, X, inputs_only):
+    def _check_sparse(self, X, inputs_only, fitted):
         # One pass over the stored entries per likelihood, read in place (implicit zeros are in
         # every numeric support); a column at a time only to name the one at fault.
         entries = X.tocoo(copy=False)
@@ -303,12 +305,12 @@ class Schema:
             in_group[group] = True
             data = entries.data if in_group.all() else entries.data[in_group[entries.col]]
             try:
-                _check_support(data, kind, cls, None)
+                _check_support(data, kind, cls, None, fitted)
             except ValueError:
                 if len(self.columns) == len(group):
                     raise
                 for j in group:
-                    _check_support(X[:, j].toarray().ravel(), kind, cls, self.columns[j].name)
+                    _check_support(X[:, j].toarray().ravel(), kind, cls, self.columns[j].name, fitted)
 
     def _groups(self):
         # Computed once: a one-row call would otherwise spend more here than in the network.
@@ -456,14 +458,21 @@ def _nanmin_nanmax(block):
         return np.nanmin(block), np.nanmax(block)
 
 
-def _check_support(values, kind, cls, column):
+def _check_support(values, kind, cls, column, fitted=False):
     low, high = cls.support
     smallest, largest = _nanmin_nanmax(values)
     if smallest < low or largest > high:
         where = "X" if column is None else f"column {column!r}"
+        other = 'likelihood="gaussian"' if column is None else f'likelihood={{{column!r}: "gaussian"}}'
+        if fitted:
+            # The user may never have named it: "auto" chose it from the training values' range.
+            advice = (f"The model was fitted with it (see column_likelihoods_), so it cannot score "
+                      f"these values; to take them, refit with {other}.")
+        else:
+            advice = cls.support_hint if column is None else f"{cls.support_hint} For that column alone: {other}."
         raise ValueError(
             f'likelihood="{kind}" needs {where} in [{low:g}, {high:g}]; got min={smallest:.3g}, '
-            f"max={largest:.3g}. {cls.support_hint}"
+            f"max={largest:.3g}. {advice}"
         )
 
 

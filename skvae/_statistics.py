@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._data import Scaling, resolution, row_blocks, scale_of
+from ._data import Scaling, rescaling, resolution, row_blocks, scale_of
 from .nn import LIKELIHOODS
 
 
@@ -108,15 +108,19 @@ def _array_scaling(X, columns, transform, with_resolution):
         whole = X if all_columns and transform is None else np.concatenate(list(blocks()))
         scaling = Scaling.fit(whole)
         return scaling if with_resolution else Scaling(scaling.mean, scaling.scale)
-    counts, sums = np.zeros(len(columns)), np.zeros(len(columns))
+    counts, sums, magnitude = np.zeros(len(columns)), np.zeros(len(columns)), np.zeros(len(columns))
+    for block in blocks():
+        magnitude = np.maximum(magnitude, np.nanmax(np.abs(block), axis=0, initial=0.0))
+    magnitude = rescaling(magnitude)  # as Scaling.fit divides: no square overflows or underflows
     for block in blocks():
         counts += (~np.isnan(block)).sum(axis=0)
-        sums += np.nansum(block, axis=0)
+        sums += np.nansum(block / magnitude, axis=0)
     mean = sums / np.maximum(counts, 1)
     squares = np.zeros(len(columns))
     for block in blocks():
-        squares += np.nansum((block - mean) ** 2, axis=0)
-    scale = scale_of(squares / np.maximum(counts, 1), mean, counts)
+        squares += np.nansum((block / magnitude - mean) ** 2, axis=0)
+    scale = scale_of(squares / np.maximum(counts, 1), mean, counts, magnitude)
+    mean = mean * magnitude
     if not with_resolution:
         return Scaling(mean, scale)
     sample = np.asarray(X[:: max(1, -(-X.shape[0] // 10_000))], dtype=np.float64)

@@ -8,9 +8,9 @@ from ._base import BaseAutoencoder
 from ._docs import fill_doc
 from .nn import LIKELIHOODS, VariationalModel
 
-# Above this standard deviation a variance in X's units overflows float64
-# (with room for the variance to exceed the feature's own).
-_LARGEST_SCALE = 1e150
+# Above (below) these standard deviations a variance in X's units overflows
+# (underflows) float64, with room for the variance to exceed (fall short of) the feature's own.
+_LARGEST_SCALE, _SMALLEST_SCALE = 1e150, 1e-150
 
 
 @fill_doc
@@ -240,10 +240,12 @@ class VAETransformer(BaseAutoencoder):
     def _check_statistics(self, statistics):
         # noise_variance_ is reported in X's units squared.
         for column, stats in statistics.items():
-            if stats.get("scale", 0.0) > _LARGEST_SCALE:
+            scale = stats.get("scale", 1.0)
+            if scale > _LARGEST_SCALE or 0.0 < scale < _SMALLEST_SCALE:
+                flows = "overflows" if scale > 1 else "underflows"
                 raise ValueError(
-                    f"X[:, {column}] has a standard deviation of {stats['scale']:.3g}, whose "
-                    "square, the unit of noise_variance_, overflows float64. Rescale that column."
+                    f"X[:, {column}] has a standard deviation of {scale:.3g}, whose "
+                    f"square, the unit of noise_variance_, {flows} float64. Rescale that column."
                 )
 
     def _kl_weight(self, epochs_elapsed):

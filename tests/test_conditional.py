@@ -113,7 +113,7 @@ def test_covariates(labelled):
     assert cvae.sample(4, y=covariates[:1], random_state=0).shape == (4, 64)
     assert np.all(np.isfinite(cvae.score_samples(X, covariates)))
     for method, args in [("score_samples", (X,)), ("inverse_transform", (np.zeros((2, 3)),)), ("sample", (2,))]:
-        with pytest.raises(ValueError, match="without y needs class labels.*covariates. Pass y"):
+        with pytest.raises(ValueError, match=r"without y needs class labels.*fitted with covariates \(y was 2-D at fit.*Pass y"):
             getattr(cvae, method)(*args)
     with pytest.raises(ValueError, match="y has 3 covariates per row, but the model was fitted with 2"):
         cvae.transform(X, np.c_[covariates, covariates[:, 0]])

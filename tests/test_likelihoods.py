@@ -130,6 +130,9 @@ def test_registry_holds_classes_the_estimators_ask():
     assert "mean" in LIKELIHOODS["gaussian"].statistics and "mean" not in LIKELIHOODS["bernoulli"].statistics
     assert LIKELIHOODS["bernoulli"].support == (0.0, 1.0)
     with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]; got min=0.5, max=2.*MinMaxScaler'):
+        Schema.fit(np.zeros((1, 2)), "bernoulli").check(np.array([[0.5, 2.0]]), fitted=False)
+    # A fitted model's likelihood changes only by a refit, which the advice names.
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\].*fitted with it.*refit with likelihood=\"gaussian\""):
         Schema.fit(np.zeros((1, 2)), "bernoulli").check(np.array([[0.5, 2.0]]))
     Schema.fit(np.zeros((1, 2)), "gaussian").check(np.array([[-3.0, 1e9]]))  # anything finite
     assert LIKELIHOODS["bernoulli"](7).n_parameters() == 7
@@ -205,7 +208,7 @@ def test_a_lognormal_column_is_a_gaussian_of_its_log1p_in_x_units():
     far = lognormal.inverse_transform(np.array([[60.0, 60.0], [-60.0, -60.0], [60.0, -60.0], [-60.0, 60.0]]))
     assert np.all(far >= 0) and np.all(far <= X.max(0) * (1 + 1e-9))
     np.testing.assert_allclose(far.max(0), X.max(0))  # each column reaches its bound in some direction
-    message = r'likelihood="lognormal" needs X in \[0, inf\]; got min=-4.87.*cannot be negative'
+    message = r'likelihood="lognormal" needs X in \[0, inf\]; got min=-4.87.*refit with likelihood="gaussian"'
     with pytest.raises(ValueError, match=message):
         lognormal.transform(X - 5)
 

@@ -191,9 +191,12 @@ def test_clear_errors_for_bad_columns(frame):
     np.testing.assert_array_equal(ignoring.transform(unseen)[3], ignoring.transform(missing)[3])
     negative = frame.copy()
     negative.loc[5, "visits"] = -2
-    with pytest.raises(ValueError, match=r'likelihood="poisson" needs column \'visits\' in \[0, inf\]'):
+    # The advice names the column's own likelihood: a refit for a fitted model, a dict entry at fit.
+    with pytest.raises(ValueError, match=r'likelihood="poisson" needs column \'visits\' in \[0, inf\].*'
+                                         r'refit with likelihood=\{\'visits\': "gaussian"\}'):
         vae.score_samples(negative)
-    with pytest.raises(ValueError, match=r'likelihood="poisson" needs column \'visits\''):
+    with pytest.raises(ValueError, match=r'likelihood="poisson" needs column \'visits\'.*cannot be negative.*'
+                                         r'For that column alone: likelihood=\{\'visits\': "gaussian"\}'):
         VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(negative)
     changed = frame.copy()
     changed["height"] = changed["height"].astype(str)

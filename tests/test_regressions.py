@@ -418,3 +418,46 @@ def test_save_refuses_interval_categories_that_pickle_keeps(tmp_path):
     with pytest.raises(TypeError, match="Use pickle or joblib"):
         vae.save(tmp_path / "bands.skvae")
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(vae)).transform(X), vae.transform(X))
+
+
+# Found in a review of edge inputs and messages (this release), one test each.
+
+
+def test_the_imputer_fills_a_column_of_shares_with_shares_not_0_or_1():
+    # likelihood="auto" models values in [0, 1] as Bernoulli; its mode was 0 or 1 even for 0.3-0.7.
+    rng = np.random.RandomState(0)
+    truth = rng.uniform(0.3, 0.7, size=(200, 3))
+    X = truth.copy()
+    holes = rng.rand(*X.shape) < 0.2
+    X[holes] = np.nan
+    X[:, 2] = np.where(holes[:, 2], np.nan, truth[:, 2] > 0.5)  # a 0/1 column keeps 0/1 fills
+    filled = VAEImputer(**FAST).fit(X).transform(X)
+    assert np.all((filled[holes[:, 0], 0] > 0.05) & (filled[holes[:, 0], 0] < 0.95))
+    assert set(np.unique(filled[:, 2])) <= {0.0, 1.0}
+
+
+def test_a_column_of_tiny_spread_is_measured_not_taken_for_constant():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    X[:, 0] *= 1e-200
+    # Its square underflows: the VAE's noise_variance_ could not hold it, and says so.
+    with pytest.raises(ValueError, match=r"X\[:, 0\] has a standard deviation of 1.07e-200.*underflows float64"):
+        VAETransformer(likelihood="gaussian", **FAST).fit(X)
+    with_hole = X.copy()
+    with_hole[0, 1] = np.nan
+    for data in (X, with_hole):  # both ways of measuring a column (with and without holes)
+        ae = AutoencoderTransformer(likelihood="gaussian", hidden_layer_sizes=(8,), max_iter=30,
+                                    random_state=0).fit(data)
+        decoded = ae.inverse_transform(ae.transform(data))[:, 0]
+        assert np.abs(decoded).max() < 1e-198 and np.corrcoef(decoded * 1e200, X[:, 0] * 1e200)[0, 1] > 0.5
+
+
+def test_a_2d_y_of_labels_is_told_to_come_1d():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    with pytest.raises(ValueError, match=r"y is 2-D, so it is read as numeric covariates.*df\['label'\]"):
+        ConditionalVAETransformer(**FAST).fit(X, pd.DataFrame({"label": rng.choice(["cat", "dog"], 60)}))
+    one_covariate = ConditionalVAETransformer(**FAST).fit(X, rng.normal(size=(60, 1)))
+    with pytest.raises(ValueError, match=r"One covariate per sample is y.reshape\(-1, 1\)"):
+        one_covariate.transform(X, rng.normal(size=60))
+    one_covariate.transform(X, rng.normal(size=60).reshape(-1, 1))  # the advice works

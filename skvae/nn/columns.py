@@ -277,7 +277,7 @@ class ColumnCodec(nn.Module):
         A categorical column comes back as its category's index (its most
         probable one, for "mean" and "mode"); a count as its mean, or for
         "mode" its most probable value; a Bernoulli column as its
-        probability, or for "mode" 0 or 1.
+        probability, or for "mode" 0 or 1 where it held only 0 and 1.
         """
         def one(part, output):
             if how == "sample":

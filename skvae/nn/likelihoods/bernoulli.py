@@ -20,7 +20,8 @@ class BernoulliLikelihood(Likelihood):
     """Bernoulli p(x | z) whose decoder output is the logit of each feature.
 
     The encoder reads the values as they are. ``mean`` is the probability
-    of 1, ``mode`` the more probable of 0 and 1. ``sample`` draws 0 or 1
+    of 1, ``mode`` the more probable of 0 and 1 for a column that held only
+    0 and 1 at fit, else the probability. ``sample`` draws 0 or 1
     for a column that held only 0 and 1 at fit; a column of values in
     between (grey levels, shares) is scored by a cross-entropy, not a
     distribution over its values, so it gets the probability itself.
@@ -50,7 +51,9 @@ class BernoulliLikelihood(Likelihood):
         return torch.sigmoid(params)
 
     def mode(self, params):
-        return (params > 0).to(params.dtype)
+        # A column of values in between (grey levels, shares) has no mode of 0 or 1 to give:
+        # its probability, as sample gives it (an imputer filled shares of 0.3-0.7 with 0 and 1).
+        return torch.where(self.binary, (params > 0).to(params.dtype), torch.sigmoid(params))
 
     def sample(self, params, generator):
         probability = torch.sigmoid(params)
