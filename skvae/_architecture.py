@@ -7,6 +7,7 @@ searches handle them.
 """
 
 import copy
+import difflib
 import inspect
 from numbers import Integral
 
@@ -59,8 +60,10 @@ class RoutedParamsMixin:
         for name in self._extra_params():
             role = name.split("__", 1)[0]
             if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
+                close = difflib.get_close_matches(name, self._get_param_names(), n=1)
+                hint = f"Did you mean {close[0]!r}? " if close else ""
                 raise ValueError(
-                    f"{type(self).__name__} got an unexpected parameter {name!r}. Arguments for "
+                    f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}Arguments for "
                     "a custom encoder or decoder start with 'encoder__' or 'decoder__'."
                 )
             if getattr(self, role) is None:

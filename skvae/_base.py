@@ -26,6 +26,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -89,6 +90,13 @@ from .nn.layers import all_finite
 EARLY_STOPPING_AUTO_ROWS = 10_000
 
 
+def _nothing_observed(values):
+    """Whether every entry of ``values`` (an array or a sparse matrix) is a hole."""
+    if sp.issparse(values):
+        return values.nnz == np.prod(values.shape) and bool(np.isnan(values.data).all())
+    return bool(np.isnan(values).all())
+
+
 FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh"])
 FitData.__doc__ = """One fit call's validated inputs: X, its float values, the architecture, the conditions, the device."""
 
@@ -137,6 +145,13 @@ class BaseAutoencoder(
 
     # The model family: a class keeping the contract of skvae.nn.model.
     _family = None
+
+    # Whether reaching max_iter warns where the stopping rule could not have ended the fit
+    # sooner (a family whose default trains every epoch by design says False).
+    _warn_when_the_rule_cannot_stop = True
+
+    # What the parameters call the width of the codes, for messages.
+    _code_width_name = "latent_dim"
 
     # ------------------------------------------------- what a subclass says
 
@@ -253,7 +268,8 @@ class BaseAutoencoder(
 
     def _fit_threads(self, data, model):
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
-        batch_size = batch_size_for(self.batch_size, data.X.shape[0]) if data.X.shape[0] else 1
+        # The training step's size; training itself warns of a clipped batch_size, once.
+        batch_size = max(1, batch_size_for(self.batch_size, data.X.shape[0], warn=False))
         return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
 
     def _evaluation_threads(self, model):
@@ -296,6 +312,13 @@ class BaseAutoencoder(
         schema = Schema.fit(X, spec["likelihood"]) if fresh else self._schema
         values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
         schema.check(values, fitted=not fresh)
+        if not fresh and _nothing_observed(values):
+            # A fresh fit refuses a column without an observed value; a block without any would
+            # still move the weights, through the prior's term alone.
+            raise ValueError(
+                f"X holds no observed value in its {X.shape[0]} rows: there is nothing to learn from. "
+                "Drop the rows without any value."
+            )
         self._schema = schema
         return FitData(X, values, spec, conditions, device, incremental, fresh)
 
@@ -423,16 +446,27 @@ class BaseAutoencoder(
                 f"{'its best epoch' if run.early_stopping else 'that iteration'}, and n_iter_ and "
                 "loss_curve_ stop there. Call fit with warm_start=True, or partial_fit, to go on.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         elif not data.incremental and not run.converged:
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet. Increase max_iter, or "
-                "raise tol.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+            # The rule judges epochs after the warm-up and fires after n_iter_no_change + 1 of
+            # them without improvement, the first average included: before that, no tol helps.
+            needed = max(0, self._monitor_from_epoch() - state.n_iter) + self.n_iter_no_change + 2
+            if self.max_iter >= needed:
+                advice = "Increase max_iter, or raise tol."
+            elif self._warn_when_the_rule_cannot_stop:
+                advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
+                          f"{needed} (the KL warm-up, then n_iter_no_change + 2). Increase max_iter, or "
+                          "lower n_iter_no_change.")
+            else:
+                advice = None
+            if advice is not None:
+                warnings.warn(
+                    f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
+                    f"and the optimization hasn't converged yet. {advice}",
+                    ConvergenceWarning,
+                    stacklevel=5,  # the caller of fit: _finish, _fit, fit, sklearn's _fit_context
+                )
 
     def _batch_loss(self, model, batch, epochs_elapsed, generator):
         """One training step's loss: the family's terms, summed in order."""
@@ -583,9 +617,12 @@ class BaseAutoencoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
+        X_original : ndarray or DataFrame of shape (n_samples, n_features)
             Decoder means in the units of the training data (probabilities
             in [0, 1] for ``likelihood="bernoulli"``).
+            A DataFrame in the training columns and dtypes for a model
+            fitted on one (a category as its most probable value);
+            otherwise an array in the codes' float dtype.
         """
         return self._inverse_transform(X)
 
@@ -601,7 +638,7 @@ class BaseAutoencoder(
         if Z.shape[1] != latent_dim:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform "
-                f"expects codes with latent_dim={latent_dim} columns, as transform returns."
+                f"expects codes with {self._code_width_name}={latent_dim} columns, as transform returns."
             )
         return Z
 

@@ -259,8 +259,11 @@ class ConditionalVAETransformer(VAETransformer):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
+        X_original : ndarray or DataFrame of shape (n_samples, n_features)
             Decoder means in the units of the training data.
+            A DataFrame in the training columns and dtypes for a model
+            fitted on one (a category as its most probable value);
+            otherwise an array in the codes' float dtype.
         """
         if y is not None:
             return self._inverse_transform(X, y)

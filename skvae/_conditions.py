@@ -36,7 +36,13 @@ class Conditions:
         labels = _labels(y)
         known = np.unique(labels) if classes is None else np.unique(_labels(classes))
         conditions = cls(classes=known, scaling=None)
-        conditions.encode(labels)  # labels outside ``classes`` are an error
+        unlisted = ~np.isin(labels, known)
+        if unlisted.any():
+            raise ValueError(
+                f"y holds labels that classes={known.tolist()} does not list: "
+                f"{np.unique(labels[unlisted])[:10].tolist()}. The first partial_fit's classes must "
+                "name every label y will ever hold."
+            )
         return conditions
 
     @property
@@ -60,7 +66,8 @@ class Conditions:
             if unseen.any():
                 raise ValueError(
                     f"y holds labels the model was not fitted with: {np.unique(labels[unseen])[:10]}. "
-                    f"It knows classes_={self.classes.tolist()}."
+                    f"It knows classes_={self.classes.tolist()}; a new label needs a new fit (fit, or a "
+                    "first partial_fit whose classes= lists every label)."
                 )
             columns = np.zeros((labels.shape[0], self.width), dtype=np.float32)
             columns[np.arange(labels.shape[0]), index] = 1.0

@@ -99,8 +99,8 @@ def check_not_diverged(model, start_score, score, statistics, n_features, iterat
     if problem is not None:
         raise ValueError(
             f"Training diverged at iteration {iteration}: after its last step {problem}. "
-            "Lower learning_rate_init, or scale X (e.g. StandardScaler). The model was left "
-            "as it was before this call."
+            "Lower learning_rate_init (tenfold, say): the model standardises its inputs itself, so "
+            "scaling X does not help. The model was left as it was before this call."
         )
 
 

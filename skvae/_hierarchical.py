@@ -270,9 +270,12 @@ class HierarchicalVAETransformer(VAETransformer):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
+        X_original : ndarray or DataFrame of shape (n_samples, n_features)
             Decoder means in the units of the training data (probabilities
             in [0, 1] for ``likelihood="bernoulli"``).
+            A DataFrame in the training columns and dtypes for a model
+            fitted on one (a category as its most probable value);
+            otherwise an array in the codes' float dtype.
         """
         return self._inverse_transform(X)
 
@@ -336,6 +339,7 @@ class HierarchicalVAETransformer(VAETransformer):
         return super()._fit(X, incremental, y, **condition_options)
 
     _family = LadderVAEModel
+    _code_width_name = "sum(latent_dims)"
 
     def _transform(self, X, y=None):
         codes = super()._transform(X, y)
@@ -365,7 +369,8 @@ def _checked_layer(layer, latent_dims):
     if layer is None:
         return None
     n_layers = len(latent_dims)
-    if not -n_layers <= layer < n_layers:
+    # Read at each call (set_params after fit skips fit's validation): any value gets this message.
+    if not isinstance(layer, Integral) or isinstance(layer, bool) or not -n_layers <= layer < n_layers:
         raise ValueError(
             f"transform_layer={layer} names no layer of latent_dims={tuple(latent_dims)}: pass 0 (the "
             f"bottom) to {n_layers - 1} (the top), -1 for the top, or None for every layer."

@@ -185,7 +185,8 @@ class VAEImputer(VAETransformer):
             X.data[X.data == placeholder] = np.nan
             return X
         X = np.asarray(X)
-        if isinstance(placeholder, str) != (X.dtype.kind in "OUS"):
+        if X.dtype.kind in "US" and not isinstance(placeholder, str) or X.dtype.kind in "biuf" and isinstance(
+                placeholder, str):
             return X  # a string placeholder cannot occur among numbers, nor a number among strings
         holes = X == placeholder
         if X.dtype.kind in "iub":

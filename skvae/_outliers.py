@@ -294,6 +294,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
         For the default ``VAETransformer``, the ELBO (or, with
         ``n_importance``, the IWAE bound) in nats: a lower bound on log p(x).
+        A row with holes is scored on its observed entries only, which
+        mostly raises its score: a row with no observed value reads as
+        normal (``IsolationForest`` predicts it an inlier too). Compare rows
+        with the same holes, or fill them first (``VAEImputer``).
 
         Parameters
         ----------

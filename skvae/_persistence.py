@@ -414,6 +414,12 @@ def _encode(obj, arrays, where):
     if isinstance(obj, sklearn.base.BaseEstimator):
         return _encode_estimator(obj, arrays, where)
     if inspect.isclass(obj) or inspect.isfunction(obj):
+        if "<" in obj.__qualname__:  # <lambda>, <locals>: no import reaches it again
+            raise TypeError(
+                f"Cannot save {where}, {_qualified_name(obj)}: a lambda or a class or function defined "
+                "inside another, which load could not import. Define it at a module's top level, "
+                "or use pickle or joblib for this estimator."
+            )
         return {"__callable__": _qualified_name(obj)}
     raise TypeError(
         f"Cannot save {where} of type {type(obj).__name__}: the file format holds numbers, "

@@ -71,18 +71,19 @@ def as_source(X):
     return _Tensor(X) if isinstance(X, torch.Tensor) else X
 
 
-def batch_size_for(batch_size, n_samples):
+def batch_size_for(batch_size, n_samples, warn=True):
     """The minibatch size for ``n_samples`` training rows; ``"auto"`` is ``n_samples // 10`` in [16, 200]."""
     if batch_size == "auto":
         # MLP's min(200, n_samples) leaves a small data set one or two
         # steps per epoch: too few to train, and too few for a per-epoch
         # stopping rule to tell progress from noise.
         return min(n_samples, max(16, min(200, n_samples // 10)))
-    if batch_size > n_samples:
+    if batch_size > n_samples and warn:
         warnings.warn(
             f"batch_size={batch_size} is larger than the {n_samples} training "
             "samples; it is clipped to that.",
             UserWarning,
+            stacklevel=6,  # the caller of fit: batch_size_for, _train, _fit, fit, sklearn's _fit_context
         )
     return min(batch_size, n_samples)
 
@@ -199,7 +200,8 @@ def train(
             if not math.isfinite(loss):
                 raise ValueError(
                     f"Training diverged at iteration {epoch + 1}: the loss is {loss}. "
-                    "Lower learning_rate_init, or scale X (e.g. StandardScaler)."
+                    "Lower learning_rate_init (tenfold, say): the model standardises its inputs "
+                    "itself, so scaling X does not help."
                 )
             score = validation_score() if validation_score is not None else None
             run.n_epochs += 1

@@ -182,7 +182,11 @@ class VAETransformer(BaseAutoencoder):
         ``likelihood="gaussian"`` the value is a density in the units of X
         (the log-Jacobian of the internal standardisation is included), so it
         is directly comparable with ``PCA.score_samples`` and
-        ``FactorAnalysis.score_samples`` on the same rows.
+        ``FactorAnalysis.score_samples`` on the same rows. A row with holes
+        is scored on its observed entries (the density of what is there), so
+        its score is not comparable with a complete row's (it has fewer
+        terms, which mostly raises it), and a row with no observed value
+        scores near 0 (the KL term alone).
 
         The expectation over q(z | x) is estimated from at least 16 latent
         draws per row (rounded up to a multiple of K). Each row's draws come

@@ -14,11 +14,14 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.exceptions import ConvergenceWarning
+from torch import nn
 
 from skvae import (
     AutoencoderTransformer,
     ConditionalVAETransformer,
     HierarchicalVAETransformer,
+    VAEGANTransformer,
     VAEImputer,
     VAETransformer,
     load,
@@ -461,3 +464,72 @@ def test_a_2d_y_of_labels_is_told_to_come_1d():
     with pytest.raises(ValueError, match=r"One covariate per sample is y.reshape\(-1, 1\)"):
         one_covariate.transform(X, rng.normal(size=60))
     one_covariate.transform(X, rng.normal(size=60).reshape(-1, 1))  # the advice works
+
+
+def test_a_convergence_warning_says_when_the_stopping_rule_could_not_have_fired():
+    X = np.random.RandomState(0).rand(60, 5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        VAETransformer(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X)
+        # The VAE-GAN's default n_iter_no_change trains every epoch of the game by design.
+        VAEGANTransformer(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(messages) == 1 and "VAETransformer" in messages[0], messages
+    assert "cannot end a fit of max_iter=5 epochs: it needs 22" in messages[0]
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+
+
+def test_save_refuses_a_lambda_encoder_that_load_could_not_import(tmp_path):
+    X = np.random.RandomState(0).rand(40, 4)
+    vae = VAETransformer(encoder=lambda in_features: nn.Linear(in_features, 8), **FAST).fit(X)
+    with pytest.raises(TypeError, match="a lambda or a class or function defined inside another.*top level"):
+        vae.save(tmp_path / "lambda.skvae")
+    assert not (tmp_path / "lambda.skvae").exists()
+
+
+def test_a_misspelt_parameter_gets_the_close_name():
+    with pytest.raises(ValueError, match="unexpected parameter 'latent_dim'. Did you mean 'latent_dims'"):
+        HierarchicalVAETransformer(latent_dim=4).fit(np.zeros((10, 3)))
+
+
+def test_the_imputer_finds_a_numeric_placeholder_in_an_object_array():
+    rng = np.random.RandomState(0)
+    X = rng.rand(80, 3)
+    X[rng.rand(80, 3) < 0.2] = -1
+    filled = VAEImputer(missing_values=-1, **FAST).fit_transform(X.astype(object))
+    assert filled.dtype == np.float64 and not (filled == -1).any()
+
+
+def test_partial_fit_names_classes_for_a_label_it_does_not_list():
+    X = np.random.RandomState(0).rand(40, 4)
+    with pytest.raises(ValueError, match=r"y holds labels that classes=\[0, 1\] does not list: \[2\]"):
+        ConditionalVAETransformer(**FAST).partial_fit(X, np.arange(40) % 3, classes=[0, 1])
+    fitted = ConditionalVAETransformer(**FAST).partial_fit(X, np.arange(40) % 2, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"not fitted with: \[2\].*a new label needs a new fit"):
+        fitted.partial_fit(X, np.full(40, 2))
+
+
+def test_a_block_without_any_observed_value_is_refused_and_changes_nothing():
+    X = np.random.RandomState(0).rand(50, 3)
+    vae = VAETransformer(**FAST).partial_fit(X)
+    before = vae.transform(X)
+    with pytest.raises(ValueError, match="X holds no observed value in its 50 rows"):
+        vae.partial_fit(np.full_like(X, np.nan))
+    np.testing.assert_array_equal(vae.transform(X), before)
+    assert vae.n_iter_ == 1
+
+
+def test_a_transform_layer_set_after_fit_is_checked_whatever_its_type():
+    X = np.random.RandomState(0).rand(50, 4)
+    hvae = HierarchicalVAETransformer(latent_dims=(3, 2), **FAST).fit(X)
+    with pytest.raises(ValueError, match="transform_layer=all names no layer of latent_dims=\\(3, 2\\)"):
+        hvae.set_params(transform_layer="all").transform(X)
+
+
+def test_training_diverged_advises_the_learning_rate_not_scaling():
+    # The model standardises its inputs itself: StandardScaler, the old advice, changed nothing.
+    X = np.random.RandomState(0).normal(size=(100, 3))
+    for learning_rate in (1e2, 1e4):  # diverged after the last step, and within an epoch
+        with pytest.raises(ValueError, match="Training diverged.*Lower learning_rate_init.*scaling X does not help"):
+            VAETransformer(hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=learning_rate,
+                           random_state=0).fit(X)
