@@ -217,7 +217,8 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
                 f"with out_features={n_outputs}); it returned {width}."
             )
     elif image_shape is None:
-        decoder = MLPDecoder(decoder_inputs, n_outputs, hidden[::-1], activation, generator=generator)
+        decoder = MLPDecoder(decoder_inputs, n_outputs, hidden[::-1], activation, generator=generator,
+                             output_bias=columns.initial_output_bias())
     else:
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator)

@@ -533,3 +533,12 @@ def test_training_diverged_advises_the_learning_rate_not_scaling():
         with pytest.raises(ValueError, match="Training diverged.*Lower learning_rate_init.*scaling X does not help"):
             VAETransformer(hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=learning_rate,
                            random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("likelihood", ["poisson", "negative_binomial"])
+def test_a_count_decoder_starts_at_the_columns_scale(likelihood):
+    # From a rate of 1, counts near 1,000 were decoded at about 12 after 20 epochs.
+    counts = np.random.RandomState(0).poisson([1000.0, 50.0, 2.0], size=(200, 3)).astype(float)
+    vae = VAETransformer(likelihood=likelihood, max_iter=20, random_state=0).fit(counts)
+    decoded = vae.inverse_transform(vae.transform(counts)).mean(axis=0)
+    np.testing.assert_allclose(decoded, counts.mean(axis=0), rtol=0.1)

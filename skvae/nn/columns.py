@@ -214,6 +214,14 @@ class ColumnCodec(nn.Module):
     def n_parameters(self):
         return sum(self._parameter_widths)
 
+    def initial_output_bias(self):
+        """Where a built-in decoder's outputs start, part by part (0 where a part says nothing); None: all at 0."""
+        biases = [part.initial_output_bias() for part in self.parts]
+        if all(bias is None for bias in biases):
+            return None
+        return torch.cat([torch.zeros(width) if bias is None else bias.float().cpu()
+                          for bias, width in zip(biases, self._parameter_widths)])
+
     @property
     def log_jacobian(self):
         """``sum(log scale)`` over the columns whose density is of standardised values, as a float64 0-d tensor."""

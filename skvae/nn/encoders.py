@@ -117,13 +117,20 @@ class MLPDecoder(nn.Module):
 
     generator : torch.Generator or None, default=None
         Source of the initial weights; None uses torch's global RNG.
+
+    output_bias : torch.Tensor of shape (out_features,) or None, default=None
+        The last layer's initial bias (the likelihoods' ``initial_output_bias``);
+        None leaves it as initialised.
     """
 
     def __init__(self, in_features, out_features, hidden_layer_sizes=(64, 128), activation="relu",
-                 *, generator=None):
+                 *, generator=None, output_bias=None):
         super().__init__()
         self.layers = mlp([in_features, *hidden_layer_sizes, out_features], activation, generator)
         self.out_features = out_features
+        if output_bias is not None:
+            with torch.no_grad():
+                self.layers[-1].bias.copy_(output_bias)
 
     def forward(self, z):
         return self.layers(z)

@@ -52,14 +52,17 @@ The contract, for a group of ``n_features`` columns:
   encoder's inputs (``n_inputs`` of them) and what ``log_prob`` scores.
   ``transform_input(values)`` is what the statistics are taken of; it
   must map 0 to 0 (sparse matrices keep their zeros).
-* **Scoring.** ``n_parameters()`` decoder outputs per row;
+* **Scoring.** ``n_parameters()`` decoder outputs per row, and where a
+  built-in decoder starts them (``initial_output_bias()``; None: at 0, as
+  a standardised target wants; counts start at their column's scale);
   ``log_prob(target, params, mask=None)`` per row, summed over the
   features ``mask`` marks observed (1) and never averaged over rows;
   ``squared_error(target, params)`` per entry, the autoencoder's score.
 * **Decoding.** ``mean(params)`` (what ``inverse_transform`` gives),
   ``mode(params)`` (the value ``VAEImputer`` fills a hole with: the most
-  probable category or count; for a continuous likelihood its point value,
-  the mean for a Gaussian), ``sample(params, generator)`` and ``mixture(params, weights)``
+  probable category or count, 0 or 1 for a Bernoulli column that held only
+  those; for a continuous likelihood its point value, the mean for a
+  Gaussian, the probability for a column of shares), ``sample(params, generator)`` and ``mixture(params, weights)``
   (the mean over several decoder outputs, e.g. one per class) in the
   targets' units;
   ``to_values(targets)``, float64 in X's units (a category as its index).
@@ -132,6 +135,14 @@ class Likelihood(nn.Module):
     def n_parameters(self):
         """Decoder outputs per row."""
         return self.n_features
+
+    def initial_output_bias(self):
+        """Where a built-in decoder's outputs for this part start, float32 (None: at 0).
+
+        0 suits a standardised target, a logit and a logit vector; a part
+        whose parameters live on the data's own scale says where that is.
+        """
+        return None
 
     def log_prob(self, target, params, mask=None):
         raise NotImplementedError

@@ -40,6 +40,11 @@ class CountLikelihood(Likelihood):
     def mean(self, params):
         return torch.exp(params)
 
+    def initial_output_bias(self):
+        # Each column's typical count (log1p's mean, undone): from a rate of 1, counts near
+        # 1,000 were still decoded at 12 after 20 epochs (a review's probe).
+        return torch.log(torch.expm1(self.input_loc).clamp_min(1e-3)).float()
+
     def squared_error(self, target, params):
         """The error of the mean count on the standardised ``log1p`` scale the encoder reads counts on."""
         observed = (self.transform_input(target.double()) - self.input_loc) / self.input_scale
