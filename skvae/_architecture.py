@@ -220,6 +220,15 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
         decoder = MLPDecoder(decoder_inputs, n_outputs, hidden[::-1], activation, generator=generator,
                              output_bias=columns.initial_output_bias())
     else:
+        n_pixels = image_shape[-2] * image_shape[-1]
+        if n_outputs % n_pixels:
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} decodes the same number of parameters for every pixel, "
+                f"but the columns' likelihoods ({sorted({type(part).__name__ for part in columns.parts})}) need {n_outputs} "
+                f"for {n_features} columns: a categorical column (a parameter per category) is not a pixel. "
+                "Give every pixel one likelihood (likelihood=\"bernoulli\" for values "
+                "in [0, 1], \"gaussian\" otherwise), or leave image_shape=None for a table."
+            )
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator)
     return family.assemble(columns, encoder, latent, decoder, spec=spec, generator=generator)

@@ -542,3 +542,11 @@ def test_a_count_decoder_starts_at_the_columns_scale(likelihood):
     vae = VAETransformer(likelihood=likelihood, max_iter=20, random_state=0).fit(counts)
     decoded = vae.inverse_transform(vae.transform(counts)).mean(axis=0)
     np.testing.assert_allclose(decoded, counts.mean(axis=0), rtol=0.1)
+
+
+def test_an_image_with_a_categorical_column_is_told_what_an_image_takes():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.rand(50, 15), columns=[f"p{i}" for i in range(15)])
+    frame["c"] = pd.Categorical(rng.choice(["a", "b"], 50))
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 4\) decodes.*need 17 for 16 columns.*not a pixel"):
+        VAETransformer(image_shape=(4, 4), **FAST).fit(frame)
