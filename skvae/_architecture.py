@@ -230,7 +230,8 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
                 "in [0, 1], \"gaussian\" otherwise), or leave image_shape=None for a table."
             )
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
-                              hidden[::-1], activation, generator=generator)
+                              hidden[::-1], activation, generator=generator,
+                              output_bias=columns.initial_output_bias())
     return family.assemble(columns, encoder, latent, decoder, spec=spec, generator=generator)
 
 

@@ -19,7 +19,6 @@ a conditional model, its conditions.
 
 import contextlib
 import copy
-import warnings
 from abc import ABCMeta
 from collections import namedtuple
 from numbers import Integral, Real
@@ -77,6 +76,7 @@ from ._statistics import column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
 from ._validation import check_features, output_dtype, plain_rows
+from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 from .nn.layers import all_finite
@@ -93,7 +93,11 @@ EARLY_STOPPING_AUTO_ROWS = 10_000
 def _nothing_observed(values):
     """Whether every entry of ``values`` (an array or a sparse matrix) is a hole."""
     if sp.issparse(values):
-        return values.nnz == np.prod(values.shape) and bool(np.isnan(values.data).all())
+        if not np.isnan(values.data).all():
+            return False
+        stored = sp.csr_matrix(values, copy=True)  # duplicate entries summed: one per position
+        stored.sum_duplicates()
+        return stored.nnz == np.prod(values.shape) and bool(np.isnan(stored.data).all())
     return bool(np.isnan(values).all())
 
 
@@ -269,7 +273,7 @@ class BaseAutoencoder(
     def _fit_threads(self, data, model):
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
         # The training step's size; training itself warns of a clipped batch_size, once.
-        batch_size = max(1, batch_size_for(self.batch_size, data.X.shape[0], warn=False))
+        batch_size = max(1, batch_size_for(self.batch_size, data.X.shape[0], warn_if_clipped=False))
         return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
 
     def _evaluation_threads(self, model):
@@ -440,32 +444,33 @@ class BaseAutoencoder(
         for name, value in statistics.items():
             setattr(self, name, value)
         if run.interrupted:
-            warnings.warn(
+            warn(
                 f"{type(self).__name__}: training was interrupted (KeyboardInterrupt) after "
                 f"iteration {self.n_iter_}; the model holds the weights of "
                 f"{'its best epoch' if run.early_stopping else 'that iteration'}, and n_iter_ and "
                 "loss_curve_ stop there. Call fit with warm_start=True, or partial_fit, to go on.",
                 UserWarning,
-                stacklevel=5,
             )
         elif not data.incremental and not run.converged:
-            # The rule judges epochs after the warm-up and fires after n_iter_no_change + 1 of
-            # them without improvement, the first average included: before that, no tol helps.
-            needed = max(0, self._monitor_from_epoch() - state.n_iter) + self.n_iter_no_change + 2
-            if self.max_iter >= needed:
+            # A first fit's rule judges epochs after the warm-up and fires after n_iter_no_change + 1
+            # of them without improvement, the first average included: before that no tol helps.
+            # (A warm start carries its best average over and may fire an epoch sooner.)
+            warmup = self._monitor_from_epoch()
+            needed = warmup + self.n_iter_no_change + 2
+            if state.n_iter > 0 or self.max_iter >= needed:
                 advice = "Increase max_iter, or raise tol."
             elif self._warn_when_the_rule_cannot_stop:
+                after = f"the KL warm-up's {warmup}, then " if warmup else ""
                 advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
-                          f"{needed} (the KL warm-up, then n_iter_no_change + 2). Increase max_iter, or "
-                          "lower n_iter_no_change.")
+                          f"{needed} ({after}n_iter_no_change + 2). Increase max_iter, or lower "
+                          "n_iter_no_change.")
             else:
                 advice = None
             if advice is not None:
-                warnings.warn(
+                warn(
                     f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
                     f"and the optimization hasn't converged yet. {advice}",
                     ConvergenceWarning,
-                    stacklevel=5,  # the caller of fit: _finish, _fit, fit, sklearn's _fit_context
                 )
 
     def _batch_loss(self, model, batch, epochs_elapsed, generator):

@@ -6,12 +6,12 @@ share.
 """
 
 import contextlib
-import warnings
 
 import numpy as np
 import torch
 
 from ._optimizer import Adam
+from ._warnings import warn
 from .nn.layers import all_finite
 
 # The likelihood's parameters (log-variances) learn this much faster than
@@ -138,7 +138,7 @@ def warn_if_outside_scaling(rows, columns, names, call):
         return
     column_names = [names[j] for j in columns.standardised_columns()]
     where = f"column {column_names[worst]!r}" if len(rows) >= DRIFT_ROWS else "the standardised columns"
-    warnings.warn(
+    warn(
         f"{call}: X lies far outside the input scaling fixed by the first fit: {where} has a root "
         f"mean square of {float(rms[worst]):.3g} standard deviations after standardising "
         f"({int((rms > DRIFT_RMS).sum())} of {len(positions)} standardised columns over {DRIFT_RMS:g}). "
@@ -146,5 +146,4 @@ def warn_if_outside_scaling(rows, columns, names, call):
         "all the data (e.g. StandardScaler().partial_fit over every block) and give the model scaled "
         "blocks, or shuffle the rows so the first block represents them all.",
         UserWarning,
-        stacklevel=5,
     )

@@ -44,7 +44,10 @@ class VAEImputer(VAETransformer):
 
     missing_values : int, float, str, np.nan, None or pandas.NA, default=np.nan
         The placeholder for missing values, as in ``SimpleImputer``; NaN
-        and ``pd.NA`` are always missing too.
+        and ``pd.NA`` are always missing too. A DataFrame's integer or bool
+        column that holds the placeholder at fit is modelled, and comes
+        back, in pandas' nullable dtype (``Int64``, ``boolean``), which can
+        hold a hole, with whole-number fills.
 
     sample_posterior : bool, default=False
         False: fill each hole with the decoder's value at the posterior
@@ -168,10 +171,12 @@ class VAEImputer(VAETransformer):
         if isinstance(X, pd.DataFrame):
             hits = X == placeholder
             marked = X.mask(hits)
-            for name in X.columns[hits.any().to_numpy()]:
-                if X[name].dtype.kind in "iub":
-                    # As a nullable column: mask() made an integer column float, filled with fractions.
-                    marked[name] = X[name].astype(_nullable(X[name].dtype)).mask(hits[name])
+            for j in np.flatnonzero(hits.any().to_numpy()):
+                column = X.iloc[:, j]
+                if column.dtype.kind in "iub":
+                    # As pandas' nullable dtype, which the model then keeps (Int64 in, Int64 out):
+                    # mask() made an integer column float, fitted as one and filled with fractions.
+                    marked.isetitem(j, column.astype(_nullable(column.dtype)).mask(hits.iloc[:, j]))
             return marked
         if sp.issparse(X):
             if placeholder == 0:
@@ -209,11 +214,7 @@ class VAEImputer(VAETransformer):
             training columns and dtypes.
         """
         model, device = self._inference_model()
-        given = X
         X = self._validated(X, reset=False)
-        # Integer columns that _marked made nullable to hold their placeholders' holes.
-        nullable = {name: given[name].dtype for name in X.columns if isinstance(given, pd.DataFrame)
-                    and given[name].dtype != X[name].dtype} if isinstance(X, pd.DataFrame) else {}
         schema, columns = self._schema, model.columns
         generator = None
         if self.sample_posterior:
@@ -247,8 +248,6 @@ class VAEImputer(VAETransformer):
                 # In the training dtype: a bool column given as 0/1 comes back bool.
                 filled_column.iloc[kept] = X[name].iloc[kept].astype(filled_column.dtype).to_numpy()
                 out[name] = filled_column
-            if name in nullable and not out[name].isna().any():
-                out[name] = out[name].astype(nullable[name])  # filled: back in the dtype it was given in
         return out
 
     def fit_transform(self, X, y=None):

@@ -216,12 +216,11 @@ class Schema:
         if column.categories is not None:
             return self._category_index(series, column, first_row, handle_unknown)
         kind = column.kind
-        if series.dtype == object and kind in ("bool", "integer", "float"):
+        if series.dtype == object and kind in ("bool", "integer", "float") and pd.api.types.infer_dtype(
+                series, skipna=True) in ("boolean", "integer", "floating", "mixed-integer-float"):
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
-            try:
-                series = pd.to_numeric(series)
-            except (TypeError, ValueError):
-                pass
+            # (Strings of digits are not numbers here, as they are not at fit.)
+            series = pd.to_numeric(series)
         if column_kind(series.dtype) == "category":
             raise ValueError(
                 f"Column {column.name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "

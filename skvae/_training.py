@@ -9,13 +9,13 @@ until the end of an epoch.
 """
 
 import math
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from ._progress import Progress
+from ._warnings import warn
 
 
 @dataclass
@@ -71,19 +71,18 @@ def as_source(X):
     return _Tensor(X) if isinstance(X, torch.Tensor) else X
 
 
-def batch_size_for(batch_size, n_samples, warn=True):
+def batch_size_for(batch_size, n_samples, warn_if_clipped=True):
     """The minibatch size for ``n_samples`` training rows; ``"auto"`` is ``n_samples // 10`` in [16, 200]."""
     if batch_size == "auto":
         # MLP's min(200, n_samples) leaves a small data set one or two
         # steps per epoch: too few to train, and too few for a per-epoch
         # stopping rule to tell progress from noise.
         return min(n_samples, max(16, min(200, n_samples // 10)))
-    if batch_size > n_samples and warn:
-        warnings.warn(
+    if batch_size > n_samples and warn_if_clipped:
+        warn(
             f"batch_size={batch_size} is larger than the {n_samples} training "
             "samples; it is clipped to that.",
             UserWarning,
-            stacklevel=6,  # the caller of fit: batch_size_for, _train, _fit, fit, sklearn's _fit_context
         )
     return min(batch_size, n_samples)
 

@@ -1,6 +1,5 @@
 """VAEGANTransformer: a VAE whose decoder is also trained against a discriminator (Larsen et al. 2016)."""
 
-import warnings
 from numbers import Real
 
 import torch
@@ -9,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 from ._docs import fill_doc
 from ._sources import CHECK_ROWS
 from ._vae import VAETransformer
+from ._warnings import warn
 from .nn import VAEGANModel
 
 # The discriminator is judged after training on this many training rows,
@@ -277,21 +277,19 @@ ${training_parameters_after_n_iter_no_change}
         # where the feature-matching term and half the adversarial one act.
         shares = ", ".join(f"{kind} {share:.1%}" for kind, share in accuracy.items())
         if min(accuracy.values()) >= SATURATED_ACCURACY:
-            warnings.warn(
+            warn(
                 f"{type(self).__name__}: the discriminator tells real rows from generated ones every "
                 f"time (accuracy on {shares}): it has won the game, and its signal no longer tells "
                 "the decoder how to look real. Raise adversarial_weight or feature_matching_weight, "
                 "lower learning_rate_init, or fit on more rows.",
                 UserWarning,
-                stacklevel=6,
             )
         if data_logits.double().std() <= CONSTANT_LOGIT_STD:
-            warnings.warn(
+            warn(
                 f"{type(self).__name__}: the discriminator has collapsed: it gives every row the "
                 f"same logit ({float(data_logits.mean()):.3g}; accuracy on {shares}), so the adversarial "
                 "and feature-matching terms teach the decoder nothing and the model is at best a "
                 "plain VAE. Lower learning_rate_init, or use wider hidden_layer_sizes or "
                 "activation='tanh' (dead ReLU units), and fit again.",
                 UserWarning,
-                stacklevel=6,
             )

@@ -15,6 +15,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
 from torch import nn
 
 from skvae import (
@@ -373,8 +374,16 @@ def test_the_imputer_keeps_an_integer_column_with_a_placeholder_integer():
                       "member": rng.rand(200) < 0.5})
     imputer = VAEImputer(missing_values=-1, **FAST).fit(X)
     out = imputer.transform(X)
-    assert out.dtypes.to_dict() == X.dtypes.to_dict()
+    # In the nullable dtype the model was fitted in, whichever rows hold a placeholder.
+    assert out.dtypes.to_dict() == {"height": np.float64, "visits": pd.Int64Dtype(), "member": np.bool_}
+    assert imputer.transform(X[~holes])["visits"].dtype == pd.Int64Dtype()
     assert (out.loc[~holes, "visits"] == visits[~holes]).all() and (out.loc[holes, "visits"] >= 0).all()
+    # A model fitted on a float column keeps it float for integers given with placeholders: no truncation.
+    floats = VAEImputer(missing_values=-1, **FAST).fit(X.astype({"visits": float}).replace(-1, np.nan))
+    assert floats.transform(X)["visits"].dtype == np.float64
+    # Duplicate names get scikit-learn's error, not one from the placeholder's handling.
+    with pytest.raises(ValueError, match="unique column names"):
+        VAEImputer(missing_values=-1, **FAST).fit(X.set_axis(["height", "visits", "visits"], axis=1))
 
 
 def test_an_object_column_of_strings_comes_back_object():
@@ -475,8 +484,15 @@ def test_a_convergence_warning_says_when_the_stopping_rule_could_not_have_fired(
         VAEGANTransformer(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert len(messages) == 1 and "VAETransformer" in messages[0], messages
-    assert "cannot end a fit of max_iter=5 epochs: it needs 22" in messages[0]
+    assert "cannot end a fit of max_iter=5 epochs: it needs 22 (the KL warm-up's 10, then" in messages[0]
     assert caught[0].filename == __file__  # the warning points at the caller's line
+    # ... whatever the entry point: a subclass's own fit, fit_transform, a Pipeline.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        HierarchicalVAETransformer(hidden_layer_sizes=(8,), max_iter=2, batch_size=500).fit(X)
+        VAEImputer(hidden_layer_sizes=(8,), max_iter=2).fit_transform(X)
+        make_pipeline(AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=2)).fit(X)
+    assert len(caught) == 4 and {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]
 
 
 def test_save_refuses_a_lambda_encoder_that_load_could_not_import(tmp_path):
@@ -550,3 +566,17 @@ def test_an_image_with_a_categorical_column_is_told_what_an_image_takes():
     frame["c"] = pd.Categorical(rng.choice(["a", "b"], 50))
     with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 4\) decodes.*need 17 for 16 columns.*not a pixel"):
         VAETransformer(image_shape=(4, 4), **FAST).fit(frame)
+
+
+def test_a_convolutional_count_decoder_starts_at_the_images_scale():
+    counts = np.random.RandomState(0).poisson(500.0, size=(100, 16)).astype(float)
+    vae = VAETransformer(likelihood="poisson", image_shape=(4, 4), max_iter=20, random_state=0).fit(counts)
+    np.testing.assert_allclose(vae.inverse_transform(vae.transform(counts)).mean(), 500.0, rtol=0.1)
+
+
+def test_an_object_column_of_digit_strings_is_not_read_as_numbers():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=40), "n": rng.randint(0, 9, 40)})
+    vae = VAETransformer(**FAST).fit(X)
+    with pytest.raises(ValueError, match="'n' holds"):
+        vae.transform(pd.DataFrame({"x": [0.1, 0.2], "n": pd.Series(["3", None], dtype=object)}))

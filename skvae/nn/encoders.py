@@ -227,12 +227,17 @@ class ConvDecoder(nn.Module):
     image_shape, conv_channels, activation, generator
         As for ``ConvEncoder``.
 
+    output_bias : torch.Tensor of shape (out_features,) or None, default=None
+        Where the outputs start (the likelihoods' ``initial_output_bias``):
+        each output channel's bias starts at the mean over its pixels.
+        None leaves the biases as initialised.
+
     hidden_layer_sizes : tuple of int, default=(64, 128)
         Dense layers from the code outwards.
     """
 
     def __init__(self, in_features, out_features, image_shape, conv_channels=(8, 8),
-                 hidden_layer_sizes=(64, 128), activation="relu", *, generator=None):
+                 hidden_layer_sizes=(64, 128), activation="relu", *, generator=None, output_bias=None):
         super().__init__()
         image_shape = _channels_first(image_shape)
         height, width = image_shape[1:]
@@ -259,6 +264,10 @@ class ConvDecoder(nn.Module):
             layers.append(_materialise(conv, activation, generator))
             if index < len(steps) - 1:
                 layers.append(activation_layer(activation))
+        if output_bias is not None:
+            # One bias per output channel: the mean over its pixels of theirs.
+            with torch.no_grad():
+                layers[-1].bias.copy_(output_bias.view(channels[-1], -1).mean(1))
         layers.append(nn.Flatten())
         self.convolutions = nn.Sequential(*layers)
         self.out_features = out_features

@@ -1,0 +1,23 @@
+"""Warnings that point at the user's line, however deep in skvae and scikit-learn they are raised."""
+
+import os
+import sys
+import warnings
+
+import sklearn
+
+_INTERNAL = tuple(os.path.dirname(module.__file__) + os.sep for module in (sklearn, sys.modules[__package__]))
+
+
+def warn(message, category):
+    """``warnings.warn`` at the first frame outside skvae and scikit-learn.
+
+    A fixed ``stacklevel`` counts frames, and the count differs between
+    entry points (``fit``, ``fit_transform``, a subclass's ``_fit``, a
+    ``Pipeline``); Python 3.12's ``skip_file_prefixes`` does this, and skvae
+    supports 3.10.
+    """
+    level, frame = 2, sys._getframe(1)  # level 2: the function that called this one
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
