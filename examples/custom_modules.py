@@ -83,9 +83,9 @@ def main():
     X, y = digits(quick)
     X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=SEED)
 
-    # free_bits=0.5 against posterior collapse, as in pipeline_svc.py: without
-    # it either VAE may leave latent units unused, and the accuracy then
-    # says more about collapse than about the architecture.
+    # free_bits=0.5 (the default) against posterior collapse, as pipeline_svc.py
+    # shows: without it either VAE may leave latent units unused, and the
+    # accuracy then says more about collapse than about the architecture.
     params = model_params(quick, max_iter=60, free_bits=0.5)
     width = 16 if quick else 128
     builtin = VAETransformer(latent_dim=LATENT_DIM, likelihood="bernoulli", **params)

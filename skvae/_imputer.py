@@ -40,7 +40,11 @@ class VAEImputer(VAETransformer):
     Parameters
     ----------
     latent_dim : int, default=2
-        Dimension of the code z.
+        Dimension of the code z, through which every hole is filled: raise
+        it on a wide table, whose columns need more than two dimensions to
+        fill each other's holes (breast cancer's 30 columns with 20% of the
+        entries hidden, seed 0: an RMSE of 0.62 standard deviations at 2,
+        0.45 at 8, ``IterativeImputer`` 0.43).
 
     missing_values : int, float, str, np.nan, None or pandas.NA, default=np.nan
         The placeholder for missing values, as in ``SimpleImputer``; NaN
