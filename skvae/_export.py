@@ -128,7 +128,9 @@ class ExportMixin:
         nanoseconds since the epoch, a category as its index in
         ``column_categories_[name]``, NaN for a missing entry. The
         inverse_transform graph reads codes and returns each column's
-        decoded mean in those units, in the codes' dtype. The module holds a
+        decoded mean in those units, in the codes' dtype, unrounded
+        (``inverse_transform`` then rounds an integer to a whole number and
+        a date to the unit its training values were whole numbers of). The module holds a
         copy of the weights, on the CPU, in eval mode; ``torch.jit.trace``
         and ``torch.export.export`` accept it, for serving without skvae.
         Its weights keep ``requires_grad`` (the module can be trained

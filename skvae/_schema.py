@@ -33,6 +33,9 @@ class Column:
     ``sample``: drawn rows stay in the range the column was seen in, and
     holes come back at the rate they were seen at. ``censored`` says
     whether the likelihood treats ``low`` and ``high`` as censoring bounds.
+    ``step`` (dates and durations) is the coarsest unit, in nanoseconds,
+    that every training value is a whole number of (a day, an hour, ...):
+    decoded and drawn values are rounded to it, as integers are to 1.
     """
 
     name: object
@@ -45,6 +48,7 @@ class Column:
     high: float = np.inf
     missing_rate: float = 0.0
     censored: tuple = (False, False)
+    step: int = 0
     _lookup: object = field(default=None, init=False, repr=False, compare=False)
 
     def category_lookup(self):
@@ -163,6 +167,8 @@ class Schema:
                 )
             column.has_missing = bool(missing.any())
             column.missing_rate = float(missing.mean())
+            if column.kind in ("datetime", "timedelta") and column.categories is None:
+                column.step = _time_step(series[~missing], column.kind)
             columns.append(column)
         for j, column in enumerate(columns):
             if column.categories is None:
@@ -475,6 +481,21 @@ def _check_support(values, kind, cls, column, fitted=False):
         )
 
 
+# Units a date or duration column's values may all be whole numbers of, coarsest first (ns).
+TIME_STEPS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3)
+
+
+def _time_step(observed, kind):
+    """The coarsest of ``TIME_STEPS`` that divides every observed value (UTC nanoseconds); 0: none."""
+    if kind == "datetime" and getattr(observed.dtype, "tz", None) is not None:
+        observed = observed.dt.tz_convert("UTC").dt.tz_localize(None)
+    ns = observed.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]").view(np.int64)
+    for step in TIME_STEPS:
+        if not np.any(ns % step):
+            return step
+    return 0
+
+
 def _restore_column(values, column):
     """One column of a DataFrame back in its training dtype."""
     dtype = column.dtype
@@ -499,9 +520,12 @@ def _restore_column(values, column):
             out[holes] = pd.NA
         return out.astype(dtype) if out.dtype != dtype and not holes.any() else out
     if kind in ("datetime", "timedelta"):
-        # Clipped inside int64, whose smallest value is NaT; holes are NaT.
-        ns = np.where(holes, np.iinfo(np.int64).min, np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18)))
-        ns = ns.astype(np.int64).view(f"{'M' if kind == 'datetime' else 'm'}8[ns]")
+        # Clipped inside int64, whose smallest value is NaT; holes are NaT. Rounded to the
+        # column's step in integers: float64 holds today's nanoseconds only to 256.
+        step = max(int(column.step), 1)
+        ns = np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18) / step).astype(np.int64) * step
+        ns[holes] = np.iinfo(np.int64).min
+        ns = ns.view(f"{'M' if kind == 'datetime' else 'm'}8[ns]")
         out = pd.Series(ns)
         if kind == "datetime" and getattr(dtype, "tz", None) is not None:
             out = out.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)

@@ -151,8 +151,11 @@ def as_values(X, estimator):
     return np.column_stack(columns)
 
 
-def decoded_values(means, X):
-    """Decoded means (what the inverse graph returns) rounded as inverse_transform rounds them, per dtype."""
+def decoded_values(means, X, estimator):
+    """Decoded means (what the inverse graph returns) rounded as inverse_transform rounds them, per dtype.
+
+    Integers to 1, dates to the unit every training value was a whole number of (``Column.step``).
+    """
     if not isinstance(X, pd.DataFrame):
         return means
     out = means.copy()
@@ -160,8 +163,11 @@ def decoded_values(means, X):
         dtype = X[name].dtype
         if pd.api.types.is_bool_dtype(dtype):
             out[:, j] = means[:, j] >= 0.5
-        elif pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        elif pd.api.types.is_integer_dtype(dtype):
             out[:, j] = np.rint(means[:, j])
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            step = max(estimator._schema.columns[j].step, 1)
+            out[:, j] = np.rint(means[:, j] / step) * step
     return out
 
 
@@ -202,14 +208,14 @@ def check_export(estimator, X, onnx, tmp_path):
     if isinstance(estimator, skvae.VAEImputer):
         filled = _graph(estimator, "transform", values, onnx, tmp_path)
         expected = as_values(estimator.transform(X), estimator)
-        np.testing.assert_allclose(decoded_values(filled, X), expected, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(decoded_values(filled, X, estimator), expected, rtol=1e-5, atol=1e-5)
         return
     codes = _graph(estimator, "transform", values, onnx, tmp_path)
     np.testing.assert_allclose(codes, estimator.transform(X), rtol=1e-5, atol=1e-5)
     Z = estimator.transform(X)
     means = _graph(estimator, "inverse_transform", Z, onnx, tmp_path)
     expected = as_values(estimator.inverse_transform(Z), estimator)
-    np.testing.assert_allclose(decoded_values(means, X), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(decoded_values(means, X, estimator), expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name, case, output", CELLS, ids=["-".join(cell) for cell in CELLS])

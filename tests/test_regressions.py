@@ -580,3 +580,28 @@ def test_an_object_column_of_digit_strings_is_not_read_as_numbers():
     vae = VAETransformer(**FAST).fit(X)
     with pytest.raises(ValueError, match="'n' holds"):
         vae.transform(pd.DataFrame({"x": [0.1, 0.2], "n": pd.Series(["3", None], dtype=object)}))
+
+
+def test_dates_and_durations_come_back_in_the_unit_they_were_given_in(tmp_path):
+    # Decoded whole days came back with sub-second noise (2021-05-16 05:11:12.105113).
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({
+        "x": rng.normal(size=120),
+        "day": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.randint(0, 400, 120), unit="D"),
+        "when": pd.Timestamp("2021-01-01", tz="US/Eastern") + pd.to_timedelta(rng.randint(0, 4000, 120), unit="h"),
+        "wait": pd.to_timedelta(rng.randint(0, 3600, 120), unit="s"),
+    })
+    frame.loc[::7, "day"] = pd.NaT
+    vae = VAETransformer(**FAST).fit(frame)
+    imputer = VAEImputer(**FAST).fit(frame)
+    for out in (vae.inverse_transform(vae.transform(frame)), vae.sample(50, random_state=0),
+                load(_saved(vae, tmp_path)).sample(50, random_state=0), imputer.transform(frame)):
+        days = out["day"].dropna()
+        assert (days == days.dt.floor("D")).all() and (out["when"] == out["when"].dt.floor("h")).all()
+        assert (out["wait"] == out["wait"].dt.floor("s")).all()
+
+
+def _saved(estimator, tmp_path):
+    path = tmp_path / "model.skvae"
+    estimator.save(path)
+    return path
