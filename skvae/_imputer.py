@@ -194,8 +194,8 @@ class VAEImputer(VAETransformer):
             X.data[X.data == placeholder] = np.nan
             return X
         X = np.asarray(X)
-        if X.dtype.kind in "US" and not isinstance(placeholder, str) or X.dtype.kind in "biuf" and isinstance(
-                placeholder, str):
+        is_text = isinstance(placeholder, str)
+        if (X.dtype.kind in "US" and not is_text) or (X.dtype.kind in "biuf" and is_text):
             return X  # a string placeholder cannot occur among numbers, nor a number among strings
         holes = X == placeholder
         if X.dtype.kind in "iub":
