@@ -316,6 +316,8 @@ class BaseAutoencoder(
         schema = Schema.fit(X, spec["likelihood"]) if fresh else self._schema
         values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
         schema.check(values, fitted=not fresh)
+        if not fresh:
+            schema = schema.with_time_steps_of(X)
         if not fresh and _nothing_observed(values):
             # A fresh fit refuses a column without an observed value; a block without any would
             # still move the weights, through the prior's term alone.
@@ -707,6 +709,13 @@ class BaseAutoencoder(
         return float(np.mean(self.score_samples(X)))
 
     # ------------------------------------------------------------ sklearn API
+
+    @property
+    def column_time_units_(self):
+        """The unit each date or duration column's training values were whole numbers of (see the class docstring)."""
+        check_is_fitted(self, "network_")
+        return {c.name: pd.Timedelta(int(c.step), unit="ns") if c.step else None
+                for c in self._schema.columns if c.kind in ("datetime", "timedelta") and c.categories is None}
 
     @property
     def _n_features_out(self):

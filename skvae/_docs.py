@@ -180,6 +180,16 @@ COLUMN_ATTRIBUTES = """\
         The columns censored at a bound (see ``likelihood``), by name:
         ``(low, high)``, None for a side that is not censored. Empty when
         none is.
+
+    column_time_units_ : dict
+        Each date or duration column's unit, by name: the coarsest of a
+        day, an hour, a minute, a second, a millisecond and a microsecond
+        that every training value (of every ``fit`` and ``partial_fit``
+        call, on a time zone's wall clock) is a whole number of, as a
+        ``pandas.Timedelta``; None for finer values. ``inverse_transform``,
+        ``sample`` and the imputer round to it, as they round an integer
+        column to whole numbers; the ``to_torch`` and ``to_onnx`` graphs
+        return the unrounded nanoseconds.
 """
 
 VAE_LOSS_ATTRIBUTES = """\

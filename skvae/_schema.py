@@ -16,6 +16,7 @@ had holes. Then:
   and nullable dtypes kept).
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,6 +182,23 @@ class Schema:
     @property
     def likelihoods(self):
         return [column.likelihood for column in self.columns]
+
+    def with_time_steps_of(self, X):
+        """This schema, or a copy whose date and duration steps also fit X's values (a continued fit's block).
+
+        A first block of whole days must not round a later hourly block to days.
+        """
+        if not self.frame:
+            return self
+        columns, changed = list(self.columns), False
+        for j, column in enumerate(columns):
+            if column.kind not in ("datetime", "timedelta") or column.categories is not None or not column.step:
+                continue
+            observed = X.iloc[:, j].dropna()
+            step = _finer_step(column.step, _time_step(observed, column.kind)) if len(observed) else column.step
+            if step != column.step:
+                columns[j], changed = dataclasses.replace(column, step=step), True
+        return dataclasses.replace(self, columns=columns) if changed else self
 
     @property
     def censored(self):
@@ -486,14 +504,28 @@ TIME_STEPS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3)
 
 
 def _time_step(observed, kind):
-    """The coarsest of ``TIME_STEPS`` that divides every observed value (UTC nanoseconds); 0: none."""
+    """The coarsest of ``TIME_STEPS`` that divides every observed value (nanoseconds); 0: none.
+
+    A time zone's values are measured on its wall clock: its local midnights
+    are whole days there, not in UTC.
+    """
     if kind == "datetime" and getattr(observed.dtype, "tz", None) is not None:
-        observed = observed.dt.tz_convert("UTC").dt.tz_localize(None)
+        observed = observed.dt.tz_localize(None)
     ns = observed.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]").view(np.int64)
     for step in TIME_STEPS:
         if not np.any(ns % step):
             return step
     return 0
+
+
+def _finer_step(old, new):
+    """The step both blocks' values are whole numbers of (each step divides the coarser ones; 0: none)."""
+    return 0 if 0 in (old, new) else min(old, new)
+
+
+def _rounded(ns, step):
+    """int64 nanoseconds to the nearest multiple of ``step``, in integers (a half up)."""
+    return (ns + step // 2) // step * step if step > 1 else ns
 
 
 def _restore_column(values, column):
@@ -523,12 +555,20 @@ def _restore_column(values, column):
         # Clipped inside int64, whose smallest value is NaT; holes are NaT. Rounded to the
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
-        ns = np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18) / step).astype(np.int64) * step
+        zone = getattr(dtype, "tz", None) if kind == "datetime" else None
+        ns = np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18)).astype(np.int64)
+        if zone is None:
+            ns = _rounded(ns, step)
         ns[holes] = np.iinfo(np.int64).min
-        ns = ns.view(f"{'M' if kind == 'datetime' else 'm'}8[ns]")
-        out = pd.Series(ns)
-        if kind == "datetime" and getattr(dtype, "tz", None) is not None:
-            out = out.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+        out = pd.Series(ns.view(f"{'M' if kind == 'datetime' else 'm'}8[ns]"))
+        if zone is not None:
+            out = out.dt.tz_localize("UTC").dt.tz_convert(zone)
+            if step > 1:
+                # On the wall clock, where the step was measured, keeping each value's own UTC
+                # offset (a value within half a step of a clock change lands an hour off the unit).
+                wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+                ns[~holes] += _rounded(wall[~holes], step) - wall[~holes]
+                out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
         return out.astype(dtype).array
     if kind == "integer":
         info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)

@@ -599,6 +599,17 @@ def test_dates_and_durations_come_back_in_the_unit_they_were_given_in(tmp_path):
         days = out["day"].dropna()
         assert (days == days.dt.floor("D")).all() and (out["when"] == out["when"].dt.floor("h")).all()
         assert (out["wait"] == out["wait"].dt.floor("s")).all()
+    assert vae.column_time_units_ == {"day": pd.Timedelta(days=1), "when": pd.Timedelta(hours=1),
+                                      "wait": pd.Timedelta(seconds=1)}
+    # A zone's days are whole on its own wall clock (local midnight is 04:00 or 18:30 in UTC).
+    for zone in ("US/Eastern", "Asia/Kolkata"):
+        local = frame.assign(when=pd.Series(pd.date_range("2021-01-01", periods=120, freq="D", tz=zone)))
+        out = VAETransformer(**FAST).fit(local).sample(50, random_state=0)["when"]
+        assert (out == out.dt.normalize()).all(), out.head()
+    # A continued fit's block of finer values refines the unit: days, then hours.
+    hours = frame.assign(day=pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.randint(0, 9000, 120), unit="h"))
+    continued = VAETransformer(**FAST).partial_fit(frame).partial_fit(hours)
+    assert continued.column_time_units_["day"] == pd.Timedelta(hours=1)
 
 
 def _saved(estimator, tmp_path):
