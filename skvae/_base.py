@@ -317,14 +317,14 @@ class BaseAutoencoder(
         values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
         schema.check(values, fitted=not fresh)
         if not fresh:
+            if _nothing_observed(values):
+                # A fresh fit refuses a column without an observed value; a block without any would
+                # still move the weights, through the prior's term alone.
+                raise ValueError(
+                    f"X holds no observed value in its {X.shape[0]} rows: there is nothing to learn from. "
+                    "Drop the rows without any value."
+                )
             schema = schema.with_time_steps_of(X)
-        if not fresh and _nothing_observed(values):
-            # A fresh fit refuses a column without an observed value; a block without any would
-            # still move the weights, through the prior's term alone.
-            raise ValueError(
-                f"X holds no observed value in its {X.shape[0]} rows: there is nothing to learn from. "
-                "Drop the rows without any value."
-            )
         self._schema = schema
         return FitData(X, values, spec, conditions, device, incremental, fresh)
 

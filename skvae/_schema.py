@@ -481,7 +481,7 @@ def _nanmin_nanmax(block):
         return np.nanmin(block), np.nanmax(block)
 
 
-def _check_support(values, kind, cls, column, fitted=False):
+def _check_support(values, kind, cls, column, fitted):
     low, high = cls.support
     smallest, largest = _nanmin_nanmax(values)
     if smallest < low or largest > high:
