@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._warnings import warn
 from .nn import LIKELIHOODS
 
 
@@ -161,6 +162,8 @@ class Schema:
                 _unobserved(name, len(series))
             if LIKELIHOODS[column.likelihood].takes_categories:
                 column.categories = _categories(series)
+                if kinds[j] == "category" and not isinstance(series.dtype, pd.CategoricalDtype):
+                    _warn_about_strings(name, series[~missing], len(column.categories))
             elif kinds[j] == "category":
                 raise ValueError(
                     f"Column {name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
@@ -460,6 +463,45 @@ def _array_summary(X):
             low = np.fmin(low, np.nanmin(block, axis=0, initial=np.inf) if block.size else low)
             high = np.fmax(high, np.nanmax(block, axis=0, initial=-np.inf) if block.size else high)
     return holes, low, high
+
+
+# Fewer rows than this can hold a distinct label in each by chance (names of 30 people).
+_IDENTIFIER_MIN_ROWS = 50
+_DATE_FORMATS = ("ISO8601", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def _warn_about_strings(name, observed, n_levels):
+    """Warn where a column of strings is a category only because of how it was read.
+
+    ``read_csv`` gives dates as strings, and a table's identifier column
+    holds a new value in every row: as categories, dates lose their order
+    and an identifier is a category per row that no new row will match
+    (``transform`` refuses unknown categories).
+    """
+    sample = observed.iloc[:20]
+    looks_like_a_date = (isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")
+                         for value in sample)
+    if len(sample) and all(looks_like_a_date):
+        for date_format in _DATE_FORMATS:
+            try:
+                pd.to_datetime(sample, format=date_format)
+            except (ValueError, TypeError):
+                continue
+            warn(
+                f"Column {name!r} holds dates as strings (e.g. {sample.iloc[0]!r}): it is modelled as a "
+                f"category of {n_levels} levels, without their order, and a date not seen in training is "
+                f"an unknown category. Convert it with pd.to_datetime(X[{name!r}]) to model it as a date.",
+                UserWarning,
+            )
+            return
+    if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
+        warn(
+            f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "
+            "it is modelled as a category of one row each, which teaches the model nothing about new "
+            "rows: their values are unknown categories (an error in transform, or holes with "
+            "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
+            UserWarning,
+        )
 
 
 def _categories(series):

@@ -204,6 +204,34 @@ def test_clear_errors_for_bad_columns(frame):
         vae.transform(changed)
 
 
+@pytest.mark.parametrize("strings, expected", [
+    (pd.date_range("2021-01-01", periods=60).strftime("%Y-%m-%d"), r"Column 'c' holds dates as strings.*pd.to_datetime"),
+    (pd.date_range("2021-01-01", periods=60).strftime("%m/%d/%Y"), r"Column 'c' holds dates as strings \(e.g. '01/01/2021'\)"),
+    ([f"customer-{i}" for i in range(60)], r"Column 'c' holds a different value in each of its 60 rows.*Drop the column"),
+    (np.tile(["2021-01-01", "2021-01-02"], 30), r"Column 'c' holds dates as strings.*category of 2 levels"),
+])
+def test_strings_that_are_dates_or_identifiers_are_warned_about(strings, expected):
+    X = pd.DataFrame({"c": np.asarray(strings, dtype=object), "x": np.linspace(0, 1, 60)})
+    with pytest.warns(UserWarning, match=expected):
+        VAETransformer(**FAST).fit(X)
+
+
+@pytest.mark.parametrize("column", [
+    pd.Categorical(pd.date_range("2021-01-01", periods=60).strftime("%Y-%m-%d")),  # a category by choice
+    [f"customer-{i}" for i in range(40)] + ["customer-0"] * 20,  # a label that repeats
+    np.tile(["Paris", "Oslo", "Rome"], 20),
+])
+def test_ordinary_categories_are_not_warned_about(column, recwarn):
+    VAETransformer(**FAST).fit(pd.DataFrame({"c": column, "x": np.linspace(0, 1, 60)}))
+    assert not [w for w in recwarn if w.category is UserWarning], [str(w.message) for w in recwarn]
+
+
+def test_a_few_distinct_names_are_not_taken_for_an_identifier(recwarn):
+    names = [f"person {i}" for i in range(30)]
+    VAETransformer(**FAST).fit(pd.DataFrame({"name": names, "x": np.linspace(0, 1, 30)}))
+    assert not [w for w in recwarn if w.category is UserWarning]
+
+
 # ---------------------------------------------------------- missing values
 
 
