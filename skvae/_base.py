@@ -75,7 +75,7 @@ from ._sources import (
 from ._statistics import column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
-from ._validation import check_features, output_dtype, plain_rows
+from ._validation import call_parameter, check_features, output_dtype, plain_rows
 from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
@@ -265,9 +265,14 @@ class BaseAutoencoder(
         with restored_on_error(self):
             data = self._validate_fit(X, y, incremental, condition_options)
             state = self._build(data) if data.fresh else self._continued(data)
-            with torch_threads(self._fit_threads(data, state.model)):
-                rows, run = self._train(data, state)
-                self._finish(data, state, rows, run)
+            # A user's module may draw from torch's global generator in any forward pass (the
+            # checks and statistics around training too): seeded, then restored, for them alone.
+            custom = data.spec["encoder"] is not None or data.spec["decoder"] is not None
+            seed = derived_seed(self._score_seed + state.n_iter)
+            with local_global_rng(seed, data.device) if custom else contextlib.nullcontext():
+                with torch_threads(self._fit_threads(data, state.model)):
+                    rows, run = self._train(data, state)
+                    self._finish(data, state, rows, run)
         return self
 
     def _fit_threads(self, data, model):
@@ -548,7 +553,7 @@ class BaseAutoencoder(
     @property
     def _handle_unknown(self):
         # Read at each call, so that set_params on a fitted model takes effect (as in OneHotEncoder).
-        return getattr(self, "handle_unknown", "error")
+        return call_parameter(self, "handle_unknown") if hasattr(self, "handle_unknown") else "error"
 
     def _inference_model(self):
         check_is_fitted(self)

@@ -215,7 +215,8 @@ class ConditionalVAETransformer(VAETransformer):
         classes : array-like of shape (n_classes,), default=None
             Every label y may take, on the first call (as for
             ``SGDClassifier.partial_fit``); None takes the labels of the
-            first call's y. Later calls refuse labels outside them.
+            first call's y. Later calls refuse labels outside them, and
+            other ``classes``. Covariates (a 2-D y) take none.
 
         Returns
         -------
@@ -380,6 +381,8 @@ class ConditionalVAETransformer(VAETransformer):
             self._conditions = Conditions.fit(y, classes)
             self.n_condition_features_ = self._conditions.width
             self.class_count_ = None
+        elif classes is not None:
+            self._conditions.check_same_classes(classes)
         columns = self._checked_columns(y, n_rows)
         if self._conditions.categorical:
             counts = columns[:, :-1].sum(0, dtype=np.float64).astype(np.int64)
@@ -443,3 +446,4 @@ class ConditionalVAETransformer(VAETransformer):
 def _check_n_importance(n_importance):
     if not isinstance(n_importance, Integral) or isinstance(n_importance, bool) or n_importance < 1:
         raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")
+

@@ -9,6 +9,7 @@ from training rows whose condition it is not shown.
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._data import Scaling
@@ -31,6 +32,9 @@ class Conditions:
     def fit(cls, y, classes=None):
         """The encoding for training conditions ``y``: labels (1-D) or covariates (2-D)."""
         if _is_covariates(y):
+            if classes is not None:
+                raise ValueError("classes lists class labels, but y holds numeric covariates (2-D); "
+                                 "leave classes out.")
             Y = _covariates(y)
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1])
         labels = _labels(y)
@@ -44,6 +48,19 @@ class Conditions:
                 "name every label y will ever hold."
             )
         return conditions
+
+    def check_same_classes(self, classes):
+        """Refuse a later partial_fit's ``classes`` unless they are the first call's, as scikit-learn does."""
+        if not self.categorical:
+            raise ValueError("classes lists class labels, but this model's y are numeric covariates (2-D); "
+                             "leave classes out.")
+        given = np.unique(_labels(classes))
+        if not np.array_equal(given, self.classes):
+            raise ValueError(
+                f"classes={given.tolist()} is not the same as on the first call to partial_fit, "
+                f"{self.classes.tolist()}: the classes are fixed there. Fit anew (fit, or a clone) "
+                "to change them."
+            )
 
     @property
     def categorical(self):
@@ -88,7 +105,7 @@ class Conditions:
         if n_rows is not None and Y.shape[0] == 1:
             Y = np.repeat(Y, n_rows, axis=0)
         columns = np.zeros((Y.shape[0], self.width), dtype=np.float32)
-        columns[:, :-1] = self.scaling.to_float32(Y)
+        columns[:, :-1] = self.scaling.to_float32(Y, name="y")
         return columns
 
     def missing(self, n_rows):
@@ -117,10 +134,8 @@ def _covariates(y):
 
 def _labels(y):
     labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
-    if labels.dtype.kind in "fc" and np.isnan(labels).any() or labels.dtype.kind == "O" and any(
-        v is None or (isinstance(v, float) and np.isnan(v)) for v in labels
-    ):
-        raise ValueError("y holds NaN or None: every row needs its condition (a label).")
+    if labels.dtype.kind in "fcO" and pd.isna(labels).any():
+        raise ValueError("y holds NaN, None or pd.NA: every row needs its condition (a label).")
     if labels.dtype.kind == "O":
         kinds = {type(v) for v in labels}
         if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):

@@ -86,14 +86,14 @@ class Scaling:
         mean = mean * magnitude
         return cls(mean, scale, resolution(X))
 
-    def standardised_float32(self, block, out=None, first_row=0):
+    def standardised_float32(self, block, out=None, first_row=0, name="X"):
         """``(block - mean) / scale`` in float64, then cast to float32 (into ``out`` if given).
 
         Standardising before the cast keeps what float32 would round away:
         a column of Unix timestamps (offset 1.7e9, spread 1) would otherwise
         collapse to one value. Values that do not fit in float32, before or
         after standardising, are an error naming the column: the model
-        computes in float32.
+        computes in float32. ``name`` is the array's in that message.
         """
         values = block if self.mean is None else (block.astype(np.float64) - self.mean) / self.scale
         if out is None:
@@ -105,18 +105,18 @@ class Scaling:
             value = block[row, column]
             standardised = "" if self.mean is None else f", {values[row, column]:.3g} once standardised,"
             raise ValueError(
-                f"X[{first_row + row}, {column}] = {value:.3g}{standardised} is beyond float32's "
+                f"{name}[{first_row + row}, {column}] = {value:.3g}{standardised} is beyond float32's "
                 f"range (+-{FLOAT32_MAX:.3g}), in which the model computes. Rescale column {column} "
                 "(e.g. StandardScaler, or a log transform), or drop the row."
             )
         return out
 
-    def to_float32(self, X):
-        """A standardised float32 copy of X, made block by block."""
+    def to_float32(self, X, name="X"):
+        """A standardised float32 copy of X, made block by block (``name``: X's in errors)."""
         X32 = np.empty(X.shape, dtype=np.float32)
         for start in range(0, X.shape[0], STAT_BLOCK_ROWS):
             block = X[start : start + STAT_BLOCK_ROWS]
-            self.standardised_float32(block, X32[start : start + STAT_BLOCK_ROWS], first_row=start)
+            self.standardised_float32(block, X32[start : start + STAT_BLOCK_ROWS], first_row=start, name=name)
         return X32
 
 

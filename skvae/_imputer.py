@@ -14,7 +14,7 @@ from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
 from ._sources import evaluation_chunk_rows
 from ._vae import VAETransformer
-from ._validation import output_dtype
+from ._validation import call_parameter, output_dtype
 
 
 @fill_doc
@@ -170,6 +170,11 @@ class VAEImputer(VAETransformer):
     def _marked(self, X):
         """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""
         placeholder = self.missing_values
+        if not (isinstance(X, pd.DataFrame) or sp.issparse(X)) and np.asarray(X).dtype.kind in "US":
+            raise ValueError(
+                f"X is an array of strings ({np.asarray(X).dtype}): skvae reads strings only as a "
+                "DataFrame's columns, each a category. Pass pd.DataFrame(X)."
+            )
         if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
             return X  # holes already
         if isinstance(X, pd.DataFrame):
@@ -181,6 +186,11 @@ class VAEImputer(VAETransformer):
                     # As pandas' nullable dtype, which the model then keeps (Int64 in, Int64 out):
                     # mask() made an integer column float, fitted as one and filled with fractions.
                     marked.isetitem(j, column.astype(_nullable(column.dtype)).mask(hits.iloc[:, j]))
+            for j, dtype in enumerate(X.dtypes):
+                # A categorical dtype keeps the placeholder among its categories after mask(): the
+                # model would hold a level for it, which sample and fills could give back.
+                if isinstance(dtype, pd.CategoricalDtype) and placeholder in dtype.categories:
+                    marked.isetitem(j, marked.iloc[:, j].cat.remove_categories([placeholder]))
             return marked
         if sp.issparse(X):
             if placeholder == 0:
@@ -194,9 +204,8 @@ class VAEImputer(VAETransformer):
             X.data[X.data == placeholder] = np.nan
             return X
         X = np.asarray(X)
-        is_text = isinstance(placeholder, str)
-        if (X.dtype.kind in "US" and not is_text) or (X.dtype.kind in "biuf" and is_text):
-            return X  # a string placeholder cannot occur among numbers, nor a number among strings
+        if X.dtype.kind in "biuf" and isinstance(placeholder, str):
+            return X  # a string placeholder cannot occur among numbers
         holes = X == placeholder
         if X.dtype.kind in "iub":
             X = X.astype(np.float64)
@@ -221,7 +230,7 @@ class VAEImputer(VAETransformer):
         X = self._validated(X, reset=False)
         schema, columns = self._schema, model.columns
         generator = None
-        if self.sample_posterior:
+        if call_parameter(self, "sample_posterior"):
             generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
 
         def prepare(block, first_row):
@@ -318,7 +327,7 @@ class VAEImputer(VAETransformer):
                 f"A VAEImputer exports its transform, the imputation; got method={method!r}. Its output is "
                 "X with the holes filled, not codes, so it has no inverse_transform."
             )
-        if self.sample_posterior:
+        if call_parameter(self, "sample_posterior"):
             raise ValueError(
                 "sample_posterior=True draws each fill at random, which an exported graph does not "
                 "reproduce. Set sample_posterior=False to export the deterministic imputation."

@@ -70,6 +70,12 @@ def column_kind(dtype):
     One of "bool", "integer", "float", "datetime", "timedelta" and
     "category" (pandas categories, strings and objects).
     """
+    if isinstance(dtype, pd.SparseDtype):
+        raise ValueError(
+            f"skvae does not read pandas' sparse columns ({dtype}): pass the frame as a scipy sparse "
+            "matrix, which it reads sparsely (X.sparse.to_coo().tocsr(), all columns sparse), or dense "
+            "(X.sparse.to_dense())."
+        )
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
@@ -254,6 +260,13 @@ class Schema:
                 f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
             )
         if kind in ("datetime", "timedelta"):
+            given = column_kind(series.dtype)
+            if given != kind:
+                raise ValueError(
+                    f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
+                    f"numbers are not read as {'dates' if kind == 'datetime' else 'durations'} (their unit "
+                    "is unknown). Pass the column as it was at fit (e.g. pd.to_datetime(..., unit='s'))."
+                )
             zone = getattr(series.dtype, "tz", None)
             if kind == "datetime" and (zone is None) != (getattr(column.dtype, "tz", None) is None):
                 raise ValueError(
@@ -263,7 +276,7 @@ class Schema:
                 )
             if kind == "datetime" and zone is not None:
                 series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            ns = series.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]")
+            ns = _nanoseconds(series, kind, column.name)
             out = ns.view(np.int64).astype(np.float64)
             out[np.isnat(ns)] = np.nan
             return out
@@ -553,11 +566,30 @@ def _time_step(observed, kind):
     """
     if kind == "datetime" and getattr(observed.dtype, "tz", None) is not None:
         observed = observed.dt.tz_localize(None)
-    ns = observed.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]").view(np.int64)
+    ns = _nanoseconds(observed, kind, observed.name).view(np.int64)
     for step in TIME_STEPS:
         if not np.any(ns % step):
             return step
     return 0
+
+
+def _nanoseconds(series, kind, name):
+    """A (time-zone naive) date or duration column as datetime64[ns] or timedelta64[ns].
+
+    Columns in seconds or milliseconds reach years nanoseconds do not (a
+    9999-12-31 placeholder): numpy's conversion wraps those silently.
+    """
+    if getattr(series.dt, "unit", "ns") != "ns":
+        low, high = (pd.Timestamp.min, pd.Timestamp.max) if kind == "datetime" else (pd.Timedelta.min, pd.Timedelta.max)
+        beyond = series[(series < low) | (series > high)]
+        if len(beyond):
+            what = "dates" if kind == "datetime" else "durations"
+            raise ValueError(
+                f"Column {name!r} holds {what} beyond the range skvae models them in (nanoseconds, "
+                f"{low} to {high}): {beyond.iloc[0]}. If such a value marks a missing or open end, "
+                f"make it a hole (NaT): X[{name!r}] = X[{name!r}].mask(X[{name!r}] > '2262-01-01')."
+            )
+    return series.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]")
 
 
 def _finer_step(old, new):
@@ -592,7 +624,8 @@ def _restore_column(values, column):
         out = pd.array(values >= 0.5, dtype="boolean" if holes.any() else dtype)
         if holes.any():
             out[holes] = pd.NA
-        return out.astype(dtype) if out.dtype != dtype and not holes.any() else out
+        # A numpy bool column cannot hold a hole; a categorical or pyarrow one can.
+        return out.astype(dtype) if out.dtype != dtype and not (holes.any() and dtype == np.bool_) else out
     if kind in ("datetime", "timedelta"):
         # Clipped inside int64, whose smallest value is NaT; holes are NaT. Rounded to the
         # column's step in integers: float64 holds today's nanoseconds only to 256.
@@ -614,7 +647,10 @@ def _restore_column(values, column):
         return out.astype(dtype).array
     if kind == "integer":
         info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-        out = pd.array(np.clip(np.rint(np.nan_to_num(values)), info.min, info.max).astype(info.dtype), dtype=dtype)
+        # As floats, int64's and uint64's largest values round up past them (2**63): clip to the
+        # largest float below, or the cast wraps them round to the smallest.
+        high = float(info.max) if int(float(info.max)) <= info.max else np.nextafter(float(info.max), 0)
+        out = pd.array(np.clip(np.rint(np.nan_to_num(values)), info.min, high).astype(info.dtype), dtype=dtype)
         if holes.any():  # only a nullable integer column had holes to draw
             out[holes] = pd.NA
         return out

@@ -117,7 +117,7 @@ def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator)
     else:
         order = None if rows is None else rows
     n_batches = math.ceil(n_rows / batch_size)
-    total = torch.zeros((), device=X.device)
+    total = torch.zeros((), dtype=torch.float32, device=X.device)
     for step in range(n_batches):
         start = step * batch_size
         stop = min(start + batch_size, n_rows)

@@ -259,7 +259,8 @@ ${training_parameters_after_n_iter_no_change}
         batch = rows.take(slice(0, n_rows))
         # Drawn apart from the training generator, from a seed fixed at fit.
         generator = torch.Generator(device=batch.x.device).manual_seed(self._score_seed)
-        noise = torch.randn((n_rows, model.latent_dim), generator=generator, device=batch.x.device)
+        noise = torch.randn((n_rows, model.latent_dim), generator=generator, device=batch.x.device,
+                            dtype=batch.x.dtype)
         with torch.inference_mode():
             views = model.views(batch, noise)
             _, logits = model.discriminate(torch.cat(views))

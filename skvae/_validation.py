@@ -7,6 +7,7 @@ more checking than that, which keeps one-row calls cheap.
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_array, validate_data
 
 from ._data import FLOAT_DTYPES
@@ -56,3 +57,17 @@ def has_no_infinity(X):
         if np.isfinite(X.sum()):
             return True
     return not np.isinf(X).any()
+
+
+def call_parameter(estimator, name):
+    """The value of a parameter a method reads at each call, checked as ``fit`` checks it.
+
+    Such parameters (``handle_unknown``, ``transform_quantized``,
+    ``sample_posterior``) take effect through ``set_params`` on a fitted
+    model; unchecked, a misspelt value would act as another one.
+    """
+    value = getattr(estimator, name)
+    validate_parameter_constraints(
+        {name: estimator._parameter_constraints[name]}, {name: value}, caller_name=type(estimator).__name__
+    )
+    return value

@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
+from ._validation import call_parameter
 from .nn import LIKELIHOODS, VQVAEModel
 
 
@@ -331,7 +332,7 @@ class VQVAETransformer(BaseAutoencoder):
 
     def _inference_model(self):
         model, device = super()._inference_model()
-        model.latent.quantize_code = bool(self.transform_quantized)
+        model.latent.quantize_code = call_parameter(self, "transform_quantized")
         return model, device
 
     def _loss_weights(self, epochs_elapsed):

@@ -129,7 +129,7 @@ def test_bad_conditions_are_clear_errors_and_change_nothing(fitted, labelled):
         (lambda: fitted.sample(2, y=42), r"not fitted with: \[42\].*classes_=\[0, 1"),
         (lambda: fitted.transform(X, y[:-1]), "y has 399 rows, but X has 400"),
         (lambda: fitted.sample(3, y=[1, 2]), "y holds 2 conditions for n_samples=3"),
-        (lambda: clone(fitted).fit(X, np.where(y == 3, np.nan, y)), "y holds NaN or None"),
+        (lambda: clone(fitted).fit(X, np.where(y == 3, np.nan, y)), "y holds NaN, None or pd.NA"),
         (lambda: clone(fitted).fit(X, None), "requires y to be passed"),
         (lambda: fitted.partial_fit(X, np.full(400, 11)), r"not fitted with: \[11\]"),
     ]

@@ -174,6 +174,29 @@ def test_user_modules_draw_from_their_own_seed_not_the_global_rng(tabular):
     assert not np.allclose(np.abs(user.numpy()), np.abs(head.numpy()))
 
 
+class NoisyEncoder(nn.Module):
+    """Noise in every forward pass, evaluation's too."""
+
+    def __init__(self, in_features):
+        super().__init__()
+        self.layer = nn.Linear(in_features, 16)
+
+    def forward(self, x):
+        return torch.relu(self.layer(x + 0.1 * torch.randn_like(x)))
+
+
+def test_noise_drawn_outside_training_steps_is_seeded_too(tabular):
+    # The checks and statistics around training run the user's forward as well: they drew from the
+    # caller's generator, moving it, and kl_per_dim_ followed the caller's global seed.
+    fitted = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        state = torch.get_rng_state()
+        fitted.append(VAETransformer(**SMALL, encoder=NoisyEncoder).fit(tabular))
+        assert torch.equal(torch.get_rng_state(), state)
+    np.testing.assert_array_equal(fitted[0].kl_per_dim_, fitted[1].kl_per_dim_)
+
+
 def test_evaluation_does_not_depend_on_the_model_mode(tabular):
     model = VAETransformer(**SMALL, encoder=DropoutEncoder).fit(tabular)
     expected = model.transform(tabular)
@@ -224,4 +247,4 @@ def test_only_user_modules_get_torchs_global_generator_seeded(tabular, monkeypat
     VAETransformer(**SMALL).fit(tabular)
     assert seeded == []
     VAETransformer(**SMALL, **CUSTOM).fit(tabular)
-    assert len(seeded) == 1
+    assert len(seeded) == 2  # the whole fit, and training's own stream within it

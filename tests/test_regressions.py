@@ -25,6 +25,7 @@ from skvae import (
     VAEGANTransformer,
     VAEImputer,
     VAETransformer,
+    VQVAETransformer,
     load,
 )
 
@@ -616,3 +617,135 @@ def _saved(estimator, tmp_path):
     path = tmp_path / "model.skvae"
     estimator.save(path)
     return path
+
+
+@pytest.mark.parametrize("Estimator", [VQVAETransformer, VAEGANTransformer, HierarchicalVAETransformer,
+                                       ConditionalVAETransformer, VAEImputer])
+def test_every_family_member_fits_the_same_under_a_float64_torch_default(Estimator):
+    # The VQ-VAE's codebook buffers and the VAE-GAN's diagnostic noise took torch's default
+    # dtype: under float64 their fits failed ("mat1 and mat2 must have the same dtype").
+    X = _counts() / 10
+    params = dict(FAST, latent_dims=(2, 1)) if Estimator is HierarchicalVAETransformer else FAST
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int) if Estimator is ConditionalVAETransformer else None
+    expected = Estimator(**params).fit(X, y).transform(X)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = Estimator(**params).fit(X, y).transform(X)
+    finally:
+        torch.set_default_dtype(previous)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_later_partial_fits_classes_must_be_the_first_calls():
+    # They were ignored: classes_ stayed [0, 1, 2], and a block holding 3 failed later.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 4)), np.arange(60) % 3
+    cvae = ConditionalVAETransformer(**FAST).partial_fit(X, y, classes=[0, 1, 2])
+    before = cvae.transform(X, y)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the same as on the first call to "
+                                         r"partial_fit, \[0, 1, 2\]"):
+        cvae.partial_fit(X, y, classes=[0, 1, 2, 3])
+    np.testing.assert_array_equal(cvae.transform(X, y), before)
+    cvae.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in any order
+    with pytest.raises(ValueError, match="y holds numeric covariates.*leave classes out"):
+        ConditionalVAETransformer(**FAST).partial_fit(X, X[:, :2], classes=[0, 1])
+    covariates = ConditionalVAETransformer(**FAST).partial_fit(X, X[:, :2])
+    with pytest.raises(ValueError, match="numeric covariates.*leave classes out"):
+        covariates.partial_fit(X, X[:, :2], classes=[0, 1])
+
+
+def test_a_covariate_beyond_float32_is_named_as_y():
+    rng = np.random.RandomState(0)
+    X, Y = rng.normal(size=(60, 3)), rng.normal(size=(60, 2))
+    cvae = ConditionalVAETransformer(**FAST).fit(X, Y)
+    Y[4, 1] = 1e300
+    with pytest.raises(ValueError, match=r"^y\[4, 1\] = 1e\+300"):
+        cvae.transform(X, Y)
+
+
+def test_parameters_read_at_each_call_are_checked_there():
+    # set_params on a fitted model skips fit's validation: "eror" acted as "ignore", "no" as True.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    frame = _mixed()
+    vae = VAETransformer(**FAST).fit(frame)
+    with pytest.raises(InvalidParameterError, match="'handle_unknown' parameter of VAETransformer"):
+        vae.set_params(handle_unknown="eror").transform(frame)
+    X = _counts() / 10
+    vq = VQVAETransformer(**FAST).fit(X)
+    with pytest.raises(InvalidParameterError, match="'transform_quantized' parameter"):
+        vq.set_params(transform_quantized="no").transform(X)
+    holes = X.copy()
+    holes[::7, 1] = np.nan
+    imputer = VAEImputer(**FAST).fit(holes)
+    with pytest.raises(InvalidParameterError, match="'sample_posterior' parameter"):
+        imputer.set_params(sample_posterior="no").transform(holes)
+
+
+def test_dates_beyond_nanoseconds_are_refused_not_wrapped():
+    # A datetime64[s] column's 9999-12-31 ("no end") was read as 1816-03-29 by the cast to nanoseconds.
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40),
+                          "end": pd.Series(pd.date_range("2020-01-01", periods=40)).astype("datetime64[s]")})
+    fitted = VAETransformer(**FAST).fit(frame)
+    frame.loc[3, "end"] = pd.Timestamp("9999-12-31").as_unit("s")
+    assert frame["end"].dtype == "datetime64[s]"
+    for call in (lambda: VAETransformer(**FAST).fit(frame), lambda: fitted.transform(frame)):
+        with pytest.raises(ValueError, match=r"Column 'end' holds dates beyond the range.*9999-12-31.*NaT"):
+            call()
+
+
+def test_a_date_column_given_numbers_is_refused():
+    # Epoch seconds were read as nanoseconds, silently.
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40),
+                          "when": pd.Series(pd.date_range("2020-01-01", periods=40)).astype("datetime64[s]")})
+    fitted = VAETransformer(**FAST).fit(frame)
+    numbers = frame.assign(when=frame["when"].astype("int64"))
+    with pytest.raises(ValueError, match=r"Column 'when' holds int64 values but held datetime64\[s\] at fit"):
+        fitted.transform(numbers)
+
+
+def test_integers_at_the_top_of_their_dtype_do_not_wrap_round():
+    # Clipped at int64's maximum in float64 (2**63), the cast wrapped decoded values to -2**63.
+    top = np.iinfo(np.int64).max
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40), "id": top - np.arange(40) * 100})
+    vae = VAETransformer(**FAST).fit(frame)
+    decoded = vae.inverse_transform(vae.transform(frame))["id"]
+    assert decoded.dtype == np.int64 and decoded.min() > top // 2
+    assert (vae.sample(20, random_state=0)["id"] > top // 2).all()
+
+
+def test_a_boolean_category_with_holes_is_drawn_in_its_dtype():
+    member = pd.Categorical([True, False] * 20)
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40), "member": member})
+    frame.loc[::7, "member"] = np.nan
+    vae = VAETransformer(**FAST).fit(frame)
+    assert vae.sample(30, random_state=0)["member"].dtype == frame["member"].dtype
+
+
+def test_pandas_sparse_columns_are_refused_with_the_way_round():
+    frame = pd.DataFrame({"a": pd.arrays.SparseArray([0.0, 1.0, 0.0] * 20),
+                          "b": pd.arrays.SparseArray([1.0, 0.0, 0.0] * 20)})
+    with pytest.raises(ValueError, match=r"pandas' sparse columns.*X.sparse.to_coo\(\).tocsr\(\)"):
+        VAETransformer(**FAST).fit(frame)
+
+
+def test_an_imputer_placeholder_among_a_columns_categories_is_never_given_back():
+    city = pd.Categorical(["a", "b", "?"] * 20)
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 60), "city": city})
+    imputer = VAEImputer(missing_values="?", **FAST).fit(frame)
+    assert imputer.column_categories_["city"].tolist() == ["a", "b"]
+    assert "?" not in set(imputer.sample(200, random_state=0)["city"].dropna())
+
+
+def test_the_imputer_refuses_an_array_of_strings_with_one_message():
+    X = np.array([["a", "b"], ["?", "a"]] * 10)
+    for placeholder in ("?", np.nan):
+        with pytest.raises(ValueError, match=r"X is an array of strings \(<U1\).*pd.DataFrame\(X\)"):
+            VAEImputer(missing_values=placeholder, **FAST).fit(X)
+
+
+def test_labels_with_pandas_na_are_named_as_missing():
+    y = pd.array(["a", "b", pd.NA, "a"] * 10, dtype="string")
+    with pytest.raises(ValueError, match="y holds NaN, None or pd.NA"):
+        ConditionalVAETransformer(**FAST).fit(np.random.RandomState(0).normal(size=(40, 3)), y)

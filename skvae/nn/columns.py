@@ -219,7 +219,7 @@ class ColumnCodec(nn.Module):
         biases = [part.initial_output_bias() for part in self.parts]
         if all(bias is None for bias in biases):
             return None
-        return torch.cat([torch.zeros(width) if bias is None else bias.float().cpu()
+        return torch.cat([torch.zeros(width, dtype=torch.float32) if bias is None else bias.float().cpu()
                           for bias, width in zip(biases, self._parameter_widths)])
 
     @property

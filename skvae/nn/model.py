@@ -221,7 +221,7 @@ class AutoencoderModel(nn.Module):
         z, latent_term = self.latent.training_sample(params, generator, **latent_options)
         gap = None
         if condition is not None and condition_dropout > 0:
-            chosen = torch.rand(x.shape[0], generator=generator, device=x.device) < condition_dropout
+            chosen = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=torch.float32) < condition_dropout
             rows = chosen.nonzero().squeeze(1)
             without = self.encode(encoder_input[rows], missing_condition(condition[rows]))
             with_condition = tuple(p[rows].detach() for p in params) if isinstance(params, tuple) \

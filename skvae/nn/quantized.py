@@ -89,9 +89,10 @@ class VectorQuantizedLatent(Latent):
         self.n_codes = n_codes
         self.head = Linear(in_features, latent_dim, activation=activation, generator=generator)
         # All counts 0: every code is dead until the first training step fills it.
-        self.register_buffer("codebook", torch.zeros(n_codes, latent_dim))
-        self.register_buffer("code_sums", torch.zeros(n_codes, latent_dim))
-        self.register_buffer("code_sizes", torch.zeros(n_codes))
+        # float32 whatever torch's default dtype, as the layers' weights.
+        self.register_buffer("codebook", torch.zeros(n_codes, latent_dim, dtype=torch.float32))
+        self.register_buffer("code_sums", torch.zeros(n_codes, latent_dim, dtype=torch.float32))
+        self.register_buffer("code_sizes", torch.zeros(n_codes, dtype=torch.float32))
         self.register_buffer("code_prior", torch.full((n_codes,), 1.0 / n_codes, dtype=torch.float64))
         self.quantize_code = False
 
