@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Every optional integration, so that their tests run rather than skip.
-EXTRAS := test,examples,onnx,skops,mlflow,dask,ray,progress,benchmarks
+EXTRAS := test,examples,onnx,skops,mlflow,dask,ray,progress,polars,benchmarks
 # SDV, the synthesis benchmark's rivals, in a folder of its own that only the
 # benchmark's SDV processes put on their path (why: docs/synthesis.md).
 SDV_SITE := $(VENV)/sdv-site

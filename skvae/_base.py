@@ -75,7 +75,7 @@ from ._sources import (
 from ._statistics import column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
-from ._validation import call_parameter, check_features, output_dtype, plain_rows
+from ._validation import as_pandas, call_parameter, check_features, output_dtype, plain_rows
 from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
@@ -185,13 +185,11 @@ class BaseAutoencoder(
         allowed; a DataFrame comes back as it is, for the schema to read its
         columns and give outputs back in its dtypes.
         """
-        if reset:
-            frame = isinstance(X, pd.DataFrame)
-        else:
-            frame = self._schema.frame
-            if not frame and plain_rows(X, self):
-                # What validate_data would return, at a fraction of its cost: one-row calls matter.
-                return X
+        if not reset and not self._schema.frame and plain_rows(X, self):
+            # What validate_data would return, at a fraction of its cost: one-row calls matter.
+            return X
+        X = as_pandas(X)
+        frame = isinstance(X, pd.DataFrame) if reset else self._schema.frame
         if frame:
             check_features(self, X, reset)  # before an array is named after the training columns
             if not isinstance(X, pd.DataFrame):

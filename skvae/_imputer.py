@@ -14,7 +14,7 @@ from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
 from ._sources import evaluation_chunk_rows
 from ._vae import VAETransformer
-from ._validation import call_parameter, output_dtype
+from ._validation import as_pandas, call_parameter, output_dtype
 
 
 @fill_doc
@@ -165,7 +165,7 @@ class VAEImputer(VAETransformer):
         self.sample_posterior = sample_posterior
 
     def _validated(self, X, reset, likelihood=None):
-        return super()._validated(self._marked(X), reset, likelihood)
+        return super()._validated(self._marked(as_pandas(X)), reset, likelihood)
 
     def _marked(self, X):
         """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""

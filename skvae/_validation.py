@@ -5,6 +5,7 @@ by one by ``skvae._schema``); ``plain_rows`` says when an array needs no
 more checking than that, which keeps one-row calls cheap.
 """
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import validate_parameter_constraints
@@ -71,3 +72,18 @@ def call_parameter(estimator, name):
         {name: estimator._parameter_constraints[name]}, {name: value}, caller_name=type(estimator).__name__
     )
     return value
+
+
+def as_pandas(X):
+    """Another library's DataFrame (polars, pyarrow, ...) as a pandas one; anything else as it is.
+
+    scikit-learn reads such frames' column names but turns their values into
+    one float array, which a column of strings cannot enter. The schema
+    reads pandas' columns one by one, so every frame goes through pandas:
+    the same likelihoods, names and outputs as the same data in pandas
+    (``inverse_transform`` and ``sample`` return pandas DataFrames).
+    """
+    if type(X) is np.ndarray or isinstance(X, pd.DataFrame):
+        return X
+    native = nw.from_native(X, eager_only=True, pass_through=True)
+    return native.to_pandas() if isinstance(native, nw.DataFrame) else X

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from torch import distributions as D
 
-from skvae import AutoencoderTransformer, VAETransformer
+from skvae import AutoencoderTransformer, VAEImputer, VAETransformer
 from skvae.nn.likelihoods import (
     CategoricalLikelihood,
     GaussianLikelihood,
@@ -421,3 +421,24 @@ def test_transform_takes_values_beyond_a_flag_columns_training_range():
     counts = VAETransformer(**FAST, likelihood="poisson").fit(rng.poisson(3.0, size=(200, 3)))
     with pytest.raises(ValueError, match=r'likelihood="poisson" needs X in \[0, inf\]'):
         counts.transform(np.array([[1.0, -1.0, 2.0]]))
+
+
+def test_a_polars_frame_is_read_as_the_same_frame_in_pandas(frame):
+    # scikit-learn turned a polars frame into one float array: a column of strings failed ("could not
+    # convert string to float") and a likelihood dict by column name was refused.
+    pl = pytest.importorskip("polars")
+    data = frame.drop(columns=["city"]).dropna()
+    polars_frame = pl.from_pandas(data)
+    settings = dict(FAST, likelihood={"visits": "poisson"})
+    from_polars = VAETransformer(**settings).fit(polars_frame)
+    from_pandas = VAETransformer(**settings).fit(polars_frame.to_pandas())
+    assert from_polars.column_likelihoods_ == from_pandas.column_likelihoods_
+    assert from_polars.column_likelihoods_["visits"] == "poisson"
+    np.testing.assert_array_equal(from_polars.transform(polars_frame), from_pandas.transform(polars_frame.to_pandas()))
+    decoded = from_polars.inverse_transform(from_polars.transform(polars_frame))
+    assert isinstance(decoded, pd.DataFrame) and list(decoded.columns) == list(data.columns)
+    codes = from_polars.set_output(transform="polars").transform(polars_frame)
+    assert isinstance(codes, pl.DataFrame) and codes.columns == ["vaetransformer0", "vaetransformer1"]
+    holes = polars_frame.with_columns(pl.when(pl.col("visits") > 3).then(None).otherwise(pl.col("visits")).alias("visits"))
+    filled = VAEImputer(**FAST).fit_transform(holes)
+    assert isinstance(filled, pd.DataFrame) and not filled.isna().any().any()
