@@ -267,10 +267,10 @@ class BaseAutoencoder(
             # checks and statistics around training too): seeded, then restored, for them alone.
             custom = data.spec["encoder"] is not None or data.spec["decoder"] is not None
             seed = derived_seed(self._score_seed + state.n_iter)
-            with local_global_rng(seed, data.device) if custom else contextlib.nullcontext():
-                with torch_threads(self._fit_threads(data, state.model)):
-                    rows, run = self._train(data, state)
-                    self._finish(data, state, rows, run)
+            with (local_global_rng(seed, data.device) if custom else contextlib.nullcontext(),
+                  torch_threads(self._fit_threads(data, state.model))):
+                rows, run = self._train(data, state)
+                self._finish(data, state, rows, run)
         return self
 
     def _fit_threads(self, data, model):

@@ -72,9 +72,10 @@ def column_kind(dtype):
     """
     if isinstance(dtype, pd.SparseDtype):
         raise ValueError(
-            f"skvae does not read pandas' sparse columns ({dtype}): pass the frame as a scipy sparse "
-            "matrix, which it reads sparsely (X.sparse.to_coo().tocsr(), all columns sparse), or dense "
-            "(X.sparse.to_dense())."
+            f"skvae does not read pandas' sparse columns ({dtype}): make them dense, X.astype({{c: d.subtype "
+            "for c, d in X.dtypes.items() if isinstance(d, pd.SparseDtype)}), or, where every column is "
+            "sparse with fill value 0, pass X.sparse.to_coo().tocsr(), a scipy sparse matrix, which "
+            "skvae reads sparsely."
         )
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
@@ -260,15 +261,17 @@ class Schema:
                 f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
             )
         if kind in ("datetime", "timedelta"):
-            given = column_kind(series.dtype)
-            if given != kind:
+            if column_kind(series.dtype) != kind:
+                if series.isna().all():  # a column of holes, as pandas makes it from NaN or None
+                    return np.full(len(series), np.nan)
+                convert = "pd.to_datetime(..., unit='s')" if kind == "datetime" else "pd.to_timedelta(..., unit='s')"
                 raise ValueError(
                     f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
                     f"numbers are not read as {'dates' if kind == 'datetime' else 'durations'} (their unit "
-                    "is unknown). Pass the column as it was at fit (e.g. pd.to_datetime(..., unit='s'))."
+                    f"is unknown). Pass the column as it was at fit (e.g. {convert})."
                 )
-            zone = getattr(series.dtype, "tz", None)
-            if kind == "datetime" and (zone is None) != (getattr(column.dtype, "tz", None) is None):
+            zone = _time_zone(series.dtype)
+            if kind == "datetime" and (zone is None) != (_time_zone(column.dtype) is None):
                 raise ValueError(
                     f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
                     "times with and without a time zone cannot be compared. Localize or convert the "
@@ -500,10 +503,12 @@ def _warn_about_strings(name, observed, n_levels):
                 pd.to_datetime(sample, format=date_format)
             except (ValueError, TypeError):
                 continue
+            given = "" if date_format == "ISO8601" else f", format={date_format!r}"
             warn(
                 f"Column {name!r} holds dates as strings (e.g. {sample.iloc[0]!r}): it is modelled as a "
                 f"category of {n_levels} levels, without their order, and a date not seen in training is "
-                f"an unknown category. Convert it with pd.to_datetime(X[{name!r}]) to model it as a date.",
+                f"an unknown category. Convert it with pd.to_datetime(X[{name!r}]{given}) to model it as "
+                "a date.",
                 UserWarning,
             )
             return
@@ -564,7 +569,7 @@ def _time_step(observed, kind):
     A time zone's values are measured on its wall clock: its local midnights
     are whole days there, not in UTC.
     """
-    if kind == "datetime" and getattr(observed.dtype, "tz", None) is not None:
+    if kind == "datetime" and _time_zone(observed.dtype) is not None:
         observed = observed.dt.tz_localize(None)
     ns = _nanoseconds(observed, kind, observed.name).view(np.int64)
     for step in TIME_STEPS:
@@ -573,23 +578,41 @@ def _time_step(observed, kind):
     return 0
 
 
+def _time_zone(dtype):
+    """A date column's time zone, or None (numpy-backed and pyarrow-backed dtypes alike)."""
+    if isinstance(dtype, pd.ArrowDtype):
+        return getattr(dtype.pyarrow_dtype, "tz", None)
+    return getattr(dtype, "tz", None)
+
+
 def _nanoseconds(series, kind, name):
     """A (time-zone naive) date or duration column as datetime64[ns] or timedelta64[ns].
 
     Columns in seconds or milliseconds reach years nanoseconds do not (a
-    9999-12-31 placeholder): numpy's conversion wraps those silently.
+    9999-12-31 placeholder), and numpy's cast wraps those silently: a value
+    that does not come back from nanoseconds unchanged is refused.
     """
-    if getattr(series.dt, "unit", "ns") != "ns":
-        low, high = (pd.Timestamp.min, pd.Timestamp.max) if kind == "datetime" else (pd.Timedelta.min, pd.Timedelta.max)
-        beyond = series[(series < low) | (series > high)]
-        if len(beyond):
-            what = "dates" if kind == "datetime" else "durations"
-            raise ValueError(
-                f"Column {name!r} holds {what} beyond the range skvae models them in (nanoseconds, "
-                f"{low} to {high}): {beyond.iloc[0]}. If such a value marks a missing or open end, "
-                f"make it a hole (NaT): X[{name!r}] = X[{name!r}].mask(X[{name!r}] > '2262-01-01')."
-            )
-    return series.to_numpy(dtype=f"{'datetime' if kind == 'datetime' else 'timedelta'}64[ns]")
+    target = "M8[ns]" if kind == "datetime" else "m8[ns]"
+    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else None
+    if values is not None:
+        ns = values.astype(target)
+        wrapped = ns.astype(values.dtype).view(np.int64) != values.view(np.int64)
+        if not wrapped.any():
+            return ns
+        beyond = values[np.argmax(wrapped)]
+    else:
+        try:
+            return series.astype(target).to_numpy()
+        except (ValueError, OverflowError) as error:  # pyarrow's checked cast, and pandas'
+            beyond = error
+    # Named bounds, not pd.Timestamp.min/max, which pyarrow-backed columns compare wrongly.
+    low, high = (("pd.Timestamp('1677-09-22')", "pd.Timestamp('2262-04-11')") if kind == "datetime"
+                 else ("pd.Timedelta.min", "pd.Timedelta.max"))
+    raise ValueError(
+        f"Column {name!r} holds {'dates' if kind == 'datetime' else 'durations'} beyond the range skvae "
+        f"models them in (nanoseconds, {low} to {high}): {beyond}. If such a value marks a missing or "
+        f"open end, make it a hole (NaT): X[{name!r}] = X[{name!r}].where(X[{name!r}].between({low}, {high}))."
+    )
 
 
 def _finer_step(old, new):
@@ -630,7 +653,7 @@ def _restore_column(values, column):
         # Clipped inside int64, whose smallest value is NaT; holes are NaT. Rounded to the
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
-        zone = getattr(dtype, "tz", None) if kind == "datetime" else None
+        zone = _time_zone(dtype) if kind == "datetime" else None
         ns = np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18)).astype(np.int64)
         if zone is None:
             ns = _rounded(ns, step)

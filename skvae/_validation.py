@@ -5,9 +5,11 @@ by one by ``skvae._schema``); ``plain_rows`` says when an array needs no
 more checking than that, which keeps one-row calls cheap.
 """
 
-import narwhals as nw
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_array, validate_data
 
@@ -68,9 +70,9 @@ def call_parameter(estimator, name):
     model; unchecked, a misspelt value would act as another one.
     """
     value = getattr(estimator, name)
-    validate_parameter_constraints(
-        {name: estimator._parameter_constraints[name]}, {name: value}, caller_name=type(estimator).__name__
-    )
+    constraints = estimator._parameter_constraints.get(name)
+    if constraints is not None and not get_config()["skip_parameter_validation"]:
+        validate_parameter_constraints({name: constraints}, {name: value}, caller_name=type(estimator).__name__)
     return value
 
 
@@ -81,9 +83,19 @@ def as_pandas(X):
     one float array, which a column of strings cannot enter. The schema
     reads pandas' columns one by one, so every frame goes through pandas:
     the same likelihoods, names and outputs as the same data in pandas
-    (``inverse_transform`` and ``sample`` return pandas DataFrames).
+    (``inverse_transform`` and ``sample`` return pandas DataFrames). Integer
+    and boolean columns with holes keep pandas' nullable dtypes (Int64,
+    boolean), which ``to_pandas`` would make float and object.
     """
-    if type(X) is np.ndarray or isinstance(X, pd.DataFrame):
+    if isinstance(X, (np.ndarray, pd.DataFrame, list, tuple)) or sp.issparse(X):
         return X
     native = nw.from_native(X, eager_only=True, pass_through=True)
-    return native.to_pandas() if isinstance(native, nw.DataFrame) else X
+    if not isinstance(native, nw.DataFrame):
+        return X
+    frame = native.to_pandas()
+    for name, dtype in native.schema.items():
+        if dtype.is_integer() and frame[name].dtype.kind == "f":
+            frame[name] = frame[name].astype("Int64")
+        elif dtype == nw.Boolean and frame[name].dtype == object:
+            frame[name] = frame[name].astype("boolean")
+    return frame

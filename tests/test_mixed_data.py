@@ -207,6 +207,7 @@ def test_clear_errors_for_bad_columns(frame):
 @pytest.mark.parametrize("strings, expected", [
     (pd.date_range("2021-01-01", periods=60).strftime("%Y-%m-%d"), r"Column 'c' holds dates as strings.*pd.to_datetime"),
     (pd.date_range("2021-01-01", periods=60).strftime("%m/%d/%Y"), r"Column 'c' holds dates as strings \(e.g. '01/01/2021'\)"),
+    (pd.date_range("2021-01-13", periods=60).strftime("%d/%m/%Y"), r"pd.to_datetime\(X\['c'\], format='%d/%m/%Y'\)"),
     ([f"customer-{i}" for i in range(60)], r"Column 'c' holds a different value in each of its 60 rows.*Drop the column"),
     (np.tile(["2021-01-01", "2021-01-02"], 30), r"Column 'c' holds dates as strings.*category of 2 levels"),
 ])
@@ -442,3 +443,7 @@ def test_a_polars_frame_is_read_as_the_same_frame_in_pandas(frame):
     holes = polars_frame.with_columns(pl.when(pl.col("visits") > 3).then(None).otherwise(pl.col("visits")).alias("visits"))
     filled = VAEImputer(**FAST).fit_transform(holes)
     assert isinstance(filled, pd.DataFrame) and not filled.isna().any().any()
+    # polars integers and booleans with nulls stay whole numbers and flags (to_pandas gives float, object).
+    assert filled["visits"].dtype == "Int64"
+    flags = pl.DataFrame({"x": np.linspace(0, 1, 40), "flag": [None if i % 7 == 0 else i % 2 == 0 for i in range(40)]})
+    assert VAETransformer(**FAST).fit(flags).column_likelihoods_["flag"] == "bernoulli"

@@ -683,16 +683,30 @@ def test_parameters_read_at_each_call_are_checked_there():
         imputer.set_params(sample_posterior="no").transform(holes)
 
 
-def test_dates_beyond_nanoseconds_are_refused_not_wrapped():
+@pytest.mark.parametrize("dtype, placeholder", [
+    ("datetime64[s]", pd.Timestamp("9999-12-31")),
+    ("datetime64[s]", pd.Timestamp("0001-01-01")),
+    ("timestamp[s][pyarrow]", pd.Timestamp("9999-12-31")),
+    ("timedelta64[s]", pd.Timedelta(days=200_000)),
+])
+def test_dates_beyond_nanoseconds_are_refused_not_wrapped(dtype, placeholder):
     # A datetime64[s] column's 9999-12-31 ("no end") was read as 1816-03-29 by the cast to nanoseconds.
-    frame = pd.DataFrame({"x": np.linspace(0, 1, 40),
-                          "end": pd.Series(pd.date_range("2020-01-01", periods=40)).astype("datetime64[s]")})
+    days = pd.Series(pd.date_range("2020-01-01", periods=40))
+    column = (days - days[0]) if "delta" in dtype else days
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40), "end": column.astype(dtype)})
     fitted = VAETransformer(**FAST).fit(frame)
-    frame.loc[3, "end"] = pd.Timestamp("9999-12-31").as_unit("s")
-    assert frame["end"].dtype == "datetime64[s]"
+    frame["end"] = frame["end"].astype(object)
+    frame.loc[3, "end"] = placeholder
+    frame["end"] = frame["end"].astype(dtype)
     for call in (lambda: VAETransformer(**FAST).fit(frame), lambda: fitted.transform(frame)):
-        with pytest.raises(ValueError, match=r"Column 'end' holds dates beyond the range.*9999-12-31.*NaT"):
+        with pytest.raises(ValueError, match=r"Column 'end' holds (dates|durations) beyond the range.*NaT") as error:
             call()
+    # The advice, followed, makes the value a hole.
+    advice = str(error.value).split("(NaT): ")[1].rstrip(".")
+    X = frame  # noqa: F841 (the advice names X)
+    exec(advice)
+    assert frame["end"].isna().sum() == 1
+    VAETransformer(**FAST).fit(frame)
 
 
 def test_a_date_column_given_numbers_is_refused():
@@ -703,6 +717,8 @@ def test_a_date_column_given_numbers_is_refused():
     numbers = frame.assign(when=frame["when"].astype("int64"))
     with pytest.raises(ValueError, match=r"Column 'when' holds int64 values but held datetime64\[s\] at fit"):
         fitted.transform(numbers)
+    # A column of holes only is pandas' float NaN: it stays a hole.
+    assert np.isfinite(fitted.transform(frame.assign(when=np.nan))).all()
 
 
 def test_integers_at_the_top_of_their_dtype_do_not_wrap_round():
@@ -724,10 +740,17 @@ def test_a_boolean_category_with_holes_is_drawn_in_its_dtype():
 
 
 def test_pandas_sparse_columns_are_refused_with_the_way_round():
-    frame = pd.DataFrame({"a": pd.arrays.SparseArray([0.0, 1.0, 0.0] * 20),
-                          "b": pd.arrays.SparseArray([1.0, 0.0, 0.0] * 20)})
+    X = pd.DataFrame({"a": pd.arrays.SparseArray([0.0, 1.0, 0.0] * 20, fill_value=0.0),
+                      "b": pd.arrays.SparseArray([1.0, 0.0, 0.0] * 20, fill_value=0.0),
+                      "c": np.linspace(0, 1, 60)})
     with pytest.raises(ValueError, match=r"pandas' sparse columns.*X.sparse.to_coo\(\).tocsr\(\)"):
-        VAETransformer(**FAST).fit(frame)
+        VAETransformer(**FAST).fit(X)
+    # Both ways round work: dense (any frame), and a sparse matrix (every column sparse).
+    dense = eval(str(pytest.raises(ValueError, VAETransformer(**FAST).fit, X).value).split("make them dense, ")[1]
+                 .split("), or")[0] + ")")
+    assert VAETransformer(**FAST).fit(dense).column_likelihoods_ == {"a": "bernoulli", "b": "bernoulli", "c": "bernoulli"}
+    X = X.drop(columns="c")
+    VAETransformer(**FAST).fit(X.sparse.to_coo().tocsr())
 
 
 def test_an_imputer_placeholder_among_a_columns_categories_is_never_given_back():
