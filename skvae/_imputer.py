@@ -170,9 +170,11 @@ class VAEImputer(VAETransformer):
     def _marked(self, X):
         """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""
         placeholder = self.missing_values
-        if not (isinstance(X, pd.DataFrame) or sp.issparse(X)) and np.asarray(X).dtype.kind in "US":
+        # The dtype where X has one: np.asarray would compute a dask array whole.
+        dtype = getattr(X, "dtype", None) if not isinstance(X, (list, tuple)) else np.asarray(X).dtype
+        if not isinstance(X, pd.DataFrame) and isinstance(dtype, np.dtype) and dtype.kind in "US":
             raise ValueError(
-                f"X is an array of strings ({np.asarray(X).dtype}): skvae reads strings only as a "
+                f"X is an array of strings ({dtype}): skvae reads strings only as a "
                 "DataFrame's columns, each a category. Pass pd.DataFrame(X)."
             )
         if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
