@@ -38,7 +38,7 @@ class Conditions:
             Y = _covariates(y)
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1])
         labels = _labels(y)
-        known = np.unique(labels) if classes is None else np.unique(_labels(classes))
+        known = np.unique(labels) if classes is None else np.unique(_labels(classes, name="classes"))
         conditions = cls(classes=known, scaling=None)
         unlisted = ~np.isin(labels, known)
         if unlisted.any():
@@ -54,7 +54,7 @@ class Conditions:
         if not self.categorical:
             raise ValueError("classes lists class labels, but this model's y are numeric covariates (2-D); "
                              "leave classes out.")
-        given = np.unique(_labels(classes))
+        given = np.unique(_labels(classes, name="classes"))
         if not np.array_equal(given, self.classes):
             raise ValueError(
                 f"classes={given.tolist()} is not the same as on the first call to partial_fit, "
@@ -132,14 +132,15 @@ def _covariates(y):
         raise
 
 
-def _labels(y):
+def _labels(y, name="y"):
     labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
     if labels.dtype.kind in "fcO" and pd.isna(labels).any():
-        raise ValueError("y holds NaN, None or pd.NA: every row needs its condition (a label).")
+        what = "every row needs its condition (a label)" if name == "y" else "list the labels y may hold"
+        raise ValueError(f"{name} holds NaN, None or pd.NA: {what}.")
     if labels.dtype.kind == "O":
         kinds = {type(v) for v in labels}
         if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):
             raise ValueError(
-                f"y mixes label types {sorted(k.__name__ for k in kinds)}; use one type of label."
+                f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; use one type of label."
             )
     return labels

@@ -648,6 +648,8 @@ def test_a_later_partial_fits_classes_must_be_the_first_calls():
         cvae.partial_fit(X, y, classes=[0, 1, 2, 3])
     np.testing.assert_array_equal(cvae.transform(X, y), before)
     cvae.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in any order
+    with pytest.raises(ValueError, match="^classes holds NaN"):
+        ConditionalVAETransformer(**FAST).partial_fit(X, y, classes=[0, 1, np.nan])
     with pytest.raises(ValueError, match="y holds numeric covariates.*leave classes out"):
         ConditionalVAETransformer(**FAST).partial_fit(X, X[:, :2], classes=[0, 1])
     covariates = ConditionalVAETransformer(**FAST).partial_fit(X, X[:, :2])
