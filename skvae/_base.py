@@ -555,7 +555,7 @@ class BaseAutoencoder(
 
     def _inference_model(self):
         check_is_fitted(self)
-        model, device = self.network_, resolve_device(self.device)
+        model, device = self.network_, resolve_device(call_parameter(self, "device"))
         if next(model.parameters()).device != device:
             model.to(device)
         # Evaluation is defined in eval mode (see skvae.nn.layers.Linear),
@@ -673,7 +673,7 @@ class BaseAutoencoder(
         if from_likelihood:
             # Drawn after the codes, so a sample's codes are the same either way.
             how = "sample"
-            generator = torch.Generator(device=resolve_device(self.device)).manual_seed(draw_seed(rng))
+            generator = torch.Generator(device=resolve_device(call_parameter(self, "device"))).manual_seed(draw_seed(rng))
         out = self._schema.clipped(
             self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
         )

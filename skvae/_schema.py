@@ -284,12 +284,21 @@ class Schema:
             out[np.isnat(ns)] = np.nan
             return out
         try:
-            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+            out = series.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):
             raise ValueError(
                 f"Column {column.name!r} was {column.dtype} at fit but now holds {series.dtype} values "
                 "that are not numbers."
             ) from None
+        if not np.isfinite(out.sum()) and np.isinf(out).any():  # a finite sum: no infinity, cheaply
+            # An infinity would otherwise reach the column's statistics and poison every row's
+            # encoding (a later error then named a finite entry of row 0).
+            row = int(np.flatnonzero(np.isinf(out))[0])
+            raise ValueError(
+                f"Column {column.name!r} holds {out[row]} (row {first_row + row}): skvae models finite "
+                "values. Make it a hole (NaN), which the model takes, or a finite value."
+            )
+        return out
 
     def _category_index(self, series, column, first_row, handle_unknown):
         values = np.asarray(series, dtype=object)

@@ -674,6 +674,11 @@ def test_parameters_read_at_each_call_are_checked_there():
     vae = VAETransformer(**FAST).fit(frame)
     with pytest.raises(InvalidParameterError, match="'handle_unknown' parameter of VAETransformer"):
         vae.set_params(handle_unknown="eror").transform(frame)
+    vae.set_params(handle_unknown="error")
+    for call in (vae.transform, lambda X: vae.sample(2, random_state=0)):
+        with pytest.raises(InvalidParameterError, match="'device' parameter of VAETransformer"):
+            vae.set_params(device="gpu")
+            call(frame)
     X = _counts() / 10
     vq = VQVAETransformer(**FAST).fit(X)
     with pytest.raises(InvalidParameterError, match="'transform_quantized' parameter"):
@@ -774,3 +779,18 @@ def test_labels_with_pandas_na_are_named_as_missing():
     y = pd.array(["a", "b", pd.NA, "a"] * 10, dtype="string")
     with pytest.raises(ValueError, match="y holds NaN, None or pd.NA"):
         ConditionalVAETransformer(**FAST).fit(np.random.RandomState(0).normal(size=(40, 3)), y)
+
+
+def test_an_infinity_in_a_frame_is_named_where_it_is():
+    # It reached the column's statistics, every row's encoding overflowed, and the error named
+    # a finite entry of row 0 ("X[0, 1] = 0.4 is beyond float32's range").
+    frame = pd.DataFrame(np.random.RandomState(0).normal(size=(50, 3)), columns=list("abc"))
+    fitted = VAETransformer(**FAST).fit(frame)
+    frame.loc[4, "b"] = -np.inf
+    for call in (VAETransformer(**FAST).fit, VAEImputer(**FAST).fit, fitted.transform):
+        with pytest.raises(ValueError, match=r"Column 'b' holds -inf \(row 4\).*NaN"):
+            call(frame)
+    # A sum that overflows is not an infinity: the entries are beyond float32, and said to be.
+    huge = frame.assign(b=1e308).iloc[:3]
+    with pytest.raises(ValueError, match=r"X\[0, 1\] = 1e\+308 is beyond float32's range"):
+        fitted.transform(huge)
