@@ -95,6 +95,23 @@ def column_kind(dtype):
     )
 
 
+def _kind_of(series):
+    """``column_kind`` of a training column, reading an object column of numbers as numbers.
+
+    pandas holds numbers beside a None as objects ([1.5, None] built with
+    dtype=object, rows from JSON): by dtype alone such a column would be a
+    category per distinct value. ``values`` reads them as numbers too, and
+    outputs give them back as objects. (Booleans beside a None stay a
+    two-level category, which models them as well.)
+    """
+    kind = column_kind(series.dtype)
+    if kind == "category" and series.dtype == object:
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred in ("integer", "floating", "mixed-integer-float"):
+            return "integer" if inferred == "integer" else "float"
+    return kind
+
+
 def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
     """The registered likelihood that ``likelihood="auto"`` gives a column of this kind and observed range.
 
@@ -137,7 +154,7 @@ class Schema:
     def fit(cls, X, likelihood):
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
-        kinds = [column_kind(dtype) for dtype in X.dtypes] if frame else ["float"] * len(names)
+        kinds = [_kind_of(series) for _, series in X.items()] if frame else ["float"] * len(names)
         if frame:
             # The fit tests run only for the columns "auto" decides.
             by_auto = [likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood)
@@ -677,6 +694,11 @@ def _restore_column(values, column):
                 ns[~holes] += _rounded(wall[~holes], step) - wall[~holes]
                 out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
         return out.astype(dtype).array
+    if kind == "integer" and dtype == object:  # whole numbers beside holes, as objects (see _kind_of)
+        whole = np.clip(np.rint(np.nan_to_num(values)), -2.0**63, np.nextafter(2.0**63, 0)).astype(np.int64)
+        out = whole.astype(object)
+        out[holes] = None
+        return out
     if kind == "integer":
         info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
         # As floats, int64's and uint64's largest values round up past them (2**63): clip to the

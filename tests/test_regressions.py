@@ -794,3 +794,20 @@ def test_an_infinity_in_a_frame_is_named_where_it_is():
     huge = frame.assign(b=1e308).iloc[:3]
     with pytest.raises(ValueError, match=r"X\[0, 1\] = 1e\+308 is beyond float32's range"):
         fitted.transform(huge)
+
+
+def test_an_object_column_of_numbers_is_modelled_as_numbers():
+    # By dtype alone it was a category per distinct value (74 levels for 80 rows), which the
+    # identifier warning does not catch when values repeat.
+    rng = np.random.RandomState(0)
+    amounts = pd.Series([None if i % 9 == 0 else round(v, 2) for i, v in enumerate(rng.normal(size=60))], dtype=object)
+    counts = pd.Series([None if i % 7 == 0 else i % 13 for i in range(60)], dtype=object)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "amount": amounts, "count": counts})
+    vae = VAETransformer(**FAST).fit(frame)
+    assert vae.column_likelihoods_ == {"x": "gaussian", "amount": "gaussian", "count": "gaussian"}
+    drawn = vae.sample(20, random_state=0)
+    assert (drawn.dtypes == object).tolist() == [False, True, True]
+    assert all(isinstance(v, int) for v in drawn["count"].dropna())
+    filled = VAEImputer(**FAST).fit_transform(frame)
+    assert filled["count"].notna().all() and all(isinstance(v, int) for v in filled["count"])
+    pd.testing.assert_series_equal(filled["amount"][frame["amount"].notna()], frame["amount"].dropna())
