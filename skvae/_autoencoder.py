@@ -194,7 +194,12 @@ class AutoencoderTransformer(BaseAutoencoder):
         An autoencoder has no prior over its codes, so ``sample`` draws from
         N(``latent_mean_``, ``latent_covariance_``), the Gaussian fitted to
         the codes of the training data. Codes need not fill that Gaussian,
-        so samples can be less realistic than a VAE's.
+        so samples can be less realistic than a VAE's. Nor does an
+        autoencoder learn its noise: with ``from_likelihood=True`` a Gaussian
+        (or log-normal) column is drawn around its decoded value with the
+        column's whole training spread, the unit variance its squared-error
+        training implies, which widens columns and weakens their
+        correlations; ``from_likelihood=False`` gives the decoded values.
 
         Parameters
         ----------

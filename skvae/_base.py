@@ -231,9 +231,9 @@ class BaseAutoencoder(
         censored bounds), what ``hidden_layer_sizes="auto"`` and
         ``noise_variance="auto"`` chose from the first call's number of rows
         (pass explicit values where a block has fewer rows than X has
-        columns), and each column's range: ``sample`` draws, and
-        log-normal columns' decoded values, stay within the first call's
-        smallest and largest values.
+        columns), and each column's range: ``sample`` draws stay within the
+        first call's smallest and largest values, and log-normal columns'
+        decoded values at or below its largest.
         A later block far outside that scaling (a root mean square over 3
         standard deviations) draws a warning; to fix the scaling up front,
         fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
