@@ -45,7 +45,9 @@ class HierarchicalVAETransformer(VAETransformer):
     **inverse_transform** accepts what ``transform`` returns. For all
     layers it decodes them; for one layer k it maps z_k down to z_1
     through the prior means, z_{i} = E[z_i | z_{i+1}], with the layers
-    above k at 0 (the top layer's prior mean), and decodes that.
+    above k at 0 (the top layer's prior mean; for a middle layer k, 0
+    stands in for what layer k alone does not hold), and decodes every
+    layer, so one layer's round trip is rougher than all layers'.
     **sample** draws from the top prior down (ancestral sampling) and
     decodes every layer. **score_samples** is the ELBO,
     or with ``n_importance=K`` the importance-weighted bound (Burda et

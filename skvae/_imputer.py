@@ -26,7 +26,9 @@ class VAEImputer(VAETransformer):
     reads, beside the values (0 for a hole), an indicator of each column
     that had holes at fit (Mattei & Frellsen 2019; Nazábal et al. 2020).
     ``transform`` encodes each row from what it has and fills its holes
-    from the decoder; observed entries come back untouched. Mixed
+    from the decoder; observed entries come back untouched (but for a
+    category unseen at fit under ``handle_unknown="ignore"``, which counts
+    as a hole and is filled). Mixed
     DataFrames work as with ``VAETransformer(likelihood="auto")``: a
     categorical hole gets a category, a count an integer.
 

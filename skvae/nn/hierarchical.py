@@ -182,7 +182,8 @@ class LadderLatent(Latent):
         below gets its prior mean given the layer above, plus the prior's
         standard deviation times ``noise`` (standard normal codes, the same
         shape) when given: ancestral sampling. The layers above ``layer``
-        come back as 0 (the decoder does not read them).
+        come back as 0, and the decoder, which reads every layer, reads
+        them so: one layer's codes decode as far as they can alone.
         """
         out = torch.zeros_like(codes)
         columns = self.layer_slice(layer)
