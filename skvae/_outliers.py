@@ -6,12 +6,14 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable
 
 from ._random import draw_seed, seed_source
+from ._schema import column_kind
 from ._vae import VAETransformer
 from ._validation import check_features
 
@@ -97,7 +99,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     calibration_fraction : float, default=0.2
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
-        to fit on). Ignored otherwise.
+        to fit on). A drawn row holding a string level that no other row
+        holds is fitted instead, since the fitted model could not score
+        it. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -247,6 +251,18 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         (X,) = indexable(X)  # sparse matrices as CSR; array-likes without rows as arrays
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
+        if getattr(estimator, "handle_unknown", "error") == "error":
+            # A string level only the held-out rows hold would be unknown to the fitted model, and
+            # scoring them would fail (for some random_state): such rows are fitted instead.
+            unseen = _unseen_levels(X, fit_rows, held_out)
+            if unseen.all():
+                raise ValueError(
+                    'contamination="auto" found no held-out row to calibrate on whose categories the '
+                    "other rows hold. Give more rows, a float contamination, or the estimator "
+                    "handle_unknown='ignore'."
+                )
+            fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
+            n_held_out = len(held_out)
         estimator.fit(_safe_indexing(X, fit_rows))
         scores = np.sort(self._scores(estimator, _safe_indexing(X, held_out)))
         k = max(1, math.floor(self.false_alarm_rate * (n_held_out + 1)))
@@ -377,3 +393,16 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         tags.non_deterministic = base.non_deterministic
         return tags
 
+
+def _unseen_levels(X, fit_rows, held_out):
+    """Which held-out rows hold a level of a string column that no fitted row holds."""
+    unseen = np.zeros(len(held_out), dtype=bool)
+    if not isinstance(X, pd.DataFrame):
+        return unseen
+    for _, column in X.items():
+        # A pandas Categorical declares its levels, which the model then knows; numbers have none.
+        if isinstance(column.dtype, pd.CategoricalDtype) or column_kind(column.dtype) != "category":
+            continue
+        held = column.iloc[held_out]
+        unseen |= (held.notna() & ~held.isin(set(column.iloc[fit_rows].dropna()))).to_numpy()
+    return unseen

@@ -811,3 +811,17 @@ def test_an_object_column_of_numbers_is_modelled_as_numbers():
     filled = VAEImputer(**FAST).fit_transform(frame)
     assert filled["count"].notna().all() and all(isinstance(v, int) for v in filled["count"])
     pd.testing.assert_series_equal(filled["amount"][frame["amount"].notna()], frame["amount"].dropna())
+
+
+def test_calibration_never_holds_out_the_only_rows_of_a_level():
+    # contamination="auto" failed at fit for some random_state ("categories not seen at fit") when
+    # the one row of a rare level fell among the held-out rows.
+    from skvae import VAEOutlierDetector
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=100), "z": rng.normal(size=100),
+                          "city": np.array(["a"] * 60 + ["b"] * 39 + ["rare"], dtype=object)})
+    for seed in range(10):
+        detector = VAEOutlierDetector(VAETransformer(**FAST), random_state=seed).fit(frame)
+        assert "rare" in detector.estimator_.column_categories_["city"]
+        assert detector.predict(frame).shape == (100,)
