@@ -197,9 +197,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         so samples can be less realistic than a VAE's. Nor does an
         autoencoder learn its noise: with ``from_likelihood=True`` a Gaussian
         (or log-normal) column is drawn around its decoded value with the
-        column's whole training spread, the unit variance its squared-error
-        training implies, which widens columns and weakens their
-        correlations; ``from_likelihood=False`` gives the decoded values.
+        column's mean squared reconstruction error over the training rows
+        (that noise's maximum-likelihood variance, fitted with the latent
+        moments), not with the unit variance of standardised values its
+        squared-error training implies, which would add the column's whole
+        spread again.
 
         Parameters
         ----------

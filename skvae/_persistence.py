@@ -113,6 +113,10 @@ def _rebuild_model(estimator, network, statistics=None):
                           noise_variance=getattr(estimator, "_noise_variance", spec.get("noise_variance")))
     model = build_model(estimator._family, spec, columns, torch.Generator(), 0, n_condition=network["n_condition"])
     weights = {k: torch.from_numpy(np.array(v)) for k, v in network["state_dict"].items()}
+    for key, value in model.state_dict().items():
+        # Saved before autoencoders' draws took their residual variance: the unit one they used.
+        if key.endswith(".draw_variance") and key not in weights:
+            weights[key] = torch.ones_like(value)
     if statistics is None:
         model.load_state_dict(weights)
         return model.eval()

@@ -1,5 +1,7 @@
 """The plain autoencoder's model: a deterministic code, a reconstruction loss, an optional sparsity term."""
 
+import torch
+
 from .latents import DeterministicLatent
 from .model import AutoencoderModel, code_moments
 
@@ -57,6 +59,19 @@ class PlainAutoencoderModel(AutoencoderModel):
         return -(squared * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
 
     def statistics(self, blocks):
-        mean, covariance = code_moments(self, blocks)
+        # The mean squared error of each target column over the rows that have it: the noise an
+        # autoencoder does not learn, at its maximum likelihood, which draws from p(x | z) use.
+        errors, counts = 0.0, 0.0
+
+        def residuals(batch, codes):
+            nonlocal errors, counts
+            squared = self.columns.squared_error(batch.scored, self.decode(codes, batch.condition))
+            mask = torch.ones_like(squared) if batch.mask is None else batch.mask.double()
+            errors = errors + (squared * mask).sum(0)
+            counts = counts + mask.sum(0)
+
+        mean, covariance = code_moments(self, blocks, each=residuals)
         self.latent.fit_prior(mean, covariance)
+        # A column no row holds keeps the unit variance.
+        self.columns.set_draw_variances(torch.where(counts > 0, errors / counts.clamp_min(1.0), 1.0).cpu())
         return {"latent_mean_": mean, "latent_covariance_": covariance}

@@ -208,6 +208,17 @@ class ColumnCodec(nn.Module):
         outputs = params.split(self._parameter_widths, -1)
         return torch.cat([part.squared_error(t, p) for part, t, p in zip(self.parts, targets, outputs)], -1)
 
+    def set_draw_variances(self, variances):
+        """Give parts that learn no noise (an autoencoder's) the variance of draws, one per target column.
+
+        ``variances`` is in the targets' order and units (standardised
+        values); parts with a learned noise variance, or none to set, keep
+        theirs.
+        """
+        for part, values in zip(self.parts, torch.as_tensor(variances).split(self._target_widths(), -1)):
+            if getattr(part, "draw_variance", None) is not None:
+                part.draw_variance = values.to(torch.float32).clone()
+
     def _target_widths(self):
         return [len(group) for group in self.columns]
 

@@ -265,13 +265,20 @@ class AutoencoderModel(nn.Module):
         raise NotImplementedError
 
 
-def code_moments(model, blocks):
-    """Mean and covariance (float64 numpy) of the deterministic codes of the rows in ``blocks``."""
+def code_moments(model, blocks, each=None):
+    """Mean and covariance (float64 numpy) of the deterministic codes of the rows in ``blocks``.
+
+    ``each(batch, codes)``, if given, sees every block and its codes on the
+    way (one pass over the rows for more statistics than these).
+    """
     latent_dim = model.latent_dim
     total, outer, n_rows = None, None, 0
     with torch.inference_mode():
         for batch in blocks:
-            codes = model.code(batch).double()
+            codes = model.code(batch)
+            if each is not None:
+                each(batch, codes)
+            codes = codes.double()
             if total is None:
                 total = torch.zeros(latent_dim, dtype=torch.float64, device=codes.device)
                 outer = torch.zeros(latent_dim, latent_dim, dtype=torch.float64, device=codes.device)

@@ -104,6 +104,9 @@ class GaussianLikelihood(Likelihood):
             self._censor(np.asarray(censored, dtype=bool).reshape(n_features, 2), statistics)
         if noise_variance is None:
             self.raw_variance = None
+            # What draws from p(x | z) use when no noise is learned: 1 (the unit variance of
+            # standardised values the squared error implies) until a model sets the residuals'.
+            self.register_buffer("draw_variance", torch.ones(n_features, dtype=torch.float32))
             return
         shared = noise_variance == "isotropic"
         # Starts at variance ~1: the inputs are standardised.
@@ -184,7 +187,7 @@ class GaussianLikelihood(Likelihood):
         return params
 
     def sample(self, params, generator):
-        std = torch.ones_like(params) if self.raw_variance is None else torch.exp(0.5 * self.log_variance())
+        std = self.draw_variance.sqrt() if self.raw_variance is None else torch.exp(0.5 * self.log_variance())
         noise = torch.randn(params.shape, generator=generator, device=params.device, dtype=params.dtype)
         return params + std * noise
 
