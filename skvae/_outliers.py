@@ -399,7 +399,7 @@ def _unseen_levels(X, fit_rows, held_out):
     unseen = np.zeros(len(held_out), dtype=bool)
     if not isinstance(X, pd.DataFrame):
         return unseen
-    for _, column in X.items():
+    for column in (X.iloc[:, j] for j in range(X.shape[1])):
         # A pandas Categorical declares its levels, which the model then knows; numbers have none.
         if isinstance(column.dtype, pd.CategoricalDtype) or column_kind(column.dtype) != "category":
             continue
