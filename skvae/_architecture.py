@@ -229,6 +229,15 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
                 "Give every pixel one likelihood (likelihood=\"bernoulli\" for values "
                 "in [0, 1], \"gaussian\" otherwise), or leave image_shape=None for a table."
             )
+        if len(columns.parts) > 1:
+            # The decoder's outputs are pixels in X's order, but each likelihood reads its own
+            # columns' block of them: with two likelihoods, parameters would land on other pixels.
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} decodes every pixel alike, so the pixels need one "
+                f"likelihood; got {sorted({type(part).__name__ for part in columns.parts})}. Pass one "
+                "likelihood for all (likelihood=\"bernoulli\" for values in [0, 1], \"gaussian\" "
+                "otherwise), or leave image_shape=None for a table."
+            )
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator,
                               output_bias=columns.initial_output_bias())

@@ -316,7 +316,7 @@ class BaseAutoencoder(
                 f"be below 1; got corruption_level={self.corruption_level}."
             )
         device = resolve_device(self.device, fitting=True)
-        schema = Schema.fit(X, spec["likelihood"]) if fresh else self._schema
+        schema = Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec) if fresh else self._schema
         values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
         schema.check(values, fitted=not fresh)
         if not fresh:

@@ -151,17 +151,23 @@ class Schema:
     # ----------------------------------------------------------- fitting
 
     @classmethod
-    def fit(cls, X, likelihood):
+    def fit(cls, X, likelihood, *, as_one=False):
+        """The schema of X's columns; ``as_one``: "auto" decides for all columns at once (an image's pixels)."""
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [_kind_of(series) for _, series in X.items()] if frame else ["float"] * len(names)
         if frame:
             # The fit tests run only for the columns "auto" decides.
-            by_auto = [likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood)
+            by_auto = [not as_one and (likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood))
                        for name in names]
             summaries = (_numeric_range(X.iloc[:, j], kind, judge=by_auto[j]) for j, kind in enumerate(kinds))
             low, high, flags, better, piled = zip(*summaries)
-            chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags), better)
+            if as_one:
+                # One kind of data, as an array is: one likelihood for every pixel, none censored.
+                whole = ([min(low)] * len(names), [max(high)] * len(names))
+                chosen = _choose(names, kinds, likelihood, *whole)
+            else:
+                chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags), better)
         else:
             holes, low, high = _array_summary(X)
             # An array is one kind of data: "auto" decides for all its columns at once.
@@ -349,9 +355,13 @@ class Schema:
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
             low, high = cls.support
+            whole = len(group) == values.shape[1]
+            if _counts(cls) and not inputs_only:
+                # An array's columns share their likelihood: the advice is for X, as its range errors'.
+                _check_whole(values if whole else values[:, group], kind,
+                             [self.columns[j].name for j in group] if self.frame else None, fitted)
             if (low == -np.inf and high == np.inf) or (inputs_only and not cls.inputs_need_support):
                 continue
-            whole = len(group) == values.shape[1]
             block = values if whole else values[:, group]
             smallest, largest = _nanmin_nanmax(block)
             if smallest >= low and largest <= high:
@@ -372,6 +382,8 @@ class Schema:
             in_group = np.zeros(X.shape[1], dtype=bool)
             in_group[group] = True
             data = entries.data if in_group.all() else entries.data[in_group[entries.col]]
+            if _counts(cls):
+                _check_whole(data, kind, None, fitted)  # stored entries: the column is not known
             try:
                 _check_support(data, kind, cls, None, fitted)
             except ValueError:
@@ -565,6 +577,28 @@ def _nanmin_nanmax(block):
         return np.inf, -np.inf
     with np.errstate(invalid="ignore"):
         return np.nanmin(block), np.nanmax(block)
+
+
+def _counts(cls):
+    """Whether a likelihood scores whole numbers (a count's; a category's index is one anyway)."""
+    return cls.discrete and not cls.takes_categories
+
+
+def _check_whole(values, kind, names, fitted):
+    """Raise unless every finite entry is a whole number; ``names``: the block's columns (None: unnamed)."""
+    fractional = np.isfinite(values) & (values != np.floor(values))
+    if not fractional.any():
+        return
+    column = None if names is None else names[int(np.argmax(fractional.any(axis=0)))]
+    where = "X" if column is None else f"column {column!r}"
+    fractional = values[fractional]
+    other = 'likelihood="gaussian"' if column is None else f'likelihood={{{column!r}: "gaussian"}}'
+    advice = (f"The model was fitted with it (see column_likelihoods_); to take such values, refit with {other}."
+              if fitted else f"Round them (np.rint) if they are counts; if not, use {other} (or \"lognormal\").")
+    raise ValueError(
+        f'likelihood="{kind}" scores whole counts, but {where} holds {fractional[0]:g} '
+        f"({fractional.size} values are not whole numbers). {advice}"
+    )
 
 
 def _check_support(values, kind, cls, column, fitted):

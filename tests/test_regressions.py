@@ -846,3 +846,37 @@ def test_an_autoencoders_draws_take_its_residual_variance():
     legacy = AutoencoderTransformer.__new__(AutoencoderTransformer)
     legacy.__setstate__(state)
     assert legacy.sample(4000, random_state=0).std(0)[0] > 1.2 * X.std(0)[0]
+
+
+def test_count_likelihoods_refuse_fractions_where_they_score():
+    # Poisson and negative binomial took 3.5 silently: lgamma of a fraction is no probability, and
+    # sample() drew whole counts next to the clipped fractional minimum.
+    X = _counts()
+    halves = X + 0.5
+    for data in (halves, sp.csr_matrix(halves)):
+        with pytest.raises(ValueError, match=r'likelihood="poisson" scores whole counts, but X holds \d+\.5 .*np.rint'):
+            VAETransformer(likelihood="poisson", **FAST).fit(data)
+    fitted = VAETransformer(likelihood="poisson", **FAST).fit(X)
+    fitted.transform(halves)  # the encoder reads any amount
+    with pytest.raises(ValueError, match="whole counts.*refit with"):
+        fitted.score_samples(halves)
+    frame = pd.DataFrame(X, columns=list("abcde")).assign(c=lambda d: d.c + 0.25)
+    with pytest.raises(ValueError, match=r"column 'c' holds .*\.25.*likelihood=\{'c': \"gaussian\"\}"):
+        VAETransformer(likelihood={"c": "negative_binomial"}, **FAST).fit(frame)
+
+
+def test_an_image_frame_gets_one_likelihood_and_mixed_ones_are_refused():
+    # "auto" chose a likelihood per pixel of an image DataFrame (gaussian, lognormal, bernoulli), and
+    # the convolutional decoder then put each parameter on another pixel.
+    from sklearn.datasets import load_digits
+
+    pixels = load_digits().data[:200]
+    frame = pd.DataFrame(pixels, columns=[f"p{i}" for i in range(64)])
+    for data in (pixels, pixels / 16):
+        from_frame = VAETransformer(image_shape=(8, 8), **FAST).fit(pd.DataFrame(data, columns=frame.columns))
+        from_array = VAETransformer(image_shape=(8, 8), **FAST).fit(data)
+        assert len(set(from_frame.column_likelihoods_.values())) == 1
+        np.testing.assert_array_equal(from_frame.transform(pd.DataFrame(data, columns=frame.columns)),
+                                      from_array.transform(data))
+    with pytest.raises(ValueError, match="the pixels need one likelihood"):
+        VAETransformer(image_shape=(8, 8), likelihood={"p0": "lognormal"}, **FAST).fit(frame)
