@@ -143,9 +143,10 @@ def main():
     print("|---|---|---|")
     X, y = load_digits(return_X_y=True)
     models = {
-        "VAETransformer() (defaults: gaussian)": VAETransformer(8, random_state=0),
-        'likelihood="bernoulli"': VAETransformer(8, likelihood="bernoulli", random_state=0),
-        'likelihood="bernoulli", free_bits=0.5': VAETransformer(8, likelihood="bernoulli", free_bits=0.5, random_state=0),
+        # On X / 16 (all in [0, 1]) "auto" is Bernoulli, and free_bits=0.5 is the default.
+        'VAETransformer(8) (defaults: "auto", Bernoulli here)': VAETransformer(8, random_state=0),
+        'likelihood="gaussian"': VAETransformer(8, likelihood="gaussian", random_state=0),
+        'likelihood="bernoulli", free_bits=0': VAETransformer(8, likelihood="bernoulli", free_bits=0.0, random_state=0),
         "tutorial loss scaling (mean SE + batch-summed KL)": TutorialScalingVAE(8, random_state=0),
     }
     for name, model in models.items():

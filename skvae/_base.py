@@ -618,7 +618,7 @@ class BaseAutoencoder(
         return self._map_batches(X, lambda model, batch, n_rows: model.code(batch), self.network_.latent_dim, y=y)
 
     def inverse_transform(self, X):
-        """Decode codes back to the input space: the mean of p(x | z).
+        """Decode codes back to the input space: the mean of p(x | z) (a log-normal column's median).
 
         Parameters
         ----------

@@ -144,9 +144,9 @@ VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + """\
         give smoother, more disentangled codes at the cost of reconstruction.
         ``score`` always uses ``beta=1``, the true bound, so a grid search
         over beta by ``score`` picks the beta that generalises best as a
-        density model; since training with ``beta=1`` maximises that very
-        bound on the training rows, the search leans towards 1 and moves
-        away from it when the data reward regularisation.
+        density model; it does not reward a smaller beta for its features
+        (the README's search picks 2). For features, search a pipeline by
+        the downstream score, which often prefers a smaller beta.
 
     kl_warmup : int, default=10
         Number of epochs over which the KL weight ramps linearly from 0 to
@@ -355,7 +355,8 @@ FROM_LIKELIHOOD_PARAMETER = """\
             rows draws them; on real tables this matched their marginals
             and pairs better than the means (docs/synthesis.md). False: each
             row is the decoder's mean for its code (a probability for a
-            Bernoulli column, the most probable category, a count's mean,
+            Bernoulli column, the most probable category, a count's mean, a
+            log-normal column's median,
             rounded for an integer column). Either way numeric columns stay
             within their training range.
 """

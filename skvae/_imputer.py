@@ -218,6 +218,9 @@ class VAEImputer(VAETransformer):
     def transform(self, X):
         """Fill the missing entries of X; observed entries come back as they were.
 
+        (But for a category unseen at fit under ``handle_unknown="ignore"``,
+        which counts as a hole and is filled.)
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)

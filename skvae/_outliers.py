@@ -99,9 +99,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     calibration_fraction : float, default=0.2
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
-        to fit on). A drawn row holding a string level that no other row
-        holds is fitted instead, since the fitted model could not score
-        it. Ignored otherwise.
+        to fit on). A drawn row holding a level of a string column that none
+        of the rows left to fit on holds is fitted instead (when the base
+        estimator's ``handle_unknown`` is "error"), since the fitted model
+        could not score it. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's

@@ -58,8 +58,9 @@ class VAEGANTransformer(VAETransformer):
     Every draw (posterior and prior codes, minibatch order) comes from
     ``random_state``: the same seed gives a bitwise identical model.
 
-    ``transform`` returns mu(x), ``inverse_transform`` and ``sample`` the
-    decoder mean of a code, as for ``VAETransformer``. ``score_samples``
+    ``transform`` returns mu(x), ``inverse_transform`` the decoder mean of
+    a code, and ``sample`` rows drawn from p(x | z) (with
+    ``from_likelihood=False`` the decoder mean), as for ``VAETransformer``. ``score_samples``
     is the ELBO (or the IWAE bound) of the trained encoder and decoder: a
     lower bound on log p(x) under the VAE part of the model, the decoder's
     likelihood p(x | z) with the prior N(0, I); the discriminator takes no
