@@ -267,6 +267,14 @@ class Schema:
         # items(), not iloc: half the cost a column, which a one-row call notices.
         for j, (column, (_, series)) in enumerate(zip(self.columns, X.items())):
             values[:, j] = self._column_values(series, column, first_row, handle_unknown)
+        if not np.isfinite(values.sum()) and np.isinf(values).any():  # a finite sum: no infinity, cheaply
+            # An infinity would otherwise reach the column's statistics and poison every row's
+            # encoding (a later error then named a finite entry of row 0).
+            row, j = (int(k) for k in np.argwhere(np.isinf(values))[0])
+            raise ValueError(
+                f"Column {self.columns[j].name!r} holds {values[row, j]} (row {first_row + row}): skvae "
+                "models finite values. Make it a hole (NaN), which the model takes, or a finite value."
+            )
         return values
 
     def _column_values(self, series, column, first_row, handle_unknown="error"):
@@ -313,14 +321,6 @@ class Schema:
                 f"Column {column.name!r} was {column.dtype} at fit but now holds {series.dtype} values "
                 "that are not numbers."
             ) from None
-        if not np.isfinite(out.sum()) and np.isinf(out).any():  # a finite sum: no infinity, cheaply
-            # An infinity would otherwise reach the column's statistics and poison every row's
-            # encoding (a later error then named a finite entry of row 0).
-            row = int(np.flatnonzero(np.isinf(out))[0])
-            raise ValueError(
-                f"Column {column.name!r} holds {out[row]} (row {first_row + row}): skvae models finite "
-                "values. Make it a hole (NaN), which the model takes, or a finite value."
-            )
         return out
 
     def _category_index(self, series, column, first_row, handle_unknown):
