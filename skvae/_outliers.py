@@ -13,9 +13,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable
 
 from ._random import draw_seed, seed_source
-from ._schema import column_kind
+from ._schema import kind_of_column
 from ._vae import VAETransformer
-from ._validation import check_features
+from ._validation import as_pandas, check_features
 
 
 def _default_estimator():
@@ -252,10 +252,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         (X,) = indexable(X)  # sparse matrices as CSR; array-likes without rows as arrays
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
-        if getattr(estimator, "handle_unknown", "error") == "error":
+        if getattr(estimator, "handle_unknown", None) == "error":  # skvae's models, which refuse unknown levels
             # A string level only the held-out rows hold would be unknown to the fitted model, and
             # scoring them would fail (for some random_state): such rows are fitted instead.
-            unseen = _unseen_levels(X, fit_rows, held_out)
+            unseen = _unseen_levels(X, fit_rows, held_out, getattr(estimator, "likelihood", None))
             if unseen.all():
                 raise ValueError(
                     'contamination="auto" found no held-out row to calibrate on whose categories the '
@@ -395,14 +395,18 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
-def _unseen_levels(X, fit_rows, held_out):
-    """Which held-out rows hold a level of a string column that no fitted row holds."""
+def _unseen_levels(X, fit_rows, held_out, likelihood=None):
+    """Which held-out rows hold a level of a categorical column that no fitted row holds."""
     unseen = np.zeros(len(held_out), dtype=bool)
+    X = as_pandas(X)
     if not isinstance(X, pd.DataFrame):
         return unseen
-    for column in (X.iloc[:, j] for j in range(X.shape[1])):
-        # A pandas Categorical declares its levels, which the model then knows; numbers have none.
-        if isinstance(column.dtype, pd.CategoricalDtype) or column_kind(column.dtype) != "category":
+    named = likelihood if isinstance(likelihood, dict) else {}
+    for name, column in ((X.columns[j], X.iloc[:, j]) for j in range(X.shape[1])):
+        # A pandas Categorical declares its levels, which the model then knows.
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            continue
+        if kind_of_column(column) != "category" and named.get(name) != "categorical":
             continue
         held = column.iloc[held_out]
         unseen |= (held.notna() & ~held.isin(set(column.iloc[fit_rows].dropna()))).to_numpy()

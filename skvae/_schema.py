@@ -95,7 +95,7 @@ def column_kind(dtype):
     )
 
 
-def _kind_of(series):
+def kind_of_column(series):
     """``column_kind`` of a training column, reading an object column of numbers as numbers.
 
     pandas holds numbers beside a None as objects ([1.5, None] built with
@@ -107,7 +107,8 @@ def _kind_of(series):
     kind = column_kind(series.dtype)
     if kind == "category" and series.dtype == object:
         inferred = pd.api.types.infer_dtype(series, skipna=True)
-        if inferred in ("integer", "floating", "mixed-integer-float"):
+        # Numbers pandas can hold as numbers (not ints beyond uint64's range).
+        if inferred in ("integer", "floating", "mixed-integer-float") and pd.to_numeric(series).dtype.kind in "iuf":
             return "integer" if inferred == "integer" else "float"
     return kind
 
@@ -155,7 +156,7 @@ class Schema:
         """The schema of X's columns; ``as_one``: "auto" decides for all columns at once (an image's pixels)."""
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
-        kinds = [_kind_of(series) for _, series in X.items()] if frame else ["float"] * len(names)
+        kinds = [kind_of_column(series) for _, series in X.items()] if frame else ["float"] * len(names)
         if frame:
             # The fit tests run only for the columns "auto" decides.
             by_auto = [not as_one and (likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood))
@@ -728,7 +729,7 @@ def _restore_column(values, column):
                 ns[~holes] += _rounded(wall[~holes], step) - wall[~holes]
                 out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
         return out.astype(dtype).array
-    if kind == "integer" and dtype == object:  # whole numbers beside holes, as objects (see _kind_of)
+    if kind == "integer" and dtype == object:  # whole numbers beside holes, as objects (see kind_of_column)
         whole = np.clip(np.rint(np.nan_to_num(values)), -2.0**63, np.nextafter(2.0**63, 0)).astype(np.int64)
         out = whole.astype(object)
         out[holes] = None

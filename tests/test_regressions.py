@@ -846,6 +846,11 @@ def test_an_autoencoders_draws_take_its_residual_variance():
     legacy = AutoencoderTransformer.__new__(AutoencoderTransformer)
     legacy.__setstate__(state)
     assert legacy.sample(4000, random_state=0).std(0)[0] > 1.2 * X.std(0)[0]
+    # Set in place, so the buffer stays where the model is (a GPU's after a fit there).
+    part = ae.network_.columns.parts[0]
+    buffer = part.draw_variance
+    ae.network_.columns.set_draw_variances(torch.full((3,), 2.0, dtype=torch.float64))
+    assert part.draw_variance is buffer and torch.equal(buffer, torch.full((3,), 2.0))
 
 
 def test_count_likelihoods_refuse_fractions_where_they_score():
@@ -880,3 +885,28 @@ def test_an_image_frame_gets_one_likelihood_and_mixed_ones_are_refused():
                                       from_array.transform(data))
     with pytest.raises(ValueError, match="the pixels need one likelihood"):
         VAETransformer(image_shape=(8, 8), likelihood={"p0": "lognormal"}, **FAST).fit(frame)
+
+
+def test_calibration_moves_only_rows_a_skvae_model_could_not_score():
+    # Numbers held as objects are numbers (not levels), a level named categorical by a dict is one,
+    # and a base estimator that is not skvae's keeps its split.
+    from sklearn.compose import make_column_transformer
+    from sklearn.mixture import GaussianMixture
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skvae import VAEOutlierDetector
+
+    rng = np.random.RandomState(0)
+    numbers = pd.Series(list(rng.rand(40)), dtype=object)
+    numbers[0] = None
+    frame = pd.DataFrame({"a": rng.normal(size=40), "o": numbers})
+    VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(frame)
+    coded = pd.DataFrame({"a": rng.normal(size=40), "n": [0] * 30 + [1] * 9 + [7]})
+    for seed in range(6):
+        fitted = VAEOutlierDetector(VAETransformer(likelihood={"n": "categorical"}, **FAST), random_state=seed).fit(coded)
+        assert 7 in fitted.estimator_.column_categories_["n"]
+    strings = pd.DataFrame({"s": ["u", "v", "w", "q"], "x": [0.0, 1.0, 2.0, 3.0]})
+    pipeline = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["s"]),
+                                                     remainder="passthrough", sparse_threshold=0),
+                             GaussianMixture(random_state=0))
+    VAEOutlierDetector(pipeline, calibration_fraction=0.5, random_state=0).fit(strings)

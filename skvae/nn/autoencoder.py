@@ -73,5 +73,5 @@ class PlainAutoencoderModel(AutoencoderModel):
         mean, covariance = code_moments(self, blocks, each=residuals)
         self.latent.fit_prior(mean, covariance)
         # A column no row holds keeps the unit variance.
-        self.columns.set_draw_variances(torch.where(counts > 0, errors / counts.clamp_min(1.0), 1.0).cpu())
+        self.columns.set_draw_variances(torch.where(counts > 0, errors / counts.clamp_min(1.0), 1.0))
         return {"latent_mean_": mean, "latent_covariance_": covariance}

@@ -217,7 +217,8 @@ class ColumnCodec(nn.Module):
         """
         for part, values in zip(self.parts, torch.as_tensor(variances).split(self._target_widths(), -1)):
             if getattr(part, "draw_variance", None) is not None:
-                part.draw_variance = values.to(torch.float32).clone()
+                # In place: the buffer stays on the model's device (a GPU's, after a fit there).
+                part.draw_variance.copy_(values)
 
     def _target_widths(self):
         return [len(group) for group in self.columns]
