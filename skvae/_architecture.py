@@ -221,22 +221,21 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
                              output_bias=columns.initial_output_bias())
     else:
         n_pixels = image_shape[-2] * image_shape[-1]
+        likelihoods = sorted({type(part).__name__ for part in columns.parts})
+        advice = ("Give every pixel one likelihood (likelihood=\"bernoulli\" for values in [0, 1], "
+                  "\"gaussian\" otherwise), or leave image_shape=None for a table.")
         if n_outputs % n_pixels:
             raise ValueError(
                 f"image_shape={tuple(image_shape)} decodes the same number of parameters for every pixel, "
-                f"but the columns' likelihoods ({sorted({type(part).__name__ for part in columns.parts})}) need {n_outputs} "
-                f"for {n_features} columns: a categorical column (a parameter per category) is not a pixel. "
-                "Give every pixel one likelihood (likelihood=\"bernoulli\" for values "
-                "in [0, 1], \"gaussian\" otherwise), or leave image_shape=None for a table."
+                f"but the columns' likelihoods ({likelihoods}) need {n_outputs} for {n_features} columns: "
+                f"a categorical column (a parameter per category) is not a pixel. {advice}"
             )
-        if len(columns.parts) > 1:
+        if len(likelihoods) > 1:
             # The decoder's outputs are pixels in X's order, but each likelihood reads its own
             # columns' block of them: with two likelihoods, parameters would land on other pixels.
             raise ValueError(
                 f"image_shape={tuple(image_shape)} decodes every pixel alike, so the pixels need one "
-                f"likelihood; got {sorted({type(part).__name__ for part in columns.parts})}. Pass one "
-                "likelihood for all (likelihood=\"bernoulli\" for values in [0, 1], \"gaussian\" "
-                "otherwise), or leave image_shape=None for a table."
+                f"likelihood; got {likelihoods}. {advice}"
             )
         decoder = ConvDecoder(decoder_inputs, n_outputs, image_shape, spec["conv_channels"],
                               hidden[::-1], activation, generator=generator,

@@ -199,9 +199,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         (or log-normal) column is drawn around its decoded value with the
         column's mean squared reconstruction error over the training rows
         (that noise's maximum-likelihood variance, fitted with the latent
-        moments and, like them, of the latest call's rows), not with the unit variance of standardised values its
-        squared-error training implies, which would add the column's whole
-        spread again.
+        moments and, like them, of the latest call's rows), not with the
+        unit variance of standardised values its squared-error training
+        implies, which would add the column's whole spread again.
 
         Parameters
         ----------

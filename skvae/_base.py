@@ -101,6 +101,18 @@ def _nothing_observed(values):
     return bool(np.isnan(values).all())
 
 
+def _user_modules_rng(data, seed):
+    """torch's global generator seeded from ``seed`` for the block, then restored, where a user's module may draw from it.
+
+    Only a user's modules draw from it (skvae's own take a ``generator``):
+    seeding it, process-wide, is for them alone, so that fits in threads
+    side by side do not share it.
+    """
+    if data.spec["encoder"] is None and data.spec["decoder"] is None:
+        return contextlib.nullcontext()
+    return local_global_rng(derived_seed(seed), data.device)
+
+
 FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh"])
 FitData.__doc__ = """One fit call's validated inputs: X, its float values, the architecture, the conditions, the device."""
 
@@ -263,11 +275,9 @@ class BaseAutoencoder(
         with restored_on_error(self):
             data = self._validate_fit(X, y, incremental, condition_options)
             state = self._build(data) if data.fresh else self._continued(data)
-            # A user's module may draw from torch's global generator in any forward pass (the
-            # checks and statistics around training too): seeded, then restored, for them alone.
-            custom = data.spec["encoder"] is not None or data.spec["decoder"] is not None
-            seed = derived_seed(self._score_seed + state.n_iter)
-            with (local_global_rng(seed, data.device) if custom else contextlib.nullcontext(),
+            # A user's module may draw from torch's global generator in any forward pass: the
+            # checks and statistics around training too.
+            with (_user_modules_rng(data, self._score_seed + state.n_iter),
                   torch_threads(self._fit_threads(data, state.model))):
                 rows, run = self._train(data, state)
                 self._finish(data, state, rows, run)
@@ -401,11 +411,8 @@ class BaseAutoencoder(
         generator = torch.Generator(device=device).manual_seed(generator_seed)
 
         model.train()
-        # Only a user's modules draw from torch's global generator (skvae's own take `generator`):
-        # seeding and restoring it, process-wide, is for them alone, so that fits in threads side
-        # by side do not share it.
-        custom = data.spec["encoder"] is not None or data.spec["decoder"] is not None
-        with local_global_rng(derived_seed(generator_seed), device) if custom else contextlib.nullcontext():
+        # Training's own stream within the fit's, as it was before the fit's was seeded.
+        with _user_modules_rng(data, generator_seed):
             n_epochs, converged, interrupted = train(
                 network=model,
                 optimizer=optimizer,

@@ -446,4 +446,3 @@ class ConditionalVAETransformer(VAETransformer):
 def _check_n_importance(n_importance):
     if not isinstance(n_importance, Integral) or isinstance(n_importance, bool) or n_importance < 1:
         raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")
-

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ._optimizer import Adam
+from ._training import DIVERGENCE_ADVICE
 from ._warnings import warn
 from .nn.layers import all_finite
 
@@ -99,8 +100,7 @@ def check_not_diverged(model, start_score, score, statistics, n_features, iterat
     if problem is not None:
         raise ValueError(
             f"Training diverged at iteration {iteration}: after its last step {problem}. "
-            "Lower learning_rate_init (tenfold, say): the model standardises its inputs itself, so "
-            "scaling X does not help. The model was left as it was before this call."
+            f"{DIVERGENCE_ADVICE} The model was left as it was before this call."
         )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._times import finer_step, nanoseconds, rounded, time_step, time_zone
 from ._warnings import warn
 from .nn import LIKELIHOODS
 
@@ -203,7 +204,7 @@ class Schema:
             column.has_missing = bool(missing.any())
             column.missing_rate = float(missing.mean())
             if column.kind in ("datetime", "timedelta") and column.categories is None:
-                column.step = _time_step(series[~missing], column.kind)
+                column.step = time_step(series[~missing], column.kind)
             columns.append(column)
         for j, column in enumerate(columns):
             if column.categories is None:
@@ -229,7 +230,7 @@ class Schema:
             if column.kind not in ("datetime", "timedelta") or column.categories is not None or not column.step:
                 continue
             observed = X.iloc[:, j].dropna()
-            step = _finer_step(column.step, _time_step(observed, column.kind)) if len(observed) else column.step
+            step = finer_step(column.step, time_step(observed, column.kind)) if len(observed) else column.step
             if step != column.step:
                 columns[j], changed = dataclasses.replace(column, step=step), True
         return dataclasses.replace(self, columns=columns) if changed else self
@@ -287,13 +288,14 @@ class Schema:
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
             # (Strings of digits are not numbers here, as they are not at fit.)
             series = pd.to_numeric(series)
-        if column_kind(series.dtype) == "category":
+        given = column_kind(series.dtype)
+        if given == "category":
             raise ValueError(
                 f"Column {column.name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
                 f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
             )
         if kind in ("datetime", "timedelta"):
-            if column_kind(series.dtype) != kind:
+            if given != kind:
                 if series.isna().all():  # a column of holes, as pandas makes it from NaN or None
                     return np.full(len(series), np.nan)
                 convert = "pd.to_datetime(..., unit='s')" if kind == "datetime" else "pd.to_timedelta(..., unit='s')"
@@ -302,8 +304,8 @@ class Schema:
                     f"numbers are not read as {'dates' if kind == 'datetime' else 'durations'} (their unit "
                     f"is unknown). Pass the column as it was at fit (e.g. {convert})."
                 )
-            zone = _time_zone(series.dtype)
-            if kind == "datetime" and (zone is None) != (_time_zone(column.dtype) is None):
+            zone = time_zone(series.dtype)
+            if kind == "datetime" and (zone is None) != (time_zone(column.dtype) is None):
                 raise ValueError(
                     f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
                     "times with and without a time zone cannot be compared. Localize or convert the "
@@ -311,18 +313,17 @@ class Schema:
                 )
             if kind == "datetime" and zone is not None:
                 series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            ns = _nanoseconds(series, kind, column.name)
+            ns = nanoseconds(series, kind, column.name)
             out = ns.view(np.int64).astype(np.float64)
             out[np.isnat(ns)] = np.nan
             return out
         try:
-            out = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):
             raise ValueError(
                 f"Column {column.name!r} was {column.dtype} at fit but now holds {series.dtype} values "
                 "that are not numbers."
             ) from None
-        return out
 
     def _category_index(self, series, column, first_row, handle_unknown):
         values = np.asarray(series, dtype=object)
@@ -357,13 +358,12 @@ class Schema:
             cls = LIKELIHOODS[kind]
             low, high = cls.support
             whole = len(group) == values.shape[1]
+            block = values if whole else values[:, group]
             if _counts(cls) and not inputs_only:
                 # An array's columns share their likelihood: the advice is for X, as its range errors'.
-                _check_whole(values if whole else values[:, group], kind,
-                             [self.columns[j].name for j in group] if self.frame else None, fitted)
+                _check_whole(block, kind, [self.columns[j].name for j in group] if self.frame else None, fitted)
             if (low == -np.inf and high == np.inf) or (inputs_only and not cls.inputs_need_support):
                 continue
-            block = values if whole else values[:, group]
             smallest, largest = _nanmin_nanmax(block)
             if smallest >= low and largest <= high:
                 continue
@@ -585,15 +585,21 @@ def _counts(cls):
     return cls.discrete and not cls.takes_categories
 
 
+def _where_and_alternative(column):
+    """A refused column's name in messages, and the Gaussian likelihood for it (None: all of X)."""
+    if column is None:
+        return "X", 'likelihood="gaussian"'
+    return f"column {column!r}", f'likelihood={{{column!r}: "gaussian"}}'
+
+
 def _check_whole(values, kind, names, fitted):
     """Raise unless every finite entry is a whole number; ``names``: the block's columns (None: unnamed)."""
     fractional = np.isfinite(values) & (values != np.floor(values))
     if not fractional.any():
         return
     column = None if names is None else names[int(np.argmax(fractional.any(axis=0)))]
-    where = "X" if column is None else f"column {column!r}"
+    where, other = _where_and_alternative(column)
     fractional = values[fractional]
-    other = 'likelihood="gaussian"' if column is None else f'likelihood={{{column!r}: "gaussian"}}'
     advice = (f"The model was fitted with it (see column_likelihoods_); to take such values, refit with {other}."
               if fitted else f"Round them (np.rint) if they are counts; if not, use {other} (or \"lognormal\").")
     raise ValueError(
@@ -606,8 +612,7 @@ def _check_support(values, kind, cls, column, fitted):
     low, high = cls.support
     smallest, largest = _nanmin_nanmax(values)
     if smallest < low or largest > high:
-        where = "X" if column is None else f"column {column!r}"
-        other = 'likelihood="gaussian"' if column is None else f'likelihood={{{column!r}: "gaussian"}}'
+        where, other = _where_and_alternative(column)
         if fitted:
             # The user may never have named it: "auto" chose it from the training values' range.
             advice = (f"The model was fitted with it (see column_likelihoods_), so it cannot score "
@@ -618,72 +623,6 @@ def _check_support(values, kind, cls, column, fitted):
             f'likelihood="{kind}" needs {where} in [{low:g}, {high:g}]; got min={smallest:.3g}, '
             f"max={largest:.3g}. {advice}"
         )
-
-
-# Units a date or duration column's values may all be whole numbers of, coarsest first (ns).
-TIME_STEPS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3)
-
-
-def _time_step(observed, kind):
-    """The coarsest of ``TIME_STEPS`` that divides every observed value (nanoseconds); 0: none.
-
-    A time zone's values are measured on its wall clock: its local midnights
-    are whole days there, not in UTC.
-    """
-    if kind == "datetime" and _time_zone(observed.dtype) is not None:
-        observed = observed.dt.tz_localize(None)
-    ns = _nanoseconds(observed, kind, observed.name).view(np.int64)
-    for step in TIME_STEPS:
-        if not np.any(ns % step):
-            return step
-    return 0
-
-
-def _time_zone(dtype):
-    """A date column's time zone, or None (numpy-backed and pyarrow-backed dtypes alike)."""
-    if isinstance(dtype, pd.ArrowDtype):
-        return getattr(dtype.pyarrow_dtype, "tz", None)
-    return getattr(dtype, "tz", None)
-
-
-def _nanoseconds(series, kind, name):
-    """A (time-zone naive) date or duration column as datetime64[ns] or timedelta64[ns].
-
-    Columns in seconds or milliseconds reach years nanoseconds do not (a
-    9999-12-31 placeholder), and numpy's cast wraps those silently: a value
-    that does not come back from nanoseconds unchanged is refused.
-    """
-    target = "M8[ns]" if kind == "datetime" else "m8[ns]"
-    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else None
-    if values is not None:
-        ns = values.astype(target)
-        wrapped = ns.astype(values.dtype).view(np.int64) != values.view(np.int64)
-        if not wrapped.any():
-            return ns
-        beyond = values[np.argmax(wrapped)]
-    else:
-        try:
-            return series.astype(target).to_numpy()
-        except (ValueError, OverflowError) as error:  # pyarrow's checked cast, and pandas'
-            beyond = error
-    # Named bounds, not pd.Timestamp.min/max, which pyarrow-backed columns compare wrongly.
-    low, high = (("pd.Timestamp('1677-09-22')", "pd.Timestamp('2262-04-11')") if kind == "datetime"
-                 else ("pd.Timedelta.min", "pd.Timedelta.max"))
-    raise ValueError(
-        f"Column {name!r} holds {'dates' if kind == 'datetime' else 'durations'} beyond the range skvae "
-        f"models them in (nanoseconds, {low} to {high}): {beyond}. If such a value marks a missing or "
-        f"open end, make it a hole (NaT): X[{name!r}] = X[{name!r}].where(X[{name!r}].between({low}, {high}))."
-    )
-
-
-def _finer_step(old, new):
-    """The step both blocks' values are whole numbers of (each step divides the coarser ones; 0: none)."""
-    return 0 if 0 in (old, new) else min(old, new)
-
-
-def _rounded(ns, step):
-    """int64 nanoseconds to the nearest multiple of ``step``, in integers (a half up)."""
-    return (ns + step // 2) // step * step if step > 1 else ns
 
 
 def _restore_column(values, column):
@@ -714,10 +653,10 @@ def _restore_column(values, column):
         # Clipped inside int64, whose smallest value is NaT; holes are NaT. Rounded to the
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
-        zone = _time_zone(dtype) if kind == "datetime" else None
+        zone = time_zone(dtype) if kind == "datetime" else None
         ns = np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18)).astype(np.int64)
         if zone is None:
-            ns = _rounded(ns, step)
+            ns = rounded(ns, step)
         ns[holes] = np.iinfo(np.int64).min
         out = pd.Series(ns.view(f"{'M' if kind == 'datetime' else 'm'}8[ns]"))
         if zone is not None:
@@ -726,20 +665,21 @@ def _restore_column(values, column):
                 # On the wall clock, where the step was measured, keeping each value's own UTC
                 # offset (a value within half a step of a clock change lands an hour off the unit).
                 wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
-                ns[~holes] += _rounded(wall[~holes], step) - wall[~holes]
+                ns[~holes] += rounded(wall[~holes], step) - wall[~holes]
                 out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
         return out.astype(dtype).array
-    if kind == "integer" and dtype == object:  # whole numbers beside holes, as objects (see kind_of_column)
-        whole = np.clip(np.rint(np.nan_to_num(values)), -2.0**63, np.nextafter(2.0**63, 0)).astype(np.int64)
-        out = whole.astype(object)
-        out[holes] = None
-        return out
     if kind == "integer":
-        info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
+        # An object column of whole numbers (see kind_of_column) is rounded as int64.
+        info = np.iinfo(np.int64 if dtype == object else getattr(dtype, "numpy_dtype", dtype))
         # As floats, int64's and uint64's largest values round up past them (2**63): clip to the
         # largest float below, or the cast wraps them round to the smallest.
         high = float(info.max) if int(float(info.max)) <= info.max else np.nextafter(float(info.max), 0)
-        out = pd.array(np.clip(np.rint(np.nan_to_num(values)), info.min, high).astype(info.dtype), dtype=dtype)
+        whole = np.clip(np.rint(np.nan_to_num(values)), info.min, high).astype(info.dtype)
+        if dtype == object:  # Python ints, None for a hole
+            out = whole.astype(object)
+            out[holes] = None
+            return out
+        out = pd.array(whole, dtype=dtype)
         if holes.any():  # only a nullable integer column had holes to draw
             out[holes] = pd.NA
         return out

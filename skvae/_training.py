@@ -17,6 +17,10 @@ import torch
 from ._progress import Progress
 from ._warnings import warn
 
+# What to do about a fit that diverged (here and in skvae._fitting's check of its result).
+DIVERGENCE_ADVICE = ("Lower learning_rate_init (tenfold, say): the model standardises its inputs itself, "
+                     "so scaling X does not help.")
+
 
 @dataclass
 class History:
@@ -198,9 +202,7 @@ def train(
             loss = float(epoch_loss) + loss_offset
             if not math.isfinite(loss):
                 raise ValueError(
-                    f"Training diverged at iteration {epoch + 1}: the loss is {loss}. "
-                    "Lower learning_rate_init (tenfold, say): the model standardises its inputs "
-                    "itself, so scaling X does not help."
+                    f"Training diverged at iteration {epoch + 1}: the loss is {loss}. {DIVERGENCE_ADVICE}"
                 )
             score = validation_score() if validation_score is not None else None
             run.n_epochs += 1
