@@ -19,7 +19,7 @@ def load(path, *, trusted=()):
     path : str or path-like
         The file ``save`` wrote.
 
-    trusted : sequence of classes or "module:QualifiedName" strings, default=()
+    trusted : class, "module:QualifiedName" string, or a sequence of them, default=()
         Custom encoder or decoder classes the file refers to, which ``load``
         may import. Without them such a file is refused: importing a
         module runs its code.

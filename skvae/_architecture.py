@@ -14,6 +14,7 @@ from numbers import Integral
 import numpy as np
 import torch
 
+from ._fitting import local_global_rng
 from .nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .nn.encoders import output_width
 
@@ -39,11 +40,36 @@ class RoutedParamsMixin:
         }
 
     def get_params(self, deep=True):
+        """Get parameters for this estimator, the routed ``encoder__<name>`` / ``decoder__<name>`` included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, will return the parameters for this estimator and
+            contained subobjects that are estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
         params = super().get_params(deep=deep)
         params.update(self._extra_params())
         return params
 
     def set_params(self, **params):
+        """Set the parameters of this estimator, the routed ``encoder__<name>`` / ``decoder__<name>`` included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            Estimator instance.
+        """
         # Routed arguments, and any extra keyword __init__ stored (fit
         # rejects those); everything else goes to scikit-learn's own
         # set_params, which rejects unknown names at once.
@@ -89,6 +115,11 @@ def architecture(estimator):
     spec = {name: getattr(estimator, name) for name in estimator._architecture_parameters}
     # What a family's networks are built with beyond the parameters (a spec saved without it keeps its old build).
     spec.update(getattr(estimator, "_architecture_constants", {}))
+    for name in ("latent_dim", "n_codes"):
+        if isinstance(spec.get(name), Integral):  # a numpy int, or a bool (Interval(Integral) admits True)
+            spec[name] = int(spec[name])
+    if "latent_dims" in spec:  # as hidden_layer_sizes: [2, 1], (2, 1) and np.array([2, 1]) are one network
+        spec["latent_dims"] = _positive_ints(spec["latent_dims"], "latent_dims", "(8, 4)")
     hidden = estimator.hidden_layer_sizes
     spec["hidden_layer_sizes"] = hidden if isinstance(hidden, str) else _positive_ints(
         hidden, "hidden_layer_sizes", '"auto", (128, 64), or () for a linear model'
@@ -147,6 +178,8 @@ def check_image_shape(spec, n_features):
 def _same(a, b):
     if a is b:
         return True
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):  # a file saved before tuples
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, (np.ndarray, torch.Tensor)) or isinstance(b, (np.ndarray, torch.Tensor)):
         return type(a) is type(b) and a.shape == b.shape and bool((a == b).all())
     try:
@@ -263,9 +296,8 @@ def _user_module(factory, kwargs, seed, role, **sizes):
         ) from error
     except ValueError:  # no signature to check (some builtins): let the call speak
         pass
-    with torch.random.fork_rng(devices=[]):
-        # The CPU generator only: torch.manual_seed would reseed every GPU's too.
-        torch.default_generator.manual_seed(seed)
+    # The CPU generator only (modules are built on the CPU), under the fit's lock on it.
+    with local_global_rng(seed, torch.device("cpu")):
         module = factory(**sizes, **kwargs)
         if not isinstance(module, torch.nn.Module):
             raise TypeError(

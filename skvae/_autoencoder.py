@@ -26,7 +26,7 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     ${network_parameters}
 
-    ${likelihood_parameters}
+    ${likelihood_parameter}
 
         For the autoencoder the likelihood sets the reconstruction loss,
         minus its log-likelihood with no learned noise: for
@@ -34,6 +34,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         (every feature weighs the same whatever its units; outputs are in
         X's units), for ``"bernoulli"`` the binary cross-entropy, for the
         others their negative log-likelihood.
+
+    ${handle_unknown_parameter}
 
     sparsity : float, default=0.0
         Weight of a sparsity penalty on the codes, added to the training

@@ -49,6 +49,7 @@ from ._architecture import (
 from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
 from ._export import ExportMixin
 from ._fitting import (
+    Health,
     check_not_diverged,
     derived_seed,
     local_global_rng,
@@ -75,7 +76,14 @@ from ._sources import (
 from ._statistics import column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, batch_size_for, train, validation_split
-from ._validation import as_pandas, call_parameter, check_features, output_dtype, plain_rows
+from ._validation import (
+    as_pandas,
+    call_parameter,
+    check_features,
+    check_has_rows,
+    output_dtype,
+    plain_rows,
+)
 from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
@@ -92,12 +100,8 @@ EARLY_STOPPING_AUTO_ROWS = 10_000
 
 def _nothing_observed(values):
     """Whether every entry of ``values`` (an array or a sparse matrix) is a hole."""
-    if sp.issparse(values):
-        if not np.isnan(values.data).all():
-            return False
-        stored = sp.csr_matrix(values, copy=True)  # duplicate entries summed: one per position
-        stored.sum_duplicates()
-        return stored.nnz == np.prod(values.shape) and bool(np.isnan(stored.data).all())
+    if sp.issparse(values):  # canonical (``_validated``): one stored entry per position
+        return values.nnz == np.prod(values.shape) and bool(np.isnan(values.data).all())
     return bool(np.isnan(values).all())
 
 
@@ -105,8 +109,9 @@ def _user_modules_rng(data, seed):
     """torch's global generator seeded from ``seed`` for the block, then restored, where a user's module may draw from it.
 
     Only a user's modules draw from it (skvae's own take a ``generator``):
-    seeding it, process-wide, is for them alone, so that fits in threads
-    side by side do not share it.
+    seeding it, process-wide, is for them alone; fits of such modules in
+    threads side by side take turns (``local_global_rng``), and others run
+    side by side.
     """
     if data.spec["encoder"] is None and data.spec["decoder"] is None:
         return contextlib.nullcontext()
@@ -120,8 +125,8 @@ FitState = namedtuple("FitState", ["model", "rng", "history", "n_iter", "optimiz
 FitState.__doc__ = """Where training starts: a new model, or a copy of the fitted one with its history."""
 
 TrainingRun = namedtuple("TrainingRun", ["n_epochs", "converged", "interrupted", "early_stopping", "optimizer",
-                                         "start_score"])
-TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the score it started from."""
+                                         "start"])
+TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the model's ``Health`` before it."""
 
 
 class BaseAutoencoder(
@@ -206,11 +211,15 @@ class BaseAutoencoder(
             check_features(self, X, reset)  # before an array is named after the training columns
             if not isinstance(X, pd.DataFrame):
                 X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
-            if X.shape[0] == 0:
-                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+            check_has_rows(X, self)
             return X
-        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
-                             accept_sparse=("csr", "csc"))
+        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
+                          accept_sparse=("csr", "csc"))
+        if sp.issparse(X) and not X.has_canonical_format:
+            # Statistics and checks read the stored entries: one per position, as the dense X holds it.
+            X = X.copy()
+            X.sum_duplicates()
+        return X
 
     # ---------------------------------------------------------------- fitting
 
@@ -245,8 +254,10 @@ class BaseAutoencoder(
         (pass explicit values where a block has fewer rows than X has
         columns), and each column's range: ``sample`` draws stay within the
         first call's smallest and largest values, and log-normal columns'
-        decoded values at or below its largest.
-        A later block far outside that scaling (a root mean square over 3
+        decoded values at or below its largest. So are a string column's
+        levels: to learn levels that later blocks hold first, give the
+        column a pandas Categorical dtype listing every level before the
+        first call. A later block far outside that scaling (a root mean square over 3
         standard deviations) draws a warning; to fix the scaling up front,
         fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
         scaled blocks, and pass a first block that spans the data's range.
@@ -327,7 +338,7 @@ class BaseAutoencoder(
             )
         device = resolve_device(self.device, fitting=True)
         schema = Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec) if fresh else self._schema
-        values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
+        values = schema.values(X, handle_unknown=self._handle_unknown, training=not fresh) if schema.frame else X
         schema.check(values, fitted=not fresh)
         if not fresh:
             if _nothing_observed(values):
@@ -404,7 +415,7 @@ class BaseAutoencoder(
                     model.train()
                 return float(scores.mean())
 
-        start_score = self._check_score(model, rows, data.X.shape[1])
+        start = self._check_health(model, rows, data.X.shape[1])
         n_train = len(rows) if train_rows is None else train_rows.numel()
         optimizer = make_optimizer(model, self.learning_rate_init, state.optimizer_state)
         generator_seed = draw_seed(rng)
@@ -433,15 +444,16 @@ class BaseAutoencoder(
                 description=type(self).__name__,
             )
         model.eval()
-        return rows, TrainingRun(n_epochs, converged, interrupted, early_stopping, optimizer, start_score)
+        return rows, TrainingRun(n_epochs, converged, interrupted, early_stopping, optimizer, start)
 
     def _finish(self, data, state, rows, run):
         """The fitted statistics and the checks of the result; then, and only then, the fitted attributes."""
         model = state.model
         statistics = model.statistics(rows.blocks())
         n_iter = state.n_iter + run.n_epochs
-        score = self._check_score(model, rows, data.X.shape[1])
-        check_not_diverged(model, run.start_score, score, statistics, data.X.shape[1], iteration=n_iter)
+        health = self._check_health(model, rows, data.X.shape[1])
+        names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
+        check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter)
         self._after_training(model, rows, statistics)
         history = state.history
         self.network_ = model
@@ -464,18 +476,22 @@ class BaseAutoencoder(
                 UserWarning,
             )
         elif not data.incremental and not run.converged:
-            # A first fit's rule judges epochs after the warm-up and fires after n_iter_no_change + 1
-            # of them without improvement, the first average included: before that no tol helps.
-            # (A warm start carries its best average over and may fire an epoch sooner.)
+            # The rule judges epochs after the warm-up and fires after n_iter_no_change + 1 of them
+            # without improvement, the first average included: before that no tol helps. A warm
+            # start restarts its count (a new fit call, as the validation record).
             warmup = self._monitor_from_epoch()
-            needed = warmup + self.n_iter_no_change + 2
-            if state.n_iter > 0 or self.max_iter >= needed:
+            left = max(0, warmup - state.n_iter)
+            # A best average carried from judged epochs (of the training loss: the validation
+            # record restarts with each call) lets the first judged epoch count already.
+            carried = state.n_iter > warmup and not run.early_stopping
+            needed = left + self.n_iter_no_change + (1 if carried else 2)
+            parts = ((f"the KL warm-up's {'last ' if state.n_iter else ''}{left}, then " if left else "")
+                     + ("n_iter_no_change + 1, in a warm start" if carried else "n_iter_no_change + 2"))
+            if self.max_iter >= needed:
                 advice = "Increase max_iter, or raise tol."
             elif self._warn_when_the_rule_cannot_stop:
-                after = f"the KL warm-up's {warmup}, then " if warmup else ""
                 advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
-                          f"{needed} ({after}n_iter_no_change + 2). Increase max_iter, or lower "
-                          "n_iter_no_change.")
+                          f"{needed} ({parts}). Increase max_iter, or lower n_iter_no_change.")
             else:
                 advice = None
             if advice is not None:
@@ -495,17 +511,21 @@ class BaseAutoencoder(
     def _after_training(self, model, rows, statistics):
         """Diagnostics of a trained model before it is kept (the VAE-GAN's discriminator)."""
 
-    def _check_score(self, model, rows, n_features):
-        """Mean score of the first training rows, in the training loss's units: what the divergence check compares."""
+    def _check_health(self, model, rows, n_features):
+        """What the divergence check compares, on the first training rows (``Health``)."""
         was_training = model.training
         model.eval()
         try:
             with torch.inference_mode():
                 n_rows = min(CHECK_ROWS, block_rows(n_features), len(rows))
-                scores = self._row_score(model, rows.take(slice(0, n_rows)), fast=True)
+                batch = rows.take(slice(0, n_rows))
+                scores = self._row_score(model, batch, fast=True)
+                squared, observed = model.squared_errors(batch)
         finally:
             model.train(was_training)
-        return float(scores.double().mean()) + float(model.units_offset())
+        positions = model.columns.standardised_targets()
+        errors = (squared[positions] / observed[positions].clamp_min(1.0)).sqrt().cpu().numpy()
+        return Health(float(scores.double().mean()) + float(model.units_offset()), errors)
 
     def _training_rows(self, model, values, conditions, device):
         """The training rows as a source: encoded once into tensors, or minibatch by minibatch.
@@ -674,6 +694,8 @@ class BaseAutoencoder(
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        if not isinstance(from_likelihood, (bool, np.bool_)):
+            raise ValueError(f"from_likelihood must be True or False; got {from_likelihood!r}.")
         rng = seed_source(random_state)
         draws = self.network_.latent.draw(n_samples, rng)
         how, generator = "mean", None

@@ -90,11 +90,15 @@ class Conditions:
             columns[np.arange(labels.shape[0]), index] = 1.0
             return columns
         if not _is_covariates(y):
+            if self.n_covariates == 1:
+                advice = "One covariate per sample is y.reshape(-1, 1)."
+            elif np.ndim(y) == 1 and np.shape(y)[0] == self.n_covariates:
+                advice = "One row for every sample is y.reshape(1, -1)."
+            else:
+                advice = f"Pass an array of shape (n_samples, {self.n_covariates})."
             raise ValueError(
                 f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
-                f"fit; got an array of shape {np.shape(y)}. "
-                + ("One covariate per sample is y.reshape(-1, 1)." if self.n_covariates == 1
-                   else "One row for every sample is y.reshape(1, -1).")
+                f"fit; got an array of shape {np.shape(y)}. {advice}"
             )
         Y = _covariates(y)
         if Y.shape[1] != self.n_covariates:

@@ -100,7 +100,9 @@ LIKELIHOOD_PARAMETERS = """\
         it keeps its density. Naming the column's likelihood in a dict
         turns this off. On an array it is
         ``"bernoulli"`` when every value lies in [0, 1], else
-        ``"gaussian"``. On 5,000 real 28 x 28 digits the Bernoulli
+        ``"gaussian"``; such a model cannot score rows beyond [0, 1], which
+        a ``MinMaxScaler`` fitted on other rows gives (a cross-validation
+        fold's): ``MinMaxScaler(clip=True)`` keeps them in. On 5,000 real 28 x 28 digits the Bernoulli
         likelihood made mu(x) a better feature than the Gaussian (logistic
         regression 0.83 against 0.75 at ``latent_dim=8``; PCA 0.76). ``"gaussian"`` suits real values: the model
         standardises them internally and learns each one's noise variance;
@@ -120,13 +122,14 @@ LIKELIHOOD_PARAMETERS = """\
         ``inverse_transform`` and ``sample`` return a DataFrame with the
         training columns and dtypes (dates, strings, categories, float32
         and nullable dtypes included).
+"""
 
-    handle_unknown : {"error", "ignore"}, default="error"
+HANDLE_UNKNOWN_PARAMETER = """    handle_unknown : {"error", "ignore"}, default="error"
         What a category that fit never saw does at transform and score, as
         in ``OneHotEncoder``: raise, or count as missing.
 """
 
-VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + """\
+VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + "\n" + HANDLE_UNKNOWN_PARAMETER + """\
     noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, whether the learned observation
         noise has one variance per feature (as in factor analysis) or one
@@ -358,15 +361,20 @@ FROM_LIKELIHOOD_PARAMETER = """\
             Bernoulli column, the most probable category, a count's mean, a
             log-normal column's median,
             rounded for an integer column). Either way numeric columns stay
-            within their training range.
+            within their training range. The first rows' codes do not depend
+            on ``n_samples``, so with False neither do the first rows; their
+            draws from p(x | z) and holes do (as ``GaussianMixture.sample``'s
+            rows do).
 """
 
 SAMPLE_RETURNS = """\
         X_new : ndarray or DataFrame of shape (n_samples, n_features)
             One row decoded from each drawn code, in the units of X, as
             ``from_likelihood`` says: by default drawn from p(x | z) (0 or
-            1 for a Bernoulli column), with ``from_likelihood=False`` the
-            decoder's mean (a probability for a Bernoulli column). A
+            1 for a Bernoulli column that held only 0 and 1 at fit, the
+            probability itself for grey levels), with
+            ``from_likelihood=False`` the decoder's mean (a probability for
+            a Bernoulli column). A
             DataFrame in the training columns and dtypes for a model fitted
             on one; otherwise a float64 array, whatever X's float dtype was
             (as ``GaussianMixture.sample``).
@@ -377,7 +385,9 @@ DOCS = {
     "sample_returns": SAMPLE_RETURNS,
     "network_parameters": NETWORK_PARAMETERS,
     "denoising_parameters": DENOISING_PARAMETERS,
-    "likelihood_parameters": LIKELIHOOD_PARAMETERS,
+    "likelihood_parameters": LIKELIHOOD_PARAMETERS + "\n" + HANDLE_UNKNOWN_PARAMETER,
+    "likelihood_parameter": LIKELIHOOD_PARAMETERS,
+    "handle_unknown_parameter": HANDLE_UNKNOWN_PARAMETER,
     "vae_parameters": VAE_PARAMETERS,
     # For estimators whose free_bits paragraph differs (a default, per-layer values).
     "vae_parameters_but_free_bits": VAE_PARAMETERS[: VAE_PARAMETERS.index("    free_bits :")],

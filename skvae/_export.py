@@ -24,7 +24,7 @@ METHODS = ("transform", "inverse_transform")
 
 
 class TransformGraph(nn.Module):
-    """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``."""
+    """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``, in the rows' dtype."""
 
     def __init__(self, model, condition=None):
         super().__init__()
@@ -36,7 +36,8 @@ class TransformGraph(nn.Module):
         condition = None
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
-        return self.model.code(Batch(self.model.columns(x), condition=condition))
+        # In X's dtype, as transform returns them (the network computes in float32).
+        return self.model.code(Batch(self.model.columns(x), condition=condition)).to(x.dtype)
 
 
 class ImputationGraph(nn.Module):
@@ -88,7 +89,11 @@ def check_method(method):
 
 def to_onnx(graph, path, method, width, dtype=np.float32):
     """Export ``graph`` (``method``'s) as an ONNX model with a dynamic batch dimension, reading ``dtype``."""
-    example = torch.zeros(2, width, dtype=torch.float64 if np.dtype(dtype) == np.float64 else torch.float32)
+    dtypes = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+    try:
+        example = torch.zeros(2, width, dtype=dtypes[np.dtype(dtype)])
+    except (KeyError, TypeError):
+        raise ValueError(f"dtype must be np.float32 or np.float64; got {dtype!r}.") from None
     name = "X"
     batch = torch.export.Dim("batch", min=1)
     # The exporter warns about torchvision operators, which skvae never uses.
@@ -125,8 +130,13 @@ class ExportMixin:
         that amount as 0). The
         transform graph reads X as numbers, one column per column of X,
         float32 or float64: numbers and booleans as they are, a date as
-        nanoseconds since the epoch, a category as its index in
-        ``column_categories_[name]``, NaN for a missing entry. The
+        nanoseconds since the epoch (a duration as nanoseconds), a
+        category as its index in ``column_categories_[name]``, NaN for a
+        missing entry and for a category unseen at fit under
+        ``handle_unknown="ignore"`` (not pandas' ``cat.codes``, whose -1 the
+        graph would misread, as any index outside the categories), and
+        returns the codes in X's dtype (float32 precision, as
+        ``transform``'s). The
         inverse_transform graph reads codes and returns each column's
         decoded mean in those units, in the codes' dtype, unrounded
         (``inverse_transform`` then rounds an integer to a whole number and

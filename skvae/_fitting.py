@@ -6,6 +6,8 @@ share.
 """
 
 import contextlib
+import threading
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -64,15 +66,21 @@ def derived_seed(seed):
     return int(np.random.SeedSequence(seed).generate_state(1)[0] >> 1)
 
 
+# Held while a fit has seeded torch's process-wide generator: fits in threads
+# side by side would reseed it under each other, and restore each other's states.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def local_global_rng(seed, device):
     """Run the block with torch's global generator (CPU, and ``device``'s) seeded, then restore it.
 
     User modules draw from the global generator (dropout, lazy layers);
     this keeps their draws reproducible and the caller's state untouched.
+    One thread at a time runs such a block.
     """
     cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda):
         torch.default_generator.manual_seed(seed)
         if cuda:
             torch.cuda.default_generators[cuda[0]].manual_seed(seed)
@@ -86,17 +94,48 @@ def local_global_rng(seed, device):
 # fixed floor, because an untrained model of counts around 1e5 already
 # scores a million nats per feature below zero, and has not diverged.
 DIVERGED_NATS_PER_FEATURE = 1e6
+# ... or when its reconstructions of a standardised column miss the training
+# rows by this many of the column's standard deviations (root mean square),
+# and by this many times what they missed any column by at the start (new
+# data far from the kept scaling starts far off). Predicting the column's
+# mean misses by one. A score alone cannot tell: a learned noise variance grows with the
+# error and keeps the density of any miss within tens of nats per feature.
+DIVERGED_RECONSTRUCTION = 100.0
 
 
-def check_not_diverged(model, start_score, score, statistics, n_features, iteration):
-    """Raise if training left non-finite weights or statistics, or a model far worse than its start."""
+class Health(NamedTuple):
+    """What the divergence check reads of a model on the first training rows.
+
+    ``score``: the mean score; ``errors``: each standardised column's root
+    mean squared reconstruction error (float64 numpy, in its standard
+    deviations).
+    """
+
+    score: float
+    errors: np.ndarray
+
+
+def check_not_diverged(model, start, end, statistics, n_features, names, iteration):
+    """Raise if training left non-finite weights or statistics, or a model far worse than its ``start``.
+
+    ``start`` and ``end`` are the model's ``Health`` before and after
+    training; ``names`` are the standardised columns' names, in ``errors``'s order.
+    """
     problem = None
+    # Against the worst start of any column: new data far from the kept scaling in one column may
+    # pull the others off for a while, on the way to fitting it.
+    growth = end.errors / max(1.0, float(start.errors.max(initial=0.0)))
     if not all(all_finite(p.detach()) for p in model.parameters()):
         problem = "its weights are not finite"
     elif not all(np.all(np.isfinite(v)) for v in statistics.values() if isinstance(v, np.ndarray)):
         problem = "its statistics on the training data are not finite"
-    elif not np.isfinite(score) or score < min(start_score, 0.0) - DIVERGED_NATS_PER_FEATURE * n_features:
-        problem = f"it scores {score:.3g} on its own training rows, against {start_score:.3g} before training"
+    elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - DIVERGED_NATS_PER_FEATURE * n_features:
+        problem = f"it scores {end.score:.3g} on its own training rows, against {start.score:.3g} before training"
+    elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
+        j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))
+        problem = (f"its reconstructions of its own training rows miss column {names[j]!r} by "
+                   f"{end.errors[j]:.3g} standard deviations (root mean square), against "
+                   f"{start.errors[j]:.3g} before training")
     if problem is not None:
         raise ValueError(
             f"Training diverged at iteration {iteration}: after its last step {problem}. "

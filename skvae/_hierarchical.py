@@ -333,7 +333,10 @@ class HierarchicalVAETransformer(VAETransformer):
                 f"first, e.g. ({bottom}, {max(1, bottom // 2)}). For one layer use "
                 f"VAETransformer(latent_dim={bottom}).")
         if not isinstance(self.free_bits, Real):
-            free_bits = np.asarray(self.free_bits, dtype=float).reshape(-1)
+            try:
+                free_bits = np.asarray(self.free_bits, dtype=float).reshape(-1)
+            except (TypeError, ValueError):  # not numbers: the message below names free_bits
+                free_bits = np.array([np.nan])
             if len(free_bits) != len(latent_dims) or not np.all(np.isfinite(free_bits) & (free_bits >= 0)):
                 raise ValueError(
                     f"free_bits={self.free_bits!r} must be one non-negative number, or one per layer of "

@@ -203,6 +203,7 @@ class VAEImputer(VAETransformer):
                     "zeros would all be holes. Provide a dense array, or mark holes as NaN."
                 )
             X = X.copy()
+            X.sum_duplicates()  # a placeholder stored as two entries is one value
             if X.dtype.kind != "f":
                 X = X.astype(np.float64)
             X.data[X.data == placeholder] = np.nan
@@ -219,7 +220,9 @@ class VAEImputer(VAETransformer):
         """Fill the missing entries of X; observed entries come back as they were.
 
         (But for a category unseen at fit under ``handle_unknown="ignore"``,
-        which counts as a hole and is filled.)
+        which counts as a hole and is filled.) A DataFrame's column comes back
+        in its training dtype, so an observed value that dtype cannot hold
+        (2.5 in a column of integers) is refused.
 
         Parameters
         ----------
@@ -266,7 +269,7 @@ class VAEImputer(VAETransformer):
                 filled_column = restored[name].copy()
                 kept = np.flatnonzero(~hole)
                 # In the training dtype: a bool column given as 0/1 comes back bool.
-                filled_column.iloc[kept] = X[name].iloc[kept].astype(filled_column.dtype).to_numpy()
+                filled_column.iloc[kept] = _as_training_dtype(X[name].iloc[kept], filled_column.dtype, name)
                 out[name] = filled_column
         return out
 
@@ -292,9 +295,12 @@ class VAEImputer(VAETransformer):
 
         The module reads X as ``VAETransformer.to_torch``'s transform graph
         does (numbers, a category as its index in ``column_categories_``, NaN
-        for a hole) and returns the same rows with every hole filled by its
-        most probable value, in those units. Only the deterministic
-        imputation exports: with ``sample_posterior=True`` it raises.
+        for a hole) and returns the same rows, in X's dtype, with every hole
+        filled by its most probable value, in those units, unrounded:
+        ``transform`` then rounds an integer column's fill to a whole number
+        and a date's to the unit its training values were whole numbers of
+        (``column_time_units_``). Only the deterministic imputation exports:
+        with ``sample_posterior=True`` it raises.
 
         Parameters
         ----------
@@ -330,10 +336,9 @@ class VAEImputer(VAETransformer):
 
     def _serving_graph(self, method):
         if method != "transform":
-            raise ValueError(
-                f"A VAEImputer exports its transform, the imputation; got method={method!r}. Its output is "
-                "X with the holes filled, not codes, so it has no inverse_transform."
-            )
+            why = (" Its output is X with the holes filled, not codes, so it has no inverse_transform."
+                   if method == "inverse_transform" else "")
+            raise ValueError(f"A VAEImputer exports its transform, the imputation; got method={method!r}.{why}")
         if call_parameter(self, "sample_posterior"):
             raise ValueError(
                 "sample_posterior=True draws each fill at random, which an exported graph does not "
@@ -379,3 +384,32 @@ def _nullable(dtype):
     if dtype.kind == "b":
         return pd.BooleanDtype()
     return pd.api.types.pandas_dtype(f"{'UInt' if dtype.kind == 'u' else 'Int'}{8 * dtype.itemsize}")
+
+
+def _as_training_dtype(observed, dtype, name):
+    """Observed entries in the column's training dtype, refused where that would change them.
+
+    An integer or boolean column given as floats (holes make pandas hold it
+    so) comes back in its own dtype; 2.5 cannot, and truncating it would
+    return an observed entry changed.
+    """
+    try:
+        converted = observed.astype(dtype)
+    except (TypeError, ValueError):
+        converted = None
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_float_dtype(dtype):  # integers, bools
+        given = pd.to_numeric(observed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        changed = np.ones(len(given), dtype=bool) if converted is None else \
+            given != converted.to_numpy(dtype=np.float64, na_value=np.nan)
+        if changed.any():
+            row = int(np.flatnonzero(changed)[0])
+            value = observed.iloc[row]
+            raise ValueError(
+                f"Column {name!r} was {dtype} at fit, but row {observed.index[row]!r} holds "
+                f"{getattr(value, 'item', lambda: value)()!r}, which {dtype} cannot hold: the imputer "
+                "returns observed entries as they are, in the column's training dtype. Round the "
+                "column first, or fit on it as float."
+            )
+    if converted is None:
+        observed.astype(dtype)  # pandas' own error
+    return converted.to_numpy()

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, in
 from ._random import draw_seed, seed_source
 from ._schema import kind_of_column
 from ._vae import VAETransformer
-from ._validation import as_pandas, check_features
+from ._validation import as_pandas, check_features, check_has_rows
 
 
 def _default_estimator():
@@ -99,10 +99,12 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     calibration_fraction : float, default=0.2
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
-        to fit on). A drawn row holding a level of a string column that none
-        of the rows left to fit on holds is fitted instead (when the base
-        estimator's ``handle_unknown`` is "error"), since the fitted model
-        could not score it. Ignored otherwise.
+        to fit on). For skvae's own base estimators, a drawn row is fitted
+        instead where the fitted model could not score it or could not fit
+        without it: a row holding a level of a string column that none of
+        the rows left to fit on holds (when ``handle_unknown`` is "error"),
+        or an observed value of a column they hold none of. Ignored
+        otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -112,7 +114,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         importance-weighted bound (IWAE) on log p(x). ``None`` leaves the
         base estimator's default (the ELBO). A base estimator whose
         ``score_samples`` takes no ``n_importance`` refuses any other
-        value.
+        value. ``offset_`` is set on the fit's bound, so scoring after
+        ``set_params(n_importance=...)`` is refused until the next fit.
 
     random_state : int, RandomState instance or None, default=None
         Draws the held-out rows of ``contamination="auto"``, and the seed of
@@ -226,6 +229,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "log p(x | y) with the conditional model's own score_samples(X, y)."
             )
         self._check_score_options(base)
+        check_has_rows(X, self)
         rng = seed_source(self.random_state)  # None: OS entropy, never numpy's global RNG
         estimator = clone(base)
         if estimator.get_params(deep=False).get("random_state", "absent") is None:
@@ -236,6 +240,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             offset = self._fit_contaminated(estimator, X)
         # Attributes only once everything succeeded: a failed fit leaves the detector as it was.
         self.estimator_, self.offset_ = estimator, offset
+        self._calibrated_n_importance = self.n_importance
         self._copy_input_attributes()
         return self
 
@@ -245,22 +250,28 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         if n_samples < 2:
             raise ValueError(
                 f'contamination="auto" holds out rows to calibrate offset_ and needs at '
-                f"least 2 samples; got {n_samples} sample. Give more rows, or a float "
+                f"least 2 samples; got {n_samples} sample{'' if n_samples == 1 else 's'}. Give more rows, or a float "
                 "contamination."
             )
         n_held_out = min(max(1, round(self.calibration_fraction * n_samples)), n_samples - 1)
         (X,) = indexable(X)  # sparse matrices as CSR; array-likes without rows as arrays
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
-        if getattr(estimator, "handle_unknown", None) == "error":  # skvae's models, which refuse unknown levels
-            # A string level only the held-out rows hold would be unknown to the fitted model, and
-            # scoring them would fail (for some random_state): such rows are fitted instead.
-            unseen = _unseen_levels(X, fit_rows, held_out, getattr(estimator, "likelihood", None))
+        if hasattr(estimator, "handle_unknown"):  # skvae's models
+            # A string level only the held-out rows hold would be unknown to a model that refuses
+            # unknown levels, and scoring them would fail (for some random_state); a column whose
+            # only observed values the held-out rows hold would leave it nothing to fit (any
+            # skvae model refuses that). Such rows are fitted instead.
+            unseen = _only_observed(X, fit_rows, held_out)
+            if estimator.handle_unknown == "error":
+                unseen |= _unseen_levels(X, fit_rows, held_out, getattr(estimator, "likelihood", None))
             if unseen.all():
+                ways = ("more rows, a float contamination, or the estimator handle_unknown='ignore'"
+                        if estimator.handle_unknown == "error" else "more rows, or a float contamination")
                 raise ValueError(
-                    'contamination="auto" found no held-out row to calibrate on whose categories the '
-                    "other rows hold. Give more rows, a float contamination, or the estimator "
-                    "handle_unknown='ignore'."
+                    'contamination="auto" found no held-out row to calibrate on: each holds a category '
+                    "the other rows lack, or a column's only observed values, and is fitted instead. "
+                    f"Give {ways}."
                 )
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
             n_held_out = len(held_out)
@@ -299,10 +310,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _scores(self, estimator, X):
         options = {} if self.n_importance is None else {"n_importance": self.n_importance}
-        scores = np.asarray(estimator.score_samples(X, **options))
-        if scores.dtype.kind != "f":
-            scores = scores.astype(np.float64)
-        return scores
+        # Float64 whatever X's dtype, as IsolationForest's scores.
+        return np.asarray(estimator.score_samples(X, **options), dtype=np.float64)
 
     # -------------------------------------------------------------- inference
 
@@ -330,6 +339,14 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # The detector checks X's width and names itself, so that errors and warnings name it;
         # the base estimator's repeat of the same warning is dropped.
         check_features(self, X, reset=False)
+        check_has_rows(X, self)
+        calibrated = getattr(self, "_calibrated_n_importance", self.n_importance)
+        if self.n_importance != calibrated:
+            raise ValueError(
+                f"n_importance={self.n_importance}, but offset_ was set on scores with "
+                f"n_importance={calibrated}: another bound moves the scores, and with them which "
+                f"rows are flagged. Set n_importance={calibrated} again, or refit."
+            )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
             return self._scores(self.estimator_, X)
@@ -393,6 +410,19 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = base.input_tags.string
         tags.non_deterministic = base.non_deterministic
         return tags
+
+
+def _only_observed(X, fit_rows, held_out):
+    """Which held-out rows hold an observed value of a column that no fitted row holds one of."""
+    X = as_pandas(X)
+    if isinstance(X, pd.DataFrame):
+        holes = X.isna().to_numpy()
+    elif isinstance(X, (np.ndarray, list, tuple)) and np.ndim(X) == 2:
+        holes = pd.isna(np.asarray(X, dtype=None if isinstance(X, np.ndarray) else object))
+    else:  # a sparse matrix's implicit zeros are observed values; other X is left as it is
+        return np.zeros(len(held_out), dtype=bool)
+    empty = holes[fit_rows].all(axis=0)
+    return (~holes[np.ix_(held_out, np.flatnonzero(empty))]).any(axis=1)
 
 
 def _unseen_levels(X, fit_rows, held_out, likelihood=None):

@@ -350,6 +350,8 @@ def load(path, *, trusted=()):
     if module != "skvae" or name not in skvae.__all__ or not isinstance(getattr(skvae, name), type):
         raise ValueError(f"{path} names {metadata['estimator']!r}, which is not a skvae estimator.")
     arrays = load_arrays(raw) if raw else {}
+    if isinstance(trusted, str) or inspect.isclass(trusted):  # one, not a sequence of them
+        trusted = (trusted,)
     trusted = {_qualified_name(obj) if not isinstance(obj, str) else obj for obj in trusted}
     untrusted = sorted(_references(metadata) - trusted)
     if untrusted:
@@ -399,6 +401,8 @@ def _encode(obj, arrays, where):
     """JSON-ready ``obj``; numeric arrays go into ``arrays``, referenced by key."""
     if obj is None or isinstance(obj, (bool, str)):
         return obj
+    if obj is pd.NA:  # a missing_values the imputer takes
+        return {"__NA__": True}
     if isinstance(obj, (int, float, np.integer, np.floating, np.bool_)):
         return obj.item() if isinstance(obj, np.generic) else obj
     if isinstance(obj, (list, tuple)):
@@ -440,6 +444,8 @@ def _decode(obj, arrays, trusted):
         return tuple(_decode(v, arrays, trusted) for v in obj["__tuple__"])
     if "__dict__" in obj:
         return {_decode(k, arrays, trusted): _decode(v, arrays, trusted) for k, v in obj["__dict__"]}
+    if "__NA__" in obj:
+        return pd.NA
     if "__array__" in obj:
         return arrays[obj["__array__"]]
     if "__values__" in obj:

@@ -125,7 +125,7 @@ def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
     # Durations are numbers of nanoseconds: whatever takes floats takes them.
     kind = "float" if kind == "timedelta" else kind
     for name, cls in LIKELIHOODS.items():
-        if kind in cls.auto_dtypes_in_support and cls.support[0] <= low and high <= cls.support[1]:
+        if kind in cls.auto_dtypes_in_support and cls.in_support(low, high):
             return name
     if better:
         return better[0]
@@ -252,13 +252,15 @@ class Schema:
 
     # ------------------------------------------------------------ values
 
-    def values(self, X, first_row=0, *, handle_unknown="error"):
+    def values(self, X, first_row=0, *, handle_unknown="error", training=False):
         """X as floats, one column per column of X (see the module docstring).
 
         A dense float array comes back as it is, without a copy.
         ``handle_unknown`` is the estimator's parameter as it is now (read
         at each call, as ``OneHotEncoder`` reads its own): "error" refuses a
-        category unseen at fit, "ignore" makes it a hole.
+        category unseen at fit, "ignore" makes it a hole. ``training``: X
+        continues a fit (``partial_fit``, a warm start), whose refusal then
+        says how to declare every level up front.
         """
         if sp.issparse(X):
             X = X.toarray()
@@ -268,7 +270,7 @@ class Schema:
         values = np.empty((X.shape[0], len(self.columns)), dtype=np.float64)
         # items(), not iloc: half the cost a column, which a one-row call notices.
         for j, (column, (_, series)) in enumerate(zip(self.columns, X.items())):
-            values[:, j] = self._column_values(series, column, first_row, handle_unknown)
+            values[:, j] = self._column_values(series, column, first_row, handle_unknown, training)
         if not np.isfinite(values.sum()) and np.isinf(values).any():  # a finite sum: no infinity, cheaply
             # An infinity would otherwise reach the column's statistics and poison every row's
             # encoding (a later error then named a finite entry of row 0).
@@ -279,9 +281,9 @@ class Schema:
             )
         return values
 
-    def _column_values(self, series, column, first_row, handle_unknown="error"):
+    def _column_values(self, series, column, first_row, handle_unknown="error", training=False):
         if column.categories is not None:
-            return self._category_index(series, column, first_row, handle_unknown)
+            return self._category_index(series, column, first_row, handle_unknown, training)
         kind = column.kind
         if series.dtype == object and kind in ("bool", "integer", "float") and pd.api.types.infer_dtype(
                 series, skipna=True) in ("boolean", "integer", "floating", "mixed-integer-float"):
@@ -325,7 +327,7 @@ class Schema:
                 "that are not numbers."
             ) from None
 
-    def _category_index(self, series, column, first_row, handle_unknown):
+    def _category_index(self, series, column, first_row, handle_unknown, training=False):
         values = np.asarray(series, dtype=object)
         missing = pd.isna(values)
         index = column.category_lookup().get_indexer(values).astype(np.float64)
@@ -333,10 +335,16 @@ class Schema:
         unknown = (index < 0) & ~missing
         if unknown.any() and handle_unknown == "error":
             found = sorted(map(str, set(values[unknown].tolist())))
+            advice = "Set handle_unknown='ignore' to treat them as missing."
+            if training:
+                # "ignore" would train on without ever learning the new levels.
+                advice = (f"The first fit call fixes a column's levels: to learn these, give the column "
+                          f"every level up front, as a pandas Categorical dtype (X.astype({{{column.name!r}: "
+                          "pd.CategoricalDtype(all_levels)})), and fit again from the first block; "
+                          "handle_unknown='ignore' would treat them as missing, never learning them.")
             raise ValueError(
                 f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in row "
-                f"{first_row + int(np.argmax(unknown))}). Known: {list(column.categories)[:20]}. Set "
-                "handle_unknown='ignore' to treat them as missing."
+                f"{first_row + int(np.argmax(unknown))}). Known: {list(column.categories)[:20]}. {advice}"
             )
         index[index < 0] = np.nan
         return index
@@ -364,8 +372,7 @@ class Schema:
                 _check_whole(block, kind, [self.columns[j].name for j in group] if self.frame else None, fitted)
             if (low == -np.inf and high == np.inf) or (inputs_only and not cls.inputs_need_support):
                 continue
-            smallest, largest = _nanmin_nanmax(block)
-            if smallest >= low and largest <= high:
+            if cls.in_support(*_nanmin_nanmax(block)):
                 continue
             if whole:
                 _check_support(block, kind, cls, None, fitted)
@@ -426,7 +433,7 @@ class Schema:
         DataFrame with the training columns and dtypes.
         """
         if not self.frame:
-            return np.asarray(values).astype(dtype, copy=False)
+            return _in_float_range(np.asarray(values), np.dtype(dtype)).astype(dtype, copy=False)
         index = pd.RangeIndex(values.shape[0]) if index is None else index
         data = {}
         for j, column in enumerate(self.columns):
@@ -611,18 +618,24 @@ def _check_whole(values, kind, names, fitted):
 def _check_support(values, kind, cls, column, fitted):
     low, high = cls.support
     smallest, largest = _nanmin_nanmax(values)
-    if smallest < low or largest > high:
+    if not cls.in_support(smallest, largest):
         where, other = _where_and_alternative(column)
         if fitted:
             # The user may never have named it: "auto" chose it from the training values' range.
             advice = (f"The model was fitted with it (see column_likelihoods_), so it cannot score "
-                      f"these values; to take them, refit with {other}.")
+                      f"these values; to take them, refit with {other}. {cls.fitted_support_hint}").rstrip()
         else:
             advice = cls.support_hint if column is None else f"{cls.support_hint} For that column alone: {other}."
         raise ValueError(
-            f'likelihood="{kind}" needs {where} in [{low:g}, {high:g}]; got min={smallest:.3g}, '
-            f"max={largest:.3g}. {advice}"
+            f'likelihood="{kind}" needs {where} in [{low:g}, {high:g}]; got min={_shown(smallest, low)}, '
+            f"max={_shown(largest, high)}. {advice}"
         )
+
+
+def _shown(value, bound):
+    """``value`` to three digits, or to all it needs where three would round it onto ``bound``."""
+    short = f"{value:.3g}"
+    return repr(float(value)) if float(short) == bound and value != bound else short
 
 
 def _restore_column(values, column):
@@ -662,11 +675,20 @@ def _restore_column(values, column):
         if zone is not None:
             out = out.dt.tz_localize("UTC").dt.tz_convert(zone)
             if step > 1:
-                # On the wall clock, where the step was measured, keeping each value's own UTC
-                # offset (a value within half a step of a clock change lands an hour off the unit).
-                wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
-                ns[~holes] += rounded(wall[~holes], step) - wall[~holes]
-                out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
+                # On the wall clock, where the step was measured, then back into the zone: a
+                # value within half a step of a clock change takes the offset of where it lands
+                # (of a wall time that occurs twice, the occurrence nearer the value; of one that
+                # does not occur, the time after the gap).
+                wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+                wall[~holes] = rounded(wall[~holes], step)
+                wall = pd.Series(wall.view("M8[ns]"))
+                first, second = (
+                    wall.dt.tz_localize(zone, ambiguous=np.full(len(wall), summer), nonexistent="shift_forward")
+                    for summer in (True, False)
+                )
+                nearer_first = (np.abs(first.to_numpy(dtype="datetime64[ns]").view(np.int64) - ns)
+                                <= np.abs(second.to_numpy(dtype="datetime64[ns]").view(np.int64) - ns))
+                out = first.where(nearer_first, second)
         return out.astype(dtype).array
     if kind == "integer":
         # An object column of whole numbers (see kind_of_column) is rounded as int64.
@@ -683,4 +705,16 @@ def _restore_column(values, column):
         if holes.any():  # only a nullable integer column had holes to draw
             out[holes] = pd.NA
         return out
-    return pd.array(values.astype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype), dtype=dtype)
+    numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
+    return pd.array(_in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
+
+
+def _in_float_range(values, dtype):
+    """Float64 ``values`` within a narrower float ``dtype``'s range, as an integer column is clipped to its own.
+
+    A cast would make what lies beyond infinite: float16 overflows at 65,504.
+    """
+    if dtype.kind != "f" or dtype.itemsize >= 8:
+        return values
+    largest = float(np.finfo(dtype).max)
+    return np.clip(values, -largest, largest)

@@ -31,6 +31,12 @@ from torch import nn
 # Multiply-adds of a step worth one thread (see the module docstring).
 WORK_PER_THREAD = 16e6
 
+# torch applies a thread count set before its first parallel call
+# (torch.set_num_threads, or MKL_NUM_THREADS beside OMP_NUM_THREADS) at the
+# first call that asks, over any threadpool_limits block around that call:
+# asked here, on import, a first fit inside such a block keeps to its limit.
+torch.get_num_threads()
+
 
 def usable_cores():
     """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota."""

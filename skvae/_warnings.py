@@ -4,13 +4,17 @@ import os
 import sys
 import warnings
 
+import joblib
 import sklearn
 
-_INTERNAL = tuple(os.path.dirname(module.__file__) + os.sep for module in (sklearn, sys.modules[__package__]))
+# scikit-learn calls a Pipeline's earlier steps through joblib.Memory, and a search's fits through
+# joblib.Parallel: their frames are not the user's either.
+_INTERNAL = tuple(os.path.dirname(module.__file__) + os.sep
+                  for module in (sklearn, joblib, sys.modules[__package__]))
 
 
 def warn(message, category):
-    """``warnings.warn`` at the first frame outside skvae and scikit-learn.
+    """``warnings.warn`` at the first frame outside skvae, scikit-learn and joblib.
 
     A fixed ``stacklevel`` counts frames, and the count differs between
     entry points (``fit``, ``fit_transform``, a subclass's ``_fit``, a

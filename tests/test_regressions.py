@@ -910,3 +910,313 @@ def test_calibration_moves_only_rows_a_skvae_model_could_not_score():
                                                      remainder="passthrough", sparse_threshold=0),
                              GaussianMixture(random_state=0))
     VAEOutlierDetector(pipeline, calibration_fraction=0.5, random_state=0).fit(strings)
+
+
+# ----------------------------------------------------- from this stop's reviews
+
+
+def _correlated(n_rows=200):
+    rng = np.random.RandomState(0)
+    return rng.normal(size=(n_rows, 5)) @ rng.normal(size=(5, 5))
+
+
+@pytest.mark.parametrize(("Estimator", "learning_rate"), [(VAETransformer, 0.3), (AutoencoderTransformer, 1.0),
+                                                         (VQVAETransformer, 1.0), (VAEImputer, 0.3)])
+def test_a_fit_whose_reconstructions_diverged_is_refused(Estimator, learning_rate):
+    # A learned noise variance grew with the error (to 1e18) and kept the score within the old
+    # check's floor: the model was returned, reconstructing rows within +-7 as 1e5.
+    X = _correlated()
+    model = Estimator(random_state=0, max_iter=20).fit(X)
+    before = model.transform(X)
+    with pytest.raises(ValueError, match=r"Training diverged at iteration \d+: .*reconstructions of its own "
+                                         r"training rows miss column \d by [\d.e+]+ standard deviations"):
+        model.set_params(learning_rate_init=learning_rate).fit(X)
+    np.testing.assert_array_equal(model.transform(X), before)
+
+
+def test_the_imputer_refuses_an_observed_value_its_column_dtype_cannot_hold():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"i": rng.randint(0, 5, 60), "b": rng.rand(60) < 0.5, "f": rng.normal(size=60)})
+    imputer = VAEImputer(**FAST).fit(frame)
+    for column, values in (("i", [2.5, 3.0, 1.0]), ("b", [0.3, 1.0, 0.0])):
+        rows = frame.head(3).copy()
+        rows[column] = values  # was truncated to 2, or read as True
+        with pytest.raises(ValueError, match=f"Column '{column}' was .* at fit, but row 0 holds 0?[.]?[0-9.]+, "
+                                             f"which .* cannot hold"):
+            imputer.transform(rows)
+    rows = frame.head(3).copy()
+    rows["i"], rows["b"] = [2.0, np.nan, 4.0], [1.0, 0.0, np.nan]  # floats because of the holes
+    filled = imputer.transform(rows)
+    assert filled["i"].dtype == np.int64 and filled["b"].dtype == bool
+    assert filled["i"].iloc[[0, 2]].tolist() == [2, 4] and filled["b"].iloc[:2].tolist() == [True, False]
+    holed = frame.copy()
+    holed.loc[0, "i"] = -1
+    nullable = VAEImputer(missing_values=-1, **FAST).fit(holed)
+    rows = frame.head(3).copy()
+    rows["i"] = [2.5, 3.0, 1.0]
+    with pytest.raises(ValueError, match="Column 'i' was Int64 at fit, but row 0 holds 2.5"):  # was pandas' own error
+        nullable.transform(rows)
+
+
+def test_minmax_scaled_rows_are_in_the_bernoulli_support():
+    from sklearn.preprocessing import MinMaxScaler
+
+    X = MinMaxScaler().fit_transform(np.random.RandomState(3).normal(size=(60, 4)))
+    assert X.max() > 1.0  # 1.0000000000000002: MinMaxScaler's rounding
+    assert set(VAETransformer(**FAST).fit(X).column_likelihoods_.values()) == {"bernoulli"}  # was gaussian
+    VAETransformer(likelihood="bernoulli", **FAST).fit(X)  # was refused, "got max=1"
+    X[0, 0] = 1.000002
+    with pytest.raises(ValueError, match=r"got min=0, max=1\.000002\. Scale X"):  # was "max=1"
+        VAETransformer(likelihood="bernoulli", **FAST).fit(X)
+    # The slack is relative to the bound: tiny values around 0 are not in [0, 1].
+    tiny = np.random.RandomState(0).normal(size=(60, 4)) * 1e-12
+    assert set(VAETransformer(**FAST).fit(tiny).column_likelihoods_.values()) == {"gaussian"}
+    fitted = VAETransformer(**FAST).fit(np.random.RandomState(0).rand(60, 4))
+    with pytest.raises(ValueError, match=r"refit with likelihood=\"gaussian\"\. Or keep new rows in \[0, 1\]: "
+                                         r"in a Pipeline, MinMaxScaler\(clip=True\) does\."):
+        fitted.score_samples(np.full((2, 4), 1.5))
+
+
+def test_a_sparse_matrix_with_duplicate_entries_fits_the_model_of_its_dense_values():
+    rng = np.random.RandomState(0)
+    dense = np.round(rng.rand(60, 3), 2)
+    dense[0, 0] = 1.2
+    stored = sp.csr_matrix(dense)
+    data, indices = stored.data.copy(), stored.indices.copy()
+    data[0] = 0.6  # 1.2 stored as 0.6 twice
+    duplicated = sp.csr_matrix((np.r_[data[:1], data], np.r_[indices[:1], indices],
+                                np.r_[0, stored.indptr[1:] + 1]), shape=dense.shape)
+    assert not duplicated.has_canonical_format
+    np.testing.assert_array_equal(duplicated.toarray(), dense)
+    model = VAETransformer(**FAST).fit(duplicated)
+    assert model.column_likelihoods_ == {0: "gaussian", 1: "gaussian", 2: "gaussian"}  # was Bernoulli for column 0
+    np.testing.assert_array_equal(model.transform(duplicated), VAETransformer(**FAST).fit(dense).transform(dense))
+    assert np.isfinite(model.score(duplicated))  # was refused: "needs X in [0, 1]; got max=1.2"
+    assert not duplicated.has_canonical_format  # the caller's matrix is left as it was
+
+
+def test_a_float16_column_decodes_within_its_range():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"h": (rng.rand(200) * 65000).astype(np.float16), "x": rng.normal(size=200)})
+    model = AutoencoderTransformer(**FAST).fit(frame)
+    decoded = model.inverse_transform(model.transform(frame) * 30)
+    assert decoded["h"].dtype == np.float16
+    assert np.isfinite(decoded["h"].to_numpy()).all()  # was inf past 65,504
+    assert decoded["h"].max() == np.finfo(np.float16).max
+
+
+def test_the_detector_fits_held_out_rows_that_hold_a_columns_only_values():
+    from skvae import VAEOutlierDetector
+
+    list_of_rows = np.random.RandomState(0).normal(size=(40, 3))
+    list_of_rows[2:, 2] = np.nan
+    VAEOutlierDetector(VAETransformer(max_iter=1), random_state=37).fit(list_of_rows.tolist())
+    with pytest.raises(ValueError, match=r"found no held-out row to calibrate on: each holds a category the other "
+                                         r"rows lack, or a column's only observed values.*Give more rows, or a "
+                                         r"float contamination\.$"):
+        VAEOutlierDetector(VAETransformer(max_iter=1, handle_unknown="ignore"), random_state=3).fit(
+            np.array([[0.0, np.nan], [1.0, 5.0]]))
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    X[2:, 2] = np.nan  # two observed values: some splits held both out ("no observed value")
+    frame = pd.DataFrame({"a": X[:, 0], "c": pd.Categorical([None] * 38 + ["x", "y"]), "b": X[:, 2]})
+    for seed, data in ((37, X), (14, frame), (22, frame), (37, frame)):  # each failed
+        VAEOutlierDetector(VAETransformer(max_iter=1), random_state=seed).fit(data)
+    with pytest.raises(ValueError, match=r"minimum of 1 is required by VAEOutlierDetector\."):
+        VAEOutlierDetector(VAETransformer(max_iter=1), contamination=0.1).fit(np.zeros((0, 3)))
+
+
+def test_a_pd_na_placeholder_saves_and_loads(tmp_path):
+    X = np.random.RandomState(0).rand(40, 3)
+    X[::7, 1] = np.nan
+    imputer = VAEImputer(missing_values=pd.NA, **FAST).fit(X)
+    imputer.save(tmp_path / "imputer.skvae")  # was "Cannot save params.missing_values of type NAType"
+    loaded = load(tmp_path / "imputer.skvae")
+    assert loaded.missing_values is pd.NA
+    np.testing.assert_array_equal(loaded.transform(X), imputer.transform(X))
+
+
+def test_load_takes_one_trusted_class_or_name(tmp_path):
+    from test_custom_modules import CUSTOM, Decoder, ResidualEncoder
+
+    X = np.random.RandomState(0).rand(40, 4)
+    VAETransformer(**FAST, encoder=ResidualEncoder).fit(X).save(tmp_path / "one.skvae")
+    for trusted in (ResidualEncoder, "test_custom_modules:ResidualEncoder"):  # a class was "not iterable"
+        assert load(tmp_path / "one.skvae", trusted=trusted).encoder is ResidualEncoder
+    VAETransformer(**FAST, **CUSTOM).fit(X).save(tmp_path / "two.skvae")
+    with pytest.raises(ValueError, match="refers to test_custom_modules:Decoder: code outside skvae"):
+        load(tmp_path / "two.skvae", trusted=ResidualEncoder)
+    assert load(tmp_path / "two.skvae", trusted=(ResidualEncoder, Decoder)).decoder is Decoder
+
+
+def test_a_warm_start_warns_by_the_epochs_its_own_call_can_judge():
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    gan = VAEGANTransformer(max_iter=5, random_state=0, warm_start=True).fit(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gan.fit(X)  # was "Increase max_iter, or raise tol" where the rule needs 201 epochs
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    vae = VAETransformer(max_iter=3, n_iter_no_change=3, tol=1e9, kl_warmup=0, random_state=0, warm_start=True)
+    vae.fit(X)
+    with pytest.warns(ConvergenceWarning, match=r"cannot end a fit of max_iter=3 epochs: it needs 4 "
+                                                r"\(n_iter_no_change \+ 1, in a warm start\)"):
+        vae.fit(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vae.set_params(max_iter=4).fit(X)  # a warm call of 4 epochs can stop, and does at its 4th
+    assert vae.n_iter_ == 10 and not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    # No best average carried: early stopping's record restarts with each call, and a first fit that
+    # ended inside the KL warm-up judged nothing. The first judged epoch then counts as an improvement.
+    for first, options, needed in ((6, {"kl_warmup": 0, "early_stopping": True}, 5), (2, {"kl_warmup": 5}, 8)):
+        def first_fit(first=first, options=options):
+            return VAETransformer(max_iter=first, n_iter_no_change=3, tol=1e9, random_state=0, warm_start=True,
+                                  **options).fit(X)
+
+        with pytest.warns(ConvergenceWarning, match=f"it needs {needed} "):
+            first_fit().set_params(max_iter=needed - 1).fit(X)
+        vae = first_fit()
+        before = vae.n_iter_
+        vae.set_params(max_iter=needed + 3).fit(X)
+        assert vae.n_iter_ - before == needed  # the rule fires at the epoch the warning named
+
+
+def test_latent_dims_given_as_a_list_continue_as_the_same_network():
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    model = HierarchicalVAETransformer([2, 1], max_iter=2, random_state=0, warm_start=True).fit(X)
+    model.set_params(latent_dims=(2, 1)).fit(X)  # was "cannot change latent_dims=(2, 1) (fitted with [2, 1])"
+    model.set_params(latent_dims=np.array([2, 1])).partial_fit(X)
+    assert model.n_iter_ == 5
+    for Estimator in (AutoencoderTransformer, VQVAETransformer):
+        # Interval(Integral) admits True, as scikit-learn's does (PCA(n_components=True)): width 1.
+        assert Estimator(latent_dim=True, max_iter=2).fit(X).transform(X).shape == (60, 1)
+    assert VQVAETransformer(n_codes=True, max_iter=2).fit(X).predict(X).max() == 0
+
+
+def test_threadpool_limits_hold_for_a_first_fit_after_set_num_threads():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import numpy as np, torch
+from threadpoolctl import threadpool_limits
+from torch import nn
+torch.set_num_threads(2)
+import skvae
+seen = []
+class Spy(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.layer = nn.Linear(in_features, 256)
+    def forward(self, x):
+        seen.append(torch.get_num_threads())
+        return self.layer(x)
+with threadpool_limits(limits=1):
+    skvae.VAETransformer(encoder=Spy, max_iter=1, random_state=0).fit(np.random.rand(300, 784))
+print(sorted(set(seen)))
+"""
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.strip() == "[1]"  # was [2]: torch applied set_num_threads inside the block
+
+
+def test_the_detector_scores_in_float64_on_the_bound_it_calibrated():
+    from skvae import VAEOutlierDetector
+
+    X = np.random.RandomState(0).rand(60, 4).astype(np.float32)
+    detector = VAEOutlierDetector(VAETransformer(**FAST), contamination=0.1, random_state=0).fit(X)
+    assert detector.score_samples(X).dtype == np.float64  # was float32, where IsolationForest's are float64
+    assert detector.decision_function(X).dtype == np.float64
+    flagged = detector.predict(X)
+    detector.set_params(n_importance=20)  # offset_ was set on the ELBO
+    with pytest.raises(ValueError, match=r"n_importance=20, but offset_ was set on scores with n_importance=None"):
+        detector.predict(X)
+    np.testing.assert_array_equal(detector.set_params(n_importance=None).predict(X), flagged)
+    assert detector.set_params(n_importance=20).fit(X).predict(X).shape == (60,)
+
+
+def test_sampled_dates_near_a_clock_change_land_on_their_unit():
+    rng = np.random.RandomState(0)
+    days = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.randint(0, 365, 400), unit="D")
+    frame = pd.DataFrame({"d": days.tz_localize("America/New_York"), "x": rng.normal(size=400)})
+    frame.loc[3, "d"] = pd.NaT
+    model = VAETransformer(max_iter=10, random_state=0).fit(frame)
+    drawn = model.sample(3000, random_state=0)["d"].dropna()
+    assert str(drawn.dt.tz) == "America/New_York"
+    assert (drawn == drawn.dt.normalize()).all()  # 5 of 3,000 were an hour off midnight
+
+
+def test_sample_refuses_a_from_likelihood_that_is_not_a_bool():
+    model = VAETransformer(**FAST).fit(np.random.RandomState(0).rand(30, 3))
+    for value in (None, "yes"):  # None gave the means, "yes" the draws
+        with pytest.raises(ValueError, match="from_likelihood must be True or False"):
+            model.sample(2, from_likelihood=value)
+
+
+def test_a_later_block_with_a_new_level_says_how_to_declare_every_level():
+    frame = pd.DataFrame({"x": np.arange(40.0), "kind": ["a"] * 20 + ["b"] * 20})
+    model = VAETransformer(**FAST).partial_fit(frame.iloc[:20])
+    # The advice was handle_unknown='ignore', which trains on without ever learning "b".
+    with pytest.raises(ValueError, match=r"The first fit call fixes a column's levels: .*"
+                                         r"X\.astype\(\{'kind': pd\.CategoricalDtype\(all_levels\)\}\)"):
+        model.partial_fit(frame.iloc[20:])
+    with pytest.raises(ValueError, match="Set handle_unknown='ignore' to treat them as missing"):
+        model.transform(frame.iloc[20:])  # not training: the usual advice
+    levels = frame.astype({"kind": pd.CategoricalDtype(["a", "b"])})
+    model = VAETransformer(**FAST).partial_fit(levels.iloc[:20]).partial_fit(levels.iloc[20:])
+    assert list(model.column_categories_["kind"]) == ["a", "b"]
+
+
+def test_a_warning_from_a_pipelines_earlier_step_points_at_the_callers_line():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import Pipeline
+
+    X, y = np.random.RandomState(0).rand(60, 4), np.arange(60) % 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Pipeline([("vae", VAETransformer(**FAST)), ("lr", LogisticRegression())]).fit(X, y)  # was joblib/memory.py
+        cross_val_score(VAETransformer(**FAST), X, cv=2)  # was joblib/parallel.py
+    places = {w.filename for w in caught if issubclass(w.category, ConvergenceWarning)}
+    assert places == {__file__}
+
+
+def test_the_transform_graph_returns_codes_in_xs_dtype_and_to_onnx_checks_its_dtype(tmp_path):
+    X = np.random.RandomState(0).rand(40, 4)
+    model = VAETransformer(**FAST).fit(X)
+    graph = model.to_torch()
+    with torch.inference_mode():
+        codes = graph(torch.from_numpy(X))
+    assert codes.dtype == torch.float64  # was float32, where transform returns float64
+    np.testing.assert_array_equal(codes.numpy(), model.transform(X))
+    with pytest.raises(ValueError, match=r"dtype must be np\.float32 or np\.float64; got <class 'numpy\.int32'>"):
+        model.to_onnx(tmp_path / "model.onnx", dtype=np.int32)  # was a float32 graph, silently
+
+
+def test_a_users_module_is_built_under_the_lock_on_torchs_global_generator():
+    from skvae import _fitting
+
+    owned = []
+
+    class Encoder(nn.Module):
+        def __init__(self, in_features):
+            super().__init__()
+            owned.append(_fitting._GLOBAL_RNG_LOCK._is_owned())  # another thread's fit may not reseed it now
+            self.layer = nn.Linear(in_features, 8)
+            self.out_features = 8
+
+        def forward(self, x):
+            return self.layer(x)
+
+    VAETransformer(encoder=Encoder, max_iter=1, random_state=0).fit(np.random.RandomState(0).rand(30, 3))
+    assert owned == [True]
+
+
+def test_a_warm_start_on_data_far_off_in_one_column_is_not_called_diverged():
+    # Fitting the far column pulls the others off for a while: judged against the worst column's start.
+    X = _correlated()
+    model = AutoencoderTransformer(max_iter=20, random_state=0, warm_start=True).fit(X)
+    shifted = X.copy()
+    shifted[:, 0] += 3e5 * X[:, 0].std()
+    model.set_params(learning_rate_init=1e-2).fit(shifted)
+    assert np.isfinite(model.transform(shifted)).all()

@@ -65,10 +65,8 @@ class PlainAutoencoderModel(AutoencoderModel):
 
         def residuals(batch, codes):
             nonlocal errors, counts
-            squared = self.columns.squared_error(batch.scored, self.decode(codes, batch.condition))
-            mask = torch.ones_like(squared) if batch.mask is None else batch.mask.double()
-            errors = errors + (squared * mask).sum(0)
-            counts = counts + mask.sum(0)
+            squared, observed = self.squared_errors(batch, codes)
+            errors, counts = errors + squared, counts + observed
 
         mean, covariance = code_moments(self, blocks, each=residuals)
         self.latent.fit_prior(mean, covariance)

@@ -194,6 +194,19 @@ class AutoencoderModel(nn.Module):
         filled = self.decoded(z, batch.condition, how, generator)
         return torch.where(torch.isnan(values), filled.to(values.dtype), values)
 
+    def squared_errors(self, batch, codes=None):
+        """Per target column, the squared reconstruction error at the code, summed over rows; and the rows summed.
+
+        Float64, in the units the encoder reads (standardised for Gaussian
+        columns): what an autoencoder's draws and a fit's divergence check read.
+        """
+        codes = self.code(batch) if codes is None else codes
+        squared = self.columns.squared_error(batch.scored, self.decode(codes, batch.condition))
+        if batch.mask is None:
+            return squared.sum(0), torch.full_like(squared[0], float(squared.shape[0]))
+        mask = batch.mask.double()
+        return (squared * mask).sum(0), mask.sum(0)
+
     # ------------------------------------------------------------- training
 
     def step(self, batch, generator, *, corruption=None, corruption_level=0.0, condition_dropout=0.0,

@@ -8,8 +8,10 @@ module in this package and one line in the registry (``__init__.py``).
 
 The contract, for a group of ``n_features`` columns:
 
-* **Class attributes.** ``support`` (the interval X's values must lie in)
-  and ``support_hint`` (what to do otherwise); ``inputs_need_support``,
+* **Class attributes.** ``support`` (the interval X's values must lie in,
+  give or take a float32 rounding: ``SUPPORT_SLACK``), ``support_hint``
+  (what to do otherwise) and ``fitted_support_hint`` (what else a fitted
+  model's user can do); ``inputs_need_support``,
   whether ``encode`` itself needs values in the support (a log of counts
   does; otherwise ``transform`` takes any value and only scoring checks);
   ``discrete`` (values are
@@ -86,11 +88,18 @@ def masked_sum(terms, mask):
     return terms.sum(-1) if mask is None else (terms * mask).sum(-1)
 
 
+# Values this far past a support's bound, relative to the bound, count as on
+# it: a float32 rounding, or MinMaxScaler's 1.0000000000000002, is not a value
+# beyond [0, 1]. (At a bound of 0 nothing is: -1e-20 is a negative value.)
+SUPPORT_SLACK = 8 * 2.0**-23
+
+
 class Likelihood(nn.Module):
     """Base class of the observation models; see the module docstring for the contract."""
 
     support = (-math.inf, math.inf)
     support_hint = ""
+    fitted_support_hint = ""
     inputs_need_support = False
     discrete = False
     auto_dtypes = frozenset()
@@ -105,6 +114,15 @@ class Likelihood(nn.Module):
     def __init__(self, n_features, **options):
         super().__init__()
         self.n_features = n_features
+
+    @classmethod
+    def in_support(cls, smallest, largest):
+        """Whether values from ``smallest`` to ``largest`` lie in ``support``, give or take ``SUPPORT_SLACK``.
+
+        NaN bounds (no observed value) are in it.
+        """
+        low, high = cls.support
+        return not bool(smallest < low - SUPPORT_SLACK * abs(low) or largest > high + SUPPORT_SLACK * abs(high))
 
     @classmethod
     def fits_better(cls, observed):

@@ -29,6 +29,8 @@ class BernoulliLikelihood(Likelihood):
 
     support = (0.0, 1.0)
     support_hint = 'Scale X (e.g. MinMaxScaler) or use likelihood="gaussian".'
+    # A scaler fitted on other rows (a cross-validation fold's) puts new rows past [0, 1].
+    fitted_support_hint = "Or keep new rows in [0, 1]: in a Pipeline, MinMaxScaler(clip=True) does."
     auto_dtypes = frozenset({"bool"})
     # Numbers that all lie in [0, 1] (0/1 flags, grey levels, shares) are better
     # scored by a cross-entropy than by a Gaussian: on 5,000 real 28 x 28 digits
