@@ -19,6 +19,7 @@ a conditional model, its conditions.
 
 import contextlib
 import copy
+import math
 from abc import ABCMeta
 from collections import namedtuple
 from numbers import Integral, Real
@@ -125,8 +126,9 @@ FitState = namedtuple("FitState", ["model", "rng", "history", "n_iter", "optimiz
 FitState.__doc__ = """Where training starts: a new model, or a copy of the fitted one with its history."""
 
 TrainingRun = namedtuple("TrainingRun", ["n_epochs", "converged", "interrupted", "early_stopping", "optimizer",
-                                         "start"])
-TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the model's ``Health`` before it."""
+                                         "start", "best_carried"])
+TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the model's ``Health`` before it,
+and whether the stopping rule started from a best average carried over from earlier calls."""
 
 
 class BaseAutoencoder(
@@ -416,6 +418,8 @@ class BaseAutoencoder(
                 return float(scores.mean())
 
         start = self._check_health(model, rows, data.X.shape[1])
+        # Before training moves it: the validation record restarts with each call, the loss's does not.
+        best_carried = not early_stopping and math.isfinite(state.history.best_smoothed_loss)
         n_train = len(rows) if train_rows is None else train_rows.numel()
         optimizer = make_optimizer(model, self.learning_rate_init, state.optimizer_state)
         generator_seed = draw_seed(rng)
@@ -444,7 +448,7 @@ class BaseAutoencoder(
                 description=type(self).__name__,
             )
         model.eval()
-        return rows, TrainingRun(n_epochs, converged, interrupted, early_stopping, optimizer, start)
+        return rows, TrainingRun(n_epochs, converged, interrupted, early_stopping, optimizer, start, best_carried)
 
     def _finish(self, data, state, rows, run):
         """The fitted statistics and the checks of the result; then, and only then, the fitted attributes."""
@@ -481,9 +485,8 @@ class BaseAutoencoder(
             # start restarts its count (a new fit call, as the validation record).
             warmup = self._monitor_from_epoch()
             left = max(0, warmup - state.n_iter)
-            # A best average carried from judged epochs (of the training loss: the validation
-            # record restarts with each call) lets the first judged epoch count already.
-            carried = state.n_iter > warmup and not run.early_stopping
+            # A best average carried from earlier calls lets the first judged epoch count already.
+            carried = run.best_carried
             needed = left + self.n_iter_no_change + (1 if carried else 2)
             parts = ((f"the KL warm-up's {'last ' if state.n_iter else ''}{left}, then " if left else "")
                      + ("n_iter_no_change + 1, in a warm start" if carried else "n_iter_no_change + 2"))

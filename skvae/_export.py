@@ -36,8 +36,9 @@ class TransformGraph(nn.Module):
         condition = None
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
-        # In X's dtype, as transform returns them (the network computes in float32).
-        return self.model.code(Batch(self.model.columns(x), condition=condition)).to(x.dtype)
+        codes = self.model.code(Batch(self.model.columns(x), condition=condition))
+        # In a float X's dtype, as transform returns them (the network computes in float32).
+        return codes.to(x.dtype) if x.is_floating_point() else codes
 
 
 class ImputationGraph(nn.Module):

@@ -340,7 +340,8 @@ class Schema:
                 # "ignore" would train on without ever learning the new levels.
                 advice = (f"The first fit call fixes a column's levels: to learn these, give the column "
                           f"every level up front, as a pandas Categorical dtype (X.astype({{{column.name!r}: "
-                          "pd.CategoricalDtype(all_levels)})), and fit again from the first block; "
+                          "pd.CategoricalDtype(all_levels)})), and start again from the first block on a "
+                          "new estimator (clone(estimator)), or with fit and warm_start=False; "
                           "handle_unknown='ignore' would treat them as missing, never learning them.")
             raise ValueError(
                 f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in row "
@@ -675,20 +676,26 @@ def _restore_column(values, column):
         if zone is not None:
             out = out.dt.tz_localize("UTC").dt.tz_convert(zone)
             if step > 1:
-                # On the wall clock, where the step was measured, then back into the zone: a
-                # value within half a step of a clock change takes the offset of where it lands
-                # (of a wall time that occurs twice, the occurrence nearer the value; of one that
-                # does not occur, the time after the gap).
-                wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-                wall[~holes] = rounded(wall[~holes], step)
-                wall = pd.Series(wall.view("M8[ns]"))
-                first, second = (
-                    wall.dt.tz_localize(zone, ambiguous=np.full(len(wall), summer), nonexistent="shift_forward")
-                    for summer in (True, False)
-                )
-                nearer_first = (np.abs(first.to_numpy(dtype="datetime64[ns]").view(np.int64) - ns)
-                                <= np.abs(second.to_numpy(dtype="datetime64[ns]").view(np.int64) - ns))
-                out = first.where(nearer_first, second)
+                # On the wall clock, where the step was measured, keeping each value's own UTC offset.
+                wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+                given = ns.copy()
+                ns[~holes] += rounded(wall[~holes], step) - wall[~holes]
+                out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
+                landed = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+                off = ~holes & (landed != rounded(landed, step))
+                if off.any():
+                    # Within half a step of a clock change that offset is the wrong one (a day's
+                    # midnight lands at 23:00): the rounded wall time in the zone instead, of a
+                    # time that occurs twice the occurrence nearer the value, of one that does
+                    # not occur the time after the gap.
+                    target = pd.Series(rounded(wall[off], step).view("M8[ns]"))
+                    first, second = (
+                        target.dt.tz_localize(zone, ambiguous=np.full(len(target), summer), nonexistent="shift_forward")
+                        .to_numpy(dtype="datetime64[ns]").view(np.int64)
+                        for summer in (True, False)
+                    )
+                    ns[off] = np.where(np.abs(first - given[off]) <= np.abs(second - given[off]), first, second)
+                    out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
         return out.astype(dtype).array
     if kind == "integer":
         # An object column of whole numbers (see kind_of_column) is rounded as int64.

@@ -1078,6 +1078,10 @@ def test_a_warm_start_warns_by_the_epochs_its_own_call_can_judge():
         before = vae.n_iter_
         vae.set_params(max_iter=needed + 3).fit(X)
         assert vae.n_iter_ - before == needed  # the rule fires at the epoch the warning named
+    # A first fit under early stopping judged the validation score only: no training-loss best to carry.
+    vae = VAETransformer(kl_warmup=0, n_iter_no_change=3, max_iter=6, early_stopping=True, random_state=0).fit(X)
+    with pytest.warns(ConvergenceWarning, match=r"it needs 5 \(n_iter_no_change \+ 2\)"):  # was "raise tol"
+        vae.set_params(warm_start=True, early_stopping=False, max_iter=4, tol=1e9).fit(X)
 
 
 def test_latent_dims_given_as_a_list_continue_as_the_same_network():
@@ -1144,6 +1148,15 @@ def test_sampled_dates_near_a_clock_change_land_on_their_unit():
     drawn = model.sample(3000, random_state=0)["d"].dropna()
     assert str(drawn.dt.tz) == "America/New_York"
     assert (drawn == drawn.dt.normalize()).all()  # 5 of 3,000 were an hour off midnight
+    # A value just before a fall-back rounds to the nearest minute in real time, not an hour on.
+    from skvae._schema import Column, _restore_column
+
+    minutes = Column("t", "gaussian", dtype=pd.DatetimeTZDtype("ns", "America/New_York"), kind="datetime",
+                     step=60 * 10**9)
+    for given, expected in (("2023-11-05 01:59:50-04:00", "2023-11-05 01:00:00-05:00"),
+                            ("2023-03-12 01:59:50-05:00", "2023-03-12 03:00:00-04:00")):
+        restored = _restore_column(np.array([float(pd.Timestamp(given).value)]), minutes)[0]
+        assert restored == pd.Timestamp(expected)
 
 
 def test_sample_refuses_a_from_likelihood_that_is_not_a_bool():
@@ -1189,6 +1202,11 @@ def test_the_transform_graph_returns_codes_in_xs_dtype_and_to_onnx_checks_its_dt
         codes = graph(torch.from_numpy(X))
     assert codes.dtype == torch.float64  # was float32, where transform returns float64
     np.testing.assert_array_equal(codes.numpy(), model.transform(X))
+    whole = np.rint(X * 10)
+    with torch.inference_mode():
+        from_ints = graph(torch.from_numpy(whole.astype(np.int64)))
+    assert from_ints.dtype == torch.float32  # codes, not ints
+    np.testing.assert_allclose(from_ints.numpy(), model.transform(whole), rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match=r"dtype must be np\.float32 or np\.float64; got <class 'numpy\.int32'>"):
         model.to_onnx(tmp_path / "model.onnx", dtype=np.int32)  # was a float32 graph, silently
 
