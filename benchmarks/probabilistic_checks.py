@@ -166,4 +166,8 @@ def main():
 
 
 if __name__ == "__main__":
+    import argparse
+
+    # No options: the parser answers --help before the run (about 30 s) starts.
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     main()

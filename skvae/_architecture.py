@@ -127,6 +127,13 @@ def architecture(estimator):
     if estimator.image_shape is not None:
         spec["image_shape"] = _image_shape(estimator.image_shape)
         spec["conv_channels"] = _positive_ints(estimator.conv_channels, "conv_channels", "(8, 8)")
+        if not spec["conv_channels"]:
+            # With no convolution the decoder's dense stack, whose last layer a convolution follows,
+            # would put its activation on the likelihood's parameters.
+            raise ValueError(
+                "conv_channels=() leaves the convolutional network without a convolution. Give at "
+                "least one channel count, e.g. conv_channels=(8, 8), or image_shape=None for a dense network."
+            )
     estimator._check_extra_params()
     spec.update(estimator._extra_params())
     return spec

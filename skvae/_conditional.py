@@ -14,7 +14,7 @@ from ._conditions import Conditions
 from ._data import map_rows
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
-from ._random import seed_source
+from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
 
 
@@ -337,8 +337,8 @@ class ConditionalVAETransformer(VAETransformer):
             Number of rows to generate.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the draws (labels first, then codes); ``None`` takes
-            fresh OS entropy. Second, as in every skvae estimator's
+            Seeds the draws (the labels' own seed first, then codes);
+            ``None`` takes fresh OS entropy. Second, as in every skvae estimator's
             ``sample``; ``y`` is keyword-only, so that a seed given by
             position is never read as a label.
 
@@ -359,8 +359,10 @@ class ConditionalVAETransformer(VAETransformer):
         rng = seed_source(random_state)
         if y is None:
             self._require_labels("sample")
-            y = rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)
-            y = self.classes_[y]
+            # From a stream of their own, seeded by one draw: the codes that follow are then the
+            # same whatever n_samples, as every sample's first rows are.
+            labels = np.random.RandomState(draw_seed(rng))
+            y = self.classes_[labels.choice(len(self.classes_), size=n_samples, p=self.class_prior_)]
         elif (np.ndim(y) == 2 or (np.ndim(y) == 1 and self.classes_ is not None)) and len(y) not in (1, n_samples):
             # A covariate model's 1-D y is one row given flat: _conditions says how to give it.
             raise ValueError(

@@ -334,8 +334,10 @@ class HierarchicalVAETransformer(VAETransformer):
                 f"VAETransformer(latent_dim={bottom}).")
         if not isinstance(self.free_bits, Real):
             try:
-                free_bits = np.asarray(self.free_bits, dtype=float).reshape(-1)
+                free_bits = np.asarray(self.free_bits, dtype=float)
             except (TypeError, ValueError):  # not numbers: the message below names free_bits
+                free_bits = np.array([np.nan])
+            if free_bits.ndim != 1:  # [[1, 2]] would pass flattened, then fail in training
                 free_bits = np.array([np.nan])
             if len(free_bits) != len(latent_dims) or not np.all(np.isfinite(free_bits) & (free_bits >= 0)):
                 raise ValueError(

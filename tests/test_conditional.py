@@ -91,9 +91,11 @@ def test_sample_without_y_draws_labels_by_their_training_frequency(labelled):
     assert list(cvae.classes_) == ["common", "rare"]
     np.testing.assert_allclose(cvae.class_prior_, [np.mean(y == "common"), np.mean(y == "rare")])
     np.testing.assert_array_equal(cvae.sample(7, random_state=1), cvae.sample(7, random_state=1))
-    # The labels are drawn first from the same generator: reproduce them.
+    # The labels come from a stream of their own, seeded by the first draw; the codes follow.
+    from skvae._random import draw_seed
+
     rng = np.random.RandomState(1)
-    labels = cvae.classes_[rng.choice(2, size=7, p=cvae.class_prior_)]
+    labels = cvae.classes_[np.random.RandomState(draw_seed(rng)).choice(2, size=7, p=cvae.class_prior_)]
     codes = rng.standard_normal((7, 3))
     # Sampled rows stay within each column's training range.
     expected = np.clip(cvae.inverse_transform(codes, labels), X.min(0), X.max(0))

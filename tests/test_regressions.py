@@ -1238,3 +1238,24 @@ def test_a_warm_start_on_data_far_off_in_one_column_is_not_called_diverged():
     shifted[:, 0] += 3e5 * X[:, 0].std()
     model.set_params(learning_rate_init=1e-2).fit(shifted)
     assert np.isfinite(model.transform(shifted)).all()
+
+
+def test_an_image_model_without_convolutions_is_refused():
+    X = np.random.RandomState(0).rand(40, 64)
+    # The dense stack's last activation fell on the logits: every probability was at least 0.5.
+    with pytest.raises(ValueError, match=r"conv_channels=\(\) leaves the convolutional network without a convolution"):
+        VAETransformer(image_shape=(8, 8), conv_channels=(), **FAST).fit(X)
+
+
+def test_a_conditional_samples_first_rows_do_not_depend_on_n_samples():
+    X, y = np.random.RandomState(0).rand(60, 4), np.arange(60) % 3
+    model = ConditionalVAETransformer(**FAST).fit(X, y)
+    few = model.sample(3, random_state=0, from_likelihood=False)
+    many = model.sample(100, random_state=0, from_likelihood=False)  # the labels were drawn first, 100 of them
+    np.testing.assert_array_equal(few, many[:3])
+
+
+def test_a_nested_free_bits_gets_the_free_bits_message():
+    X = np.random.RandomState(0).rand(40, 4)
+    with pytest.raises(ValueError, match=r"free_bits=\[\[1, 2\]\] must be one non-negative number, or one per layer"):
+        HierarchicalVAETransformer(latent_dims=(3, 2), free_bits=[[1, 2]], **FAST).fit(X)  # was float()'s TypeError
