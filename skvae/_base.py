@@ -60,7 +60,7 @@ from ._fitting import (
 )
 from ._persistence import PersistenceMixin
 from ._random import RowNoise, draw_seed, seed_source
-from ._schema import Schema
+from ._schema import Schema, in_float_range
 from ._sources import (
     CHECK_ROWS,
     MODEL_BLOCK_ROWS,
@@ -598,20 +598,28 @@ class BaseAutoencoder(
             model.eval()
         return model, device
 
-    def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None):
+    def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False):
         """``function(model, batch, n_rows)`` over X's rows in row-independent chunks, through the model's front.
 
-        A chunk's first ``n_rows`` rows are real; the rest pad it.
+        A chunk's first ``n_rows`` rows are real; the rest pad it. ``saturate``:
+        outputs beyond a float32 X's range come back as its extreme values.
         """
         model, device = self._inference_model()
         X = self._validated(X, reset=False)
         schema = self._schema
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
+        # Scored columns without holes at fit, which have no missing-value input to read one by.
+        flagged = set(schema.flagged)
+        unflagged = [j for j in range(len(schema.columns)) if j not in flagged] if targets else []
+        new_holes = set()
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
+            if unflagged:
+                holed = np.isnan(values[:, unflagged]).any(axis=0)
+                new_holes.update(unflagged[k] for k in np.flatnonzero(holed))
             return values
 
         def run(values, condition, n_rows, first_row=0):
@@ -620,9 +628,20 @@ class BaseAutoencoder(
         if out_dtype is None:
             out_dtype = output_dtype(X)
         chunk_rows = evaluation_chunk_rows(X)
-        return map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
-                        chunk_rows=chunk_rows, out_dtype=out_dtype,
-                        threads=self._evaluation_threads(model))
+        out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
+                       chunk_rows=chunk_rows, out_dtype=np.float64 if saturate else out_dtype,
+                       threads=self._evaluation_threads(model))
+        if new_holes:
+            names = [schema.columns[j].name for j in sorted(new_holes)]
+            warn(
+                f"{type(self).__name__}: X has holes in columns that had none at fit ({names[:5]}"
+                f"{', ...' if len(names) > 5 else ''}). The encoder reads such a hole as the column's "
+                "mean, so those rows' scores are loose lower bounds (tens of nats low in a test) and "
+                "not comparable with complete rows'. Fit on rows with holes in these columns, which "
+                "teaches the model to read them, or fill them first (VAEImputer).",
+                UserWarning,
+            )
+        return in_float_range(out, np.dtype(out_dtype)).astype(out_dtype, copy=False) if saturate else out
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.
@@ -714,9 +733,11 @@ class BaseAutoencoder(
         return self._schema.restore(out)
 
     def _score_samples(self, X, y=None, **score_options):
+        # A bound beyond float32's range (a row far outside the data) is float32's lowest value, not
+        # an overflow: the bound itself is finite, computed in float64.
         scores = self._map_batches(
             X, lambda model, batch, n_rows: self._row_score(model, batch, n_rows, **score_options).unsqueeze(1), 1, y=y,
-            targets=True,
+            targets=True, saturate=True,
         )
         return scores[:, 0]
 

@@ -308,11 +308,17 @@ class ConditionalVAETransformer(VAETransformer):
         per_class = np.stack([
             self._score_samples(X, [label], n_importance=int(n_importance)) for label in self.classes_
         ])
-        log_prior = np.log(self.class_prior_)[:, None]
+        with np.errstate(divide="ignore"):  # a class partial_fit listed but no row held yet: log 0
+            log_prior = np.log(self.class_prior_)[:, None]
         return logsumexp(per_class + log_prior, axis=0).astype(per_class.dtype, copy=False)
 
     def score(self, X, y=None):
         """Mean of ``score_samples(X, y)``; ``GridSearchCV`` passes y.
+
+        A label its fit never saw is refused, so search over a label model
+        with ``cv=StratifiedKFold(...)``: an integer ``cv`` splits a
+        transformer's rows with ``KFold``, and rows sorted by class leave a
+        training fold without a class (each such fold then scores NaN).
 
         Parameters
         ----------

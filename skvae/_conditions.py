@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._data import Scaling
@@ -27,6 +29,8 @@ class Conditions:
     classes: np.ndarray | None
     scaling: Scaling | None
     n_covariates: int = 0
+    # A covariate DataFrame's column names at fit (None: given without names).
+    names: tuple | None = None
 
     @classmethod
     def fit(cls, y, classes=None):
@@ -36,8 +40,14 @@ class Conditions:
                 raise ValueError("classes lists class labels, but y holds numeric covariates (2-D); "
                                  "leave classes out.")
             Y = _covariates(y)
-            return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1])
+            return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
         labels = _labels(y)
+        if classes is None and type_of_target(labels) == "continuous":
+            raise ValueError(
+                f"y holds {len(np.unique(labels))} distinct fractional numbers, which would each be a "
+                "class of their own. A ConditionalVAETransformer takes class labels as a 1-D y, or "
+                "numeric covariates as a 2-D y: for one covariate pass y.reshape(-1, 1)."
+            )
         known = np.unique(labels) if classes is None else np.unique(_labels(classes, name="classes"))
         conditions = cls(classes=known, scaling=None)
         unlisted = ~np.isin(labels, known)
@@ -74,6 +84,12 @@ class Conditions:
     def encode(self, y, n_rows=None):
         """Float32 columns for ``y``: one per row, or one condition for all ``n_rows``."""
         if self.categorical:
+            shape = np.asarray(y).shape
+            if len(shape) == 2 and shape[1] != 1:
+                raise ValueError(
+                    f"The model was fitted with class labels (a 1-D y); got a 2-D y of shape "
+                    f"{shape}, which would be covariates. Pass one label per row, 1-D."
+                )
             labels = _labels(y)
             if n_rows is not None and labels.shape[0] == 1:
                 labels = np.repeat(labels, n_rows)
@@ -81,10 +97,13 @@ class Conditions:
             index = np.clip(index, 0, len(self.classes) - 1)
             unseen = self.classes[index] != labels
             if unseen.any():
+                known = self.classes[:20].tolist() + (["..."] if len(self.classes) > 20 else [])
                 raise ValueError(
                     f"y holds labels the model was not fitted with: {np.unique(labels[unseen])[:10]}. "
-                    f"It knows classes_={self.classes.tolist()}; a new label needs a new fit (fit, or a "
-                    "first partial_fit whose classes= lists every label)."
+                    f"It knows classes_={known}; a new label needs a new fit (fit with "
+                    "warm_start=False, or a first partial_fit whose classes= lists every label). In "
+                    "cross-validation, split with StratifiedKFold, so that every training fold holds "
+                    "every label."
                 )
             columns = np.zeros((labels.shape[0], self.width), dtype=np.float32)
             columns[np.arange(labels.shape[0]), index] = 1.0
@@ -99,6 +118,12 @@ class Conditions:
             raise ValueError(
                 f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
                 f"fit; got an array of shape {np.shape(y)}. {advice}"
+            )
+        given = _names(y)
+        if self.names is not None and given is not None and given != self.names:
+            raise ValueError(
+                f"y's covariates must have the names they had at fit, in the same order: "
+                f"{list(self.names)}; got {list(given)}."
             )
         Y = _covariates(y)
         if Y.shape[1] != self.n_covariates:
@@ -120,7 +145,14 @@ class Conditions:
 
 
 def _is_covariates(y):
+    if sp.issparse(y):
+        raise ValueError("y is a sparse matrix; pass class labels 1-D, or covariates 2-D, dense (y.toarray()).")
     return np.asarray(y).ndim == 2
+
+
+def _names(y):
+    """A DataFrame's column names as a tuple; None for anything else."""
+    return tuple(y.columns) if isinstance(y, pd.DataFrame) else None
 
 
 def _covariates(y):

@@ -322,8 +322,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``n_importance``, the IWAE bound) in nats: a lower bound on log p(x).
         A row with holes is scored on its observed entries only, which
         mostly raises its score: a row with no observed value reads as
-        normal (``IsolationForest`` predicts it an inlier too). Compare rows
-        with the same holes, or fill them first (``VAEImputer``).
+        normal (``IsolationForest`` predicts it an inlier too). But a hole
+        in a column that had none at fit lowers it, often far (the base
+        estimator warns): most such rows are flagged. Compare rows with the
+        same holes, fit on rows with holes where new rows will have them,
+        or fill them first (``VAEImputer``).
 
         Parameters
         ----------

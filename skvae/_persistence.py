@@ -57,6 +57,7 @@ def plain_state(estimator, state):
             "classes": conditions.classes,
             "scaling": None if conditions.scaling is None else _plain_scaling(conditions.scaling),
             "n_covariates": conditions.n_covariates,
+            "names": None if conditions.names is None else list(conditions.names),
         }
     return state
 
@@ -86,6 +87,7 @@ def restore_state(estimator, state):
             classes=conditions["classes"],
             scaling=None if scaling is None else Scaling(**scaling),
             n_covariates=conditions["n_covariates"],
+            names=None if conditions.get("names") is None else tuple(conditions["names"]),  # saved before: None
         )
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_torch(state["_optimizer_state"])

@@ -434,7 +434,7 @@ class Schema:
         DataFrame with the training columns and dtypes.
         """
         if not self.frame:
-            return _in_float_range(np.asarray(values), np.dtype(dtype)).astype(dtype, copy=False)
+            return in_float_range(np.asarray(values), np.dtype(dtype)).astype(dtype, copy=False)
         index = pd.RangeIndex(values.shape[0]) if index is None else index
         data = {}
         for j, column in enumerate(self.columns):
@@ -713,10 +713,10 @@ def _restore_column(values, column):
             out[holes] = pd.NA
         return out
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-    return pd.array(_in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
+    return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
 
 
-def _in_float_range(values, dtype):
+def in_float_range(values, dtype):
     """Float64 ``values`` within a narrower float ``dtype``'s range, as an integer column is clipped to its own.
 
     A cast would make what lies beyond infinite: float16 overflows at 65,504.

@@ -1259,3 +1259,53 @@ def test_a_nested_free_bits_gets_the_free_bits_message():
     X = np.random.RandomState(0).rand(40, 4)
     with pytest.raises(ValueError, match=r"free_bits=\[\[1, 2\]\] must be one non-negative number, or one per layer"):
         HierarchicalVAETransformer(latent_dims=(3, 2), free_bits=[[1, 2]], **FAST).fit(X)  # was float()'s TypeError
+
+
+def test_covariates_keep_their_names_and_a_continuous_y_is_not_read_as_labels(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.rand(120, 5)
+    covariates = pd.DataFrame({"age": rng.rand(120) * 50 + 20, "dose": rng.rand(120)})
+    model = ConditionalVAETransformer(**FAST).fit(X, covariates)
+    for wrong in (covariates[["dose", "age"]], covariates.rename(columns={"age": "AGE"})):  # were read by position
+        with pytest.raises(ValueError, match=r"y's covariates must have the names they had at fit, in the same "
+                                             r"order: \['age', 'dose'\]"):
+            model.transform(X, wrong)
+    np.testing.assert_array_equal(model.transform(X, covariates.to_numpy()), model.transform(X, covariates))
+    model.save(tmp_path / "model.skvae")
+    with pytest.raises(ValueError, match="names they had at fit"):
+        load(tmp_path / "model.skvae").transform(X, covariates[["dose", "age"]])
+    # A continuous y made a class of each of its 120 values.
+    with pytest.raises(ValueError, match=r"y holds 120 distinct fractional numbers.*y\.reshape\(-1, 1\)"):
+        ConditionalVAETransformer(**FAST).fit(X, X @ rng.rand(5))
+    labelled = ConditionalVAETransformer(**FAST).fit(X, np.arange(120) % 3)
+    with pytest.raises(ValueError, match=r"fitted with class labels \(a 1-D y\); got a 2-D y of shape \(4, 2\)"):
+        labelled.transform(X[:4], X[:4, :2])  # was scikit-learn's bare "y should be a 1d array"
+    with pytest.raises(ValueError, match="split with StratifiedKFold"):
+        labelled.score(X[:4], [7, 7, 7, 7])
+
+
+def test_scoring_a_hole_in_a_column_that_had_none_at_fit_warns():
+    X = np.random.RandomState(0).normal(size=(100, 4))
+    holed = X[:5].copy()
+    holed[0, 1] = np.nan
+    model = VAETransformer(**FAST).fit(X)
+    # The encoder reads it as the column's mean: one test's bound fell from -6.5 to -50 nats, silently.
+    with pytest.warns(UserWarning, match=r"X has holes in columns that had none at fit \(\[1\]\)"):
+        model.score_samples(holed)
+    with_holes = X.copy()
+    with_holes[::10, 1] = np.nan
+    fitted_with_holes = VAETransformer(**FAST).fit(with_holes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.transform(holed)  # codes are not scores: no warning
+        fitted_with_holes.score_samples(holed)
+
+
+def test_a_float32_rows_bound_beyond_float32_is_its_lowest_value_not_an_error():
+    X = np.random.RandomState(0).normal(size=(200, 4)).astype(np.float32)
+    model = VAETransformer(**FAST).fit(X)
+    far = X[:2].copy()
+    far[0, 0] = 1e20
+    assert model.score_samples(far.astype(np.float64))[0] < -1e38  # finite in float64
+    scores = model.score_samples(far)  # was "the networks overflowed on it"
+    assert scores.dtype == np.float32 and scores[0] == np.finfo(np.float32).min and np.isfinite(scores[1])
