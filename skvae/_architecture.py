@@ -131,8 +131,9 @@ def architecture(estimator):
             # With no convolution the decoder's dense stack, whose last layer a convolution follows,
             # would put its activation on the likelihood's parameters.
             raise ValueError(
-                "conv_channels=() leaves the convolutional network without a convolution. Give at "
-                "least one channel count, e.g. conv_channels=(8, 8), or image_shape=None for a dense network."
+                f"conv_channels={estimator.conv_channels!r} leaves the convolutional network without a "
+                "convolution. Give at least one channel count, e.g. conv_channels=(8, 8), or "
+                "image_shape=None for a dense network."
             )
     estimator._check_extra_params()
     spec.update(estimator._extra_params())

@@ -24,7 +24,7 @@ METHODS = ("transform", "inverse_transform")
 
 
 class TransformGraph(nn.Module):
-    """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``, in the rows' dtype."""
+    """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``, in ``transform``'s dtype."""
 
     def __init__(self, model, condition=None):
         super().__init__()
@@ -37,8 +37,9 @@ class TransformGraph(nn.Module):
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
         codes = self.model.code(Batch(self.model.columns(x), condition=condition))
-        # In a float X's dtype, as transform returns them (the network computes in float32).
-        return codes.to(x.dtype) if x.is_floating_point() else codes
+        # As transform returns them: float32 for float32 rows, float64 for any other (the
+        # network computes in float32).
+        return codes if x.dtype == torch.float32 else codes.double()
 
 
 class ImputationGraph(nn.Module):
@@ -53,7 +54,7 @@ class ImputationGraph(nn.Module):
 
 
 class InverseTransformGraph(nn.Module):
-    """Codes ``(batch, latent_dim)`` to decoder means ``(batch, n_features)`` in X's units, in the codes' dtype."""
+    """Codes ``(batch, latent_dim)`` to decoder means ``(batch, n_features)`` in X's units, in ``inverse_transform``'s dtype."""
 
     def __init__(self, model, conditions=None, weights=None):
         super().__init__()
@@ -68,7 +69,8 @@ class InverseTransformGraph(nn.Module):
             out = self.model.decoded(codes)
         else:
             out = self.model.decoded_mixture(codes, self.conditions, self.weights)
-        return out.to(z.dtype)
+        # As inverse_transform returns them: float32 for float32 codes, float64 for any other.
+        return out.float() if z.dtype == torch.float32 else out.double()
 
 
 def serving_graph(estimator, method):
@@ -136,10 +138,10 @@ class ExportMixin:
         missing entry and for a category unseen at fit under
         ``handle_unknown="ignore"`` (not pandas' ``cat.codes``, whose -1 the
         graph would misread, as any index outside the categories), and
-        returns the codes in X's dtype (float32 precision, as
-        ``transform``'s). The
+        returns the codes in ``transform``'s dtype (float32 for float32 X,
+        float64 otherwise; computed in float32). The
         inverse_transform graph reads codes and returns each column's
-        decoded mean in those units, in the codes' dtype, unrounded
+        decoded mean in those units, in ``inverse_transform``'s dtype, unrounded
         (``inverse_transform`` then rounds an integer to a whole number and
         a date to the unit its training values were whole numbers of). The module holds a
         copy of the weights, on the CPU, in eval mode; ``torch.jit.trace``

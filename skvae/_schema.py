@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._times import finer_step, nanoseconds, rounded, time_step, time_zone
+from ._times import finer_step, nanoseconds, rounded, rounded_in_zone, time_step, time_zone
 from ._warnings import warn
 from .nn import LIKELIHOODS
 
@@ -674,28 +674,7 @@ def _restore_column(values, column):
         ns[holes] = np.iinfo(np.int64).min
         out = pd.Series(ns.view(f"{'M' if kind == 'datetime' else 'm'}8[ns]"))
         if zone is not None:
-            out = out.dt.tz_localize("UTC").dt.tz_convert(zone)
-            if step > 1:
-                # On the wall clock, where the step was measured, keeping each value's own UTC offset.
-                wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
-                given = ns.copy()
-                ns[~holes] += rounded(wall[~holes], step) - wall[~holes]
-                out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
-                landed = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
-                off = ~holes & (landed != rounded(landed, step))
-                if off.any():
-                    # Within half a step of a clock change that offset is the wrong one (a day's
-                    # midnight lands at 23:00): the rounded wall time in the zone instead, of a
-                    # time that occurs twice the occurrence nearer the value, of one that does
-                    # not occur the time after the gap.
-                    target = pd.Series(rounded(wall[off], step).view("M8[ns]"))
-                    first, second = (
-                        target.dt.tz_localize(zone, ambiguous=np.full(len(target), summer), nonexistent="shift_forward")
-                        .to_numpy(dtype="datetime64[ns]").view(np.int64)
-                        for summer in (True, False)
-                    )
-                    ns[off] = np.where(np.abs(first - given[off]) <= np.abs(second - given[off]), first, second)
-                    out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
+            out = rounded_in_zone(ns, holes, step, zone)
         return out.astype(dtype).array
     if kind == "integer":
         # An object column of whole numbers (see kind_of_column) is rounded as int64.

@@ -2,7 +2,8 @@
 
 ``nanoseconds`` reads a column (refusing values nanoseconds cannot hold);
 ``time_step`` finds the coarsest unit every value is a whole number of,
-which ``skvae._schema`` rounds decoded and drawn values to (``rounded``).
+which ``skvae._schema`` rounds decoded and drawn values to (``rounded``;
+``rounded_in_zone`` on a time zone's wall clock).
 """
 
 import numpy as np
@@ -72,3 +73,34 @@ def finer_step(old, new):
 def rounded(ns, step):
     """int64 nanoseconds to the nearest multiple of ``step``, in integers (a half up)."""
     return (ns + step // 2) // step * step if step > 1 else ns
+
+
+def rounded_in_zone(ns, holes, step, zone):
+    """UTC nanoseconds (``ns``, int64; ``holes`` NaT) as dates in ``zone``, rounded to ``step`` on its wall clock.
+
+    Each value keeps its own UTC offset where the rounded value lands on
+    the unit with it. Within half a step of a clock change that offset is
+    the wrong one (a day's midnight lands at 23:00): such a value takes the
+    rounded wall time in the zone instead, of a time that occurs twice the
+    occurrence nearer the value, of one that does not occur the first time
+    pandas gives after the gap (``nonexistent="shift_forward"``).
+    """
+    out = pd.Series(ns.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
+    if step <= 1:
+        return out
+    wall = out.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    moved = ns.copy()
+    moved[~holes] += rounded(wall[~holes], step) - wall[~holes]
+    landed = pd.Series(moved.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)
+    landed_wall = landed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    off = ~holes & (landed_wall != rounded(landed_wall, step))
+    if not off.any():
+        return landed
+    target = pd.Series(rounded(wall[off], step).view("M8[ns]"))
+    first, second = (
+        target.dt.tz_localize(zone, ambiguous=np.full(len(target), summer), nonexistent="shift_forward")
+        .to_numpy(dtype="datetime64[ns]").view(np.int64)
+        for summer in (True, False)
+    )
+    moved[off] = np.where(np.abs(first - ns[off]) <= np.abs(second - ns[off]), first, second)
+    return pd.Series(moved.view("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone)

@@ -146,11 +146,19 @@ def test_files_saved_by_an_earlier_version_still_load(name):
     sample = model.sample(4, random_state=0, from_likelihood=False)  # the saved rows are decoder means
     if name.startswith("cvae"):
         # Its labels were drawn then from the codes' own stream (now from one seeded by it, so that
-        # the first rows do not depend on n_samples): the saved rows decode that stream's draws.
+        # the first rows do not depend on n_samples): the saved rows decode that stream's draws,
+        # and sample decodes today's.
+        from skvae._random import draw_seed
+
+        def decoded(labels, rng):
+            codes = rng.standard_normal((4, model.latent_dim))
+            return np.clip(model.inverse_transform(codes, labels), expected["X"].min(0), expected["X"].max(0))
+
         rng = np.random.RandomState(0)
-        labels = model.classes_[rng.choice(len(model.classes_), size=4, p=model.class_prior_)]
-        sample = np.clip(model.inverse_transform(rng.standard_normal((4, model.latent_dim)), labels),
-                         expected["X"].min(0), expected["X"].max(0))
+        labels = np.random.RandomState(draw_seed(rng)).choice(len(model.classes_), size=4, p=model.class_prior_)
+        np.testing.assert_array_equal(sample, decoded(model.classes_[labels], rng))
+        rng = np.random.RandomState(0)
+        sample = decoded(model.classes_[rng.choice(len(model.classes_), size=4, p=model.class_prior_)], rng)
     if name.startswith("mixed"):
         assert list(sample.columns) == list(X.columns) and sample["kind"].dtype == X["kind"].dtype
         sample = sample[["a", "b", "c", "count"]].to_numpy(dtype=float)

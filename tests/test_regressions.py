@@ -1149,13 +1149,12 @@ def test_sampled_dates_near_a_clock_change_land_on_their_unit():
     assert str(drawn.dt.tz) == "America/New_York"
     assert (drawn == drawn.dt.normalize()).all()  # 5 of 3,000 were an hour off midnight
     # A value just before a fall-back rounds to the nearest minute in real time, not an hour on.
-    from skvae._schema import Column, _restore_column
+    from skvae._times import rounded_in_zone
 
-    minutes = Column("t", "gaussian", dtype=pd.DatetimeTZDtype("ns", "America/New_York"), kind="datetime",
-                     step=60 * 10**9)
     for given, expected in (("2023-11-05 01:59:50-04:00", "2023-11-05 01:00:00-05:00"),
                             ("2023-03-12 01:59:50-05:00", "2023-03-12 03:00:00-04:00")):
-        restored = _restore_column(np.array([float(pd.Timestamp(given).value)]), minutes)[0]
+        ns = np.array([pd.Timestamp(given).value], dtype=np.int64)
+        restored = rounded_in_zone(ns, np.array([False]), 60 * 10**9, "America/New_York")[0]
         assert restored == pd.Timestamp(expected)
 
 
@@ -1203,10 +1202,16 @@ def test_the_transform_graph_returns_codes_in_xs_dtype_and_to_onnx_checks_its_dt
     assert codes.dtype == torch.float64  # was float32, where transform returns float64
     np.testing.assert_array_equal(codes.numpy(), model.transform(X))
     whole = np.rint(X * 10)
+    inverse = model.to_torch("inverse_transform")
     with torch.inference_mode():
         from_ints = graph(torch.from_numpy(whole.astype(np.int64)))
-    assert from_ints.dtype == torch.float32  # codes, not ints
-    np.testing.assert_allclose(from_ints.numpy(), model.transform(whole), rtol=1e-6, atol=1e-6)
+        from_halves = graph(torch.from_numpy(X.astype(np.float16)))
+        decoded = inverse(torch.tensor([[0, 1], [1, -1]]))  # were truncated to integers
+    # As the methods: float32 for float32, float64 for anything else (an int, a float16).
+    assert from_ints.dtype == from_halves.dtype == decoded.dtype == torch.float64
+    np.testing.assert_array_equal(from_ints.numpy(), model.transform(whole))
+    np.testing.assert_array_equal(from_halves.numpy(), model.transform(X.astype(np.float16)))
+    np.testing.assert_allclose(decoded.numpy(), model.inverse_transform(np.array([[0, 1], [1, -1]])), rtol=1e-6)
     with pytest.raises(ValueError, match=r"dtype must be np\.float32 or np\.float64; got <class 'numpy\.int32'>"):
         model.to_onnx(tmp_path / "model.onnx", dtype=np.int32)  # was a float32 graph, silently
 
