@@ -609,17 +609,15 @@ class BaseAutoencoder(
         schema = self._schema
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
-        # Scored columns without holes at fit, which have no missing-value input to read one by.
-        flagged = set(schema.flagged)
-        unflagged = [j for j in range(len(schema.columns)) if j not in flagged] if targets else []
+        # Scored holes in columns without holes at fit, which have no missing-value input to read one by.
         new_holes = set()
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
-            if unflagged:
-                holed = np.isnan(values[:, unflagged]).any(axis=0)
-                new_holes.update(unflagged[k] for k in np.flatnonzero(holed))
+            if targets and not sp.issparse(values) and np.isnan(values.sum()):  # any hole, cheaply
+                holed = np.flatnonzero(np.isnan(values).any(axis=0))
+                new_holes.update(set(holed.tolist()) - set(schema.flagged))
             return values
 
         def run(values, condition, n_rows, first_row=0):
@@ -634,11 +632,13 @@ class BaseAutoencoder(
         if new_holes:
             names = [schema.columns[j].name for j in sorted(new_holes)]
             warn(
-                f"{type(self).__name__}: X has holes in columns that had none at fit ({names[:5]}"
-                f"{', ...' if len(names) > 5 else ''}). The encoder reads such a hole as the column's "
-                "mean, so those rows' scores are loose lower bounds (tens of nats low in a test) and "
-                "not comparable with complete rows'. Fit on rows with holes in these columns, which "
-                "teaches the model to read them, or fill them first (VAEImputer).",
+                f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in "
+                f"columns that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). The "
+                "encoder reads such a hole as the column's mean, so those rows' scores are loose lower "
+                "bounds (tens of nats low in a test) and not comparable with complete rows'. The first "
+                "fit call decides which columns can have holes: fit on rows with holes in these "
+                "columns, which teaches the model to read them, or fill the holes first "
+                "(VAEImputer.transform).",
                 UserWarning,
             )
         return in_float_range(out, np.dtype(out_dtype)).astype(out_dtype, copy=False) if saturate else out
@@ -762,7 +762,7 @@ class BaseAutoencoder(
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        return float(np.mean(self.score_samples(X), dtype=np.float64))  # float32 scores would overflow the sum
 
     # ------------------------------------------------------------ sklearn API
 

@@ -332,7 +332,7 @@ class ConditionalVAETransformer(VAETransformer):
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X, y)))
+        return float(np.mean(self.score_samples(X, y), dtype=np.float64))  # float32 scores would overflow the sum
 
     def sample(self, n_samples=1, random_state=None, *, y=None, from_likelihood=True):
         """Generate rows under given conditions: decode prior draws z ~ N(0, I) with y.

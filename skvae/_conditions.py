@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._data import Scaling
@@ -42,11 +41,14 @@ class Conditions:
             Y = _covariates(y)
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
         labels = _labels(y)
-        if classes is None and type_of_target(labels) == "continuous":
+        declared = isinstance(getattr(y, "dtype", None), pd.CategoricalDtype)
+        if classes is None and not declared and labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
+            n_values = len(np.unique(labels))
             raise ValueError(
-                f"y holds {len(np.unique(labels))} distinct fractional numbers, which would each be a "
-                "class of their own. A ConditionalVAETransformer takes class labels as a 1-D y, or "
-                "numeric covariates as a 2-D y: for one covariate pass y.reshape(-1, 1)."
+                f"y holds {n_values} distinct fractional number{'s' if n_values != 1 else ''}, each of "
+                "which would be a class of its own. A ConditionalVAETransformer takes class labels as a "
+                "1-D y (pass fractional labels as a pandas Categorical, or as strings), or numeric "
+                "covariates as a 2-D y: for one covariate pass y.reshape(-1, 1)."
             )
         known = np.unique(labels) if classes is None else np.unique(_labels(classes, name="classes"))
         conditions = cls(classes=known, scaling=None)
@@ -84,6 +86,7 @@ class Conditions:
     def encode(self, y, n_rows=None):
         """Float32 columns for ``y``: one per row, or one condition for all ``n_rows``."""
         if self.categorical:
+            _is_covariates(y)  # refuses a sparse y with its own message
             shape = np.asarray(y).shape
             if len(shape) == 2 and shape[1] != 1:
                 raise ValueError(
@@ -97,7 +100,9 @@ class Conditions:
             index = np.clip(index, 0, len(self.classes) - 1)
             unseen = self.classes[index] != labels
             if unseen.any():
-                known = self.classes[:20].tolist() + (["..."] if len(self.classes) > 20 else [])
+                known = str(self.classes[:20].tolist())
+                if len(self.classes) > 20:
+                    known = known[:-1] + ", ...]"
                 raise ValueError(
                     f"y holds labels the model was not fitted with: {np.unique(labels[unseen])[:10]}. "
                     f"It knows classes_={known}; a new label needs a new fit (fit with "
@@ -151,8 +156,10 @@ def _is_covariates(y):
 
 
 def _names(y):
-    """A DataFrame's column names as a tuple; None for anything else."""
-    return tuple(y.columns) if isinstance(y, pd.DataFrame) else None
+    """A DataFrame's column names as a tuple, when all are strings (scikit-learn's rule for X); else None."""
+    if isinstance(y, pd.DataFrame) and all(isinstance(name, str) for name in y.columns):
+        return tuple(y.columns)
+    return None
 
 
 def _covariates(y):

@@ -50,7 +50,9 @@ class ImputationGraph(nn.Module):
         self.model = copy.deepcopy(model).cpu().eval()
 
     def forward(self, x):
-        return self.model.impute(Batch(self.model.columns(x)), x)
+        # As VAEImputer.transform: float32 rows in float32, any others in float64.
+        values = x if x.dtype == torch.float32 else x.double()
+        return self.model.impute(Batch(self.model.columns(x)), values)
 
 
 class InverseTransformGraph(nn.Module):

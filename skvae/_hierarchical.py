@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
+import torch
 from torch import nn
 
 from ._architecture import _positive_ints
@@ -407,5 +408,7 @@ class _FromLayer(nn.Module):
         self.latent, self.layer, self.inner = latent, layer, graph
 
     def forward(self, z):
-        # The layers compute in float32; the inner graph gives its output back in z's dtype.
-        return self.inner(self.latent.from_layer(z.float(), self.layer).to(z.dtype))
+        # The layers compute in float32; the inner graph answers float32 codes in float32 and
+        # any others in float64, as inverse_transform does.
+        bottom = self.latent.from_layer(z.float(), self.layer)
+        return self.inner(bottom if z.dtype == torch.float32 else bottom.double())

@@ -10,6 +10,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._data import map_rows
 from ._docs import fill_doc
+from ._schema import column_kind
 from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
 from ._sources import evaluation_chunk_rows
@@ -391,25 +392,33 @@ def _as_training_dtype(observed, dtype, name):
 
     An integer or boolean column given as floats (holes make pandas hold it
     so) comes back in its own dtype; 2.5 cannot, and truncating it would
-    return an observed entry changed.
+    return an observed entry changed. So with a date or duration in a
+    coarser unit than given (10:20:30.999 in seconds), and a float beyond a
+    narrower float's range; a float64 into a float32 column takes float32's
+    rounding, as the column's values do.
     """
     try:
         converted = observed.astype(dtype)
     except (TypeError, ValueError):
         converted = None
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_float_dtype(dtype):  # integers, bools
-        given = pd.to_numeric(observed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        changed = np.ones(len(given), dtype=bool) if converted is None else \
-            given != converted.to_numpy(dtype=np.float64, na_value=np.nan)
-        if changed.any():
-            row = int(np.flatnonzero(changed)[0])
-            value = observed.iloc[row]
-            raise ValueError(
-                f"Column {name!r} was {dtype} at fit, but row {observed.index[row]!r} holds "
-                f"{getattr(value, 'item', lambda: value)()!r}, which {dtype} cannot hold: the imputer "
-                "returns observed entries as they are, in the column's training dtype. Round the "
-                "column first, or fit on it as float."
-            )
+    changed = None
     if converted is None:
-        observed.astype(dtype)  # pandas' own error
+        changed = np.ones(len(observed), dtype=bool)
+    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_float_dtype(dtype):  # integers, bools
+        given = pd.to_numeric(observed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        changed = given != converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif pd.api.types.is_float_dtype(dtype):
+        given = pd.to_numeric(observed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        changed = np.isfinite(given) & ~np.isfinite(converted.to_numpy(dtype=np.float64, na_value=np.nan))
+    elif column_kind(dtype) in ("datetime", "timedelta"):
+        changed = (converted.reset_index(drop=True) != observed.reset_index(drop=True)).to_numpy(dtype=bool)
+    if changed is not None and changed.any():
+        row = int(np.flatnonzero(changed)[0])
+        value = observed.iloc[row]
+        raise ValueError(
+            f"Column {name!r} was {dtype} at fit, but row {observed.index[row]!r} holds "
+            f"{getattr(value, 'item', lambda: value)()!r}, which {dtype} cannot hold: the imputer "
+            "returns observed entries as they are, in the column's training dtype. Round the "
+            "column first, or fit on it in a dtype that holds it."
+        )
     return converted.to_numpy()

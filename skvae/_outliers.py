@@ -103,8 +103,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         instead where the fitted model could not score it or could not fit
         without it: a row holding a level of a string column that none of
         the rows left to fit on holds (when ``handle_unknown`` is "error"),
-        or an observed value of a column they hold none of. Ignored
-        otherwise.
+        or an observed value of a column they hold none of; and one drawn
+        row with a hole in each column whose holes were all drawn, so that
+        the model learns to read them. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -261,8 +262,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             # A string level only the held-out rows hold would be unknown to a model that refuses
             # unknown levels, and scoring them would fail (for some random_state); a column whose
             # only observed values the held-out rows hold would leave it nothing to fit (any
-            # skvae model refuses that). Such rows are fitted instead.
-            unseen = _only_observed(X, fit_rows, held_out)
+            # skvae model refuses that), and one whose holes they all hold a model that cannot
+            # read its holes. Such rows are fitted instead.
+            unseen = _rows_the_fit_needs(X, fit_rows, held_out)
             if estimator.handle_unknown == "error":
                 unseen |= _unseen_levels(X, fit_rows, held_out, getattr(estimator, "likelihood", None))
             if unseen.all():
@@ -415,8 +417,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
-def _only_observed(X, fit_rows, held_out):
-    """Which held-out rows hold an observed value of a column that no fitted row holds one of."""
+def _rows_the_fit_needs(X, fit_rows, held_out):
+    """Which held-out rows the fit needs: those holding a column's only observed values, and one
+    holding a hole in each column whose holes are all held out (the model could not read them)."""
     X = as_pandas(X)
     if isinstance(X, pd.DataFrame):
         holes = X.isna().to_numpy()
@@ -424,8 +427,11 @@ def _only_observed(X, fit_rows, held_out):
         holes = pd.isna(np.asarray(X, dtype=None if isinstance(X, np.ndarray) else object))
     else:  # a sparse matrix's implicit zeros are observed values; other X is left as it is
         return np.zeros(len(held_out), dtype=bool)
-    empty = holes[fit_rows].all(axis=0)
-    return (~holes[np.ix_(held_out, np.flatnonzero(empty))]).any(axis=1)
+    fitted, held = holes[fit_rows], holes[held_out]
+    needed = (~held[:, fitted.all(axis=0)]).any(axis=1)
+    for j in np.flatnonzero(held.any(axis=0) & ~fitted.any(axis=0)):
+        needed[np.flatnonzero(held[:, j])[0]] = True
+    return needed
 
 
 def _unseen_levels(X, fit_rows, held_out, likelihood=None):

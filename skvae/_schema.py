@@ -78,6 +78,13 @@ def column_kind(dtype):
             "sparse with fill value 0, pass X.sparse.to_coo().tocsr(), a scipy sparse matrix, which "
             "skvae reads sparsely."
         )
+    if isinstance(dtype, pd.ArrowDtype):  # kinds pandas' own tests do not see in pyarrow's types
+        import pyarrow as pa
+
+        if pa.types.is_duration(dtype.pyarrow_dtype):
+            return "timedelta"
+        if pa.types.is_dictionary(dtype.pyarrow_dtype):  # pyarrow's categories
+            return "category"
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
@@ -295,6 +302,14 @@ class Schema:
             raise ValueError(
                 f"Column {column.name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
                 f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
+            )
+        if given in ("datetime", "timedelta") and kind not in ("datetime", "timedelta"):
+            # Their ticks would be read as numbers, in whatever unit the dtype holds them.
+            convert = ".dt.total_seconds()" if given == "timedelta" else " as the numbers it held"
+            raise ValueError(
+                f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
+                f"{'durations' if given == 'timedelta' else 'dates'} are not read as numbers (their unit is "
+                f"unknown). Pass the column as it was at fit (e.g. X[{column.name!r}]{convert})."
             )
         if kind in ("datetime", "timedelta"):
             if given != kind:

@@ -1314,3 +1314,104 @@ def test_a_float32_rows_bound_beyond_float32_is_its_lowest_value_not_an_error():
     assert model.score_samples(far.astype(np.float64))[0] < -1e38  # finite in float64
     scores = model.score_samples(far)  # was "the networks overflowed on it"
     assert scores.dtype == np.float32 and scores[0] == np.finfo(np.float32).min and np.isfinite(scores[1])
+
+
+def test_dates_and_durations_are_not_read_as_numbers_a_numeric_column_held():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=50), "secs": rng.uniform(1, 100, 50)})
+    model = VAETransformer(**FAST).fit(frame)
+    durations = frame.assign(secs=pd.to_timedelta(frame["secs"].round(), unit="s"))
+    # Read as ticks in their dtype's unit: seconds gave one code, nanoseconds another.
+    with pytest.raises(ValueError, match=r"Column 'secs' holds timedelta64\[.*\] values but held float64 at fit: "
+                                         r"durations are not read as numbers.*\.dt\.total_seconds\(\)"):
+        model.transform(durations)
+
+
+def test_pyarrow_durations_and_dictionaries_are_read_as_their_numpy_twins():
+    import io
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "c": pd.Categorical(rng.choice(list("xyz"), 60)),
+                          "d": pd.to_timedelta(rng.randint(1, 100, 60), unit="s")})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    buffer.seek(0)
+    arrow = pd.read_parquet(buffer, dtype_backend="pyarrow")  # duration[us][pyarrow], dictionary<...>[pyarrow]
+    model = VAETransformer(**FAST).fit(arrow)  # was "cannot model columns of dtype duration[us][pyarrow]"
+    np.testing.assert_array_equal(model.transform(arrow), VAETransformer(**FAST).fit(frame).transform(frame))
+    assert dict(model.sample(3, random_state=0).dtypes) == dict(arrow.dtypes)
+
+
+def test_the_imputer_refuses_observed_dates_and_floats_its_columns_cannot_hold():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({
+        "a": rng.normal(size=60),
+        "ts": pd.to_datetime(1_600_000_000 + rng.randint(0, 10**6, 60), unit="s").astype("datetime64[s]"),
+        "h": (rng.rand(60) * 100).astype(np.float16),
+    })
+    frame.loc[:5, "a"] = np.nan
+    imputer = VAEImputer(**FAST).fit(frame)
+    rows = frame.head(2).copy()
+    rows["ts"] = pd.to_datetime(["2021-03-04 10:20:30.999", "2021-03-04 10:20:31.5"]).astype("datetime64[ms]")
+    with pytest.raises(ValueError, match=r"Column 'ts' was datetime64\[s\] at fit, but row 0 holds"):
+        imputer.transform(rows)  # was truncated to 10:20:30
+    rows = frame.head(2).copy()
+    rows["h"] = [70000.0, 1.0]
+    with pytest.raises(ValueError, match="Column 'h' was float16 at fit, but row 0 holds 70000.0"):
+        imputer.transform(rows)  # was inf
+    rows = frame.head(2).copy()
+    rows["ts"] = rows["ts"].astype("datetime64[ms]")  # the same instants in a finer unit are taken
+    pd.testing.assert_series_equal(imputer.transform(rows)["ts"], frame.head(2)["ts"])
+
+
+def test_a_vq_warm_start_with_larger_minibatches_keeps_its_codes():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(16, 6)) * 4
+    X = centres[rng.integers(0, 16, 2000)] + rng.normal(size=(2000, 6)) * 0.3
+    model = VQVAETransformer(latent_dim=3, n_codes=16, batch_size=32, max_iter=8, warm_start=True,
+                             random_state=0).fit(X)
+    codes = model.predict(X)
+    # The running counts were judged against the new batch's rows: all 16 codes were moved.
+    model.set_params(batch_size=1000, max_iter=1).fit(X)
+    assert np.mean(model.predict(X) == codes) > 0.9
+
+
+def test_the_last_reviews_joins_graph_dtypes_float32_means_sparse_labels_and_detector_holes():
+    rng = np.random.RandomState(0)
+    X = rng.rand(80, 4)
+    # A hierarchy's graph from a layer decoded integer codes truncated; the imputer's graph kept X's dtype.
+    hierarchy = HierarchicalVAETransformer(max_iter=2, random_state=0, transform_layer=-1).fit(X)
+    Z = np.array([[1, -1], [0, 2]])
+    with torch.inference_mode():
+        decoded = hierarchy.to_torch("inverse_transform")(torch.from_numpy(Z))
+    np.testing.assert_allclose(decoded.numpy(), hierarchy.inverse_transform(Z), rtol=1e-6)
+    holed = X.copy()
+    holed[::5, 1] = np.nan
+    imputer = VAEImputer(**FAST).fit(holed)
+    with torch.inference_mode():
+        filled = imputer.to_torch()(torch.from_numpy(holed.astype(np.float16)))
+    assert filled.dtype == torch.float64
+    np.testing.assert_allclose(filled.numpy(), imputer.transform(holed.astype(np.float16)), rtol=1e-6)
+    # score of float32 rows two of which saturate: the float32 sum overflowed to -inf.
+    X32 = rng.normal(size=(100, 4)).astype(np.float32)
+    far = X32[:4].copy()
+    far[:2, 0] = 1e20
+    assert np.isfinite(VAETransformer(**FAST).fit(X32).score(far))
+    # A sparse y given to a fitted label model got numpy's "truth value ... is ambiguous".
+    labelled = ConditionalVAETransformer(**FAST).fit(X, np.arange(80) % 2)
+    with pytest.raises(ValueError, match="y is a sparse matrix"):
+        labelled.transform(X[:4], sp.csr_matrix([[0], [1], [0], [1]]))
+    # Fractional labels declared as a Categorical are labels.
+    fractions = pd.Series(pd.Categorical(np.where(np.arange(80) % 2, 0.5, 1.5)))
+    assert list(ConditionalVAETransformer(**FAST).fit(X, fractions).classes_) == [0.5, 1.5]
+    # The detector's calibration held out every hole of a column (seed 5): its model could not read
+    # them, and scoring the held-out rows warned about holes the user's rows had.
+    from skvae import VAEOutlierDetector
+
+    rows = rng.normal(size=(200, 4))
+    rows[[3, 50], 2] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector = VAEOutlierDetector(VAETransformer(max_iter=2), random_state=5).fit(rows)
+    assert 2 in detector.estimator_._schema.flagged

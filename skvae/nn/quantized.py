@@ -38,10 +38,13 @@ EMA_DECAY = 0.99
 COUNT_SMOOTHING = 1e-5
 
 # A code whose running count falls below this share of the average count
-# (the batch's rows over n_codes) is dead and is moved onto an encoder output.
-# At 1/16 a code must have been unused for about 280 steps since it last
-# held an average share (0.99^280 = 1/16): rarely chosen codes are left alone,
-# a failed re-initialisation is retried within a few tens of epochs.
+# (the running counts' total over n_codes) is dead and is moved onto an
+# encoder output. At 1/16 a code must have been unused for about 280 steps
+# since it last held an average share (0.99^280 = 1/16): rarely chosen codes
+# are left alone, a failed re-initialisation is retried within a few tens of
+# epochs. Against the counts' own total, not the batch's rows: a later call
+# with larger minibatches (or a partial_fit of a larger block) moved codes in
+# use (all 16 at batch 1,024 after a fit at 32).
 DEAD_CODE_SHARE = 1.0 / 16.0
 
 
@@ -141,7 +144,9 @@ class VectorQuantizedLatent(Latent):
 
     def _revive_dead_codes(self, z, generator):
         n_rows = z.shape[0]
-        average = n_rows / self.n_codes
+        total = float(self.code_sizes.sum())
+        # Before any count (the first step), every code is dead and takes the batch's average.
+        average = total / self.n_codes if total > 0 else n_rows / self.n_codes
         dead = torch.nonzero(self.code_sizes < DEAD_CODE_SHARE * average).squeeze(-1)
         n_dead = dead.numel()
         if n_dead == 0:
