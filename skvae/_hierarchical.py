@@ -5,9 +5,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
-import torch
 from torch import nn
 
 from ._architecture import _positive_ints

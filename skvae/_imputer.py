@@ -10,9 +10,9 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._data import map_rows
 from ._docs import fill_doc
-from ._schema import column_kind
 from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
+from ._schema import column_kind
 from ._sources import evaluation_chunk_rows
 from ._vae import VAETransformer
 from ._validation import as_pandas, call_parameter, output_dtype
