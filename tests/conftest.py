@@ -59,4 +59,3 @@ def tabular():
     latent = rng.normal(size=(300, 3))
     X = latent @ rng.normal(size=(3, 6)) + 0.3 * rng.normal(size=(300, 6))
     return X * np.array([1e-3, 1.0, 10.0, 1e3, 5.0, 0.1]) + np.array([0, 5, -3, 1e4, 0, 2])
-
