@@ -64,12 +64,15 @@ DENOISING_PARAMETERS = """\
     corruption : {"gaussian", "masking"} or None, default=None
         Train a denoising autoencoder (Vincent et al. 2008): the encoder
         sees each training row corrupted and the loss scores the
-        reconstruction of the clean row. ``"gaussian"`` adds noise of
-        standard deviation ``corruption_level`` (in standardised units for
-        ``likelihood="gaussian"``, in the units of X for ``"bernoulli"``);
-        ``"masking"`` sets a random share ``corruption_level`` of the
-        entries to the feature's training mean (to 0 for ``"bernoulli"``).
-        The draws come from ``random_state``. Training only: ``transform``,
+        reconstruction of the clean row. The corruption acts on the
+        encoder's inputs: standardised values (Gaussian and log-normal
+        columns), X's own values (Bernoulli), a category's one-hot code and
+        the missing-value indicators. ``"gaussian"`` adds noise of standard
+        deviation ``corruption_level`` to them; ``"masking"`` sets a random
+        share ``corruption_level`` of them to 0 (a standardised column's
+        training mean, a category's "no category", an indicator's
+        "observed"). The draws come from ``random_state``; level 0 draws
+        nothing and trains the model ``corruption=None`` trains. Training only: ``transform``,
         ``inverse_transform`` and ``score_samples`` never corrupt their
         input; ``loss_curve_`` reports the loss on corrupted inputs.
 

@@ -1415,3 +1415,11 @@ def test_the_last_reviews_joins_graph_dtypes_float32_means_sparse_labels_and_det
         warnings.simplefilter("ignore", ConvergenceWarning)
         detector = VAEOutlierDetector(VAETransformer(max_iter=2), random_state=5).fit(rows)
     assert 2 in detector.estimator_._schema.flagged
+
+
+def test_corruption_level_zero_trains_the_uncorrupted_model():
+    X = np.random.RandomState(0).rand(60, 4)
+    plain = AutoencoderTransformer(**FAST).fit(X).transform(X)
+    for corruption in ("gaussian", "masking"):  # the draws at level 0 moved the generator's stream
+        model = AutoencoderTransformer(corruption=corruption, corruption_level=0.0, **FAST).fit(X)
+        np.testing.assert_array_equal(model.transform(X), plain)

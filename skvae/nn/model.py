@@ -229,7 +229,9 @@ class AutoencoderModel(nn.Module):
         ``commitment_cost``).
         """
         x, condition = batch.x, batch.condition
-        encoder_input = x if corruption is None else CORRUPTIONS[corruption](x, corruption_level, generator)
+        # Level 0 draws nothing, so that it trains the model corruption=None trains.
+        corrupted = corruption is not None and corruption_level > 0
+        encoder_input = CORRUPTIONS[corruption](x, corruption_level, generator) if corrupted else x
         params = self.encode(encoder_input, condition)
         z, latent_term = self.latent.training_sample(params, generator, **latent_options)
         gap = None
