@@ -60,7 +60,7 @@ from ._fitting import (
 )
 from ._persistence import PersistenceMixin
 from ._random import RowNoise, draw_seed, seed_source
-from ._schema import Schema, in_float_range
+from ._schema import Schema
 from ._sources import (
     CHECK_ROWS,
     MODEL_BLOCK_ROWS,
@@ -615,7 +615,7 @@ class BaseAutoencoder(
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
-            if targets and not sp.issparse(values) and np.isnan(values.sum()):  # any hole, cheaply
+            if targets and np.isnan(values.sum()):  # any hole, cheaply (values are dense floats)
                 holed = np.flatnonzero(np.isnan(values).any(axis=0))
                 new_holes.update(set(holed.tolist()) - set(schema.flagged))
             return values
@@ -627,7 +627,7 @@ class BaseAutoencoder(
             out_dtype = output_dtype(X)
         chunk_rows = evaluation_chunk_rows(X)
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
-                       chunk_rows=chunk_rows, out_dtype=np.float64 if saturate else out_dtype,
+                       chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
                        threads=self._evaluation_threads(model))
         if new_holes:
             names = [schema.columns[j].name for j in sorted(new_holes)]
@@ -641,7 +641,7 @@ class BaseAutoencoder(
                 "(VAEImputer.transform).",
                 UserWarning,
             )
-        return in_float_range(out, np.dtype(out_dtype)).astype(out_dtype, copy=False) if saturate else out
+        return out
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.

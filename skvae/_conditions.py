@@ -86,7 +86,7 @@ class Conditions:
     def encode(self, y, n_rows=None):
         """Float32 columns for ``y``: one per row, or one condition for all ``n_rows``."""
         if self.categorical:
-            _is_covariates(y)  # refuses a sparse y with its own message
+            _refuse_sparse(y)
             shape = np.asarray(y).shape
             if len(shape) == 2 and shape[1] != 1:
                 raise ValueError(
@@ -149,9 +149,13 @@ class Conditions:
         return columns
 
 
-def _is_covariates(y):
+def _refuse_sparse(y):
     if sp.issparse(y):
         raise ValueError("y is a sparse matrix; pass class labels 1-D, or covariates 2-D, dense (y.toarray()).")
+
+
+def _is_covariates(y):
+    _refuse_sparse(y)
     return np.asarray(y).ndim == 2
 
 

@@ -38,6 +38,17 @@ STAT_BLOCK_ROWS = 4096
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def in_float_range(values, dtype):
+    """Float64 ``values`` within a narrower float ``dtype``'s range, as an integer column is clipped to its own.
+
+    A cast would make what lies beyond infinite: float16 overflows at 65,504.
+    """
+    if dtype.kind != "f" or dtype.itemsize >= 8:
+        return values
+    largest = float(np.finfo(dtype).max)
+    return np.clip(values, -largest, largest)
+
+
 def row_blocks(X):
     """Consecutive blocks of rows of a tensor or array."""
     if isinstance(X, torch.Tensor):
@@ -174,7 +185,7 @@ def resolve_device(device, fitting=False):
 
 
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, decode=None,
-             chunk_rows=None, out_dtype=np.float64, threads=None):
+             chunk_rows=None, out_dtype=np.float64, saturate=False, threads=None):
     """``function`` over chunks of X's rows, padded with zero rows to a shape that keeps rows independent.
 
     ``prepare(block, first_row)`` turns a block of X's rows into a float
@@ -187,8 +198,10 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     ``chunk_rows`` bounds the rows read at a time, for streamed wide data
     (None: ``EVAL_CHUNK_ROWS`` on a CPU, each chunk padded to a multiple of
     ``EVAL_ROW_MULTIPLE``; on a GPU every chunk is padded to
-    ``gpu_chunk_rows`` rows, whatever its size). ``threads``: torch's
-    threads for the call (None: as set).
+    ``gpu_chunk_rows`` rows, whatever its size). ``saturate``: outputs
+    beyond ``out_dtype``'s range come back as its extreme values, not as
+    infinities (a float32 score of a row far outside the data). ``threads``:
+    torch's threads for the call (None: as set).
     """
     from ._threads import torch_threads
 
@@ -228,7 +241,11 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
                 condition = padded(conditions[start:stop], n_rows, np.float32)
             result = function(padded(values, n_rows), condition, n_rows)[:n_rows]
             with np.errstate(over="ignore", invalid="ignore"):
-                chunk = decode(result) if decode is not None else result.cpu().numpy().astype(out_dtype)
+                if decode is not None:
+                    chunk = decode(result)
+                else:
+                    chunk = result.cpu().numpy()
+                    chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
             _check_finite(chunk, values, start)
             chunks.append(chunk)
     if chunks and hasattr(chunks[0], "iloc"):

@@ -23,6 +23,14 @@ from .nn import Batch
 METHODS = ("transform", "inverse_transform")
 
 
+def method_dtype(given):
+    """The dtype a method returns for input of torch dtype ``given``: float32 for float32, float64 for any other.
+
+    ``skvae._validation.output_dtype``'s rule, which the graphs keep so that they return what the methods do.
+    """
+    return torch.float32 if given == torch.float32 else torch.float64
+
+
 class TransformGraph(nn.Module):
     """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``, in ``transform``'s dtype."""
 
@@ -36,10 +44,8 @@ class TransformGraph(nn.Module):
         condition = None
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
-        codes = self.model.code(Batch(self.model.columns(x), condition=condition))
-        # As transform returns them: float32 for float32 rows, float64 for any other (the
-        # network computes in float32).
-        return codes if x.dtype == torch.float32 else codes.double()
+        # The network computes in float32.
+        return self.model.code(Batch(self.model.columns(x), condition=condition)).to(method_dtype(x.dtype))
 
 
 class ImputationGraph(nn.Module):
@@ -50,9 +56,7 @@ class ImputationGraph(nn.Module):
         self.model = copy.deepcopy(model).cpu().eval()
 
     def forward(self, x):
-        # As VAEImputer.transform: float32 rows in float32, any others in float64.
-        values = x if x.dtype == torch.float32 else x.double()
-        return self.model.impute(Batch(self.model.columns(x)), values)
+        return self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
 
 
 class InverseTransformGraph(nn.Module):
@@ -71,8 +75,7 @@ class InverseTransformGraph(nn.Module):
             out = self.model.decoded(codes)
         else:
             out = self.model.decoded_mixture(codes, self.conditions, self.weights)
-        # As inverse_transform returns them: float32 for float32 codes, float64 for any other.
-        return out.float() if z.dtype == torch.float32 else out.double()
+        return out.to(method_dtype(z.dtype))
 
 
 def serving_graph(estimator, method):

@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
@@ -13,6 +12,7 @@ from torch import nn
 from ._architecture import _positive_ints
 from ._data import FLOAT_DTYPES
 from ._docs import fill_doc
+from ._export import method_dtype
 from ._vae import VAETransformer
 from .nn import LadderVAEModel
 
@@ -408,7 +408,5 @@ class _FromLayer(nn.Module):
         self.latent, self.layer, self.inner = latent, layer, graph
 
     def forward(self, z):
-        # The layers compute in float32; the inner graph answers float32 codes in float32 and
-        # any others in float64, as inverse_transform does.
-        bottom = self.latent.from_layer(z.float(), self.layer)
-        return self.inner(bottom if z.dtype == torch.float32 else bottom.double())
+        # The layers compute in float32; the inner graph then answers in inverse_transform's dtype.
+        return self.inner(self.latent.from_layer(z.float(), self.layer).to(method_dtype(z.dtype)))

@@ -404,12 +404,11 @@ def _as_training_dtype(observed, dtype, name):
     changed = None
     if converted is None:
         changed = np.ones(len(observed), dtype=bool)
-    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_float_dtype(dtype):  # integers, bools
+    elif pd.api.types.is_numeric_dtype(dtype):  # integers, bools, floats
         given = pd.to_numeric(observed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        changed = given != converted.to_numpy(dtype=np.float64, na_value=np.nan)
-    elif pd.api.types.is_float_dtype(dtype):
-        given = pd.to_numeric(observed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        changed = np.isfinite(given) & ~np.isfinite(converted.to_numpy(dtype=np.float64, na_value=np.nan))
+        kept = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+        # A float column changes a value only by overflowing (its rounding is the column's own).
+        changed = np.isfinite(given) & ~np.isfinite(kept) if pd.api.types.is_float_dtype(dtype) else given != kept
     elif column_kind(dtype) in ("datetime", "timedelta"):
         changed = (converted.reset_index(drop=True) != observed.reset_index(drop=True)).to_numpy(dtype=bool)
     if changed is not None and changed.any():

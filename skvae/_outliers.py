@@ -264,9 +264,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             # only observed values the held-out rows hold would leave it nothing to fit (any
             # skvae model refuses that), and one whose holes they all hold a model that cannot
             # read its holes. Such rows are fitted instead.
-            unseen = _rows_the_fit_needs(X, fit_rows, held_out)
+            readable = as_pandas(X)  # a polars frame as the model reads it, once for both
+            unseen = _rows_the_fit_needs(readable, fit_rows, held_out)
             if estimator.handle_unknown == "error":
-                unseen |= _unseen_levels(X, fit_rows, held_out, getattr(estimator, "likelihood", None))
+                unseen |= _unseen_levels(readable, fit_rows, held_out, getattr(estimator, "likelihood", None))
             if unseen.all():
                 ways = ("more rows, a float contamination, or the estimator handle_unknown='ignore'"
                         if estimator.handle_unknown == "error" else "more rows, or a float contamination")
@@ -420,7 +421,6 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 def _rows_the_fit_needs(X, fit_rows, held_out):
     """Which held-out rows the fit needs: those holding a column's only observed values, and one
     holding a hole in each column whose holes are all held out (the model could not read them)."""
-    X = as_pandas(X)
     if isinstance(X, pd.DataFrame):
         holes = X.isna().to_numpy()
     elif isinstance(X, (np.ndarray, list, tuple)) and np.ndim(X) == 2:
@@ -437,7 +437,6 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
 def _unseen_levels(X, fit_rows, held_out, likelihood=None):
     """Which held-out rows hold a level of a categorical column that no fitted row holds."""
     unseen = np.zeros(len(held_out), dtype=bool)
-    X = as_pandas(X)
     if not isinstance(X, pd.DataFrame):
         return unseen
     named = likelihood if isinstance(likelihood, dict) else {}

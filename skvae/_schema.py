@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._data import in_float_range, row_blocks
 from ._times import finer_step, nanoseconds, rounded, rounded_in_zone, time_step, time_zone
 from ._warnings import warn
 from .nn import LIKELIHOODS
@@ -521,8 +522,6 @@ def _choose(names, kinds, likelihood, low, high, better=None):
 
 def _array_summary(X):
     """Holes, smallest and largest observed value of each column of an array or sparse matrix, read in blocks."""
-    from ._data import row_blocks
-
     n_columns = X.shape[1]
     holes, low, high = np.zeros(n_columns), np.full(n_columns, np.inf), np.full(n_columns, -np.inf)
     if sp.issparse(X):
@@ -709,13 +708,3 @@ def _restore_column(values, column):
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
     return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
 
-
-def in_float_range(values, dtype):
-    """Float64 ``values`` within a narrower float ``dtype``'s range, as an integer column is clipped to its own.
-
-    A cast would make what lies beyond infinite: float16 overflows at 65,504.
-    """
-    if dtype.kind != "f" or dtype.itemsize >= 8:
-        return values
-    largest = float(np.finfo(dtype).max)
-    return np.clip(values, -largest, largest)
