@@ -229,9 +229,12 @@ def main(argv=None):
             print(failures[-1], file=sys.stderr, flush=True)
             return None
         finally:
-            if args.output is not None:
-                args.output.mkdir(parents=True, exist_ok=True)
-                (args.output / "gpu.json").write_text(json.dumps(report, indent=1))
+            write_report()
+
+    def write_report():
+        if args.output is not None:
+            args.output.mkdir(parents=True, exist_ok=True)
+            (args.output / "gpu.json").write_text(json.dumps(report, indent=1))
 
     def measure(row, gpu_rate, cpu_rate):
         rates = attempt(f"{row['workload']} {row['task']} {row['batch_size'] or ''}", lambda: (gpu_rate(), cpu_rate()))
@@ -307,6 +310,7 @@ def main(argv=None):
         result = attempt(f"{workload} reproducibility", check)
         if result is not None:
             repeats[workload] = result
+            write_report()  # attempt wrote the report before the result was in it
             print(f"{workload}: two fits with one random_state differ by at most {result:.3g}", flush=True)
     print()
     print(f"Device: {name}; torch {torch.__version__}; CPU {cpu_model()}, threads {torch.get_num_threads()}")

@@ -21,6 +21,16 @@ from .nn.encoders import output_width
 ROUTED_PREFIXES = ("encoder__", "decoder__")
 
 
+def _family_members_taking(name):
+    """The skvae estimators whose signature has ``name``: a parameter given to the wrong member."""
+    import skvae  # the family, read when an error is being worded
+
+    return [
+        member for member in skvae.__all__
+        if isinstance(getattr(skvae, member), type) and name in getattr(skvae, member)._get_param_names()
+    ]
+
+
 class RoutedParamsMixin:
     """Keyword arguments beyond the signature's, stored as parameters and routed to the modules.
 
@@ -86,8 +96,14 @@ class RoutedParamsMixin:
         for name in self._extra_params():
             role = name.split("__", 1)[0]
             if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
-                close = difflib.get_close_matches(name, self._get_param_names(), n=1)
-                hint = f"Did you mean {close[0]!r}? " if close else ""
+                own = self._get_param_names()
+                near = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
+                owners = [] if near else _family_members_taking(name)
+                close = near or difflib.get_close_matches(name, own, n=1)
+                if owners:
+                    hint = f"{name!r} is a parameter of {', '.join(owners)}. "
+                else:
+                    hint = f"Did you mean {close[0]!r}? " if close else ""
                 raise ValueError(
                     f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}Arguments for "
                     "a custom encoder or decoder start with 'encoder__' or 'decoder__'."

@@ -229,6 +229,11 @@ class BaseAutoencoder(
     def fit(self, X, y=None):
         """Fit the model to X.
 
+        Ctrl-C (``KeyboardInterrupt``) after the first epoch ends training
+        at the last completed epoch, with a warning, and keeps that model,
+        as ``MLPRegressor`` keeps its own; in the first epoch it leaves
+        the estimator as it was.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -598,11 +603,13 @@ class BaseAutoencoder(
             model.eval()
         return model, device
 
-    def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False):
+    def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,
+                     warn_new_holes=True):
         """``function(model, batch, n_rows)`` over X's rows in row-independent chunks, through the model's front.
 
         A chunk's first ``n_rows`` rows are real; the rest pad it. ``saturate``:
         outputs beyond a float32 X's range come back as its extreme values.
+        ``warn_new_holes=False``: a caller scoring the same X again says nothing twice.
         """
         model, device = self._inference_model()
         X = self._validated(X, reset=False)
@@ -629,7 +636,7 @@ class BaseAutoencoder(
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
                        threads=self._evaluation_threads(model))
-        if new_holes:
+        if new_holes and warn_new_holes:
             names = [schema.columns[j].name for j in sorted(new_holes)]
             warn(
                 f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in "
@@ -687,7 +694,7 @@ class BaseAutoencoder(
 
     def _inverse_transform(self, X, y=None):
         Z = self._checked_codes(X)
-        out = self._decoded(Z, y, codes=lambda latent, z: z)
+        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: z)
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
     def _checked_codes(self, X):
@@ -701,10 +708,12 @@ class BaseAutoencoder(
             )
         return Z
 
-    def _decoded(self, Z, y, codes, how="mean", generator=None):
-        """Float64 values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk."""
+    def _decoded(self, Z, conditions, codes, how="mean", generator=None):
+        """Float64 values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk.
+
+        ``conditions``: ``_evaluation_conditions``' columns for Z's rows.
+        """
         model, device = self._inference_model()
-        conditions = self._evaluation_conditions(y, Z.shape[0])
 
         def decode(z, condition, n_rows, first_row=0):
             return model.decoded(codes(model.latent, z.float()), condition, how, generator)
@@ -712,12 +721,17 @@ class BaseAutoencoder(
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
                         threads=self._evaluation_threads(model))
 
-    def _sample(self, n_samples, random_state, y=None, from_likelihood=True):
+    def _check_sample_call(self, n_samples, from_likelihood):
+        """Refuse a bad ``sample`` call before anything is drawn from the caller's generator."""
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         if not isinstance(from_likelihood, (bool, np.bool_)):
             raise ValueError(f"from_likelihood must be True or False; got {from_likelihood!r}.")
+
+    def _sample(self, n_samples, random_state, y=None, from_likelihood=True):
+        self._check_sample_call(n_samples, from_likelihood)
+        conditions = self._evaluation_conditions(y, n_samples)
         rng = seed_source(random_state)
         draws = self.network_.latent.draw(n_samples, rng)
         how, generator = "mean", None
@@ -726,18 +740,18 @@ class BaseAutoencoder(
             how = "sample"
             generator = torch.Generator(device=resolve_device(call_parameter(self, "device"))).manual_seed(draw_seed(rng))
         out = self._schema.clipped(
-            self._decoded(draws, y, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
+            self._decoded(draws, conditions, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
         )
         if from_likelihood:
             out = self._schema.with_holes(out, rng)
         return self._schema.restore(out)
 
-    def _score_samples(self, X, y=None, **score_options):
+    def _score_samples(self, X, y=None, *, warn_new_holes=True, **score_options):
         # A bound beyond float32's range (a row far outside the data) is float32's lowest value, not
         # an overflow: the bound itself is finite, computed in float64.
         scores = self._map_batches(
             X, lambda model, batch, n_rows: self._row_score(model, batch, n_rows, **score_options).unsqueeze(1), 1, y=y,
-            targets=True, saturate=True,
+            targets=True, saturate=True, warn_new_holes=warn_new_holes,
         )
         return scores[:, 0]
 

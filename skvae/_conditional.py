@@ -305,8 +305,9 @@ class ConditionalVAETransformer(VAETransformer):
         if y is not None:
             return self._score_samples(X, y, n_importance=int(n_importance))
         self._require_labels("score_samples")
-        per_class = np.stack([
-            self._score_samples(X, [label], n_importance=int(n_importance)) for label in self.classes_
+        per_class = np.stack([  # X is the same for every class: its holes are told of once
+            self._score_samples(X, [label], n_importance=int(n_importance), warn_new_holes=k == 0)
+            for k, label in enumerate(self.classes_)
         ])
         with np.errstate(divide="ignore"):  # a class partial_fit listed but no row held yet: log 0
             log_prior = np.log(self.class_prior_)[:, None]
@@ -359,9 +360,7 @@ class ConditionalVAETransformer(VAETransformer):
         -------
         ${sample_returns}
         """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        self._check_sample_call(n_samples, from_likelihood)
         rng = seed_source(random_state)
         if y is None:
             self._require_labels("sample")

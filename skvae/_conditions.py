@@ -168,7 +168,7 @@ def _names(y):
 
 def _covariates(y):
     try:
-        return check_array(y, dtype=np.float64, input_name="y")
+        covariates = check_array(y, dtype=np.float64, input_name="y", ensure_all_finite="allow-nan")
     except ValueError as error:
         if np.asarray(y).dtype.kind in "OUS" and "convert" in str(error):
             raise ValueError(
@@ -177,6 +177,14 @@ def _covariates(y):
                 "df['label'] rather than df[['label']]."
             ) from None
         raise
+    holed = np.flatnonzero(np.isnan(covariates).any(axis=1))
+    if holed.size:
+        raise ValueError(
+            f"y (covariates) holds NaN in {holed.size} row(s) (first: row {holed[0]}): every row needs "
+            "all its covariates. Fill them (e.g. SimpleImputer), or drop those rows; at transform, "
+            "rows without known conditions can be encoded without y (transform(X))."
+        )
+    return covariates
 
 
 def _labels(y, name="y"):

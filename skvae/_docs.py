@@ -341,7 +341,10 @@ STOPPING_ATTRIBUTES = """\
         None otherwise.
 
     best_validation_score_ : float or None
-        Best of ``validation_scores_``; None without early stopping.
+        Best of ``validation_scores_`` after the warm-up, the epoch whose
+        model is kept (-inf while every epoch so far fell inside it; the
+        warm-up's epochs are listed but not judged, as for ``best_loss_``);
+        None without early stopping.
 """
 
 INPUT_ATTRIBUTES = """\

@@ -100,7 +100,11 @@ DIVERGED_NATS_PER_FEATURE = 1e6
 # data far from the kept scaling starts far off). Predicting the column's
 # mean misses by one. A score alone cannot tell: a learned noise variance grows with the
 # error and keeps the density of any miss within tens of nats per feature.
-DIVERGED_RECONSTRUCTION = 100.0
+# Default fits of the benchmarks' 22 real tables end at most 2 (every family
+# member, 40 epochs, a censored column's miss read at its bound;
+# benchmarks/divergence.py); an
+# autoencoder at learning_rate_init=10 returned constant rows 12 to 53 off.
+DIVERGED_RECONSTRUCTION = 10.0
 
 
 class Health(NamedTuple):

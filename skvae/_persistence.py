@@ -8,9 +8,15 @@ writes the same state as JSON beside a safetensors file of the arrays, in
 one zip archive; ``load`` reads it back without unpickling anything.
 """
 
+import contextlib
 import inspect
+import io
 import json
+import os
+import shutil
+import threading
 import zipfile
+import zlib
 from importlib import import_module
 
 import numpy as np
@@ -318,9 +324,42 @@ def save(estimator, path):
         "params": _encode(estimator.get_params(deep=False), arrays, "params"),
         "state": _encode(plain_state(estimator, vars(estimator)), arrays, "state"),
     }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    archive_bytes = io.BytesIO()  # built whole first: a failure to encode touches no file
+    with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_METADATA, json.dumps(metadata, indent=1))
         archive.writestr(_ARRAYS, save_arrays(arrays) if arrays else b"")
+    _write_whole(path, archive_bytes.getvalue())
+
+
+def _write_whole(path, data):
+    """Write ``data`` to ``path`` so that a failed write (a full disk) leaves the file that was there.
+
+    Written beside the file and moved over it, through a symbolic link to
+    the file it names, with that file's permissions; in place where the
+    folder takes no new entry or the path is not a regular file (a device).
+    """
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "wb") as handle:
+            handle.write(data)
+        return
+    partial = f"{target}.{os.getpid()}-{threading.get_ident()}.partial"
+    try:
+        handle = open(partial, "xb")  # noqa: SIM115 (closed below, or the fallback runs)
+    except OSError:
+        with open(path, "wb") as handle:  # a missing folder is then named as the user named it
+            handle.write(data)
+        return
+    try:
+        with handle:
+            handle.write(data)
+        if os.path.exists(target):
+            shutil.copymode(target, partial)
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        raise
 
 
 def load(path, *, trusted=()):
@@ -333,7 +372,7 @@ def load(path, *, trusted=()):
         with zipfile.ZipFile(path) as archive:
             metadata = json.loads(archive.read(_METADATA))
             raw = archive.read(_ARRAYS)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, UnicodeDecodeError) as error:
         raise ValueError(
             f"{path} is not a file written by skvae's save (a zip archive holding {_METADATA} and "
             f"{_ARRAYS}): {error}"
@@ -342,7 +381,9 @@ def load(path, *, trusted=()):
     if missing:
         raise ValueError(f"{path} is incomplete or damaged: its metadata lacks {missing}.")
     version = metadata.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"{path} is incomplete or damaged: its format_version is {version!r}.")
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path} holds format version {version}, written by skvae "
             f"{metadata.get('versions', {}).get('skvae', '?')}; this skvae ({skvae.__version__}) "
@@ -351,7 +392,14 @@ def load(path, *, trusted=()):
     module, _, name = metadata["estimator"].partition(".")
     if module != "skvae" or name not in skvae.__all__ or not isinstance(getattr(skvae, name), type):
         raise ValueError(f"{path} names {metadata['estimator']!r}, which is not a skvae estimator.")
-    arrays = load_arrays(raw) if raw else {}
+    from safetensors import SafetensorError
+
+    try:
+        arrays = load_arrays(raw) if raw else {}
+    except (SafetensorError, ValueError) as error:
+        raise ValueError(f"{path} is incomplete or damaged: its arrays cannot be read ({error}).") from None
+    if trusted is None:
+        trusted = ()
     if isinstance(trusted, str) or inspect.isclass(trusted):  # one, not a sequence of them
         trusted = (trusted,)
     trusted = {_qualified_name(obj) if not isinstance(obj, str) else obj for obj in trusted}
@@ -367,13 +415,19 @@ def load(path, *, trusted=()):
         state = _decode(metadata["state"], arrays, trusted) if metadata["state"] else {}
     except KeyError as error:
         raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
-    estimator = getattr(skvae, name)(**params)
+    try:
+        estimator = getattr(skvae, name)(**params)
+    except TypeError as error:  # parameters another estimator wrote
+        raise ValueError(f"{path} is incomplete or damaged: its parameters do not fit a {name} ({error}).") from None
     state = {k: v for k, v in state.items() if k not in params}
     if hasattr(estimator, "_family") and "network_" not in state:
         raise ValueError(
             f"{path} holds no fitted network: it is incomplete or damaged (save writes only fitted estimators)."
         )
-    _restore(estimator, state)
+    try:
+        _restore(estimator, state)
+    except (KeyError, RuntimeError) as error:  # a state another estimator wrote, arrays of other shapes
+        raise ValueError(f"{path} is incomplete or damaged: its state does not fit a {name} ({error}).") from error
     return estimator
 
 

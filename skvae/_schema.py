@@ -86,6 +86,8 @@ def column_kind(dtype):
             return "timedelta"
         if pa.types.is_dictionary(dtype.pyarrow_dtype):  # pyarrow's categories
             return "category"
+        if pa.types.is_decimal(dtype.pyarrow_dtype):  # money, read as floats
+            return "float"
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
@@ -104,6 +106,10 @@ def column_kind(dtype):
     )
 
 
+# What pandas' infer_dtype calls an object column that holds numbers.
+OBJECT_NUMBERS = ("integer", "floating", "mixed-integer-float", "decimal")
+
+
 def kind_of_column(series):
     """``column_kind`` of a training column, reading an object column of numbers as numbers.
 
@@ -116,8 +122,9 @@ def kind_of_column(series):
     kind = column_kind(series.dtype)
     if kind == "category" and series.dtype == object:
         inferred = pd.api.types.infer_dtype(series, skipna=True)
-        # Numbers pandas can hold as numbers (not ints beyond uint64's range).
-        if inferred in ("integer", "floating", "mixed-integer-float") and pd.to_numeric(series).dtype.kind in "iuf":
+        # Numbers pandas can hold as numbers (not ints beyond uint64's range); decimal.Decimal
+        # values (polars' Decimal and databases' money columns arrive so) as floats.
+        if inferred in OBJECT_NUMBERS and pd.to_numeric(series).dtype.kind in "iuf":
             return "integer" if inferred == "integer" else "float"
     return kind
 
@@ -284,7 +291,7 @@ class Schema:
             # encoding (a later error then named a finite entry of row 0).
             row, j = (int(k) for k in np.argwhere(np.isinf(values))[0])
             raise ValueError(
-                f"Column {self.columns[j].name!r} holds {values[row, j]} (row {first_row + row}): skvae "
+                f"Column {self.columns[j].name!r} holds {values[row, j]} ({_row_named(X, first_row, row)}): skvae "
                 "models finite values. Make it a hole (NaN), which the model takes, or a finite value."
             )
         return values
@@ -294,7 +301,7 @@ class Schema:
             return self._category_index(series, column, first_row, handle_unknown, training)
         kind = column.kind
         if series.dtype == object and kind in ("bool", "integer", "float") and pd.api.types.infer_dtype(
-                series, skipna=True) in ("boolean", "integer", "floating", "mixed-integer-float"):
+                series, skipna=True) in ("boolean", *OBJECT_NUMBERS):
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
             # (Strings of digits are not numbers here, as they are not at fit.)
             series = pd.to_numeric(series)
@@ -346,7 +353,10 @@ class Schema:
     def _category_index(self, series, column, first_row, handle_unknown, training=False):
         values = np.asarray(series, dtype=object)
         missing = pd.isna(values)
-        index = column.category_lookup().get_indexer(values).astype(np.float64)
+        try:
+            index = column.category_lookup().get_indexer(values).astype(np.float64)
+        except TypeError:
+            _refuse_unhashable(values, column.name)
         index[missing] = -1
         unknown = (index < 0) & ~missing
         if unknown.any() and handle_unknown == "error":
@@ -360,8 +370,9 @@ class Schema:
                           "new estimator (clone(estimator)), or with fit and warm_start=False; "
                           "handle_unknown='ignore' would treat them as missing, never learning them.")
             raise ValueError(
-                f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in row "
-                f"{first_row + int(np.argmax(unknown))}). Known: {list(column.categories)[:20]}. {advice}"
+                f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in "
+                f"{_row_named(series, first_row, int(np.argmax(unknown)))}). Known: "
+                f"{list(column.categories)[:20]}. {advice}"
             )
         index[index < 0] = np.nan
         return index
@@ -583,10 +594,41 @@ def _warn_about_strings(name, observed, n_levels):
         )
 
 
+def _refuse_unhashable(values, name):
+    """Raise for a column of lists, dicts or arrays (a JSON column of tags), which no likelihood takes."""
+    kinds = sorted({type(v).__name__ for v in values if isinstance(v, (list, dict, set, np.ndarray))})
+    raise ValueError(
+        f"Column {name!r} holds {' and '.join(kinds) or 'unhashable'} values, which skvae cannot model: "
+        "it takes numbers, booleans, dates, durations, categories and strings. Convert the column "
+        "(e.g. one column per tag, or a string) or drop it."
+    ) from None
+
+
+def _row_named(frame, first_row, row):
+    """How a message names row ``row`` of a chunk that starts at X's row ``first_row``.
+
+    Its position in X, and its index label where that differs (a test fold of
+    a cross-validation keeps the labels of the rows it took).
+    """
+    position = first_row + row
+    if not isinstance(frame, (pd.Series, pd.DataFrame)):
+        return f"row {position}"
+    label = frame.index[row]
+    label = label.item() if isinstance(label, np.generic) else label  # 11, not np.int64(11)
+    try:
+        same = bool(label == position)
+    except (TypeError, ValueError):  # pd.NA, a tuple of a MultiIndex
+        same = False
+    return f"row {position}" if same else f"row {position}, index label {label!r}"
+
+
 def _categories(series):
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.categories.to_numpy()
-    present = series.dropna().unique()
+    try:
+        present = series.dropna().unique()
+    except TypeError:
+        _refuse_unhashable(series, series.name)
     values = np.asarray(sorted(present.tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)
@@ -705,6 +747,18 @@ def _restore_column(values, column):
         if holes.any():  # only a nullable integer column had holes to draw
             out[holes] = pd.NA
         return out
+    if isinstance(dtype, pd.ArrowDtype) and _decimal_scale(dtype) is not None:
+        # Within what its precision holds, as an integer column is kept within its dtype's range.
+        scale = _decimal_scale(dtype)
+        largest = 10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale
+        return pd.array(np.clip(np.round(values, scale), -largest, largest).astype(object), dtype=dtype)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
     return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
+
+
+def _decimal_scale(dtype):
+    """A pyarrow decimal dtype's scale (digits after the point); None for any other dtype."""
+    import pyarrow as pa
+
+    return dtype.pyarrow_dtype.scale if pa.types.is_decimal(dtype.pyarrow_dtype) else None
 

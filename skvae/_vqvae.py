@@ -111,6 +111,11 @@ class VQVAETransformer(BaseAutoencoder):
         would give the same spread, between 1 (one code for every row) and
         ``n_codes`` (all used equally).
 
+    noise_variance_ : ndarray of shape (n_features,) or None
+        Learned observation noise variance of each feature, in the units of
+        X squared, when every column is Gaussian; None otherwise (see
+        ``column_likelihoods_``).
+
     loss_curve_ : list of float
         Training loss after each epoch, per sample: -log p(x | e_k) (in
         nats, in the units of X) plus the commitment loss.

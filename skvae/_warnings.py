@@ -2,6 +2,7 @@
 
 import os
 import sys
+import sysconfig
 import warnings
 
 import joblib
@@ -24,4 +25,15 @@ def warn(message, category):
     level, frame = 2, sys._getframe(1)  # level 2: the function that called this one
     while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
         frame, level = frame.f_back, level + 1
+    if frame is None or _in_standard_library(frame.f_code.co_filename):
+        # A worker of a search (a process, a thread) has no line of the user's: name skvae's own,
+        # not multiprocessing's.
+        level = 2
     warnings.warn(message, category, stacklevel=level)
+
+
+_STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"] + os.sep
+
+
+def _in_standard_library(filename):
+    return filename.startswith(_STANDARD_LIBRARY) and "site-packages" not in filename

@@ -1423,3 +1423,186 @@ def test_corruption_level_zero_trains_the_uncorrupted_model():
     for corruption in ("gaussian", "masking"):  # the draws at level 0 moved the generator's stream
         model = AutoencoderTransformer(corruption=corruption, corruption_level=0.0, **FAST).fit(X)
         np.testing.assert_array_equal(model.transform(X), plain)
+
+
+def test_messages_name_the_family_member_and_the_covariate_rows():
+    X = np.random.RandomState(0).rand(60, 4)
+    # A sibling's parameter got difflib's nearest name ("Did you mean 'encoder'?").
+    with pytest.raises(ValueError, match="'n_codes' is a parameter of VQVAETransformer"):
+        AutoencoderTransformer(n_codes=4, **FAST).fit(X)
+    # Covariates with a hole got scikit-learn's bare "Input y contains NaN".
+    covariates = np.random.RandomState(1).normal(size=(60, 2))
+    covariates[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"1 row\(s\) \(first: row 7\).*without y"):
+        ConditionalVAETransformer(**FAST).fit(X, covariates)
+
+
+def test_marginal_score_warns_once_of_new_holes():
+    X = np.random.RandomState(0).rand(60, 4)
+    model = ConditionalVAETransformer(**FAST).fit(X, np.arange(60) % 3)
+    holed = X.copy()
+    holed[:5, 0] = np.nan
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.score_samples(holed)
+    assert sum("holes" in str(w.message) for w in caught) == 1  # it came once per class
+
+
+def test_vqvae_reports_its_noise_variance():
+    X = np.random.RandomState(0).normal(size=(80, 3)) * [1.0, 10.0, 0.1]
+    per_feature = VQVAETransformer(noise_variance="per_feature", **FAST).fit(X).noise_variance_
+    assert per_feature.shape == (3,) and per_feature[1] > per_feature[0] > per_feature[2] > 0  # X's units
+    isotropic = VQVAETransformer(noise_variance="isotropic", **FAST).fit(X).noise_variance_
+    assert np.ptp(isotropic) < 1e-3 * isotropic.mean()  # one variance, as the VAE's isotropic one
+    assert VQVAETransformer(likelihood="bernoulli", **FAST).fit(np.random.RandomState(0).rand(60, 3)).noise_variance_ is None
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    import os
+
+    import skvae._persistence
+
+    X = np.random.RandomState(0).rand(60, 4)
+    path = tmp_path / "model.skvae"
+    model = VAETransformer(**FAST).fit(X)
+    model.save(path)
+    before = path.read_bytes()
+    other = VAETransformer(**{**FAST, "random_state": 1}).fit(X)
+
+    def fails(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    # An array the encoder refuses, and a disk that fills up: "w" had emptied the file first.
+    for target, name in ((zipfile.ZipFile, "writestr"), (skvae._persistence.os, "replace")):
+        monkeypatch.setattr(target, name, fails)
+        with pytest.raises(OSError, match="No space"):
+            other.save(path)
+        monkeypatch.undo()
+        assert path.read_bytes() == before
+        assert [p.name for p in tmp_path.iterdir()] == ["model.skvae"]
+    np.testing.assert_array_equal(load(path).transform(X), model.transform(X))
+    # Saved through a link, into the file it names, keeping that file's permissions.
+    os.chmod(path, 0o600)
+    (tmp_path / "latest.skvae").symlink_to(path)
+    other.save(tmp_path / "latest.skvae")
+    assert (tmp_path / "latest.skvae").is_symlink() and oct(path.stat().st_mode & 0o777) == "0o600"
+    np.testing.assert_array_equal(load(path).transform(X), other.transform(X))
+
+
+def test_damaged_files_get_skvaes_message(tmp_path):
+    X = np.random.RandomState(0).rand(60, 4)
+    path = tmp_path / "model.skvae"
+    VAETransformer(**FAST).fit(X).save(path)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("arrays.safetensors")
+        metadata = json.loads(archive.read("skvae.json"))
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for offset in range(40, 60):  # inside the compressed arrays: zlib's bare error came through
+        damaged = bytearray(raw)
+        damaged[start + offset] ^= 0xFF
+        (tmp_path / "bad.skvae").write_bytes(damaged)
+        with pytest.raises(ValueError, match="bad.skvae"):
+            load(tmp_path / "bad.skvae")
+    # Another estimator's name over this state: a KeyError from deep inside.
+    for edit, match in [({"estimator": "skvae.VQVAETransformer"}, "does not fit a VQVAETransformer"),
+                        ({"format_version": "3"}, "format_version is '3'")]:
+        with zipfile.ZipFile(path) as archive, zipfile.ZipFile(tmp_path / "edited.skvae", "w") as out:
+            out.writestr("skvae.json", json.dumps({**metadata, **edit}))
+            out.writestr("arrays.safetensors", archive.read("arrays.safetensors"))
+        with pytest.raises(ValueError, match=match):
+            load(tmp_path / "edited.skvae")
+    assert load(path, trusted=None).n_features_in_ == 4  # "NoneType is not iterable"
+
+
+def test_a_refused_conditional_sample_draws_nothing_from_the_callers_generator():
+    X = np.random.RandomState(0).rand(60, 4)
+    model = ConditionalVAETransformer(**FAST).fit(X, np.where(np.arange(60) % 2, "p", "q"))
+    expected = model.sample(3, random_state=np.random.RandomState(0), y="p")
+    for bad in (dict(y="r"), dict(y="p", from_likelihood="yes"), dict(y=None, from_likelihood="yes")):
+        rng = np.random.RandomState(0)
+        with pytest.raises(ValueError):
+            model.sample(3, random_state=rng, **bad)
+        np.testing.assert_array_equal(model.sample(3, random_state=rng, y="p"), expected)
+
+
+def test_decimal_columns_are_numbers_and_list_columns_are_refused():
+    import decimal
+
+    import pyarrow as pa
+
+    rng = np.random.RandomState(0)
+    prices = [decimal.Decimal(f"{p:.2f}") for p in rng.lognormal(3, 1, 120)]
+    for dtype in (object, pd.ArrowDtype(pa.decimal128(12, 2))):
+        X = pd.DataFrame({"a": rng.normal(size=120), "price": pd.Series(prices, dtype=dtype)})
+        model = VAETransformer(**FAST).fit(X)
+        # Object Decimals were a category per value (a new price then an "unknown category");
+        # pyarrow's decimal128 was refused as "not numbers".
+        assert model.column_likelihoods_["price"] != "categorical"
+        assert np.isfinite(model.score_samples(X.assign(price=X["price"].iloc[::-1].to_numpy()))).all()
+    assert model.sample(5, random_state=0)["price"].dtype == X["price"].dtype
+    tags = pd.DataFrame({"tags": [["x"], ["y", "z"]] * 20, "b": rng.normal(size=40)})
+    with pytest.raises(ValueError, match="Column 'tags' holds list values"):  # unhashable type: 'list'
+        VAETransformer(**FAST).fit(tags)
+    strings = VAETransformer(**FAST).fit(tags.assign(tags=["x", "y"] * 20))
+    with pytest.raises(ValueError, match="Column 'tags' holds list values"):
+        strings.transform(tags)
+    # A decimal column's outputs stay within what its precision holds (pyarrow's overflow error).
+    narrow = pd.DataFrame({"a": rng.normal(size=120), "p": pd.Series(
+        [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(0, 999, 120)], dtype=pd.ArrowDtype(pa.decimal128(5, 2)))})
+    far = VAETransformer(**FAST).fit(narrow).inverse_transform([[1e3, 1e3], [-1e3, -1e3]])["p"]
+    assert float(far.abs().max()) <= 999.99
+
+
+def test_messages_name_the_index_label_of_a_row():
+    X = pd.DataFrame({"a": np.arange(40.0), "k": ["u", "v"] * 20})
+    model = VAETransformer(**FAST).fit(X)
+    fold = X.iloc[30:].copy()  # a test fold keeps its rows' labels
+    fold.index = fold.index.to_numpy()  # as X.iloc[test] gives them: np.int64 labels
+    fold.loc[35, "k"] = "rare"
+    with pytest.raises(ValueError, match="row 5, index label 35\\)"):
+        model.transform(fold)
+    fold.index = pd.Index([pd.NA] * 10, dtype="Int64")
+    with pytest.raises(ValueError, match="index label <NA>"):
+        model.transform(fold)
+    fold = X.iloc[30:].copy()
+    fold.loc[33, "a"] = np.inf
+    with pytest.raises(ValueError, match="row 3, index label 33"):
+        model.transform(fold)
+
+
+def test_warnings_from_a_search_worker_name_skvae_not_the_standard_library():
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.random.RandomState(0).rand(40, 3)
+    with warnings.catch_warnings(record=True) as caught, joblib.parallel_backend("threading", n_jobs=2):
+        warnings.simplefilter("always")
+        GridSearchCV(VAETransformer(**FAST), {"latent_dim": [1, 2]}, cv=2).fit(X)
+    places = {w.filename for w in caught if issubclass(w.category, ConvergenceWarning)}
+    # The workers' warnings pointed at multiprocessing/pool.py.
+    assert places and all("multiprocessing" not in place and "threading" not in place for place in places)
+
+
+def test_an_autoencoder_returning_constant_far_rows_has_diverged():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300) * 3 + 1,
+                      "c": rng.choice(["x", "y", "z"], size=300), "d": rng.poisson(3, size=300)})
+    params = dict(latent_dim=2, hidden_layer_sizes=(16,), max_iter=15, random_state=0)
+    # It returned one constant row, 12 to 53 standard deviations off (50 times its start's miss).
+    with pytest.raises(ValueError, match="Training diverged"):
+        AutoencoderTransformer(learning_rate_init=10, **params).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        AutoencoderTransformer(**params).fit(X)
+
+
+def test_a_censored_columns_miss_is_the_bounded_ones():
+    from skvae.nn.likelihoods.gaussian import GaussianLikelihood
+
+    statistics = {"mean": np.array([1.0]), "scale": np.array([2.0]), "censor_low": np.array([0.0])}
+    likelihood = GaussianLikelihood(1, statistics=statistics, noise_variance="per_feature", censored=[(True, False)])
+    at_bound = torch.tensor([[-0.5]], dtype=torch.float64)  # 0 standardised
+    # A location 6 standard deviations past the bound reconstructs the bound: no miss (it was 30.25).
+    assert float(likelihood.squared_error(at_bound, torch.tensor([[-6.5]]))) == 0.0
+    assert float(likelihood.squared_error(at_bound, torch.tensor([[1.5]]))) == pytest.approx(4.0)

@@ -23,7 +23,7 @@ import torch
 
 from .latents import Latent
 from .layers import Linear
-from .model import AutoencoderModel
+from .model import AutoencoderModel, noise_variance
 
 # Pseudo-count added to every code's training count in the prior
 # (Laplace's rule of succession): a code no training row chose keeps a finite
@@ -230,4 +230,5 @@ class VQVAEModel(AutoencoderModel):
             "code_counts_": counts,
             "code_prior_": prior,
             "perplexity_": float(np.exp(-np.sum(frequencies * np.log(frequencies)))),
+            "noise_variance_": noise_variance(self),
         }
