@@ -22,7 +22,9 @@ with ``latent_dim=4, hidden_layer_sizes=(64, 32)`` and the count columns'
 likelihoods named (each tallied against the three rivals alone).
 Baselines, at their defaults: ``SimpleImputer`` (mean; most frequent
 category), ``KNNImputer`` and ``IterativeImputer``, the last two on numbers
-and category codes (standardised, codes rounded back). Downstream: a
+and one-hot categories (standardised; a categorical fill is its block's
+largest entry; an earlier version gave them category codes, which cost
+IterativeImputer up to 0.04 RMSE on ``fair``). Downstream: a
 logistic regression of the label on 2-dimensional features of the
 incomplete table (a 70/30 split): ``VAETransformer(likelihood="auto")``'s
 mu(x) against ``OneHotEncoder + SimpleImputer + StandardScaler + PCA``.
@@ -141,6 +143,40 @@ def _codes(holed, categorical):
     return codes
 
 
+def _one_hot(holed, categorical, truth):
+    """The table as floats for KNNImputer and IterativeImputer: categories one-hot, holes NaN.
+
+    One-hot, as scikit-learn's users encode nominal columns: as codes, a
+    regression would read an occupation's level as a number on a line. A
+    categorical hole is NaN across its column's block.
+    """
+    parts, blocks = [], {}
+    for column in holed.columns:
+        if column in categorical:
+            levels = pd.Categorical(truth[column]).categories
+            codes = pd.Categorical(holed[column], categories=levels).codes
+            block = (codes[:, None] == np.arange(len(levels))).astype(float)
+            block[codes < 0] = np.nan
+            names = [f"{column}={level}" for level in levels]
+            parts.append(pd.DataFrame(block, columns=names, index=holed.index))
+            blocks[column] = (names, levels)
+        else:
+            parts.append(pd.to_numeric(holed[column], errors="coerce").astype(float).to_frame(column))
+    return pd.concat(parts, axis=1), blocks
+
+
+def _from_one_hot(filled, holed, blocks):
+    """Each categorical fill is its block's largest entry's level."""
+    out = pd.DataFrame(index=holed.index)
+    for column in holed.columns:
+        if column in blocks:
+            names, levels = blocks[column]
+            out[column] = np.asarray(levels)[filled[names].to_numpy().argmax(axis=1)]
+        else:
+            out[column] = filled[column]
+    return out
+
+
 def _from_codes(filled, holed, categorical, truth):
     out = pd.DataFrame(index=holed.index)
     for column in holed.columns:
@@ -170,10 +206,11 @@ def impute(method, holed, truth, likelihoods, quick):
             strategy = "most_frequent" if column in categorical else "mean"
             out[column] = SimpleImputer(strategy=strategy).fit_transform(codes[[column]])[:, 0]
         return _from_codes(out, holed, categorical, truth)
-    scaler = StandardScaler().fit(codes)
+    encoded, blocks = _one_hot(holed, categorical, truth)
+    scaler = StandardScaler().fit(encoded)
     imputer = KNNImputer() if method == "KNNImputer" else IterativeImputer(random_state=SEED, max_iter=10)
-    filled = scaler.inverse_transform(imputer.fit_transform(scaler.transform(codes)))
-    return _from_codes(pd.DataFrame(filled, columns=codes.columns, index=codes.index), holed, categorical, truth)
+    filled = scaler.inverse_transform(imputer.fit_transform(scaler.transform(encoded)))
+    return _from_one_hot(pd.DataFrame(filled, columns=encoded.columns, index=encoded.index), holed, blocks)
 
 
 def score(filled, truth, holes):

@@ -38,7 +38,8 @@ Methods: ``VAEOutlierDetector()`` with its defaults; the same on an
 note, without pyod). ``VAEOutlierDetector()`` takes the tables as they are
 (DataFrames with categories, booleans and numbers); every other method
 gets them one-hot encoded and standardised (the autoencoder has no
-categorical likelihood). Only seeds are set; no method is tuned. The
+categorical likelihood), but for the digits' pixels, which every method
+reads as they are. Only seeds are set; no method is tuned. The
 variants of ``--methods`` (IWAE, isotropic noise, latent dimension 8,
 early stopping) are the measurements the defaults were chosen from.
 
@@ -225,8 +226,18 @@ def split(normal, anomalies, seed, quick=False):
     return {"novelty": train, "outlier": contaminated}, test, is_anomaly
 
 
-def numeric(train, test):
-    """One-hot categories and booleans, standardised numbers: what the other methods get."""
+IMAGES = ("digits",)
+
+
+def numeric(train, test, dataset=None):
+    """One-hot categories and booleans, standardised numbers: what the other methods get.
+
+    Pixels stay as they are (``IMAGES``): standardising them gives the
+    near-constant border pixels the strokes' weight, and cost LOF 0.08 AUROC
+    on novelty digits (the suite stopped doing it for PCA for that reason).
+    """
+    if dataset in IMAGES:
+        return train, test
     if not isinstance(train, pd.DataFrame):
         scaler = StandardScaler().fit(train)
         return scaler.transform(train), scaler.transform(test)
@@ -323,7 +334,7 @@ def run_one(dataset, method, seed, quick, data):
     for setting in SETTINGS:
         train = trains[setting]
         if not reads_tables:
-            train, test_input = numeric(train, test)
+            train, test_input = numeric(train, test, dataset)
         else:
             test_input = test
         model = factory(seed, quick)
