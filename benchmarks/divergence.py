@@ -10,8 +10,10 @@ real data set of ``benchmarks/datasets.py`` (at most ``--max-rows`` rows and
 300 columns, ``--max-iter`` epochs), then for fits at absurd learning rates
 on a small mixed table, which should be refused.
 
-    OMP_NUM_THREADS=1 python benchmarks/divergence.py        # about 3 minutes
+    OMP_NUM_THREADS=1 python benchmarks/divergence.py --output docs/benchmark   # about 4 minutes
     OMP_NUM_THREADS=1 python benchmarks/divergence.py --quick
+
+``--output DIR`` writes ``divergence.csv`` there (one row per fit).
 """
 
 import argparse
@@ -61,6 +63,7 @@ def main(argv=None):
     parser.add_argument("--max-rows", type=int, default=1500)
     parser.add_argument("--max-iter", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="two data sets, two members, 3 epochs")
+    parser.add_argument("--output", type=Path, help="folder for divergence.csv")
     args = parser.parse_args(argv)
     names = ["penguins", "wine"] if args.quick else datasets.names()
     members = MEMBERS[:2] if args.quick else MEMBERS
@@ -88,7 +91,13 @@ def main(argv=None):
             estimator = getattr(skvae, member)(latent_dim=2, hidden_layer_sizes=(16,), learning_rate_init=rate,
                                                max_iter=15, random_state=seed)
             ratio, outcome = watched_fit(estimator, X)
+            rows.append({"data": "mixed 300 x 4", "estimator": f"{member}, learning_rate_init={rate:g}, seed {seed}",
+                         "ratio": ratio, "outcome": outcome})
             print(f"{member:24s} learning_rate_init={rate:g} seed {seed}: ratio {ratio:9.2f} {outcome}")
+    if args.output is not None:
+        args.output.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(args.output / "divergence.csv", index=False)
+        print(f"wrote {args.output / 'divergence.csv'}")
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ with ``latent_dim=4, hidden_layer_sizes=(64, 32)`` and the count columns'
 likelihoods named (each tallied against the three rivals alone).
 Baselines, at their defaults: ``SimpleImputer`` (mean; most frequent
 category), ``KNNImputer`` and ``IterativeImputer``, the last two on numbers
-and one-hot categories (standardised; a categorical fill is its block's
-largest entry; an earlier version gave them category codes, which cost
-IterativeImputer up to 0.04 RMSE on ``fair``). Downstream: a
+and one-hot categories (the first level dropped; standardised; a
+categorical fill is its block's largest entry; an earlier version gave
+them category codes, which cost IterativeImputer up to 0.04 RMSE on
+``fair``). Downstream: a
 logistic regression of the label on 2-dimensional features of the
 incomplete table (a 70/30 split): ``VAETransformer(likelihood="auto")``'s
 mu(x) against ``OneHotEncoder + SimpleImputer + StandardScaler + PCA``.
@@ -147,17 +148,20 @@ def _one_hot(holed, categorical, truth):
     """The table as floats for KNNImputer and IterativeImputer: categories one-hot, holes NaN.
 
     One-hot, as scikit-learn's users encode nominal columns: as codes, a
-    regression would read an occupation's level as a number on a line. A
-    categorical hole is NaN across its column's block.
+    regression would read an occupation's level as a number on a line. The
+    first level's column is dropped (``OneHotEncoder(drop="first")``): with
+    all k columns, each always summing to 1, a regression predicts each
+    from its siblings' starting fills and every hole came back as the most
+    frequent level. A categorical hole is NaN across its column's block.
     """
     parts, blocks = [], {}
     for column in holed.columns:
         if column in categorical:
             levels = pd.Categorical(truth[column]).categories
             codes = pd.Categorical(holed[column], categories=levels).codes
-            block = (codes[:, None] == np.arange(len(levels))).astype(float)
+            block = (codes[:, None] == np.arange(1, len(levels))).astype(float)
             block[codes < 0] = np.nan
-            names = [f"{column}={level}" for level in levels]
+            names = [f"{column}={level}" for level in levels[1:]]
             parts.append(pd.DataFrame(block, columns=names, index=holed.index))
             blocks[column] = (names, levels)
         else:
@@ -166,12 +170,14 @@ def _one_hot(holed, categorical, truth):
 
 
 def _from_one_hot(filled, holed, blocks):
-    """Each categorical fill is its block's largest entry's level."""
+    """Each categorical fill is its block's largest entry's level, the dropped first level's 1 - their sum."""
     out = pd.DataFrame(index=holed.index)
     for column in holed.columns:
         if column in blocks:
             names, levels = blocks[column]
-            out[column] = np.asarray(levels)[filled[names].to_numpy().argmax(axis=1)]
+            others = filled[names].to_numpy()
+            scores = np.column_stack([1.0 - others.sum(axis=1), others])
+            out[column] = np.asarray(levels)[scores.argmax(axis=1)]
         else:
             out[column] = filled[column]
     return out

@@ -100,7 +100,16 @@ class RoutedParamsMixin:
                 near = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
                 owners = [] if near else _family_members_taking(name)
                 close = near or difflib.get_close_matches(name, own, n=1)
-                if owners:
+                base = None
+                if not near and not type(self).__module__.startswith("skvae."):  # a user's subclass
+                    base = next((c for c in type(self).__mro__[1:] if name in getattr(c, "_get_param_names", list)()),
+                                None)
+                if base is not None:
+                    # A subclass whose __init__ leaves out a base parameter: scikit-learn reads the
+                    # parameters from the signature.
+                    hint = (f"{name!r} is a parameter of {base.__name__}, which it derives from: add it "
+                            f"to {type(self).__name__}.__init__'s signature and store it. ")
+                elif owners:
                     hint = f"{name!r} is a parameter of {', '.join(owners)}. "
                 else:
                     hint = f"Did you mean {close[0]!r}? " if close else ""

@@ -9,6 +9,7 @@ one zip archive; ``load`` reads it back without unpickling anything.
 """
 
 import contextlib
+import errno
 import inspect
 import io
 import json
@@ -339,6 +340,8 @@ def _write_whole(path, data):
     folder takes no new entry or the path is not a regular file (a device).
     """
     target = os.path.realpath(path)
+    if os.path.isfile(target) and not os.access(target, os.W_OK):  # as open(path, "w") would refuse
+        raise PermissionError(errno.EACCES, "The file is read-only; skvae does not replace it", os.fspath(path))
     if os.path.exists(target) and not os.path.isfile(target):
         with open(target, "wb") as handle:
             handle.write(data)
@@ -372,14 +375,21 @@ def load(path, *, trusted=()):
         with zipfile.ZipFile(path) as archive:
             metadata = json.loads(archive.read(_METADATA))
             raw = archive.read(_ARRAYS)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, UnicodeDecodeError) as error:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, UnicodeDecodeError, NotImplementedError,
+            RuntimeError, EOFError, OSError) as error:  # a damaged archive's directory: odd versions, "encrypted"
+        if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
         raise ValueError(
             f"{path} is not a file written by skvae's save (a zip archive holding {_METADATA} and "
             f"{_ARRAYS}): {error}"
         ) from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{path} is incomplete or damaged: its metadata is not a mapping.")
+    shapes = {"estimator": str, "params": dict, "state": (dict, type(None)), "versions": dict}
+    wrong = [key for key, kind in shapes.items() if key in metadata and not isinstance(metadata[key], kind)]
     missing = [key for key in ("format_version", "estimator", "params", "state") if key not in metadata]
-    if missing:
-        raise ValueError(f"{path} is incomplete or damaged: its metadata lacks {missing}.")
+    if missing or wrong:
+        raise ValueError(f"{path} is incomplete or damaged: its metadata lacks {missing} or holds odd {wrong}.")
     version = metadata.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ValueError(f"{path} is incomplete or damaged: its format_version is {version!r}.")
@@ -415,6 +425,8 @@ def load(path, *, trusted=()):
         state = _decode(metadata["state"], arrays, trusted) if metadata["state"] else {}
     except KeyError as error:
         raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
+    except (TypeError, ValueError, AttributeError) as error:  # a hand-edited entry: a dtype "foo", a list for a dict
+        raise ValueError(f"{path} is incomplete or damaged: an entry cannot be read ({error}).") from error
     try:
         estimator = getattr(skvae, name)(**params)
     except TypeError as error:  # parameters another estimator wrote
@@ -426,7 +438,8 @@ def load(path, *, trusted=()):
         )
     try:
         _restore(estimator, state)
-    except (KeyError, RuntimeError) as error:  # a state another estimator wrote, arrays of other shapes
+    except (KeyError, RuntimeError, TypeError, AttributeError, ValueError) as error:
+        # A state another estimator wrote, arrays of other shapes, a hand-edited entry.
         raise ValueError(f"{path} is incomplete or damaged: its state does not fit a {name} ({error}).") from error
     return estimator
 

@@ -17,6 +17,7 @@ had holes. Then:
 """
 
 import dataclasses
+import decimal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,12 +122,23 @@ def kind_of_column(series):
     """
     kind = column_kind(series.dtype)
     if kind == "category" and series.dtype == object:
-        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        inferred = _inferred_numbers(series)
         # Numbers pandas can hold as numbers (not ints beyond uint64's range); decimal.Decimal
         # values (polars' Decimal and databases' money columns arrive so) as floats.
-        if inferred in OBJECT_NUMBERS and pd.to_numeric(series).dtype.kind in "iuf":
+        if inferred is not None and pd.to_numeric(series).dtype.kind in "iuf":
             return "integer" if inferred == "integer" else "float"
     return kind
+
+
+def _inferred_numbers(series):
+    """pandas' name for an object column's numbers (Decimals beside floats are "mixed"); None if not all numbers."""
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred in OBJECT_NUMBERS:
+        return inferred
+    if inferred == "mixed" and all(isinstance(v, (int, float, np.number, decimal.Decimal)) and not isinstance(v, bool)
+                                   for v in series.dropna()):
+        return "mixed-integer-float"
+    return None
 
 
 def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
@@ -300,16 +312,17 @@ class Schema:
         if column.categories is not None:
             return self._category_index(series, column, first_row, handle_unknown, training)
         kind = column.kind
-        if series.dtype == object and kind in ("bool", "integer", "float") and pd.api.types.infer_dtype(
-                series, skipna=True) in ("boolean", *OBJECT_NUMBERS):
+        if series.dtype == object and kind in ("bool", "integer", "float") and (
+                pd.api.types.infer_dtype(series, skipna=True) == "boolean" or _inferred_numbers(series) is not None):
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
             # (Strings of digits are not numbers here, as they are not at fit.)
             series = pd.to_numeric(series)
         given = column_kind(series.dtype)
         if given == "category":
+            held = "values that are not numbers" if series.dtype == column.dtype else f"{series.dtype} values"
             raise ValueError(
-                f"Column {column.name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
-                f"cannot take: it held {column.dtype} at fit. Pass the column as it was at fit."
+                f"Column {column.name!r} holds {held}, which a {column.likelihood} likelihood cannot take: "
+                f"it held {column.kind} values at fit. Pass the column as it was at fit."
             )
         if given in ("datetime", "timedelta") and kind not in ("datetime", "timedelta"):
             # Their ticks would be read as numbers, in whatever unit the dtype holds them.
@@ -750,7 +763,8 @@ def _restore_column(values, column):
     if isinstance(dtype, pd.ArrowDtype) and _decimal_scale(dtype) is not None:
         # Within what its precision holds, as an integer column is kept within its dtype's range.
         scale = _decimal_scale(dtype)
-        largest = 10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale
+        # The float below the bound: at 17 digits and more, 10 ** digits - 10 ** -scale rounds up to it.
+        largest = np.nextafter(10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale, 0.0)
         return pd.array(np.clip(np.round(values, scale), -largest, largest).astype(object), dtype=dtype)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
     return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)

@@ -1606,3 +1606,59 @@ def test_a_censored_columns_miss_is_the_bounded_ones():
     # A location 6 standard deviations past the bound reconstructs the bound: no miss (it was 30.25).
     assert float(likelihood.squared_error(at_bound, torch.tensor([[-6.5]]))) == 0.0
     assert float(likelihood.squared_error(at_bound, torch.tensor([[1.5]]))) == pytest.approx(4.0)
+
+
+def test_wide_and_mixed_decimals():
+    import decimal
+
+    import pyarrow as pa
+
+    rng = np.random.RandomState(0)
+    # An 18-digit decimal's bound rounded up in float64 to 10**18: pyarrow's overflow came through.
+    wide = pd.DataFrame({"a": rng.normal(size=120), "amount": pd.Series(
+        [decimal.Decimal(int(v)) for v in rng.uniform(0, 9e17, 120)], dtype=pd.ArrowDtype(pa.decimal128(18, 0)))})
+    assert len(VAETransformer(**FAST).fit(wide).inverse_transform([[30.0, 30.0]])) == 1
+    # Decimals beside floats are numbers too (pandas calls them "mixed": they were a category per row).
+    mixed = pd.Series([decimal.Decimal("1.5") if i % 2 else float(i) for i in range(80)], dtype=object)
+    model = VAETransformer(**FAST).fit(pd.DataFrame({"a": rng.normal(size=80), "price": mixed}))
+    assert model.column_likelihoods_["price"] != "categorical"
+
+
+def test_a_read_only_file_is_not_replaced(tmp_path, monkeypatch):
+    import skvae._persistence
+
+    X = np.random.RandomState(0).rand(30, 2)
+    path = tmp_path / "model.skvae"
+    VAETransformer(**FAST).fit(X).save(path)
+    before = path.read_bytes()
+    # As open(path, "w") refuses it (os.access, as root grants everything here).
+    monkeypatch.setattr(skvae._persistence.os, "access", lambda *args: False)
+    with pytest.raises(PermissionError, match="read-only"):
+        VAETransformer(**{**FAST, "random_state": 1}).fit(X).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+
+
+def test_hand_edited_metadata_of_the_wrong_shape(tmp_path):
+    path = tmp_path / "model.skvae"
+    VAETransformer(**FAST).fit(np.random.RandomState(0).rand(30, 2)).save(path)
+    with zipfile.ZipFile(path) as archive:
+        metadata = json.loads(archive.read("skvae.json"))
+        arrays = archive.read("arrays.safetensors")
+    # AttributeError ('partition', 'items', 'get') came through.
+    for edit in ({"estimator": 5}, {"state": [1, 2]}, {"versions": "x", "format_version": 99}):
+        with zipfile.ZipFile(tmp_path / "edited.skvae", "w") as out:
+            out.writestr("skvae.json", json.dumps({**metadata, **edit}))
+            out.writestr("arrays.safetensors", arrays)
+        with pytest.raises(ValueError, match="incomplete or damaged"):
+            load(tmp_path / "edited.skvae")
+
+
+def test_a_narrowing_subclass_is_told_which_parameter_to_add():
+    class NarrowVAE(VAETransformer):
+        def __init__(self, latent_dim=2, max_iter=2):
+            super().__init__(latent_dim=latent_dim, max_iter=max_iter)
+
+    # It was pointed to six sibling estimators as if it had been given their parameter.
+    with pytest.raises(ValueError, match="of VAETransformer, which it derives from: add it to NarrowVAE"):
+        NarrowVAE().fit(np.random.RandomState(0).rand(30, 2))
