@@ -371,25 +371,26 @@ def load(path, *, trusted=()):
 
     import skvae
 
-    try:
-        with zipfile.ZipFile(path) as archive:
-            metadata = json.loads(archive.read(_METADATA))
-            raw = archive.read(_ARRAYS)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, UnicodeDecodeError, NotImplementedError,
-            RuntimeError, EOFError, OSError) as error:  # a damaged archive's directory: odd versions, "encrypted"
-        if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
-            raise
-        raise ValueError(
-            f"{path} is not a file written by skvae's save (a zip archive holding {_METADATA} and "
-            f"{_ARRAYS}): {error}"
-        ) from None
+    with open(path, "rb") as handle:  # the path's own errors (missing, a folder, denied) as open gives them
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                metadata = json.loads(archive.read(_METADATA))
+                raw = archive.read(_ARRAYS)
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, UnicodeDecodeError,
+                NotImplementedError, RuntimeError, EOFError, OSError) as error:
+            # A damaged archive's directory: odd versions, "encrypted", offsets past the end.
+            raise ValueError(
+                f"{path} is not a file written by skvae's save (a zip archive holding {_METADATA} and "
+                f"{_ARRAYS}): {error}"
+            ) from None
     if not isinstance(metadata, dict):
         raise ValueError(f"{path} is incomplete or damaged: its metadata is not a mapping.")
     shapes = {"estimator": str, "params": dict, "state": (dict, type(None)), "versions": dict}
     wrong = [key for key, kind in shapes.items() if key in metadata and not isinstance(metadata[key], kind)]
     missing = [key for key in ("format_version", "estimator", "params", "state") if key not in metadata]
     if missing or wrong:
-        raise ValueError(f"{path} is incomplete or damaged: its metadata lacks {missing} or holds odd {wrong}.")
+        what = f"lacks {missing}" if missing else f"holds entries of the wrong kind: {wrong}"
+        raise ValueError(f"{path} is incomplete or damaged: its metadata {what}.")
     version = metadata.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ValueError(f"{path} is incomplete or damaged: its format_version is {version!r}.")
@@ -425,8 +426,6 @@ def load(path, *, trusted=()):
         state = _decode(metadata["state"], arrays, trusted) if metadata["state"] else {}
     except KeyError as error:
         raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
-    except (TypeError, ValueError, AttributeError) as error:  # a hand-edited entry: a dtype "foo", a list for a dict
-        raise ValueError(f"{path} is incomplete or damaged: an entry cannot be read ({error}).") from error
     try:
         estimator = getattr(skvae, name)(**params)
     except TypeError as error:  # parameters another estimator wrote
@@ -438,8 +437,8 @@ def load(path, *, trusted=()):
         )
     try:
         _restore(estimator, state)
-    except (KeyError, RuntimeError, TypeError, AttributeError, ValueError) as error:
-        # A state another estimator wrote, arrays of other shapes, a hand-edited entry.
+    except (KeyError, RuntimeError) as error:  # a state another estimator wrote, arrays of other shapes
+        # (A trusted module's own errors come through as they are: the file is not at fault.)
         raise ValueError(f"{path} is incomplete or damaged: its state does not fit a {name} ({error}).") from error
     return estimator
 

@@ -131,14 +131,22 @@ def kind_of_column(series):
 
 
 def _inferred_numbers(series):
-    """pandas' name for an object column's numbers (Decimals beside floats are "mixed"); None if not all numbers."""
+    """pandas' name for an object column's numbers; None unless every value is a number pandas can read as one.
+
+    Decimals beside floats are "mixed" to pandas, beside ints "mixed-integer".
+    """
     inferred = pd.api.types.infer_dtype(series, skipna=True)
-    if inferred in OBJECT_NUMBERS:
-        return inferred
-    if inferred == "mixed" and all(isinstance(v, (int, float, np.number, decimal.Decimal)) and not isinstance(v, bool)
-                                   for v in series.dropna()):
-        return "mixed-integer-float"
-    return None
+    if inferred not in OBJECT_NUMBERS:
+        numbers = (int, float, np.integer, np.floating, decimal.Decimal)
+        if inferred not in ("mixed", "mixed-integer") or not all(
+                isinstance(v, numbers) and not isinstance(v, (bool, np.bool_)) for v in series.dropna()):
+            return None
+        inferred = "mixed-integer-float"
+    try:
+        pd.to_numeric(series)
+    except (TypeError, ValueError):  # NaT among them, ints beyond uint64
+        return None
+    return inferred
 
 
 def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
@@ -319,7 +327,7 @@ class Schema:
             series = pd.to_numeric(series)
         given = column_kind(series.dtype)
         if given == "category":
-            held = "values that are not numbers" if series.dtype == column.dtype else f"{series.dtype} values"
+            held = "values it cannot read as numbers" if series.dtype == column.dtype else f"{series.dtype} values"
             raise ValueError(
                 f"Column {column.name!r} holds {held}, which a {column.likelihood} likelihood cannot take: "
                 f"it held {column.kind} values at fit. Pass the column as it was at fit."

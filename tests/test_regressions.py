@@ -1619,9 +1619,15 @@ def test_wide_and_mixed_decimals():
         [decimal.Decimal(int(v)) for v in rng.uniform(0, 9e17, 120)], dtype=pd.ArrowDtype(pa.decimal128(18, 0)))})
     assert len(VAETransformer(**FAST).fit(wide).inverse_transform([[30.0, 30.0]])) == 1
     # Decimals beside floats are numbers too (pandas calls them "mixed": they were a category per row).
-    mixed = pd.Series([decimal.Decimal("1.5") if i % 2 else float(i) for i in range(80)], dtype=object)
-    model = VAETransformer(**FAST).fit(pd.DataFrame({"a": rng.normal(size=80), "price": mixed}))
-    assert model.column_likelihoods_["price"] != "categorical"
+    for other in (float, int):  # pandas' "mixed" and "mixed-integer"; fillna(0) gives the second
+        mixed = pd.Series([decimal.Decimal("1.5") if i % 2 else other(i) for i in range(80)], dtype=object)
+        model = VAETransformer(**FAST).fit(pd.DataFrame({"a": rng.normal(size=80), "price": mixed}))
+        assert model.column_likelihoods_["price"] != "categorical"
+        new = pd.DataFrame({"a": [0.0, 1.0], "price": pd.Series([0, decimal.Decimal("2.5")], dtype=object)})
+        assert np.isfinite(model.transform(new)).all()
+    # A NaT among numbers is no number pandas reads: a category, as before (not pandas' TypeError).
+    odd = pd.Series([pd.NaT] + [float(i) for i in range(79)], dtype=object)
+    VAETransformer(**FAST).fit(pd.DataFrame({"a": rng.normal(size=80), "p": odd}))
 
 
 def test_a_read_only_file_is_not_replaced(tmp_path, monkeypatch):
@@ -1652,6 +1658,14 @@ def test_hand_edited_metadata_of_the_wrong_shape(tmp_path):
             out.writestr("arrays.safetensors", arrays)
         with pytest.raises(ValueError, match="incomplete or damaged"):
             load(tmp_path / "edited.skvae")
+
+
+def test_load_gives_the_paths_own_errors_as_open_does(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):  # it was "not a file written by skvae's save"
+        load(tmp_path / "file" / "model.skvae")
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.skvae")
 
 
 def test_a_narrowing_subclass_is_told_which_parameter_to_add():
