@@ -92,30 +92,31 @@ class RoutedParamsMixin:
     def _routed(self, prefix):
         return {k[len(prefix):]: v for k, v in self._extra_params().items() if k.startswith(prefix)}
 
+    def _hint_for(self, name):
+        """What an unexpected parameter ``name`` most likely is: a misspelling, or another estimator's."""
+        own = self._get_param_names()
+        near = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
+        if near:
+            return f"Did you mean {near[0]!r}? "
+        if not type(self).__module__.startswith("skvae."):  # a user's subclass
+            # Whose __init__ leaves out a base parameter: scikit-learn reads parameters from the signature.
+            base = next((c for c in type(self).__mro__[1:] if name in getattr(c, "_get_param_names", list)()), None)
+            if base is not None:
+                return (f"{name!r} is a parameter of {base.__name__}, which it derives from: add it "
+                        f"to {type(self).__name__}.__init__'s signature and store it. ")
+        owners = _family_members_taking(name)
+        if owners:
+            return f"{name!r} is a parameter of {', '.join(owners)}. "
+        close = difflib.get_close_matches(name, own, n=1)
+        return f"Did you mean {close[0]!r}? " if close else ""
+
     def _check_extra_params(self):
         for name in self._extra_params():
             role = name.split("__", 1)[0]
             if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
-                own = self._get_param_names()
-                near = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
-                owners = [] if near else _family_members_taking(name)
-                close = near or difflib.get_close_matches(name, own, n=1)
-                base = None
-                if not near and not type(self).__module__.startswith("skvae."):  # a user's subclass
-                    base = next((c for c in type(self).__mro__[1:] if name in getattr(c, "_get_param_names", list)()),
-                                None)
-                if base is not None:
-                    # A subclass whose __init__ leaves out a base parameter: scikit-learn reads the
-                    # parameters from the signature.
-                    hint = (f"{name!r} is a parameter of {base.__name__}, which it derives from: add it "
-                            f"to {type(self).__name__}.__init__'s signature and store it. ")
-                elif owners:
-                    hint = f"{name!r} is a parameter of {', '.join(owners)}. "
-                else:
-                    hint = f"Did you mean {close[0]!r}? " if close else ""
                 raise ValueError(
-                    f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}Arguments for "
-                    "a custom encoder or decoder start with 'encoder__' or 'decoder__'."
+                    f"{type(self).__name__} got an unexpected parameter {name!r}. {self._hint_for(name)}"
+                    "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'."
                 )
             if getattr(self, role) is None:
                 raise ValueError(

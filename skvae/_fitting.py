@@ -102,8 +102,8 @@ DIVERGED_NATS_PER_FEATURE = 1e6
 # error and keeps the density of any miss within tens of nats per feature.
 # Default fits of the benchmarks' 22 real tables end at most 2 (every family
 # member, 40 epochs, a censored column's miss read at its bound;
-# benchmarks/divergence.py); an
-# autoencoder at learning_rate_init=10 returned constant rows 12 to 53 off.
+# benchmarks/divergence.py); an autoencoder at learning_rate_init=10
+# returned constant rows 12 to 53 off.
 DIVERGED_RECONSTRUCTION = 10.0
 
 

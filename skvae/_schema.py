@@ -122,16 +122,22 @@ def kind_of_column(series):
     """
     kind = column_kind(series.dtype)
     if kind == "category" and series.dtype == object:
-        inferred = _inferred_numbers(series)
+        read = _object_numbers(series)
         # Numbers pandas can hold as numbers (not ints beyond uint64's range); decimal.Decimal
         # values (polars' Decimal and databases' money columns arrive so) as floats.
-        if inferred is not None and pd.to_numeric(series).dtype.kind in "iuf":
-            return "integer" if inferred == "integer" else "float"
+        if read is not None and read.numbers.dtype.kind in "iuf":
+            return "integer" if read.inferred == "integer" else "float"
     return kind
 
 
-def _inferred_numbers(series):
-    """pandas' name for an object column's numbers; None unless every value is a number pandas can read as one.
+@dataclass(frozen=True)
+class _ObjectNumbers:
+    inferred: str  # pandas' infer_dtype name for them
+    numbers: pd.Series  # pd.to_numeric of the column
+
+
+def _object_numbers(series):
+    """An object column read as numbers (``_ObjectNumbers``); None unless every value is a number pandas reads.
 
     Decimals beside floats are "mixed" to pandas, beside ints "mixed-integer".
     """
@@ -143,10 +149,9 @@ def _inferred_numbers(series):
             return None
         inferred = "mixed-integer-float"
     try:
-        pd.to_numeric(series)
+        return _ObjectNumbers(inferred, pd.to_numeric(series))
     except (TypeError, ValueError):  # NaT among them, ints beyond uint64
         return None
-    return inferred
 
 
 def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
@@ -320,11 +325,14 @@ class Schema:
         if column.categories is not None:
             return self._category_index(series, column, first_row, handle_unknown, training)
         kind = column.kind
-        if series.dtype == object and kind in ("bool", "integer", "float") and (
-                pd.api.types.infer_dtype(series, skipna=True) == "boolean" or _inferred_numbers(series) is not None):
+        if series.dtype == object and kind in ("bool", "integer", "float"):
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
             # (Strings of digits are not numbers here, as they are not at fit.)
-            series = pd.to_numeric(series)
+            read = _object_numbers(series)
+            if read is not None:
+                series = read.numbers
+            elif pd.api.types.infer_dtype(series, skipna=True) == "boolean":
+                series = pd.to_numeric(series)
         given = column_kind(series.dtype)
         if given == "category":
             held = "values it cannot read as numbers" if series.dtype == column.dtype else f"{series.dtype} values"
@@ -377,7 +385,7 @@ class Schema:
         try:
             index = column.category_lookup().get_indexer(values).astype(np.float64)
         except TypeError:
-            _refuse_unhashable(values, column.name)
+            raise _unhashable_values(values, column.name) from None
         index[missing] = -1
         unknown = (index < 0) & ~missing
         if unknown.any() and handle_unknown == "error":
@@ -615,14 +623,14 @@ def _warn_about_strings(name, observed, n_levels):
         )
 
 
-def _refuse_unhashable(values, name):
-    """Raise for a column of lists, dicts or arrays (a JSON column of tags), which no likelihood takes."""
+def _unhashable_values(values, name):
+    """The error for a column of lists, dicts or arrays (a JSON column of tags), which no likelihood takes."""
     kinds = sorted({type(v).__name__ for v in values if isinstance(v, (list, dict, set, np.ndarray))})
-    raise ValueError(
+    return ValueError(
         f"Column {name!r} holds {' and '.join(kinds) or 'unhashable'} values, which skvae cannot model: "
         "it takes numbers, booleans, dates, durations, categories and strings. Convert the column "
         "(e.g. one column per tag, or a string) or drop it."
-    ) from None
+    )
 
 
 def _row_named(frame, first_row, row):
@@ -649,7 +657,7 @@ def _categories(series):
     try:
         present = series.dropna().unique()
     except TypeError:
-        _refuse_unhashable(series, series.name)
+        raise _unhashable_values(series, series.name) from None
     values = np.asarray(sorted(present.tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)
@@ -768,9 +776,9 @@ def _restore_column(values, column):
         if holes.any():  # only a nullable integer column had holes to draw
             out[holes] = pd.NA
         return out
-    if isinstance(dtype, pd.ArrowDtype) and _decimal_scale(dtype) is not None:
+    scale = _decimal_scale(dtype)
+    if scale is not None:
         # Within what its precision holds, as an integer column is kept within its dtype's range.
-        scale = _decimal_scale(dtype)
         # The float below the bound: at 17 digits and more, 10 ** digits - 10 ** -scale rounds up to it.
         largest = np.nextafter(10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale, 0.0)
         return pd.array(np.clip(np.round(values, scale), -largest, largest).astype(object), dtype=dtype)
@@ -780,6 +788,8 @@ def _restore_column(values, column):
 
 def _decimal_scale(dtype):
     """A pyarrow decimal dtype's scale (digits after the point); None for any other dtype."""
+    if not isinstance(dtype, pd.ArrowDtype):
+        return None
     import pyarrow as pa
 
     return dtype.pyarrow_dtype.scale if pa.types.is_decimal(dtype.pyarrow_dtype) else None

@@ -12,6 +12,8 @@ import sklearn
 # joblib.Parallel: their frames are not the user's either.
 _INTERNAL = tuple(os.path.dirname(module.__file__) + os.sep
                   for module in (sklearn, joblib, sys.modules[__package__]))
+# Where a search's worker threads and processes start: no frame there is the user's.
+_STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"] + os.sep
 
 
 def warn(message, category):
@@ -30,9 +32,6 @@ def warn(message, category):
         # not multiprocessing's.
         level = 2
     warnings.warn(message, category, stacklevel=level)
-
-
-_STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"] + os.sep
 
 
 def _in_standard_library(filename):
