@@ -56,7 +56,9 @@ class ImputationGraph(nn.Module):
         self.model = copy.deepcopy(model).cpu().eval()
 
     def forward(self, x):
-        return self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
+        filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
+        # An imputer returns X's own float dtype, float16 too (as SimpleImputer does).
+        return filled.to(x.dtype) if x.dtype.is_floating_point else filled
 
 
 class InverseTransformGraph(nn.Module):

@@ -238,6 +238,7 @@ class VAEImputer(VAETransformer):
             training columns and dtypes.
         """
         model, device = self._inference_model()
+        given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does
         X = self._validated(X, reset=False)
         schema, columns = self._schema, model.columns
         generator = None
@@ -260,7 +261,8 @@ class VAEImputer(VAETransformer):
                        threads=self._evaluation_threads(model))
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
-            return filled.astype(output_dtype(X), copy=False)
+            dtype = given_dtype if isinstance(given_dtype, np.dtype) and given_dtype.kind == "f" else output_dtype(X)
+            return filled.astype(dtype, copy=False)
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)
         out = X.copy()

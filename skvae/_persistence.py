@@ -126,6 +126,9 @@ def _rebuild_model(estimator, network, statistics=None):
         # Saved before autoencoders' draws took their residual variance: the unit one they used.
         if key.endswith(".draw_variance") and key not in weights:
             weights[key] = torch.ones_like(value)
+        # Saved before a constant column decoded as its value: none did.
+        if key.endswith((".is_constant", ".constant_value")) and key not in weights:
+            weights[key] = torch.zeros_like(value)
     if statistics is None:
         model.load_state_dict(weights)
         return model.eval()
@@ -134,7 +137,8 @@ def _rebuild_model(estimator, network, statistics=None):
     weights = {_format_2_key(k): v for k, v in weights.items() if not k.endswith(".bounds")}
     missing, unexpected = model.load_state_dict(weights, strict=False)
     new_buffers = ("loc", "scale", "log_jacobian", "log_scale", "input_loc", "input_scale", "binary", "code_mean",
-                   "code_covariance", "code_prior")
+                   "code_covariance", "code_prior", "is_constant",
+                   "constant_value")
     if unexpected or any(key.rsplit(".", 1)[-1] not in new_buffers for key in missing):
         raise ValueError(f"The saved weights do not fit the model: missing {missing}, unexpected {unexpected}.")
     if hasattr(estimator, "latent_mean_"):

@@ -24,7 +24,8 @@ def column_statistics(X, schema):
     largest observed ``transform_input`` (from the schema's column ranges),
     to bound decoded values; ``"censor_low"`` and ``"censor_high"``, a
     censored column's bounds in X's units (infinite where it is not);
-    ``"binary"``,
+    ``"constant"``, the value of a column that held one value in every
+    training row it was observed in (NaN for the others); ``"binary"``,
     whether every observed value is 0 or 1. X is an array, a memmap or a
     sparse matrix, or the float values of a DataFrame (``schema.values``).
     """
@@ -52,6 +53,10 @@ def column_statistics(X, schema):
                 column = schema.columns[j]
                 stats[k]["censor_low"] = column.low if column.censored[0] else -np.inf
                 stats[k]["censor_high"] = column.high if column.censored[1] else np.inf
+        if "constant" in cls.statistics:
+            for k, j in enumerate(group):
+                column = schema.columns[j]
+                stats[k]["constant"] = column.low if column.low == column.high else np.nan
         if "binary" in cls.statistics:
             for k, binary in enumerate(_binary(X, group)):
                 stats[k]["binary"] = binary

@@ -1379,7 +1379,8 @@ def test_a_vq_warm_start_with_larger_minibatches_keeps_its_codes():
 def test_the_last_reviews_joins_graph_dtypes_float32_means_sparse_labels_and_detector_holes():
     rng = np.random.RandomState(0)
     X = rng.rand(80, 4)
-    # A hierarchy's graph from a layer decoded integer codes truncated; the imputer's graph kept X's dtype.
+    # A hierarchy's graph from a layer decoded integer codes truncated; the imputer's graph returns what
+    # transform does (X's float dtype; float16 came back float64 from both, against their docstrings).
     hierarchy = HierarchicalVAETransformer(max_iter=2, random_state=0, transform_layer=-1).fit(X)
     Z = np.array([[1, -1], [0, 2]])
     with torch.inference_mode():
@@ -1390,8 +1391,8 @@ def test_the_last_reviews_joins_graph_dtypes_float32_means_sparse_labels_and_det
     imputer = VAEImputer(**FAST).fit(holed)
     with torch.inference_mode():
         filled = imputer.to_torch()(torch.from_numpy(holed.astype(np.float16)))
-    assert filled.dtype == torch.float64
-    np.testing.assert_allclose(filled.numpy(), imputer.transform(holed.astype(np.float16)), rtol=1e-6)
+    assert filled.dtype == torch.float16
+    np.testing.assert_array_equal(filled.numpy(), imputer.transform(holed.astype(np.float16)))
     # score of float32 rows two of which saturate: the float32 sum overflowed to -inf.
     X32 = rng.normal(size=(100, 4)).astype(np.float32)
     far = X32[:4].copy()
@@ -1676,3 +1677,58 @@ def test_a_narrowing_subclass_is_told_which_parameter_to_add():
     # It was pointed to six sibling estimators as if it had been given their parameter.
     with pytest.raises(ValueError, match="of VAETransformer, which it derives from: add it to NarrowVAE"):
         NarrowVAE().fit(np.random.RandomState(0).rand(30, 2))
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, AutoencoderTransformer, VAEImputer])
+def test_a_constant_column_decodes_as_its_value_in_any_units(Estimator):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200), "rate": 0.05})
+    holed = frame.copy()
+    holed.loc[::5, "rate"] = np.nan
+    model = Estimator(**{**FAST, "max_iter": 10}).fit(holed)
+    # Its decoded values were learnt from nothing: 0.05 came back as 0.006 to 0.07.
+    if Estimator is VAEImputer:
+        assert (model.transform(holed)["rate"] == 0.05).all()
+        assert (model.to_torch()(torch.tensor(holed.to_numpy()))[:, 2] == 0.05).all()
+    else:
+        assert (model.inverse_transform(model.transform(frame))["rate"] == 0.05).all()
+        graph = model.to_torch("inverse_transform")
+        assert (graph(torch.as_tensor(model.transform(frame)))[:, 2] == 0.05).all()
+    assert (model.sample(50, random_state=0, from_likelihood=False)["rate"] == 0.05).all()
+    assert (model.sample(50, random_state=0)["rate"].dropna() == 0.05).all()
+    # A saved model keeps it (and a file written before these buffers loads without them).
+    restored = pickle.loads(pickle.dumps(model))
+    assert (restored.sample(5, random_state=0, from_likelihood=False)["rate"] == 0.05).all()
+
+
+def test_a_constant_column_is_judged_relative_to_its_value():
+    rng = np.random.RandomState(0)
+    a, b = rng.normal(size=300), rng.normal(size=300)
+    variances, flags = [], []
+    for unit in (1.0, 1e-3):
+        frame = pd.DataFrame({"a": a, "b": b, "rate": 50.0 * unit})
+        model = VAETransformer(**{**FAST, "max_iter": 30}).fit(frame)
+        variances.append(model.noise_variance_[2])
+        new = pd.DataFrame({"a": [0.0, 0.0], "b": [0.0, 0.0], "rate": [50.0 * unit, 500.0 * unit]})
+        scores = model.score_samples(new)
+        flags.append(scores[0] - scores[1])
+    # With scale 1 in X's units, ten times 0.05 cost under a nat and ten times 50 thousands.
+    np.testing.assert_allclose(variances[1], variances[0] * 1e-6, rtol=1e-5)
+    np.testing.assert_allclose(flags[1], flags[0], rtol=1e-2)  # float32 networks read the two alike, not bitwise
+    assert flags[0] > 100
+
+
+def test_an_imputed_float16_array_stays_float16():
+    X = np.random.RandomState(0).normal(size=(60, 3)).astype(np.float16)
+    X[::5, 0] = np.nan
+    filled = VAEImputer(**FAST).fit_transform(X)
+    assert filled.dtype == np.float16  # it came back float64, where its docstring says X's float dtype
+    assert np.array_equal(filled[~np.isnan(X)], X[~np.isnan(X)])
+
+
+def test_a_column_of_two_values_fits_without_numpy_warnings():
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 5.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # "Mean of empty slice", "Degrees of freedom <= 0"
+        model = VAETransformer(1, max_iter=2, random_state=0).fit(frame)
+    assert model.column_likelihoods_ == {"x": "gaussian", "y": "gaussian"}

@@ -23,7 +23,7 @@ def gaussian_log_prob(x, mean, log_var):
     return -0.5 * (LOG_2PI + log_var + (x - mean).square() * torch.exp(-log_var)).sum(-1)
 
 
-def variance_floor(resolution, scale):
+def variance_floor(resolution, scale, constant=None):
     """Per-feature floor on a learned noise variance, in standardised units: ``resolution**2 / 12``.
 
     Values recorded at a resolution (pixels in steps of 1/16, counts,
@@ -33,11 +33,18 @@ def variance_floor(resolution, scale):
     near-constant feature's variance collapses towards 0 and one unusual
     value then costs a held-out row tens of nats. Continuous data have tiny
     steps, so the floor leaves them alone. A feature constant in training
-    has no step to measure; as StandardScaler gives it scale 1, it gets
-    step 1, in its own units: a value it never took in training then costs
-    a held-out row a finite, if large, amount.
+    (``constant``, its value; NaN for the others) has no step to measure:
+    it gets a step of its own magnitude, so that a value it never took
+    costs a held-out row a finite amount that does not depend on the
+    column's units (0.05 against 1.0 is as unusual as 50 against 1,000); a
+    column of zeros, with no magnitude, gets step 1 in its own units.
     """
-    step = np.where(np.isnan(resolution), 1.0, resolution) / scale
+    resolution = np.asarray(resolution, dtype=np.float64)
+    step = np.where(np.isnan(resolution), 1.0, resolution)
+    if constant is not None:
+        magnitude = np.abs(np.asarray(constant, dtype=np.float64))
+        step = np.where(np.isfinite(magnitude) & (magnitude > 0), magnitude, step)
+    step = step / scale
     return step**2 / 12.0
 
 
@@ -87,7 +94,7 @@ class GaussianLikelihood(Likelihood):
 
     auto_dtypes = frozenset({"float", "integer", "datetime"})
     censor_share = CENSOR_SHARE
-    statistics = ("mean", "scale", "resolution", "censor_low", "censor_high")
+    statistics = ("mean", "scale", "resolution", "censor_low", "censor_high", "constant")
     standardises_targets = True
     censored = False  # models saved before censoring existed have no bounds
 
@@ -100,6 +107,13 @@ class GaussianLikelihood(Likelihood):
         self.register_buffer("log_jacobian", torch.tensor(float(np.log(scale).sum()), dtype=torch.float64))
         # Per feature, for rows that miss some: the Jacobian of what they have.
         self.register_buffer("log_scale", torch.as_tensor(np.log(scale), dtype=torch.float64))
+        # A column that held one value in training decodes as that value, exactly: what the
+        # decoder gives it is learnt from nothing, and came back off by a share of its units
+        # (0.05 decoded as 0.006 to 0.07).
+        constant = np.full(n_features, np.nan) if statistics is None or "constant" not in statistics \
+            else np.asarray(statistics["constant"], dtype=np.float64)
+        self.register_buffer("is_constant", torch.as_tensor(~np.isnan(constant)))
+        self.register_buffer("constant_value", torch.as_tensor(np.nan_to_num(constant), dtype=torch.float64))
         if censored is not None and any(low or high for low, high in censored):
             self._censor(np.asarray(censored, dtype=bool).reshape(n_features, 2), statistics)
         if noise_variance is None:
@@ -112,7 +126,7 @@ class GaussianLikelihood(Likelihood):
         # Starts at variance ~1: the inputs are standardised.
         self.raw_variance = nn.Parameter(torch.zeros(1 if shared else n_features, dtype=torch.float32))
         resolution = None if statistics is None else statistics.get("resolution")
-        floor = MIN_VARIANCE if resolution is None else variance_floor(np.asarray(resolution), scale)
+        floor = MIN_VARIANCE if resolution is None else variance_floor(resolution, scale, constant)
         floor = torch.as_tensor(floor, dtype=torch.float32).clamp_min(MIN_VARIANCE)
         self.register_buffer("log_min_variance", torch.log(floor).expand(n_features).clone())
         offset = torch.zeros(n_features, dtype=torch.float32)
@@ -210,6 +224,7 @@ class GaussianLikelihood(Likelihood):
 
     def to_values(self, targets):
         values = self._values(targets.double())
+        values = torch.where(self.is_constant, self.constant_value, values)
         if not self.censored:
             return values
         # What lies on or past a censored bound comes back as the bound, exactly

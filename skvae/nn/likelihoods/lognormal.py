@@ -65,7 +65,7 @@ class LogNormalLikelihood(GaussianLikelihood):
     inputs_need_support = True  # the encoder reads log1p(x)
     auto_dtypes = frozenset()
     auto_dtypes_if_better = frozenset({"float", "integer"})
-    statistics = ("mean", "scale", "resolution", "high", "censor_low", "censor_high")
+    statistics = ("mean", "scale", "resolution", "high", "censor_low", "censor_high", "constant")
 
     def __init__(self, n_features, *, statistics=None, **options):
         super().__init__(n_features, statistics=statistics, **options)
@@ -90,6 +90,8 @@ class LogNormalLikelihood(GaussianLikelihood):
             return False
         low, high = np.quantile(observed, [AUTO_TRIM, 1.0 - AUTO_TRIM])
         observed = observed[(observed >= low) & (observed <= high)]
+        if observed.size < 2:  # two values trim to none: no spread to compare, and numpy's warnings
+            return False
         spread = observed.var()
         logs = np.log1p(observed)
         log_spread = logs.var()
