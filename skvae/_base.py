@@ -261,7 +261,9 @@ class BaseAutoencoder(
         (pass explicit values where a block has fewer rows than X has
         columns), and each column's range: ``sample`` draws stay within the
         first call's smallest and largest values, and log-normal columns'
-        decoded values at or below its largest. So are a string column's
+        decoded values at or below its largest; a column that held one value
+        in the first call decodes as that value until a later call's rows
+        vary it. So are a string column's
         levels: to learn levels that later blocks hold first, give the
         column a pandas Categorical dtype listing every level before the
         first call. A later block far outside that scaling (a root mean square over 3
@@ -399,6 +401,7 @@ class BaseAutoencoder(
         if not data.fresh:
             call = "partial_fit" if data.incremental else "fit (warm_start=True)"
             warn_if_outside_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
+            model.columns.release_constants(rows)
         early_stopping = self.early_stopping
         if isinstance(early_stopping, str):  # "auto"
             early_stopping = data.X.shape[0] >= EARLY_STOPPING_AUTO_ROWS

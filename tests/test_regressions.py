@@ -1732,3 +1732,21 @@ def test_a_column_of_two_values_fits_without_numpy_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # "Mean of empty slice", "Degrees of freedom <= 0"
         model = VAETransformer(1, max_iter=2, random_state=0).fit(frame)
     assert model.column_likelihoods_ == {"x": "gaussian", "y": "gaussian"}
+
+
+def test_a_column_constant_in_the_first_block_is_released_when_a_later_block_varies_it():
+    rng = np.random.RandomState(0)
+    first = pd.DataFrame({"a": rng.normal(size=100), "unit": 7.5, "rate": 2.0})
+    later = pd.DataFrame({"a": rng.normal(size=100), "unit": 7.5, "rate": rng.uniform(1.0, 3.0, 100)})
+    model = VAETransformer(**FAST).partial_fit(first)
+    assert (model.inverse_transform(model.transform(later))["rate"] == 2.0).all()
+    for _ in range(3):
+        model.partial_fit(later)
+    decoded = model.inverse_transform(model.transform(later))
+    assert decoded["rate"].nunique() > 1  # decoded as learnt, not pinned at the first block's 2.0
+    assert (decoded["unit"] == 7.5).all()  # still constant: still pinned
+    # A failed call leaves it pinned (the model is a copy until the call succeeds).
+    fresh = VAETransformer(**FAST).partial_fit(first)
+    with pytest.raises(ValueError):
+        fresh.partial_fit(later.assign(a=np.inf))
+    assert (fresh.inverse_transform(fresh.transform(later))["rate"] == 2.0).all()

@@ -126,6 +126,10 @@ class GaussianLikelihood(Likelihood):
         # Starts at variance ~1: the inputs are standardised.
         self.raw_variance = nn.Parameter(torch.zeros(1 if shared else n_features, dtype=torch.float32))
         resolution = None if statistics is None else statistics.get("resolution")
+        if resolution is not None:
+            # The floor is of what the statistics measured: log1p(x) for a log-normal column.
+            constant = np.where(np.isnan(constant), np.nan,
+                                self.transform_input(torch.as_tensor(np.nan_to_num(constant))).numpy())
         floor = MIN_VARIANCE if resolution is None else variance_floor(resolution, scale, constant)
         floor = torch.as_tensor(floor, dtype=torch.float32).clamp_min(MIN_VARIANCE)
         self.register_buffer("log_min_variance", torch.log(floor).expand(n_features).clone())
