@@ -140,22 +140,16 @@ def rescaling(magnitude):
 
 
 def scale_of(variance, mean, n_samples, magnitude=1.0):
-    """Standard deviations from variances, with StandardScaler's test of constancy; a constant column's magnitude.
+    """Standard deviations from variances, 1 for a constant column, with StandardScaler's test of constancy.
 
     A variance within rounding error of zero, relative to the variance and
-    the mean, is a constant column's. Its scale is its value's magnitude
-    (StandardScaler's 1 where the value is 0, or too near 0 or infinity
-    for a variance in its units to stay within float64): a new value is
-    then read, and judged, relative to it, whatever the column's units
-    (with scale 1, 1.0 against a constant 0.05 looked as ordinary as 51
-    against 50). ``variance`` and ``mean`` may be in units of
-    ``magnitude`` (the scale comes back in X's units).
+    the mean, is a constant column's. ``variance`` and ``mean`` may be in
+    units of ``magnitude`` (the scale comes back in X's units).
     """
     eps = np.finfo(np.float64).eps
     constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
     scale = np.sqrt(variance) * magnitude
-    value = np.abs(mean * magnitude) * np.ones_like(scale)
-    scale[constant] = np.where((value[constant] >= 1e-150) & (value[constant] <= 1e150), value[constant], 1.0)
+    scale[constant] = 1.0
     return scale
 
 

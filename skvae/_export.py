@@ -57,8 +57,12 @@ class ImputationGraph(nn.Module):
 
     def forward(self, x):
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
-        # An imputer returns X's own float dtype, float16 too (as SimpleImputer does).
-        return filled.to(x.dtype) if x.dtype.is_floating_point else filled
+        if not x.dtype.is_floating_point:
+            return filled
+        # An imputer returns X's own float dtype, float16 too (as SimpleImputer does), a fill
+        # beyond its range at its largest value rather than infinite.
+        largest = torch.finfo(x.dtype).max
+        return filled.clamp(-largest, largest).to(x.dtype)
 
 
 class InverseTransformGraph(nn.Module):

@@ -8,7 +8,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._data import map_rows
+from ._data import in_float_range, map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
@@ -262,7 +262,7 @@ class VAEImputer(VAETransformer):
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
             dtype = given_dtype if isinstance(given_dtype, np.dtype) and given_dtype.kind == "f" else output_dtype(X)
-            return filled.astype(dtype, copy=False)
+            return in_float_range(filled, dtype).astype(dtype, copy=False)
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)
         out = X.copy()

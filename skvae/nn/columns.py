@@ -31,11 +31,6 @@ from torch import nn
 from .layers import all_finite
 from .likelihoods import LIKELIHOODS
 
-# A standardised value further than this from 0 in a column held constant at
-# the first training call is another value (a relative difference, as such a
-# column's scale is its magnitude); nearer, a rounding of the constant.
-CONSTANT_TOLERANCE = 1e-6
-
 
 class ColumnCodec(nn.Module):
     """X's columns <-> encoder inputs, likelihood targets and masks.
@@ -286,22 +281,16 @@ class ColumnCodec(nn.Module):
 
         A column that held one value in the first call's rows decodes as
         that value; a later ``partial_fit`` block or warm-started fit that
-        varies it gives it to the decoder (its scaling stays the first
-        call's). ``rows`` is the call's training row source.
+        varies it gives it to the decoder. ``rows`` is the call's training
+        row source.
         """
-        offset = 0
-        for part, group in zip(self.parts, self.columns):
-            pinned = getattr(part, "is_constant", None)
-            if pinned is not None and bool(pinned.any()):
-                varied = torch.zeros_like(pinned)
-                for batch in rows.blocks():
-                    # Standardised: the constant itself reads as a rounding of 0.
-                    moved = batch.scored[:, offset : offset + len(group)].abs() > CONSTANT_TOLERANCE
-                    if batch.mask is not None:
-                        moved &= batch.mask[:, offset : offset + len(group)] > 0
-                    varied |= moved.any(0).to(varied.device)
-                part.is_constant = pinned & ~varied
-            offset += len(group)
+        for batch in rows.blocks():
+            offset = 0
+            for part, group in zip(self.parts, self.columns):
+                if hasattr(part, "release_constants"):
+                    where = slice(offset, offset + len(group))
+                    part.release_constants(batch.scored[:, where], None if batch.mask is None else batch.mask[:, where])
+                offset += len(group)
 
     def standardised_columns(self):
         """X's columns whose targets are standardised, in the order of ``standardised_targets``."""

@@ -23,7 +23,7 @@ def gaussian_log_prob(x, mean, log_var):
     return -0.5 * (LOG_2PI + log_var + (x - mean).square() * torch.exp(-log_var)).sum(-1)
 
 
-def variance_floor(resolution, scale, constant=None):
+def variance_floor(resolution, scale):
     """Per-feature floor on a learned noise variance, in standardised units: ``resolution**2 / 12``.
 
     Values recorded at a resolution (pixels in steps of 1/16, counts,
@@ -33,19 +33,18 @@ def variance_floor(resolution, scale, constant=None):
     near-constant feature's variance collapses towards 0 and one unusual
     value then costs a held-out row tens of nats. Continuous data have tiny
     steps, so the floor leaves them alone. A feature constant in training
-    (``constant``, its value; NaN for the others) has no step to measure:
-    it gets a step of its own magnitude, so that a value it never took
-    costs a held-out row a finite amount that does not depend on the
-    column's units (0.05 against 1.0 is as unusual as 50 against 1,000); a
-    column of zeros, with no magnitude, gets step 1 in its own units.
+    has no step to measure; as StandardScaler gives it scale 1, it gets
+    step 1, in its own units: a value it never took in training then costs
+    a held-out row a finite, if large, amount.
     """
-    resolution = np.asarray(resolution, dtype=np.float64)
-    step = np.where(np.isnan(resolution), 1.0, resolution)
-    if constant is not None:
-        magnitude = np.abs(np.asarray(constant, dtype=np.float64))
-        step = np.where(np.isfinite(magnitude) & (magnitude > 0), magnitude, step)
-    step = step / scale
+    step = np.where(np.isnan(resolution), 1.0, resolution) / scale
     return step**2 / 12.0
+
+
+# A later training value within this share of a column's constant (held in
+# every row of the first training call) is that constant, read back through
+# float32 standardised targets; further, another value.
+CONSTANT_TOLERANCE = 1e-6
 
 
 class GaussianLikelihood(Likelihood):
@@ -126,11 +125,7 @@ class GaussianLikelihood(Likelihood):
         # Starts at variance ~1: the inputs are standardised.
         self.raw_variance = nn.Parameter(torch.zeros(1 if shared else n_features, dtype=torch.float32))
         resolution = None if statistics is None else statistics.get("resolution")
-        if resolution is not None:
-            # The floor is of what the statistics measured: log1p(x) for a log-normal column.
-            constant = np.where(np.isnan(constant), np.nan,
-                                self.transform_input(torch.as_tensor(np.nan_to_num(constant))).numpy())
-        floor = MIN_VARIANCE if resolution is None else variance_floor(resolution, scale, constant)
+        floor = MIN_VARIANCE if resolution is None else variance_floor(np.asarray(resolution), scale)
         floor = torch.as_tensor(floor, dtype=torch.float32).clamp_min(MIN_VARIANCE)
         self.register_buffer("log_min_variance", torch.log(floor).expand(n_features).clone())
         offset = torch.zeros(n_features, dtype=torch.float32)
@@ -235,6 +230,18 @@ class GaussianLikelihood(Likelihood):
         # (float32 targets would miss it by a rounding).
         values = torch.where(targets >= self.censor_high, self.censor_high_value, values)
         return torch.where(targets <= self.censor_low, self.censor_low_value, values)
+
+    def release_constants(self, targets, mask=None):
+        """Decode as learnt the constant columns that ``targets`` (as scored; ``mask``: observed) vary."""
+        if not bool(self.is_constant.any()):
+            return
+        # On the scale the statistics measured (log1p(x) for a log-normal column), unbounded: a
+        # relative difference, as the constant's own standardised rounding lies well within it.
+        level = self.transform_input(self.constant_value.to(targets.device))
+        moved = (targets.double() * self.scale + self.loc - level).abs() > CONSTANT_TOLERANCE * level.abs()
+        if mask is not None:
+            moved &= mask > 0
+        self.is_constant = self.is_constant & ~moved.any(0).to(self.is_constant.device)
 
     def _values(self, targets):
         """Float64 standardised targets in X's units."""
