@@ -1,6 +1,7 @@
 """New digits from a VAE, and a walk through its latent space.
 
-Top: ``sample()`` decodes codes drawn from the prior N(0, I). Bottom: two real
+Top: ``sample()`` decodes codes drawn from a Gaussian mixture fitted to the
+training digits' codes. Bottom: two real
 digits are encoded with ``transform``, the straight line between their codes
 is decoded with ``inverse_transform``, and the originals stand at either end.
 """
@@ -55,7 +56,7 @@ def main():
         2, 1, figsize=(6, 7.6), height_ratios=[SAMPLE_GRID, 1.6], layout="constrained"
     )
     ax_samples.imshow(mosaic(samples, SAMPLE_GRID), cmap=cmap, vmin=0, vmax=1)
-    ax_samples.set_title("vae.sample(64): decoder means of codes drawn from N(0, I)")
+    ax_samples.set_title("vae.sample(64): decoder means of codes drawn where the training codes lie")
     ax_path.imshow(
         mosaic(np.vstack([ends[0], path, ends[1]]), STEPS + 2), cmap=cmap, vmin=0, vmax=1
     )

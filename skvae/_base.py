@@ -59,6 +59,7 @@ from ._fitting import (
     warn_if_outside_scaling,
 )
 from ._persistence import PersistenceMixin
+from ._prior import fit_code_mixture
 from ._random import RowNoise, draw_seed, seed_source
 from ._schema import Schema
 from ._sources import (
@@ -175,6 +176,10 @@ class BaseAutoencoder(
 
     # What the parameters call the width of the codes, for messages.
     _code_width_name = "latent_dim"
+
+    # Whether sample draws codes from a mixture fitted to the training codes (skvae._prior),
+    # where the family's latent takes one; False keeps its prior.
+    _samples_from_code_mixture = True
 
     # ------------------------------------------------- what a subclass says
 
@@ -466,6 +471,8 @@ class BaseAutoencoder(
         health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
         check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter)
+        if self._samples_from_code_mixture:
+            fit_code_mixture(model, rows.blocks(), len(rows), derived_seed(self._score_seed + n_iter))
         self._after_training(model, rows, statistics)
         history = state.history
         self.network_ = model

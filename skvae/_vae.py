@@ -225,7 +225,18 @@ class VAETransformer(BaseAutoencoder):
         return self._score_samples(X, n_importance=int(n_importance))
 
     def sample(self, n_samples=1, random_state=None, *, from_likelihood=True):
-        """Generate new rows: decode codes drawn from the prior N(0, I).
+        """Generate new rows: decode codes drawn where the training rows' codes lie.
+
+        The codes are drawn from a Gaussian mixture of up to 10 components
+        fitted, after training, to the training rows' codes mu(x)
+        (ex-post density estimation, Ghosh et al. 2020), not from the prior
+        N(0, I) of the bound, which the codes do not fill: on load_digits
+        (``latent_dim=8``) a classifier of the real digits named drawn ones
+        with a mean confidence of 0.92 against 0.76 from N(0, I), and
+        on real tables sdmetrics' Quality Report rose (docs/synthesis.md).
+        After ``partial_fit`` the mixture is the last call's rows'. A
+        model fitted on fewer than 10 rows draws from N(0, I);
+        ``inverse_transform`` of your own codes decodes any others.
 
         Parameters
         ----------

@@ -183,3 +183,51 @@ def test_samples_drawn_from_the_likelihood_spread_like_the_data(tabular):
     assert np.all(drawn.std(0) > means.std(0))
     np.testing.assert_allclose(drawn.std(0), tabular.std(0), rtol=0.3)
     np.testing.assert_array_equal(drawn, vae.sample(2000, random_state=0, from_likelihood=True))
+
+
+def test_sample_draws_codes_where_the_training_codes_lie():
+    # Two tight clusters: their codes are two blobs, and N(0, I) codes between them decode to
+    # rows like neither; sample draws from the mixture fitted to the codes (skvae._prior).
+    rng = np.random.RandomState(0)
+    centres = rng.normal(size=(2, 10)) * 4
+    X = np.vstack([c + 0.3 * rng.normal(size=(200, 10)) for c in centres])
+    vae = VAETransformer(max_iter=60, random_state=0).fit(X)
+
+    def far_from_both(rows):
+        return np.mean(np.min([np.linalg.norm(rows - c, axis=1) for c in centres], axis=0) > 3.0)
+
+    drawn = vae.sample(2000, random_state=0, from_likelihood=False)
+    from_standard_normal = vae.inverse_transform(np.random.RandomState(0).standard_normal((2000, 2)))
+    assert far_from_both(X) == 0
+    assert far_from_both(from_standard_normal) > 0.05  # measured 0.10
+    assert far_from_both(drawn) < 0.01  # measured 0.0
+    # A row's draw does not depend on how many are drawn.
+    np.testing.assert_array_equal(vae.sample(5, random_state=3, from_likelihood=False),
+                                  vae.sample(50, random_state=3, from_likelihood=False)[:5])
+
+
+def test_a_fit_of_fewer_than_ten_rows_samples_from_the_standard_normal():
+    X = np.random.RandomState(0).normal(size=(9, 3))
+    vae = VAETransformer(max_iter=2, random_state=0).fit(X)
+    codes = np.random.RandomState(1).standard_normal((4, 2))
+    np.testing.assert_array_equal(vae.sample(4, random_state=1, from_likelihood=False),
+                                  np.clip(vae.inverse_transform(codes), X.min(0), X.max(0)))
+    assert bool(VAETransformer(max_iter=2, random_state=0).fit(np.r_[X, X[:1]]).network_.latent.mixture_fitted)
+
+
+def test_the_code_mixture_fits_clusters_as_scikit_learn_does():
+    from sklearn.mixture import GaussianMixture
+
+    from skvae._prior import _log_densities, gaussian_mixture
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(300, 3)) * 0.2 + offset for offset in ([0, 0, 0], [3, 0, 0], [0, 3, 1])])
+    weights, means, covariances = gaussian_mixture(X, 3, np.random.RandomState(0))
+    log_rows = _log_densities(X, means, covariances) + np.log(weights)
+    ours = np.mean(np.log(np.exp(log_rows).sum(1)))
+    reference = GaussianMixture(3, covariance_type="full", random_state=0).fit(X)
+    assert ours >= reference.score(X) - 1e-3
+    np.testing.assert_allclose(np.sort(weights), [1 / 3] * 3, atol=1e-3)
+    # Codes of a few distinct values (a collapsed latent) still give a distribution.
+    weights, _, covariances = gaussian_mixture(np.zeros((50, 2)), 5, np.random.RandomState(0))
+    assert len(weights) == 1 and np.all(np.linalg.eigvalsh(covariances) > 0)

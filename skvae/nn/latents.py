@@ -13,7 +13,9 @@ for a hierarchy saved when its decoder read the bottom layer alone).
 
 import math
 
+import numpy as np
 import torch
+from scipy import special
 from torch import nn
 
 from .layers import EVAL_ROW_MULTIPLE, Linear
@@ -33,6 +35,14 @@ LOG_VARIANCE_RANGE = (-30.0, 30.0)
 # whose rounding is known not to depend on a row's place (a multiple of
 # EVAL_ROW_MULTIPLE rows, skvae.nn.layers).
 DECODE_BATCH_ROWS = 1024
+
+# Components of the mixture a Gaussian latent's ``draw`` samples (Ghosh et
+# al. 2020 fit 10 to an autoencoder's codes). N(0, I) leaves holes a model's
+# codes do not fill and fills regions they leave empty: VAETransformer on
+# load_digits (8 dimensions, two seeds) drew digits an SVC of the real ones
+# named with a mean confidence of 0.76 from N(0, I) and 0.92 from the
+# mixture, and the commonest class took 22-24% of the rows, against 12-13%.
+MIXTURE_COMPONENTS = 10
 
 
 def first_rows(params, n_rows):
@@ -151,7 +161,12 @@ class GaussianLatent(Latent):
     """q(z | x) = N(mu, diag(exp(log_var))) with the prior N(0, I) (Kingma & Welling 2014).
 
     One affine head gives both mu and log_var; z is drawn with the
-    reparameterisation trick.
+    reparameterisation trick. The bound uses the prior N(0, I); ``draw``
+    samples the Gaussian mixture fitted to the training codes
+    (``fit_mixture``: its buffers ``mixture_weights``, ``mixture_means``
+    and ``mixture_factors``, the Cholesky factors of the covariances, at
+    most ``MIXTURE_COMPONENTS``, unused ones of weight 0), and N(0, I) until
+    one is fitted (``mixture_fitted``).
     """
 
     term_name = "kl"
@@ -159,6 +174,40 @@ class GaussianLatent(Latent):
     def __init__(self, in_features, latent_dim, *, activation="relu", generator=None):
         super().__init__(latent_dim)
         self.head = Linear(in_features, 2 * latent_dim, activation=activation, generator=generator)
+        self.register_buffer("mixture_fitted", torch.tensor(False))
+        self.register_buffer("mixture_weights", torch.zeros(MIXTURE_COMPONENTS, dtype=torch.float64))
+        self.register_buffer("mixture_means", torch.zeros(MIXTURE_COMPONENTS, latent_dim, dtype=torch.float64))
+        self.register_buffer("mixture_factors",
+                             torch.eye(latent_dim, dtype=torch.float64).repeat(MIXTURE_COMPONENTS, 1, 1))
+
+    def fit_mixture(self, weights, means, covariances):
+        """Sample from the mixture of Gaussians ``weights``, ``means``, ``covariances`` (float64 numpy)."""
+        n_components = len(weights)
+        self.mixture_weights = torch.zeros_like(self.mixture_weights)
+        self.mixture_weights[:n_components] = torch.as_tensor(weights, dtype=torch.float64)
+        self.mixture_means = torch.zeros_like(self.mixture_means)
+        self.mixture_means[:n_components] = torch.as_tensor(means, dtype=torch.float64)
+        factors = torch.linalg.cholesky(torch.as_tensor(covariances, dtype=torch.float64))
+        self.mixture_factors = self.mixture_factors.clone()
+        self.mixture_factors[:n_components] = factors
+        self.mixture_fitted = torch.tensor(True, device=self.mixture_fitted.device)
+
+    def draw(self, n_samples, rng):
+        if not bool(self.mixture_fitted):
+            return rng.standard_normal((n_samples, self.latent_dim))
+        # Each row's component from one more normal of its own, so that a row's draw is the
+        # same whatever n_samples is (the first rows of sample(5) are those of sample(500)).
+        normals = rng.standard_normal((n_samples, self.latent_dim + 1))
+        weights = self.mixture_weights.cpu().numpy()
+        edges = np.cumsum(weights / weights.sum())
+        components = np.minimum(np.searchsorted(edges, special.ndtr(normals[:, -1]), side="right"),
+                                np.flatnonzero(weights)[-1])
+        draws = np.ascontiguousarray(normals[:, :-1])
+        means, factors = self.mixture_means.cpu().numpy(), self.mixture_factors.cpu().numpy()
+        for k in np.unique(components):
+            rows = components == k
+            draws[rows] = means[k] + draws[rows] @ factors[k].T
+        return draws
 
     def forward(self, features):
         mu, log_var = self.head(features).chunk(2, dim=-1)

@@ -1,0 +1,118 @@
+"""What ``sample`` draws codes from: a Gaussian mixture fitted to the training rows' codes.
+
+A VAE's bound is taken under the prior N(0, I), but the codes its encoder
+gives the training rows (mu(x), what ``transform`` returns) do not fill
+that prior: with free bits and a few active dimensions they cluster, and
+codes drawn from N(0, I) fall between the clusters, where the decoder
+gives rows no training row resembles. Drawing from a mixture fitted to the
+codes after training (ex-post density estimation, Ghosh et al. 2020)
+keeps the draws where the data's codes are. Measured with
+``VAETransformer()`` against sdmetrics' Quality Report of the rows it
+draws (``benchmarks/synthesis.py``, docs/synthesis.md), and on digits by
+the confidence of a classifier of the real ones (docs/family.md).
+
+The mixture is fitted here by EM with every component in one array
+operation, not by ``sklearn.mixture.GaussianMixture``, whose per-component
+calls and k-means start took 42 ms on the codes of 100 rows: a small fit of
+15 ms took 52 ms, and the test suite 85 s longer; here it takes 19 ms.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from .nn.latents import MIXTURE_COMPONENTS
+
+# A component per this many rows at least: fewer rows leave N(0, I).
+ROWS_PER_COMPONENT = 10
+# The mixture is fitted to at most this many codes, an even stride of the
+# rows, and fewer for wide codes, whose full covariances cost latent_dim**2
+# per row.
+MAX_MIXTURE_ROWS = 5_000
+MIXTURE_BUDGET = MAX_MIXTURE_ROWS * 16**2
+# EM's stopping rule (the mean log-likelihood's gain per iteration, nats, as
+# scikit-learn's tol) and
+# its limit; the covariance's added diagonal, as scikit-learn's reg_covar,
+# which keeps a component on a few identical codes a distribution.
+MIXTURE_TOL, MIXTURE_MAX_ITER, MIXTURE_REG = 1e-3, 100, 1e-6
+# Lloyd iterations of the k-means start.
+LLOYD_ITERATIONS = 10
+
+
+def fit_code_mixture(model, blocks, n_rows, seed):
+    """Fit ``model.latent``'s sampling mixture to the codes of the ``n_rows`` rows in ``blocks``.
+
+    A latent without one (the autoencoder's Gaussian, the VQ-VAE's code
+    counts, a hierarchy's top layer) is left alone.
+    """
+    if not hasattr(model.latent, "fit_mixture"):
+        return
+    max_rows = min(MAX_MIXTURE_ROWS, MIXTURE_BUDGET // model.latent.latent_dim**2)
+    n_components = min(MIXTURE_COMPONENTS, min(n_rows, max_rows) // ROWS_PER_COMPONENT)
+    if n_components < 1:
+        return
+    stride = max(1, -(-n_rows // max_rows))
+    codes, start = [], 0
+    with torch.inference_mode():
+        for batch in blocks:
+            first = -start % stride
+            start += len(batch)
+            kept = batch.map(lambda rows, first=first: rows[first::stride])
+            if len(kept):
+                codes.append(model.code(kept).double().cpu().numpy())
+    model.latent.fit_mixture(*gaussian_mixture(np.concatenate(codes), n_components, np.random.RandomState(seed)))
+
+
+def gaussian_mixture(X, n_components, rng):
+    """Weights, means and covariances of a Gaussian mixture with full covariances fitted to X by EM.
+
+    Started as scikit-learn's default starts it, from k-means: centres
+    seeded by k-means++ from ``rng`` (Arthur & Vassilvitskii 2007), a few
+    Lloyd iterations, each row given to its nearest centre. (Started from
+    random rows instead, samples of load_digits were judged 0.896 and 0.916
+    against 0.919 and 0.923, two seeds.)
+    """
+    distinct = np.unique(X, axis=0)
+    n_components = min(n_components, len(distinct))
+    centres = distinct[[rng.randint(len(distinct))]]
+    for _ in range(1, n_components):
+        squared = ((distinct[:, None, :] - centres[None]) ** 2).sum(-1).min(1)
+        centres = np.vstack([centres, distinct[rng.choice(len(distinct), p=squared / squared.sum())]])
+    for _ in range(LLOYD_ITERATIONS):
+        nearest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
+        centres = np.array([X[nearest == k].mean(0) if (nearest == k).any() else centres[k]
+                            for k in range(n_components)])
+    nearest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
+    responsibilities = np.eye(n_components)[nearest]
+    previous = -np.inf
+    for _ in range(MIXTURE_MAX_ITER):
+        weights, means, covariances = _m_step(X, responsibilities)
+        log_joint = _log_densities(X, means, covariances) + np.log(weights)  # (rows, components)
+        top = log_joint.max(1, keepdims=True)
+        log_rows = top[:, 0] + np.log(np.exp(log_joint - top).sum(1))
+        responsibilities = np.exp(log_joint - log_rows[:, None])
+        mean_log_likelihood = float(log_rows.mean())
+        if mean_log_likelihood - previous < MIXTURE_TOL:
+            break
+        previous = mean_log_likelihood
+    return _m_step(X, responsibilities)
+
+
+def _m_step(X, responsibilities):
+    counts = responsibilities.sum(0) + 10 * np.finfo(np.float64).eps
+    means = responsibilities.T @ X / counts[:, None]
+    centred = X[None] - means[:, None]  # (components, rows, features)
+    weighted = centred * responsibilities.T[:, :, None]
+    covariances = weighted.transpose(0, 2, 1) @ centred / counts[:, None, None]
+    covariances += MIXTURE_REG * np.eye(X.shape[1])
+    return counts / counts.sum(), means, covariances
+
+
+def _log_densities(X, means, covariances):
+    """log N(x | mean_k, covariance_k) of every row under every component, ``(rows, components)``."""
+    factors = np.linalg.cholesky(covariances)
+    centred = (X[None] - means[:, None]).transpose(0, 2, 1)  # (components, features, rows)
+    whitened = np.linalg.solve(factors, centred)
+    log_det = 2.0 * np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(1)
+    return (-0.5 * ((whitened**2).sum(1) + log_det[:, None] + X.shape[1] * math.log(2 * math.pi))).T
