@@ -59,7 +59,7 @@ from ._fitting import (
     warn_if_outside_scaling,
 )
 from ._persistence import PersistenceMixin
-from ._prior import fit_code_mixture
+from ._prior import clear_code_mixture, fit_code_mixture
 from ._random import RowNoise, draw_seed, seed_source
 from ._schema import Schema
 from ._sources import (
@@ -471,8 +471,12 @@ class BaseAutoencoder(
         health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
         check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter)
-        if self._samples_from_code_mixture:
+        if self._samples_from_code_mixture and not data.incremental:
             fit_code_mixture(model, rows.blocks(), len(rows), derived_seed(self._score_seed + n_iter))
+        else:
+            # A mixture of one block's codes would draw only that block's kind of rows (a stream
+            # ordered by time or class), and refitting it every call cost 20 times the call.
+            clear_code_mixture(model)
         self._after_training(model, rows, statistics)
         history = state.history
         self.network_ = model

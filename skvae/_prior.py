@@ -24,17 +24,20 @@ import torch
 
 from .nn.latents import MIXTURE_COMPONENTS
 
-# A component per this many rows at least: fewer rows leave N(0, I).
+# A component per this many rows at least (and two per code dimension, for
+# a full covariance): fewer rows leave N(0, I).
 ROWS_PER_COMPONENT = 10
-# The mixture is fitted to at most this many codes, an even stride of the
-# rows, and fewer for wide codes, whose full covariances cost latent_dim**2
-# per row.
+# The mixture is fitted to at most this many codes, an even stride of the rows.
 MAX_MIXTURE_ROWS = 5_000
-MIXTURE_BUDGET = MAX_MIXTURE_ROWS * 16**2
+# Each component's covariance is widened by this share of the codes' own
+# variance: EM can give a component one training code, and its draws, at
+# the added diagonal alone, decoded to that row's reconstruction (1% of a
+# sample's rows within 0.01 of one).
+COVARIANCE_SHARE = 0.05
 # EM's stopping rule (the mean log-likelihood's gain per iteration, nats, as
-# scikit-learn's tol) and
-# its limit; the covariance's added diagonal, as scikit-learn's reg_covar,
-# which keeps a component on a few identical codes a distribution.
+# scikit-learn's tol) and its limit; the covariance's added diagonal, as
+# scikit-learn's reg_covar but relative to the codes' mean variance, which
+# keeps a component on a few identical codes a distribution.
 MIXTURE_TOL, MIXTURE_MAX_ITER, MIXTURE_REG = 1e-3, 100, 1e-6
 # Lloyd iterations of the k-means start.
 LLOYD_ITERATIONS = 10
@@ -48,11 +51,11 @@ def fit_code_mixture(model, blocks, n_rows, seed):
     """
     if not hasattr(model.latent, "fit_mixture"):
         return
-    max_rows = min(MAX_MIXTURE_ROWS, MIXTURE_BUDGET // model.latent.latent_dim**2)
-    n_components = min(MIXTURE_COMPONENTS, min(n_rows, max_rows) // ROWS_PER_COMPONENT)
+    rows_per_component = max(ROWS_PER_COMPONENT, 2 * model.latent.latent_dim)
+    n_components = min(MIXTURE_COMPONENTS, min(n_rows, MAX_MIXTURE_ROWS) // rows_per_component)
     if n_components < 1:
         return
-    stride = max(1, -(-n_rows // max_rows))
+    stride = max(1, -(-n_rows // MAX_MIXTURE_ROWS))
     codes, start = [], 0
     with torch.inference_mode():
         for batch in blocks:
@@ -62,6 +65,12 @@ def fit_code_mixture(model, blocks, n_rows, seed):
             if len(kept):
                 codes.append(model.code(kept).double().cpu().numpy())
     model.latent.fit_mixture(*gaussian_mixture(np.concatenate(codes), n_components, np.random.RandomState(seed)))
+
+
+def clear_code_mixture(model):
+    """Draw from N(0, I) again: after ``partial_fit``, whose block is not all the data the codes came from."""
+    if hasattr(model.latent, "fit_mixture"):
+        model.latent.mixture_fitted = torch.zeros_like(model.latent.mixture_fitted)
 
 
 def gaussian_mixture(X, n_components, rng):
@@ -85,9 +94,13 @@ def gaussian_mixture(X, n_components, rng):
                             for k in range(n_components)])
     nearest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
     responsibilities = np.eye(n_components)[nearest]
+    # Relative to the codes' scale: an absolute diagonal is lost to rounding on codes near 1e6.
+    spread = X.var(0)
+    scale = float(spread.mean()) or 1.0  # codes all equal: any covariance will do
+    floor = np.diag(COVARIANCE_SHARE * spread + MIXTURE_REG * scale)
     previous = -np.inf
     for _ in range(MIXTURE_MAX_ITER):
-        weights, means, covariances = _m_step(X, responsibilities)
+        weights, means, covariances = _m_step(X, responsibilities, floor)
         log_joint = _log_densities(X, means, covariances) + np.log(weights)  # (rows, components)
         top = log_joint.max(1, keepdims=True)
         log_rows = top[:, 0] + np.log(np.exp(log_joint - top).sum(1))
@@ -96,16 +109,16 @@ def gaussian_mixture(X, n_components, rng):
         if mean_log_likelihood - previous < MIXTURE_TOL:
             break
         previous = mean_log_likelihood
-    return _m_step(X, responsibilities)
+    return _m_step(X, responsibilities, floor)
 
 
-def _m_step(X, responsibilities):
+def _m_step(X, responsibilities, floor):
     counts = responsibilities.sum(0) + 10 * np.finfo(np.float64).eps
     means = responsibilities.T @ X / counts[:, None]
     centred = X[None] - means[:, None]  # (components, rows, features)
     weighted = centred * responsibilities.T[:, :, None]
     covariances = weighted.transpose(0, 2, 1) @ centred / counts[:, None, None]
-    covariances += MIXTURE_REG * np.eye(X.shape[1])
+    covariances += floor
     return counts / counts.sum(), means, covariances
 
 

@@ -234,9 +234,12 @@ class VAETransformer(BaseAutoencoder):
         (``latent_dim=8``) a classifier of the real digits named drawn ones
         with a mean confidence of 0.92 against 0.76 from N(0, I), and
         on real tables sdmetrics' Quality Report rose (docs/synthesis.md).
-        After ``partial_fit`` the mixture is the last call's rows'. A
-        model fitted on fewer than 10 rows draws from N(0, I);
-        ``inverse_transform`` of your own codes decodes any others.
+        It has a component per 10 training rows at most (and per two
+        rows a code dimension), each widened by 5% of the codes' variance,
+        so that no draw copies one training row's code. A model fitted on
+        fewer rows than one component needs, and one updated by
+        ``partial_fit`` (whose block is not all the data), draws from
+        N(0, I); ``inverse_transform`` of your own codes decodes any others.
 
         Parameters
         ----------
