@@ -271,7 +271,9 @@ class BaseAutoencoder(
         vary it. So are a string column's
         levels: to learn levels that later blocks hold first, give the
         column a pandas Categorical dtype listing every level before the
-        first call. A later block far outside that scaling (a root mean square over 3
+        first call. ``sample`` draws codes from N(0, I) after a call (not
+        from a mixture fitted to the codes, as after ``fit``: one block's
+        codes are not the data's). A later block far outside that scaling (a root mean square over 3
         standard deviations) draws a warning; to fix the scaling up front,
         fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
         scaled blocks, and pass a first block that spans the data's range.
