@@ -2,8 +2,8 @@
 
 VAETransformer and VAEGANTransformer (latent_dim=8, likelihood="bernoulli",
 same epochs and seed) are fitted on the digits. Top row of panels:
-``sample(48)`` of each, the decoder means of prior draws (the same draws for
-both: same random_state). Bottom: held-out digits and their reconstructions
+``sample(48)`` of each, the decoder means of codes each draws from the
+mixture fitted to its own training codes (same random_state). Bottom: held-out digits and their reconstructions
 ``inverse_transform(transform(X))`` by each model. Printed: the held-out
 ELBO of each and the VAE-GAN's ``discriminator_accuracy_``; the sharpness and
 fidelity numbers are in benchmarks/vaegan.py.

@@ -271,9 +271,11 @@ class BaseAutoencoder(
         vary it. So are a string column's
         levels: to learn levels that later blocks hold first, give the
         column a pandas Categorical dtype listing every level before the
-        first call. ``sample`` draws codes from N(0, I) after a call (not
-        from a mixture fitted to the codes, as after ``fit``: one block's
-        codes are not the data's). A later block far outside that scaling (a root mean square over 3
+        first call. ``VAETransformer``, ``VAEGANTransformer`` and
+        ``VAEImputer`` sample codes from N(0, I) after a call, not from the
+        mixture fitted to the codes after ``fit`` (one block's codes are not
+        the data's); the autoencoder's Gaussian and the VQ-VAE's code
+        frequencies are the last call's rows'. A later block far outside that scaling (a root mean square over 3
         standard deviations) draws a warning; to fix the scaling up front,
         fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
         scaled blocks, and pass a first block that spans the data's range.
@@ -473,12 +475,13 @@ class BaseAutoencoder(
         health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
         check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter)
+        # N(0, I) unless a mixture of this fit's codes replaces it: a warm start's copy holds the
+        # last fit's, of other codes. partial_fit keeps N(0, I): a mixture of one block's codes
+        # drew only that block's kind of rows (a stream ordered by class sampled its last class),
+        # and refitting it every call cost 20 times the call.
+        clear_code_mixture(model)
         if self._samples_from_code_mixture and not data.incremental:
             fit_code_mixture(model, rows.blocks(), len(rows), derived_seed(self._score_seed + n_iter))
-        else:
-            # A mixture of one block's codes would draw only that block's kind of rows (a stream
-            # ordered by time or class), and refitting it every call cost 20 times the call.
-            clear_code_mixture(model)
         self._after_training(model, rows, statistics)
         history = state.history
         self.network_ = model

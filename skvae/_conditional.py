@@ -132,8 +132,8 @@ class ConditionalVAETransformer(VAETransformer):
     # N(0, I), not a mixture of the codes: the codes keep some of their classes' styles, and
     # a code drawn from one class's region decoded with another label blurs the label. On real
     # 28x28 digits (benchmarks/family_images.py --only conditional --seeds 3) rows drawn for
-    # class k were labelled k 97.8% of the time from the mixture (worst class 93.8%) against
-    # 99.0% (96.5%) from N(0, I).
+    # class k were labelled k 97.8% of the time from a first version of the mixture
+    # (scikit-learn's GaussianMixture; worst class 93.8%) against 99.0% (96.5%) from N(0, I).
     _samples_from_code_mixture = False
 
     _parameter_constraints: dict = {
@@ -349,7 +349,8 @@ class ConditionalVAETransformer(VAETransformer):
         ``VAETransformer.sample`` draws: the codes keep some of their
         classes' styles, and such a code decoded with another label blurs
         it (on real 28x28 digits, 97.8% of the rows drawn for a class were
-        labelled so, against 99.0% from N(0, I)).
+        labelled so with a first version of the mixture, against 99.0%
+        from N(0, I)).
 
         Parameters
         ----------

@@ -261,7 +261,7 @@ class VAEImputer(VAETransformer):
                        threads=self._evaluation_threads(model))
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
-            dtype = given_dtype if isinstance(given_dtype, np.dtype) and given_dtype.kind == "f" else output_dtype(X)
+            dtype = given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X)
             return in_float_range(filled, dtype).astype(dtype, copy=False)
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)

@@ -232,12 +232,14 @@ class VAETransformer(BaseAutoencoder):
         (ex-post density estimation, Ghosh et al. 2020), not from the prior
         N(0, I) of the bound, which the codes do not fill: on load_digits
         (``latent_dim=8``) a classifier of the real digits named drawn ones
-        with a mean confidence of 0.92 against 0.76 from N(0, I), and
+        with a mean confidence of 0.92 against 0.76 from N(0, I) (two
+        seeds), and
         on real tables sdmetrics' Quality Report rose (docs/synthesis.md).
-        It has a component per 10 training rows at most (and per two
-        rows a code dimension), each widened by 5% of the codes' variance,
-        so that no draw copies one training row's code. A model fitted on
-        fewer rows than one component needs, and one updated by
+        It has at most one component per max(10, 2 * latent_dim) training
+        rows, is fitted to at most 5,000 of them, and each component is
+        widened by 5% of the codes' variance, so that no draw copies one
+        training row's code. A model fitted on fewer rows than one
+        component needs, and one updated by
         ``partial_fit`` (whose block is not all the data), draws from
         N(0, I); ``inverse_transform`` of your own codes decodes any others.
 

@@ -1749,3 +1749,23 @@ def test_a_log_normal_constant_is_released_by_larger_values_too():
     # Decoded log-normal values are bounded by the first block's largest; the release reads past it.
     model.partial_fit(first.assign(amount=rng.uniform(6.0, 9.0, 100)))
     assert not bool(model.network_.columns.parts[0].is_constant.any())
+
+
+def test_the_last_reviews_mixture_and_release_edges():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    # A warm-started fit on too few rows for a component kept the last fit's mixture, of other codes.
+    vae = VAETransformer(**{**FAST, "warm_start": True}).fit(X)
+    assert bool(vae.network_.latent.mixture_fitted)
+    vae.fit(X[:9])
+    assert not bool(vae.network_.latent.mixture_fitted)
+    # A release within a relative 1e-6 of the constant (28 minutes of nanoseconds since 1970) was none.
+    first = pd.DataFrame({"a": rng.normal(size=60), "at": pd.Timestamp("2024-05-01 12:00")})
+    later = first.assign(at=pd.Timestamp("2024-05-01 12:00") + pd.to_timedelta(rng.randint(1, 20, 60), "min"))
+    model = VAETransformer(**FAST).partial_fit(first).partial_fit(later)
+    part = next(p for p in model.network_.columns.parts if hasattr(p, "is_constant"))
+    assert not bool(part.is_constant.any())
+    # A longdouble array came back longdouble (SimpleImputer gives float64).
+    holed = X.astype(np.longdouble)
+    holed[::5, 0] = np.nan
+    assert VAEImputer(**FAST).fit_transform(holed).dtype == np.float64

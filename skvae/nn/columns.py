@@ -284,6 +284,8 @@ class ColumnCodec(nn.Module):
         varies it gives it to the decoder. ``rows`` is the call's training
         row source.
         """
+        if not any(bool(getattr(part, "is_constant", torch.zeros(1)).any()) for part in self.parts):
+            return  # nothing pinned: no pass over the rows
         for batch in rows.blocks():
             offset = 0
             for part, group in zip(self.parts, self.columns):

@@ -41,7 +41,8 @@ DECODE_BATCH_ROWS = 1024
 # codes do not fill and fills regions they leave empty: VAETransformer on
 # load_digits (8 dimensions, two seeds) drew digits an SVC of the real ones
 # named with a mean confidence of 0.76 from N(0, I) and 0.92 from the
-# mixture, and the commonest class took 22-24% of the rows, against 12-13%.
+# mixture, and the commonest class took 22-24% of the rows, against 12-13%
+# (skvae._prior's final mixture).
 MIXTURE_COMPONENTS = 10
 
 
@@ -111,7 +112,8 @@ class Latent(nn.Module):
     def draw(self, n_samples, rng):
         """``n_samples`` draws for ``sample``, float64 numpy, from the RandomState ``rng``.
 
-        They are codes from the prior, or, for a latent whose prior needs
+        They are codes (from the prior, or from what a latent fitted to the
+        training codes), or, for a latent whose prior needs
         its networks (a hierarchy), standard normals that ``from_prior``
         turns into codes.
         """

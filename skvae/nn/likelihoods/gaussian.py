@@ -41,12 +41,6 @@ def variance_floor(resolution, scale):
     return step**2 / 12.0
 
 
-# A later training value within this share of a column's constant (held in
-# every row of the first training call) is that constant, read back through
-# float32 standardised targets; further, another value.
-CONSTANT_TOLERANCE = 1e-6
-
-
 class GaussianLikelihood(Likelihood):
     """Gaussian p(x | z) with a learned variance that does not depend on z.
 
@@ -235,10 +229,10 @@ class GaussianLikelihood(Likelihood):
         """Decode as learnt the constant columns that ``targets`` (as scored; ``mask``: observed) vary."""
         if not bool(self.is_constant.any()):
             return
-        # On the scale the statistics measured (log1p(x) for a log-normal column), unbounded: a
-        # relative difference, as the constant's own standardised rounding lies well within it.
+        # The constant's own target, made as encode makes it (log1p(x) for a log-normal column,
+        # standardised in float64, one rounding): any other target is another value.
         level = self.transform_input(self.constant_value.to(targets.device))
-        moved = (targets.double() * self.scale + self.loc - level).abs() > CONSTANT_TOLERANCE * level.abs()
+        moved = targets != standardised(level, self.loc, self.scale).to(targets.dtype)
         if mask is not None:
             moved &= mask > 0
         self.is_constant = self.is_constant & ~moved.any(0).to(self.is_constant.device)
