@@ -481,7 +481,7 @@ class BaseAutoencoder(
         # and refitting it every call cost 20 times the call.
         clear_code_mixture(model)
         if self._samples_from_code_mixture and not data.incremental:
-            fit_code_mixture(model, rows.blocks(), len(rows), derived_seed(self._score_seed + n_iter))
+            fit_code_mixture(model, rows, derived_seed(self._score_seed + n_iter))
         self._after_training(model, rows, statistics)
         history = state.history
         self.network_ = model

@@ -43,34 +43,30 @@ MIXTURE_TOL, MIXTURE_MAX_ITER, MIXTURE_REG = 1e-3, 100, 1e-6
 LLOYD_ITERATIONS = 10
 
 
-def fit_code_mixture(model, blocks, n_rows, seed):
-    """Fit ``model.latent``'s sampling mixture to the codes of the ``n_rows`` rows in ``blocks``.
+def fit_code_mixture(model, rows, seed):
+    """Fit ``model.latent``'s sampling mixture to the codes of the training row source ``rows``.
 
     A latent without one (the autoencoder's Gaussian, the VQ-VAE's code
     counts, a hierarchy's top layer) is left alone.
     """
     if not hasattr(model.latent, "fit_mixture"):
         return
+    n_rows = len(rows)
     rows_per_component = max(ROWS_PER_COMPONENT, 2 * model.latent.latent_dim)
     n_components = min(MIXTURE_COMPONENTS, min(n_rows, MAX_MIXTURE_ROWS) // rows_per_component)
     if n_components < 1:
         return
     stride = max(1, -(-n_rows // MAX_MIXTURE_ROWS))
-    codes, start = [], 0
     with torch.inference_mode():
-        for batch in blocks:
-            first = -start % stride
-            start += len(batch)
-            kept = batch.map(lambda rows, first=first: rows[first::stride])
-            if len(kept):
-                codes.append(model.code(kept).double().cpu().numpy())
+        # Only the rows kept are read: a memmap's others stay on disk.
+        codes = [model.code(batch).double().cpu().numpy() for batch in rows.blocks(stride=stride)]
     model.latent.fit_mixture(*gaussian_mixture(np.concatenate(codes), n_components, np.random.RandomState(seed)))
 
 
 def clear_code_mixture(model):
     """Draw from N(0, I) again: after ``partial_fit``, whose block is not all the data the codes came from."""
-    if hasattr(model.latent, "fit_mixture"):
-        model.latent.mixture_fitted = torch.zeros_like(model.latent.mixture_fitted)
+    if hasattr(model.latent, "clear_mixture"):
+        model.latent.clear_mixture()
 
 
 def gaussian_mixture(X, n_components, rng):

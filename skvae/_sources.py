@@ -155,9 +155,9 @@ class TensorRows:
             rows = rows.map(lambda t: t.pin_memory())
         return rows.map(lambda t: t.to(self.device, non_blocking=True))
 
-    def blocks(self):
-        for start in range(0, len(self), MODEL_BLOCK_ROWS):
-            yield self.take(slice(start, min(start + MODEL_BLOCK_ROWS, len(self))))
+    def blocks(self, stride=1):
+        """The rows block by block; with ``stride``, only every stride-th row (of all rows) in each."""
+        yield from _strided_blocks(self, MODEL_BLOCK_ROWS, stride)
 
 
 def fits_on_device(n_bytes, device):
@@ -210,7 +210,14 @@ class StreamedRows:
             batch = batch.map(lambda t: t.pin_memory())
         return batch.map(lambda t: t.to(self.device, non_blocking=True))
 
-    def blocks(self):
-        rows = MODEL_BLOCK_ROWS if self.in_memory else block_rows(self.X.shape[1])
-        for start in range(0, len(self), rows):
-            yield self.take(slice(start, min(start + rows, len(self))))
+    def blocks(self, stride=1):
+        """The rows block by block; with ``stride``, only every stride-th row (of all rows) in each."""
+        yield from _strided_blocks(self, MODEL_BLOCK_ROWS if self.in_memory else block_rows(self.X.shape[1]), stride)
+
+
+def _strided_blocks(source, block_size, stride):
+    """``source.take`` of each block of ``block_size`` rows, every ``stride``-th row of all of them (none read else)."""
+    for start in range(0, len(source), block_size):
+        first, stop = start + -start % stride, min(start + block_size, len(source))
+        if first < stop:
+            yield source.take(slice(first, stop, stride))

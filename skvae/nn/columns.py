@@ -284,15 +284,15 @@ class ColumnCodec(nn.Module):
         varies it gives it to the decoder. ``rows`` is the call's training
         row source.
         """
-        if not any(bool(getattr(part, "is_constant", torch.zeros(1)).any()) for part in self.parts):
-            return  # nothing pinned: no pass over the rows
+        pinned = [hasattr(part, "is_constant") and bool(part.is_constant.any()) for part in self.parts]
+        if not any(pinned):
+            return  # no pass over the rows
         for batch in rows.blocks():
-            offset = 0
-            for part, group in zip(self.parts, self.columns):
-                if hasattr(part, "release_constants"):
-                    where = slice(offset, offset + len(group))
-                    part.release_constants(batch.scored[:, where], None if batch.mask is None else batch.mask[:, where])
-                offset += len(group)
+            targets = batch.scored.split(self._target_widths(), -1)
+            masks = [None] * len(self.parts) if batch.mask is None else batch.mask.split(self._target_widths(), -1)
+            for part, is_pinned, target, mask in zip(self.parts, pinned, targets, masks):
+                if is_pinned:
+                    part.release_constants(target, mask)
 
     def standardised_columns(self):
         """X's columns whose targets are standardised, in the order of ``standardised_targets``."""

@@ -194,6 +194,10 @@ class GaussianLatent(Latent):
         self.mixture_factors[:n_components] = factors
         self.mixture_fitted = torch.tensor(True, device=self.mixture_fitted.device)
 
+    def clear_mixture(self):
+        """Sample from N(0, I) again."""
+        self.mixture_fitted = torch.zeros_like(self.mixture_fitted)
+
     def draw(self, n_samples, rng):
         if not bool(self.mixture_fitted):
             return rng.standard_normal((n_samples, self.latent_dim))

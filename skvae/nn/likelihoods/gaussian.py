@@ -227,8 +227,6 @@ class GaussianLikelihood(Likelihood):
 
     def release_constants(self, targets, mask=None):
         """Decode as learnt the constant columns that ``targets`` (as scored; ``mask``: observed) vary."""
-        if not bool(self.is_constant.any()):
-            return
         # The constant's own target, made as encode makes it (log1p(x) for a log-normal column,
         # standardised in float64, one rounding): any other target is another value.
         level = self.transform_input(self.constant_value.to(targets.device))
