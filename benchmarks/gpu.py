@@ -35,6 +35,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's skvae, without installing
 
 from skvae import VAETransformer  # noqa: E402
+from skvae._data import EVAL_CHUNK_ROWS  # noqa: E402
+from skvae._threads import threads_for  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import cpu_model  # noqa: E402  (row independence on a CPU depends on its BLAS kernels)
@@ -158,12 +160,14 @@ def one_row(model, X, repeats):
 def row_independence_on_cpu(params, X, rows=200):
     """Largest difference between one row's code alone and among 20,000, at the CPU's threads and at one.
 
-    The H200 machine's 16-core CPU once broke row independence there (run
-    5); whether at one thread too tells a BLAS kernel chosen by the number
-    of rows from a split of the sums between threads.
+    The 16-core CPUs beside the H200 and the H100 broke row independence
+    (runs 5 and 6) when a product ran on several torch threads, and kept it
+    on one; evaluation now runs every chunk on one torch thread, several
+    chunks at once, so both should be 0.
     """
     model = fitted_model(params, X, "cpu")
-    previous, evaluation_threads = torch.get_num_threads(), model._evaluation_threads(model.network_)
+    previous = torch.get_num_threads()
+    evaluation_threads = threads_for(EVAL_CHUNK_ROWS * model._multiply_adds(model.network_))
     _, at_default = one_row(model, X, rows)
     torch.set_num_threads(1)
     try:

@@ -342,6 +342,19 @@ def transform_rows(X_fit, X, repeats, peak_seconds):
     ]
 
 
+def calls_only(images, X_transform, quick, repeats, peak_seconds, output):
+    transform = transform_rows(images[:2000], X_transform, repeats, peak_seconds)
+    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, quick))
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "throughput_calls.json").write_text(json.dumps(
+        dict(transform=transform, latency=latency.to_dict("records")), indent=1, default=float))
+    print(f"transform of {len(X_transform):,} rows: {transform[0]['samples_per_s']:,.0f} rows/s "
+          f"({transform[0]['share_of_matmul']:.0%} of matmul throughput); PCA {transform[1]['samples_per_s']:,.0f}")
+    shown = latency.pivot(index="method", columns="rows", values=["p50_ms", "p99_ms"])
+    shown.columns = [f"{stat.split('_')[0]} {n:,} rows (ms)" for stat, n in shown.columns]
+    print(markdown_table(shown.reset_index().round(3)))
+
+
 def lever_rows(quick):
     """Two levers on CPU training speed, each against today's default, side by side.
 
@@ -523,6 +536,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--calls-only", action="store_true",
+                        help="only transform of many rows and the latency of small calls (about 40 s; "
+                             "throughput_calls.json): for an A/B of evaluation against another checkout")
     args = parser.parse_args(argv)
 
     q = args.quick
@@ -542,6 +558,9 @@ def main(argv=None):
     peak = matmul_gflops(peak_seconds)
     print(f"fp32 matmul throughput (2048^3, best of repeats): {peak:.1f} GFLOP/s at the start; "
           "measured again before every repeat", flush=True)
+
+    if args.calls_only:
+        return calls_only(images, np.tile(images, (10 if q else 20, 1)), q, repeats, peak_seconds, args.output)
 
     rows = []
     for name, X, likelihood, batch_size, conv in workloads:

@@ -47,7 +47,7 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
-from ._data import EVAL_CHUNK_ROWS, FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
+from ._data import FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
 from ._export import ExportMixin
 from ._fitting import (
     Health,
@@ -90,6 +90,7 @@ from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 from .nn.layers import all_finite
+from .nn.variational import SCORE_DRAWS
 
 # early_stopping="auto" holds out a validation share from this many training
 # rows on (as HistGradientBoosting does from 10,000): there it stops a fit
@@ -317,19 +318,6 @@ class BaseAutoencoder(
         # The training step's size; training itself warns of a clipped batch_size, once.
         batch_size = max(1, batch_size_for(self.batch_size, data.X.shape[0], warn_if_clipped=False))
         return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
-
-    def _evaluation_threads(self, model):
-        """Threads for evaluating rows on a CPU: as for a full chunk, whatever the call's rows or data kind.
-
-        Not fewer for fewer rows: a one-row call and a many-row call (and a
-        sparse or memmapped X, read in smaller blocks) run on as many
-        threads, so that how BLAS splits a product between threads cannot
-        differ between them either (row independence). The H200 machine's
-        16-core CPU gave a one-row ``transform`` another code than the same
-        row among 20,000, where the one-row call took 2 threads and the
-        many-row one 16; that this was the cause is not confirmed.
-        """
-        return threads_for(EVAL_CHUNK_ROWS * self._multiply_adds(model))
 
     def _multiply_adds(self, model):
         """Multiply-adds of one row through the model; counted once per model."""
@@ -623,12 +611,14 @@ class BaseAutoencoder(
         return model, device
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,
-                     warn_new_holes=True):
+                     warn_new_holes=True, decoder_passes=1):
         """``function(model, batch, n_rows)`` over X's rows in row-independent chunks, through the model's front.
 
         A chunk's first ``n_rows`` rows are real; the rest pad it. ``saturate``:
         outputs beyond a float32 X's range come back as its extreme values.
         ``warn_new_holes=False``: a caller scoring the same X again says nothing twice.
+        ``decoder_passes``: about how many passes through the model a row
+        takes (a score decodes many draws), for how many threads it pays.
         """
         model, device = self._inference_model()
         X = self._validated(X, reset=False)
@@ -654,7 +644,7 @@ class BaseAutoencoder(
         chunk_rows = evaluation_chunk_rows(X)
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
-                       threads=self._evaluation_threads(model))
+                       work_per_row=decoder_passes * self._multiply_adds(model))
         if new_holes and warn_new_holes:
             names = [schema.columns[j].name for j in sorted(new_holes)]
             warn(
@@ -738,7 +728,7 @@ class BaseAutoencoder(
             return model.decoded(codes(model.latent, z.float()), condition, how, generator)
 
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
-                        threads=self._evaluation_threads(model))
+                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
 
     def _check_sample_call(self, n_samples, from_likelihood):
         """Refuse a bad ``sample`` call before anything is drawn from the caller's generator."""
@@ -771,6 +761,7 @@ class BaseAutoencoder(
         scores = self._map_batches(
             X, lambda model, batch, n_rows: self._row_score(model, batch, n_rows, **score_options).unsqueeze(1), 1, y=y,
             targets=True, saturate=True, warn_new_holes=warn_new_holes,
+            decoder_passes=max(SCORE_DRAWS, score_options.get("n_importance", 1)),
         )
         return scores[:, 0]
 

@@ -284,7 +284,7 @@ class ConditionalVAETransformer(VAETransformer):
             return model.decoded_mixture(z.float(), labels.to(z.device), weights)
 
         out = map_rows(Z, decode, self.n_features_in_, device=device,
-                       threads=self._evaluation_threads(model))
+                       work_per_row=self._multiply_adds(model))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
     def score_samples(self, X, y=None, n_importance=1):

@@ -26,6 +26,11 @@ EVAL_CHUNK_ROWS = 1024
 # 784-256-256-8 codes: benchmarks/gpu_chunks.py, docs/performance.md). The
 # rows are padded on the device: a one-row call copies one row to it.
 GPU_EVAL_CHUNK_ROWS = 8192
+# A CPU call is split between evaluation threads only where each gets this
+# many multiply-adds: a chunk handed to another thread costs about half a
+# millisecond (two 64-row chunks of a 784-256-256 encoder took 1.0 ms on two
+# threads, 0.5 ms one after the other on one).
+MIN_WORKER_WORK = 64e6
 # Fewer rows where a chunk would hold more values than this, inputs or
 # outputs, so that wide data do not take gigabytes of the GPU per chunk;
 # the shape is still one per model and method (gpu_chunk_rows).
@@ -185,7 +190,7 @@ def resolve_device(device, fitting=False):
 
 
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, decode=None,
-             chunk_rows=None, out_dtype=np.float64, saturate=False, threads=None):
+             chunk_rows=None, out_dtype=np.float64, saturate=False, work_per_row=0, in_order=False):
     """``function`` over chunks of X's rows, padded with zero rows to a shape that keeps rows independent.
 
     ``prepare(block, first_row)`` turns a block of X's rows into a float
@@ -200,10 +205,21 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     ``EVAL_ROW_MULTIPLE``; on a GPU every chunk is padded to
     ``gpu_chunk_rows`` rows, whatever its size). ``saturate``: outputs
     beyond ``out_dtype``'s range come back as its extreme values, not as
-    infinities (a float32 score of a row far outside the data). ``threads``:
-    torch's threads for the call (None: as set).
+    infinities (a float32 score of a row far outside the data).
+
+    On a CPU every chunk runs on one torch thread, and as many chunks at
+    once as the call's work pays for (``skvae._threads.threads_for`` of
+    ``work_per_row``, a row's multiply-adds, over at most a full chunk's
+    rows); ``in_order=True`` (``function`` draws from a generator that the
+    chunks share) runs them one after another. On a GPU the chunks run one
+    after another, on torch's threads as set. Why not torch's own threads
+    on a CPU: on Intel CPUs with AVX-512 a
+    matrix product on several threads splits its sums between them by the
+    product's shape (32 rows, and 1,024 rows of 128 outputs), and gave a
+    row other last bits alone than among other rows; on one thread every
+    shape measured gives a row the same bits (docs/performance.md).
     """
-    from ._threads import torch_threads
+    from ._threads import threads_for, torch_threads
 
     device = torch.device(device)
     fixed_shape = _pads_to_one_shape(device)
@@ -229,8 +245,29 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
         out[:n_rows] = rows.to(device)
         return out
 
-    chunks = []
-    with torch.inference_mode(), torch_threads(threads or torch.get_num_threads()):
+    def run(rows, condition, n_rows):
+        with torch.inference_mode():  # per thread
+            return function(rows, condition, n_rows)[:n_rows]
+
+    def finished(result, values, first_row):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if decode is not None:
+                chunk = decode(result)
+            else:
+                chunk = result.cpu().numpy()
+                chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
+        _check_finite(chunk, values, first_row)
+        return chunk
+
+    workers = 1
+    if not (fixed_shape or in_order):
+        workers = min(threads_for(min(X.shape[0], EVAL_CHUNK_ROWS) * work_per_row),
+                      max(1, int(X.shape[0] * work_per_row // MIN_WORKER_WORK)))
+    if workers > 1:  # a call of a few hundred rows is split between the workers too
+        chunk_rows = min(chunk_rows, padded_rows(-(-X.shape[0] // workers)))
+    chunks, pending = [], []
+    with torch_threads(torch.get_num_threads() if fixed_shape else 1), \
+            _Inline() if workers == 1 else _Shared(evaluation_pool(workers)) as pool:
         for start in range(0, X.shape[0], chunk_rows):
             stop = min(start + chunk_rows, X.shape[0])
             n_rows = stop - start
@@ -239,15 +276,12 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
             condition = None
             if conditions is not None:
                 condition = padded(conditions[start:stop], n_rows, np.float32)
-            result = function(padded(values, n_rows), condition, n_rows)[:n_rows]
-            with np.errstate(over="ignore", invalid="ignore"):
-                if decode is not None:
-                    chunk = decode(result)
-                else:
-                    chunk = result.cpu().numpy()
-                    chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
-            _check_finite(chunk, values, start)
-            chunks.append(chunk)
+            pending.append((pool.submit(run, padded(values, n_rows), condition, n_rows), values, start))
+            if len(pending) > workers:  # one chunk waits, prepared, while the workers run theirs
+                future, values, first_row = pending.pop(0)
+                chunks.append(finished(future.result(), values, first_row))
+        for future, values, first_row in pending:
+            chunks.append(finished(future.result(), values, first_row))
     if chunks and hasattr(chunks[0], "iloc"):
         import pandas as pd
 
@@ -255,6 +289,58 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
     if not chunks:
         return np.empty((0, n_outputs), dtype=out_dtype)
     return np.concatenate(chunks).astype(out_dtype, copy=False)
+
+
+_POOL = {}
+
+
+def evaluation_pool(workers):
+    """This process's threads for evaluating chunks, each running torch on one thread, at least ``workers``.
+
+    Kept between calls: a thread's first torch call costs about a
+    millisecond, a tenth of a 10,000-row ``transform``. Made again in a
+    forked child, which inherits no threads.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    pid, pool, size = _POOL.get("pool", (None, None, 0))
+    if pid != os.getpid() or size < workers:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="skvae-evaluation",
+                                  initializer=torch.set_num_threads, initargs=(1,))
+        _POOL["pool"] = (os.getpid(), pool, workers)
+    return pool
+
+
+class _Shared:
+    """A pool used by one call, which it does not shut down."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def __enter__(self):
+        return self.pool
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+class _Inline:
+    """An executor that runs each call at once, in this thread: chunks on one worker need no pool."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    @staticmethod
+    def submit(function, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(function(*args))
+        return future
 
 
 def gpu_chunk_rows(width):

@@ -258,7 +258,7 @@ class VAEImputer(VAETransformer):
         n_features = self.n_features_in_
         chunk_rows = evaluation_chunk_rows(X)
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
-                       threads=self._evaluation_threads(model))
+                       work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         if not schema.frame:
             dtype = given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X)

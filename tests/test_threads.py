@@ -87,10 +87,14 @@ def test_the_work_counts_dense_and_convolutional_layers():
     assert multiply_adds_per_row(conv.network_, 64) > 16 * 64
 
 
-def test_one_row_and_many_rows_are_evaluated_on_as_many_threads(monkeypatch):
-    # The H200 machine's 16-core CPU gave one row another code alone than among
-    # 20,000 when the two calls ran on 2 and 16 threads; here 16 cores are
-    # pretended, so that the choice is not the same for both by chance.
+def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypatch):
+    # On Intel CPUs with AVX-512 a matrix product on several threads splits its
+    # sums by its shape: a row's code alone differed in its last bits from the
+    # same row's among many, at 2 and at 16 threads. Every chunk now runs on one
+    # torch thread, and many rows go to several such threads at once. 16 cores
+    # are pretended, so that the split is not one thread by chance.
+    import threading
+
     from scipy import sparse
 
     from skvae import ConditionalVAETransformer, VAEImputer
@@ -98,26 +102,28 @@ def test_one_row_and_many_rows_are_evaluated_on_as_many_threads(monkeypatch):
     previous = torch.get_num_threads()
     torch.set_num_threads(16)
     monkeypatch.setattr(_threads, "usable_cores", lambda: 16)
-    seen = []
-    real = _threads.torch_threads
-
-    def watched(n_threads):
-        seen.append(n_threads)
-        return real(n_threads)
-
-    monkeypatch.setattr(_threads, "torch_threads", watched)
     rng = np.random.RandomState(0)
-    X, y = rng.rand(2000, 64), rng.randint(0, 2, 2000)
+    X, y = rng.rand(3000, 64), rng.randint(0, 2, 3000)
     wide = dict(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0)
     holes = X.copy()
     holes[rng.rand(*X.shape) < 0.1] = np.nan
+    seen = []
+
+    def watch(estimator):
+        def record(module, inputs):
+            seen.append((torch.get_num_threads(), threading.current_thread().name))
+        for part in (estimator.network_.encoder, estimator.network_.decoder):
+            part.register_forward_pre_hook(record)
+        return estimator
+
     try:
-        model = VAETransformer(**wide).fit(X)
-        conditional = ConditionalVAETransformer(**wide).fit(X, y)
-        imputer = VAEImputer(**wide).fit(holes)
+        model = watch(VAETransformer(**wide).fit(X))
+        conditional = watch(ConditionalVAETransformer(**wide).fit(X, y))
+        imputer = watch(VAEImputer(**wide).fit(holes))
         calls = {
             "transform": lambda rows: model.transform(X[rows]),
             "sparse transform": lambda rows: model.transform(sparse.csr_matrix(X[rows])),
+            "score_samples": lambda rows: model.score_samples(X[rows]),
             "inverse_transform": lambda rows: model.inverse_transform(np.zeros((len(X[rows]), 2))),
             "conditional inverse_transform": lambda rows: conditional.inverse_transform(
                 np.zeros((len(X[rows]), 2)), y[rows]),
@@ -125,8 +131,18 @@ def test_one_row_and_many_rows_are_evaluated_on_as_many_threads(monkeypatch):
         }
         for name, call in calls.items():
             seen.clear()
-            call(slice(0, 1))
-            call(slice(None))
-            assert len(seen) == 2 and seen[0] == seen[1] > 1, (name, seen)
+            alone = call(slice(0, 1))
+            among = call(slice(None))
+            assert {threads for threads, _ in seen} == {1}, (name, seen[:3])
+            assert len({thread for _, thread in seen}) > 1, name  # many rows were split between threads
+            np.testing.assert_array_equal(alone[0], among[0], err_msg=name)
+            with torch_threads(1):  # and the caller's thread count changes no bit
+                np.testing.assert_array_equal(call(slice(None)), among, err_msg=name)
+
+        # A draw from one generator shared by the chunks runs them in order, one thread.
+        seen.clear()
+        first = model.sample(2500, random_state=0)
+        assert {threads for threads, _ in seen} == {1} and len({thread for _, thread in seen}) == 1
+        np.testing.assert_array_equal(first, model.sample(2500, random_state=0))
     finally:
         torch.set_num_threads(previous)
