@@ -167,11 +167,12 @@ def row_independence_on_cpu(params, X, rows=200):
     """
     model = fitted_model(params, X, "cpu")
     previous = torch.get_num_threads()
-    evaluation_threads = threads_for(EVAL_CHUNK_ROWS * model._multiply_adds(model.network_))
+    # Chunks evaluated at once, each on one torch thread (run 6 and before: torch threads of the call).
+    evaluation_workers = threads_for(EVAL_CHUNK_ROWS * model._multiply_adds(model.network_))
     _, at_default = one_row(model, X, rows)
     torch.set_num_threads(1)
     try:
-        return {"threads": previous, "evaluation_threads": evaluation_threads,
+        return {"threads": previous, "evaluation_workers": evaluation_workers,
                 "largest_difference": at_default, "at_one_thread": one_row(model, X, rows)[1]}
     finally:
         torch.set_num_threads(previous)
@@ -294,8 +295,8 @@ def main(argv=None):
         if result is not None:
             cpu_rows[workload] = result
             print(f"{workload} on the CPU, one row alone against among 20,000: largest difference "
-                  f"{result['largest_difference']:.3g} at {result['evaluation_threads']} threads, "
-                  f"{result['at_one_thread']:.3g} at one", flush=True)
+                  f"{result['largest_difference']:.3g} with {result['threads']} threads allowed "
+                  f"({result['evaluation_workers']} chunks at once), {result['at_one_thread']:.3g} with one", flush=True)
 
     def deterministic_cudnn(params):
         # cuDNN's fastest convolution algorithms sum in no fixed order; its deterministic ones do.

@@ -537,7 +537,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--calls-only", action="store_true",
-                        help="only transform of many rows and the latency of small calls (about 40 s; "
+                        help="only transform of many rows and the latency of small calls (about 80 s; "
                              "throughput_calls.json): for an A/B of evaluation against another checkout")
     args = parser.parse_args(argv)
 

@@ -611,14 +611,14 @@ class BaseAutoencoder(
         return model, device
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,
-                     warn_new_holes=True, decoder_passes=1):
+                     warn_new_holes=True, draws_per_row=1):
         """``function(model, batch, n_rows)`` over X's rows in row-independent chunks, through the model's front.
 
         A chunk's first ``n_rows`` rows are real; the rest pad it. ``saturate``:
         outputs beyond a float32 X's range come back as its extreme values.
         ``warn_new_holes=False``: a caller scoring the same X again says nothing twice.
-        ``decoder_passes``: about how many passes through the model a row
-        takes (a score decodes many draws), for how many threads it pays.
+        ``draws_per_row``: how many times a row is decoded (a variational
+        score's draws), for the threads its work pays for and its memory.
         """
         model, device = self._inference_model()
         X = self._validated(X, reset=False)
@@ -636,7 +636,7 @@ class BaseAutoencoder(
                 new_holes.update(set(holed.tolist()) - set(schema.flagged))
             return values
 
-        def run(values, condition, n_rows, first_row=0):
+        def run(values, condition, n_rows, first_row):
             return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets), n_rows)
 
         if out_dtype is None:
@@ -644,7 +644,7 @@ class BaseAutoencoder(
         chunk_rows = evaluation_chunk_rows(X)
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
-                       work_per_row=decoder_passes * self._multiply_adds(model))
+                       work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row)
         if new_holes and warn_new_holes:
             names = [schema.columns[j].name for j in sorted(new_holes)]
             warn(
@@ -724,7 +724,7 @@ class BaseAutoencoder(
         """
         model, device = self._inference_model()
 
-        def decode(z, condition, n_rows, first_row=0):
+        def decode(z, condition, n_rows, first_row):
             return model.decoded(codes(model.latent, z.float()), condition, how, generator)
 
         return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
@@ -761,7 +761,9 @@ class BaseAutoencoder(
         scores = self._map_batches(
             X, lambda model, batch, n_rows: self._row_score(model, batch, n_rows, **score_options).unsqueeze(1), 1, y=y,
             targets=True, saturate=True, warn_new_holes=warn_new_holes,
-            decoder_passes=max(SCORE_DRAWS, score_options.get("n_importance", 1)),
+            # A variational score decodes at least SCORE_DRAWS draws a row; the autoencoder's and the
+            # VQ-VAE's (called without n_importance) decode the row once.
+            draws_per_row=max(SCORE_DRAWS, score_options["n_importance"]) if "n_importance" in score_options else 1,
         )
         return scores[:, 0]
 

@@ -280,7 +280,7 @@ class ConditionalVAETransformer(VAETransformer):
         model, device = self._inference_model()
         labels, weights = self._class_mixture()
 
-        def decode(z, condition, n_rows, first_row=0):
+        def decode(z, condition, n_rows, first_row):
             return model.decoded_mixture(z.float(), labels.to(z.device), weights)
 
         out = map_rows(Z, decode, self.n_features_in_, device=device,

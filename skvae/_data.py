@@ -189,17 +189,17 @@ def resolve_device(device, fitting=False):
     return torch.device(device)
 
 
-def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, decode=None,
-             chunk_rows=None, out_dtype=np.float64, saturate=False, work_per_row=0, in_order=False):
+def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, chunk_rows=None,
+             out_dtype=np.float64, saturate=False, work_per_row=0, draws_per_row=1, in_order=False):
     """``function`` over chunks of X's rows, padded with zero rows to a shape that keeps rows independent.
 
     ``prepare(block, first_row)`` turns a block of X's rows into a float
     array (None: X is one already, e.g. codes); ``conditions`` (a
     conditional model's, float32, one row per row of X) are padded alike.
-    ``function(rows, conditions, n_rows)`` maps the padded tensors to one
-    output row per row; ``decode`` (None: a cast to ``out_dtype``) maps
-    the ``n_rows`` real ones back, to an array or a DataFrame whose chunks
-    are joined. An output that is not finite is a clear error.
+    ``function(rows, conditions, n_rows, first_row)`` maps the padded
+    tensors to one output row per row (``first_row``: the chunk's first
+    row in X, for errors); the ``n_rows`` real ones come back as an
+    ``out_dtype`` array. An output that is not finite is a clear error.
     ``chunk_rows`` bounds the rows read at a time, for streamed wide data
     (None: ``EVAL_CHUNK_ROWS`` on a CPU, each chunk padded to a multiple of
     ``EVAL_ROW_MULTIPLE``; on a GPU every chunk is padded to
@@ -209,17 +209,22 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
 
     On a CPU every chunk runs on one torch thread, and as many chunks at
     once as the call's work pays for (``skvae._threads.threads_for`` of
-    ``work_per_row``, a row's multiply-adds, over at most a full chunk's
-    rows); ``in_order=True`` (``function`` draws from a generator that the
-    chunks share) runs them one after another. On a GPU the chunks run one
-    after another, on torch's threads as set. Why not torch's own threads
-    on a CPU: on Intel CPUs with AVX-512 a
-    matrix product on several threads splits its sums between them by the
-    product's shape (32 rows, and 1,024 rows of 128 outputs), and gave a
-    row other last bits alone than among other rows; on one thread every
+    ``work_per_row`` times ``draws_per_row``, a row's multiply-adds in one
+    pass through the model and the passes it takes, over at most a full
+    chunk's rows, and ``MIN_WORKER_WORK`` each), on ``evaluation_pool``'s
+    threads. Where a row is decoded many times (``draws_per_row > 1``, a
+    score), the chunks at once share one full chunk's rows, so that memory
+    stays that of one chunk. ``in_order=True`` (``function`` draws from a
+    generator that the chunks share) runs them one after another. A call on one thread
+    runs in the caller's thread, its torch threads set to one for the
+    call. On a GPU the chunks run one after another, on torch's threads as
+    set. Why not torch's own threads on a CPU: on Intel CPUs with AVX-512
+    a matrix product on several threads splits its sums between them by
+    the product's shape (32 rows, and 1,024 rows of 128 outputs), and gave
+    a row other last bits alone than among other rows; on one thread every
     shape measured gives a row the same bits (docs/performance.md).
     """
-    from ._threads import threads_for, torch_threads
+    from ._threads import threads_for
 
     device = torch.device(device)
     fixed_shape = _pads_to_one_shape(device)
@@ -245,29 +250,29 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
         out[:n_rows] = rows.to(device)
         return out
 
-    def run(rows, condition, n_rows):
+    def run(rows, condition, n_rows, first_row):
         with torch.inference_mode():  # per thread
-            return function(rows, condition, n_rows)[:n_rows]
+            return function(rows, condition, n_rows, first_row)[:n_rows]
 
     def finished(result, values, first_row):
         with np.errstate(over="ignore", invalid="ignore"):
-            if decode is not None:
-                chunk = decode(result)
-            else:
-                chunk = result.cpu().numpy()
-                chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
+            chunk = result.cpu().numpy()
+            chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
         _check_finite(chunk, values, first_row)
         return chunk
 
-    workers = 1
+    workers, work = 1, work_per_row * draws_per_row
     if not (fixed_shape or in_order):
-        workers = min(threads_for(min(X.shape[0], EVAL_CHUNK_ROWS) * work_per_row),
-                      max(1, int(X.shape[0] * work_per_row // MIN_WORKER_WORK)))
+        workers = min(threads_for(min(X.shape[0], EVAL_CHUNK_ROWS) * work),
+                      max(1, int(X.shape[0] * work // MIN_WORKER_WORK)))
     if workers > 1:  # a call of a few hundred rows is split between the workers too
-        chunk_rows = min(chunk_rows, padded_rows(-(-X.shape[0] // workers)))
+        spread = X.shape[0] if draws_per_row == 1 else min(X.shape[0], EVAL_CHUNK_ROWS)
+        chunk_rows = min(chunk_rows, padded_rows(-(-spread // workers)))
+        runner = _Shared(evaluation_pool(workers))  # the caller's thread count is left alone
+    else:
+        runner = _Inline(torch.get_num_threads() if fixed_shape else 1)
     chunks, pending = [], []
-    with torch_threads(torch.get_num_threads() if fixed_shape else 1), \
-            _Inline() if workers == 1 else _Shared(evaluation_pool(workers)) as pool:
+    with runner as pool:
         for start in range(0, X.shape[0], chunk_rows):
             stop = min(start + chunk_rows, X.shape[0])
             n_rows = stop - start
@@ -276,19 +281,32 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, d
             condition = None
             if conditions is not None:
                 condition = padded(conditions[start:stop], n_rows, np.float32)
-            pending.append((pool.submit(run, padded(values, n_rows), condition, n_rows), values, start))
-            if len(pending) > workers:  # one chunk waits, prepared, while the workers run theirs
+            pending.append((pool.submit(run, padded(values, n_rows), condition, n_rows, start), values, start))
+            if len(pending) >= workers:  # no more at once than the call's workers, whatever the pool's size
                 future, values, first_row = pending.pop(0)
-                chunks.append(finished(future.result(), values, first_row))
-        for future, values, first_row in pending:
-            chunks.append(finished(future.result(), values, first_row))
-    if chunks and hasattr(chunks[0], "iloc"):
-        import pandas as pd
-
-        return pd.concat(chunks)
+                chunks.append(_result(future, pending, finished, values, first_row))
+        while pending:
+            future, values, first_row = pending.pop(0)
+            chunks.append(_result(future, pending, finished, values, first_row))
     if not chunks:
         return np.empty((0, n_outputs), dtype=out_dtype)
     return np.concatenate(chunks).astype(out_dtype, copy=False)
+
+
+def _result(future, pending, finished, *args):
+    """``finished(future's result, *args)``; on a failure, the chunks still pending are ended first.
+
+    The call then leaves nothing running on the model behind it.
+    """
+    try:
+        return finished(future.result(), *args)
+    except BaseException:
+        for other, *_ in pending:
+            other.cancel()
+        for other, *_ in pending:
+            if not other.cancelled():
+                other.exception()  # waits; its own error is the first one's consequence or beside it
+        raise
 
 
 _POOL = {}
@@ -299,17 +317,32 @@ def evaluation_pool(workers):
 
     Kept between calls: a thread's first torch call costs about a
     millisecond, a tenth of a 10,000-row ``transform``. Made again in a
-    forked child, which inherits no threads.
+    forked child, which inherits no threads. Its threads are all started
+    here, while torch's process-wide default is one thread: torch copies
+    that default into a thread at its first call, and setting it is
+    process-wide, so that the caller's own setting is put back at once.
     """
     import os
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    from ._threads import torch_threads
 
     pid, pool, size = _POOL.get("pool", (None, None, 0))
     if pid != os.getpid() or size < workers:
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="skvae-evaluation",
-                                  initializer=torch.set_num_threads, initargs=(1,))
+        started = threading.Barrier(workers)
+        with torch_threads(1):
+            pool = ThreadPoolExecutor(workers, thread_name_prefix="skvae-evaluation",
+                                      initializer=_one_torch_thread)
+            for future in [pool.submit(started.wait) for _ in range(workers)]:
+                future.result()  # each waits for all: the pool starts all its threads
         _POOL["pool"] = (os.getpid(), pool, workers)
     return pool
+
+
+def _one_torch_thread():
+    torch.get_num_threads()  # torch's own first-call setup of this thread, which would reset what follows
+    torch.set_num_threads(1)
 
 
 class _Shared:
@@ -326,13 +359,19 @@ class _Shared:
 
 
 class _Inline:
-    """An executor that runs each call at once, in this thread: chunks on one worker need no pool."""
+    """Runs each chunk at once in the caller's thread, on ``n_threads`` torch threads for the call."""
+
+    def __init__(self, n_threads):
+        from ._threads import torch_threads
+
+        self.threads = torch_threads(n_threads)
 
     def __enter__(self):
+        self.threads.__enter__()
         return self
 
     def __exit__(self, *exc_info):
-        return False
+        return self.threads.__exit__(*exc_info)
 
     @staticmethod
     def submit(function, *args):

@@ -250,7 +250,7 @@ class VAEImputer(VAETransformer):
             schema.check(values, inputs_only=True)
             return values
 
-        def fill(values, condition, n_rows, first_row=0):
+        def fill(values, condition, n_rows, first_row):
             batch = self._encoded(columns, values, condition, n_rows, first_row, targets=False)
             values = values.double()
             return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)

@@ -1769,3 +1769,13 @@ def test_the_last_reviews_mixture_and_release_edges():
     holed = X.astype(np.longdouble)
     holed[::5, 0] = np.nan
     assert VAEImputer(**FAST).fit_transform(holed).dtype == np.float64
+
+
+def test_an_error_in_a_later_chunk_names_the_row_of_x():
+    # Evaluation read the encoded values' row within its chunk of 1,024 rows: X[452, 3] for row 2500.
+    rng = np.random.RandomState(0)
+    X = rng.rand(3000, 4)
+    model = VAETransformer(max_iter=1, random_state=0).fit(X)
+    X[2500, 3] = 1e39  # finite in float64, beyond float32
+    with pytest.raises(ValueError, match=r"X\[2500, 3\] = 1e\+39 is beyond float32"):
+        model.transform(X)

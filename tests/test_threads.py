@@ -111,7 +111,8 @@ def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypat
 
     def watch(estimator):
         def record(module, inputs):
-            seen.append((torch.get_num_threads(), threading.current_thread().name))
+            rows = inputs[0].shape[0] if module is estimator.network_.encoder else 0
+            seen.append((torch.get_num_threads(), threading.current_thread().name, rows))
         for part in (estimator.network_.encoder, estimator.network_.decoder):
             part.register_forward_pre_hook(record)
         return estimator
@@ -133,8 +134,10 @@ def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypat
             seen.clear()
             alone = call(slice(0, 1))
             among = call(slice(None))
-            assert {threads for threads, _ in seen} == {1}, (name, seen[:3])
-            assert len({thread for _, thread in seen}) > 1, name  # many rows were split between threads
+            assert {threads for threads, _, _ in seen} == {1}, (name, seen[:3])
+            assert len({thread for _, thread, _ in seen}) > 1, name  # many rows were split between threads
+            if name == "score_samples":  # decoding each row many times, its 16 chunks at once share 1,024 rows
+                assert 16 * max(rows for _, _, rows in seen) <= 1024
             np.testing.assert_array_equal(alone[0], among[0], err_msg=name)
             with torch_threads(1):  # and the caller's thread count changes no bit
                 np.testing.assert_array_equal(call(slice(None)), among, err_msg=name)
@@ -142,7 +145,35 @@ def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypat
         # A draw from one generator shared by the chunks runs them in order, one thread.
         seen.clear()
         first = model.sample(2500, random_state=0)
-        assert {threads for threads, _ in seen} == {1} and len({thread for _, thread in seen}) == 1
+        assert {threads for threads, _, _ in seen} == {1} and len({thread for _, thread, _ in seen}) == 1
         np.testing.assert_array_equal(first, model.sample(2500, random_state=0))
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_a_thread_started_during_an_evaluation_keeps_the_callers_default(monkeypatch):
+    # torch copies its process-wide thread setting into a thread at its first call. Evaluation
+    # had set it to one for the whole call, so a thread started meanwhile (a server's, a joblib
+    # threading worker's) kept one thread for good.
+    import threading
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    X = np.random.RandomState(0).rand(3000, 64)
+    model = VAETransformer(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0).fit(X)
+    defaults = []
+
+    def started_meanwhile(module, inputs):
+        box = []
+        thread = threading.Thread(target=lambda: box.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        defaults.append(box[0])
+
+    model.network_.encoder.register_forward_pre_hook(started_meanwhile)
+    try:
+        model.transform(X)
+        assert defaults and set(defaults) == {2}
     finally:
         torch.set_num_threads(previous)
