@@ -35,8 +35,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's skvae, without installing
 
 from skvae import VAETransformer  # noqa: E402
-from skvae._data import EVAL_CHUNK_ROWS  # noqa: E402
-from skvae._threads import threads_for  # noqa: E402
+from skvae._data import EVAL_CHUNK_ROWS
+from skvae._threads import threads_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import cpu_model  # noqa: E402  (row independence on a CPU depends on its BLAS kernels)

@@ -347,7 +347,7 @@ def calls_only(images, X_transform, quick, repeats, peak_seconds, output):
     latency = pd.DataFrame(latency_rows(images[:2000], X_transform, quick))
     output.mkdir(parents=True, exist_ok=True)
     (output / "throughput_calls.json").write_text(json.dumps(
-        dict(transform=transform, latency=latency.to_dict("records")), indent=1, default=float))
+        {"transform": transform, "latency": latency.to_dict("records")}, indent=1, default=float))
     print(f"transform of {len(X_transform):,} rows: {transform[0]['samples_per_s']:,.0f} rows/s "
           f"({transform[0]['share_of_matmul']:.0%} of matmul throughput); PCA {transform[1]['samples_per_s']:,.0f}")
     shown = latency.pivot(index="method", columns="rows", values=["p50_ms", "p99_ms"])
