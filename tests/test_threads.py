@@ -142,10 +142,10 @@ def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypat
             with torch_threads(1):  # and the caller's thread count changes no bit
                 np.testing.assert_array_equal(call(slice(None)), among, err_msg=name)
 
-        # A draw from one generator shared by the chunks runs them in order, one thread.
+        # A draw from one generator shared by the chunks runs them in order, on one torch thread.
         seen.clear()
         first = model.sample(2500, random_state=0)
-        assert {threads for threads, _, _ in seen} == {1} and len({thread for _, thread, _ in seen}) == 1
+        assert {threads for threads, _, _ in seen} == {1} and len(seen) == 3  # three chunks, encoder unused
         np.testing.assert_array_equal(first, model.sample(2500, random_state=0))
     finally:
         torch.set_num_threads(previous)
@@ -172,8 +172,41 @@ def test_a_thread_started_during_an_evaluation_keeps_the_callers_default(monkeyp
         defaults.append(box[0])
 
     model.network_.encoder.register_forward_pre_hook(started_meanwhile)
+    model.network_.decoder.register_forward_pre_hook(started_meanwhile)
     try:
-        model.transform(X)
+        model.transform(X)  # chunks on the pool
+        model.sample(3000, random_state=0)  # drawn in order, on one thread of the pool
         assert defaults and set(defaults) == {2}
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_a_call_that_fails_leaves_no_chunk_running(monkeypatch):
+    # An error in the caller's thread (a later chunk's rows refused) left chunks already handed to
+    # the pool running on the model after the error had left the call.
+    import time
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    X = (np.random.RandomState(0).rand(3000, 64) > 0.5).astype(float)
+    model = VAETransformer(hidden_layer_sizes=(512, 512), likelihood="bernoulli", max_iter=1,
+                           random_state=0).fit(X)
+    calls, finished = [], []
+
+    def slow(module, inputs):  # the fourth chunk (rows 1,536-2,047) still runs when the fifth is refused
+        calls.append(1)
+        if len(calls) == 4:
+            time.sleep(0.5)
+            finished.append(time.perf_counter())
+
+    model.network_.encoder.register_forward_pre_hook(slow)
+    X[2500, 0] = 2.0  # refused when its chunk is read, while earlier chunks run
+    try:
+        with pytest.raises(ValueError, match="needs X in"):
+            model.score_samples(X)
+        left = time.perf_counter()
+        time.sleep(0.8)
+        assert finished and finished[0] < left
     finally:
         torch.set_num_threads(previous)
