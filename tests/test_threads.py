@@ -151,17 +151,20 @@ def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypat
         torch.set_num_threads(previous)
 
 
-def test_a_thread_started_during_an_evaluation_keeps_the_callers_default(monkeypatch):
+def _pooled_model(monkeypatch, X, **params):
+    """A model whose calls of many rows go to two pool threads: work enough a row, two cores (or so pretended)."""
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    return VAETransformer(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0, **params).fit(X)
+
+
+def test_a_thread_started_during_an_evaluation_keeps_the_callers_default(two_threads, monkeypatch):
     # torch copies its process-wide thread setting into a thread at its first call. Evaluation
     # had set it to one for the whole call, so a thread started meanwhile (a server's, a joblib
     # threading worker's) kept one thread for good.
     import threading
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
     X = np.random.RandomState(0).rand(3000, 64)
-    model = VAETransformer(hidden_layer_sizes=(512, 512), max_iter=1, random_state=0).fit(X)
+    model = _pooled_model(monkeypatch, X)
     defaults = []
 
     def started_meanwhile(module, inputs):
@@ -173,25 +176,18 @@ def test_a_thread_started_during_an_evaluation_keeps_the_callers_default(monkeyp
 
     model.network_.encoder.register_forward_pre_hook(started_meanwhile)
     model.network_.decoder.register_forward_pre_hook(started_meanwhile)
-    try:
-        model.transform(X)  # chunks on the pool
-        model.sample(3000, random_state=0)  # drawn in order, on one thread of the pool
-        assert defaults and set(defaults) == {2}
-    finally:
-        torch.set_num_threads(previous)
+    model.transform(X)  # chunks on the pool
+    model.sample(3000, random_state=0)  # drawn in order, on one thread of the pool
+    assert defaults and set(defaults) == {2}
 
 
-def test_a_call_that_fails_leaves_no_chunk_running(monkeypatch):
+def test_a_call_that_fails_leaves_no_chunk_running(two_threads, monkeypatch):
     # An error in the caller's thread (a later chunk's rows refused) left chunks already handed to
     # the pool running on the model after the error had left the call.
     import time
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
     X = (np.random.RandomState(0).rand(3000, 64) > 0.5).astype(float)
-    model = VAETransformer(hidden_layer_sizes=(512, 512), likelihood="bernoulli", max_iter=1,
-                           random_state=0).fit(X)
+    model = _pooled_model(monkeypatch, X, likelihood="bernoulli")
     calls, finished = [], []
 
     def slow(module, inputs):  # the fourth chunk (rows 1,536-2,047) still runs when the fifth is refused
@@ -202,11 +198,8 @@ def test_a_call_that_fails_leaves_no_chunk_running(monkeypatch):
 
     model.network_.encoder.register_forward_pre_hook(slow)
     X[2500, 0] = 2.0  # refused when its chunk is read, while earlier chunks run
-    try:
-        with pytest.raises(ValueError, match="needs X in"):
-            model.score_samples(X)
-        left = time.perf_counter()
-        time.sleep(0.8)
-        assert finished and finished[0] < left
-    finally:
-        torch.set_num_threads(previous)
+    with pytest.raises(ValueError, match="needs X in"):
+        model.score_samples(X)
+    left = time.perf_counter()
+    time.sleep(0.8)
+    assert finished and finished[0] < left
