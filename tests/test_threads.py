@@ -202,4 +202,4 @@ def test_a_call_that_fails_leaves_no_chunk_running(two_threads, monkeypatch):
         model.score_samples(X)
     left = time.perf_counter()
     time.sleep(0.8)
-    assert finished and finished[0] < left
+    assert all(moment < left for moment in finished)  # (the fourth chunk may also have been cancelled)
