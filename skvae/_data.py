@@ -220,8 +220,9 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
     in the caller's thread, torch's threads set to one for the call: torch
     has no setting for one thread alone, so a thread that first calls torch
     meanwhile keeps one thread (handing a one-row call to the pool instead
-    cost 0.14 ms, a third of it). On a GPU the chunks run one after another, on torch's threads as
-    set. Why not torch's own threads on a CPU: on Intel CPUs with AVX-512
+    cost 0.14 ms, a third of it). On a GPU the chunks run one after
+    another, on torch's threads as set. Why not torch's own threads on a
+    CPU: on Intel CPUs with AVX-512
     a matrix product on several threads splits its sums between them by
     the product's shape (32 rows, and 1,024 rows of 128 outputs), and gave
     a row other last bits alone than among other rows; on one thread every
