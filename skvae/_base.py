@@ -90,7 +90,6 @@ from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 from .nn.layers import all_finite
-from .nn.variational import SCORE_DRAWS
 
 # early_stopping="auto" holds out a validation share from this many training
 # rows on (as HistGradientBoosting does from 10,000): there it stops a fit
@@ -758,12 +757,11 @@ class BaseAutoencoder(
     def _score_samples(self, X, y=None, *, warn_new_holes=True, **score_options):
         # A bound beyond float32's range (a row far outside the data) is float32's lowest value, not
         # an overflow: the bound itself is finite, computed in float64.
+        check_is_fitted(self)  # before network_ is read
         scores = self._map_batches(
             X, lambda model, batch, n_rows: self._row_score(model, batch, n_rows, **score_options).unsqueeze(1), 1, y=y,
             targets=True, saturate=True, warn_new_holes=warn_new_holes,
-            # A variational score decodes at least SCORE_DRAWS draws a row; the autoencoder's and the
-            # VQ-VAE's (called without n_importance) decode the row once.
-            draws_per_row=max(SCORE_DRAWS, score_options["n_importance"]) if "n_importance" in score_options else 1,
+            draws_per_row=self.network_.score_draws(**score_options),
         )
         return scores[:, 0]
 

@@ -5,6 +5,8 @@ columns (``skvae._schema``) -> the model, whose front standardises and
 encodes them (``skvae.nn.columns``) -> numpy out in the caller's dtype.
 """
 
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,7 +230,7 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
     a row other last bits alone than among other rows; on one thread every
     shape measured gives a row the same bits (docs/performance.md).
     """
-    from ._threads import threads_for
+    from ._threads import threads_for, torch_threads
 
     device = torch.device(device)
     fixed_shape = _pads_to_one_shape(device)
@@ -273,11 +275,11 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
         spread = X.shape[0] if draws_per_row == 1 else min(X.shape[0], EVAL_CHUNK_ROWS)
         chunk_rows = min(chunk_rows, padded_rows(-(-spread // workers)))
     if workers > 1 or (in_order and not fixed_shape and X.shape[0] > chunk_rows and torch.get_num_threads() > 1):
-        runner = _Shared(evaluation_pool(workers))  # the caller's thread count is left alone
+        submit, threads = evaluation_pool(workers).submit, contextlib.nullcontext()  # the caller's count left alone
     else:
-        runner = _Inline(torch.get_num_threads() if fixed_shape else 1)
+        submit, threads = _done, torch_threads(torch.get_num_threads() if fixed_shape else 1)
     chunks, pending = [], []
-    with runner as pool:
+    with threads:
         try:
             for start in range(0, X.shape[0], chunk_rows):
                 stop = min(start + chunk_rows, X.shape[0])
@@ -287,7 +289,7 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
                 condition = None
                 if conditions is not None:
                     condition = padded(conditions[start:stop], n_rows, np.float32)
-                pending.append((pool.submit(run, padded(values, n_rows), condition, n_rows, start), values, start))
+                pending.append((submit(run, padded(values, n_rows), condition, n_rows, start), values, start))
                 if len(pending) >= workers:  # no more at once than the call's workers, whatever the pool's size
                     future, values, first_row = pending.pop(0)
                     chunks.append(finished(future.result(), values, first_row))
@@ -326,7 +328,6 @@ def evaluation_pool(workers):
     """
     import os
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
     from ._threads import torch_threads
 
@@ -347,41 +348,11 @@ def _one_torch_thread():
     torch.set_num_threads(1)
 
 
-class _Shared:
-    """A pool used by one call, which it does not shut down."""
-
-    def __init__(self, pool):
-        self.pool = pool
-
-    def __enter__(self):
-        return self.pool
-
-    def __exit__(self, *exc_info):
-        return False
-
-
-class _Inline:
-    """Runs each chunk at once in the caller's thread, on ``n_threads`` torch threads for the call."""
-
-    def __init__(self, n_threads):
-        from ._threads import torch_threads
-
-        self.threads = torch_threads(n_threads)
-
-    def __enter__(self):
-        self.threads.__enter__()
-        return self
-
-    def __exit__(self, *exc_info):
-        return self.threads.__exit__(*exc_info)
-
-    @staticmethod
-    def submit(function, *args):
-        from concurrent.futures import Future
-
-        future = Future()
-        future.set_result(function(*args))
-        return future
+def _done(function, *args):
+    """``function(*args)`` run now, in this thread, as a finished future (a call that takes no pool)."""
+    future = Future()
+    future.set_result(function(*args))
+    return future
 
 
 def gpu_chunk_rows(width):

@@ -287,9 +287,10 @@ class ColumnCodec(nn.Module):
         pinned = [hasattr(part, "is_constant") and bool(part.is_constant.any()) for part in self.parts]
         if not any(pinned):
             return  # no pass over the rows
+        widths = self._target_widths()
         for batch in rows.blocks():
-            targets = batch.scored.split(self._target_widths(), -1)
-            masks = [None] * len(self.parts) if batch.mask is None else batch.mask.split(self._target_widths(), -1)
+            targets = batch.scored.split(widths, -1)
+            masks = [None] * len(self.parts) if batch.mask is None else batch.mask.split(widths, -1)
             for part, is_pinned, target, mask in zip(self.parts, pinned, targets, masks):
                 if is_pinned:
                     part.release_constants(target, mask)

@@ -25,7 +25,8 @@ defines:
   each row, higher is better, in X's units, depending on that row alone
   (``noise`` draws row-keyed standard normals for a Monte-Carlo score;
   ``fast`` asks for the cheap estimate that judges epochs under early
-  stopping);
+  stopping); ``score_draws(**options)`` says how many times it decodes a
+  row (1 unless overridden), for what evaluating it costs;
 * ``units_offset()``: what turns the training loss into X's units, in
   which ``loss_curve_`` reports it (a density's log-Jacobian; 0 for the
   autoencoder's squared error);
@@ -275,6 +276,10 @@ class AutoencoderModel(nn.Module):
 
     def row_score(self, batch, noise=None, *, fast=False):
         raise NotImplementedError
+
+    def score_draws(self, **options):
+        """How many times ``row_score(batch, **options)`` decodes each row."""
+        return 1
 
     def statistics(self, blocks):
         raise NotImplementedError

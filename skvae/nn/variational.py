@@ -52,11 +52,13 @@ class VariationalModel(AutoencoderModel):
 
         return self.latent.bound(self.encode(batch.x, condition), noise, n_importance, log_likelihood)
 
-    def row_score(self, batch, noise=None, *, fast=False, n_importance=1):
+    def score_draws(self, *, fast=False, n_importance=1):
         # One draw per row judges epochs well enough: its error averages out over the rows.
         min_draws = 1 if fast else SCORE_DRAWS
-        n_draws = n_importance * max(1, math.ceil(min_draws / n_importance))
-        draws = noise.draws(n_draws, self.latent_dim)
+        return n_importance * max(1, math.ceil(min_draws / n_importance))
+
+    def row_score(self, batch, noise=None, *, fast=False, n_importance=1):
+        draws = noise.draws(self.score_draws(fast=fast, n_importance=n_importance), self.latent_dim)
         log_jacobian = self.log_jacobian(batch)
         if log_jacobian.dim():
             log_jacobian = log_jacobian[: draws.shape[1]]
