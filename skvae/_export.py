@@ -51,11 +51,17 @@ class TransformGraph(nn.Module):
 class ImputationGraph(nn.Module):
     """Rows of X's values with NaN holes to the same rows with the holes filled, as ``VAEImputer.transform``."""
 
-    def __init__(self, model):
+    def __init__(self, model, placeholder=None, numeric=None):
         super().__init__()
         self.model = copy.deepcopy(model).cpu().eval()
+        # VAEImputer's missing_values when it is a number: a hole in the columns that hold
+        # numbers (``numeric``), as transform reads it; a category is an index here.
+        self.placeholder = placeholder
+        self.register_buffer("numeric", None if numeric is None else torch.as_tensor(numeric, dtype=torch.bool))
 
     def forward(self, x):
+        if self.placeholder is not None and x.dtype.is_floating_point:
+            x = torch.where((x == self.placeholder) & self.numeric, torch.nan, x)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
         if not x.dtype.is_floating_point:
             return filled

@@ -1,5 +1,7 @@
 """VAEImputer: missing values filled in by a VAE of the observed entries (MIWAE, HI-VAE)."""
 
+import numbers
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -298,8 +300,9 @@ class VAEImputer(VAETransformer):
 
         The module reads X as ``VAETransformer.to_torch``'s transform graph
         does (numbers, a category as its index in ``column_categories_``, NaN
-        for a hole) and returns the same rows, in X's dtype, with every hole
-        filled by its most probable value, in those units, unrounded:
+        for a hole, and ``missing_values`` where it is a number, in the
+        columns of numbers) and returns the same rows, in X's dtype, with
+        every hole filled by its most probable value, in those units, unrounded:
         ``transform`` then rounds an integer column's fill to a whole number
         and a date's to the unit its training values were whole numbers of
         (``column_time_units_``). Only the deterministic imputation exports:
@@ -347,7 +350,12 @@ class VAEImputer(VAETransformer):
                 "sample_posterior=True draws each fill at random, which an exported graph does not "
                 "reproduce. Set sample_posterior=False to export the deterministic imputation."
             )
-        return ImputationGraph(self.network_).eval()
+        placeholder, numeric = self.missing_values, None
+        if isinstance(placeholder, numbers.Real) and not np.isnan(placeholder):
+            numeric = [column.categories is None for column in self._schema.columns]
+        else:
+            placeholder = None  # NaN, None and pd.NA are NaN in the graph; a string is a category's index
+        return ImputationGraph(self.network_, placeholder, numeric).eval()
 
     @available_if(lambda self: False)
     def inverse_transform(self, X):

@@ -47,8 +47,14 @@ def _splitmix64(values):
 
 
 def row_keys(rows, seed):
-    """A 64-bit key per row of a float32 array, from its bits and ``seed``."""
-    bits = np.ascontiguousarray(rows, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    """A 64-bit key per row of a float32 array, from its bits and ``seed``.
+
+    Equal values give equal keys: -0.0 is read as 0.0 (adding 0.0 turns
+    the one into the other and leaves every other value's bits alone), so
+    ``np.round(-0.3)`` scores as 0.0 does.
+    """
+    values = np.asarray(rows, dtype=np.float32) + np.float32(0.0)
+    bits = values.view(np.uint32).astype(np.uint64)
     seed_key = _splitmix64(np.array([seed], dtype=np.uint64))
     # One odd multiplier per column: a row's key changes when any of its
     # values, or their order, changes.

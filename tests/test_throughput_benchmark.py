@@ -42,6 +42,19 @@ def test_training_profile_smoke_run():
     assert share is not None and int(share.group(1)) > 0
 
 
+def test_fit_phases_smoke_run():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "fit_phases.py"), "--quick"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT / "benchmarks",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = dict(re.findall(r"^\| ([^|]+?) \| ([\d.]+) s \|", result.stdout, flags=re.M))
+    # Every phase was reached through its wrapper: a renamed function would leave 0.000 s.
+    for phase in ("training steps", "check X and the parameters", "    EM"):
+        assert float(rows[phase]) > 0, result.stdout
+    assert float(rows["whole fit"]) >= float(rows["training steps"])
+
+
 def test_mlp_node_ab_smoke_run():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "mlp_node_ab.py"), "--quick"],
