@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.spatial.distance import cdist
 
 from .nn.latents import MIXTURE_COMPONENTS
 
@@ -112,16 +113,13 @@ def gaussian_mixture(X, n_components, rng):
 
 
 def _nearest(X, centres):
-    """Each row's nearest centre, by exact squared distances a centre at a time.
+    """Each row's nearest centre, by squared distances computed pair by pair.
 
-    Not a (rows, centres, features) array, which took 1.7x as long; not
-    |x|^2 - 2 x.c + |c|^2 either, which rounds at eps * |x|^2 and gave
-    other assignments for tight clusters far from the origin.
+    ``cdist`` takes a fifth of the time of a (rows, centres, features)
+    array, and, unlike |x|^2 - 2 x.c + |c|^2 (which rounds at eps * |x|^2),
+    keeps tight clusters far from the origin apart.
     """
-    squared = np.empty((len(X), len(centres)))
-    for k, centre in enumerate(centres):
-        squared[:, k] = ((X - centre) ** 2).sum(1)
-    return squared.argmin(1)
+    return cdist(X, centres, "sqeuclidean").argmin(1)
 
 
 def _m_step(X, responsibilities, floor):
