@@ -51,12 +51,12 @@ from ._data import FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
 from ._export import ExportMixin
 from ._fitting import (
     Health,
+    check_later_scaling,
     check_not_diverged,
     derived_seed,
     local_global_rng,
     make_optimizer,
     restored_on_error,
-    warn_if_outside_scaling,
 )
 from ._persistence import PersistenceMixin
 from ._prior import clear_code_mixture, fit_code_mixture
@@ -396,7 +396,7 @@ class BaseAutoencoder(
         rows = self._training_rows(model, data.values, data.conditions, device)
         if not data.fresh:
             call = "partial_fit" if data.incremental else "fit (warm_start=True)"
-            warn_if_outside_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
+            check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
             model.columns.release_constants(rows)
         early_stopping = self.early_stopping
         if isinstance(early_stopping, str):  # "auto"
@@ -608,6 +608,14 @@ class BaseAutoencoder(
         if any(module.training for module in modules):
             model.eval()
         return model, device
+
+    def _rows_outside_support(self, X):
+        """Which rows of X hold a value the fitted likelihoods cannot score, which ``score_samples`` refuses."""
+        check_is_fitted(self)
+        X = self._validated(X, reset=False)
+        schema = self._schema
+        values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
+        return schema.rows_outside_support(values)
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,
                      warn_new_holes=True, draws_per_row=1):

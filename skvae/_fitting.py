@@ -94,6 +94,10 @@ def local_global_rng(seed, device):
 # fixed floor, because an untrained model of counts around 1e5 already
 # scores a million nats per feature below zero, and has not diverged.
 DIVERGED_NATS_PER_FEATURE = 1e6
+# ... plus this share of the start's own size: a model of one count of 1e15
+# starts near -3.6e14 nats, where float32 rounding of an unchanged model
+# moves the score by more than a million nats a feature.
+DIVERGED_SHARE_OF_START = 1.0
 # ... or when its reconstructions of a standardised column miss the training
 # rows by this many of the column's standard deviations (root mean square),
 # and by this many times what they missed any column by at the start (new
@@ -133,7 +137,8 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         problem = "its weights are not finite"
     elif not all(np.all(np.isfinite(v)) for v in statistics.values() if isinstance(v, np.ndarray)):
         problem = "its statistics on the training data are not finite"
-    elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - DIVERGED_NATS_PER_FEATURE * n_features:
+    elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - (
+            DIVERGED_NATS_PER_FEATURE * n_features + DIVERGED_SHARE_OF_START * abs(start.score)):
         problem = f"it scores {end.score:.3g} on its own training rows, against {start.score:.3g} before training"
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))
@@ -154,10 +159,14 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
 # below it, where a few rows of one column say little.
 DRIFT_RMS = 3.0
 DRIFT_ROWS = 32
+# A later value this many standard deviations out (in the kept scaling)
+# overflows the float32 loss once squared and weighted; a fresh fit's own
+# scaling keeps every value within sqrt(n_samples) of them.
+OVERFLOW_DEVIATIONS = 1e12
 
 
-def warn_if_outside_scaling(rows, columns, names, call):
-    """Warn when later data are far outside the input scaling kept from the first fit.
+def check_later_scaling(rows, columns, names, call):
+    """Raise where later data overflow the model's arithmetic; warn when they are far outside the first fit's scaling.
 
     ``rows`` is the training row source; ``columns`` the codec, whose
     standardised targets (Gaussian and log-normal columns) are judged.
@@ -167,11 +176,25 @@ def warn_if_outside_scaling(rows, columns, names, call):
         return
     squares = torch.zeros(len(positions), dtype=torch.float64)
     counts = torch.zeros(len(positions), dtype=torch.float64)
+    column_names = [names[j] for j in columns.standardised_columns()]
+    # A column held constant at fit has no scale to be far from: a later call releases it.
+    judged = ~torch.as_tensor(columns.pinned_targets(), dtype=torch.bool)
+    first_row = 0
     for batch in rows.blocks():
         values = batch.scored[:, positions].double().cpu()
         observed = torch.ones_like(values) if batch.mask is None else batch.mask[:, positions].double().cpu()
+        deviations = (values * observed).abs() * judged
+        if float(deviations.max()) > OVERFLOW_DEVIATIONS:
+            row, column = (int(i) for i in torch.nonzero(deviations > OVERFLOW_DEVIATIONS)[0])
+            raise ValueError(
+                f"{call}: row {first_row + row} of X lies {float(deviations[row, column]):.3g} standard "
+                f"deviations from column {column_names[column]!r}'s mean in the scaling fixed by the "
+                f"first fit; beyond {OVERFLOW_DEVIATIONS:g} the model's float32 loss overflows. Drop the "
+                "row, or fit from scratch (fit, not partial_fit or warm_start) on data that holds such values."
+            )
         squares += ((values * observed) ** 2).sum(0)
         counts += observed.sum(0)
+        first_row += len(values)
     if len(rows) >= DRIFT_ROWS:
         rms = (squares / counts.clamp(min=1)).sqrt()
     else:
@@ -179,7 +202,6 @@ def warn_if_outside_scaling(rows, columns, names, call):
     worst = int(rms.argmax())
     if rms[worst] <= DRIFT_RMS:
         return
-    column_names = [names[j] for j in columns.standardised_columns()]
     where = f"column {column_names[worst]!r}" if len(rows) >= DRIFT_ROWS else "the standardised columns"
     warn(
         f"{call}: X lies far outside the input scaling fixed by the first fit: {where} has a root "

@@ -16,6 +16,14 @@ from ._random import draw_seed, seed_source
 from ._schema import kind_of_column
 from ._vae import VAETransformer
 from ._validation import as_pandas, check_features, check_has_rows
+from ._warnings import warn
+
+# The score of a row that the base estimator's likelihoods cannot take (a 1.2
+# in a Bernoulli column, a negative amount in a log-normal one): below any
+# score float32 arithmetic gives (at most about 1e38 nats a feature), so that
+# the row is flagged; finite, as scikit-learn's metrics need, and far enough
+# from float64's limit that arithmetic on scores (x 100, a difference) stays finite.
+OUTSIDE_SUPPORT_SCORE = -1e300
 
 
 def _default_estimator():
@@ -326,10 +334,14 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         A row with holes is scored on its observed entries only, which
         mostly raises its score: a row with no observed value reads as
         normal (``IsolationForest`` predicts it an inlier too). But a hole
-        in a column that had none at fit lowers it, often far (the base
-        estimator warns): most such rows are flagged. Compare rows with the
-        same holes, fit on rows with holes where new rows will have them,
-        or fill them first (``VAEImputer``).
+        in a column that had none at fit mostly lowers it (the base
+        estimator warns), and such rows are flagged more often. Compare
+        rows with the same holes, fit on rows with holes where new rows will
+        have them, or fill them first (``VAEImputer``). A row holding a value
+        that the base estimator's likelihoods cannot take (a value outside
+        [0, 1] in a Bernoulli column, chosen by ``likelihood="auto"`` for an
+        array in [0, 1]; a negative value in a log-normal or count column)
+        scores -1e300, below any other row, with a warning: it is flagged.
 
         Parameters
         ----------
@@ -353,9 +365,24 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"n_importance={calibrated}: another bound moves the scores, and with them which "
                 f"rows are flagged. Set n_importance={calibrated} again, or refit."
             )
+        base = self.estimator_
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
-            return self._scores(self.estimator_, X)
+            outside = base._rows_outside_support(X) if hasattr(base, "_rows_outside_support") else None
+            if outside is None or not outside.any():
+                return self._scores(base, X)
+            scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
+            inside = np.flatnonzero(~outside)
+            if inside.size:  # a row's score does not depend on the rows beside it
+                scores[inside] = self._scores(base, _safe_indexing(X, inside))
+        warn(
+            f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
+            f"estimator's likelihoods cannot take (see its column_likelihoods_: e.g. a value outside "
+            f"[0, 1] in a Bernoulli column, a negative one in a log-normal or count column); they score "
+            f"{OUTSIDE_SUPPORT_SCORE:.3g}, below any other row, and are flagged as outliers.",
+            UserWarning,
+        )
+        return scores
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.

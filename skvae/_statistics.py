@@ -64,6 +64,23 @@ def column_statistics(X, schema):
     return out
 
 
+# Above (below) these standard deviations a variance in X's units overflows
+# (underflows) float64, with room for the variance to exceed (fall short of) the feature's own.
+LARGEST_SCALE, SMALLEST_SCALE = 1e150, 1e-150
+
+
+def check_variance_units(statistics):
+    """Raise where a column's scale makes a variance in X's units (``noise_variance_``) unrepresentable."""
+    for column, stats in statistics.items():
+        scale = stats.get("scale", 1.0)
+        if scale > LARGEST_SCALE or 0.0 < scale < SMALLEST_SCALE:
+            flows = "overflows" if scale > 1 else "underflows"
+            raise ValueError(
+                f"X[:, {column}] has a standard deviation of {scale:.3g}, whose "
+                f"square, the unit of noise_variance_, {flows} float64. Rescale that column."
+            )
+
+
 def _high(schema, columns, transform):
     """The largest observed ``transform`` of each column's values (-inf where none is observed).
 

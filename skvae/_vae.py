@@ -6,11 +6,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
+from ._statistics import check_variance_units
 from .nn import LIKELIHOODS, VariationalModel
-
-# Above (below) these standard deviations a variance in X's units overflows
-# (underflows) float64, with room for the variance to exceed (fall short of) the feature's own.
-_LARGEST_SCALE, _SMALLEST_SCALE = 1e150, 1e-150
 
 
 @fill_doc
@@ -262,15 +259,7 @@ class VAETransformer(BaseAutoencoder):
     # ------------------------------------------------------------------ hooks
 
     def _check_statistics(self, statistics):
-        # noise_variance_ is reported in X's units squared.
-        for column, stats in statistics.items():
-            scale = stats.get("scale", 1.0)
-            if scale > _LARGEST_SCALE or 0.0 < scale < _SMALLEST_SCALE:
-                flows = "overflows" if scale > 1 else "underflows"
-                raise ValueError(
-                    f"X[:, {column}] has a standard deviation of {scale:.3g}, whose "
-                    f"square, the unit of noise_variance_, {flows} float64. Rescale that column."
-                )
+        check_variance_units(statistics)
 
     def _kl_weight(self, epochs_elapsed):
         if self.kl_warmup == 0:

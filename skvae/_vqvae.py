@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
+from ._statistics import check_variance_units
 from ._validation import call_parameter
 from .nn import LIKELIHOODS, VQVAEModel
 
@@ -326,6 +327,9 @@ class VQVAETransformer(BaseAutoencoder):
         ${sample_returns}
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
+
+    def _check_statistics(self, statistics):
+        check_variance_units(statistics)  # noise_variance_ is reported in X's units squared, as the VAE's
 
     def _serving_graph(self, method):
         self._inference_model()  # the latent learns transform_quantized

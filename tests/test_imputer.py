@@ -1,5 +1,7 @@
 """VAEImputer: holes filled, observed entries untouched, multiple imputation, mixed DataFrames."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,3 +91,18 @@ def test_the_imputer_keeps_its_columns(low_rank):
     assert not hasattr(imputer, "inverse_transform")
     pipe = make_pipeline(VAEImputer(**FAST), LogisticRegression()).fit(X, X[:, 0] > np.nanmean(X[:, 0]))
     assert pipe.predict(X).shape == (400,)
+
+
+def test_holes_in_columns_complete_at_fit_are_filled_with_a_warning():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    holed = X.copy()
+    holed[::4, 1] = np.nan
+    imputer = VAEImputer(max_iter=3, random_state=0).fit(X)
+    with pytest.warns(UserWarning, match=r"holes .* in columns that had none at fit \(\[1\]\)"):
+        filled = imputer.transform(holed)  # filled silently, the score_samples of the same model warned
+    assert not np.isnan(filled).any()
+    trained_on_holes = VAEImputer(max_iter=3, random_state=0).fit(holed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        trained_on_holes.transform(holed)

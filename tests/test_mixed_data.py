@@ -97,14 +97,18 @@ def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
                                        "visits": "lognormal", "year": "gaussian", "note": "categorical"}
     vae = VAETransformer(likelihood={"visits": "negative_binomial"}, **FAST).fit(frame)
     assert vae.column_likelihoods_["visits"] == "negative_binomial" and vae.column_likelihoods_["city"] == "categorical"
-    # An array is one kind of data: Bernoulli when every value lies in [0, 1], else Gaussian.
-    shares = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3))
+    # An array is one kind of data: Bernoulli when every value lies in [0, 1] and a tenth of them
+    # sit at 0 or 1 (an image's background, flags), else Gaussian.
+    pixels = np.where(np.random.RandomState(1).rand(50, 3) < 0.4, 0.0, np.random.RandomState(0).rand(50, 3))
+    shares = VAETransformer(likelihood="auto", **FAST).fit(pixels)
     assert set(shares.column_likelihoods_.values()) == {"bernoulli"}
-    plain = VAETransformer(likelihood="auto", **FAST).fit(np.random.RandomState(0).rand(50, 3) * [1, 1, 2])
-    assert set(plain.column_likelihoods_.values()) == {"gaussian"}
+    for plain in (pixels * [1, 1, 2], np.random.RandomState(0).rand(50, 3)):
+        assert set(VAETransformer(likelihood="auto", **FAST).fit(plain).column_likelihoods_.values()) == {"gaussian"}
     # A DataFrame of numbers in [0, 1] is Bernoulli like an array; beside other numbers only 0/1 flags are.
-    shares = VAETransformer(**FAST).fit(pd.DataFrame({"a": np.linspace(0, 1, 50), "b": np.linspace(0.2, 0.3, 50)}))
+    shares = VAETransformer(**FAST).fit(pd.DataFrame(pixels[:, :2], columns=["a", "b"]))
     assert set(shares.column_likelihoods_.values()) == {"bernoulli"}
+    spread = VAETransformer(**FAST).fit(pd.DataFrame({"a": np.linspace(0, 1, 50), "b": np.linspace(0.2, 0.3, 50)}))
+    assert set(spread.column_likelihoods_.values()) == {"gaussian"}
     mixed = VAETransformer(**FAST).fit(pd.DataFrame({"flag": np.arange(50) % 2, "share": np.linspace(0, 1, 50),
                                                      "mass": np.linspace(0, 9, 50)}))
     assert mixed.column_likelihoods_ == {"flag": "bernoulli", "share": "gaussian", "mass": "gaussian"}

@@ -269,3 +269,26 @@ def test_the_guide_runs_as_written(capsys):
     assert out.startswith("[-1] [-")  # the tall Oslo row is flagged, with a negative decision
     share = float(re.search(r"([\d.]+)% of the training rows flagged", out).group(1))
     assert abs(share - 5) <= 1
+
+
+def test_rows_a_likelihood_cannot_take_are_flagged_not_refused():
+    rng = np.random.RandomState(0)
+    X = rng.rand(200, 4)
+    detector = VAEOutlierDetector(VAETransformer(likelihood="bernoulli", random_state=0, **FAST),
+                                  contamination=0.05, random_state=0).fit(X)
+    new = np.vstack([X[:5], [[0.5, 0.5, 0.5, 1.2]], [[-0.1, 0.5, 0.5, 0.5]]])
+    with pytest.warns(UserWarning, match=r"2 of 7 rows hold values the base estimator's likelihoods cannot take"):
+        scores = detector.score_samples(new)  # raised "likelihood='bernoulli' needs X in [0, 1]"
+    assert np.isfinite(scores).all() and (scores[5:] < scores[:5].min()).all()
+    np.testing.assert_array_equal(scores[:5], detector.score_samples(X[:5]))
+    with pytest.warns(UserWarning, match="cannot take"):
+        assert list(detector.predict(new)[5:]) == [-1, -1]
+    with pytest.warns(UserWarning, match="cannot take"):
+        assert roc_auc_score([0] * 5 + [1] * 2, -detector.decision_function(new)) == 1.0
+    # A DataFrame's log-normal column, which "auto" chose: a negative amount is flagged too.
+    frame = pd.DataFrame({"amount": np.exp(rng.normal(size=200)) * 100, "x": rng.normal(size=200)})
+    detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), contamination=0.05, random_state=0)
+    detector.fit(frame)
+    assert detector.estimator_.column_likelihoods_["amount"] == "lognormal"
+    with pytest.warns(UserWarning, match="1 of 3 rows"):
+        assert detector.predict(pd.concat([frame[:2], pd.DataFrame({"amount": [-5.0], "x": [0.0]})]))[2] == -1

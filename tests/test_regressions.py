@@ -982,7 +982,6 @@ def test_minmax_scaled_rows_are_in_the_bernoulli_support():
 
     X = MinMaxScaler().fit_transform(np.random.RandomState(3).normal(size=(60, 4)))
     assert X.max() > 1.0  # 1.0000000000000002: MinMaxScaler's rounding
-    assert set(VAETransformer(**FAST).fit(X).column_likelihoods_.values()) == {"bernoulli"}  # was gaussian
     VAETransformer(likelihood="bernoulli", **FAST).fit(X)  # was refused, "got max=1"
     X[0, 0] = 1.000002
     with pytest.raises(ValueError, match=r"got min=0, max=1\.000002\. Scale X"):  # was "max=1"
@@ -990,10 +989,38 @@ def test_minmax_scaled_rows_are_in_the_bernoulli_support():
     # The slack is relative to the bound: tiny values around 0 are not in [0, 1].
     tiny = np.random.RandomState(0).normal(size=(60, 4)) * 1e-12
     assert set(VAETransformer(**FAST).fit(tiny).column_likelihoods_.values()) == {"gaussian"}
-    fitted = VAETransformer(**FAST).fit(np.random.RandomState(0).rand(60, 4))
+    fitted = VAETransformer(likelihood="bernoulli", **FAST).fit(np.random.RandomState(0).rand(60, 4))
     with pytest.raises(ValueError, match=r"refit with likelihood=\"gaussian\"\. Or keep new rows in \[0, 1\]: "
                                          r"in a Pipeline, MinMaxScaler\(clip=True\) does\."):
         fitted.score_samples(np.full((2, 4), 1.5))
+
+
+def test_auto_takes_bernoulli_for_numbers_in_0_1_only_where_they_pile_at_0_and_1():
+    from sklearn.preprocessing import MinMaxScaler
+
+    rng = np.random.RandomState(0)
+    scaled = MinMaxScaler().fit_transform(rng.normal(size=(200, 4)))  # two values a column at the bounds
+    flags = (rng.rand(200, 4) > 0.5).astype(float)
+    pixels = np.where(rng.rand(200, 4) < 0.6, 0.0, rng.rand(200, 4))  # an image's background
+    for X, expected in ((scaled, "gaussian"), (rng.rand(200, 4), "gaussian"), (flags, "bernoulli"),
+                        (pixels, "bernoulli")):
+        for data in (X, pd.DataFrame(X, columns=list("abcd"))):
+            assert set(VAETransformer(**FAST).fit(data).column_likelihoods_.values()) == {expected}
+    # As a sparse matrix, the implicit zeros count.
+    assert set(VAETransformer(**FAST).fit(sp.csr_matrix(pixels)).column_likelihoods_.values()) == {"bernoulli"}
+
+
+def test_a_later_block_whose_squares_overflow_float32_is_refused_before_training():
+    X = np.random.RandomState(0).normal(size=(120, 4))
+    model = VAETransformer(**FAST).partial_fit(X)
+    before = pickle.dumps(model)
+    wild = X.copy()
+    wild[5, 0] = 1e18  # a fresh fit takes it; in the first block's scaling its square overflows the loss
+    with pytest.raises(ValueError, match=r"partial_fit: row 5 of X lies 9\.\d+e\+17 standard deviations from "
+                                         r"column 0's mean .* overflows\. Drop the row, or fit from scratch"):
+        model.partial_fit(wild)  # was "Training diverged: the loss is nan. Lower learning_rate_init"
+    assert pickle.dumps(model) == before
+    VAETransformer(**FAST).fit(wild)
 
 
 def test_a_sparse_matrix_with_duplicate_entries_fits_the_model_of_its_dense_values():
@@ -1809,3 +1836,21 @@ def test_an_error_in_a_later_chunk_names_the_row_of_x():
     X[2500, 3] = 1e39  # finite in float64, beyond float32
     with pytest.raises(ValueError, match=r"X\[2500, 3\] = 1e\+39 is beyond float32"):
         model.transform(X)
+
+
+def test_one_huge_count_is_not_read_as_divergence():
+    X = np.random.RandomState(0).poisson(3, size=(90, 3)).astype(float)
+    X[3, 1] = 1e15  # the model starts near -3.6e14 nats; float32 rounding moved that by millions
+    # Refused as "Training diverged ... against -3.58e+14 before training. Lower learning_rate_init".
+    params = dict(latent_dim=2, max_iter=3, likelihood="poisson", random_state=0)
+    VQVAETransformer(**params, learning_rate_init=1e-5).fit(X)
+    VAEGANTransformer(**params).fit(X)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-170])
+def test_the_vq_vae_checks_the_unit_of_its_noise_variance_as_the_vae_does(scale):
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    X[:, 0] *= scale
+    for Estimator in (VAETransformer, VQVAETransformer):  # the VQ-VAE trained, then "diverged" or reported 0
+        with pytest.raises(ValueError, match=r"X\[:, 0\] has a standard deviation of .*, the unit of noise_variance_"):
+            Estimator(**FAST).fit(X)

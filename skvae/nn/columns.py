@@ -265,6 +265,15 @@ class ColumnCodec(nn.Module):
         """Positions, among the targets, of the standardised ones (Gaussian columns)."""
         return [offset + k for offset, group in self._standardised_parts() for k in range(len(group))]
 
+    def pinned_targets(self):
+        """Which standardised targets (``standardised_targets``' order) decode as a constant held at fit."""
+        pinned = []
+        for part in self.parts:
+            if part.standardises_targets:
+                constant = getattr(part, "is_constant", None)
+                pinned += [False] * part.n_features if constant is None else constant.cpu().tolist()
+        return pinned
+
     def standardisation(self):
         """``(loc, scale)``, float64 numpy, of the standardised targets, in the order of ``standardised_targets``."""
         loc, scale = [], []
