@@ -106,7 +106,7 @@ LIKELIHOOD_PARAMETERS = """\
         ``"bernoulli"`` when every value lies in [0, 1] and a tenth of them
         sit at 0 or 1, else ``"gaussian"``: numbers a ``MinMaxScaler`` put
         in [0, 1] are measurements (two values a column at the bounds), and
-        as probabilities they imputed with three times the error. A
+        scored as probabilities they are imputed worse. A
         Bernoulli model cannot score rows beyond [0, 1], which a scaler
         fitted on other rows gives (a cross-validation fold's):
         ``MinMaxScaler(clip=True)`` keeps them in. On 5,000 real 28 x 28 digits the Bernoulli

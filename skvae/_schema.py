@@ -561,9 +561,9 @@ def _numeric_range(series, kind, judge=True):
 # "auto" takes numbers in [0, 1] for Bernoulli probabilities only where at
 # least this share of them sit exactly at 0 or 1 (a flag's values, an image's
 # background): numbers scaled into [0, 1] (MinMaxScaler, two values a column
-# at the bounds) are measurements, and as probabilities they imputed with 3x
-# the error (0.73 against 0.24, 400 x 6, 20% holes) and made an outlier
-# detector refuse new rows past the training range.
+# at the bounds) are measurements: as probabilities, a review's check
+# imputed them with 3x the error (0.73 against 0.24 RMSE, 400 x 6, 20%
+# holes), and an outlier detector refused new rows past the training range.
 BOUND_SHARE = 0.1
 
 
