@@ -77,7 +77,7 @@ from ._sources import (
 )
 from ._statistics import column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
-from ._training import History, batch_size_for, train, validation_split
+from ._training import History, TrainingDiverged, batch_size_for, train, validation_split
 from ._validation import (
     as_pandas,
     call_parameter,
@@ -130,6 +130,23 @@ TrainingRun = namedtuple("TrainingRun", ["n_epochs", "converged", "interrupted",
                                          "start", "best_carried"])
 TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the model's ``Health`` before it,
 and whether the stopping rule started from a best average carried over from earlier calls."""
+
+
+@contextlib.contextmanager
+def _blamed_on(far, call):
+    """A loss that overflows in a later call blamed on the value ``far`` (see ``check_later_scaling``)."""
+    try:
+        yield
+    except TrainingDiverged as error:
+        if far is None:
+            raise
+        row, column, deviation = far
+        raise ValueError(
+            f"{call}: {error} Row {row} of X lies {deviation:.3g} standard deviations from column {column!r}'s "
+            "mean in the scaling fixed by the first fit, where float32 squares overflow the loss: a lower "
+            "learning rate cannot help. Drop the row, or fit from scratch (fit, not partial_fit or "
+            "warm_start) on data that holds such values."
+        ) from None
 
 
 class BaseAutoencoder(
@@ -394,9 +411,10 @@ class BaseAutoencoder(
         model, rng, device = state.model, state.rng, data.device
         model.to(device)
         rows = self._training_rows(model, data.values, data.conditions, device)
+        far = None
         if not data.fresh:
             call = "partial_fit" if data.incremental else "fit (warm_start=True)"
-            check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
+            far = check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
             model.columns.release_constants(rows)
         early_stopping = self.early_stopping
         if isinstance(early_stopping, str):  # "auto"
@@ -431,7 +449,7 @@ class BaseAutoencoder(
 
         model.train()
         # Training's own stream within the fit's, as it was before the fit's was seeded.
-        with _user_modules_rng(data, generator_seed):
+        with _user_modules_rng(data, generator_seed), _blamed_on(far, call if not data.fresh else None):
             n_epochs, converged, interrupted = train(
                 network=model,
                 optimizer=optimizer,
@@ -614,8 +632,14 @@ class BaseAutoencoder(
         check_is_fitted(self)
         X = self._validated(X, reset=False)
         schema = self._schema
-        values = schema.values(X, handle_unknown=self._handle_unknown) if schema.frame else X
-        return schema.rows_outside_support(values)
+        # In blocks, as scoring reads X: a memmap or a large frame is never read whole.
+        step = block_rows(X.shape[1])
+        outside = []
+        for start in range(0, X.shape[0], step):
+            block = X.iloc[start : start + step] if schema.frame else X[start : start + step]
+            values = schema.values(block, start, handle_unknown=self._handle_unknown) if schema.frame else block
+            outside.append(schema.rows_outside_support(values))
+        return np.concatenate(outside) if outside else np.zeros(0, dtype=bool)
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,
                      warn_new_holes=True, draws_per_row=1):

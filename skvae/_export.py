@@ -60,7 +60,9 @@ class ImputationGraph(nn.Module):
         self.register_buffer("numeric", None if numeric is None else torch.as_tensor(numeric, dtype=torch.bool))
 
     def forward(self, x):
-        if self.placeholder is not None and x.dtype.is_floating_point:
+        if self.placeholder is not None:
+            # An integer tensor too (the usual data for missing_values=-1): its fill is float64 anyway.
+            x = x if x.dtype.is_floating_point else x.to(torch.float64)
             x = torch.where((x == self.placeholder) & self.numeric, torch.nan, x)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
         if not x.dtype.is_floating_point:

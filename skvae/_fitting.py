@@ -159,21 +159,26 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
 # below it, where a few rows of one column say little.
 DRIFT_RMS = 3.0
 DRIFT_ROWS = 32
-# A later value this many standard deviations out (in the kept scaling)
-# overflows the float32 loss once squared and weighted; a fresh fit's own
-# scaling keeps every value within sqrt(n_samples) of them.
+# A later value this many standard deviations out (in the kept scaling) is
+# what a float32 loss that overflows is blamed on (it trained at 1e17 and
+# overflowed at 1e18-1e19 in a check); a fresh fit's own scaling keeps every
+# value within sqrt(n_samples) of them.
 OVERFLOW_DEVIATIONS = 1e12
 
 
 def check_later_scaling(rows, columns, names, call):
-    """Raise where later data overflow the model's arithmetic; warn when they are far outside the first fit's scaling.
+    """Warn when later data are far outside the input scaling kept from the first fit.
 
     ``rows`` is the training row source; ``columns`` the codec, whose
     standardised targets (Gaussian and log-normal columns) are judged.
+    Returns the first value beyond ``OVERFLOW_DEVIATIONS`` as ``(row,
+    column name, deviation)``, or None: what to blame if training then
+    overflows.
     """
     positions = columns.standardised_targets()
+    far = None
     if not len(positions) or len(rows) == 0:
-        return
+        return far
     squares = torch.zeros(len(positions), dtype=torch.float64)
     counts = torch.zeros(len(positions), dtype=torch.float64)
     column_names = [names[j] for j in columns.standardised_columns()]
@@ -184,14 +189,9 @@ def check_later_scaling(rows, columns, names, call):
         values = batch.scored[:, positions].double().cpu()
         observed = torch.ones_like(values) if batch.mask is None else batch.mask[:, positions].double().cpu()
         deviations = (values * observed).abs() * judged
-        if float(deviations.max()) > OVERFLOW_DEVIATIONS:
+        if far is None and float(deviations.max()) > OVERFLOW_DEVIATIONS:
             row, column = (int(i) for i in torch.nonzero(deviations > OVERFLOW_DEVIATIONS)[0])
-            raise ValueError(
-                f"{call}: row {first_row + row} of X lies {float(deviations[row, column]):.3g} standard "
-                f"deviations from column {column_names[column]!r}'s mean in the scaling fixed by the "
-                f"first fit; beyond {OVERFLOW_DEVIATIONS:g} the model's float32 loss overflows. Drop the "
-                "row, or fit from scratch (fit, not partial_fit or warm_start) on data that holds such values."
-            )
+            far = (first_row + row, column_names[column], float(deviations[row, column]))
         squares += ((values * observed) ** 2).sum(0)
         counts += observed.sum(0)
         first_row += len(values)
@@ -201,7 +201,7 @@ def check_later_scaling(rows, columns, names, call):
         rms = (squares.sum() / counts.sum().clamp(min=1)).sqrt().expand(len(positions))
     worst = int(rms.argmax())
     if rms[worst] <= DRIFT_RMS:
-        return
+        return far
     where = f"column {column_names[worst]!r}" if len(rows) >= DRIFT_ROWS else "the standardised columns"
     warn(
         f"{call}: X lies far outside the input scaling fixed by the first fit: {where} has a root "
@@ -212,3 +212,4 @@ def check_later_scaling(rows, columns, names, call):
         "blocks, or shuffle the rows so the first block represents them all.",
         UserWarning,
     )
+    return far

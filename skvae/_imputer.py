@@ -264,7 +264,8 @@ class VAEImputer(VAETransformer):
                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         new_holes = sorted(set(np.flatnonzero(holes.any(axis=0)).tolist()) - set(schema.flagged))
-        if new_holes:
+        # Masking hid entries in training as a hole reads here (at the column's mean): it learnt them.
+        if new_holes and call_parameter(self, "corruption") != "masking":
             names = [schema.columns[j].name for j in new_holes]
             warn(
                 f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in columns "

@@ -92,7 +92,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         means ``VAETransformer(likelihood="auto")``: a VAE with the library's
         defaults that models each column of a DataFrame by its dtype (see
         ``VAETransformer``); on an array, Bernoulli when every value lies in
-        [0, 1], Gaussian otherwise. A conditional estimator, which needs y
+        [0, 1] and a tenth of them sit at 0 or 1 (an image's pixels),
+        Gaussian otherwise. A conditional estimator, which needs y
         to fit, is refused: an outlier detector fits on X alone.
 
     contamination : "auto" or float, default="auto"
@@ -338,7 +339,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         estimator warns), and such rows are flagged more often. Compare
         rows with the same holes, fit on rows with holes where new rows will
         have them, or fill them first (``VAEImputer``). A row holding a value
-        that the base estimator's likelihoods cannot take (a value outside
+        that a skvae base estimator's likelihoods cannot take (a value outside
         [0, 1] in a Bernoulli column, chosen by ``likelihood="auto"`` for an
         array in [0, 1]; a negative value in a log-normal or count column)
         scores -1e300, below any other row, with a warning: it is flagged.
@@ -374,6 +375,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
             inside = np.flatnonzero(~outside)
             if inside.size:  # a row's score does not depend on the rows beside it
+                (X,) = indexable(X)  # a COO or DIA matrix as CSR, which takes row indices
                 scores[inside] = self._scores(base, _safe_indexing(X, inside))
         warn(
             f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
@@ -458,6 +460,21 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
     needed = (~held[:, fitted.all(axis=0)]).any(axis=1)
     for j in np.flatnonzero(held.any(axis=0) & ~fitted.any(axis=0)):
         needed[np.flatnonzero(held[:, j])[0]] = True
+    # A column's smallest and largest values: "auto" chooses a likelihood by the fitted rows'
+    # range, and a held-out row past it (a 1.5 beside fitted values in [0, 1]) it could not score.
+    numbers = X.select_dtypes("number") if isinstance(X, pd.DataFrame) else X
+    try:
+        numbers = np.asarray(numbers, dtype=np.float64)
+    except (TypeError, ValueError):
+        return needed
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column without an observed value
+        for extreme in (np.nanmin, np.nanmax):
+            whole = extreme(numbers, axis=0)
+            for j in np.flatnonzero(extreme(numbers[fit_rows], axis=0) != whole):
+                at = np.flatnonzero(numbers[held_out, j] == whole[j])
+                if at.size:
+                    needed[at[0]] = True
     return needed
 
 

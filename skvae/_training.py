@@ -22,6 +22,10 @@ DIVERGENCE_ADVICE = ("Lower learning_rate_init (tenfold, say): the model standar
                      "so scaling X does not help.")
 
 
+class TrainingDiverged(ValueError):
+    """Training reached a loss that is not finite."""
+
+
 @dataclass
 class History:
     """What the stopping rule remembers across epochs and across fit calls."""
@@ -201,7 +205,7 @@ def train(
             )
             loss = float(epoch_loss) + loss_offset
             if not math.isfinite(loss):
-                raise ValueError(
+                raise TrainingDiverged(
                     f"Training diverged at iteration {epoch + 1}: the loss is {loss}. {DIVERGENCE_ADVICE}"
                 )
             score = validation_score() if validation_score is not None else None

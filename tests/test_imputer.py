@@ -106,3 +106,22 @@ def test_holes_in_columns_complete_at_fit_are_filled_with_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         trained_on_holes.transform(holed)
+
+
+def test_a_masking_fit_fills_new_holes_without_the_warning_and_the_graph_takes_integers():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    holed = X.copy()
+    holed[::4, 1] = np.nan
+    masked = VAEImputer(corruption="masking", max_iter=3, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # it advised corruption="masking" to a masking fit
+        masked.transform(holed)
+    import torch
+
+    counts = rng.randint(0, 9, size=(120, 3))
+    counts[::6, 1] = -1
+    imputer = VAEImputer(missing_values=-1, max_iter=3, random_state=0).fit(counts)
+    with torch.inference_mode():
+        filled = imputer.to_torch()(torch.from_numpy(counts)).numpy()  # an int64 tensor kept its -1s
+    np.testing.assert_allclose(filled[::6, 1], imputer.transform(counts)[::6, 1], rtol=1e-5)

@@ -292,3 +292,24 @@ def test_rows_a_likelihood_cannot_take_are_flagged_not_refused():
     assert detector.estimator_.column_likelihoods_["amount"] == "lognormal"
     with pytest.warns(UserWarning, match="1 of 3 rows"):
         assert detector.predict(pd.concat([frame[:2], pd.DataFrame({"amount": [-5.0], "x": [0.0]})]))[2] == -1
+
+
+def test_the_flagging_of_rows_outside_support_takes_any_input_and_calibration_fits_the_extremes():
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = np.where(rng.rand(200, 4) < 0.3, 0.0, rng.rand(200, 4))  # pixels: "auto" takes Bernoulli
+    detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), contamination=0.05,
+                                  random_state=0).fit(X)
+    new = X[:6].copy()
+    new[0, 0] = 1.2
+    expected = detector.score_samples(new[1:])
+    for matrix in (sp.coo_matrix, sp.dia_matrix, sp.csr_matrix):  # COO and DIA raised a bare TypeError
+        with pytest.warns(UserWarning, match="1 of 6 rows"):
+            scores = detector.score_samples(matrix(new))
+        np.testing.assert_array_equal(scores[1:], expected)
+    # contamination="auto" holds rows out: one holding a column's largest value (1.5, beside values
+    # in [0, 1]) was scored by a Bernoulli model fitted without it, and the fit raised.
+    X[7, 2] = 1.5
+    for seed in range(4):
+        VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=seed).fit(X)
