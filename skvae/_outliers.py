@@ -460,13 +460,7 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
     needed = (~held[:, fitted.all(axis=0)]).any(axis=1)
     for j in np.flatnonzero(held.any(axis=0) & ~fitted.any(axis=0)):
         needed[np.flatnonzero(held[:, j])[0]] = True
-    # A column's smallest and largest values: "auto" chooses a likelihood by the fitted rows'
-    # range, and a held-out row past it (a 1.5 beside fitted values in [0, 1]) it could not score.
-    numbers = X.select_dtypes("number") if isinstance(X, pd.DataFrame) else X
-    try:
-        numbers = np.asarray(numbers, dtype=np.float64)
-    except (TypeError, ValueError):
-        return needed
+    return needed
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a column without an observed value
         for extreme in (np.nanmin, np.nanmax):
