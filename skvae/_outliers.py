@@ -461,15 +461,6 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
     for j in np.flatnonzero(held.any(axis=0) & ~fitted.any(axis=0)):
         needed[np.flatnonzero(held[:, j])[0]] = True
     return needed
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a column without an observed value
-        for extreme in (np.nanmin, np.nanmax):
-            whole = extreme(numbers, axis=0)
-            for j in np.flatnonzero(extreme(numbers[fit_rows], axis=0) != whole):
-                at = np.flatnonzero(numbers[held_out, j] == whole[j])
-                if at.size:
-                    needed[at[0]] = True
-    return needed
 
 
 def _unseen_levels(X, fit_rows, held_out, likelihood=None):
