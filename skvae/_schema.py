@@ -627,10 +627,11 @@ def _array_summary(X):
     for block in row_blocks(X):
         block = np.asarray(block)
         holes += np.isnan(block).sum(axis=0)
-        at_bounds += int(((block == 0) | (block == 1)).sum())
         with np.errstate(invalid="ignore"):
             low = np.fmin(low, np.nanmin(block, axis=0, initial=np.inf) if block.size else low)
             high = np.fmax(high, np.nanmax(block, axis=0, initial=-np.inf) if block.size else high)
+        if low.min(initial=0.0) >= 0.0 and high.max(initial=1.0) <= 1.0:  # counted only where it can matter
+            at_bounds += np.count_nonzero(block == 0) + np.count_nonzero(block == 1)
     return holes, low, high, at_bounds
 
 
