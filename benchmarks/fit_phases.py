@@ -73,7 +73,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n_rows, repeats = (300, 1) if args.quick else (5000, 5)
     X = digits_784(n_rows)
-    options = dict(likelihood="bernoulli", batch_size=128, epochs=1 if args.quick else 3)
+    options = {"likelihood": "bernoulli", "batch_size": 128, "epochs": 1 if args.quick else 3}
     loop = []
     tutorial_fit(X, variational=True, loader="dataloader", **options)  # warm-up: torch.optim's first import
     for _ in range(repeats):

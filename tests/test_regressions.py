@@ -1844,7 +1844,7 @@ def test_one_huge_count_is_not_read_as_divergence():
     X = np.random.RandomState(0).poisson(3, size=(90, 3)).astype(float)
     X[3, 1] = 1e15  # the model starts near -3.6e14 nats; float32 rounding moved that by millions
     # Refused as "Training diverged ... against -3.58e+14 before training. Lower learning_rate_init".
-    params = dict(latent_dim=2, max_iter=3, likelihood="poisson", random_state=0)
+    params = {"latent_dim": 2, "max_iter": 3, "likelihood": "poisson", "random_state": 0}
     VQVAETransformer(**params, learning_rate_init=1e-5).fit(X)
     VAEGANTransformer(**params).fit(X)
 

@@ -45,10 +45,10 @@ def test_training_profile_smoke_run():
 def test_fit_phases_smoke_run():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "fit_phases.py"), "--quick"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT / "benchmarks",
+        capture_output=True, text=True, timeout=300, cwd=ROOT / "benchmarks", check=False,
     )
     assert result.returncode == 0, result.stderr
-    rows = dict(re.findall(r"^\| ([^|]+?) \| ([\d.]+) s \|", result.stdout, flags=re.M))
+    rows = dict(re.findall(r"^\| ([^|]+?) \| ([\d.]+) s \|", result.stdout, flags=re.MULTILINE))
     # Every phase was reached through its wrapper: a renamed function would leave 0.000 s.
     for phase in ("training steps", "check X and the parameters", "    EM"):
         assert float(rows[phase]) > 0, result.stdout
