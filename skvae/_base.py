@@ -411,9 +411,8 @@ class BaseAutoencoder(
         model, rng, device = state.model, state.rng, data.device
         model.to(device)
         rows = self._training_rows(model, data.values, data.conditions, device)
-        far = None
+        call, far = ("partial_fit" if data.incremental else "fit (warm_start=True)"), None
         if not data.fresh:
-            call = "partial_fit" if data.incremental else "fit (warm_start=True)"
             far = check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
             model.columns.release_constants(rows)
         early_stopping = self.early_stopping
@@ -449,7 +448,7 @@ class BaseAutoencoder(
 
         model.train()
         # Training's own stream within the fit's, as it was before the fit's was seeded.
-        with _user_modules_rng(data, generator_seed), _blamed_on(far, call if not data.fresh else None):
+        with _user_modules_rng(data, generator_seed), _blamed_on(far, call):
             n_epochs, converged, interrupted = train(
                 network=model,
                 optimizer=optimizer,
@@ -677,18 +676,24 @@ class BaseAutoencoder(
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
                        work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row)
         if new_holes and warn_new_holes:
-            names = [schema.columns[j].name for j in sorted(new_holes)]
-            warn(
-                f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in "
-                f"columns that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). The "
-                "encoder reads such a hole as the column's mean, so those rows' scores are loose lower "
+            self._warn_of_new_holes(
+                new_holes,
+                "The encoder reads such a hole as the column's mean, so those rows' scores are loose lower "
                 "bounds (tens of nats low in a test) and not comparable with complete rows'. The first "
                 "fit call decides which columns can have holes: fit on rows with holes in these "
                 "columns, which teaches the model to read them, or fill the holes first "
                 "(VAEImputer.transform).",
-                UserWarning,
             )
         return out
+
+    def _warn_of_new_holes(self, columns, consequence):
+        """Warn that X has holes in ``columns`` (indices), which had none at fit, and what that does."""
+        names = [self._schema.columns[j].name for j in sorted(columns)]
+        warn(
+            f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in "
+            f"columns that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). {consequence}",
+            UserWarning,
+        )
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.

@@ -188,11 +188,12 @@ def check_later_scaling(rows, columns, names, call):
     for batch in rows.blocks():
         values = batch.scored[:, positions].double().cpu()
         observed = torch.ones_like(values) if batch.mask is None else batch.mask[:, positions].double().cpu()
-        deviations = (values * observed).abs() * judged
+        values = values * observed
+        deviations = values.abs() * judged
         if far is None and float(deviations.max()) > OVERFLOW_DEVIATIONS:
             row, column = (int(i) for i in torch.nonzero(deviations > OVERFLOW_DEVIATIONS)[0])
             far = (first_row + row, column_names[column], float(deviations[row, column]))
-        squares += ((values * observed) ** 2).sum(0)
+        squares += (values**2).sum(0)
         counts += observed.sum(0)
         first_row += len(values)
     if len(rows) >= DRIFT_ROWS:

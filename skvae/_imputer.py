@@ -18,7 +18,6 @@ from ._schema import column_kind
 from ._sources import evaluation_chunk_rows
 from ._vae import VAETransformer
 from ._validation import as_pandas, call_parameter, output_dtype
-from ._warnings import warn
 
 
 @fill_doc
@@ -263,18 +262,15 @@ class VAEImputer(VAETransformer):
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
-        new_holes = sorted(set(np.flatnonzero(holes.any(axis=0)).tolist()) - set(schema.flagged))
+        new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - set(schema.flagged)
         # Masking hid entries in training as a hole reads here (at the column's mean): it learnt them.
         if new_holes and call_parameter(self, "corruption") != "masking":
-            names = [schema.columns[j].name for j in new_holes]
-            warn(
-                f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in columns "
-                f"that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). The model never "
-                "learnt to read a hole there: its encoder takes one as the column's mean, and the fills "
-                "lean on the other columns less well. Fit on rows with holes in these columns, as the "
-                'rows to fill have them, or, where the training rows have none, with corruption="masking", '
-                "which hides entries while training.",
-                UserWarning,
+            self._warn_of_new_holes(
+                new_holes,
+                "The model never learnt to read a hole there: its encoder takes one as the column's mean, "
+                "and the fills lean on the other columns less well. Fit on rows with holes in these "
+                'columns, as the rows to fill have them, or, where the training rows have none, with '
+                'corruption="masking", which hides entries while training.',
             )
         if not schema.frame:
             dtype = given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X)

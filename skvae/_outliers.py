@@ -369,9 +369,14 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         base = self.estimator_
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
-            outside = base._rows_outside_support(X) if hasattr(base, "_rows_outside_support") else None
-            if outside is None or not outside.any():
+            try:
                 return self._scores(base, X)
+            except ValueError:
+                # Only then look for rows the likelihoods cannot take: looking first cost a one-row
+                # call 0.65 of its 3.2 ms (a mixed frame's values read twice).
+                outside = base._rows_outside_support(X) if hasattr(base, "_rows_outside_support") else None
+                if outside is None or not outside.any():
+                    raise
             scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
             inside = np.flatnonzero(~outside)
             if inside.size:  # a row's score does not depend on the rows beside it

@@ -28,7 +28,6 @@ from ._data import in_float_range, row_blocks
 from ._times import finer_step, nanoseconds, rounded, rounded_in_zone, time_step, time_zone
 from ._warnings import warn
 from .nn import LIKELIHOODS
-from .nn.likelihoods.base import SUPPORT_SLACK
 
 
 @dataclass
@@ -444,7 +443,7 @@ class Schema:
         """Boolean mask of the rows holding a value some column's likelihood cannot score (NaN aside).
 
         What ``check`` refuses, row by row: a value beyond the likelihood's
-        support (give or take ``SUPPORT_SLACK``), or a fraction for counts.
+        ``support_bounds``, or a fraction for counts.
         """
         outside = np.zeros(values.shape[0], dtype=bool)
         entries = values.tocoo(copy=False) if sp.issparse(values) else None
@@ -459,10 +458,11 @@ class Schema:
             else:
                 block = values if len(group) == values.shape[1] else values[:, group]
                 rows = None
+            smallest, largest = cls.support_bounds()
             with np.errstate(invalid="ignore"):
-                bad = (block < low - SUPPORT_SLACK * abs(low)) | (block > high + SUPPORT_SLACK * abs(high))
+                bad = (block < smallest) | (block > largest)
                 if _counts(cls):
-                    bad |= np.isfinite(block) & (block != np.floor(block))
+                    bad |= _fractional(block)
             if rows is None:
                 outside |= bad.any(axis=1)
             else:
@@ -738,9 +738,14 @@ def _where_and_alternative(column):
     return f"column {column!r}", f'likelihood={{{column!r}: "gaussian"}}'
 
 
+def _fractional(values):
+    """Which entries are finite and not whole numbers."""
+    return np.isfinite(values) & (values != np.floor(values))
+
+
 def _check_whole(values, kind, names, fitted):
     """Raise unless every finite entry is a whole number; ``names``: the block's columns (None: unnamed)."""
-    fractional = np.isfinite(values) & (values != np.floor(values))
+    fractional = _fractional(values)
     if not fractional.any():
         return
     column = None if names is None else names[int(np.argmax(fractional.any(axis=0)))]

@@ -116,13 +116,19 @@ class Likelihood(nn.Module):
         self.n_features = n_features
 
     @classmethod
+    def support_bounds(cls):
+        """``support`` widened by ``SUPPORT_SLACK``: the smallest and largest values the likelihood takes."""
+        low, high = cls.support
+        return low - SUPPORT_SLACK * abs(low), high + SUPPORT_SLACK * abs(high)
+
+    @classmethod
     def in_support(cls, smallest, largest):
         """Whether values from ``smallest`` to ``largest`` lie in ``support``, give or take ``SUPPORT_SLACK``.
 
         NaN bounds (no observed value) are in it.
         """
-        low, high = cls.support
-        return not bool(smallest < low - SUPPORT_SLACK * abs(low) or largest > high + SUPPORT_SLACK * abs(high))
+        low, high = cls.support_bounds()
+        return not bool(smallest < low or largest > high)
 
     @classmethod
     def fits_better(cls, observed):
