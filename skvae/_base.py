@@ -107,6 +107,20 @@ def _nothing_observed(values):
     return bool(np.isnan(values).all())
 
 
+def _columns_with_holes(values):
+    """The columns of ``values`` (an array or a sparse matrix) that hold a hole, as a set of indices."""
+    if sp.issparse(values):
+        holes = np.isnan(values.data)
+        if not holes.any():
+            return set()
+        coo = values.tocoo()
+        return set(np.unique(coo.col[np.isnan(coo.data)]).tolist())
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isnan(values.sum()):  # the common case, without a boolean temporary of X's size
+            return set()
+    return set(np.flatnonzero(np.isnan(values).any(axis=0)).tolist())
+
+
 def _user_modules_rng(data, seed):
     """torch's global generator seeded from ``seed`` for the block, then restored, where a user's module may draw from it.
 
@@ -369,6 +383,15 @@ class BaseAutoencoder(
                 raise ValueError(
                     f"X holds no observed value in its {X.shape[0]} rows: there is nothing to learn from. "
                     "Drop the rows without any value."
+                )
+            new_holes = _columns_with_holes(values) - set(schema.flagged)
+            if new_holes:
+                self._warn_of_new_holes(
+                    new_holes,
+                    f"{'partial_fit' if incremental else 'fit (warm_start=True)'} trains on those rows with "
+                    "such a hole read as the column's mean (the model has no missing-value input for these "
+                    "columns) and left out of the loss. The first fit call decides which columns can have "
+                    "holes: give it rows with holes in these columns, or fill the holes first.",
                 )
             schema = schema.with_time_steps_of(X)
         self._schema = schema

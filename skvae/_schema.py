@@ -252,6 +252,8 @@ class Schema:
         for j, column in enumerate(columns):
             if column.categories is None:
                 column.low, column.high = low[j], high[j]
+                if column.kind == "integer":
+                    _warn_of_inexact_integers(column.name, low[j], high[j])
             share = LIKELIHOODS[column.likelihood].censor_share
             if by_auto[j] and column.kind == "float" and share is not None:
                 column.censored = (bool(piled[j][0] > share), bool(piled[j][1] > share))
@@ -638,6 +640,25 @@ def _array_summary(X):
 # Fewer rows than this can hold a distinct label in each by chance (names of 30 people).
 _IDENTIFIER_MIN_ROWS = 50
 _DATE_FORMATS = ("ISO8601", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y")
+
+
+# The largest magnitude up to which float64, the model's input, holds every integer.
+EXACT_INTEGERS = 2.0**53
+
+
+def _warn_of_inexact_integers(name, low, high):
+    """Warn where an integer column's values lie beyond what float64 holds exactly (identifiers, nanosecond counts)."""
+    largest = max(abs(low), abs(high))
+    if largest <= EXACT_INTEGERS:
+        return
+    warn(
+        f"Column {name!r} holds integers up to {largest:.3g} in magnitude, beyond 2**53: the model reads "
+        "and returns numbers as float64, which holds whole numbers exactly only up to 2**53, so nearby values "
+        "read as one and outputs there come back rounded (by up to "
+        f"{np.spacing(largest) / 2:.3g}). Subtract an offset (e.g. the column's minimum) first, or drop the "
+        "column if it is an identifier.",
+        UserWarning,
+    )
 
 
 def _warn_about_strings(name, observed, n_levels):

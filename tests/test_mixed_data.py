@@ -1,5 +1,7 @@
 """Data as users have it: mixed-type DataFrames, per-column likelihoods, counts and missing values."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -451,3 +453,17 @@ def test_a_polars_frame_is_read_as_the_same_frame_in_pandas(frame):
     assert filled["visits"].dtype == "Int64"
     flags = pl.DataFrame({"x": np.linspace(0, 1, 40), "flag": [None if i % 7 == 0 else i % 2 == 0 for i in range(40)]})
     assert VAETransformer(**FAST).fit(flags).column_likelihoods_["flag"] == "bernoulli"
+
+
+def test_integers_beyond_what_float64_holds_exactly_draw_a_warning():
+    rng = np.random.RandomState(0)
+    n = 60
+    X = pd.DataFrame({"x": rng.normal(size=n), "id": np.int64(2**62) + rng.randint(0, 1000, n),
+                      "count": rng.randint(-(2**53), 2**53, n)})
+    # 1,000 distinct identifiers read as at most two floats, and came back so, without a word.
+    with pytest.warns(UserWarning, match=r"Column 'id' holds integers up to 4\.61e\+18 in magnitude, beyond 2\*\*53"):
+        VAETransformer(max_iter=2, random_state=0).fit(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        VAETransformer(max_iter=2, random_state=0).fit(X.drop(columns="id"))  # up to 2**53: exact
+    assert not [w for w in caught if "2**53" in str(w.message)]

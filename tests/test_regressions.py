@@ -1354,6 +1354,27 @@ def test_scoring_a_hole_in_a_column_that_had_none_at_fit_warns():
         fitted_with_holes.score_samples(holed)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_training_on_holes_in_a_column_that_had_none_at_fit_warns(sparse):
+    X = np.random.RandomState(0).normal(size=(100, 4))
+    holed = X.copy()
+    holed[::10, 2] = np.nan
+    as_input = sp.csr_matrix if sparse else np.asarray
+    model = VAETransformer(**FAST).fit(as_input(X))
+    # Trained on in silence before: the encoder has no missing-value input for column 2.
+    with pytest.warns(UserWarning, match=r"in columns that had none at fit \(\[2\]\)\. partial_fit trains"):
+        model.partial_fit(as_input(holed))
+    assert np.isfinite(model.transform(as_input(X))).all()
+    warm = VAETransformer(**FAST, warm_start=True).fit(as_input(X))
+    with pytest.warns(UserWarning, match=r"\(\[2\]\)\. fit \(warm_start=True\) trains"):
+        warm.fit(as_input(holed))
+    flagged = VAETransformer(**FAST).fit(as_input(holed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flagged.partial_fit(as_input(holed))  # holes where the first fit had them: nothing to say
+        model.partial_fit(as_input(X))
+
+
 def test_a_float32_rows_bound_beyond_float32_is_its_lowest_value_not_an_error():
     X = np.random.RandomState(0).normal(size=(200, 4)).astype(np.float32)
     model = VAETransformer(**FAST).fit(X)
