@@ -384,7 +384,8 @@ class BaseAutoencoder(
                     f"X holds no observed value in its {X.shape[0]} rows: there is nothing to learn from. "
                     "Drop the rows without any value."
                 )
-            new_holes = _columns_with_holes(values) - set(schema.flagged)
+            # Masking hides entries in training as such a hole reads (at the column's mean): it learns them.
+            new_holes = set() if self.corruption == "masking" else _columns_with_holes(values) - set(schema.flagged)
             if new_holes:
                 self._warn_of_new_holes(
                     new_holes,

@@ -1369,10 +1369,12 @@ def test_training_on_holes_in_a_column_that_had_none_at_fit_warns(sparse):
     with pytest.warns(UserWarning, match=r"\(\[2\]\)\. fit \(warm_start=True\) trains"):
         warm.fit(as_input(holed))
     flagged = VAETransformer(**FAST).fit(as_input(holed))
+    masked = VAETransformer(**FAST, corruption="masking").fit(as_input(X))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         flagged.partial_fit(as_input(holed))  # holes where the first fit had them: nothing to say
         model.partial_fit(as_input(X))
+        masked.partial_fit(as_input(holed))  # masking taught the model holes in every column
 
 
 def test_a_float32_rows_bound_beyond_float32_is_its_lowest_value_not_an_error():
