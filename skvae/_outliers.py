@@ -114,13 +114,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         the rows left to fit on holds (when ``handle_unknown`` is "error"),
         or an observed value of a column they hold none of; and one drawn
         row with a hole in each column whose holes were all drawn, so that
-        the model learns to read them. A held-out row holding a value the
-        model's likelihoods cannot take (chosen by ``likelihood="auto"`` from
-        the other rows) scores -1e300, as it would in ``score_samples``, with
-        a warning; where it is among the ``false_alarm_rate`` lowest, so
-        that ``offset_`` is -1e300, such new rows are not flagged either,
-        since they are not rarer than that among the normal rows. Ignored
-        otherwise.
+        the model learns to read them; and a row holding a value the model
+        fitted on the other rows cannot take (a 1.5 where ``likelihood="auto"``
+        chose Bernoulli from values in [0, 1]), after which the model is
+        fitted again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -251,7 +248,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         if estimator.get_params(deep=False).get("random_state", "absent") is None:
             estimator.set_params(random_state=draw_seed(rng))
         if self.contamination == "auto":
-            offset = self._fit_calibrated(estimator, X, rng)
+            estimator, offset = self._fit_calibrated(estimator, X, rng)
         else:
             offset = self._fit_contaminated(estimator, X)
         # Attributes only once everything succeeded: a failed fit leaves the detector as it was.
@@ -261,7 +258,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _fit_calibrated(self, estimator, X, rng):
-        """Fit on all rows but a held-out share; the split-conformal threshold on those."""
+        """Fit on all rows but a held-out share; the fitted estimator and the split-conformal threshold on those."""
         n_samples = _num_samples(X)
         if n_samples < 2:
             raise ValueError(
@@ -293,22 +290,33 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 )
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
             n_held_out = len(held_out)
+        unfitted = clone(estimator)
         estimator.fit(_safe_indexing(X, fit_rows))
-        # Scored as score_samples will score new rows, a row the likelihoods cannot take included:
-        # the threshold holds for new rows only if the held-out ones are scored alike.
-        scores, n_outside = self._scores_of_any_rows(estimator, _safe_indexing(X, held_out))
-        if n_outside:
-            warn(
-                f"{type(self).__name__}: {n_outside} of the {n_held_out} held-out rows hold values the base "
-                "estimator fitted on the other rows cannot take (see its column_likelihoods_, which "
-                "likelihood='auto' chose from those rows): they score "
-                f"{OUTSIDE_SUPPORT_SCORE:.3g} in calibration, as such new rows will. Give the base estimator "
-                "an explicit likelihood that takes every value to score them.",
-                UserWarning,
-            )
+        try:
+            scores = self._scores(estimator, _safe_indexing(X, held_out))
+        except ValueError:
+            # A held-out value the likelihoods that "auto" chose from the other rows cannot take (a
+            # 1.5 beside values in [0, 1], a negative amount): such rows are fitted too, so that the
+            # model takes every training value, as a float contamination's fit on all rows does.
+            # Scored -1e300 instead, one would become the threshold and no row could fall below it.
+            outside = (estimator._rows_outside_support(_safe_indexing(X, held_out))
+                       if hasattr(estimator, "_rows_outside_support") else None)
+            if outside is None or not outside.any():
+                raise
+            if outside.all():
+                raise ValueError(
+                    'contamination="auto" found no held-out row to calibrate on: each holds a value the '
+                    "model fitted on the other rows cannot take, and is fitted instead. Give more rows, a "
+                    "float contamination, or the base estimator a likelihood that takes every value."
+                ) from None
+            fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
+            n_held_out = len(held_out)
+            estimator = unfitted
+            estimator.fit(_safe_indexing(X, fit_rows))
+            scores = self._scores(estimator, _safe_indexing(X, held_out))
         scores = np.sort(scores)
         k = max(1, math.floor(self.false_alarm_rate * (n_held_out + 1)))
-        return float(scores[k - 1])
+        return estimator, float(scores[k - 1])
 
     def _fit_contaminated(self, estimator, X):
         """Fit on all rows; the threshold below the nearest whole number (a half down) of contamination * n."""
@@ -343,23 +351,6 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # Float64 whatever X's dtype, as IsolationForest's scores.
         return np.asarray(estimator.score_samples(X, **options), dtype=np.float64)
 
-    def _scores_of_any_rows(self, estimator, X):
-        """``_scores``, but rows the likelihoods cannot take score ``OUTSIDE_SUPPORT_SCORE``; and how many do."""
-        try:
-            return self._scores(estimator, X), 0
-        except ValueError:
-            # Only then look for such rows: looking first cost a one-row call 0.65 of its 3.2 ms
-            # (a mixed frame's values read twice).
-            outside = estimator._rows_outside_support(X) if hasattr(estimator, "_rows_outside_support") else None
-            if outside is None or not outside.any():
-                raise
-        scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
-        inside = np.flatnonzero(~outside)
-        if inside.size:  # a row's score does not depend on the rows beside it
-            (X,) = indexable(X)  # a COO or DIA matrix as CSR, which takes row indices
-            scores[inside] = self._scores(estimator, _safe_indexing(X, inside))
-        return scores, int(outside.sum())
-
     # -------------------------------------------------------------- inference
 
     def score_samples(self, X):
@@ -377,8 +368,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         that a skvae base estimator's likelihoods cannot take (a value outside
         [0, 1] in a Bernoulli column, chosen by ``likelihood="auto"`` for an
         array in [0, 1]; a negative value in a log-normal or count column)
-        scores -1e300, below any other row, with a warning: it is flagged
-        (unless ``offset_`` is -1e300 itself; see ``calibration_fraction``).
+        scores -1e300, below any other row, with a warning: it is flagged.
 
         Parameters
         ----------
@@ -402,13 +392,24 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"n_importance={calibrated}: another bound moves the scores, and with them which "
                 f"rows are flagged. Set n_importance={calibrated} again, or refit."
             )
+        base = self.estimator_
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
-            scores, n_outside = self._scores_of_any_rows(self.estimator_, X)
-        if not n_outside:
-            return scores
+            try:
+                return self._scores(base, X)
+            except ValueError:
+                # Only then look for rows the likelihoods cannot take: looking first cost a one-row
+                # call 0.65 of its 3.2 ms (a mixed frame's values read twice).
+                outside = base._rows_outside_support(X) if hasattr(base, "_rows_outside_support") else None
+                if outside is None or not outside.any():
+                    raise
+            scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
+            inside = np.flatnonzero(~outside)
+            if inside.size:  # a row's score does not depend on the rows beside it
+                (X,) = indexable(X)  # a COO or DIA matrix as CSR, which takes row indices
+                scores[inside] = self._scores(base, _safe_indexing(X, inside))
         warn(
-            f"{type(self).__name__}: {n_outside} of {len(scores)} rows hold values the base "
+            f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
             f"estimator's likelihoods cannot take (see its column_likelihoods_: e.g. a value outside "
             f"[0, 1] in a Bernoulli column, a negative one in a log-normal or count column); they score "
             f"{OUTSIDE_SUPPORT_SCORE:.3g}, below any other row, and are flagged as outliers.",

@@ -24,7 +24,6 @@ from skvae import (
     VAETransformer,
     VQVAETransformer,
 )
-from skvae._outliers import OUTSIDE_SUPPORT_SCORE
 from skvae._random import seed_source
 
 # Small networks and few epochs: the checks test the contract, not the fit.
@@ -296,21 +295,30 @@ def test_rows_a_likelihood_cannot_take_are_flagged_not_refused():
         assert detector.predict(pd.concat([frame[:2], pd.DataFrame({"amount": [-5.0], "x": [0.0]})]))[2] == -1
 
 
-def test_a_held_out_row_the_fitted_likelihood_cannot_take_is_calibrated_on_not_refused():
+def test_a_held_out_row_the_fitted_likelihood_cannot_take_is_fitted_not_refused():
     rng = np.random.RandomState(0)
     X = (rng.rand(200, 5) < 0.3).astype(float)
     X[7, 2] = 1.5  # "auto" takes Bernoulli for the rows left to fit on when the split holds this one out
     held_out = np.sort(seed_source(0).permutation(200)[:40])
     assert 7 in held_out
-    detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=0)
-    with pytest.warns(UserWarning, match=r"1 of the 40 held-out rows hold values the base estimator"):
-        detector.fit(X)  # raised "likelihood='bernoulli' needs X in \[0, 1\]"
-    assert detector.estimator_.column_likelihoods_[2] == "bernoulli"
-    # The lowest of 40 held-out scores is the threshold for false_alarm_rate=0.01, and it is that
-    # row's: one such row in 40 normal ones is no rarer than the rate (split-conformal, ties kept).
-    assert detector.offset_ == OUTSIDE_SUPPORT_SCORE
-    with pytest.warns(UserWarning, match="1 of 10 rows"):
-        assert list(detector.predict(X[:10])) == [1] * 10
+    detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=0).fit(X)  # raised
+    # Fitted with the row, as contamination=0.05 fits all rows: the same likelihood, and a threshold
+    # on the 39 other held-out rows' scores that normal rows' scores stay above.
+    assert detector.estimator_.column_likelihoods_[2] == "gaussian"
+    contaminated = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), contamination=0.05).fit(X)
+    assert contaminated.estimator_.column_likelihoods_[2] == "gaussian"
+    assert -1e10 < detector.offset_ < np.median(detector.score_samples(X))
+    assert len(np.unique(detector.decision_function(X))) > 20  # 32 distinct rows of 0s and 1s, and row 7
+    # Refused still where every held-out row is such a row.
+    lone = np.vstack([np.zeros((1, 5)), np.ones((1, 5)), [[1.5] * 5]])
+    with pytest.raises(ValueError, match="found no held-out row to calibrate on: each holds a value"):
+        VAEOutlierDetector(VAETransformer(random_state=0, **FAST), calibration_fraction=0.34,
+                           random_state=_seed_holding_out(2, 3)).fit(lone)
+
+
+def _seed_holding_out(row, n_rows):
+    """A random_state whose calibration split of ``n_rows`` rows (one held out) holds out ``row``."""
+    return next(seed for seed in range(100) if seed_source(seed).permutation(n_rows)[0] == row)
 
 
 def test_the_flagging_of_rows_outside_support_takes_any_sparse_format():
