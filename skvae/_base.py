@@ -100,6 +100,10 @@ from .nn.layers import all_finite
 EARLY_STOPPING_AUTO_ROWS = 10_000
 
 
+# How an encoder without a column's missing-value input reads a hole there: its inputs zeroed.
+HOLE_READ_AS = "as a zero input (a standardised column's mean, a Bernoulli column's 0, no level of a categorical one)"
+
+
 def _nothing_observed(values):
     """Whether every entry of ``values`` (an array or a sparse matrix) is a hole."""
     if sp.issparse(values):  # canonical (``_validated``): one stored entry per position
@@ -299,7 +303,8 @@ class BaseAutoencoder(
         first call's smallest and largest values, and log-normal columns'
         decoded values at or below its largest; a column that held one value
         in the first call decodes as that value until a later call's rows
-        vary it. So are a string column's
+        vary it. So is each column's share of holes, at which ``sample``
+        draws them. So are a string column's
         levels: to learn levels that later blocks hold first, give the
         column a pandas Categorical dtype listing every level before the
         first call. ``VAETransformer``, ``VAEGANTransformer`` and
@@ -384,13 +389,13 @@ class BaseAutoencoder(
                     f"X holds no observed value in its {X.shape[0]} rows: there is nothing to learn from. "
                     "Drop the rows without any value."
                 )
-            # Masking hides entries in training as such a hole reads (at the column's mean): it learns them.
+            # Masking hides entries in training as such a hole reads (a zero input): it learns them.
             new_holes = set() if self.corruption == "masking" else _columns_with_holes(values) - set(schema.flagged)
             if new_holes:
                 self._warn_of_new_holes(
                     new_holes,
                     f"{'partial_fit' if incremental else 'fit (warm_start=True)'} trains on those rows with "
-                    "such a hole read as the column's mean (the model has no missing-value input for these "
+                    f"such a hole read {HOLE_READ_AS} (the model has no missing-value input for these "
                     "columns) and left out of the loss. The first fit call decides which columns can have "
                     "holes: give it rows with holes in these columns, or fill the holes first.",
                 )
@@ -702,7 +707,7 @@ class BaseAutoencoder(
         if new_holes and warn_new_holes:
             self._warn_of_new_holes(
                 new_holes,
-                "The encoder reads such a hole as the column's mean, so those rows' scores are loose lower "
+                f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are loose lower "
                 "bounds (tens of nats low in a test) and not comparable with complete rows'. The first "
                 "fit call decides which columns can have holes: fit on rows with holes in these "
                 "columns, which teaches the model to read them, or fill the holes first "

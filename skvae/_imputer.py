@@ -10,6 +10,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from ._base import HOLE_READ_AS
 from ._data import in_float_range, map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
@@ -263,11 +264,11 @@ class VAEImputer(VAETransformer):
                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - set(schema.flagged)
-        # Masking hid entries in training as a hole reads here (at the column's mean): it learnt them.
+        # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
         if new_holes and call_parameter(self, "corruption") != "masking":
             self._warn_of_new_holes(
                 new_holes,
-                "The model never learnt to read a hole there: its encoder takes one as the column's mean, "
+                f"The model never learnt to read a hole there: its encoder takes one {HOLE_READ_AS}, "
                 "and the fills lean on the other columns less well. Fit on rows with holes in these "
                 'columns, as the rows to fill have them, or, where the training rows have none, with '
                 'corruption="masking", which hides entries while training.',

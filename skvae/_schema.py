@@ -649,10 +649,11 @@ EXACT_INTEGERS = 2.0**53
 def _warn_of_inexact_integers(name, low, high):
     """Warn where an integer column's values lie beyond what float64 holds exactly (identifiers, nanosecond counts)."""
     largest = max(abs(low), abs(high))
-    if largest <= EXACT_INTEGERS:
+    # Read as float64 already: 2**53 + 1 reads as 2**53, so that bound itself draws the warning.
+    if largest < EXACT_INTEGERS:
         return
     warn(
-        f"Column {name!r} holds integers up to {largest:.3g} in magnitude, beyond 2**53: the model reads "
+        f"Column {name!r} holds integers up to {largest:.3g} in magnitude, 2**53 or beyond: the model reads "
         "and returns numbers as float64, which holds whole numbers exactly only up to 2**53, so nearby values "
         "read as one and outputs there come back rounded (by up to "
         f"{np.spacing(largest) / 2:.3g}). Subtract an offset (e.g. the column's minimum) first, or drop the "

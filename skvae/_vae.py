@@ -185,7 +185,8 @@ class VAETransformer(BaseAutoencoder):
         terms, which mostly raises it), and a row with no observed value
         scores near 0 (the KL term alone). That takes a model fitted with
         holes in those columns: where a column had none at fit, the encoder
-        reads a hole as the column's mean, and the bound can fall far below
+        reads a hole as a zero input (a standardised column's mean, a
+        Bernoulli column's 0, no category), and the bound can fall far below
         the density of what is there (-50 nats against -6.5 in a test); a
         ``UserWarning`` says so.
 

@@ -459,10 +459,14 @@ def test_integers_beyond_what_float64_holds_exactly_draw_a_warning():
     rng = np.random.RandomState(0)
     n = 60
     X = pd.DataFrame({"x": rng.normal(size=n), "id": np.int64(2**62) + rng.randint(0, 1000, n),
-                      "count": rng.randint(-(2**53), 2**53, n)})
+                      "count": rng.randint(-(2**53) + 1, 2**53, n)})
     # 1,000 distinct identifiers read as at most two floats, and came back so, without a word.
-    with pytest.warns(UserWarning, match=r"Column 'id' holds integers up to 4\.61e\+18 in magnitude, beyond 2\*\*53"):
+    with pytest.warns(UserWarning, match=r"Column 'id' holds integers up to 4\.61e\+18 in magnitude, 2\*\*53 or beyond"):
         VAETransformer(max_iter=2, random_state=0).fit(X)
+    just_beyond = X.assign(count=X["count"].clip(-(2**53) + 10, 2**53 - 10))
+    just_beyond.loc[0, "count"] = -(2**53) - 1  # reads as -2**53
+    with pytest.warns(UserWarning, match="Column 'count' holds integers"):
+        VAETransformer(max_iter=2, random_state=0).fit(just_beyond.drop(columns="id"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         VAETransformer(max_iter=2, random_state=0).fit(X.drop(columns="id"))  # up to 2**53: exact
