@@ -80,9 +80,7 @@ class Scaling:
     def fit(cls, X):
         """Mean and scale of each column of X, in float64 blocks (no full-size temporary).
 
-        A constant feature keeps scale 1, with StandardScaler's test of
-        constancy: a variance within rounding error of zero, relative to the
-        variance and the mean.
+        A constant feature keeps scale 1 (``scale_of``).
         """
         n_samples = X.shape[0]
         # Each column divided by its largest magnitude first: squares of
@@ -96,11 +94,12 @@ class Scaling:
         for block in row_blocks(X):
             total += (block / magnitude).sum(axis=0, dtype=np.float64)
         mean = total / n_samples
-        squares = np.zeros(X.shape[1])
+        squares, deviations = np.zeros(X.shape[1]), np.zeros(X.shape[1])
         for block in row_blocks(X):
             centred = block.astype(np.float64) / magnitude - mean
             squares += np.einsum("ij,ij->j", centred, centred)
-        scale = scale_of(squares / n_samples, mean, n_samples, magnitude)
+            deviations += centred.sum(axis=0)
+        scale = scale_of(squares / n_samples, deviations / n_samples, n_samples, magnitude)
         mean = mean * magnitude
         return cls(mean, scale, resolution(X))
 
@@ -146,16 +145,22 @@ def rescaling(magnitude):
     return magnitude
 
 
-def scale_of(variance, mean, n_samples, magnitude=1.0):
-    """Standard deviations from variances, 1 for a constant column, with StandardScaler's test of constancy.
+def scale_of(mean_square, mean_deviation, n_samples, magnitude=1.0):
+    """Standard deviations from two-pass moments; 1 for a constant column.
 
-    A variance within rounding error of zero, relative to the variance and
-    the mean, is a constant column's. ``variance`` and ``mean`` may be in
-    units of ``magnitude`` (the scale comes back in X's units).
+    ``mean_square`` is the mean squared deviation of each column's values
+    from their computed mean, ``mean_deviation`` the mean deviation (both
+    may be in units of ``magnitude``; the scale comes back in X's units).
+    Rounding leaves the computed mean off by some delta, which adds
+    delta**2 to the mean square; a constant column's deviations all equal
+    delta, so subtracting the squared mean deviation leaves rounding error
+    alone. (StandardScaler's test bounds delta by n * eps * |mean|, its
+    worst case, and so judged a column at 1e15 with a spread of 300 over
+    3,000 rows constant: the model then read its values unscaled.)
     """
     eps = np.finfo(np.float64).eps
-    constant = variance <= n_samples * eps * variance + (n_samples * mean * eps) ** 2
-    scale = np.sqrt(variance) * magnitude
+    constant = mean_square - mean_deviation**2 <= 4 * n_samples * eps * mean_square
+    scale = np.sqrt(mean_square) * magnitude
     scale[constant] = 1.0
     return scale
 

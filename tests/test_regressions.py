@@ -1891,3 +1891,26 @@ def test_auto_counts_values_at_0_and_1_over_the_whole_frame_and_takes_frames_wit
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # "Mean of empty slice"
         VAETransformer(**FAST).fit(frame)
+
+
+def test_a_column_far_from_zero_keeps_its_spread_as_a_scale():
+    from skvae._data import Scaling
+    from skvae._statistics import _array_scaling, _sparse_scaling
+
+    rng = np.random.RandomState(0)
+    n = 3000
+    z = rng.normal(size=n)
+    X = np.column_stack([1e15 + 300 * z, 1e9 + 3 * z, np.full(n, 0.1), np.full(n, 1e15 + 3), np.full(n, 1 / 3)])
+    # StandardScaler's test of constancy judged both varying columns constant (scale 1), for these n:
+    # the model then read a spread of 300 unscaled. The constant columns stay constant (scale 1).
+    holed = X.copy()
+    holed[::7, 0] = np.nan
+    for scale, data in ((Scaling.fit(X).scale, X), (_array_scaling(holed, list(range(5)), None, False).scale, holed),
+                        (_sparse_scaling(sp.csr_matrix(X), list(range(5)), None, False).scale, X)):
+        np.testing.assert_allclose(scale[:2], np.nanstd(data[:, :2], axis=0), rtol=1e-3)
+        np.testing.assert_array_equal(scale[2:], 1.0)
+    # End to end: the far column's reconstructions vary as it does.
+    frame = pd.DataFrame({"far": 1e15 + 300 * z[:600], "x": z[:600] + 0.1 * rng.normal(size=600)})
+    model = VAETransformer(latent_dim=1, hidden_layer_sizes=(16,), max_iter=30, random_state=0).fit(frame)
+    decoded = model.inverse_transform(model.transform(frame))
+    assert decoded["far"].std() > 100
