@@ -19,9 +19,9 @@ def load(path, *, trusted=()):
     path : str or path-like
         The file ``save`` wrote.
 
-    trusted : class, "module:QualifiedName" string, or a sequence of them, default=()
-        Custom encoder or decoder classes the file refers to, which ``load``
-        may import. Without them such a file is refused: importing a
+    trusted : class, function, "module:QualifiedName" string, or a sequence of them, default=()
+        Custom encoder or decoder classes (or functions that build them)
+        the file refers to, which ``load`` may import. Without them such a file is refused: importing a
         module runs its code.
 
     Returns

@@ -346,7 +346,15 @@ class BaseAutoencoder(
                   torch_threads(self._fit_threads(data, state.model))):
                 rows, run = self._train(data, state)
                 self._finish(data, state, rows, run)
+            # Read by the warnings of holes in columns complete at fit: set_params does not change what it learnt.
+            self._trained_with_masking = self.corruption == "masking" or (
+                not data.fresh and self._learnt_to_read_any_hole())
         return self
+
+    def _learnt_to_read_any_hole(self):
+        """Whether training masked entries (``corruption="masking"``), as a hole in any column reads."""
+        # A model saved before this was recorded: its parameter, the best guess.
+        return getattr(self, "_trained_with_masking", self.corruption == "masking")
 
     def _fit_threads(self, data, model):
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
@@ -390,7 +398,8 @@ class BaseAutoencoder(
                     "Drop the rows without any value."
                 )
             # Masking hides entries in training as such a hole reads (a zero input): it learns them.
-            new_holes = set() if self.corruption == "masking" else _columns_with_holes(values) - set(schema.flagged)
+            masked = self.corruption == "masking" or self._learnt_to_read_any_hole()
+            new_holes = set() if masked else _columns_with_holes(values) - set(schema.flagged)
             if new_holes:
                 self._warn_of_new_holes(
                     new_holes,

@@ -287,7 +287,7 @@ class ConditionalVAETransformer(VAETransformer):
                        work_per_row=self._multiply_adds(model))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
-    def score_samples(self, X, y=None, n_importance=1):
+    def score_samples(self, X, y=None, *, n_importance=1):
         """Lower bound on log p(x | y), or on log p(x) without y (class labels only), in nats.
 
         Parameters
@@ -303,6 +303,8 @@ class ConditionalVAETransformer(VAETransformer):
         n_importance : int, default=1
             Importance samples per bound: 1 gives the ELBO, more the
             tighter IWAE bound (see ``VAETransformer.score_samples``).
+            Keyword-only, so that ``score_samples(X, 8)`` is never read as
+            K=8 by one model and the label 8 by another.
 
         Returns
         -------

@@ -244,6 +244,11 @@ class VAEImputer(VAETransformer):
         given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does
         X = self._validated(X, reset=False)
         schema, columns = self._schema, model.columns
+        names = [column.name for column in schema.columns]
+        if schema.frame and list(X.columns) != names:
+            # A frame without the training names (scikit-learn has warned) is read by position, as an
+            # array is: the output names its columns as the training frame did.
+            X = X.set_axis(names, axis=1)
         generator = None
         if call_parameter(self, "sample_posterior"):
             generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
@@ -265,7 +270,7 @@ class VAEImputer(VAETransformer):
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
         new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - set(schema.flagged)
         # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
-        if new_holes and call_parameter(self, "corruption") != "masking":
+        if new_holes and not self._learnt_to_read_any_hole():
             self._warn_of_new_holes(
                 new_holes,
                 f"The model never learnt to read a hole there: its encoder takes one {HOLE_READ_AS}, "

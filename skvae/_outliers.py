@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags, indexable
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
 
 from ._random import draw_seed, seed_source
 from ._schema import kind_of_column
@@ -242,6 +242,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "log p(x | y) with the conditional model's own score_samples(X, y)."
             )
         self._check_score_options(base)
+        shape = getattr(X, "shape", None)
+        if shape is None or len(shape) != 2:
+            # Its errors name the detector and X as given, not the base estimator and the rows it fits.
+            check_array(X, accept_sparse=True, dtype=None, ensure_all_finite=False, estimator=self)
         check_has_rows(X, self)
         rng = seed_source(self.random_state)  # None: OS entropy, never numpy's global RNG
         estimator = clone(base)

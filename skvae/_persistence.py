@@ -418,15 +418,21 @@ def load(path, *, trusted=()):
         raise ValueError(f"{path} is incomplete or damaged: its arrays cannot be read ({error}).") from None
     if trusted is None:
         trusted = ()
-    if isinstance(trusted, str) or inspect.isclass(trusted):  # one, not a sequence of them
+    if isinstance(trusted, str) or callable(trusted):  # one (a class or a function), not a sequence of them
         trusted = (trusted,)
-    trusted = {_qualified_name(obj) if not isinstance(obj, str) else obj for obj in trusted}
+    try:
+        trusted = {_qualified_name(obj) if not isinstance(obj, str) else obj for obj in trusted}
+    except (TypeError, AttributeError):
+        raise TypeError(
+            f"trusted must be a class, a function, a 'module:QualifiedName' string, or a sequence of "
+            f"them; got {type(trusted).__name__}."
+        ) from None
     untrusted = sorted(_references(metadata) - trusted)
     if untrusted:
         raise ValueError(
             f"The file refers to {', '.join(untrusted)}: code outside skvae (a custom encoder or "
             f"decoder), which loading would import and so run. Pass trusted={untrusted!r} (or the "
-            "classes themselves) if you trust it."
+            "classes or functions themselves) if you trust it."
         )
     try:
         params = _decode(metadata["params"], arrays, trusted)

@@ -169,7 +169,7 @@ class VAETransformer(BaseAutoencoder):
         self.device = device
         vars(self).update(module_params)
 
-    def score_samples(self, X, n_importance=1):
+    def score_samples(self, X, *, n_importance=1):
         """Lower bound on the log-likelihood log p(x) of each row, in nats.
 
         With ``n_importance=1`` this is the ELBO with ``beta=1`` (whatever
@@ -210,7 +210,8 @@ class VAETransformer(BaseAutoencoder):
             Data to score.
 
         n_importance : int, default=1
-            Number K of importance samples per bound.
+            Number K of importance samples per bound (keyword-only: a
+            conditional model's second positional argument is y).
 
         Returns
         -------

@@ -102,10 +102,15 @@ def as_pandas(X):
 
 
 def check_has_rows(X, estimator):
-    """scikit-learn's error for X without rows, naming ``estimator`` (X without a 2-D shape passes)."""
+    """scikit-learn's error for X without rows or columns, naming ``estimator`` (X without a 2-D shape passes)."""
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape) == 2 and shape[0] == 0:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is "
+            f"required by {type(estimator).__name__}."
+        )
+    if shape is not None and len(shape) == 2 and shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is "
             f"required by {type(estimator).__name__}."
         )

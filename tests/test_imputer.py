@@ -117,6 +117,11 @@ def test_a_masking_fit_fills_new_holes_without_the_warning_and_the_graph_takes_i
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # it advised corruption="masking" to a masking fit
         masked.transform(holed)
+        # What the model learnt decides, not the parameter set since (it was read at each call).
+        masked.set_params(corruption=None).transform(holed)
+    plain = VAEImputer(max_iter=3, random_state=0).fit(X).set_params(corruption="masking")
+    with pytest.warns(UserWarning, match="in columns that had none at fit"):
+        plain.transform(holed)
     import torch
 
     counts = rng.randint(0, 9, size=(120, 3))
@@ -125,3 +130,14 @@ def test_a_masking_fit_fills_new_holes_without_the_warning_and_the_graph_takes_i
     with torch.inference_mode():
         filled = imputer.to_torch()(torch.from_numpy(counts)).numpy()  # an int64 tensor kept its -1s
     np.testing.assert_allclose(filled[::6, 1], imputer.transform(counts)[::6, 1], rtol=1e-5)
+
+
+def test_a_frame_without_the_training_names_is_filled_by_position():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"])
+    frame.iloc[::9, 0] = np.nan
+    imputer = VAEImputer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(frame)
+    unnamed = pd.DataFrame(frame.iloc[:10].to_numpy())  # columns 0, 1, 2
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        filled = imputer.transform(unnamed)  # raised KeyError: 'a'
+    pd.testing.assert_frame_equal(filled, imputer.transform(frame.iloc[:10]).reset_index(drop=True))

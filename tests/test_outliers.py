@@ -335,3 +335,16 @@ def test_the_flagging_of_rows_outside_support_takes_any_sparse_format():
         with pytest.warns(UserWarning, match="1 of 6 rows"):
             scores = detector.score_samples(matrix(new))
         np.testing.assert_array_equal(scores[1:], expected)
+
+
+def test_fit_errors_name_the_detector_and_x_as_given():
+    # They named VAETransformer and the 8 rows left after the hold-out, or raised TypeError.
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(10, 0\)\) while a minimum of 1 is required by VAEOutlierDetector"):
+        VAEOutlierDetector().fit(np.zeros((10, 0)))
+    with pytest.raises(ValueError, match="Found array with dim 3.*VAEOutlierDetector"):
+        VAEOutlierDetector().fit(np.zeros((10, 2, 2)))
+    for scalar in (None, 3.0):
+        with pytest.raises(ValueError, match="Expected 2D array, got scalar array"):
+            VAEOutlierDetector().fit(scalar)
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(10, 0\)\).*required by VAEOutlierDetector"):
+        VAEOutlierDetector().fit(pd.DataFrame(index=range(10)))

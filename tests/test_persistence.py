@@ -85,6 +85,21 @@ def test_custom_modules_load_only_when_trusted(tabular, tmp_path):
     np.testing.assert_array_equal(loaded.transform(tabular), model.transform(tabular))
 
 
+def small_decoder(in_features, out_features):
+    """A function that builds a decoder, as docs/custom_modules.md writes one."""
+    return Decoder(in_features, out_features, width=8)
+
+
+def test_one_trusted_function_is_one_entry_and_other_objects_a_clear_error(tabular, tmp_path):
+    model = VAETransformer(**SMALL, decoder=small_decoder).fit(tabular)
+    model.save(tmp_path / "function.skvae")
+    loaded = load(tmp_path / "function.skvae", trusted=small_decoder)  # TypeError: 'function' object is not iterable
+    np.testing.assert_array_equal(loaded.transform(tabular), model.transform(tabular))
+    for wrong in (3, [3]):
+        with pytest.raises(TypeError, match=r"trusted must be a class, a function, a 'module:QualifiedName' string"):
+            load(tmp_path / "function.skvae", trusted=wrong)
+
+
 def test_the_file_runs_no_code_and_says_what_it_holds(tabular, tmp_path):
     VAETransformer(**SMALL).fit(tabular).save(tmp_path / "model.skvae")
     with zipfile.ZipFile(tmp_path / "model.skvae") as archive:

@@ -1914,3 +1914,22 @@ def test_a_column_far_from_zero_keeps_its_spread_as_a_scale():
     model = VAETransformer(latent_dim=1, hidden_layer_sizes=(16,), max_iter=30, random_state=0).fit(frame)
     decoded = model.inverse_transform(model.transform(frame))
     assert decoded["far"].std() > 100
+
+
+def test_score_samples_takes_n_importance_by_keyword_only():
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    labels = np.arange(60) % 10
+    # score_samples(X, 8) was K=8 to the VAE and the label 8 to the conditional VAE, silently.
+    with pytest.raises(TypeError):
+        VAETransformer(**FAST).fit(X).score_samples(X, 8)
+    conditional = ConditionalVAETransformer(**FAST).fit(X, labels)
+    np.testing.assert_array_equal(conditional.score_samples(X, np.full(60, 8)), conditional.score_samples(X, y=np.full(60, 8)))
+    with pytest.raises(TypeError):
+        conditional.score_samples(X, None, 8)
+
+
+def test_a_frame_with_rows_but_no_columns_gets_scikit_learns_error():
+    # It was "not enough values to unpack (expected 6, got 0)".
+    for Estimator in (VAETransformer, VAEImputer):
+        with pytest.raises(ValueError, match=rf"0 feature\(s\) \(shape=\(10, 0\)\) while a minimum of 1 is required by {Estimator.__name__}"):
+            Estimator(**FAST).fit(pd.DataFrame(index=range(10)))
