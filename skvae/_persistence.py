@@ -8,6 +8,7 @@ writes the same state as JSON beside a safetensors file of the arrays, in
 one zip archive; ``load`` reads it back without unpickling anything.
 """
 
+import base64
 import contextlib
 import errno
 import inspect
@@ -222,6 +223,13 @@ def _plain_dtype(dtype):
                 "categories_dtype": _plain_dtype(categories.dtype)}
     if isinstance(dtype, pd.StringDtype):
         return {"string": dtype.storage, "na_value": "NA" if dtype.na_value is pd.NA else "nan"}
+    if isinstance(dtype, pd.ArrowDtype):
+        # Its name does not name it again: "string[pyarrow]" reads back as StringDtype, and a
+        # dictionary's or a decimal's not at all. Arrow's own serialisation of the type does.
+        import pyarrow as pa
+
+        schema = pa.schema([pa.field("column", dtype.pyarrow_dtype)])
+        return {"arrow": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")}
     return str(dtype)
 
 
@@ -230,6 +238,11 @@ def _restore_dtype(plain):
         return None
     if isinstance(plain, dict) and "string" in plain:
         return pd.StringDtype(plain["string"], na_value=pd.NA if plain["na_value"] == "NA" else np.nan)
+    if isinstance(plain, dict) and "arrow" in plain:
+        import pyarrow as pa
+
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(plain["arrow"])))
+        return pd.ArrowDtype(schema.field(0).type)
     if isinstance(plain, dict):
         categories_dtype = _restore_dtype(plain.get("categories_dtype"))
         categories = pd.Index(list(plain["categories"]), dtype=categories_dtype)

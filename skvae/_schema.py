@@ -330,12 +330,16 @@ class Schema:
         if column.categories is not None:
             return self._category_index(series, column, first_row, handle_unknown, training)
         kind = column.kind
-        if series.dtype == object and kind in ("bool", "integer", "float"):
+        if series.dtype == object and kind in ("bool", "integer", "float", "datetime", "timedelta"):
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
             # (Strings of digits are not numbers here, as they are not at fit.)
-            read = _object_numbers(series)
+            read = _object_numbers(series) if kind in ("bool", "integer", "float") else None
             if read is not None:
                 series = read.numbers
+            elif series.isna().all():
+                # Holes alone, as a record read from JSON holds one ({"amount": None}): a row's
+                # result must not depend on whether a row with a value comes with it.
+                return np.full(len(series), np.nan)
             elif pd.api.types.infer_dtype(series, skipna=True) == "boolean":
                 series = pd.to_numeric(series)
         given = column_kind(series.dtype)

@@ -471,3 +471,22 @@ def test_integers_beyond_what_float64_holds_exactly_draw_a_warning():
         warnings.simplefilter("always")
         VAETransformer(max_iter=2, random_state=0).fit(X.drop(columns="id"))  # up to 2**53: exact
     assert not [w for w in caught if "2**53" in str(w.message)]
+
+
+def test_a_record_with_none_reads_as_a_hole_alone_as_among_other_rows():
+    rng = np.random.RandomState(0)
+    n = 120
+    frame = pd.DataFrame({"a": rng.normal(size=n), "amount": rng.gamma(2.0, 5.0, n),
+                          "visits": pd.array(rng.poisson(3, n), dtype="Int64"),
+                          "joined": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.randint(0, 900, n), unit="D")})
+    frame.loc[::10, ["amount", "visits", "joined"]] = None
+    model = VAEImputer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(frame)
+    record = {"a": 0.3, "amount": None, "visits": None, "joined": None}  # as one JSON record reads
+    alone = pd.DataFrame([record])
+    assert (alone.dtypes == object).sum() == 3
+    among = pd.DataFrame([record, frame.iloc[1].to_dict()])
+    # Refused alone ("holds object values, which a gaussian likelihood cannot take"), read among others.
+    np.testing.assert_array_equal(model.score_samples(alone), model.score_samples(among)[:1])
+    filled = model.transform(alone)
+    assert not filled.isna().any().any()
+    pd.testing.assert_frame_equal(filled, model.transform(among).iloc[:1])
