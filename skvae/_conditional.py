@@ -14,8 +14,10 @@ from ._conditions import Conditions
 from ._data import map_rows
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
+from ._fitting import DRIFT_RMS, DRIFT_ROWS
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
+from ._warnings import warn
 
 
 @fill_doc
@@ -50,7 +52,11 @@ class ConditionalVAETransformer(VAETransformer):
     Parameters
     ----------
     latent_dim : int, default=2
-        Dimension of the code z, the number of output features.
+        Dimension of the code z, the number of output features. Both
+        networks read the condition beside their input: a custom encoder
+        is called with ``in_features`` the model's inputs plus
+        ``n_condition_features_``, a custom decoder with
+        ``in_features=latent_dim + n_condition_features_``.
 
     ${network_parameters}
 
@@ -217,7 +223,10 @@ class ConditionalVAETransformer(VAETransformer):
             Training data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_covariates)
-            The condition of each row.
+            The condition of each row. Covariates are standardised by the
+            first call's y and keep that scaling, as X's columns do (see
+            ``VAETransformer.partial_fit``): a later y far outside it draws
+            a warning.
 
         classes : array-like of shape (n_classes,), default=None
             Every label y may take, on the first call (as for
@@ -407,6 +416,8 @@ class ConditionalVAETransformer(VAETransformer):
         elif classes is not None:
             self._conditions.check_same_classes(classes)
         columns = self._checked_columns(y, n_rows)
+        if not fresh_start and not self._conditions.categorical:
+            _check_later_covariates(columns, "partial_fit" if incremental else "fit (warm_start=True)")
         if self._conditions.categorical:
             counts = columns[:, :-1].sum(0, dtype=np.float64).astype(np.int64)
             # partial_fit adds its block's rows; fit (warm_start too) counts its own y.
@@ -469,3 +480,24 @@ class ConditionalVAETransformer(VAETransformer):
 def _check_n_importance(n_importance):
     if not isinstance(n_importance, Integral) or isinstance(n_importance, bool) or n_importance < 1:
         raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")
+
+
+def _check_later_covariates(columns, call):
+    """Warn when a later call's standardised covariates lie far outside the first call's scaling."""
+    if not len(columns):
+        return
+    squares = np.asarray(columns[:, :-1], dtype=np.float64) ** 2  # the last column flags "no condition"
+    # Per covariate where there are rows enough to judge one, else all together (as for X).
+    rms = np.sqrt(squares.mean(axis=0) if len(columns) >= DRIFT_ROWS else np.full(squares.shape[1], squares.mean()))
+    worst = int(np.argmax(rms))
+    if rms[worst] <= DRIFT_RMS:
+        return
+    where = f"covariate {worst}" if len(columns) >= DRIFT_ROWS else "the covariates"
+    warn(
+        f"{call}: y lies far outside the scaling fixed by the first fit: {where} has a root mean square "
+        f"of {rms[worst]:.3g} standard deviations after standardising. The scaling is not updated after "
+        "the first call. Scale y up front with a scaler fitted on all the data (e.g. "
+        "StandardScaler().partial_fit over every block), or shuffle the rows so the first block "
+        "represents them all.",
+        UserWarning,
+    )

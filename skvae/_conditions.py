@@ -96,15 +96,16 @@ class Conditions:
             labels = _labels(y)
             if n_rows is not None and labels.shape[0] == 1:
                 labels = np.repeat(labels, n_rows)
-            index = np.searchsorted(self.classes, labels)
-            index = np.clip(index, 0, len(self.classes) - 1)
-            unseen = self.classes[index] != labels
+            # By hash, not by order: a label of another type (0 among strings) cannot be ordered
+            # among the classes, and searchsorted raised a bare TypeError for it.
+            index = pd.Index(self.classes).get_indexer(labels)
+            unseen = index < 0
             if unseen.any():
                 known = str(self.classes[:20].tolist())
                 if len(self.classes) > 20:
                     known = known[:-1] + ", ...]"
                 raise ValueError(
-                    f"y holds labels the model was not fitted with: {np.unique(labels[unseen])[:10]}. "
+                    f"y holds labels the model was not fitted with: {pd.unique(labels[unseen])[:10]}. "
                     f"It knows classes_={known}; a new label needs a new fit (fit with "
                     "warm_start=False, or a first partial_fit whose classes= lists every label). In "
                     "cross-validation, split with StratifiedKFold, so that every training fold holds "

@@ -207,3 +207,32 @@ def test_condition_gap_trains_the_encoder_without_entering_the_loss(fitted, labe
     gap.backward()
     assert any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in model.encoder.parameters())
     assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in model.decoder.parameters())
+
+
+def test_a_label_of_another_type_is_an_unseen_label_not_a_type_error():
+    import pandas as pd
+
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    labels = pd.Series(np.array(["a", "b", "c"])[np.arange(60) % 3])  # object classes_, as df["label"] gives
+    model = ConditionalVAETransformer(**FAST).fit(X, labels)
+    # searchsorted compared 'a' with 0: "TypeError: '<' not supported between instances of 'str' and 'int'".
+    for call in (lambda: model.sample(2, y=0), lambda: model.transform(X[:2], [0, "a"]),
+                 lambda: model.score_samples(X[:1], 2.5)):
+        with pytest.raises(ValueError, match=r"y holds labels the model was not fitted with: \[('0'|0|2\.5)\]"):
+            call()
+
+
+def test_later_covariates_far_outside_the_first_scaling_warn():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(64, 3))
+    first = 30 + rng.uniform(-0.5, 0.5, size=(64, 1))  # the first block's ages span a year
+    later = rng.uniform(20, 70, size=(64, 1))
+    model = ConditionalVAETransformer(**FAST).partial_fit(X, first)
+    # The network read ages up to 140 standard deviations out, in silence.
+    with pytest.warns(UserWarning, match=r"partial_fit: y lies far outside the scaling fixed by the first fit: covariate 0"):
+        model.partial_fit(X, later)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.partial_fit(X, 30 + rng.uniform(-0.5, 0.5, size=(64, 1)))
