@@ -56,14 +56,16 @@ class ImputationGraph(nn.Module):
         self.model = copy.deepcopy(model).cpu().eval()
         # VAEImputer's missing_values when it is a number: a hole in the columns that hold
         # numbers (``numeric``), as transform reads it; a category is an index here.
-        self.placeholder = placeholder
+        # A float64 buffer, compared in X's dtype as transform compares: a Python float became a
+        # float32 constant in an ONNX graph, which no float64 -99.9 then equalled.
+        self.register_buffer("placeholder", None if placeholder is None else torch.tensor(placeholder, dtype=torch.float64))
         self.register_buffer("numeric", None if numeric is None else torch.as_tensor(numeric, dtype=torch.bool))
 
     def forward(self, x):
         if self.placeholder is not None:
             # An integer tensor too (the usual data for missing_values=-1): its fill is float64 anyway.
             x = x if x.dtype.is_floating_point else x.to(torch.float64)
-            x = torch.where((x == self.placeholder) & self.numeric, torch.nan, x)
+            x = torch.where((x == self.placeholder.to(x.dtype)) & self.numeric, torch.nan, x)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
         if not x.dtype.is_floating_point:
             return filled

@@ -317,7 +317,8 @@ class VAEImputer(VAETransformer):
         The module reads X as ``VAETransformer.to_torch``'s transform graph
         does (numbers, a category as its index in ``column_categories_``, NaN
         for a hole, and ``missing_values`` where it is a number, in the
-        columns of numbers) and returns the same rows, in X's dtype, with
+        columns of numbers, booleans included, but not dates or durations,
+        as ``transform`` reads it) and returns the same rows, in X's dtype, with
         every hole filled by its most probable value, in those units, unrounded:
         ``transform`` then rounds an integer column's fill to a whole number
         and a date's to the unit its training values were whole numbers of
@@ -368,7 +369,9 @@ class VAEImputer(VAETransformer):
             )
         placeholder, numeric = self.missing_values, None
         if isinstance(placeholder, numbers.Real) and not np.isnan(placeholder):
-            numeric = [column.categories is None for column in self._schema.columns]
+            # Not in a date or duration column either, which transform's X == missing_values never matches.
+            numeric = [column.categories is None and column.kind not in ("datetime", "timedelta")
+                       for column in self._schema.columns]
         else:
             placeholder = None  # NaN, None and pd.NA are NaN in the graph; a string is a category's index
         return ImputationGraph(self.network_, placeholder, numeric).eval()

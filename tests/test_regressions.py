@@ -112,6 +112,30 @@ def test_the_imputers_graph_reads_a_numeric_missing_values_as_a_hole():
     np.testing.assert_array_equal(out[:, 2], frame["kind"].cat.codes)
 
 
+def test_the_imputers_onnx_graph_reads_a_float64_placeholder_and_not_in_durations(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    X[rng.rand(120, 4) < 0.15] = -99.9
+    imputer = VAEImputer(missing_values=-99.9, **FAST).fit(X)
+    imputer.to_onnx(tmp_path / "imputer.onnx", dtype=np.float64)
+    session = ort.InferenceSession(str(tmp_path / "imputer.onnx"))
+    out = session.run(None, {session.get_inputs()[0].name: X})[0]
+    # The placeholder was a float32 constant there, which no float64 -99.9 equalled: holes came back unfilled.
+    np.testing.assert_allclose(out, imputer.transform(X), rtol=1e-5, atol=1e-6)
+    # transform's X == 0 never matches a duration or a date, so neither does the graph's.
+    frame = pd.DataFrame({"x": rng.normal(size=120), "wait": pd.to_timedelta(rng.randint(0, 20, 120), unit="s")})
+    frame.loc[::6, "x"] = 0.0
+    frame.loc[::7, "wait"] = pd.Timedelta(0)
+    imputer = VAEImputer(missing_values=0, **FAST).fit(frame)
+    inputs = np.column_stack([frame["x"], frame["wait"].to_numpy().astype("timedelta64[ns]").astype(np.int64)])
+    out = _graph_out(imputer, "transform", inputs)
+    filled = imputer.transform(frame)
+    assert (filled["wait"][::7] == pd.Timedelta(0)).all()
+    np.testing.assert_array_equal(out[::7, 1], 0.0)  # were filled, about 8 s each
+    np.testing.assert_allclose(out[:, 0], filled["x"].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_4_an_integer_placeholder_marks_holes_in_an_integer_array():
     X = np.random.RandomState(0).randint(0, 9, size=(120, 4))
     X[::6, 1] = -1
