@@ -16,7 +16,7 @@ from ._docs import fill_doc
 from ._export import ImputationGraph
 from ._random import draw_seed, seed_source
 from ._schema import column_kind
-from ._sources import evaluation_chunk_rows
+from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
 from ._validation import as_pandas, call_parameter, output_dtype
 
@@ -264,7 +264,9 @@ class VAEImputer(VAETransformer):
             return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)
 
         n_features = self.n_features_in_
-        chunk_rows = evaluation_chunk_rows(X)
+        # Draws from one generator in order follow the chunks' padded sizes: streamed wide X took
+        # smaller chunks than the same X in memory, and other draws. Both take the smaller here.
+        chunk_rows = evaluation_chunk_rows(X) if generator is None else block_rows(X.shape[1])
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0

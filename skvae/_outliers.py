@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -489,7 +490,22 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
         holes = X.isna().to_numpy()
     elif isinstance(X, (np.ndarray, list, tuple)) and np.ndim(X) == 2:
         holes = pd.isna(np.asarray(X, dtype=None if isinstance(X, np.ndarray) else object))
-    else:  # a sparse matrix's implicit zeros are observed values; other X is left as it is
+    elif sp.issparse(X):  # holes are stored NaN entries; implicit zeros are observed values
+        X = sp.csr_matrix(X)
+        # Its own index arrays: eliminate_zeros rewrites them in place, and X's would change under X.
+        holes = sp.csr_matrix((np.isnan(X.data), X.indices.copy(), X.indptr.copy()), shape=X.shape)
+        holes.eliminate_zeros()
+        fitted, held = holes[fit_rows], holes[held_out]
+        fitted_holes, held_holes = (np.asarray(part.sum(axis=0)).ravel() for part in (fitted, held))
+        all_holes = fitted_holes == len(fit_rows)
+        needed = np.asarray(held[:, all_holes].sum(axis=1)).ravel() < all_holes.sum()
+        held = held.tocsc()
+        for j in np.flatnonzero((held_holes > 0) & (fitted_holes == 0)):
+            needed[held.indices[held.indptr[j]]] = True  # the first held-out row with a hole there
+        return needed
+    elif hasattr(X, "shape") and len(X.shape) == 2:  # a dask array: its holes, computed
+        holes = np.asarray(X != X)
+    else:
         return np.zeros(len(held_out), dtype=bool)
     fitted, held = holes[fit_rows], holes[held_out]
     needed = (~held[:, fitted.all(axis=0)]).any(axis=1)

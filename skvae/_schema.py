@@ -205,8 +205,11 @@ class Schema:
             summaries = (_numeric_range(X.iloc[:, j], kind, judge=by_auto[j]) for j, kind in enumerate(kinds))
             low, high, flags, better, piled, at_bounds = zip(*summaries)
             if as_one:
-                # One kind of data, as an array is: one likelihood for every pixel, none censored.
+                # One kind of data, as an array is: one likelihood for every pixel, none censored,
+                # and Bernoulli only where BOUND_SHARE of the values sit at 0 or 1, as for an array.
                 whole = ([min(low)] * len(names), [max(high)] * len(names))
+                if sum(hits for hits, _ in at_bounds) < BOUND_SHARE * sum(count for _, count in at_bounds):
+                    whole = ([-np.inf] * len(names), [np.inf] * len(names))
                 chosen = _choose(names, kinds, likelihood, *whole)
             else:
                 chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags, at_bounds), better)

@@ -45,7 +45,7 @@ def check_features(estimator, X, reset):
     data" error.
     """
     if getattr(X, "ndim", 2) != 2:
-        check_array(X, dtype=None, ensure_all_finite=False)
+        check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=True)
     validate_data(estimator, X, reset=reset, skip_check_array=True)
 
 

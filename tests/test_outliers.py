@@ -348,3 +348,40 @@ def test_fit_errors_name_the_detector_and_x_as_given():
             VAEOutlierDetector().fit(scalar)
     with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(10, 0\)\).*required by VAEOutlierDetector"):
         VAEOutlierDetector().fit(pd.DataFrame(index=range(10)))
+
+
+def test_a_held_out_hole_is_fitted_alike_from_dense_sparse_and_dask_x():
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    X[rng.rand(300, 5) < 0.3] = 0
+    X[0, 0] = np.nan  # column 0's only hole, which random_state=1 holds out
+    new = X[:5].copy()
+    new[:, 0] = np.nan
+    kinds = [X, sp.csr_matrix(X)]
+    try:
+        import dask.array as da
+
+        kinds.append(da.from_array(X, chunks=100))
+    except ImportError:
+        pass
+    fitted = []
+    for data in kinds:
+        given = data.copy()
+        detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=1).fit(data)
+        assert detector.estimator_._schema.flagged == [0]  # sparse and dask X left the hole held out
+        fitted.append((detector.offset_, detector.decision_function(new)))
+        if sp.issparse(data):  # the first version of the sparse case rewrote X's index arrays
+            assert np.array_equal(data.toarray(), given.toarray(), equal_nan=True) and data.nnz == given.nnz
+    for offset, decisions in fitted[1:]:  # a sparse fit's scaling rounds apart from a dense one's
+        np.testing.assert_allclose(offset, fitted[0][0], rtol=1e-6)
+        np.testing.assert_allclose(decisions, fitted[0][1], rtol=1e-6)
+
+
+def test_one_dimensional_sparse_x_gets_the_2d_error():
+    import scipy.sparse as sp
+
+    detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), contamination=0.1).fit(np.random.RandomState(0).normal(size=(50, 5)))
+    with pytest.raises(ValueError, match="Expected 2D input"):  # was "Sparse data was passed, but dense data is required"
+        detector.predict(sp.coo_array(np.ones(5)))

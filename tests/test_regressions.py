@@ -1957,3 +1957,22 @@ def test_a_frame_with_rows_but_no_columns_gets_scikit_learns_error():
     for Estimator in (VAETransformer, VAEImputer):
         with pytest.raises(ValueError, match=rf"0 feature\(s\) \(shape=\(10, 0\)\) while a minimum of 1 is required by {Estimator.__name__}"):
             Estimator(**FAST).fit(pd.DataFrame(index=range(10)))
+
+
+def test_an_image_frame_takes_the_arrays_rule_for_bernoulli():
+    X = np.random.RandomState(0).uniform(0.05, 0.95, size=(100, 16))  # in [0, 1], none at 0 or 1
+    for data in (X, pd.DataFrame(X, columns=[f"p{j}" for j in range(16)])):
+        model = VAETransformer(image_shape=(4, 4), conv_channels=(4,), max_iter=1, random_state=0).fit(data)
+        assert set(model.column_likelihoods_.values()) == {"gaussian"}  # the frame's was Bernoulli
+
+
+def test_drawn_fills_do_not_depend_on_how_wide_x_is_stored(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1100, 2100)).astype(np.float32)  # wide: a streamed X took 992-row chunks
+    X[rng.rand(*X.shape) < 0.02] = np.nan
+    imputer = VAEImputer(latent_dim=2, hidden_layer_sizes=(), max_iter=1, sample_posterior=True,
+                         random_state=0).fit(X[:100])
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    # Chunked apart from the same rows in memory, every row drew other fills.
+    np.testing.assert_array_equal(imputer.transform(mapped), imputer.transform(X))
