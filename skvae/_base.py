@@ -826,8 +826,12 @@ class BaseAutoencoder(
             self._decoded(draws, conditions, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
         )
         if from_likelihood:
-            out = self._schema.with_holes(out, rng)
+            out = self._schema.with_holes(out, rng, self._row_hole_rates(conditions))
         return self._schema.restore(out)
+
+    def _row_hole_rates(self, conditions):
+        """Each drawn row's rate of holes per column, by its condition; None: each column's training rate."""
+        return None
 
     def _score_samples(self, X, y=None, *, warn_new_holes=True, **score_options):
         # A bound beyond float32's range (a row far outside the data) is float32's lowest value, not

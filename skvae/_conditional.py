@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from scipy.special import logsumexp
 from sklearn.base import _fit_context
@@ -11,7 +12,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._conditions import Conditions
-from ._data import map_rows
+from ._data import STAT_BLOCK_ROWS, map_rows
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
 from ._fitting import DRIFT_RMS, DRIFT_ROWS
@@ -377,7 +378,9 @@ class ConditionalVAETransformer(VAETransformer):
         y : label, array-like of shape (n_samples,) or (n_samples, n_covariates), default=None
             The condition: one label for every row, or one per row. None
             (class labels only) draws each row's label from the training
-            frequencies ``class_prior_``.
+            frequencies ``class_prior_``. With ``from_likelihood=True``, a
+            labelled row's holes are drawn at the rate its class had them
+            at fit (covariates: each column's overall rate).
 
         ${from_likelihood_parameter}
 
@@ -428,6 +431,22 @@ class ConditionalVAETransformer(VAETransformer):
         else:
             self.classes_ = self.class_prior_ = None
         return columns
+
+    def _validate_fit(self, X, y, incremental, condition_options):
+        data = super()._validate_fit(X, y, incremental, condition_options)
+        if data.fresh:
+            # Fixed by the first call, as each column's overall rate is (Schema.missing_rate).
+            self._class_hole_rates = (_class_hole_rates(data.values, data.conditions)
+                                      if self._conditions.categorical and self._schema.flagged else None)
+        return data
+
+    def _row_hole_rates(self, conditions):
+        rates = getattr(self, "_class_hole_rates", None)  # None in a model saved before they were kept
+        if rates is None or conditions is None:
+            return None
+        pooled = np.array([column.missing_rate for column in self._schema.columns])
+        labelled = conditions[:, -1] == 0  # the last column flags "no condition"
+        return np.where(labelled[:, None], rates[np.argmax(conditions[:, :-1], axis=1)], pooled)
 
     def _evaluation_conditions(self, y, n_rows):
         if y is None:
@@ -501,3 +520,22 @@ def _check_later_covariates(columns, call):
         "represents them all.",
         UserWarning,
     )
+
+
+def _class_hole_rates(values, conditions):
+    """Each class's share of holes in each column of ``values`` (array or sparse), ``conditions`` one-hot labels."""
+    onehot = np.asarray(conditions[:, :-1], dtype=np.float64)
+    holes = np.zeros((onehot.shape[1], values.shape[1]))
+    for start in range(0, values.shape[0], STAT_BLOCK_ROWS):
+        block, labels = values[start : start + STAT_BLOCK_ROWS], onehot[start : start + STAT_BLOCK_ROWS]
+        if sp.issparse(block):
+            block = sp.csr_matrix(block)
+            flags = sp.csr_matrix((np.isnan(block.data).astype(np.float64), block.indices.copy(),
+                                   block.indptr.copy()), shape=block.shape)
+            holes += np.asarray((flags.T @ labels).T)
+        else:
+            holes += labels.T @ np.isnan(np.asarray(block)).astype(np.float64)
+    counts = onehot.sum(axis=0)[:, None]
+    # A class without training rows (listed by partial_fit's classes=) takes the overall rate.
+    overall = holes.sum(axis=0) / max(counts.sum(), 1)
+    return np.where(counts > 0, holes / np.maximum(counts, 1), overall)

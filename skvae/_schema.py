@@ -516,9 +516,12 @@ class Schema:
         high = np.array([c.high for c in self.columns])
         return np.clip(values, low, high)
 
-    def with_holes(self, values, rng):
-        """``values`` with holes drawn in each column at the rate it had them at fit, from ``rng``."""
-        rates = np.array([c.missing_rate for c in self.columns])
+    def with_holes(self, values, rng, rates=None):
+        """``values`` with holes drawn in each column at the rate it had them at fit, from ``rng``.
+
+        ``rates``: each row's own rates instead (a conditional model's, by the row's class).
+        """
+        rates = np.array([c.missing_rate for c in self.columns]) if rates is None else rates
         if not rates.any():
             return values
         values = values.copy()

@@ -236,3 +236,18 @@ def test_later_covariates_far_outside_the_first_scaling_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         model.partial_fit(X, 30 + rng.uniform(-0.5, 0.5, size=(64, 1)))
+
+
+def test_drawn_rows_take_their_classes_rate_of_holes():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    labels = np.array(["F", "M"])[np.arange(400) % 2]
+    frame = pd.DataFrame({"height": rng.normal(170, 8, 400), "pregnancies": pd.array(rng.poisson(1.5, 400), dtype="Int64")})
+    frame.loc[labels == "M", "pregnancies"] = pd.NA  # never observed for one class
+    model = ConditionalVAETransformer(**FAST).fit(frame, labels)
+    # Both classes drew holes at the pooled 50%: half of the "M" rows got a count.
+    assert model.sample(400, random_state=0, y="M")["pregnancies"].isna().all()
+    assert not model.sample(400, random_state=0, y="F")["pregnancies"].isna().any()
+    mixed = model.sample(2000, random_state=0)
+    assert 0.4 < mixed["pregnancies"].isna().mean() < 0.6
