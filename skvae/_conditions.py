@@ -96,10 +96,13 @@ class Conditions:
             labels = _labels(y)
             if n_rows is not None and labels.shape[0] == 1:
                 labels = np.repeat(labels, n_rows)
-            # By hash, not by order: a label of another type (0 among strings) cannot be ordered
-            # among the classes, and searchsorted raised a bare TypeError for it.
-            index = pd.Index(self.classes).get_indexer(labels)
-            unseen = index < 0
+            try:  # by order and equality: 1 is True, as scikit-learn's LabelEncoder takes it
+                index = np.clip(np.searchsorted(self.classes, labels), 0, len(self.classes) - 1)
+                unseen = self.classes[index] != labels
+            except TypeError:
+                # A label that cannot be ordered among the classes (0 among strings): by hash.
+                index = pd.Index(self.classes).get_indexer(labels)
+                unseen = index < 0
             if unseen.any():
                 known = str(self.classes[:20].tolist())
                 if len(self.classes) > 20:

@@ -159,8 +159,11 @@ def scale_of(mean_square, mean_deviation, n_samples, magnitude=1.0):
     3,000 rows constant: the model then read its values unscaled.)
     """
     eps = np.finfo(np.float64).eps
-    constant = mean_square - mean_deviation**2 <= 4 * n_samples * eps * mean_square
-    scale = np.sqrt(mean_square) * magnitude
+    variance = mean_square - mean_deviation**2
+    constant = variance <= 4 * n_samples * eps * mean_square
+    # delta**2 taken away only where it shows (a column far from 0 for its spread, 1e15 with a
+    # spread of 0.3 read 0.48): elsewhere the mean square's bits, as scales always had them.
+    scale = np.sqrt(np.where(mean_deviation**2 > eps * mean_square, variance, mean_square)) * magnitude
     scale[constant] = 1.0
     return scale
 

@@ -264,9 +264,12 @@ class VAEImputer(VAETransformer):
             return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)
 
         n_features = self.n_features_in_
-        # Draws from one generator in order follow the chunks' padded sizes: streamed wide X took
-        # smaller chunks than the same X in memory, and other draws. Both take the smaller here.
-        chunk_rows = evaluation_chunk_rows(X) if generator is None else block_rows(X.shape[1])
+        # Draws from one generator in order follow the chunks' padded sizes: on a CPU, streamed wide
+        # X took smaller chunks than the same X in memory, and other draws; both take the smaller
+        # here. (A GPU pads every chunk to one size: smaller chunks there would multiply the work.)
+        chunk_rows = evaluation_chunk_rows(X)
+        if generator is not None and device.type == "cpu":
+            chunk_rows = block_rows(X.shape[1])
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0

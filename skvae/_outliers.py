@@ -297,28 +297,30 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             n_held_out = len(held_out)
         unfitted = clone(estimator)
         estimator.fit(_safe_indexing(X, fit_rows))
-        try:
-            scores = self._scores(estimator, _safe_indexing(X, held_out))
-        except ValueError:
-            # A held-out value the likelihoods that "auto" chose from the other rows cannot take (a
-            # 1.5 beside values in [0, 1], a negative amount): such rows are fitted too, so that the
-            # model takes every training value, as a float contamination's fit on all rows does.
-            # Scored -1e300 instead, one would become the threshold and no row could fall below it.
-            outside = (estimator._rows_outside_support(_safe_indexing(X, held_out))
-                       if hasattr(estimator, "_rows_outside_support") else None)
-            if outside is None or not outside.any():
-                raise
-            if outside.all():
-                raise ValueError(
-                    'contamination="auto" found no held-out row to calibrate on: each holds a value the '
-                    "model fitted on the other rows cannot take, and is fitted instead. Give more rows, a "
-                    "float contamination, or the base estimator a likelihood that takes every value."
-                ) from None
-            fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
-            n_held_out = len(held_out)
-            estimator = unfitted
-            estimator.fit(_safe_indexing(X, fit_rows))
-            scores = self._scores(estimator, _safe_indexing(X, held_out))
+        while True:
+            try:
+                scores = self._scores(estimator, _safe_indexing(X, held_out))
+                break
+            except ValueError:
+                # A held-out value the likelihoods that "auto" chose from the other rows cannot take
+                # (a 1.5 beside values in [0, 1], a negative amount): such rows are fitted too, so
+                # that the model takes every training value, as a float contamination's fit on all
+                # rows does. (Scored -1e300, one became the threshold, below which no row could
+                # fall.) A refit can choose again for another column: each round fits one row more.
+                outside = (estimator._rows_outside_support(_safe_indexing(X, held_out))
+                           if hasattr(estimator, "_rows_outside_support") else None)
+                if outside is None or not outside.any():
+                    raise
+                if outside.all():
+                    raise ValueError(
+                        'contamination="auto" found no held-out row to calibrate on: each holds a value '
+                        "the model fitted on the other rows cannot take, and is fitted instead. Give more "
+                        "rows, a float contamination, or the base estimator a likelihood that takes every value."
+                    ) from None
+                fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
+                n_held_out = len(held_out)
+                estimator = clone(unfitted)
+                estimator.fit(_safe_indexing(X, fit_rows))
         scores = np.sort(scores)
         k = max(1, math.floor(self.false_alarm_rate * (n_held_out + 1)))
         return estimator, float(scores[k - 1])

@@ -385,3 +385,17 @@ def test_one_dimensional_sparse_x_gets_the_2d_error():
     detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), contamination=0.1).fit(np.random.RandomState(0).normal(size=(50, 5)))
     with pytest.raises(ValueError, match="Expected 2D input"):  # was "Sparse data was passed, but dense data is required"
         detector.predict(sp.coo_array(np.ones(5)))
+
+
+def test_the_calibration_refits_until_every_held_out_row_can_be_scored():
+    n = 200
+    held = np.sort(seed_source(0).permutation(n)[:40])
+    rng = np.random.RandomState(1)
+    flag, amount = rng.randint(0, 2, n).astype(float), rng.uniform(0, 10, n)
+    flag[held[:30]] = 2.0  # beyond the flag's [0, 1] that "auto" sees in the other rows
+    amount[held[:30]] = rng.uniform(1e3, 1e5, 30)  # fitted with these, the amount is log-normal...
+    amount[held[30]] = -0.01  # ...which this held-out row is then outside of
+    X = pd.DataFrame({"flag": flag, "amount": amount})
+    detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=0).fit(X)  # raised
+    assert detector.estimator_.column_likelihoods_ == {"flag": "gaussian", "amount": "gaussian"}
+    assert np.isfinite(detector.offset_)

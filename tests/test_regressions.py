@@ -1933,6 +1933,11 @@ def test_a_column_far_from_zero_keeps_its_spread_as_a_scale():
                         (_sparse_scaling(sp.csr_matrix(X), list(range(5)), None, False).scale, X)):
         np.testing.assert_allclose(scale[:2], np.nanstd(data[:, :2], axis=0), rtol=1e-3)
         np.testing.assert_array_equal(scale[2:], 1.0)
+    # Judged varying, such a column's scale took the mean's rounding in too (0.48 against 0.29).
+    fine = 1e15 + rng.uniform(size=(100_000, 1))
+    spread = (fine - 1e15).std(axis=0)  # exact differences: numpy's own std of fine reads 0.32
+    np.testing.assert_allclose(Scaling.fit(fine).scale, spread, rtol=1e-3)
+    np.testing.assert_allclose(_sparse_scaling(sp.csr_matrix(fine), [0], None, False).scale, spread, rtol=1e-3)
     # End to end: the far column's reconstructions vary as it does.
     frame = pd.DataFrame({"far": 1e15 + 300 * z[:600], "x": z[:600] + 0.1 * rng.normal(size=600)})
     model = VAETransformer(latent_dim=1, hidden_layer_sizes=(16,), max_iter=30, random_state=0).fit(frame)
