@@ -754,8 +754,9 @@ def _nanmin_nanmax(block):
     block = np.asarray(block)
     if block.size == 0:
         return np.inf, -np.inf
-    with np.errstate(invalid="ignore"):
-        return np.nanmin(block), np.nanmax(block)
+    # fmin and fmax skip NaN as nanmin and nanmax do, without their warning for a block of holes
+    # alone (one record holding None), which gives NaN.
+    return np.fmin.reduce(block, axis=None), np.fmax.reduce(block, axis=None)
 
 
 def _counts(cls):
