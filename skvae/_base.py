@@ -830,8 +830,7 @@ class BaseAutoencoder(
         return self._schema.restore(out)
 
     def _row_hole_rates(self, conditions):
-        """Each drawn row's rate of holes per column, by its condition; None: each column's training rate."""
-        return None
+        """Each drawn row's rate of holes per column, by its condition; None (here): each column's training rate."""
 
     def _score_samples(self, X, y=None, *, warn_new_holes=True, **score_options):
         # A bound beyond float32's range (a row far outside the data) is float32's lowest value, not

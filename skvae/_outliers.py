@@ -506,7 +506,7 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
             needed[held.indices[held.indptr[j]]] = True  # the first held-out row with a hole there
         return needed
     elif hasattr(X, "shape") and len(X.shape) == 2:  # a dask array: its holes, computed
-        holes = np.asarray(X != X)
+        holes = np.asarray(np.isnan(X))
     else:
         return np.zeros(len(held_out), dtype=bool)
     fitted, held = holes[fit_rows], holes[held_out]
