@@ -873,6 +873,10 @@ def _restore_column(values, column):
         # The float below the bound: at 17 digits and more, 10 ** digits - 10 ** -scale rounds up to it.
         largest = np.nextafter(10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale, 0.0)
         return pd.array(np.clip(np.round(values, scale), -largest, largest).astype(object), dtype=dtype)
+    if dtype == object:  # Python floats, None for a hole, as the column held them (see kind_of_column)
+        out = values.astype(object)
+        out[holes] = None
+        return pd.array(out, dtype=object)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
     return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
 

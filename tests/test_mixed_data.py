@@ -490,3 +490,15 @@ def test_a_record_with_none_reads_as_a_hole_alone_as_among_other_rows():
     filled = model.transform(alone)
     assert not filled.isna().any().any()
     pd.testing.assert_frame_equal(filled, model.transform(among).iloc[:1])
+
+
+def test_drawn_holes_in_an_object_column_of_numbers_are_none_as_it_held():
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=200)
+    frame = pd.DataFrame({"x": rng.normal(size=200),
+                          "of": pd.Series([None if k % 5 == 0 else float(v) for k, v in enumerate(values)], dtype=object)})
+    drawn = VAETransformer(max_iter=2, random_state=0).fit(frame).sample(300, random_state=0)["of"]
+    holes = drawn.isna()
+    assert holes.any() and drawn.dtype == object
+    assert all(value is None for value in drawn[holes])  # were float('nan'), a marker it never held
+    assert all(isinstance(value, float) for value in drawn[~holes])
