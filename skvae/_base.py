@@ -47,7 +47,7 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
-from ._data import FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device
+from ._data import FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device, sparse_holes
 from ._export import ExportMixin
 from ._fitting import (
     Health,
@@ -114,11 +114,7 @@ def _nothing_observed(values):
 def _columns_with_holes(values):
     """The columns of ``values`` (an array or a sparse matrix) that hold a hole, as a set of indices."""
     if sp.issparse(values):
-        holes = np.isnan(values.data)
-        if not holes.any():
-            return set()
-        coo = values.tocoo()
-        return set(np.unique(coo.col[np.isnan(coo.data)]).tolist())
+        return set(np.flatnonzero(sparse_holes(values).getnnz(axis=0)).tolist())
     with np.errstate(over="ignore", invalid="ignore"):
         if not np.isnan(values.sum()):  # the common case, without a boolean temporary of X's size
             return set()

@@ -12,10 +12,10 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._conditions import Conditions
-from ._data import STAT_BLOCK_ROWS, map_rows
+from ._data import STAT_BLOCK_ROWS, map_rows, sparse_holes
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
-from ._fitting import DRIFT_RMS, DRIFT_ROWS
+from ._fitting import DRIFT_RMS, DRIFT_ROWS, drift_rms
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
 from ._warnings import warn
@@ -505,9 +505,8 @@ def _check_later_covariates(columns, call):
     """Warn when a later call's standardised covariates lie far outside the first call's scaling."""
     if not len(columns):
         return
-    squares = np.asarray(columns[:, :-1], dtype=np.float64) ** 2  # the last column flags "no condition"
-    # Per covariate where there are rows enough to judge one, else all together (as for X).
-    rms = np.sqrt(squares.mean(axis=0) if len(columns) >= DRIFT_ROWS else np.full(squares.shape[1], squares.mean()))
+    squares = (np.asarray(columns[:, :-1], dtype=np.float64) ** 2).sum(axis=0)  # the last column flags "no condition"
+    rms = drift_rms(squares, np.full(len(squares), len(columns)), len(columns))  # as for X's columns
     worst = int(np.argmax(rms))
     if rms[worst] <= DRIFT_RMS:
         return
@@ -529,10 +528,7 @@ def _class_hole_rates(values, conditions):
     for start in range(0, values.shape[0], STAT_BLOCK_ROWS):
         block, labels = values[start : start + STAT_BLOCK_ROWS], onehot[start : start + STAT_BLOCK_ROWS]
         if sp.issparse(block):
-            block = sp.csr_matrix(block)
-            flags = sp.csr_matrix((np.isnan(block.data).astype(np.float64), block.indices.copy(),
-                                   block.indptr.copy()), shape=block.shape)
-            holes += np.asarray((flags.T @ labels).T)
+            holes += np.asarray((sparse_holes(block).T @ labels).T)
         else:
             holes += labels.T @ np.isnan(np.asarray(block)).astype(np.float64)
     counts = onehot.sum(axis=0)[:, None]

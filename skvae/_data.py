@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from .nn.layers import EVAL_ROW_MULTIPLE
@@ -54,6 +55,15 @@ def in_float_range(values, dtype):
         return values
     largest = float(np.finfo(dtype).max)
     return np.clip(values, -largest, largest)
+
+
+def sparse_holes(X):
+    """A CSR matrix of X's shape holding 1.0 where sparse X stores a NaN (its holes), nothing elsewhere."""
+    X = sp.csr_matrix(X)
+    # Index arrays of its own: eliminate_zeros rewrites them in place, and X's would change under X.
+    holes = sp.csr_matrix((np.isnan(X.data).astype(np.float64), X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    holes.eliminate_zeros()
+    return holes
 
 
 def row_blocks(X):

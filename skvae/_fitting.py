@@ -166,6 +166,17 @@ DRIFT_ROWS = 32
 OVERFLOW_DEVIATIONS = 1e12
 
 
+def drift_rms(squares, counts, n_rows):
+    """Root mean square of each column's standardised values from their sums of squares and counts.
+
+    Each column's own from ``DRIFT_ROWS`` rows; below that, all columns'
+    together for each, as a few rows of one column say little.
+    """
+    if n_rows >= DRIFT_ROWS:
+        return np.sqrt(squares / np.maximum(counts, 1))
+    return np.full(len(squares), np.sqrt(squares.sum() / max(counts.sum(), 1)))
+
+
 def check_later_scaling(rows, columns, names, call):
     """Warn when later data are far outside the input scaling kept from the first fit.
 
@@ -196,10 +207,7 @@ def check_later_scaling(rows, columns, names, call):
         squares += (values**2).sum(0)
         counts += observed.sum(0)
         first_row += len(values)
-    if len(rows) >= DRIFT_ROWS:
-        rms = (squares / counts.clamp(min=1)).sqrt()
-    else:
-        rms = (squares.sum() / counts.sum().clamp(min=1)).sqrt().expand(len(positions))
+    rms = drift_rms(squares.numpy(), counts.numpy(), len(rows))
     worst = int(rms.argmax())
     if rms[worst] <= DRIFT_RMS:
         return far

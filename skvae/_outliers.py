@@ -13,6 +13,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
 
+from ._data import sparse_holes
 from ._random import draw_seed, seed_source
 from ._schema import kind_of_column
 from ._vae import VAETransformer
@@ -493,10 +494,7 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
     elif isinstance(X, (np.ndarray, list, tuple)) and np.ndim(X) == 2:
         holes = pd.isna(np.asarray(X, dtype=None if isinstance(X, np.ndarray) else object))
     elif sp.issparse(X):  # holes are stored NaN entries; implicit zeros are observed values
-        X = sp.csr_matrix(X)
-        # Its own index arrays: eliminate_zeros rewrites them in place, and X's would change under X.
-        holes = sp.csr_matrix((np.isnan(X.data), X.indices.copy(), X.indptr.copy()), shape=X.shape)
-        holes.eliminate_zeros()
+        holes = sparse_holes(X)
         fitted, held = holes[fit_rows], holes[held_out]
         fitted_holes, held_holes = (np.asarray(part.sum(axis=0)).ravel() for part in (fitted, held))
         all_holes = fitted_holes == len(fit_rows)

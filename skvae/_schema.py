@@ -208,7 +208,7 @@ class Schema:
                 # One kind of data, as an array is: one likelihood for every pixel, none censored,
                 # and Bernoulli only where BOUND_SHARE of the values sit at 0 or 1, as for an array.
                 whole = ([min(low)] * len(names), [max(high)] * len(names))
-                if sum(hits for hits, _ in at_bounds) < BOUND_SHARE * sum(count for _, count in at_bounds):
+                if not _piled_at_bounds(at_bounds):
                     whole = ([-np.inf] * len(names), [np.inf] * len(names))
                 chosen = _choose(names, kinds, likelihood, *whole)
             else:
@@ -218,7 +218,7 @@ class Schema:
             # An array is one kind of data: "auto" decides for all its columns at once.
             whole = ([np.min(low, initial=np.inf)] * len(names), [np.max(high, initial=-np.inf)] * len(names))
             observed = X.shape[0] * X.shape[1] - holes.sum()
-            if at_bounds < BOUND_SHARE * observed:
+            if not _piled_at_bounds([(at_bounds, observed)]):
                 whole = ([-np.inf] * len(names), [np.inf] * len(names))  # numbers, not probabilities
             chosen = _choose(names, kinds, likelihood, *whole)
         if not frame:
@@ -581,6 +581,11 @@ def _numeric_range(series, kind, judge=True):
 BOUND_SHARE = 0.1
 
 
+def _piled_at_bounds(at_bounds):
+    """Whether ``BOUND_SHARE`` of the observed values sit exactly at 0 or 1; ``at_bounds``: ``(at 0 or 1, observed)`` pairs."""
+    return sum(hits for hits, _ in at_bounds) >= BOUND_SHARE * sum(count for _, count in at_bounds)
+
+
 def _auto_ranges(kinds, low, high, two_valued, at_bounds):
     """The ranges ``likelihood="auto"`` judges a DataFrame's columns by.
 
@@ -594,8 +599,7 @@ def _auto_ranges(kinds, low, high, two_valued, at_bounds):
     """
     numeric = [k for k, kind in enumerate(kinds) if kind in ("float", "integer")]
     unit = all(0.0 <= low[k] and high[k] <= 1.0 for k in numeric)
-    piled = sum(at_bounds[k][0] for k in numeric) >= BOUND_SHARE * sum(at_bounds[k][1] for k in numeric)
-    if unit and (piled or not numeric):
+    if unit and (_piled_at_bounds([at_bounds[k] for k in numeric]) or not numeric):
         return low, high
     flag = [two_valued[k] and low[k] in (0.0, 1.0) and high[k] in (0.0, 1.0) for k in range(len(kinds))]
     return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])
