@@ -445,8 +445,8 @@ class ConditionalVAETransformer(VAETransformer):
         if rates is None or conditions is None:
             return None
         pooled = np.array([column.missing_rate for column in self._schema.columns])
-        labelled = conditions[:, -1] == 0  # the last column flags "no condition"
-        return np.where(labelled[:, None], rates[np.argmax(conditions[:, :-1], axis=1)], pooled)
+        classes = conditions.labelled()
+        return np.where(classes[:, None] >= 0, rates[np.maximum(classes, 0)], pooled)
 
     def _evaluation_conditions(self, y, n_rows):
         if y is None:
@@ -454,7 +454,10 @@ class ConditionalVAETransformer(VAETransformer):
         return self._checked_columns(y, n_rows, allow_one=True)
 
     def _checked_columns(self, y, n_rows, allow_one=False):
-        columns = self._conditions.encode(y, n_rows if allow_one else None)
+        """``ConditionRows`` of y for evaluation (``allow_one``: one condition may stand for all rows); an array for fit."""
+        columns = self._conditions.rows(y, n_rows if allow_one else None)
+        if not allow_one:
+            columns = columns[:]
         if columns.shape[0] != n_rows:
             raise ValueError(f"y has {columns.shape[0]} rows, but X has {n_rows}.")
         return columns
@@ -471,7 +474,7 @@ class ConditionalVAETransformer(VAETransformer):
         check_method(method)
         if method == "transform":
             # The code without a condition, as transform without y.
-            return TransformGraph(self.network_, condition=self._evaluation_conditions(None, 1)).eval()
+            return TransformGraph(self.network_, condition=self._conditions.missing(1)[:]).eval()
         if not self._conditions.categorical:
             raise ValueError(
                 "inverse_transform without y averages over the classes; a model of covariates has "

@@ -1,6 +1,7 @@
 """ConditionalVAETransformer: conditions, generation on request, scores with and without y."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -260,3 +261,26 @@ def test_labels_equal_to_the_classes_are_the_classes_whatever_their_type():
     # 1 is True, as LabelEncoder takes it: refused by a first version of the unseen-label check.
     np.testing.assert_array_equal(model.transform(X[:3], flags[:3].astype(int)), model.transform(X[:3], flags[:3]))
     np.testing.assert_array_equal(model.transform(X[:3], flags[:3].astype(float)), model.transform(X[:3], flags[:3]))
+
+
+def test_conditions_are_made_a_chunk_at_a_time_not_for_every_row_at_once():
+    # 500 classes: every row's one-hot condition at once is 20,000 x 501 float32, 40 MB, for a
+    # 320 KB sample; made per evaluation chunk they stay near the output's size.
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(1000, 2)), np.arange(1000) % 500
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ConditionalVAETransformer(latent_dim=2, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X, y)
+    one_hot_bytes = 20_000 * 501 * 4
+    for call in (lambda: model.sample(20_000, random_state=0), lambda: model.transform(np.tile(X, (20, 1))),
+                 lambda: model.transform(np.tile(X, (20, 1)), np.tile(y, 20)),
+                 lambda: model.sample(20_000, random_state=0, y=7)):
+        tracemalloc.start()
+        try:
+            call()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < one_hot_bytes / 4
