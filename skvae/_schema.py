@@ -30,6 +30,10 @@ from ._warnings import warn
 from .nn import LIKELIHOODS
 
 
+# The float64 nearest 2**63 below it: dates near 2262 (or 1677) fit inside int64, whose smallest
+# value is NaT. (A bound of 9.2e18, 266 days inside, once turned every date of 2262 into one of 2261.)
+_NS_BOUND = float(np.nextafter(2.0**63, 0))
+
 @dataclass
 class Column:
     """One column of X: name, likelihood, dtype, kind, categories, holes, and its training range and missing rate.
@@ -848,7 +852,7 @@ def _restore_column(values, column):
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
         zone = time_zone(dtype) if kind == "datetime" else None
-        ns = np.rint(np.clip(np.nan_to_num(values), -9.2e18, 9.2e18)).astype(np.int64)
+        ns = np.rint(np.clip(np.nan_to_num(values), -_NS_BOUND, _NS_BOUND)).astype(np.int64)
         if zone is None:
             ns = rounded(ns, step)
         ns[holes] = np.iinfo(np.int64).min

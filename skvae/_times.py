@@ -71,8 +71,16 @@ def finer_step(old, new):
 
 
 def rounded(ns, step):
-    """int64 nanoseconds to the nearest multiple of ``step``, in integers (a half up)."""
-    return (ns + step // 2) // step * step if step > 1 else ns
+    """int64 nanoseconds to the nearest multiple of ``step``, in integers (a half up).
+
+    Within a step of int64's ends a value is first moved inside them, where
+    rounding cannot wrap round to the other end.
+    """
+    if step <= 1:
+        return ns
+    limits = np.iinfo(np.int64)
+    ns = np.clip(ns, limits.min + step, limits.max - step)
+    return (ns + step // 2) // step * step
 
 
 def rounded_in_zone(ns, holes, step, zone):

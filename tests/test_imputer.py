@@ -141,3 +141,19 @@ def test_a_frame_without_the_training_names_is_filled_by_position():
     with pytest.warns(UserWarning, match="X does not have valid feature names"):
         filled = imputer.transform(unnamed)  # raised KeyError: 'a'
     pd.testing.assert_frame_equal(filled, imputer.transform(frame.iloc[:10]).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("start", ["2262-01-01", "1677-10-01"])
+def test_dates_near_the_ends_of_what_nanoseconds_hold_fill_within_their_range(start):
+    rng = np.random.RandomState(0)
+    dates = pd.Timestamp(start) + pd.to_timedelta(rng.randint(0, 30, size=200), unit="D")
+    X = pd.DataFrame({"x": rng.normal(size=200), "d": dates})
+    holes = rng.rand(200) < 0.3
+    X.loc[holes, "d"] = pd.NaT
+    imputer = VAEImputer(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = imputer.fit_transform(X)["d"][holes]
+        drawn = imputer.sample(20, from_likelihood=False, random_state=0)["d"]
+    for dates in (filled, drawn):
+        assert dates.between(X["d"].min(), X["d"].max()).all()
