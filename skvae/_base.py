@@ -661,8 +661,10 @@ class BaseAutoencoder(
         return model, device
 
     def _rows_outside_support(self, X):
-        """Which rows of X hold a value the fitted likelihoods cannot score, which ``score_samples`` refuses."""
+        """Which rows of X ``score_samples`` refuses: a value the fitted likelihoods cannot score, or one beyond float32 once encoded."""
         check_is_fitted(self)
+        model, device = self._inference_model()
+        columns = model.columns if device.type == "cpu" else copy.deepcopy(model.columns).cpu()
         X = self._validated(X, reset=False)
         schema = self._schema
         # In blocks, as scoring reads X: a memmap or a large frame is never read whole.
@@ -670,8 +672,11 @@ class BaseAutoencoder(
         outside = []
         for start in range(0, X.shape[0], step):
             block = X.iloc[start : start + step] if schema.frame else X[start : start + step]
-            values = schema.values(block, start, handle_unknown=self._handle_unknown) if schema.frame else block
-            outside.append(schema.rows_outside_support(values))
+            values = schema.values(block, start, handle_unknown=self._handle_unknown)
+            with torch.no_grad():
+                inputs, _, _ = columns.encode(as_tensor(values), targets=False)
+            beyond = ~torch.isfinite(inputs).all(dim=1).numpy()
+            outside.append(schema.rows_outside_support(values) | beyond)
         return np.concatenate(outside) if outside else np.zeros(0, dtype=bool)
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,

@@ -375,8 +375,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         have them, or fill them first (``VAEImputer``). A row holding a value
         that a skvae base estimator's likelihoods cannot take (a value outside
         [0, 1] in a Bernoulli column, chosen by ``likelihood="auto"`` for an
-        array in [0, 1]; a negative value in a log-normal or count column)
-        scores -1e300, below any other row, with a warning: it is flagged.
+        array in [0, 1]; a negative value in a log-normal or count column), or
+        one beyond the model's float32 arithmetic once encoded (1e39 among
+        ordinary values), scores -1e300, below any other row, with a warning:
+        it is flagged.
 
         Parameters
         ----------
@@ -394,7 +396,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         check_features(self, X, reset=False)
         check_has_rows(X, self)
         calibrated = getattr(self, "_calibrated_n_importance", self.n_importance)
-        if self.n_importance != calibrated:
+        if _bound_of(self.n_importance, self.estimator_) != _bound_of(calibrated, self.estimator_):
             raise ValueError(
                 f"n_importance={self.n_importance}, but offset_ was set on scores with "
                 f"n_importance={calibrated}: another bound moves the scores, and with them which "
@@ -419,7 +421,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         warn(
             f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
             f"estimator's likelihoods cannot take (see its column_likelihoods_: e.g. a value outside "
-            f"[0, 1] in a Bernoulli column, a negative one in a log-normal or count column); they score "
+            f"[0, 1] in a Bernoulli column, a negative one in a log-normal or count column) or values "
+            f"beyond its float32 arithmetic (e.g. 1e39); they score "
             f"{OUTSIDE_SUPPORT_SCORE:.3g}, below any other row, and are flagged as outliers.",
             UserWarning,
         )
@@ -514,17 +517,26 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
     return needed
 
 
+def _bound_of(n_importance, base):
+    """``n_importance`` as ``base.score_samples`` reads it: None is its default (1 for the ELBO)."""
+    if n_importance is not None:
+        return n_importance
+    parameter = inspect.signature(base.score_samples).parameters.get("n_importance")
+    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+
+
 def _unseen_levels(X, fit_rows, held_out, likelihood=None):
     """Which held-out rows hold a level of a categorical column that no fitted row holds."""
     unseen = np.zeros(len(held_out), dtype=bool)
     if not isinstance(X, pd.DataFrame):
         return unseen
-    named = likelihood if isinstance(likelihood, dict) else {}
+    # The likelihood named for every column (a string), or for some (a dict).
+    named, every = (likelihood, None) if isinstance(likelihood, dict) else ({}, likelihood)
     for name, column in ((X.columns[j], X.iloc[:, j]) for j in range(X.shape[1])):
         # A pandas Categorical declares its levels, which the model then knows.
         if isinstance(column.dtype, pd.CategoricalDtype):
             continue
-        if kind_of_column(column) != "category" and named.get(name) != "categorical":
+        if kind_of_column(column) != "category" and named.get(name, every) != "categorical":
             continue
         held = column.iloc[held_out]
         unseen |= (held.notna() & ~held.isin(set(column.iloc[fit_rows].dropna()))).to_numpy()

@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -208,6 +209,12 @@ def test_n_importance_reaches_the_vae_score(planted):
     iwae = detector.estimator_.score_samples(new_normal, n_importance=8)
     assert np.array_equal(detector.score_samples(new_normal), iwae)
     assert not np.allclose(iwae, detector.estimator_.score_samples(new_normal))
+    # None is the base's own default, the ELBO: n_importance=1 is the same bound, not another.
+    detector.set_params(n_importance=None).fit(normal)
+    elbo = detector.score_samples(new_normal)
+    assert np.array_equal(detector.set_params(n_importance=1).score_samples(new_normal), elbo)
+    with pytest.raises(ValueError, match="offset_ was set on scores with n_importance=None"):
+        detector.set_params(n_importance=2).score_samples(new_normal)
 
 
 @pytest.mark.parametrize(
@@ -399,3 +406,34 @@ def test_the_calibration_refits_until_every_held_out_row_can_be_scored():
     detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=0).fit(X)  # raised
     assert detector.estimator_.column_likelihoods_ == {"flag": "gaussian", "amount": "gaussian"}
     assert np.isfinite(detector.offset_)
+
+
+def test_a_level_only_held_out_rows_hold_is_fitted_when_every_column_is_categorical():
+    # likelihood="categorical" for every column reads integers and bools as levels too; a level
+    # that only the held-out rows hold must be fitted, as for a dict naming the columns.
+    X = pd.DataFrame({"k": np.arange(60) % 3, "b": [True] * 60})
+    X.loc[7, ["k", "b"]] = [9, False]
+    for random_state in range(10):
+        detector = VAEOutlierDetector(VAETransformer(likelihood="categorical", hidden_layer_sizes=(8,), max_iter=3),
+                                      random_state=random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            assert np.isfinite(detector.fit(X).score_samples(X)).all()
+
+
+def test_a_row_beyond_float32_is_flagged_and_the_others_scored():
+    # IsolationForest answers for every row; one absurd reading must not fail the whole call.
+    X = np.random.RandomState(0).normal(size=(200, 3))
+    detector = VAEOutlierDetector(VAETransformer(**FAST), contamination=0.05, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(X)
+    expected = detector.score_samples(X)
+    X_new = X.copy()
+    X_new[17, 1] = 1e39
+    with pytest.warns(UserWarning, match="float32"):
+        scores = detector.score_samples(X_new)
+    assert scores[17] == -1e300
+    np.testing.assert_array_equal(np.delete(scores, 17), np.delete(expected, 17))
+    with pytest.warns(UserWarning, match="float32"):
+        assert detector.predict(X_new)[17] == -1
