@@ -333,6 +333,10 @@ class BaseAutoencoder(
 
     def _fit(self, X, incremental, y=None, **condition_options):
         """One call of ``fit`` or ``partial_fit``; atomic: a failure leaves every attribute as it was."""
+        if incremental and hasattr(self, "network_"):
+            # scikit-learn's _fit_context validates a fitted model's partial_fit no more (its
+            # parameters were read at the first call); every call here reads them afresh.
+            self._validate_params()
         with restored_on_error(self):
             data = self._validate_fit(X, y, incremental, condition_options)
             state = self._build(data) if data.fresh else self._continued(data)

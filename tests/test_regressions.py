@@ -1981,3 +1981,22 @@ def test_drawn_fills_do_not_depend_on_how_wide_x_is_stored(tmp_path):
     mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
     # Chunked apart from the same rows in memory, every row drew other fills.
     np.testing.assert_array_equal(imputer.transform(mapped), imputer.transform(X))
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, AutoencoderTransformer, ConditionalVAETransformer,
+                                       HierarchicalVAETransformer, VAEGANTransformer, VAEImputer, VQVAETransformer])
+def test_partial_fit_of_a_fitted_model_validates_the_parameters_it_reads_afresh(Estimator):
+    # Every call reads learning_rate_init, beta, batch_size, ...: a value fit refuses must not
+    # train silently (a negative learning rate) or fail deep inside (batch_size=0).
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    y = np.arange(60) % 2
+    extra = (y,) if Estimator is ConditionalVAETransformer else ()
+    model = Estimator(**FAST).partial_fit(X, *extra)
+    before = model.transform(X, *extra) if hasattr(model, "transform") else None
+    for bad in ({"batch_size": 0}, {"learning_rate_init": -1e-3}):
+        with pytest.raises(InvalidParameterError):
+            model.set_params(**bad).partial_fit(X, *extra)
+        model.set_params(**FAST, batch_size="auto", learning_rate_init=1e-3)
+        np.testing.assert_array_equal(model.transform(X, *extra), before)
