@@ -156,7 +156,7 @@ def _blamed_on(far, call):
             raise
         row, column, deviation = far
         raise ValueError(
-            f"{call}: {error} Row {row} of X lies {deviation:.3g} standard deviations from column {column!r}'s "
+            f"{call}: {error.finding} Row {row} of X lies {deviation:.3g} standard deviations from column {column!r}'s "
             "mean in the scaling fixed by the first fit, where float32 squares overflow the loss: a lower "
             "learning rate cannot help. Drop the row, or fit from scratch (fit, not partial_fit or "
             "warm_start) on data that holds such values."
@@ -477,6 +477,13 @@ class BaseAutoencoder(
                 return float(scores.mean())
 
         start = self._check_health(model, rows, data.X.shape[1])
+        if data.fresh and not math.isfinite(start.score):
+            raise ValueError(
+                f"Before any training step, the new model scores its first training rows {start.score}: its "
+                "networks return values that are not finite on them, which no learning rate fixes. A "
+                "custom encoder or decoder (docs/custom_modules.md) must return finite values for finite "
+                "inputs."
+            )
         # Before training moves it: the validation record restarts with each call, the loss's does not.
         best_carried = not early_stopping and math.isfinite(state.history.best_smoothed_loss)
         n_train = len(rows) if train_rows is None else train_rows.numel()

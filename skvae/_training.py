@@ -23,7 +23,11 @@ DIVERGENCE_ADVICE = ("Lower learning_rate_init (tenfold, say): the model standar
 
 
 class TrainingDiverged(ValueError):
-    """Training reached a loss that is not finite."""
+    """Training reached a loss that is not finite; ``finding`` says so without the advice that follows."""
+
+    def __init__(self, finding, advice=DIVERGENCE_ADVICE):
+        super().__init__(f"{finding} {advice}")
+        self.finding = finding
 
 
 @dataclass
@@ -205,9 +209,7 @@ def train(
             )
             loss = float(epoch_loss) + loss_offset
             if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"Training diverged at iteration {epoch + 1}: the loss is {loss}. {DIVERGENCE_ADVICE}"
-                )
+                raise TrainingDiverged(f"Training diverged at iteration {epoch + 1}: the loss is {loss}.")
             score = validation_score() if validation_score is not None else None
             run.n_epochs += 1
             stop = _judge(run, epoch, loss, score, tol, n_iter_no_change, monitor_from_epoch)

@@ -248,3 +248,23 @@ def test_only_user_modules_get_torchs_global_generator_seeded(tabular, monkeypat
     assert seeded == []
     VAETransformer(**SMALL, **CUSTOM).fit(tabular)
     assert len(seeded) == 2  # the whole fit, and training's own stream within it
+
+
+class LogEncoder(nn.Module):
+    """A user's slip: the log of standardised inputs, NaN for every negative one."""
+
+    def __init__(self, in_features, width=16):
+        super().__init__()
+        self.input = nn.Linear(in_features, width)
+
+    def forward(self, x):
+        return torch.relu(self.input(torch.log(x)))
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, AutoencoderTransformer])
+def test_a_module_that_is_not_finite_before_training_is_blamed_not_the_learning_rate(Estimator, tabular):
+    model = Estimator(encoder=LogEncoder, **SMALL)
+    with pytest.raises(ValueError, match="Before any training step") as error:
+        model.fit(tabular)
+    assert "learning_rate_init" not in str(error.value)
+    assert not hasattr(model, "network_")

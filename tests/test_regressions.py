@@ -2000,3 +2000,12 @@ def test_partial_fit_of_a_fitted_model_validates_the_parameters_it_reads_afresh(
             model.set_params(**bad).partial_fit(X, *extra)
         model.set_params(**FAST, batch_size="auto", learning_rate_init=1e-3)
         np.testing.assert_array_equal(model.transform(X, *extra), before)
+
+
+def test_a_later_value_that_overflows_the_loss_gets_one_advice_not_two():
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    model = VAETransformer(**FAST).fit(X)
+    X[3, 2] = 1e20
+    with pytest.raises(ValueError, match="a lower learning rate cannot help") as error:
+        model.partial_fit(X)
+    assert "Lower learning_rate_init" not in str(error.value)
