@@ -85,6 +85,7 @@ from ._validation import (
     check_has_rows,
     output_dtype,
     plain_rows,
+    with_plain_holes,
 )
 from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
@@ -251,7 +252,7 @@ class BaseAutoencoder(
                 X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
             check_has_rows(X, self)
             return X
-        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
+        X = validate_data(self, with_plain_holes(X), reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
                           accept_sparse=("csr", "csc"))
         if sp.issparse(X) and not X.has_canonical_format:
             # Statistics and checks read the stored entries: one per position, as the dense X holds it.

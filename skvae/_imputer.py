@@ -18,7 +18,7 @@ from ._random import draw_seed, seed_source
 from ._schema import column_kind
 from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
-from ._validation import as_pandas, call_parameter, output_dtype
+from ._validation import as_pandas, call_parameter, output_dtype, strings_error
 
 
 @fill_doc
@@ -179,10 +179,8 @@ class VAEImputer(VAETransformer):
         # The dtype where X has one: np.asarray would compute a dask array whole.
         dtype = getattr(X, "dtype", None) if not isinstance(X, (list, tuple)) else np.asarray(X).dtype
         if not isinstance(X, pd.DataFrame) and isinstance(dtype, np.dtype) and dtype.kind in "US":
-            raise ValueError(
-                f"X is an array of strings ({dtype}): skvae reads strings only as a "
-                "DataFrame's columns, each a category. Pass pd.DataFrame(X)."
-            )
+            # Before a placeholder is looked for in it (an object array's strings are refused after).
+            raise strings_error(dtype)
         if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
             return X  # holes already
         if isinstance(X, pd.DataFrame):

@@ -44,9 +44,36 @@ def check_features(estimator, X, reset):
     given to a model fitted on names its warning, 1-d X its "Reshape your
     data" error.
     """
-    if getattr(X, "ndim", 2) != 2:
+    # A list, a dict or a scalar has no ndim: check_array says what is wrong with it (a frame-fitted
+    # model would otherwise read a dict's keys as feature names).
+    if getattr(X, "ndim", 2 if hasattr(X, "shape") else None) != 2:
         check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=True)
     validate_data(estimator, X, reset=reset, skip_check_array=True)
+
+
+def with_plain_holes(X):
+    """An array of numbers as ``validate_data`` can read it: pd.NA (a nullable frame's to_numpy()) as NaN.
+
+    An array of strings is refused with the way skvae reads them. Anything
+    but a NumPy array of strings or objects (or a list) comes back as it is.
+    """
+    if isinstance(X, (list, tuple)):
+        X = np.asarray(X)
+    dtype = getattr(X, "dtype", None)
+    if not isinstance(X, np.ndarray) or dtype.kind not in "USO":
+        return X
+    if dtype.kind in "US" or any(isinstance(value, str) for value in X.flat):
+        raise strings_error(dtype)
+    holes = pd.isna(X)
+    return np.where(holes, np.nan, X) if holes.any() else X
+
+
+def strings_error(dtype):
+    """The error for an array of ``dtype`` holding strings, which skvae reads only in a DataFrame."""
+    return ValueError(
+        f"X is an array holding strings ({dtype}): skvae reads strings only as a DataFrame's "
+        "columns, each a category. Pass pd.DataFrame(X)."
+    )
 
 
 def has_no_infinity(X):

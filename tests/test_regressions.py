@@ -814,8 +814,32 @@ def test_an_imputer_placeholder_among_a_columns_categories_is_never_given_back()
 def test_the_imputer_refuses_an_array_of_strings_with_one_message():
     X = np.array([["a", "b"], ["?", "a"]] * 10)
     for placeholder in ("?", np.nan):
-        with pytest.raises(ValueError, match=r"X is an array of strings \(<U1\).*pd.DataFrame\(X\)"):
+        with pytest.raises(ValueError, match=r"X is an array holding strings \(<U1\).*pd.DataFrame\(X\)"):
             VAEImputer(missing_values=placeholder, **FAST).fit(X)
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, VAEImputer])
+def test_an_object_array_reads_pandas_na_as_a_hole_and_refuses_strings_with_the_way_to_pass_them(Estimator):
+    # A nullable frame's to_numpy() holds pd.NA; VAEImputer's docstring says pd.NA is always a hole.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    X[rng.rand(60, 3) < 0.1] = np.nan
+    holed = X.astype(object)
+    holed[np.isnan(X)] = pd.NA
+    expected = Estimator(**FAST).fit(X).transform(X)
+    np.testing.assert_array_equal(Estimator(**FAST).fit(holed).transform(holed), expected)
+    words = X.astype(object)
+    words[0, 1] = "n/a"
+    with pytest.raises(ValueError, match=r"X is an array holding strings \(object\).*pd.DataFrame\(X\)"):
+        Estimator(**FAST).fit(words)
+
+
+def test_a_frame_fitted_model_refuses_a_dict_or_a_scalar_as_scikit_learn_does():
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.linspace(1, 0, 40) ** 2})
+    model = VAETransformer(**FAST).fit(frame)
+    for X in ({"a": [1.0], "b": [2.0]}, 3.0, None):
+        with pytest.raises((ValueError, TypeError), match="Expected 2D array|float"):
+            model.transform(X)
 
 
 def test_labels_with_pandas_na_are_named_as_missing():
