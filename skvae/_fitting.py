@@ -44,6 +44,8 @@ def make_optimizer(model, learning_rate, state=None):
     # several units (variance 1 -> 0.01 is -4.6 in log space) where weights
     # move by tenths, and Adam moves any parameter by about its learning
     # rate per step. A faster rate for them keeps them in step.
+    # A Python float, as save/load gives it back: 10 * np.float32(1e-3) rounds otherwise.
+    learning_rate = float(learning_rate)
     likelihood = list(model.columns.parameters())
     likelihood_ids = {id(p) for p in likelihood}
     groups = [{"params": [p for p in model.parameters() if id(p) not in likelihood_ids]}]

@@ -57,7 +57,9 @@ class VAEImputer(VAETransformer):
         and ``pd.NA`` are always missing too. A DataFrame's integer or bool
         column that holds the placeholder at fit is modelled, and comes
         back, in pandas' nullable dtype (``Int64``, ``boolean``), which can
-        hold a hole, with whole-number fills.
+        hold a hole, with whole-number fills. A number is compared in X's
+        dtype: -99.9 (or ``np.float64(-99.9)``) marks float32 X's -99.9,
+        which ``SimpleImputer`` misses for a NumPy float64.
 
     sample_posterior : bool, default=False
         False: fill each hole with the decoder's value at the posterior
@@ -176,6 +178,10 @@ class VAEImputer(VAETransformer):
     def _marked(self, X):
         """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""
         placeholder = self.missing_values
+        if isinstance(placeholder, np.generic):
+            # As a Python number, compared in X's dtype (a float32 -99.9 is a hole), as save/load
+            # and the exported graph read it: numpy's float64 -99.9 matched no float32 value.
+            placeholder = placeholder.item()
         # The dtype where X has one: np.asarray would compute a dask array whole.
         dtype = getattr(X, "dtype", None) if not isinstance(X, (list, tuple)) else np.asarray(X).dtype
         if not isinstance(X, pd.DataFrame) and isinstance(dtype, np.dtype) and dtype.kind in "US":

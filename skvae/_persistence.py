@@ -585,7 +585,8 @@ class PersistenceMixin:
         format version. ``skvae.load(path)`` reads it back; it needs the
         ``safetensors`` package. A custom encoder or decoder is stored as a
         reference to its class, which ``load`` imports only when told to
-        trust it. Pickle and joblib work too, as for any estimator, and are
+        trust it (a ``functools.partial`` or a lambda is refused: pass the
+        class and its arguments as ``encoder__width=...``). Pickle and joblib work too, as for any estimator, and are
         the way for a model whose categories are neither numbers nor
         strings (``pd.cut``'s intervals, dates as categories), which this
         format refuses with a TypeError.

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -157,3 +158,19 @@ def test_dates_near_the_ends_of_what_nanoseconds_hold_fill_within_their_range(st
         drawn = imputer.sample(20, from_likelihood=False, random_state=0)["d"]
     for dates in (filled, drawn):
         assert dates.between(X["d"].min(), X["d"].max()).all()
+
+
+def test_a_numpy_scalar_placeholder_marks_float32_holes_as_save_load_and_the_export_read_it(tmp_path):
+    from skvae import load
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4)).astype(np.float32)
+    X[rng.rand(120, 4) < 0.1] = -99.9
+    imputer = VAEImputer(missing_values=np.float64(-99.9), hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = imputer.fit(X).transform(X)
+    assert not (filled == np.float32(-99.9)).any()
+    imputer.save(tmp_path / "imputer.skvae")
+    np.testing.assert_array_equal(load(tmp_path / "imputer.skvae").transform(X), filled)
+    np.testing.assert_allclose(imputer.to_torch()(torch.from_numpy(X)).detach().numpy(), filled, rtol=1e-6, atol=1e-6)

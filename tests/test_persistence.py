@@ -4,6 +4,7 @@ import importlib.util
 import io
 import json
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -252,3 +253,15 @@ def test_arrow_backed_columns_read_back_in_their_dtypes(tmp_path):
         pd.testing.assert_frame_equal(copy.inverse_transform(copy.transform(frame[:5])),
                                       model.inverse_transform(model.transform(frame[:5])))
     assert dict(model.sample(2, random_state=0).dtypes) == dict(frame.dtypes)
+
+
+def test_a_numpy_learning_rate_continues_alike_after_save_and_load(tmp_path):
+    X = np.random.RandomState(0).rand(200, 5)
+    model = VAETransformer(learning_rate_init=np.float32(1e-3), warm_start=True, hidden_layer_sizes=(16,),
+                           max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X)
+        model.save(tmp_path / "model.skvae")
+        loaded = load(tmp_path / "model.skvae")
+        np.testing.assert_array_equal(loaded.fit(X).score_samples(X), model.fit(X).score_samples(X))
