@@ -378,7 +378,10 @@ class ConditionalVAETransformer(VAETransformer):
         y : label, array-like of shape (n_samples,) or (n_samples, n_covariates), default=None
             The condition: one label for every row, or one per row. None
             (class labels only) draws each row's label from the training
-            frequencies ``class_prior_``. With ``from_likelihood=True``, a
+            frequencies ``class_prior_``, and does not return them: to know
+            each row's class, draw the labels yourself
+            (``rng.choice(classes_, n_samples, p=class_prior_)``) and pass
+            them. With ``from_likelihood=True``, a
             labelled row's holes are drawn at the rate its class had them
             at fit (covariates: each column's overall rate).
 

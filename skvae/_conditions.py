@@ -55,8 +55,8 @@ class Conditions:
         unlisted = ~np.isin(labels, known)
         if unlisted.any():
             raise ValueError(
-                f"y holds labels that classes={known.tolist()} does not list: "
-                f"{np.unique(labels[unlisted])[:10].tolist()}. The first partial_fit's classes must "
+                f"y holds labels that classes={_shown(known)} does not list: "
+                f"{_shown(np.unique(labels[unlisted])[:10])}. The first partial_fit's classes must "
                 "name every label y will ever hold."
             )
         return conditions
@@ -69,8 +69,8 @@ class Conditions:
         given = np.unique(_labels(classes, name="classes"))
         if not np.array_equal(given, self.classes):
             raise ValueError(
-                f"classes={given.tolist()} is not the same as on the first call to partial_fit, "
-                f"{self.classes.tolist()}: the classes are fixed there. Fit anew (fit, or a clone) "
+                f"classes={_shown(given)} is not the same as on the first call to partial_fit, "
+                f"{_shown(self.classes)}: the classes are fixed there. Fit anew (fit, or a clone) "
                 "to change them."
             )
 
@@ -108,11 +108,11 @@ class Conditions:
                 index = pd.Index(self.classes).get_indexer(labels)
                 unseen = index < 0
             if unseen.any():
-                known = str(self.classes[:20].tolist())
+                known = str(_shown(self.classes[:20]))
                 if len(self.classes) > 20:
                     known = known[:-1] + ", ...]"
                 raise ValueError(
-                    f"y holds labels the model was not fitted with: {pd.unique(labels[unseen])[:10]}. "
+                    f"y holds labels the model was not fitted with: {_shown(pd.unique(labels[unseen])[:10])}. "
                     f"It knows classes_={known}; a new label needs a new fit (fit with "
                     "warm_start=False, or a first partial_fit whose classes= lists every label). In "
                     "cross-validation, split with StratifiedKFold, so that every training fold holds "
@@ -228,14 +228,23 @@ def _covariates(y):
 
 
 def _labels(y, name="y"):
+    if isinstance(y, (list, tuple)):
+        # np.asarray would make ["a", 1] two strings, and the label 1 then unknown.
+        _refuse_mixed_types({type(v) for v in np.ravel(np.asarray(y, dtype=object))}, name)
     labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
-    if labels.dtype.kind in "fcO" and pd.isna(labels).any():
+    if labels.dtype.kind in "fcOmM" and pd.isna(labels).any():
         what = "every row needs its condition (a label)" if name == "y" else "list the labels y may hold"
         raise ValueError(f"{name} holds NaN, None or pd.NA: {what}.")
     if labels.dtype.kind == "O":
-        kinds = {type(v) for v in labels}
-        if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):
-            raise ValueError(
-                f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; use one type of label."
-            )
+        _refuse_mixed_types({type(v) for v in labels}, name)
     return labels
+
+
+def _refuse_mixed_types(kinds, name):
+    if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):
+        raise ValueError(f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; use one type of label.")
+
+
+def _shown(labels):
+    """Labels as a message lists them: dates as dates (``tolist`` gives nanoseconds as integers)."""
+    return [str(v) for v in labels] if labels.dtype.kind in "mM" else labels.tolist()

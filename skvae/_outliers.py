@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
@@ -237,9 +238,12 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted detector.
         """
         base = self._base()
-        if get_tags(base).target_tags.required:
+        # A Pipeline's tags do not say that its last step needs y.
+        needs_y = base.steps[-1][1] if isinstance(base, Pipeline) and base.steps else base
+        needs_y = needs_y if hasattr(needs_y, "fit") else base  # not "passthrough"
+        if get_tags(needs_y).target_tags.required:
             raise ValueError(
-                f"{type(base).__name__} needs y to fit, but an outlier detector fits on X "
+                f"{type(needs_y).__name__} needs y to fit, but an outlier detector fits on X "
                 "alone. Use an unconditional estimator (VAETransformer), or score "
                 "log p(x | y) with the conditional model's own score_samples(X, y)."
             )

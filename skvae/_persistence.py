@@ -510,6 +510,10 @@ def _encode(obj, arrays, where):
         if obj.dtype.kind in "biuf":
             arrays[where] = np.ascontiguousarray(obj)
             return {"__array__": where}
+        if obj.dtype.kind in "mM":
+            # Dates and durations as their integer counts of the dtype's unit (tolist() gives
+            # integers for nanoseconds only, datetime objects for the other units).
+            return {"__values__": obj.view(np.int64).tolist(), "dtype": obj.dtype.str}
         return {"__values__": [_encode(v, arrays, where) for v in obj.tolist()], "dtype": obj.dtype.str}
     if isinstance(obj, np.random.RandomState):
         return {"__RandomState__": _encode(_plain_rng(obj), arrays, where)}
@@ -545,6 +549,8 @@ def _decode(obj, arrays, trusted):
     if "__values__" in obj:
         dtype = np.dtype(obj["dtype"])
         values = _decode(obj["__values__"], arrays, trusted)
+        if dtype.kind in "mM":
+            return np.array(values, dtype=np.int64).view(dtype)
         return np.array(values, dtype=object).astype(dtype) if dtype.kind != "O" else np.array(values, dtype=object)
     if "__estimator__" in obj:
         return _decode_estimator(obj, arrays, trusted)

@@ -217,10 +217,12 @@ def test_a_label_of_another_type_is_an_unseen_label_not_a_type_error():
     labels = pd.Series(np.array(["a", "b", "c"])[np.arange(60) % 3])  # object classes_, as df["label"] gives
     model = ConditionalVAETransformer(**FAST).fit(X, labels)
     # searchsorted compared 'a' with 0: "TypeError: '<' not supported between instances of 'str' and 'int'".
-    for call in (lambda: model.sample(2, y=0), lambda: model.transform(X[:2], [0, "a"]),
+    for call in (lambda: model.sample(2, y=0), lambda: model.transform(X[:2], [0, 0]),
                  lambda: model.score_samples(X[:1], 2.5)):
         with pytest.raises(ValueError, match=r"y holds labels the model was not fitted with: \[('0'|0|2\.5)\]"):
             call()
+    with pytest.raises(ValueError, match=r"y mixes label types"):
+        model.transform(X[:2], [0, "a"])
 
 
 def test_later_covariates_far_outside_the_first_scaling_warn():
@@ -284,3 +286,25 @@ def test_conditions_are_made_a_chunk_at_a_time_not_for_every_row_at_once():
         finally:
             tracemalloc.stop()
         assert peak < one_hot_bytes / 4
+
+
+def test_labels_missing_as_nat_or_mixed_in_a_list_are_refused_with_what_is_wrong():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    dates = np.array(["2020-01-01", "2021-01-01", "NaT", "2020-01-01"] * 10, dtype="datetime64[ns]")
+    with pytest.raises(ValueError, match="y holds NaN, None or pd.NA"):
+        ConditionalVAETransformer(max_iter=1).fit(X, dates)
+    # As a list, np.asarray made them the strings "a" and "1": the label 1 was then unknown.
+    with pytest.raises(ValueError, match=r"y mixes label types \['int', 'str'\]"):
+        ConditionalVAETransformer(max_iter=1).fit(X, ["a", 1] * 20)
+
+
+def test_an_outlier_detector_over_a_pipeline_ending_in_a_conditional_model_says_it_needs_y():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skvae import VAEOutlierDetector
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    detector = VAEOutlierDetector(make_pipeline(StandardScaler(), ConditionalVAETransformer(max_iter=1)))
+    with pytest.raises(ValueError, match="ConditionalVAETransformer needs y to fit, but an outlier detector"):
+        detector.fit(X, np.arange(40) % 2)

@@ -265,3 +265,19 @@ def test_a_numpy_learning_rate_continues_alike_after_save_and_load(tmp_path):
         model.save(tmp_path / "model.skvae")
         loaded = load(tmp_path / "model.skvae")
         np.testing.assert_array_equal(loaded.fit(X).score_samples(X), model.fit(X).score_samples(X))
+
+
+@pytest.mark.parametrize("unit", ["datetime64[us]", "timedelta64[s]"])
+def test_date_and_duration_labels_of_any_unit_save_and_load(tmp_path, unit):
+    # pandas 3 parses dates to microseconds: their labels were refused by save (ns alone passed).
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = np.array([0, 86_400, 172_800, 0] * 10).astype(unit)
+    model = ConditionalVAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    model.save(tmp_path / "model.skvae")
+    loaded = load(tmp_path / "model.skvae")
+    assert loaded.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_array_equal(loaded.transform(X, y), model.transform(X, y))
