@@ -792,8 +792,13 @@ def _check_whole(values, kind, names, fitted):
     column = None if names is None else names[int(np.argmax(fractional.any(axis=0)))]
     where, other = _where_and_alternative(column)
     fractional = values[fractional]
-    advice = (f"The model was fitted with it (see column_likelihoods_); to take such values, refit with {other}."
-              if fitted else f"Round them (np.rint) if they are counts; if not, use {other} (or \"lognormal\").")
+    lowest = float(np.fmin.reduce(values, axis=None))
+    if fitted:
+        advice = f"The model was fitted with it (see column_likelihoods_); to take such values, refit with {other}."
+    elif lowest < 0:  # rounding would not make them counts
+        advice = f"Counts are not negative either, and {where} holds {lowest:g}: use {other}."
+    else:
+        advice = f"Round them (np.rint) if they are counts; if not, use {other} (or \"lognormal\")."
     raise ValueError(
         f'likelihood="{kind}" scores whole counts, but {where} holds {fractional[0]:g} '
         f"({fractional.size} values are not whole numbers). {advice}"

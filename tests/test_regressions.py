@@ -2033,3 +2033,11 @@ def test_a_later_value_that_overflows_the_loss_gets_one_advice_not_two():
     with pytest.raises(ValueError, match="a lower learning rate cannot help") as error:
         model.partial_fit(X)
     assert "Lower learning_rate_init" not in str(error.value)
+
+
+def test_a_count_error_on_negative_fractions_does_not_advise_rounding():
+    # Rounding, as advised, only led to the next error: counts cannot be negative.
+    X = np.random.RandomState(0).normal(size=(100, 5))
+    with pytest.raises(ValueError, match=r'Counts are not negative either, and X holds -\d.*likelihood="gaussian"') as error:
+        VAETransformer(likelihood="poisson").fit(X)
+    assert "np.rint" not in str(error.value)
