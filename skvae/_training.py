@@ -137,9 +137,19 @@ def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator)
             x = X.take(slice(start, stop))
         else:
             x = X.take(order[start:stop])
-        loss = batch_loss(x, (step + 1) / n_batches)
-        optimizer.zero_grad()
-        loss.backward()
+        try:
+            loss = batch_loss(x, (step + 1) / n_batches)
+            optimizer.zero_grad()
+            loss.backward()
+        except (ValueError, RuntimeError) as error:
+            if stop - start != 1:
+                raise
+            raise ValueError(
+                f"A module refused the epoch's last minibatch, which holds one row ({n_rows} training rows "
+                f"in minibatches of {batch_size}): {error} A module with batch statistics "
+                "(nn.BatchNorm1d) needs two rows or more: choose a batch_size that leaves more than "
+                f"one row over ({n_rows} % batch_size != 1)."
+            ) from error
         optimizer.step()
         total += loss.detach() * (stop - start)
     return total / n_rows

@@ -268,3 +268,21 @@ def test_a_module_that_is_not_finite_before_training_is_blamed_not_the_learning_
         model.fit(tabular)
     assert "learning_rate_init" not in str(error.value)
     assert not hasattr(model, "network_")
+
+
+class BatchNormEncoder(nn.Module):
+    def __init__(self, in_features, width=16):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(in_features, width), nn.BatchNorm1d(width), nn.ReLU())
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def test_a_last_minibatch_of_one_row_refused_by_batch_norm_says_which_batch_size_to_choose():
+    X = np.random.RandomState(0).normal(size=(301, 4))  # "auto" takes minibatches of 30: one row is left
+    model = VAETransformer(encoder=BatchNormEncoder, max_iter=2, random_state=0)
+    with pytest.raises(ValueError, match=r"last minibatch, which holds one row \(301 training rows in minibatches "
+                                         r"of 30\).*301 % batch_size != 1"):
+        model.fit(X)
+    assert not hasattr(model, "network_")
