@@ -240,7 +240,8 @@ class VAEImputer(VAETransformer):
         Returns
         -------
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
-            X without holes: an array in X's float dtype, or, for a
+            X without holes: an array in X's float dtype (dense for a
+            sparse X too, which ``SimpleImputer`` keeps sparse), or, for a
             DataFrame fitted column by column, a DataFrame with the
             training columns and dtypes.
         """
