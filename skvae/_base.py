@@ -630,8 +630,7 @@ class BaseAutoencoder(
         resident = fits_on_device(sum(t.numel() * t.element_size() for t in batch if t is not None), device)
         return TensorRows(batch, device, resident=resident)
 
-    @staticmethod
-    def _encoded(columns, values, condition, n_rows, first_row, targets=True):
+    def _encoded(self, columns, values, condition, n_rows, first_row, targets=True):
         """Rows of values through the model's front, as a ``Batch``; a clear error for values float32 cannot hold."""
         x, target, mask = columns.encode(values, targets)
         real = x[:n_rows]
@@ -639,10 +638,15 @@ class BaseAutoencoder(
             row, position = (int(i) for i in torch.nonzero(~torch.isfinite(real))[0])
             column = int(columns._input_column[position]) if position < columns.n_value_inputs else position
             value = float(values[row, column])
+            if self._schema.frame:
+                name = self._schema.columns[column].name
+                where, which = f"Column {name!r} holds {value:.3g} (row {first_row + row}),", f"column {name!r}"
+            else:
+                where, which = f"X[{first_row + row}, {column}] = {value:.3g} is", f"column {column}"
             raise ValueError(
-                f"X[{first_row + row}, {column}] = {value:.3g} is beyond float32's range "
-                f"(+-{FLOAT32_MAX:.3g}) once encoded for the model, which computes in float32. Rescale "
-                f"column {column} (e.g. StandardScaler, or a log transform), or drop the row."
+                f"{where} beyond float32's range (+-{FLOAT32_MAX:.3g}) once encoded for the model, which "
+                f"computes in float32. Rescale {which} (e.g. StandardScaler, or a log transform), or drop "
+                "the row."
             )
         return Batch(x, target, mask, condition)
 

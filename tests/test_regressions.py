@@ -2041,3 +2041,11 @@ def test_a_count_error_on_negative_fractions_does_not_advise_rounding():
     with pytest.raises(ValueError, match=r'Counts are not negative either, and X holds -\d.*likelihood="gaussian"') as error:
         VAETransformer(likelihood="poisson").fit(X)
     assert "np.rint" not in str(error.value)
+
+
+def test_a_frame_value_beyond_float32_is_named_by_its_column():
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 40), "d": np.linspace(1, 2, 40)}, index=np.arange(1000, 1040))
+    model = VAETransformer(**FAST).fit(frame)
+    frame.loc[1010, "d"] = 1e39
+    with pytest.raises(ValueError, match=r"Column 'd' holds 1e\+39 \(row 10\), beyond float32's range.*Rescale column 'd'"):
+        model.transform(frame)
