@@ -706,6 +706,18 @@ def _warn_about_strings(name, observed, n_levels):
                 UserWarning,
             )
             return
+    numbers = observed.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+    if numbers.mean() >= 0.5 and not numbers.all():
+        # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
+        strays = observed[~numbers.to_numpy()]
+        warn(
+            f"Column {name!r} holds numbers and {len(strays)} other value{'s' if len(strays) != 1 else ''} "
+            f"(e.g. {strays.iloc[0]!r}): it is modelled as a category of {n_levels} levels, each number a "
+            "level of its own, without their order. If they mark missing values, replace them with NaN "
+            f"(X[{name!r}].replace({strays.iloc[0]!r}, np.nan)) and the column is read as numbers.",
+            UserWarning,
+        )
+        return
     if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
         warn(
             f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "

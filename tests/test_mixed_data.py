@@ -502,3 +502,13 @@ def test_drawn_holes_in_an_object_column_of_numbers_are_none_as_it_held():
     assert holes.any() and drawn.dtype == object
     assert all(value is None for value in drawn[holes])  # were float('nan'), a marker it never held
     assert all(isinstance(value, float) for value in drawn[~holes])
+
+
+def test_a_stray_marker_among_numbers_in_an_object_column_is_warned_about():
+    # "n/a" where a value is missing made the column categories, each number a level, silently.
+    values = np.arange(60) % 8
+    column = pd.Series(values.astype(float), dtype=object)
+    column[5] = "n/a"
+    X = pd.DataFrame({"a": np.linspace(0, 1, 60), "k": column})
+    with pytest.warns(UserWarning, match=r"Column 'k' holds numbers and 1 other value \(e.g. 'n/a'\).*replace"):
+        VAETransformer(max_iter=1).fit(X)

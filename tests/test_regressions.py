@@ -859,7 +859,7 @@ def test_an_infinity_in_a_frame_is_named_where_it_is():
             call(frame)
     # A sum that overflows is not an infinity: the entries are beyond float32, and said to be.
     huge = frame.assign(b=1e308).iloc[:3]
-    with pytest.raises(ValueError, match=r"X\[0, 1\] = 1e\+308 is beyond float32's range"):
+    with pytest.raises(ValueError, match=r"Column 'b' holds 1e\+308 \(row 0\), beyond float32's range"):
         fitted.transform(huge)
 
 
