@@ -223,8 +223,11 @@ def _same(a, b):
 
 
 def check_unchanged(estimator, fitted, current):
+    def given(spec, name):
+        return repr(spec[name]) if name in spec else "the module's default"
+
     changed = [
-        f"{name}={current.get(name)!r} (fitted with {fitted.get(name)!r})"
+        f"{name}={given(current, name)} (fitted with {given(fitted, name)})"
         for name in sorted(fitted.keys() | current.keys())
         if not _same(fitted.get(name), current.get(name))
     ]

@@ -382,7 +382,7 @@ def _checked_layer(layer, latent_dims):
     # Read at each call (set_params after fit skips fit's validation): any value gets this message.
     if not isinstance(layer, Integral) or isinstance(layer, bool) or not -n_layers <= layer < n_layers:
         raise ValueError(
-            f"transform_layer={layer} names no layer of latent_dims={tuple(latent_dims)}: pass 0 (the "
+            f"transform_layer={layer!r} names no layer of latent_dims={tuple(latent_dims)}: pass 0 (the "
             f"bottom) to {n_layers - 1} (the top), -1 for the top, or None for every layer."
         )
     return int(layer) % n_layers

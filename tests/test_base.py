@@ -497,7 +497,7 @@ BAD_INPUTS = {
     "inf": (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), "infinity"),
     "1-D": (lambda X: X[:, 0], "Expected a 2-dimensional container|Expected 2D array"),
     "empty": (lambda X: X[:0], "0 sample"),
-    "strings": (lambda X: np.full(X.shape, "a"), "could not convert|dtype"),
+    "strings": (lambda X: np.full(X.shape, "a"), "could not convert|dtype|array holding strings"),
 }
 
 
