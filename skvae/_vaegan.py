@@ -96,8 +96,8 @@ class VAEGANTransformer(VAETransformer):
         draw codes from a mixture fitted to the training codes, sharper on
         each seed and more confidently on average, 0.944 against 0.939,
         docs/family.md). It is a weight for images: on a table the
-        game moves the columns (load_diabetes: sample means up to 1.2
-        standard deviations off, against 0.03 for ``VAETransformer``;
+        game moves the columns (load_diabetes: sample means up to 0.56
+        standard deviations off, against 0.04 for ``VAETransformer``;
         docs/family.md), so use ``VAETransformer`` there.
 
     feature_matching_weight : float, default=0.1
