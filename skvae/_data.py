@@ -46,15 +46,16 @@ STAT_BLOCK_ROWS = 4096
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def in_float_range(values, dtype):
+def in_float_range(values, dtype, copy=True):
     """Float64 ``values`` within a narrower float ``dtype``'s range, as an integer column is clipped to its own.
 
     A cast would make what lies beyond infinite: float16 overflows at 65,504.
+    ``copy=False`` clips ``values`` in place.
     """
     if dtype.kind != "f" or dtype.itemsize >= 8:
         return values
     largest = float(np.finfo(dtype).max)
-    return np.clip(values, -largest, largest)
+    return np.clip(values, -largest, largest, out=None if copy else values)
 
 
 def sparse_holes(X):
@@ -296,7 +297,8 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
         submit, threads = evaluation_pool(workers).submit, contextlib.nullcontext()  # the caller's count left alone
     else:
         submit, threads = _done, torch_threads(torch.get_num_threads() if fixed_shape else 1)
-    chunks, pending = [], []
+    # Written chunk by chunk: chunks concatenated at the end held the output twice at once.
+    out, pending = np.empty((X.shape[0], n_outputs), dtype=out_dtype), []
     with threads:
         try:
             for start in range(0, X.shape[0], chunk_rows):
@@ -310,16 +312,16 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
                 pending.append((submit(run, padded(values, n_rows), condition, n_rows, start), values, start))
                 if len(pending) >= workers:  # no more at once than the call's workers, whatever the pool's size
                     future, values, first_row = pending.pop(0)
-                    chunks.append(finished(future.result(), values, first_row))
+                    chunk = finished(future.result(), values, first_row)
+                    out[first_row : first_row + len(chunk)] = chunk
             while pending:
                 future, values, first_row = pending.pop(0)
-                chunks.append(finished(future.result(), values, first_row))
+                chunk = finished(future.result(), values, first_row)
+                out[first_row : first_row + len(chunk)] = chunk
         except BaseException:
             _settle(pending)  # a failed call leaves nothing running on the model behind it
             raise
-    if not chunks:
-        return np.empty((0, n_outputs), dtype=out_dtype)
-    return np.concatenate(chunks).astype(out_dtype, copy=False)
+    return out
 
 
 def _settle(pending):

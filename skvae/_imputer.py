@@ -290,7 +290,8 @@ class VAEImputer(VAETransformer):
             )
         if not schema.frame:
             dtype = given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X)
-            return in_float_range(filled, dtype).astype(dtype, copy=False)
+            # In place: map_rows' output is this call's own, and a copy of it cost a float64 X.
+            return in_float_range(filled, np.dtype(dtype), copy=False).astype(dtype, copy=False)
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)
         out = X.copy()
