@@ -18,7 +18,7 @@ from ._random import draw_seed, seed_source
 from ._schema import column_kind
 from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
-from ._validation import as_pandas, call_parameter, output_dtype, strings_error
+from ._validation import as_pandas, call_parameter, output_dtype, with_plain_holes
 
 
 @fill_doc
@@ -183,10 +183,6 @@ class VAEImputer(VAETransformer):
             # and the exported graph read it: numpy's float64 -99.9 matched no float32 value.
             placeholder = placeholder.item()
         # The dtype where X has one: np.asarray would compute a dask array whole.
-        dtype = getattr(X, "dtype", None) if not isinstance(X, (list, tuple)) else np.asarray(X).dtype
-        if not isinstance(X, pd.DataFrame) and isinstance(dtype, np.dtype) and dtype.kind in "US":
-            # Before a placeholder is looked for in it (an object array's strings are refused after).
-            raise strings_error(dtype)
         if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
             return X  # holes already
         if isinstance(X, pd.DataFrame):
@@ -217,7 +213,13 @@ class VAEImputer(VAETransformer):
             X.data[X.data == placeholder] = np.nan
             return X
         X = np.asarray(X)
-        if X.dtype.kind in "biuf" and isinstance(placeholder, str):
+        if X.dtype.kind in "USO":
+            if isinstance(placeholder, str):
+                # Marked before the strings are read as numbers (or refused, if they are not).
+                hits = np.frompyfunc(lambda value: isinstance(value, str) and value == placeholder, 1, 1)(X)
+                X = np.where(hits.astype(bool), np.nan, X.astype(object))
+            X = with_plain_holes(X)  # pd.NA a hole, "1.5" the number: comparable with a number
+        if X.dtype.kind in "biufO" and isinstance(placeholder, str):
             return X  # a string placeholder cannot occur among numbers
         holes = X == placeholder
         if X.dtype.kind in "iub":

@@ -52,27 +52,34 @@ def check_features(estimator, X, reset):
 
 
 def with_plain_holes(X):
-    """An array of numbers as ``validate_data`` can read it: pd.NA (a nullable frame's to_numpy()) as NaN.
+    """An array of numbers as ``validate_data`` reads it: pd.NA as NaN, numbers given as strings as numbers.
 
-    An array of strings is refused with the way skvae reads them. Anything
-    but a NumPy array of strings or objects (or a list) comes back as it is.
+    pd.NA comes in an object array from a nullable frame's ``to_numpy()``;
+    strings that are not numbers are refused with the way skvae reads them.
+    Anything but a NumPy array of strings or objects (or a list) comes back
+    as it is.
     """
     if isinstance(X, (list, tuple)):
         X = np.asarray(X)
-    dtype = getattr(X, "dtype", None)
-    if not isinstance(X, np.ndarray) or dtype.kind not in "USO":
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "USO":
         return X
-    if dtype.kind in "US" or any(isinstance(value, str) for value in X.flat):
-        raise strings_error(dtype)
-    holes = pd.isna(X)
-    return np.where(holes, np.nan, X) if holes.any() else X
+    if X.dtype.kind == "O":
+        holes = pd.isna(X)
+        if holes.any():
+            X = np.where(holes, np.nan, X)
+        if not any(isinstance(value, str) for value in X.flat):
+            return X
+    try:
+        return X.astype(np.float64)  # "1.5" is 1.5, as check_array reads it
+    except (ValueError, TypeError):
+        raise strings_error(X.dtype) from None
 
 
 def strings_error(dtype):
-    """The error for an array of ``dtype`` holding strings, which skvae reads only in a DataFrame."""
+    """The error for an array of ``dtype`` holding strings that are not numbers, which skvae reads only in a DataFrame."""
     return ValueError(
-        f"X is an array holding strings ({dtype}): skvae reads strings only as a DataFrame's "
-        "columns, each a category. Pass pd.DataFrame(X)."
+        f"X is an array holding strings that are not numbers ({dtype}): skvae reads such strings only "
+        "as a DataFrame's columns, each a category. Pass pd.DataFrame(X)."
     )
 
 
