@@ -229,18 +229,28 @@ def _covariates(y):
 
 def _labels(y, name="y"):
     if isinstance(y, (list, tuple)):
-        # np.asarray would make ["a", 1] two strings, and the label 1 then unknown.
-        _refuse_mixed_types({type(v) for v in np.ravel(np.asarray(y, dtype=object))}, name)
+        # np.asarray would make ["a", 1] two strings, and the label 1 then unknown; and ["a", None]
+        # the strings "a" and "None".
+        given = np.ravel(np.asarray(y, dtype=object))
+        if pd.isna(given).any():
+            _refuse_missing(name)
+        _refuse_mixed_types({type(v) for v in given}, name)
     labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
     if labels.dtype.kind in "fcOmM" and pd.isna(labels).any():
-        what = "every row needs its condition (a label)" if name == "y" else "list the labels y may hold"
-        raise ValueError(f"{name} holds NaN, None or pd.NA: {what}.")
+        _refuse_missing(name)
     if labels.dtype.kind == "O":
         _refuse_mixed_types({type(v) for v in labels}, name)
     return labels
 
 
+def _refuse_missing(name):
+    what = "every row needs its condition (a label)" if name == "y" else "list the labels y may hold"
+    raise ValueError(f"{name} holds NaN, None or pd.NA: {what}.")
+
+
 def _refuse_mixed_types(kinds, name):
+    # NumPy's own strings and bools (a label taken from classes_) are strings and bools.
+    kinds = {str if issubclass(k, str) else bool if issubclass(k, (bool, np.bool_)) else k for k in kinds}
     if len(kinds) > 1 and not all(issubclass(k, (int, float, np.number)) for k in kinds):
         raise ValueError(f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; use one type of label.")
 

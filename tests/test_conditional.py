@@ -296,6 +296,14 @@ def test_labels_missing_as_nat_or_mixed_in_a_list_are_refused_with_what_is_wrong
     # As a list, np.asarray made them the strings "a" and "1": the label 1 was then unknown.
     with pytest.raises(ValueError, match=r"y mixes label types \['int', 'str'\]"):
         ConditionalVAETransformer(max_iter=1).fit(X, ["a", 1] * 20)
+    with pytest.raises(ValueError, match="y holds NaN, None or pd.NA"):
+        ConditionalVAETransformer(max_iter=1).fit(X, ["a", None] * 20)
+    # A label taken from classes_ (a NumPy string) beside a Python one is the same type of label.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ConditionalVAETransformer(**FAST).fit(X, ["a", "b"] * 20)
+    model.transform(X[:2], [model.classes_[0], "b"])
+    ConditionalVAETransformer(**FAST).fit(X, [True, np.True_, False, np.False_] * 10)
 
 
 def test_an_outlier_detector_over_a_pipeline_ending_in_a_conditional_model_says_it_needs_y():
