@@ -33,6 +33,7 @@ from .nn import LIKELIHOODS
 # The float64 nearest 2**63 below it: dates near 2262 (or 1677) fit inside int64, whose smallest
 # value is NaT. (A bound of 9.2e18, 266 days inside, once turned every date of 2262 into one of 2261.)
 _NS_BOUND = float(np.nextafter(2.0**63, 0))
+_DAY_NS = 86_400e9
 
 @dataclass
 class Column:
@@ -869,7 +870,9 @@ def _restore_column(values, column):
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
         zone = time_zone(dtype) if kind == "datetime" else None
-        ns = np.rint(np.clip(np.nan_to_num(values), -_NS_BOUND, _NS_BOUND)).astype(np.int64)
+        # A zone's wall clock lies up to a day from UTC: its dates must fit in int64 too.
+        bound = _NS_BOUND if zone is None else _NS_BOUND - _DAY_NS
+        ns = np.rint(np.clip(np.nan_to_num(values), -bound, bound)).astype(np.int64)
         if zone is None:
             ns = rounded(ns, step)
         ns[holes] = np.iinfo(np.int64).min

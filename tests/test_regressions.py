@@ -2062,3 +2062,12 @@ def test_a_frame_value_beyond_float32_is_named_by_its_column():
     frame.loc[1010, "d"] = 1e39
     with pytest.raises(ValueError, match=r"Column 'd' holds 1e\+39 \(row 10\), beyond float32's range.*Rescale column 'd'"):
         model.transform(frame)
+
+
+@pytest.mark.parametrize("start, zone", [("2262-03-01", "Asia/Tokyo"), ("1677-10-01", "America/New_York")])
+def test_zoned_dates_near_the_ends_of_what_nanoseconds_hold_decode_without_overflow(start, zone):
+    rng = np.random.RandomState(0)
+    dates = (pd.Timestamp(start) + pd.to_timedelta(rng.randint(0, 30, size=100), unit="D")).tz_localize(zone)
+    model = VAETransformer(**FAST).fit(pd.DataFrame({"x": rng.normal(size=100), "d": dates}))
+    decoded = model.inverse_transform(np.linspace(-8, 8, 20)[:, None] * np.ones((1, model.latent_dim)))["d"]
+    assert decoded.notna().all() and str(decoded.dt.tz) == zone
