@@ -711,11 +711,14 @@ def _warn_about_strings(name, observed, n_levels):
     if numbers.mean() >= 0.5 and not numbers.all():
         # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
         strays = observed[~numbers.to_numpy()]
+        markers = list(pd.unique(strays))
+        shown = repr(markers[0]) if len(markers) == 1 else repr(markers[:10])
         warn(
             f"Column {name!r} holds numbers and {len(strays)} other value{'s' if len(strays) != 1 else ''} "
-            f"(e.g. {strays.iloc[0]!r}): it is modelled as a category of {n_levels} levels, each number a "
-            "level of its own, without their order. If they mark missing values, replace them with NaN "
-            f"(X[{name!r}].replace({strays.iloc[0]!r}, np.nan)) and the column is read as numbers.",
+            f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''}): it is modelled as a "
+            f"category of {n_levels} levels, each number a level of its own, without their order. If they "
+            f"mark missing values, replace them with NaN (X[{name!r}].replace({shown}, np.nan)) and the "
+            "column is read as numbers.",
             UserWarning,
         )
         return

@@ -27,7 +27,11 @@ class TrainingDiverged(ValueError):
 
     def __init__(self, finding, advice=DIVERGENCE_ADVICE):
         super().__init__(f"{finding} {advice}")
-        self.finding = finding
+        self.finding, self.advice = finding, advice
+
+    def __reduce__(self):
+        # Unpickled (a joblib worker's error) from its parts, not from its message: the advice once.
+        return type(self), (self.finding, self.advice)
 
 
 @dataclass
@@ -144,11 +148,16 @@ def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator)
         except (ValueError, RuntimeError) as error:
             if stop - start != 1:
                 raise
+            if n_rows == 1:
+                fix = "one training row cannot train it: fit on more rows."
+            elif batch_size == 1:
+                fix = "choose a batch_size of 2 or more."
+            else:
+                fix = f"choose a batch_size that leaves more than one row over ({n_rows} % batch_size != 1)."
             raise ValueError(
-                f"A module refused the epoch's last minibatch, which holds one row ({n_rows} training rows "
-                f"in minibatches of {batch_size}): {error} A module with batch statistics "
-                "(nn.BatchNorm1d) needs two rows or more: choose a batch_size that leaves more than "
-                f"one row over ({n_rows} % batch_size != 1)."
+                f"A module refused a training minibatch of one row ({n_rows} training rows in minibatches "
+                f"of {batch_size}): {error} A module with batch statistics (nn.BatchNorm1d) needs two rows "
+                f"or more: {fix}"
             ) from error
         optimizer.step()
         total += loss.detach() * (stop - start)

@@ -282,7 +282,9 @@ class BatchNormEncoder(nn.Module):
 def test_a_last_minibatch_of_one_row_refused_by_batch_norm_says_which_batch_size_to_choose():
     X = np.random.RandomState(0).normal(size=(301, 4))  # "auto" takes minibatches of 30: one row is left
     model = VAETransformer(encoder=BatchNormEncoder, max_iter=2, random_state=0)
-    with pytest.raises(ValueError, match=r"last minibatch, which holds one row \(301 training rows in minibatches "
+    with pytest.raises(ValueError, match=r"minibatch of one row \(301 training rows in minibatches "
                                          r"of 30\).*301 % batch_size != 1"):
         model.fit(X)
     assert not hasattr(model, "network_")
+    with pytest.raises(ValueError, match=r"minibatch of one row .*a batch_size of 2 or more"):
+        model.set_params(batch_size=1).fit(X[:300])

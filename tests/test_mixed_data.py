@@ -510,5 +510,9 @@ def test_a_stray_marker_among_numbers_in_an_object_column_is_warned_about():
     column = pd.Series(values.astype(float), dtype=object)
     column[5] = "n/a"
     X = pd.DataFrame({"a": np.linspace(0, 1, 60), "k": column})
-    with pytest.warns(UserWarning, match=r"Column 'k' holds numbers and 1 other value \(e.g. 'n/a'\).*replace"):
+    with pytest.warns(UserWarning, match=r"Column 'k' holds numbers and 1 other value \('n/a'\).*replace\('n/a', np.nan\)"):
+        VAETransformer(max_iter=1).fit(X)
+    # The advice replaces every marker, not only the first.
+    X.loc[7, "k"], X.loc[9, "k"] = "?", "n/a"
+    with pytest.warns(UserWarning, match=r"3 other values \('n/a', '\?'\).*replace\(\['n/a', '\?'\], np.nan\)"):
         VAETransformer(max_iter=1).fit(X)

@@ -2071,3 +2071,13 @@ def test_zoned_dates_near_the_ends_of_what_nanoseconds_hold_decode_without_overf
     model = VAETransformer(**FAST).fit(pd.DataFrame({"x": rng.normal(size=100), "d": dates}))
     decoded = model.inverse_transform(np.linspace(-8, 8, 20)[:, None] * np.ones((1, model.latent_dim)))["d"]
     assert decoded.notna().all() and str(decoded.dt.tz) == zone
+
+
+def test_a_divergence_error_gives_its_advice_once_after_pickling():
+    # A joblib worker's error comes back pickled: rebuilt from its message, it repeated the advice.
+    from skvae._training import TrainingDiverged
+
+    error = TrainingDiverged("Training diverged at iteration 3: the loss is nan.")
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) and copy.finding == error.finding
+    assert str(copy).count("learning_rate_init") == 1
