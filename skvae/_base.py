@@ -61,7 +61,7 @@ from ._fitting import (
 from ._persistence import PersistenceMixin
 from ._prior import clear_code_mixture, fit_code_mixture
 from ._random import RowNoise, draw_seed, seed_source
-from ._schema import Schema
+from ._schema import Schema, _row_named
 from ._sources import (
     CHECK_ROWS,
     MODEL_BLOCK_ROWS,
@@ -630,8 +630,11 @@ class BaseAutoencoder(
         resident = fits_on_device(sum(t.numel() * t.element_size() for t in batch if t is not None), device)
         return TensorRows(batch, device, resident=resident)
 
-    def _encoded(self, columns, values, condition, n_rows, first_row, targets=True):
-        """Rows of values through the model's front, as a ``Batch``; a clear error for values float32 cannot hold."""
+    def _encoded(self, columns, values, condition, n_rows, first_row, targets=True, frame=None):
+        """Rows of values through the model's front, as a ``Batch``; a clear error for values float32 cannot hold.
+
+        ``frame``: the DataFrame whose rows from ``first_row`` these are, for its index labels in the error.
+        """
         x, target, mask = columns.encode(values, targets)
         real = x[:n_rows]
         if not all_finite(real):
@@ -640,7 +643,8 @@ class BaseAutoencoder(
             value = float(values[row, column])
             if self._schema.frame:
                 name = self._schema.columns[column].name
-                where, which = f"Column {name!r} holds {value:.3g} (row {first_row + row}),", f"column {name!r}"
+                rows = None if frame is None else frame.iloc[first_row : first_row + n_rows]
+                where, which = f"Column {name!r} holds {value:.3g} ({_row_named(rows, first_row, row)}),", f"column {name!r}"
             else:
                 where, which = f"X[{first_row + row}, {column}] = {value:.3g} is", f"column {column}"
             raise ValueError(
@@ -722,7 +726,8 @@ class BaseAutoencoder(
             return values
 
         def run(values, condition, n_rows, first_row):
-            return function(model, self._encoded(columns, values, condition, n_rows, first_row, targets), n_rows)
+            batch = self._encoded(columns, values, condition, n_rows, first_row, targets, X if schema.frame else None)
+            return function(model, batch, n_rows)
 
         if out_dtype is None:
             out_dtype = output_dtype(X)

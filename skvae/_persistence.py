@@ -592,10 +592,12 @@ class PersistenceMixin:
         ``safetensors`` package. A custom encoder or decoder is stored as a
         reference to its class, which ``load`` imports only when told to
         trust it (a ``functools.partial`` or a lambda is refused: pass the
-        class and its arguments as ``encoder__width=...``). Pickle and joblib work too, as for any estimator, and are
-        the way for a model whose categories are neither numbers nor
-        strings (``pd.cut``'s intervals, dates as categories), which this
-        format refuses with a TypeError.
+        class and its arguments as ``encoder__width=...``). Pickle and
+        joblib work too, as for any estimator, and are the way for a model
+        whose categories are neither numbers, strings, nor dates or
+        durations without a time zone (``pd.cut``'s intervals, zoned dates
+        or ``datetime.date`` objects as categories), which this format
+        refuses with a TypeError.
 
         Parameters
         ----------

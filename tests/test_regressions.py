@@ -2060,7 +2060,8 @@ def test_a_frame_value_beyond_float32_is_named_by_its_column():
     frame = pd.DataFrame({"a": np.linspace(0, 1, 40), "d": np.linspace(1, 2, 40)}, index=np.arange(1000, 1040))
     model = VAETransformer(**FAST).fit(frame)
     frame.loc[1010, "d"] = 1e39
-    with pytest.raises(ValueError, match=r"Column 'd' holds 1e\+39 \(row 10\), beyond float32's range.*Rescale column 'd'"):
+    with pytest.raises(ValueError, match=r"Column 'd' holds 1e\+39 \(row 10, index label 1010\), beyond float32's "
+                                         r"range.*Rescale column 'd'"):
         model.transform(frame)
 
 
