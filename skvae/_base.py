@@ -249,7 +249,9 @@ class BaseAutoencoder(
         if frame:
             check_features(self, X, reset)  # before an array is named after the training columns
             if not isinstance(X, pd.DataFrame):
-                X = pd.DataFrame(X, columns=[c.name for c in self._schema.columns])
+                # A sparse matrix given to a frame-fitted model is densified, as scikit-learn's
+                # estimators fitted on a frame read it: the columns are read one by one.
+                X = pd.DataFrame(X.toarray() if sp.issparse(X) else X, columns=[c.name for c in self._schema.columns])
             check_has_rows(X, self)
             return X
         X = validate_data(self, with_plain_holes(X), reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",

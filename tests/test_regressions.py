@@ -2082,3 +2082,13 @@ def test_a_divergence_error_gives_its_advice_once_after_pickling():
     copy = pickle.loads(pickle.dumps(error))
     assert str(copy) == str(error) and copy.finding == error.finding
     assert str(copy).count("learning_rate_init") == 1
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, VAEImputer])
+def test_a_frame_fitted_model_reads_a_sparse_matrix_as_scikit_learn_does(Estimator):
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(60, 4))
+    model = Estimator(**FAST).fit(pd.DataFrame(values, columns=list("abcd")))
+    expected = model.transform(values)
+    for X in (sp.csr_matrix(values), sp.coo_matrix(values), sp.csr_array(values)):
+        np.testing.assert_array_equal(np.asarray(model.transform(X)), np.asarray(expected))
