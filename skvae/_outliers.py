@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
 
 from ._data import sparse_holes
+from ._sources import block_rows
 from ._random import draw_seed, seed_source
 from ._schema import kind_of_column
 from ._vae import VAETransformer
@@ -360,7 +361,19 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _scores(self, estimator, X):
         options = {} if self.n_importance is None else {"n_importance": self.n_importance}
-        # Float64 whatever X's dtype, as IsolationForest's scores.
+        dtype = getattr(X, "dtype", None)
+        if (isinstance(X, np.ndarray) or sp.issparse(X)) and dtype in (np.float16, np.float32):
+            # Float64 whatever X's dtype, as IsolationForest's predictions: a base estimator scores
+            # float32 X in float32, whose rounding moved a row at offset_ across it. A block at a
+            # time, as float64 (a row's score does not depend on the rows beside it): a float32
+            # memmap is never copied whole.
+            X = X.tocsr() if sp.issparse(X) else X
+            step = block_rows(X.shape[1])
+            return np.concatenate([
+                np.asarray(estimator.score_samples(X[start : start + step].astype(np.float64), **options),
+                           dtype=np.float64)
+                for start in range(0, X.shape[0], step)
+            ])
         return np.asarray(estimator.score_samples(X, **options), dtype=np.float64)
 
     # -------------------------------------------------------------- inference

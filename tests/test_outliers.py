@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import roc_auc_score
@@ -437,3 +437,17 @@ def test_a_row_beyond_float32_is_flagged_and_the_others_scored():
     np.testing.assert_array_equal(np.delete(scores, 17), np.delete(expected, 17))
     with pytest.warns(UserWarning, match="float32"):
         assert detector.predict(X_new)[17] == -1
+
+
+def test_float32_x_gets_the_scores_and_predictions_of_float64_x():
+    # A base estimator scores float32 X in float32; with "auto", offset_ is one held-out row's
+    # score, and that row's rounding moved it across the threshold (IsolationForest agrees in both).
+    X = np.random.RandomState(0).randint(0, 5, size=(300, 4)).astype(np.float64)
+    detector = VAEOutlierDetector(VAETransformer(**FAST), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(X)
+        narrow = clone(detector).fit(X.astype(np.float32))
+    np.testing.assert_array_equal(detector.score_samples(X.astype(np.float32)), detector.score_samples(X))
+    np.testing.assert_array_equal(detector.predict(X.astype(np.float32)), detector.predict(X))
+    assert narrow.offset_ == detector.offset_
