@@ -33,7 +33,6 @@ from .nn import LIKELIHOODS
 # The float64 nearest 2**63 below it: dates near 2262 (or 1677) fit inside int64, whose smallest
 # value is NaT. (A bound of 9.2e18, 266 days inside, once turned every date of 2262 into one of 2261.)
 _NS_BOUND = float(np.nextafter(2.0**63, 0))
-_DAY_NS = 86_400e9
 
 @dataclass
 class Column:
@@ -742,6 +741,16 @@ def _unhashable_values(values, name):
     )
 
 
+def _zoned_bounds(zone):
+    """UTC nanoseconds whose wall clock in ``zone`` fits in int64 too: int64's ends less the zone's offset there."""
+    late = pd.Timestamp("2262-04-10", tz=zone).utcoffset().total_seconds() * 1e9
+    early = pd.Timestamp("1677-09-23", tz=zone).utcoffset().total_seconds() * 1e9
+    # float64 spacing there is 2,048 ns: stepped one float further in, so that rounding cannot
+    # take a bound back past the end.
+    return (float(np.nextafter(-_NS_BOUND - min(early, 0.0), 0)) if early < 0 else -_NS_BOUND,
+            float(np.nextafter(_NS_BOUND - max(late, 0.0), 0)) if late > 0 else _NS_BOUND)
+
+
 def _row_named(frame, first_row, row):
     """How a message names row ``row`` of a chunk that starts at X's row ``first_row``.
 
@@ -873,9 +882,8 @@ def _restore_column(values, column):
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
         zone = time_zone(dtype) if kind == "datetime" else None
-        # A zone's wall clock lies up to a day from UTC: its dates must fit in int64 too.
-        bound = _NS_BOUND if zone is None else _NS_BOUND - _DAY_NS
-        ns = np.rint(np.clip(np.nan_to_num(values), -bound, bound)).astype(np.int64)
+        low, high = (-_NS_BOUND, _NS_BOUND) if zone is None else _zoned_bounds(zone)
+        ns = np.rint(np.clip(np.nan_to_num(values), low, high)).astype(np.int64)
         if zone is None:
             ns = rounded(ns, step)
         ns[holes] = np.iinfo(np.int64).min

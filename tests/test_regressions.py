@@ -2072,6 +2072,13 @@ def test_zoned_dates_near_the_ends_of_what_nanoseconds_hold_decode_without_overf
     model = VAETransformer(**FAST).fit(pd.DataFrame({"x": rng.normal(size=100), "d": dates}))
     decoded = model.inverse_transform(np.linspace(-8, 8, 20)[:, None] * np.ones((1, model.latent_dim)))["d"]
     assert decoded.notna().all() and str(decoded.dt.tz) == zone
+    # Within the last (first) day too, dates that fit keep their values: a bound a day inside, the
+    # first version of this fix, turned them all into one.
+    edge = pd.Timestamp("2262-04-11 10:00", tz="UTC") if start > "2000" else pd.Timestamp("1677-09-21 13:00", tz="UTC")
+    times = (edge + pd.to_timedelta(np.arange(100), unit="min")).tz_convert(zone)
+    frame = pd.DataFrame({"x": rng.normal(size=100), "d": times})
+    edgy = AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(frame)
+    assert edgy.inverse_transform(edgy.transform(frame))["d"].nunique() > 10
 
 
 def test_a_divergence_error_gives_its_advice_once_after_pickling():
