@@ -173,10 +173,15 @@ class VAEImputer(VAETransformer):
         self.sample_posterior = sample_posterior
 
     def _validated(self, X, reset, likelihood=None):
-        return super()._validated(self._marked(as_pandas(X)), reset, likelihood)
+        frame_fitted = not reset and self._schema.frame
+        return super()._validated(self._marked(as_pandas(X), frame_fitted), reset, likelihood)
 
-    def _marked(self, X):
-        """X with its ``missing_values`` placeholders as NaN (a copy, when there are any)."""
+    def _marked(self, X, frame_fitted=False):
+        """X with its ``missing_values`` placeholders as NaN (a copy, when there are any).
+
+        ``frame_fitted``: the model reads X by columns, as the frame it was fitted on, so an array of
+        strings or objects keeps its values (a category "01234" is not the number 1234).
+        """
         placeholder = self.missing_values
         if isinstance(placeholder, np.generic):
             # As a Python number, compared in X's dtype (a float32 -99.9 is a hole), as save/load
@@ -206,18 +211,26 @@ class VAEImputer(VAETransformer):
                     "Imputation is not possible when missing_values == 0 and X is sparse: the implicit "
                     "zeros would all be holes. Provide a dense array, or mark holes as NaN."
                 )
-            X = X.copy()
+            # Its own copy, in a format that sums duplicates (DIA, LIL and DOK do not).
+            X = X.copy() if hasattr(X, "sum_duplicates") else X.tocsr()
             X.sum_duplicates()  # a placeholder stored as two entries is one value
             if X.dtype.kind != "f":
                 X = X.astype(np.float64)
             X.data[X.data == placeholder] = np.nan
             return X
         X = np.asarray(X)
-        if X.dtype.kind in "USO":
-            if isinstance(placeholder, str):
-                # Marked before the strings are read as numbers (or refused, if they are not).
-                hits = np.frompyfunc(lambda value: isinstance(value, str) and value == placeholder, 1, 1)(X)
-                X = np.where(hits.astype(bool), np.nan, X.astype(object))
+        if X.dtype.kind == "S":
+            X = X.astype(str)
+        if X.dtype.kind in "UO" and (frame_fitted or isinstance(placeholder, str)):
+            # Value by value, before any string is read as a number: pd.NA compares as NA, which
+            # no mask takes.
+            hits = np.frompyfunc(lambda value: value is not pd.NA and bool(value == placeholder), 1, 1)(X)
+            hits = hits.astype(bool)
+            if hits.any():
+                X = np.where(hits, "nan" if X.dtype.kind == "U" else np.nan, X)
+            if frame_fitted:
+                return X
+        if X.dtype.kind in "UO":
             X = with_plain_holes(X)  # pd.NA a hole, "1.5" the number: comparable with a number
         if X.dtype.kind in "biufO" and isinstance(placeholder, str):
             return X  # a string placeholder cannot occur among numbers

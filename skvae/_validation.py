@@ -72,15 +72,27 @@ def with_plain_holes(X):
     try:
         return X.astype(np.float64)  # "1.5" is 1.5, as check_array reads it
     except (ValueError, TypeError):
-        raise strings_error(X.dtype) from None
+        raise _strings_error(X) from None
 
 
-def strings_error(dtype):
-    """The error for an array of ``dtype`` holding strings that are not numbers, which skvae reads only in a DataFrame."""
+def _strings_error(X):
+    """The error for an array holding strings that are not numbers, which skvae reads only in a DataFrame."""
+    position, value = next((p, v) for p, v in np.ndenumerate(X) if not _is_number(v))
+    value = value.item() if isinstance(value, np.generic) else value  # '', not np.str_('')
+    where = f"X[{', '.join(map(str, position))}]"
     return ValueError(
-        f"X is an array holding strings that are not numbers ({dtype}): skvae reads such strings only "
-        "as a DataFrame's columns, each a category. Pass pd.DataFrame(X)."
+        f"X is an array holding strings that are not numbers ({X.dtype}): {where} is {value!r}. If such "
+        "strings mark missing values, replace them with np.nan first; skvae reads other strings only as "
+        "a DataFrame's columns, each a category: pass pd.DataFrame(X)."
     )
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def has_no_infinity(X):

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -195,3 +196,27 @@ def test_transform_holds_the_output_once_not_its_chunks_and_a_copy_besides():
     finally:
         tracemalloc.stop()
     assert peak < 6 * X.nbytes
+
+
+def test_a_frame_fitted_imputer_reads_an_object_array_by_columns_whatever_its_placeholder():
+    # A category "01234" is not the number 1234: an array given to a frame-fitted model keeps its values.
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 80), "code": ["01234", "00077", "?", "01234"] * 20})
+    for placeholder in ("?", -1, np.nan):
+        imputer = VAEImputer(missing_values=placeholder, hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            imputer.fit(frame)
+            filled = imputer.transform(frame.to_numpy())
+        assert set(filled["code"]) <= {"01234", "00077", "?"}
+
+
+@pytest.mark.parametrize("format", ["dia", "lil", "dok"])
+def test_a_numeric_placeholder_is_found_in_every_sparse_format(format):
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 4)
+    X[rng.rand(60, 4) < 0.1] = -1.0
+    imputer = VAEImputer(missing_values=-1.0, hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = imputer.fit(X).transform(X)
+        np.testing.assert_array_equal(imputer.transform(sp.csr_matrix(X).asformat(format)), expected)

@@ -814,7 +814,7 @@ def test_an_imputer_placeholder_among_a_columns_categories_is_never_given_back()
 def test_the_imputer_refuses_an_array_of_strings_with_one_message():
     X = np.array([["a", "b"], ["?", "a"]] * 10)
     for placeholder in ("?", np.nan):
-        with pytest.raises(ValueError, match=r"X is an array holding strings that are not numbers.*pd.DataFrame\(X\)"):
+        with pytest.raises(ValueError, match=r"X is an array holding strings that are not numbers.*X\[0, 0\] is 'a'.*pd.DataFrame\(X\)"):
             VAEImputer(missing_values=placeholder, **FAST).fit(X)
 
 
