@@ -451,3 +451,8 @@ def test_float32_x_gets_the_scores_and_predictions_of_float64_x():
     np.testing.assert_array_equal(detector.score_samples(X.astype(np.float32)), detector.score_samples(X))
     np.testing.assert_array_equal(detector.predict(X.astype(np.float32)), detector.predict(X))
     assert narrow.offset_ == detector.offset_
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(frame)
+    np.testing.assert_array_equal(detector.score_samples(frame.astype(np.float32)), detector.score_samples(frame))
