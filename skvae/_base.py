@@ -451,7 +451,8 @@ class BaseAutoencoder(
         """Train ``state.model`` on X until the stopping rule or ``max_iter`` (one epoch for ``partial_fit``)."""
         model, rng, device = state.model, state.rng, data.device
         model.to(device)
-        rows = self._training_rows(model, data.values, data.conditions, device)
+        rows = self._training_rows(model, data.values, data.conditions, device,
+                                   frame=data.X if self._schema.frame else None)
         call, far = ("partial_fit" if data.incremental else "fit (warm_start=True)"), None
         if not data.fresh:
             far = check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
@@ -606,12 +607,13 @@ class BaseAutoencoder(
         errors = (squared[positions] / observed[positions].clamp_min(1.0)).sqrt().cpu().numpy()
         return Health(float(scores.double().mean()) + float(model.units_offset()), errors)
 
-    def _training_rows(self, model, values, conditions, device):
+    def _training_rows(self, model, values, conditions, device, frame=None):
         """The training rows as a source: encoded once into tensors, or minibatch by minibatch.
 
         Per minibatch: sparse and memmapped X, and rows whose encoding would
         outgrow X (``encoding_outgrows``). ``values`` are X's float values (X
-        itself, for an array or a sparse matrix).
+        itself, for an array or a sparse matrix); ``frame``, the DataFrame
+        they were read from, names rows in errors.
         """
         schema = self._schema
         # Rows are encoded on the CPU and moved as a whole (or per minibatch).
@@ -624,7 +626,8 @@ class BaseAutoencoder(
                 chosen = conditions[first_row : first_row + len(block)] if positions is None else conditions[positions]
                 condition = torch.from_numpy(np.ascontiguousarray(chosen))
             with torch.no_grad():
-                return self._encoded(columns, as_tensor(block), condition, len(block), first_row)
+                return self._encoded(columns, as_tensor(block), condition, len(block), first_row,
+                                     frame=frame if positions is None else None)
 
         if is_streamed(values) or encoding_outgrows(*values.shape, columns.n_inputs):
             return StreamedRows(values, encode, device)

@@ -279,7 +279,8 @@ class VAEImputer(VAETransformer):
             return values
 
         def fill(values, condition, n_rows, first_row):
-            batch = self._encoded(columns, values, condition, n_rows, first_row, targets=False)
+            batch = self._encoded(columns, values, condition, n_rows, first_row, targets=False,
+                                  frame=X if schema.frame else None)
             values = values.double()
             return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)
 

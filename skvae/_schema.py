@@ -711,13 +711,16 @@ def _warn_about_strings(name, observed, n_levels):
         # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
         strays = observed[~numbers.to_numpy()]
         markers = list(pd.unique(strays))
-        shown = repr(markers[0]) if len(markers) == 1 else repr(markers[:10])
+        # Every marker in the advice, which would otherwise leave the column categories.
+        shown = repr(markers[0]) if len(markers) == 1 else repr(markers)
         warn(
             f"Column {name!r} holds numbers and {len(strays)} other value{'s' if len(strays) != 1 else ''} "
             f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''}): it is modelled as a "
             f"category of {n_levels} levels, each number a level of its own, without their order. If they "
-            f"mark missing values, replace them with NaN (X[{name!r}].replace({shown}, np.nan)) and the "
-            "column is read as numbers.",
+            f"mark missing values, replace them with NaN ("
+            + (f"X[{name!r}].replace({shown}, np.nan)" if len(markers) <= 10
+               else f"pd.to_numeric(X[{name!r}], errors='coerce')")
+            + ") and the column is read as numbers.",
             UserWarning,
         )
         return
