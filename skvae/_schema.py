@@ -29,7 +29,6 @@ from ._times import finer_step, nanoseconds, rounded, rounded_in_zone, time_step
 from ._warnings import warn
 from .nn import LIKELIHOODS
 
-
 # The float64 nearest 2**63 below it: dates near 2262 (or 1677) fit inside int64, whose smallest
 # value is NaT. (A bound of 9.2e18, 266 days inside, once turned every date of 2262 into one of 2261.)
 _NS_BOUND = float(np.nextafter(2.0**63, 0))
