@@ -218,19 +218,19 @@ class VAEImputer(VAETransformer):
                 X = X.astype(np.float64)
             X.data[X.data == placeholder] = np.nan
             return X
-        X = np.asarray(X)
-        if X.dtype.kind == "S":
-            X = X.astype(str)
-        if X.dtype.kind in "UO" and (frame_fitted or isinstance(placeholder, str)):
+        # A frame-fitted model reads a list's rows as the frame's (a list of floats and strings is
+        # not all strings).
+        X = np.asarray(X, dtype=object) if frame_fitted and isinstance(X, (list, tuple)) else np.asarray(X)
+        if X.dtype.kind in "USO" and (frame_fitted or isinstance(placeholder, str)):
             # Value by value, before any string is read as a number: pd.NA compares as NA, which
-            # no mask takes.
+            # no mask takes. A hole is NaN in an object array (a string "nan" would be a value).
             hits = np.frompyfunc(lambda value: value is not pd.NA and bool(value == placeholder), 1, 1)(X)
             hits = hits.astype(bool)
             if hits.any():
-                X = np.where(hits, "nan" if X.dtype.kind == "U" else np.nan, X)
+                X = np.where(hits, np.nan, X.astype(object))
             if frame_fitted:
                 return X
-        if X.dtype.kind in "UO":
+        if X.dtype.kind in "USO":
             X = with_plain_holes(X)  # pd.NA a hole, "1.5" the number: comparable with a number
         if X.dtype.kind in "biufO" and isinstance(placeholder, str):
             return X  # a string placeholder cannot occur among numbers

@@ -363,21 +363,20 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """The base estimator's scores of X, float64 whatever X's dtype, as IsolationForest's predictions.
 
         A base estimator scores float32 X in float32, whose rounding moved
-        a row at ``offset_`` across it: narrow floats are scored as float64.
-        An array or sparse matrix a block at a time (a row's score does not
-        depend on the rows beside it; a float32 memmap is never copied
-        whole), its warnings given once, as for one call.
+        a row at ``offset_`` across it: narrow floats are scored as float64,
+        a memmap a block at a time (a row's score does not depend on the rows
+        beside it; it is never copied whole), each of its blocks' warnings
+        once.
         """
         options = {} if self.n_importance is None else {"n_importance": self.n_importance}
         narrow = (np.float16, np.float32)
         X = as_pandas(X) if not isinstance(X, np.ndarray) and not sp.issparse(X) else X
-        if isinstance(X, pd.DataFrame) or _is_dask_frame(X):
+        if isinstance(X, pd.DataFrame):
             widened = {name: np.float64 for name, dtype in X.dtypes.items() if dtype in narrow}
             X = X.astype(widened) if widened else X
-        elif getattr(X, "dtype", None) in narrow and not (isinstance(X, np.ndarray) or sp.issparse(X)):
-            X = X.astype(np.float64)  # a dask array, lazily
+        elif getattr(X, "dtype", None) in narrow and not isinstance(X, np.memmap):
+            X = X.astype(np.float64)  # in memory (or a dask array, lazily): one call, its warnings once
         elif getattr(X, "dtype", None) in narrow:
-            X = X.tocsr() if sp.issparse(X) else X
             step = block_rows(X.shape[1])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -552,10 +551,6 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
     for j in np.flatnonzero(held.any(axis=0) & ~fitted.any(axis=0)):
         needed[np.flatnonzero(held[:, j])[0]] = True
     return needed
-
-
-def _is_dask_frame(X):
-    return type(X).__module__.startswith("dask") and hasattr(X, "dtypes") and hasattr(X, "columns")
 
 
 def _bound_of(n_importance, base):

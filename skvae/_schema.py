@@ -710,14 +710,16 @@ def _warn_about_strings(name, observed, n_levels):
         # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
         strays = observed[~numbers.to_numpy()]
         markers = list(pd.unique(strays))
-        # Every marker in the advice, which would otherwise leave the column categories.
+        # Every marker in the advice, which would otherwise leave the column categories; a bool
+        # there is no marker to replace (replace(True, ...) blanks every 1 too).
         shown = repr(markers[0]) if len(markers) == 1 else repr(markers)
+        by_replace = len(markers) <= 10 and all(isinstance(marker, str) for marker in markers)
         warn(
             f"Column {name!r} holds numbers and {len(strays)} other value{'s' if len(strays) != 1 else ''} "
             f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''}): it is modelled as a "
             f"category of {n_levels} levels, each number a level of its own, without their order. If they "
             f"mark missing values, replace them with NaN ("
-            + (f"X[{name!r}].replace({shown}, np.nan)" if len(markers) <= 10
+            + (f"X[{name!r}].replace({shown}, np.nan)" if by_replace
                else f"pd.to_numeric(X[{name!r}], errors='coerce')")
             + ") and the column is read as numbers.",
             UserWarning,
@@ -743,14 +745,19 @@ def _unhashable_values(values, name):
     )
 
 
-def _zoned_bounds(zone):
-    """UTC nanoseconds whose wall clock in ``zone`` fits in int64 too: int64's ends less the zone's offset there."""
+def _zoned_bounds(zone, step):
+    """UTC nanoseconds whose wall clock in ``zone``, rounded to ``step``, fits in int64 too.
+
+    int64's ends less the zone's offset there, and a step: rounding on the
+    wall clock moves a value by up to half a step either way.
+    """
     late = pd.Timestamp("2262-04-10", tz=zone).utcoffset().total_seconds() * 1e9
     early = pd.Timestamp("1677-09-23", tz=zone).utcoffset().total_seconds() * 1e9
-    # float64 spacing there is 2,048 ns: stepped one float further in, so that rounding cannot
-    # take a bound back past the end.
-    return (float(np.nextafter(-_NS_BOUND - min(early, 0.0), 0)) if early < 0 else -_NS_BOUND,
-            float(np.nextafter(_NS_BOUND - max(late, 0.0), 0)) if late > 0 else _NS_BOUND)
+    # float64 spacing there is 2,048 ns: stepped one float further in, so that rounding to an
+    # integer cannot take a bound back past the end.
+    low = -_NS_BOUND + max(-early, 0.0) + step
+    high = _NS_BOUND - max(late, 0.0) - step
+    return float(np.nextafter(low, 0)), float(np.nextafter(high, 0))
 
 
 def _row_named(frame, first_row, row):
@@ -884,7 +891,7 @@ def _restore_column(values, column):
         # column's step in integers: float64 holds today's nanoseconds only to 256.
         step = max(int(column.step), 1)
         zone = time_zone(dtype) if kind == "datetime" else None
-        low, high = (-_NS_BOUND, _NS_BOUND) if zone is None else _zoned_bounds(zone)
+        low, high = (-_NS_BOUND, _NS_BOUND) if zone is None else _zoned_bounds(zone, step)
         ns = np.rint(np.clip(np.nan_to_num(values), low, high)).astype(np.int64)
         if zone is None:
             ns = rounded(ns, step)

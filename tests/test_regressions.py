@@ -2065,10 +2065,14 @@ def test_a_frame_value_beyond_float32_is_named_by_its_column():
         model.transform(frame)
 
 
-@pytest.mark.parametrize("start, zone", [("2262-03-01", "Asia/Tokyo"), ("1677-10-01", "America/New_York")])
-def test_zoned_dates_near_the_ends_of_what_nanoseconds_hold_decode_without_overflow(start, zone):
+@pytest.mark.parametrize("start, zone, unit", [("2262-03-01", "Asia/Tokyo", "D"), ("1677-10-01", "America/New_York", "D"),
+                                               ("1677-10-01", "Europe/Berlin", "s"), ("2262-03-01", "America/New_York", "s")])
+def test_zoned_dates_near_the_ends_of_what_nanoseconds_hold_decode_without_overflow(start, zone, unit):
+    # Rounded to a step on the zone's clock, a value moves by half a step: the bounds leave room for it.
     rng = np.random.RandomState(0)
-    dates = (pd.Timestamp(start) + pd.to_timedelta(rng.randint(0, 30, size=100), unit="D")).tz_localize(zone)
+    steps = rng.randint(0, 30, size=100) * (1 if unit == "D" else 86_400)
+    dates = (pd.Timestamp(start) + pd.to_timedelta(steps + (0 if unit == "D" else rng.randint(0, 60, size=100)),
+                                                   unit="s" if unit == "s" else "D")).tz_localize(zone)
     model = VAETransformer(**FAST).fit(pd.DataFrame({"x": rng.normal(size=100), "d": dates}))
     decoded = model.inverse_transform(np.linspace(-8, 8, 20)[:, None] * np.ones((1, model.latent_dim)))["d"]
     assert decoded.notna().all() and str(decoded.dt.tz) == zone
