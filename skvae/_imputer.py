@@ -187,7 +187,6 @@ class VAEImputer(VAETransformer):
             # As a Python number, compared in X's dtype (a float32 -99.9 is a hole), as save/load
             # and the exported graph read it: numpy's float64 -99.9 matched no float32 value.
             placeholder = placeholder.item()
-        # The dtype where X has one: np.asarray would compute a dask array whole.
         if placeholder is None or placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
             return X  # holes already
         if isinstance(X, pd.DataFrame):
