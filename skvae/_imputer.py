@@ -223,8 +223,7 @@ class VAEImputer(VAETransformer):
         if X.dtype.kind in "USO" and (frame_fitted or isinstance(placeholder, str)):
             # Value by value, before any string is read as a number: pd.NA compares as NA, which
             # no mask takes. A hole is NaN in an object array (a string "nan" would be a value).
-            hits = np.frompyfunc(lambda value: value is not pd.NA and bool(value == placeholder), 1, 1)(X)
-            hits = hits.astype(bool)
+            hits = np.frompyfunc(lambda value: _is_placeholder(value, placeholder), 1, 1)(X).astype(bool)
             if hits.any():
                 X = np.where(hits, np.nan, X.astype(object))
             if frame_fitted:
@@ -433,6 +432,16 @@ class VAEImputer(VAETransformer):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
+
+
+def _is_placeholder(value, placeholder):
+    """Whether one value of an object, string or bytes array is the placeholder (pd.NA, an array: no)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")  # b"?" is the placeholder "?"
+    try:
+        return value is not pd.NA and bool(value == placeholder)
+    except (TypeError, ValueError):  # an array in a cell, which the schema refuses by name
+        return False
 
 
 def _nullable(dtype):

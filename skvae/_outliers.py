@@ -17,7 +17,7 @@ from sklearn.utils.validation import _num_samples, check_array, check_is_fitted,
 from ._data import sparse_holes
 from ._random import draw_seed, seed_source
 from ._schema import kind_of_column
-from ._sources import block_rows
+from ._sources import block_rows, is_streamed
 from ._vae import VAETransformer
 from ._validation import as_pandas, check_features, check_has_rows
 from ._warnings import warn
@@ -364,9 +364,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
         A base estimator scores float32 X in float32, whose rounding moved
         a row at ``offset_`` across it: narrow floats are scored as float64,
-        a memmap a block at a time (a row's score does not depend on the rows
-        beside it; it is never copied whole), each of its blocks' warnings
-        once.
+        a memmap or a sparse matrix a block at a time (a row's score does
+        not depend on the rows beside it; it is never copied whole), each of
+        its blocks' warnings once.
         """
         options = {} if self.n_importance is None else {"n_importance": self.n_importance}
         narrow = (np.float16, np.float32)
@@ -374,9 +374,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             widened = {name: np.float64 for name, dtype in X.dtypes.items() if dtype in narrow}
             X = X.astype(widened) if widened else X
-        elif getattr(X, "dtype", None) in narrow and not isinstance(X, np.memmap):
+        elif getattr(X, "dtype", None) in narrow and not is_streamed(X):
             X = X.astype(np.float64)  # in memory (or a dask array, lazily): one call, its warnings once
         elif getattr(X, "dtype", None) in narrow:
+            X = X.tocsr() if sp.issparse(X) else X  # row blocks
             step = block_rows(X.shape[1])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

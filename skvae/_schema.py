@@ -713,15 +713,15 @@ def _warn_about_strings(name, observed, n_levels):
         # Every marker in the advice, which would otherwise leave the column categories; a bool
         # there is no marker to replace (replace(True, ...) blanks every 1 too).
         shown = repr(markers[0]) if len(markers) == 1 else repr(markers)
-        by_replace = len(markers) <= 10 and all(isinstance(marker, str) for marker in markers)
+        advice = ""  # pd.to_numeric reads True as 1, and replace(True, ...) blanks every 1 too
+        if all(isinstance(marker, str) for marker in markers):
+            advice = (f" (X[{name!r}].replace({shown}, np.nan))" if len(markers) <= 10
+                      else f" (pd.to_numeric(X[{name!r}], errors='coerce'))")
         warn(
             f"Column {name!r} holds numbers and {len(strays)} other value{'s' if len(strays) != 1 else ''} "
             f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''}): it is modelled as a "
             f"category of {n_levels} levels, each number a level of its own, without their order. If they "
-            f"mark missing values, replace them with NaN ("
-            + (f"X[{name!r}].replace({shown}, np.nan)" if by_replace
-               else f"pd.to_numeric(X[{name!r}], errors='coerce')")
-            + ") and the column is read as numbers.",
+            f"mark missing values, replace them with NaN{advice} and the column is read as numbers.",
             UserWarning,
         )
         return

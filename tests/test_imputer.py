@@ -220,3 +220,13 @@ def test_a_numeric_placeholder_is_found_in_every_sparse_format(format):
         warnings.simplefilter("ignore")
         expected = imputer.fit(X).transform(X)
         np.testing.assert_array_equal(imputer.transform(sp.csr_matrix(X).asformat(format)), expected)
+
+
+def test_a_string_placeholder_marks_bytes_too():
+    X = np.array([[b"1.5", b"?"], [b"2.0", b"3.0"], [b"0.5", b"1.0"]] * 20)
+    expected = np.array([[1.5, np.nan], [2.0, 3.0], [0.5, 1.0]] * 20)
+    imputer = VAEImputer(missing_values="?", hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    reference = VAEImputer(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(imputer.fit_transform(X), reference.fit_transform(expected))
