@@ -279,6 +279,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         n_held_out = min(max(1, round(self.calibration_fraction * n_samples)), n_samples - 1)
         (X,) = indexable(X)  # sparse matrices as CSR; array-likes without rows as arrays
+        if hasattr(X, "compute") and hasattr(X, "columns"):
+            # The split takes rows by position, which a dask DataFrame has not: it is read whole,
+            # as a memmap's held-out rows are copied (docs/scaling.md).
+            X = X.compute()
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
         if hasattr(estimator, "handle_unknown"):  # skvae's models

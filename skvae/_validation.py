@@ -5,6 +5,8 @@ by one by ``skvae._schema``); ``plain_rows`` says when an array needs no
 more checking than that, which keeps one-row calls cheap.
 """
 
+from numbers import Integral
+
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
@@ -150,12 +152,13 @@ def as_pandas(X):
 def check_has_rows(X, estimator):
     """scikit-learn's error for X without rows or columns, naming ``estimator`` (X without a 2-D shape passes)."""
     shape = getattr(X, "shape", None)
-    if shape is not None and len(shape) == 2 and shape[0] == 0:
+    # A dask DataFrame's number of rows is a lazy scalar, which has no truth value: not looked at.
+    if shape is not None and len(shape) == 2 and isinstance(shape[0], Integral) and shape[0] == 0:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is "
             f"required by {type(estimator).__name__}."
         )
-    if shape is not None and len(shape) == 2 and shape[1] == 0:
+    if shape is not None and len(shape) == 2 and isinstance(shape[1], Integral) and shape[1] == 0:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is "
             f"required by {type(estimator).__name__}."

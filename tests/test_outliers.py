@@ -456,3 +456,17 @@ def test_float32_x_gets_the_scores_and_predictions_of_float64_x():
         warnings.simplefilter("ignore", ConvergenceWarning)
         detector.fit(frame)
     np.testing.assert_array_equal(detector.score_samples(frame.astype(np.float32)), detector.score_samples(frame))
+
+
+def test_a_dask_dataframe_is_fitted_and_scored_as_the_same_pandas_frame():
+    # check_has_rows asked a dask frame's lazy row count for a truth value, and the calibration's
+    # split took rows by position, which a dask frame has not.
+    dd = pytest.importorskip("dask.dataframe")
+    frame = pd.DataFrame(np.random.RandomState(0).normal(size=(200, 3)), columns=list("abc"))
+    lazy = dd.from_pandas(frame, npartitions=2)
+    detector = VAEOutlierDetector(VAETransformer(**FAST), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = clone(detector).fit(frame).score_samples(frame)
+        detector.fit(lazy)
+    np.testing.assert_array_equal(detector.score_samples(lazy), expected)
