@@ -79,7 +79,7 @@ def with_plain_holes(X):
 
 def _strings_error(X):
     """The error for an array holding strings that are not numbers, which skvae reads only in a DataFrame."""
-    position, value = next((p, v) for p, v in np.ndenumerate(X) if not _is_number(v))
+    position, value = next((p, v) for p, v in np.ndenumerate(X) if not _parses_as_number(v))
     value = value.item() if isinstance(value, np.generic) else value  # '', not np.str_('')
     where = f"X[{', '.join(map(str, position))}]"
     return ValueError(
@@ -89,7 +89,7 @@ def _strings_error(X):
     )
 
 
-def _is_number(value):
+def _parses_as_number(value):
     try:
         float(value)
     except (TypeError, ValueError):

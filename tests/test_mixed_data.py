@@ -516,3 +516,10 @@ def test_a_stray_marker_among_numbers_in_an_object_column_is_warned_about():
     X.loc[7, "k"], X.loc[9, "k"] = "?", "n/a"
     with pytest.warns(UserWarning, match=r"3 other values \('n/a', '\?'\).*replace\(\['n/a', '\?'\], np.nan\)"):
         VAETransformer(max_iter=1).fit(X)
+    # Decimals are numbers, as the column's reading takes them: only the marker is named.
+    import decimal
+
+    X["k"] = pd.Series([decimal.Decimal(int(v)) for v in values], dtype=object)
+    X.loc[5, "k"] = "n/a"
+    with pytest.warns(UserWarning, match=r"1 other value \('n/a'\)"):
+        VAETransformer(max_iter=1).fit(X)
