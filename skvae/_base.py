@@ -673,14 +673,17 @@ class BaseAutoencoder(
     def _inference_model(self):
         check_is_fitted(self)
         model, device = self.network_, resolve_device(call_parameter(self, "device"))
-        if next(model.parameters()).device != device:
-            model.to(device)
         # Evaluation is defined in eval mode (see skvae.nn.layers.Linear),
         # whatever a user did to network_. (Looking is cheaper than setting,
-        # and looking through a list made once cheaper than walking the tree.)
-        modules = getattr(model, "_all_modules", None)
-        if modules is None:
-            modules = model._all_modules = list(model.modules())
+        # and looking through lists made once cheaper than walking the tree:
+        # a one-row transform is a few hundred microseconds.)
+        # (A tuple: nn.Module would register a Parameter set on it as its own.)
+        looked_up = getattr(model, "_evaluation_lookup", None)
+        if looked_up is None:
+            looked_up = model._evaluation_lookup = (list(model.modules()), next(model.parameters()))
+        modules, first_parameter = looked_up
+        if first_parameter.device != device:
+            model.to(device)
         if any(module.training for module in modules):
             model.eval()
         return model, device
@@ -905,6 +908,10 @@ class BaseAutoencoder(
     @property
     def _n_features_out(self):
         return self.network_.latent_dim
+
+    def __sklearn_is_fitted__(self):
+        # What check_is_fitted asks at every call; its own answer scans vars(self).
+        return hasattr(self, "network_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

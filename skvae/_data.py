@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ._threads import threads_for, torch_threads
 from .nn.layers import EVAL_ROW_MULTIPLE
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -249,8 +250,6 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
     a row other last bits alone than among other rows; on one thread every
     shape measured gives a row the same bits (docs/performance.md).
     """
-    from ._threads import threads_for, torch_threads
-
     device = torch.device(device)
     fixed_shape = _pads_to_one_shape(device)
     if fixed_shape:
@@ -348,8 +347,6 @@ def evaluation_pool(workers):
     """
     import os
     import threading
-
-    from ._threads import torch_threads
 
     pid, pool, size = _POOL.get("pool", (None, None, 0))
     if pid != os.getpid() or size < workers:
