@@ -11,7 +11,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._conditions import Conditions
+from ._conditions import Conditions, _shown
 from ._data import STAT_BLOCK_ROWS, map_rows, sparse_holes
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
@@ -326,12 +326,13 @@ class ConditionalVAETransformer(VAETransformer):
         if y is not None:
             return self._score_samples(X, y, n_importance=int(n_importance))
         self._require_labels("score_samples")
+        # A class partial_fit listed but no row held yet has prior 0: it adds nothing to the sum.
+        held = np.flatnonzero(self.class_prior_ > 0)
         per_class = np.stack([  # X is the same for every class: its holes are told of once
-            self._score_samples(X, [label], n_importance=int(n_importance), warn_new_holes=k == 0)
-            for k, label in enumerate(self.classes_)
+            self._score_samples(X, [self.classes_[k]], n_importance=int(n_importance), warn_new_holes=i == 0)
+            for i, k in enumerate(held)
         ])
-        with np.errstate(divide="ignore"):  # a class partial_fit listed but no row held yet: log 0
-            log_prior = np.log(self.class_prior_)[:, None]
+        log_prior = np.log(self.class_prior_[held])[:, None]
         return logsumexp(per_class + log_prior, axis=0).astype(per_class.dtype, copy=False)
 
     def score(self, X, y=None):
@@ -373,7 +374,9 @@ class ConditionalVAETransformer(VAETransformer):
 
         random_state : int, RandomState instance or None, default=None
             Seeds the draws (the labels' own seed first, then codes);
-            ``None`` takes fresh OS entropy. Second, as in every skvae estimator's
+            ``None`` takes fresh OS entropy; the estimator's own
+            ``random_state`` is not read here (as in ``KernelDensity.sample``).
+            Second, as in every skvae estimator's
             ``sample``; ``y`` is keyword-only, so that a seed given by
             position is never read as a label.
 
@@ -394,6 +397,11 @@ class ConditionalVAETransformer(VAETransformer):
         ${sample_returns}
         """
         self._check_sample_call(n_samples, from_likelihood)
+        if isinstance(random_state, (str, bytes)):  # a label given by position
+            raise ValueError(
+                f"random_state={random_state!r} is not a seed: sample's second argument is "
+                f"random_state, and the condition is keyword-only. Pass y={random_state!r}."
+            )
         rng = seed_source(random_state)
         if y is None:
             self._require_labels("sample")
@@ -456,7 +464,24 @@ class ConditionalVAETransformer(VAETransformer):
     def _evaluation_conditions(self, y, n_rows):
         if y is None:
             return self._conditions.missing(n_rows)
-        return self._checked_columns(y, n_rows, allow_one=True)
+        columns = self._checked_columns(y, n_rows, allow_one=True)
+        self._warn_of_untrained_classes(columns)
+        return columns
+
+    def _warn_of_untrained_classes(self, columns):
+        """Warn where y names a class that ``partial_fit``'s ``classes`` listed but no training row held."""
+        counts = getattr(self, "class_count_", None)
+        if counts is None or counts.all():
+            return
+        untrained = np.intersect1d(np.unique(columns.labelled()), np.flatnonzero(counts == 0))
+        if untrained.size:
+            warn(
+                f"{type(self).__name__}: y holds classes that no training row had "
+                f"({_shown(self.classes_[untrained][:5])}{', ...' if untrained.size > 5 else ''}; "
+                "partial_fit's classes listed them). The model never trained with that condition: "
+                "these rows come from its untrained weights. Fit on rows of those classes first.",
+                UserWarning,
+            )
 
     def _checked_columns(self, y, n_rows, allow_one=False):
         """``ConditionRows`` of y for evaluation (``allow_one``: one condition may stand for all rows); an array for fit."""

@@ -228,6 +228,11 @@ def _covariates(y):
 
 
 def _labels(y, name="y"):
+    if isinstance(y, (set, frozenset, dict)):
+        raise TypeError(
+            f"{name} must be a label or an array-like of labels; got a {type(y).__name__}, whose "
+            "items have no order to match rows by. Pass a list or an array."
+        )
     if isinstance(y, (list, tuple)):
         # np.asarray would make ["a", 1] two strings, and the label 1 then unknown; and ["a", None]
         # the strings "a" and "None".

@@ -284,9 +284,10 @@ TRAINING_PARAMETERS = """\
     random_state : int, RandomState instance or None, default=None
         Seeds every random choice: weight initialisation, shuffling, the
         validation split and, where the model draws codes, that noise and
-        the draws of ``score_samples``. Pass an int for reproducible
-        results: bitwise identical for the same number of torch threads;
-        with another thread count (workers of ``GridSearchCV(n_jobs=k)``
+        the draws of ``score_samples`` (``sample`` takes a ``random_state``
+        of its own). Pass an int for reproducible results: bitwise
+        identical for the same number of torch threads; with another
+        thread count (workers of ``GridSearchCV(n_jobs=k)``
         get fewer) they can differ in the last digits, as BLAS splits sums
         differently. ``None`` takes fresh entropy from the operating
         system; the global numpy and torch RNGs are never used: a custom
@@ -365,7 +366,9 @@ FROM_LIKELIHOOD_PARAMETER = """\
             likelihood's noise (a category drawn from its probabilities, a
             0/1 column drawn 0 or 1, a grey level at its probability), and
             holes at each column's training rate, as a synthesizer of new
-            rows draws them; on real tables this matched their marginals
+            rows draws them (each column's holes on their own, whatever the
+            row's values and its other holes: which columns were missing
+            together is not learned); on real tables this matched their marginals
             and pairs better than the means (docs/synthesis.md). False: each
             row is the decoder's mean for its code (a probability for a
             Bernoulli column, the most probable category, a count's mean, a

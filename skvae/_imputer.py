@@ -40,8 +40,10 @@ class VAEImputer(VAETransformer):
     ``fit``, ``transform``, ``fit_transform``, ``missing_values`` and
     ``sample_posterior``; the VAE's own methods (``score_samples``,
     ``sample``, ...) remain available. ``sample`` draws rows as the
-    training rows came, holes included at their rate (``from_likelihood=True``,
-    the default); ``sample(n, from_likelihood=False)`` gives complete rows.
+    training rows came, holes included at each column's rate
+    (``from_likelihood=True``, the default), as missing values (NaN, or
+    ``pd.NA`` in a nullable column), not as the placeholder;
+    ``sample(n, from_likelihood=False)`` gives complete rows.
 
     Parameters
     ----------
@@ -57,7 +59,9 @@ class VAEImputer(VAETransformer):
         and ``pd.NA`` are always missing too. A DataFrame's integer or bool
         column that holds the placeholder at fit is modelled, and comes
         back, in pandas' nullable dtype (``Int64``, ``boolean``), which can
-        hold a hole, with whole-number fills. A number is compared in X's
+        hold a hole, with whole-number fills; a categorical column's
+        placeholder level is left out of its categories in what comes back
+        (``transform``'s and ``sample``'s). A number is compared in X's
         dtype: -99.9 (or ``np.float64(-99.9)``) marks float32 X's -99.9,
         which ``SimpleImputer`` misses for a NumPy float64.
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._data import in_float_range, row_blocks
+from ._data import STAT_BLOCK_ROWS, in_float_range, row_blocks
 from ._times import finer_step, nanoseconds, rounded, rounded_in_zone, time_step, time_zone
 from ._warnings import warn
 from .nn import LIKELIHOODS
@@ -518,21 +518,25 @@ class Schema:
     # ------------------------------------------------------------- back
 
     def clipped(self, values):
-        """``values`` with each numeric column kept within the range it had at fit."""
+        """``values`` (a float64 array of the caller's own) with each numeric column kept within its range at fit, in place."""
         low = np.array([c.low for c in self.columns])
         high = np.array([c.high for c in self.columns])
-        return np.clip(values, low, high)
+        return np.clip(values, low, high, out=values)
 
     def with_holes(self, values, rng, rates=None):
-        """``values`` with holes drawn in each column at the rate it had them at fit, from ``rng``.
+        """``values`` (the caller's own) with holes drawn in each column at its rate at fit, from ``rng``, in place.
 
         ``rates``: each row's own rates instead (a conditional model's, by the row's class).
         """
         rates = np.array([c.missing_rate for c in self.columns]) if rates is None else rates
         if not rates.any():
             return values
-        values = values.copy()
-        values[rng.random_sample(values.shape) < rates] = np.nan
+        # A block of rows at a time: the draws of one values.shape draw, in the same order,
+        # without a float64 draw for every value held at once beside the output.
+        for start in range(0, values.shape[0], STAT_BLOCK_ROWS):
+            block = values[start : start + STAT_BLOCK_ROWS]
+            block_rates = rates if rates.ndim == 1 else rates[start : start + STAT_BLOCK_ROWS]
+            block[rng.random_sample(block.shape) < block_rates] = np.nan
         return values
 
     def restore(self, values, index=None, dtype=np.float64):

@@ -318,7 +318,10 @@ class VQVAETransformer(BaseAutoencoder):
             Number of rows to generate.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the draws; ``None`` takes fresh OS entropy.
+            Seeds the draws; ``None`` takes fresh OS entropy. The
+            estimator's own ``random_state`` is not read here (as in
+            ``KernelDensity.sample``, unlike ``GaussianMixture.sample``):
+            pass one to draw the same rows again.
 
         ${from_likelihood_parameter}
 

@@ -152,6 +152,25 @@ def test_partial_fit_takes_classes_up_front(labelled):
     assert cvae.n_iter_ == 2
 
 
+def test_a_class_listed_but_never_trained_on_is_warned_about_where_y_names_it(labelled):
+    X, y = labelled
+    cvae = ConditionalVAETransformer(likelihood="bernoulli", **FAST)
+    cvae.partial_fit(X[y < 5], y[y < 5], classes=np.arange(10))
+    with pytest.warns(UserWarning, match=r"no training row had \(\[7\]"):
+        cvae.sample(3, 0, y=7)
+    with pytest.warns(UserWarning, match=r"no training row had \(\[5, 9\]"):
+        cvae.transform(X[:4], [5, 9, 1, 5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # classes that were trained on, or no y: nothing to say
+        cvae.sample(3, 0, y=2)
+        cvae.sample(3, 0)
+        cvae.transform(X[:4], [0, 1, 2, 3])
+        scores = cvae.score_samples(X[:20])
+    # score_samples without y averages over the trained classes alone: prior 0 adds nothing.
+    per_class = np.stack([cvae.score_samples(X[:20], np.full(20, k)) for k in range(5)])
+    np.testing.assert_allclose(scores, logsumexp(per_class + np.log(cvae.class_prior_[:5])[:, None], axis=0))
+
+
 def test_a_warm_start_fit_counts_its_own_classes(labelled):
     X, y = labelled
     cvae = ConditionalVAETransformer(**FAST, warm_start=True).fit(X, y).fit(X[y < 5], y[y < 5])
@@ -304,6 +323,12 @@ def test_labels_missing_as_nat_or_mixed_in_a_list_are_refused_with_what_is_wrong
         model = ConditionalVAETransformer(**FAST).fit(X, ["a", "b"] * 20)
     model.transform(X[:2], [model.classes_[0], "b"])
     ConditionalVAETransformer(**FAST).fit(X, [True, np.True_, False, np.False_] * 10)
+    # A set has no order to match rows by (was an unhashable-type error); a label given
+    # where sample takes its seed (was "cannot be used to seed a RandomState").
+    with pytest.raises(TypeError, match="got a set, whose items have no order"):
+        model.sample(2, 0, y={"a"})
+    with pytest.raises(ValueError, match=r"random_state='b' is not a seed.*Pass y='b'"):
+        model.sample(2, "b")
 
 
 def test_an_outlier_detector_over_a_pipeline_ending_in_a_conditional_model_says_it_needs_y():
