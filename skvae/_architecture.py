@@ -110,6 +110,20 @@ class RoutedParamsMixin:
         close = difflib.get_close_matches(name, own, n=1)
         return f"Did you mean {close[0]!r}? " if close else ""
 
+    def _store_module_params(self, module_params):
+        """``__init__``'s ``**module_params`` stored as attributes; a name ending in "_" refused at once.
+
+        Other unexpected names are refused at fit, with a hint; one ending
+        in "_" looks there like a fitted attribute and would go unread.
+        """
+        for name in module_params:
+            if name.endswith("_") and not name.startswith(ROUTED_PREFIXES):
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}. "
+                    f"{self._hint_for(name)}A name ending in '_' is a fitted attribute, which fit sets."
+                )
+        vars(self).update(module_params)
+
     def _check_extra_params(self):
         for name in self._extra_params():
             role = name.split("__", 1)[0]
@@ -223,6 +237,10 @@ def _same(a, b):
 
 
 def check_unchanged(estimator, fitted, current):
+    chosen = getattr(estimator, "hidden_layer_sizes_", None)
+    if fitted.get("hidden_layer_sizes") == "auto" and chosen is not None and current.get("hidden_layer_sizes") == tuple(chosen):
+        fitted = {**fitted, "hidden_layer_sizes": current["hidden_layer_sizes"]}  # pinning what "auto" chose changes nothing
+
     def given(spec, name):
         return repr(spec[name]) if name in spec else "the module's default"
 

@@ -160,7 +160,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
-        vars(self).update(module_params)
+        self._store_module_params(module_params)
 
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each row.

@@ -645,6 +645,11 @@ class BaseAutoencoder(
         if not all_finite(real):
             row, position = (int(i) for i in torch.nonzero(~torch.isfinite(real))[0])
             column = int(columns._input_column[position]) if position < columns.n_value_inputs else position
+            infinite = torch.nonzero(torch.isinf(torch.as_tensor(values[:n_rows])))
+            if len(infinite):
+                # An infinity itself (scikit-learn's assume_finite let it through), not the column's
+                # first value, which the infinity's statistics make non-finite too.
+                row, column = (int(i) for i in infinite[0])
             value = float(values[row, column])
             if self._schema.frame:
                 name = self._schema.columns[column].name

@@ -11,6 +11,7 @@ decoded mean in X's units (a category's index). Any number of rows.
 
 import copy
 import logging
+import os
 import warnings
 
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._persistence import write_whole
 from .nn import Batch
 
 METHODS = ("transform", "inverse_transform")
@@ -112,12 +114,26 @@ def check_method(method):
 
 
 def to_onnx(graph, path, method, width, dtype=np.float32):
-    """Export ``graph`` (``method``'s) as an ONNX model with a dynamic batch dimension, reading ``dtype``."""
+    """Export ``graph`` (``method``'s) as an ONNX model with a dynamic batch dimension, reading ``dtype``.
+
+    The file is written whole or not at all, as ``save`` writes: a failed
+    write (a full disk) leaves the file that was there.
+    """
     dtypes = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
     try:
         example = torch.zeros(2, width, dtype=dtypes[np.dtype(dtype)])
     except (KeyError, TypeError):
         raise ValueError(f"dtype must be np.float32 or np.float64; got {dtype!r}.") from None
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        # str(path) named a file after a file object's repr, and the object stayed empty.
+        raise TypeError(f"path must be a file's path (str, bytes or os.PathLike), as for save; got "
+                        f"{type(path).__name__}.")
+    try:  # the exporter's own error said only which module, after building the graph
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as error:
+        raise ImportError(f'to_onnx needs the onnx and onnxscript packages ({error}): pip install '
+                          '"skvae[onnx]".') from error
     name = "X"
     batch = torch.export.Dim("batch", min=1)
     # The exporter warns about torchvision operators, which skvae never uses.
@@ -136,7 +152,7 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
             )
     finally:
         registration.setLevel(level)
-    program.save(str(path))
+    write_whole(path, program.model_proto.SerializeToString())  # the bytes program.save writes
     return path
 
 
@@ -201,8 +217,10 @@ class ExportMixin:
 
         Parameters
         ----------
-        path : str or path-like
-            Where to write the ``.onnx`` file.
+        path : str, bytes or path-like
+            Where to write the ``.onnx`` file: written whole or not at all,
+            as ``save`` writes (a failed write leaves the file that was
+            there).
 
         method : {"transform", "inverse_transform"}, default="transform"
             The method to export (see ``to_torch``).

@@ -240,7 +240,7 @@ class HierarchicalVAETransformer(VAETransformer):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
-        vars(self).update(module_params)
+        self._store_module_params(module_params)
 
     # -------------------------------------------------------------- the face
 

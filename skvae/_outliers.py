@@ -136,7 +136,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Draws the held-out rows of ``contamination="auto"``, and the seed of
-        a base estimator whose own ``random_state`` is None, so that a
+        a base estimator whose own ``random_state`` is None (and of each
+        step of a Pipeline whose ``random_state`` is None), so that a
         fixed ``random_state`` here makes ``fit`` reproducible. A base
         estimator's own ``random_state`` is kept when it is set.
 
@@ -256,8 +257,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         check_has_rows(X, self)
         rng = seed_source(self.random_state)  # None: OS entropy, never numpy's global RNG
         estimator = clone(base)
-        if estimator.get_params(deep=False).get("random_state", "absent") is None:
-            estimator.set_params(random_state=draw_seed(rng))
+        # Every unset random_state, a Pipeline's steps' too (as scikit-learn's ensembles seed theirs).
+        unset = sorted(name for name, value in estimator.get_params(deep=True).items()
+                       if (name == "random_state" or name.endswith("__random_state")) and value is None)
+        if unset:
+            estimator.set_params(**{name: draw_seed(rng) for name in unset})
         if self.contamination == "auto":
             estimator, offset = self._fit_calibrated(estimator, X, rng)
         else:

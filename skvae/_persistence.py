@@ -349,16 +349,17 @@ def save(estimator, path):
     with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_METADATA, json.dumps(metadata, indent=1))
         archive.writestr(_ARRAYS, save_arrays(arrays) if arrays else b"")
-    _write_whole(path, archive_bytes.getvalue())
+    write_whole(path, archive_bytes.getvalue())
 
 
-def _write_whole(path, data):
+def write_whole(path, data):
     """Write ``data`` to ``path`` so that a failed write (a full disk) leaves the file that was there.
 
     Written beside the file and moved over it, through a symbolic link to
     the file it names, with that file's permissions; in place where the
     folder takes no new entry or the path is not a regular file (a device).
     """
+    path = os.fsdecode(os.fspath(path))  # a bytes path too: the partial file's name is built from it
     target = os.path.realpath(path)
     if os.path.isfile(target) and not os.access(target, os.W_OK):  # as open(path, "w") would refuse
         raise PermissionError(errno.EACCES, "The file is read-only; skvae does not replace it", os.fspath(path))

@@ -167,7 +167,7 @@ class VAETransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
-        vars(self).update(module_params)
+        self._store_module_params(module_params)
 
     def score_samples(self, X, *, n_importance=1):
         """Lower bound on the log-likelihood log p(x) of each row, in nats.

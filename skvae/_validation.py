@@ -51,6 +51,24 @@ def check_features(estimator, X, reset):
     if getattr(X, "ndim", 2 if hasattr(X, "shape") else None) != 2:
         check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=True)
     validate_data(estimator, X, reset=reset, skip_check_array=True)
+    schema = getattr(estimator, "_schema", None)
+    if not reset and isinstance(X, pd.DataFrame) and schema is not None and schema.frame \
+            and not hasattr(estimator, "feature_names_in_"):
+        # Labels that are not strings (0, 1, 2), which scikit-learn does not check: a frame-fitted
+        # model reads its columns by their place, and would read reordered ones as the others.
+        fitted = [column.name for column in schema.columns]
+        if list(X.columns) != fitted:
+            raise ValueError(
+                f"X's column labels {_shown_labels(X.columns)} are not those the model was fitted "
+                f"with, {_shown_labels(fitted)}, in that order. Pass X[{_shown_labels(fitted)}]: a model "
+                "fitted on a DataFrame reads its columns by their place, and scikit-learn checks "
+                "only string labels."
+            )
+
+
+def _shown_labels(labels):
+    labels = list(labels)
+    return repr(labels) if len(labels) <= 10 else repr(labels[:10])[:-1] + ", ...]"
 
 
 def with_plain_holes(X):

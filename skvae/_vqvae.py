@@ -237,7 +237,7 @@ class VQVAETransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
-        vars(self).update(module_params)
+        self._store_module_params(module_params)
 
     def transform(self, X):
         """Encode X: the continuous encoder output z_e(x), or its code vector.

@@ -310,6 +310,46 @@ def test_warm_start_continues_and_cold_start_restarts(Estimator, tabular):
     assert cold.n_iter_ == SMALL["max_iter"]
 
 
+def test_continued_training_takes_hidden_layer_sizes_pinned_to_what_auto_chose(tabular):
+    # It compared the value given with "auto" itself, and refused a network that would not change.
+    vae = VAETransformer(max_iter=2, random_state=0).fit(tabular)
+    vae.set_params(hidden_layer_sizes=list(vae.hidden_layer_sizes_))
+    vae.partial_fit(tabular)
+    vae.set_params(warm_start=True).fit(tabular)
+    with pytest.raises(ValueError, match=r"cannot change hidden_layer_sizes=\(8,\) \(fitted with 'auto'\)"):
+        vae.set_params(hidden_layer_sizes=(8,)).fit(tabular)
+
+
+def test_a_keyword_ending_in_an_underscore_is_refused_at_once_as_python_refuses_pca_s():
+    # Fit's check read such a name as a fitted attribute: max_iter_=1 was stored and never read.
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'max_iter_'\. Did you mean 'max_iter'\?"):
+        VAETransformer(max_iter_=1)
+    with pytest.raises(TypeError, match="'latent_dim_'"):
+        AutoencoderTransformer(latent_dim_=1)
+
+
+def test_an_infinity_let_through_by_assume_finite_is_the_value_the_error_names():
+    import sklearn
+
+    X = np.random.RandomState(0).rand(20, 3)
+    X[3, 1] = np.inf
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match=r"X\[3, 1\] = inf is beyond float32's range"):
+            VAETransformer(max_iter=1).fit(X)
+
+
+def test_a_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_order():
+    # scikit-learn checks string labels only: [2, 0, 1] was read by place, column 2 as column 0.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({0: rng.rand(60), 1: 10 * rng.rand(60), 2: 100 * rng.rand(60)})
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame)
+    message = r"column labels \[2, 0, 1\] are not those the model was fitted with, \[0, 1, 2\]"
+    for call in (vae.transform, vae.score_samples, vae.partial_fit):
+        with pytest.raises(ValueError, match=message):
+            call(frame[[2, 0, 1]])
+    np.testing.assert_array_equal(vae.transform(frame[[0, 1, 2]]), vae.transform(frame.to_numpy()))
+
+
 @MODELS
 @pytest.mark.parametrize(
     "change",

@@ -71,3 +71,44 @@ def test_graphs_hold_copies(tabular):
     with torch.no_grad():
         next(graph.parameters()).zero_()
     np.testing.assert_array_equal(vae.transform(tabular), VAETransformer(**SMALL).fit(tabular).transform(tabular))
+
+
+def test_files_are_written_whole_or_not_at_all_from_any_path_and_only_to_a_path(tabular, tmp_path, monkeypatch):
+    # to_onnx wrote straight to its path (a failed write left a truncated file where a good one
+    # was) and named a file after str(path): a BytesIO came back empty beside a file called
+    # "<_io.BytesIO object at ...>". save given a bytes path wrote in place, its partial file's
+    # name built from "b'...'".
+    import errno
+    import io
+    import os
+
+    pytest.importorskip("onnxscript")
+    vae = VAETransformer(**SMALL).fit(tabular)
+    onnx_path, saved_path = tmp_path / "model.onnx", tmp_path / "model.skvae"
+    vae.to_onnx(os.fsencode(onnx_path))
+    vae.save(os.fsencode(saved_path))
+    before = {path: path.read_bytes() for path in (onnx_path, saved_path)}
+
+    def full_disk(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    other = VAETransformer(**{**SMALL, "latent_dim": 3}).fit(tabular)
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", full_disk)
+        for write, path in ((other.to_onnx, onnx_path), (other.save, saved_path)):
+            for given in (path, os.fsencode(path)):
+                with pytest.raises(OSError, match="No space left"):
+                    write(given)
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(tmp_path.iterdir()) == sorted(before)  # no partial file left behind
+    with pytest.raises(TypeError, match="path must be a file's path .* got BytesIO"):
+        vae.to_onnx(io.BytesIO())
+
+
+def test_to_onnx_without_onnxscript_says_what_to_install(tabular, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # import onnxscript then raises ImportError
+    with pytest.raises(ImportError, match=r'onnxscript.*pip install "skvae\[onnx\]"'):
+        VAETransformer(**SMALL).fit(tabular).to_onnx(tmp_path / "model.onnx")
+    assert not (tmp_path / "model.onnx").exists()

@@ -145,6 +145,17 @@ def test_a_frame_without_the_training_names_is_filled_by_position():
     pd.testing.assert_frame_equal(filled, imputer.transform(frame.iloc[:10]).reset_index(drop=True))
 
 
+def test_a_frame_labelled_by_integers_in_another_order_is_refused_not_filled_under_the_wrong_labels():
+    # Column 2's values came back labelled 0, and column 1's hole was filled on column 2's scale.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({0: rng.rand(60), 1: 10 * rng.rand(60), 2: 100 * rng.rand(60)})
+    frame.iloc[::7, 1] = np.nan
+    imputer = VAEImputer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(frame)
+    with pytest.raises(ValueError, match=r"Pass X\[\[0, 1, 2\]\]"):
+        imputer.transform(frame[[2, 0, 1]])
+    pd.testing.assert_frame_equal(imputer.transform(frame[[0, 1, 2]]), imputer.transform(frame))
+
+
 @pytest.mark.parametrize("start", ["2262-01-01", "1677-10-01"])
 def test_dates_near_the_ends_of_what_nanoseconds_hold_fill_within_their_range(start):
     rng = np.random.RandomState(0)

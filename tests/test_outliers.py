@@ -200,6 +200,14 @@ def test_random_state_makes_fit_reproducible(planted):
     kept = VAEOutlierDetector(VAETransformer(**FAST, random_state=7), random_state=0).fit(normal)
     assert kept.estimator_.random_state == 7
     assert kept.estimator.random_state == 7 and first.estimator.random_state is None
+    # A Pipeline's step too (it looked at the Pipeline's own parameters, which hold no random_state).
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    piped = [VAEOutlierDetector(make_pipeline(StandardScaler(), VAETransformer(**FAST)), random_state=0).fit(normal)
+             for _ in range(2)]
+    assert piped[0].offset_ == piped[1].offset_
+    assert isinstance(piped[0].estimator_[-1].random_state, int)
 
 
 def test_n_importance_reaches_the_vae_score(planted):
