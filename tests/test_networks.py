@@ -16,7 +16,7 @@ from skvae.nn import (
     VariationalModel,
 )
 from skvae.nn.encoders import output_width
-from skvae.nn.layers import glorot_bound
+from skvae.nn.layers import all_finite, glorot_bound
 
 
 def _generator(seed=0):
@@ -168,3 +168,16 @@ def test_every_activation_trains(activation):
     x = torch.randn(5, 4, generator=_generator(1), requires_grad=True)
     encoder(x).sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_all_finite_reads_a_sum_that_overflows_on_finite_entries_as_finite(dtype):
+    # The sum is the fast test (a NaN or an infinity makes it non-finite); finite entries whose
+    # sum overflows must still read as finite, and every NaN or infinity as not.
+    huge = torch.full((64, 8), torch.finfo(dtype).max / 2, dtype=dtype)
+    assert not torch.isfinite(huge.sum()) and all_finite(huge)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        for values in (huge.clone(), torch.zeros((64, 8), dtype=dtype)):
+            values[5, 3] = bad
+            assert not all_finite(values)
+    assert all_finite(torch.zeros(0, dtype=dtype))
