@@ -111,16 +111,22 @@ class RoutedParamsMixin:
         return f"Did you mean {close[0]!r}? " if close else ""
 
     def _store_module_params(self, module_params):
-        """``__init__``'s ``**module_params`` stored as attributes; a name ending in "_" refused at once.
+        """``__init__``'s ``**module_params`` stored as attributes; a name starting or ending in "_" refused at once.
 
         Other unexpected names are refused at fit, with a hint; one ending
-        in "_" looks there like a fitted attribute and would go unread.
+        in "_" looks there like a fitted attribute, one starting with "_"
+        like the estimator's own state: both would go unread (or replace
+        that state).
         """
         for name in module_params:
-            if name.endswith("_") and not name.startswith(ROUTED_PREFIXES):
+            if name.startswith(ROUTED_PREFIXES):
+                continue
+            if name.endswith("_") or name.startswith("_"):
+                what = ("A name ending in '_' is a fitted attribute, which fit sets." if name.endswith("_")
+                        else "A name starting with '_' is not a parameter.")
                 raise TypeError(
                     f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}. "
-                    f"{self._hint_for(name)}A name ending in '_' is a fitted attribute, which fit sets."
+                    f"{self._hint_for(name)}{what}"
                 )
         vars(self).update(module_params)
 

@@ -436,6 +436,11 @@ class ConditionalVAETransformer(VAETransformer):
             _check_later_covariates(columns, "partial_fit" if incremental else "fit (warm_start=True)")
         if self._conditions.categorical:
             counts = columns[:, :-1].sum(0, dtype=np.float64).astype(np.int64)
+            # Which classes any fit of this network trained on: a warm_start fit's counts are its own y's.
+            trained_before = None if fresh_start else getattr(self, "_trained_classes", None)
+            if trained_before is None and not fresh_start and self.class_count_ is not None:
+                trained_before = self.class_count_ > 0  # a model saved before this was kept
+            self._trained_classes = counts > 0 if trained_before is None else trained_before | (counts > 0)
             # partial_fit adds its block's rows; fit (warm_start too) counts its own y.
             accumulate = incremental and self.class_count_ is not None
             self.class_count_ = self.class_count_ + counts if accumulate else counts
@@ -471,9 +476,13 @@ class ConditionalVAETransformer(VAETransformer):
     def _warn_of_untrained_classes(self, columns):
         """Warn where y names a class that ``partial_fit``'s ``classes`` listed but no training row held."""
         counts = getattr(self, "class_count_", None)
-        if counts is None or counts.all():
+        if counts is None:
             return
-        untrained = np.intersect1d(np.unique(columns.labelled()), np.flatnonzero(counts == 0))
+        trained = getattr(self, "_trained_classes", None)
+        trained = counts > 0 if trained is None else trained
+        if trained.all():
+            return
+        untrained = np.intersect1d(np.unique(columns.labelled()), np.flatnonzero(~trained))
         if untrained.size:
             warn(
                 f"{type(self).__name__}: y holds classes that no training row had "

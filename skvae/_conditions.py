@@ -238,19 +238,24 @@ def _labels(y, name="y"):
         # the strings "a" and "None".
         given = np.ravel(np.asarray(y, dtype=object))
         if pd.isna(given).any():
-            _refuse_missing(name)
+            _refuse_missing(name, pd.isna(given))
         _refuse_mixed_types({type(v) for v in given}, name)
     labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
     if labels.dtype.kind in "fcOmM" and pd.isna(labels).any():
-        _refuse_missing(name)
+        _refuse_missing(name, pd.isna(labels))
     if labels.dtype.kind == "O":
         _refuse_mixed_types({type(v) for v in labels}, name)
     return labels
 
 
-def _refuse_missing(name):
-    what = "every row needs its condition (a label)" if name == "y" else "list the labels y may hold"
-    raise ValueError(f"{name} holds NaN, None or pd.NA: {what}.")
+def _refuse_missing(name, missing):
+    first = f" (first at position {int(np.argmax(missing))})"
+    if name != "y":
+        raise ValueError(f"{name} holds NaN, None or pd.NA{first}: list the labels y may hold.")
+    raise ValueError(
+        f"y holds NaN, None or pd.NA{first}: every row needs its condition (a label). To encode or "
+        "score rows whose label is unknown, call transform or score_samples without y."
+    )
 
 
 def _refuse_mixed_types(kinds, name):

@@ -23,6 +23,9 @@ from ._persistence import write_whole
 from .nn import Batch
 
 METHODS = ("transform", "inverse_transform")
+# Graphs with more weights than this are written as torch writes them, the weights in a file
+# beside the model (torch's own threshold for that), and not as one file written whole.
+ONNX_WHOLE_FILE_BYTES = 1536 * 1024 * 1024
 
 
 def method_dtype(given):
@@ -117,7 +120,9 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
     """Export ``graph`` (``method``'s) as an ONNX model with a dynamic batch dimension, reading ``dtype``.
 
     The file is written whole or not at all, as ``save`` writes: a failed
-    write (a full disk) leaves the file that was there.
+    write (a full disk) leaves the file that was there; a graph of more
+    than ``ONNX_WHOLE_FILE_BYTES`` of weights is written by torch, with
+    its weights beside the file.
     """
     dtypes = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
     try:
@@ -152,7 +157,12 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
             )
     finally:
         registration.setLevel(level)
-    write_whole(path, program.model_proto.SerializeToString())  # the bytes program.save writes
+    weights = sum(t.numel() * t.element_size() for t in [*graph.parameters(), *graph.buffers()])
+    if weights > ONNX_WHOLE_FILE_BYTES:
+        # One protobuf holds at most 2 GB: torch writes the weights beside the file (external data).
+        program.save(os.fsdecode(os.fspath(path)))
+    else:
+        write_whole(path, program.model_proto.SerializeToString())  # the bytes program.save writes
     return path
 
 
@@ -220,7 +230,8 @@ class ExportMixin:
         path : str, bytes or path-like
             Where to write the ``.onnx`` file: written whole or not at all,
             as ``save`` writes (a failed write leaves the file that was
-            there).
+            there). A network of over 1.5 GB of weights is written as torch
+            writes it, the weights in a ``.data`` file beside it.
 
         method : {"transform", "inverse_transform"}, default="transform"
             The method to export (see ``to_torch``).

@@ -56,13 +56,18 @@ def check_features(estimator, X, reset):
             and not hasattr(estimator, "feature_names_in_"):
         # Labels that are not strings (0, 1, 2), which scikit-learn does not check: a frame-fitted
         # model reads its columns by their place, and would read reordered ones as the others.
-        fitted = [column.name for column in schema.columns]
-        if list(X.columns) != fitted:
+        # Labels none of which were fitted (an array's frame, "a", "b" where 0, 1 were) are read by
+        # place, as scikit-learn reads them (and warns of strings); labels that were fitted, at
+        # other places, would be read as the columns that stood there.
+        fitted = pd.Index([column.name for column in schema.columns], dtype=object)
+        given = pd.Index(X.columns, dtype=object)
+        if not given.equals(fitted) and given.isin(fitted).any():
+            advice = (f"Pass X[{_shown_labels(fitted)}]" if len(given) == len(fitted) and given.isin(fitted).all()
+                      else "Pass the columns the model was fitted with, in that order")
             raise ValueError(
-                f"X's column labels {_shown_labels(X.columns)} are not those the model was fitted "
-                f"with, {_shown_labels(fitted)}, in that order. Pass X[{_shown_labels(fitted)}]: a model "
-                "fitted on a DataFrame reads its columns by their place, and scikit-learn checks "
-                "only string labels."
+                f"X's column labels {_shown_labels(given)} are not those the model was fitted with, "
+                f"{_shown_labels(fitted)}, in that order. {advice}: a model fitted on a DataFrame "
+                "reads its columns by their place, and scikit-learn checks only string labels."
             )
 
 

@@ -9,6 +9,7 @@ from ._base import BaseAutoencoder
 from ._docs import fill_doc
 from ._statistics import check_variance_units
 from ._validation import call_parameter
+from ._warnings import warn
 from .nn import LIKELIHOODS, VQVAEModel
 
 
@@ -28,7 +29,8 @@ class VQVAETransformer(BaseAutoencoder):
       usual feature for downstream models (with ``transform_quantized=True``,
       the quantised vector e_k instead);
     * ``predict(X)`` returns each row's code index k, like
-      ``KMeans.predict``;
+      ``KMeans.predict`` (there is no ``fit_predict``: a transformer's
+      ``fit_transform`` returns codes, so call ``fit(X).predict(X)``);
     * ``inverse_transform(Z)`` decodes vectors as given, continuous or
       quantised (the decoder was trained on codebook vectors:
       ``inverse_transform(codebook_[predict(X)])`` is the model's own
@@ -63,7 +65,9 @@ class VQVAETransformer(BaseAutoencoder):
         The default serves data sets of a thousand to a few thousand rows
         (about 28 training rows per code on load_digits: a fit with
         ``latent_dim=8`` there used all 64 codes, perplexity 56); for more
-        rows, more codes pay off.
+        rows, more codes pay off. More codes than training rows warn (as
+        ``KMeans`` refuses more clusters than rows): codes no row takes keep
+        a share of ``code_prior_``, which ``sample`` draws from.
 
     commitment_cost : float, default=0.25
         Weight of the commitment loss ``||z_e(x) - sg(e_k)||^2``, summed over
@@ -333,6 +337,21 @@ class VQVAETransformer(BaseAutoencoder):
 
     def _check_statistics(self, statistics):
         check_variance_units(statistics)  # noise_variance_ is reported in X's units squared, as the VAE's
+
+    def _validate_fit(self, X, y, incremental, condition_options):
+        data = super()._validate_fit(X, y, incremental, condition_options)
+        n_rows = data.X.shape[0]
+        if data.fresh and self.n_codes > n_rows:
+            # KMeans refuses more clusters than rows; here codes no row takes keep a share of
+            # code_prior_ (0.45 of it for 64 codes on 30 rows), which sample draws from.
+            warn(
+                f"{type(self).__name__}: n_codes={self.n_codes} is more than the {n_rows} training rows, "
+                f"so at least {self.n_codes - n_rows} codes are never any row's; code_prior_ still "
+                "gives them a share, which sample draws from and every row's score pays for. Choose "
+                "n_codes at most the number of rows.",
+                UserWarning,
+            )
+        return data
 
     def _serving_graph(self, method):
         self._inference_model()  # the latent learns transform_quantized

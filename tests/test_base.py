@@ -326,6 +326,8 @@ def test_a_keyword_ending_in_an_underscore_is_refused_at_once_as_python_refuses_
         VAETransformer(max_iter_=1)
     with pytest.raises(TypeError, match="'latent_dim_'"):
         AutoencoderTransformer(latent_dim_=1)
+    with pytest.raises(TypeError, match="'_samples_from_code_mixture'.*starting with '_' is not a parameter"):
+        VAETransformer(_samples_from_code_mixture=False)  # would have replaced the estimator's own state
 
 
 def test_an_infinity_let_through_by_assume_finite_is_the_value_the_error_names():
@@ -348,6 +350,16 @@ def test_a_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_order(
         with pytest.raises(ValueError, match=message):
             call(frame[[2, 0, 1]])
     np.testing.assert_array_equal(vae.transform(frame[[0, 1, 2]]), vae.transform(frame.to_numpy()))
+    with pytest.raises(ValueError, match=r"\[0, 1, 5\] .* Pass the columns the model was fitted with"):
+        vae.transform(frame.set_axis([0, 1, 5], axis=1))
+    # Labels none of which were fitted are read by place, as scikit-learn reads them (it warns of strings).
+    with pytest.warns(UserWarning, match="X has feature names, but VAETransformer was fitted without"):
+        named = vae.transform(frame.set_axis(["a", "b", "c"], axis=1))
+    np.testing.assert_array_equal(named, vae.transform(frame))
+    # A NaN label (pd.get_dummies(dummy_na=True)) is its own label: NaN != NaN refused the fitted frame.
+    dummies = pd.get_dummies(pd.Series([1.0, 2.0, np.nan, 3.0] * 15), dummy_na=True, dtype=float)
+    assert dummies.columns.isna().any()
+    VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit_transform(dummies)
 
 
 @MODELS

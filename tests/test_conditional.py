@@ -4,6 +4,7 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import logsumexp
 from sklearn.base import clone
@@ -166,6 +167,13 @@ def test_a_class_listed_but_never_trained_on_is_warned_about_where_y_names_it(la
         cvae.sample(3, 0)
         cvae.transform(X[:4], [0, 1, 2, 3])
         scores = cvae.score_samples(X[:20])
+    # A warm_start fit counts its own y's classes, but the network had trained on the others.
+    warm = ConditionalVAETransformer(likelihood="bernoulli", **FAST).fit(X, y)
+    warm.set_params(warm_start=True).fit(X[y < 5], y[y < 5])
+    assert warm.class_count_[7] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warm.sample(3, 0, y=7)
     # score_samples without y averages over the trained classes alone: prior 0 adds nothing.
     per_class = np.stack([cvae.score_samples(X[:20], np.full(20, k)) for k in range(5)])
     np.testing.assert_allclose(scores, logsumexp(per_class + np.log(cvae.class_prior_[:5])[:, None], axis=0))
@@ -315,13 +323,15 @@ def test_labels_missing_as_nat_or_mixed_in_a_list_are_refused_with_what_is_wrong
     # As a list, np.asarray made them the strings "a" and "1": the label 1 was then unknown.
     with pytest.raises(ValueError, match=r"y mixes label types \['int', 'str'\]"):
         ConditionalVAETransformer(max_iter=1).fit(X, ["a", 1] * 20)
-    with pytest.raises(ValueError, match="y holds NaN, None or pd.NA"):
+    with pytest.raises(ValueError, match=r"y holds NaN, None or pd.NA \(first at position 1\)"):
         ConditionalVAETransformer(max_iter=1).fit(X, ["a", None] * 20)
     # A label taken from classes_ (a NumPy string) beside a Python one is the same type of label.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = ConditionalVAETransformer(**FAST).fit(X, ["a", "b"] * 20)
     model.transform(X[:2], [model.classes_[0], "b"])
+    with pytest.raises(ValueError, match=r"position 2\).*call transform or score_samples without y"):
+        model.transform(X[:3], pd.array(["a", "b", pd.NA]))  # the way there for rows of no known label
     ConditionalVAETransformer(**FAST).fit(X, [True, np.True_, False, np.False_] * 10)
     # A set has no order to match rows by (was an unhashable-type error); a label given
     # where sample takes its seed (was "cannot be used to seed a RandomState").

@@ -112,3 +112,17 @@ def test_to_onnx_without_onnxscript_says_what_to_install(tabular, tmp_path, monk
     with pytest.raises(ImportError, match=r'onnxscript.*pip install "skvae\[onnx\]"'):
         VAETransformer(**SMALL).fit(tabular).to_onnx(tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
+
+
+def test_a_graph_too_large_for_one_protobuf_is_written_by_torch(tabular, tmp_path, monkeypatch):
+    # Over 2 GB one protobuf cannot hold the weights: torch's own save writes them beside the file.
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    import skvae._export
+
+    monkeypatch.setattr(skvae._export, "ONNX_WHOLE_FILE_BYTES", 0)
+    vae = VAETransformer(**SMALL).fit(tabular)
+    path = vae.to_onnx(tmp_path / "model.onnx")
+    session = ort.InferenceSession(str(path))
+    (out,) = session.run(None, {session.get_inputs()[0].name: tabular[:5].astype(np.float32)})
+    np.testing.assert_allclose(out, vae.transform(tabular[:5].astype(np.float32)), rtol=1e-5, atol=1e-5)

@@ -198,3 +198,17 @@ def test_benchmark_quick_run(tmp_path):
 def test_max_iter_warning_is_a_convergence_warning(X):
     with pytest.warns(ConvergenceWarning):
         VQVAETransformer(**{**FAST, "max_iter": 1}, tol=0.0).fit(X[:100])
+
+
+def test_more_codes_than_training_rows_warn_as_kmeans_refuses_more_clusters_than_rows():
+    # 64 codes on 30 rows: 0.45 of code_prior_ sat on codes no row took, which sample drew from.
+    import warnings
+
+    X = np.random.RandomState(0).normal(size=(30, 4))
+    with pytest.warns(UserWarning, match=r"n_codes=64 is more than the 30 training rows, so at least 34"):
+        model = VQVAETransformer(2, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(X)  # the same network continues: said once, at the fit that chose it
+        VQVAETransformer(2, n_codes=30, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
