@@ -111,19 +111,21 @@ class RoutedParamsMixin:
         return f"Did you mean {close[0]!r}? " if close else ""
 
     def _store_module_params(self, module_params):
-        """``__init__``'s ``**module_params`` stored as attributes; a name starting or ending in "_" refused at once.
+        """``__init__``'s ``**module_params`` stored as attributes; some names refused at once.
 
         Other unexpected names are refused at fit, with a hint; one ending
         in "_" looks there like a fitted attribute, one starting with "_"
-        like the estimator's own state: both would go unread (or replace
-        that state).
+        like the estimator's own state, and one the class defines (``fit``)
+        would replace its method: they would go unread, or break the
+        estimator, before fit could say so.
         """
         for name in module_params:
             if name.startswith(ROUTED_PREFIXES):
                 continue
-            if name.endswith("_") or name.startswith("_"):
+            if name.endswith("_") or name.startswith("_") or hasattr(type(self), name):
                 what = ("A name ending in '_' is a fitted attribute, which fit sets." if name.endswith("_")
-                        else "A name starting with '_' is not a parameter.")
+                        else "A name starting with '_' is not a parameter." if name.startswith("_")
+                        else f"{name!r} is a method or property of the estimator.")
                 raise TypeError(
                     f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}. "
                     f"{self._hint_for(name)}{what}"

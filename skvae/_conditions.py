@@ -253,8 +253,9 @@ def _refuse_missing(name, missing):
     if name != "y":
         raise ValueError(f"{name} holds NaN, None or pd.NA{first}: list the labels y may hold.")
     raise ValueError(
-        f"y holds NaN, None or pd.NA{first}: every row needs its condition (a label). To encode or "
-        "score rows whose label is unknown, call transform or score_samples without y."
+        f"y holds NaN, None or pd.NA{first}: every row given y needs its condition (a label). Fit "
+        "on the labelled rows (drop or fill the others); to encode, score or decode rows of no "
+        "known label, or to sample from every class, leave y out."
     )
 
 

@@ -157,7 +157,10 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
             )
     finally:
         registration.setLevel(level)
-    weights = sum(t.numel() * t.element_size() for t in [*graph.parameters(), *graph.buffers()])
+    # The exported graph's own constants, as torch counts them to choose (not the network's
+    # weights: a transform graph holds no decoder, a conditional decoder's holds folded constants).
+    weights = sum(v.const_value.nbytes for v in program.model.graph.initializers.values()
+                  if v.const_value is not None)
     if weights > ONNX_WHOLE_FILE_BYTES:
         # One protobuf holds at most 2 GB: torch writes the weights beside the file (external data).
         program.save(os.fsdecode(os.fspath(path)))

@@ -341,7 +341,9 @@ class VQVAETransformer(BaseAutoencoder):
     def _validate_fit(self, X, y, incremental, condition_options):
         data = super()._validate_fit(X, y, incremental, condition_options)
         n_rows = data.X.shape[0]
-        if data.fresh and self.n_codes > n_rows:
+        # Every fit sets code_prior_ from its rows; later partial_fit blocks (a stream, whose
+        # code_prior_ is the block's) are not told again.
+        if (data.fresh or not data.incremental) and self.n_codes > n_rows:
             # KMeans refuses more clusters than rows; here codes no row takes keep a share of
             # code_prior_ (0.45 of it for 64 codes on 30 rows), which sample draws from.
             warn(

@@ -328,6 +328,8 @@ def test_a_keyword_ending_in_an_underscore_is_refused_at_once_as_python_refuses_
         AutoencoderTransformer(latent_dim_=1)
     with pytest.raises(TypeError, match="'_samples_from_code_mixture'.*starting with '_' is not a parameter"):
         VAETransformer(_samples_from_code_mixture=False)  # would have replaced the estimator's own state
+    with pytest.raises(TypeError, match="'fit' is a method or property of the estimator"):
+        VAETransformer(fit=1)  # replaced the method: .fit(X) raised "'int' object is not callable"
 
 
 def test_an_infinity_let_through_by_assume_finite_is_the_value_the_error_names():

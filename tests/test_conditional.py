@@ -330,7 +330,7 @@ def test_labels_missing_as_nat_or_mixed_in_a_list_are_refused_with_what_is_wrong
         warnings.simplefilter("ignore")
         model = ConditionalVAETransformer(**FAST).fit(X, ["a", "b"] * 20)
     model.transform(X[:2], [model.classes_[0], "b"])
-    with pytest.raises(ValueError, match=r"position 2\).*call transform or score_samples without y"):
+    with pytest.raises(ValueError, match=r"position 2\).*Fit on the labelled rows.*leave y out"):
         model.transform(X[:3], pd.array(["a", "b", pd.NA]))  # the way there for rows of no known label
     ConditionalVAETransformer(**FAST).fit(X, [True, np.True_, False, np.False_] * 10)
     # A set has no order to match rows by (was an unhashable-type error); a label given

@@ -210,5 +210,9 @@ def test_more_codes_than_training_rows_warn_as_kmeans_refuses_more_clusters_than
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.partial_fit(X)  # the same network continues: said once, at the fit that chose it
+        model.partial_fit(X)  # a stream's later blocks (code_prior_ is the block's) are not told again
         VQVAETransformer(2, n_codes=30, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+    bigger = VQVAETransformer(2, n_codes=30, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(
+        np.tile(X, (2, 1)))
+    with pytest.warns(UserWarning, match="n_codes=30 is more than the 20 training rows"):
+        bigger.set_params(warm_start=True).fit(X[:20])  # a fit sets code_prior_ from its own rows
