@@ -13,8 +13,12 @@ So skvae uses one thread per ``WORK_PER_THREAD`` multiply-adds of a step
 process may run on (its CPU affinity and cgroup quota, not the machine's
 core count) nor than the caller allows: ``torch.get_num_threads()``, which
 follows ``torch.set_num_threads``, ``OMP_NUM_THREADS``, threadpoolctl's
-``threadpool_limits`` and the limits joblib gives its workers. The caller's
-setting is restored after each call. The choice depends on the model and
+``threadpool_limits`` (over all libraries or ``"openmp"``: torch's MKL is
+linked into torch, out of threadpoolctl's sight, so a ``"blas"`` limit
+does not reach it) and the limits joblib gives its workers. The caller's
+setting is restored after each call (torch's default for threads it has
+not yet seen follows the last count set in any thread: that of the
+caller's thread, afterwards). The choice depends on the model and
 the machine, never on the load of the moment, so a fit stays reproducible:
 results can differ in the last bits between thread counts (large batches,
 convolutions), never between runs of the same call.
@@ -67,7 +71,7 @@ def _cgroup_quota(candidates=CGROUP_FILES):
                     fields = [fields[0], file.read().strip()]
         except (OSError, IndexError):
             continue
-        if fields[0] in ("max", "-1"):
+        if not fields or fields[0] in ("max", "-1"):  # an empty file says no more than "max" does
             return None
         try:
             return max(1, math.ceil(int(fields[0]) / int(fields[1])))

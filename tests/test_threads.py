@@ -53,6 +53,8 @@ def test_a_cgroup_v2_quota_caps_the_cores(tmp_path):
     assert _cgroup_quota(((str(tmp_path / "limited"), None),)) == 3
     (tmp_path / "unlimited").write_text("max 100000\n")
     assert _cgroup_quota(((str(tmp_path / "unlimited"), None),)) is None
+    (tmp_path / "empty").write_text("\n")  # raised IndexError out of every fit and transform
+    assert _cgroup_quota(((str(tmp_path / "empty"), None),)) is None
 
 
 class _Watched(VAETransformer):
