@@ -119,16 +119,18 @@ class RoutedParamsMixin:
         would replace its method: they would go unread, or break the
         estimator, before fit could say so.
         """
+        declared = set(self._get_param_names())  # a subclass's own, passed on to this __init__
         for name in module_params:
-            if name.startswith(ROUTED_PREFIXES):
+            if name.startswith(ROUTED_PREFIXES) or name in declared:
                 continue
-            if name.endswith("_") or name.startswith("_") or hasattr(type(self), name):
+            method = hasattr(inspect.getattr_static(type(self), name, None), "__get__")
+            if name.endswith("_") or name.startswith("_") or method:
                 what = ("A name ending in '_' is a fitted attribute, which fit sets." if name.endswith("_")
                         else "A name starting with '_' is not a parameter." if name.startswith("_")
                         else f"{name!r} is a method or property of the estimator.")
                 raise TypeError(
                     f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}. "
-                    f"{self._hint_for(name)}{what}"
+                    f"{'' if method else self._hint_for(name)}{what}"
                 )
         vars(self).update(module_params)
 

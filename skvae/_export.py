@@ -163,7 +163,7 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
                   if v.const_value is not None)
     if weights > ONNX_WHOLE_FILE_BYTES:
         # One protobuf holds at most 2 GB: torch writes the weights beside the file (external data).
-        program.save(os.fsdecode(os.fspath(path)))
+        program.save(os.fsdecode(os.fspath(path)), external_data=True)
     else:
         write_whole(path, program.model_proto.SerializeToString())  # the bytes program.save writes
     return path
@@ -233,8 +233,9 @@ class ExportMixin:
         path : str, bytes or path-like
             Where to write the ``.onnx`` file: written whole or not at all,
             as ``save`` writes (a failed write leaves the file that was
-            there). A network of over 1.5 GB of weights is written as torch
-            writes it, the weights in a ``.data`` file beside it.
+            there). A graph holding over 1.5 GB of weights (the method's
+            part of the network) is written as torch writes it, the weights
+            in a ``.data`` file beside it.
 
         method : {"transform", "inverse_transform"}, default="transform"
             The method to export (see ``to_torch``).

@@ -331,6 +331,14 @@ def test_a_keyword_ending_in_an_underscore_is_refused_at_once_as_python_refuses_
     with pytest.raises(TypeError, match="'fit' is a method or property of the estimator"):
         VAETransformer(fit=1)  # replaced the method: .fit(X) raised "'int' object is not callable"
 
+    class Tempered(VAETransformer):
+        temperature = 1.0  # a class-level default: not a method the keyword would replace
+
+        def __init__(self, latent_dim=2, *, temperature=1.0):
+            super().__init__(latent_dim, temperature=temperature)
+
+    assert Tempered(temperature=0.5).get_params()["temperature"] == 0.5  # a declared parameter passes
+
 
 def test_an_infinity_let_through_by_assume_finite_is_the_value_the_error_names():
     import sklearn

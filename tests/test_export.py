@@ -123,6 +123,7 @@ def test_a_graph_too_large_for_one_protobuf_is_written_by_torch(tabular, tmp_pat
     monkeypatch.setattr(skvae._export, "ONNX_WHOLE_FILE_BYTES", 0)
     vae = VAETransformer(**SMALL).fit(tabular)
     path = vae.to_onnx(tmp_path / "model.onnx")
+    assert (tmp_path / "model.onnx.data").exists()
     session = ort.InferenceSession(str(path))
     (out,) = session.run(None, {session.get_inputs()[0].name: tabular[:5].astype(np.float32)})
     np.testing.assert_allclose(out, vae.transform(tabular[:5].astype(np.float32)), rtol=1e-5, atol=1e-5)
