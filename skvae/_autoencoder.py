@@ -177,8 +177,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         the error of its mean on the standardised ``log1p`` scale; a
         missing entry counts for nothing. It is not a log-likelihood (an
         autoencoder defines none), but higher is better, so ``score`` serves
-        model selection and low values flag rows the model reconstructs
-        badly (anomalies).
+        model selection among models of one capacity (a reconstruction
+        error falls as capacity grows: a search over ``latent_dim`` picks
+        the largest, up to the identity, where ``PCA.score`` and the VAE's
+        do not) and low values flag rows the model reconstructs badly
+        (anomalies).
 
         Parameters
         ----------

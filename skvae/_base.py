@@ -751,8 +751,9 @@ class BaseAutoencoder(
         if new_holes and warn_new_holes:
             self._warn_of_new_holes(
                 new_holes,
-                f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are loose lower "
-                "bounds (tens of nats low in a test) and not comparable with complete rows'. The first "
+                f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are not comparable "
+                "with complete rows' (in tests one such hole raised most scores, holes in several "
+                "columns lowered them). The first "
                 "fit call decides which columns can have holes: fit on rows with holes in these "
                 "columns, which teaches the model to read them, or fill the holes first "
                 "(VAEImputer.transform).",
