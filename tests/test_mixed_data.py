@@ -131,6 +131,21 @@ def test_auto_chooses_by_dtype_and_a_dict_overrides(frame):
         VAETransformer(likelihood={"visits": "zip"}, **FAST).fit(frame)
 
 
+def test_a_censored_bound_is_the_bound_in_float32_as_in_float64():
+    # float32(3.7) is 3.7000000477: rows on the bound, given as float32 to a model fitted on
+    # float64 (or the other way round), were scored as densities, 1.5 nats lower on average.
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=300)
+    frame = pd.DataFrame({"g": 10 + 3 * z + rng.normal(size=300), "c": np.maximum(3.7 + 5 * z, 3.7)})
+    on_bound = frame["c"] == 3.7
+    narrow = frame.astype({"c": np.float32})
+    settings = dict(hidden_layer_sizes=(16,), max_iter=10, random_state=0)
+    for fitted_on, given in ((frame, narrow), (narrow, frame)):
+        vae = VAETransformer(**settings).fit(fitted_on)
+        assert list(vae.censored_bounds_) == ["c"]
+        np.testing.assert_array_equal(vae.score_samples(given)[on_bound], vae.score_samples(fitted_on)[on_bound])
+
+
 def test_a_float_column_piled_at_a_bound_is_censored_there():
     """Scored by the probability at or beyond the bound, and drawn with its pile; only where "auto" decides."""
     rng = np.random.RandomState(0)
