@@ -752,8 +752,7 @@ class BaseAutoencoder(
             self._warn_of_new_holes(
                 new_holes,
                 f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are not comparable "
-                "with complete rows' (in tests one such hole raised most scores, holes in several "
-                "columns lowered them). The first "
+                "with complete rows' (in tests they moved by up to tens of nats, either way). The first "
                 "fit call decides which columns can have holes: fit on rows with holes in these "
                 "columns, which teaches the model to read them, or fill the holes first "
                 "(VAEImputer.transform).",

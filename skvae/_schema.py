@@ -326,8 +326,6 @@ class Schema:
         # items(), not iloc: half the cost a column, which a one-row call notices.
         for j, (column, (_, series)) in enumerate(zip(self.columns, X.items())):
             values[:, j] = self._column_values(series, column, first_row, handle_unknown, training)
-            if any(column.censored):
-                _snap_to_censored_bounds(values[:, j], column, series.dtype)
         if not np.isfinite(values.sum()) and np.isinf(values).any():  # a finite sum: no infinity, cheaply
             # An infinity would otherwise reach the column's statistics and poison every row's
             # encoding (a later error then named a finite entry of row 0).
@@ -559,25 +557,6 @@ class Schema:
                 out = pd.Series(out, index=index, dtype=object)
             data[column.name] = out
         return pd.DataFrame(data, index=index)
-
-
-def _snap_to_censored_bounds(values, column, given_dtype):
-    """Make a column's values that are its censored bound in the narrower float dtype (fitted or given) that bound, in place.
-
-    float32(3.7) is 3.7000000477 in float64: the same column given as
-    float32 to a model fitted on float64 (or the other way round) would
-    otherwise score its rows on the bound as densities, not as the bound's
-    probability (1.5 nats lower).
-    """
-    dtypes = [np.dtype(d) for d in (column.dtype, given_dtype) if pd.api.types.is_float_dtype(d)]
-    narrow = min(dtypes, key=lambda d: d.itemsize, default=np.dtype(np.float64))
-    if narrow.itemsize >= 8:
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        rounded = values.astype(narrow)
-        for bound, censored in ((column.low, column.censored[0]), (column.high, column.censored[1])):
-            if censored:
-                values[rounded == np.asarray(bound).astype(narrow)] = bound
 
 
 def _numeric_range(series, kind, judge=True):

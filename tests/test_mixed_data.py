@@ -147,6 +147,17 @@ def test_a_censored_bound_is_the_bound_in_float32_as_in_float64():
         vae = VAETransformer(**settings).fit(fitted_on)
         assert list(vae.censored_bounds_) == ["c"]
         np.testing.assert_array_equal(vae.score_samples(given)[on_bound], vae.score_samples(fitted_on)[on_bound])
+    # Done in the model's front: a detector (which widens float32 columns before its base sees
+    # them), a nullable column and the exported graph read the bound alike.
+    from skvae import VAEOutlierDetector
+
+    detector = VAEOutlierDetector(VAETransformer(**settings), random_state=0).fit(frame)
+    np.testing.assert_array_equal(detector.score_samples(narrow)[on_bound], detector.score_samples(frame)[on_bound])
+    vae = VAETransformer(**settings).fit(frame.astype({"c": "Float64"}))
+    np.testing.assert_array_equal(vae.score_samples(narrow)[on_bound], vae.score_samples(frame)[on_bound])
+    with torch.inference_mode():
+        graph = vae.to_torch()(torch.as_tensor(narrow.to_numpy(np.float32)))
+    np.testing.assert_array_equal(graph.numpy(), vae.transform(narrow.to_numpy(np.float32)))
 
 
 def test_a_float_column_piled_at_a_bound_is_censored_there():

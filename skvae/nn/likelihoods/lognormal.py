@@ -100,9 +100,6 @@ class LogNormalLikelihood(GaussianLikelihood):
         gain = 0.5 * (np.log(spread) - np.log(log_spread)) - logs.mean()
         return bool(gain > AUTO_GAIN)
 
-    def encode(self, values):
-        return super().encode(self.transform_input(values))
-
     def _log_scale_values(self, target):
         """``log1p(x)`` of standardised targets."""
         return target * self.scale.to(target.dtype) + self.loc.to(target.dtype)
