@@ -398,7 +398,8 @@ class ConditionalVAETransformer(VAETransformer):
         """
         self._check_sample_call(n_samples, from_likelihood)
         if isinstance(random_state, (str, bytes)):  # a label given by position
-            raise ValueError(
+            # ValueError, as scikit-learn's check_random_state refuses a seed it cannot use.
+            raise ValueError(  # noqa: TRY004
                 f"random_state={random_state!r} is not a seed: sample's second argument is "
                 f"random_state, and the condition is keyword-only. Pass y={random_state!r}."
             )

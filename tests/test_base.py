@@ -345,9 +345,8 @@ def test_an_infinity_let_through_by_assume_finite_is_the_value_the_error_names()
 
     X = np.random.RandomState(0).rand(20, 3)
     X[3, 1] = np.inf
-    with sklearn.config_context(assume_finite=True):
-        with pytest.raises(ValueError, match=r"X\[3, 1\] = inf is beyond float32's range"):
-            VAETransformer(max_iter=1).fit(X)
+    with sklearn.config_context(assume_finite=True), pytest.raises(ValueError, match=r"X\[3, 1\] = inf is beyond"):
+        VAETransformer(max_iter=1).fit(X)
 
 
 def test_a_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_order():

@@ -142,7 +142,7 @@ def test_a_censored_bound_is_the_bound_in_float32_as_in_float64():
     frame = pd.DataFrame({"g": 10 + 3 * z + rng.normal(size=300), "c": c})
     on_bound = frame["c"] == 3.7
     narrow = frame.astype({"c": np.float32})
-    settings = dict(hidden_layer_sizes=(16,), max_iter=10, random_state=0)
+    settings = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0}
     for fitted_on, given in ((frame, narrow), (narrow, frame)):
         vae = VAETransformer(**settings).fit(fitted_on)
         assert list(vae.censored_bounds_) == ["c"]
