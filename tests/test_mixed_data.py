@@ -158,6 +158,14 @@ def test_a_censored_bound_is_the_bound_in_float32_as_in_float64():
     with torch.inference_mode():
         graph = vae.to_torch()(torch.as_tensor(narrow.to_numpy(np.float32)))
     np.testing.assert_array_equal(graph.numpy(), vae.transform(narrow.to_numpy(np.float32)))
+    # Only values given at float32's precision: a float64 column at an offset of 1.7e9 (128
+    # between float32's neighbours there) keeps values a few units past its bound (a first
+    # version read every value within 64 of it as the bound, in fit and every call).
+    stamps = pd.DataFrame({"g": frame["g"], "c": 1.7e9 + np.where(on_bound, 0.0, np.abs(rng.normal(0, 10, 300)))})
+    vae = VAETransformer(**settings).fit(stamps)
+    assert vae.censored_bounds_ == {"c": (1.7e9, None)}
+    probes = pd.DataFrame({"g": [10.0] * 3, "c": 1.7e9 + np.array([0.0, 5.0, 20.0])})
+    assert len(set(vae.score_samples(probes).round(6))) == 3
 
 
 def test_a_float_column_piled_at_a_bound_is_censored_there():

@@ -148,21 +148,27 @@ class GaussianLikelihood(Likelihood):
         return encoder_input(x), x
 
     def _on_censored_bounds(self, values):
-        """``values`` (X's units) that float32 cannot tell from a censored bound made that bound.
+        """``values`` (X's units) given at float32's precision that round a censored bound made that bound.
 
-        The networks compute in float32, and float32(3.7) is 3.7000000477: a
-        column given as float32 to a model fitted on float64 (or the other
-        way round) would otherwise score its rows on the bound as densities,
-        1.5 nats lower, and a detector flag them. Done here, in the model's
-        front, so that every method and the exported graphs read alike.
+        float32(3.7) is 3.7000000477: a column given as float32 to a model
+        fitted on float64 would otherwise score its rows on the bound as
+        densities, 1.5 nats lower, and a detector flag them. Only values
+        float32 holds exactly are read so (float32 data, widened or not): a
+        float64 column keeps its own values, which may lie closer to a
+        bound than float32 resolves (an offset of 1.7e9 puts 128 between
+        float32's neighbours). Done here, in the model's front, so that
+        every method and the exported graphs read alike.
         """
         if not self.censored:
             return values
         narrow = values.float()
-        for bound in (self.censor_low_value, self.censor_high_value):
-            on = torch.isfinite(bound) & (narrow == bound.float())  # an uncensored side's bound is infinite
-            values = torch.where(on, bound.to(values.dtype), values)
-        return values
+        given_narrow = narrow.to(values.dtype) == values
+        bounds = (self.censor_low_value, self.censor_high_value)
+        # An uncensored side's bound is infinite, and so is a bound beyond float32's range.
+        on = [given_narrow & torch.isfinite(bound.float()) & (narrow == bound.float()) for bound in bounds]
+        on_low, on_high = on[0] & ~on[1], on[1] & ~on[0]  # bounds float32 cannot tell apart: neither
+        values = torch.where(on_low, bounds[0].to(values.dtype), values)
+        return torch.where(on_high, bounds[1].to(values.dtype), values)
 
     def _entry_log_prob(self, target, params, log_var):
         """Each entry's log-density, or at a censored bound its log-probability; and where that is (or None)."""
