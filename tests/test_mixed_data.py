@@ -166,6 +166,20 @@ def test_a_censored_bound_is_the_bound_in_float32_as_in_float64():
     assert vae.censored_bounds_ == {"c": (1.7e9, None)}
     probes = pd.DataFrame({"g": [10.0] * 3, "c": 1.7e9 + np.array([0.0, 5.0, 20.0])})
     assert len(set(vae.score_samples(probes).round(6))) == 3
+    # Nor a float64 integer that float32 holds exactly and rounds the bound to: 2**24 beside a
+    # cap at 2**24 + 1 (read as the cap, in fit and every call, by a second version).
+    capped = pd.DataFrame({"g": z, "c": np.minimum(2.0**24 + 1 + np.round(3 * z) - 3, 2.0**24 + 1)})
+    vae = VAETransformer(latent_dim=1, **settings).fit(capped)
+    assert vae.censored_bounds_ == {"c": (None, 2.0**24 + 1)}
+    codes = vae.transform(pd.DataFrame({"g": [0.0, 0.0], "c": [2.0**24, 2.0**24 + 1]}))
+    assert codes[0, 0] != codes[1, 0]
+    # A model fitted on float32 reads the float64 values of its bound as the bound.
+    pile = np.maximum(1234.567 + 5 * z + rng.normal(size=300), 1234.567)
+    fitted32 = pd.DataFrame({"g": frame["g"], "c": pile.astype(np.float32)})
+    vae = VAETransformer(**settings).fit(fitted32)
+    at = pile == 1234.567
+    given64 = fitted32.astype({"c": np.float64}).assign(c=pile)
+    np.testing.assert_array_equal(vae.score_samples(given64)[at], vae.score_samples(fitted32)[at])
 
 
 def test_a_float_column_piled_at_a_bound_is_censored_there():
