@@ -41,9 +41,10 @@ def variance_floor(resolution, scale):
     return step**2 / 12.0
 
 
-# A value float32 rounds to a censored bound is read as the bound within this
-# many of the column's standard deviations of it (GaussianLikelihood._on_censored_bounds).
-CENSOR_SNAP = 1e-3
+# A value float32 rounds to a censored bound is read as the bound where float32's
+# step there is at most this share of the column's standard deviation
+# (GaussianLikelihood._on_censored_bounds).
+CENSOR_FLOAT32_STEP = 0.1
 
 
 class GaussianLikelihood(Likelihood):
@@ -147,36 +148,66 @@ class GaussianLikelihood(Likelihood):
             bound = torch.where(flags, standardised(inputs, self.loc, self.scale), torch.tensor(none))
             self.register_buffer(f"censor_{name}", bound)
             self.register_buffer(f"censor_{name}_value", values)
+        self._hold_float32_readable_bounds()
+
+    def _hold_float32_readable_bounds(self):
+        """Which censored bounds a value float32 rounds to them is read as (``_on_censored_bounds``).
+
+        Those where float32's step at the bound is at most
+        ``CENSOR_FLOAT32_STEP`` of the column's standard deviation. Kept
+        out of the state dict (made from it), so that models saved before
+        load as they were.
+        """
+        for name in ("low", "high"):
+            bound = getattr(self, f"censor_{name}_value").cpu().numpy()
+            with np.errstate(over="ignore"):
+                narrow = bound.astype(np.float32)
+            finite = np.isfinite(narrow)
+            start = np.where(finite, bound, 0.0)
+            step = np.spacing(np.where(finite, narrow, 0).astype(np.float32)).astype(np.float64)
+            spacing = (self.transform_input(torch.as_tensor(start + step))
+                       - self.transform_input(torch.as_tensor(start))).abs()
+            readable = torch.as_tensor(finite) & (spacing <= CENSOR_FLOAT32_STEP * self.scale.cpu())
+            self.register_buffer(f"censor_{name}_readable", readable.to(self.scale.device), persistent=False)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.censored and "censor_low_readable" not in self._buffers:  # pickled before they were kept
+            self._hold_float32_readable_bounds()
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        if self.censored:  # made from the bounds and scales just loaded
+            self._hold_float32_readable_bounds()
 
     def encode(self, values):
         x = standardised(self.transform_input(self._on_censored_bounds(values)), self.loc, self.scale)
         return encoder_input(x), x
 
     def _on_censored_bounds(self, values):
-        """``values`` (X's units) that float32 rounds to a censored bound, within ``CENSOR_SNAP`` of a standard deviation of it, made that bound.
+        """``values`` (X's units) that float32 rounds to a censored bound made that bound, where float32 resolves the column there.
 
         float32(3.7) is 3.7000000477: a column given as float32 to a model
         fitted on float64 (or float64 to one fitted on float32) would
         otherwise score its rows on the bound as densities, 1.5 nats lower,
-        and a detector flag them. The distance keeps a float64 column's own
-        values where float32 is coarse beside its spread (an offset of
-        1.7e9 puts 128 between float32's neighbours, 20 of the column's
-        standard deviations). Done here, in the model's front, so that
-        every method and the exported graphs read alike.
+        and a detector flag them. Only where float32's step at the bound is
+        at most ``CENSOR_FLOAT32_STEP`` of the column's standard deviation
+        (``_hold_float32_readable_bounds``): where it is coarser (an offset
+        of 1.7e9 puts 128 between float32's neighbours, 20 of a column's
+        standard deviations), float32 does not hold the column, and a
+        float64 column's own values near the bound stay theirs. Done here,
+        in the model's front, so that every method and the exported graphs
+        read alike.
         """
         if not self.censored:
             return values
         narrow = values.float()
-        inputs = self.transform_input(values.double())
-        bounds = (self.censor_low_value, self.censor_high_value)
-        on = []
-        for bound in bounds:  # an uncensored side's bound is infinite, as is one beyond float32's range
-            bound_inputs = self.transform_input(torch.where(torch.isfinite(bound), bound, 0.0))
-            near = (inputs - bound_inputs).abs() <= CENSOR_SNAP * self.scale
-            on.append(torch.isfinite(bound.float()) & (narrow == bound.float()) & near)
-        on_low, on_high = on[0] & ~on[1], on[1] & ~on[0]  # bounds float32 cannot tell apart: neither
-        values = torch.where(on_low, bounds[0].to(values.dtype), values)
-        return torch.where(on_high, bounds[1].to(values.dtype), values)
+        low, high = self.censor_low_value, self.censor_high_value
+        on_low = self.censor_low_readable & (narrow == low.float())
+        on_high = self.censor_high_readable & (narrow == high.float())
+        # Bounds float32 cannot tell apart: neither.
+        values = torch.where(on_low & ~on_high, low.to(values.dtype), values)
+        return torch.where(on_high & ~on_low, high.to(values.dtype), values)
 
     def _entry_log_prob(self, target, params, log_var):
         """Each entry's log-density, or at a censored bound its log-probability; and where that is (or None)."""
