@@ -160,11 +160,11 @@ class GaussianLikelihood(Likelihood):
         """
         for name in ("low", "high"):
             bound = getattr(self, f"censor_{name}_value").cpu().numpy()
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore"):  # a bound at or beyond float32's largest value
                 narrow = bound.astype(np.float32)
-            finite = np.isfinite(narrow)
+                finite = np.isfinite(narrow)
+                step = np.spacing(np.where(finite, narrow, 0).astype(np.float32)).astype(np.float64)
             start = np.where(finite, bound, 0.0)
-            step = np.spacing(np.where(finite, narrow, 0).astype(np.float32)).astype(np.float64)
             spacing = (self.transform_input(torch.as_tensor(start + step))
                        - self.transform_input(torch.as_tensor(start))).abs()
             readable = torch.as_tensor(finite) & (spacing <= CENSOR_FLOAT32_STEP * self.scale.cpu())
