@@ -438,10 +438,8 @@ class ConditionalVAETransformer(VAETransformer):
         if self._conditions.categorical:
             counts = columns[:, :-1].sum(0, dtype=np.float64).astype(np.int64)
             # Which classes any fit of this network trained on: a warm_start fit's counts are its own y's.
-            trained_before = None if fresh_start else getattr(self, "_trained_classes", None)
-            if trained_before is None and not fresh_start and self.class_count_ is not None:
-                trained_before = self.class_count_ > 0  # a model saved before this was kept
-            self._trained_classes = counts > 0 if trained_before is None else trained_before | (counts > 0)
+            before = None if fresh_start or self.class_count_ is None else self._classes_trained()
+            self._trained_classes = counts > 0 if before is None else before | (counts > 0)
             # partial_fit adds its block's rows; fit (warm_start too) counts its own y.
             accumulate = incremental and self.class_count_ is not None
             self.class_count_ = self.class_count_ + counts if accumulate else counts
@@ -476,11 +474,9 @@ class ConditionalVAETransformer(VAETransformer):
 
     def _warn_of_untrained_classes(self, columns):
         """Warn where y names a class that ``partial_fit``'s ``classes`` listed but no training row held."""
-        counts = getattr(self, "class_count_", None)
-        if counts is None:
+        if getattr(self, "class_count_", None) is None:
             return
-        trained = getattr(self, "_trained_classes", None)
-        trained = counts > 0 if trained is None else trained
+        trained = self._classes_trained()
         if trained.all():
             return
         untrained = np.intersect1d(np.unique(columns.labelled()), np.flatnonzero(~trained))
@@ -492,6 +488,11 @@ class ConditionalVAETransformer(VAETransformer):
                 "these rows come from its untrained weights. Fit on rows of those classes first.",
                 UserWarning,
             )
+
+    def _classes_trained(self):
+        """Which classes any fit of the network trained on (a model saved before they were kept: those counted)."""
+        trained = getattr(self, "_trained_classes", None)
+        return self.class_count_ > 0 if trained is None else trained
 
     def _checked_columns(self, y, n_rows, allow_one=False):
         """``ConditionRows`` of y for evaluation (``allow_one``: one condition may stand for all rows); an array for fit."""

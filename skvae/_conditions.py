@@ -237,12 +237,14 @@ def _labels(y, name="y"):
         # np.asarray would make ["a", 1] two strings, and the label 1 then unknown; and ["a", None]
         # the strings "a" and "None".
         given = np.ravel(np.asarray(y, dtype=object))
-        if pd.isna(given).any():
-            _refuse_missing(name, pd.isna(given))
+        missing = pd.isna(given)
+        if missing.any():
+            _refuse_missing(name, missing)
         _refuse_mixed_types({type(v) for v in given}, name)
     labels = column_or_1d(np.atleast_1d(np.asarray(y)), warn=True)
-    if labels.dtype.kind in "fcOmM" and pd.isna(labels).any():
-        _refuse_missing(name, pd.isna(labels))
+    missing = pd.isna(labels) if labels.dtype.kind in "fcOmM" else None
+    if missing is not None and missing.any():
+        _refuse_missing(name, missing)
     if labels.dtype.kind == "O":
         _refuse_mixed_types({type(v) for v in labels}, name)
     return labels

@@ -368,12 +368,12 @@ FROM_LIKELIHOOD_PARAMETER = """\
             holes at each column's training rate, as a synthesizer of new
             rows draws them (each column's holes on their own, whatever the
             row's values and its other holes: which columns were missing
-            together is not learned); on real tables this matched their marginals
-            and pairs better than the means (docs/synthesis.md). False: each
-            row is the decoder's mean for its code (a probability for a
-            Bernoulli column, the most probable category, a count's mean, a
-            log-normal column's median,
-            rounded for an integer column). Either way numeric columns stay
+            together is not learned); on real tables this matched their
+            marginals and pairs better than the means (docs/synthesis.md).
+            False: each row is the decoder's mean for its code (a
+            probability for a Bernoulli column, the most probable category,
+            a count's mean, a log-normal column's median, rounded for an
+            integer column). Either way numeric columns stay
             within their training range. The first rows' codes do not depend
             on ``n_samples``, so with False neither do the first rows; their
             draws from p(x | z) and holes do (as ``GaussianMixture.sample``'s

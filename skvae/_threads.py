@@ -18,10 +18,11 @@ linked into torch, out of threadpoolctl's sight, so a ``"blas"`` limit
 does not reach it) and the limits joblib gives its workers. The caller's
 setting is restored after each call (torch's default for threads it has
 not yet seen follows the last count set in any thread: after a call that
-changed the caller's count for a while, the caller's own count). The choice depends on the model and
-the machine, never on the load of the moment, so a fit stays reproducible:
-results can differ in the last bits between thread counts (large batches,
-convolutions), never between runs of the same call.
+changed the caller's count for a while, the caller's own count). The
+choice depends on the model and the machine, never on the load of the
+moment, so a fit stays reproducible: results can differ in the last bits
+between thread counts (large batches, convolutions), never between runs
+of the same call.
 """
 
 import contextlib

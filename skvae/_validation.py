@@ -61,8 +61,9 @@ def check_features(estimator, X, reset):
         # other places, would be read as the columns that stood there.
         fitted = pd.Index([column.name for column in schema.columns], dtype=object)
         given = pd.Index(X.columns, dtype=object)
-        if not given.equals(fitted) and given.isin(fitted).any():
-            advice = (f"Pass X[{_shown_labels(fitted)}]" if len(given) == len(fitted) and given.isin(fitted).all()
+        known = given.isin(fitted)
+        if not given.equals(fitted) and known.any():
+            advice = (f"Pass X[{_shown_labels(fitted)}]" if len(given) == len(fitted) and known.all()
                       else "Pass the columns the model was fitted with, in that order")
             raise ValueError(
                 f"X's column labels {_shown_labels(given)} are not those the model was fitted with, "
