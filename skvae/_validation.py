@@ -52,7 +52,8 @@ def check_features(estimator, X, reset):
         check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=True)
     validate_data(estimator, X, reset=reset, skip_check_array=True)
     schema = getattr(estimator, "_schema", None)
-    if not reset and isinstance(X, pd.DataFrame) and schema is not None and schema.frame \
+    # Any frame with labels: a dask DataFrame's are read as a pandas one's.
+    if not reset and hasattr(X, "columns") and schema is not None and schema.frame \
             and not hasattr(estimator, "feature_names_in_"):
         # Labels that are not strings (0, 1, 2), which scikit-learn does not check: a frame-fitted
         # model reads its columns by their place, and would read reordered ones as the others.

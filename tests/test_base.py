@@ -371,6 +371,17 @@ def test_a_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_order(
     VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit_transform(dummies)
 
 
+def test_a_dask_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_order_too():
+    # The label check read pandas frames only: a dask frame's [2, 0, 1] was read by place.
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({0: rng.rand(60), 1: 10 * rng.rand(60), 2: 100 * rng.rand(60)})
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame)
+    with pytest.raises(ValueError, match=r"column labels \[2, 0, 1\] are not those .* Pass X\[\[0, 1, 2\]\]"):
+        vae.transform(dd.from_pandas(frame[[2, 0, 1]], npartitions=2))
+    np.testing.assert_array_equal(vae.transform(dd.from_pandas(frame, npartitions=2)), vae.transform(frame))
+
+
 @MODELS
 @pytest.mark.parametrize(
     "change",
