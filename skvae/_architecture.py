@@ -318,13 +318,15 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
         decoder = MLPDecoder(decoder_inputs, n_outputs, hidden[::-1], activation, generator=generator,
                              output_bias=columns.initial_output_bias())
     else:
-        n_pixels = image_shape[-2] * image_shape[-1]
         likelihoods = sorted({type(part).__name__ for part in columns.parts})
         advice = ("Give every pixel one likelihood (likelihood=\"bernoulli\" for values in [0, 1], "
                   "\"gaussian\" otherwise), or leave image_shape=None for a table.")
-        if n_outputs % n_pixels:
+        # One parameter per value, not only the same number per pixel: a categorical pixel's logits
+        # sit side by side where the decoder writes channel after channel (and the encoder would
+        # read the first pixels' one-hot codes as the image), so the pixels were scrambled.
+        if n_outputs != n_features:
             raise ValueError(
-                f"image_shape={tuple(image_shape)} decodes the same number of parameters for every pixel, "
+                f"image_shape={tuple(image_shape)} decodes one parameter for every value of every pixel, "
                 f"but the columns' likelihoods ({likelihoods}) need {n_outputs} for {n_features} columns: "
                 f"a categorical column (a parameter per category) is not a pixel. {advice}"
             )

@@ -612,6 +612,20 @@ def test_an_image_with_a_categorical_column_is_told_what_an_image_takes():
         VAETransformer(image_shape=(4, 4), **FAST).fit(frame)
 
 
+@pytest.mark.parametrize("Estimator", [VAETransformer, VAEImputer])
+@pytest.mark.parametrize("likelihood", ["auto", "categorical"])
+def test_an_image_of_categorical_pixels_is_refused_not_scrambled(Estimator, likelihood):
+    # Three levels a pixel decode 3 x 24 values, a whole number per pixel, so it was fitted: the
+    # logits of pixel 0 were the decoder's pixels 0-2 of channel 0, and the encoder's image was
+    # the one-hot codes of pixels 0-7 (pixels 8-23 reached it only through its dense layers).
+    levels = np.random.RandomState(0).randint(0, 3, size=(60, 24))
+    frame = pd.DataFrame(levels, columns=[f"p{i}" for i in range(24)]).astype(pd.CategoricalDtype([0, 1, 2]))
+    estimator = Estimator(image_shape=(4, 6), likelihood=likelihood, **FAST)
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 6\) decodes.*need 72 for 24 columns.*not a pixel"):
+        estimator.fit(frame)
+    assert not hasattr(estimator, "network_")
+
+
 def test_a_convolutional_count_decoder_starts_at_the_images_scale():
     counts = np.random.RandomState(0).poisson(500.0, size=(100, 16)).astype(float)
     vae = VAETransformer(likelihood="poisson", image_shape=(4, 4), max_iter=20, random_state=0).fit(counts)
