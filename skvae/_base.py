@@ -657,6 +657,12 @@ class BaseAutoencoder(
                 where, which = f"Column {name!r} holds {value:.3g} ({_row_named(rows, first_row, row)}),", f"column {name!r}"
             else:
                 where, which = f"X[{first_row + row}, {column}] = {value:.3g} is", f"column {column}"
+            if len(infinite):
+                # No scaling makes an infinity finite.
+                raise ValueError(
+                    f"{where} infinite: skvae models finite values. Make it a hole (NaN), which the model "
+                    "takes, or a finite value, or drop the row."
+                )
             raise ValueError(
                 f"{where} beyond float32's range (+-{FLOAT32_MAX:.3g}) once encoded for the model, which "
                 f"computes in float32. Rescale {which} (e.g. StandardScaler, or a log transform), or drop "

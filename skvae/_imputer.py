@@ -260,7 +260,9 @@ class VAEImputer(VAETransformer):
             X without holes: an array in X's float dtype (dense for a
             sparse X too, which ``SimpleImputer`` keeps sparse), or, for a
             DataFrame fitted column by column, a DataFrame with the
-            training columns and dtypes.
+            training columns and dtypes. Nullable ones (``Int64``) read
+            as objects where scipy stacks the output beside a sparse
+            step's (``FeatureUnion``); ``.astype(float)`` first.
         """
         model, device = self._inference_model()
         given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does

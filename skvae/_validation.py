@@ -149,6 +149,10 @@ def call_parameter(estimator, name):
     return value
 
 
+# narwhals' integer dtypes that pandas has a nullable twin of, by the same name.
+_NULLABLE_INTEGERS = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"})
+
+
 def as_pandas(X):
     """Another library's DataFrame (polars, pyarrow, ...) as a pandas one; anything else as it is.
 
@@ -157,8 +161,9 @@ def as_pandas(X):
     reads pandas' columns one by one, so every frame goes through pandas:
     the same likelihoods, names and outputs as the same data in pandas
     (``inverse_transform`` and ``sample`` return pandas DataFrames). Integer
-    and boolean columns with holes keep pandas' nullable dtypes (Int64,
-    boolean), which ``to_pandas`` would make float and object.
+    and boolean columns with holes keep pandas' nullable dtypes (Int8 to
+    UInt64 by the column's width, boolean), which ``to_pandas`` would make
+    float and object.
     """
     if isinstance(X, (np.ndarray, pd.DataFrame, list, tuple)) or sp.issparse(X):
         return X
@@ -168,7 +173,8 @@ def as_pandas(X):
     frame = native.to_pandas()
     for name, dtype in native.schema.items():
         if dtype.is_integer() and frame[name].dtype.kind == "f":
-            frame[name] = frame[name].astype("Int64")
+            # The nullable integer of the same width and sign, as the column is in pandas.
+            frame[name] = frame[name].astype(str(dtype) if str(dtype) in _NULLABLE_INTEGERS else "Int64")
         elif dtype == nw.Boolean and frame[name].dtype == object:
             frame[name] = frame[name].astype("boolean")
     return frame

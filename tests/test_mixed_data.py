@@ -522,6 +522,22 @@ def test_a_polars_frame_is_read_as_the_same_frame_in_pandas(frame):
     assert VAETransformer(**FAST).fit(flags).column_likelihoods_["flag"] == "bernoulli"
 
 
+def test_a_polars_integer_column_with_holes_keeps_its_width():
+    # Widened to Int64 (pandas keeps Int8 and UInt16): the output's dtype hung on the frame's library.
+    pl = pytest.importorskip("polars")
+    rng = np.random.RandomState(0)
+    small = [None if i % 9 == 0 else int(v) for i, v in enumerate(rng.randint(-5, 5, 60))]
+    unsigned = [None if i % 7 == 0 else int(v) for i, v in enumerate(rng.randint(0, 900, 60))]
+    polars_frame = pl.DataFrame({"x": rng.normal(size=60), "i8": pl.Series(small, dtype=pl.Int8),
+                                 "u16": pl.Series(unsigned, dtype=pl.UInt16)})
+    pandas_frame = pd.DataFrame({"x": polars_frame["x"].to_numpy(), "i8": pd.array(small, dtype="Int8"),
+                                 "u16": pd.array(unsigned, dtype="UInt16")})
+    from_polars = VAEImputer(**FAST).fit(polars_frame)
+    from_pandas = VAEImputer(**FAST).fit(pandas_frame)
+    pd.testing.assert_frame_equal(from_polars.transform(polars_frame), from_pandas.transform(pandas_frame))
+    assert dict(from_polars.sample(5, random_state=0).dtypes) == {"x": "float64", "i8": "Int8", "u16": "UInt16"}
+
+
 def test_integers_beyond_what_float64_holds_exactly_draw_a_warning():
     rng = np.random.RandomState(0)
     n = 60
