@@ -262,7 +262,8 @@ class VAEImputer(VAETransformer):
             DataFrame fitted column by column, a DataFrame with the
             training columns and dtypes. Nullable ones (``Int64``) read
             as objects where scipy stacks the output beside a sparse
-            step's (``FeatureUnion``); ``.astype(float)`` first.
+            step's (``FeatureUnion``): follow the imputer with
+            ``FunctionTransformer(np.asarray, kw_args={"dtype": float})``.
         """
         model, device = self._inference_model()
         given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does
