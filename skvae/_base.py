@@ -75,7 +75,7 @@ from ._sources import (
     fits_on_device,
     is_streamed,
 )
-from ._statistics import column_statistics
+from ._statistics import as_one_image, column_statistics
 from ._threads import multiply_adds_per_row, threads_for, torch_threads
 from ._training import History, TrainingDiverged, batch_size_for, train, validation_split
 from ._validation import (
@@ -422,6 +422,8 @@ class BaseAutoencoder(
         self._score_seed = draw_seed(rng)
         schema = self._schema
         statistics = column_statistics(data.values, schema)
+        if "image_shape" in data.spec:
+            statistics = as_one_image(statistics)
         self._check_statistics(statistics)
         self.column_likelihoods_ = {column.name: column.likelihood for column in schema.columns}
         self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}

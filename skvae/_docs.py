@@ -385,7 +385,8 @@ SAMPLE_RETURNS = """\
             One row decoded from each drawn code, in the units of X, as
             ``from_likelihood`` says: by default drawn from p(x | z) (0 or
             1 for a Bernoulli column that held only 0 and 1 at fit, the
-            probability itself for grey levels), with
+            probability itself for grey levels; an image's pixels alike, 0
+            or 1 only where every pixel held only 0 and 1), with
             ``from_likelihood=False`` the decoder's mean (a probability for
             a Bernoulli column). A
             DataFrame in the training columns and dtypes for a model fitted

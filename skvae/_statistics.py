@@ -64,6 +64,19 @@ def column_statistics(X, schema):
     return out
 
 
+def as_one_image(statistics):
+    """``statistics`` with every pixel ``"binary"`` only where every pixel is: an image's pixels are alike.
+
+    A grey image's pixel that held only 0 and 1 at fit (a saturated or a
+    rarely inked one) drew 0 or 1 in ``sample`` amid its neighbours'
+    probabilities: salt and pepper.
+    """
+    binary = [stats["binary"] for stats in statistics.values() if "binary" in stats]
+    if all(binary):
+        return statistics
+    return {j: {**stats, "binary": False} if "binary" in stats else stats for j, stats in statistics.items()}
+
+
 # Above (below) these standard deviations a variance in X's units overflows
 # (underflows) float64, with room for the variance to exceed (fall short of) the feature's own.
 LARGEST_SCALE, SMALLEST_SCALE = 1e150, 1e-150

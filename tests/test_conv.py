@@ -253,3 +253,19 @@ def test_a_decoder_with_phase_form_layers_decodes_as_torchs_layers_would(image_s
             reference.convolutions[index] = plain
     z = torch.randn(5, 3)
     np.testing.assert_allclose(decoder(z).detach().numpy(), reference(z).detach().numpy(), rtol=0, atol=1e-5)
+
+
+def test_an_image_s_pixels_are_drawn_alike():
+    # A grey image's pixel that held only 0 and 1 drew 0 or 1 amid its neighbours' probabilities.
+    rng = np.random.RandomState(0)
+    grey = rng.randint(1, 255, size=(200, 36)) / 255.0
+    grey[:, 14] = rng.rand(200) < 0.5
+    settings = dict(likelihood="bernoulli", image_shape=(6, 6), conv_channels=(4,), hidden_layer_sizes=(16,),
+                    max_iter=2, random_state=0)
+    drawn = VAETransformer(**settings).fit(grey).sample(50, random_state=0)
+    assert ((drawn > 0) & (drawn < 1)).all()
+    # The same columns as a table keep their own kinds; a binary image draws 0 and 1 throughout.
+    table = VAETransformer(**{**settings, "image_shape": None}).fit(grey).sample(50, random_state=0)
+    assert set(np.unique(table[:, 14])) <= {0.0, 1.0} and ((table[:, 15] > 0) & (table[:, 15] < 1)).all()
+    binary = VAETransformer(**settings).fit((grey > 0.5).astype(float)).sample(50, random_state=0)
+    assert set(np.unique(binary)) == {0.0, 1.0}
