@@ -813,8 +813,9 @@ class BaseAutoencoder(
             Decoder means in the units of the training data (probabilities
             in [0, 1] for ``likelihood="bernoulli"``).
             A DataFrame in the training columns and dtypes for a model
-            fitted on one (a category as its most probable value);
-            otherwise an array in the codes' float dtype.
+            fitted on one (a category as its most probable value, a bool
+            or integer 0/1 column as 0 or 1 by its probability's side of
+            1/2); otherwise an array in the codes' float dtype.
         """
         return self._inverse_transform(X)
 

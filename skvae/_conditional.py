@@ -451,6 +451,7 @@ class ConditionalVAETransformer(VAETransformer):
 
     def _validate_fit(self, X, y, incremental, condition_options):
         data = super()._validate_fit(X, y, incremental, condition_options)
+        _warn_of_the_condition_in_X(data.X, y)
         if data.fresh:
             # Fixed by the first call, as each column's overall rate is (Schema.missing_rate).
             self._class_hole_rates = (_class_hole_rates(data.values, data.conditions)
@@ -563,6 +564,22 @@ def _check_later_covariates(columns, call):
         "represents them all.",
         UserWarning,
     )
+
+
+def _warn_of_the_condition_in_X(X, y):
+    """Warn where y is a column X still holds (``fit(df, df["species"])``), as an SDV user conditions."""
+    name = getattr(y, "name", None)
+    if not isinstance(X, pd.DataFrame) or name is None or not isinstance(X.columns, pd.Index):
+        return
+    if name not in X.columns or isinstance(X[name], pd.DataFrame) or len(X) != len(y):
+        return
+    if pd.Series(X[name].to_numpy(dtype=object)).equals(pd.Series(np.asarray(y, dtype=object))):
+        warn(
+            f"y is X's column {name!r}: the encoder reads the class from it too, and sample(n, y=...) "
+            f"draws that column from p(x | z) as any other, so drawn rows can contradict their class. "
+            f"Fit on X.drop(columns={name!r}) for rows of the class asked for.",
+            UserWarning,
+        )
 
 
 def _class_hole_rates(values, conditions):

@@ -211,10 +211,15 @@ def _covariates(y):
         covariates = check_array(y, dtype=np.float64, input_name="y", ensure_all_finite="allow-nan")
     except ValueError as error:
         if np.asarray(y).dtype.kind in "OUS" and "convert" in str(error):
+            width = np.shape(y)[1]
+            labels = ("one column of class labels 1-D: df['label'] rather than df[['label']], or y.ravel()"
+                      if width == 1 else
+                      f"one column of class labels, not {width}: combine them into one label per row "
+                      "(df['a'].astype(str) + '/' + df['b'].astype(str)), or one-hot them as numeric "
+                      "covariates (pd.get_dummies(df, dtype=float))")
             raise ValueError(
                 f"y is 2-D, so it is read as numeric covariates, but it holds values that are not "
-                f"numbers ({error}). Pass class labels 1-D: y.ravel(), or a DataFrame's column "
-                "df['label'] rather than df[['label']]."
+                f"numbers ({error}). Pass {labels}."
             ) from None
         raise
     holed = np.flatnonzero(np.isnan(covariates).any(axis=1))

@@ -371,7 +371,8 @@ FROM_LIKELIHOOD_PARAMETER = """\
             together is not learned); on real tables this matched their
             marginals and pairs better than the means (docs/synthesis.md).
             False: each row is the decoder's mean for its code (a
-            probability for a Bernoulli column, the most probable category,
+            probability for a float Bernoulli column, 0 or 1 for a bool or
+            integer one, by the probability's side of 1/2; the most probable category,
             a count's mean, a log-normal column's median, rounded for an
             integer column). Either way numeric columns stay
             within their training range. The first rows' codes do not depend
@@ -388,7 +389,8 @@ SAMPLE_RETURNS = """\
             probability itself for grey levels; an image's pixels alike, 0
             or 1 only where every pixel held only 0 and 1), with
             ``from_likelihood=False`` the decoder's mean (a probability for
-            a Bernoulli column). A
+            a float Bernoulli column; a bool or integer one comes back 0 or
+            1, in its dtype). A
             DataFrame in the training columns and dtypes for a model fitted
             on one; otherwise a float64 array, whatever X's float dtype was
             (as ``GaussianMixture.sample``).

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy.special import logsumexp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
@@ -351,3 +352,18 @@ def test_an_outlier_detector_over_a_pipeline_ending_in_a_conditional_model_says_
     detector = VAEOutlierDetector(make_pipeline(StandardScaler(), ConditionalVAETransformer(max_iter=1)))
     with pytest.raises(ValueError, match="ConditionalVAETransformer needs y to fit, but an outlier detector"):
         detector.fit(X, np.arange(40) % 2)
+
+
+def test_y_left_in_X_as_a_column_draws_a_warning():
+    # fit(df, df["species"]) sampled rows for "Chinstrap" whose species column said otherwise (53%).
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80), "species": rng.choice(["Adelie", "Gentoo"], 80)})
+    with pytest.warns(UserWarning, match=r"y is X's column 'species'.*X\.drop\(columns='species'\)"):
+        ConditionalVAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame, frame["species"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConditionalVAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+        model.fit(frame.drop(columns="species"), frame["species"])
+        # A column of that name holding other values is not y.
+        model.fit(frame.assign(species=frame["species"][::-1].to_numpy()), frame["species"])

@@ -517,6 +517,13 @@ def test_a_2d_y_of_labels_is_told_to_come_1d():
     with pytest.raises(ValueError, match=r"One covariate per sample is y.reshape\(-1, 1\)"):
         one_covariate.transform(X, rng.normal(size=60))
     one_covariate.transform(X, rng.normal(size=60).reshape(-1, 1))  # the advice works
+    # Two label columns were told to ravel, which gave y twice X's rows.
+    labels = pd.DataFrame({"sex": rng.choice(["F", "M"], 60), "island": rng.choice(["Biscoe", "Dream"], 60)})
+    with pytest.raises(ValueError, match=r"one column of class labels, not 2: combine them") as error:
+        ConditionalVAETransformer(**FAST).fit(X, labels)
+    assert "ravel" not in str(error.value)
+    ConditionalVAETransformer(**FAST).fit(X, labels["sex"] + "/" + labels["island"])  # the advice works
+    ConditionalVAETransformer(**FAST).fit(X, pd.get_dummies(labels, dtype=float))
 
 
 def test_a_convergence_warning_says_when_the_stopping_rule_could_not_have_fired():
