@@ -411,6 +411,16 @@ class BaseAutoencoder(
                     "columns) and left out of the loss. The first fit call decides which columns can have "
                     "holes: give it rows with holes in these columns, or fill the holes first.",
                 )
+            beyond = [] if incremental else schema.beyond_ranges(values)
+            if beyond:
+                # partial_fit's docstring says so of every later block; a warm start reads as a new fit.
+                warn(
+                    f"{type(self).__name__}: fit (warm_start=True) keeps the first fit's column ranges, "
+                    f"within which sample draws, but X holds values beyond them in "
+                    f"{beyond[:5]}{', ...' if len(beyond) > 5 else ''}: sample will not reach them. "
+                    "Fit with warm_start=False to take X's ranges.",
+                    UserWarning,
+                )
             schema = schema.with_time_steps_of(X)
         self._schema = schema
         return FitData(X, values, spec, conditions, device, incremental, fresh)

@@ -276,10 +276,13 @@ TRAINING_PARAMETERS = """\
 
     warm_start : bool, default=False
         Continue from the current weights on ``fit`` instead of starting
-        afresh. The input scaling of the first fit is kept, and parameters
-        that shape the network (``latent_dim``, ``hidden_layer_sizes``,
-        ``activation``, ``likelihood``, ``image_shape``, the modules and
-        their arguments, ...) cannot change.
+        afresh. What the first fit read from X is kept, as by
+        ``partial_fit``: the input scaling, each column's likelihood,
+        levels, range (``sample`` draws within it: X's values beyond it
+        draw a warning) and share of holes. Parameters that shape the
+        network (``latent_dim``, ``hidden_layer_sizes``, ``activation``,
+        ``likelihood``, ``image_shape``, the modules and their arguments,
+        ...) cannot change.
 
     random_state : int, RandomState instance or None, default=None
         Seeds every random choice: weight initialisation, shuffling, the

@@ -518,6 +518,12 @@ class Schema:
 
     # ------------------------------------------------------------- back
 
+    def beyond_ranges(self, values):
+        """Names of the numeric columns whose observed ``values`` (X's float values) leave their range at fit."""
+        _, low, high, _ = _array_summary(values)
+        return [column.name for j, column in enumerate(self.columns)
+                if column.categories is None and (low[j] < column.low or high[j] > column.high)]
+
     def clipped(self, values):
         """``values`` (a float64 array of the caller's own) with each numeric column kept within its range at fit, in place."""
         low = np.array([c.low for c in self.columns])

@@ -795,3 +795,17 @@ def test_a_value_far_out_moves_its_code_only_a_little(Estimator, tabular):
     # The likelihood scores the value itself: the farther out, the less likely.
     scores = model.score_samples(rows)
     assert scores[0] > scores[1] > scores[2] > scores[3]
+
+
+def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_them():
+    # sample kept to 1990-2020 after a warm fit on 2005-2035, without a word.
+    rng = np.random.RandomState(0)
+    first = pd.DataFrame({"x": rng.normal(size=120), "year": rng.randint(1990, 2021, 120)})
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0).fit(first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae.fit(first.iloc[::-1])  # the same rows: nothing to say
+    with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\].*warm_start=False"):
+        vae.fit(first.assign(year=first["year"] + 15))
+    assert vae.sample(500, random_state=0)["year"].max() <= 2020
