@@ -562,7 +562,7 @@ class Schema:
                 # A bare object array of strings would become pandas 3's str dtype.
                 out = pd.Series(out, index=index, dtype=object)
             data[column.name] = out
-        return pd.DataFrame(data, index=index)
+        return pd.DataFrame(data, index=index, copy=False)
 
 
 def _numeric_range(series, kind, judge=True):
@@ -948,7 +948,8 @@ def _restore_column(values, column):
         out[holes] = None
         return pd.array(out, dtype=object)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-    return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype), dtype=dtype)
+    # No copies on the way: the frame built from the columns copies them once.
+    return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False), dtype=dtype, copy=False)
 
 
 def _decimal_scale(dtype):
