@@ -288,6 +288,22 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
     image_shape = spec.get("image_shape")
     n_features = columns.n_columns
     encoder_inputs = columns.n_inputs + n_condition
+    n_outputs = columns.n_parameters()
+    likelihoods = sorted({type(part).__name__ for part in columns.parts})
+    advice = ("Give every pixel one likelihood (likelihood=\"bernoulli\" for values in [0, 1], "
+              "\"gaussian\" otherwise), or leave image_shape=None for a table.")
+    # A built-in convolutional module reads (writes) one value (parameter) per value of every pixel,
+    # not only the same number per pixel: a categorical pixel's logits sit side by side where the
+    # decoder writes channel after channel, and the encoder read the first pixels' one-hot codes as
+    # the image, so the pixels were scrambled.
+    if image_shape is not None and (spec["encoder"] is None or spec["decoder"] is None) \
+            and (n_outputs != n_features or columns.n_value_inputs != n_features):
+        raise ValueError(
+            f"image_shape={tuple(image_shape)} reads one input and decodes one parameter for each value of "
+            f"each pixel, but the columns' likelihoods ({likelihoods}) need {n_outputs} parameters for "
+            f"{n_features} columns: "
+            f"a categorical column (a parameter per category) is not a pixel. {advice}"
+        )
     if spec["encoder"] is not None:
         encoder, width = _user_module(
             spec["encoder"], _routed(spec, "encoder"), module_seed, "encoder", in_features=encoder_inputs
@@ -301,7 +317,6 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
         width = encoder.out_features
     latent = family.make_latent(width, spec, generator)
 
-    n_outputs = columns.n_parameters()
     decoder_inputs = latent.decoder_dim + n_condition
     if spec["decoder"] is not None:
         decoder, width = _user_module(
@@ -318,18 +333,6 @@ def build_model(family, spec, columns, generator, module_seed, n_condition=0):
         decoder = MLPDecoder(decoder_inputs, n_outputs, hidden[::-1], activation, generator=generator,
                              output_bias=columns.initial_output_bias())
     else:
-        likelihoods = sorted({type(part).__name__ for part in columns.parts})
-        advice = ("Give every pixel one likelihood (likelihood=\"bernoulli\" for values in [0, 1], "
-                  "\"gaussian\" otherwise), or leave image_shape=None for a table.")
-        # One parameter per value, not only the same number per pixel: a categorical pixel's logits
-        # sit side by side where the decoder writes channel after channel (and the encoder would
-        # read the first pixels' one-hot codes as the image), so the pixels were scrambled.
-        if n_outputs != n_features:
-            raise ValueError(
-                f"image_shape={tuple(image_shape)} decodes one parameter for every value of every pixel, "
-                f"but the columns' likelihoods ({likelihoods}) need {n_outputs} for {n_features} columns: "
-                f"a categorical column (a parameter per category) is not a pixel. {advice}"
-            )
         if len(likelihoods) > 1:
             # The decoder's outputs are pixels in X's order, but each likelihood reads its own
             # columns' block of them: with two likelihoods, parameters would land on other pixels.

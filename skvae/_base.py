@@ -433,7 +433,7 @@ class BaseAutoencoder(
         schema = self._schema
         statistics = column_statistics(data.values, schema)
         if "image_shape" in data.spec:
-            statistics = as_one_image(statistics)
+            statistics = as_one_image(statistics, schema)
         self._check_statistics(statistics)
         self.column_likelihoods_ = {column.name: column.likelihood for column in schema.columns}
         self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}

@@ -389,8 +389,8 @@ SAMPLE_RETURNS = """\
             One row decoded from each drawn code, in the units of X, as
             ``from_likelihood`` says: by default drawn from p(x | z) (0 or
             1 for a Bernoulli column that held only 0 and 1 at fit, the
-            probability itself for grey levels; an image's pixels alike, 0
-            or 1 only where every pixel held only 0 and 1), with
+            probability itself for grey levels; an image's float pixels
+            alike, 0 or 1 only where every pixel held only 0 and 1), with
             ``from_likelihood=False`` the decoder's mean (a probability for
             a float Bernoulli column; a bool or integer one comes back 0 or
             1, in its dtype). A

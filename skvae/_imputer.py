@@ -263,7 +263,8 @@ class VAEImputer(VAETransformer):
             training columns and dtypes. Nullable ones (``Int64``) read
             as objects where scipy stacks the output beside a sparse
             step's (``FeatureUnion``): follow the imputer with
-            ``FunctionTransformer(np.asarray, kw_args={"dtype": float})``.
+            ``FunctionTransformer(np.asarray, kw_args={"dtype": float},
+            feature_names_out="one-to-one")``.
         """
         model, device = self._inference_model()
         given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does

@@ -222,6 +222,7 @@ class Schema:
                 chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags, at_bounds), better)
         else:
             holes, low, high, at_bounds = _array_summary(X)
+            _refuse_infinities(X, low, high)
             # An array is one kind of data: "auto" decides for all its columns at once.
             whole = ([np.min(low, initial=np.inf)] * len(names), [np.max(high, initial=-np.inf)] * len(names))
             observed = X.shape[0] * X.shape[1] - holes.sum()
@@ -519,10 +520,23 @@ class Schema:
     # ------------------------------------------------------------- back
 
     def beyond_ranges(self, values):
-        """Names of the numeric columns whose observed ``values`` (X's float values) leave their range at fit."""
+        """Names of the numeric columns whose observed ``values`` (X's float values) leave their range at fit.
+
+        Not where the values and the range differ in float64 alone: the same
+        X given as float32 rounds its extremes past a float64 fit's.
+        """
         _, low, high, _ = _array_summary(values)
-        return [column.name for j, column in enumerate(self.columns)
-                if column.categories is None and (low[j] < column.low or high[j] > column.high)]
+        beyond = []
+        for j, column in enumerate(self.columns):
+            if column.categories is not None:
+                continue
+            # Dates are never float32; their nanoseconds are, to 137 s.
+            loose = np.float32 if column.kind not in ("datetime", "timedelta") else np.float64
+            below = low[j] < column.low and loose(low[j]) != loose(column.low)
+            above = high[j] > column.high and loose(high[j]) != loose(column.high)
+            if below or above:
+                beyond.append(column.name)
+        return beyond
 
     def clipped(self, values):
         """``values`` (a float64 array of the caller's own) with each numeric column kept within its range at fit, in place."""
@@ -811,6 +825,24 @@ def _categories(series):
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)
     return values
+
+
+def _refuse_infinities(X, low, high):
+    """Raise, naming the first, where a column of an array holds an infinity (``assume_finite`` lets one through).
+
+    Its statistics would otherwise raise first, with advice to rescale the column.
+    """
+    infinite = np.flatnonzero(np.isinf(low) & (low < 0) | np.isinf(high) & (high > 0))
+    if not infinite.size:
+        return
+    column = int(infinite[0])
+    values = X[:, [column]]
+    values = np.asarray(values.toarray() if sp.issparse(values) else values).ravel()
+    row = int(np.flatnonzero(np.isinf(values))[0])
+    raise ValueError(
+        f"X[{row}, {column}] = {values[row]} is infinite: skvae models finite values. Make it a hole (NaN), "
+        "which the model takes, or a finite value, or drop the row."
+    )
 
 
 def _nanmin_nanmax(block):

@@ -64,17 +64,20 @@ def column_statistics(X, schema):
     return out
 
 
-def as_one_image(statistics):
-    """``statistics`` with every pixel ``"binary"`` only where every pixel is: an image's pixels are alike.
+def as_one_image(statistics, schema):
+    """``statistics`` with every float pixel ``"binary"`` only where every pixel is: an image's pixels are alike.
 
     A grey image's pixel that held only 0 and 1 at fit (a saturated or a
     rarely inked one) drew 0 or 1 in ``sample`` amid its neighbours'
-    probabilities: salt and pepper.
+    probabilities: salt and pepper. A frame's bool or integer pixel keeps
+    its draws: it cannot hold a probability, and its dtype would round one
+    to 0 or 1 by its side of 1/2.
     """
     binary = [stats["binary"] for stats in statistics.values() if "binary" in stats]
     if all(binary):
         return statistics
-    return {j: {**stats, "binary": False} if "binary" in stats else stats for j, stats in statistics.items()}
+    return {j: {**stats, "binary": False} if "binary" in stats and schema.columns[j].kind == "float" else stats
+            for j, stats in statistics.items()}
 
 
 # Above (below) these standard deviations a variance in X's units overflows

@@ -52,9 +52,11 @@ def check_features(estimator, X, reset):
         check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=True)
     validate_data(estimator, X, reset=reset, skip_check_array=True)
     schema = getattr(estimator, "_schema", None)
-    # Any frame with labels: a dask DataFrame's are read as a pandas one's.
+    # scikit-learn checks a pandas frame's string labels; skvae checks the rest: labels that are
+    # not strings, and every label of a frame whose names scikit-learn does not read (dask's).
+    unread = not isinstance(X, pd.DataFrame)
     if not reset and hasattr(X, "columns") and schema is not None and schema.frame \
-            and not hasattr(estimator, "feature_names_in_"):
+            and (unread or not hasattr(estimator, "feature_names_in_")):
         # Labels that are not strings (0, 1, 2), which scikit-learn does not check: a frame-fitted
         # model reads its columns by their place, and would read reordered ones as the others.
         # Labels none of which were fitted (an array's frame, "a", "b" where 0, 1 were) are read by
@@ -63,13 +65,16 @@ def check_features(estimator, X, reset):
         fitted = pd.Index([column.name for column in schema.columns], dtype=object)
         given = pd.Index(X.columns, dtype=object)
         known = given.isin(fitted)
-        if not given.equals(fitted) and known.any():
+        # String labels none of which were fitted: scikit-learn refuses them in a pandas frame.
+        named = unread and hasattr(estimator, "feature_names_in_")
+        if not given.equals(fitted) and (known.any() or named):
             advice = (f"Pass X[{_shown_labels(fitted)}]" if len(given) == len(fitted) and known.all()
                       else "Pass the columns the model was fitted with, in that order")
             raise ValueError(
                 f"X's column labels {_shown_labels(given)} are not those the model was fitted with, "
                 f"{_shown_labels(fitted)}, in that order. {advice}: a model fitted on a DataFrame "
-                "reads its columns by their place, and scikit-learn checks only string labels."
+                "reads its columns by their place, and scikit-learn checks only a pandas frame's string "
+                "labels."
             )
 
 

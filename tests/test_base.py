@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from conftest import ESTIMATORS, MODELS, SMALL
 from sklearn.base import clone
@@ -350,6 +351,12 @@ def test_an_infinity_let_through_by_assume_finite_is_the_value_the_error_names()
         VAETransformer(max_iter=1).fit(X)
     assert re.search(r"X\[3, 1\] = inf is infinite: .*Make it a hole \(NaN\)", str(error.value))
     assert "Rescale" not in str(error.value)
+    # Beside a hole the column's statistics spoke first: "a standard deviation of inf ... Rescale".
+    X[0, 0] = np.nan
+    with sklearn.config_context(assume_finite=True), pytest.raises(ValueError, match=r"X\[3, 1\] = inf is infinite"):
+        VAETransformer(max_iter=1).fit(sp.csr_matrix(X))
+    with sklearn.config_context(assume_finite=True), pytest.raises(ValueError, match=r"X\[3, 1\] = inf is infinite"):
+        VAETransformer(max_iter=1).fit(X)
 
 
 def test_a_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_order():
@@ -383,6 +390,13 @@ def test_a_dask_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_o
     with pytest.raises(ValueError, match=r"column labels \[2, 0, 1\] are not those .* Pass X\[\[0, 1, 2\]\]"):
         vae.transform(dd.from_pandas(frame[[2, 0, 1]], npartitions=2))
     np.testing.assert_array_equal(vae.transform(dd.from_pandas(frame, npartitions=2)), vae.transform(frame))
+    # scikit-learn does not read a dask frame's string labels either: c, a, b was read as a, b, c.
+    named = frame.set_axis(["a", "b", "c"], axis=1)
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(named)
+    with pytest.raises(ValueError, match=r"column labels \['c', 'a', 'b'\] are not those"):
+        vae.transform(dd.from_pandas(named[["c", "a", "b"]], npartitions=2))
+    with pytest.raises(ValueError, match=r"column labels \['x', 'y', 'z'\] are not those"):
+        vae.transform(dd.from_pandas(named.set_axis(["x", "y", "z"], axis=1), npartitions=2))
 
 
 @MODELS
@@ -806,6 +820,8 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         vae.fit(first.iloc[::-1])  # the same rows: nothing to say
+        numbers = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
+        numbers.fit(first.to_numpy(float) / 7).fit((first.to_numpy(float) / 7).astype(np.float32))  # rounded up
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\].*warm_start=False"):
         vae.fit(first.assign(year=first["year"] + 15))
     assert vae.sample(500, random_state=0)["year"].max() <= 2020

@@ -5,6 +5,7 @@ runs on convolutional models in test_base.py and in the check suite.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ESTIMATORS
 
@@ -269,3 +270,7 @@ def test_an_image_s_pixels_are_drawn_alike():
     assert set(np.unique(table[:, 14])) <= {0.0, 1.0} and ((table[:, 15] > 0) & (table[:, 15] < 1)).all()
     binary = VAETransformer(**settings).fit((grey > 0.5).astype(float)).sample(50, random_state=0)
     assert set(np.unique(binary)) == {0.0, 1.0}
+    # A frame's integer pixel cannot hold a probability: it is drawn, not rounded at 1/2 to 0 (as it was).
+    frame = pd.DataFrame(grey, columns=[f"p{i}" for i in range(36)]).astype({"p14": int})
+    drawn = VAETransformer(**settings).fit(frame).sample(2000, random_state=0)
+    assert 0.3 < drawn["p14"].mean() < 0.7 and ((drawn["p15"] > 0) & (drawn["p15"] < 1)).all()

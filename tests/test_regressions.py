@@ -615,7 +615,7 @@ def test_an_image_with_a_categorical_column_is_told_what_an_image_takes():
     rng = np.random.RandomState(0)
     frame = pd.DataFrame(rng.rand(50, 15), columns=[f"p{i}" for i in range(15)])
     frame["c"] = pd.Categorical(rng.choice(["a", "b"], 50))
-    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 4\) decodes.*need 17 for 16 columns.*not a pixel"):
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 4\) reads one input.*need 17 parameters for 16 columns.*not a pixel"):
         VAETransformer(image_shape=(4, 4), **FAST).fit(frame)
 
 
@@ -628,9 +628,13 @@ def test_an_image_of_categorical_pixels_is_refused_not_scrambled(Estimator, like
     levels = np.random.RandomState(0).randint(0, 3, size=(60, 24))
     frame = pd.DataFrame(levels, columns=[f"p{i}" for i in range(24)]).astype(pd.CategoricalDtype([0, 1, 2]))
     estimator = Estimator(image_shape=(4, 6), likelihood=likelihood, **FAST)
-    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 6\) decodes.*need 72 for 24 columns.*not a pixel"):
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 6\) reads one input.*need 72 parameters for 24 columns"):
         estimator.fit(frame)
     assert not hasattr(estimator, "network_")
+    # A decoder of one's own leaves the built-in encoder, which read the one-hot codes of pixels 0-7 as the image.
+    own_decoder = Estimator(image_shape=(4, 6), likelihood=likelihood, decoder=torch.nn.Linear, **FAST)
+    with pytest.raises(ValueError, match="not a pixel"):
+        own_decoder.fit(frame)
 
 
 def test_a_convolutional_count_decoder_starts_at_the_images_scale():
