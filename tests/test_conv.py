@@ -261,8 +261,8 @@ def test_an_image_s_pixels_are_drawn_alike():
     rng = np.random.RandomState(0)
     grey = rng.randint(1, 255, size=(200, 36)) / 255.0
     grey[:, 14] = rng.rand(200) < 0.5
-    settings = dict(likelihood="bernoulli", image_shape=(6, 6), conv_channels=(4,), hidden_layer_sizes=(16,),
-                    max_iter=2, random_state=0)
+    settings = {"likelihood": "bernoulli", "image_shape": (6, 6), "conv_channels": (4,), "hidden_layer_sizes": (16,),
+                "max_iter": 2, "random_state": 0}
     drawn = VAETransformer(**settings).fit(grey).sample(50, random_state=0)
     assert ((drawn > 0) & (drawn < 1)).all()
     # The same columns as a table keep their own kinds; a binary image draws 0 and 1 throughout.
