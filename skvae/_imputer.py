@@ -319,7 +319,8 @@ class VAEImputer(VAETransformer):
         out = X.copy()
         for j, column in enumerate(schema.columns):
             name, hole = column.name, holes[:, j]
-            if hole.any() or out[name].dtype != restored[name].dtype:
+            # pandas calls unordered categories in another order the same dtype: not the training one.
+            if hole.any() or out[name].dtype != restored[name].dtype or _other_category_order(out[name], restored[name]):
                 filled_column = restored[name].copy()
                 kept = np.flatnonzero(~hole)
                 # In the training dtype: a bool column given as 0/1 comes back bool.
@@ -493,3 +494,9 @@ def _as_training_dtype(observed, dtype, name):
             "column first, or fit on it in a dtype that holds it."
         )
     return converted.to_numpy()
+
+
+def _other_category_order(given, training):
+    """Whether two categorical columns list their categories in different orders."""
+    return isinstance(given.dtype, pd.CategoricalDtype) and isinstance(training.dtype, pd.CategoricalDtype) \
+        and not given.cat.categories.equals(training.cat.categories)

@@ -588,5 +588,9 @@ def _unseen_levels(X, fit_rows, held_out, likelihood=None):
         if kind_of_column(column) != "category" and named.get(name, every) != "categorical":
             continue
         held = column.iloc[held_out]
-        unseen |= (held.notna() & ~held.isin(set(column.iloc[fit_rows].dropna()))).to_numpy()
+        try:
+            seen = set(column.iloc[fit_rows].dropna())
+        except TypeError:  # lists or dicts: the base model's fit says what it takes
+            continue
+        unseen |= (held.notna() & ~held.isin(seen)).to_numpy()
     return unseen

@@ -70,15 +70,17 @@ class Column:
         return {**self.__dict__, "_lookup": None}
 
 
-def column_kind(dtype):
+def column_kind(dtype, name=None):
     """What a DataFrame column holds, as ``likelihood="auto"`` and ``values`` read it.
 
     One of "bool", "integer", "float", "datetime", "timedelta" and
-    "category" (pandas categories, strings and objects).
+    "category" (pandas categories, strings and objects). ``name``, the
+    column's, for the error a dtype no likelihood takes raises.
     """
+    which = "" if name is None else f"Column {name!r}: "
     if isinstance(dtype, pd.SparseDtype):
         raise ValueError(
-            f"skvae does not read pandas' sparse columns ({dtype}): make them dense, X.astype({{c: d.subtype "
+            f"{which}skvae does not read pandas' sparse columns ({dtype}): make them dense, X.astype({{c: d.subtype "
             "for c, d in X.dtypes.items() if isinstance(d, pd.SparseDtype)}), or, where every column is "
             "sparse with fill value 0, pass X.sparse.to_coo().tocsr(), a scipy sparse matrix, which "
             "skvae reads sparsely."
@@ -105,7 +107,7 @@ def column_kind(dtype):
     if pd.api.types.is_float_dtype(dtype):
         return "float"
     raise ValueError(
-        f"skvae cannot model columns of dtype {dtype}: it takes numbers, booleans, dates, "
+        f"{which}skvae cannot model columns of dtype {dtype}: it takes numbers, booleans, dates, "
         "durations, categories and strings. Convert the column (e.g. with astype) or drop it."
     )
 
@@ -123,7 +125,7 @@ def kind_of_column(series):
     outputs give them back as objects. (Booleans beside a None stay a
     two-level category, which models them as well.)
     """
-    kind = column_kind(series.dtype)
+    kind = column_kind(series.dtype, series.name)
     if kind == "category" and series.dtype == object:
         read = _object_numbers(series)
         # Numbers pandas can hold as numbers (not ints beyond uint64's range); decimal.Decimal
@@ -353,7 +355,7 @@ class Schema:
                 return np.full(len(series), np.nan)
             elif pd.api.types.infer_dtype(series, skipna=True) == "boolean":
                 series = pd.to_numeric(series)
-        given = column_kind(series.dtype)
+        given = column_kind(series.dtype, series.name)
         if given == "category":
             held = "values it cannot read as numbers" if series.dtype == column.dtype else f"{series.dtype} values"
             raise ValueError(
@@ -400,7 +402,9 @@ class Schema:
             ) from None
 
     def _category_index(self, series, column, first_row, handle_unknown, training=False):
-        values = np.asarray(series, dtype=object)
+        # A Categorical with a hole reads as float64 through np.asarray: 2**53 + 1 became 2**53.
+        values = np.asarray(series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series,
+                            dtype=object)
         missing = pd.isna(values)
         try:
             index = column.category_lookup().get_indexer(values).astype(np.float64)
@@ -772,8 +776,8 @@ def _warn_about_strings(name, observed, n_levels):
 
 
 def _unhashable_values(values, name):
-    """The error for a column of lists, dicts or arrays (a JSON column of tags), which no likelihood takes."""
-    kinds = sorted({type(v).__name__ for v in values if isinstance(v, (list, dict, set, np.ndarray))})
+    """The error for a column of lists, tuples, dicts or arrays (a JSON column of tags), which no likelihood takes."""
+    kinds = sorted({type(v).__name__ for v in values if isinstance(v, (list, dict, set, tuple, np.ndarray))})
     return ValueError(
         f"Column {name!r} holds {' and '.join(kinds) or 'unhashable'} values, which skvae cannot model: "
         "it takes numbers, booleans, dates, durations, categories and strings. Convert the column "
@@ -816,11 +820,18 @@ def _row_named(frame, first_row, row):
 
 def _categories(series):
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.categories.to_numpy()
+        categories = series.cat.categories.to_numpy()
+        if any(isinstance(value, tuple) for value in categories):
+            # Fitted, but a model that kept them could not be loaded (pandas rebuilds tuples as a MultiIndex).
+            raise _unhashable_values(categories, series.name)
+        return categories
     try:
         present = series.dropna().unique()
     except TypeError:
         raise _unhashable_values(series, series.name) from None
+    if any(isinstance(value, tuple) for value in present):
+        # Tuples of one length made a 2-D array of categories, which no output could be restored from.
+        raise _unhashable_values(present, series.name)
     values = np.asarray(sorted(present.tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)

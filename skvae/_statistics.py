@@ -85,14 +85,15 @@ def as_one_image(statistics, schema):
 LARGEST_SCALE, SMALLEST_SCALE = 1e150, 1e-150
 
 
-def check_variance_units(statistics):
+def check_variance_units(statistics, schema):
     """Raise where a column's scale makes a variance in X's units (``noise_variance_``) unrepresentable."""
     for column, stats in statistics.items():
         scale = stats.get("scale", 1.0)
         if scale > LARGEST_SCALE or 0.0 < scale < SMALLEST_SCALE:
             flows = "overflows" if scale > 1 else "underflows"
+            which = f"Column {schema.columns[column].name!r}" if schema.frame else f"X[:, {column}]"
             raise ValueError(
-                f"X[:, {column}] has a standard deviation of {scale:.3g}, whose "
+                f"{which} has a standard deviation of {scale:.3g}, whose "
                 f"square, the unit of noise_variance_, {flows} float64. Rescale that column."
             )
 

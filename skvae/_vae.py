@@ -264,7 +264,7 @@ class VAETransformer(BaseAutoencoder):
     # ------------------------------------------------------------------ hooks
 
     def _check_statistics(self, statistics):
-        check_variance_units(statistics)
+        check_variance_units(statistics, self._schema)
 
     def _kl_weight(self, epochs_elapsed):
         if self.kl_warmup == 0:

@@ -336,7 +336,7 @@ class VQVAETransformer(BaseAutoencoder):
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
 
     def _check_statistics(self, statistics):
-        check_variance_units(statistics)  # noise_variance_ is reported in X's units squared, as the VAE's
+        check_variance_units(statistics, self._schema)  # noise_variance_ is reported in X's units squared, as the VAE's
 
     def _validate_fit(self, X, y, incremental, condition_options):
         data = super()._validate_fit(X, y, incremental, condition_options)

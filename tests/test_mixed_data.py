@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from torch import distributions as D
 
-from skvae import AutoencoderTransformer, VAEImputer, VAETransformer
+from skvae import AutoencoderTransformer, VAEImputer, VAEOutlierDetector, VAETransformer
 from skvae.nn.likelihoods import (
     CategoricalLikelihood,
     GaussianLikelihood,
@@ -621,3 +621,39 @@ def test_shares_beside_a_category_are_numbers_not_pixels():
     assert drawn["discount"].std() > 0.5 * table["discount"].std()
     # A frame of numbers alone is read as an array is: pixels.
     assert set(VAETransformer(**FAST).fit(shares).column_likelihoods_.values()) == {"bernoulli"}
+
+
+def test_odd_category_values_are_read_exactly_or_refused_by_name():
+    rng = np.random.RandomState(0)
+    small = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
+    # Integer categories beyond 2**53 beside a hole were read as floats: fit refused its own rows.
+    ids = pd.DataFrame({"x": rng.normal(size=40),
+                        "id": pd.Categorical.from_codes(rng.randint(0, 2, 40), categories=[2**53 + 1, 2**53 + 3])})
+    ids.loc[::6, "id"] = np.nan
+    vae = VAETransformer(**small).fit(ids)
+    assert set(vae.sample(50, random_state=0)["id"].dropna()) <= {2**53 + 1, 2**53 + 3}
+    # Tuples (a Categorical's categories, or an object column's cells) fitted, then no model that
+    # held them could be loaded, or inverse_transform failed on their 2-D categories.
+    for cells in (pd.Categorical([(1, 2), (3, 4)] * 20), pd.Series([(0, 1), (2, 3)] * 20, dtype=object)):
+        with pytest.raises(ValueError, match="Column 'cell' holds tuple values"):
+            VAETransformer(**small).fit(pd.DataFrame({"x": rng.normal(size=40), "cell": cells}))
+    # Errors name the column, not its place or only its dtype.
+    with pytest.raises(ValueError, match="Column 'phase': skvae cannot model columns of dtype complex128"):
+        VAETransformer(**small).fit(pd.DataFrame({"x": rng.normal(size=40), "phase": rng.normal(size=40) * 1j}))
+    with pytest.raises(ValueError, match="Column 'income' has a standard deviation of"):
+        VAETransformer(**small).fit(pd.DataFrame({"x": rng.normal(size=40), "income": rng.normal(size=40) * 1e200}))
+    # The detector's held-out check met lists first, with a bare TypeError.
+    tags = pd.DataFrame({"x": rng.normal(size=50), "tags": pd.Series([["a", "b"], ["c"]] * 25, dtype=object)})
+    with pytest.raises(ValueError, match="Column 'tags' holds list values"):
+        VAEOutlierDetector(VAETransformer(**small)).fit(tags)
+
+
+def test_the_imputer_gives_a_categorical_column_back_in_its_training_order():
+    # Unordered categories in another order are equal dtypes to pandas: the caller's order came back.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "c": pd.Categorical(rng.choice(["a", "b"], 60), categories=["a", "b"])})
+    imputer = VAEImputer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame)
+    reordered = frame.assign(c=frame["c"].cat.reorder_categories(["b", "a"]))
+    filled = imputer.transform(reordered)
+    assert list(filled["c"].cat.categories) == ["a", "b"]
+    pd.testing.assert_series_equal(filled["c"], frame["c"])
