@@ -355,7 +355,7 @@ class Schema:
                 return np.full(len(series), np.nan)
             elif pd.api.types.infer_dtype(series, skipna=True) == "boolean":
                 series = pd.to_numeric(series)
-        given = column_kind(series.dtype, series.name)
+        given = column_kind(series.dtype, column.name)
         if given == "category":
             held = "values it cannot read as numbers" if series.dtype == column.dtype else f"{series.dtype} values"
             raise ValueError(
@@ -540,10 +540,8 @@ class Schema:
         for j, column in enumerate(self.columns):
             if column.categories is not None:
                 continue
-            # Dates are never float32; their nanoseconds are, to 137 s.
-            loose = np.float32 if column.kind not in ("datetime", "timedelta") else np.float64
-            below = low[j] < column.low and loose(low[j]) != loose(column.low)
-            above = high[j] > column.high and loose(high[j]) != loose(column.high)
+            below = low[j] < column.low and not _float32_rounding(low[j], column.low)
+            above = high[j] > column.high and not _float32_rounding(high[j], column.high)
             if below or above:
                 beyond.append(column.name)
         return beyond
@@ -782,12 +780,22 @@ def _warn_about_strings(name, observed, n_levels):
 
 
 def _unhashable_values(values, name):
-    """The error for a column of lists, tuples, dicts or arrays (a JSON column of tags), which no likelihood takes."""
-    kinds = sorted({type(v).__name__ for v in values if isinstance(v, (list, dict, set, tuple, np.ndarray))})
+    """The error for a column of lists, dicts or arrays (a JSON column of tags), which no likelihood takes."""
+    kinds = sorted({type(v).__name__ for v in values if isinstance(v, (list, dict, set, np.ndarray))})
     return ValueError(
         f"Column {name!r} holds {' and '.join(kinds) or 'unhashable'} values, which skvae cannot model: "
         "it takes numbers, booleans, dates, durations, categories and strings. Convert the column "
         "(e.g. one column per tag, or a string) or drop it."
+    )
+
+
+def _tuples_error(values, name):
+    """The error for a column whose categories are tuples of one length, which read back as rows of a table."""
+    example = next(value for value in values if isinstance(value, tuple))
+    return ValueError(
+        f"Column {name!r} holds tuples of {len(example)} values ({example!r}) as its categories, which "
+        "skvae could fit but not give back or load: NumPy and pandas read them as rows of a table. "
+        f"Make them strings (X[{name!r}].astype(str)) or split them into columns."
     )
 
 
@@ -827,21 +835,27 @@ def _row_named(frame, first_row, row):
 def _categories(series):
     if isinstance(series.dtype, pd.CategoricalDtype):
         categories = series.cat.categories.to_numpy()
-        if any(isinstance(value, tuple) for value in categories):
-            # Fitted, but a model that kept them could not be loaded (pandas rebuilds tuples as a MultiIndex).
-            raise _unhashable_values(categories, series.name)
+        if isinstance(pd.Index(categories.tolist()), pd.MultiIndex):
+            # Tuples alone: fitted, but a model that kept them could not be loaded (pandas
+            # rebuilds them as a MultiIndex).
+            raise _tuples_error(categories, series.name)
         return categories
     try:
         present = series.dropna().unique()
     except TypeError:
         raise _unhashable_values(series, series.name) from None
-    if any(isinstance(value, tuple) for value in present):
-        # Tuples of one length made a 2-D array of categories, which no output could be restored from.
-        raise _unhashable_values(present, series.name)
     values = np.asarray(sorted(present.tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
+    if values.ndim > 1:
+        # Tuples of one length: a 2-D array of categories, which no output could be restored from.
+        raise _tuples_error(present, series.name)
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)
     return values
+
+
+def _float32_rounding(value, bound):
+    """Whether ``value`` is a float32 that ``bound`` rounds to: the same extreme, given in float32."""
+    return float(np.float32(value)) == value and np.float32(bound) == np.float32(value)
 
 
 def _refuse_infinities(X, low, high):
@@ -997,8 +1011,10 @@ def _restore_column(values, column):
         out[holes] = None
         return pd.array(out, dtype=object)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-    # No copies on the way: the frame built from the columns copies them once.
-    return pd.array(in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False), dtype=dtype, copy=False)
+    # One copy on the way, of this column alone (the frame takes it as it is): a view of the
+    # decoded values would keep all their columns alive with the frame.
+    out = np.ascontiguousarray(in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False))
+    return pd.array(out, dtype=dtype, copy=False)
 
 
 def _decimal_scale(dtype):

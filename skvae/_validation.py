@@ -55,7 +55,9 @@ def check_features(estimator, X, reset):
     # scikit-learn checks a pandas frame's string labels; skvae checks the rest: labels that are
     # not strings, and every label of a frame whose names scikit-learn does not read (dask's).
     unread = not isinstance(X, pd.DataFrame)
-    if not reset and hasattr(X, "columns") and schema is not None and schema.frame \
+    # Labels, not a pyarrow RecordBatch's columns of data.
+    labelled = isinstance(getattr(X, "columns", None), pd.Index)
+    if not reset and labelled and schema is not None and schema.frame \
             and (unread or not hasattr(estimator, "feature_names_in_")):
         # Labels that are not strings (0, 1, 2), which scikit-learn does not check: a frame-fitted
         # model reads its columns by their place, and would read reordered ones as the others.
@@ -66,7 +68,7 @@ def check_features(estimator, X, reset):
         given = pd.Index(X.columns, dtype=object)
         known = given.isin(fitted)
         # String labels none of which were fitted: scikit-learn refuses them in a pandas frame.
-        named = unread and hasattr(estimator, "feature_names_in_")
+        named = unread and hasattr(estimator, "feature_names_in_") and all(isinstance(label, str) for label in given)
         if not given.equals(fitted) and (known.any() or named):
             advice = (f"Pass X[{_shown_labels(fitted)}]" if len(given) == len(fitted) and known.all()
                       else "Pass the columns the model was fitted with, in that order")

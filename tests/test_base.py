@@ -397,6 +397,10 @@ def test_a_dask_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_o
         vae.transform(dd.from_pandas(named[["c", "a", "b"]], npartitions=2))
     with pytest.raises(ValueError, match=r"column labels \['x', 'y', 'z'\] are not those"):
         vae.transform(dd.from_pandas(named.set_axis(["x", "y", "z"], axis=1), npartitions=2))
+    # Labels that are not strings, none of them fitted, are read by place, as in a pandas frame.
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        by_place = vae.transform(dd.from_pandas(frame, npartitions=2))
+    np.testing.assert_array_equal(by_place, vae.transform(named))
 
 
 @MODELS
@@ -824,4 +828,9 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
         numbers.fit(first.to_numpy(float) / 7).fit((first.to_numpy(float) / 7).astype(np.float32))  # rounded up
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\].*warm_start=False"):
         vae.fit(first.assign(year=first["year"] + 15))
+    # Beyond by less than float32's step there, in float64 values: still beyond.
+    cents = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
+    cents.fit(first.assign(year=first["year"] * 50_000))
+    with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\]"):
+        cents.fit(first.assign(year=first["year"] * 50_000 + 4))
     assert vae.sample(500, random_state=0)["year"].max() <= 2020
