@@ -43,12 +43,15 @@ NETWORK_PARAMETERS = """\
 
     encoder : class, callable or None, default=None
         Your own encoder: a ``torch.nn.Module`` class, or a function
-        returning a module, called as ``encoder(in_features=n_features,
-        **params)`` with the ``encoder__`` arguments below. It must map
-        float32 rows ``(batch, n_features)`` to float32 features ``(batch,
-        k)`` for any k; the latent head is added on top. A class or a
-        ``functools.partial`` pickles; a lambda does not. None: the dense
-        or convolutional encoder above. See ``skvae.nn.encoders`` for what
+        returning a module, called as ``encoder(in_features=n_inputs,
+        **params)`` with the ``encoder__`` arguments below: one input per
+        numeric column, one per category level, one missing-value indicator
+        per column with holes at fit, and a conditional model's condition
+        (``n_features`` for an array without holes; docs/custom_modules.md).
+        It must map float32 rows ``(batch, n_inputs)`` to float32 features
+        ``(batch, k)`` for any k; the latent head is added on top. A class
+        or a ``functools.partial`` pickles; a lambda does not. None: the
+        dense or convolutional encoder above. See ``skvae.nn.encoders`` for what
         keeps each row's output independent of the other rows.
 
     decoder : class, callable or None, default=None
@@ -56,8 +59,8 @@ NETWORK_PARAMETERS = """\
         out_features=n_outputs, **params)`` with the ``decoder__``
         arguments. It must map ``(batch, latent_dim)`` to ``(batch,
         n_outputs)``: the likelihood's parameters for each row (one per
-        feature for the Gaussian and Bernoulli likelihoods). None: the
-        decoder that mirrors the encoder above.
+        numeric column, one per category level). None: the decoder that
+        mirrors the encoder above.
 """
 
 DENOISING_PARAMETERS = """\
@@ -85,9 +88,11 @@ LIKELIHOOD_PARAMETERS = """\
     likelihood : str or dict, default="auto"
         Observation model p(x | z) of each column. ``"auto"`` chooses per
         column of a pandas DataFrame by dtype and values: booleans and 0/1
-        flags Bernoulli, and every numeric column Bernoulli when all of
-        them lie in [0, 1] and a tenth of their values sit exactly at 0 or
-        1 (the pixels of images, with their background);
+        flags Bernoulli, and, in a frame of numbers alone, every column
+        Bernoulli when all lie in [0, 1] and a tenth of their values sit
+        exactly at 0 or 1 (the pixels of images, with their background; a
+        category, bool or date column beside them makes them a table's
+        numbers);
         a non-negative float or integer column log-normal when a Gaussian
         fits its ``log1p`` better than its values by more than 0.1 nats per
         value, leaving out the 0.5% most extreme values at each end
@@ -226,9 +231,9 @@ VAE_ATTRIBUTES = """\
 
     noise_variance_ : ndarray of shape (n_features,) or None
         Learned observation noise variance of each feature, in the units of
-        X squared, when every column is Gaussian; None otherwise (a
-        Bernoulli, categorical, count or log-normal column: see
-        ``column_likelihoods_``).
+        X squared, when every column is Gaussian and none censored; None
+        otherwise (a Bernoulli, categorical, count or log-normal column:
+        see ``column_likelihoods_``; a censored one: ``censored_bounds_``).
 """
 
 TRAINING_PARAMETERS = """\

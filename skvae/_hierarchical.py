@@ -121,9 +121,9 @@ class HierarchicalVAETransformer(VAETransformer):
 
     noise_variance_ : ndarray of shape (n_features,) or None
         Learned observation noise variance of each feature, in the units of
-        X squared, when every column is Gaussian; None otherwise (a
-        Bernoulli, categorical, count or log-normal column: see
-        ``column_likelihoods_``).
+        X squared, when every column is Gaussian and none censored; None
+        otherwise (a Bernoulli, categorical, count or log-normal column:
+        see ``column_likelihoods_``; a censored one: ``censored_bounds_``).
 
     ${column_attributes}
 

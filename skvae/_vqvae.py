@@ -118,8 +118,8 @@ class VQVAETransformer(BaseAutoencoder):
 
     noise_variance_ : ndarray of shape (n_features,) or None
         Learned observation noise variance of each feature, in the units of
-        X squared, when every column is Gaussian; None otherwise (see
-        ``column_likelihoods_``).
+        X squared, when every column is Gaussian and none censored; None
+        otherwise (see ``column_likelihoods_`` and ``censored_bounds_``).
 
     loss_curve_ : list of float
         Training loss after each epoch, per sample: -log p(x | e_k) (in
