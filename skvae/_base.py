@@ -411,7 +411,7 @@ class BaseAutoencoder(
                     "columns) and left out of the loss. The first fit call decides which columns can have "
                     "holes: give it rows with holes in these columns, or fill the holes first.",
                 )
-            beyond = [] if incremental else schema.beyond_ranges(values)
+            beyond = [] if incremental else schema.beyond_ranges(X, values)
             if beyond:
                 # partial_fit's docstring says so of every later block; a warm start reads as a new fit.
                 warn(

@@ -529,19 +529,21 @@ class Schema:
 
     # ------------------------------------------------------------- back
 
-    def beyond_ranges(self, values):
+    def beyond_ranges(self, X, values):
         """Names of the numeric columns whose observed ``values`` (X's float values) leave their range at fit.
 
-        Not where the values and the range differ in float64 alone: the same
-        X given as float32 rounds its extremes past a float64 fit's.
+        Not where X's float32 column and the range differ in float64 alone:
+        the same X given as float32 rounds its extremes past a float64 fit's.
         """
         _, low, high, _ = _array_summary(values)
+        dtypes = list(X.dtypes) if self.frame else [values.dtype] * len(self.columns)
         beyond = []
         for j, column in enumerate(self.columns):
             if column.categories is not None:
                 continue
-            below = low[j] < column.low and not _float32_rounding(low[j], column.low)
-            above = high[j] > column.high and not _float32_rounding(high[j], column.high)
+            rounded = _is_float32(dtypes[j])
+            below = low[j] < column.low and not (rounded and _float32_equal(low[j], column.low))
+            above = high[j] > column.high and not (rounded and _float32_equal(high[j], column.high))
             if below or above:
                 beyond.append(column.name)
         return beyond
@@ -577,13 +579,17 @@ class Schema:
         if not self.frame:
             return in_float_range(np.asarray(values), np.dtype(dtype)).astype(dtype, copy=False)
         index = pd.RangeIndex(values.shape[0]) if index is None else index
+        # A float64 column may be a view of the decoded values, which keeps all of them alive with
+        # the frame: only where the frame is every one of them (float64 columns alone).
+        views = all(c.categories is None and c.kind == "float" and c.dtype == np.float64 for c in self.columns)
         data = {}
         for j, column in enumerate(self.columns):
-            out = _restore_column(values[:, j], column)
+            out = _restore_column(values[:, j], column, own=not views)
             if pd.api.types.is_object_dtype(column.dtype):
                 # A bare object array of strings would become pandas 3's str dtype.
                 out = pd.Series(out, index=index, dtype=object)
             data[column.name] = out
+        # The frame takes the columns as they are: copying them would hold the output twice.
         return pd.DataFrame(data, index=index, copy=False)
 
 
@@ -792,8 +798,9 @@ def _unhashable_values(values, name):
 def _tuples_error(values, name):
     """The error for a column whose categories are tuples of one length, which read back as rows of a table."""
     example = next(value for value in values if isinstance(value, tuple))
+    size = f"{len(example)} value{'' if len(example) == 1 else 's'}"
     return ValueError(
-        f"Column {name!r} holds tuples of {len(example)} values ({example!r}) as its categories, which "
+        f"Column {name!r} holds tuples of {size} each ({example!r}) as its categories, which "
         "skvae could fit but not give back or load: NumPy and pandas read them as rows of a table. "
         f"Make them strings (X[{name!r}].astype(str)) or split them into columns."
     )
@@ -835,16 +842,26 @@ def _row_named(frame, first_row, row):
 def _categories(series):
     if isinstance(series.dtype, pd.CategoricalDtype):
         categories = series.cat.categories.to_numpy()
-        if isinstance(pd.Index(categories.tolist()), pd.MultiIndex):
-            # Tuples alone: fitted, but a model that kept them could not be loaded (pandas
-            # rebuilds them as a MultiIndex).
-            raise _tuples_error(categories, series.name)
+        # Tuples alone: fitted, but a model that kept them could not be loaded (pandas rebuilds
+        # them as a MultiIndex).
+        rebuilt_as_tuples = isinstance(pd.Index(categories.tolist()), pd.MultiIndex)
+        if rebuilt_as_tuples:
+            raise ValueError(
+                f"Column {series.name!r} is a Categorical whose categories are all tuples ({categories[0]!r}, "
+                "...), which skvae could fit but not load again: pandas rebuilds them as a MultiIndex. "
+                f"Make them strings (X[{series.name!r}].astype(str)) or split them into columns."
+            )
         return categories
     try:
         present = series.dropna().unique()
     except TypeError:
         raise _unhashable_values(series, series.name) from None
-    values = np.asarray(sorted(present.tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
+    present = present.tolist()
+    try:
+        ordered = sorted(present, key=lambda v: (str(type(v)), v))
+    except TypeError:  # tuples of values that do not compare, (1, "a") and ("b", 2, 3): by their text
+        ordered = sorted(present, key=lambda v: (str(type(v)), repr(v)))
+    values = np.asarray(ordered, dtype=object)
     if values.ndim > 1:
         # Tuples of one length: a 2-D array of categories, which no output could be restored from.
         raise _tuples_error(present, series.name)
@@ -853,9 +870,18 @@ def _categories(series):
     return values
 
 
-def _float32_rounding(value, bound):
-    """Whether ``value`` is a float32 that ``bound`` rounds to: the same extreme, given in float32."""
-    return float(np.float32(value)) == value and np.float32(bound) == np.float32(value)
+def _is_float32(dtype):
+    """Whether a column's dtype holds float32 values (NumPy's, pandas' Float32, pyarrow's float)."""
+    try:
+        return np.dtype(getattr(dtype, "numpy_dtype", dtype)) == np.float32
+    except TypeError:
+        return False
+
+
+def _float32_equal(value, bound):
+    """Whether ``bound`` rounds to float32 ``value``: the same extreme, given in float32."""
+    with np.errstate(over="ignore"):
+        return np.float32(bound) == np.float32(value)
 
 
 def _refuse_infinities(X, low, high):
@@ -947,8 +973,8 @@ def _shown(value, bound):
     return repr(float(value)) if float(short) == bound and value != bound else short
 
 
-def _restore_column(values, column):
-    """One column of a DataFrame back in its training dtype."""
+def _restore_column(values, column, own=True):
+    """One column of a DataFrame back in its training dtype; ``own``: never a view of ``values``."""
     dtype = column.dtype
     if column.categories is not None:
         observed = ~np.isnan(values)
@@ -1011,10 +1037,8 @@ def _restore_column(values, column):
         out[holes] = None
         return pd.array(out, dtype=object)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-    # One copy on the way, of this column alone (the frame takes it as it is): a view of the
-    # decoded values would keep all their columns alive with the frame.
-    out = np.ascontiguousarray(in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False))
-    return pd.array(out, dtype=dtype, copy=False)
+    out = in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False)
+    return pd.array(np.ascontiguousarray(out) if own else out, dtype=dtype, copy=False)
 
 
 def _decimal_scale(dtype):

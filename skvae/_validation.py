@@ -67,8 +67,8 @@ def check_features(estimator, X, reset):
         fitted = pd.Index([column.name for column in schema.columns], dtype=object)
         given = pd.Index(X.columns, dtype=object)
         known = given.isin(fitted)
-        # String labels none of which were fitted: scikit-learn refuses them in a pandas frame.
-        named = unread and hasattr(estimator, "feature_names_in_") and all(isinstance(label, str) for label in given)
+        # Labels none of which were fitted, some strings: scikit-learn refuses them in a pandas frame.
+        named = unread and hasattr(estimator, "feature_names_in_") and any(isinstance(label, str) for label in given)
         if not given.equals(fitted) and (known.any() or named):
             advice = (f"Pass X[{_shown_labels(fitted)}]" if len(given) == len(fitted) and known.all()
                       else "Pass the columns the model was fitted with, in that order")
@@ -174,6 +174,10 @@ def as_pandas(X):
     """
     if isinstance(X, (np.ndarray, pd.DataFrame, list, tuple)) or sp.issparse(X):
         return X
+    if type(X).__name__ == "RecordBatch" and type(X).__module__.startswith("pyarrow"):
+        import pyarrow as pa  # a table of one batch, which narwhals reads
+
+        X = pa.Table.from_batches([X])
     native = nw.from_native(X, eager_only=True, pass_through=True)
     if not isinstance(native, nw.DataFrame):
         return X

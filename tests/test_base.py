@@ -397,10 +397,22 @@ def test_a_dask_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_o
         vae.transform(dd.from_pandas(named[["c", "a", "b"]], npartitions=2))
     with pytest.raises(ValueError, match=r"column labels \['x', 'y', 'z'\] are not those"):
         vae.transform(dd.from_pandas(named.set_axis(["x", "y", "z"], axis=1), npartitions=2))
-    # Labels that are not strings, none of them fitted, are read by place, as in a pandas frame.
+    # Labels that are not strings, none of them fitted, are read by place, as in a pandas frame;
+    # some strings among them are refused, as scikit-learn refuses them there.
     with pytest.warns(UserWarning, match="X does not have valid feature names"):
         by_place = vae.transform(dd.from_pandas(frame, npartitions=2))
     np.testing.assert_array_equal(by_place, vae.transform(named))
+    with pytest.raises(ValueError, match=r"column labels \['x', 1, 2\] are not those"):
+        vae.transform(dd.from_pandas(frame.set_axis(["x", 1, 2], axis=1), npartitions=2))
+
+
+def test_a_pyarrow_record_batch_is_read_as_its_table():
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.rand(60), "b": 10 * rng.rand(60)})
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame)
+    batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
+    np.testing.assert_array_equal(vae.transform(batch), vae.transform(frame))
 
 
 @MODELS
@@ -826,6 +838,8 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
         vae.fit(first.iloc[::-1])  # the same rows: nothing to say
         numbers = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
         numbers.fit(first.to_numpy(float) / 7).fit((first.to_numpy(float) / 7).astype(np.float32))  # rounded up
+        shares = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
+        shares.fit(first / 7).fit((first / 7).astype(np.float32))  # a float32 frame likewise
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\].*warm_start=False"):
         vae.fit(first.assign(year=first["year"] + 15))
     # Beyond by less than float32's step there, in float64 values: still beyond.
@@ -833,4 +847,9 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
     cents.fit(first.assign(year=first["year"] * 50_000))
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\]"):
         cents.fit(first.assign(year=first["year"] * 50_000 + 4))
+    # An integer column's new extreme that happens to be a float32 (1.7e9, a multiple of 128) too.
+    seconds = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
+    seconds.fit(first.assign(year=np.arange(120) + 1_699_999_871))
+    with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\]"):
+        seconds.fit(first.assign(year=np.arange(120) + 1_699_999_881))
     assert vae.sample(500, random_state=0)["year"].max() <= 2020

@@ -298,3 +298,13 @@ def test_a_frame_models_sample_copies_its_columns_once():
     # Each column its own: a view of the decoded values kept all of them alive with the frame.
     assert held < 1.2 * rows.memory_usage(index=False).sum()
     assert list(rows.dtypes) == list(frame.dtypes)
+    # Float64 columns alone are every decoded value: views of them, held once.
+    wide = pd.DataFrame(rng.normal(size=(300, 8)), columns=list("abcdefgh"))
+    numbers = VAETransformer(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(wide)
+    tracemalloc.start()
+    try:
+        rows = numbers.sample(100_000, random_state=0)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.6 * rows.memory_usage(index=False).sum() and held < 1.2 * rows.memory_usage(index=False).sum()
