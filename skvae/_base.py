@@ -377,6 +377,7 @@ class BaseAutoencoder(
     def _validate_fit(self, X, y, incremental, condition_options):
         """Check X, y and the parameters; fix the columns on a fresh start."""
         fresh = not hasattr(self, "network_") or not (incremental or self.warm_start)
+        given_dtype = getattr(X, "dtype", None)  # an array's, before float16 is read as float32
         X = self._validated(X, reset=fresh, likelihood=self.likelihood)
         conditions = self._training_conditions(y, fresh, incremental, X.shape[0], **condition_options)
         spec = architecture(self)
@@ -411,7 +412,7 @@ class BaseAutoencoder(
                     "columns) and left out of the loss. The first fit call decides which columns can have "
                     "holes: give it rows with holes in these columns, or fill the holes first.",
                 )
-            beyond = [] if incremental else schema.beyond_ranges(X, values)
+            beyond = [] if incremental else schema.beyond_ranges(X, values, given_dtype)
             if beyond:
                 # partial_fit's docstring says so of every later block; a warm start reads as a new fit.
                 warn(

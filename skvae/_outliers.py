@@ -282,7 +282,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "contamination."
             )
         n_held_out = min(max(1, round(self.calibration_fraction * n_samples)), n_samples - 1)
-        (X,) = indexable(X)  # sparse matrices as CSR; array-likes without rows as arrays
+        # Sparse matrices as CSR; array-likes without rows as arrays; other libraries' frames (a
+        # pyarrow RecordBatch, whose rows scikit-learn takes as dicts) as pandas ones.
+        (X,) = indexable(as_pandas(X))
         if hasattr(X, "compute") and hasattr(X, "columns"):
             # The split takes rows by position, which a dask DataFrame has not: it is read whole,
             # as a memmap's held-out rows are copied (docs/scaling.md).
@@ -465,7 +467,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
             inside = np.flatnonzero(~outside)
             if inside.size:  # a row's score does not depend on the rows beside it
-                (X,) = indexable(X)  # a COO or DIA matrix as CSR, which takes row indices
+                (X,) = indexable(as_pandas(X))  # a COO or DIA matrix as CSR, which takes row indices
                 scores[inside] = self._scores(base, _safe_indexing(X, inside))
         warn(
             f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "

@@ -529,21 +529,22 @@ class Schema:
 
     # ------------------------------------------------------------- back
 
-    def beyond_ranges(self, X, values):
+    def beyond_ranges(self, X, values, given_dtype=None):
         """Names of the numeric columns whose observed ``values`` (X's float values) leave their range at fit.
 
-        Not where X's float32 column and the range differ in float64 alone:
-        the same X given as float32 rounds its extremes past a float64 fit's.
+        Not where X's float32 (float16) column and the range differ in float64
+        alone: the same X given so rounds its extremes past a float64 fit's.
+        ``given_dtype``: an array X's dtype before it was read.
         """
         _, low, high, _ = _array_summary(values)
-        dtypes = list(X.dtypes) if self.frame else [values.dtype] * len(self.columns)
+        dtypes = list(X.dtypes) if self.frame else [values.dtype if given_dtype is None else given_dtype] * len(self.columns)
         beyond = []
         for j, column in enumerate(self.columns):
             if column.categories is not None:
                 continue
-            rounded = _is_float32(dtypes[j])
-            below = low[j] < column.low and not (rounded and _float32_equal(low[j], column.low))
-            above = high[j] > column.high and not (rounded and _float32_equal(high[j], column.high))
+            narrow = _narrow_float(dtypes[j])
+            below = low[j] < column.low and not (narrow and _equal_in(narrow, low[j], column.low))
+            above = high[j] > column.high and not (narrow and _equal_in(narrow, high[j], column.high))
             if below or above:
                 beyond.append(column.name)
         return beyond
@@ -579,12 +580,9 @@ class Schema:
         if not self.frame:
             return in_float_range(np.asarray(values), np.dtype(dtype)).astype(dtype, copy=False)
         index = pd.RangeIndex(values.shape[0]) if index is None else index
-        # A float64 column may be a view of the decoded values, which keeps all of them alive with
-        # the frame: only where the frame is every one of them (float64 columns alone).
-        views = all(c.categories is None and c.kind == "float" and c.dtype == np.float64 for c in self.columns)
         data = {}
         for j, column in enumerate(self.columns):
-            out = _restore_column(values[:, j], column, own=not views)
+            out = _restore_column(values[:, j], column)
             if pd.api.types.is_object_dtype(column.dtype):
                 # A bare object array of strings would become pandas 3's str dtype.
                 out = pd.Series(out, index=index, dtype=object)
@@ -870,18 +868,19 @@ def _categories(series):
     return values
 
 
-def _is_float32(dtype):
-    """Whether a column's dtype holds float32 values (NumPy's, pandas' Float32, pyarrow's float)."""
+def _narrow_float(dtype):
+    """float16 or float32 where a column's dtype holds them (NumPy's, pandas' Float32, pyarrow's); else None."""
     try:
-        return np.dtype(getattr(dtype, "numpy_dtype", dtype)) == np.float32
+        kind = np.dtype(getattr(dtype, "numpy_dtype", dtype))
     except TypeError:
-        return False
+        return None
+    return kind.type if kind in (np.float16, np.float32) else None
 
 
-def _float32_equal(value, bound):
-    """Whether ``bound`` rounds to float32 ``value``: the same extreme, given in float32."""
+def _equal_in(narrow, value, bound):
+    """Whether ``bound`` rounds to ``value`` in the narrow float: the same extreme, given in it."""
     with np.errstate(over="ignore"):
-        return np.float32(bound) == np.float32(value)
+        return narrow(bound) == narrow(value)
 
 
 def _refuse_infinities(X, low, high):
@@ -973,8 +972,8 @@ def _shown(value, bound):
     return repr(float(value)) if float(short) == bound and value != bound else short
 
 
-def _restore_column(values, column, own=True):
-    """One column of a DataFrame back in its training dtype; ``own``: never a view of ``values``."""
+def _restore_column(values, column):
+    """One column of a DataFrame back in its training dtype, never a view of ``values``."""
     dtype = column.dtype
     if column.categories is not None:
         observed = ~np.isnan(values)
@@ -1037,8 +1036,10 @@ def _restore_column(values, column, own=True):
         out[holes] = None
         return pd.array(out, dtype=object)
     numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-    out = in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False)
-    return pd.array(np.ascontiguousarray(out) if own else out, dtype=dtype, copy=False)
+    # One copy, contiguous: a view of the decoded values would keep all of them alive with the
+    # frame, and a strided column made later work on it (mean, std) up to 10 times slower.
+    out = np.ascontiguousarray(in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False))
+    return pd.array(out, dtype=dtype, copy=False)
 
 
 def _decimal_scale(dtype):

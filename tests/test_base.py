@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skvae import AutoencoderTransformer, VAETransformer
+from skvae import AutoencoderTransformer, VAEOutlierDetector, VAETransformer
 from skvae._threads import usable_cores
 from skvae.nn import Batch
 
@@ -413,6 +413,9 @@ def test_a_pyarrow_record_batch_is_read_as_its_table():
     vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame)
     batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
     np.testing.assert_array_equal(vae.transform(batch), vae.transform(frame))
+    # The detector splits and indexes rows itself: scikit-learn took a batch's rows as dicts.
+    detector = VAEOutlierDetector(VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0), random_state=0)
+    np.testing.assert_array_equal(detector.fit(batch).score_samples(batch), detector.fit(frame).score_samples(frame))
 
 
 @MODELS
@@ -840,6 +843,7 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
         numbers.fit(first.to_numpy(float) / 7).fit((first.to_numpy(float) / 7).astype(np.float32))  # rounded up
         shares = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
         shares.fit(first / 7).fit((first / 7).astype(np.float32))  # a float32 frame likewise
+        numbers.fit(first.to_numpy(float) / 7).fit((first.to_numpy(float) / 7).astype(np.float16))  # float16
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\].*warm_start=False"):
         vae.fit(first.assign(year=first["year"] + 15))
     # Beyond by less than float32's step there, in float64 values: still beyond.

@@ -298,7 +298,8 @@ def test_a_frame_models_sample_copies_its_columns_once():
     # Each column its own: a view of the decoded values kept all of them alive with the frame.
     assert held < 1.2 * rows.memory_usage(index=False).sum()
     assert list(rows.dtypes) == list(frame.dtypes)
-    # Float64 columns alone are every decoded value: views of them, held once.
+    # Float64 columns alone too, and each contiguous: as strided views of the decoded values, a
+    # 64-column frame's mean() took 116 ms where its own columns take 10.
     wide = pd.DataFrame(rng.normal(size=(300, 8)), columns=list("abcdefgh"))
     numbers = VAETransformer(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(wide)
     tracemalloc.start()
@@ -307,4 +308,5 @@ def test_a_frame_models_sample_copies_its_columns_once():
         held, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 1.6 * rows.memory_usage(index=False).sum() and held < 1.2 * rows.memory_usage(index=False).sum()
+    assert held < 1.2 * rows.memory_usage(index=False).sum()
+    assert all(rows[name].to_numpy().flags["C_CONTIGUOUS"] for name in rows.columns)
