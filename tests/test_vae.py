@@ -279,21 +279,27 @@ def test_sample_holds_its_output_about_once_and_draws_its_holes_as_one_draw_woul
     np.testing.assert_array_equal(np.isnan(holed), expected)
 
 
+def _traced_sample(model, n_samples):
+    """``model.sample(n_samples)``, the bytes it left held and its peak, by tracemalloc."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        rows = model.sample(n_samples, random_state=0)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return rows, held, peak
+
+
 def test_a_frame_models_sample_copies_its_columns_once():
     # Each float column copied twice on its way and the frame built from copies: 3.8x the decoded
     # float64 values at the peak; 2.8x now (those values, the frame, a column's temporaries).
-    import tracemalloc
-
     rng = np.random.RandomState(0)
     frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.gamma(2.0, 3.0, 300),
                           "n": rng.randint(0, 50, 300), "c": pd.Categorical(rng.choice(["x", "y"], 300))})
     vae = VAETransformer(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(frame)
-    tracemalloc.start()
-    try:
-        rows = vae.sample(100_000, random_state=0)
-        held, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    rows, held, peak = _traced_sample(vae, 100_000)
     assert peak < 3.1 * rows.shape[0] * rows.shape[1] * 8
     # Each column its own: a view of the decoded values kept all of them alive with the frame.
     assert held < 1.2 * rows.memory_usage(index=False).sum()
@@ -301,12 +307,6 @@ def test_a_frame_models_sample_copies_its_columns_once():
     # Float64 columns alone too, and each contiguous: as strided views of the decoded values, a
     # 64-column frame's mean() took 116 ms where its own columns take 10.
     wide = pd.DataFrame(rng.normal(size=(300, 8)), columns=list("abcdefgh"))
-    numbers = VAETransformer(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(wide)
-    tracemalloc.start()
-    try:
-        rows = numbers.sample(100_000, random_state=0)
-        held, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    rows, held, _ = _traced_sample(VAETransformer(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(wide), 100_000)
     assert held < 1.2 * rows.memory_usage(index=False).sum()
     assert all(rows[name].to_numpy().flags["C_CONTIGUOUS"] for name in rows.columns)
