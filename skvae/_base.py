@@ -377,7 +377,7 @@ class BaseAutoencoder(
     def _validate_fit(self, X, y, incremental, condition_options):
         """Check X, y and the parameters; fix the columns on a fresh start."""
         fresh = not hasattr(self, "network_") or not (incremental or self.warm_start)
-        given_dtype = getattr(X, "dtype", None)  # an array's, before float16 is read as float32
+        given_dtype = _given_dtype(X)  # before float16 is read as float32
         X = self._validated(X, reset=fresh, likelihood=self.likelihood)
         conditions = self._training_conditions(y, fresh, incremental, X.shape[0], **condition_options)
         spec = architecture(self)
@@ -944,3 +944,13 @@ class BaseAutoencoder(
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
         return tags
+
+
+def _given_dtype(X):
+    """X's float dtype as given: an array's, or the widest of a frame's columns (None where not one)."""
+    if hasattr(X, "dtype"):
+        return X.dtype
+    try:
+        return np.result_type(*X.dtypes) if hasattr(X, "dtypes") else None
+    except TypeError:
+        return None

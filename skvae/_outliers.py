@@ -467,6 +467,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
             inside = np.flatnonzero(~outside)
             if inside.size:  # a row's score does not depend on the rows beside it
+                if hasattr(X, "compute") and hasattr(X, "columns"):
+                    X = X.compute()  # a dask DataFrame has no rows by position to take
                 (X,) = indexable(as_pandas(X))  # a COO or DIA matrix as CSR, which takes row indices
                 scores[inside] = self._scores(base, _safe_indexing(X, inside))
         warn(

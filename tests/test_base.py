@@ -404,6 +404,15 @@ def test_a_dask_frame_with_labels_that_are_not_strings_must_come_in_the_fitted_o
     np.testing.assert_array_equal(by_place, vae.transform(named))
     with pytest.raises(ValueError, match=r"column labels \['x', 1, 2\] are not those"):
         vae.transform(dd.from_pandas(frame.set_axis(["x", 1, 2], axis=1), npartitions=2))
+    # A detector scoring a dask frame with a row its likelihoods cannot take indexed it by position.
+    flags = pd.DataFrame((rng.rand(60, 3) > 0.5).astype(float))
+    detector = VAEOutlierDetector(VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(8,), max_iter=2,
+                                                 random_state=0), contamination=0.1).fit(flags)
+    beyond = flags.iloc[:4].copy()
+    beyond.iloc[1, 0] = 1.5
+    with pytest.warns(UserWarning, match="cannot"):
+        scores = detector.score_samples(dd.from_pandas(beyond, npartitions=2))
+    np.testing.assert_array_equal(scores, detector.score_samples(beyond.to_numpy()))
 
 
 def test_a_pyarrow_record_batch_is_read_as_its_table():
@@ -844,6 +853,7 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
         shares = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
         shares.fit(first / 7).fit((first / 7).astype(np.float32))  # a float32 frame likewise
         numbers.fit(first.to_numpy(float) / 7).fit((first.to_numpy(float) / 7).astype(np.float16))  # float16
+        numbers.fit(first.to_numpy(float) / 7).fit(pd.DataFrame(first.to_numpy(float) / 7).astype(np.float16))  # a frame
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\].*warm_start=False"):
         vae.fit(first.assign(year=first["year"] + 15))
     # Beyond by less than float32's step there, in float64 values: still beyond.
