@@ -952,5 +952,5 @@ def _given_dtype(X):
         return X.dtype
     try:
         return np.result_type(*X.dtypes) if hasattr(X, "dtypes") else None
-    except TypeError:
+    except (TypeError, ValueError):  # no float dtype among them, or no column at all
         return None
