@@ -61,7 +61,7 @@ from ._fitting import (
 from ._persistence import PersistenceMixin
 from ._prior import clear_code_mixture, fit_code_mixture
 from ._random import RowNoise, draw_seed, seed_source
-from ._schema import Schema, _row_named
+from ._schema import Schema, _row_named, infinite_value_error
 from ._sources import (
     CHECK_ROWS,
     MODEL_BLOCK_ROWS,
@@ -377,7 +377,8 @@ class BaseAutoencoder(
     def _validate_fit(self, X, y, incremental, condition_options):
         """Check X, y and the parameters; fix the columns on a fresh start."""
         fresh = not hasattr(self, "network_") or not (incremental or self.warm_start)
-        given_dtype = _given_dtype(X)  # before float16 is read as float32
+        # Read before validation reads float16 as float32; only a warm-start fit's range check uses it.
+        given_dtype = _given_dtype(X) if not fresh and not incremental else None
         X = self._validated(X, reset=fresh, likelihood=self.likelihood)
         conditions = self._training_conditions(y, fresh, incremental, X.shape[0], **condition_options)
         spec = architecture(self)
@@ -671,11 +672,7 @@ class BaseAutoencoder(
             else:
                 where, which = f"X[{first_row + row}, {column}] = {value:.3g} is", f"column {column}"
             if len(infinite):
-                # No scaling makes an infinity finite.
-                raise ValueError(
-                    f"{where} infinite: skvae models finite values. Make it a hole (NaN), which the model "
-                    "takes, or a finite value, or drop the row."
-                )
+                raise infinite_value_error(f"{where} infinite")
             raise ValueError(
                 f"{where} beyond float32's range (+-{FLOAT32_MAX:.3g}) once encoded for the model, which "
                 f"computes in float32. Rescale {which} (e.g. StandardScaler, or a log transform), or drop "

@@ -282,13 +282,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "contamination."
             )
         n_held_out = min(max(1, round(self.calibration_fraction * n_samples)), n_samples - 1)
-        # Sparse matrices as CSR; array-likes without rows as arrays; other libraries' frames (a
-        # pyarrow RecordBatch, whose rows scikit-learn takes as dicts) as pandas ones.
-        (X,) = indexable(as_pandas(X))
-        if hasattr(X, "compute") and hasattr(X, "columns"):
-            # The split takes rows by position, which a dask DataFrame has not: it is read whole,
-            # as a memmap's held-out rows are copied (docs/scaling.md).
-            X = X.compute()
+        X = _rows_by_position(X)
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
         if hasattr(estimator, "handle_unknown"):  # skvae's models
@@ -467,10 +461,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
             inside = np.flatnonzero(~outside)
             if inside.size:  # a row's score does not depend on the rows beside it
-                if hasattr(X, "compute") and hasattr(X, "columns"):
-                    X = X.compute()  # a dask DataFrame has no rows by position to take
-                (X,) = indexable(as_pandas(X))  # a COO or DIA matrix as CSR, which takes row indices
-                scores[inside] = self._scores(base, _safe_indexing(X, inside))
+                scores[inside] = self._scores(base, _safe_indexing(_rows_by_position(X), inside))
         warn(
             f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
             f"estimator's likelihoods cannot take (see its column_likelihoods_: e.g. a value outside "
@@ -576,6 +567,20 @@ def _bound_of(n_importance, base):
         return n_importance
     parameter = inspect.signature(base.score_samples).parameters.get("n_importance")
     return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+
+
+def _rows_by_position(X):
+    """X in a form whose rows ``_safe_indexing`` takes by position.
+
+    Sparse matrices as CSR (a COO or DIA matrix takes no row indices), array-likes as arrays, other
+    libraries' frames (a pyarrow RecordBatch, whose rows scikit-learn takes as dicts) as pandas
+    ones, and a dask DataFrame, which has no rows by position, read whole (as a memmap's taken rows
+    are copied: docs/scaling.md).
+    """
+    if hasattr(X, "compute") and hasattr(X, "columns"):
+        X = X.compute()
+    (X,) = indexable(as_pandas(X))
+    return X
 
 
 def _unseen_levels(X, fit_rows, held_out, likelihood=None):

@@ -333,10 +333,8 @@ class Schema:
             # An infinity would otherwise reach the column's statistics and poison every row's
             # encoding (a later error then named a finite entry of row 0).
             row, j = (int(k) for k in np.argwhere(np.isinf(values))[0])
-            raise ValueError(
-                f"Column {self.columns[j].name!r} holds {values[row, j]} ({_row_named(X, first_row, row)}): skvae "
-                "models finite values. Make it a hole (NaN), which the model takes, or a finite value."
-            )
+            raise infinite_value_error(f"Column {self.columns[j].name!r} holds {values[row, j]} "
+                                       f"({_row_named(X, first_row, row)})")
         return values
 
     def _column_values(self, series, column, first_row, handle_unknown="error", training=False):
@@ -793,13 +791,10 @@ def _unhashable_values(values, name):
     )
 
 
-def _tuples_error(values, name):
-    """The error for a column whose categories are tuples of one length, which read back as rows of a table."""
-    example = next(value for value in values if isinstance(value, tuple))
-    size = f"{len(example)} value{'' if len(example) == 1 else 's'}"
+def _tuples_error(name, what, why):
+    """The error for a column of tuples that a fitted model could not give back (``why``)."""
     return ValueError(
-        f"Column {name!r} holds tuples of {size} each ({example!r}) as its categories, which "
-        "skvae could fit but not give back or load: NumPy and pandas read them as rows of a table. "
+        f"Column {name!r} {what}, which skvae could fit but not {why}. "
         f"Make them strings (X[{name!r}].astype(str)) or split them into columns."
     )
 
@@ -844,10 +839,9 @@ def _categories(series):
         # them as a MultiIndex).
         rebuilt_as_tuples = isinstance(pd.Index(categories.tolist()), pd.MultiIndex)
         if rebuilt_as_tuples:
-            raise ValueError(
-                f"Column {series.name!r} is a Categorical whose categories are all tuples ({categories[0]!r}, "
-                "...), which skvae could fit but not load again: pandas rebuilds them as a MultiIndex. "
-                f"Make them strings (X[{series.name!r}].astype(str)) or split them into columns."
+            raise _tuples_error(
+                series.name, f"is a Categorical whose categories are all tuples ({categories[0]!r}, ...)",
+                "load again: pandas rebuilds them as a MultiIndex",
             )
         return categories
     try:
@@ -862,7 +856,12 @@ def _categories(series):
     values = np.asarray(ordered, dtype=object)
     if values.ndim > 1:
         # Tuples of one length: a 2-D array of categories, which no output could be restored from.
-        raise _tuples_error(present, series.name)
+        example = next(value for value in present if isinstance(value, tuple))
+        size = f"{len(example)} value{'' if len(example) == 1 else 's'}"
+        raise _tuples_error(
+            series.name, f"holds tuples of {size} each ({example!r}) as its categories",
+            "give back or load: NumPy and pandas read them as rows of a table",
+        )
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return values.astype(series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype") else series.dtype)
     return values
@@ -883,6 +882,12 @@ def _equal_in(narrow, value, bound):
         return narrow(bound) == narrow(value)
 
 
+def infinite_value_error(where):
+    """The error for an infinity in X, ``where`` naming it: no rescaling makes one finite."""
+    return ValueError(f"{where}: skvae models finite values. Make it a hole (NaN), which the model takes, or a "
+                      "finite value, or drop the row.")
+
+
 def _refuse_infinities(X, low, high):
     """Raise, naming the first, where a column of an array holds an infinity (``assume_finite`` lets one through).
 
@@ -895,10 +900,7 @@ def _refuse_infinities(X, low, high):
     values = X[:, [column]]
     values = np.asarray(values.toarray() if sp.issparse(values) else values).ravel()
     row = int(np.flatnonzero(np.isinf(values))[0])
-    raise ValueError(
-        f"X[{row}, {column}] = {values[row]} is infinite: skvae models finite values. Make it a hole (NaN), "
-        "which the model takes, or a finite value, or drop the row."
-    )
+    raise infinite_value_error(f"X[{row}, {column}] = {values[row]} is infinite")
 
 
 def _nanmin_nanmax(block):
