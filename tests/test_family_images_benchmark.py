@@ -1,5 +1,6 @@
 """benchmarks/family_images.py: a quick run end to end (its numbers mean nothing) and the targets' verdicts."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,7 +65,9 @@ def test_quick_run_prints_a_table_per_experiment_and_every_target(quick_run):
     assert sum(line.startswith("(1) CVAE") for line in verdicts) == 4
     for number in ("(1)", "(2)", "(3)", "(4)"):
         assert any(line.startswith(number) for line in verdicts), number
-    assert all("MET" in line for line in verdicts if not line.startswith("(5)"))
+    # Each target line gives a verdict with its figures, "MET (" or "NOT MET (" ("n/a" fails it);
+    # which verdict is right, the tests below check on doctored results.
+    assert all(re.search(r"\b(NOT )?MET \(", line) for line in verdicts if not line.startswith("(5)")), verdicts
     assert any(line.startswith("(5) VQ-VAE") and "codes used" in line for line in verdicts)
 
 
