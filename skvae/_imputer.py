@@ -14,8 +14,8 @@ from ._base import HOLE_READ_AS
 from ._data import in_float_range, map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
+from ._kinds import column_kind
 from ._random import draw_seed, seed_source
-from ._schema import column_kind
 from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
 from ._validation import as_pandas, call_parameter, output_dtype, with_plain_holes

@@ -15,8 +15,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
 
 from ._data import sparse_holes
+from ._kinds import kind_of_column
 from ._random import draw_seed, seed_source
-from ._schema import kind_of_column
 from ._sources import block_rows, is_streamed
 from ._vae import VAETransformer
 from ._validation import as_pandas, check_features, check_has_rows

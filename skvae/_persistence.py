@@ -30,7 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._conditions import Conditions
 from ._data import Scaling
-from ._schema import Column, Schema, column_kind
+from ._kinds import column_kind
+from ._schema import Column, Schema
 from ._training import History
 
 # 1: skvae 0.2.0.dev0 before mixed columns (a "_scaling"); 2: a "_layout" of the columns;

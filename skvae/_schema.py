@@ -14,10 +14,12 @@ had holes. Then:
   array, or a DataFrame with the training columns and dtypes (integers
   rounded, booleans thresholded, categories and dates restored, float32
   and nullable dtypes kept).
+
+What kind each column is and which likelihood "auto" gives it is
+``skvae._kinds``; restoring one column, ``skvae._restore``.
 """
 
 import dataclasses
-import decimal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,13 +27,20 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._data import STAT_BLOCK_ROWS, in_float_range, row_blocks
-from ._times import finer_step, nanoseconds, rounded, rounded_in_zone, time_step, time_zone
+from ._kinds import (
+    auto_ranges,
+    choose_likelihoods,
+    column_kind,
+    is_number,
+    kind_of_column,
+    object_numbers,
+    piled_at_bounds,
+)
+from ._restore import restore_column
+from ._times import finer_step, nanoseconds, time_step, time_zone
 from ._warnings import warn
 from .nn import LIKELIHOODS
 
-# The float64 nearest 2**63 below it: dates near 2262 (or 1677) fit inside int64, whose smallest
-# value is NaT. (A bound of 9.2e18, 266 days inside, once turned every date of 2262 into one of 2261.)
-_NS_BOUND = float(np.nextafter(2.0**63, 0))
 
 @dataclass
 class Column:
@@ -70,120 +79,6 @@ class Column:
         return {**self.__dict__, "_lookup": None}
 
 
-def column_kind(dtype, name=None):
-    """What a DataFrame column holds, as ``likelihood="auto"`` and ``values`` read it.
-
-    One of "bool", "integer", "float", "datetime", "timedelta" and
-    "category" (pandas categories, strings and objects). ``name``, the
-    column's, for the error a dtype no likelihood takes raises.
-    """
-    which = "" if name is None else f"Column {name!r}: "
-    if isinstance(dtype, pd.SparseDtype):
-        raise ValueError(
-            f"{which}skvae does not read pandas' sparse columns ({dtype}): make them dense, X.astype({{c: d.subtype "
-            "for c, d in X.dtypes.items() if isinstance(d, pd.SparseDtype)}), or, where every column is "
-            "sparse with fill value 0, pass X.sparse.to_coo().tocsr(), a scipy sparse matrix, which "
-            "skvae reads sparsely."
-        )
-    if isinstance(dtype, pd.ArrowDtype):  # kinds pandas' own tests do not see in pyarrow's types
-        import pyarrow as pa
-
-        if pa.types.is_duration(dtype.pyarrow_dtype):
-            return "timedelta"
-        if pa.types.is_dictionary(dtype.pyarrow_dtype):  # pyarrow's categories
-            return "category"
-        if pa.types.is_decimal(dtype.pyarrow_dtype):  # money, read as floats
-            return "float"
-    if pd.api.types.is_bool_dtype(dtype):
-        return "bool"
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        return "category"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        return "timedelta"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    raise ValueError(
-        f"{which}skvae cannot model columns of dtype {dtype}: it takes numbers, booleans, dates, "
-        "durations, categories and strings. Convert the column (e.g. with astype) or drop it."
-    )
-
-
-# What pandas' infer_dtype calls an object column that holds numbers.
-OBJECT_NUMBERS = ("integer", "floating", "mixed-integer-float", "decimal")
-
-
-def kind_of_column(series):
-    """``column_kind`` of a training column, reading an object column of numbers as numbers.
-
-    pandas holds numbers beside a None as objects ([1.5, None] built with
-    dtype=object, rows from JSON): by dtype alone such a column would be a
-    category per distinct value. ``values`` reads them as numbers too, and
-    outputs give them back as objects. (Booleans beside a None stay a
-    two-level category, which models them as well.)
-    """
-    kind = column_kind(series.dtype, series.name)
-    if kind == "category" and series.dtype == object:
-        read = _object_numbers(series)
-        # Numbers pandas can hold as numbers (not ints beyond uint64's range); decimal.Decimal
-        # values (polars' Decimal and databases' money columns arrive so) as floats.
-        if read is not None and read.numbers.dtype.kind in "iuf":
-            return "integer" if read.inferred == "integer" else "float"
-    return kind
-
-
-def _is_number(value):
-    """Whether one value of an object column is a number ``values`` reads (a bool is not; a Decimal is)."""
-    return isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)) and not isinstance(
-        value, (bool, np.bool_))
-
-
-@dataclass(frozen=True)
-class _ObjectNumbers:
-    inferred: str  # pandas' infer_dtype name for them
-    numbers: pd.Series  # pd.to_numeric of the column
-
-
-def _object_numbers(series):
-    """An object column read as numbers (``_ObjectNumbers``); None unless every value is a number pandas reads.
-
-    Decimals beside floats are "mixed" to pandas, beside ints "mixed-integer".
-    """
-    inferred = pd.api.types.infer_dtype(series, skipna=True)
-    if inferred not in OBJECT_NUMBERS:
-        if inferred not in ("mixed", "mixed-integer") or not all(_is_number(v) for v in series.dropna()):
-            return None
-        inferred = "mixed-integer-float"
-    try:
-        return _ObjectNumbers(inferred, pd.to_numeric(series))
-    except (TypeError, ValueError):  # NaT among them, ints beyond uint64
-        return None
-
-
-def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
-    """The registered likelihood that ``likelihood="auto"`` gives a column of this kind and observed range.
-
-    First one that takes the kind when every value lies in its support
-    (``auto_dtypes_in_support``), then one among ``better`` (the names
-    whose fit test, ``fits_better``, the column passed), then one that
-    takes the kind.
-    """
-    # Durations are numbers of nanoseconds: whatever takes floats takes them.
-    kind = "float" if kind == "timedelta" else kind
-    for name, cls in LIKELIHOODS.items():
-        if kind in cls.auto_dtypes_in_support and cls.in_support(low, high):
-            return name
-    if better:
-        return better[0]
-    for name, cls in LIKELIHOODS.items():
-        if kind in cls.auto_dtypes:
-            return name
-    raise ValueError(f"No likelihood takes columns of kind {kind!r} under likelihood='auto'.")
-
-
 def _unobserved(name, n_rows):
     raise ValueError(
         f"Column {name!r} has no observed value in the {n_rows} training rows: there is "
@@ -217,20 +112,20 @@ class Schema:
                 # One kind of data, as an array is: one likelihood for every pixel, none censored,
                 # and Bernoulli only where BOUND_SHARE of the values sit at 0 or 1, as for an array.
                 whole = ([min(low)] * len(names), [max(high)] * len(names))
-                if not _piled_at_bounds(at_bounds):
+                if not piled_at_bounds(at_bounds):
                     whole = ([-np.inf] * len(names), [np.inf] * len(names))
-                chosen = _choose(names, kinds, likelihood, *whole)
+                chosen = choose_likelihoods(names, kinds, likelihood, *whole)
             else:
-                chosen = _choose(names, kinds, likelihood, *_auto_ranges(kinds, low, high, flags, at_bounds), better)
+                chosen = choose_likelihoods(names, kinds, likelihood, *auto_ranges(kinds, low, high, flags, at_bounds), better)
         else:
             holes, low, high, at_bounds = _array_summary(X)
             _refuse_infinities(X, low, high)
             # An array is one kind of data: "auto" decides for all its columns at once.
             whole = ([np.min(low, initial=np.inf)] * len(names), [np.max(high, initial=-np.inf)] * len(names))
             observed = X.shape[0] * X.shape[1] - holes.sum()
-            if not _piled_at_bounds([(at_bounds, observed)]):
+            if not piled_at_bounds([(at_bounds, observed)]):
                 whole = ([-np.inf] * len(names), [np.inf] * len(names))  # numbers, not probabilities
-            chosen = _choose(names, kinds, likelihood, *whole)
+            chosen = choose_likelihoods(names, kinds, likelihood, *whole)
         if not frame:
             if any(LIKELIHOODS[name].takes_categories for name in chosen):
                 what = "A sparse matrix" if sp.issparse(X) else "An array"
@@ -344,7 +239,7 @@ class Schema:
         if series.dtype == object and kind in ("bool", "integer", "float", "datetime", "timedelta"):
             # How pandas holds numbers or booleans beside a None: [True, None] is an object column.
             # (Strings of digits are not numbers here, as they are not at fit.)
-            read = _object_numbers(series) if kind in ("bool", "integer", "float") else None
+            read = object_numbers(series) if kind in ("bool", "integer", "float") else None
             if read is not None:
                 series = read.numbers
             elif series.isna().all():
@@ -580,7 +475,7 @@ class Schema:
         index = pd.RangeIndex(values.shape[0]) if index is None else index
         data = {}
         for j, column in enumerate(self.columns):
-            out = _restore_column(values[:, j], column)
+            out = restore_column(values[:, j], column)
             if pd.api.types.is_object_dtype(column.dtype):
                 # A bare object array of strings would become pandas 3's str dtype.
                 out = pd.Series(out, index=index, dtype=object)
@@ -612,60 +507,6 @@ def _numeric_range(series, kind, judge=True):
     return (low, high, bool(np.all(at_low | at_high)), better,
             (float(at_low.mean()), float(at_high.mean())) if low < high else (0.0, 0.0),
             (int(((observed == 0) | (observed == 1)).sum()), observed.size))
-
-
-# "auto" takes numbers in [0, 1] for Bernoulli probabilities only where at
-# least this share of them sit exactly at 0 or 1 (a flag's values, an image's
-# background): numbers scaled into [0, 1] (MinMaxScaler, two values a column
-# at the bounds) are measurements: as probabilities they were imputed with
-# several times the error, and an outlier detector refused new rows past
-# the training range.
-BOUND_SHARE = 0.1
-
-
-def _piled_at_bounds(at_bounds):
-    """Whether ``BOUND_SHARE`` of the observed values sit exactly at 0 or 1; ``at_bounds``: ``(at 0 or 1, observed)`` pairs."""
-    return sum(hits for hits, _ in at_bounds) >= BOUND_SHARE * sum(count for _, count in at_bounds)
-
-
-def _auto_ranges(kinds, low, high, two_valued, at_bounds):
-    """The ranges ``likelihood="auto"`` judges a DataFrame's columns by.
-
-    Where every column is numeric, lies in [0, 1] and ``BOUND_SHARE`` of
-    their values sit exactly at 0 or 1 (pixels of images, flags), each
-    column's own range, as for an array. Otherwise a column counts as lying
-    in [0, 1] only when it takes just 0 and 1 (a flag): small measurements
-    that happen to fall in [0, 1] (a smoothness of 0.05 to 0.16) are not
-    probabilities, and scored as such they lost a breast-cancer mu(x) 2
-    points of accuracy; nor are a table's shares beside a category, a bool
-    or a date (a discount, 15% of it at 0), which as Bernoulli columns
-    ``sample`` gave their probabilities, without their spread (standard
-    deviation 0.038 against the data's 0.173).
-    ``at_bounds``: each column's count of observed values exactly 0 or 1, and of observed values.
-    """
-    numeric = [k for k, kind in enumerate(kinds) if kind in ("float", "integer")]
-    unit = all(0.0 <= low[k] and high[k] <= 1.0 for k in numeric)
-    if not numeric or (len(numeric) == len(kinds) and unit and _piled_at_bounds([at_bounds[k] for k in numeric])):
-        return low, high
-    flag = [two_valued[k] and low[k] in (0.0, 1.0) and high[k] in (0.0, 1.0) for k in range(len(kinds))]
-    return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])
-
-
-def _choose(names, kinds, likelihood, low, high, better=None):
-    """The likelihood name of each column; ``better``, per column, the names whose fit test it passed."""
-    better = better or [()] * len(names)
-    if isinstance(likelihood, dict):
-        unknown = [key for key in likelihood if key not in names]
-        if unknown:
-            raise ValueError(f"likelihood names columns X does not have: {unknown}. X's columns: {names[:20]}.")
-        bad = {key: value for key, value in likelihood.items() if value not in LIKELIHOODS}
-        if bad:
-            raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
-        return [likelihood.get(name, auto_likelihood(kind, lo, hi, fit))
-                for name, kind, lo, hi, fit in zip(names, kinds, low, high, better)]
-    if likelihood == "auto":
-        return [auto_likelihood(kind, lo, hi, fit) for kind, lo, hi, fit in zip(kinds, low, high, better)]
-    return [likelihood] * len(names)
 
 
 def _array_summary(X):
@@ -751,7 +592,7 @@ def _warn_about_strings(name, observed, n_levels):
     # Numbers beside other values make infer_dtype "mixed": a column of strings alone is not looked
     # at value by value (0.2-0.3 s a fit for a million rows).
     mixed = pd.api.types.infer_dtype(observed, skipna=True).startswith("mixed")
-    numbers = observed.map(_is_number) if mixed else None
+    numbers = observed.map(is_number) if mixed else None
     if mixed and numbers.mean() >= 0.5 and not numbers.all():
         # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
         strays = observed[~numbers.to_numpy()]
@@ -797,21 +638,6 @@ def _tuples_error(name, what, why):
         f"Column {name!r} {what}, which skvae could fit but not {why}. "
         f"Make them strings (X[{name!r}].astype(str)) or split them into columns."
     )
-
-
-def _zoned_bounds(zone, step):
-    """UTC nanoseconds whose wall clock in ``zone``, rounded to ``step``, fits in int64 too.
-
-    int64's ends less the zone's offset there, and a step: rounding on the
-    wall clock moves a value by up to half a step either way.
-    """
-    late = pd.Timestamp("2262-04-10", tz=zone).utcoffset().total_seconds() * 1e9
-    early = pd.Timestamp("1677-09-23", tz=zone).utcoffset().total_seconds() * 1e9
-    # float64 spacing there is 2,048 ns: stepped one float further in, so that rounding to an
-    # integer cannot take a bound back past the end.
-    low = -_NS_BOUND + max(-early, 0.0) + step
-    high = _NS_BOUND - max(late, 0.0) - step
-    return float(np.nextafter(low, 0)), float(np.nextafter(high, 0))
 
 
 def _row_named(frame, first_row, row):
@@ -973,82 +799,4 @@ def _shown(value, bound):
     short = f"{value:.3g}"
     return repr(float(value)) if float(short) == bound and value != bound else short
 
-
-def _restore_column(values, column):
-    """One column of a DataFrame back in its training dtype, never a view of ``values``."""
-    dtype = column.dtype
-    if column.categories is not None:
-        observed = ~np.isnan(values)
-        index = np.where(observed, values, 0).astype(np.int64)
-        if isinstance(dtype, pd.CategoricalDtype):
-            codes = np.where(observed, index, -1)
-            return pd.Categorical.from_codes(codes, dtype=dtype)
-        out = column.categories[index]
-        if not observed.all():
-            out = out.astype(object)
-            out[~observed] = None
-        if pd.api.types.is_object_dtype(dtype):
-            return out
-        return pd.array(out, dtype=dtype)
-    kind = column.kind
-    holes = np.isnan(values)
-    if kind == "bool":
-        out = pd.array(values >= 0.5, dtype="boolean" if holes.any() else dtype)
-        if holes.any():
-            out[holes] = pd.NA
-        # A numpy bool column cannot hold a hole; a categorical or pyarrow one can.
-        return out.astype(dtype) if out.dtype != dtype and not (holes.any() and dtype == np.bool_) else out
-    if kind in ("datetime", "timedelta"):
-        # Clipped inside int64, whose smallest value is NaT; holes are NaT. Rounded to the
-        # column's step in integers: float64 holds today's nanoseconds only to 256.
-        step = max(int(column.step), 1)
-        zone = time_zone(dtype) if kind == "datetime" else None
-        low, high = (-_NS_BOUND, _NS_BOUND) if zone is None else _zoned_bounds(zone, step)
-        ns = np.rint(np.clip(np.nan_to_num(values), low, high)).astype(np.int64)
-        if zone is None:
-            ns = rounded(ns, step)
-        ns[holes] = np.iinfo(np.int64).min
-        out = pd.Series(ns.view(f"{'M' if kind == 'datetime' else 'm'}8[ns]"))
-        if zone is not None:
-            out = rounded_in_zone(ns, holes, step, zone)
-        return out.astype(dtype).array
-    if kind == "integer":
-        # An object column of whole numbers (see kind_of_column) is rounded as int64.
-        info = np.iinfo(np.int64 if dtype == object else getattr(dtype, "numpy_dtype", dtype))
-        # As floats, int64's and uint64's largest values round up past them (2**63): clip to the
-        # largest float below, or the cast wraps them round to the smallest.
-        high = float(info.max) if int(float(info.max)) <= info.max else np.nextafter(float(info.max), 0)
-        whole = np.clip(np.rint(np.nan_to_num(values)), info.min, high).astype(info.dtype)
-        if dtype == object:  # Python ints, None for a hole
-            out = whole.astype(object)
-            out[holes] = None
-            return out
-        out = pd.array(whole, dtype=dtype)
-        if holes.any():  # only a nullable integer column had holes to draw
-            out[holes] = pd.NA
-        return out
-    scale = _decimal_scale(dtype)
-    if scale is not None:
-        # Within what its precision holds, as an integer column is kept within its dtype's range.
-        # The float below the bound: at 17 digits and more, 10 ** digits - 10 ** -scale rounds up to it.
-        largest = np.nextafter(10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale, 0.0)
-        return pd.array(np.clip(np.round(values, scale), -largest, largest).astype(object), dtype=dtype)
-    if dtype == object:  # Python floats, None for a hole, as the column held them (see kind_of_column)
-        out = values.astype(object)
-        out[holes] = None
-        return pd.array(out, dtype=object)
-    numpy_dtype = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
-    # One copy, contiguous: a view of the decoded values would keep all of them alive with the
-    # frame, and a strided column made later work on it (mean, std) up to 10 times slower.
-    out = np.ascontiguousarray(in_float_range(values, numpy_dtype).astype(numpy_dtype, copy=False))
-    return pd.array(out, dtype=dtype, copy=False)
-
-
-def _decimal_scale(dtype):
-    """A pyarrow decimal dtype's scale (digits after the point); None for any other dtype."""
-    if not isinstance(dtype, pd.ArrowDtype):
-        return None
-    import pyarrow as pa
-
-    return dtype.pyarrow_dtype.scale if pa.types.is_decimal(dtype.pyarrow_dtype) else None
 

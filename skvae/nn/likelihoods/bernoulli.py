@@ -35,7 +35,7 @@ class BernoulliLikelihood(Likelihood):
     # Numbers that all lie in [0, 1] (0/1 flags, grey levels) are better scored
     # by a cross-entropy than by a Gaussian: on 5,000 real 28 x 28 digits mu(x)
     # fed an SVC at 0.918 against 0.842. ("auto" also asks that a tenth of
-    # them sit at 0 or 1: skvae._schema.BOUND_SHARE.)
+    # them sit at 0 or 1: skvae._kinds.BOUND_SHARE.)
     auto_dtypes_in_support = frozenset({"float", "integer"})
     statistics = ("binary",)
 
