@@ -88,11 +88,11 @@ LIKELIHOOD_PARAMETERS = """\
     likelihood : str or dict, default="auto"
         Observation model p(x | z) of each column. ``"auto"`` chooses per
         column of a pandas DataFrame by dtype and values: booleans and 0/1
-        flags Bernoulli, and, in a frame of numbers alone, every column
-        Bernoulli when all lie in [0, 1] and a tenth of their values sit
-        exactly at 0 or 1 (the pixels of images, with their background; a
-        category, bool or date column beside them makes them a table's
-        numbers);
+        flags Bernoulli, and, in a frame of numbers alone, all floats or
+        all integers, every column Bernoulli when all lie in [0, 1] and a
+        tenth of their values sit exactly at 0 or 1 (the pixels of images,
+        with their background; a category, bool or date column beside
+        them, or floats beside integers, makes them a table's numbers);
         a non-negative float or integer column log-normal when a Gaussian
         fits its ``log1p`` better than its values by more than 0.1 nats per
         value, leaving out the 0.5% most extreme values at each end

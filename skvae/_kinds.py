@@ -148,7 +148,8 @@ def piled_at_bounds(at_bounds):
 def auto_ranges(kinds, low, high, two_valued, at_bounds):
     """The ranges ``likelihood="auto"`` judges a DataFrame's columns by.
 
-    Where every column is numeric, lies in [0, 1] and ``BOUND_SHARE`` of
+    Where every column is numeric of one kind (all floats or all integers,
+    as an image's pixels come), lies in [0, 1] and ``BOUND_SHARE`` of
     their values sit exactly at 0 or 1 (pixels of images, flags), each
     column's own range, as for an array. Otherwise a column counts as lying
     in [0, 1] only when it takes just 0 and 1 (a flag): small measurements
@@ -157,12 +158,14 @@ def auto_ranges(kinds, low, high, two_valued, at_bounds):
     points of accuracy; nor are a table's shares beside a category, a bool
     or a date (a discount, 15% of it at 0), which as Bernoulli columns
     ``sample`` gave their probabilities, without their spread (standard
-    deviation 0.038 against the data's 0.173).
+    deviation 0.038 against the data's 0.173), or beside a 0/1 integer
+    flag, which made them pixels alike.
     ``at_bounds``: each column's count of observed values exactly 0 or 1, and of observed values.
     """
     numeric = [k for k, kind in enumerate(kinds) if kind in ("float", "integer")]
     unit = all(0.0 <= low[k] and high[k] <= 1.0 for k in numeric)
-    if not numeric or (len(numeric) == len(kinds) and unit and piled_at_bounds([at_bounds[k] for k in numeric])):
+    one_kind = len(numeric) == len(kinds) and len({kinds[k] for k in numeric}) == 1
+    if not numeric or (one_kind and unit and piled_at_bounds([at_bounds[k] for k in numeric])):
         return low, high
     flag = [two_valued[k] and low[k] in (0.0, 1.0) and high[k] in (0.0, 1.0) for k in range(len(kinds))]
     return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])

@@ -622,6 +622,13 @@ def test_shares_beside_a_category_are_numbers_not_pixels():
     assert drawn["discount"].std() > 0.5 * table["discount"].std()
     # A frame of numbers alone is read as an array is: pixels.
     assert set(VAETransformer(**FAST).fit(shares).column_likelihoods_.values()) == {"bernoulli"}
+    # Beside a 0/1 integer flag they were pixels too; floats and integers together are a table's columns.
+    flagged = shares.assign(member=(rng.rand(300) < 0.3).astype(np.int64))
+    assert VAETransformer(**FAST).fit(flagged).column_likelihoods_ == {
+        "discount": "gaussian", "completion": "gaussian", "member": "bernoulli"}
+    # Pixels of one kind stay pixels: 0/1 integers, or grey floats.
+    assert set(VAETransformer(**FAST).fit(flagged[["member"]].assign(other=1 - flagged["member"]))
+               .column_likelihoods_.values()) == {"bernoulli"}
 
 
 def test_odd_category_values_are_read_exactly_or_refused_by_name():
