@@ -112,16 +112,17 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     calibration_fraction : float, default=0.2
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
-        to fit on). For skvae's own base estimators, a drawn row is fitted
-        instead where the fitted model could not score it or could not fit
-        without it: a row holding a level of a string column that none of
-        the rows left to fit on holds (when ``handle_unknown`` is "error"),
-        or an observed value of a column they hold none of; and one drawn
-        row with a hole in each column whose holes were all drawn, so that
-        the model learns to read them; and a row holding a value the model
-        fitted on the other rows cannot take (a 1.5 where ``likelihood="auto"``
-        chose Bernoulli from values in [0, 1]), after which the model is
-        fitted again. Ignored otherwise.
+        to fit on). A drawn row is fitted instead where the fit needs it:
+        a row holding an observed value of a column the rows left to fit on
+        hold none of, and one drawn row with a hole in each column whose
+        holes were all drawn, so that the model learns to read them (holes
+        are NaN, or a ``VAEImputer``'s ``missing_values``). For skvae's own
+        base estimators also a row the fitted model could not score: one
+        holding a level of a string column that none of the rows left to
+        fit on holds (when ``handle_unknown`` is "error"), or a value the
+        model fitted on the other rows cannot take (a 1.5 where
+        ``likelihood="auto"`` chose Bernoulli from values in [0, 1]), after
+        which the model is fitted again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -285,19 +286,22 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         X = _rows_by_position(X)
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
-        if hasattr(estimator, "handle_unknown"):  # skvae's models
-            # A string level only the held-out rows hold would be unknown to a model that refuses
-            # unknown levels, and scoring them would fail (for some random_state); a column whose
-            # only observed values the held-out rows hold would leave it nothing to fit (any
-            # skvae model refuses that), and one whose holes they all hold a model that cannot
-            # read its holes. Such rows are fitted instead.
-            readable = as_pandas(X)  # a polars frame as the model reads it, once for both
-            unseen = _rows_the_fit_needs(readable, fit_rows, held_out)
-            if estimator.handle_unknown == "error":
-                unseen |= _unseen_levels(readable, fit_rows, held_out, getattr(estimator, "likelihood", None))
+        # A column whose only observed values the held-out rows hold would leave the fit nothing
+        # to learn it from (any skvae model refuses that), and one whose holes they all hold a
+        # model that cannot read its holes; a string level only they hold would be unknown to a
+        # model that refuses unknown levels, and scoring them would fail (for some random_state).
+        # Such rows are fitted instead, whatever the base: a Pipeline or a VAEImputer, whose
+        # missing_values placeholders are its holes, split as a VAETransformer does.
+        readable = as_pandas(X)  # a polars frame as the model reads it, once for both
+        marked = estimator._marked(readable) if hasattr(estimator, "_marked") else readable
+        unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
+        refuses_unknown = getattr(estimator, "handle_unknown", None) == "error"
+        if refuses_unknown:
+            unseen |= _unseen_levels(readable, fit_rows, held_out, getattr(estimator, "likelihood", None))
+        if unseen.any():
             if unseen.all():
                 ways = ("more rows, a float contamination, or the estimator handle_unknown='ignore'"
-                        if estimator.handle_unknown == "error" else "more rows, or a float contamination")
+                        if refuses_unknown else "more rows, or a float contamination")
                 raise ValueError(
                     'contamination="auto" found no held-out row to calibrate on: each holds a category '
                     "the other rows lack, or a column's only observed values, and is fitted instead. "
@@ -333,7 +337,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 estimator.fit(_safe_indexing(X, fit_rows))
         scores = np.sort(scores)
         k = max(1, math.floor(self.false_alarm_rate * (n_held_out + 1)))
-        return estimator, float(scores[k - 1])
+        return estimator, self._checked_offset(float(scores[k - 1]), scores, "held-out")
 
     def _fit_contaminated(self, estimator, X):
         """Fit on all rows; the threshold below the nearest whole number (a half down) of contamination * n."""
@@ -343,7 +347,22 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         n_flagged = math.ceil(round(self.contamination * len(scores), 9) - 0.5)
         if n_flagged == 0:
             return float(scores[0])  # ties at the lowest score are inliers
-        return float((scores[n_flagged - 1] + scores[n_flagged]) / 2)
+        return self._checked_offset(float((scores[n_flagged - 1] + scores[n_flagged]) / 2), scores, "training")
+
+    def _checked_offset(self, offset, scores, which):
+        """``offset``, with a warning where it is the score of rows outside the base estimator's support."""
+        if offset <= OUTSIDE_SUPPORT_SCORE:
+            n_outside = int(np.sum(scores <= OUTSIDE_SUPPORT_SCORE))
+            warn(
+                f"{type(self).__name__}: {n_outside} of the {len(scores)} {which} rows score -inf (or "
+                f"{OUTSIDE_SUPPORT_SCORE:.3g}) under the base estimator, outside the support of its density "
+                "(a compact kernel's, say), and offset_ is that score: no row can fall below it, so none is "
+                "flagged. Give the base estimator a density with full support (KernelDensity's gaussian "
+                "kernel, a wider bandwidth), or a float contamination, which flags that share of the training "
+                "rows.",
+                UserWarning,
+            )
+        return offset
 
     def _check_score_options(self, base):
         if self.n_importance is None:
@@ -397,8 +416,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     given.add(key)
                     warnings.warn_explicit(caught_warning.message, caught_warning.category,
                                            caught_warning.filename, caught_warning.lineno)
-            return scores
-        return np.asarray(estimator.score_samples(X, **options), dtype=np.float64)
+            return _ranked(scores, estimator)
+        return _ranked(estimator.score_samples(X, **options), estimator)
 
     # -------------------------------------------------------------- inference
 
@@ -423,7 +442,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         array in [0, 1]; a negative value in a log-normal or count column), or
         one beyond the model's float32 arithmetic once encoded (1e39 among
         ordinary values), scores -1e300, below any other row, with a warning:
-        it is flagged.
+        it is flagged. So does a row another base estimator scores -inf
+        (outside a compact kernel's support), flagged unless ``offset_`` is
+        that score (the fit then warns); a score of NaN is refused.
 
         Parameters
         ----------
@@ -531,6 +552,25 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = base.input_tags.string
         tags.non_deterministic = base.non_deterministic
         return tags
+
+
+def _ranked(scores, estimator):
+    """A base estimator's scores as float64 the detector can rank.
+
+    -inf, a row outside the support of the base's density (a compact
+    kernel's), is ``OUTSIDE_SUPPORT_SCORE`` as skvae's own rows outside
+    their likelihoods' support are: -inf - -inf made NaN decisions, which
+    ``predict`` called inliers. NaN cannot be ranked at all.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    unranked = np.isnan(scores)
+    if unranked.any():
+        raise ValueError(
+            f"{type(estimator).__name__}.score_samples gave NaN for {int(unranked.sum())} of {len(scores)} rows "
+            f"(the first: row {int(np.flatnonzero(unranked)[0])}), which no threshold can rank. Give a base "
+            "estimator whose scores are numbers for every row (check those rows' values)."
+        )
+    return np.clip(scores, OUTSIDE_SUPPORT_SCORE, -OUTSIDE_SUPPORT_SCORE)
 
 
 def _rows_the_fit_needs(X, fit_rows, held_out):

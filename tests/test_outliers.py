@@ -478,3 +478,61 @@ def test_a_dask_dataframe_is_fitted_and_scored_as_the_same_pandas_frame():
         expected = clone(detector).fit(frame).score_samples(frame)
         detector.fit(lazy)
     np.testing.assert_array_equal(detector.score_samples(lazy), expected)
+
+
+def test_a_base_scoring_minus_infinity_gives_finite_decisions_and_says_why_nothing_is_flagged():
+    # A compact kernel's density is -inf outside its support: offset_ became -inf, decisions
+    # NaN (-inf - -inf), which predict called inliers, with only NumPy's warning.
+    from sklearn.neighbors import KernelDensity
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2))
+    X[:3] += 8
+    far = np.array([[0.0, 0.0], [50.0, 50.0]])
+    with pytest.warns(UserWarning, match=r"1 of the 60 held-out rows score -inf .* none is flagged"):
+        calibrated = VAEOutlierDetector(KernelDensity(kernel="tophat", bandwidth=0.5), random_state=0).fit(X)
+    assert calibrated.offset_ == -1e300
+    assert np.isfinite(calibrated.decision_function(far)).all()
+    contaminated = VAEOutlierDetector(KernelDensity(kernel="tophat", bandwidth=0.5), contamination=0.05,
+                                      random_state=0).fit(X)
+    assert np.isfinite(contaminated.offset_)
+    assert contaminated.predict(far).tolist() == [1, -1]
+
+    class Undefined(BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def score_samples(self, X):
+            return np.where(np.asarray(X)[:, 0] > 1, np.nan, 0.0)
+
+    with pytest.raises(ValueError, match=r"Undefined.score_samples gave NaN for 1 of 2 rows \(the first: row 1\)"):
+        VAEOutlierDetector(Undefined(), contamination=0.1).fit(X[X[:, 0] <= 1]).score_samples(far)
+
+
+def test_auto_calibration_splits_a_placeholder_s_holes_and_a_pipeline_s_as_nan_holes():
+    # The held-out rows were checked for holes only as NaN and only for a bare skvae model: a
+    # VAEImputer(missing_values=-1) or a Pipeline lost a column observed in two rows whenever both
+    # were drawn ("no observed value in the 80 training rows" for some random_state).
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3)) + 5
+    X[2:, 0] = np.nan
+    X[:2, 0] = [5.0, 5.5]
+    marked = np.nan_to_num(X, nan=-1.0)
+    small = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
+    for base, data in ((VAEImputer(missing_values=-1, **small), marked),
+                       (make_pipeline(StandardScaler(), VAETransformer(**small)), X)):
+        for seed in (18, 43, 45):  # seeds that drew both observed rows
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                VAEOutlierDetector(base, random_state=seed).fit(data)
+    # The same rows give the same threshold however their holes are marked.
+    X = rng.normal(size=(100, 3)) + 5
+    X[[10, 20], 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        offsets = [VAEOutlierDetector(VAEImputer(missing_values=value, **small), random_state=5).fit(data).offset_
+                   for value, data in ((np.nan, X), (-1, np.nan_to_num(X, nan=-1.0)))]
+    assert offsets[0] == offsets[1]
