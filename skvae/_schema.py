@@ -249,6 +249,17 @@ class Schema:
             elif pd.api.types.infer_dtype(series, skipna=True) == "boolean":
                 series = pd.to_numeric(series)
         given = column_kind(series.dtype, column.name)
+        if given == "category" and kind in ("integer", "float"):
+            stray = next(((row, value) for row, value in enumerate(series)
+                          if not is_number(value) and not pd.isna(value)), None)
+            if stray is not None:  # the value itself: the column's dtype is only what pandas made of it
+                row, value = stray
+                raise ValueError(
+                    f"Column {column.name!r} holds {value!r} ({_row_named(series, first_row, row)}), which a "
+                    f"{column.likelihood} likelihood cannot take: it held {kind} values at fit. Give numbers, "
+                    f"and holes as NaN (pd.to_numeric(X[{column.name!r}], errors='coerce') makes every other "
+                    "value a hole)."
+                )
         if given == "category":
             held = "values it cannot read as numbers" if series.dtype == column.dtype else f"{series.dtype} values"
             raise ValueError(

@@ -672,3 +672,16 @@ def test_the_imputer_gives_a_categorical_column_back_in_its_training_order():
     filled = imputer.transform(reordered)
     assert list(filled["c"].cat.categories) == ["a", "b"]
     pd.testing.assert_series_equal(filled["c"], frame["c"])
+
+
+def test_a_stray_string_in_a_numeric_column_is_named_with_its_row():
+    # It was "holds object values, which a gaussian likelihood cannot take ... Pass the column as it
+    # was at fit", though an object column of numbers is read: the string was the fault, unnamed.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    new = frame.head(3).astype({"a": object}).set_axis([10, 11, 12])
+    new.iloc[1, 0] = "oops"
+    for model in (VAETransformer(**FAST).fit(frame), VAEImputer(**FAST).fit(frame)):
+        with pytest.raises(ValueError, match=r"Column 'a' holds 'oops' \(row 1, index label 11\), which a gaussian "
+                                             r"likelihood cannot take: .*pd.to_numeric\(X\['a'\], errors='coerce'\)"):
+            model.transform(new)
