@@ -685,3 +685,14 @@ def test_a_stray_string_in_a_numeric_column_is_named_with_its_row():
         with pytest.raises(ValueError, match=r"Column 'a' holds 'oops' \(row 1, index label 11\), which a gaussian "
                                              r"likelihood cannot take: .*pd.to_numeric\(X\['a'\], errors='coerce'\)"):
             model.transform(new)
+
+
+def test_noise_variance_is_none_where_a_column_is_censored_as_documented():
+    # It was the variance of the Gaussian behind a censored column, reported as that column's noise.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"rain": np.where(rng.rand(300) < 0.3, 0.0, rng.normal(3, 1, 300)).clip(0),
+                          "temp": rng.normal(size=300)})
+    vae = VAETransformer(**FAST).fit(frame)
+    assert vae.censored_bounds_ == {"rain": (0.0, None)}
+    assert vae.noise_variance_ is None
+    assert VAETransformer(**FAST).fit(frame.assign(rain=frame["rain"] + rng.normal(size=300))).noise_variance_.shape == (2,)

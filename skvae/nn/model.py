@@ -311,8 +311,10 @@ def code_moments(model, blocks, each=None):
 
 
 def noise_variance(model):
-    """The learned Gaussian noise variance of each column in X's units squared, when every column is Gaussian; else None."""
+    """The learned Gaussian noise variance of each column in X's units squared, when every column is Gaussian
+    and none censored; else None (a censored column's is the spread of a Gaussian behind its observed values,
+    not theirs)."""
     variances = model.columns.variance()
-    if len(variances) != model.columns.n_columns:
+    if len(variances) != model.columns.n_columns or any(getattr(part, "censored", False) for part in model.columns.parts):
         return None
     return np.array([float(variances[j]) for j in range(model.columns.n_columns)])
