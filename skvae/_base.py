@@ -823,7 +823,7 @@ class BaseAutoencoder(
             A DataFrame in the training columns and dtypes for a model
             fitted on one (a category as its most probable value, a bool
             or integer 0/1 column as 0 or 1 by its probability's side of
-            1/2); otherwise an array in the codes' float dtype.
+            1/2); otherwise an array: float32 for float32 codes, else float64.
         """
         return self._inverse_transform(X)
 

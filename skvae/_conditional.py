@@ -260,7 +260,7 @@ class ConditionalVAETransformer(VAETransformer):
         Returns
         -------
         X_new : ndarray of shape (n_samples, latent_dim)
-            The codes, in X's float dtype.
+            The codes, float32 for float32 input and float64 otherwise.
         """
         return self._transform(X, y)
 
@@ -283,7 +283,7 @@ class ConditionalVAETransformer(VAETransformer):
             Decoder means in the units of the training data.
             A DataFrame in the training columns and dtypes for a model
             fitted on one (a category as its most probable value);
-            otherwise an array in the codes' float dtype.
+            otherwise an array: float32 for float32 codes, else float64.
         """
         if y is not None:
             return self._inverse_transform(X, y)

@@ -99,7 +99,9 @@ LIKELIHOOD_PARAMETERS = """\
         (prices, populations, sales, career totals: skewed amounts);
         other floats, integers and dates Gaussian (an integer is as often a
         year or a code as a count: say ``{"visits": "poisson"}`` for
-        counts); categories, objects and strings categorical. A float
+        counts); categories, strings and objects categorical, but for an
+        object column holding numbers alone, which is read as numbers
+        (for codes, ``astype("category")`` or ``{"zip": "categorical"}``). A float
         column that "auto" makes Gaussian or log-normal and whose values
         pile at its smallest or largest value (more than 10% of them
         there: a reading capped at a limit, rain that is mostly 0) is
@@ -125,7 +127,9 @@ LIKELIHOOD_PARAMETERS = """\
         stay densities in X's units, and decoded values and draws are never
         negative. ``"bernoulli"`` suits values in [0,
         1] (binary columns, grey-level images). ``"categorical"`` gives
-        each column one softmax over its categories. ``"poisson"`` and
+        each column one softmax over its categories (a DataFrame's columns
+        only: an array's are numbers; ``pd.DataFrame(X)`` makes integer
+        codes categories). ``"poisson"`` and
         ``"negative_binomial"`` (with a dispersion learned per column, as
         scvi-tools models counts) suit counts; the encoder reads their
         ``log1p``. A dict ``{column: likelihood}`` (column names, or
@@ -152,7 +156,10 @@ VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + "\n" + HANDLE_UNKNOWN_PARAMETER + """\
         83 and 63 rows (2,308 and 6,830 genes) a variance per feature let
         the noise take what the codes should carry (their accuracy
         0.75-1.01x PCA's, shared: 0.97-1.07x), at some cost in held-out
-        likelihood (docs/real_data.md). Ignored for ``"bernoulli"``.
+        likelihood (docs/real_data.md). Either way a feature's variance
+        stays at or above its rounding's, step**2 / 12 (whole numbers:
+        1/12), so a shared one can read higher for a rounded feature.
+        Ignored for ``"bernoulli"``.
 
     beta : float, default=1.0
         Weight of the KL term (beta-VAE, Higgins et al. 2017). Larger values
@@ -210,7 +217,10 @@ COLUMN_ATTRIBUTES = """\
 VAE_LOSS_ATTRIBUTES = """\
     loss_curve_ : list of float
         Training loss after each epoch: the negative (beta-weighted, warm-up
-        scaled) ELBO per sample, in nats in the units of X.
+        scaled) ELBO per sample, in nats in the units of X, with each latent
+        dimension's KL counted as at least ``free_bits``: above the true
+        -ELBO (``-score(X)``) by up to ``free_bits`` nats for each dimension
+        whose KL is below it.
 
     best_loss_ : float or None
         Lowest training loss after the warm-up (inf while every epoch so

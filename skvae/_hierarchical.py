@@ -280,7 +280,7 @@ class HierarchicalVAETransformer(VAETransformer):
             in [0, 1] for ``likelihood="bernoulli"``).
             A DataFrame in the training columns and dtypes for a model
             fitted on one (a category as its most probable value);
-            otherwise an array in the codes' float dtype.
+            otherwise an array: float32 for float32 codes, else float64.
         """
         return self._inverse_transform(X)
 

@@ -129,7 +129,9 @@ class Schema:
         if not frame:
             if any(LIKELIHOODS[name].takes_categories for name in chosen):
                 what = "A sparse matrix" if sp.issparse(X) else "An array"
-                raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame.")
+                frame = "pd.DataFrame(X.toarray())" if sp.issparse(X) else "pd.DataFrame(X)"
+                raise ValueError(f"{what} holds numbers: categorical columns need a DataFrame ({frame} gives "
+                                 "integer codes as categories to likelihood='categorical').")
             for j in names:
                 if X.shape[0] and holes[j] == X.shape[0]:
                     _unobserved(j, X.shape[0])

@@ -131,7 +131,8 @@ ${training_parameters_after_n_iter_no_change}
 
     loss_curve_ : list of float
         Training loss after each epoch: the negative (beta-weighted, warm-up
-        scaled) ELBO per sample, in nats in the units of X, exactly as a
+        scaled) ELBO per sample, in nats in the units of X (each latent
+        dimension's KL counted as at least ``free_bits``), exactly as a
         ``VAETransformer`` reports it. The adversarial, feature-matching and
         discriminator terms add their gradients to each step but nothing to
         this value, so that the curve and the ``tol`` stopping rule read the
