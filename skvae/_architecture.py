@@ -20,6 +20,19 @@ from .nn.encoders import output_width
 
 ROUTED_PREFIXES = ("encoder__", "decoder__")
 
+# What users of scikit-learn's PCA, MLP and imputers, and of torch loops, pass by habit: skvae's way.
+OTHER_LIBRARIES_NAMES = {
+    "n_components": "The code's size is {latent} (PCA's n_components). ",
+    "epochs": "Epochs are max_iter, as in MLPRegressor. ",
+    "n_epochs": "Epochs are max_iter, as in MLPRegressor. ",
+    "max_epochs": "Epochs are max_iter, as in MLPRegressor. ",
+    "lr": "The learning rate is learning_rate_init, as in MLPRegressor. ",
+    "seed": "The seed is random_state. ",
+    "add_indicator": ("skvae adds no missing indicator: make_union(VAEImputer(), MissingIndicator()) gives the "
+                      "filled columns and the indicator side by side. "),
+    "keep_empty_features": "A column with no observed value is refused at fit: drop it first. ",
+}
+
 
 def _family_members_taking(name):
     """The skvae estimators whose signature has ``name``: a parameter given to the wrong member."""
@@ -95,6 +108,9 @@ class RoutedParamsMixin:
     def _hint_for(self, name):
         """What an unexpected parameter ``name`` most likely is: a misspelling, or another estimator's."""
         own = self._get_param_names()
+        if name in OTHER_LIBRARIES_NAMES:
+            return OTHER_LIBRARIES_NAMES[name].format(latent=next(
+                (size for size in ("latent_dim", "latent_dims") if size in own), "latent_dim"))
         near = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
         if near:
             return f"Did you mean {near[0]!r}? "
@@ -138,10 +154,10 @@ class RoutedParamsMixin:
         for name in self._extra_params():
             role = name.split("__", 1)[0]
             if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
-                raise ValueError(
-                    f"{type(self).__name__} got an unexpected parameter {name!r}. {self._hint_for(name)}"
-                    "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'."
-                )
+                hint = self._hint_for(name)
+                routed = "" if name in OTHER_LIBRARIES_NAMES else (
+                    "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'.")
+                raise ValueError(f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}{routed}".rstrip())
             if getattr(self, role) is None:
                 raise ValueError(
                     f"{name} is set but {role}=None: the built-in {role} takes no arguments. "

@@ -867,3 +867,19 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
     with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\['year'\]"):
         seconds.fit(first.assign(year=np.arange(120) + 1_699_999_881))
     assert vae.sample(500, random_state=0)["year"].max() <= 2020
+
+
+def test_other_libraries_parameter_names_are_answered_with_skvae_s():
+    # PCA's n_components, a torch loop's epochs, an imputer's add_indicator were refused with advice
+    # about custom encoders' 'encoder__' arguments alone.
+    from skvae import HierarchicalVAETransformer, VAEImputer
+
+    X = np.random.RandomState(0).rand(40, 3)
+    for estimator, message in (
+        (VAETransformer(n_components=2), r"'n_components'. The code's size is latent_dim \(PCA's n_components\).$"),
+        (HierarchicalVAETransformer(n_components=2), r"The code's size is latent_dims "),
+        (VAETransformer(epochs=5), r"Epochs are max_iter, as in MLPRegressor.$"),
+        (VAEImputer(add_indicator=True), r"make_union\(VAEImputer\(\), MissingIndicator\(\)\)"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            estimator.fit(X)
