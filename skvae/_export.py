@@ -72,7 +72,9 @@ class ImputationGraph(nn.Module):
             x = x if x.dtype.is_floating_point else x.to(torch.float64)
             x = torch.where((x == self.placeholder.to(x.dtype)) & self.numeric, torch.nan, x)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
-        if not x.dtype.is_floating_point:
+        if not x.dtype.is_floating_point or x.dtype == torch.float64:
+            # float64's own range needs no clamp (whose bound, float64's largest, the ONNX
+            # exporter warned of overflowing a cast).
             return filled
         # An imputer returns X's own float dtype, float16 too (as SimpleImputer does), a fill
         # beyond its range at its largest value rather than infinite.
