@@ -268,13 +268,15 @@ def check_unchanged(estimator, fitted, current):
         fitted = {**fitted, "hidden_layer_sizes": current["hidden_layer_sizes"]}  # pinning what "auto" chose changes nothing
 
     def given(spec, name):
-        return repr(spec[name]) if name in spec else "the module's default"
+        if name in spec:
+            return repr(spec[name])
+        # Absent: a routed argument left to the module, or a dense network's image_shape=None.
+        return "the module's default" if name.startswith(ROUTED_PREFIXES) else "None"
 
-    changed = [
-        f"{name}={given(current, name)} (fitted with {given(fitted, name)})"
-        for name in sorted(fitted.keys() | current.keys())
-        if not _same(fitted.get(name), current.get(name))
-    ]
+    names = [name for name in sorted(fitted.keys() | current.keys()) if not _same(fitted.get(name), current.get(name))]
+    if "image_shape" in names and not ("conv_channels" in fitted and "conv_channels" in current):
+        names = [name for name in names if name != "conv_channels"]  # unused by the dense side: image_shape says it
+    changed = [f"{name}={given(current, name)} (fitted with {given(fitted, name)})" for name in names]
     if changed:
         raise ValueError(
             f"{type(estimator).__name__} cannot change {', '.join(changed)} while it continues "

@@ -4,10 +4,13 @@ The contract itself (determinism, pickling, partial_fit, errors, dtypes...)
 runs on convolutional models in test_base.py and in the check suite.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import ESTIMATORS
+from sklearn.exceptions import ConvergenceWarning
 
 from skvae import AutoencoderTransformer, VAETransformer
 from skvae.nn import ConvDecoder, ConvEncoder
@@ -274,3 +277,16 @@ def test_an_image_s_pixels_are_drawn_alike():
     frame = pd.DataFrame(grey, columns=[f"p{i}" for i in range(36)]).astype({"p14": int})
     drawn = VAETransformer(**settings).fit(frame).sample(2000, random_state=0)
     assert 0.3 < drawn["p14"].mean() < 0.7 and ((drawn["p15"] > 0) & (drawn["p15"] < 1)).all()
+
+
+def test_a_warm_start_refusing_a_new_image_shape_names_it_not_the_channels_the_dense_network_never_had():
+    # It read "cannot change conv_channels=(8, 8) (fitted with the module's default), image_shape=(1, 2, 2)
+    # (fitted with the module's default)": no module was involved, and no channels had been set.
+    X = np.random.RandomState(0).rand(60, 4)
+    model = VAETransformer(max_iter=2, random_state=0, warm_start=True, hidden_layer_sizes=(8,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    model.set_params(image_shape=(2, 2))
+    with pytest.raises(ValueError, match=r"cannot change image_shape=\(1, 2, 2\) \(fitted with None\) while"):
+        model.fit(X)
