@@ -613,12 +613,9 @@ def _rows_by_position(X):
     """X in a form whose rows ``_safe_indexing`` takes by position.
 
     Sparse matrices as CSR (a COO or DIA matrix takes no row indices), array-likes as arrays, other
-    libraries' frames (a pyarrow RecordBatch, whose rows scikit-learn takes as dicts) as pandas
-    ones, and a dask DataFrame, which has no rows by position, read whole (as a memmap's taken rows
-    are copied: docs/scaling.md).
+    libraries' frames (a pyarrow RecordBatch, whose rows scikit-learn takes as dicts; a dask
+    DataFrame, which has no rows by position, computed) as pandas ones.
     """
-    if hasattr(X, "compute") and hasattr(X, "columns"):
-        X = X.compute()
     (X,) = indexable(as_pandas(X))
     return X
 

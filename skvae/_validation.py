@@ -161,7 +161,7 @@ _NULLABLE_INTEGERS = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UIn
 
 
 def as_pandas(X):
-    """Another library's DataFrame (polars, pyarrow, ...) as a pandas one; anything else as it is.
+    """Another library's DataFrame (polars, pyarrow, dask, ...) as a pandas one; anything else as it is.
 
     scikit-learn reads such frames' column names but turns their values into
     one float array, which a column of strings cannot enter. The schema
@@ -178,7 +178,11 @@ def as_pandas(X):
         import pyarrow as pa  # a table of one batch, which narwhals reads
 
         X = pa.Table.from_batches([X])
-    native = nw.from_native(X, eager_only=True, pass_through=True)
+    native = nw.from_native(X, pass_through=True)
+    if isinstance(native, nw.LazyFrame):
+        # A dask or polars lazy frame, computed: read as values, it lost every column's kind (a string
+        # column could not be fitted at all), and the detector computes it anyway to take rows.
+        native = native.collect()
     if not isinstance(native, nw.DataFrame):
         return X
     frame = native.to_pandas()

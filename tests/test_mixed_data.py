@@ -274,7 +274,8 @@ def test_clear_errors_for_bad_columns(frame):
         VAETransformer(likelihood={"visits": "poisson"}, **FAST).fit(negative)
     changed = frame.copy()
     changed["height"] = changed["height"].astype(str)
-    with pytest.raises(ValueError, match=r"Column 'height' holds .* values, which a gaussian likelihood cannot take"):
+    with pytest.raises(ValueError, match=r"Column 'height' holds '\d+\.\d+' \(row 0\), which a gaussian likelihood "
+                                         r"cannot take: .*pd.to_numeric"):
         vae.transform(changed)
 
 
