@@ -288,6 +288,8 @@ class Schema:
                 )
             zone = time_zone(series.dtype)
             if kind == "datetime" and (zone is None) != (time_zone(column.dtype) is None):
+                if series.isna().all():  # holes alone, which pandas types without the zone (a record's NaT)
+                    return np.full(len(series), np.nan)
                 raise ValueError(
                     f"Column {column.name!r} holds {series.dtype} values but held {column.dtype} at fit: "
                     "times with and without a time zone cannot be compared. Localize or convert the "

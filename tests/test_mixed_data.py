@@ -697,3 +697,18 @@ def test_noise_variance_is_none_where_a_column_is_censored_as_documented():
     assert vae.censored_bounds_ == {"rain": (0.0, None)}
     assert vae.noise_variance_ is None
     assert VAETransformer(**FAST).fit(frame.assign(rain=frame["rain"] + rng.normal(size=300))).noise_variance_.shape == (2,)
+
+
+def test_a_record_whose_zoned_date_is_missing_reads_as_a_hole():
+    # pd.DataFrame([record]) types a lone NaT without its zone: refused as "times with and without a
+    # time zone cannot be compared", though the row sliced from the frame (or None there) was read.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "when": pd.Timestamp("2024-03-01", tz="Europe/Paris")
+                          + pd.to_timedelta(rng.randint(0, 500, 60), unit="h")})
+    frame.loc[::5, "when"] = pd.NaT
+    vae = VAETransformer(**FAST).fit(frame)
+    record = pd.DataFrame([frame.to_dict("records")[0]])
+    assert record["when"].dt.tz is None
+    np.testing.assert_array_equal(vae.transform(record), vae.transform(frame.iloc[[0]]))
+    with pytest.raises(ValueError, match="times with and without a time zone cannot be compared"):
+        vae.transform(frame.iloc[[1]].assign(when=frame["when"].iloc[[1]].dt.tz_localize(None)))
