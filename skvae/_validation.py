@@ -178,10 +178,14 @@ def as_pandas(X):
         import pyarrow as pa  # a table of one batch, which narwhals reads
 
         X = pa.Table.from_batches([X])
+    if type(X).__module__.split(".")[0] == "dask" and hasattr(X, "columns"):
+        # A dask DataFrame, computed (narwhals warns that it is dropping dask): read as values, it
+        # lost every column's kind (a string column could not be fitted at all).
+        X = X.compute()
+        if isinstance(X, pd.DataFrame):
+            return X
     native = nw.from_native(X, pass_through=True)
-    if isinstance(native, nw.LazyFrame):
-        # A dask or polars lazy frame, computed: read as values, it lost every column's kind (a string
-        # column could not be fitted at all), and the detector computes it anyway to take rows.
+    if isinstance(native, nw.LazyFrame):  # a polars lazy frame, as the dask one
         native = native.collect()
     if not isinstance(native, nw.DataFrame):
         return X

@@ -906,3 +906,15 @@ def test_a_dask_dataframe_is_fitted_as_the_same_pandas_frame():
     np.testing.assert_array_equal(model.transform(frame), expected.transform(frame))
     pd.testing.assert_frame_equal(model.sample(5, random_state=0), expected.sample(5, random_state=0))
     assert detector.estimator_.column_likelihoods_ == expected.column_likelihoods_
+
+
+def test_a_lazy_frame_is_read_without_a_warning():
+    # narwhals warned, on every call with a dask frame, that it is dropping dask.
+    dd = pytest.importorskip("dask.dataframe")
+    frame = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 2)), columns=["a", "b"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae = VAETransformer(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(vae.transform(dd.from_pandas(frame, npartitions=2)), vae.transform(frame))
