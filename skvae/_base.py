@@ -230,6 +230,10 @@ class BaseAutoencoder(
         """A conditional model's training conditions as float32 columns; None for the others."""
         return None
 
+    def _classes_of_rows(self, conditions):
+        """A conditional model's class of each training row, which its validation split keeps; None for the others."""
+        return None
+
     def _evaluation_conditions(self, y, n_rows):
         """A conditional model's conditions for evaluating ``n_rows`` rows; None for the others."""
         return None
@@ -477,7 +481,8 @@ class BaseAutoencoder(
         early_stopping = bool(early_stopping) and not data.incremental
         train_rows, validation_score = None, None
         if early_stopping:
-            train_rows, validation_rows = validation_split(len(rows), self.validation_fraction, rng)
+            train_rows, validation_rows = validation_split(len(rows), self.validation_fraction, rng,
+                                                           self._classes_of_rows(data.conditions))
             train_rows = torch.as_tensor(train_rows, device=device)
             validation_rows = torch.as_tensor(validation_rows, device=device)
             validation_block = min(block_rows(data.X.shape[1]), MODEL_BLOCK_ROWS)

@@ -495,6 +495,11 @@ class ConditionalVAETransformer(VAETransformer):
         trained = getattr(self, "_trained_classes", None)
         return self.class_count_ > 0 if trained is None else trained
 
+    def _classes_of_rows(self, conditions):
+        if not self._conditions.categorical:
+            return None
+        return np.asarray(conditions)[:, :-1].argmax(axis=1)  # the one-hot labels, before the missing flag
+
     def _checked_columns(self, y, n_rows, allow_one=False):
         """``ConditionRows`` of y for evaluation (``allow_one``: one condition may stand for all rows); an array for fit."""
         columns = self._conditions.rows(y, n_rows if allow_one else None)

@@ -103,8 +103,15 @@ def batch_size_for(batch_size, n_samples, warn_if_clipped=True):
     return min(batch_size, n_samples)
 
 
-def validation_split(n_samples, validation_fraction, rng):
-    """Sorted training and validation row indices for early stopping, drawn from ``rng``."""
+def validation_split(n_samples, validation_fraction, rng, labels=None):
+    """Sorted training and validation row indices for early stopping, drawn from ``rng``.
+
+    ``labels``: a conditional model's class of each row. A class whose rows
+    were all drawn for validation gives its first one back to training:
+    the network would never have learnt it, yet ``sample`` draws it at its
+    prior. (``MLPClassifier`` stratifies its split; moving rows keeps every
+    split that needs no change as it was drawn.)
+    """
     n_validation = int(round(validation_fraction * n_samples))
     if n_validation < 1 or n_validation >= n_samples:
         raise ValueError(
@@ -114,7 +121,21 @@ def validation_split(n_samples, validation_fraction, rng):
             "Change validation_fraction, pass more samples, or set early_stopping=False."
         )
     order = rng.permutation(n_samples)
-    return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+    training, validation = np.sort(order[n_validation:]), np.sort(order[:n_validation])
+    if labels is None:
+        return training, validation
+    labels = np.asarray(labels)
+    unlearnt = np.setdiff1d(labels[validation], labels[training])
+    if unlearnt.size:
+        given_back = np.array([validation[np.flatnonzero(labels[validation] == label)[0]] for label in unlearnt])
+        training, validation = np.sort(np.r_[training, given_back]), np.setdiff1d(validation, given_back)
+        if not validation.size:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={validation_fraction} of the {n_samples} "
+                "samples, and every one is the only row of its class, which training needs. Pass more rows "
+                "of those classes, or set early_stopping=False."
+            )
+    return training, validation
 
 
 def run_epoch(batch_loss, optimizer, X, *, rows, batch_size, shuffle, generator):

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -367,3 +368,27 @@ def test_y_left_in_X_as_a_column_draws_a_warning():
         model.fit(frame.drop(columns="species"), frame["species"])
         # A column of that name holding other values is not y.
         model.fit(frame.assign(species=frame["species"][::-1].to_numpy()), frame["species"])
+
+
+def test_early_stopping_never_holds_out_every_row_of_a_class():
+    # The validation split was drawn without the labels: a class whose rows were all held out was
+    # never trained on (its weights never moved), yet counted in class_prior_ and sampled, silently.
+    from skvae._training import validation_split
+
+    labels = np.array(["a"] * 29 + ["b"] * 29 + ["r"] * 2)
+    for seed in range(40):
+        training, validation = validation_split(60, 0.5, np.random.RandomState(seed), labels)
+        assert set(labels[training]) == {"a", "b", "r"}
+        assert len(training) + len(validation) == 60 and len(validation) >= 29
+        # A split that needs no change stays as drawn: the same rows as without labels.
+        plain = validation_split(60, 0.5, np.random.RandomState(seed))
+        if set(labels[plain[0]]) == {"a", "b", "r"}:
+            np.testing.assert_array_equal(training, plain[0])
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    model = ConditionalVAETransformer(2, hidden_layer_sizes=(8,), max_iter=2, random_state=6, early_stopping=True,
+                                      validation_fraction=0.5, n_iter_no_change=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        first = model.fit(X, labels).network_.encoder.layers[0].weight.detach().clone()
+        later = model.set_params(max_iter=4).fit(X, labels).network_.encoder.layers[0].weight.detach()
+    assert not torch.equal(first[:, 5], later[:, 5])  # the weights that read class "r" moved
