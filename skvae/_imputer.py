@@ -323,8 +323,9 @@ class VAEImputer(VAETransformer):
             if hole.any() or out[name].dtype != restored[name].dtype or _other_category_order(out[name], restored[name]):
                 filled_column = restored[name].copy()
                 kept = np.flatnonzero(~hole)
-                # In the training dtype: a bool column given as 0/1 comes back bool.
-                filled_column.iloc[kept] = _as_training_dtype(X[name].iloc[kept], filled_column.dtype, name)
+                if kept.size:  # holes alone (a record's lone NaT, typed without its zone) keep nothing
+                    # In the training dtype: a bool column given as 0/1 comes back bool.
+                    filled_column.iloc[kept] = _as_training_dtype(X[name].iloc[kept], filled_column.dtype, name)
                 out[name] = filled_column
         return out
 

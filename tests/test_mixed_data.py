@@ -1,5 +1,6 @@
 """Data as users have it: mixed-type DataFrames, per-column likelihoods, counts and missing values."""
 
+import io
 import pickle
 import warnings
 
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 from scipy import stats
+from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -627,6 +629,12 @@ def test_shares_beside_a_category_are_numbers_not_pixels():
     flagged = shares.assign(member=(rng.rand(300) < 0.3).astype(np.int64))
     assert VAETransformer(**FAST).fit(flagged).column_likelihoods_ == {
         "discount": "gaussian", "completion": "gaussian", "member": "bernoulli"}
+    # Pixels read back from a CSV stay pixels: their blank border columns come back as integers.
+    written = io.StringIO()
+    np.savetxt(written, load_digits().data[:300] / 16, fmt="%g", delimiter=",")  # 0, not 0.0
+    digits = pd.read_csv(io.StringIO(written.getvalue()), header=None)
+    assert (digits.dtypes == np.int64).sum() > 0
+    assert set(VAETransformer(**FAST).fit(digits).column_likelihoods_.values()) == {"bernoulli"}
     # Pixels of one kind stay pixels: 0/1 integers, or grey floats.
     assert set(VAETransformer(**FAST).fit(flagged[["member"]].assign(other=1 - flagged["member"]))
                .column_likelihoods_.values()) == {"bernoulli"}
@@ -710,5 +718,8 @@ def test_a_record_whose_zoned_date_is_missing_reads_as_a_hole():
     record = pd.DataFrame([frame.to_dict("records")[0]])
     assert record["when"].dt.tz is None
     np.testing.assert_array_equal(vae.transform(record), vae.transform(frame.iloc[[0]]))
+    # The imputer fills it in the zoned training dtype (its first version raised AttributeError).
+    filled = VAEImputer(**FAST).fit(frame).transform(record)
+    assert filled["when"].dtype == frame["when"].dtype and filled["when"].notna().all()
     with pytest.raises(ValueError, match="times with and without a time zone cannot be compared"):
         vae.transform(frame.iloc[[1]].assign(when=frame["when"].iloc[[1]].dt.tz_localize(None)))
