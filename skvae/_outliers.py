@@ -112,17 +112,18 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     calibration_fraction : float, default=0.2
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
-        to fit on). A drawn row is fitted instead where the fit needs it:
-        a row holding an observed value of a column the rows left to fit on
-        hold none of, and one drawn row with a hole in each column whose
+        to fit on). For skvae's own base estimators (bare, or the last step
+        of a ``Pipeline``), a drawn row is fitted instead where the fit needs
+        it: a row holding an observed value of a column the rows left to fit
+        on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
-        are NaN, or a ``VAEImputer``'s ``missing_values``). For skvae's own
-        base estimators also a row the fitted model could not score: one
-        holding a level of a string column that none of the rows left to
-        fit on holds (when ``handle_unknown`` is "error"), or a value the
-        model fitted on the other rows cannot take (a 1.5 where
-        ``likelihood="auto"`` chose Bernoulli from values in [0, 1]), after
-        which the model is fitted again. Ignored otherwise.
+        are NaN, or a ``VAEImputer``'s ``missing_values``). For a bare skvae
+        base also a row the fitted model could not score: one holding a
+        level of a string column that none of the rows left to fit on holds
+        (when ``handle_unknown`` is "error"), or a value the model fitted on
+        the other rows cannot take (a 1.5 where ``likelihood="auto"`` chose
+        Bernoulli from values in [0, 1]), after which the model is fitted
+        again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -251,6 +252,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "log p(x | y) with the conditional model's own score_samples(X, y)."
             )
         self._check_score_options(base)
+        X = _collected(X)
         shape = getattr(X, "shape", None)
         if shape is None or len(shape) != 2:
             # Its errors name the detector and X as given, not the base estimator and the rows it fits.
@@ -290,22 +292,24 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # to learn it from (any skvae model refuses that), and one whose holes they all hold a
         # model that cannot read its holes; a string level only they hold would be unknown to a
         # model that refuses unknown levels, and scoring them would fail (for some random_state).
-        # Such rows are fitted instead, whatever the base: a Pipeline or a VAEImputer, whose
-        # missing_values placeholders are its holes, split as a VAETransformer does.
-        readable = as_pandas(X)  # a polars frame as the model reads it, once for both
-        marked = estimator._marked(readable) if hasattr(estimator, "_marked") else readable
-        unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
-        refuses_unknown = getattr(estimator, "handle_unknown", None) == "error"
-        if refuses_unknown:
-            unseen |= _unseen_levels(readable, fit_rows, held_out, getattr(estimator, "likelihood", None))
-        if unseen.any():
+        # Such rows are fitted instead, for a skvae model, bare or a Pipeline's last step (a
+        # VAEImputer's missing_values placeholders are its holes); a Pipeline that fills holes
+        # first (SimpleImputer) would need no such rows, and lose its calibration rows to them.
+        model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        if hasattr(model, "handle_unknown"):  # skvae's models
+            readable = as_pandas(X)  # a polars frame as the model reads it, once for both
+            marked = estimator._marked(readable) if hasattr(estimator, "_marked") else readable
+            unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
+            refuses_unknown = estimator is model and model.handle_unknown == "error"
+            if refuses_unknown:
+                unseen |= _unseen_levels(readable, fit_rows, held_out, getattr(estimator, "likelihood", None))
             if unseen.all():
                 ways = ("more rows, a float contamination, or the estimator handle_unknown='ignore'"
                         if refuses_unknown else "more rows, or a float contamination")
                 raise ValueError(
                     'contamination="auto" found no held-out row to calibrate on: each holds a category '
-                    "the other rows lack, or a column's only observed values, and is fitted instead. "
-                    f"Give {ways}."
+                    "the other rows lack, or a column's only observed values or only holes, and is fitted "
+                    f"instead. Give {ways}."
                 )
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
             n_held_out = len(held_out)
@@ -457,6 +461,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             The score of each row; higher is more normal.
         """
         check_is_fitted(self)
+        X = _collected(X)
         # The detector checks X's width and names itself, so that errors and warnings name it;
         # the base estimator's repeat of the same warning is dropped.
         check_features(self, X, reset=False)
@@ -552,6 +557,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = base.input_tags.string
         tags.non_deterministic = base.non_deterministic
         return tags
+
+
+def _collected(X):
+    """X, or a lazy frame's rows (a polars LazyFrame has no shape until collected, which the checks read)."""
+    return as_pandas(X) if getattr(X, "shape", None) is None else X
 
 
 def _ranked(scores, estimator):
