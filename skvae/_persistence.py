@@ -83,6 +83,8 @@ def restore_state(estimator, state):
         raise ValueError("The saved state holds a network but no description of its columns: it is damaged.")
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
+        if state["censored_bounds_"] and state.get("noise_variance_") is not None:
+            state["noise_variance_"] = None  # saved when it was reported for censored columns: as a fit gives it now
     if "_history" in state:
         state["_history"] = History(**state["_history"])
     if "_rng" in state:

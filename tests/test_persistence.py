@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import MODELS, SMALL
+from sklearn.exceptions import ConvergenceWarning
 from test_custom_modules import CUSTOM, Decoder, ResidualEncoder
 
 import skvae
@@ -281,3 +282,17 @@ def test_date_and_duration_labels_of_any_unit_save_and_load(tmp_path, unit):
     assert loaded.classes_.dtype == model.classes_.dtype
     np.testing.assert_array_equal(loaded.classes_, model.classes_)
     np.testing.assert_array_equal(loaded.transform(X, y), model.transform(X, y))
+
+
+def test_a_file_that_reported_noise_variance_for_a_censored_column_loads_with_none(tmp_path):
+    # Files saved before noise_variance_ became None for censored columns held the censored
+    # column's Gaussian spread; loaded, they say what a fit says now.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": np.clip(2 * rng.normal(size=300), None, 1.0), "b": rng.normal(size=300)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(frame)
+    assert model.censored_bounds_ == {"a": (None, 1.0)} and model.noise_variance_ is None
+    model.noise_variance_ = np.array([3.3, 0.7])  # as such a file holds it
+    model.save(tmp_path / "old.skvae")
+    assert load(tmp_path / "old.skvae").noise_variance_ is None
