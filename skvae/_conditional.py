@@ -206,8 +206,10 @@ class ConditionalVAETransformer(VAETransformer):
             Training data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_covariates)
-            The condition of each row: class labels (anything
-            ``LabelEncoder`` accepts), or a 2-D array of numeric covariates.
+            The condition of each row: class labels (as ``LabelEncoder``
+            reads them, but for fractional numbers, which pass as a pandas
+            Categorical or strings, and labels of mixed types), or a 2-D
+            array of numeric covariates.
 
         Returns
         -------
@@ -397,9 +399,11 @@ class ConditionalVAETransformer(VAETransformer):
         ${sample_returns}
         """
         self._check_sample_call(n_samples, from_likelihood)
-        if isinstance(random_state, (str, bytes)):  # a label given by position
+        seed = random_state is None or isinstance(random_state, np.random.RandomState) or (
+            isinstance(random_state, Integral) and not isinstance(random_state, (bool, np.bool_)))
+        if not seed:  # a label given by position (True would seed as 1, check_random_state's int)
             # ValueError, as scikit-learn's check_random_state refuses a seed it cannot use.
-            raise ValueError(  # noqa: TRY004
+            raise ValueError(
                 f"random_state={random_state!r} is not a seed: sample's second argument is "
                 f"random_state, and the condition is keyword-only. Pass y={random_state!r}."
             )

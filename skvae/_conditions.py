@@ -48,7 +48,7 @@ class Conditions:
                 f"y holds {n_values} distinct fractional number{'s' if n_values != 1 else ''}, each of "
                 "which would be a class of its own. A ConditionalVAETransformer takes class labels as a "
                 "1-D y (pass fractional labels as a pandas Categorical, or as strings), or numeric "
-                "covariates as a 2-D y: for one covariate pass y.reshape(-1, 1)."
+                "covariates as a 2-D y: for one covariate pass y.reshape(-1, 1) (a Series: y.to_frame())."
             )
         known = np.unique(labels) if classes is None else np.unique(_labels(classes, name="classes"))
         conditions = cls(classes=known, scaling=None)
@@ -121,7 +121,7 @@ class Conditions:
             return ConditionRows(self.width, hot=index)
         if not _is_covariates(y):
             if self.n_covariates == 1:
-                advice = "One covariate per sample is y.reshape(-1, 1)."
+                advice = "One covariate per sample is y.reshape(-1, 1) (a Series: y.to_frame())."
             elif np.ndim(y) == 1 and np.shape(y)[0] == self.n_covariates:
                 advice = "One row for every sample is y.reshape(1, -1)."
             else:
@@ -207,6 +207,12 @@ def _names(y):
 
 
 def _covariates(y):
+    dates = [name for name, dtype in getattr(y, "dtypes", {}).items() if dtype.kind in "mM"]
+    if dates:  # numpy's promotion error named neither y nor a way on
+        raise ValueError(
+            f"y is 2-D, so it is read as numeric covariates, but its column {dates[0]!r} holds dates or "
+            f"durations. Pass them as numbers, e.g. (y[{dates[0]!r}] - y[{dates[0]!r}].min()).dt.total_seconds()."
+        )
     try:
         covariates = check_array(y, dtype=np.float64, input_name="y", ensure_all_finite="allow-nan")
     except ValueError as error:

@@ -392,3 +392,21 @@ def test_early_stopping_never_holds_out_every_row_of_a_class():
         first = model.fit(X, labels).network_.encoder.layers[0].weight.detach().clone()
         later = model.set_params(max_iter=4).fit(X, labels).network_.encoder.layers[0].weight.detach()
     assert not torch.equal(first[:, 5], later[:, 5])  # the weights that read class "r" moved
+
+
+def test_a_label_by_position_or_dated_covariates_are_refused_with_the_way_on():
+    # sample(4, True) seeded with True (check_random_state's 1) and drew labels by frequency; dates
+    # among covariates gave numpy's DTypePromotionError.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    small = {"hidden_layer_sizes": (4,), "max_iter": 1, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConditionalVAETransformer(**small).fit(X, np.array([True, False] * 20))
+    for label in (True, np.True_, 1.5):
+        with pytest.raises(ValueError, match=r"is not a seed: .*the condition is keyword-only. Pass y="):
+            model.sample(4, label)
+    dated = pd.DataFrame({"when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.randint(0, 50, 40), unit="D"),
+                          "v": rng.normal(size=40)})
+    with pytest.raises(ValueError, match=r"its column 'when' holds dates or durations. Pass them as numbers"):
+        ConditionalVAETransformer(**small).fit(X, dated)
