@@ -399,14 +399,15 @@ class ConditionalVAETransformer(VAETransformer):
         ${sample_returns}
         """
         self._check_sample_call(n_samples, from_likelihood)
-        seed = random_state is None or isinstance(random_state, np.random.RandomState) or (
-            isinstance(random_state, Integral) and not isinstance(random_state, (bool, np.bool_)))
-        if not seed:  # a label given by position (True would seed as 1, check_random_state's int)
+        # A label given by position: True would seed as 1 (check_random_state's int), a string or a
+        # float fail as seeds with words that do not say why. (Other non-seeds get those words.)
+        looks_like_labels = isinstance(random_state, (str, bytes, bool, np.bool_, float, np.floating, list, tuple,
+                                                      np.ndarray, pd.Series))
+        if looks_like_labels:
             # ValueError, as scikit-learn's check_random_state refuses a seed it cannot use.
-            raise ValueError(
-                f"random_state={random_state!r} is not a seed: sample's second argument is "
-                f"random_state, and the condition is keyword-only. Pass y={random_state!r}."
-            )
+            way = (f"sample's second argument is random_state, and the condition is keyword-only. Pass "
+                   f"y={random_state!r}." if y is None else "pass an int, a RandomState instance or None.")
+            raise ValueError(f"random_state={random_state!r} is not a seed: {way}")
         rng = seed_source(random_state)
         if y is None:
             self._require_labels("sample")

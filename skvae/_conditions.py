@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._data import Scaling
+from ._validation import as_pandas
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,12 +207,30 @@ def _names(y):
     return None
 
 
+# What pandas' infer_dtype calls an object column of dates or durations.
+_DATE_VALUES = ("datetime64", "datetime", "date", "timedelta64", "timedelta")
+
+
+def _dated(y):
+    """Where 2-D y holds dates or durations, in words (its first such column's name); None where it does not."""
+    frame = as_pandas(y)  # polars' dtypes are a list
+    if isinstance(frame, pd.DataFrame):
+        dated = [name for name, column in frame.items() if column.dtype.kind in "mM"
+                 or (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in _DATE_VALUES)]
+        return f"its column {dated[0]!r}" if dated else None
+    return "it" if getattr(y, "dtype", np.dtype(float)).kind in "mM" else None
+
+
 def _covariates(y):
-    dates = [name for name, dtype in getattr(y, "dtypes", {}).items() if dtype.kind in "mM"]
-    if dates:  # numpy's promotion error named neither y nor a way on
+    dated = _dated(y)
+    if dated is not None:
+        # numpy's promotion error named neither y nor a way on; an array's ticks were read as numbers
+        # in whatever unit they came, so the same dates in seconds were other conditions.
         raise ValueError(
-            f"y is 2-D, so it is read as numeric covariates, but its column {dates[0]!r} holds dates or "
-            f"durations. Pass them as numbers, e.g. (y[{dates[0]!r}] - y[{dates[0]!r}].min()).dt.total_seconds()."
+            f"y is 2-D, so it is read as numeric covariates, but {dated} holds dates or durations, whose unit "
+            "is unknown. Pass numbers measured the same way at fit and later, e.g. seconds from one fixed "
+            "date, (y['when'] - pd.Timestamp('2000-01-01')).dt.total_seconds() (in the column's time zone, "
+            "if it has one), or a duration's .dt.total_seconds()."
         )
     try:
         covariates = check_array(y, dtype=np.float64, input_name="y", ensure_all_finite="allow-nan")

@@ -117,7 +117,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         it: a row holding an observed value of a column the rows left to fit
         on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
-        are NaN, or a ``VAEImputer``'s ``missing_values``). For a bare skvae
+        are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
+        steps, as X holds them, and never every drawn row). For a bare skvae
         base also a row the fitted model could not score: one holding a
         level of a string column that none of the rows left to fit on holds
         (when ``handle_unknown`` is "error"), or a value the model fitted on
@@ -293,23 +294,28 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # model that cannot read its holes; a string level only they hold would be unknown to a
         # model that refuses unknown levels, and scoring them would fail (for some random_state).
         # Such rows are fitted instead, for a skvae model, bare or a Pipeline's last step (a
-        # VAEImputer's missing_values placeholders are its holes); a Pipeline that fills holes
-        # first (SimpleImputer) would need no such rows, and lose its calibration rows to them.
+        # VAEImputer's missing_values placeholders are its holes). Steps before it may change what
+        # it reads (a StandardScaler keeps the holes, a SimpleImputer fills them): their rows are
+        # judged as X holds them, but never at the cost of the last calibration row, which a
+        # SimpleImputer's holed table lost to them.
         model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        reads_x = estimator is model or len(estimator.steps) == 1
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
-            marked = estimator._marked(readable) if hasattr(estimator, "_marked") else readable
+            marked = model._marked(readable) if reads_x and hasattr(model, "_marked") else readable
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
-            refuses_unknown = estimator is model and model.handle_unknown == "error"
+            refuses_unknown = reads_x and model.handle_unknown == "error"
             if refuses_unknown:
-                unseen |= _unseen_levels(readable, fit_rows, held_out, getattr(estimator, "likelihood", None))
+                unseen |= _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
+            if unseen.all() and not reads_x:
+                unseen[:] = False
             if unseen.all():
                 ways = ("more rows, a float contamination, or the estimator handle_unknown='ignore'"
                         if refuses_unknown else "more rows, or a float contamination")
                 raise ValueError(
-                    'contamination="auto" found no held-out row to calibrate on: each holds a category '
-                    "the other rows lack, or a column's only observed values or only holes, and is fitted "
-                    f"instead. Give {ways}."
+                    'contamination="auto" found no held-out row to calibrate on: each holds '
+                    f"{'a category the other rows lack, or ' if refuses_unknown else ''}a column's only "
+                    f"observed values or only holes, and is fitted instead. Give {ways}."
                 )
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
             n_held_out = len(held_out)

@@ -406,7 +406,18 @@ def test_a_label_by_position_or_dated_covariates_are_refused_with_the_way_on():
     for label in (True, np.True_, 1.5):
         with pytest.raises(ValueError, match=r"is not a seed: .*the condition is keyword-only. Pass y="):
             model.sample(4, label)
+    # A Generator is no label: scikit-learn's words, not advice to pass it as y.
+    with pytest.raises(ValueError, match="cannot be used to seed a numpy.random.RandomState instance"):
+        model.sample(4, random_state=np.random.default_rng(0), y=True)
     dated = pd.DataFrame({"when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.randint(0, 50, 40), unit="D"),
                           "v": rng.normal(size=40)})
-    with pytest.raises(ValueError, match=r"its column 'when' holds dates or durations. Pass them as numbers"):
+    with pytest.raises(ValueError, match=r"its column 'when' holds dates or durations, whose unit is unknown"):
         ConditionalVAETransformer(**small).fit(X, dated)
+    # An array of dates was read as numbers in its own unit: the same dates in seconds were other conditions.
+    with pytest.raises(ValueError, match=r"but it holds dates or durations"):
+        ConditionalVAETransformer(**small).fit(X, np.c_[dated["when"].to_numpy(), dated["when"].to_numpy()])
+    pl = pytest.importorskip("polars")  # a polars frame's dtypes are a list (its first version raised there)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        covariates = ConditionalVAETransformer(**small).fit(X, pl.from_pandas(dated.assign(when=1.0)))
+    assert covariates.transform(X[:2], pl.from_pandas(dated.assign(when=1.0).head(2))).shape == (2, 2)
