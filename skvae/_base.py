@@ -76,7 +76,12 @@ from ._sources import (
     is_streamed,
 )
 from ._statistics import as_one_image, column_statistics
-from ._threads import multiply_adds_per_row, threads_for, torch_threads
+from ._threads import (
+    extra_training_multiply_adds,
+    multiply_adds_per_row,
+    threads_for,
+    torch_threads,
+)
 from ._training import History, TrainingDiverged, batch_size_for, train, validation_split
 from ._validation import (
     as_pandas,
@@ -367,7 +372,11 @@ class BaseAutoencoder(
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
         # The training step's size; training itself warns of a clipped batch_size, once.
         batch_size = max(1, batch_size_for(self.batch_size, data.X.shape[0], warn_if_clipped=False))
-        return threads_for(3 * batch_size * self._multiply_adds(model))  # forward and backward
+        count = getattr(model, "_training_multiply_adds_per_row", None)
+        if count is None:  # a row's own passes (counted once per model, for evaluation too), and its family's
+            count = self._multiply_adds(model) + extra_training_multiply_adds(model)
+            model._training_multiply_adds_per_row = count
+        return threads_for(3 * batch_size * count)  # forward and backward
 
     def _multiply_adds(self, model):
         """Multiply-adds of one row through the model; counted once per model."""

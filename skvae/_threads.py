@@ -109,6 +109,22 @@ def multiply_adds_per_row(model, n_inputs, n_condition=0):
     Counted once, on a zero row, with hooks; other layers (activations, a
     user's own operations) cost little beside them and are not counted.
     """
+
+    def encode_and_decode():
+        zeros = dict(device=next(model.parameters()).device, dtype=torch.float32)  # whatever torch's default dtype
+        condition = torch.zeros(1, n_condition, **zeros) if n_condition else None
+        model.decode(model.latent.code(model.encode(torch.zeros(1, n_inputs, **zeros), condition)), condition)
+
+    return _counted(model, encode_and_decode)
+
+
+def extra_training_multiply_adds(model):
+    """Multiply-adds per row of the forward passes a training step runs beyond the row's own (the family's)."""
+    return sum(times * _counted(model, run) for run, times in model.extra_training_passes())
+
+
+def _counted(model, run):
+    """Multiply-adds of the model's dense and conv layers while ``run()`` runs, in eval mode, without gradients."""
     counted = []
 
     def count(module, inputs, output):
@@ -124,11 +140,7 @@ def multiply_adds_per_row(model, n_inputs, n_condition=0):
     model.eval()
     try:
         with torch.no_grad():
-            device = next(model.parameters()).device
-            zeros = dict(device=device, dtype=torch.float32)  # whatever torch's default dtype
-            condition = torch.zeros(1, n_condition, **zeros) if n_condition else None
-            params = model.encode(torch.zeros(1, n_inputs, **zeros), condition)
-            model.decode(model.latent.code(params), condition)
+            run()
     finally:
         for handle in handles:
             handle.remove()

@@ -1,5 +1,7 @@
 """Thread use (skvae/_threads.py): from the work of a step, within the cores and the caller's limit, restored."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -205,3 +207,37 @@ def test_a_call_that_fails_leaves_no_chunk_running(two_threads, monkeypatch):
     left = time.perf_counter()
     time.sleep(0.8)
     assert all(moment < left for moment in finished)  # (the fourth chunk may also have been cancelled)
+
+
+def test_a_fit_counts_the_work_its_family_s_training_step_runs():
+    # The VAE-GAN's step also decodes prior draws and runs the discriminator on three rows for each
+    # (and its frozen copy on two): counted as a VAE's step, 3.7x too little, it took one thread where
+    # its work paid for two.
+    from torch import nn
+
+    from skvae import VAEGANTransformer
+    from skvae._threads import extra_training_multiply_adds, multiply_adds_per_row
+
+    X = np.random.RandomState(0).rand(200, 100)
+    for Estimator in (VAETransformer, VAEGANTransformer):
+        model = Estimator(8, hidden_layer_sizes=(64,), max_iter=1, batch_size=200, random_state=0)
+        run = [0]
+
+        def count(module, inputs, output, run=run):
+            if torch.is_grad_enabled():  # the training step, not the fit's closing passes
+                run[0] += inputs[0].shape[0] * module.in_features * module.out_features
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X)
+            network = model.network_
+            handles = [m.register_forward_hook(count) for m in network.modules() if isinstance(m, nn.Linear)]
+            try:
+                network.train()
+                rows = model._training_rows(network, model._schema.values(X[:10]), None, torch.device("cpu"))
+                network.loss_terms(rows.take(torch.arange(10)), torch.Generator().manual_seed(0))
+            finally:
+                for handle in handles:
+                    handle.remove()
+        counted = multiply_adds_per_row(network, network.columns.n_inputs) + extra_training_multiply_adds(network)
+        assert counted == run[0] / 10

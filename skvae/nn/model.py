@@ -27,6 +27,11 @@ defines:
   ``fast`` asks for the cheap estimate that judges epochs under early
   stopping); ``score_draws(**options)`` says how many times it decodes a
   row (1 unless overridden), for what evaluating it costs;
+* ``extra_training_passes()`` (none unless overridden): what a training
+  step runs per row beyond encoding and decoding it, as ``(run, times)``
+  pairs, ``run()`` one zero row's forward pass, for the work per step by
+  which a fit chooses its threads (the VAE-GAN's discriminator and its
+  decoded prior draws);
 * ``units_offset()``: what turns the training loss into X's units, in
   which ``loss_curve_`` reports it (a density's log-Jacobian; 0 for the
   autoencoder's squared error);
@@ -269,6 +274,10 @@ class AutoencoderModel(nn.Module):
         if batch.mask is None:
             return total
         return total - self.columns.missing_jacobian(batch.mask)
+
+    def extra_training_passes(self):
+        """Forward passes a training step runs per row beyond encoding and decoding it: ``(run, times)`` pairs."""
+        return []
 
     def units_offset(self):
         """The log-Jacobian of the standardised columns: the training loss is a density of them."""
