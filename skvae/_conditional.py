@@ -1,5 +1,6 @@
 """ConditionalVAETransformer: a VAE that models X given a condition y, and generates on request."""
 
+import reprlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -402,12 +403,12 @@ class ConditionalVAETransformer(VAETransformer):
         # A label given by position: True would seed as 1 (check_random_state's int), a string or a
         # float fail as seeds with words that do not say why. (Other non-seeds get those words.)
         looks_like_labels = isinstance(random_state, (str, bytes, bool, np.bool_, float, np.floating, list, tuple,
-                                                      np.ndarray, pd.Series))
-        if looks_like_labels:
+                                                      np.ndarray, pd.Series, pd.Index, pd.Categorical))
+        if looks_like_labels and y is None:
             # ValueError, as scikit-learn's check_random_state refuses a seed it cannot use.
-            way = (f"sample's second argument is random_state, and the condition is keyword-only. Pass "
-                   f"y={random_state!r}." if y is None else "pass an int, a RandomState instance or None.")
-            raise ValueError(f"random_state={random_state!r} is not a seed: {way}")
+            given = reprlib.repr(random_state)  # a long array of labels, shortened
+            raise ValueError(f"random_state={given} is not a seed: sample's second argument is random_state, and the "
+                             f"condition is keyword-only. Pass y={given}.")
         rng = seed_source(random_state)
         if y is None:
             self._require_labels("sample")

@@ -6,6 +6,7 @@ where the condition is missing. The model learns a "no condition" input
 from training rows whose condition it is not shown.
 """
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,7 +198,8 @@ def _refuse_sparse(y):
 
 def _is_covariates(y):
     _refuse_sparse(y)
-    return np.asarray(y).ndim == 2
+    shape = getattr(y, "shape", None)  # a frame's (a pyarrow Table of dates and floats has no common dtype)
+    return len(shape) == 2 if shape is not None else np.ndim(np.asarray(y, dtype=object)) == 2
 
 
 def _names(y):
@@ -207,33 +209,44 @@ def _names(y):
     return None
 
 
-# What pandas' infer_dtype calls an object column of dates or durations.
-_DATE_VALUES = ("datetime64", "datetime", "date", "timedelta64", "timedelta")
+# Values of a time, which numpy and polars would give as ticks in their own unit.
+_TIMES = (np.datetime64, np.timedelta64, datetime.date, datetime.time, datetime.timedelta, pd.Period)
 
 
 def _dated(y):
-    """Where 2-D y holds dates or durations, in words (its first such column's name); None where it does not."""
-    frame = as_pandas(y)  # polars' dtypes are a list
-    if isinstance(frame, pd.DataFrame):
-        dated = [name for name, column in frame.items() if column.dtype.kind in "mM"
-                 or (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in _DATE_VALUES)]
-        return f"its column {dated[0]!r}" if dated else None
-    return "it" if getattr(y, "dtype", np.dtype(float)).kind in "mM" else None
+    """Where 2-D y (a pandas frame or an array) holds times, in words; None where it does not."""
+    if isinstance(y, pd.DataFrame):
+        # Object columns are looked into, the others told by their dtype: a wide frame's every call.
+        for name, dtype in y.dtypes.items():
+            if dtype.kind in "mM" or isinstance(dtype, pd.PeriodDtype) or (dtype == object and any(
+                    isinstance(value, _TIMES) for value in y[name])):
+                return f"its column {name!r}"
+        return None
+    values = np.asarray(y) if hasattr(y, "dtype") else np.asarray(y, dtype=object)
+    if values.dtype.kind in "mM" or (values.dtype == object and any(isinstance(v, _TIMES) for v in values.ravel())):
+        return "it"
+    return None
 
 
 def _covariates(y):
+    y = as_pandas(y)  # once: polars' dtypes are a list, and check_array would convert it again
     dated = _dated(y)
     if dated is not None:
         # numpy's promotion error named neither y nor a way on; an array's ticks were read as numbers
         # in whatever unit they came, so the same dates in seconds were other conditions.
         raise ValueError(
-            f"y is 2-D, so it is read as numeric covariates, but {dated} holds dates or durations, whose unit "
+            f"y is 2-D, so it is read as numeric covariates, but {dated} holds dates, times or durations, whose unit "
             "is unknown. Pass numbers measured the same way at fit and later, e.g. seconds from one fixed "
             "date, (y['when'] - pd.Timestamp('2000-01-01')).dt.total_seconds() (in the column's time zone, "
             "if it has one), or a duration's .dt.total_seconds()."
         )
     try:
         covariates = check_array(y, dtype=np.float64, input_name="y", ensure_all_finite="allow-nan")
+    except TypeError as error:  # a value float() does not take
+        raise ValueError(
+            f"y is 2-D, so it is read as numeric covariates, but it holds values that are not numbers ({error}). "
+            "Pass numbers (one-hot categories: pd.get_dummies(df, dtype=float)), or class labels as a 1-D y."
+        ) from None
     except ValueError as error:
         if np.asarray(y).dtype.kind in "OUS" and "convert" in str(error):
             width = np.shape(y)[1]

@@ -149,9 +149,9 @@ def auto_ranges(kinds, low, high, two_valued, at_bounds):
     """The ranges ``likelihood="auto"`` judges a DataFrame's columns by.
 
     Where every column is numeric of one kind (all floats or all integers,
-    as an image's pixels come), lies in [0, 1] and ``BOUND_SHARE`` of
-    their values sit exactly at 0 or 1 (pixels of images, flags), constant
-    columns aside, each
+    as an image's pixels come; a constant integer column aside), lies in
+    [0, 1] and ``BOUND_SHARE`` of their values sit exactly at 0 or 1
+    (pixels of images, flags), each
     column's own range, as for an array. Otherwise a column counts as lying
     in [0, 1] only when it takes just 0 and 1 (a flag): small measurements
     that happen to fall in [0, 1] (a smoothness of 0.05 to 0.16) are not
@@ -165,12 +165,11 @@ def auto_ranges(kinds, low, high, two_valued, at_bounds):
     """
     numeric = [k for k, kind in enumerate(kinds) if kind in ("float", "integer")]
     unit = all(0.0 <= low[k] and high[k] <= 1.0 for k in numeric)
-    # A constant column (a blank border of pixels, which a CSV round trip makes integers) says
-    # nothing of the frame: neither another kind, nor values at the bounds (its 0s alone made a
-    # table's shares pixels).
-    varying = [k for k in numeric if low[k] < high[k]]
+    # A constant integer column (a blank border of pixels, which a CSV round trip makes integers) is
+    # no other kind. Its values still count at the bounds, as an array's would.
+    varying = [k for k in numeric if not (kinds[k] == "integer" and low[k] == high[k])]
     one_kind = len(numeric) == len(kinds) and len({kinds[k] for k in varying}) <= 1
-    if not numeric or (one_kind and unit and piled_at_bounds([at_bounds[k] for k in varying])):
+    if not numeric or (one_kind and unit and piled_at_bounds([at_bounds[k] for k in numeric])):
         return low, high
     flag = [two_valued[k] and low[k] in (0.0, 1.0) and high[k] in (0.0, 1.0) for k in range(len(kinds))]
     return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])

@@ -118,13 +118,12 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
         are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
-        steps, as X holds them, and never every drawn row). For a bare skvae
-        base also a row the fitted model could not score: one holding a
-        level of a string column that none of the rows left to fit on holds
-        (when ``handle_unknown`` is "error"), or a value the model fitted on
-        the other rows cannot take (a 1.5 where ``likelihood="auto"`` chose
-        Bernoulli from values in [0, 1]), after which the model is fitted
-        again. Ignored otherwise.
+        steps, as their output holds them); and a row holding a level of a
+        string column that none of the rows left to fit on holds (when
+        ``handle_unknown`` is "error"). For a bare skvae base also a row
+        holding a value the model fitted on the other rows cannot take (a
+        1.5 where ``likelihood="auto"`` chose Bernoulli from values in
+        [0, 1]), after which the model is fitted again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -294,29 +293,28 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # model that cannot read its holes; a string level only they hold would be unknown to a
         # model that refuses unknown levels, and scoring them would fail (for some random_state).
         # Such rows are fitted instead, for a skvae model, bare or a Pipeline's last step (a
-        # VAEImputer's missing_values placeholders are its holes). Steps before it may change what
-        # it reads (a StandardScaler keeps the holes, a SimpleImputer fills them): their rows are
-        # judged as X holds them, but never at the cost of the last calibration row, which a
-        # SimpleImputer's holed table lost to them.
+        # VAEImputer's missing_values placeholders are its holes), judged on what it reads: behind
+        # other steps, their output (a StandardScaler keeps the holes, a SimpleImputer fills them,
+        # and judged on X, a SimpleImputer's holed table lost every calibration row to them).
         model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-        reads_x = estimator is model or len(estimator.steps) == 1
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
-            marked = model._marked(readable) if reads_x and hasattr(model, "_marked") else readable
+            if model is not estimator and len(estimator.steps) > 1:
+                readable = clone(estimator[:-1]).fit_transform(readable)
+            marked = model._marked(readable) if hasattr(model, "_marked") else readable
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
-            refuses_unknown = reads_x and model.handle_unknown == "error"
-            if refuses_unknown:
-                unseen |= _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
-            if unseen.all() and not reads_x:
-                unseen[:] = False
-            if unseen.all():
-                ways = ("more rows, a float contamination, or the estimator handle_unknown='ignore'"
-                        if refuses_unknown else "more rows, or a float contamination")
+            levels = np.zeros_like(unseen)
+            if model.handle_unknown == "error":
+                levels = _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
+            if (unseen | levels).all():
+                ignore = "handle_unknown" if model is estimator else f"{estimator.steps[-1][0]}__handle_unknown"
                 raise ValueError(
                     'contamination="auto" found no held-out row to calibrate on: each holds '
-                    f"{'a category the other rows lack, or ' if refuses_unknown else ''}a column's only "
-                    f"observed values or only holes, and is fitted instead. Give {ways}."
+                    f"{'a category the other rows lack, or ' if levels.any() else ''}a column's only "
+                    "observed values or only holes, and is fitted instead. Give more rows, or a float "
+                    f"contamination{f', or the estimator {ignore}=' + repr('ignore') if levels.any() else ''}."
                 )
+            unseen |= levels
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
             n_held_out = len(held_out)
         unfitted = clone(estimator)

@@ -16,8 +16,8 @@ follows ``torch.set_num_threads``, ``OMP_NUM_THREADS``, threadpoolctl's
 ``threadpool_limits`` (over all libraries or ``"openmp"``: torch's MKL is
 linked into torch, out of threadpoolctl's sight, so a ``"blas"`` limit
 does not reach it; a block entered before torch is imported does not see
-torch) and the limits joblib gives its process workers (its threading
-backend's jobs each see the whole process's). The caller's
+torch) and the limits joblib gives its loky workers (its threading and
+multiprocessing backends' jobs each see the whole process's). The caller's
 setting is restored after each call (torch's default for threads it has
 not yet seen follows the last count set in any thread: after a call that
 changed the caller's count for a while, the caller's own count). The

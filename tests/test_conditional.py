@@ -406,16 +406,25 @@ def test_a_label_by_position_or_dated_covariates_are_refused_with_the_way_on():
     for label in (True, np.True_, 1.5):
         with pytest.raises(ValueError, match=r"is not a seed: .*the condition is keyword-only. Pass y="):
             model.sample(4, label)
+    # A long list of labels is shown short; with y given, True seeds as scikit-learn reads it.
+    with pytest.raises(ValueError, match=r"Pass y=\[True, True, True, True, True, True, \.\.\.\]\.$"):
+        model.sample(4, [True] * 100_000)
+    np.testing.assert_array_equal(model.sample(4, random_state=True, y=True), model.sample(4, random_state=1, y=True))
     # A Generator is no label: scikit-learn's words, not advice to pass it as y.
     with pytest.raises(ValueError, match="cannot be used to seed a numpy.random.RandomState instance"):
         model.sample(4, random_state=np.random.default_rng(0), y=True)
     dated = pd.DataFrame({"when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.randint(0, 50, 40), unit="D"),
                           "v": rng.normal(size=40)})
-    with pytest.raises(ValueError, match=r"its column 'when' holds dates or durations, whose unit is unknown"):
+    with pytest.raises(ValueError, match=r"its column .when. holds dates, times or durations, whose unit is unknown"):
         ConditionalVAETransformer(**small).fit(X, dated)
     # An array of dates was read as numbers in its own unit: the same dates in seconds were other conditions.
-    with pytest.raises(ValueError, match=r"but it holds dates or durations"):
+    with pytest.raises(ValueError, match=r"but it holds dates, times or durations"):
         ConditionalVAETransformer(**small).fit(X, np.c_[dated["when"].to_numpy(), dated["when"].to_numpy()])
+    # Rows of dates and numbers as tuples were read as ticks; Timestamps as objects gave a bare TypeError.
+    pairs = list(zip(dated["when"].to_numpy(), dated["v"]))
+    for rows in (pairs, dated.to_numpy(), dated.astype({"v": str}).assign(v="x").to_numpy()):
+        with pytest.raises(ValueError, match=r"^y is 2-D, so it is read as numeric covariates, but it holds"):
+            ConditionalVAETransformer(**small).fit(X, rows)
     pl = pytest.importorskip("polars")  # a polars frame's dtypes are a list (its first version raised there)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -629,11 +629,6 @@ def test_shares_beside_a_category_are_numbers_not_pixels():
     flagged = shares.assign(member=(rng.rand(300) < 0.3).astype(np.int64))
     assert VAETransformer(**FAST).fit(flagged).column_likelihoods_ == {
         "discount": "gaussian", "completion": "gaussian", "member": "bernoulli"}
-    # A constant column says nothing of the frame: beside it shares none of which sit at 0 or 1 stay
-    # numbers (its 0s alone once made them pixels).
-    smooth = pd.DataFrame({"discount": rng.uniform(0.05, 0.6, 300), "completion": rng.beta(2, 5, 300)})
-    assert VAETransformer(**FAST).fit(smooth.assign(version=0)).column_likelihoods_ == {
-        "discount": "gaussian", "completion": "gaussian", "version": "bernoulli"}
     # Pixels read back from a CSV stay pixels: their blank border columns come back as integers.
     written = io.StringIO()
     np.savetxt(written, load_digits().data[:300] / 16, fmt="%g", delimiter=",")  # 0, not 0.0

@@ -535,11 +535,22 @@ def test_auto_calibration_splits_a_placeholder_s_holes_and_a_pipeline_s_as_nan_h
 
     holed = np.random.default_rng(1).normal(size=(12, 10))
     holed[np.random.default_rng(1).permutation(12)[:10], np.arange(10)] = np.nan
+    def refused(base, seed):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                VAEOutlierDetector(base, random_state=seed).fit(holed)
+        except ValueError as error:
+            assert "found no held-out row to calibrate on" in str(error)
+            return True
+        return False
+
     for seed in range(10):
-        VAEOutlierDetector(make_pipeline(SimpleImputer(), KernelDensity()), random_state=seed).fit(holed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            VAEOutlierDetector(make_pipeline(SimpleImputer(), VAETransformer(**small)), random_state=seed).fit(holed)
+        assert not refused(make_pipeline(SimpleImputer(), KernelDensity()), seed)
+        assert not refused(make_pipeline(SimpleImputer(), VAETransformer(**small)), seed)
+        # Holes the steps before keep are judged as the model reads them: as a bare model's.
+        assert refused(make_pipeline(StandardScaler(), VAETransformer(**small)), seed) == refused(
+            VAETransformer(**small), seed)
     # The same rows give the same threshold however their holes are marked.
     X = rng.normal(size=(100, 3)) + 5
     X[[10, 20], 0] = np.nan
