@@ -1,6 +1,5 @@
 """ConditionalVAETransformer: a VAE that models X given a condition y, and generates on request."""
 
-import reprlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -406,9 +405,11 @@ class ConditionalVAETransformer(VAETransformer):
                                                       np.ndarray, pd.Series, pd.Index, pd.Categorical))
         if looks_like_labels and y is None:
             # ValueError, as scikit-learn's check_random_state refuses a seed it cannot use.
-            given = reprlib.repr(random_state)  # a long array of labels, shortened
+            given, way = repr(random_state), f"Pass y={random_state!r}."
+            if len(given) > 60:  # many labels: what they are, not a cut repr
+                given, way = f"<{type(random_state).__name__} of {len(random_state)} labels>", "Pass them as y=."
             raise ValueError(f"random_state={given} is not a seed: sample's second argument is random_state, and the "
-                             f"condition is keyword-only. Pass y={given}.")
+                             f"condition is keyword-only. {way}")
         rng = seed_source(random_state)
         if y is None:
             self._require_labels("sample")

@@ -118,12 +118,13 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
         are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
-        steps, as their output holds them); and a row holding a level of a
-        string column that none of the rows left to fit on holds (when
-        ``handle_unknown`` is "error"). For a bare skvae base also a row
-        holding a value the model fitted on the other rows cannot take (a
-        1.5 where ``likelihood="auto"`` chose Bernoulli from values in
-        [0, 1]), after which the model is fitted again. Ignored otherwise.
+        steps, as their output holds them). For one reading X itself (bare,
+        or a Pipeline's one step) also a row holding a level of a string
+        column that none of the rows left to fit on holds (when
+        ``handle_unknown`` is "error"); for a bare one, a row holding a
+        value the model fitted on the other rows cannot take (a 1.5 where
+        ``likelihood="auto"`` chose Bernoulli from values in [0, 1]), after
+        which the model is fitted again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -299,12 +300,17 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
-            if model is not estimator and len(estimator.steps) > 1:
-                readable = clone(estimator[:-1]).fit_transform(readable)
-            marked = model._marked(readable) if hasattr(model, "_marked") else readable
+            reads_x = model is estimator or len(estimator.steps) == 1
+            marked = model._marked(readable) if reads_x and hasattr(model, "_marked") else readable
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
+            if unseen.any() and not reads_x:
+                # Judged again on the other steps' output, only where X's own holes ask for rows: fitted
+                # on a copy of X (a step with copy=False writes into its input).
+                output = clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples)))
+                unseen = _rows_the_fit_needs(model._marked(output) if hasattr(model, "_marked") else output,
+                                             fit_rows, held_out)
             levels = np.zeros_like(unseen)
-            if model.handle_unknown == "error":
+            if reads_x and model.handle_unknown == "error":
                 levels = _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
             if (unseen | levels).all():
                 ignore = "handle_unknown" if model is estimator else f"{estimator.steps[-1][0]}__handle_unknown"

@@ -574,3 +574,22 @@ def test_a_polars_lazy_frame_is_fitted_and_scored_as_the_same_frame():
         expected = clone(detector).fit(frame).score_samples(frame)
         detector.fit(pl.from_pandas(frame).lazy())
     np.testing.assert_array_equal(detector.score_samples(pl.from_pandas(frame).lazy()), expected)
+
+
+def test_judging_holes_behind_a_pipeline_s_steps_leaves_x_alone_and_fits_them_only_when_asked():
+    # The steps were fitted once more on the caller's own X: a SimpleImputer(copy=False) filled its
+    # holes in place, held-out rows included, and every fit paid for the steps twice.
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    X[[3, 20, 41], 0] = np.nan
+    seen = []
+    steps = [SimpleImputer(copy=False), FunctionTransformer(lambda rows: seen.append(len(rows)) or rows)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAEOutlierDetector(make_pipeline(*steps, VAETransformer(**FAST)), random_state=6).fit(X)
+    assert np.isnan(X).sum() == 3
+    assert seen[0] == 48  # the steps' first fit is the real one, on the rows left to fit on
