@@ -313,12 +313,14 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             if reads_x and model.handle_unknown == "error":
                 levels = _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
             if (unseen | levels).all():
+                # Categories and handle_unknown are named only where a level made it refuse.
                 ignore = "handle_unknown" if model is estimator else f"{estimator.steps[-1][0]}__handle_unknown"
+                category, advice = ("a category the other rows lack, or ", f", or the estimator {ignore}='ignore'") \
+                    if levels.any() else ("", "")
                 raise ValueError(
-                    'contamination="auto" found no held-out row to calibrate on: each holds '
-                    f"{'a category the other rows lack, or ' if levels.any() else ''}a column's only "
-                    "observed values or only holes, and is fitted instead. Give more rows, or a float "
-                    f"contamination{f', or the estimator {ignore}=' + repr('ignore') if levels.any() else ''}."
+                    f'contamination="auto" found no held-out row to calibrate on: each holds {category}a column\'s '
+                    "only observed values or only holes, and is fitted instead. Give more rows, or a float "
+                    f"contamination{advice}."
                 )
             unseen |= levels
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
