@@ -532,6 +532,7 @@ def test_auto_calibration_splits_a_placeholder_s_holes_and_a_pipeline_s_as_nan_h
     # rows with a hole in each of 10 columns (its first version refused 33 random_states of 50).
     from sklearn.impute import SimpleImputer
     from sklearn.neighbors import KernelDensity
+    from sklearn.preprocessing import FunctionTransformer
 
     holed = np.random.default_rng(1).normal(size=(12, 10))
     holed[np.random.default_rng(1).permutation(12)[:10], np.arange(10)] = np.nan
@@ -560,8 +561,10 @@ def test_auto_calibration_splits_a_placeholder_s_holes_and_a_pipeline_s_as_nan_h
                    for seed in (5, 6, 16)
                    for base, data in ((VAEImputer(**small), X),
                                       (VAEImputer(missing_values=-1, **small), np.nan_to_num(X, nan=-1.0)),
-                                      (make_pipeline(VAEImputer(missing_values=-1, **small)), np.nan_to_num(X, nan=-1.0)))]
-    assert offsets[0::3] == offsets[1::3] == offsets[2::3]
+                                      (make_pipeline(VAEImputer(missing_values=-1, **small)), np.nan_to_num(X, nan=-1.0)),
+                                      (make_pipeline(FunctionTransformer(), VAEImputer(missing_values=-1, **small)),
+                                       np.nan_to_num(X, nan=-1.0)))]
+    assert offsets[0::4] == offsets[1::4] == offsets[2::4] == offsets[3::4]
 
 
 def test_a_polars_lazy_frame_is_fitted_and_scored_as_the_same_frame():
