@@ -372,10 +372,9 @@ class BaseAutoencoder(
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
         # The training step's size; training itself warns of a clipped batch_size, once.
         batch_size = max(1, batch_size_for(self.batch_size, data.X.shape[0], warn_if_clipped=False))
-        count = getattr(model, "_training_multiply_adds_per_row", None)
-        if count is None:  # a row's own passes (counted once per model, for evaluation too), and its family's
-            count = self._multiply_adds(model) + extra_training_multiply_adds(model)
-            model._training_multiply_adds_per_row = count
+        # A row's own passes (counted once per model, for evaluation too), and its family's (a VAE-GAN's
+        # discriminator: one zero row's passes, counted at each call).
+        count = self._multiply_adds(model) + extra_training_multiply_adds(model)
         return threads_for(3 * batch_size * count)  # forward and backward
 
     def _multiply_adds(self, model):

@@ -301,15 +301,15 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
             reads_x = model is estimator or len(estimator.steps) == 1
-            marked = model._marked(readable) if hasattr(model, "_marked") else readable
+            holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
+            marked = holed(readable)
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
             if unseen.any() and not reads_x:
                 # Judged again on the other steps' output, only where X's own holes (a VAEImputer's
                 # placeholders among them) ask for rows: fitted on a copy of X (a step with copy=False
                 # writes into its input).
                 output = clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples)))
-                unseen = _rows_the_fit_needs(model._marked(output) if hasattr(model, "_marked") else output,
-                                             fit_rows, held_out)
+                unseen = _rows_the_fit_needs(holed(output), fit_rows, held_out)
             levels = np.zeros_like(unseen)
             if reads_x and model.handle_unknown == "error":
                 levels = _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
