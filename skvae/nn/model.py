@@ -324,6 +324,6 @@ def noise_variance(model):
     and none censored; else None (a censored column's is the spread of a Gaussian behind its observed values,
     not theirs)."""
     variances = model.columns.variance()
-    if len(variances) != model.columns.n_columns or any(getattr(part, "censored", False) for part in model.columns.parts):
+    if len(variances) != model.columns.n_columns or any(part.censored for part in model.columns.parts):
         return None
     return np.array([float(variances[j]) for j in range(model.columns.n_columns)])

@@ -32,7 +32,8 @@ The contract, for a group of ``n_features`` columns:
   largest value for ``likelihood="auto"`` to censor it there (None: never);
   a censored bound is the statistic ``"censor_low"`` or ``"censor_high"``
   (the bound in X's units; -inf or inf where none), and the
-  constructor's ``censored`` option says, per feature, which bounds are;
+  constructor's ``censored`` option says, per feature, which bounds are
+  (the attribute ``censored`` is then True);
   ``takes_categories``, whether its columns hold categories, which enter
   the model as their index (the encoder reads a one-hot code of it); ``targets_are_inputs``, whether ``encode`` scores
   what it feeds the encoder, bar values beyond ``INPUT_BOUND`` (then a row
@@ -106,6 +107,7 @@ class Likelihood(nn.Module):
     auto_dtypes_in_support = frozenset()
     auto_dtypes_if_better = frozenset()
     censor_share = None
+    censored = False  # models saved before censoring existed have no bounds
     statistics = ()
     takes_categories = False
     targets_are_inputs = True

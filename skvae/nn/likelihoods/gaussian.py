@@ -95,7 +95,6 @@ class GaussianLikelihood(Likelihood):
     censor_share = CENSOR_SHARE
     statistics = ("mean", "scale", "resolution", "censor_low", "censor_high", "constant")
     standardises_targets = True
-    censored = False  # models saved before censoring existed have no bounds
 
     def __init__(self, n_features, *, statistics=None, noise_variance=None, censored=None, **options):
         super().__init__(n_features)
