@@ -273,7 +273,11 @@ def check_unchanged(estimator, fitted, current):
         # Absent: a routed argument left to the module, or a dense network's image_shape=None.
         return "the module's default" if name.startswith(ROUTED_PREFIXES) else "None"
 
-    names = [name for name in sorted(fitted.keys() | current.keys()) if not _same(fitted.get(name), current.get(name))]
+    # A family's constants are how its network was built, not a setting: a file saved before one
+    # existed continues with the network it holds.
+    constants = getattr(estimator, "_architecture_constants", {})
+    names = [name for name in sorted(fitted.keys() | current.keys())
+             if name not in constants and not _same(fitted.get(name), current.get(name))]
     if "image_shape" in names and not ("conv_channels" in fitted and "conv_channels" in current):
         names = [name for name in names if name != "conv_channels"]  # unused by the dense side: image_shape says it
     changed = [f"{name}={given(current, name)} (fitted with {given(fitted, name)})" for name in names]

@@ -218,6 +218,11 @@ class BaseAutoencoder(
     # where the family's latent takes one; False keeps its prior.
     _samples_from_code_mixture = True
 
+    # What every fit leaves (files of every format hold them): load refuses a state without one,
+    # as another estimator's file, rather than failing at the first call that reads it.
+    _fitted_state = ("n_features_in_", "n_iter_", "network_", "_fitted_architecture", "_optimizer_state",
+                     "_history", "_rng", "_score_seed")
+
     # ------------------------------------------------- what a subclass says
 
     def _loss_weights(self, epochs_elapsed):
@@ -227,6 +232,9 @@ class BaseAutoencoder(
     def _monitor_from_epoch(self):
         """Epochs that the stopping rule must not judge (the KL warm-up)."""
         return 0
+
+    def _check_family_parameters(self):
+        """Raise where parameters that passed ``_parameter_constraints`` do not fit together."""
 
     def _check_statistics(self, statistics):
         """Raise if the training columns' statistics make a reported attribute unrepresentable."""
@@ -349,6 +357,7 @@ class BaseAutoencoder(
             # scikit-learn's _fit_context validates a fitted model's partial_fit no more (its
             # parameters were read at the first call); every call here reads them afresh.
             self._validate_params()
+        self._check_family_parameters()
         with restored_on_error(self):
             data = self._validate_fit(X, y, incremental, condition_options)
             state = self._build(data) if data.fresh else self._continued(data)
@@ -484,13 +493,13 @@ class BaseAutoencoder(
             far = check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
             model.columns.release_constants(rows)
         early_stopping = self.early_stopping
-        if isinstance(early_stopping, str):  # "auto"
-            early_stopping = data.X.shape[0] >= EARLY_STOPPING_AUTO_ROWS
+        if isinstance(early_stopping, str):  # "auto": never where nothing is to be held out
+            early_stopping = data.X.shape[0] >= EARLY_STOPPING_AUTO_ROWS and self.validation_fraction > 0
         early_stopping = bool(early_stopping) and not data.incremental
         train_rows, validation_score = None, None
         if early_stopping:
             train_rows, validation_rows = validation_split(len(rows), self.validation_fraction, rng,
-                                                           self._classes_of_rows(data.conditions))
+                                                           self._classes_of_rows(data.conditions), self.early_stopping)
             train_rows = torch.as_tensor(train_rows, device=device)
             validation_rows = torch.as_tensor(validation_rows, device=device)
             validation_block = min(block_rows(data.X.shape[1]), MODEL_BLOCK_ROWS)
@@ -597,8 +606,12 @@ class BaseAutoencoder(
             if self.max_iter >= needed:
                 advice = "Increase max_iter, or raise tol."
             elif self._warn_when_the_rule_cannot_stop:
+                # Only the settings that can bring the epochs needed within max_iter.
+                levers = ["Increase max_iter"] + (["shorten kl_warmup"] if left else []) + (
+                    ["lower n_iter_no_change"]
+                    if self.n_iter_no_change > 1 and self.max_iter >= needed - self.n_iter_no_change + 1 else [])
                 advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
-                          f"{needed} ({parts}). Increase max_iter, or lower n_iter_no_change.")
+                          f"{needed} ({parts}). {', '.join(levers[:-1])}{' or ' if len(levers) > 1 else ''}{levers[-1]}.")
             else:
                 advice = None
             if advice is not None:
@@ -627,12 +640,15 @@ class BaseAutoencoder(
                 n_rows = min(CHECK_ROWS, block_rows(n_features), len(rows))
                 batch = rows.take(slice(0, n_rows))
                 scores = self._row_score(model, batch, fast=True)
-                squared, observed = model.squared_errors(batch)
+                codes = model.code(batch)
+                squared, observed = model.squared_errors(batch, codes)
+                outputs = model.decode(codes, batch.condition)
+                unresponsive = bool((codes != codes[:1]).any()) and bool((outputs == outputs[:1]).all())
         finally:
             model.train(was_training)
         positions = model.columns.standardised_targets()
         errors = (squared[positions] / observed[positions].clamp_min(1.0)).sqrt().cpu().numpy()
-        return Health(float(scores.double().mean()) + float(model.units_offset()), errors)
+        return Health(float(scores.double().mean()) + float(model.units_offset()), errors, unresponsive)
 
     def _training_rows(self, model, values, conditions, device, frame=None):
         """The training rows as a source: encoded once into tensors, or minibatch by minibatch.

@@ -144,6 +144,7 @@ class ConditionalVAETransformer(VAETransformer):
     # class k were labelled k 97.8% of the time from a first version of the mixture
     # (scikit-learn's GaussianMixture; worst class 93.8%) against 99.0% (96.5%) from N(0, I).
     _samples_from_code_mixture = False
+    _fitted_state = (*VAETransformer._fitted_state, "_conditions")
 
     _parameter_constraints: dict = {
         **VAETransformer._parameter_constraints,

@@ -118,11 +118,13 @@ class Health(NamedTuple):
 
     ``score``: the mean score; ``errors``: each standardised column's root
     mean squared reconstruction error (float64 numpy, in its standard
-    deviations).
+    deviations); ``unresponsive``: whether the decoder gives every row the
+    same output though their codes differ.
     """
 
     score: float
     errors: np.ndarray
+    unresponsive: bool = False
 
 
 def check_not_diverged(model, start, end, statistics, n_features, names, iteration):
@@ -142,6 +144,11 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - (
             DIVERGED_NATS_PER_FEATURE * n_features + DIVERGED_SHARE_OF_START * abs(start.score)):
         problem = f"it scores {end.score:.3g} on its own training rows, against {start.score:.3g} before training"
+    elif end.unresponsive and not start.unresponsive:
+        # Its units all dead (ReLUs past zero for every input, after too large a step): a model
+        # of the columns' means, whose errors, about one standard deviation, pass the test below.
+        problem = ("its decoder gives every training row the same output, though their codes differ: "
+                   "its units no longer respond to their input")
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))
         problem = (f"its reconstructions of its own training rows miss column {names[j]!r} by "

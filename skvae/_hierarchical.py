@@ -63,7 +63,9 @@ class HierarchicalVAETransformer(VAETransformer):
         decoder is called with ``in_features=sum(latent_dims)``. The
         hierarchy's own networks (one dense layer per step up, a head per
         layer and a prior network per lower layer) have the width of the
-        encoder's last hidden layer. The default's top layer is 2-D, like
+        encoder's last hidden layer; with ``hidden_layer_sizes=()`` they
+        are linear too (every head reads the input, each prior is affine in
+        the layer above), as wide tables get by ``"auto"``. The default's top layer is 2-D, like
         ``VAETransformer``'s default code, and the bottom layer twice as
         wide, as the ladder VAE halves its layers going up.
 
@@ -174,7 +176,7 @@ class HierarchicalVAETransformer(VAETransformer):
         "free_bits": [Interval(Real, 0, None, closed="left"), "array-like"],
         "transform_layer": [None, Interval(Integral, None, None, closed="neither")],
     }
-    _architecture_constants = {"decoder_reads_every_layer": True}
+    _architecture_constants = {"decoder_reads_every_layer": True, "linear_without_hidden_layers": True}
     _architecture_parameters = tuple(
         "latent_dims" if name == "latent_dim" else name for name in VAETransformer._architecture_parameters
     )
@@ -327,7 +329,7 @@ class HierarchicalVAETransformer(VAETransformer):
         """``transform_layer`` as a layer index from 0, checked against the fitted layers; or None."""
         return _checked_layer(self.transform_layer, self.network_.latent.latent_dims)
 
-    def _fit(self, X, incremental, y=None, **condition_options):
+    def _check_family_parameters(self):
         latent_dims = _positive_ints(self.latent_dims, "latent_dims", "(8, 4)")
         if len(latent_dims) < 2:
             bottom = latent_dims[0] if latent_dims else 4
@@ -349,7 +351,6 @@ class HierarchicalVAETransformer(VAETransformer):
                     f"latent_dims={latent_dims} ({len(latent_dims)} values, bottom first)."
                 )
         _checked_layer(self.transform_layer, latent_dims)
-        return super()._fit(X, incremental, y, **condition_options)
 
     _family = LadderVAEModel
     _code_width_name = "sum(latent_dims)"
@@ -383,10 +384,12 @@ def _checked_layer(layer, latent_dims):
         return None
     n_layers = len(latent_dims)
     # Read at each call (set_params after fit skips fit's validation): any value gets this message.
-    if not isinstance(layer, Integral) or isinstance(layer, bool) or not -n_layers <= layer < n_layers:
+    integral = isinstance(layer, Integral) and not isinstance(layer, bool)
+    if not integral or not -n_layers <= layer < n_layers:
         raise ValueError(
-            f"transform_layer={layer!r} names no layer of latent_dims={tuple(latent_dims)}: pass 0 (the "
-            f"bottom) to {n_layers - 1} (the top), -1 for the top, or None for every layer."
+            f"transform_layer={layer!r} {'names no layer' if integral else 'is not an integer naming a layer'} "
+            f"of latent_dims={tuple(latent_dims)}: pass 0 (the bottom) to {n_layers - 1} (the top), -1 for "
+            "the top, or None for every layer."
         )
     return int(layer) % n_layers
 

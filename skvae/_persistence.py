@@ -28,11 +28,13 @@ import sklearn.base
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._architecture import ROUTED_PREFIXES
 from ._conditions import Conditions
 from ._data import Scaling
 from ._kinds import column_kind
 from ._schema import Column, Schema
 from ._training import History
+from .nn.layers import all_finite
 
 # 1: skvae 0.2.0.dev0 before mixed columns (a "_scaling"); 2: a "_layout" of the columns;
 # 3: a "_schema" of the columns, their statistics in the model's own state.
@@ -319,10 +321,37 @@ def _decode_estimator(obj, arrays, trusted):
     cls = _skvae_class(obj["__estimator__"])
     if cls is None:
         raise ValueError(f"The file names {obj['__estimator__']!r}, which is not a skvae estimator.")
-    params = _decode(obj["params"], arrays, trusted)
-    estimator = cls(**params)
-    state = {k: v for k, v in _decode(obj["state"], arrays, trusted).items() if k not in params}
-    _restore(estimator, state)
+    return _rebuilt(cls, _decode(obj["params"], arrays, trusted), _decode(obj["state"], arrays, trusted), "The file")
+
+
+def _a(cls):
+    return f"{'an' if cls.__name__[0] in 'AEIOU' else 'a'} {cls.__name__}"
+
+
+def _rebuilt(cls, params, state, source):
+    """``cls`` made from saved ``params`` and ``state``; a ValueError naming ``source`` where they do not fit it."""
+    damaged = f"{source} is incomplete or damaged"
+    # The autoencoders take any routed module argument, so their constructors accept names
+    # another estimator wrote (a conditional model's condition_dropout): those are refused here.
+    unknown = sorted(key for key in params if key not in cls._get_param_names() and not key.startswith(ROUTED_PREFIXES))
+    try:
+        if unknown:
+            raise TypeError(f"no parameter {', '.join(unknown)}")
+        estimator = cls(**params)
+    except TypeError as error:  # parameters another estimator wrote
+        raise ValueError(f"{damaged}: its parameters do not fit {_a(cls)} ({error}).") from None
+    state = {k: v for k, v in state.items() if k not in params}
+    lacking = [key for key in getattr(cls, "_fitted_state", ()) if key not in state]
+    if state and lacking:
+        raise ValueError(f"{damaged}: its state lacks {lacking}, which every fitted {cls.__name__} holds.")
+    try:
+        _restore(estimator, state)
+    except (KeyError, RuntimeError) as error:  # a state another estimator wrote, arrays of other shapes
+        # (A trusted module's own errors come through as they are: the file is not at fault.)
+        raise ValueError(f"{damaged}: its state does not fit {_a(cls)} ({error}).") from error
+    network = getattr(estimator, "network_", None)
+    if network is not None and not all(all_finite(p.detach()) for p in network.parameters()):
+        raise ValueError(f"{damaged}: its network's weights are not all finite.")
     return estimator
 
 
@@ -456,21 +485,12 @@ def load(path, *, trusted=()):
         state = _decode(metadata["state"], arrays, trusted) if metadata["state"] else {}
     except KeyError as error:
         raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
-    try:
-        estimator = getattr(skvae, name)(**params)
-    except TypeError as error:  # parameters another estimator wrote
-        raise ValueError(f"{path} is incomplete or damaged: its parameters do not fit a {name} ({error}).") from None
-    state = {k: v for k, v in state.items() if k not in params}
-    if hasattr(estimator, "_family") and "network_" not in state:
+    cls = getattr(skvae, name)
+    if hasattr(cls, "_family") and "network_" not in state:
         raise ValueError(
             f"{path} holds no fitted network: it is incomplete or damaged (save writes only fitted estimators)."
         )
-    try:
-        _restore(estimator, state)
-    except (KeyError, RuntimeError) as error:  # a state another estimator wrote, arrays of other shapes
-        # (A trusted module's own errors come through as they are: the file is not at fault.)
-        raise ValueError(f"{path} is incomplete or damaged: its state does not fit a {name} ({error}).") from error
-    return estimator
+    return _rebuilt(cls, params, state, str(path))
 
 
 def _versions():

@@ -103,19 +103,20 @@ def batch_size_for(batch_size, n_samples, warn_if_clipped=True):
     return min(batch_size, n_samples)
 
 
-def validation_split(n_samples, validation_fraction, rng, labels=None):
+def validation_split(n_samples, validation_fraction, rng, labels=None, early_stopping=True):
     """Sorted training and validation row indices for early stopping, drawn from ``rng``.
 
     ``labels``: a conditional model's class of each row. A class whose rows
     were all drawn for validation gives its first one back to training:
     the network would never have learnt it, yet ``sample`` draws it at its
     prior. (``MLPClassifier`` stratifies its split; moving rows keeps every
-    split that needs no change as it was drawn.)
+    split that needs no change as it was drawn.) ``early_stopping``: the
+    parameter as set, which errors name.
     """
     n_validation = int(round(validation_fraction * n_samples))
     if n_validation < 1 or n_validation >= n_samples:
         raise ValueError(
-            f"early_stopping=True holds out validation_fraction={validation_fraction} "
+            f"early_stopping={early_stopping!r} holds out validation_fraction={validation_fraction} "
             f"of the {n_samples} samples, which leaves {n_validation} validation and "
             f"{n_samples - n_validation} training samples; both need at least 1. "
             "Change validation_fraction, pass more samples, or set early_stopping=False."
@@ -131,7 +132,7 @@ def validation_split(n_samples, validation_fraction, rng, labels=None):
         training, validation = np.sort(np.r_[training, given_back]), np.setdiff1d(validation, given_back)
         if not validation.size:
             raise ValueError(
-                f"early_stopping=True holds out validation_fraction={validation_fraction} of the {n_samples} "
+                f"early_stopping={early_stopping!r} holds out validation_fraction={validation_fraction} of the {n_samples} "
                 "samples, and every one is the only row of its class, which training needs. Pass more rows "
                 "of those classes, or set early_stopping=False."
             )

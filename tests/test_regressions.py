@@ -592,7 +592,7 @@ def test_a_block_without_any_observed_value_is_refused_and_changes_nothing():
 def test_a_transform_layer_set_after_fit_is_checked_whatever_its_type():
     X = np.random.RandomState(0).rand(50, 4)
     hvae = HierarchicalVAETransformer(latent_dims=(3, 2), **FAST).fit(X)
-    with pytest.raises(ValueError, match="transform_layer='all' names no layer of latent_dims=\\(3, 2\\)"):
+    with pytest.raises(ValueError, match="transform_layer='all' is not an integer naming a layer of latent_dims=\\(3, 2\\)"):
         hvae.set_params(transform_layer="all").transform(X)
 
 
@@ -1667,7 +1667,7 @@ def test_damaged_files_get_skvaes_message(tmp_path):
         with pytest.raises(ValueError, match="bad.skvae"):
             load(tmp_path / "bad.skvae")
     # Another estimator's name over this state: a KeyError from deep inside.
-    for edit, match in [({"estimator": "skvae.VQVAETransformer"}, "does not fit a VQVAETransformer"),
+    for edit, match in [({"estimator": "skvae.VQVAETransformer"}, "not fit a VQVAETransformer"),
                         ({"format_version": "3"}, "format_version is '3'")]:
         with zipfile.ZipFile(path) as archive, zipfile.ZipFile(tmp_path / "edited.skvae", "w") as out:
             out.writestr("skvae.json", json.dumps({**metadata, **edit}))
@@ -2132,3 +2132,140 @@ def test_a_frame_fitted_model_reads_a_sparse_matrix_as_scikit_learn_does(Estimat
     expected = model.transform(values)
     for X in (sp.csr_matrix(values), sp.coo_matrix(values), sp.csr_array(values)):
         np.testing.assert_array_equal(np.asarray(model.transform(X)), np.asarray(expected))
+
+
+@pytest.mark.parametrize("Estimator", [AutoencoderTransformer, VAETransformer, VAEImputer])
+def test_a_network_whose_decoder_stopped_responding_is_refused_as_diverged(Estimator):
+    # At 300 times the default learning rate a step killed every decoder unit: the network gave every
+    # row the columns' means (miss about 1 standard deviation, which the reconstruction test passes),
+    # returned without a word while other seeds raised.
+    from sklearn.datasets import load_diabetes, load_wine
+
+    X = load_diabetes().data if Estimator is VAETransformer else load_wine().data
+    if Estimator is VAEImputer:
+        X = X.copy()
+        X[::4, 0] = np.nan
+    learning_rate = 0.3 if Estimator is AutoencoderTransformer else 0.2
+    model = Estimator(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=learning_rate, random_state=0)
+    with pytest.raises(ValueError, match="decoder gives every training row the same output, though their codes "
+                                         "differ.*Lower learning_rate_init.*left as it was"):
+        model.fit(X)
+    assert not hasattr(model, "network_")
+    fitted = Estimator(hidden_layer_sizes=(16,), max_iter=20, random_state=0).fit(X)
+    assert len(np.unique(fitted.inverse_transform(fitted.transform(X)) if Estimator is not VAEImputer
+                         else fitted.transform(X)[::4, 0], axis=0)) > 1
+
+
+def test_a_collapsed_vae_whose_decoder_still_responds_is_not_refused():
+    X = np.random.RandomState(0).normal(size=(300, 5))
+    vae = VAETransformer(beta=100, free_bits=0.0, max_iter=60, random_state=0).fit(X)
+    assert vae.n_active_units_ == 0  # posterior collapse is shown, not refused
+
+
+def test_the_convergence_advice_names_only_settings_that_can_let_the_rule_fire():
+    X = np.random.RandomState(0).normal(size=(100, 4))
+
+    def advice(model):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X)
+        (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+        return message.split("). ")[-1]
+
+    # The warm-up alone outlasts max_iter: no n_iter_no_change can help (it was advised).
+    hvae = HierarchicalVAETransformer(max_iter=30, n_iter_no_change=1, hidden_layer_sizes=(8,), random_state=0)
+    assert advice(hvae) == "Increase max_iter or shorten kl_warmup."
+    assert advice(AutoencoderTransformer(max_iter=5, n_iter_no_change=10, hidden_layer_sizes=(8,), random_state=0)) \
+        == "Increase max_iter or lower n_iter_no_change."
+    vae = VAETransformer(max_iter=20, n_iter_no_change=10, hidden_layer_sizes=(8,), random_state=0)
+    assert advice(vae) == "Increase max_iter, shorten kl_warmup or lower n_iter_no_change."
+
+
+def test_early_stopping_auto_holds_nothing_out_where_validation_fraction_is_zero():
+    X = np.random.RandomState(0).normal(size=(10_000, 3))
+    model = AutoencoderTransformer(hidden_layer_sizes=(4,), max_iter=1, batch_size=5000, validation_fraction=0.0,
+                                   random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    assert model.validation_scores_ is None
+    with pytest.raises(ValueError, match="early_stopping='auto' holds out validation_fraction=1e-05 of the 10000"):
+        model.set_params(validation_fraction=1e-5).fit(X)
+
+
+def test_a_fitted_hierarchy_checks_its_parameters_in_partial_fit_as_fit_does():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    for bad in ({"latent_dims": None}, {"latent_dims": 5}, {"transform_layer": 1.0}):
+        model = HierarchicalVAETransformer(**FAST).fit(X)
+        before = model.transform(X)
+        with pytest.raises(InvalidParameterError, match=list(bad)[0]):
+            model.set_params(**bad).partial_fit(X)
+        np.testing.assert_array_equal(model.set_params(latent_dims=(4, 2), transform_layer=None).transform(X), before)
+
+
+def test_a_hierarchy_without_hidden_layers_is_linear_and_a_saved_one_keeps_its_build(tmp_path):
+    # hidden_layer_sizes=() (what "auto" picks for 83 x 2,308 khan) gave the hierarchy's own networks
+    # the input's width: 5.4 million weights there, where the one-layer VAE has 44 thousand.
+    X = np.random.RandomState(0).normal(size=(30, 200))
+    auto = dict(max_iter=3, random_state=0)
+    hvae = HierarchicalVAETransformer(**auto).fit(X)
+    vae = VAETransformer(latent_dim=6, **auto).fit(X)
+    assert hvae.hidden_layer_sizes_ == () and vae.hidden_layer_sizes_ == ()
+    n_weights = [sum(p.numel() for p in m.network_.parameters()) for m in (hvae, vae)]
+    assert n_weights[0] < 1.1 * n_weights[1], n_weights
+    # A model fitted before (its architecture without the constant) is rebuilt as it was, and continues.
+    old = HierarchicalVAETransformer(**auto)
+    old._architecture_constants = {"decoder_reads_every_layer": True}
+    old.fit(X)
+    assert sum(p.numel() for p in old.network_.parameters()) > 200 * 200
+    path = tmp_path / "old.skvae"
+    old.save(path)
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.transform(X), old.transform(X))
+    loaded.partial_fit(X)
+
+
+def test_load_refuses_a_file_whose_state_another_class_wrote_or_that_lacks_what_a_fit_leaves(tmp_path):
+    # The autoencoders accept any routed keyword, so a conditional model's file named VAETransformer
+    # loaded, then failed at transform with a matrix-shape error; a VAE's file named the conditional
+    # model, or one without n_features_in_ or the optimizer's state, failed at first use with an
+    # AttributeError; NaN weights were blamed on the data.
+    from safetensors.numpy import load as load_arrays
+    from safetensors.numpy import save as save_arrays
+
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    y = np.where(np.arange(60) % 2, "p", "q")
+    VAETransformer(**FAST).fit(X).save(tmp_path / "vae.skvae")
+    ConditionalVAETransformer(**FAST).fit(X, y).save(tmp_path / "cvae.skvae")
+
+    def edited(source, name=None, drop=None, nan_weights=False):
+        with zipfile.ZipFile(tmp_path / source) as archive:
+            metadata, raw = json.loads(archive.read("skvae.json")), archive.read("arrays.safetensors")
+        if name:
+            metadata["estimator"] = name
+        if drop:
+            metadata["state"]["__dict__"] = [item for item in metadata["state"]["__dict__"] if item[0] != drop]
+        if nan_weights:
+            arrays = load_arrays(raw)
+            key = next(k for k in arrays if "encoder" in k and arrays[k].ndim == 2)
+            arrays[key] = np.full_like(arrays[key], np.nan)
+            raw = save_arrays(arrays)
+        path = tmp_path / f"edited{len(list(tmp_path.iterdir()))}.skvae"
+        with zipfile.ZipFile(path, "w") as out:
+            out.writestr("skvae.json", json.dumps(metadata))
+            out.writestr("arrays.safetensors", raw)
+        return path
+
+    cases = [
+        (edited("cvae.skvae", name="skvae.VAETransformer"), r"parameters do not fit a VAETransformer \(no parameter"),
+        (edited("vae.skvae", name="skvae.ConditionalVAETransformer"), r"lacks \['_conditions'\]"),
+        (edited("vae.skvae", drop="n_features_in_"), r"lacks \['n_features_in_'\]"),
+        (edited("vae.skvae", drop="_optimizer_state"), r"lacks \['_optimizer_state'\]"),
+        (edited("vae.skvae", nan_weights=True), "weights are not all finite"),
+    ]
+    for path, match in cases:
+        with pytest.raises(ValueError, match=rf"{path.name} is incomplete or damaged: .*{match}"):
+            load(path)
+    assert load(edited("vae.skvae")).n_features_in_ == 4  # the unedited file, rewritten, still loads
