@@ -282,7 +282,7 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
         with np.errstate(over="ignore", invalid="ignore"):
             chunk = result.cpu().numpy()
             chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
-        _check_finite(chunk, values, first_row)
+        _check_finite(chunk, values, first_row, codes=prepare is None)
         return chunk
 
     workers, work = 1, work_per_row * draws_per_row
@@ -383,7 +383,8 @@ def _pads_to_one_shape(device):
     return device.type != "cpu"
 
 
-def _check_finite(out, rows, first_row):
+def _check_finite(out, rows, first_row, codes=False):
+    """Raise where an output row is not finite, naming its input row (``codes``: the rows are codes)."""
     values = out.to_numpy() if hasattr(out, "to_numpy") else out
     if values.dtype.kind not in "fc":
         return
@@ -392,6 +393,13 @@ def _check_finite(out, rows, first_row):
         row = int(np.argmax(bad))
         with np.errstate(invalid="ignore"):
             extreme = float(np.nanmax(np.abs(rows[row]))) if rows.dtype.kind in "fc" else float("nan")
+        if codes:  # rescaling X cannot help: the codes lie where the decoder's means overflow
+            raise ValueError(
+                f"Code row {first_row + row} is beyond what the model's float32 arithmetic can decode: its "
+                f"largest value is {extreme:.3g}, far outside the codes transform gives the training data, "
+                "and a decoded mean (a count's or a log-normal column's, say) overflowed. Pass codes within "
+                "the range of transform(X_train)."
+            )
         raise ValueError(
             f"Row {first_row + row} is beyond what the model's float32 arithmetic can evaluate: "
             f"its largest value is {extreme:.3g}, far from the training data, and the networks "

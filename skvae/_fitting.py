@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ._optimizer import Adam
-from ._training import DIVERGENCE_ADVICE
+from ._training import TrainingDiverged
 from ._warnings import warn
 from .nn.layers import all_finite
 
@@ -155,10 +155,7 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
                    f"{end.errors[j]:.3g} standard deviations (root mean square), against "
                    f"{start.errors[j]:.3g} before training")
     if problem is not None:
-        raise ValueError(
-            f"Training diverged at iteration {iteration}: after its last step {problem}. "
-            f"{DIVERGENCE_ADVICE} The model was left as it was before this call."
-        )
+        raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.")
 
 
 # Standardised by the kept scaling, a column of new data whose root mean

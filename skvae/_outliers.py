@@ -18,6 +18,7 @@ from ._data import sparse_holes
 from ._kinds import kind_of_column
 from ._random import draw_seed, seed_source
 from ._sources import block_rows, is_streamed
+from ._training import TrainingDiverged
 from ._vae import VAETransformer
 from ._validation import as_pandas, check_features, check_has_rows
 from ._warnings import warn
@@ -266,10 +267,16 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                        if (name == "random_state" or name.endswith("__random_state")) and value is None)
         if unset:
             estimator.set_params(**{name: draw_seed(rng) for name in unset})
-        if self.contamination == "auto":
-            estimator, offset = self._fit_calibrated(estimator, X, rng)
-        else:
-            offset = self._fit_contaminated(estimator, X)
+        try:
+            if self.contamination == "auto":
+                estimator, offset = self._fit_calibrated(estimator, X, rng)
+            else:
+                offset = self._fit_contaminated(estimator, X)
+        except TrainingDiverged as error:
+            # Its advice in the names set_params takes here (the default base is set as itself).
+            route = "" if self.estimator is None else "estimator__" + (
+                f"{estimator.steps[-1][0]}__" if isinstance(estimator, Pipeline) else "")
+            raise (error.routed(route) if route else error) from None
         # Attributes only once everything succeeded: a failed fit leaves the detector as it was.
         self.estimator_, self.offset_ = estimator, offset
         self._calibrated_n_importance = self.n_importance

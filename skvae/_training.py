@@ -19,11 +19,11 @@ from ._warnings import warn
 
 # What to do about a fit that diverged (here and in skvae._fitting's check of its result).
 DIVERGENCE_ADVICE = ("Lower learning_rate_init (tenfold, say): the model standardises its inputs itself, "
-                     "so scaling X does not help.")
+                     "so scaling X does not help. The model was left as it was before this call.")
 
 
 class TrainingDiverged(ValueError):
-    """Training reached a loss that is not finite; ``finding`` says so without the advice that follows."""
+    """Training diverged (a loss or a finished model out of bounds); ``finding`` says so without the advice."""
 
     def __init__(self, finding, advice=DIVERGENCE_ADVICE):
         super().__init__(f"{finding} {advice}")
@@ -32,6 +32,10 @@ class TrainingDiverged(ValueError):
     def __reduce__(self):
         # Unpickled (a joblib worker's error) from its parts, not from its message: the advice once.
         return type(self), (self.finding, self.advice)
+
+    def routed(self, prefix):
+        """The same error, its advice naming the parameter as a meta-estimator sets it (``prefix`` + name)."""
+        return type(self)(self.finding, self.advice.replace("learning_rate_init", f"{prefix}learning_rate_init"))
 
 
 @dataclass

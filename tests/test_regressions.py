@@ -2269,3 +2269,40 @@ def test_load_refuses_a_file_whose_state_another_class_wrote_or_that_lacks_what_
         with pytest.raises(ValueError, match=rf"{path.name} is incomplete or damaged: .*{match}"):
             load(path)
     assert load(edited("vae.skvae")).n_features_in_ == 4  # the unedited file, rewritten, still loads
+
+
+def test_divergence_errors_are_one_class_and_a_detector_names_its_routed_learning_rate():
+    from sklearn.datasets import load_wine
+    from sklearn.preprocessing import StandardScaler
+
+    from skvae import VAEOutlierDetector
+    from skvae._training import TrainingDiverged
+
+    X = np.random.RandomState(0).normal(size=(200, 5))
+    # A loss that is not finite and a finished model out of bounds: one class, one advice.
+    with pytest.raises(TrainingDiverged, match="the loss is nan.*left as it was before this call"):
+        VAETransformer(learning_rate_init=1e6, **FAST).fit(X)
+    with pytest.raises(TrainingDiverged, match="after its last step"):
+        AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.3,
+                               random_state=0).fit(load_wine().data)
+    # Following the detector's advice must work: "learning_rate_init" is no parameter of it.
+    for base, name in [(VAETransformer(learning_rate_init=1e6, **FAST), "estimator__learning_rate_init"),
+                       (make_pipeline(StandardScaler(), VAETransformer(learning_rate_init=1e6, **FAST)),
+                        "estimator__vaetransformer__learning_rate_init")]:
+        detector = VAEOutlierDetector(base, random_state=0)
+        with pytest.raises(TrainingDiverged, match=f"Lower {name} "):
+            detector.fit(X)
+        detector.set_params(**{name: 1e-3}).fit(X)
+
+
+def test_codes_that_overflow_a_decoded_mean_are_named_as_codes_not_as_x():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"g": rng.normal(size=200), "amount": np.exp(rng.normal(3, 1, 200)),
+                          "count": rng.poisson(3, 200)})
+    model = AutoencoderTransformer(likelihood={"amount": "lognormal", "count": "poisson"}, hidden_layer_sizes=(16,),
+                                   max_iter=5, random_state=0).fit(frame)
+    # Far along every direction: the exponential of a log-normal or count mean overflows along some.
+    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    codes = 1e5 * np.c_[np.cos(angles), np.sin(angles)]
+    with pytest.raises(ValueError, match=r"Code row \d+ .* far outside the codes transform gives the training data"):
+        model.inverse_transform(codes)
