@@ -607,9 +607,14 @@ class BaseAutoencoder(
                 advice = "Increase max_iter, or raise tol."
             elif self._warn_when_the_rule_cannot_stop:
                 # Only the settings that can bring the epochs needed within max_iter.
-                levers = ["Increase max_iter"] + (["shorten kl_warmup"] if left else []) + (
-                    ["lower n_iter_no_change"]
-                    if self.n_iter_no_change > 1 and self.max_iter >= needed - self.n_iter_no_change + 1 else [])
+                judged = needed - left - self.n_iter_no_change  # what no setting here shortens
+                warmup_alone = left and self.max_iter >= needed - left
+                patience_alone = self.n_iter_no_change > 1 and self.max_iter >= needed - self.n_iter_no_change + 1
+                levers = ["Increase max_iter"] + (["shorten kl_warmup"] if warmup_alone else []) + (
+                    ["lower n_iter_no_change"] if patience_alone else []) + (
+                    ["both shorten kl_warmup and lower n_iter_no_change"]
+                    if left and self.n_iter_no_change > 1 and not (warmup_alone or patience_alone)
+                    and self.max_iter >= judged + 1 else [])
                 advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
                           f"{needed} ({parts}). {', '.join(levers[:-1])}{' or ' if len(levers) > 1 else ''}{levers[-1]}.")
             else:
@@ -643,7 +648,8 @@ class BaseAutoencoder(
                 codes = model.code(batch)
                 squared, observed = model.squared_errors(batch, codes)
                 outputs = model.decode(codes, batch.condition)
-                unresponsive = bool((codes != codes[:1]).any()) and bool((outputs == outputs[:1]).all())
+                inputs = batch.x if batch.condition is None else torch.cat([batch.x, batch.condition], -1)
+                unresponsive = bool((inputs != inputs[:1]).any()) and bool((outputs == outputs[:1]).all())
         finally:
             model.train(was_training)
         positions = model.columns.standardised_targets()

@@ -109,8 +109,9 @@ DIVERGED_SHARE_OF_START = 1.0
 # Default fits of the benchmarks' 22 real tables end at most 2 (every family
 # member, 40 epochs, a censored column's miss read at its bound;
 # benchmarks/divergence.py); an autoencoder at learning_rate_init=10
-# returned constant rows 12 to 53 off.
-DIVERGED_RECONSTRUCTION = 10.0
+# returned constant rows 12 to 53 off, a VAE at 1 rows 7.5 and 9.6 off
+# (two seeds of eight), which the 10 this was before let through.
+DIVERGED_RECONSTRUCTION = 5.0
 
 
 class Health(NamedTuple):
@@ -119,7 +120,7 @@ class Health(NamedTuple):
     ``score``: the mean score; ``errors``: each standardised column's root
     mean squared reconstruction error (float64 numpy, in its standard
     deviations); ``unresponsive``: whether the decoder gives every row the
-    same output though their codes differ.
+    same output though the rows differ.
     """
 
     score: float
@@ -144,10 +145,13 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - (
             DIVERGED_NATS_PER_FEATURE * n_features + DIVERGED_SHARE_OF_START * abs(start.score)):
         problem = f"it scores {end.score:.3g} on its own training rows, against {start.score:.3g} before training"
-    elif end.unresponsive and not start.unresponsive:
+    elif end.unresponsive and not start.unresponsive and "n_active_units_" not in statistics:
         # Its units all dead (ReLUs past zero for every input, after too large a step): a model
         # of the columns' means, whose errors, about one standard deviation, pass the test below.
-        problem = ("its decoder gives every training row the same output, though their codes differ: "
+        # Not for a variational model: under posterior collapse (n_active_units_ shows it) the
+        # columns' own densities can be the best model there is, and a decoder quiet for every
+        # training code gives them (a VAE of independent columns scored their true density).
+        problem = ("its decoder gives every training row the same output, though the rows differ: "
                    "its units no longer respond to their input")
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))

@@ -63,9 +63,11 @@ class HierarchicalVAETransformer(VAETransformer):
         decoder is called with ``in_features=sum(latent_dims)``. The
         hierarchy's own networks (one dense layer per step up, a head per
         layer and a prior network per lower layer) have the width of the
-        encoder's last hidden layer; with ``hidden_layer_sizes=()`` they
-        are linear too (every head reads the input, each prior is affine in
-        the layer above), as wide tables get by ``"auto"``. The default's top layer is 2-D, like
+        encoder's last hidden layer; with ``hidden_layer_sizes=()`` and the
+        built-in encoder they have no hidden layers either (every head reads
+        the encoder's features: the input, or a convolutional encoder's
+        output; each prior is affine in the layer above), as wide tables get
+        by ``"auto"``. The default's top layer is 2-D, like
         ``VAETransformer``'s default code, and the bottom layer twice as
         wide, as the ladder VAE halves its layers going up.
 

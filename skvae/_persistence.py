@@ -342,7 +342,8 @@ def _rebuilt(cls, params, state, source):
         raise ValueError(f"{damaged}: its parameters do not fit {_a(cls)} ({error}).") from None
     state = {k: v for k, v in state.items() if k not in params}
     lacking = [key for key in getattr(cls, "_fitted_state", ()) if key not in state]
-    if state and lacking:
+    # A fitted model's state (an unfitted one may hold set_output's configuration, say).
+    if lacking and ("network_" in state or "n_features_in_" in state):
         raise ValueError(f"{damaged}: its state lacks {lacking}, which every fitted {cls.__name__} holds.")
     try:
         _restore(estimator, state)

@@ -297,8 +297,8 @@ class LadderVAEModel(VariationalModel):
 
     @classmethod
     def make_latent(cls, in_features, spec, generator):
-        # Without hidden layers the encoder is linear, and so is the hierarchy: its own networks at the
-        # input's width had grown with its square (5.4 million weights for 2,308 columns).
+        # Without hidden layers (the built-in encoder's), none in the hierarchy either: its own networks
+        # at the input's width had grown with its square (5.4 million weights for 2,308 columns).
         linear = spec.get("linear_without_hidden_layers", False) and spec["encoder"] is None \
             and not spec["hidden_layer_sizes"]
         return LadderLatent(in_features, spec["latent_dims"], activation=spec["activation"], generator=generator,

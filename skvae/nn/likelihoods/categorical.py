@@ -72,7 +72,10 @@ class CategoricalLikelihood(Likelihood):
 
     def mixture(self, params, weights):
         """Each feature's most probable category under the mixture of the decoder outputs."""
-        mixed = [sum(float(w) * self.probabilities(p)[j].double() for w, p in zip(weights, params))
+        # Each class's softmaxes once: taken per column, they cost columns^2 x classes softmaxes
+        # (200 columns: 0.61 s for one row).
+        probabilities = [self.probabilities(p) for p in params]
+        mixed = [sum(float(w) * each[j].double() for w, each in zip(weights, probabilities))
                  for j in range(self.n_features)]
         return torch.stack([m.argmax(-1).double() for m in mixed], -1)
 
