@@ -627,6 +627,27 @@ def _warn_about_strings(name, observed, n_levels):
             UserWarning,
         )
         return
+    # read_csv gives a column of numbers with a marker it does not know ("?") as strings: judged
+    # on the first values, and only then value by value. A leading zero ("02134") marks codes.
+    codes = any(isinstance(value, str) and len(value) > 1 and value[0] == "0" and value[1].isdigit()
+                for value in sample)
+    if not (mixed or codes) and len(sample) and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
+        parsed = pd.to_numeric(observed, errors="coerce").notna().to_numpy()
+        if parsed.mean() >= 0.5:
+            markers = list(pd.unique(observed[~parsed]))
+            others = (f" and {(~parsed).sum()} other value{'s' if (~parsed).sum() != 1 else ''} "
+                      f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''})"
+                      if markers else "")
+            convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
+                       else f"pd.to_numeric(X[{name!r}])")
+            warn(
+                f"Column {name!r} holds numbers written as strings (e.g. {observed.iloc[int(np.argmax(parsed))]!r})"
+                f"{others}: it is modelled as a category of {n_levels} levels, each number a level of its "
+                f"own, without their order. Convert it with {convert} to model it as numbers (or, if "
+                "they are codes, make it a pandas Categorical, which is read as categories without this warning).",
+                UserWarning,
+            )
+            return
     if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
         warn(
             f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "
