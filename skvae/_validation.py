@@ -85,6 +85,10 @@ def _shown_labels(labels):
     return repr(labels) if len(labels) <= 10 else repr(labels[:10])[:-1] + ", ...]"
 
 
+# What pandas' infer_dtype calls an object array that holds no string.
+_NO_STRINGS = frozenset({"floating", "integer", "mixed-integer-float", "decimal", "boolean", "empty", "complex"})
+
+
 def with_plain_holes(X):
     """An array of numbers as ``validate_data`` reads it: pd.NA as NaN, numbers given as strings as numbers.
 
@@ -101,7 +105,10 @@ def with_plain_holes(X):
         holes = pd.isna(X)
         if holes.any():
             X = np.where(holes, np.nan, X)
-        if not any(isinstance(value, str) for value in X.flat):
+        # pandas' C reading of the kinds first: a Python walk over every cell took two thirds of
+        # a transform of 100,000 x 10 such cells.
+        kinds = pd.api.types.infer_dtype(X.ravel(), skipna=True)
+        if kinds in _NO_STRINGS or not any(isinstance(value, str) for value in X.flat):
             return X
     try:
         return X.astype(np.float64)  # "1.5" is 1.5, as check_array reads it
