@@ -237,6 +237,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         "sparsity": [Interval(Real, 0, None, closed="left")],
     }
     _family = PlainAutoencoderModel
+    _one_output_is_dead = True
 
     def _loss_weights(self, epochs_elapsed):
         return {**super()._loss_weights(epochs_elapsed), "sparsity": self.sparsity}

@@ -218,6 +218,12 @@ class BaseAutoencoder(
     # where the family's latent takes one; False keeps its prior.
     _samples_from_code_mixture = True
 
+    # Whether a decoder giving every training row one output, the rows differing and their columns
+    # missed by half a standard deviation or more, is a dead network, refused as diverged. Not for
+    # a variational model, whose posterior may rightly collapse to the columns' own densities,
+    # nor a VQ-VAE, whose rows sharing a code share an output.
+    _one_output_is_dead = False
+
     # What every fit leaves (files of every format hold them): load refuses a state without one,
     # as another estimator's file, rather than failing at the first call that reads it.
     _fitted_state = ("n_features_in_", "n_iter_", "network_", "_fitted_architecture", "_optimizer_state",
@@ -563,7 +569,8 @@ class BaseAutoencoder(
         n_iter = state.n_iter + run.n_epochs
         health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
-        check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter)
+        check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter,
+                           one_output_is_dead=self._one_output_is_dead)
         # N(0, I) unless a mixture of this fit's codes replaces it: a warm start's copy holds the
         # last fit's, of other codes. partial_fit keeps N(0, I): a mixture of one block's codes
         # drew only that block's kind of rows (a stream ordered by class sampled its last class),

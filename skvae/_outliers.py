@@ -273,10 +273,13 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             else:
                 offset = self._fit_contaminated(estimator, X)
         except TrainingDiverged as error:
-            # Its advice in the names set_params takes here (the default base is set as itself).
-            route = "" if self.estimator is None else "estimator__" + (
-                f"{estimator.steps[-1][0]}__" if isinstance(estimator, Pipeline) else "")
-            raise (error.routed(route) if route else error) from None
+            # Its advice in the names set_params takes here (the default base is passed as itself;
+            # of several steps with a learning rate, which diverged is not known: all are named).
+            rates = [f"estimator__{name}" for name in estimator.get_params(deep=True)
+                     if name == "learning_rate_init" or name.endswith("__learning_rate_init")]
+            if self.estimator is None or not rates:
+                raise
+            raise error.routed(rates) from None
         # Attributes only once everything succeeded: a failed fit leaves the detector as it was.
         self.estimator_, self.offset_ = estimator, offset
         self._calibrated_n_importance = self.n_importance

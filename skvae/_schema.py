@@ -148,7 +148,10 @@ class Schema:
             if LIKELIHOODS[column.likelihood].takes_categories:
                 column.categories = _categories(series)
                 if kinds[j] == "category" and not isinstance(series.dtype, pd.CategoricalDtype):
-                    _warn_about_strings(name, series[~missing], len(column.categories))
+                    # Numbers a user named categorical are codes by their choice: no advice to convert.
+                    named = likelihood != "auto" if isinstance(likelihood, str) else \
+                        isinstance(likelihood, dict) and name in likelihood
+                    _warn_about_strings(name, series[~missing], len(column.categories), numbers_advice=not named)
             elif kinds[j] == "category":
                 raise ValueError(
                     f"Column {name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
@@ -578,7 +581,7 @@ def _warn_of_inexact_integers(name, low, high):
     )
 
 
-def _warn_about_strings(name, observed, n_levels):
+def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
     """Warn where a column of strings is a category only because of how it was read.
 
     ``read_csv`` gives dates as strings, and a table's identifier column
@@ -606,7 +609,8 @@ def _warn_about_strings(name, observed, n_levels):
             return
     # Numbers beside other values make infer_dtype "mixed": a column of strings alone is not looked
     # at value by value (0.2-0.3 s a fit for a million rows).
-    mixed = pd.api.types.infer_dtype(observed, skipna=True).startswith("mixed")
+    inferred = pd.api.types.infer_dtype(observed, skipna=True)
+    mixed = inferred.startswith("mixed")
     numbers = observed.map(is_number) if mixed else None
     if mixed and numbers.mean() >= 0.5 and not numbers.all():
         # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
@@ -627,27 +631,6 @@ def _warn_about_strings(name, observed, n_levels):
             UserWarning,
         )
         return
-    # read_csv gives a column of numbers with a marker it does not know ("?") as strings: judged
-    # on the first values, and only then value by value. A leading zero ("02134") marks codes.
-    codes = any(isinstance(value, str) and len(value) > 1 and value[0] == "0" and value[1].isdigit()
-                for value in sample)
-    if not (mixed or codes) and len(sample) and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
-        parsed = pd.to_numeric(observed, errors="coerce").notna().to_numpy()
-        if parsed.mean() >= 0.5:
-            markers = list(pd.unique(observed[~parsed]))
-            others = (f" and {(~parsed).sum()} other value{'s' if (~parsed).sum() != 1 else ''} "
-                      f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''})"
-                      if markers else "")
-            convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
-                       else f"pd.to_numeric(X[{name!r}])")
-            warn(
-                f"Column {name!r} holds numbers written as strings (e.g. {observed.iloc[int(np.argmax(parsed))]!r})"
-                f"{others}: it is modelled as a category of {n_levels} levels, each number a level of its "
-                f"own, without their order. Convert it with {convert} to model it as numbers (or, if "
-                "they are codes, make it a pandas Categorical, which is read as categories without this warning).",
-                UserWarning,
-            )
-            return
     if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
         warn(
             f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "
@@ -656,6 +639,28 @@ def _warn_about_strings(name, observed, n_levels):
             "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
             UserWarning,
         )
+        return
+    # read_csv gives a column of numbers with a marker it does not know ("?") as strings: judged
+    # on the first values, and only then value by value. A leading zero ("02134") marks codes.
+    if not numbers_advice or inferred != "string":  # strings alone: not bools, bytes or complex numbers
+        return
+    codes = any(len(value) > 1 and value[0] == "0" and value[1].isdigit() for value in sample)
+    if not codes and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
+        parsed = pd.to_numeric(observed, errors="coerce").notna().to_numpy()
+        if parsed.mean() >= 0.5:
+            markers = [str(marker) for marker in pd.unique(observed[~parsed])]
+            others = (f" and {(~parsed).sum()} other value{'s' if (~parsed).sum() != 1 else ''} "
+                      f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''})"
+                      if markers else "")
+            convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
+                       else f"pd.to_numeric(X[{name!r}])")
+            warn(
+                f"Column {name!r} holds numbers written as strings (e.g. {str(observed.iloc[int(np.argmax(parsed))])!r})"
+                f"{others}: it is modelled as a category of {n_levels} levels, each number a level of its "
+                f"own, without their order. Convert it with {convert} to model it as numbers (or, if "
+                "they are codes, make it a pandas Categorical, which is read as categories without this warning).",
+                UserWarning,
+            )
 
 
 def _unhashable_values(values, name):

@@ -33,9 +33,10 @@ class TrainingDiverged(ValueError):
         # Unpickled (a joblib worker's error) from its parts, not from its message: the advice once.
         return type(self), (self.finding, self.advice)
 
-    def routed(self, prefix):
-        """The same error, its advice naming the parameter as a meta-estimator sets it (``prefix`` + name)."""
-        return type(self)(self.finding, self.advice.replace("learning_rate_init", f"{prefix}learning_rate_init"))
+    def routed(self, names):
+        """The same error, its advice naming the learning rate as a meta-estimator sets it (any of ``names``)."""
+        named = names[0] if len(names) == 1 else f"the diverged step's learning rate ({' or '.join(names)})"
+        return type(self)(self.finding, self.advice.replace("learning_rate_init", named))
 
 
 @dataclass

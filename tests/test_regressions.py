@@ -2361,3 +2361,72 @@ def test_numbers_that_read_csv_gives_as_strings_draw_the_conversion_advice():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         VAETransformer(**FAST).fit(codes)
+
+
+def test_one_output_is_refused_only_where_it_is_a_dead_autoencoder():
+    from skvae._training import TrainingDiverged
+
+    # Columns constant where observed, 30% holes: one output is right (it misses by 0), and rows
+    # differing only in their holes share it; the first version refused this fit.
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        X = np.tile([1.0, 2, 3, 4], (300, 1))
+        X[rng.random(X.shape) < 0.3] = np.nan
+    model = AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    np.testing.assert_allclose(model.inverse_transform(model.transform(X)), np.tile([1.0, 2, 3, 4], (300, 1)),
+                               atol=1e-3)
+    # A VQ-VAE's rows sharing a code share an output: a transform (which quantizes the model's codes)
+    # between warm starts made the check read quantized codes, and refused the next fit.
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 0.05, (300, 3)) + 3, rng.normal(0, 1, (300, 3)) - 3])
+    vq = VQVAETransformer(n_codes=2, transform_quantized=True, hidden_layer_sizes=(16,), max_iter=2, random_state=1,
+                          warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(4):
+            vq.fit(X)
+            vq.transform(X[:256])
+    # The dead autoencoder is still refused.
+    from sklearn.datasets import load_wine
+
+    with pytest.raises(TrainingDiverged, match="same output"):
+        AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.3,
+                               random_state=0).fit(load_wine().data)
+
+
+def test_the_detector_names_every_learning_rate_a_pipeline_could_have_diverged_by():
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import Pipeline
+
+    from skvae import VAEOutlierDetector
+    from skvae._training import TrainingDiverged
+
+    X = np.random.RandomState(0).normal(size=(200, 5))
+    # The last step is not the model that diverged: its name was given, which set_params refuses.
+    isolated = Pipeline([("ae", AutoencoderTransformer(learning_rate_init=1e6, **FAST)),
+                         ("iso", IsolationForest(random_state=0))])
+    with pytest.raises(TrainingDiverged, match="Lower estimator__ae__learning_rate_init "):
+        VAEOutlierDetector(isolated, contamination=0.1, random_state=0).fit(X)
+    both = Pipeline([("ae", AutoencoderTransformer(learning_rate_init=1e6, **FAST)), ("vae", VAETransformer(**FAST))])
+    with pytest.raises(TrainingDiverged, match=r"estimator__ae__learning_rate_init or "
+                                               r"estimator__vae__learning_rate_init"):
+        VAEOutlierDetector(both, contamination=0.1, random_state=0).fit(X)
+
+
+def test_the_numbers_as_strings_advice_spares_identifiers_bools_and_columns_named_categorical():
+    rng = np.random.default_rng(0)
+    ids = pd.DataFrame({"order_id": [str(v) for v in rng.choice(10**6, 300, replace=False)], "x": rng.normal(size=300)})
+    with pytest.warns(UserWarning, match="an identifier"):
+        VAETransformer(**FAST).fit(ids)
+    for frame, likelihood in [
+        (pd.DataFrame({"b": pd.Series([True, False, None] * 40, dtype=object), "x": rng.normal(size=120)}), "auto"),
+        (pd.DataFrame({"dept": rng.choice(["110", "220", "330"], 100), "x": rng.normal(size=100)}),
+         {"dept": "categorical"}),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            VAETransformer(likelihood=likelihood, **FAST).fit(frame)
