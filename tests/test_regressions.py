@@ -2430,3 +2430,18 @@ def test_the_numbers_as_strings_advice_spares_identifiers_bools_and_columns_name
             warnings.simplefilter("error", UserWarning)
             warnings.simplefilter("ignore", ConvergenceWarning)
             VAETransformer(likelihood=likelihood, **FAST).fit(frame)
+
+
+def test_poisson_draws_past_two_to_the_63_are_counts_near_their_rate_not_the_training_minimum():
+    # torch.poisson returns -2**63 from a rate of 2**63 on, which the range clipping made the
+    # column's smallest training value in every drawn row.
+    from skvae.nn.likelihoods.counts import poisson
+
+    generator = torch.Generator().manual_seed(0)
+    rates = torch.tensor([3.0, 1e19, 1e25], dtype=torch.float64)
+    draws = poisson(rates, generator)
+    assert draws[0] >= 0 and np.all(np.abs(draws[1:].numpy() / rates[1:].numpy() - 1) < 1e-6)
+    # Below the limit the draws are torch.poisson's own, bitwise.
+    small = torch.tensor([0.5, 3.0, 1e6, 1e18], dtype=torch.float64)
+    np.testing.assert_array_equal(poisson(small, torch.Generator().manual_seed(1)),
+                                  torch.poisson(small, generator=torch.Generator().manual_seed(1)))

@@ -69,7 +69,7 @@ class PoissonLikelihood(CountLikelihood):
         return torch.floor(torch.exp(params))
 
     def sample(self, params, generator):
-        return torch.poisson(torch.exp(params), generator=generator)
+        return poisson(torch.exp(params), generator)
 
 
 class NegativeBinomialLikelihood(CountLikelihood):
@@ -103,7 +103,23 @@ class NegativeBinomialLikelihood(CountLikelihood):
         # A gamma-Poisson mixture: rate ~ Gamma(theta, theta / mu).
         theta = torch.exp(self.log_theta).expand_as(params).to(params.dtype)
         rate = standard_gamma(theta, generator) * torch.exp(params) / theta
-        return torch.poisson(rate, generator=generator)
+        return poisson(rate, generator)
+
+
+# torch.poisson draws through a 64-bit integer: from 2**63 on it returns -2**63 (which clipping to the
+# column's range made its smallest value, in every row). There a Poisson's relative spread is below
+# 1e-9, and its normal approximation, N(rate, rate), is exact to far below float64's resolution.
+POISSON_LIMIT = 2.0**62
+
+
+def poisson(rate, generator):
+    """Poisson draws of ``rate`` from ``generator``; rates past ``POISSON_LIMIT`` by the normal approximation."""
+    beyond = rate > POISSON_LIMIT
+    draws = torch.poisson(torch.where(beyond, torch.zeros_like(rate), rate), generator=generator)
+    if bool(beyond.any()):  # only then a draw more: other rates' draws are as they were
+        noise = torch.randn(rate.shape, generator=generator, device=rate.device, dtype=rate.dtype)
+        draws = torch.where(beyond, torch.round(rate + noise * torch.sqrt(rate)), draws)
+    return draws
 
 
 def standard_gamma(alpha, generator):
