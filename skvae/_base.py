@@ -152,6 +152,15 @@ TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimi
 and whether the stopping rule started from a best average carried over from earlier calls."""
 
 
+def _observed_values_differ(batch):
+    """Whether some column's observed values differ between the rows (rows differing only in holes do not)."""
+    values = batch.scored.double()
+    observed = torch.ones_like(values, dtype=torch.bool) if batch.mask is None else batch.mask > 0
+    highest = torch.where(observed, values, -torch.inf).max(0).values
+    lowest = torch.where(observed, values, torch.inf).min(0).values
+    return bool((highest > lowest).any())
+
+
 @contextlib.contextmanager
 def _blamed_on(far, call):
     """A loss that overflows in a later call blamed on the value ``far`` (see ``check_later_scaling``)."""
@@ -218,10 +227,10 @@ class BaseAutoencoder(
     # where the family's latent takes one; False keeps its prior.
     _samples_from_code_mixture = True
 
-    # Whether a decoder giving every training row one output, the rows differing and their columns
-    # missed by half a standard deviation or more, is a dead network, refused as diverged. Not for
-    # a variational model, whose posterior may rightly collapse to the columns' own densities,
-    # nor a VQ-VAE, whose rows sharing a code share an output.
+    # Whether a decoder giving every training row one output, though their observed values differ,
+    # is a dead network, refused as diverged. Not for a variational model, whose posterior may
+    # rightly collapse to the columns' own densities, nor a VQ-VAE, whose rows sharing a code
+    # share an output.
     _one_output_is_dead = False
 
     # What every fit leaves (files of every format hold them): load refuses a state without one,
@@ -655,8 +664,7 @@ class BaseAutoencoder(
                 codes = model.code(batch)
                 squared, observed = model.squared_errors(batch, codes)
                 outputs = model.decode(codes, batch.condition)
-                inputs = batch.x if batch.condition is None else torch.cat([batch.x, batch.condition], -1)
-                unresponsive = bool((inputs != inputs[:1]).any()) and bool((outputs == outputs[:1]).all())
+                unresponsive = bool((outputs == outputs[:1]).all()) and _observed_values_differ(batch)
         finally:
             model.train(was_training)
         positions = model.columns.standardised_targets()

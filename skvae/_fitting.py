@@ -112,9 +112,6 @@ DIVERGED_SHARE_OF_START = 1.0
 # returned constant rows 12 to 53 off, a VAE at 1 rows 7.5 and 9.6 off
 # (two seeds of eight), which the 10 this was before let through.
 DIVERGED_RECONSTRUCTION = 5.0
-# ... or, for an autoencoder, when it gives the rows one output though they differ, missing every
-# standardised column by at least this many standard deviations (its means miss by about 1).
-DEAD_MISS = 0.5
 
 
 class Health(NamedTuple):
@@ -123,7 +120,7 @@ class Health(NamedTuple):
     ``score``: the mean score; ``errors``: each standardised column's root
     mean squared reconstruction error (float64 numpy, in its standard
     deviations); ``unresponsive``: whether the decoder gives every row the
-    same output though the rows differ.
+    same output though their observed values differ.
     """
 
     score: float
@@ -136,8 +133,8 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
 
     ``start`` and ``end`` are the model's ``Health`` before and after
     training; ``names`` are the standardised columns' names, in ``errors``'s order;
-    ``one_output_is_dead``: whether one output for rows that differ, each standardised
-    column missed by ``DEAD_MISS`` or more, is a dead network (the estimator's ``_one_output_is_dead``).
+    ``one_output_is_dead``: whether one output for rows whose observed values differ is a
+    dead network (the estimator's ``_one_output_is_dead``).
     """
     problem = None
     # Against the worst start of any column: new data far from the kept scaling in one column may
@@ -150,12 +147,10 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - (
             DIVERGED_NATS_PER_FEATURE * n_features + DIVERGED_SHARE_OF_START * abs(start.score)):
         problem = f"it scores {end.score:.3g} on its own training rows, against {start.score:.3g} before training"
-    elif (one_output_is_dead and end.unresponsive and not start.unresponsive and end.errors.size
-          and end.errors.min() >= DEAD_MISS):
+    elif one_output_is_dead and end.unresponsive and not start.unresponsive:
         # Its units all dead (ReLUs past zero for every input, after too large a step): a model
         # of the columns' means, whose errors, about one standard deviation, pass the test below.
-        # (Rows that differ only in their holes may rightly share one output: then it misses by 0.)
-        problem = ("its decoder gives every training row the same output, though the rows differ: "
+        problem = ("its decoder gives every training row the same output, though their values differ: "
                    "its units no longer respond to their input")
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))

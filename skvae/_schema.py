@@ -612,7 +612,7 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
     inferred = pd.api.types.infer_dtype(observed, skipna=True)
     mixed = inferred.startswith("mixed")
     numbers = observed.map(is_number) if mixed else None
-    if mixed and numbers.mean() >= 0.5 and not numbers.all():
+    if numbers_advice and mixed and numbers.mean() >= 0.5 and not numbers.all():
         # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
         strays = observed[~numbers.to_numpy()]
         markers = list(pd.unique(strays))
@@ -631,6 +631,31 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
             UserWarning,
         )
         return
+    # read_csv gives a column of numbers with a marker it does not know ("?") as strings: judged
+    # on the first values, and only then value by value. A leading zero ("02134") marks codes, and
+    # whole numbers each in one row an identifier (warned of below).
+    if numbers_advice and inferred == "string":
+        codes = any(len(value) > 1 and value[0] == "0" and value[1].isdigit() for value in sample)
+        if not codes and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
+            numbers = pd.to_numeric(observed, errors="coerce")
+            parsed = numbers.notna().to_numpy()
+            identifiers = n_levels == len(observed) and bool((numbers[parsed] % 1 == 0).all())
+            if parsed.mean() >= 0.5 and not (identifiers and len(observed) >= _IDENTIFIER_MIN_ROWS):
+                markers = [str(marker) for marker in pd.unique(observed[~parsed])]
+                others = (f" and {(~parsed).sum()} other value{'s' if (~parsed).sum() != 1 else ''} "
+                          f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''})"
+                          if markers else "")
+                convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
+                           else f"pd.to_numeric(X[{name!r}])")
+                warn(
+                    f"Column {name!r} holds numbers written as strings (e.g. "
+                    f"{str(observed.iloc[int(np.argmax(parsed))])!r}){others}: it is modelled as a category of "
+                    f"{n_levels} levels, each number a level of its own, without their order. Convert it with "
+                    f"{convert} to model it as numbers (or, if they are codes, make it a pandas Categorical, "
+                    "which is read as categories without this warning).",
+                    UserWarning,
+                )
+                return
     if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
         warn(
             f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "
@@ -639,28 +664,6 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
             "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
             UserWarning,
         )
-        return
-    # read_csv gives a column of numbers with a marker it does not know ("?") as strings: judged
-    # on the first values, and only then value by value. A leading zero ("02134") marks codes.
-    if not numbers_advice or inferred != "string":  # strings alone: not bools, bytes or complex numbers
-        return
-    codes = any(len(value) > 1 and value[0] == "0" and value[1].isdigit() for value in sample)
-    if not codes and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
-        parsed = pd.to_numeric(observed, errors="coerce").notna().to_numpy()
-        if parsed.mean() >= 0.5:
-            markers = [str(marker) for marker in pd.unique(observed[~parsed])]
-            others = (f" and {(~parsed).sum()} other value{'s' if (~parsed).sum() != 1 else ''} "
-                      f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''})"
-                      if markers else "")
-            convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
-                       else f"pd.to_numeric(X[{name!r}])")
-            warn(
-                f"Column {name!r} holds numbers written as strings (e.g. {str(observed.iloc[int(np.argmax(parsed))])!r})"
-                f"{others}: it is modelled as a category of {n_levels} levels, each number a level of its "
-                f"own, without their order. Convert it with {convert} to model it as numbers (or, if "
-                "they are codes, make it a pandas Categorical, which is read as categories without this warning).",
-                UserWarning,
-            )
 
 
 def _unhashable_values(values, name):

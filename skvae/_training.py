@@ -34,9 +34,12 @@ class TrainingDiverged(ValueError):
         return type(self), (self.finding, self.advice)
 
     def routed(self, names):
-        """The same error, its advice naming the learning rate as a meta-estimator sets it (any of ``names``)."""
+        """The same finding, advised in the names a meta-estimator's set_params takes (any of ``names``).
+
+        Built from the plain advice, not this error's, which a nested meta-estimator has routed already.
+        """
         named = names[0] if len(names) == 1 else f"the diverged step's learning rate ({' or '.join(names)})"
-        return type(self)(self.finding, self.advice.replace("learning_rate_init", named))
+        return type(self)(self.finding, DIVERGENCE_ADVICE.replace("learning_rate_init", named))
 
 
 @dataclass

@@ -2142,7 +2142,7 @@ def test_an_autoencoder_whose_decoder_stopped_responding_is_refused_as_diverged(
 
     X = load_wine().data
     model = AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.3, random_state=0)
-    with pytest.raises(ValueError, match="decoder gives every training row the same output, though the rows "
+    with pytest.raises(ValueError, match="decoder gives every training row the same output, though their values "
                                          "differ.*Lower learning_rate_init.*left as it was"):
         model.fit(X)
     assert not hasattr(model, "network_")
@@ -2324,7 +2324,7 @@ def test_a_network_dead_from_encoder_to_decoder_and_a_model_missing_by_seven_dev
     X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300) * 3 + 1,
                       "c": rng.choice(["x", "y", "z"], size=300), "d": rng.poisson(3, size=300)})
     settings = dict(latent_dim=2, hidden_layer_sizes=(16,), learning_rate_init=1.0, max_iter=15)
-    with pytest.raises(ValueError, match="same output, though the rows differ"):
+    with pytest.raises(ValueError, match="same output, though their values differ"):
         AutoencoderTransformer(random_state=1, **settings).fit(X)
     with pytest.raises(ValueError, match=r"miss column '\w' by [5-9]\.\d+ standard deviations"):
         VAETransformer(random_state=2, **settings).fit(X)
@@ -2445,3 +2445,47 @@ def test_poisson_draws_past_two_to_the_63_are_counts_near_their_rate_not_the_tra
     small = torch.tensor([0.5, 3.0, 1e6, 1e18], dtype=torch.float64)
     np.testing.assert_array_equal(poisson(small, torch.Generator().manual_seed(1)),
                                   torch.poisson(small, generator=torch.Generator().manual_seed(1)))
+
+
+def test_a_dead_autoencoder_is_refused_whatever_its_columns_and_a_constant_column_beside_them():
+    # The version that judged only standardised columns let dead networks on pixels, Bernoulli or
+    # categorical columns through, and a constant column (missed by 0) vetoed the refusal on wine.
+    from sklearn.datasets import load_digits, load_wine
+
+    from skvae._training import TrainingDiverged
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 4, (300, 3))
+    categories = pd.DataFrame({f"c{j}": pd.Categorical(np.array(list("abcd"))[(codes[:, j] + (codes[:, 0] if j else 0)) % 4])
+                               for j in range(3)})
+    wine = load_wine().data
+    for X, rate in [(categories, 0.3), (np.c_[wine, np.ones(len(wine))], 0.3),
+                    ((load_digits().data[:300] > 8).astype(float), 3.0)]:
+        with pytest.raises(TrainingDiverged, match="same output, though their values differ"):
+            AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=rate, random_state=0).fit(X)
+
+
+def test_advice_is_routed_once_through_nested_detectors_and_a_lone_marker_among_distinct_measurements_is_named():
+    import io
+
+    from skvae import VAEOutlierDetector
+    from skvae._training import TrainingDiverged
+
+    X = np.random.RandomState(0).normal(size=(200, 5))
+    nested = VAEOutlierDetector(VAEOutlierDetector(AutoencoderTransformer(learning_rate_init=1e6, **FAST)),
+                                contamination=0.1, random_state=0)
+    with pytest.raises(TrainingDiverged, match="Lower estimator__estimator__learning_rate_init "):
+        nested.fit(X)
+    nested.set_params(estimator__estimator__learning_rate_init=1e-3)  # the name it gives is one set_params takes
+    # 299 distinct readings and one "?": the identifier warning, not the conversion advice, came first.
+    values = np.random.default_rng(0).normal(120, 15, 300)
+    lines = ["?" if i == 7 else f"{v:.3f}" for i, v in enumerate(values)]
+    frame = pd.read_csv(io.StringIO("bp\n" + "\n".join(lines))).assign(x=np.arange(300.0))
+    with pytest.warns(UserWarning, match=r"'bp' holds numbers written as strings .* and 1 other value \('\?'\)"):
+        VAETransformer(**FAST).fit(frame)
+    # Numbers a user named categorical draw no advice to convert, as objects as well as strings.
+    objects = pd.DataFrame({"dept": pd.Series([110, 220, 330, "unknown"] * 25, dtype=object), "x": np.arange(100.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAETransformer(likelihood={"dept": "categorical"}, **FAST).fit(objects)
