@@ -534,7 +534,7 @@ class BaseAutoencoder(
         start = self._check_health(model, rows, data.X.shape[1])
         if data.fresh and not math.isfinite(start.score):
             raise ValueError(
-                f"Before any training step, the new model scores its first training rows {start.score}: its "
+                f"Before any training step, the new model scores training rows {start.score}: its "
                 "networks return values that are not finite on them, which no learning rate fixes. A "
                 "custom encoder or decoder (docs/custom_modules.md) must return finite values for finite "
                 "inputs."
@@ -653,13 +653,16 @@ class BaseAutoencoder(
         """Diagnostics of a trained model before it is kept (the VAE-GAN's discriminator)."""
 
     def _check_health(self, model, rows, n_features):
-        """What the divergence check compares, on the first training rows (``Health``)."""
+        """What the divergence check compares, on training rows spread over the set (``Health``)."""
         was_training = model.training
         model.eval()
         try:
             with torch.inference_mode():
                 n_rows = min(CHECK_ROWS, block_rows(n_features), len(rows))
-                batch = rows.take(slice(0, n_rows))
+                # Spread over the rows: data sorted with hundreds of like rows first (a sparse
+                # matrix's empty ones) hid a dead network from the first rows alone.
+                positions = np.linspace(0, len(rows) - 1, n_rows).round().astype(np.int64)
+                batch = rows.take(torch.from_numpy(positions))
                 scores = self._row_score(model, batch, fast=True)
                 codes = model.code(batch)
                 squared, observed = model.squared_errors(batch, codes)

@@ -115,7 +115,7 @@ DIVERGED_RECONSTRUCTION = 5.0
 
 
 class Health(NamedTuple):
-    """What the divergence check reads of a model on the first training rows.
+    """What the divergence check reads of a model on training rows spread over the set.
 
     ``score``: the mean score; ``errors``: each standardised column's root
     mean squared reconstruction error (float64 numpy, in its standard

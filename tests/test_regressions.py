@@ -2483,3 +2483,14 @@ def test_advice_is_routed_once_through_nested_detectors_and_a_lone_marker_among_
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         VAETransformer(likelihood={"dept": "categorical"}, **FAST).fit(objects)
+
+
+def test_a_dead_autoencoder_is_refused_whatever_the_order_of_its_rows():
+    # The check read the first 256 rows: 300 empty rows of a sparse matrix first hid a dead network.
+    from skvae._training import TrainingDiverged
+
+    rng = np.random.RandomState(0)
+    X = sp.random(400, 20, density=0.1, format="csr", random_state=rng)
+    X = sp.vstack([sp.csr_matrix((300, 20)), X[300:]]).tocsr()
+    with pytest.raises(TrainingDiverged, match="same output"):
+        AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=10, learning_rate_init=10.0, random_state=0).fit(X)
