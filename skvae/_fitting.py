@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ._optimizer import Adam
-from ._training import TrainingDiverged
+from ._training import DIVERGENCE_ADVICE, TrainingDiverged
 from ._warnings import warn
 from .nn.layers import all_finite
 
@@ -136,7 +136,7 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     ``one_output_is_dead``: whether one output for rows whose observed values differ is a
     dead network (the estimator's ``_one_output_is_dead``).
     """
-    problem = None
+    problem, advice = None, DIVERGENCE_ADVICE
     # Against the worst start of any column: new data far from the kept scaling in one column may
     # pull the others off for a while, on the way to fitting it.
     growth = end.errors / max(1.0, float(start.errors.max(initial=0.0)))
@@ -152,13 +152,16 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         # of the columns' means, whose errors, about one standard deviation, pass the test below.
         problem = ("its decoder gives every training row the same output, though their values differ: "
                    "its units no longer respond to their input")
+        advice = ("Lower learning_rate_init (tenfold, say), try another random_state, or give the network "
+                  "more units (a ReLU no input turns on learns nothing). The model was left as it was "
+                  "before this call.")
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))
         problem = (f"its reconstructions of its own training rows miss column {names[j]!r} by "
                    f"{end.errors[j]:.3g} standard deviations (root mean square), against "
                    f"{start.errors[j]:.3g} before training")
     if problem is not None:
-        raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.")
+        raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.", advice)
 
 
 # Standardised by the kept scaling, a column of new data whose root mean

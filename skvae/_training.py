@@ -23,15 +23,19 @@ DIVERGENCE_ADVICE = ("Lower learning_rate_init (tenfold, say): the model standar
 
 
 class TrainingDiverged(ValueError):
-    """Training diverged (a loss or a finished model out of bounds); ``finding`` says so without the advice."""
+    """Training diverged (a loss or a finished model out of bounds); ``finding`` says so without the advice.
 
-    def __init__(self, finding, advice=DIVERGENCE_ADVICE):
+    ``plain_advice``: the advice in the estimator's own parameter names, which ``routed`` renames.
+    """
+
+    def __init__(self, finding, advice=DIVERGENCE_ADVICE, plain_advice=None):
         super().__init__(f"{finding} {advice}")
         self.finding, self.advice = finding, advice
+        self.plain_advice = advice if plain_advice is None else plain_advice
 
     def __reduce__(self):
         # Unpickled (a joblib worker's error) from its parts, not from its message: the advice once.
-        return type(self), (self.finding, self.advice)
+        return type(self), (self.finding, self.advice, self.plain_advice)
 
     def routed(self, names):
         """The same finding, advised in the names a meta-estimator's set_params takes (any of ``names``).
@@ -39,7 +43,7 @@ class TrainingDiverged(ValueError):
         Built from the plain advice, not this error's, which a nested meta-estimator has routed already.
         """
         named = names[0] if len(names) == 1 else f"the diverged step's learning rate ({' or '.join(names)})"
-        return type(self)(self.finding, DIVERGENCE_ADVICE.replace("learning_rate_init", named))
+        return type(self)(self.finding, self.plain_advice.replace("learning_rate_init", named), self.plain_advice)
 
 
 @dataclass
