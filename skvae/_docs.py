@@ -277,8 +277,9 @@ TRAINING_PARAMETERS = """\
         draw per row, which is enough on average over the rows), and keep
         the weights of the best epoch. ``"auto"``, as in
         ``HistGradientBoostingClassifier``: True from 10,000 training rows
-        on (unless ``validation_fraction=0``), where it ends a fit once the held-out bound stops improving (a
-        10,000 x 20 table fitted in 17 s instead of 47 s), False below,
+        on (unless ``validation_fraction=0``), where it ends a fit once the
+        held-out bound stops improving (a 10,000 x 20 table fitted in 17 s
+        instead of 47 s), False below,
         where the held-out rows cost more than the stop saves (mu(x) fed a
         classifier 0.011 worse on average on the small tables of
         ``benchmarks/suite.py``). ``partial_fit`` never holds rows out.

@@ -106,7 +106,7 @@ class LadderLatent(Latent):
     sigma_i^2). ``forward`` returns the bottom-up estimates, one
     ``(mu_hat, log_var_hat)`` pair per layer; the top-down pass, which needs
     the layer above's value, runs in ``code``, ``training_sample`` and
-    ``bound``. ``linear=True`` (a linear encoder's hierarchy) keeps none of
+    ``bound``. ``linear=True`` (for an encoder without hidden layers) keeps none of
     the hidden layers: every head reads the encoder's features and each
     prior network is one affine map.
     """
