@@ -579,7 +579,7 @@ class BaseAutoencoder(
         health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
         check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter,
-                           one_output_is_dead=self._one_output_is_dead)
+                           one_output_is_dead=self._one_output_is_dead, continued=not data.fresh)
         # N(0, I) unless a mixture of this fit's codes replaces it: a warm start's copy holds the
         # last fit's, of other codes. partial_fit keeps N(0, I): a mixture of one block's codes
         # drew only that block's kind of rows (a stream ordered by class sampled its last class),

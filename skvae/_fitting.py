@@ -128,13 +128,15 @@ class Health(NamedTuple):
     unresponsive: bool = False
 
 
-def check_not_diverged(model, start, end, statistics, n_features, names, iteration, one_output_is_dead=False):
+def check_not_diverged(model, start, end, statistics, n_features, names, iteration, one_output_is_dead=False,
+                       continued=False):
     """Raise if training left non-finite weights or statistics, or a model far worse than its ``start``.
 
     ``start`` and ``end`` are the model's ``Health`` before and after
     training; ``names`` are the standardised columns' names, in ``errors``'s order;
     ``one_output_is_dead``: whether one output for rows whose observed values differ is a
-    dead network (the estimator's ``_one_output_is_dead``).
+    dead network (the estimator's ``_one_output_is_dead``); ``continued``: whether the call
+    continued a fitted network (``warm_start`` or ``partial_fit``), which keeps its shape and seed.
     """
     problem, advice = None, DIVERGENCE_ADVICE
     # Against the worst start of any column: new data far from the kept scaling in one column may
@@ -152,9 +154,10 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         # of the columns' means, whose errors, about one standard deviation, pass the test below.
         problem = ("its decoder gives every training row the same output, though their values differ: "
                    "its units no longer respond to their input")
-        advice = ("Lower learning_rate_init (tenfold, say), try another random_state, or give the network "
-                  "more units (a ReLU no input turns on learns nothing). The model was left as it was "
-                  "before this call.")
+        fresh = ("try another random_state, or give the network more units" if not continued else
+                 "fit afresh (warm_start=False) with another random_state or more units")
+        advice = (f"Lower learning_rate_init (tenfold, say), {fresh} (a ReLU no input turns on learns "
+                  "nothing). The model was left as it was before this call.")
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))
         problem = (f"its reconstructions of its own training rows miss column {names[j]!r} by "

@@ -2494,3 +2494,27 @@ def test_a_dead_autoencoder_is_refused_whatever_the_order_of_its_rows():
     X = sp.vstack([sp.csr_matrix((300, 20)), X[300:]]).tocsr()
     with pytest.raises(TrainingDiverged, match="same output"):
         AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=10, learning_rate_init=10.0, random_state=0).fit(X)
+
+
+def test_dead_network_advice_names_what_set_params_takes_and_what_a_continued_fit_can_change():
+    # A detector's advice renamed only the learning rate: "try another random_state" meant its own,
+    # which does not seed a base that sets one; a continued fit can change neither seed nor shape.
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skvae import VAEOutlierDetector
+    from skvae._training import TrainingDiverged
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3)) @ rng.normal(size=(3, 6)) + 0.3 * rng.normal(size=(300, 6))
+    X = (X - X.min(0)) / np.ptp(X, axis=0)
+    dead = dict(image_shape=(2, 3), conv_channels=(4,), likelihood="bernoulli", hidden_layer_sizes=(16,),
+                max_iter=5, random_state=0)
+    base = make_pipeline(MinMaxScaler(), AutoencoderTransformer(**dead))
+    detector = VAEOutlierDetector(base, contamination=0.1, random_state=0)
+    with pytest.raises(TrainingDiverged, match="Lower estimator__autoencodertransformer__learning_rate_init .* try "
+                                               "another estimator__autoencodertransformer__random_state,"):
+        detector.fit(X)
+    detector.set_params(estimator__autoencodertransformer__random_state=1).fit(X)
+    model = AutoencoderTransformer(**{**dead, "random_state": 1, "warm_start": True}).fit(X)
+    with pytest.raises(TrainingDiverged, match=r"fit afresh \(warm_start=False\) with another random_state"):
+        model.set_params(learning_rate_init=10.0, max_iter=30).fit(X)
