@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ._optimizer import Adam
-from ._training import DIVERGENCE_ADVICE, TrainingDiverged
+from ._training import TrainingDiverged
 from ._warnings import warn
 from .nn.layers import all_finite
 
@@ -138,7 +138,7 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     dead network (the estimator's ``_one_output_is_dead``); ``continued``: whether the call
     continued a fitted network (``warm_start`` or ``partial_fit``), which keeps its shape and seed.
     """
-    problem, advice = None, DIVERGENCE_ADVICE
+    problem = None
     # Against the worst start of any column: new data far from the kept scaling in one column may
     # pull the others off for a while, on the way to fitting it.
     growth = end.errors / max(1.0, float(start.errors.max(initial=0.0)))
@@ -149,22 +149,27 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     elif not np.isfinite(end.score) or end.score < min(start.score, 0.0) - (
             DIVERGED_NATS_PER_FEATURE * n_features + DIVERGED_SHARE_OF_START * abs(start.score)):
         problem = f"it scores {end.score:.3g} on its own training rows, against {start.score:.3g} before training"
-    elif one_output_is_dead and end.unresponsive and not start.unresponsive:
-        # Its units all dead (ReLUs past zero for every input, after too large a step): a model
-        # of the columns' means, whose errors, about one standard deviation, pass the test below.
-        problem = ("its decoder gives every training row the same output, though their values differ: "
-                   "its units no longer respond to their input")
-        fresh = ("try another random_state, or give the network more units" if not continued else
-                 "fit afresh (warm_start=False) with another random_state or more units")
-        advice = (f"Lower learning_rate_init (tenfold, say), {fresh} (a ReLU no input turns on learns "
-                  "nothing). The model was left as it was before this call.")
     elif growth.size and (not np.all(np.isfinite(end.errors)) or growth.max() > DIVERGED_RECONSTRUCTION):
         j = int(np.argmax(np.where(np.isfinite(end.errors), growth, np.inf)))
         problem = (f"its reconstructions of its own training rows miss column {names[j]!r} by "
                    f"{end.errors[j]:.3g} standard deviations (root mean square), against "
                    f"{start.errors[j]:.3g} before training")
     if problem is not None:
-        raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.", advice)
+        raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.")
+    if one_output_is_dead and end.unresponsive and not start.unresponsive:
+        # Its units all dead (ReLUs off for every input, after too large a step, or in a network
+        # this narrow): a model of the columns' means, whose errors, about one standard deviation,
+        # pass the test above. Warned of, not refused: a tiny network on sparse rows, fitted by
+        # scikit-learn's own checks, died in some runs and not in others.
+        fresh = ("try another random_state, or give the network more units" if not continued else
+                 "fit afresh (warm_start=False) with another random_state or more units")
+        warn(
+            f"Training ended at iteration {iteration} with a decoder that gives every training row the same "
+            "output, though their values differ: its units no longer respond to their input, and the model "
+            f"holds only the columns' means. Lower learning_rate_init (tenfold, say), {fresh} (a ReLU no input "
+            "turns on learns nothing).",
+            UserWarning,
+        )
 
 
 # Standardised by the kept scaling, a column of new data whose root mean

@@ -275,10 +275,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         except TrainingDiverged as error:
             # Its advice in the names set_params takes here (the default base is passed as itself;
             # of several steps with a learning rate, which diverged is not known: all are named).
-            names = [f"estimator__{name}" for name in estimator.get_params(deep=True)]
-            if self.estimator is None or not any(name.endswith("__learning_rate_init") for name in names):
+            rates = [f"estimator__{name}" for name in estimator.get_params(deep=True)
+                     if name == "learning_rate_init" or name.endswith("__learning_rate_init")]
+            if self.estimator is None or not rates:
                 raise
-            raise error.routed(names) from None
+            raise error.routed(rates) from None
         # Attributes only once everything succeeded: a failed fit leaves the detector as it was.
         self.estimator_, self.offset_ = estimator, offset
         self._calibrated_n_importance = self.n_importance

@@ -22,10 +22,6 @@ DIVERGENCE_ADVICE = ("Lower learning_rate_init (tenfold, say): the model standar
                      "so scaling X does not help. The model was left as it was before this call.")
 
 
-# The parameters divergence advice may name, which a meta-estimator's set_params takes under a prefix.
-ADVISED_PARAMETERS = ("learning_rate_init", "random_state")
-
-
 class TrainingDiverged(ValueError):
     """Training diverged (a loss or a finished model out of bounds); ``finding`` says so without the advice.
 
@@ -42,21 +38,12 @@ class TrainingDiverged(ValueError):
         return type(self), (self.finding, self.advice, self.plain_advice)
 
     def routed(self, names):
-        """The same finding, advised in the names a meta-estimator's set_params takes.
+        """The same finding, advised in the names a meta-estimator's set_params takes (any of ``names``).
 
-        ``names`` are those names of its parameters (``estimator__learning_rate_init``, ...): each
-        parameter the advice names is given as that of every step with a learning rate (which of
-        several diverged is not known). Built from the plain advice, not this error's, which a nested
-        meta-estimator has routed already.
+        Built from the plain advice, not this error's, which a nested meta-estimator has routed already.
         """
-        steps = [name[: -len("learning_rate_init")] for name in names if name.endswith("__learning_rate_init")]
-        advice = self.plain_advice
-        for parameter in ADVISED_PARAMETERS:
-            routes = [step + parameter for step in steps if step + parameter in names]
-            if parameter in advice and routes:
-                named = routes[0] if len(routes) == 1 else f"{parameter} of the step that diverged ({' or '.join(routes)})"
-                advice = advice.replace(parameter, named)
-        return type(self)(self.finding, advice, self.plain_advice)
+        named = names[0] if len(names) == 1 else f"the diverged step's learning rate ({' or '.join(names)})"
+        return type(self)(self.finding, self.plain_advice.replace("learning_rate_init", named), self.plain_advice)
 
 
 @dataclass
