@@ -228,7 +228,7 @@ class BaseAutoencoder(
     _samples_from_code_mixture = True
 
     # Whether a decoder giving every training row one output, though their observed values differ,
-    # is a dead network, refused as diverged. Not for a variational model, whose posterior may
+    # is a dead network, warned of. Not for a variational model, whose posterior may
     # rightly collapse to the columns' own densities, nor a VQ-VAE, whose rows sharing a code
     # share an output.
     _one_output_is_dead = False
