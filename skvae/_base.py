@@ -664,9 +664,8 @@ class BaseAutoencoder(
                 positions = np.linspace(0, len(rows) - 1, n_rows).round().astype(np.int64)
                 batch = rows.take(torch.from_numpy(positions))
                 scores = self._row_score(model, batch, fast=True)
-                codes = model.code(batch)
-                squared, observed = model.squared_errors(batch, codes)
-                outputs = model.decode(codes, batch.condition)
+                outputs = model.decode(model.code(batch), batch.condition)
+                squared, observed = model.squared_errors(batch, outputs=outputs)
                 unresponsive = bool((outputs == outputs[:1]).all()) and _observed_values_differ(batch)
         finally:
             model.train(was_training)

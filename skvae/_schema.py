@@ -624,8 +624,7 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
             advice = (f" (X[{name!r}].replace({shown}, np.nan))" if len(markers) <= 10
                       else f" (pd.to_numeric(X[{name!r}], errors='coerce'))")
         warn(
-            f"Column {name!r} holds numbers and {len(strays)} other value{'s' if len(strays) != 1 else ''} "
-            f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''}): it is modelled as a "
+            f"Column {name!r} holds numbers and {_other_values(len(strays), markers)}: it is modelled as a "
             f"category of {n_levels} levels, each number a level of its own, without their order. If they "
             f"mark missing values, replace them with NaN{advice} and the column is read as numbers.",
             UserWarning,
@@ -642,9 +641,7 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
             identifiers = n_levels == len(observed) and bool((numbers[parsed] % 1 == 0).all())
             if parsed.mean() >= 0.5 and not (identifiers and len(observed) >= _IDENTIFIER_MIN_ROWS):
                 markers = [str(marker) for marker in pd.unique(observed[~parsed])]
-                others = (f" and {(~parsed).sum()} other value{'s' if (~parsed).sum() != 1 else ''} "
-                          f"({', '.join(map(repr, markers[:5]))}{', ...' if len(markers) > 5 else ''})"
-                          if markers else "")
+                others = f" and {_other_values(int((~parsed).sum()), markers)}" if markers else ""
                 convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
                            else f"pd.to_numeric(X[{name!r}])")
                 warn(
@@ -664,6 +661,12 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
             "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
             UserWarning,
         )
+
+
+def _other_values(count, markers):
+    """``count`` values beside a column's numbers, and the first of their distinct ``markers``, in words."""
+    shown = ", ".join(map(repr, markers[:5])) + (", ..." if len(markers) > 5 else "")
+    return f"{count} other value{'s' if count != 1 else ''} ({shown})"
 
 
 def _unhashable_values(values, name):

@@ -200,14 +200,16 @@ class AutoencoderModel(nn.Module):
         filled = self.decoded(z, batch.condition, how, generator)
         return torch.where(torch.isnan(values), filled.to(values.dtype), values)
 
-    def squared_errors(self, batch, codes=None):
+    def squared_errors(self, batch, codes=None, outputs=None):
         """Per target column, the squared reconstruction error at the code, summed over rows; and the rows summed.
 
         Float64, in the units the encoder reads (standardised for Gaussian
         columns): what an autoencoder's draws and a fit's divergence check read.
+        ``outputs``: the decoder's parameters at the codes, where the caller has them already.
         """
-        codes = self.code(batch) if codes is None else codes
-        squared = self.columns.squared_error(batch.scored, self.decode(codes, batch.condition))
+        if outputs is None:
+            outputs = self.decode(self.code(batch) if codes is None else codes, batch.condition)
+        squared = self.columns.squared_error(batch.scored, outputs)
         if batch.mask is None:
             return squared.sum(0), torch.full_like(squared[0], float(squared.shape[0]))
         mask = batch.mask.double()
