@@ -589,7 +589,10 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
     and an identifier is a category per row that no new row will match
     (``transform`` refuses unknown categories).
     """
-    sample = observed.iloc[:20]
+    # Values spread over the column, not its first ones: a file sorted with its missing rows
+    # first ("nan" strings) put only markers in the first twenty.
+    spread = np.unique(np.linspace(0, len(observed) - 1, 20).astype(int)) if len(observed) else []
+    sample = observed.iloc[spread]
     looks_like_a_date = (isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")
                          for value in sample)
     if len(sample) and all(looks_like_a_date):

@@ -2502,3 +2502,15 @@ def test_dead_network_advice_says_what_a_continued_fit_can_change():
     model = AutoencoderTransformer(**dead).fit(X)
     with pytest.warns(UserWarning, match=r"fit afresh \(warm_start=False\) with another random_state"):
         model.set_params(learning_rate_init=10.0, max_iter=30).fit(X)
+
+
+def test_numbers_written_as_strings_are_advised_whatever_the_order_of_the_rows():
+    # The check read the first 20 values: a file sorted with its missing rows first ("nan" kept as
+    # strings) showed it only markers, and ~70 numbers became silent levels.
+    import io
+
+    rng = np.random.default_rng(0)
+    lines = ["nan"] * 30 + [f"{v:.1f}" for v in np.sort(rng.normal(50, 5, 90))]
+    X = pd.read_csv(io.StringIO("age\n" + "\n".join(lines)), keep_default_na=False).assign(x=rng.normal(size=120))
+    with pytest.warns(UserWarning, match=r"'age' holds numbers written as strings .* and 30 other values \('nan'\)"):
+        VAETransformer(**FAST).fit(X)
