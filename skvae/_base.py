@@ -74,6 +74,7 @@ from ._sources import (
     evaluation_chunk_rows,
     fits_on_device,
     is_streamed,
+    spread_rows,
 )
 from ._statistics import as_one_image, column_statistics
 from ._threads import (
@@ -658,11 +659,7 @@ class BaseAutoencoder(
         model.eval()
         try:
             with torch.inference_mode():
-                n_rows = min(CHECK_ROWS, block_rows(n_features), len(rows))
-                # Spread over the rows: data sorted with hundreds of like rows first (a sparse
-                # matrix's empty ones) hid a dead network from the first rows alone.
-                positions = np.linspace(0, len(rows) - 1, n_rows).round().astype(np.int64)
-                batch = rows.take(torch.from_numpy(positions))
+                batch = spread_rows(rows, min(CHECK_ROWS, block_rows(n_features)))
                 scores = self._row_score(model, batch, fast=True)
                 outputs = model.decode(model.code(batch), batch.condition)
                 squared, observed = model.squared_errors(batch, outputs=outputs)

@@ -53,6 +53,17 @@ ENCODE_VALUES = 2**23
 ENCODED_GROWTH = 8
 
 
+def spread_rows(rows, n_rows):
+    """``n_rows`` rows of a row source spread evenly over it (all of them if it has no more).
+
+    What a fit judges its finished model on: data sorted with hundreds of
+    like rows first (a sparse matrix's empty ones) mislead a judgement of
+    the first rows alone.
+    """
+    n_rows = min(n_rows, len(rows))
+    return rows.take(torch.from_numpy(np.linspace(0, len(rows) - 1, n_rows).round().astype(np.int64)))
+
+
 def encoding_outgrows(n_rows, n_columns, n_inputs):
     """Whether ``n_rows`` rows of ``n_columns`` values, ``n_inputs`` inputs each, are too many to encode whole."""
     return n_rows * n_inputs > max(ENCODE_VALUES, ENCODED_GROWTH * n_rows * n_columns)

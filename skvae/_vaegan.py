@@ -6,7 +6,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from ._docs import fill_doc
-from ._sources import CHECK_ROWS
+from ._sources import CHECK_ROWS, spread_rows
 from ._vae import VAETransformer
 from ._warnings import warn
 from .nn import VAEGANModel
@@ -67,8 +67,8 @@ class VAEGANTransformer(VAETransformer):
     part in it. It is comparable with a ``VAETransformer``'s, and the
     adversarial terms usually cost some nats of it.
 
-    After training, D is judged on up to 1024 training rows, their
-    reconstructions and as many decoded prior draws
+    After training, D is judged on up to 1024 training rows (spread over
+    the set), their reconstructions and as many decoded prior draws
     (``discriminator_accuracy_``). A ``UserWarning`` says what to change
     when D wins completely (at least 99% right on each kind: its signal no
     longer tells the decoder how to look real) or has collapsed (the same
@@ -263,8 +263,8 @@ ${training_parameters_after_n_iter_no_change}
 
     def _judge_discriminator(self, model, rows):
         """The discriminator's accuracy on training rows, reconstructions and prior draws; warn if it failed."""
-        n_rows = min(len(rows), DIAGNOSTIC_ROWS)
-        batch = rows.take(slice(0, n_rows))
+        batch = spread_rows(rows, DIAGNOSTIC_ROWS)
+        n_rows = batch.x.shape[0]
         # Drawn apart from the training generator, from a seed fixed at fit.
         generator = torch.Generator(device=batch.x.device).manual_seed(self._score_seed)
         noise = torch.randn((n_rows, model.latent_dim), generator=generator, device=batch.x.device,

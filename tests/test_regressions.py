@@ -2514,3 +2514,16 @@ def test_numbers_written_as_strings_are_advised_whatever_the_order_of_the_rows()
     X = pd.read_csv(io.StringIO("age\n" + "\n".join(lines)), keep_default_na=False).assign(x=rng.normal(size=120))
     with pytest.warns(UserWarning, match=r"'age' holds numbers written as strings .* and 30 other values \('nan'\)"):
         VAETransformer(**FAST).fit(X)
+
+
+def test_the_discriminator_is_judged_on_rows_spread_over_the_set():
+    # It read the first 1,024 rows: 1,100 like rows first showed it one row, judged alike every time.
+    from skvae import VAEGANTransformer
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([np.tile(rng.normal(size=6), (1100, 1)), rng.normal(size=(400, 6))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        accuracy = VAEGANTransformer(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X).discriminator_accuracy_
+    # One row judged 1,024 times scores 0 or 1 on real rows and on their reconstructions alike.
+    assert {accuracy["real"], accuracy["reconstructions"]} - {0.0, 1.0}
