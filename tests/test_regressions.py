@@ -2527,3 +2527,23 @@ def test_the_discriminator_is_judged_on_rows_spread_over_the_set():
         accuracy = VAEGANTransformer(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X).discriminator_accuracy_
     # One row judged 1,024 times scores 0 or 1 on real rows and on their reconstructions alike.
     assert {accuracy["real"], accuracy["reconstructions"]} - {0.0, 1.0}
+
+
+def test_a_calibration_on_too_few_held_out_rows_is_warned_of():
+    # Rows holding a level only they hold are fitted instead: with a column of rare levels 1 to 4 of 17
+    # drawn rows were left, and the threshold, their lowest score, flagged up to 70% of the rows silently.
+    from skvae import VAEOutlierDetector
+
+    rng = np.random.default_rng(0)
+    rare = pd.DataFrame({"genus": [f"g{i}" for i in rng.integers(0, 70, 83)], "x": rng.normal(size=83)})
+    with pytest.warns(UserWarning, match=r"calibrated on \d+ held-out rows? \(\d+ of the 17 rows drawn were "
+                                         r"fitted instead.*up to 1 / \d"):
+        VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(rare)
+    X = rng.normal(size=(300, 4))
+    with pytest.warns(UserWarning, match=r"calibrated on 20 held-out rows, too few for false_alarm_rate=0.01"):
+        VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(X[:100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(X)  # 60 held out: 1/61 < 2%
+        VAEOutlierDetector(VAETransformer(**FAST), false_alarm_rate=0.1, random_state=0).fit(X[:100])
