@@ -827,9 +827,18 @@ class BaseAutoencoder(
     def _warn_of_new_holes(self, columns, consequence):
         """Warn that X has holes in ``columns`` (indices), which had none at fit, and what that does."""
         names = [self._schema.columns[j].name for j in sorted(columns)]
+        categorical = [self._schema.columns[j].name for j in sorted(columns)
+                       if self._schema.columns[j].categories is not None]
+        levels = ""
+        if categorical and self._handle_unknown == "ignore":
+            # A category unseen at fit is no hole to fit on or fill: a fill swaps it for a known level.
+            levels = (f" In columns of categories ({categorical[:5]}{', ...' if len(categorical) > 5 else ''}) "
+                      "a category unseen at fit is read as such a hole: to model it as a level, declare every "
+                      f"level up front (X.astype({{{categorical[0]!r}: pd.CategoricalDtype(all_levels)}})) and fit "
+                      "again; a level no training row held then scores as unlikely.")
         warn(
             f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in "
-            f"columns that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). {consequence}",
+            f"columns that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). {consequence}{levels}",
             UserWarning,
         )
 

@@ -2547,3 +2547,23 @@ def test_a_calibration_on_too_few_held_out_rows_is_warned_of():
         warnings.simplefilter("ignore", ConvergenceWarning)
         VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(X)  # 60 held out: 1/61 < 2%
         VAEOutlierDetector(VAETransformer(**FAST), false_alarm_rate=0.1, random_state=0).fit(X[:100])
+
+
+def test_new_holes_advice_says_how_to_model_a_category_unseen_at_fit():
+    # Under handle_unknown="ignore" an unseen category is read as a hole; the advice (fit on rows with
+    # holes, or fill them with VAEImputer) swapped it for a known level.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"g": rng.choice(["a", "b", "c"], 200), "x": rng.normal(size=200)})
+    model = VAETransformer(handle_unknown="ignore", **FAST).fit(X)
+    new = pd.DataFrame({"g": ["a", "z"], "x": [0.0, 0.0]})
+    with pytest.warns(UserWarning, match=r"In columns of categories \(\['g'\]\) a category unseen at fit is read as "
+                                         r"such a hole: to model it as a level, declare every level up front "
+                                         r"\(X.astype\(\{'g': pd.CategoricalDtype\(all_levels\)\}\)\)"):
+        model.score_samples(new)
+    # Followed, the advice models the level, which no training row held, as unlikely.
+    declared = X.astype({"g": pd.CategoricalDtype(["a", "b", "c", "z"])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = VAETransformer(max_iter=30, random_state=0).fit(declared).score_samples(new)
+    assert scores[1] < scores[0]
