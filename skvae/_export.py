@@ -56,9 +56,13 @@ class TransformGraph(nn.Module):
 class ImputationGraph(nn.Module):
     """Rows of X's values with NaN holes to the same rows with the holes filled, as ``VAEImputer.transform``."""
 
-    def __init__(self, model, placeholder=None, numeric=None):
+    def __init__(self, model, placeholder=None, numeric=None, bounds=None):
         super().__init__()
         self.model = copy.deepcopy(model).cpu().eval()
+        # VAEImputer's min_value and max_value, float64 as transform bounds its fills.
+        low, high = (None, None) if bounds is None else (torch.as_tensor(bound, dtype=torch.float64) for bound in bounds)
+        self.register_buffer("low", low)
+        self.register_buffer("high", high)
         # VAEImputer's missing_values when it is a number: a hole in the columns that hold
         # numbers (``numeric``), as transform reads it; a category is an index here.
         # A float64 buffer, compared in X's dtype as transform compares: a Python float became a
@@ -71,7 +75,8 @@ class ImputationGraph(nn.Module):
             # An integer tensor too (the usual data for missing_values=-1): its fill is float64 anyway.
             x = x if x.dtype.is_floating_point else x.to(torch.float64)
             x = torch.where((x == self.placeholder.to(x.dtype)) & self.numeric, torch.nan, x)
-        filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)))
+        bounds = None if self.low is None else (self.low, self.high)
+        filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)), bounds=bounds)
         if not x.dtype.is_floating_point or x.dtype == torch.float64:
             # float64's own range needs no clamp (whose bound, float64's largest, the ONNX
             # exporter warned of overflowing a cast).

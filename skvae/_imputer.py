@@ -1,13 +1,14 @@
 """VAEImputer: missing values filled in by a VAE of the observed entries (MIWAE, HI-VAE)."""
 
 import numbers
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import MissingValues
+from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._base import HOLE_READ_AS
@@ -75,6 +76,22 @@ class VAEImputer(VAETransformer):
         whose spread reflects the uncertainty. The same X gives the same
         draws; a row's draw depends on the rows imputed with it.
 
+    min_value : float or array-like of shape (n_features,), default=-np.inf
+        Smallest value a fill may take, as in ``IterativeImputer``: a
+        scalar for every column of numbers, or one bound per column (an
+        infinity, None or NaN for none). A decoder's mean can lie beyond the values seen at
+        fit, below 0 for an amount, say (``sample`` keeps its rows within
+        the training range; fills are not bounded unless asked). Bounds
+        columns of numbers (floats, integers, booleans) only: a scalar
+        leaves categories, dates and durations alone, and a finite bound
+        given for one of them is refused. An integer column's fill is the
+        whole number nearest its bounded value within the bounds. Read at
+        each call (``set_params`` on a fitted imputer takes effect), and
+        in the exported graph as ``transform`` applies it.
+
+    max_value : float or array-like of shape (n_features,), default=np.inf
+        Largest value a fill may take, as ``min_value``.
+
     ${network_parameters}
 
     ${vae_parameters}
@@ -126,6 +143,8 @@ class VAEImputer(VAETransformer):
         **VAETransformer._parameter_constraints,
         "missing_values": [MissingValues()],
         "sample_posterior": ["boolean"],
+        "min_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
+        "max_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
     }
 
     def __init__(
@@ -134,6 +153,8 @@ class VAEImputer(VAETransformer):
         *,
         missing_values=np.nan,
         sample_posterior=False,
+        min_value=-np.inf,
+        max_value=np.inf,
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
@@ -175,6 +196,54 @@ class VAEImputer(VAETransformer):
         )
         self.missing_values = missing_values
         self.sample_posterior = sample_posterior
+        self.min_value = min_value
+        self.max_value = max_value
+
+    def _validate_fit(self, X, y, incremental, condition_options):
+        data = super()._validate_fit(X, y, incremental, condition_options)
+        self._fill_bounds()  # refused before training, as IterativeImputer's fit refuses them
+        return data
+
+    def _fill_bounds(self):
+        """``(low, high)``: float64 bounds of each column's fills in X's units, or None where none is bounded."""
+        columns = self._schema.columns
+        low = self._bounds_of(call_parameter(self, "min_value"), "min_value", columns, -np.inf)
+        high = self._bounds_of(call_parameter(self, "max_value"), "max_value", columns, np.inf)
+        if np.all(low == -np.inf) and np.all(high == np.inf):
+            return None
+        for j, column in enumerate(columns):
+            if column.kind in ("integer", "bool"):  # a fill there is rounded: to a whole number within
+                low[j], high[j] = np.ceil(low[j]), np.floor(high[j])
+            if not low[j] <= high[j]:
+                which = f"column {column.name!r}" if self._schema.frame else f"feature {j}"
+                whole = " (as whole numbers, which its fills are)" if column.kind in ("integer", "bool") else ""
+                raise ValueError(
+                    f"min_value and max_value leave no value a fill of {which} may take: "
+                    f"min_value={low[j]:g}, max_value={high[j]:g}{whole}. Give each column min_value <= max_value."
+                )
+        return low, high
+
+    def _bounds_of(self, limit, name, columns, unbounded):
+        """One parameter's bound of each column as a float64 array (``unbounded`` where it has none)."""
+        numeric = [column.categories is None and column.kind not in ("datetime", "timedelta") for column in columns]
+        if limit is None or (np.ndim(limit) == 0 and np.isnan(limit)):
+            return np.full(len(columns), unbounded)
+        if np.ndim(limit) == 0:
+            return np.where(numeric, float(limit), unbounded)
+        bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
+        if bounds is None or bounds.shape[0] != len(columns):
+            raise ValueError(f"{name!r} should be of shape ({len(columns)},) when an array-like is provided. "
+                             f"Got shape {np.shape(limit)}, instead.")
+        bounds = np.where(np.isnan(bounds), unbounded, bounds)
+        wrong = [column.name for column, bound, takes in zip(columns, bounds, numeric)
+                 if not takes and np.isfinite(bound)]
+        if wrong:
+            raise ValueError(
+                f"{name} bounds columns of numbers only; it gives a finite bound to {wrong[:5]}, "
+                "which hold categories, dates or durations. Give those columns "
+                f"{'np.inf' if unbounded > 0 else '-np.inf'} (no bound)."
+            )
+        return bounds
 
     def _validated(self, X, reset, likelihood=None):
         frame_fitted = not reset and self._schema.frame
@@ -278,6 +347,9 @@ class VAEImputer(VAETransformer):
         generator = None
         if call_parameter(self, "sample_posterior"):
             generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
+        bounds = self._fill_bounds()
+        if bounds is not None:
+            bounds = tuple(torch.from_numpy(bound).to(device) for bound in bounds)
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
@@ -288,7 +360,7 @@ class VAEImputer(VAETransformer):
             batch = self._encoded(columns, values, condition, n_rows, first_row, targets=False,
                                   frame=X if schema.frame else None)
             values = values.double()
-            return torch.cat([model.impute(batch, values, generator), torch.isnan(values).double()], dim=1)
+            return torch.cat([model.impute(batch, values, generator, bounds), torch.isnan(values).double()], dim=1)
 
         n_features = self.n_features_in_
         # Draws from one generator in order follow the chunks' padded sizes: on a CPU, streamed wide
@@ -409,7 +481,7 @@ class VAEImputer(VAETransformer):
                        for column in self._schema.columns]
         else:
             placeholder = None  # NaN, None and pd.NA are NaN in the graph; a string is a category's index
-        return ImputationGraph(self.network_, placeholder, numeric).eval()
+        return ImputationGraph(self.network_, placeholder, numeric, self._fill_bounds()).eval()
 
     @available_if(lambda self: False)
     def inverse_transform(self, X):

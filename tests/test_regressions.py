@@ -2568,3 +2568,46 @@ def test_new_holes_advice_says_how_to_model_a_category_unseen_at_fit():
         warnings.simplefilter("ignore", ConvergenceWarning)
         scores = VAETransformer(max_iter=30, random_state=0).fit(declared).score_samples(new)
     assert scores[1] < scores[0]
+
+
+def test_imputer_fills_keep_within_min_value_and_max_value_as_iterative_imputers_do():
+    # A decoder's mean can lie beyond the values seen at fit (meat's broilers filled at -602, observed
+    # 251 to 4211), and VAEImputer had no way to bound it; min_value was answered "Did you mean
+    # 'missing_values'?".
+    from sklearn.base import clone
+
+    from skvae import VAEImputer
+
+    rng = np.random.default_rng(0)
+    amount = rng.gamma(2.0, 100.0, 300) + 250
+    X = pd.DataFrame({"amount": amount, "other": amount / 2 + rng.normal(0, 30, 300),
+                      "count": pd.array(rng.integers(0, 9, 300), dtype="Int64"), "kind": rng.choice(list("xyz"), 300)})
+    X.loc[rng.random(300) < 0.3, "amount"] = np.nan
+    X.loc[rng.random(300) < 0.3, "count"] = pd.NA
+    imputer = VAEImputer(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X)
+    holes, count_holes = X["amount"].isna().to_numpy(), X["count"].isna().to_numpy()
+    free = imputer.transform(X)
+    low, high = np.quantile(free["amount"][holes], [0.3, 0.7])  # bounds that clamp some fills each way
+    assert (free["count"][count_holes] == 4).all()
+    imputer.set_params(min_value=[low, None, 4.5, -np.inf], max_value=[high, np.inf, 6.5, np.inf])
+    bounded = imputer.transform(X)
+    np.testing.assert_allclose(bounded["amount"][holes], np.clip(free["amount"][holes], low, high))
+    assert (bounded["count"][count_holes] == 5).all()  # the whole number within [4.5, 6.5] nearest 4
+    pd.testing.assert_frame_equal(bounded[~holes & ~count_holes], X[~holes & ~count_holes].astype(bounded.dtypes))
+    # The exported graph bounds its fills as transform does.
+    A = rng.normal(size=(200, 3)) @ rng.normal(size=(3, 4))
+    A[rng.random(A.shape) < 0.2] = np.nan
+    arrays = VAEImputer(hidden_layer_sizes=(8,), max_iter=5, random_state=0, min_value=-0.3, max_value=0.3).fit(A)
+    filled = arrays.transform(A)
+    assert np.abs(filled[np.isnan(A)]).max() <= 0.3
+    np.testing.assert_allclose(arrays.to_torch()(torch.from_numpy(A)).detach().numpy(), filled)
+    # Refused as IterativeImputer's fit refuses them, and a failed fit leaves the imputer as it was.
+    fitted = clone(imputer).set_params(min_value=-np.inf, max_value=np.inf).fit(X)
+    before = fitted.transform(X)
+    for bounds, match in [(dict(min_value=[0.0, 0.0]), r"'min_value' should be of shape \(4,\)"),
+                          (dict(min_value=[0.0, 0.0, 0.0, 0.0]), r"finite bound to \['kind'\]"),
+                          (dict(min_value=5.0, max_value=4.0), "leave no value a fill of column 'amount'")]:
+        with pytest.raises(ValueError, match=match):
+            fitted.set_params(**bounds).fit(X)
+        fitted.set_params(min_value=-np.inf, max_value=np.inf)
+        pd.testing.assert_frame_equal(fitted.transform(X), before)

@@ -186,19 +186,23 @@ class AutoencoderModel(nn.Module):
         params = [self.decode(z, condition.expand(z.shape[0], -1)) for condition in conditions]
         return self.columns.decode_mixture(params, weights)
 
-    def impute(self, batch, values, generator=None):
+    def impute(self, batch, values, generator=None, bounds=None):
         """``values`` (X's numbers, NaN in the holes) with every hole filled from the row's observed entries.
 
         The hole takes the likelihood's mode at the code mu(x); with
         ``generator``, the code is drawn from q(z | x) and the hole from
-        p(x | z). What ``VAEImputer.transform`` returns, and its exported graph.
+        p(x | z). ``bounds``: ``(low, high)`` tensors of each column's
+        smallest and largest fill in X's units. What ``VAEImputer.transform``
+        returns, and its exported graph.
         """
         if generator is None:
             z, how = self.code(batch), "mode"
         else:
             z, how = self.latent.rsample(self.encode(batch.x, batch.condition), generator), "sample"
-        filled = self.decoded(z, batch.condition, how, generator)
-        return torch.where(torch.isnan(values), filled.to(values.dtype), values)
+        filled = self.decoded(z, batch.condition, how, generator).to(values.dtype)
+        if bounds is not None:
+            filled = torch.clamp(filled, *(bound.to(values.dtype) for bound in bounds))
+        return torch.where(torch.isnan(values), filled, values)
 
     def squared_errors(self, batch, codes=None, outputs=None):
         """Per target column, the squared reconstruction error at the code, summed over rows; and the rows summed.
