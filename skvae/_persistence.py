@@ -135,6 +135,9 @@ def _rebuild_model(estimator, network, statistics=None):
         # Saved before a constant column decoded as its value: none did.
         if key.endswith((".is_constant", ".constant_value")) and key not in weights:
             weights[key] = torch.zeros_like(value)
+        # Saved before a log-normal column was bounded by its largest value itself: by its log alone.
+        if key.endswith(".largest") and key not in weights:
+            weights[key] = torch.full_like(value, torch.inf)
         # Saved before sample drew from a mixture fitted to the codes: N(0, I), the unfitted default.
         if key.rsplit(".", 1)[-1].startswith("mixture_") and key not in weights:
             weights[key] = value
@@ -147,7 +150,8 @@ def _rebuild_model(estimator, network, statistics=None):
     missing, unexpected = model.load_state_dict(weights, strict=False)
     new_buffers = ("loc", "scale", "log_jacobian", "log_scale", "input_loc", "input_scale", "binary", "code_mean",
                    "code_covariance", "code_prior", "is_constant",
-                   "constant_value", "mixture_fitted", "mixture_weights", "mixture_means", "mixture_factors")
+                   "constant_value", "mixture_fitted", "mixture_weights", "mixture_means", "mixture_factors",
+                   "largest")
     if unexpected or any(key.rsplit(".", 1)[-1] not in new_buffers for key in missing):
         raise ValueError(f"The saved weights do not fit the model: missing {missing}, unexpected {unexpected}.")
     if hasattr(estimator, "latent_mean_"):

@@ -22,7 +22,7 @@ def column_statistics(X, schema):
     ``"mean"`` and ``"scale"`` (and ``"resolution"``) of the likelihood's
     ``transform_input`` of the values, to standardise them; ``"high"``, the
     largest observed ``transform_input`` (from the schema's column ranges),
-    to bound decoded values; ``"censor_low"`` and ``"censor_high"``, a
+    to bound decoded values, and ``"largest"`` the value itself, in X's units; ``"censor_low"`` and ``"censor_high"``, a
     censored column's bounds in X's units (infinite where it is not);
     ``"constant"``, the value of a column that held one value in every
     training row it was observed in (NaN for the others); ``"binary"``,
@@ -48,6 +48,9 @@ def column_statistics(X, schema):
         if "high" in cls.statistics:
             for k, high in enumerate(_high(schema, group, _numpy(cls.transform_input))):
                 stats[k]["high"] = high
+        if "largest" in cls.statistics:
+            for k, j in enumerate(group):
+                stats[k]["largest"] = schema.columns[j].high
         if "censor_low" in cls.statistics:
             for k, j in enumerate(group):
                 column = schema.columns[j]

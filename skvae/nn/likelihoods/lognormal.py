@@ -65,14 +65,18 @@ class LogNormalLikelihood(GaussianLikelihood):
     inputs_need_support = True  # the encoder reads log1p(x)
     auto_dtypes = frozenset()
     auto_dtypes_if_better = frozenset({"float", "integer"})
-    statistics = ("mean", "scale", "resolution", "high", "censor_low", "censor_high", "constant")
+    statistics = ("mean", "scale", "resolution", "high", "largest", "censor_low", "censor_high", "constant")
 
     def __init__(self, n_features, *, statistics=None, **options):
         super().__init__(n_features, statistics=statistics, **options)
-        high = np.full(n_features, np.inf)
+        high, largest = np.full(n_features, np.inf), np.full(n_features, np.inf)
         if statistics is not None and "high" in statistics:
             high = np.asarray(statistics["high"], dtype=np.float64)
+        if statistics is not None and "largest" in statistics:
+            largest = np.asarray(statistics["largest"], dtype=np.float64)
         self.register_buffer("log_high", torch.as_tensor(high))
+        # The largest value itself: expm1 of its log1p can come back a few ulps above it.
+        self.register_buffer("largest", torch.as_tensor(largest))
 
     @staticmethod
     def transform_input(values):
@@ -131,4 +135,4 @@ class LogNormalLikelihood(GaussianLikelihood):
         # Bounded by the column's training range: exp turns a decoder's
         # extrapolation into values hundreds of standard deviations off.
         logs = torch.minimum(super()._values(targets), self.log_high.to(targets.device))
-        return torch.expm1(logs).clamp_min(0.0)
+        return torch.minimum(torch.expm1(logs).clamp_min(0.0), self.largest.to(targets.device, targets.dtype))
