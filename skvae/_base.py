@@ -800,7 +800,7 @@ class BaseAutoencoder(
             schema.check(values, inputs_only=not targets)
             if targets and np.isnan(values.sum()):  # any hole, cheaply (values are dense floats)
                 holed = np.flatnonzero(np.isnan(values).any(axis=0))
-                new_holes.update(set(holed.tolist()) - set(schema.flagged))
+                new_holes.update(set(holed.tolist()) - set(columns.flagged))
             return values
 
         def run(values, condition, n_rows, first_row):
