@@ -42,8 +42,9 @@ class VAEImputer(VAETransformer):
     ``sample_posterior``; the VAE's own methods (``score_samples``,
     ``sample``, ...) remain available. ``sample`` draws rows as the
     training rows came, holes included at each column's rate
-    (``from_likelihood=True``, the default), as missing values (NaN, or
-    ``pd.NA`` in a nullable column), not as the placeholder;
+    (``from_likelihood=True``, the default), as missing values (NaN,
+    None in a column of Python objects, ``pd.NA`` in a nullable one), not
+    as the placeholder;
     ``sample(n, from_likelihood=False)`` gives complete rows.
 
     Parameters
