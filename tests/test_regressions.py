@@ -2639,3 +2639,22 @@ def test_log_normal_values_never_decode_above_the_largest_training_value():
     legacy = VAETransformer.__new__(VAETransformer)
     legacy.__setstate__(state)
     assert legacy.inverse_transform(codes)["amount"].max() >= largest * (1 - 1e-12)
+
+
+def test_the_encoders_reading_of_values_within_bounds_takes_a_shortcut_with_the_same_bits_but_not_in_a_graph():
+    # Rows without a value beyond INPUT_BOUND skip the compression (six operations); its bits are
+    # those of the whole formula, and a graph recorded from such rows still compresses others.
+    from skvae.nn.likelihoods.base import INPUT_BOUND, encoder_input
+
+    rng = np.random.RandomState(0)
+    for dtype, bits in ((torch.float32, torch.int32), (torch.float64, torch.int64)):
+        x = torch.tensor(np.r_[rng.normal(0, 3, 2000), [-0.0, 0.0, INPUT_BOUND, -INPUT_BOUND, 1e-40]], dtype=dtype)
+        bounded = x.clamp(-INPUT_BOUND, INPUT_BOUND)
+        whole = bounded + torch.sign(x) * torch.log1p((x - bounded).abs())
+        assert torch.equal(encoder_input(x).view(bits), whole.view(bits))
+    X = rng.normal(size=(300, 6))
+    model = VAETransformer(**FAST).fit(X)
+    extreme = X[:4].copy()
+    extreme[0, 0], extreme[1, 3] = 500.0, -1e4
+    traced = torch.jit.trace(model.to_torch(), torch.tensor(X[:4]))  # recorded from rows within the bound
+    np.testing.assert_array_equal(traced(torch.tensor(extreme)).detach().numpy(), model.transform(extreme))

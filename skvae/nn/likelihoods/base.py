@@ -77,6 +77,7 @@ The contract, for a group of ``n_features`` columns:
 """
 
 import math
+import sys
 
 import torch
 from torch import nn
@@ -250,9 +251,20 @@ def encoder_input(standardised_values):
     not at every training step (four passes cost 130 us a 128 x 784 batch).
     """
     bounded = standardised_values.clamp(-INPUT_BOUND, INPUT_BOUND)
+    if standardised_values.device.type == "cpu" and not _traced() and torch.equal(bounded, standardised_values):
+        # Nothing beyond the bound (the usual row): the same bits as below (-0.0 read as 0.0), in one
+        # operation for six (a one-row transform of 784 Gaussian columns: 0.59 -> 0.53 ms). Not where
+        # a graph is recorded, which would keep this branch for every input.
+        return bounded + 0.0
     excess = (standardised_values - bounded).abs()
     # sign(), not copysign(): ONNX has no copysign.
     return bounded + torch.sign(standardised_values) * torch.log1p(excess)
+
+
+def _traced():
+    """Whether torch is recording a graph (``jit.trace``, ``torch.export``, ONNX), where no branch may read values."""
+    onnx = sys.modules.get("torch.onnx")  # not imported by torch itself: 18 ms a process, for nothing
+    return torch.jit.is_tracing() or torch.compiler.is_compiling() or (onnx is not None and onnx.is_in_onnx_export())
 
 
 def softplus_view(params):
