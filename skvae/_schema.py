@@ -593,20 +593,25 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
     # first ("nan" strings) put only markers in the first twenty.
     spread = np.unique(np.linspace(0, len(observed) - 1, 20).astype(int)) if len(observed) else []
     sample = observed.iloc[spread]
-    looks_like_a_date = (isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")
-                         for value in sample)
-    if len(sample) and all(looks_like_a_date):
+    dates = sample[[isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")
+                    for value in sample]]
+    # Judged on the dates among them: the spread values include the column's last, where a sort puts
+    # markers ("unknown") after the dates, and one marker made a column of dates silent.
+    if len(dates) and len(dates) >= 0.8 * len(sample):
         for date_format in _DATE_FORMATS:
             try:
-                pd.to_datetime(sample, format=date_format)
+                pd.to_datetime(dates, format=date_format)
             except (ValueError, TypeError):
                 continue
             given = "" if date_format == "ISO8601" else f", format={date_format!r}"
+            others = sorted({str(value) for value in sample if value not in set(dates)})
+            coerce, become = ("", "") if not others else (
+                ", errors='coerce'", f" (its other values, such as {others[0]!r}, become missing)")
             warn(
-                f"Column {name!r} holds dates as strings (e.g. {sample.iloc[0]!r}): it is modelled as a "
+                f"Column {name!r} holds dates as strings (e.g. {dates.iloc[0]!r}): it is modelled as a "
                 f"category of {n_levels} levels, without their order, and a date not seen in training is "
-                f"an unknown category. Convert it with pd.to_datetime(X[{name!r}]{given}) to model it as "
-                "a date.",
+                f"an unknown category. Convert it with pd.to_datetime(X[{name!r}]{given}{coerce}) to model "
+                f"it as a date{become}.",
                 UserWarning,
             )
             return
