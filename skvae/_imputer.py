@@ -19,6 +19,7 @@ from ._kinds import column_kind
 from ._random import draw_seed, seed_source
 from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
+from .nn import LIKELIHOODS
 from ._validation import as_pandas, call_parameter, output_dtype, with_plain_holes
 
 
@@ -79,14 +80,16 @@ class VAEImputer(VAETransformer):
 
     min_value : float or array-like of shape (n_features,), default=-np.inf
         Smallest value a fill may take, as in ``IterativeImputer``: a
-        scalar for every column of numbers, or one bound per column (an
-        infinity, None or NaN for none). A decoder's mean can lie beyond the values seen at
-        fit, below 0 for an amount, say (``sample`` keeps its rows within
-        the training range; fills are not bounded unless asked). Bounds
-        columns of numbers (floats, integers, booleans) only: a scalar
-        leaves categories, dates and durations alone, and a finite bound
-        given for one of them is refused. An integer column's fill is the
-        whole number nearest its bounded value within the bounds. Read at
+        scalar for every column of numbers, or one bound per column in X's
+        column order (a Series holding the training columns' names is read
+        by name; an infinity, None or NaN for none). A decoder's mean can
+        lie beyond the values seen at fit, below 0 for an amount, say
+        (``sample`` keeps its rows within the training range; fills are not
+        bounded unless asked). Bounds columns of numbers (floats, integers,
+        booleans) only: a scalar leaves categories, dates and durations
+        alone, and a finite bound given for one of them is refused. A
+        column whose fills are whole numbers (an integer dtype, a count
+        likelihood) takes the whole numbers within its bounds. Read at
         each call (``set_params`` on a fitted imputer takes effect), and
         in the exported graph as ``transform`` applies it.
 
@@ -214,15 +217,23 @@ class VAEImputer(VAETransformer):
         low = self._bounds_of(min_value, "min_value", columns, -np.inf)
         high = self._bounds_of(max_value, "max_value", columns, np.inf)
         for j, column in enumerate(columns):
-            if column.kind in ("integer", "bool"):  # a fill there is rounded: to a whole number within
+            which = f"column {column.name!r}" if self._schema.frame else f"feature {j}"
+            whole = column.kind in ("integer", "bool") or LIKELIHOODS[column.likelihood].discrete
+            if whole:  # its fills are whole numbers (an integer dtype's, or a count's): they stay within
                 low[j], high[j] = np.ceil(low[j]), np.floor(high[j])
-            if not low[j] <= high[j]:
-                which = f"column {column.name!r}" if self._schema.frame else f"feature {j}"
-                whole = " (as whole numbers, which its fills are)" if column.kind in ("integer", "bool") else ""
+            if low[j] == np.inf or high[j] == -np.inf or not low[j] <= high[j]:
                 raise ValueError(
-                    f"min_value and max_value leave no value a fill of {which} may take: "
-                    f"min_value={low[j]:g}, max_value={high[j]:g}{whole}. Give each column min_value <= max_value."
+                    f"min_value and max_value leave no value a fill of {which} may take: min_value={low[j]:g}, "
+                    f"max_value={high[j]:g}{' (as whole numbers, which its fills are)' if whole else ''}. "
+                    "Give each column min_value <= max_value, min_value below np.inf and max_value above -np.inf."
                 )
+            if column.kind == "integer" and column.dtype is not None:
+                info = np.iinfo(np.int64 if column.dtype == object else getattr(column.dtype, "numpy_dtype", column.dtype))
+                if low[j] > info.max or high[j] < info.min:
+                    raise ValueError(
+                        f"min_value and max_value leave no value a fill of {which} may take in its dtype "
+                        f"{column.dtype} ({info.min} to {info.max}): min_value={low[j]:g}, max_value={high[j]:g}."
+                    )
         return low, high
 
     def _bounds_of(self, limit, name, columns, unbounded):
@@ -232,6 +243,10 @@ class VAEImputer(VAETransformer):
             return np.full(len(columns), unbounded)
         if np.ndim(limit) == 0:
             return np.where(numeric, float(limit), unbounded)
+        if isinstance(limit, pd.Series) and self._schema.frame:
+            names = [column.name for column in columns]
+            if set(limit.index) == set(names) and len(limit) == len(names):
+                limit = limit.reindex(names)  # by the training columns' names, as the frame is read
         bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
         if bounds is None or bounds.shape[0] != len(columns):
             raise ValueError(f"{name!r} should be of shape ({len(columns)},) when an array-like is provided. "

@@ -609,7 +609,11 @@ class PersistenceMixin:
         return plain_state(self, super().__getstate__())
 
     def __setstate__(self, state):
-        restore_state(self, state)
+        # A pickle of an earlier release lacks the parameters added since (VAEImputer's min_value):
+        # they take their defaults, as load's cls(**params) gives them.
+        signature = inspect.signature(type(self).__init__).parameters.values()
+        added = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty and p.name not in state}
+        restore_state(self, {**added, **state})
 
     def save(self, path):
         """Write the estimator to ``path``, in a format that runs no code when read.

@@ -2677,3 +2677,32 @@ def test_dates_as_strings_are_advised_with_a_marker_at_either_end_of_the_column(
     # The advice, followed, reads the column as dates.
     converted = X.assign(date=pd.to_datetime(X["date"], errors="coerce"))
     assert VAETransformer(**FAST).fit(converted).column_likelihoods_["date"] == "gaussian"
+
+
+def test_imputer_bounds_refuse_what_no_fill_can_meet_read_series_by_name_and_old_pickles_take_the_defaults():
+    from skvae import VAEImputer
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"f64": rng.normal(10, 1, 300), "f32": rng.normal(size=300).astype(np.float32),
+                      "visits": rng.poisson(2, 300).astype(float), "i8": pd.array(rng.integers(0, 9, 300), dtype="Int8")})
+    for column in X:
+        X.loc[rng.random(300) < 0.2, column] = None
+    fast = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    imputer = VAEImputer(likelihood={"visits": "poisson"}, **fast).fit(X)
+    # A Series holding the training names is read by name, not by position.
+    bounds = pd.Series({"f32": 0.0, "f64": 12.0, "visits": 1.5, "i8": -np.inf})
+    filled = imputer.set_params(min_value=bounds).transform(X)
+    assert filled["f64"][X["f64"].isna()].min() == 12.0 and filled["f32"][X["f32"].isna()].min() == 0.0
+    assert filled["visits"][X["visits"].isna()].min() == 2.0  # a count's fills are whole numbers within
+    # Bounds no fill can meet are refused at fit: an infinite floor, or beyond an integer dtype's range.
+    for params, match in [(dict(min_value=np.inf), "min_value=inf"), (dict(max_value=-np.inf), "max_value=-inf"),
+                          (dict(min_value=[-np.inf, -np.inf, -np.inf, 200]), r"in its dtype Int8 \(-128 to 127\)")]:
+        with pytest.raises(ValueError, match=match):
+            VAEImputer(**params, **fast).fit(X)
+    # A pickle of an earlier release, without the parameters, takes their defaults.
+    state = imputer.set_params(min_value=-np.inf).__getstate__()
+    del state["min_value"], state["max_value"]
+    old = VAEImputer.__new__(VAEImputer)
+    old.__setstate__(state)
+    assert old.get_params()["min_value"] == -np.inf and old.get_params()["max_value"] == np.inf
+    pd.testing.assert_frame_equal(old.transform(X), imputer.transform(X))
