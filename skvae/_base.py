@@ -153,6 +153,14 @@ TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimi
 and whether the stopping rule started from a best average carried over from earlier calls."""
 
 
+def _unknown_levels(X, values, columns, schema):
+    """Those of ``columns`` (indices) where X holds a category unseen at fit, which ``values`` read as a hole."""
+    if not schema.frame:
+        return set()
+    return {j for j in columns if schema.columns[j].categories is not None
+            and bool((np.isnan(values[:, j]) & ~pd.isna(X.iloc[:, j]).to_numpy(dtype=bool)).any())}
+
+
 def _observed_values_differ(batch):
     """Whether some column's observed values differ between the rows (rows differing only in holes do not)."""
     values = batch.scored.double()
@@ -449,6 +457,7 @@ class BaseAutoencoder(
                     f"such a hole read {HOLE_READ_AS} (the model has no missing-value input for these "
                     "columns) and left out of the loss. The first fit call decides which columns can have "
                     "holes: give it rows with holes in these columns, or fill the holes first.",
+                    _unknown_levels(X, values, new_holes, schema),
                 )
             beyond = [] if incremental else schema.beyond_ranges(X, values, given_dtype)
             if beyond:
@@ -793,14 +802,15 @@ class BaseAutoencoder(
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
         # Scored holes in columns without holes at fit, which have no missing-value input to read one by.
-        new_holes = set()
+        new_holes, unknown = set(), set()
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
             if targets and np.isnan(values.sum()):  # any hole, cheaply (values are dense floats)
-                holed = np.flatnonzero(np.isnan(values).any(axis=0))
-                new_holes.update(set(holed.tolist()) - set(columns.flagged))
+                holed = set(np.flatnonzero(np.isnan(values).any(axis=0)).tolist()) - set(columns.flagged)
+                new_holes.update(holed)
+                unknown.update(_unknown_levels(block, values, holed, schema))
             return values
 
         def run(values, condition, n_rows, first_row):
@@ -821,16 +831,19 @@ class BaseAutoencoder(
                 "fit call decides which columns can have holes: fit on rows with holes in these "
                 "columns, which teaches the model to read them, or fill the holes first "
                 "(VAEImputer.transform).",
+                unknown,
             )
         return out
 
-    def _warn_of_new_holes(self, columns, consequence):
-        """Warn that X has holes in ``columns`` (indices), which had none at fit, and what that does."""
+    def _warn_of_new_holes(self, columns, consequence, unknown=()):
+        """Warn that X has holes in ``columns`` (indices), which had none at fit, and what that does.
+
+        ``unknown``: those of them where a category unseen at fit was read as a hole.
+        """
         names = [self._schema.columns[j].name for j in sorted(columns)]
-        categorical = [self._schema.columns[j].name for j in sorted(columns)
-                       if self._schema.columns[j].categories is not None]
+        categorical = [self._schema.columns[j].name for j in sorted(unknown)]
         levels = ""
-        if categorical and self._handle_unknown == "ignore":
+        if categorical:
             # A category unseen at fit is no hole to fit on or fill: a fill swaps it for a known level.
             levels = (f" In columns of categories ({categorical[:5]}{', ...' if len(categorical) > 5 else ''}) "
                       "a category unseen at fit is read as such a hole: to model it as a level, declare every "

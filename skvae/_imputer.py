@@ -11,7 +11,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import HOLE_READ_AS
+from ._base import HOLE_READ_AS, _unknown_levels
 from ._data import in_float_range, map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
@@ -369,9 +369,13 @@ class VAEImputer(VAETransformer):
         if bounds is not None:
             bounds = tuple(torch.from_numpy(bound).to(device) for bound in bounds)
 
+        unknown = set()
+
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=True)
+            if np.isnan(values.sum()):
+                unknown.update(_unknown_levels(block, values, range(values.shape[1]), schema))
             return values
 
         def fill(values, condition, n_rows, first_row):
@@ -399,6 +403,7 @@ class VAEImputer(VAETransformer):
                 "and the fills lean on the other columns less well. Fit on rows with holes in these "
                 'columns, as the rows to fill have them, or, where the training rows have none, with '
                 'corruption="masking", which hides entries while training.',
+                unknown & new_holes,
             )
         if not schema.frame:
             dtype = given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X)

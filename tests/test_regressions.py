@@ -2561,6 +2561,12 @@ def test_new_holes_advice_says_how_to_model_a_category_unseen_at_fit():
                                          r"such a hole: to model it as a level, declare every level up front "
                                          r"\(X.astype\(\{'g': pd.CategoricalDtype\(all_levels\)\}\)\)"):
         model.score_samples(new)
+    # A real hole in the column is no unseen category: no word of levels there.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.score_samples(pd.DataFrame({"g": ["a", np.nan], "x": [0.0, 0.0]}))
+    assert any("had none at fit" in str(w.message) for w in caught)
+    assert not any("categories unseen at fit is read" in str(w.message) for w in caught)
     # Followed, the advice models the level, which no training row held, as unlikely.
     declared = X.astype({"g": pd.CategoricalDtype(["a", "b", "c", "z"])})
     with warnings.catch_warnings():
