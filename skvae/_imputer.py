@@ -369,13 +369,16 @@ class VAEImputer(VAETransformer):
         if bounds is not None:
             bounds = tuple(torch.from_numpy(bound).to(device) for bound in bounds)
 
+        # Categorical columns without holes at fit, where an unseen category read as a hole is told of.
+        flagged = set(columns.flagged)
+        unflagged = [j for j, c in enumerate(schema.columns) if c.categories is not None and j not in flagged]
         unknown = set()
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=True)
-            if np.isnan(values.sum()):
-                unknown.update(_unknown_levels(block, values, range(values.shape[1]), schema))
+            if unflagged and np.isnan(values.sum()):
+                unknown.update(_unknown_levels(block, values, unflagged, schema))
             return values
 
         def fill(values, condition, n_rows, first_row):
