@@ -338,6 +338,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             unseen |= levels
             fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[unseen]]), held_out[~unseen]
             n_held_out = len(held_out)
+        n_lacked = n_drawn - n_held_out  # drawn rows fitted for what the other rows lack
         unfitted = clone(estimator)
         estimator.fit(_safe_indexing(X, fit_rows))
         while True:
@@ -369,24 +370,34 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # Warned of where the rate promised is more than twice the one asked: 80 rows for 1% (1.2%)
         # is the guide's own example, and not worth a warning.
         if 2 * self.false_alarm_rate * (n_held_out + 1) < 1:
-            self._warn_of_few_held_out_rows(n_held_out, n_drawn)
+            self._warn_of_few_held_out_rows(n_held_out, n_drawn, n_lacked)
         return estimator, self._checked_offset(float(scores[k - 1]), scores, "held-out")
 
-    def _warn_of_few_held_out_rows(self, n_held_out, n_drawn):
-        """Warn that ``n_held_out`` rows cannot calibrate ``false_alarm_rate``: the bound is 1 / (m + 1), not it."""
+    def _warn_of_few_held_out_rows(self, n_held_out, n_drawn, n_lacked):
+        """Warn that ``n_held_out`` rows cannot calibrate ``false_alarm_rate``: the bound is 1 / (m + 1), not it.
+
+        ``n_lacked`` of the ``n_drawn`` rows were fitted for what the other rows lack, the rest of those
+        fitted for values the model fitted without them could not take.
+        """
         # Rows holding a level or a column's only values are fitted instead: on a table of rare
         # levels (83 rows, a column of 77) 1 to 4 of 17 drawn rows were left, and 2% to 70% of the
         # training rows were flagged for random_state 0 to 4, without a word.
+        reasons = [why for count, why in (
+            (n_lacked, "a level, a column's only values or holes that the other rows lack"),
+            (n_drawn - n_held_out - n_lacked, "a value the model fitted on the other rows could not take"),
+        ) if count]
         moved = n_drawn - n_held_out
-        fitted = (f" ({moved} of the {n_drawn} rows drawn were fitted instead: they hold a level, a column's "
-                  "only values or holes that the other rows lack)") if moved else ""
+        fitted = (f" ({moved} of the {n_drawn} rows drawn {'was' if moved == 1 else 'were'} fitted instead, "
+                  f"holding {'; or '.join(reasons)})") if moved else ""
         needed = math.ceil(1 / self.false_alarm_rate) - 1
         warn(
             f"{type(self).__name__}: offset_ is calibrated on {n_held_out} held-out "
             f"row{'s' if n_held_out != 1 else ''}{fitted}, too few for false_alarm_rate={self.false_alarm_rate}: "
             f"the threshold is their lowest score, and a new normal row is flagged with probability up to "
-            f"1 / {n_held_out + 1} = {1 / (n_held_out + 1):.2g}. Hold out at least {needed} rows (more rows, or "
-            "a larger calibration_fraction), or give a float contamination, the share of training rows to flag.",
+            f"1 / {n_held_out + 1} = {1 / (n_held_out + 1):.2g}. The rate asked needs at least {needed} "
+            "held-out rows (more rows, or a larger calibration_fraction, leaving enough to fit on); else ask "
+            f"a false_alarm_rate of at least {1 / (n_held_out + 1):.2g}, or give a float contamination, the "
+            "share of training rows to flag.",
             UserWarning,
         )
 

@@ -2540,6 +2540,12 @@ def test_a_calibration_on_too_few_held_out_rows_is_warned_of():
     with pytest.warns(UserWarning, match=r"calibrated on \d+ held-out rows? \(\d+ of the 17 rows drawn were "
                                          r"fitted instead.*up to 1 / \d"):
         VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(rare)
+    # A row moved for a value the model fitted without it cannot take is told of as such.
+    amounts = pd.DataFrame({"amount": rng.lognormal(5, 1, 100), "x": rng.normal(size=100)})
+    amounts.loc[7, "amount"] = -3.0
+    with pytest.warns(UserWarning, match=r"calibrated on 19 held-out rows \(1 of the 20 rows drawn was fitted instead, "
+                                         r"holding a value the model fitted on the other rows could not take\)"):
+        VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(amounts)
     X = rng.normal(size=(300, 4))
     with pytest.warns(UserWarning, match=r"calibrated on 20 held-out rows, too few for false_alarm_rate=0.01"):
         VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(X[:100])
