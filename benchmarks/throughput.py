@@ -430,18 +430,19 @@ def skvae_model(X, likelihood="bernoulli"):
 def latency_rows(X_fit, X, quick):
     """p50 and p99 milliseconds per call of each method, for several call sizes."""
     vae = skvae_model(X_fit)
-    # What likelihood="auto" gives real values that are not pixels: the row is standardised in
-    # float64 and read compressed beyond 10 standard deviations, work the Bernoulli model skips.
-    gaussian = skvae_model(X_fit, likelihood="gaussian")
+    # What likelihood="auto" gives real values that are not pixels (here uniform ones, none beyond
+    # 10 standard deviations): the row is standardised in float64, work the Bernoulli model skips.
+    values = np.random.RandomState(0).rand(len(X_fit) + len(X), X.shape[1])
+    gaussian = skvae_model(values[: len(X_fit)], likelihood="gaussian")
     pca = PCA(LATENT, random_state=0).fit(X_fit)
     model = vae.network_
     rows = []
     for n in (1, 10, 100, 10_000):
-        part = X[:n]
+        part, other = X[:n], values[len(X_fit) : len(X_fit) + n]
         tensor = torch.tensor(part, dtype=torch.float32)
         calls = {
             "VAETransformer.transform": lambda: vae.transform(part),
-            "VAETransformer.transform, Gaussian": lambda: gaussian.transform(part),
+            "VAETransformer.transform, Gaussian": lambda: gaussian.transform(other),
             "VAETransformer.score_samples": lambda: vae.score_samples(part),
             "bare torch encoder": lambda: _bare(model, tensor),
             "PCA.transform": lambda: pca.transform(part),
