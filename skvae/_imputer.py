@@ -81,15 +81,16 @@ class VAEImputer(VAETransformer):
     min_value : float or array-like of shape (n_features,), default=-np.inf
         Smallest value a fill may take, as in ``IterativeImputer``: a
         scalar for every column of numbers, or one bound per column in X's
-        column order (a Series holding the training columns' names is read
-        by name; an infinity, None or NaN for none). A decoder's mean can
+        column order (a Series is read by the training columns' names,
+        which its labels must be; an infinity, None or NaN for none). A decoder's mean can
         lie beyond the values seen at fit, below 0 for an amount, say
         (``sample`` keeps its rows within the training range; fills are not
         bounded unless asked). Bounds columns of numbers (floats, integers,
         booleans) only: a scalar leaves categories, dates and durations
-        alone, and a finite bound given for one of them is refused. A
-        column whose fills are whole numbers (an integer dtype, a count
-        likelihood) takes the whole numbers within its bounds. Read at
+        alone, and a finite bound given for one of them is refused, as is
+        one that no value of a frame column's dtype meets. A column whose
+        fills are whole numbers (an integer dtype, a count likelihood)
+        takes the whole numbers within its bounds. Read at
         each call (``set_params`` on a fitted imputer takes effect), and
         in the exported graph as ``transform`` applies it.
 
@@ -227,13 +228,13 @@ class VAEImputer(VAETransformer):
                     f"max_value={high[j]:g}{' (as whole numbers, which its fills are)' if whole else ''}. "
                     "Give each column min_value <= max_value, min_value below np.inf and max_value above -np.inf."
                 )
-            if column.kind == "integer" and column.dtype is not None:
-                info = np.iinfo(np.int64 if column.dtype == object else getattr(column.dtype, "numpy_dtype", column.dtype))
-                if low[j] > info.max or high[j] < info.min:
-                    raise ValueError(
-                        f"min_value and max_value leave no value a fill of {which} may take in its dtype "
-                        f"{column.dtype} ({info.min} to {info.max}): min_value={low[j]:g}, max_value={high[j]:g}."
-                    )
+            smallest, largest = _dtype_range(column)
+            # As Python numbers, compared exactly: int64's largest value is 2**63 as a float64.
+            if float(low[j]) > largest or float(high[j]) < smallest:
+                raise ValueError(
+                    f"min_value and max_value leave no value a fill of {which} may take in its dtype "
+                    f"{column.dtype} ({smallest:g} to {largest:g}): min_value={low[j]:g}, max_value={high[j]:g}."
+                )
         return low, high
 
     def _bounds_of(self, limit, name, columns, unbounded):
@@ -244,9 +245,18 @@ class VAEImputer(VAETransformer):
         if np.ndim(limit) == 0:
             return np.where(numeric, float(limit), unbounded)
         if isinstance(limit, pd.Series) and self._schema.frame:
+            # By the training columns' names, as the frame is read; by position it bounded other columns.
             names = [column.name for column in columns]
-            if set(limit.index) == set(names) and len(limit) == len(names):
-                limit = limit.reindex(names)  # by the training columns' names, as the frame is read
+            unknown, missing = [n for n in limit.index if n not in names], [n for n in names if n not in limit.index]
+            if unknown or missing or limit.index.has_duplicates:
+                raise ValueError(
+                    f"{name} as a Series is read by column name, and its labels must be the training columns, "
+                    f"each once: {f'unknown {unknown[:5]}; ' if unknown else ''}"
+                    f"{f'missing {missing[:5]}; ' if missing else ''}"
+                    f"{'some repeated; ' if limit.index.has_duplicates else ''}"
+                    "give -np.inf or np.inf to leave a column unbounded (or a list, read by position)."
+                )
+            limit = limit.reindex(names)
         bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
         if bounds is None or bounds.shape[0] != len(columns):
             raise ValueError(f"{name!r} should be of shape ({len(columns)},) when an array-like is provided. "
@@ -552,6 +562,20 @@ class VAEImputer(VAETransformer):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
+
+
+def _dtype_range(column):
+    """The smallest and largest value a frame column's dtype holds (infinite where unknown: an array's)."""
+    if column.kind == "bool":
+        return 0, 1
+    dtype = getattr(column.dtype, "numpy_dtype", column.dtype)  # pandas' nullable Int64, Float32
+    if column.kind == "integer" and column.dtype is not None:
+        info = np.iinfo(np.int64 if dtype == object else dtype)
+        return int(info.min), int(info.max)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        largest = float(np.finfo(dtype).max)
+        return -largest, largest
+    return -np.inf, np.inf
 
 
 def _no_bound(limit, unbounded):

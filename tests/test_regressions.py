@@ -2707,10 +2707,21 @@ def test_imputer_bounds_refuse_what_no_fill_can_meet_read_series_by_name_and_old
     assert filled["f64"][X["f64"].isna()].min() == 12.0 and filled["f32"][X["f32"].isna()].min() == 0.0
     assert filled["visits"][X["visits"].isna()].min() == 2.0  # a count's fills are whole numbers within
     # Bounds no fill can meet are refused at fit: an infinite floor, or beyond an integer dtype's range.
+    # A Series whose labels are not the training columns is refused, not read by position.
+    with pytest.raises(ValueError, match=r"unknown \['F64'\]; missing \['f64'\]"):
+        imputer.set_params(min_value=bounds.rename({"f64": "F64"})).transform(X)
+    imputer.set_params(min_value=-np.inf)
+    flags = pd.DataFrame({"flag": pd.array([True, False, None] * 100, dtype="boolean"), "x": rng.normal(size=300)})
+    big = pd.DataFrame({"n": pd.array(rng.integers(0, 9, 300), dtype="Int64"), "x": rng.normal(size=300)})
+    big.loc[::7, "n"] = pd.NA
     for params, match in [(dict(min_value=np.inf), "min_value=inf"), (dict(max_value=-np.inf), "max_value=-inf"),
                           (dict(min_value=[-np.inf, -np.inf, -np.inf, 200]), r"in its dtype Int8 \(-128 to 127\)")]:
         with pytest.raises(ValueError, match=match):
             VAEImputer(**params, **fast).fit(X)
+    # Beyond what a boolean or Int64 column holds (2**63 compared exactly, not as int64's max in float64).
+    for frame, params in [(flags, dict(min_value=[2, -np.inf])), (big, dict(min_value=[2.0**63, -np.inf]))]:
+        with pytest.raises(ValueError, match="in its dtype"):
+            VAEImputer(**params, **fast).fit(frame)
     # A pickle of an earlier release, without the parameters, takes their defaults.
     state = imputer.set_params(min_value=-np.inf).__getstate__()
     del state["min_value"], state["max_value"]
