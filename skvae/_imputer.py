@@ -388,7 +388,9 @@ class VAEImputer(VAETransformer):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=True)
             if unflagged and np.isnan(values.sum()):
-                unknown.update(_unknown_levels(block, values, unflagged, schema))
+                # Only where those columns read a hole: a hole elsewhere (the usual fill) costs nothing.
+                holed = np.asarray(unflagged)[np.isnan(values[:, unflagged]).any(axis=0)]
+                unknown.update(_unknown_levels(block, values, holed, schema))
             return values
 
         def fill(values, condition, n_rows, first_row):

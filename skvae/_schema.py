@@ -20,6 +20,7 @@ What kind each column is and which likelihood "auto" gives it is
 """
 
 import dataclasses
+import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -593,28 +594,46 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
     # first ("nan" strings) put only markers in the first twenty.
     spread = np.unique(np.linspace(0, len(observed) - 1, 20).astype(int)) if len(observed) else []
     sample = observed.iloc[spread]
-    dates = sample[[isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")
-                    for value in sample]]
-    # Judged on the dates among them: the spread values include the column's last, where a sort puts
-    # markers ("unknown") after the dates, and one marker made a column of dates silent.
-    if len(dates) and len(dates) >= 0.8 * len(sample):
-        for date_format in _DATE_FORMATS:
-            try:
-                pd.to_datetime(dates, format=date_format)
-            except (ValueError, TypeError):
-                continue
-            given = "" if date_format == "ISO8601" else f", format={date_format!r}"
-            others = sorted({str(value) for value in sample if value not in set(dates)})
-            coerce, become = ("", "") if not others else (
-                ", errors='coerce'", f" (its other values, such as {others[0]!r}, become missing)")
-            warn(
-                f"Column {name!r} holds dates as strings (e.g. {dates.iloc[0]!r}): it is modelled as a "
-                f"category of {n_levels} levels, without their order, and a date not seen in training is "
-                f"an unknown category. Convert it with pd.to_datetime(X[{name!r}]{given}{coerce}) to model "
-                f"it as a date{become}.",
-                UserWarning,
-            )
-            return
+    # Judged on the values that read as dates, by shape and then by parsing: the spread values include
+    # the column's last, where a sort puts markers ("unknown", "0000-00-00") after the dates.
+    shaped = np.array([isinstance(value, (datetime.date, np.datetime64)) or (
+        isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")) for value in sample],
+        dtype=bool)
+    candidates = sample[shaped].astype(object)
+    for date_format in _DATE_FORMATS if shaped.sum() >= 0.8 * max(len(sample), 1) else ():
+        try:  # errors="coerce" still raises for some inputs (timestamps in several zones)
+            read = pd.to_datetime(candidates, format=date_format, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            continue
+        # Dates a datetime64[ns] column holds, as skvae models dates: version numbers ("6.1.7601")
+        # read as days of the 8th millennium.
+        parsed = (read.notna() & read.dt.year.between(1678, 2261)).to_numpy()
+        # Four in five: half left a column of two formats (ISO and US) advised to blank the other.
+        if parsed.sum() < 0.8 * len(sample):
+            continue
+        dates = candidates[parsed]
+        is_date = np.zeros(len(sample), dtype=bool)
+        is_date[np.flatnonzero(shaped)[parsed]] = True
+        others = [value for value, date in zip(sample, is_date) if not date]
+        markers = [value for value in others if isinstance(value, str)]
+        # The format in the advice, ISO's too: without it pandas guesses one from the first value, and
+        # with errors='coerce' blanks the dates written otherwise (times beside plain days).
+        coerce = ", errors='coerce'" if others else ""
+        become = f" (strings that are no dates, such as {markers[0]!r}, become missing)" if markers else ""
+        ambiguous = ""
+        try:
+            if date_format == "%m/%d/%Y" and pd.to_datetime(dates, format="%d/%m/%Y", errors="coerce").notna().all():
+                ambiguous = " Both month/day and day/month read these values: check which the file writes."
+        except (ValueError, TypeError, OverflowError):
+            pass
+        warn(
+            f"Column {name!r} holds dates as strings (e.g. {dates.iloc[0]!r}): it is modelled as a "
+            f"category of {n_levels} levels, without their order, and a date not seen in training is "
+            f"an unknown category. Convert it with pd.to_datetime(X[{name!r}], format={date_format!r}{coerce}) "
+            f"to model it as a date{become}.{ambiguous}",
+            UserWarning,
+        )
+        return
     # Numbers beside other values make infer_dtype "mixed": a column of strings alone is not looked
     # at value by value (0.2-0.3 s a fit for a million rows).
     inferred = pd.api.types.infer_dtype(observed, skipna=True)

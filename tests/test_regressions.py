@@ -2683,12 +2683,30 @@ def test_dates_as_strings_are_advised_with_a_marker_at_either_end_of_the_column(
     lines += [f"unknown,{v:.3f}" for v in rng.normal(size=4)]
     X = pd.read_csv(io.StringIO("date,x\n" + "\n".join(lines)))
     for frame in (X.sort_values("date", ignore_index=True), X.sort_values("date", ascending=False, ignore_index=True)):
-        with pytest.warns(UserWarning, match=r"holds dates as strings .* pd.to_datetime\(X\['date'\], errors='coerce'\) "
-                                             r"to model it as a date \(its other values, such as 'unknown', become missing\)"):
+        with pytest.warns(UserWarning, match=r"holds dates as strings .* pd.to_datetime\(X\['date'\], format='ISO8601', "
+                                             r"errors='coerce'\) to model it as a date \(strings that are no dates, such "
+                                             r"as 'unknown', become missing\)"):
             VAETransformer(**FAST).fit(frame)
-    # The advice, followed, reads the column as dates.
-    converted = X.assign(date=pd.to_datetime(X["date"], errors="coerce"))
+    # The advice, followed, reads the column as dates; with the format given, times beside days are kept
+    # (pandas guessed '%Y-%m-%d' from the first value, and errors='coerce' blanked every time).
+    converted = X.assign(date=pd.to_datetime(X["date"], format="ISO8601", errors="coerce"))
     assert VAETransformer(**FAST).fit(converted).column_likelihoods_["date"] == "gaussian"
+    timed = pd.Series([f"2020-01-{d % 28 + 1:02d}" + (" 01:30" if d % 2 else "") for d in range(190)] + ["unknown"] * 10)
+    assert pd.to_datetime(timed, format="ISO8601", errors="coerce").isna().sum() == 10
+    # Version numbers are no dates (day 6, month 1 of 7601), a column of timestamps in several zones
+    # is no crash, and day-first and month-first dates both read are said to be ambiguous.
+    quiet = [pd.DataFrame({"v": ["6.1.7601", "6.3.9600", "5.1.2600", "6.2.9200"] * 25, "x": np.arange(100.0)}),
+             pd.DataFrame({"t": [f"2020-01-{d % 28 + 1:02d}T00:00:00{'+01:00' if d % 2 else '-05:00'}"
+                                 for d in range(100)], "x": np.arange(100.0)})]
+    for frame in quiet:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            VAETransformer(**FAST).fit(frame)
+        assert not any("dates as strings" in str(w.message) for w in caught)
+    monthly = pd.DataFrame({"d": [f"01/{m:02d}/{y}" for y in range(2010, 2019) for m in range(1, 13)],
+                            "x": np.arange(108.0)})
+    with pytest.warns(UserWarning, match="format='%m/%d/%Y'.* Both month/day and day/month read these values"):
+        VAETransformer(**FAST).fit(monthly)
 
 
 def test_imputer_bounds_refuse_what_no_fill_can_meet_read_series_by_name_and_old_pickles_take_the_defaults():
