@@ -82,17 +82,18 @@ class VAEImputer(VAETransformer):
         Smallest value a fill may take, as in ``IterativeImputer``: a
         scalar for every column of numbers, or one bound per column in X's
         column order (a Series is read by the training columns' names,
-        which its labels must be; an infinity, None or NaN for none). A decoder's mean can
-        lie beyond the values seen at fit, below 0 for an amount, say
-        (``sample`` keeps its rows within the training range; fills are not
-        bounded unless asked). Bounds columns of numbers (floats, integers,
-        booleans) only: a scalar leaves categories, dates and durations
-        alone, and a finite bound given for one of them is refused, as is
-        one that no value of a frame column's dtype meets. A column whose
-        fills are whole numbers (an integer dtype, a count likelihood)
-        takes the whole numbers within its bounds. Read at
-        each call (``set_params`` on a fitted imputer takes effect), and
-        in the exported graph as ``transform`` applies it.
+        which its labels must be; an infinity, None or NaN for none). A
+        decoder's mean can lie beyond the values seen at fit, below 0 for
+        an amount, say (``sample`` keeps its rows within the training
+        range; fills are not bounded unless asked). Bounds columns of
+        numbers (floats, integers, booleans) only: a scalar leaves
+        categories, dates and durations alone, and a finite bound given
+        for one of them is refused, as is one that no value of a frame
+        column's dtype meets. A column whose fills are whole numbers (an
+        integer dtype, a count likelihood) takes the whole numbers within
+        its bounds. Read at each call (``set_params`` on a fitted imputer
+        takes effect), and in the exported graph as ``transform`` applies
+        it.
 
     max_value : float or array-like of shape (n_features,), default=np.inf
         Largest value a fill may take, as ``min_value``.
