@@ -80,16 +80,14 @@ class VAEImputer(VAETransformer):
 
     min_value : float or array-like of shape (n_features,), default=-np.inf
         Smallest value a fill may take, as in ``IterativeImputer``: a
-        scalar for every column of numbers, or one bound per column in X's
-        column order (a Series is read by the training columns' names,
+        scalar for every column of floats or integers, or one bound per
+        column in X's column order (a Series is read by the training columns' names,
         which its labels must be; an infinity, None or NaN for none). A
         decoder's mean can lie beyond the values seen at fit, below 0 for
         an amount, say (``sample`` keeps its rows within the training
-        range; fills are not bounded unless asked). Bounds columns of
-        numbers (floats, integers, booleans) only: a scalar leaves
-        categories, dates and durations alone, and a finite bound given
-        for one of them is refused, as is one that no value of a frame
-        column's dtype meets. A column whose fills are whole numbers (an
+        range; fills are not bounded unless asked). Per column, a finite
+        bound for a category, date or duration is refused, and so is one
+        that no value of a frame column's dtype meets. A column whose fills are whole numbers (an
         integer dtype, a count likelihood) takes the whole numbers within
         its bounds. Read at each call (``set_params`` on a fitted imputer
         takes effect), and in the exported graph as ``transform`` applies
@@ -234,7 +232,9 @@ class VAEImputer(VAETransformer):
             if float(low[j]) > largest or float(high[j]) < smallest:
                 raise ValueError(
                     f"min_value and max_value leave no value a fill of {which} may take in its dtype "
-                    f"{column.dtype} ({smallest:g} to {largest:g}): min_value={low[j]:g}, max_value={high[j]:g}."
+                    f"{column.dtype} ({smallest!r} to {largest!r}): min_value={float(low[j])!r}, "
+                    f"max_value={float(high[j])!r}. Give that column a bound its dtype holds (bounds per "
+                    "column: a list, or a Series by name, with -np.inf or np.inf where none)."
                 )
         return low, high
 
@@ -243,8 +243,9 @@ class VAEImputer(VAETransformer):
         numeric = [column.categories is None and column.kind not in ("datetime", "timedelta") for column in columns]
         if limit is None or (np.ndim(limit) == 0 and np.isnan(limit)):
             return np.full(len(columns), unbounded)
-        if np.ndim(limit) == 0:
-            return np.where(numeric, float(limit), unbounded)
+        if np.ndim(limit) == 0:  # every column of numbers but booleans, which a scalar meant for amounts does not fit
+            return np.where([takes and column.kind != "bool" for takes, column in zip(numeric, columns)],
+                            float(limit), unbounded)
         if isinstance(limit, pd.Series) and self._schema.frame:
             # By the training columns' names, as the frame is read; by position it bounded other columns.
             names = [column.name for column in columns]

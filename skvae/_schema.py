@@ -594,45 +594,7 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
     # first ("nan" strings) put only markers in the first twenty.
     spread = np.unique(np.linspace(0, len(observed) - 1, 20).astype(int)) if len(observed) else []
     sample = observed.iloc[spread]
-    # Judged on the values that read as dates, by shape and then by parsing: the spread values include
-    # the column's last, where a sort puts markers ("unknown", "0000-00-00") after the dates.
-    shaped = np.array([isinstance(value, (datetime.date, np.datetime64)) or (
-        isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")) for value in sample],
-        dtype=bool)
-    candidates = sample[shaped].astype(object)
-    for date_format in _DATE_FORMATS if shaped.sum() >= 0.8 * max(len(sample), 1) else ():
-        try:  # errors="coerce" still raises for some inputs (timestamps in several zones)
-            read = pd.to_datetime(candidates, format=date_format, errors="coerce")
-        except (ValueError, TypeError, OverflowError):
-            continue
-        # Dates a datetime64[ns] column holds, as skvae models dates: version numbers ("6.1.7601")
-        # read as days of the 8th millennium.
-        parsed = (read.notna() & read.dt.year.between(1678, 2261)).to_numpy()
-        # Four in five: half left a column of two formats (ISO and US) advised to blank the other.
-        if parsed.sum() < 0.8 * len(sample):
-            continue
-        dates = candidates[parsed]
-        is_date = np.zeros(len(sample), dtype=bool)
-        is_date[np.flatnonzero(shaped)[parsed]] = True
-        others = [value for value, date in zip(sample, is_date) if not date]
-        markers = [value for value in others if isinstance(value, str)]
-        # The format in the advice, ISO's too: without it pandas guesses one from the first value, and
-        # with errors='coerce' blanks the dates written otherwise (times beside plain days).
-        coerce = ", errors='coerce'" if others else ""
-        become = f" (strings that are no dates, such as {markers[0]!r}, become missing)" if markers else ""
-        ambiguous = ""
-        try:
-            if date_format == "%m/%d/%Y" and pd.to_datetime(dates, format="%d/%m/%Y", errors="coerce").notna().all():
-                ambiguous = " Both month/day and day/month read these values: check which the file writes."
-        except (ValueError, TypeError, OverflowError):
-            pass
-        warn(
-            f"Column {name!r} holds dates as strings (e.g. {dates.iloc[0]!r}): it is modelled as a "
-            f"category of {n_levels} levels, without their order, and a date not seen in training is "
-            f"an unknown category. Convert it with pd.to_datetime(X[{name!r}], format={date_format!r}{coerce}) "
-            f"to model it as a date{become}.{ambiguous}",
-            UserWarning,
-        )
+    if _warned_of_dates(name, sample, n_levels):
         return
     # Numbers beside other values make infer_dtype "mixed": a column of strings alone is not looked
     # at value by value (0.2-0.3 s a fit for a million rows).
@@ -688,6 +650,63 @@ def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
             "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
             UserWarning,
         )
+
+
+def _warned_of_dates(name, sample, n_levels):
+    """Warn, and return True, where four in five of ``sample`` (a string column's values) read as dates of one format.
+
+    Judged by shape and then by parsing, in the format that reads the most
+    (the first that read four in five took day/month dates for month/day),
+    as dates skvae models (years 1678-2261: "6.1.7601" is a version, not a
+    day of the 8th millennium): the sample reaches the column's last value,
+    where a sort puts markers ("unknown", "0000-00-00") after the dates.
+    """
+    shaped = np.array([isinstance(value, (datetime.date, np.datetime64)) or (
+        isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")) for value in sample],
+        dtype=bool)
+    if shaped.sum() < 0.8 * max(len(sample), 1):
+        return False
+    candidates = sample[shaped].astype(object)
+    read_by = {}
+    for date_format in _DATE_FORMATS:
+        try:  # errors="coerce" still raises for some inputs (timestamps in several zones)
+            read = pd.to_datetime(candidates, format=date_format, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(read):  # pandas 2 gives objects for several UTC offsets
+            read_by[date_format] = read.notna().to_numpy(), read.dt.year.between(1678, 2261).to_numpy()
+    if not read_by:
+        return False
+    date_format = max(read_by, key=lambda f: read_by[f][0].sum())  # ISO first among equals
+    readable, in_range = read_by[date_format]
+    if (readable & in_range).sum() < 0.8 * len(sample):
+        return False
+    dates = candidates[readable & in_range]
+    unread = np.ones(len(sample), dtype=bool)
+    unread[np.flatnonzero(shaped)[readable]] = False
+    markers = [value for value, other in zip(sample, unread) if other and isinstance(value, str)]
+    # The format in the code, ISO's too: without it pandas guesses one from the first value, and with
+    # errors='coerce' blanks the dates written otherwise (times beside plain days).
+    coerce = ", errors='coerce'" if unread.any() else ""
+    become = f" (values it does not read, such as {markers[0]!r}, become missing" if markers else ""
+    if markers and any(f != date_format and (r[0] & ~readable).any() for f, r in read_by.items()):
+        become += ", and some of them are dates written in another format: check whether the column mixes them"
+    become += ")" if markers else ""
+    ambiguous = ""
+    slashed = {"%m/%d/%Y": "%d/%m/%Y", "%d/%m/%Y": "%m/%d/%Y"}
+    if date_format in slashed and slashed[date_format] in read_by and \
+            read_by[slashed[date_format]][0][readable & in_range].all():
+        ambiguous = " Both month/day and day/month read these values: check which the file writes."
+    strings = [value for value in dates if isinstance(value, str)]
+    example, held = (strings[0], "dates as strings") if strings else (dates.iloc[0], "dates as Python objects")
+    warn(
+        f"Column {name!r} holds {held} (e.g. {example!r}): it is modelled as a category of {n_levels} "
+        "levels, without their order, and a date not seen in training is an unknown category. Convert "
+        f"it with pd.to_datetime(X[{name!r}], format={date_format!r}{coerce}) to model it as a date"
+        f"{become}.{ambiguous}",
+        UserWarning,
+    )
+    return True
 
 
 def _other_values(count, markers):

@@ -2684,7 +2684,7 @@ def test_dates_as_strings_are_advised_with_a_marker_at_either_end_of_the_column(
     X = pd.read_csv(io.StringIO("date,x\n" + "\n".join(lines)))
     for frame in (X.sort_values("date", ignore_index=True), X.sort_values("date", ascending=False, ignore_index=True)):
         with pytest.warns(UserWarning, match=r"holds dates as strings .* pd.to_datetime\(X\['date'\], format='ISO8601', "
-                                             r"errors='coerce'\) to model it as a date \(strings that are no dates, such "
+                                             r"errors='coerce'\) to model it as a date \(values it does not read, such "
                                              r"as 'unknown', become missing\)"):
             VAETransformer(**FAST).fit(frame)
     # The advice, followed, reads the column as dates; with the format given, times beside days are kept
@@ -2747,3 +2747,20 @@ def test_imputer_bounds_refuse_what_no_fill_can_meet_read_series_by_name_and_old
     old.__setstate__(state)
     assert old.get_params()["min_value"] == -np.inf and old.get_params()["max_value"] == np.inf
     pd.testing.assert_frame_equal(old.transform(X), imputer.transform(X))
+
+
+def test_a_scalar_imputer_bound_leaves_booleans_alone_and_a_refusal_shows_the_exact_range():
+    # min_value=5 meant for amounts was refused for a frame's bool column, with no way out named; and
+    # the range and the bound were printed alike (-9.22337e+18 to 9.22337e+18 against 9.22337e+18).
+    from skvae import VAEImputer
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"amount": rng.normal(10, 2, 200), "flag": rng.random(200) < 0.5,
+                      "n": pd.array(rng.integers(0, 9, 200), dtype="Int64")})
+    X.loc[::5, "amount"] = np.nan
+    X.loc[::7, "n"] = pd.NA
+    filled = VAEImputer(min_value=5, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X).transform(X)
+    assert filled["amount"].min() >= 5 and filled["flag"].dtype == bool
+    with pytest.raises(ValueError, match=r"\(-9223372036854775808 to 9223372036854775807\): "
+                                         r"min_value=9.223372036854776e\+18.*bounds per column"):
+        VAEImputer(min_value=[-np.inf, -np.inf, float(2**63)], hidden_layer_sizes=(8,), max_iter=3).fit(X)
