@@ -80,7 +80,8 @@ class VAEImputer(VAETransformer):
 
     min_value : float or array-like of shape (n_features,), default=-np.inf
         Smallest value a fill may take, as in ``IterativeImputer``: a
-        scalar for every column of floats or integers, or one bound per
+        scalar for every column of numbers that can take it (not a
+        boolean or a 0/1 column for ``min_value=5``), or one bound per
         column in X's column order (a Series is read by the training columns' names,
         which its labels must be; an infinity, None or NaN for none). A
         decoder's mean can lie beyond the values seen at fit, below 0 for
@@ -243,9 +244,11 @@ class VAEImputer(VAETransformer):
         numeric = [column.categories is None and column.kind not in ("datetime", "timedelta") for column in columns]
         if limit is None or (np.ndim(limit) == 0 and np.isnan(limit)):
             return np.full(len(columns), unbounded)
-        if np.ndim(limit) == 0:  # every column of numbers but booleans, which a scalar meant for amounts does not fit
-            return np.where([takes and column.kind != "bool" for takes, column in zip(numeric, columns)],
-                            float(limit), unbounded)
+        if np.ndim(limit) == 0:
+            # Every column of numbers that can take it: min_value=5, meant for amounts, is not for a
+            # boolean or a 0/1 column (modelled on [0, 1]), which it filled with 5.
+            return np.where([takes and (not np.isfinite(limit) or _can_take(column, float(limit), unbounded < 0))
+                             for takes, column in zip(numeric, columns)], float(limit), unbounded)
         if isinstance(limit, pd.Series) and self._schema.frame:
             # By the training columns' names, as the frame is read; by position it bounded other columns.
             names = [column.name for column in columns]
@@ -580,6 +583,13 @@ def _dtype_range(column):
         largest = float(np.finfo(dtype).max)
         return -largest, largest
     return -np.inf, np.inf
+
+
+def _can_take(column, bound, is_floor):
+    """Whether a column's dtype and likelihood hold values at or beyond ``bound`` on its side."""
+    smallest, largest = _dtype_range(column)
+    low, high = LIKELIHOODS[column.likelihood].support
+    return bound <= min(largest, high) if is_floor else bound >= max(smallest, low)
 
 
 def _no_bound(limit, unbounded):

@@ -689,7 +689,7 @@ def _warned_of_dates(name, sample, n_levels):
     # errors='coerce' blanks the dates written otherwise (times beside plain days).
     coerce = ", errors='coerce'" if unread.any() else ""
     become = f" (values it does not read, such as {markers[0]!r}, become missing" if markers else ""
-    if markers and any(f != date_format and (r[0] & ~readable).any() for f, r in read_by.items()):
+    if markers and any(f != date_format and (r[0] & r[1] & ~readable).any() for f, r in read_by.items()):
         become += ", and some of them are dates written in another format: check whether the column mixes them"
     become += ")" if markers else ""
     ambiguous = ""

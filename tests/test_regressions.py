@@ -2759,8 +2759,10 @@ def test_a_scalar_imputer_bound_leaves_booleans_alone_and_a_refusal_shows_the_ex
                       "n": pd.array(rng.integers(0, 9, 200), dtype="Int64")})
     X.loc[::5, "amount"] = np.nan
     X.loc[::7, "n"] = pd.NA
+    X["yes"] = (rng.random(200) < 0.5).astype(float)  # a 0/1 column with holes, modelled on [0, 1]
+    X.loc[::6, "yes"] = np.nan
     filled = VAEImputer(min_value=5, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X).transform(X)
-    assert filled["amount"].min() >= 5 and filled["flag"].dtype == bool
+    assert filled["amount"].min() >= 5 and filled["flag"].dtype == bool and set(filled["yes"]) <= {0.0, 1.0}
     with pytest.raises(ValueError, match=r"\(-9223372036854775808 to 9223372036854775807\): "
                                          r"min_value=9.223372036854776e\+18.*bounds per column"):
-        VAEImputer(min_value=[-np.inf, -np.inf, float(2**63)], hidden_layer_sizes=(8,), max_iter=3).fit(X)
+        VAEImputer(min_value=[-np.inf, -np.inf, float(2**63), -np.inf], hidden_layer_sizes=(8,), max_iter=3).fit(X)
