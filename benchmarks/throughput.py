@@ -442,7 +442,7 @@ def latency_rows(X_fit, X, quick):
         tensor = torch.tensor(part, dtype=torch.float32)
         calls = {
             "VAETransformer.transform": lambda: vae.transform(part),
-            "VAETransformer.transform, Gaussian": lambda: gaussian.transform(other),
+            "VAETransformer.transform, Gaussian": lambda other=other: gaussian.transform(other),
             "VAETransformer.score_samples": lambda: vae.score_samples(part),
             "bare torch encoder": lambda: _bare(model, tensor),
             "PCA.transform": lambda: pca.transform(part),

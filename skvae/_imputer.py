@@ -19,8 +19,8 @@ from ._kinds import column_kind
 from ._random import draw_seed, seed_source
 from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
-from .nn import LIKELIHOODS
 from ._validation import as_pandas, call_parameter, output_dtype, with_plain_holes
+from .nn import LIKELIHOODS
 
 
 @fill_doc
