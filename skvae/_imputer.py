@@ -80,9 +80,10 @@ class VAEImputer(VAETransformer):
 
     min_value : float or array-like of shape (n_features,), default=-np.inf
         Smallest value a fill may take, as in ``IterativeImputer``: a
-        scalar for every column of numbers that can take it (not a
-        boolean or a 0/1 column for ``min_value=5``), or one bound per
-        column in X's column order (a Series is read by the training columns' names,
+        scalar for every column of numbers but booleans and columns
+        modelled on [0, 1] (flags, shares, pixels, where a floor meant for
+        amounts would decide every fill), or one bound per column in X's
+        column order (a Series is read by the training columns' names,
         which its labels must be; an infinity, None or NaN for none). A
         decoder's mean can lie beyond the values seen at fit, below 0 for
         an amount, say (``sample`` keeps its rows within the training
@@ -245,10 +246,17 @@ class VAEImputer(VAETransformer):
         if limit is None or (np.ndim(limit) == 0 and np.isnan(limit)):
             return np.full(len(columns), unbounded)
         if np.ndim(limit) == 0:
-            # Every column of numbers that can take it: min_value=5, meant for amounts, is not for a
-            # boolean or a 0/1 column (modelled on [0, 1]), which it filled with 5.
-            return np.where([takes and (not np.isfinite(limit) or _can_take(column, float(limit), unbounded < 0))
-                             for takes, column in zip(numeric, columns)], float(limit), unbounded)
+            # Not booleans nor columns modelled on [0, 1]: a floor meant for amounts (min_value=1, or 5)
+            # decided every fill of a flag (all True, or 5). Whatever the value, as a list's bounds.
+            takes_scalar = [takes and column.kind != "bool" and LIKELIHOODS[column.likelihood].support[1] == np.inf
+                            for takes, column in zip(numeric, columns)]
+            if np.isfinite(limit) and not any(takes_scalar):
+                raise ValueError(
+                    f"{name}={limit!r} bounds no column: a scalar bounds the columns of numbers but booleans "
+                    "and columns modelled on [0, 1] (flags, shares, pixels). Give those one bound each (a list, "
+                    "or a Series by name)."
+                )
+            return np.where(takes_scalar, float(limit), unbounded)
         if isinstance(limit, pd.Series) and self._schema.frame:
             # By the training columns' names, as the frame is read; by position it bounded other columns.
             names = [column.name for column in columns]
@@ -583,13 +591,6 @@ def _dtype_range(column):
         largest = float(np.finfo(dtype).max)
         return -largest, largest
     return -np.inf, np.inf
-
-
-def _can_take(column, bound, is_floor):
-    """Whether a column's dtype and likelihood hold values at or beyond ``bound`` on its side."""
-    smallest, largest = _dtype_range(column)
-    low, high = LIKELIHOODS[column.likelihood].support
-    return bound <= min(largest, high) if is_floor else bound >= max(smallest, low)
 
 
 def _no_bound(limit, unbounded):

@@ -2761,8 +2761,15 @@ def test_a_scalar_imputer_bound_leaves_booleans_alone_and_a_refusal_shows_the_ex
     X.loc[::7, "n"] = pd.NA
     X["yes"] = (rng.random(200) < 0.5).astype(float)  # a 0/1 column with holes, modelled on [0, 1]
     X.loc[::6, "yes"] = np.nan
-    filled = VAEImputer(min_value=5, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X).transform(X)
-    assert filled["amount"].min() >= 5 and filled["flag"].dtype == bool and set(filled["yes"]) <= {0.0, 1.0}
+    free = VAEImputer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X).transform(X)
+    for floor in (5, 1):  # 1, a floor for amounts, made every hole of a flag True
+        filled = VAEImputer(min_value=floor, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X).transform(X)
+        assert filled["amount"][X["amount"].isna()].min() >= floor and filled["n"][X["n"].isna()].min() >= floor
+        pd.testing.assert_series_equal(filled["yes"], free["yes"])
+        pd.testing.assert_series_equal(filled["flag"], free["flag"])
+    # A scalar that bounds no column is refused, not ignored.
+    with pytest.raises(ValueError, match=r"max_value=0.5 bounds no column.*one bound each"):
+        VAEImputer(max_value=0.5, hidden_layer_sizes=(8,), max_iter=3).fit(X[["flag", "yes"]])
     with pytest.raises(ValueError, match=r"\(-9223372036854775808 to 9223372036854775807\): "
                                          r"min_value=9.223372036854776e\+18.*bounds per column"):
         VAEImputer(min_value=[-np.inf, -np.inf, float(2**63), -np.inf], hidden_layer_sizes=(8,), max_iter=3).fit(X)
