@@ -20,9 +20,9 @@ def column_statistics(X, schema):
     """``{column index: {statistic: value}}``: what each column's likelihood asked for, over X's training rows.
 
     ``"mean"`` and ``"scale"`` (and ``"resolution"``) of the likelihood's
-    ``transform_input`` of the values, to standardise them; ``"high"``, the
-    largest observed ``transform_input`` (from the schema's column ranges),
-    to bound decoded values, and ``"largest"`` the value itself, in X's units; ``"censor_low"`` and ``"censor_high"``, a
+    ``transform_input`` of the values, to standardise them; ``"largest"``,
+    the largest observed value (from the schema's column ranges), to bound
+    decoded values; ``"censor_low"`` and ``"censor_high"``, a
     censored column's bounds in X's units (infinite where it is not);
     ``"constant"``, the value of a column that held one value in every
     training row it was observed in (NaN for the others); ``"binary"``,
@@ -45,9 +45,6 @@ def column_statistics(X, schema):
                 stats[k].update(mean=scaling.mean[k], scale=scaling.scale[k])
                 if with_resolution:
                     stats[k]["resolution"] = scaling.resolution[k]
-        if "high" in cls.statistics:
-            for k, high in enumerate(_high(schema, group, _numpy(cls.transform_input))):
-                stats[k]["high"] = high
         if "largest" in cls.statistics:
             for k, j in enumerate(group):
                 stats[k]["largest"] = schema.columns[j].high
@@ -99,16 +96,6 @@ def check_variance_units(statistics, schema):
                 f"{which} has a standard deviation of {scale:.3g}, whose "
                 f"square, the unit of noise_variance_, {flows} float64. Rescale that column."
             )
-
-
-def _high(schema, columns, transform):
-    """The largest observed ``transform`` of each column's values (-inf where none is observed).
-
-    ``Schema.fit`` measured each column's largest value on these rows; the
-    transforms are increasing, so it maps to the largest input.
-    """
-    high = np.array([schema.columns[j].high for j in columns], dtype=np.float64)
-    return high if transform is None else np.where(np.isfinite(high), transform(np.nan_to_num(high)), high)
 
 
 def _binary(X, columns):

@@ -26,8 +26,8 @@ The contract, for a group of ``n_features`` columns:
   fit must measure on ``transform_input(values)`` of the training rows
   for the encoding and decoding (``()``: nothing; ``("mean",
   "scale")`` to standardise; ``"resolution"`` too for a variance floor;
-  ``"binary"``, whether every value is 0 or 1; ``"high"``, the largest;
-  ``"largest"``, the largest in X's units, untransformed);
+  ``"binary"``, whether every value is 0 or 1; ``"largest"``, the largest
+  value, untransformed);
   ``censor_share``: for a continuous likelihood, the share of a float
   DataFrame column's training values that must sit at its smallest or
   largest value for ``likelihood="auto"`` to censor it there (None: never);

@@ -51,9 +51,9 @@ class LogNormalLikelihood(GaussianLikelihood):
         Dimension of x.
 
     statistics : dict or None
-        ``mean``, ``scale``, ``resolution`` and ``high`` (the largest) of
-        each feature's ``log1p`` over the training rows; decoded values
-        never exceed the largest.
+        ``mean``, ``scale`` and ``resolution`` of each feature's ``log1p``
+        over the training rows, and ``largest``, its largest value;
+        decoded values never exceed the largest.
 
     noise_variance : {"per_feature", "isotropic"} or None
         As for ``GaussianLikelihood``, on the log scale.
@@ -65,18 +65,19 @@ class LogNormalLikelihood(GaussianLikelihood):
     inputs_need_support = True  # the encoder reads log1p(x)
     auto_dtypes = frozenset()
     auto_dtypes_if_better = frozenset({"float", "integer"})
-    statistics = ("mean", "scale", "resolution", "high", "largest", "censor_low", "censor_high", "constant")
+    statistics = ("mean", "scale", "resolution", "largest", "censor_low", "censor_high", "constant")
 
     def __init__(self, n_features, *, statistics=None, **options):
         super().__init__(n_features, statistics=statistics, **options)
-        high, largest = np.full(n_features, np.inf), np.full(n_features, np.inf)
-        if statistics is not None and "high" in statistics:
-            high = np.asarray(statistics["high"], dtype=np.float64)
+        largest = torch.full((n_features,), torch.inf, dtype=torch.float64)
         if statistics is not None and "largest" in statistics:
-            largest = np.asarray(statistics["largest"], dtype=np.float64)
-        self.register_buffer("log_high", torch.as_tensor(high))
-        # The largest value itself: expm1 of its log1p can come back a few ulps above it.
-        self.register_buffer("largest", torch.as_tensor(largest))
+            largest = torch.as_tensor(np.asarray(statistics["largest"], dtype=np.float64))
+        # Decoded logs stop at the largest value's, so that exp never runs far past it; the value
+        # itself bounds the result, as expm1 of its log1p can come back a few ulps above it. (-inf
+        # for a column never observed.)
+        log_high = torch.where(torch.isfinite(largest), self.transform_input(torch.nan_to_num(largest)), largest)
+        self.register_buffer("log_high", log_high)
+        self.register_buffer("largest", largest)
 
     @staticmethod
     def transform_input(values):
