@@ -422,7 +422,7 @@ class VAEImputer(VAETransformer):
         out = map_rows(X, fill, 2 * n_features, device=device, prepare=prepare, chunk_rows=chunk_rows,
                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
         filled, holes = out[:, :n_features], out[:, n_features:] > 0
-        new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - set(columns.flagged)
+        new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - flagged
         # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
         if new_holes and not self._learnt_to_read_any_hole():
             self._warn_of_new_holes(

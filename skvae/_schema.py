@@ -681,21 +681,22 @@ def _warned_of_dates(name, sample, n_levels):
     readable, in_range = read_by[date_format]
     if (readable & in_range).sum() < 0.8 * len(sample):
         return False
-    dates = candidates[readable & in_range]
+    is_date = readable & in_range
+    dates = candidates[is_date]
     unread = np.ones(len(sample), dtype=bool)
     unread[np.flatnonzero(shaped)[readable]] = False
     markers = [value for value, other in zip(sample, unread) if other and isinstance(value, str)]
     # The format in the code, ISO's too: without it pandas guesses one from the first value, and with
     # errors='coerce' blanks the dates written otherwise (times beside plain days).
     coerce = ", errors='coerce'" if unread.any() else ""
-    become = f" (values it does not read, such as {markers[0]!r}, become missing" if markers else ""
-    if markers and any(f != date_format and (r[0] & r[1] & ~readable).any() for f, r in read_by.items()):
-        become += ", and some of them are dates written in another format: check whether the column mixes them"
-    become += ")" if markers else ""
+    become = ""
+    if markers:
+        mixed = any(f != date_format and (r[0] & r[1] & ~readable).any() for f, r in read_by.items())
+        become = (f" (values it does not read, such as {markers[0]!r}, become missing"
+                  f"{', and some of them are dates written in another format: check whether the column mixes them' if mixed else ''})")
+    other_order = {"%m/%d/%Y": "%d/%m/%Y", "%d/%m/%Y": "%m/%d/%Y"}.get(date_format)
     ambiguous = ""
-    slashed = {"%m/%d/%Y": "%d/%m/%Y", "%d/%m/%Y": "%m/%d/%Y"}
-    if date_format in slashed and slashed[date_format] in read_by and \
-            read_by[slashed[date_format]][0][readable & in_range].all():
+    if other_order in read_by and read_by[other_order][0][is_date].all():
         ambiguous = " Both month/day and day/month read these values: check which the file writes."
     strings = [value for value in dates if isinstance(value, str)]
     example, held = (strings[0], "dates as strings") if strings else (dates.iloc[0], "dates as Python objects")
