@@ -16,17 +16,19 @@ had holes. Then:
   and nullable dtypes kept).
 
 What kind each column is and which likelihood "auto" gives it is
-``skvae._kinds``; restoring one column, ``skvae._restore``.
+``skvae._kinds``; restoring one column, ``skvae._restore``; warning of a
+column read otherwise than meant (dates or numbers as strings, an
+identifier), ``skvae._column_advice``.
 """
 
 import dataclasses
-import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._column_advice import warn_about_strings, warn_of_inexact_integers
 from ._data import STAT_BLOCK_ROWS, in_float_range, row_blocks
 from ._kinds import (
     auto_ranges,
@@ -39,7 +41,6 @@ from ._kinds import (
 )
 from ._restore import restore_column
 from ._times import finer_step, nanoseconds, time_step, time_zone
-from ._warnings import warn
 from .nn import LIKELIHOODS
 
 
@@ -152,7 +153,7 @@ class Schema:
                     # Numbers a user named categorical are codes by their choice: no advice to convert.
                     named = likelihood != "auto" if isinstance(likelihood, str) else \
                         isinstance(likelihood, dict) and name in likelihood
-                    _warn_about_strings(name, series[~missing], len(column.categories), numbers_advice=not named)
+                    warn_about_strings(name, series[~missing], len(column.categories), numbers_advice=not named)
             elif kinds[j] == "category":
                 raise ValueError(
                     f"Column {name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
@@ -167,7 +168,7 @@ class Schema:
             if column.categories is None:
                 column.low, column.high = low[j], high[j]
                 if column.kind == "integer":
-                    _warn_of_inexact_integers(column.name, low[j], high[j])
+                    warn_of_inexact_integers(column.name, low[j], high[j])
             share = LIKELIHOODS[column.likelihood].censor_share
             if by_auto[j] and column.kind == "float" and share is not None:
                 column.censored = (bool(piled[j][0] > share), bool(piled[j][1] > share))
@@ -555,165 +556,6 @@ def _array_summary(X):
         if low.min(initial=0.0) >= 0.0 and high.max(initial=1.0) <= 1.0:  # counted only where it can matter
             at_bounds += np.count_nonzero(block == 0) + np.count_nonzero(block == 1)
     return holes, low, high, at_bounds
-
-
-# Fewer rows than this can hold a distinct label in each by chance (names of 30 people).
-_IDENTIFIER_MIN_ROWS = 50
-_DATE_FORMATS = ("ISO8601", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y")
-
-
-# The largest magnitude up to which float64, the model's input, holds every integer.
-EXACT_INTEGERS = 2.0**53
-
-
-def _warn_of_inexact_integers(name, low, high):
-    """Warn where an integer column's values lie beyond what float64 holds exactly (identifiers, nanosecond counts)."""
-    largest = max(abs(low), abs(high))
-    # Read as float64 already: 2**53 + 1 reads as 2**53, so that bound itself draws the warning.
-    if largest < EXACT_INTEGERS:
-        return
-    warn(
-        f"Column {name!r} holds integers up to {largest:.3g} in magnitude, 2**53 or beyond: the model reads "
-        "and returns numbers as float64, which holds whole numbers exactly only up to 2**53, so nearby values "
-        "read as one and outputs there come back rounded (by up to "
-        f"{np.spacing(largest) / 2:.3g}). Subtract an offset (e.g. the column's minimum) first, or drop the "
-        "column if it is an identifier.",
-        UserWarning,
-    )
-
-
-def _warn_about_strings(name, observed, n_levels, numbers_advice=True):
-    """Warn where a column of strings is a category only because of how it was read.
-
-    ``read_csv`` gives dates as strings, and a table's identifier column
-    holds a new value in every row: as categories, dates lose their order
-    and an identifier is a category per row that no new row will match
-    (``transform`` refuses unknown categories).
-    """
-    # Values spread over the column, not its first ones: a file sorted with its missing rows
-    # first ("nan" strings) put only markers in the first twenty.
-    spread = np.unique(np.linspace(0, len(observed) - 1, 20).astype(int)) if len(observed) else []
-    sample = observed.iloc[spread]
-    if _warned_of_dates(name, sample, n_levels):
-        return
-    # Numbers beside other values make infer_dtype "mixed": a column of strings alone is not looked
-    # at value by value (0.2-0.3 s a fit for a million rows).
-    inferred = pd.api.types.infer_dtype(observed, skipna=True)
-    mixed = inferred.startswith("mixed")
-    numbers = observed.map(is_number) if mixed else None
-    if numbers_advice and mixed and numbers.mean() >= 0.5 and not numbers.all():
-        # A stray marker among numbers ("n/a" where a value is missing) turns them all into levels.
-        strays = observed[~numbers.to_numpy()]
-        markers = list(pd.unique(strays))
-        # Every marker in the advice, which would otherwise leave the column categories; a bool
-        # there is no marker to replace (replace(True, ...) blanks every 1 too).
-        shown = repr(markers[0]) if len(markers) == 1 else repr(markers)
-        advice = ""  # pd.to_numeric reads True as 1, and replace(True, ...) blanks every 1 too
-        if all(isinstance(marker, str) for marker in markers):
-            advice = (f" (X[{name!r}].replace({shown}, np.nan))" if len(markers) <= 10
-                      else f" (pd.to_numeric(X[{name!r}], errors='coerce'))")
-        warn(
-            f"Column {name!r} holds numbers and {_other_values(len(strays), markers)}: it is modelled as a "
-            f"category of {n_levels} levels, each number a level of its own, without their order. If they "
-            f"mark missing values, replace them with NaN{advice} and the column is read as numbers.",
-            UserWarning,
-        )
-        return
-    # read_csv gives a column of numbers with a marker it does not know ("?") as strings: judged
-    # on the first values, and only then value by value. A leading zero ("02134") marks codes, and
-    # whole numbers each in one row an identifier (warned of below).
-    if numbers_advice and inferred == "string":
-        codes = any(len(value) > 1 and value[0] == "0" and value[1].isdigit() for value in sample)
-        if not codes and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
-            numbers = pd.to_numeric(observed, errors="coerce")
-            parsed = numbers.notna().to_numpy()
-            identifiers = n_levels == len(observed) and bool((numbers[parsed] % 1 == 0).all())
-            if parsed.mean() >= 0.5 and not (identifiers and len(observed) >= _IDENTIFIER_MIN_ROWS):
-                markers = [str(marker) for marker in pd.unique(observed[~parsed])]
-                others = f" and {_other_values(int((~parsed).sum()), markers)}" if markers else ""
-                convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
-                           else f"pd.to_numeric(X[{name!r}])")
-                warn(
-                    f"Column {name!r} holds numbers written as strings (e.g. "
-                    f"{str(observed.iloc[int(np.argmax(parsed))])!r}){others}: it is modelled as a category of "
-                    f"{n_levels} levels, each number a level of its own, without their order. Convert it with "
-                    f"{convert} to model it as numbers (or, if they are codes, make it a pandas Categorical, "
-                    "which is read as categories without this warning).",
-                    UserWarning,
-                )
-                return
-    if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
-        warn(
-            f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "
-            "it is modelled as a category of one row each, which teaches the model nothing about new "
-            "rows: their values are unknown categories (an error in transform, or holes with "
-            "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
-            UserWarning,
-        )
-
-
-def _warned_of_dates(name, sample, n_levels):
-    """Warn, and return True, where four in five of ``sample`` (a string column's values) read as dates of one format.
-
-    Judged by shape and then by parsing, in the format that reads the most
-    (the first that read four in five took day/month dates for month/day),
-    as dates skvae models (years 1678-2261: "6.1.7601" is a version, not a
-    day of the 8th millennium): the sample reaches the column's last value,
-    where a sort puts markers ("unknown", "0000-00-00") after the dates.
-    """
-    shaped = np.array([isinstance(value, (datetime.date, np.datetime64)) or (
-        isinstance(value, str) and len(value) >= 8 and any(sep in value for sep in "-/.")) for value in sample],
-        dtype=bool)
-    if shaped.sum() < 0.8 * max(len(sample), 1):
-        return False
-    candidates = sample[shaped].astype(object)
-    read_by = {}
-    for date_format in _DATE_FORMATS:
-        try:  # errors="coerce" still raises for some inputs (timestamps in several zones)
-            read = pd.to_datetime(candidates, format=date_format, errors="coerce")
-        except (ValueError, TypeError, OverflowError):
-            continue
-        if pd.api.types.is_datetime64_any_dtype(read):  # pandas 2 gives objects for several UTC offsets
-            read_by[date_format] = read.notna().to_numpy(), read.dt.year.between(1678, 2261).to_numpy()
-    if not read_by:
-        return False
-    date_format = max(read_by, key=lambda f: read_by[f][0].sum())  # ISO first among equals
-    readable, in_range = read_by[date_format]
-    if (readable & in_range).sum() < 0.8 * len(sample):
-        return False
-    is_date = readable & in_range
-    dates = candidates[is_date]
-    unread = np.ones(len(sample), dtype=bool)
-    unread[np.flatnonzero(shaped)[readable]] = False
-    markers = [value for value, other in zip(sample, unread) if other and isinstance(value, str)]
-    # The format in the code, ISO's too: without it pandas guesses one from the first value, and with
-    # errors='coerce' blanks the dates written otherwise (times beside plain days).
-    coerce = ", errors='coerce'" if unread.any() else ""
-    become = ""
-    if markers:
-        mixed = any(f != date_format and (r[0] & r[1] & ~readable).any() for f, r in read_by.items())
-        become = (f" (values it does not read, such as {markers[0]!r}, become missing"
-                  f"{', and some of them are dates written in another format: check whether the column mixes them' if mixed else ''})")
-    other_order = {"%m/%d/%Y": "%d/%m/%Y", "%d/%m/%Y": "%m/%d/%Y"}.get(date_format)
-    ambiguous = ""
-    if other_order in read_by and read_by[other_order][0][is_date].all():
-        ambiguous = " Both month/day and day/month read these values: check which the file writes."
-    strings = [value for value in dates if isinstance(value, str)]
-    example, held = (strings[0], "dates as strings") if strings else (dates.iloc[0], "dates as Python objects")
-    warn(
-        f"Column {name!r} holds {held} (e.g. {example!r}): it is modelled as a category of {n_levels} "
-        "levels, without their order, and a date not seen in training is an unknown category. Convert "
-        f"it with pd.to_datetime(X[{name!r}], format={date_format!r}{coerce}) to model it as a date"
-        f"{become}.{ambiguous}",
-        UserWarning,
-    )
-    return True
-
-
-def _other_values(count, markers):
-    """``count`` values beside a column's numbers, and the first of their distinct ``markers``, in words."""
-    shown = ", ".join(map(repr, markers[:5])) + (", ..." if len(markers) > 5 else "")
-    return f"{count} other value{'s' if count != 1 else ''} ({shown})"
 
 
 def _unhashable_values(values, name):
