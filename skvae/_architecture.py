@@ -159,9 +159,13 @@ class RoutedParamsMixin:
                     "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'.")
                 raise ValueError(f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}{routed}".rstrip())
             if getattr(self, role) is None:
+                # set_params cannot remove a parameter: a search over the built-in and a custom module
+                # names the custom one's arguments beside it, as a Pipeline's step parameters are.
                 raise ValueError(
                     f"{name} is set but {role}=None: the built-in {role} takes no arguments. "
-                    f"Pass your module class as {role}=..., or remove {name}."
+                    f"Pass your module class as {role}=..., or remove {name}. To search over the "
+                    f"built-in {role} and yours, leave {name} out of the estimator and give it in a grid "
+                    f"of its own: [{{'{role}': [None]}}, {{'{role}': [YourModule], '{name}': [...]}}]."
                 )
 
 
@@ -262,10 +266,15 @@ def _same(a, b):
         return False
 
 
+# Where a parameter's "auto" was resolved at the first fit: the attribute that holds what it chose.
+_RESOLVED_AUTO = {"hidden_layer_sizes": "hidden_layer_sizes_", "noise_variance": "_noise_variance"}
+
+
 def check_unchanged(estimator, fitted, current):
-    chosen = getattr(estimator, "hidden_layer_sizes_", None)
-    if fitted.get("hidden_layer_sizes") == "auto" and chosen is not None and current.get("hidden_layer_sizes") == tuple(chosen):
-        fitted = {**fitted, "hidden_layer_sizes": current["hidden_layer_sizes"]}  # pinning what "auto" chose changes nothing
+    for name, attribute in _RESOLVED_AUTO.items():
+        chosen = getattr(estimator, attribute, None)
+        if fitted.get(name) == "auto" and chosen is not None and _same(current.get(name), chosen):
+            fitted = {**fitted, name: current[name]}  # pinning what "auto" chose changes nothing
 
     def given(spec, name):
         if name in spec:

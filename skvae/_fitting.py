@@ -119,8 +119,9 @@ class Health(NamedTuple):
 
     ``score``: the mean score; ``errors``: each standardised column's root
     mean squared reconstruction error (float64 numpy, in its standard
-    deviations); ``unresponsive``: whether the decoder gives every row the
-    same output though their observed values differ.
+    deviations); ``unresponsive``: whether the decoder gives at least half
+    the rows one output though their observed values differ (judged only
+    where the estimator's ``_one_output_is_dead``).
     """
 
     score: float
@@ -164,9 +165,9 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         fresh = ("try another random_state, or give the network more units" if not continued else
                  "fit afresh (warm_start=False) with another random_state or more units")
         warn(
-            f"Training ended at iteration {iteration} with a decoder that gives every training row the same "
+            f"Training ended at iteration {iteration} with a decoder that gives most training rows the same "
             "output, though their values differ: its units no longer respond to their input, and the model "
-            f"holds only the columns' means. Lower learning_rate_init (tenfold, say), {fresh} (a ReLU no input "
+            f"holds little more than the columns' means. Lower learning_rate_init (tenfold, say), {fresh} (a ReLU no input "
             "turns on learns nothing).",
             UserWarning,
         )

@@ -91,7 +91,10 @@ class VAEImputer(VAETransformer):
         bound for a category, date or duration is refused, and so is one
         that no value of a frame column's dtype meets. A column whose fills are whole numbers (an
         integer dtype, a count likelihood) takes the whole numbers within
-        its bounds. Read at each call (``set_params`` on a fitted imputer
+        its bounds. A finite scalar that bounds no column is refused,
+        unless the columns it leaves already lie within it (``min_value=0``
+        where every column is modelled on [0, 1], as "auto" may do on one
+        fold's rows). Read at each call (``set_params`` on a fitted imputer
         takes effect), and in the exported graph as ``transform`` applies
         it.
 
@@ -250,7 +253,12 @@ class VAEImputer(VAETransformer):
             # decided every fill of a flag (all True, or 5). Whatever the value, as a list's bounds.
             takes_scalar = [takes and column.kind != "bool" and LIKELIHOODS[column.likelihood].support[1] == np.inf
                             for takes, column in zip(numeric, columns)]
-            if np.isfinite(limit) and not any(takes_scalar):
+            # Where "auto" modelled every column on [0, 1] (as it may on one fold's rows), min_value=0
+            # already holds for them all: only a scalar that would have moved their fills is refused.
+            skipped = [_support(column) for column, number, takes in zip(columns, numeric, takes_scalar)
+                       if number and not takes]
+            holds = all(low >= limit if unbounded < 0 else high <= limit for low, high in skipped)
+            if np.isfinite(limit) and not any(takes_scalar) and not (skipped and holds):
                 raise ValueError(
                     f"{name}={limit!r} bounds no column: a scalar bounds the columns of numbers but booleans "
                     "and columns modelled on [0, 1] (flags, shares, pixels). Give those one bound each (a list, "
@@ -573,10 +581,10 @@ class VAEImputer(VAETransformer):
     def _imputation_seed(self):
         return draw_seed(seed_source(self._score_seed))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags
+
+def _support(column):
+    """The smallest and largest value a numeric column's fills can take: its likelihood's support (a boolean's 0 and 1)."""
+    return (0.0, 1.0) if column.kind == "bool" else LIKELIHOODS[column.likelihood].support
 
 
 def _dtype_range(column):

@@ -19,6 +19,13 @@ DIAGNOSTIC_ROWS = 4 * CHECK_ROWS
 # right: real rows, reconstructions and decoded prior draws.
 SATURATED_ACCURACY = 0.99
 
+# ... judged on at least this many rows of each kind: on fewer, a share of
+# 0.99 is every row right, which a working discriminator (right 60-80% of
+# the time) often is on a partial_fit block of one to three rows (7 of 40
+# one-row calls warned); one right nine times in ten seems to have won once
+# in 150 calls on 16 rows (0.9 ** 48).
+SATURATED_MIN_ROWS = 16
+
 # It has "collapsed" when its logit varies over the training rows and their
 # reconstructions by no more than this: measured exactly 0 for a collapsed
 # one (dead ReLU units), about 0.5 for working ones.
@@ -69,8 +76,9 @@ class VAEGANTransformer(VAETransformer):
 
     After training, D is judged on up to 1024 training rows (spread over
     the set), their reconstructions and as many decoded prior draws
-    (``discriminator_accuracy_``). A ``UserWarning`` says what to change
-    when D wins completely (at least 99% right on each kind: its signal no
+    (``discriminator_accuracy_``; ``partial_fit``: the call's rows). A
+    ``UserWarning`` says what to change when D wins completely (at least
+    99% right on each kind, judged on 16 rows or more: its signal no
     longer tells the decoder how to look real) or has collapsed (the same
     logit for every training row and reconstruction: the model was trained
     as a plain VAE at best). Non-finite
@@ -149,7 +157,8 @@ ${training_parameters_after_n_iter_no_change}
     discriminator_accuracy_ : dict of str to float
         Share of rows the trained discriminator classifies right, by kind:
         ``"real"`` (training rows called real), ``"reconstructions"`` and
-        ``"samples"`` (decoded prior draws called fake). Near 0.5 where the
+        ``"samples"`` (decoded prior draws called fake), on up to 1024 of
+        the call's rows (``partial_fit``: the block's). Near 0.5 where the
         game is balanced; all near 1 means the discriminator won.
 
     ${column_attributes}
@@ -285,7 +294,7 @@ ${training_parameters_after_n_iter_no_change}
         # data_logits: those of the training rows and their reconstructions,
         # where the feature-matching term and half the adversarial one act.
         shares = ", ".join(f"{kind} {share:.1%}" for kind, share in accuracy.items())
-        if min(accuracy.values()) >= SATURATED_ACCURACY:
+        if min(accuracy.values()) >= SATURATED_ACCURACY and len(data_logits) >= 2 * SATURATED_MIN_ROWS:
             warn(
                 f"{type(self).__name__}: the discriminator tells real rows from generated ones every "
                 f"time (accuracy on {shares}): it has won the game, and its signal no longer tells "

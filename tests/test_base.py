@@ -321,6 +321,17 @@ def test_continued_training_takes_hidden_layer_sizes_pinned_to_what_auto_chose(t
         vae.set_params(hidden_layer_sizes=(8,)).fit(tabular)
 
 
+def test_continued_training_takes_noise_variance_pinned_to_what_auto_chose(tabular):
+    # As hidden_layer_sizes above: per_feature, what "auto" chose here, was refused as a change.
+    vae = VAETransformer(max_iter=2, random_state=0).fit(tabular)
+    chosen = "per_feature" if tabular.shape[0] >= tabular.shape[1] else "isotropic"
+    other = {"per_feature": "isotropic", "isotropic": "per_feature"}[chosen]
+    vae.set_params(noise_variance=chosen).partial_fit(tabular)
+    vae.set_params(warm_start=True).fit(tabular)
+    with pytest.raises(ValueError, match=rf"cannot change noise_variance='{other}' \(fitted with 'auto'\)"):
+        vae.set_params(noise_variance=other).fit(tabular)
+
+
 def test_a_keyword_ending_in_an_underscore_is_refused_at_once_as_python_refuses_pca_s():
     # Fit's check read such a name as a fitted attribute: max_iter_=1 was stored and never read.
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'max_iter_'\. Did you mean 'max_iter'\?"):

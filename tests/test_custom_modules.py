@@ -117,7 +117,8 @@ def test_bad_modules_get_clear_errors_and_leave_the_model_alone(Estimator, tabul
         ({"encoder": lambda in_features: "not a module"}, TypeError, r"encoder must be a torch.nn.Module.*returned str"),
         ({"encoder": ResidualEncoder, "encoder__depth": 3}, TypeError, r"encoder=ResidualEncoder cannot be called as \(in_features=6, depth=3\).*depth"),
         ({"encoder": ResidualEncoder(6)}, TypeError, r"not a module instance.*encoder=ResidualEncoder"),
-        ({"encoder__width": 3}, ValueError, r"encoder__width is set but encoder=None"),
+        ({"encoder__width": 3}, ValueError, r"encoder__width is set but encoder=None.*leave encoder__width out of "
+                                            r"the estimator and give it in a grid of its own"),
     ]
     for params, error, message in cases:
         with pytest.raises(error, match=message):
@@ -288,3 +289,12 @@ def test_a_last_minibatch_of_one_row_refused_by_batch_norm_says_which_batch_size
     assert not hasattr(model, "network_")
     with pytest.raises(ValueError, match=r"minibatch of one row .*a batch_size of 2 or more"):
         model.set_params(batch_size=1).fit(X[:300])
+
+
+def test_a_search_over_the_built_in_and_a_custom_module_runs_as_the_refusal_advises(tabular):
+    # set_params cannot remove encoder__width, so the built-in candidate of a grid over encoder failed
+    # (NaN) where the estimator held it; the refusal now gives the grid that works.
+    grid = [{"encoder": [None]}, {"encoder": [ResidualEncoder], "encoder__width": [8]}]
+    search = GridSearchCV(VAETransformer(**SMALL), grid, cv=2, error_score="raise").fit(tabular)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert len(search.cv_results_["params"]) == 2

@@ -2151,7 +2151,7 @@ def test_an_autoencoder_whose_decoder_stopped_responding_is_warned_of():
 
     X = load_wine().data
     model = AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.3, random_state=0)
-    with pytest.warns(UserWarning, match="decoder that gives every training row the same output, though their "
+    with pytest.warns(UserWarning, match="decoder that gives most training rows the same output, though their "
                                          "values differ.*Lower learning_rate_init"):
         model.fit(X)
     assert len(np.unique(model.inverse_transform(model.transform(X)), axis=0)) == 1
@@ -2440,6 +2440,25 @@ def test_poisson_draws_past_two_to_the_63_are_counts_near_their_rate_not_the_tra
     small = torch.tensor([0.5, 3.0, 1e6, 1e18], dtype=torch.float64)
     np.testing.assert_array_equal(poisson(small, torch.Generator().manual_seed(1)),
                                   torch.poisson(small, generator=torch.Generator().manual_seed(1)))
+
+
+def test_an_autoencoder_giving_all_but_one_row_one_output_is_warned_of():
+    # Two distinct outputs for 300 rows (1.008 standard deviations off, worse than the means) passed a
+    # test that every output be the same, while other seeds at this rate drew the warning.
+    rng = np.random.RandomState(0)
+    rng.randn(120, 4)
+    X = rng.randn(300, 3) @ rng.randn(3, 6)
+    model = AutoencoderTransformer(max_iter=20, learning_rate_init=0.3, random_state=0)
+    with pytest.warns(UserWarning, match="gives most training rows the same output"):
+        model.fit(X)
+    outputs = model.inverse_transform(model.transform(X))
+    assert len(np.unique(outputs, axis=0)) > 1
+    # Rows with the same values sharing an output are no dead network: a sound fit on 64 distinct rows.
+    repeated = np.repeat(rng.randn(64, 3) @ rng.randn(3, 6), 5, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        AutoencoderTransformer(max_iter=20, random_state=0).fit(repeated)
 
 
 def test_a_dead_autoencoder_is_warned_of_whatever_its_columns_and_a_constant_column_beside_them():
@@ -2767,9 +2786,23 @@ def test_a_scalar_imputer_bound_leaves_booleans_alone_and_a_refusal_shows_the_ex
         assert filled["amount"][X["amount"].isna()].min() >= floor and filled["n"][X["n"].isna()].min() >= floor
         pd.testing.assert_series_equal(filled["yes"], free["yes"])
         pd.testing.assert_series_equal(filled["flag"], free["flag"])
-    # A scalar that bounds no column is refused, not ignored.
+    # A scalar that bounds no column is refused, not ignored, where it would have moved the fills ...
     with pytest.raises(ValueError, match=r"max_value=0.5 bounds no column.*one bound each"):
         VAEImputer(max_value=0.5, hidden_layer_sizes=(8,), max_iter=3).fit(X[["flag", "yes"]])
+    with pytest.raises(ValueError, match=r"min_value=0.1 bounds no column"):
+        VAEImputer(min_value=0.1, hidden_layer_sizes=(8,), max_iter=3).fit(X[["flag", "yes"]])
+    # ... and not where they lie within it already: "auto" modelled one fold's shares on [0, 1] (one share
+    # of 1.5 in the other rows), and a cross-validation of min_value=0 failed on that fold alone.
+    for bounds in ({"min_value": 0}, {"min_value": -1, "max_value": 1}, {"max_value": 2.5}):
+        VAEImputer(**bounds, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X[["flag", "yes"]])
+    shares = np.where(rng.random((300, 4)) < 0.3, 0.0, rng.random((300, 4)))
+    shares[-1, 0] = 1.5
+    shares[rng.random(shares.shape) < 0.1] = np.nan
+    fold = VAEImputer(min_value=0, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(shares[:200])
+    assert set(fold.column_likelihoods_.values()) == {"bernoulli"}
+    np.testing.assert_array_equal(
+        fold.transform(shares[:200]),
+        VAEImputer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(shares[:200]).transform(shares[:200]))
     with pytest.raises(ValueError, match=r"\(-9223372036854775808 to 9223372036854775807\): "
                                          r"min_value=9.223372036854776e\+18.*bounds per column"):
         VAEImputer(min_value=[-np.inf, -np.inf, float(2**63), -np.inf], hidden_layer_sizes=(8,), max_iter=3).fit(X)
