@@ -161,28 +161,20 @@ def _unknown_levels(X, values, columns, schema):
             and bool((np.isnan(values[:, j]) & ~pd.isna(X.iloc[:, j]).to_numpy(dtype=bool)).any())}
 
 
-def _mostly_one_output(outputs, batch):
-    """Whether at least half the rows get one and the same output, though their observed values differ.
+def _one_output_share(outputs, inputs):
+    """The largest share of the distinct encoder inputs that the decoder gives one and the same output.
 
-    A network whose units died gives such rows one output; a few rows that
-    still turned a unit on (2 distinct outputs of 300 rows, 1.008 standard
-    deviations off) hid it from a test that every output be the same.
+    A network whose units died gives them one output; a few rows that still
+    turned a unit on (2 distinct outputs of 300 rows, 1.008 standard
+    deviations off) hid it from a test that every output be the same. Rows
+    with the same inputs (a sparse table's empty rows) rightly share one,
+    and count once. 0 where no two distinct inputs share an output.
     """
-    _, group, sizes = torch.unique(outputs, dim=0, return_inverse=True, return_counts=True)
-    largest = int(sizes.argmax())
-    if 2 * int(sizes[largest]) < outputs.shape[0]:
-        return False
-    rows = group == largest
-    return _observed_values_differ(batch.scored[rows], None if batch.mask is None else batch.mask[rows])
-
-
-def _observed_values_differ(scored, mask):
-    """Whether some column's observed values differ between the rows (rows differing only in holes do not)."""
-    values = scored.double()
-    observed = torch.ones_like(values, dtype=torch.bool) if mask is None else mask > 0
-    highest = torch.where(observed, values, -torch.inf).max(0).values
-    lowest = torch.where(observed, values, torch.inf).min(0).values
-    return bool((highest > lowest).any())
+    _, output_of = torch.unique(outputs, dim=0, return_inverse=True)
+    _, input_of = torch.unique(inputs, dim=0, return_inverse=True)
+    pairs = torch.unique(torch.stack([output_of, input_of], 1), dim=0)
+    largest = int(torch.bincount(pairs[:, 0]).max())
+    return 0.0 if largest < 2 else largest / (int(input_of.max()) + 1)
 
 
 @contextlib.contextmanager
@@ -251,7 +243,7 @@ class BaseAutoencoder(
     # where the family's latent takes one; False keeps its prior.
     _samples_from_code_mixture = True
 
-    # Whether a decoder giving every training row one output, though their observed values differ,
+    # Whether a decoder giving most training rows one output, though their observed values differ,
     # is a dead network, warned of. Not for a variational model, whose posterior may
     # rightly collapse to the columns' own densities, nor a VQ-VAE, whose rows sharing a code
     # share an output.
@@ -601,7 +593,7 @@ class BaseAutoencoder(
         model = state.model
         statistics = model.statistics(rows.blocks())
         n_iter = state.n_iter + run.n_epochs
-        health = self._check_health(model, rows, data.X.shape[1])
+        health = self._check_health(model, rows, data.X.shape[1], judge_outputs=self._one_output_is_dead)
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
         check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter,
                            one_output_is_dead=self._one_output_is_dead, continued=not data.fresh)
@@ -677,8 +669,11 @@ class BaseAutoencoder(
     def _after_training(self, model, rows, statistics):
         """Diagnostics of a trained model before it is kept (the VAE-GAN's discriminator)."""
 
-    def _check_health(self, model, rows, n_features):
-        """What the divergence check compares, on training rows spread over the set (``Health``)."""
+    def _check_health(self, model, rows, n_features, judge_outputs=False):
+        """What the divergence check compares, on training rows spread over the set (``Health``).
+
+        ``judge_outputs``: measure the share of rows given one output (a trained autoencoder's).
+        """
         was_training = model.training
         model.eval()
         try:
@@ -687,12 +682,12 @@ class BaseAutoencoder(
                 scores = self._row_score(model, batch, fast=True)
                 outputs = model.decode(model.code(batch), batch.condition)
                 squared, observed = model.squared_errors(batch, outputs=outputs)
-                unresponsive = self._one_output_is_dead and _mostly_one_output(outputs, batch)
+                one_output = _one_output_share(outputs, batch.x) if judge_outputs else 0.0
         finally:
             model.train(was_training)
         positions = model.columns.standardised_targets()
         errors = (squared[positions] / observed[positions].clamp_min(1.0)).sqrt().cpu().numpy()
-        return Health(float(scores.double().mean()) + float(model.units_offset()), errors, unresponsive)
+        return Health(float(scores.double().mean()) + float(model.units_offset()), errors, one_output)
 
     def _training_rows(self, model, values, conditions, device, frame=None):
         """The training rows as a source: encoded once into tensors, or minibatch by minibatch.

@@ -55,12 +55,15 @@ NETWORK_PARAMETERS = """\
         keeps each row's output independent of the other rows.
 
     decoder : class, callable or None, default=None
-        Your own decoder, called as ``decoder(in_features=latent_dim,
+        Your own decoder, called as ``decoder(in_features=code_width,
         out_features=n_outputs, **params)`` with the ``decoder__``
-        arguments. It must map ``(batch, latent_dim)`` to ``(batch,
-        n_outputs)``: the likelihood's parameters for each row (one per
-        numeric column, one per category level). None: the decoder that
-        mirrors the encoder above.
+        arguments, where ``code_width`` is the width of what it decodes:
+        ``latent_dim`` (a conditional model's plus its
+        ``n_condition_features_``; a hierarchy's ``sum(latent_dims)``). It
+        must map ``(batch, code_width)`` to ``(batch, n_outputs)``: the
+        likelihood's parameters for each row (one per numeric column, one
+        per category level). None: the decoder that mirrors the encoder
+        above.
 """
 
 DENOISING_PARAMETERS = """\
@@ -117,12 +120,10 @@ LIKELIHOOD_PARAMETERS = """\
         Bernoulli model cannot score rows beyond [0, 1], which a scaler
         fitted on other rows gives (a cross-validation fold's):
         ``MinMaxScaler(clip=True)`` keeps them in. On 5,000 real 28 x 28 digits the Bernoulli
-        likelihood made mu(x) a better feature than the Gaussian (logistic
+        likelihood made a VAE's mu(x) a better feature than the Gaussian (logistic
         regression 0.83 against 0.75 at ``latent_dim=8``; PCA 0.76). ``"gaussian"`` suits real values: the model
         standardises them internally and learns each one's noise variance;
-        outputs are in X's own units. With ``hidden_layer_sizes=()`` it is
-        probabilistic PCA (``noise_variance="isotropic"``) or factor
-        analysis (``"per_feature"``). ``"lognormal"`` is the Gaussian of
+        outputs are in X's own units. ``"lognormal"`` is the Gaussian of
         ``log1p(x)`` for non-negative amounts with a long right tail: scores
         stay densities in X's units, and decoded values and draws are never
         negative. ``"bernoulli"`` suits values in [0,
@@ -149,9 +150,10 @@ VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + "\n" + HANDLE_UNKNOWN_PARAMETER + """\
     noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, whether the learned observation
         noise has one variance per feature (as in factor analysis) or one
-        shared by all features in the units of X (as in probabilistic PCA).
-        ``"auto"`` shares it where the training rows are fewer than the
-        columns (where ``hidden_layer_sizes="auto"`` gives a linear model)
+        shared by all features in the units of X (as in probabilistic PCA;
+        a ``VAETransformer`` with ``hidden_layer_sizes=()`` is then either
+        model). ``"auto"`` shares it where the training rows are fewer than
+        the columns (where ``hidden_layer_sizes="auto"`` gives a linear model)
         and gives one per feature otherwise: on gene-expression tables of
         83 and 63 rows (2,308 and 6,830 genes) a variance per feature let
         the noise take what the codes should carry (their accuracy
@@ -296,9 +298,9 @@ TRAINING_PARAMETERS = """\
         ``partial_fit``: the input scaling, each column's likelihood,
         levels, range (``sample`` draws within it: X's values beyond it
         draw a warning) and share of holes. Parameters that shape the
-        network (``latent_dim``, ``hidden_layer_sizes``, ``activation``,
-        ``likelihood``, ``image_shape``, the modules and their arguments,
-        ...) cannot change.
+        network (``latent_dim`` or ``latent_dims``, ``hidden_layer_sizes``,
+        ``activation``, ``likelihood``, ``image_shape``, the modules and
+        their arguments, ...) cannot change.
 
     random_state : int, RandomState instance or None, default=None
         Seeds every random choice: weight initialisation, shuffling, the
@@ -390,10 +392,12 @@ FROM_LIKELIHOOD_PARAMETER = """\
             together is not learned); on real tables this matched their
             marginals and pairs better than the means (docs/synthesis.md).
             False: each row is the decoder's mean for its code (a
-            probability for a float Bernoulli column, 0 or 1 for a bool or
-            integer one, by the probability's side of 1/2; the most probable category,
-            a count's mean, a log-normal column's median, rounded for an
-            integer column). Either way numeric columns stay
+            probability for a float Bernoulli column, 0 or 1 for a
+            DataFrame's bool or integer one, by the probability's side of
+            1/2; the most probable category, a count's mean, a log-normal
+            column's median, rounded for a DataFrame's integer column: an
+            array's columns come back as floats, whatever its dtype).
+            Either way numeric columns stay
             within their training range. The first rows' codes do not depend
             on ``n_samples``, so with False neither do the first rows; their
             draws from p(x | z) and holes do (as ``GaussianMixture.sample``'s
@@ -408,8 +412,8 @@ SAMPLE_RETURNS = """\
             probability itself for grey levels; an image's float pixels
             alike, 0 or 1 only where every pixel held only 0 and 1), with
             ``from_likelihood=False`` the decoder's mean (a probability for
-            a float Bernoulli column; a bool or integer one comes back 0 or
-            1, in its dtype). A
+            a float Bernoulli column; a DataFrame's bool or integer one
+            comes back 0 or 1, in its dtype). A
             DataFrame in the training columns and dtypes for a model fitted
             on one; otherwise a float64 array, whatever X's float dtype was
             (as ``GaussianMixture.sample``).

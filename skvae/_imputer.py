@@ -258,7 +258,7 @@ class VAEImputer(VAETransformer):
             skipped = [_support(column) for column, number, takes in zip(columns, numeric, takes_scalar)
                        if number and not takes]
             holds = all(low >= limit if unbounded < 0 else high <= limit for low, high in skipped)
-            if np.isfinite(limit) and not any(takes_scalar) and not (skipped and holds):
+            if limit != unbounded and not any(takes_scalar) and not (skipped and holds):
                 raise ValueError(
                     f"{name}={limit!r} bounds no column: a scalar bounds the columns of numbers but booleans "
                     "and columns modelled on [0, 1] (flags, shares, pixels). Give those one bound each (a list, "

@@ -120,14 +120,14 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         it: a row holding an observed value of a column the rows left to fit
         on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
-        are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
-        steps, as their output holds them). For one reading X itself (bare,
-        or a Pipeline's one step) also a row holding a level of a string
-        column that none of the rows left to fit on holds (when
-        ``handle_unknown`` is "error"); for a bare one, a row holding a
-        value the model fitted on the other rows cannot take (a 1.5 where
-        ``likelihood="auto"`` chose Bernoulli from values in [0, 1]), after
-        which the model is fitted again. Ignored otherwise.
+        are NaN, or a ``VAEImputer``'s ``missing_values``), and a row
+        holding a level of a string column that none of the rows left to
+        fit on holds (when ``handle_unknown`` is "error"); behind other
+        steps, as their output (fitted on every row) holds them. For a bare
+        one, also a row holding a value the model fitted on the other rows
+        cannot take (a 1.5 where ``likelihood="auto"`` chose Bernoulli from
+        values in [0, 1]), after which the model is fitted again. Ignored
+        otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -316,15 +316,20 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
             marked = holed(readable)
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
-            if unseen.any() and not reads_x:
-                # Judged again on the other steps' output, only where X's own holes (a VAEImputer's
-                # placeholders among them) ask for rows: fitted on a copy of X (a step with copy=False
-                # writes into its input).
-                output = clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples)))
-                unseen = _rows_the_fit_needs(holed(output), fit_rows, held_out)
+            likelihood = getattr(model, "likelihood", None)
             levels = np.zeros_like(unseen)
-            if reads_x and model.handle_unknown == "error":
-                levels = _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
+            if model.handle_unknown == "error":
+                levels = _unseen_levels(marked, fit_rows, held_out, likelihood)
+            if not reads_x and (unseen.any() or levels.any()):
+                # Judged again on the other steps' output, only where X's own holes (a VAEImputer's
+                # placeholders among them) or levels ask for rows (a ColumnTransformer passing a
+                # string column through failed 7 fits of 10 by seed): fitted on a copy of X (a step
+                # with copy=False writes into its input).
+                output = holed(clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples))))
+                if unseen.any():
+                    unseen = _rows_the_fit_needs(output, fit_rows, held_out)
+                if levels.any():
+                    levels = _unseen_levels(output, fit_rows, held_out, likelihood)
             if (unseen | levels).all():
                 # Categories and handle_unknown are named only where a level made it refuse.
                 ignore = "handle_unknown" if model is estimator else f"{estimator.steps[-1][0]}__handle_unknown"

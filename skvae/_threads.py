@@ -18,9 +18,15 @@ linked into torch, out of threadpoolctl's sight, so a ``"blas"`` limit
 does not reach it; a block entered before torch is imported does not see
 torch) and the limits joblib gives its loky workers (its threading and
 multiprocessing backends' jobs each see the whole process's). The caller's
-setting is restored after each call (torch's default for threads it has
-not yet seen follows the last count set in any thread: after a call that
-changed the caller's count for a while, the caller's own count). The
+setting is restored after each call. torch has no setting for one thread
+alone: ``torch.set_num_threads`` also sets the count a thread takes at its
+first torch call. So a Python thread whose first torch call falls during
+another thread's fit on fewer threads keeps that count (its own fits then
+run on it, and may differ in the last bits from the same fit alone), and
+after any call that changed the count for a while, a thread that enters
+``threadpool_limits`` before its first torch call gets the caller's count
+instead of the limit: in threads of your own, call
+``torch.set_num_threads`` first. The
 choice depends on the model and the machine, never on the load of the
 moment, so a fit stays reproducible: results can differ in the last bits
 between thread counts (large batches, convolutions), never between runs
@@ -106,8 +112,12 @@ def torch_threads(n_threads):
 def multiply_adds_per_row(model, n_inputs, n_condition=0):
     """Multiply-adds of one row through the model's encoder, latent head and decoder (dense and conv layers).
 
-    Counted once, on a zero row, with hooks; other layers (activations, a
-    user's own operations) cost little beside them and are not counted.
+    Counted once, on a zero row, with hooks on every ``nn.Linear`` (once per
+    position, where a user's module applies it along a sequence) and every
+    convolution, transposed or not, of any dimension; other layers
+    (activations, recurrent layers, a user's own matrix products) are not
+    counted, and a model that spends its work there gets fewer threads than
+    it could use.
     """
 
     def encode_and_decode():
@@ -128,14 +138,16 @@ def _counted(model, run):
     counted = []
 
     def count(module, inputs, output):
-        if isinstance(module, nn.Linear):
-            counted.append(module.in_features * module.out_features)
+        if isinstance(module, nn.Linear):  # once per position of a sequence (tokens) of the one row
+            counted.append(output.numel() // module.out_features * module.in_features * module.out_features)
         else:  # every weight once per position: of the output (convolution) or of the input (transposed)
-            image = output if isinstance(module, nn.Conv2d) else inputs[0]
-            counted.append(image.shape[-2] * image.shape[-1] * module.weight.numel())
+            image = inputs[0] if module.transposed else output
+            counted.append(math.prod(image.shape[-len(module.kernel_size):]) * module.weight.numel())
 
+    # A user's Conv1d counted nothing: a two-layer encoder of 9.6 million multiply-adds a row was
+    # given one thread, its fit 1.8 times as long as on two.
     handles = [m.register_forward_hook(count) for m in model.modules()
-               if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+               if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
     was_training = model.training
     model.eval()
     try:

@@ -429,6 +429,25 @@ def test_a_level_only_held_out_rows_hold_is_fitted_when_every_column_is_categori
             assert np.isfinite(detector.fit(X).score_samples(X)).all()
 
 
+def test_a_level_only_held_out_rows_hold_is_fitted_behind_a_step_that_passes_it_through():
+    # Judged on X only for a model reading X itself: behind a ColumnTransformer passing the string
+    # column through, fit raised "holds categories not seen at fit" for random_state 0 and 19 of 20.
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300),
+                      "city": rng.choice(["a", "b", "c", "d"], 300, p=[0.4, 0.3, 0.29, 0.01])})
+    scale = ColumnTransformer([("num", StandardScaler(), ["x", "y"])], remainder="passthrough",
+                              verbose_feature_names_out=False).set_output(transform="pandas")
+    for random_state in (0, 19):
+        detector = VAEOutlierDetector(make_pipeline(scale, VAETransformer(**FAST)), random_state=random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            assert np.isfinite(detector.fit(X).score_samples(X)).all()
+
+
 def test_a_row_beyond_float32_is_flagged_and_the_others_scored():
     # IsolationForest answers for every row; one absurd reading must not fail the whole call.
     X = np.random.RandomState(0).normal(size=(200, 3))

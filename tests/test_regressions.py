@@ -2453,12 +2453,21 @@ def test_an_autoencoder_giving_all_but_one_row_one_output_is_warned_of():
         model.fit(X)
     outputs = model.inverse_transform(model.transform(X))
     assert len(np.unique(outputs, axis=0)) > 1
-    # Rows with the same values sharing an output are no dead network: a sound fit on 64 distinct rows.
+    # Rows with the same values sharing an output are no dead network: a sound fit on 64 distinct rows,
+    # and one where 55% of the rows are empty (the share first counted them, 0.64 of the rows).
     repeated = np.repeat(rng.randn(64, 3) @ rng.randn(3, 6), 5, axis=0)
+    sparse = np.abs(rng.randn(300, 6)) * (rng.rand(300, 6) < 0.1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         AutoencoderTransformer(max_iter=20, random_state=0).fit(repeated)
+        AutoencoderTransformer(max_iter=20, random_state=1, hidden_layer_sizes=(4,)).fit(sp.csr_matrix(sparse))
+    # Two units that give half the rows one output from their initialisation, and every row after
+    # training: the start counted as dead, and the end went unwarned.
+    clusters = np.repeat(rng.randn(4, 6) * 3, 75, axis=0) + 0.3 * rng.randn(300, 6)
+    narrow = AutoencoderTransformer(max_iter=15, learning_rate_init=0.3, hidden_layer_sizes=(2,), random_state=2)
+    with pytest.warns(UserWarning, match="gives most training rows the same output"):
+        narrow.fit(clusters)
 
 
 def test_a_dead_autoencoder_is_warned_of_whatever_its_columns_and_a_constant_column_beside_them():

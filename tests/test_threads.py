@@ -91,6 +91,31 @@ def test_the_work_counts_dense_and_convolutional_layers():
     assert multiply_adds_per_row(conv.network_, 64) > 16 * 64
 
 
+class _SequenceEncoder(torch.nn.Module):
+    """A user's encoder of Conv1d layers and a Linear along the positions: neither was counted."""
+
+    def __init__(self, in_features, channels=4):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(1, channels, 3, padding=1)
+        self.per_position = torch.nn.Linear(channels, 2)
+        self.transposed = torch.nn.ConvTranspose1d(2, 1, 3, padding=1)
+
+    def forward(self, x):
+        h = self.per_position(self.conv(x[:, None, :]).transpose(1, 2)).transpose(1, 2)
+        return self.transposed(h)[:, 0, :]
+
+
+def test_the_work_counts_a_users_convolutions_of_any_dimension_and_a_linear_per_position():
+    from skvae._threads import multiply_adds_per_row
+
+    vae = VAETransformer(encoder=_SequenceEncoder, hidden_layer_sizes=(16,), max_iter=1, random_state=0)
+    vae.fit(np.random.RandomState(0).rand(40, 10))
+    # Conv1d 1 -> 4 (kernel 3) at 10 positions, Linear 4 -> 2 at each, ConvTranspose1d 2 -> 1 over 10
+    # input positions; then the head 10 x 4 and the decoder 2 x 16 and 16 x 10.
+    encoder = 10 * 4 * 3 + 10 * 4 * 2 + 10 * 2 * 3
+    assert multiply_adds_per_row(vae.network_, 10) == encoder + 10 * 4 + 2 * 16 + 16 * 10
+
+
 def test_evaluation_runs_each_chunk_on_one_thread_and_splits_many_rows(monkeypatch):
     # On Intel CPUs with AVX-512 a matrix product on several threads splits its
     # sums by its shape: a row's code alone differed in its last bits from the
