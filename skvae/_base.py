@@ -548,7 +548,7 @@ class BaseAutoencoder(
                     model.train()
                 return float(scores.mean())
 
-        start = self._check_health(model, rows, data.X.shape[1])
+        start = self._check_health(model, rows, data.X.shape[1], judge_outputs=self._one_output_is_dead)
         if data.fresh and not math.isfinite(start.score):
             raise ValueError(
                 f"Before any training step, the new model scores training rows {start.score}: its "
@@ -672,7 +672,7 @@ class BaseAutoencoder(
     def _check_health(self, model, rows, n_features, judge_outputs=False):
         """What the divergence check compares, on training rows spread over the set (``Health``).
 
-        ``judge_outputs``: measure the share of rows given one output (a trained autoencoder's).
+        ``judge_outputs``: measure the share of rows given one output (an autoencoder's).
         """
         was_training = model.training
         model.eval()

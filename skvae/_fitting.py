@@ -126,7 +126,7 @@ class Health(NamedTuple):
     mean squared reconstruction error (float64 numpy, in its standard
     deviations); ``one_output``: the largest share of the rows' distinct
     encoder inputs that the decoder gives one output (0 where no two share
-    one, or where not judged: only a trained autoencoder's is).
+    one, or where not judged: only an autoencoder's is).
     """
 
     score: float
@@ -170,13 +170,17 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         # network this narrow): a model of about the columns' means, whose errors, about one
         # standard deviation, pass the test above. Warned of, not refused: a tiny network on sparse rows, fitted by
         # scikit-learn's own checks, died in some runs and not in others.
-        fresh = ("try another random_state, or give the network more units" if not continued else
+        fresh = ("another random_state, or give the network more units" if not continued else
                  "fit afresh (warm_start=False) with another random_state or more units")
+        # As dead before any step (too narrow a network for its initialisation): no learning rate helps.
+        if start.one_output >= DEAD_SHARE and end.one_output <= start.one_output:
+            cause, advice = "they never responded, from the initialisation", f"Try {fresh}"
+        else:
+            cause, advice = "they no longer respond", f"Lower learning_rate_init (tenfold, say), or try {fresh}"
         warn(
             f"Training ended at iteration {iteration} with a decoder that gives most training rows the same "
-            "output, though their values differ: its units no longer respond to their input, and the model "
-            f"holds little more than the columns' means. Lower learning_rate_init (tenfold, say), {fresh} (a ReLU no input "
-            "turns on learns nothing).",
+            f"output, though their values differ: its units do not respond to their input ({cause}), and the "
+            f"model holds little more than the columns' means. {advice} (a ReLU no input turns on learns nothing).",
             UserWarning,
         )
 

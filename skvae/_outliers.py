@@ -123,7 +123,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         are NaN, or a ``VAEImputer``'s ``missing_values``), and a row
         holding a level of a string column that none of the rows left to
         fit on holds (when ``handle_unknown`` is "error"); behind other
-        steps, as their output (fitted on every row) holds them. For a bare
+        steps, as their output (fitted on every row) holds them, where X's
+        own holes or levels ask for such rows (a level the steps make from
+        X's numbers, by binning, say, is not looked for). For a bare
         one, also a row holding a value the model fitted on the other rows
         cannot take (a 1.5 where ``likelihood="auto"`` chose Bernoulli from
         values in [0, 1]), after which the model is fitted again. Ignored
@@ -316,20 +318,22 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
             marked = holed(readable)
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
-            likelihood = getattr(model, "likelihood", None)
+            likelihood, refuses_levels = getattr(model, "likelihood", None), model.handle_unknown == "error"
             levels = np.zeros_like(unseen)
-            if model.handle_unknown == "error":
+            if refuses_levels:
                 levels = _unseen_levels(marked, fit_rows, held_out, likelihood)
             if not reads_x and (unseen.any() or levels.any()):
                 # Judged again on the other steps' output, only where X's own holes (a VAEImputer's
-                # placeholders among them) or levels ask for rows (a ColumnTransformer passing a
-                # string column through failed 7 fits of 10 by seed): fitted on a copy of X (a step
-                # with copy=False writes into its input).
-                output = holed(clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples))))
-                if unseen.any():
-                    unseen = _rows_the_fit_needs(output, fit_rows, held_out)
-                if levels.any():
-                    levels = _unseen_levels(output, fit_rows, held_out, likelihood)
+                # placeholders among them) or levels ask for rows: fitted on a copy of X (a step with
+                # copy=False writes into its input). Holes as the model reads them; levels of X too
+                # (an encoder among the steps, fitted on the other rows, refuses them), and those the
+                # model reads (a ColumnTransformer passing a string column through failed 7 fits of
+                # 10 by seed; a hole filled with the string "missing" is a level).
+                steps = clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples)))
+                output = holed(as_pandas(steps))
+                unseen = _rows_the_fit_needs(output, fit_rows, held_out)
+                if refuses_levels:
+                    levels |= _unseen_levels(output, fit_rows, held_out, likelihood)
             if (unseen | levels).all():
                 # Categories and handle_unknown are named only where a level made it refuse.
                 ignore = "handle_unknown" if model is estimator else f"{estimator.steps[-1][0]}__handle_unknown"

@@ -446,6 +446,27 @@ def test_a_level_only_held_out_rows_hold_is_fitted_behind_a_step_that_passes_it_
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             assert np.isfinite(detector.fit(X).score_samples(X)).all()
+    # A level of X an encoder among the steps refuses (fitted on the other rows: 7 of 10 seeds failed),
+    # and one the steps make (holes filled with the string "missing": random_state 9 failed).
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    shares = 1 / np.arange(1, 31)
+    shops = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300),
+                          "shop": rng.choice([f"s{i}" for i in range(30)], 300, p=shares / shares.sum())})
+    onehot = ColumnTransformer([("shop", OneHotEncoder(sparse_output=False), ["shop"]),
+                                ("num", StandardScaler(), ["x", "y"])])
+    X = pd.DataFrame({"x": rng.normal(size=200), "y": rng.normal(size=200), "city": rng.choice(["a", "b", "c"], 200)})
+    X.loc[[17, 140], "city"] = None
+    fill = ColumnTransformer([("num", StandardScaler(), ["x", "y"]),
+                              ("cat", SimpleImputer(strategy="constant", fill_value="missing"), ["city"])],
+                             verbose_feature_names_out=False).set_output(transform="pandas")
+    for steps, rows, seeds in ((onehot, shops, (0, 1)), (fill, X, (9,))):
+        for random_state in seeds:
+            detector = VAEOutlierDetector(make_pipeline(clone(steps), VAETransformer(**FAST)), random_state=random_state)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                assert np.isfinite(detector.fit(rows).score_samples(rows)).all()
 
 
 def test_a_row_beyond_float32_is_flagged_and_the_others_scored():

@@ -2466,8 +2466,13 @@ def test_an_autoencoder_giving_all_but_one_row_one_output_is_warned_of():
     # training: the start counted as dead, and the end went unwarned.
     clusters = np.repeat(rng.randn(4, 6) * 3, 75, axis=0) + 0.3 * rng.randn(300, 6)
     narrow = AutoencoderTransformer(max_iter=15, learning_rate_init=0.3, hidden_layer_sizes=(2,), random_state=2)
-    with pytest.warns(UserWarning, match="gives most training rows the same output"):
+    with pytest.warns(UserWarning, match=r"gives most training rows the same output.*\(they no longer respond\)"):
         narrow.fit(clusters)
+    # Dead from its initialisation, which no learning rate revives: not told to lower it.
+    stillborn = AutoencoderTransformer(max_iter=12, learning_rate_init=1e-4, hidden_layer_sizes=(2,), random_state=1)
+    with pytest.warns(UserWarning, match=r"\(they never responded, from the initialisation\).*Try another") as record:
+        stillborn.fit(X)
+    assert not any("Lower learning_rate_init" in str(warning.message) for warning in record)
 
 
 def test_a_dead_autoencoder_is_warned_of_whatever_its_columns_and_a_constant_column_beside_them():
