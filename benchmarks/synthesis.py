@@ -51,7 +51,8 @@ class that holds at least 5% of the training rows). skvae fits
 ``ConditionalVAETransformer`` with the target as ``y`` and calls
 ``sample(n, y=value)``; SDV's synthesizers (the unconditional fits above)
 call ``sample_from_conditions``, which rejects rows that miss the
-condition. Scored: rows returned, share matching the condition, and the
+condition. Scored: rows returned, share matching the condition (skvae's
+by construction: its rows get the value written in), and the
 Quality Report of the other columns against the real training rows of
 that class.
 
@@ -598,8 +599,9 @@ def report(results):
         lines += [
             "",
             "Conditional: rows with the target at one value; quality of the other columns against the real "
-            "training rows of that value. fit s: the conditional model's (skvae) or the unconditional one's "
-            "(SDV, which reuses it).",
+            "training rows of that value. match: the share of rows returned that hold the value (set: skvae's "
+            "sample(y=value) returns X's columns, and the value is written beside them). fit s: the conditional "
+            "model's (skvae) or the unconditional one's (SDV, which reuses it).",
             "",
             "| table | condition | method | sample | rows asked | rows returned | match | quality | shapes "
             "| pairs | fit s | sample s |",
@@ -610,7 +612,8 @@ def report(results):
             method = f"{r.method} (seed {r.seed})" if len(seeds) > 1 else r.method
             lines.append(
                 f"| {r.table} | {r.condition} | {method} | {r.sample} | {r.n_asked:.0f} | {r.n_samples:.0f}{note} "
-                f"| {_f(getattr(r, 'match', np.nan))} | {_f(r.quality)} | {_f(r.shapes)} | {_f(r.pairs)} "
+                f"| {'set' if r.method not in SDV_METHODS else _f(getattr(r, 'match', np.nan))} "
+                f"| {_f(r.quality)} | {_f(r.shapes)} | {_f(r.pairs)} "
                 f"| {_f(r.fit_s, 1)} | {_f(r.sample_s, 2)} |"
             )
     lines += ["", targets(results)]

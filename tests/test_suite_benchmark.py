@@ -85,16 +85,19 @@ def test_smoke_run_prints_tables_and_targets(smoke_run):
     accuracy = cells.groupby(["dataset", "dim", "method"])["logreg_acc"].agg(["mean", lambda a: a.std(ddof=0)])
     accuracy.columns = ["mean", "std"]
     pca, vae = accuracy.xs("PCA", level="method"), accuracy.xs("VAE", level="method")
-    ties = vae["mean"] >= pca["mean"] - pca["std"]
+    majority = cells[cells["method"] == "PCA"].groupby(["dataset", "dim"])["majority_acc"].mean()
+    judged = ~((pca["mean"] <= majority + pca["std"]) & ~(vae["mean"] > majority + pca["std"]))
+    ties = (vae["mean"] >= pca["mean"] - pca["std"])[judged]
     ratio = (vae["mean"] / pca["mean"]).min()
     vae_fits = cells[cells["method"] == "VAE"]
     checked = vae_fits[vae_fits["pca_signal"].astype(str) == "True"]
     collapsed = (checked["n_active_units"] < checked["dim"] - 1).any()
-    timing = results[results["kind"] == "timing"].iloc[0]
     for number, met in (("(1a)", ties.mean() >= suite.TIE_SHARE), ("(1b)", ratio >= suite.MIN_RATIO),
-                        ("(2)", not collapsed), ("(3)", timing["fit_s"] <= suite.MAX_FIT_S)):
+                        ("(2)", not collapsed)):
         assert f": {'MET' if met else 'NOT MET'} (" in lines[number], (lines[number], met)
     assert f"({int(ties.sum())} of {len(ties)} = " in lines["(1a)"]
+    # The smoke run times a 2-epoch model, not the defaults the target names.
+    assert ": n/a (not the defaults) (" in lines["(3)"]
     assert (output / "suite.md").read_text().strip() in stdout
 
 
@@ -165,6 +168,24 @@ def test_a_vae_that_failed_on_a_fold_does_not_tie():
     assert settings["vae"].isna().all() and not settings["tie"].any()
     rows[-1].update(logreg_acc=0.9, error="")
     assert suite.accuracy_settings(pd.DataFrame(rows))["tie"].all()
+
+
+def test_settings_where_neither_beats_the_majority_class_are_left_out_of_the_tally():
+    # caravan: PCA 0.940 ± 0.000 and the VAE 0.940, both what predicting the most common class scores;
+    # six such ties were counted as the VAE's.
+    rows = []
+    for dataset, pca, vae, majority in [("caravan", 0.940, 0.940, 0.940), ("fair", 0.666, 0.657, 0.677),
+                                        ("wine", 0.96, 0.95, 0.40), ("hitters", 0.47, 0.55, 0.51)]:
+        for fold in range(2):
+            base = {"kind": "cell", "dataset": dataset, "dim": 2, "fold": fold, "error": "", "majority_acc": majority}
+            rows.append({**base, "method": "PCA", "logreg_acc": pca})
+            rows.append({**base, "method": "VAE", "logreg_acc": vae})
+    settings = suite.accuracy_settings(pd.DataFrame(rows))
+    assert settings["informative"].to_dict() == {("caravan", 2): False, ("fair", 2): False,
+                                                 ("wine", 2): True, ("hitters", 2): True}
+    line = next(line for line in suite.targets(pd.DataFrame(rows)).splitlines() if line.startswith("(1a)"))
+    assert "(1 of 2 = 50%; the 2 where neither beats predicting the most common class" in line
+    assert "1 of them ties: all settings 2 of 4 = 50%" in line
 
 
 def test_reconstruction_errors_score_observed_entries_only():
