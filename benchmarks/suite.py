@@ -763,7 +763,7 @@ def accuracy_settings(results):
         return pd.DataFrame()
     frame = pd.DataFrame({
         "pca": pca["logreg_acc_mean"], "pca_std": pca["logreg_acc_std"],
-        "majority": pca["majority_acc_mean"] if "majority_acc_mean" in pca else np.nan,
+        "majority": pca.get("majority_acc_mean", np.nan),
         "vae": vae["logreg_acc_mean"].reindex(pca.index),
         "active": vae["n_active_units_mean"].reindex(pca.index) if "n_active_units_mean" in vae else np.nan,
     })

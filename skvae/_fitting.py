@@ -164,12 +164,11 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.")
     # Whatever the start: a narrow ReLU network may give half its rows one output from its
     # initialisation (7 of 20 seeds with two units) and every row after training, or every row
-    # from the start, which no step revives.
+    # from the start, which no step revives. Its units dead for most rows, it is a model of about
+    # the columns' means, whose errors, about one standard deviation, pass the test above.
+    # Warned of, not refused: a tiny network on sparse rows, fitted by scikit-learn's own checks,
+    # died in some runs and not in others.
     if one_output_is_dead and end.one_output >= DEAD_SHARE:
-        # Its units dead for most rows (ReLUs off for every input, after too large a step, or in a
-        # network this narrow): a model of about the columns' means, whose errors, about one
-        # standard deviation, pass the test above. Warned of, not refused: a tiny network on sparse rows, fitted by
-        # scikit-learn's own checks, died in some runs and not in others.
         fresh = ("another random_state, or give the network more units" if not continued else
                  "fit afresh (warm_start=False) with another random_state or more units")
         # As dead before any step (too narrow a network for its initialisation): no learning rate helps.

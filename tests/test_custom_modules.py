@@ -117,8 +117,8 @@ def test_bad_modules_get_clear_errors_and_leave_the_model_alone(Estimator, tabul
         ({"encoder": lambda in_features: "not a module"}, TypeError, r"encoder must be a torch.nn.Module.*returned str"),
         ({"encoder": ResidualEncoder, "encoder__depth": 3}, TypeError, r"encoder=ResidualEncoder cannot be called as \(in_features=6, depth=3\).*depth"),
         ({"encoder": ResidualEncoder(6)}, TypeError, r"not a module instance.*encoder=ResidualEncoder"),
-        ({"encoder__width": 3}, ValueError, r"encoder__width is set but encoder=None.*leave encoder__width out of "
-                                            r"the estimator and give it in a grid of its own"),
+        ({"encoder__width": 3}, ValueError, (r"encoder__width is set but encoder=None.*leave encoder__width out "
+                                             r"of the estimator and give it in a grid of its own")),
     ]
     for params, error, message in cases:
         with pytest.raises(error, match=message):
