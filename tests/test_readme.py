@@ -89,6 +89,24 @@ def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
     assert namespace["search"].n_splits_ == 3
 
 
+def test_trust_guide_runs_as_written(tmp_path, monkeypatch):
+    # Its blocks used a vae they never defined: a newcomer copying them met a NameError.
+    import warnings
+
+    pytest.importorskip("skops", reason="the page's second block uses skops (an optional extra)")
+
+    page = ROOT / "docs" / "trust.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 20 epochs of a demo: a ConvergenceWarning
+        for code in blocks:
+            exec(compile(code, str(page), "exec"), namespace)
+    assert (tmp_path / "vae.skvae").exists() and (tmp_path / "vae.skops").exists()
+    assert type(namespace["vae"]).__name__ == "VAETransformer"
+
+
 def test_data_guide_runs_as_written(capsys):
     import warnings
 
