@@ -75,8 +75,6 @@ def test_api_page_lists_the_likelihoods_the_estimators_take():
 
 
 def test_cluster_section_runs_as_written(capsys, tmp_path, monkeypatch):
-    import pytest
-
     for module in ("dask.array", "distributed", "dask_ml.wrappers"):
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # the snippet writes digits.npy
