@@ -779,7 +779,7 @@ def accuracy_settings(results):
     # Neither beats predicting the most common class by more than PCA's fold std (the tie rule's
     # margin): a tie or a loss there says nothing of the codes.
     floor = frame["majority"] + frame["pca_std"]
-    frame["informative"] = ~((frame["pca"] <= floor) & ~(frame["vae"] > floor))
+    frame["informative"] = ~((frame["pca"] <= floor) & ~(frame["vae"] > floor)) | frame["vae"].isna()  # a failure counts
     return frame
 
 
@@ -823,10 +823,11 @@ def targets(results):
                  f"than PCA's fold std left out, {int(uninformative['tie'].sum())} of them ties: all settings "
                  f"{int(settings['tie'].sum())} of {len(settings)} = {settings['tie'].mean():.0%}"
                  if len(uninformative) else "")
+        verdict = _verdict(share >= TIE_SHARE) if len(judged) else "n/a (no setting where either beats the majority class)"
         lines.append(
             f"(1a) VAE LogReg accuracy ties (within PCA's fold std) or beats PCA's in >= "
-            f"{TIE_SHARE:.0%} of (data set, d) settings: {_verdict(share >= TIE_SHARE)} "
-            f"({int(judged['tie'].sum())} of {len(judged)} = {share:.0%}{aside})"
+            f"{TIE_SHARE:.0%} of (data set, d) settings: {verdict} "
+            f"({f'{int(judged.tie.sum())} of {len(judged)} = {share:.0%}' if len(judged) else 'none judged'}{aside})"
         )
         for (dataset, dim), row in lost.iterrows():
             vae = "failed" if pd.isna(row["vae"]) else f"{row['vae']:.3f}"

@@ -120,16 +120,16 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         it: a row holding an observed value of a column the rows left to fit
         on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
-        are NaN, or a ``VAEImputer``'s ``missing_values``), and a row
-        holding a level of a string column that none of the rows left to
-        fit on holds (when ``handle_unknown`` is "error"); behind other
-        steps, as their output (fitted on every row) holds them, where X's
-        own holes or levels ask for such rows (a level the steps make from
-        X's numbers, by binning, say, is not looked for). For a bare
-        one, also a row holding a value the model fitted on the other rows
-        cannot take (a 1.5 where ``likelihood="auto"`` chose Bernoulli from
-        values in [0, 1]), after which the model is fitted again. Ignored
-        otherwise.
+        are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
+        steps, as their output holds them). For one reading X itself (bare,
+        or a Pipeline's one step) also a row holding a level of a string
+        column that none of the rows left to fit on holds (when
+        ``handle_unknown`` is "error"); and a row the fitted estimator
+        cannot score: for a bare one, a value the model fitted on the other
+        rows cannot take (a 1.5 where ``likelihood="auto"`` chose Bernoulli
+        from values in [0, 1]); behind a Pipeline's steps, any row they or
+        the model refuse (a level an encoder among them never saw), each
+        tried alone; after which it is fitted again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
@@ -318,22 +318,17 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
             marked = holed(readable)
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
-            likelihood, refuses_levels = getattr(model, "likelihood", None), model.handle_unknown == "error"
-            levels = np.zeros_like(unseen)
-            if refuses_levels:
-                levels = _unseen_levels(marked, fit_rows, held_out, likelihood)
-            if not reads_x and (unseen.any() or levels.any()):
+            if unseen.any() and not reads_x:
                 # Judged again on the other steps' output, only where X's own holes (a VAEImputer's
-                # placeholders among them) or levels ask for rows: fitted on a copy of X (a step with
-                # copy=False writes into its input). Holes as the model reads them; levels of X too
-                # (an encoder among the steps, fitted on the other rows, refuses them), and those the
-                # model reads (a ColumnTransformer passing a string column through failed 7 fits of
-                # 10 by seed; a hole filled with the string "missing" is a level).
+                # placeholders among them) ask for rows: fitted on a copy of X (a step with copy=False
+                # writes into its input), read as the model reads it (a polars output raised).
                 steps = clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples)))
-                output = holed(as_pandas(steps))
-                unseen = _rows_the_fit_needs(output, fit_rows, held_out)
-                if refuses_levels:
-                    levels |= _unseen_levels(output, fit_rows, held_out, likelihood)
+                unseen = _rows_the_fit_needs(holed(as_pandas(steps)), fit_rows, held_out)
+            # Behind other steps, levels are judged by what the fitted steps and model refuse (below):
+            # an encoder among them, or a level they make or drop, tells.
+            levels = np.zeros_like(unseen)
+            if reads_x and model.handle_unknown == "error":
+                levels = _unseen_levels(marked, fit_rows, held_out, getattr(model, "likelihood", None))
             if (unseen | levels).all():
                 # Categories and handle_unknown are named only where a level made it refuse.
                 ignore = "handle_unknown" if model is estimator else f"{estimator.steps[-1][0]}__handle_unknown"
@@ -354,22 +349,27 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             try:
                 scores = self._scores(estimator, _safe_indexing(X, held_out))
                 break
-            except ValueError:
+            except ValueError as error:
                 # A held-out value the likelihoods that "auto" chose from the other rows cannot take
                 # (a 1.5 beside values in [0, 1], a negative amount): such rows are fitted too, so
                 # that the model takes every training value, as a float contamination's fit on all
                 # rows does. (Scored -1e300, one became the threshold, below which no row could
                 # fall.) A refit can choose again for another column: each round fits one row more.
-                outside = (estimator._rows_outside_support(_safe_indexing(X, held_out))
-                           if hasattr(estimator, "_rows_outside_support") else None)
+                # Behind a Pipeline's steps, a row they or the model refuse: a level an encoder
+                # among them never saw (7 of 10 seeds failed), a string column passed through, a
+                # hole filled with the string "missing".
+                held = _safe_indexing(X, held_out)
+                outside = (estimator._rows_outside_support(held) if hasattr(estimator, "_rows_outside_support")
+                           else self._rows_refused(estimator, held) if isinstance(estimator, Pipeline) else None)
                 if outside is None or not outside.any():
                     raise
                 if outside.all():
                     raise ValueError(
                         'contamination="auto" found no held-out row to calibrate on: each holds a value '
                         "the model fitted on the other rows cannot take, and is fitted instead. Give more "
-                        "rows, a float contamination, or the base estimator a likelihood that takes every value."
-                    ) from None
+                        "rows, a float contamination, or the base estimator a likelihood that takes every "
+                        f"value. The first refusal: {error}"
+                    ) from error
                 fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
                 n_held_out = len(held_out)
                 estimator = clone(unfitted)
@@ -382,6 +382,18 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             self._warn_of_few_held_out_rows(n_held_out, n_drawn, n_lacked)
         return estimator, self._checked_offset(float(scores[k - 1]), scores, "held-out")
 
+    def _rows_refused(self, estimator, X):
+        """Which rows of X the fitted Pipeline refuses to score, each tried alone (a row's score is its own)."""
+        refused = np.zeros(_num_samples(X), dtype=bool)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for row in range(len(refused)):
+                try:
+                    self._scores(estimator, _safe_indexing(X, [row]))
+                except ValueError:
+                    refused[row] = True
+        return refused
+
     def _warn_of_few_held_out_rows(self, n_held_out, n_drawn, n_lacked):
         """Warn that ``n_held_out`` rows cannot calibrate ``false_alarm_rate``: the bound is 1 / (m + 1), not it.
 
@@ -393,7 +405,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # training rows were flagged for random_state 0 to 4, without a word.
         reasons = [why for count, why in (
             (n_lacked, "a level, a column's only values or holes that the other rows lack"),
-            (n_drawn - n_held_out - n_lacked, "a value the model fitted on the other rows could not take"),
+            (n_drawn - n_held_out - n_lacked, "a value or level the model fitted on the other rows could not take"),
         ) if count]
         moved = n_drawn - n_held_out
         fitted = (f" ({moved} of the {n_drawn} rows drawn {'was' if moved == 1 else 'were'} fitted instead, "

@@ -449,7 +449,7 @@ def test_a_level_only_held_out_rows_hold_is_fitted_behind_a_step_that_passes_it_
     # A level of X an encoder among the steps refuses (fitted on the other rows: 7 of 10 seeds failed),
     # and one the steps make (holes filled with the string "missing": random_state 9 failed).
     from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
     shares = 1 / np.arange(1, 31)
     shops = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300),
@@ -461,12 +461,27 @@ def test_a_level_only_held_out_rows_hold_is_fitted_behind_a_step_that_passes_it_
     fill = ColumnTransformer([("num", StandardScaler(), ["x", "y"]),
                               ("cat", SimpleImputer(strategy="constant", fill_value="missing"), ["city"])],
                              verbose_feature_names_out=False).set_output(transform="pandas")
-    for steps, rows, seeds in ((onehot, shops, (0, 1)), (fill, X, (9,))):
+    ordinal = ColumnTransformer([("shop", OrdinalEncoder(), ["shop"]), ("num", StandardScaler(), ["x", "y"])])
+    for steps, rows, seeds, model in ((onehot, shops, (0, 1), {}), (fill, X, (9,), {}),
+                                      (ordinal, shops, (0, 1), {"handle_unknown": "ignore"})):
         for random_state in seeds:
-            detector = VAEOutlierDetector(make_pipeline(clone(steps), VAETransformer(**FAST)), random_state=random_state)
+            detector = VAEOutlierDetector(make_pipeline(clone(steps), VAETransformer(**FAST, **model)),
+                                          random_state=random_state)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 assert np.isfinite(detector.fit(rows).score_samples(rows)).all()
+    # Levels the steps drop, or encode without refusing, ask for no row: judged on X, an identifier
+    # column the steps dropped left no row to calibrate on, and a 150-level one fitted 15 of 40.
+    ids = shops.assign(id=[f"r{i}" for i in range(len(shops))])
+    numbers = ColumnTransformer([("num", StandardScaler(), ["x", "y"])])
+    # (A rate the 60 held-out rows cannot calibrate, so that its warning counts them.)
+    detector = VAEOutlierDetector(make_pipeline(numbers, VAETransformer(**FAST)), false_alarm_rate=0.005,
+                                  random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detector.fit(ids)
+    few = [str(w.message) for w in caught if "held-out" in str(w.message)]
+    assert few and "calibrated on 60 held-out rows," in few[0] and "fitted instead" not in few[0]
 
 
 def test_a_row_beyond_float32_is_flagged_and_the_others_scored():

@@ -2473,6 +2473,9 @@ def test_an_autoencoder_giving_all_but_one_row_one_output_is_warned_of():
     with pytest.warns(UserWarning, match=r"\(they never responded, from the initialisation\).*Try another") as record:
         stillborn.fit(X)
     assert not any("Lower learning_rate_init" in str(warning.message) for warning in record)
+    # A continued network's start is the last call's end: killed by its rate, it is not "never responded".
+    with pytest.warns(UserWarning, match=r"\(they no longer respond\).*Lower learning_rate_init.*or fit afresh"):
+        narrow.partial_fit(clusters)
 
 
 def test_a_dead_autoencoder_is_warned_of_whatever_its_columns_and_a_constant_column_beside_them():

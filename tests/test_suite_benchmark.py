@@ -186,6 +186,13 @@ def test_settings_where_neither_beats_the_majority_class_are_left_out_of_the_tal
     line = next(line for line in suite.targets(pd.DataFrame(rows)).splitlines() if line.startswith("(1a)"))
     assert "(1 of 2 = 50%; the 2 where neither beats predicting the most common class" in line
     assert "1 of them ties: all settings 2 of 4 = 50%" in line
+    # A VAE that failed is no uninformative setting: it counts, as a loss.
+    failed = [dict(row, logreg_acc=np.nan, error="boom") if row["dataset"] == "caravan" and row["method"] == "VAE"
+              else row for row in rows]
+    assert suite.accuracy_settings(pd.DataFrame(failed))["informative"][("caravan", 2)]
+    uninformative = [row for row in rows if row["dataset"] in ("caravan", "fair")]
+    line = next(line for line in suite.targets(pd.DataFrame(uninformative)).splitlines() if line.startswith("(1a)"))
+    assert ": n/a (no setting where either beats the majority class) (none judged; the 2 where" in line
 
 
 def test_reconstruction_errors_score_observed_entries_only():
