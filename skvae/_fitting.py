@@ -169,15 +169,18 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     # Warned of, not refused: a tiny network on sparse rows, fitted by scikit-learn's own checks,
     # died in some runs and not in others.
     if one_output_is_dead and end.one_output >= DEAD_SHARE:
-        fresh = ("try another random_state, or give the network more units" if not continued else
-                 "fit afresh (warm_start=False) with another random_state or more units")
         # As dead before any step of a new network (too narrow for its initialisation): no learning
-        # rate helps. A continued one's start is the last call's end, not its initialisation.
-        if not continued and start.one_output >= DEAD_SHARE and end.one_output <= start.one_output:
-            cause, advice = "they never responded, from the initialisation", "Try another random_state, or give " \
-                "the network more units"
+        # rate helps. A continued one's start is the last call's end, which says neither way.
+        if continued:
+            cause, advice = "they do not respond now", ("Fit afresh (warm_start=False) with another random_state "
+                                                        "or more units, and a lower learning_rate_init (tenfold, "
+                                                        "say) if a larger one killed them")
+        elif start.one_output >= DEAD_SHARE and end.one_output <= start.one_output:
+            cause, advice = "they never responded, from the initialisation", ("Try another random_state, or give "
+                                                                               "the network more units")
         else:
-            cause, advice = "they no longer respond", f"Lower learning_rate_init (tenfold, say), or {fresh}"
+            cause, advice = "they no longer respond", ("Lower learning_rate_init (tenfold, say), or try another "
+                                                       "random_state, or give the network more units")
         warn(
             f"Training ended at iteration {iteration} with a decoder that gives most training rows the same "
             f"output, though their values differ: its units do not respond to their input ({cause}), and the "

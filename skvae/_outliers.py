@@ -359,17 +359,31 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # among them never saw (7 of 10 seeds failed), a string column passed through, a
                 # hole filled with the string "missing".
                 held = _safe_indexing(X, held_out)
-                outside = (estimator._rows_outside_support(held) if hasattr(estimator, "_rows_outside_support")
-                           else self._rows_refused(estimator, held) if isinstance(estimator, Pipeline) else None)
+                last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+                reads_held = hasattr(last, "_rows_outside_support") and (
+                    last is estimator or len(estimator.steps) == 1)  # a skvae model, bare or a Pipeline's one step
+                behind_steps = isinstance(estimator, Pipeline) and not reads_held
+                if reads_held:
+                    outside = last._rows_outside_support(held)
+                elif behind_steps:
+                    outside = self._rows_refused(estimator, held)
+                else:
+                    outside = None
                 if outside is None or not outside.any():
                     raise
+                if outside.all() and behind_steps:
+                    raise ValueError(
+                        f"{error} (VAEOutlierDetector: the fitted Pipeline refused every held-out row of "
+                        'contamination="auto"\'s calibration, each scored alone; rows it refuses are fitted '
+                        "instead, which left none to calibrate on. Give steps that take what they never saw "
+                        "(handle_unknown='ignore'), more rows, or a float contamination.)"
+                    ) from error
                 if outside.all():
                     raise ValueError(
                         'contamination="auto" found no held-out row to calibrate on: each holds a value '
                         "the model fitted on the other rows cannot take, and is fitted instead. Give more "
-                        "rows, a float contamination, or the base estimator a likelihood that takes every "
-                        f"value. The first refusal: {error}"
-                    ) from error
+                        "rows, a float contamination, or the base estimator a likelihood that takes every value."
+                    ) from None
                 fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
                 n_held_out = len(held_out)
                 estimator = clone(unfitted)
@@ -383,15 +397,26 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return estimator, self._checked_offset(float(scores[k - 1]), scores, "held-out")
 
     def _rows_refused(self, estimator, X):
-        """Which rows of X the fitted Pipeline refuses to score, each tried alone (a row's score is its own)."""
+        """Which rows of X the fitted Pipeline refuses to score (a row's score is its own).
+
+        Halves of a refused block are tried in turn, down to single rows: one row at a time
+        cost 6.7 s for 2,000 held-out rows, ten refused, where the fit took 0.5.
+        """
         refused = np.zeros(_num_samples(X), dtype=bool)
+
+        def search(rows):
+            try:
+                self._scores(estimator, _safe_indexing(X, rows))
+            except ValueError:
+                if len(rows) == 1:
+                    refused[rows] = True
+                else:
+                    search(rows[: len(rows) // 2])
+                    search(rows[len(rows) // 2 :])
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for row in range(len(refused)):
-                try:
-                    self._scores(estimator, _safe_indexing(X, [row]))
-                except ValueError:
-                    refused[row] = True
+            search(np.arange(len(refused)))
         return refused
 
     def _warn_of_few_held_out_rows(self, n_held_out, n_drawn, n_lacked):
