@@ -485,11 +485,11 @@ def test_a_level_only_held_out_rows_hold_is_fitted_behind_a_step_that_passes_it_
     # Where the steps refuse every held-out row, their own refusal comes first, and what to change.
     refusing = ColumnTransformer([("id", OneHotEncoder(sparse_output=False), ["id"])])
     detector = VAEOutlierDetector(make_pipeline(refusing, VAETransformer(**FAST)), random_state=0)
-    with pytest.raises(ValueError, match=r"^Found unknown categories .*\(VAEOutlierDetector: the fitted Pipeline "
-                                         r"refused every held-out row .*handle_unknown='ignore'"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            detector.fit(ids)
+    with warnings.catch_warnings(), pytest.raises(
+            ValueError, match=r"^Found unknown categories .*\(VAEOutlierDetector: the fitted Pipeline refused every "
+                              r"held-out row .*handle_unknown='ignore'"):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(ids)
 
 
 def test_a_row_beyond_float32_is_flagged_and_the_others_scored():

@@ -2540,7 +2540,7 @@ def test_dead_network_advice_says_what_a_continued_fit_can_change():
     dead = dict(image_shape=(2, 3), conv_channels=(4,), likelihood="bernoulli", hidden_layer_sizes=(16,),
                 max_iter=5, random_state=1, warm_start=True)
     model = AutoencoderTransformer(**dead).fit(X)
-    with pytest.warns(UserWarning, match=r"fit afresh \(warm_start=False\) with another random_state"):
+    with pytest.warns(UserWarning, match=r"Fit afresh \(warm_start=False\) with another random_state"):
         model.set_params(learning_rate_init=10.0, max_iter=30).fit(X)
 
 
