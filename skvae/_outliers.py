@@ -375,15 +375,17 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     raise ValueError(
                         f"{error} (VAEOutlierDetector: the fitted Pipeline refused every held-out row of "
                         'contamination="auto"\'s calibration, each scored alone; rows it refuses are fitted '
-                        "instead, which left none to calibrate on. Give steps that take what they never saw "
-                        "(handle_unknown='ignore'), more rows, or a float contamination.)"
+                        "instead, which left none to calibrate on. Give steps and a model that take what they "
+                        "never saw (handle_unknown='ignore'; a likelihood that takes every value), more rows, "
+                        "or a float contamination.)"
                     ) from error
                 if outside.all():
                     raise ValueError(
                         'contamination="auto" found no held-out row to calibrate on: each holds a value '
                         "the model fitted on the other rows cannot take, and is fitted instead. Give more "
-                        "rows, a float contamination, or the base estimator a likelihood that takes every value."
-                    ) from None
+                        "rows, a float contamination, or the base estimator a likelihood that takes every "
+                        f"value. The first refusal: {error}"
+                    ) from error
                 fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
                 n_held_out = len(held_out)
                 estimator = clone(unfitted)
@@ -399,8 +401,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _rows_refused(self, estimator, X):
         """Which rows of X the fitted Pipeline refuses to score (a row's score is its own).
 
-        Halves of a refused block are tried in turn, down to single rows: one row at a time
-        cost 6.7 s for 2,000 held-out rows, ten refused, where the fit took 0.5.
+        Halves of a refused block are tried in turn, and a block of a few rows row by row: one row
+        at a time cost 6.7 s for 2,000 held-out rows, ten refused, where the fit took 0.5; halves
+        down to single rows, twice one row at a time's calls where nearly every row is refused.
         """
         refused = np.zeros(_num_samples(X), dtype=bool)
 
@@ -410,6 +413,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             except ValueError:
                 if len(rows) == 1:
                     refused[rows] = True
+                elif len(rows) <= 8:
+                    for row in rows:
+                        search(np.array([row]))
                 else:
                     search(rows[: len(rows) // 2])
                     search(rows[len(rows) // 2 :])

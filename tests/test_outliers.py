@@ -326,9 +326,39 @@ def test_a_held_out_row_the_fitted_likelihood_cannot_take_is_fitted_not_refused(
     assert len(np.unique(detector.decision_function(X))) > 20  # 32 distinct rows of 0s and 1s, and row 7
     # Refused still where every held-out row is such a row.
     lone = np.vstack([np.zeros((1, 5)), np.ones((1, 5)), [[1.5] * 5]])
-    with pytest.raises(ValueError, match="found no held-out row to calibrate on: each holds a value"):
-        VAEOutlierDetector(VAETransformer(random_state=0, **FAST), calibration_fraction=0.34,
-                           random_state=_seed_holding_out(2, 3)).fit(lone)
+    # With the model's own refusal, which names the likelihood and what to do, and as the error's cause.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    for base in (VAETransformer(random_state=0, **FAST), make_pipeline(VAETransformer(random_state=0, **FAST))):
+        with pytest.raises(ValueError, match=r"found no held-out row to calibrate on: each holds a value.*The "
+                                             r"first refusal: likelihood=\"bernoulli\" needs X in \[0, 1\]") as caught:
+            VAEOutlierDetector(base, calibration_fraction=0.34, random_state=_seed_holding_out(2, 3)).fit(lone)
+        assert isinstance(caught.value.__cause__, ValueError)
+    # Behind a step, the advice names the steps and the model alike.
+    behind = make_pipeline(FunctionTransformer(), VAETransformer(random_state=0, **FAST))
+    with pytest.raises(ValueError, match=r"^likelihood=\"bernoulli\" needs X in \[0, 1\].*Give steps and a model "
+                                         r"that take what they never saw"):
+        VAEOutlierDetector(behind, calibration_fraction=0.34, random_state=_seed_holding_out(2, 3)).fit(lone)
+
+
+def _refuse_large(rows):
+    if (np.asarray(rows)[:, 0] > 5).any():
+        raise ValueError("a value above 5")
+    return rows
+
+
+def test_the_rows_a_pipeline_refuses_are_found_by_halving_as_one_at_a_time_finds_them():
+    from sklearn.mixture import GaussianMixture
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.RandomState(0)
+    pipeline = make_pipeline(FunctionTransformer(_refuse_large), GaussianMixture(random_state=0)).fit(rng.rand(50, 2))
+    for share in (0.0, 0.01, 0.3, 0.9, 1.0):
+        X = rng.rand(300, 2)
+        X[rng.rand(300) < share, 0] = 9.0
+        np.testing.assert_array_equal(VAEOutlierDetector()._rows_refused(pipeline, X), X[:, 0] > 5)
 
 
 def _seed_holding_out(row, n_rows):
