@@ -384,7 +384,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                         'contamination="auto" found no held-out row to calibrate on: each holds a value '
                         "the model fitted on the other rows cannot take, and is fitted instead. Give more "
                         "rows, a float contamination, or the base estimator a likelihood that takes every "
-                        f"value. The first refusal: {error}"
+                        "value (and values within float32's range). The first refusal, of the held-out rows "
+                        f"scored together (its row numbers count them alone): {error}"
                     ) from error
                 fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
                 n_held_out = len(held_out)
