@@ -127,6 +127,8 @@ def test_imputation_benchmark_smoke_run(tmp_path):
     assert set(results["data"]) == {"fair", "randhie", "synthetic"}
     assert {"VAEImputer", "VAEImputer, defaults", "SimpleImputer", "KNNImputer", "IterativeImputer"} <= set(
         results["method"])
-    assert "| data | missing | VAE mu(x) | OneHot+Simple+Scaler+PCA |" in completed.stdout
+    assert "| data | missing | VAE mu(x) | OneHot+Simple+Scaler+PCA | majority class |" in completed.stdout
+    majority = results.loc[results["method"] == "downstream: majority class", "accuracy"]
+    assert len(majority) == 9 and majority.between(0, 1).all()
     for method in ("VAEImputer", "VAEImputer, defaults"):  # each tallied against the three rivals
         assert f"{method}, against the three scikit-learn imputers: the lowest RMSE in " in completed.stdout
