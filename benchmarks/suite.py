@@ -504,6 +504,10 @@ def run_case(case, args, params, log, start):
         "n_classes": len(np.unique(case.y)), "pca_preprocessing": pca_note, "split": split,
         "n_folds": len(folds),
     }
+    # What predicting each training fold's most common class scores: a setting where neither
+    # method beats it says nothing of their codes.
+    majorities = [DummyClassifier(strategy="most_frequent").fit(train[:, None], case.y[train])
+                  .score(test[:, None], case.y[test]) for train, test in folds]
     rows = []
     for dim in args.dims:
         if dim >= case.X.shape[1]:
@@ -516,12 +520,9 @@ def run_case(case, args, params, log, start):
             except Exception as error:  # noqa: BLE001  PCA's own cell records it; target (2) skips the fold
                 log(f"{case.name}: d={dim} fold {fold}: no signal check ({type(error).__name__}: {error})")
                 signal = {}
-            # What predicting the training fold's most common class scores: a setting where
-            # neither method beats it says nothing of their codes.
-            dummy = DummyClassifier(strategy="most_frequent").fit(train[:, None], case.y[train])
-            majority = dummy.score(test[:, None], case.y[test])
             for method in args.methods:
-                cell = {**common, "dim": dim, "fold": fold, "method": method, "majority_acc": majority, **signal}
+                cell = {**common, "dim": dim, "fold": fold, "method": method, "majority_acc": majorities[fold],
+                        **signal}
                 try:
                     cell.update(run_cell(method, case, dim, train, test, params))
                     cell["error"] = ""
@@ -823,11 +824,13 @@ def targets(results):
                  f"than PCA's fold std left out, {int(uninformative['tie'].sum())} of them ties: all settings "
                  f"{int(settings['tie'].sum())} of {len(settings)} = {settings['tie'].mean():.0%}"
                  if len(uninformative) else "")
-        verdict = _verdict(share >= TIE_SHARE) if len(judged) else "n/a (no setting where either beats the majority class)"
+        if len(judged):
+            verdict, counted = _verdict(share >= TIE_SHARE), f"{int(judged['tie'].sum())} of {len(judged)} = {share:.0%}"
+        else:
+            verdict, counted = "n/a (no setting where either beats the majority class)", "none judged"
         lines.append(
             f"(1a) VAE LogReg accuracy ties (within PCA's fold std) or beats PCA's in >= "
-            f"{TIE_SHARE:.0%} of (data set, d) settings: {verdict} "
-            f"({f'{int(judged.tie.sum())} of {len(judged)} = {share:.0%}' if len(judged) else 'none judged'}{aside})"
+            f"{TIE_SHARE:.0%} of (data set, d) settings: {verdict} ({counted}{aside})"
         )
         for (dataset, dim), row in lost.iterrows():
             vae = "failed" if pd.isna(row["vae"]) else f"{row['vae']:.3f}"

@@ -171,16 +171,15 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     if one_output_is_dead and end.one_output >= DEAD_SHARE:
         # As dead before any step of a new network (too narrow for its initialisation): no learning
         # rate helps. A continued one's start is the last call's end, which says neither way.
+        other = "another random_state, or give the network more units"
         if continued:
             cause, advice = "they do not respond now", ("Fit afresh (warm_start=False) with another random_state "
                                                         "or more units, and a lower learning_rate_init (tenfold, "
                                                         "say) if a larger one killed them")
         elif start.one_output >= DEAD_SHARE and end.one_output <= start.one_output:
-            cause, advice = "they never responded, from the initialisation", ("Try another random_state, or give "
-                                                                               "the network more units")
+            cause, advice = "they never responded, from the initialisation", f"Try {other}"
         else:
-            cause, advice = "they no longer respond", ("Lower learning_rate_init (tenfold, say), or try another "
-                                                       "random_state, or give the network more units")
+            cause, advice = "they no longer respond", f"Lower learning_rate_init (tenfold, say), or try {other}"
         warn(
             f"Training ended at iteration {iteration} with a decoder that gives most training rows the same "
             f"output, though their values differ: its units do not respond to their input ({cause}), and the "

@@ -251,8 +251,7 @@ class VAEImputer(VAETransformer):
         if np.ndim(limit) == 0:
             # Not booleans nor columns modelled on [0, 1]: a floor meant for amounts (min_value=1, or 5)
             # decided every fill of a flag (all True, or 5). Whatever the value, as a list's bounds.
-            takes_scalar = [takes and column.kind != "bool" and LIKELIHOODS[column.likelihood].support[1] == np.inf
-                            for takes, column in zip(numeric, columns)]
+            takes_scalar = [takes and _support(column)[1] == np.inf for takes, column in zip(numeric, columns)]
             # Where "auto" modelled every column on [0, 1] (as it may on one fold's rows), min_value=0
             # already holds for them all: only a scalar that would have moved their fills is refused.
             skipped = [_support(column) for column, number, takes in zip(columns, numeric, takes_scalar)

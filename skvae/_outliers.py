@@ -312,9 +312,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # other steps, their output (a StandardScaler keeps the holes, a SimpleImputer fills them,
         # and judged on X, a SimpleImputer's holed table lost every calibration row to them).
         model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        reads_x = model is estimator or len(estimator.steps) == 1  # bare, or a Pipeline's one step
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
-            reads_x = model is estimator or len(estimator.steps) == 1
             holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
             marked = holed(readable)
             unseen = _rows_the_fit_needs(marked, fit_rows, held_out)
@@ -359,12 +359,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # among them never saw (7 of 10 seeds failed), a string column passed through, a
                 # hole filled with the string "missing".
                 held = _safe_indexing(X, held_out)
-                last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-                reads_held = hasattr(last, "_rows_outside_support") and (
-                    last is estimator or len(estimator.steps) == 1)  # a skvae model, bare or a Pipeline's one step
+                fitted = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator  # this round's
+                reads_held = reads_x and hasattr(fitted, "_rows_outside_support")  # a skvae model reading X
                 behind_steps = isinstance(estimator, Pipeline) and not reads_held
                 if reads_held:
-                    outside = last._rows_outside_support(held)
+                    outside = fitted._rows_outside_support(held)
                 elif behind_steps:
                     outside = self._rows_refused(estimator, held)
                 else:
