@@ -902,12 +902,21 @@ def report(results):
 def compare(first, second):
     """Side by side: VAE LogReg accuracy of two variants on the same cells, then both targets."""
     name_a, name_b = first["label"].iloc[0], second["label"].iloc[0]
+    # A variant run with --methods VAE alone (PCA does not depend on --params) is judged
+    # against the other run's PCA cells of the same data sets.
+    first_pca, second_pca = first[first["method"] == "PCA"], second[second["method"] == "PCA"]
+    borrowed = [name for name, pca in (("A", first_pca), ("B", second_pca)) if pca.empty]
+    if first_pca.empty:
+        first = pd.concat([first, second_pca], ignore_index=True)
+    if second_pca.empty:
+        second = pd.concat([second, first_pca], ignore_index=True)
     a, b = accuracy_settings(first), accuracy_settings(second)
     common = a.index.intersection(b.index)
     lines = [
         f"# {name_a} (A) vs {name_b} (B)",
         "",
-        f"A: params {first['params'].iloc[0]}; B: params {second['params'].iloc[0]}.",
+        f"A: params {first['params'].iloc[0]}; B: params {second['params'].iloc[0]}."
+        + "".join(f" {name} ran without PCA: the other run's PCA cells stand in." for name in borrowed),
         "",
         "| dataset | dim | PCA LogReg (A) | VAE LogReg A | VAE LogReg B | B - A | active units A | active units B |",
         "|---|---|---|---|---|---|---|---|",

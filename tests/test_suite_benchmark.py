@@ -126,6 +126,25 @@ def test_compare_prints_the_difference_of_two_variants(smoke_run, tmp_path):
     assert completed.stdout.count("Targets (reported") == 2  # one block per variant
 
 
+def test_compare_takes_a_variant_run_without_pca(smoke_run, tmp_path):
+    # A variant is run with --methods VAE alone (PCA does not depend on --params): it is judged
+    # against the other run's PCA cells. This raised KeyError 'vae'.
+    _, output = smoke_run
+    results = suite.read_results(output / "suite.csv")
+    variant = results[results["method"] == "VAE"].copy()
+    variant["label"] = "vae only"
+    is_wine = variant["dataset"] == "wine"
+    variant.loc[is_wine, "logreg_acc"] += 0.25
+    variant.to_csv(tmp_path / "variant.csv", index=False)
+    completed = _run("--compare", output / "suite.csv", tmp_path / "variant.csv")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "B ran without PCA: the other run's PCA cells stand in." in completed.stdout
+    rows = {line.split(" | ")[0].strip("| "): line for line in completed.stdout.splitlines()
+            if line.startswith(("| penguins", "| wine"))}
+    assert "| +0.250 |" in rows["wine"] and "| +0.000 |" in rows["penguins"]
+    assert "WARNING: PCA's accuracy differs" not in completed.stdout
+
+
 def test_pca_pipeline_inverts_exactly_at_full_rank():
     # With as many components as one-hot + numeric columns, PCA loses nothing:
     # the hand-made inverse must give back every observed number and category.
