@@ -62,8 +62,12 @@ class PoissonLikelihood(CountLikelihood):
     """Poisson counts; the decoder gives each feature's log-rate. ``mode`` is ``floor(rate)``."""
 
     def log_prob(self, target, params, mask=None):
-        terms = target * params - torch.exp(params) - torch.lgamma(target + 1.0)
-        return masked_sum(terms, mask)
+        # In float64, training too: the terms are each about count x log-rate and cancel to a few
+        # nats; in float32 from counts near 1e7 that left noise (a loss below zero, a negative
+        # binomial decoding 1e8 counts at 1.44e8).
+        target, log_rate = target.double(), params.double()
+        terms = target * log_rate - torch.exp(log_rate) - torch.lgamma(target + 1.0)
+        return masked_sum(terms, mask).to(params.dtype)
 
     def mode(self, params):
         return torch.floor(torch.exp(params))
@@ -86,14 +90,14 @@ class NegativeBinomialLikelihood(CountLikelihood):
         self.log_theta = nn.Parameter(torch.zeros(n_features, dtype=torch.float32))
 
     def log_prob(self, target, params, mask=None):
-        log_theta = self.log_theta
+        target, log_mean, log_theta = target.double(), params.double(), self.log_theta.double()  # see Poisson's
         theta = torch.exp(log_theta)
-        log_total = torch.logaddexp(log_theta, params)  # log(theta + mu)
+        log_total = torch.logaddexp(log_theta, log_mean)  # log(theta + mu)
         terms = (
             torch.lgamma(target + theta) - torch.lgamma(theta) - torch.lgamma(target + 1.0)
-            + theta * (log_theta - log_total) + target * (params - log_total)
+            + theta * (log_theta - log_total) + target * (log_mean - log_total)
         )
-        return masked_sum(terms, mask)
+        return masked_sum(terms, mask).to(params.dtype)
 
     def mode(self, params):
         theta = torch.exp(self.log_theta).to(params.dtype)
