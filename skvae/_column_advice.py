@@ -82,9 +82,9 @@ def warn_about_strings(name, observed, n_levels, numbers_advice=True):
     # whole numbers each in one row an identifier (warned of below).
     if numbers_advice and inferred == "string":
         codes = any(len(value) > 1 and value[0] == "0" and value[1].isdigit() for value in sample)
-        if not codes and pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
-            numbers = pd.to_numeric(observed, errors="coerce")
-            parsed = numbers.notna().to_numpy()
+        if not codes and (~np.isnan(_as_numbers(sample))).mean() >= 0.5:
+            numbers = _as_numbers(observed)
+            parsed = ~np.isnan(numbers)
             identifiers = n_levels == len(observed) and bool((numbers[parsed] % 1 == 0).all())
             if parsed.mean() >= 0.5 and not (identifiers and len(observed) >= _IDENTIFIER_MIN_ROWS):
                 markers = [str(marker) for marker in pd.unique(observed[~parsed])]
@@ -108,6 +108,15 @@ def warn_about_strings(name, observed, n_levels, numbers_advice=True):
             "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
             UserWarning,
         )
+
+
+def _as_numbers(values):
+    """``values`` read as numbers, a float64 array with NaN where one is not a number.
+
+    Through NumPy: ``pd.to_numeric`` of an Arrow string column gives words as
+    NaN values, not as missing ones, so ``notna`` counted them as numbers.
+    """
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _warned_of_dates(name, sample, n_levels):

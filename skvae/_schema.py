@@ -88,6 +88,19 @@ def _unobserved(name, n_rows):
     )
 
 
+def _holes(series, kind):
+    """Where ``series`` holds no value: the holes ``Schema.values`` reads.
+
+    A float column of an extension dtype (Arrow's double, as
+    ``read_parquet(dtype_backend="pyarrow")`` gives a file polars wrote) can
+    hold NaN beside missing values, and ``isna`` is False there.
+    """
+    missing = series.isna().to_numpy()
+    if kind == "float" and not isinstance(series.dtype, np.dtype):
+        missing = missing | np.isnan(series.to_numpy(dtype=float, na_value=np.nan))
+    return missing
+
+
 @dataclass(eq=False)
 class Schema:
     """X's columns, and the way between X as given and the float matrix the model reads."""
@@ -144,7 +157,7 @@ class Schema:
         for j, name in enumerate(names):
             series = X.iloc[:, j]
             column = Column(name, chosen[j], dtype=series.dtype, kind=kinds[j])
-            missing = series.isna().to_numpy()
+            missing = _holes(series, kinds[j])
             if missing.all():
                 _unobserved(name, len(series))
             if LIKELIHOODS[column.likelihood].takes_categories:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy import stats
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -723,3 +724,43 @@ def test_a_record_whose_zoned_date_is_missing_reads_as_a_hole():
     assert filled["when"].dtype == frame["when"].dtype and filled["when"].notna().all()
     with pytest.raises(ValueError, match="times with and without a time zone cannot be compared"):
         vae.transform(frame.iloc[[1]].assign(when=frame["when"].iloc[[1]].dt.tz_localize(None)))
+
+
+def test_nan_in_an_arrow_float_column_is_a_hole_at_fit_as_at_transform():
+    # read_parquet(dtype_backend="pyarrow") of a file polars wrote holds NaN as a value, where
+    # isna() is False: the fit learnt no holes there (sample drew none, the imputer warned of
+    # holes "not seen at fit" on its own training rows, an all-NaN column was fitted).
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=200)
+    a[rng.rand(200) < 0.1] = np.nan
+
+    def arrow(values):
+        return pd.array(pa.array(values, from_pandas=False), dtype=pd.ArrowDtype(pa.float64()))
+
+    X = pd.DataFrame({"a": arrow(a), "b": rng.normal(size=200)})
+    assert X["a"].isna().sum() == 0  # the premise: pandas does not call them missing
+    vae = VAETransformer(max_iter=5, random_state=0).fit(X)
+    assert vae.sample(1000, random_state=0)["a"].isna().sum() > 50  # 12.5% of the rows at fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAEImputer(max_iter=5, random_state=0).fit(X).transform(X)
+    empty = pd.DataFrame({"a": arrow(np.full(20, np.nan)), "b": rng.normal(size=20)})
+    with pytest.raises(ValueError, match="Column 'a' has no observed value"):
+        VAETransformer(max_iter=2).fit(empty)
+
+
+def test_words_in_an_arrow_string_column_are_not_numbers_written_as_strings():
+    # pd.to_numeric gives an Arrow string column's words as NaN values, not missing ones: every
+    # such column was warned of as "numbers written as strings", with advice that raised.
+    pa = pytest.importorskip("pyarrow")
+    words = pd.Series(["Adelie", "Gentoo", "Chinstrap"] * 20, dtype=pd.ArrowDtype(pa.string()))
+    X = pd.DataFrame({"species": words, "mass": np.arange(60.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAETransformer(max_iter=5, random_state=0).fit(X)
+    numbers = pd.Series(["1", "2", "x", "4", "5"] * 10, dtype=pd.ArrowDtype(pa.string()))
+    with pytest.warns(UserWarning, match="Column 'a' holds numbers written as strings"):
+        VAETransformer(max_iter=5, random_state=0).fit(pd.DataFrame({"a": numbers, "b": np.arange(50.0)}))
