@@ -817,7 +817,9 @@ class BaseAutoencoder(
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
-            if targets and np.isnan(values.sum()):  # any hole, cheaply (values are dense floats)
+            with np.errstate(over="ignore", invalid="ignore"):  # a sum past float32's range is no hole
+                any_hole = targets and np.isnan(values.sum())  # cheaply: values are dense floats
+            if any_hole:
                 holed = set(np.flatnonzero(np.isnan(values).any(axis=0)).tolist()) - set(columns.flagged)
                 new_holes.update(holed)
                 unknown.update(_unknown_levels(block, values, holed, schema))

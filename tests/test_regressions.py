@@ -2826,3 +2826,26 @@ def test_a_scalar_imputer_bound_leaves_booleans_alone_and_a_refusal_shows_the_ex
     with pytest.raises(ValueError, match=r"\(-9223372036854775808 to 9223372036854775807\): "
                                          r"min_value=9.223372036854776e\+18.*bounds per column"):
         VAEImputer(min_value=[-np.inf, -np.inf, float(2**63), -np.inf], hidden_layer_sizes=(8,), max_iter=3).fit(X)
+
+
+@pytest.mark.parametrize("likelihood", ["poisson", "negative_binomial"])
+def test_counts_near_1e8_train_on_a_log_likelihood_that_does_not_cancel_away(likelihood):
+    # In float32 the Poisson's terms (about count x log-rate, 1.8e9 here) cancelled to noise:
+    # a training loss below zero, which a discrete likelihood plus a KL cannot have, and a
+    # negative binomial decoding these counts at 1.44e8.
+    X = np.random.RandomState(0).poisson(1e8, (300, 1)).astype(float)
+    vae = VAETransformer(likelihood=likelihood, latent_dim=1, max_iter=40, random_state=0).fit(X)
+    assert min(vae.loss_curve_) > 0
+    decoded = vae.inverse_transform(vae.transform(X))
+    np.testing.assert_allclose(decoded.mean(), X.mean(), rtol=1e-3)
+
+
+def test_scoring_float32_rows_whose_sum_passes_float32s_range_warns_of_nothing():
+    # The cheap test for holes summed the rows: "RuntimeWarning: overflow encountered in reduce"
+    # on valid data, which reads as a numerical failure.
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.rand(100) * 3e38, rng.randn(100, 2)].astype(np.float32)
+    vae = VAETransformer(max_iter=2, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert np.all(np.isfinite(vae.score_samples(X)))
