@@ -184,7 +184,9 @@ class ExportMixin:
 
         The module is the model's own modules, its front included, so it
         computes what the method computes, for any number of rows it
-        accepts; it checks nothing (a value outside a likelihood's support,
+        accepts, to float32's rounding (the method pads its blocks of rows
+        so that a row's result never depends on the rows beside it; the
+        module does not: about 1e-7 apart); it checks nothing (a value outside a likelihood's support,
         such as a negative amount in a log-normal column, on which
         ``transform`` raises, is read as the graph's arithmetic takes it:
         that amount as 0). The

@@ -629,7 +629,10 @@ class PersistenceMixin:
         joblib work too, as for any estimator, and are the way for a model
         whose categories are neither numbers, strings, nor dates or
         durations without a time zone (``pd.cut``'s intervals, zoned dates
-        or ``datetime.date`` objects as categories), which this format
+        or ``datetime.date`` objects as categories), for one fitted on a
+        frame whose column labels are dates or periods (a table pivoted by
+        day), and for a parameter given as a pandas Series (``VAEImputer``'s
+        ``min_value`` by column name: pass a list in X's column order), which this format
         refuses with a TypeError.
 
         Parameters
