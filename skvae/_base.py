@@ -548,7 +548,7 @@ class BaseAutoencoder(
                     model.train()
                 return float(scores.mean())
 
-        start = self._check_health(model, rows, data.X.shape[1], judge_outputs=self._one_output_is_dead)
+        start = self._check_health(model, rows, data.X.shape[1])
         if data.fresh and not math.isfinite(start.score):
             raise ValueError(
                 f"Before any training step, the new model scores training rows {start.score}: its "
@@ -593,10 +593,10 @@ class BaseAutoencoder(
         model = state.model
         statistics = model.statistics(rows.blocks())
         n_iter = state.n_iter + run.n_epochs
-        health = self._check_health(model, rows, data.X.shape[1], judge_outputs=self._one_output_is_dead)
+        health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]
         check_not_diverged(model, run.start, health, statistics, data.X.shape[1], names, iteration=n_iter,
-                           one_output_is_dead=self._one_output_is_dead, continued=not data.fresh)
+                           continued=not data.fresh)
         # N(0, I) unless a mixture of this fit's codes replaces it: a warm start's copy holds the
         # last fit's, of other codes. partial_fit keeps N(0, I): a mixture of one block's codes
         # drew only that block's kind of rows (a stream ordered by class sampled its last class),
@@ -669,10 +669,11 @@ class BaseAutoencoder(
     def _after_training(self, model, rows, statistics):
         """Diagnostics of a trained model before it is kept (the VAE-GAN's discriminator)."""
 
-    def _check_health(self, model, rows, n_features, judge_outputs=False):
+    def _check_health(self, model, rows, n_features):
         """What the divergence check compares, on training rows spread over the set (``Health``).
 
-        ``judge_outputs``: measure the share of rows given one output (an autoencoder's).
+        The share of rows given one output is measured only where it marks a dead network
+        (``_one_output_is_dead``).
         """
         was_training = model.training
         model.eval()
@@ -682,7 +683,7 @@ class BaseAutoencoder(
                 scores = self._row_score(model, batch, fast=True)
                 outputs = model.decode(model.code(batch), batch.condition)
                 squared, observed = model.squared_errors(batch, outputs=outputs)
-                one_output = _one_output_share(outputs, batch.x) if judge_outputs else 0.0
+                one_output = _one_output_share(outputs, batch.x) if self._one_output_is_dead else 0.0
         finally:
             model.train(was_training)
         positions = model.columns.standardised_targets()

@@ -134,15 +134,15 @@ class Health(NamedTuple):
     one_output: float = 0.0
 
 
-def check_not_diverged(model, start, end, statistics, n_features, names, iteration, one_output_is_dead=False,
-                       continued=False):
+def check_not_diverged(model, start, end, statistics, n_features, names, iteration, continued=False):
     """Raise if training left non-finite weights or statistics, or a model far worse than its ``start``.
 
     ``start`` and ``end`` are the model's ``Health`` before and after
-    training; ``names`` are the standardised columns' names, in ``errors``'s order;
-    ``one_output_is_dead``: whether one output for rows whose observed values differ is a
-    dead network (the estimator's ``_one_output_is_dead``); ``continued``: whether the call
-    continued a fitted network (``warm_start`` or ``partial_fit``), which keeps its shape and seed.
+    training (``one_output`` 0 where the estimator does not take one output
+    for a dead network); ``names`` are the standardised columns' names, in
+    ``errors``'s order; ``continued``: whether the call continued a fitted
+    network (``warm_start`` or ``partial_fit``), which keeps its shape and
+    seed.
     """
     problem = None
     # Against the worst start of any column: new data far from the kept scaling in one column may
@@ -168,7 +168,7 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
     # the columns' means, whose errors, about one standard deviation, pass the test above.
     # Warned of, not refused: a tiny network on sparse rows, fitted by scikit-learn's own checks,
     # died in some runs and not in others.
-    if one_output_is_dead and end.one_output >= DEAD_SHARE:
+    if end.one_output >= DEAD_SHARE:
         # As dead before any step of a new network (too narrow for its initialisation): no learning
         # rate helps. A continued one's start is the last call's end, which says neither way.
         other = "another random_state, or give the network more units"
