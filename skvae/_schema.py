@@ -88,19 +88,6 @@ def _unobserved(name, n_rows):
     )
 
 
-def _holes(series, kind):
-    """Where ``series`` holds no value: the holes ``Schema.values`` reads.
-
-    A float column of an extension dtype (Arrow's double, as
-    ``read_parquet(dtype_backend="pyarrow")`` gives a file polars wrote) can
-    hold NaN beside missing values, and ``isna`` is False there.
-    """
-    missing = series.isna().to_numpy()
-    if kind == "float" and not isinstance(series.dtype, np.dtype):
-        missing = missing | np.isnan(series.to_numpy(dtype=float, na_value=np.nan))
-    return missing
-
-
 @dataclass(eq=False)
 class Schema:
     """X's columns, and the way between X as given and the float matrix the model reads."""
@@ -122,7 +109,7 @@ class Schema:
             by_auto = [not as_one and (likelihood == "auto" or (isinstance(likelihood, dict) and name not in likelihood))
                        for name in names]
             summaries = (_numeric_range(X.iloc[:, j], kind, judge=by_auto[j]) for j, kind in enumerate(kinds))
-            low, high, flags, better, piled, at_bounds = zip(*summaries)
+            low, high, flags, better, piled, at_bounds, holes = zip(*summaries)
             if as_one:
                 # One kind of data, as an array is: one likelihood for every pixel, none censored,
                 # and Bernoulli only where BOUND_SHARE of the values sit at 0 or 1, as for an array.
@@ -157,7 +144,9 @@ class Schema:
         for j, name in enumerate(names):
             series = X.iloc[:, j]
             column = Column(name, chosen[j], dtype=series.dtype, kind=kinds[j])
-            missing = _holes(series, kinds[j])
+            # A numeric column's holes as its values read them: an Arrow float column can hold NaN
+            # beside missing values, where isna is False (a file polars wrote).
+            missing = series.isna().to_numpy() if holes[j] is None else holes[j]
             if missing.all():
                 _unobserved(name, len(series))
             if LIKELIHOODS[column.likelihood].takes_categories:
@@ -523,23 +512,25 @@ def _numeric_range(series, kind, judge=True):
     Also whether it takes only those two values, the likelihoods whose fit
     test (``fits_better``) it passes (none looked at unless ``judge``), the
     shares of its observed values at the smallest and at the largest, and
-    how many of its observed values are exactly 0 or 1, of how many.
-    Infinities for a column of categories.
+    how many of its observed values are exactly 0 or 1, of how many, and
+    where its holes are. Infinities (and no holes) for a column of
+    categories.
     """
     if kind == "category":
-        return -np.inf, np.inf, False, (), (0.0, 0.0), (0, 0)
+        return -np.inf, np.inf, False, (), (0.0, 0.0), (0, 0), None
     column = Column(series.name, "", dtype=series.dtype, kind=kind)
     values = Schema([column], frame=True)._column_values(series, column, 0)
-    observed = values[~np.isnan(values)]
+    holes = np.isnan(values)
+    observed = values[~holes]
     if not observed.size:
-        return -np.inf, np.inf, False, (), (0.0, 0.0), (0, 0)
+        return -np.inf, np.inf, False, (), (0.0, 0.0), (0, 0), holes
     low, high = float(observed.min()), float(observed.max())
     better = tuple(name for name, cls in LIKELIHOODS.items()
                    if judge and kind in cls.auto_dtypes_if_better and cls.fits_better(observed))
     at_low, at_high = observed == low, observed == high
     return (low, high, bool(np.all(at_low | at_high)), better,
             (float(at_low.mean()), float(at_high.mean())) if low < high else (0.0, 0.0),
-            (int(((observed == 0) | (observed == 1)).sum()), observed.size))
+            (int(((observed == 0) | (observed == 1)).sum()), observed.size), holes)
 
 
 def _array_summary(X):
