@@ -249,7 +249,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         base = self._base()
         # A Pipeline's tags do not say that its last step needs y.
-        needs_y = base.steps[-1][1] if isinstance(base, Pipeline) and base.steps else base
+        needs_y = _last_step(base)
         needs_y = needs_y if hasattr(needs_y, "fit") else base  # not "passthrough"
         if get_tags(needs_y).target_tags.required:
             raise ValueError(
@@ -311,7 +311,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # VAEImputer's missing_values placeholders are its holes), judged on what it reads: behind
         # other steps, their output (a StandardScaler keeps the holes, a SimpleImputer fills them,
         # and judged on X, a SimpleImputer's holed table lost every calibration row to them).
-        model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        model = _last_step(estimator)
         reads_x = model is estimator or len(estimator.steps) == 1  # bare, or a Pipeline's one step
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
@@ -359,7 +359,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # among them never saw (7 of 10 seeds failed), a string column passed through, a
                 # hole filled with the string "missing".
                 held = _safe_indexing(X, held_out)
-                fitted = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator  # this round's
+                fitted = _last_step(estimator)  # this round's
                 reads_held = reads_x and hasattr(fitted, "_rows_outside_support")  # a skvae model reading X
                 behind_steps = isinstance(estimator, Pipeline) and not reads_held
                 if reads_held:
@@ -760,3 +760,8 @@ def _unseen_levels(X, fit_rows, held_out, likelihood=None):
             continue
         unseen |= (held.notna() & ~held.isin(seen)).to_numpy()
     return unseen
+
+
+def _last_step(estimator):
+    """The model a Pipeline ends with, or the estimator itself."""
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) and estimator.steps else estimator
