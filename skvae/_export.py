@@ -186,10 +186,10 @@ class ExportMixin:
         computes what the method computes, for any number of rows it
         accepts, to float32's rounding (the method pads its blocks of rows
         so that a row's result never depends on the rows beside it; the
-        module does not: about 1e-7 apart); it checks nothing (a value outside a likelihood's support,
-        such as a negative amount in a log-normal column, on which
-        ``transform`` raises, is read as the graph's arithmetic takes it:
-        that amount as 0). The
+        module does not: about 1e-7 apart); it checks nothing (a value
+        outside a likelihood's support, such as a negative amount in a
+        log-normal column, on which ``transform`` raises, is read as the
+        graph's arithmetic takes it: that amount as 0). The
         transform graph reads X as numbers, one column per column of X,
         float32 or float64: numbers and booleans as they are, a date as
         nanoseconds since the epoch (a duration as nanoseconds), a

@@ -632,8 +632,8 @@ class PersistenceMixin:
         or ``datetime.date`` objects as categories), for one fitted on a
         frame whose column labels are dates or periods (a table pivoted by
         day), and for a parameter given as a pandas Series (``VAEImputer``'s
-        ``min_value`` by column name: pass a list in X's column order), which this format
-        refuses with a TypeError.
+        ``min_value`` by column name: pass a list in X's column order),
+        which this format refuses with a TypeError.
 
         Parameters
         ----------
