@@ -688,7 +688,8 @@ class BaseAutoencoder(
             model.train(was_training)
         positions = model.columns.standardised_targets()
         errors = (squared[positions] / observed[positions].clamp_min(1.0)).sqrt().cpu().numpy()
-        return Health(float(scores.double().mean()) + float(model.units_offset()), errors, one_output)
+        noise = model.columns.standardised_noise()
+        return Health(float(scores.double().mean()) + float(model.units_offset()), errors, one_output, noise)
 
     def _training_rows(self, model, values, conditions, device, frame=None):
         """The training rows as a source: encoded once into tensors, or minibatch by minibatch.

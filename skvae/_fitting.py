@@ -110,8 +110,25 @@ DIVERGED_SHARE_OF_START = 1.0
 # member, 40 epochs, a censored column's miss read at its bound;
 # benchmarks/divergence.py); an autoencoder at learning_rate_init=10
 # returned constant rows 12 to 53 off, a VAE at 1 rows 7.5 and 9.6 off
-# (two seeds of eight), which the 10 this was before let through.
+# (two seeds of eight), which the 10 this was before let through. Also the
+# most a column's learned noise (above its floor) may spread, in multiples of
+# the larger of its miss and the start's worst: sound fits end at most 3.1.
 DIVERGED_RECONSTRUCTION = 5.0
+
+
+def _noise_beyond_misses(start, end):
+    """How far each column's learned noise spread exceeds ``DIVERGED_RECONSTRUCTION`` times its misses (0 where not).
+
+    The noise variance that fits a column best is its reconstructions'
+    mean squared miss; a spread many times that, or many times a standard
+    deviation, is a step that threw the variance off (learning_rate_init
+    0.1 left wine's columns 10 to 1.9e4 times their variance, and samples
+    at their range's bounds).
+    """
+    allowed = DIVERGED_RECONSTRUCTION * np.maximum(max(1.0, float(start.errors.max(initial=0.0))), end.errors)
+    with np.errstate(invalid="ignore"):
+        excess = np.sqrt(end.noise) / allowed
+    return np.where(excess > 1.0, excess, 0.0)
 
 
 # A decoder that gives at least this share of the distinct rows checked one
@@ -126,12 +143,16 @@ class Health(NamedTuple):
     mean squared reconstruction error (float64 numpy, in its standard
     deviations); ``one_output``: the largest share of the rows' distinct
     encoder inputs that the decoder gives one output (0 where no two share
-    one, or where not judged: only an autoencoder's is).
+    one, or where not judged: only an autoencoder's is); ``noise``: each
+    standardised column's noise variance learned above its floor, in
+    ``errors``'s order and its standard deviations squared (NaN where none
+    is learned or the column is censored; None where not judged).
     """
 
     score: float
     errors: np.ndarray
     one_output: float = 0.0
+    noise: np.ndarray | None = None
 
 
 def check_not_diverged(model, start, end, statistics, n_features, names, iteration, continued=False):
@@ -160,6 +181,11 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
         problem = (f"its reconstructions of its own training rows miss column {names[j]!r} by "
                    f"{end.errors[j]:.3g} standard deviations (root mean square), against "
                    f"{start.errors[j]:.3g} before training")
+    elif growth.size and end.noise is not None and np.any(excess := _noise_beyond_misses(start, end)):
+        j = int(np.argmax(excess))
+        problem = (f"it puts noise of {np.sqrt(end.noise[j]):.3g} standard deviations on column {names[j]!r}, "
+                   f"whose reconstructions miss by {end.errors[j]:.3g}: rows drawn from it, and its scores, "
+                   "would be that noise")
     if problem is not None:
         raise TrainingDiverged(f"Training diverged at iteration {iteration}: after its last step {problem}.")
     # Whatever the start: a narrow ReLU network may give half its rows one output from its

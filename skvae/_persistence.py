@@ -207,7 +207,8 @@ def _plain_schema(schema):
             {"name": column.name, "likelihood": column.likelihood, "dtype": _plain_dtype(column.dtype),
              "kind": column.kind, "categories": column.categories, "has_missing": column.has_missing,
              "low": column.low, "high": column.high, "missing_rate": column.missing_rate,
-             "censored": [bool(flag) for flag in column.censored], "step": int(column.step)}
+             "censored": [bool(flag) for flag in column.censored], "step": int(column.step),
+             "decimal_places": column.decimal_places}
             for column in schema.columns
         ],
         "frame": schema.frame,
@@ -217,7 +218,7 @@ def _plain_schema(schema):
 def _restore_schema(plain):
     columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
                       c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0),
-                      tuple(c.get("censored", (False, False))), int(c.get("step", 0)))
+                      tuple(c.get("censored", (False, False))), int(c.get("step", 0)), c.get("decimal_places"))
                for c in plain["columns"]]
     # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
     return Schema(columns, frame=plain["frame"])

@@ -4,8 +4,11 @@ What ``Schema.restore`` does column by column, and so what
 ``inverse_transform``, ``sample``, the imputer and loaded models give back:
 categories from their indices, booleans thresholded at 1/2, integers
 rounded and kept within their dtype, dates and durations rounded to the
-column's step inside int64, decimals to their scale, floats in their width.
+column's step inside int64, decimals to their scale (an object column's
+Decimals to the most places seen), floats in their width.
 """
+
+import decimal
 
 import numpy as np
 import pandas as pd
@@ -93,6 +96,11 @@ def restore_column(values, column):
         largest = np.nextafter(10.0 ** (dtype.pyarrow_dtype.precision - scale) - 10.0 ** -scale, 0.0)
         return pd.array(np.clip(np.round(values, scale), -largest, largest).astype(object), dtype=dtype)
     if dtype == object:  # Python floats, None for a hole, as the column held them (see kind_of_column)
+        places = getattr(column, "decimal_places", None)  # a Column pickled before it was kept has none
+        if places is not None:
+            # Floats beside an imputer's kept Decimals made the column unsummable (Decimal + float).
+            return pd.array([None if hole else decimal.Decimal(f"{value:.{places}f}")
+                             for value, hole in zip(values.tolist(), holes.tolist())], dtype=object)
         out = values.astype(object)
         out[holes] = None
         return pd.array(out, dtype=object)
@@ -110,3 +118,13 @@ def _decimal_scale(dtype):
     import pyarrow as pa
 
     return dtype.pyarrow_dtype.scale if pa.types.is_decimal(dtype.pyarrow_dtype) else None
+
+
+def decimal_places(observed):
+    """The most digits after the point among a column's values if every one is a ``decimal.Decimal``; else None."""
+    places = 0
+    for value in observed:
+        if not isinstance(value, decimal.Decimal) or not value.is_finite():
+            return None
+        places = max(places, -value.as_tuple().exponent)
+    return places if len(observed) else None

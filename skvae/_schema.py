@@ -39,7 +39,7 @@ from ._kinds import (
     object_numbers,
     piled_at_bounds,
 )
-from ._restore import restore_column
+from ._restore import decimal_places, restore_column
 from ._times import finer_step, nanoseconds, time_step, time_zone
 from .nn import LIKELIHOODS
 
@@ -55,6 +55,9 @@ class Column:
     ``step`` (dates and durations) is the coarsest unit, in nanoseconds,
     that every training value is a whole number of (a day, an hour, ...):
     decoded and drawn values are rounded to it, as integers are to 1.
+    ``decimal_places``: for an object column of ``decimal.Decimal`` values
+    (money read from a database), the most digits after the point among
+    them; its values come back as Decimals rounded to that many.
     """
 
     name: object
@@ -68,6 +71,7 @@ class Column:
     missing_rate: float = 0.0
     censored: tuple = (False, False)
     step: int = 0
+    decimal_places: int | None = None
     _lookup: object = field(default=None, init=False, repr=False, compare=False)
 
     def category_lookup(self):
@@ -165,6 +169,8 @@ class Schema:
             column.missing_rate = float(missing.mean())
             if column.kind in ("datetime", "timedelta") and column.categories is None:
                 column.step = time_step(series[~missing], column.kind)
+            if column.kind == "float" and series.dtype == object:
+                column.decimal_places = decimal_places(series[~missing])
             columns.append(column)
         for j, column in enumerate(columns):
             if column.categories is None:

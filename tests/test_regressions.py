@@ -2849,3 +2849,50 @@ def test_scoring_float32_rows_whose_sum_passes_float32s_range_warns_of_nothing()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         assert np.all(np.isfinite(vae.score_samples(X)))
+
+
+def test_a_fit_whose_learned_noise_diverged_is_refused():
+    # learning_rate_init=0.1 left the reconstructions within about one standard deviation and
+    # threw a column's learned noise variance to 1.9e4 times the column's: the model was
+    # returned, and 89% of its sampled values sat at their columns' range bounds.
+    from sklearn.datasets import load_wine
+
+    X = load_wine().data
+    model = VAETransformer(latent_dim=2, max_iter=20, random_state=0).fit(X)
+    before = model.transform(X)
+    with pytest.raises(ValueError, match=r"Training diverged at iteration 20: .*puts noise of [\d.e+]+ standard "
+                                         r"deviations on column \d+, whose reconstructions miss by [\d.]+"):
+        model.set_params(learning_rate_init=0.1).fit(X)
+    np.testing.assert_array_equal(model.transform(X), before)
+
+
+@pytest.mark.parametrize("bound", [{"a": 0.0}, {0.0, 1.0}])
+def test_the_imputer_refuses_bounds_given_as_a_dict_or_a_set_with_what_to_pass(bound):
+    # Both pass the parameter check as array-like; numpy then read them as one object and
+    # failed with "ufunc 'isnan' not supported for the input types".
+    X = pd.DataFrame({"a": [0.1, np.nan, 0.5, 0.7] * 10, "b": [1.0, 2.0, np.nan, 4.0] * 10})
+    with pytest.raises(ValueError, match=r"min_value takes a number, a list .* or a pandas Series by column name; "
+                                         r"got a (dict|set)\. Pass (pd\.Series\(your_dict\)|a list)"):
+        VAEImputer(min_value=bound, max_iter=2).fit(X)
+
+
+def test_a_column_of_decimals_comes_back_as_decimals_at_its_places(tmp_path):
+    # Money read from a database arrives as decimal.Decimal objects: the imputer kept them and
+    # filled holes with floats, and a sum of the column raised (Decimal + float); decoded and
+    # sampled rows were floats.
+    from decimal import Decimal
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"price": [Decimal(f"{v:.2f}") for v in rng.normal(10, 2, 80)], "f": rng.normal(size=80)})
+    X.loc[::7, "price"] = None
+    imputer = VAEImputer(**FAST).fit(X)
+    filled = imputer.transform(X)["price"]
+    assert all(isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in filled)
+    assert filled[X["price"].notna()].tolist() == X["price"].dropna().tolist()
+    assert isinstance(filled.sum(), Decimal)
+    vae = VAETransformer(**FAST).fit(X)
+    for frame in (vae.inverse_transform(vae.transform(X.fillna(Decimal(10)))), vae.sample(20, random_state=0)):
+        assert all(v is None or (isinstance(v, Decimal) and v.as_tuple().exponent == -2) for v in frame["price"])
+    vae.save(tmp_path / "model.skvae")
+    pd.testing.assert_frame_equal(load(tmp_path / "model.skvae").sample(20, random_state=0), vae.sample(20, random_state=0))
+    assert isinstance(pickle.loads(pickle.dumps(vae)).sample(3, random_state=0)["price"].dropna().iloc[0], Decimal)

@@ -310,6 +310,19 @@ class ColumnCodec(nn.Module):
                 if is_pinned:
                     part.release_constants(target, mask)
 
+    def standardised_noise(self):
+        """The standardised targets' learned noise variances above their floors (``learned_noise``).
+
+        In ``standardised_targets``' order and their standard deviations
+        squared, float64 numpy; NaN where none is learned (the autoencoder).
+        """
+        out = []
+        for part in self.parts:
+            if part.standardises_targets:
+                noise = part.learned_noise()
+                out.append(np.full(part.n_features, np.nan) if noise is None else noise.cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
     def standardised_columns(self):
         """X's columns whose targets are standardised, in the order of ``standardised_targets``."""
         return [j for _, group in self._standardised_parts() for j in group]

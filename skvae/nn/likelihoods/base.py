@@ -179,6 +179,14 @@ class Likelihood(nn.Module):
         """Learned per-feature noise variance, in the targets' units; or None."""
         return None
 
+    def learned_noise(self):
+        """Per-feature noise variance learned above any floor, float64, in the targets' units; or None.
+
+        What the divergence check compares with the reconstructions' misses
+        (NaN where a feature's variance is not the spread of its values).
+        """
+        return None
+
     def squared_error(self, target, params):
         """Each entry's squared reconstruction error, float64, in the units the encoder reads it in.
 

@@ -270,6 +270,24 @@ class GaussianLikelihood(Likelihood):
     def variance(self):
         return None if self.raw_variance is None else torch.exp(self.log_variance())
 
+    def learned_noise(self):
+        if self.raw_variance is None:
+            return None
+        # Above the rounding's floor, which a column of a few values at a coarse step (caravan's
+        # codes) sets at many times its variance; read on a censored column it is the spread
+        # of a Gaussian behind the bound, which may rightly be many times that of the values seen.
+        noise = (torch.exp(self.log_variance().double()) - torch.exp(self.log_min_variance.double())).clamp_min(0.0)
+        judged = torch.ones_like(noise, dtype=torch.bool)
+        if self.censored:
+            judged = ~(self.censor_low.isfinite() | self.censor_high.isfinite())
+        if self.raw_variance.numel() == 1 and judged.any():
+            # One variance in X's units over columns of different scales: many of a narrow column's
+            # standard deviations by design (40 at scales 1 to 40). Read in the widest column's, where
+            # it is least: a fitted one is there at most the largest squared miss of any column, each
+            # in its own standard deviations.
+            noise = noise[judged].min().expand_as(noise)
+        return torch.where(judged, noise, torch.nan).detach()
+
     def mixture(self, params, weights):
         if not self.censored:
             return super().mixture(params, weights)
