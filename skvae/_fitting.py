@@ -112,7 +112,7 @@ DIVERGED_SHARE_OF_START = 1.0
 # returned constant rows 12 to 53 off, a VAE at 1 rows 7.5 and 9.6 off
 # (two seeds of eight), which the 10 this was before let through. Also the
 # most a column's learned noise (above its floor) may spread, in multiples of
-# the larger of its miss and the start's worst: sound fits end at most 3.1.
+# the larger of its miss and the start's worst: sound fits end at most 1.3.
 DIVERGED_RECONSTRUCTION = 5.0
 
 
