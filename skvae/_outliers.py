@@ -133,8 +133,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
-        ``score_samples`` (``VAETransformer`` and the estimators built on
-        it, such as ``HierarchicalVAETransformer`` and ``VAEImputer``): 1
+        ``score_samples`` (a Pipeline's last step's; ``VAETransformer`` and
+        the estimators built on it, such as ``HierarchicalVAETransformer``
+        and ``VAEImputer``): 1
         gives the ELBO, K > 1 the tighter
         importance-weighted bound (IWAE) on log p(x). ``None`` leaves the
         base estimator's default (the ELBO). A base estimator whose
@@ -481,10 +482,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _check_score_options(self, base):
         if self.n_importance is None:
             return
-        accepted = inspect.signature(base.score_samples).parameters
+        model = _last_step(base)
+        accepted = inspect.signature(model.score_samples).parameters
         if "n_importance" not in accepted:
             raise ValueError(
-                f"n_importance={self.n_importance} was given, but {type(base).__name__}."
+                f"n_importance={self.n_importance} was given, but {type(model).__name__}."
                 "score_samples takes no n_importance. Leave n_importance=None for this "
                 "estimator (VAETransformer and the estimators built on it take it)."
             )
@@ -519,7 +521,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 scores = np.concatenate([
-                    np.asarray(estimator.score_samples(X[start : start + step].astype(np.float64), **options),
+                    np.asarray(_score_samples(estimator, X[start : start + step].astype(np.float64), options),
                                dtype=np.float64)
                     for start in range(0, X.shape[0], step)
                 ])
@@ -531,7 +533,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     warnings.warn_explicit(caught_warning.message, caught_warning.category,
                                            caught_warning.filename, caught_warning.lineno)
             return _ranked(scores, estimator)
-        return _ranked(estimator.score_samples(X, **options), estimator)
+        return _ranked(_score_samples(estimator, X, options), estimator)
 
     # -------------------------------------------------------------- inference
 
@@ -556,7 +558,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         array in [0, 1]; a negative value in a log-normal or count column), or
         one beyond the model's float32 arithmetic once encoded (1e39 among
         ordinary values), scores -1e300, below any other row, with a warning:
-        it is flagged. So does a row another base estimator scores -inf
+        it is flagged (so, behind a Pipeline's other steps, does a row they
+        pass on that its last step, a skvae model, cannot take). So does a row another base estimator scores -inf
         (outside a compact kernel's support), flagged unless ``offset_`` is
         that score (the fit then warns); a score of NaN is refused.
 
@@ -591,7 +594,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             except ValueError:
                 # Only then look for rows the likelihoods cannot take: looking first cost a one-row
                 # call 0.65 of its 3.2 ms (a mixed frame's values read twice).
-                outside = base._rows_outside_support(X) if hasattr(base, "_rows_outside_support") else None
+                outside = _rows_outside_support(base, X)
                 if outside is None or not outside.any():
                     raise
             scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
@@ -722,10 +725,10 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
 
 
 def _bound_of(n_importance, base):
-    """``n_importance`` as ``base.score_samples`` reads it: None is its default (1 for the ELBO)."""
+    """``n_importance`` as ``base.score_samples`` (a Pipeline's last step's) reads it: None is its default (1 for the ELBO)."""
     if n_importance is not None:
         return n_importance
-    parameter = inspect.signature(base.score_samples).parameters.get("n_importance")
+    parameter = inspect.signature(_last_step(base).score_samples).parameters.get("n_importance")
     return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
 
 
@@ -765,3 +768,23 @@ def _unseen_levels(X, fit_rows, held_out, likelihood=None):
 def _last_step(estimator):
     """The model a Pipeline ends with, or the estimator itself."""
     return estimator.steps[-1][1] if isinstance(estimator, Pipeline) and estimator.steps else estimator
+
+
+def _before_last_step(estimator, X):
+    """X as a Pipeline's last step reads it (through the other steps), or X itself."""
+    return estimator[:-1].transform(X) if isinstance(estimator, Pipeline) and len(estimator.steps) > 1 else X
+
+
+def _score_samples(estimator, X, options):
+    """``estimator.score_samples(X, **options)``; a Pipeline's options go to its last step, as its own call takes none."""
+    if options and isinstance(estimator, Pipeline):
+        return _last_step(estimator).score_samples(_before_last_step(estimator, X), **options)
+    return estimator.score_samples(X, **options)
+
+
+def _rows_outside_support(estimator, X):
+    """Which rows of X a fitted skvae model, bare or a Pipeline's last step, cannot take; None for another model."""
+    model = _last_step(estimator)
+    if not hasattr(model, "_rows_outside_support"):
+        return None
+    return model._rows_outside_support(_before_last_step(estimator, X))

@@ -695,3 +695,47 @@ def test_judging_holes_behind_a_pipeline_s_steps_leaves_x_alone_and_fits_them_on
         VAEOutlierDetector(make_pipeline(*steps, VAETransformer(**FAST)), random_state=6).fit(X)
     assert np.isnan(X).sum() == 3
     assert seen[0] == 48  # the steps' first fit is the real one, on the rows left to fit on
+
+
+def _amounts(n_rows=300):
+    rng = np.random.RandomState(0)
+    return pd.DataFrame({"amount": rng.lognormal(size=n_rows), "n_items": rng.poisson(3, size=n_rows),
+                         "x": rng.normal(size=n_rows)})
+
+
+def test_a_pipeline_detector_flags_a_row_its_model_cannot_take_as_a_bare_one_does():
+    # Behind a Pipeline, a negative amount in a log-normal column made predict, decision_function
+    # and score_samples raise for the whole batch; the bare detector flagged that row.
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    frame = _amounts()
+    new = frame.iloc[:4].copy()
+    new.iloc[0, 0] = -5.0
+    pipeline = make_pipeline(SimpleImputer().set_output(transform="pandas"),
+                             VAETransformer(latent_dim=2, max_iter=5, random_state=0))
+    detector = VAEOutlierDetector(pipeline, contamination=0.05, random_state=0).fit(frame)
+    assert detector.estimator_[-1].column_likelihoods_["amount"] == "lognormal"
+    with pytest.warns(UserWarning, match="1 of 4 rows hold values the base estimator's likelihoods cannot take"):
+        scores = detector.score_samples(new)
+    with pytest.warns(UserWarning, match="1 of 4 rows"):
+        assert detector.predict(new)[0] == -1
+    assert scores[0] == -1e300
+    np.testing.assert_array_equal(scores[1:], detector.estimator_.score_samples(new.iloc[1:]))
+
+
+def test_n_importance_reaches_a_pipelines_last_step():
+    # Refused before: Pipeline.score_samples takes no n_importance, and the advice named the
+    # VAETransformer the pipeline ended with.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = _amounts()[["x", "n_items"]].astype(float)
+    pipeline = make_pipeline(StandardScaler(), VAETransformer(latent_dim=2, max_iter=5, random_state=0))
+    detector = VAEOutlierDetector(pipeline, n_importance=4, contamination=0.05, random_state=0).fit(frame)
+    fitted = detector.estimator_
+    iwae = fitted[-1].score_samples(fitted[0].transform(frame), n_importance=4)
+    np.testing.assert_array_equal(detector.score_samples(frame), iwae)
+    assert not np.array_equal(iwae, fitted.score_samples(frame))  # the ELBO's
+    with pytest.raises(ValueError, match="AutoencoderTransformer.score_samples takes no n_importance"):
+        VAEOutlierDetector(make_pipeline(StandardScaler(), AutoencoderTransformer(**FAST)), n_importance=4).fit(frame)
