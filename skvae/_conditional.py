@@ -210,7 +210,9 @@ class ConditionalVAETransformer(VAETransformer):
             The condition of each row: class labels (as ``LabelEncoder``
             reads them, but for fractional numbers, which pass as a pandas
             Categorical or strings, and labels of mixed types), or a 2-D
-            array of numeric covariates.
+            array of numeric covariates. Numbers in more distinct labels
+            than half the rows are warned of, as scikit-learn's classifiers
+            warn: a covariate passed 1-D.
 
         Returns
         -------

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from ._data import Scaling
 from ._validation import as_pandas
+from ._warnings import warn
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +53,8 @@ class Conditions:
                 "1-D y (pass fractional labels as a pandas Categorical, or as strings), or numeric "
                 "covariates as a 2-D y: for one covariate pass y.reshape(-1, 1) (a Series: y.to_frame())."
             )
+        if classes is None and not declared and labels.dtype.kind in "iuf":
+            _warn_of_one_row_classes(labels)
         known = np.unique(labels) if classes is None else np.unique(_labels(classes, name="classes"))
         conditions = cls(classes=known, scaling=None)
         unlisted = ~np.isin(labels, known)
@@ -314,3 +317,21 @@ def _refuse_mixed_types(kinds, name):
 def _shown(labels):
     """Labels as a message lists them: dates as dates (``tolist`` gives nanoseconds as integers)."""
     return [str(v) for v in labels] if labels.dtype.kind in "mM" else labels.tolist()
+
+
+
+def _warn_of_one_row_classes(labels):
+    """Warn, as scikit-learn's classifiers do, where 1-D numeric labels make more classes than half the rows.
+
+    A covariate given as labels (an age or a year passed 1-D): each value
+    a class of its own, most of one row.
+    """
+    n_classes = len(np.unique(labels))
+    if len(labels) > 20 and n_classes > round(0.5 * len(labels)):
+        warn(
+            f"y holds {n_classes} distinct numbers in {len(labels)} rows: as class labels, each is a class of "
+            "its own, learned from its few rows, and transform, score and sample refuse any value not among "
+            "them. For a numeric covariate (an age, a year) pass y.reshape(-1, 1) (a Series: y.to_frame()); "
+            "to keep them as classes, pass them as a pandas Categorical or give classes.",
+            UserWarning,
+        )

@@ -2896,3 +2896,18 @@ def test_a_column_of_decimals_comes_back_as_decimals_at_its_places(tmp_path):
     vae.save(tmp_path / "model.skvae")
     pd.testing.assert_frame_equal(load(tmp_path / "model.skvae").sample(20, random_state=0), vae.sample(20, random_state=0))
     assert isinstance(pickle.loads(pickle.dumps(vae)).sample(3, random_state=0)["price"].dropna().iloc[0], Decimal)
+
+
+def test_whole_numbers_as_labels_in_more_classes_than_half_the_rows_are_warned_of_as_classifiers_do():
+    # Fractional labels are refused as covariates given 1-D; whole numbers (an income in dollars)
+    # made one class a row, in silence. scikit-learn's classifiers warn past half the rows.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    income = np.round(rng.lognormal(10, 1, 100))
+    with pytest.warns(UserWarning, match=r"y holds 100 distinct numbers in 100 rows: .* pass y.reshape\(-1, 1\)"):
+        ConditionalVAETransformer(**FAST).fit(X, income)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ConditionalVAETransformer(**FAST).fit(X, rng.randint(0, 10, 100))  # ten classes
+        ConditionalVAETransformer(**FAST).fit(X, pd.Categorical(income))  # declared classes
