@@ -17,7 +17,13 @@ while ``fit`` runs, and reports the peak above what it held before the fit:
   tail number (3,264 levels in these rows), ``VAETransformer()`` for 3
   epochs: encoded per minibatch, as a fit does when the one-hot inputs
   would outgrow X (``skvae._sources.encoding_outgrows``), and encoded
-  whole, as before.
+  whole, as before;
+* transients, in this process: the largest numpy allocation alive at once
+  (``tracemalloc``) during ``fit``, ``partial_fit`` and ``transform`` on
+  float32 memmaps of 50,000 x 400 (counts under ``likelihood="poisson"``
+  and ``"lognormal"``, and normal values with 1% holes), as a share of the
+  memmap's size: a full-size temporary (a float64 copy, a boolean mask of
+  every entry) shows as 0.25 or more.
 
     python benchmarks/memory.py            # about 15 minutes; writes a 4.4 GB file to the temp folder
     python benchmarks/memory.py --quick    # small sizes: a smoke run for the tests
@@ -115,12 +121,48 @@ def write_memmap(path, rows, columns):
     del X
 
 
+def transients(rows, folder):
+    """Numpy's peak allocation during fit, partial_fit and transform of memmaps, as a share of each memmap's bytes."""
+    import tracemalloc
+    import warnings
+
+    import numpy as np
+
+    from skvae import VAETransformer
+
+    rng = np.random.RandomState(0)
+    counts = rng.poisson(2, (rows, 400)).astype(np.float32)
+    holed = rng.normal(size=(rows, 400)).astype(np.float32)
+    holed[rng.rand(*holed.shape) < 0.01] = np.nan
+    arrays = {"counts": counts, "counts + 1": counts + 1, "normal, 1% holes": holed}
+    results = []
+    for (name, values), likelihood in zip(arrays.items(), ("poisson", "lognormal", "gaussian")):
+        path = Path(folder) / f"{len(results)}.npy"
+        np.save(path, values)
+        X = np.load(path, mmap_mode="r")
+        model = VAETransformer(latent_dim=2, hidden_layer_sizes=(16,), max_iter=1, batch_size=1000,
+                               likelihood=likelihood, random_state=0)
+        shares = {}
+        for call in ("fit", "partial_fit", "transform"):
+            tracemalloc.start()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                getattr(model, call)(X)
+            shares[call] = tracemalloc.get_traced_memory()[1] / X.nbytes
+            tracemalloc.stop()
+        results.append({"case": "transients", "data": name, "likelihood": likelihood, "rows": rows,
+                        "columns": 400, "input_bytes": int(X.nbytes), **shares})
+        del X
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not a measurement")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results")
-    parser.add_argument("--cases", nargs="+", choices=("sparse", "memmap", "speed", "levels"),
-                        default=["sparse", "memmap", "speed", "levels"], help="which measurements to run")
+    parser.add_argument("--cases", nargs="+", choices=("sparse", "memmap", "speed", "levels", "transients"),
+                        default=["sparse", "memmap", "speed", "levels", "transients"],
+                        help="which measurements to run")
     args = parser.parse_args(argv)
     sparse_rows, sparse_columns = (2000, 2000) if args.quick else (100_000, 20_000)
     memmap_rows = 20_000 if args.quick else 1_400_000
@@ -148,8 +190,19 @@ def main(argv=None):
         results.append(run_case("levels", level_rows, 0, floor))
         if not args.quick:  # a third fresh process is a third of the smoke run's time
             results.append(run_case("levels_whole", level_rows, 0, floor))
+    transient = []
+    if "transients" in args.cases:
+        print("transients: numpy's peak during calls on memmaps ...", flush=True)
+        with tempfile.TemporaryDirectory() as folder:
+            transient = transients(5_000 if args.quick else 50_000, folder)
     args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "memory.json").write_text(json.dumps(results, indent=1))
+    (args.output / "memory.json").write_text(json.dumps(results + transient, indent=1))
+    if transient:
+        print("\n| float32 memmap | likelihood | numpy peak / X: fit | partial_fit | transform |")
+        print("|---|---|---|---|---|")
+        for r in transient:
+            print(f"| {r['rows']:,} x {r['columns']}, {r['data']} | {r['likelihood']} | {r['fit']:.2f} | "
+                  f"{r['partial_fit']:.2f} | {r['transform']:.2f} |")
     print("\n| data | input | extra memory during fit (RssAnon peak) | fit samples/s |")
     print("|---|---|---|---|")
     for r in results:

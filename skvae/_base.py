@@ -36,7 +36,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import _assert_all_finite, check_array, check_is_fitted, validate_data
 
 from ._architecture import (
     RoutedParamsMixin,
@@ -47,7 +47,7 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
-from ._data import FLOAT32_MAX, FLOAT_DTYPES, map_rows, resolve_device, sparse_holes
+from ._data import FLOAT32_MAX, FLOAT_DTYPES, columns_where, map_rows, resolve_device, row_blocks, sparse_holes
 from ._export import ExportMixin
 from ._fitting import (
     Health,
@@ -115,7 +115,7 @@ def _nothing_observed(values):
     """Whether every entry of ``values`` (an array or a sparse matrix) is a hole."""
     if sp.issparse(values):  # canonical (``_validated``): one stored entry per position
         return values.nnz == np.prod(values.shape) and bool(np.isnan(values.data).all())
-    return bool(np.isnan(values).all())
+    return not columns_where(values, lambda block: ~np.isnan(block)).any()
 
 
 def _columns_with_holes(values):
@@ -125,7 +125,7 @@ def _columns_with_holes(values):
     with np.errstate(over="ignore", invalid="ignore"):
         if not np.isnan(values.sum()):  # the common case, without a boolean temporary of X's size
             return set()
-    return set(np.flatnonzero(np.isnan(values).any(axis=0)).tolist())
+    return set(np.flatnonzero(columns_where(values, np.isnan)).tolist())
 
 
 def _user_modules_rng(data, seed):
@@ -302,8 +302,15 @@ class BaseAutoencoder(
                 X = pd.DataFrame(X.toarray() if sp.issparse(X) else X, columns=[c.name for c in self._schema.columns])
             check_has_rows(X, self)
             return X
-        X = validate_data(self, with_plain_holes(X), reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
-                          accept_sparse=("csr", "csc"))
+        X = with_plain_holes(X)
+        # A memmap's infinities are looked for a block of rows at a time: scikit-learn's check of an
+        # array with holes makes a boolean array of X's size (1 GiB for a 4.1 GiB memmap).
+        blockwise = is_streamed(X) and not sp.issparse(X)
+        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"),
+                          ensure_all_finite=False if blockwise else "allow-nan")
+        if blockwise:
+            for block in row_blocks(X):
+                _assert_all_finite(block, allow_nan=True, estimator_name=type(self).__name__, input_name="X")
         if sp.issparse(X) and not X.has_canonical_format:
             # Statistics and checks read the stored entries: one per position, as the dense X holds it.
             X = X.copy()

@@ -75,6 +75,18 @@ def row_blocks(X):
     return [X[start : start + STAT_BLOCK_ROWS] for start in range(0, X.shape[0], STAT_BLOCK_ROWS)]
 
 
+def columns_where(X, test):
+    """Which columns of X (an array) hold an entry that ``test``, elementwise, marks; a block of rows at a time.
+
+    No boolean temporary of X's size: on a memmap, which is read a block at
+    a time, one was a quarter of a float32 X (1 GiB of a 4.1 GiB file).
+    """
+    found = np.zeros(X.shape[1], dtype=bool)
+    for block in row_blocks(X):
+        found |= test(block).any(axis=0)
+    return found
+
+
 @dataclass(frozen=True, eq=False)
 class Scaling:
     """Per-feature moments ``mean`` and ``scale`` (and value ``resolution``), or none (both None).

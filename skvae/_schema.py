@@ -703,14 +703,19 @@ def _fractional(values):
 
 
 def _check_whole(values, kind, names, fitted):
-    """Raise unless every finite entry is a whole number; ``names``: the block's columns (None: unnamed)."""
-    fractional = _fractional(values)
-    if not fractional.any():
+    """Raise unless every finite entry is a whole number; ``names``: the block's columns (None: unnamed).
+
+    A block of rows at a time: X may be a memmap larger than memory.
+    """
+    counts = np.zeros(values.shape[1:], dtype=np.int64)  # per column; a sparse matrix's stored entries: one
+    for block in row_blocks(values):
+        counts += _fractional(block).sum(axis=0)
+    if not counts.any():
         return
-    column = None if names is None else names[int(np.argmax(fractional.any(axis=0)))]
+    column = None if names is None else names[int(np.argmax(counts > 0))]
     where, other = _where_and_alternative(column)
-    fractional = values[fractional]
-    lowest = float(np.fmin.reduce(values, axis=None))
+    first = next(block[_fractional(block)][0] for block in row_blocks(values) if _fractional(block).any())
+    lowest = float(np.fmin.reduce([np.fmin.reduce(block, axis=None) for block in row_blocks(values)]))
     if fitted:
         advice = f"The model was fitted with it (see column_likelihoods_); to take such values, refit with {other}."
     elif lowest < 0:  # rounding would not make them counts
@@ -718,8 +723,8 @@ def _check_whole(values, kind, names, fitted):
     else:
         advice = f"Round them (np.rint) if they are counts; if not, use {other} (or \"lognormal\")."
     raise ValueError(
-        f'likelihood="{kind}" scores whole counts, but {where} holds {fractional[0]:g} '
-        f"({fractional.size} values are not whole numbers). {advice}"
+        f'likelihood="{kind}" scores whole counts, but {where} holds {first:g} '
+        f"({int(counts.sum())} values are not whole numbers). {advice}"
     )
 
 

@@ -124,6 +124,24 @@ def _numpy(transform):
     return lambda values: transform(torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))).numpy()
 
 
+class _ReadColumns:
+    """X's ``columns`` as float64, through ``transform``, read at each slice of rows: what ``Scaling.fit`` reads.
+
+    Never whole: a log-transformed float64 copy of a memmap's columns was
+    three times the memmap (a Poisson VAE's statistics).
+    """
+
+    def __init__(self, X, columns, transform):
+        self.X, self.columns, self.transform = X, columns, transform
+        self.shape = (X.shape[0], len(columns))
+
+    def __getitem__(self, rows):
+        block = self.X[rows]
+        values = np.asarray(block if len(self.columns) == self.X.shape[1] else block[:, self.columns],
+                            dtype=np.float64)
+        return values if self.transform is None else self.transform(values)
+
+
 def _array_scaling(X, columns, transform, with_resolution):
     """Mean, scale (of the observed values) and resolution of array columns, in row blocks."""
     all_columns = len(columns) == X.shape[1]
@@ -134,8 +152,7 @@ def _array_scaling(X, columns, transform, with_resolution):
             yield values if transform is None else transform(values)
 
     if not any(np.isnan(block).any() for block in blocks()):
-        whole = X if all_columns and transform is None else np.concatenate(list(blocks()))
-        scaling = Scaling.fit(whole)
+        scaling = Scaling.fit(X if all_columns and transform is None else _ReadColumns(X, columns, transform))
         return scaling if with_resolution else Scaling(scaling.mean, scaling.scale)
     counts, sums, magnitude = np.zeros(len(columns)), np.zeros(len(columns)), np.zeros(len(columns))
     for block in blocks():

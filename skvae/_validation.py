@@ -15,7 +15,7 @@ from sklearn import get_config
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_array, validate_data
 
-from ._data import FLOAT_DTYPES
+from ._data import FLOAT_DTYPES, columns_where
 
 
 def output_dtype(X):
@@ -146,7 +146,7 @@ def has_no_infinity(X):
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(X.sum()):
             return True
-    return not np.isinf(X).any()
+    return not columns_where(X, np.isinf).any()
 
 
 def call_parameter(estimator, name):

@@ -2911,3 +2911,28 @@ def test_whole_numbers_as_labels_in_more_classes_than_half_the_rows_are_warned_o
         warnings.simplefilter("ignore", ConvergenceWarning)
         ConditionalVAETransformer(**FAST).fit(X, rng.randint(0, 10, 100))  # ten classes
         ConditionalVAETransformer(**FAST).fit(X, pd.Categorical(income))  # declared classes
+
+
+def test_a_memmap_is_checked_a_block_at_a_time_as_an_array_is_checked_whole(tmp_path):
+    # Counts' statistics, their whole-number check and the checks for holes and infinities read
+    # a memmap a block of rows at a time now (they made float64 copies and masks of all of X):
+    # the same model and the same errors as for the array in memory.
+    rng = np.random.RandomState(0)
+    counts = rng.poisson(2, (9000, 3)).astype(np.float32)  # more than one block of rows
+    np.save(tmp_path / "counts.npy", counts)
+    mapped = np.load(tmp_path / "counts.npy", mmap_mode="r")
+    params = dict(likelihood="poisson", hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    np.testing.assert_array_equal(VAETransformer(**params).fit(mapped).transform(counts),
+                                  VAETransformer(**params).fit(counts).transform(counts))
+    fractional = counts.copy()
+    fractional[8500, 2], fractional[8700, 1] = 2.5, 0.25
+    holed = rng.normal(size=(9000, 3)).astype(np.float32)
+    holed[::7, 0], holed[8999, 1] = np.nan, np.inf
+    for name, values, message in (
+            ("fractional", fractional, r"X holds 2.5 \(2 values are not whole numbers\)"),
+            ("holed", holed, "Input X contains infinity")):
+        np.save(tmp_path / f"{name}.npy", values)
+        model = VAETransformer(**{**params, "likelihood": "poisson" if name == "fractional" else "gaussian"})
+        for X in (values, np.load(tmp_path / f"{name}.npy", mmap_mode="r")):
+            with pytest.raises(ValueError, match=message):
+                model.fit(X)

