@@ -293,6 +293,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _fit_calibrated(self, estimator, X, rng):
         """Fit on all rows but a held-out share; the fitted estimator and the split-conformal threshold on those."""
+        X = _rows_by_position(X)
         n_samples = _num_samples(X)
         if n_samples < 2:
             raise ValueError(
@@ -301,7 +302,6 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "contamination."
             )
         n_held_out = n_drawn = min(max(1, round(self.calibration_fraction * n_samples)), n_samples - 1)
-        X = _rows_by_position(X)
         order = rng.permutation(n_samples)
         fit_rows, held_out = np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
         # A column whose only observed values the held-out rows hold would leave the fit nothing
@@ -737,8 +737,11 @@ def _rows_by_position(X):
 
     Sparse matrices as CSR (a COO or DIA matrix takes no row indices), array-likes as arrays, other
     libraries' frames (a pyarrow RecordBatch, whose rows scikit-learn takes as dicts; a dask
-    DataFrame, which has no rows by position, computed) as pandas ones.
+    DataFrame, which has no rows by position, computed) as pandas ones; an array of rows not yet counted
+    (a filtered dask array, of shape (nan, p)) computed.
     """
+    if any(isinstance(size, float) and np.isnan(size) for size in getattr(X, "shape", ())):
+        X = np.asarray(X)
     (X,) = indexable(as_pandas(X))
     return X
 

@@ -739,3 +739,17 @@ def test_n_importance_reaches_a_pipelines_last_step():
     assert not np.array_equal(iwae, fitted.score_samples(frame))  # the ELBO's
     with pytest.raises(ValueError, match="AutoencoderTransformer.score_samples takes no n_importance"):
         VAEOutlierDetector(make_pipeline(StandardScaler(), AutoencoderTransformer(**FAST)), n_importance=4).fit(frame)
+
+
+def test_contamination_auto_fits_a_dask_array_of_rows_not_yet_counted():
+    # A filtered dask array has shape (nan, 5): counting its rows raised "Cannot call len() on
+    # object with unknown chunk size"; IsolationForest and a float contamination fit it.
+    da = pytest.importorskip("dask.array")
+    X = np.random.RandomState(0).randn(300, 5)
+    lazy = da.from_array(X, chunks=(100, 5))
+    filtered = lazy[lazy[:, 0] > -0.5]
+    detector = VAEOutlierDetector(VAETransformer(**FAST, random_state=0), random_state=0).fit(filtered)
+    kept = X[X[:, 0] > -0.5]
+    expected = VAEOutlierDetector(VAETransformer(**FAST, random_state=0), random_state=0).fit(kept)
+    assert detector.offset_ == expected.offset_
+    np.testing.assert_array_equal(detector.predict(kept), expected.predict(kept))
