@@ -21,7 +21,8 @@ while ``fit`` runs, and reports the peak above what it held before the fit:
 * transients, in this process: the largest numpy allocation alive at once
   (``tracemalloc``) during ``fit``, ``partial_fit`` and ``transform`` on
   float32 memmaps of 50,000 x 400 (counts under ``likelihood="poisson"``
-  and ``"lognormal"``, and normal values with 1% holes), as a share of the
+  and ``"lognormal"``, and normal values with 1% holes, also through
+  ``VAEImputer``), as a share of the
   memmap's size: a full-size temporary (a float64 copy, a boolean mask of
   every entry) shows as 0.25 or more.
 
@@ -128,20 +129,21 @@ def transients(rows, folder):
 
     import numpy as np
 
-    from skvae import VAETransformer
+    from skvae import VAEImputer, VAETransformer
 
     rng = np.random.RandomState(0)
     counts = rng.poisson(2, (rows, 400)).astype(np.float32)
     holed = rng.normal(size=(rows, 400)).astype(np.float32)
     holed[rng.rand(*holed.shape) < 0.01] = np.nan
-    arrays = {"counts": counts, "counts + 1": counts + 1, "normal, 1% holes": holed}
+    cases = [("counts", counts, "poisson", VAETransformer), ("counts + 1", counts + 1, "lognormal", VAETransformer),
+             ("normal, 1% holes", holed, "gaussian", VAETransformer), ("normal, 1% holes", holed, "gaussian", VAEImputer)]
     results = []
-    for (name, values), likelihood in zip(arrays.items(), ("poisson", "lognormal", "gaussian")):
+    for name, values, likelihood, Estimator in cases:
         path = Path(folder) / f"{len(results)}.npy"
         np.save(path, values)
         X = np.load(path, mmap_mode="r")
-        model = VAETransformer(latent_dim=2, hidden_layer_sizes=(16,), max_iter=1, batch_size=1000,
-                               likelihood=likelihood, random_state=0)
+        model = Estimator(latent_dim=2, hidden_layer_sizes=(16,), max_iter=1, batch_size=1000,
+                          likelihood=likelihood, random_state=0)
         shares = {}
         for call in ("fit", "partial_fit", "transform"):
             tracemalloc.start()
@@ -150,7 +152,8 @@ def transients(rows, folder):
                 getattr(model, call)(X)
             shares[call] = tracemalloc.get_traced_memory()[1] / X.nbytes
             tracemalloc.stop()
-        results.append({"case": "transients", "data": name, "likelihood": likelihood, "rows": rows,
+        results.append({"case": "transients", "estimator": Estimator.__name__, "data": name, "likelihood": likelihood,
+                        "rows": rows,
                         "columns": 400, "input_bytes": int(X.nbytes), **shares})
         del X
     return results
@@ -198,11 +201,11 @@ def main(argv=None):
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "memory.json").write_text(json.dumps(results + transient, indent=1))
     if transient:
-        print("\n| float32 memmap | likelihood | numpy peak / X: fit | partial_fit | transform |")
-        print("|---|---|---|---|---|")
+        print("\n| estimator | float32 memmap | likelihood | numpy peak / X: fit | partial_fit | transform |")
+        print("|---|---|---|---|---|---|")
         for r in transient:
-            print(f"| {r['rows']:,} x {r['columns']}, {r['data']} | {r['likelihood']} | {r['fit']:.2f} | "
-                  f"{r['partial_fit']:.2f} | {r['transform']:.2f} |")
+            print(f"| {r['estimator']} | {r['rows']:,} x {r['columns']}, {r['data']} | {r['likelihood']} | "
+                  f"{r['fit']:.2f} | {r['partial_fit']:.2f} | {r['transform']:.2f} |")
     print("\n| data | input | extra memory during fit (RssAnon peak) | fit samples/s |")
     print("|---|---|---|---|")
     for r in results:

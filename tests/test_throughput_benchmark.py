@@ -79,7 +79,8 @@ def test_memory_benchmark_smoke_run(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "memory.json").read_text())
     transients = [r for r in report if r["case"] == "transients"]
-    assert [r["likelihood"] for r in transients] == ["poisson", "lognormal", "gaussian"]
+    assert [r["likelihood"] for r in transients] == ["poisson", "lognormal", "gaussian", "gaussian"]
+    assert transients[-1]["estimator"] == "VAEImputer"
     assert all(r[call] > 0 for r in transients for call in ("fit", "partial_fit", "transform"))
     report = [r for r in report if r["case"] != "transients"]
     assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap"] + (["levels"] if levels else [])
