@@ -47,7 +47,15 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
-from ._data import FLOAT32_MAX, FLOAT_DTYPES, columns_where, map_rows, resolve_device, row_blocks, sparse_holes
+from ._data import (
+    FLOAT32_MAX,
+    FLOAT_DTYPES,
+    columns_where,
+    map_rows,
+    resolve_device,
+    row_blocks,
+    sparse_holes,
+)
 from ._export import ExportMixin
 from ._fitting import (
     Health,

@@ -1,9 +1,11 @@
 """The bounds ``VAEImputer`` holds its fills within: ``min_value`` and ``max_value``, checked per column."""
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .nn import LIKELIHOODS
 
@@ -17,9 +19,9 @@ def fill_bounds(schema, min_value, max_value):
     columns = schema.columns
     for limit, name in ((min_value, "min_value"), (max_value, "max_value")):
         # A dict or a set passes the parameter check as array-like, and numpy reads it as one object.
-        if isinstance(limit, (Mapping, Set)):
+        if isinstance(limit, (Mapping, AbstractSet)):
             instead = "pd.Series(your_dict)" if isinstance(limit, Mapping) else "a list"
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name} takes a number, a list with a bound per column, or a pandas Series by column name; got "
                 f"a {type(limit).__name__}. Pass {instead}, with -np.inf or np.inf for each column left unbounded."
             )

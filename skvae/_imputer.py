@@ -353,8 +353,8 @@ class VAEImputer(VAETransformer):
         chunk_rows = evaluation_chunk_rows(X)
         if generator is not None and device.type == "cpu":
             chunk_rows = block_rows(X.shape[1])
-        options = dict(device=device, prepare=prepare, chunk_rows=chunk_rows, work_per_row=self._multiply_adds(model),
-                       in_order=generator is not None)
+        options = {"device": device, "prepare": prepare, "chunk_rows": chunk_rows,
+                   "work_per_row": self._multiply_adds(model), "in_order": generator is not None}
         if not schema.frame:
             # Written in X's float dtype, chunk by chunk, within its range: a float64 buffer of fills
             # and hole flags beside the output peaked at 5 times a float32 output (SimpleImputer: 1.5).

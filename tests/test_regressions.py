@@ -2921,7 +2921,7 @@ def test_a_memmap_is_checked_a_block_at_a_time_as_an_array_is_checked_whole(tmp_
     counts = rng.poisson(2, (9000, 3)).astype(np.float32)  # more than one block of rows
     np.save(tmp_path / "counts.npy", counts)
     mapped = np.load(tmp_path / "counts.npy", mmap_mode="r")
-    params = dict(likelihood="poisson", hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    params = {"likelihood": "poisson", "hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
     np.testing.assert_array_equal(VAETransformer(**params).fit(mapped).transform(counts),
                                   VAETransformer(**params).fit(counts).transform(counts))
     fractional = counts.copy()

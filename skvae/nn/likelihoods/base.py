@@ -185,7 +185,6 @@ class Likelihood(nn.Module):
         What the divergence check compares with the reconstructions' misses
         (NaN where a feature's variance is not the spread of its values).
         """
-        return None
 
     def squared_error(self, target, params):
         """Each entry's squared reconstruction error, float64, in the units the encoder reads it in.
