@@ -319,7 +319,6 @@ def _shown(labels):
     return [str(v) for v in labels] if labels.dtype.kind in "mM" else labels.tolist()
 
 
-
 def _warn_of_one_row_classes(labels):
     """Warn, as scikit-learn's classifiers do, where 1-D numeric labels make more classes than half the rows.
 

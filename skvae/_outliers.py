@@ -559,9 +559,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         one beyond the model's float32 arithmetic once encoded (1e39 among
         ordinary values), scores -1e300, below any other row, with a warning:
         it is flagged (so, behind a Pipeline's other steps, does a row they
-        pass on that its last step, a skvae model, cannot take). So does a row another base estimator scores -inf
-        (outside a compact kernel's support), flagged unless ``offset_`` is
-        that score (the fit then warns); a score of NaN is refused.
+        pass on that its last step, a skvae model, cannot take). So does a
+        row another base estimator scores -inf (outside a compact kernel's
+        support), flagged unless ``offset_`` is that score (the fit then
+        warns); a score of NaN is refused.
 
         Parameters
         ----------
@@ -737,8 +738,8 @@ def _rows_by_position(X):
 
     Sparse matrices as CSR (a COO or DIA matrix takes no row indices), array-likes as arrays, other
     libraries' frames (a pyarrow RecordBatch, whose rows scikit-learn takes as dicts; a dask
-    DataFrame, which has no rows by position, computed) as pandas ones; an array of rows not yet counted
-    (a filtered dask array, of shape (nan, p)) computed.
+    DataFrame, which has no rows by position, computed) as pandas ones; an array of rows not yet
+    counted (a filtered dask array, of shape (nan, p)) computed.
     """
     if any(isinstance(size, float) and np.isnan(size) for size in getattr(X, "shape", ())):
         X = np.asarray(X)

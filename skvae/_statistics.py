@@ -145,14 +145,13 @@ class _ReadColumns:
 def _array_scaling(X, columns, transform, with_resolution):
     """Mean, scale (of the observed values) and resolution of array columns, in row blocks."""
     all_columns = len(columns) == X.shape[1]
+    read = _ReadColumns(X, columns, transform)
 
     def blocks():
-        for block in row_blocks(X):
-            values = np.asarray(block if all_columns else block[:, columns], dtype=np.float64)
-            yield values if transform is None else transform(values)
+        return row_blocks(read)
 
     if not any(np.isnan(block).any() for block in blocks()):
-        scaling = Scaling.fit(X if all_columns and transform is None else _ReadColumns(X, columns, transform))
+        scaling = Scaling.fit(X if all_columns and transform is None else read)
         return scaling if with_resolution else Scaling(scaling.mean, scaling.scale)
     counts, sums, magnitude = np.zeros(len(columns)), np.zeros(len(columns)), np.zeros(len(columns))
     for block in blocks():
