@@ -88,6 +88,16 @@ def is_number(value):
         value, (bool, np.bool_))
 
 
+def decimal_places(observed):
+    """The most digits after the point among a column's values if every one is a ``decimal.Decimal``; else None."""
+    places = 0
+    for value in observed:
+        if not isinstance(value, decimal.Decimal) or not value.is_finite():
+            return None
+        places = max(places, -value.as_tuple().exponent)
+    return places if len(observed) else None
+
+
 @dataclass(frozen=True)
 class _ObjectNumbers:
     inferred: str  # pandas' infer_dtype name for them

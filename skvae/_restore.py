@@ -118,13 +118,3 @@ def _decimal_scale(dtype):
     import pyarrow as pa
 
     return dtype.pyarrow_dtype.scale if pa.types.is_decimal(dtype.pyarrow_dtype) else None
-
-
-def decimal_places(observed):
-    """The most digits after the point among a column's values if every one is a ``decimal.Decimal``; else None."""
-    places = 0
-    for value in observed:
-        if not isinstance(value, decimal.Decimal) or not value.is_finite():
-            return None
-        places = max(places, -value.as_tuple().exponent)
-    return places if len(observed) else None

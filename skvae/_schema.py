@@ -34,12 +34,13 @@ from ._kinds import (
     auto_ranges,
     choose_likelihoods,
     column_kind,
+    decimal_places,
     is_number,
     kind_of_column,
     object_numbers,
     piled_at_bounds,
 )
-from ._restore import decimal_places, restore_column
+from ._restore import restore_column
 from ._times import finer_step, nanoseconds, time_step, time_zone
 from .nn import LIKELIHOODS
 
