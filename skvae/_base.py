@@ -55,6 +55,7 @@ from ._data import (
     resolve_device,
     row_blocks,
     sparse_holes,
+    zero_padded,
 )
 from ._export import ExportMixin
 from ._fitting import (
@@ -739,7 +740,12 @@ class BaseAutoencoder(
 
         ``frame``: the DataFrame whose rows from ``first_row`` these are, for its index labels in the error.
         """
-        x, target, mask = columns.encode(values, targets)
+        # Only the real rows: a one-row call's chunk is padded to 32 rows, whose encoding (a float64
+        # standardisation of each) was a fifth of a one-row transform. Padding rows are zeros as
+        # encoded, where they were encoded zeros; no real row's output reads them.
+        x, target, mask = columns.encode(values[:n_rows], targets)
+        if n_rows < len(values):
+            x, target, mask = (None if t is None else zero_padded(t, len(values)) for t in (x, target, mask))
         real = x[:n_rows]
         if not all_finite(real):
             row, position = (int(i) for i in torch.nonzero(~torch.isfinite(real))[0])

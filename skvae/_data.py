@@ -419,6 +419,13 @@ def _check_finite(out, rows, first_row, codes=False):
         )
 
 
+def zero_padded(rows, n_rows):
+    """A tensor's ``rows`` followed by zero rows, ``n_rows`` in all."""
+    out = rows.new_zeros((n_rows, *rows.shape[1:]))
+    out[: len(rows)] = rows
+    return out
+
+
 def padded_rows(n_rows):
     """Rows of the evaluation chunk that holds ``n_rows`` (at most ``EVAL_CHUNK_ROWS``) rows."""
     n_rows = min(max(n_rows, 1), EVAL_CHUNK_ROWS)
