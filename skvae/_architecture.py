@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ._fitting import local_global_rng
+from ._warnings import warn
 from .nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .nn.encoders import output_width
 
@@ -31,6 +32,22 @@ OTHER_LIBRARIES_NAMES = {
     "add_indicator": ("skvae adds no missing indicator: make_union(VAEImputer(), MissingIndicator()) gives the "
                       "filled columns and the indicator side by side. "),
     "keep_empty_features": "A column with no observed value is refused at fit: drop it first. ",
+    # SimpleImputer's and IterativeImputer's: the VAE fills every hole of a row at once, from the
+    # row's observed entries, with no first fill, regressor or order of columns.
+    "fill_value": ("A fill is the model's reconstruction from the row's observed entries, not a constant "
+                   "(SimpleImputer's fill_value); min_value and max_value bound it. "),
+    "strategy": ("A fill is the model's reconstruction from the row's observed entries: there is no "
+                 "strategy to choose (SimpleImputer's mean or median). "),
+    "initial_strategy": ("The encoder reads a hole as it is, with no first fill (IterativeImputer's "
+                         "initial_strategy). "),
+    "estimator": ("'estimator' is VAEOutlierDetector's (the model it scores rows with). skvae's models are "
+                  "their own networks, sized by latent_dim and hidden_layer_sizes, where IterativeImputer "
+                  "takes a regressor as its estimator. "),
+    "skip_complete": "Every hole of a row is filled at once, from its observed entries: there are no rounds. ",
+    "n_nearest_features": ("Every hole of a row is filled at once, from all its observed entries (IterativeImputer's "
+                           "n_nearest_features has no counterpart). "),
+    "imputation_order": "Every hole of a row is filled at once, from its observed entries: there is no order. ",
+    "copy": "X is never changed in place: transform returns new values, as copy=True does. ",
 }
 
 
@@ -239,10 +256,22 @@ def _image_shape(value):
     return shape if len(shape) == 3 else (1, *shape)
 
 
-def check_image_shape(spec, n_features):
+def check_image_shape(spec, n_features, fresh=True):
+    """Refuse an ``image_shape`` that does not tile X's rows; on a fresh fit, warn of one that reads channels last."""
     image_shape = spec.get("image_shape")
     if image_shape is None:
         return
+    channels, height, width = image_shape
+    if fresh and width in (1, 3, 4) and channels > 4 and height > 4:
+        # (28, 28, 1) and (32, 32, 3), as PIL, matplotlib and Keras lay images out, tile a row as well:
+        # read channels first they are 28 channels of 28 x 1 images, a network that convolves one axis.
+        warn(
+            f"image_shape={image_shape} is read as (channels, height, width): {channels} channels of "
+            f"{height} x {width} images. If your images are (height, width, channels) instead, pass "
+            f"image_shape=({width}, {channels}, {height}) with rows flattened channel by channel: "
+            "images.transpose(0, 3, 1, 2).reshape(len(images), -1).",
+            UserWarning,
+        )
     n_pixels = image_shape[0] * image_shape[1] * image_shape[2]
     if n_pixels != n_features:
         raise ValueError(

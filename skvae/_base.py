@@ -170,6 +170,13 @@ def _unknown_levels(X, values, columns, schema):
             and bool((np.isnan(values[:, j]) & ~pd.isna(X.iloc[:, j]).to_numpy(dtype=bool)).any())}
 
 
+def _widened(far, block_far):
+    """Merge one block's ``{column: (min, max)}`` into the call's."""
+    for j, (low, high) in block_far.items():
+        seen = far.get(j, (low, high))
+        far[j] = (min(seen[0], low), max(seen[1], high))
+
+
 def _one_output_share(outputs, inputs):
     """The largest share of the distinct encoder inputs that the decoder gives one and the same output.
 
@@ -312,6 +319,13 @@ class BaseAutoencoder(
             check_has_rows(X, self)
             return X
         X = with_plain_holes(X)
+        if getattr(X, "ndim", 2) > 2 and getattr(self, "image_shape", None) is not None:
+            raise ValueError(
+                f"X has shape {X.shape}: {type(self).__name__} takes each image as one flat row, with "
+                f"image_shape={tuple(self.image_shape)} to read it back. Flatten them channel by channel: "
+                "X.reshape(len(X), -1) for images of shape (height, width) or (channels, height, width); "
+                "images.transpose(0, 3, 1, 2).reshape(len(images), -1) for (height, width, channels)."
+            )
         # A memmap's infinities are looked for a block of rows at a time: scikit-learn's check of an
         # array with holes makes a boolean array of X's size (1 GiB for a 4.1 GiB memmap).
         blockwise = is_streamed(X) and not sp.issparse(X)
@@ -452,7 +466,7 @@ class BaseAutoencoder(
         spec = architecture(self)
         if not fresh:
             check_unchanged(self, self._fitted_architecture, spec)
-        check_image_shape(spec, X.shape[1])
+        check_image_shape(spec, X.shape[1], fresh)
         if self.corruption == "masking" and self.corruption_level >= 1:
             raise ValueError(
                 f'corruption="masking" masks a share corruption_level of the entries, which must '
@@ -835,11 +849,13 @@ class BaseAutoencoder(
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
         # Scored holes in columns without holes at fit, which have no missing-value input to read one by.
-        new_holes, unknown = set(), set()
+        new_holes, unknown, far = set(), set(), {}
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=not targets)
+            if not targets:
+                _widened(far, schema.inputs_far_beyond_support(values))
             with np.errstate(over="ignore", invalid="ignore"):  # a sum past float32's range is no hole
                 any_hole = targets and np.isnan(values.sum())  # cheaply: values are dense floats
             if any_hole:
@@ -858,6 +874,7 @@ class BaseAutoencoder(
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
                        work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row)
+        self._warn_of_inputs_far_beyond(far)
         if new_holes and warn_new_holes:
             self._warn_of_new_holes(
                 new_holes,
@@ -869,6 +886,28 @@ class BaseAutoencoder(
                 unknown,
             )
         return out
+
+    def _warn_of_inputs_far_beyond(self, far):
+        """Warn of ``far``'s columns (``{column: (min, max)}``), whose values the encoder reads far past what it was fitted on."""
+        if not far:
+            return
+        schema, parts = self._schema, []
+        for kind in sorted({schema.columns[j].likelihood for j in far}):
+            columns = [j for j in sorted(far) if schema.columns[j].likelihood == kind]
+            names = [schema.columns[j].name for j in columns] if schema.frame else columns
+            low, high = LIKELIHOODS[kind].support
+            parts.append(
+                f"{'columns' if len(names) > 1 else 'column'} {names[:5]}{', ...' if len(names) > 5 else ''} "
+                f"({len(names)} in all), fitted as {kind} on [{low:g}, {high:g}], hold values from "
+                f"{min(far[j][0] for j in columns):.3g} to {max(far[j][1] for j in columns):.3g}"
+            )
+        warn(
+            f"{type(self).__name__}: X holds values far past the range the model was fitted on: "
+            f"{'; '.join(parts)}. The encoder reads them as they are, so these rows' codes (and an "
+            "imputer's fills) mean little, and scoring them is refused. Scale X as it was scaled for "
+            "fit (e.g. pixels of 0-255 divided by 255; in a Pipeline, the same scaler does it).",
+            UserWarning,
+        )
 
     def _warn_of_new_holes(self, columns, consequence, unknown=()):
         """Warn that X has holes in ``columns`` (indices), which had none at fit, and what that does.

@@ -40,13 +40,15 @@ def warn_of_inexact_integers(name, low, high):
     )
 
 
-def warn_about_strings(name, observed, n_levels, numbers_advice=True):
+def warn_about_strings(name, observed, n_levels, numbers_advice=True, holes=False):
     """Warn where a column of strings is a category only because of how it was read.
 
     ``read_csv`` gives dates as strings, and a table's identifier column
     holds a new value in every row: as categories, dates lose their order
     and an identifier is a category per row that no new row will match
-    (``transform`` refuses unknown categories).
+    (``transform`` refuses unknown categories). ``holes``: the column had
+    holes beside ``observed``, which the user's X may mark with a string
+    (an imputer's ``missing_values="?"``).
     """
     # Values spread over the column, not its first ones: a file sorted with its missing rows
     # first ("nan" strings) put only markers in the first twenty.
@@ -89,8 +91,10 @@ def warn_about_strings(name, observed, n_levels, numbers_advice=True):
             if parsed.mean() >= 0.5 and not (identifiers and len(observed) >= _IDENTIFIER_MIN_ROWS):
                 markers = [str(marker) for marker in pd.unique(observed[~parsed])]
                 others = f" and {_other_values(int((~parsed).sum()), markers)}" if markers else ""
-                convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)" if markers
-                           else f"pd.to_numeric(X[{name!r}])")
+                # Where holes were read, the X in hand may mark them with a string the imputer's
+                # missing_values took ("?"), on which a plain pd.to_numeric fails.
+                convert = (f"pd.to_numeric(X[{name!r}], errors='coerce') (the other values become NaN)"
+                           if markers or holes else f"pd.to_numeric(X[{name!r}])")
                 warn(
                     f"Column {name!r} holds numbers written as strings (e.g. "
                     f"{str(observed.iloc[int(np.argmax(parsed))])!r}){others}: it is modelled as a category of "

@@ -87,6 +87,9 @@ def _bounds_of(limit, name, schema, unbounded):
                 "give -np.inf or np.inf to leave a column unbounded (or a list, read by position)."
             )
         limit = limit.reindex(names)
+    if isinstance(limit, (list, tuple)):
+        # pd.NA, as None, leaves a column unbounded: float() refuses it.
+        limit = [np.nan if value is pd.NA else value for value in limit]
     bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
     if bounds is None or bounds.shape[0] != len(columns):
         raise ValueError(f"{name!r} should be of shape ({len(columns)},) when an array-like is provided. "

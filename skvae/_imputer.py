@@ -11,7 +11,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import HOLE_READ_AS, _columns_with_holes, _unknown_levels
+from ._base import HOLE_READ_AS, _columns_with_holes, _unknown_levels, _widened
 from ._data import map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
@@ -62,7 +62,9 @@ class VAEImputer(VAETransformer):
         and ``pd.NA`` are always missing too. A DataFrame's integer or bool
         column that holds the placeholder at fit is modelled, and comes
         back, in pandas' nullable dtype (``Int64``, ``boolean``), which can
-        hold a hole, with whole-number fills; a categorical column's
+        hold a hole, with whole-number fills (a bool column's values match
+        a bool placeholder only, and a column of numbers' a number:
+        ``missing_values=0`` leaves False values observed); a categorical column's
         placeholder level is left out of its categories in what comes back
         (``transform``'s and ``sample``'s). A number is compared in X's
         dtype: -99.9 (or ``np.float64(-99.9)``) marks float32 X's -99.9,
@@ -219,7 +221,14 @@ class VAEImputer(VAETransformer):
 
     def _validated(self, X, reset, likelihood=None):
         frame_fitted = not reset and self._schema.frame
-        return super()._validated(self._marked(as_pandas(X), frame_fitted), reset, likelihood)
+        try:
+            return super()._validated(self._marked(as_pandas(X), frame_fitted), reset, likelihood)
+        except ValueError as error:
+            string = getattr(error, "string", None)
+            if string is None:
+                raise
+            raise ValueError(f"{error} Or, if {string!r} marks the missing values, say so: "
+                             f"VAEImputer(missing_values={string!r}).") from None
 
     def _marked(self, X, frame_fitted=False):
         """X with its ``missing_values`` placeholders as NaN (a copy, when there are any).
@@ -236,6 +245,12 @@ class VAEImputer(VAETransformer):
             return X  # holes already
         if isinstance(X, pd.DataFrame):
             hits = X == placeholder
+            # A flag is no number: with missing_values=0, False == 0 made every False flag a hole, filled
+            # as True (and missing_values=False each 0.0 of a column of numbers).
+            other_kind = "iufc" if isinstance(placeholder, bool) else "b"
+            unlike = [j for j, dtype in enumerate(X.dtypes) if dtype.kind in other_kind]
+            if unlike:
+                hits.iloc[:, unlike] = False
             marked = X.mask(hits)
             for j in np.flatnonzero(hits.any().to_numpy()):
                 column = X.iloc[:, j]
@@ -327,11 +342,12 @@ class VAEImputer(VAETransformer):
         # Categorical columns without holes at fit, where an unseen category read as a hole is told of.
         flagged = set(columns.flagged)
         unflagged = [j for j, c in enumerate(schema.columns) if c.categories is not None and j not in flagged]
-        unknown = set()
+        unknown, far = set(), {}
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
             schema.check(values, inputs_only=True)
+            _widened(far, schema.inputs_far_beyond_support(values))
             if unflagged and np.isnan(values.sum()):
                 # Only where those columns read a hole: a hole elsewhere (the usual fill) costs nothing.
                 holed = np.asarray(unflagged)[np.isnan(values[:, unflagged]).any(axis=0)]
@@ -365,6 +381,7 @@ class VAEImputer(VAETransformer):
             out = map_rows(X, fill, 2 * n_features, **options)
             filled, holes = out[:, :n_features], out[:, n_features:] > 0
             new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - flagged
+        self._warn_of_inputs_far_beyond(far)
         # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
         if new_holes and not self._learnt_to_read_any_hole():
             self._warn_of_new_holes(

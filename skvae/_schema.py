@@ -86,10 +86,13 @@ class Column:
         return {**self.__dict__, "_lookup": None}
 
 
-def _unobserved(name, n_rows):
+def _unobserved(name, n_rows, pixel=False):
+    # A pixel cannot be dropped: the image would no longer tile image_shape.
+    advice = ("Fill it (e.g. with the background's value), or fit on images where it is observed." if pixel
+              else "Drop the column, or fit on rows where it is observed.")
     raise ValueError(
         f"Column {name!r} has no observed value in the {n_rows} training rows: there is "
-        "nothing to learn it from. Drop the column, or fit on rows where it is observed."
+        f"nothing to learn it from. {advice}"
     )
 
 
@@ -141,7 +144,7 @@ class Schema:
                                  "integer codes as categories to likelihood='categorical').")
             for j in names:
                 if X.shape[0] and holes[j] == X.shape[0]:
-                    _unobserved(j, X.shape[0])
+                    _unobserved(j, X.shape[0], pixel=as_one)
             columns = [Column(j, chosen[j], has_missing=bool(holes[j] > 0), low=float(low[j]), high=float(high[j]),
                               missing_rate=float(holes[j]) / max(X.shape[0], 1)) for j in names]
             return cls(columns)
@@ -153,14 +156,15 @@ class Schema:
             # beside missing values, where isna is False (a file polars wrote).
             missing = series.isna().to_numpy() if holes[j] is None else holes[j]
             if missing.all():
-                _unobserved(name, len(series))
+                _unobserved(name, len(series), pixel=as_one)
             if LIKELIHOODS[column.likelihood].takes_categories:
                 column.categories = _categories(series)
                 if kinds[j] == "category" and not isinstance(series.dtype, pd.CategoricalDtype):
                     # Numbers a user named categorical are codes by their choice: no advice to convert.
                     named = likelihood != "auto" if isinstance(likelihood, str) else \
                         isinstance(likelihood, dict) and name in likelihood
-                    warn_about_strings(name, series[~missing], len(column.categories), numbers_advice=not named)
+                    warn_about_strings(name, series[~missing], len(column.categories), numbers_advice=not named,
+                                       holes=bool(missing.any()))
             elif kinds[j] == "category":
                 raise ValueError(
                     f"Column {name!r} holds {series.dtype} values, which a {column.likelihood} likelihood "
@@ -388,6 +392,37 @@ class Schema:
                 _check_support(block, kind, cls, None, fitted)
             for k, j in enumerate(group):
                 _check_support(block[:, k], kind, cls, self.columns[j].name, fitted)
+
+    def inputs_far_beyond_support(self, values):
+        """``{column: (min, max)}`` of the columns whose values lie past their likelihood's support by more
+        than its width, where ``check(inputs_only=True)`` lets them through (a Bernoulli column's 16).
+
+        A scaler fitted on other rows puts a new row a little past [0, 1] (a
+        fold's 1.02); pixels of 0-255 given to a model fitted on them divided
+        by 255 lie far past it, and their codes and fills mean little.
+        """
+        far = {}
+        for kind, group in self._groups():
+            cls = LIKELIHOODS[kind]
+            low, high = cls.support
+            if cls.inputs_need_support or not (np.isfinite(low) and np.isfinite(high)):
+                continue
+            reach = high - low
+            block = values[:, group] if len(group) < values.shape[1] else values
+            if sp.issparse(block):
+                # Implicit zeros lie in the support: the stored entries alone can lie past it.
+                block = sp.csc_matrix(block)
+                columns = [block.data[block.indptr[k] : block.indptr[k + 1]] for k in range(block.shape[1])]
+            else:
+                smallest, largest = _nanmin_nanmax(block)
+                if low - reach <= smallest and largest <= high + reach:
+                    continue  # the usual call: one pass over the block
+                columns = np.asarray(block).T
+            for j, column in zip(group, columns):
+                smallest, largest = _nanmin_nanmax(column)
+                if smallest < low - reach or largest > high + reach:
+                    far[j] = (smallest, largest)
+        return far
 
     def rows_outside_support(self, values):
         """Boolean mask of the rows holding a value some column's likelihood cannot score (NaN aside).

@@ -121,11 +121,13 @@ def _strings_error(X):
     position, value = next((p, v) for p, v in np.ndenumerate(X) if not _parses_as_number(v))
     value = value.item() if isinstance(value, np.generic) else value  # '', not np.str_('')
     where = f"X[{', '.join(map(str, position))}]"
-    return ValueError(
+    error = ValueError(
         f"X is an array holding strings that are not numbers ({X.dtype}): {where} is {value!r}. If such "
         "strings mark missing values, replace them with np.nan first; skvae reads other strings only as "
         "a DataFrame's columns, each a category: pass pd.DataFrame(X)."
     )
+    error.string = value  # for an imputer's advice: missing_values can name it
+    return error
 
 
 def _parses_as_number(value):

@@ -904,6 +904,10 @@ def test_other_libraries_parameter_names_are_answered_with_skvae_s():
         (HierarchicalVAETransformer(n_components=2), r"The code's size is latent_dims "),
         (VAETransformer(epochs=5), r"Epochs are max_iter, as in MLPRegressor.$"),
         (VAEImputer(add_indicator=True), r"make_union\(VAEImputer\(\), MissingIndicator\(\)\)"),
+        # fill_value read "Did you mean 'min_value'?", a bound; estimator named the detector alone.
+        (VAEImputer(fill_value=0), r"not a constant \(SimpleImputer's fill_value\); min_value and max_value"),
+        (VAEImputer(estimator=None), r"where IterativeImputer takes a regressor as its estimator"),
+        (VAEImputer(initial_strategy="mean"), r"no first fill \(IterativeImputer's initial_strategy\)"),
     ):
         with pytest.raises(ValueError, match=message):
             estimator.fit(X)

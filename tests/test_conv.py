@@ -290,3 +290,63 @@ def test_a_warm_start_refusing_a_new_image_shape_names_it_not_the_channels_the_d
     model.set_params(image_shape=(2, 2))
     with pytest.raises(ValueError, match=r"cannot change image_shape=\(1, 2, 2\) \(fitted with None\) while"):
         model.fit(X)
+
+
+def test_channels_last_image_shape_is_warned_of_and_channels_first_is_not():
+    # (8, 8, 1), as PIL and Keras lay images out, tiles a row of 64 as well: read channels first it
+    # built a network of 8 channels of 8 x 1 images, convolving along one axis, without a word.
+    X = np.random.RandomState(0).rand(40, 64)
+    settings = dict(conv_channels=(4,), hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = VAETransformer(image_shape=(8, 8, 1), **settings).fit(X)
+        model.partial_fit(X)  # warned once, on the fit that reads the shape
+    said = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
+            and not issubclass(w.category, ConvergenceWarning)]
+    assert len(said) == 1 and "image_shape=(1, 8, 8)" in said[0] and "transpose(0, 3, 1, 2)" in said[0]
+    for shape in [(1, 8, 8), (8, 8), (4, 4, 4)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            VAETransformer(image_shape=shape, **settings).fit(X)
+
+
+def test_images_as_a_3d_array_are_refused_with_the_flattening_to_do(images):
+    X = images[0].reshape(-1, 8, 8)
+    with pytest.raises(ValueError, match=r"shape \(400, 8, 8\).*X\.reshape\(len\(X\), -1\)"):
+        VAETransformer(image_shape=(8, 8), **FAST).fit(X)
+
+
+def test_a_pixel_never_observed_is_to_be_filled_not_dropped(images):
+    # Dropping the column, as a table's advice says, would leave rows that no longer tile image_shape.
+    X = images[0].copy()
+    X[:, 5] = np.nan
+    with pytest.raises(ValueError, match=r"Column 5 has no observed value.*Fill it"):
+        VAETransformer(image_shape=(8, 8), **FAST).fit(X)
+    with pytest.raises(ValueError, match="Drop the column"):
+        VAETransformer(**FAST).fit(X)
+
+
+def test_pixels_far_past_the_range_fitted_on_are_warned_of(images):
+    # Fitted on digits / 16, given the raw 0-16 digits: codes far from anything seen at fit, and an
+    # imputer filling a hole with 0.49 beside observed 5, 13 and 9, without a word.
+    from skvae import VAEImputer
+
+    X = images[0]
+    settings = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model, imputer = VAETransformer(**settings).fit(X), VAEImputer(**settings).fit(X)
+    nudged = np.clip(X[:20] * 1.02, 0, 1.02)  # a scaler fitted on other rows: a little past 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.transform(nudged)
+    raw = np.tile(X * 16, (8, 1))  # rows of several evaluation chunks
+    with pytest.warns(UserWarning, match=r"far past the range.*fitted as bernoulli on \[0, 1\], hold values from 0 "
+                                         r"to 16.*Scale X as it was scaled for fit") as caught:
+        model.transform(raw)
+    assert len([w for w in caught if "far past" in str(w.message)]) == 1  # once a call, not once a chunk
+    holed = raw[:20].copy()
+    holed[0, 10] = np.nan
+    with pytest.warns(UserWarning, match="far past the range"):
+        imputer.transform(holed)

@@ -241,3 +241,44 @@ def test_a_string_placeholder_marks_bytes_too():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.testing.assert_array_equal(imputer.fit_transform(X), reference.fit_transform(expected))
+
+
+def test_a_numeric_placeholder_leaves_a_frame_s_flags_observed():
+    # missing_values=0 made every False of a bool column a hole (False == 0), each filled as True, silently.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"reading": rng.normal(size=150), "flag": rng.rand(150) < 0.5})
+    frame.loc[rng.rand(150) < 0.2, "reading"] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = VAEImputer(missing_values=0, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit_transform(frame)
+    pd.testing.assert_series_equal(filled["flag"], frame["flag"])
+    assert (filled["reading"] != 0).all()
+    # And a bool placeholder marks flags alone: a reading of 0.0 is a value.
+    flags = frame.assign(flag=frame["flag"].astype("boolean"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = VAEImputer(missing_values=False, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit_transform(flags)
+    assert (filled["reading"] == 0).sum() == (frame["reading"] == 0).sum()
+    assert filled["flag"].dtype == "boolean" and not filled["flag"].isna().any()  # its False values, filled
+
+
+def test_a_string_placeholder_s_advice_names_it():
+    # An array of "?" marks was told to replace them with NaN, where missing_values="?" does it; a
+    # frame's column of numbers as strings was told to convert with pd.to_numeric, which fails on "?".
+    X = np.array([["1", "?", "3"], ["2", "5", "?"]] * 10)
+    with pytest.raises(ValueError, match=r"VAEImputer\(missing_values='\?'\)"):
+        VAEImputer(max_iter=2).fit(X)
+    frame = pd.DataFrame({"age": ["1", "?", "3", "4"] * 10, "b": np.arange(40.0)})
+    with pytest.warns(UserWarning, match=r"pd.to_numeric\(X\['age'\], errors='coerce'\)"):
+        VAEImputer(missing_values="?", hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(frame)
+
+
+def test_pd_na_in_a_list_of_bounds_leaves_that_column_unbounded():
+    # Refused with float()'s "not 'NAType'", where None and a Float64 Series' NA left the column unbounded.
+    X = np.random.RandomState(0).rand(60, 3)
+    X[::4, 1] = np.nan
+    settings = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer = VAEImputer(min_value=[0, pd.NA, 0], **settings).fit(X)
+        np.testing.assert_array_equal(imputer.transform(X), imputer.set_params(min_value=[0, None, 0]).transform(X))

@@ -28,7 +28,10 @@ class BernoulliLikelihood(Likelihood):
     """
 
     support = (0.0, 1.0)
-    support_hint = 'Scale X (e.g. MinMaxScaler) or use likelihood="gaussian".'
+    # Not MinMaxScaler alone: it scales each pixel of an image by that pixel's own range (a faint
+    # stroke at 1 of 16 becomes full ink where no training image inked the pixel more).
+    support_hint = ('Scale X into [0, 1] (images by their intensity range, e.g. X / 255; table columns '
+                    'with MinMaxScaler) or use likelihood="gaussian".')
     # A scaler fitted on other rows (a cross-validation fold's) puts new rows past [0, 1].
     fitted_support_hint = "Or keep new rows in [0, 1]: in a Pipeline, MinMaxScaler(clip=True) does."
     auto_dtypes = frozenset({"bool"})
