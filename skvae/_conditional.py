@@ -80,7 +80,8 @@ class ConditionalVAETransformer(VAETransformer):
         two is minimised): what ``transform(X)`` without y returns. The
         decoder is trained on the encodings with the condition only, so
         this term is not part of ``loss_curve_``; 0 leaves ``transform(X)``
-        without y untrained.
+        without y untrained. A step that draws one row alone skips it (an
+        encoder with ``BatchNorm1d`` cannot read one row in training).
 
     ${denoising_parameters}
 

@@ -62,6 +62,9 @@ def plain_state(estimator, state):
         state["_history"] = dict(vars(state["_history"]))
     if "_rng" in state:
         state["_rng"] = _plain_rng(state["_rng"])
+    if "_metadata_request" in state:
+        # Metadata routing's requests (set_partial_fit_request(classes=True)): {method: {param: alias}}.
+        state["_metadata_request"] = state["_metadata_request"]._serialize()
     if "_conditions" in state:
         conditions = state["_conditions"]
         state["_conditions"] = {
@@ -105,7 +108,12 @@ def restore_state(estimator, state):
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
     network = state.pop("network_", None)
+    requests = state.pop("_metadata_request", None)
     estimator.__dict__.update(state)
+    if requests:
+        with sklearn.config_context(enable_metadata_routing=True):  # set_*_request needs it on
+            for method, params in requests.items():
+                getattr(estimator, f"set_{method}_request")(**params)
     if network is not None:
         estimator.network_ = _rebuild_model(estimator, network, statistics)
 
@@ -375,6 +383,12 @@ def save(estimator, path):
     """Write ``estimator`` to ``path``: JSON and safetensors in a zip archive."""
     from safetensors.numpy import save as save_arrays
 
+    if _skvae_class(estimator) is None:
+        # The file names a class by its name in skvae: a subclass would load as another class, or not at all.
+        raise TypeError(
+            f"Cannot save a {type(estimator).__name__}: the file format holds skvae's own estimators, and "
+            "load would not rebuild a subclass. Save it with joblib or pickle instead."
+        )
     arrays = {}
     metadata = {
         "format_version": FORMAT_VERSION,

@@ -2,12 +2,14 @@
 
 import functools
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from conftest import ESTIMATORS, SMALL
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
@@ -289,6 +291,19 @@ def test_a_last_minibatch_of_one_row_refused_by_batch_norm_says_which_batch_size
     assert not hasattr(model, "network_")
     with pytest.raises(ValueError, match=r"minibatch of one row .*a batch_size of 2 or more"):
         model.set_params(batch_size=1).fit(X[:300])
+
+
+def test_a_conditional_model_with_batch_norm_fits_whatever_rows_its_condition_dropout_draws():
+    # condition_dropout encodes a random share of each minibatch again without the condition: a draw of
+    # one row alone raised BatchNorm's "Expected more than 1 value per channel" (every seed, 150 rows).
+    from skvae import ConditionalVAETransformer
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(150, 4)), rng.randint(0, 3, 150)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConditionalVAETransformer(encoder=BatchNormEncoder, max_iter=5, random_state=0).fit(X, y)
+    assert np.isfinite(model.transform(X)).all()
 
 
 def test_a_search_over_the_built_in_and_a_custom_module_runs_as_the_refusal_advises(tabular):

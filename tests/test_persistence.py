@@ -296,3 +296,37 @@ def test_a_file_that_reported_noise_variance_for_a_censored_column_loads_with_no
     model.noise_variance_ = np.array([3.3, 0.7])  # as such a file holds it
     model.save(tmp_path / "old.skvae")
     assert load(tmp_path / "old.skvae").noise_variance_ is None
+
+
+class MyVAE(VAETransformer):
+    pass
+
+
+def test_a_subclass_is_refused_at_save_not_at_load(tabular, tmp_path):
+    # save wrote "skvae.MyVAE", which load then refused; a subclass named VAETransformer loaded as the
+    # base class, its own transform silently gone.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MyVAE(**SMALL).fit(tabular[:100])
+    with pytest.raises(TypeError, match="Cannot save a MyVAE.*joblib or pickle"):
+        model.save(tmp_path / "model.skvae")
+    assert not (tmp_path / "model.skvae").exists()
+    assert type(pickle.loads(pickle.dumps(model))) is MyVAE
+
+
+def test_metadata_routing_requests_save_and_load(tmp_path):
+    # set_partial_fit_request(classes=True) made the model unsavable: "Cannot save state._metadata_request".
+    import sklearn
+
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 3), rng.randint(0, 2, 60)
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConditionalVAETransformer(**SMALL).set_partial_fit_request(classes=True).fit(X, y)
+        model.save(tmp_path / "model.skvae")
+        loaded = load(tmp_path / "model.skvae")
+        again = pickle.loads(pickle.dumps(model))
+    for other in (loaded, again):
+        assert other._metadata_request._serialize() == model._metadata_request._serialize() == {
+            "partial_fit": {"classes": True}}
+        np.testing.assert_array_equal(other.transform(X, y), model.transform(X, y))

@@ -250,10 +250,13 @@ class AutoencoderModel(nn.Module):
         if condition is not None and condition_dropout > 0:
             chosen = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=torch.float32) < condition_dropout
             rows = chosen.nonzero().squeeze(1)
-            without = self.encode(encoder_input[rows], missing_condition(condition[rows]))
-            with_condition = tuple(p[rows].detach() for p in params) if isinstance(params, tuple) \
-                else params[rows].detach()
-            gap = self.latent.encoding_gap(with_condition, without).sum() / x.shape[0]
+            # Not one row alone: a user's encoder with BatchNorm cannot read one row in training, and
+            # this draw, unlike the minibatch's size, is not the user's to change.
+            if len(rows) > 1:
+                without = self.encode(encoder_input[rows], missing_condition(condition[rows]))
+                with_condition = tuple(p[rows].detach() for p in params) if isinstance(params, tuple) \
+                    else params[rows].detach()
+                gap = self.latent.encoding_gap(with_condition, without).sum() / x.shape[0]
         return Step(batch, params, z, latent_term, self.decode(z, condition), gap)
 
     def terms(self, step):
