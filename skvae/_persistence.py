@@ -510,7 +510,13 @@ def load(path, *, trusted=()):
         raise ValueError(
             f"{path} holds no fitted network: it is incomplete or damaged (save writes only fitted estimators)."
         )
-    return _rebuilt(cls, params, state, str(path))
+    versions = metadata.get("versions")
+    saved_by = versions.get("skvae") if isinstance(versions, dict) else None
+    source = str(path)
+    if saved_by is not None and saved_by != skvae.__version__:
+        # A release that adds a parameter keeps the format: to an older skvae its file reads as damaged.
+        source = f"{path} (saved by skvae {saved_by}; this is skvae {skvae.__version__}, which may not read it)"
+    return _rebuilt(cls, params, state, source)
 
 
 def _versions():

@@ -128,6 +128,15 @@ def test_newer_formats_and_foreign_classes_are_refused(tabular, tmp_path):
     _rewrite(tmp_path / "model.skvae", tmp_path / "foreign.skvae", lambda m: m.update(estimator="os.system"))
     with pytest.raises(ValueError, match="not a skvae estimator"):
         load(tmp_path / "foreign.skvae")
+    # A later release's new parameter, in the same format: the error read "damaged" alone.
+
+    def later_release(metadata):
+        metadata["versions"]["skvae"] = "99.0"
+        metadata["params"]["__dict__"].append(["a_later_parameter", 1])
+
+    _rewrite(tmp_path / "model.skvae", tmp_path / "later.skvae", later_release)
+    with pytest.raises(ValueError, match=r"saved by skvae 99.0; this is skvae .*no parameter a_later_parameter"):
+        load(tmp_path / "later.skvae")
 
 
 def _saved_models_module():
