@@ -130,6 +130,8 @@ def transients(rows, folder):
 
     import numpy as np
 
+    from sklearn.decomposition import PCA
+
     from skvae import VAEImputer, VAETransformer
 
     rng = np.random.RandomState(0)
@@ -153,6 +155,25 @@ def transients(rows, folder):
                 getattr(model, call)(X)
             shares[call] = tracemalloc.get_traced_memory()[1] / X.nbytes
             tracemalloc.stop()
+        # The way back, of float32 codes: as a share of its own output (PCA's, measured alike, beside it).
+        shares["inverse_transform"] = shares["pca_inverse_transform"] = float("nan")  # an imputer has none
+        if hasattr(model, "inverse_transform"):
+            codes = model.transform(X)
+            tracemalloc.start()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                decoded = model.inverse_transform(codes)
+            shares["inverse_transform"] = tracemalloc.get_traced_memory()[1] / decoded.nbytes
+            tracemalloc.stop()
+        if not results:
+            pca = PCA(2, random_state=0).fit(X[:5000])
+            pca_codes = pca.transform(X).astype(np.float32)
+            tracemalloc.start()
+            pca_decoded = pca.inverse_transform(pca_codes)
+            pca_share = tracemalloc.get_traced_memory()[1] / pca_decoded.nbytes
+            tracemalloc.stop()
+        if hasattr(model, "inverse_transform"):
+            shares["pca_inverse_transform"] = pca_share
         results.append({"case": "transients", "estimator": Estimator.__name__, "data": name, "likelihood": likelihood,
                         "rows": rows,
                         "columns": 400, "input_bytes": int(X.nbytes), **shares})
@@ -202,11 +223,13 @@ def main(argv=None):
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "memory.json").write_text(json.dumps(results + transient, indent=1))
     if transient:
-        print("\n| estimator | float32 memmap | likelihood | numpy peak / X: fit | partial_fit | transform |")
-        print("|---|---|---|---|---|---|")
+        print("\n| estimator | float32 memmap | likelihood | numpy peak / X: fit | partial_fit | transform "
+              "| inverse_transform of float32 codes / its output (PCA's) |")
+        print("|---|---|---|---|---|---|---|")
         for r in transient:
             print(f"| {r['estimator']} | {r['rows']:,} x {r['columns']}, {r['data']} | {r['likelihood']} | "
-                  f"{r['fit']:.2f} | {r['partial_fit']:.2f} | {r['transform']:.2f} |")
+                  f"{r['fit']:.2f} | {r['partial_fit']:.2f} | {r['transform']:.2f} | "
+                  f"{r['inverse_transform']:.2f} ({r['pca_inverse_transform']:.2f}) |")
     print("\n| data | input | extra memory during fit (RssAnon peak) | fit samples/s |")
     print("|---|---|---|---|")
     for r in results:

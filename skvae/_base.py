@@ -974,8 +974,15 @@ class BaseAutoencoder(
 
     def _inverse_transform(self, X, y=None):
         Z = self._checked_codes(X)
-        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: z)
+        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: z,
+                            out_dtype=self._decoded_dtype(Z))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
+
+    def _decoded_dtype(self, Z):
+        """The dtype decoded values of codes Z are written in: an array model's output's, a frame model's float64."""
+        # Written in the output's dtype chunk by chunk, as restore would clip and cast them: a float64
+        # buffer first peaked at 3 times a float32 output (PCA.inverse_transform: 2).
+        return np.float64 if self._schema.frame else Z.dtype
 
     def _checked_codes(self, X):
         check_is_fitted(self)
@@ -988,18 +995,19 @@ class BaseAutoencoder(
             )
         return Z
 
-    def _decoded(self, Z, conditions, codes, how="mean", generator=None):
-        """Float64 values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk.
+    def _decoded(self, Z, conditions, codes, how="mean", generator=None, out_dtype=np.float64):
+        """Values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk.
 
         ``conditions``: ``_evaluation_conditions``' columns for Z's rows.
+        ``out_dtype``: theirs, values beyond its range at its extremes.
         """
         model, device = self._inference_model()
 
         def decode(z, condition, n_rows, first_row):
             return model.decoded(codes(model.latent, z.float()), condition, how, generator)
 
-        return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions,
-                        work_per_row=self._multiply_adds(model), in_order=generator is not None)
+        return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions, out_dtype=out_dtype,
+                        saturate=True, work_per_row=self._multiply_adds(model), in_order=generator is not None)
 
     def _check_sample_call(self, n_samples, from_likelihood):
         """Refuse a bad ``sample`` call before anything is drawn from the caller's generator."""

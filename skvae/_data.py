@@ -69,10 +69,12 @@ def sparse_holes(X):
 
 
 def row_blocks(X):
-    """Consecutive blocks of rows of a tensor or array."""
+    """Consecutive blocks of rows of a tensor or array, each read when it is reached."""
     if isinstance(X, torch.Tensor):
         return X.split(STAT_BLOCK_ROWS)
-    return [X[start : start + STAT_BLOCK_ROWS] for start in range(0, X.shape[0], STAT_BLOCK_ROWS)]
+    # A generator: a reader that computes its blocks (the statistics' _ReadColumns) held them all at
+    # once in a list, a float64 copy of X (a fit's peak 0.68 -> 2.5 times a float32 memmap).
+    return (X[start : start + STAT_BLOCK_ROWS] for start in range(0, X.shape[0], STAT_BLOCK_ROWS))
 
 
 def columns_where(X, test):
@@ -291,9 +293,13 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
             return function(rows, condition, n_rows, first_row)[:n_rows]
 
     def finished(result, values, first_row):
+        chunk = result.cpu().numpy()
+        if saturate:
+            # An overflow is an error before it is clipped to the dtype's extreme, as in float64.
+            _check_finite(chunk, values, first_row, codes=prepare is None)
+            return in_float_range(chunk, np.dtype(out_dtype)).astype(out_dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):
-            chunk = result.cpu().numpy()
-            chunk = (in_float_range(chunk, np.dtype(out_dtype)) if saturate else chunk).astype(out_dtype)
+            chunk = chunk.astype(out_dtype, copy=False)
         _check_finite(chunk, values, first_row, codes=prepare is None)
         return chunk
 

@@ -377,7 +377,8 @@ class HierarchicalVAETransformer(VAETransformer):
                 f"codes of layer transform_layer={self.transform_layer}, with "
                 f"latent_dims[{layer}]={latent.latent_dims[layer]} columns, as transform returns."
             )
-        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: latent.from_layer(z, layer))
+        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: latent.from_layer(z, layer),
+                            out_dtype=self._decoded_dtype(Z))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 
 
