@@ -1027,9 +1027,9 @@ class BaseAutoencoder(
             # Drawn after the codes, so a sample's codes are the same either way.
             how = "sample"
             generator = torch.Generator(device=resolve_device(call_parameter(self, "device"))).manual_seed(draw_seed(rng))
-        out = self._schema.clipped(
+        out = self._schema.rounded_for_sample(self._schema.clipped(
             self._decoded(draws, conditions, codes=lambda latent, z: latent.from_prior(z), how=how, generator=generator)
-        )
+        ))
         if from_likelihood:
             out = self._schema.with_holes(out, rng, self._row_hole_rates(conditions))
         return self._schema.restore(out)

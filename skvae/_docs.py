@@ -415,7 +415,12 @@ SAMPLE_RETURNS = """\
             a float Bernoulli column; a DataFrame's bool or integer one
             comes back 0 or 1, in its dtype). A
             DataFrame in the training columns and dtypes for a model fitted
-            on one; otherwise a float64 array, whatever X's float dtype was
+            on one, each float column of real values rounded to the fewest
+            digits after the point that showed every training value, up to
+            6 (whole numbers for a float column of whole numbers, an integer
+            column with holes as ``read_csv`` gives it; one place for
+            lengths in tenths), as SDV's synthesizers round;
+            otherwise a float64 array, whatever X's float dtype was
             (as ``GaussianMixture.sample``).
 """
 

@@ -216,7 +216,7 @@ def _plain_schema(schema):
              "kind": column.kind, "categories": column.categories, "has_missing": column.has_missing,
              "low": column.low, "high": column.high, "missing_rate": column.missing_rate,
              "censored": [bool(flag) for flag in column.censored], "step": int(column.step),
-             "decimal_places": column.decimal_places}
+             "decimal_places": column.decimal_places, "sample_places": getattr(column, "sample_places", None)}
             for column in schema.columns
         ],
         "frame": schema.frame,
@@ -226,7 +226,8 @@ def _plain_schema(schema):
 def _restore_schema(plain):
     columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
                       c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0),
-                      tuple(c.get("censored", (False, False))), int(c.get("step", 0)), c.get("decimal_places"))
+                      tuple(c.get("censored", (False, False))), int(c.get("step", 0)), c.get("decimal_places"),
+                      c.get("sample_places"))
                for c in plain["columns"]]
     # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
     return Schema(columns, frame=plain["frame"])

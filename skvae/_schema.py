@@ -35,6 +35,7 @@ from ._kinds import (
     choose_likelihoods,
     column_kind,
     decimal_places,
+    float_places,
     is_number,
     kind_of_column,
     object_numbers,
@@ -59,6 +60,11 @@ class Column:
     ``decimal_places``: for an object column of ``decimal.Decimal`` values
     (money read from a database), the most digits after the point among
     them; its values come back as Decimals rounded to that many.
+    ``sample_places``: for a frame's float column of real values, the
+    fewest digits after the point that show every training value
+    (``skvae._kinds.float_places``, None beyond 6): ``sample`` rounds its
+    rows to them, as SDV's synthesizers do (a float column of whole
+    numbers, an integer column with holes, samples whole numbers).
     """
 
     name: object
@@ -73,6 +79,7 @@ class Column:
     censored: tuple = (False, False)
     step: int = 0
     decimal_places: int | None = None
+    sample_places: int | None = None
     _lookup: object = field(default=None, init=False, repr=False, compare=False)
 
     def category_lookup(self):
@@ -176,6 +183,9 @@ class Schema:
                 column.step = time_step(series[~missing], column.kind)
             if column.kind == "float" and series.dtype == object:
                 column.decimal_places = decimal_places(series[~missing])
+            elif column.kind == "float" and _real_valued(column):
+                numpy_dtype = np.dtype(getattr(series.dtype, "numpy_dtype", series.dtype))
+                column.sample_places = float_places(series.to_numpy(dtype=numpy_dtype, na_value=np.nan)[~missing])
             columns.append(column)
         for j, column in enumerate(columns):
             if column.categories is None:
@@ -506,6 +516,14 @@ class Schema:
                 beyond.append(column.name)
         return beyond
 
+    def rounded_for_sample(self, values):
+        """``values`` (a float64 array of the caller's own, in X's units) with each column's ``sample_places`` kept, in place."""
+        for j, column in enumerate(self.columns):
+            places = getattr(column, "sample_places", None)  # a Column pickled before it was kept has none
+            if places is not None:
+                np.round(values[:, j], places, out=values[:, j])
+        return values
+
     def clipped(self, values):
         """``values`` (a float64 array of the caller's own) with each numeric column kept within its range at fit, in place."""
         low = np.array([c.low for c in self.columns])
@@ -721,6 +739,12 @@ def _nanmin_nanmax(block):
     # fmin and fmax skip NaN as nanmin and nanmax do, without their warning for a block of holes
     # alone (one record holding None), which gives NaN.
     return np.fmin.reduce(block, axis=None), np.fmax.reduce(block, axis=None)
+
+
+def _real_valued(column):
+    """Whether a column's likelihood models real values on an unbounded range (not a probability, count or category)."""
+    cls = LIKELIHOODS[column.likelihood]
+    return not cls.discrete and not cls.takes_categories and cls.support[1] == np.inf
 
 
 def _counts(cls):

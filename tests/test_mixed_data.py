@@ -764,3 +764,32 @@ def test_words_in_an_arrow_string_column_are_not_numbers_written_as_strings():
     numbers = pd.Series(["1", "2", "x", "4", "5"] * 10, dtype=pd.ArrowDtype(pa.string()))
     with pytest.warns(UserWarning, match="Column 'a' holds numbers written as strings"):
         VAETransformer(max_iter=5, random_state=0).fit(pd.DataFrame({"a": numbers, "b": np.arange(50.0)}))
+
+
+def test_sample_rounds_float_columns_to_the_places_their_training_values_show(tmp_path):
+    # An integer column with holes (float64, as read_csv gives it) sampled 92% fractional values, and
+    # lengths in tenths came back with 15 digits; SDV's synthesizers round to the data's precision.
+    from skvae import load
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({
+        "age": np.where(rng.rand(200) < 0.1, np.nan, rng.randint(18, 70, 200)).astype(float),
+        "length": np.round(rng.normal(40, 5, 200), 1),
+        "mass": rng.normal(4000, 500, 200),  # measured: every digit
+        "share": rng.randint(0, 5, 200) / 4,  # modelled on [0, 1]: probabilities, not rounded
+        "kind": rng.choice(["a", "b"], 200),
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = VAETransformer(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(frame)
+    for from_likelihood in (True, False):
+        drawn = model.sample(500, random_state=0, from_likelihood=from_likelihood)
+        age = drawn["age"].dropna()
+        assert len(age) and (age % 1 == 0).all() and drawn["age"].dtype == np.float64
+        np.testing.assert_array_equal(drawn["length"], np.round(drawn["length"], 1))
+        assert (drawn["length"] != np.round(drawn["length"], 0)).any()
+        assert (drawn["mass"] != np.round(drawn["mass"], 6)).any()
+        assert not drawn["share"].isin([0, 0.25, 0.5, 0.75, 1]).all()
+    assert (model.inverse_transform(model.transform(frame))["age"] % 1 != 0).any()  # decoder means keep every digit
+    model.save(tmp_path / "model.skvae")
+    pd.testing.assert_frame_equal(load(tmp_path / "model.skvae").sample(50, random_state=1), model.sample(50, random_state=1))
