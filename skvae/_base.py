@@ -252,6 +252,10 @@ class BaseAutoencoder(
     # sooner (a family whose default trains every epoch by design says False).
     _warn_when_the_rule_cannot_stop = True
 
+    # Whether early_stopping="auto" holds rows out from EARLY_STOPPING_AUTO_ROWS on (a family whose
+    # held-out bound is not what it trains for says False).
+    _auto_early_stopping = True
+
     # What the parameters call the width of the codes, for messages.
     _code_width_name = "latent_dim"
 
@@ -556,7 +560,8 @@ class BaseAutoencoder(
             model.columns.release_constants(rows)
         early_stopping = self.early_stopping
         if isinstance(early_stopping, str):  # "auto": never where nothing is to be held out
-            early_stopping = data.X.shape[0] >= EARLY_STOPPING_AUTO_ROWS and self.validation_fraction > 0
+            early_stopping = (self._auto_early_stopping and data.X.shape[0] >= EARLY_STOPPING_AUTO_ROWS
+                              and self.validation_fraction > 0)
         early_stopping = bool(early_stopping) and not data.incremental
         train_rows, validation_score = None, None
         if early_stopping:

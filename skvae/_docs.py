@@ -444,8 +444,8 @@ DOCS = {
     # For the VAE-GAN, whose stopping default differs.
     "training_parameters_before_n_iter_no_change": TRAINING_PARAMETERS[
         : TRAINING_PARAMETERS.index("    n_iter_no_change :")],
-    "training_parameters_after_n_iter_no_change": TRAINING_PARAMETERS[
-        TRAINING_PARAMETERS.index("    early_stopping :"):],
+    "training_parameters_after_early_stopping": TRAINING_PARAMETERS[
+        TRAINING_PARAMETERS.index("    validation_fraction :"):],
     "training_attributes": TRAINING_ATTRIBUTES,
     "stopping_attributes": STOPPING_ATTRIBUTES,
     "input_attributes": INPUT_ATTRIBUTES,

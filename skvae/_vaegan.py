@@ -131,7 +131,16 @@ class VAEGANTransformer(VAETransformer):
         (``benchmarks/vaegan.py``), and ends without a
         ``ConvergenceWarning`` where the rule could not have ended it sooner.
 
-${training_parameters_after_n_iter_no_change}
+    early_stopping : "auto" or bool, default="auto"
+        True: hold out ``validation_fraction`` of the training data, judge
+        epochs by the VAE part's bound on it, and keep the weights of the
+        epoch where it was best: a bound the game may leave flat or worsen
+        while the samples improve, so that epoch can be an early one of the
+        game (``n_iter_`` still counts every epoch trained). ``"auto"`` is
+        False for this model whatever the number of rows (the other members
+        hold rows out from 10,000 on): the game's last epoch is kept.
+
+${training_parameters_after_early_stopping}
 
     Attributes
     ----------
@@ -259,6 +268,8 @@ ${training_parameters_after_n_iter_no_change}
     _family = VAEGANModel
     # The default n_iter_no_change trains every epoch of the game: reaching max_iter is the plan.
     _warn_when_the_rule_cannot_stop = False
+    # Early stopping keeps the epoch of the best held-out bound: an early epoch of the game.
+    _auto_early_stopping = False
 
     def _loss_weights(self, epochs_elapsed):
         return {

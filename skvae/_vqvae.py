@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
@@ -334,6 +335,18 @@ class VQVAETransformer(BaseAutoencoder):
         ${sample_returns}
         """
         return self._sample(n_samples, random_state, from_likelihood=from_likelihood)
+
+    def _checked_codes(self, X):
+        check_is_fitted(self)
+        if np.ndim(X) == 1 and np.asarray(X).dtype.kind in "iu":
+            # predict's code indices: scikit-learn's advice, reshape(-1, 1), decodes the indices
+            # themselves as vectors where latent_dim is 1, silently.
+            raise ValueError(
+                f"inverse_transform decodes code vectors of latent_dim={self.network_.latent_dim} values; "
+                "X is 1-D integers, which look like code indices from predict. Pass codebook_[codes], "
+                "the vectors those indices name."
+            )
+        return super()._checked_codes(X)
 
     def _check_statistics(self, statistics):
         check_variance_units(statistics, self._schema)  # noise_variance_ is reported in X's units squared, as the VAE's

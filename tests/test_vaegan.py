@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skvae
@@ -180,3 +181,21 @@ def test_benchmark_quick_run(tmp_path):
     assert set(table["method"]) == {"real digits", "VAE", "VAE-GAN"}
     assert np.all(np.isfinite(table[["confidence", "frechet", "frechet_recon"]].to_numpy()))
     assert "| method" in completed.stdout
+
+
+def test_auto_early_stopping_keeps_the_game_s_last_epoch(monkeypatch):
+    # From 10,000 rows "auto" held rows out and kept the epoch of the best held-out VAE bound: every
+    # epoch of the game paid for, an early one kept (epoch 9 of 20 on 300 digits), n_iter_ saying 20.
+    import skvae._base
+
+    from skvae import VAETransformer
+
+    monkeypatch.setattr(skvae._base, "EARLY_STOPPING_AUTO_ROWS", 100)
+    X = np.random.RandomState(0).rand(200, 6)
+    settings = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert VAETransformer(**settings).fit(X).validation_scores_ is not None  # the other members hold rows out
+        game = VAEGANTransformer(**settings).fit(X)
+        assert game.validation_scores_ is None and game.n_iter_ == 3
+        assert VAEGANTransformer(early_stopping=True, **settings).fit(X).validation_scores_ is not None

@@ -216,3 +216,12 @@ def test_more_codes_than_training_rows_warn_as_kmeans_refuses_more_clusters_than
         np.tile(X, (2, 1)))
     with pytest.warns(UserWarning, match="n_codes=30 is more than the 20 training rows"):
         bigger.set_params(warm_start=True).fit(X[:20])  # a fit sets code_prior_ from its own rows
+
+
+def test_code_indices_given_to_inverse_transform_are_refused_with_the_vectors_to_pass(fitted, X):
+    # scikit-learn's "Reshape your data using array.reshape(-1, 1)" would, at latent_dim=1, decode the
+    # indices themselves as code values, silently.
+    codes = fitted.predict(X[:5])
+    with pytest.raises(ValueError, match=r"look like code indices from predict. Pass codebook_\[codes\]"):
+        fitted.inverse_transform(codes)
+    assert fitted.inverse_transform(fitted.codebook_[codes]).shape == (5, X.shape[1])
