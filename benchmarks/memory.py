@@ -129,7 +129,6 @@ def transients(rows, folder):
     import warnings
 
     import numpy as np
-
     from sklearn.decomposition import PCA
 
     from skvae import VAEImputer, VAETransformer

@@ -296,7 +296,7 @@ def test_channels_last_image_shape_is_warned_of_and_channels_first_is_not():
     # (8, 8, 1), as PIL and Keras lay images out, tiles a row of 64 as well: read channels first it
     # built a network of 8 channels of 8 x 1 images, convolving along one axis, without a word.
     X = np.random.RandomState(0).rand(40, 64)
-    settings = dict(conv_channels=(4,), hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    settings = {"conv_channels": (4,), "hidden_layer_sizes": (8,), "max_iter": 1, "random_state": 0}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = VAETransformer(image_shape=(8, 8, 1), **settings).fit(X)
@@ -333,7 +333,7 @@ def test_pixels_far_past_the_range_fitted_on_are_warned_of(images):
     from skvae import VAEImputer
 
     X = images[0]
-    settings = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    settings = {"hidden_layer_sizes": (16,), "max_iter": 2, "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model, imputer = VAETransformer(**settings).fit(X), VAEImputer(**settings).fit(X)

@@ -277,7 +277,7 @@ def test_pd_na_in_a_list_of_bounds_leaves_that_column_unbounded():
     # Refused with float()'s "not 'NAType'", where None and a Float64 Series' NA left the column unbounded.
     X = np.random.RandomState(0).rand(60, 3)
     X[::4, 1] = np.nan
-    settings = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    settings = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         imputer = VAEImputer(min_value=[0, pd.NA, 0], **settings).fit(X)

@@ -187,12 +187,11 @@ def test_auto_early_stopping_keeps_the_game_s_last_epoch(monkeypatch):
     # From 10,000 rows "auto" held rows out and kept the epoch of the best held-out VAE bound: every
     # epoch of the game paid for, an early one kept (epoch 9 of 20 on 300 digits), n_iter_ saying 20.
     import skvae._base
-
     from skvae import VAETransformer
 
     monkeypatch.setattr(skvae._base, "EARLY_STOPPING_AUTO_ROWS", 100)
     X = np.random.RandomState(0).rand(200, 6)
-    settings = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    settings = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert VAETransformer(**settings).fit(X).validation_scores_ is not None  # the other members hold rows out
