@@ -114,7 +114,9 @@ LIKELIHOOD_PARAMETERS = """\
         it keeps its density. Naming the column's likelihood in a dict
         turns this off. On an array it is
         ``"bernoulli"`` when every value lies in [0, 1] and a tenth of them
-        sit at 0 or 1, else ``"gaussian"``: numbers a ``MinMaxScaler`` put
+        sit at 0 or 1 (not counting columns of only 0 and 1, nor the one
+        value at each bound that a ``MinMaxScaler`` puts in every column;
+        flags alone count), else ``"gaussian"``: numbers a ``MinMaxScaler`` put
         in [0, 1] are measurements (two values a column at the bounds), and
         scored as probabilities they are imputed worse. A
         Bernoulli model cannot score rows beyond [0, 1], which a scaler

@@ -173,9 +173,20 @@ def auto_likelihood(kind, low=-np.inf, high=np.inf, better=()):
 BOUND_SHARE = 0.1
 
 
-def piled_at_bounds(at_bounds):
-    """Whether ``BOUND_SHARE`` of the observed values sit exactly at 0 or 1; ``at_bounds``: ``(at 0 or 1, observed)`` pairs."""
-    return sum(hits for hits, _ in at_bounds) >= BOUND_SHARE * sum(count for _, count in at_bounds)
+def piled_at_bounds(columns):
+    """Whether ``BOUND_SHARE`` of the observed values sit exactly at 0 or 1.
+
+    ``columns``: each column's ``(at 0 or 1, observed, smallest, largest)``.
+    A column of only 0 and 1 (a flag, an image's blank border) says nothing
+    of its neighbours: one 0/1 column among nine MinMax-scaled measurements
+    (load_diabetes' sex) had made them all probabilities. Nor do the one
+    value at 0 and the one at 1 that a MinMaxScaler puts in every column:
+    on 20 rows they are a tenth of it. Flags alone are probabilities.
+    """
+    measured = [(hits - (low == 0.0) - (high == 1.0), count) for hits, count, low, high in columns if hits < count]
+    if not measured:
+        return True
+    return sum(hits for hits, _ in measured) >= BOUND_SHARE * sum(count for _, count in measured)
 
 
 def auto_ranges(kinds, low, high, two_valued, at_bounds):
@@ -202,7 +213,7 @@ def auto_ranges(kinds, low, high, two_valued, at_bounds):
     # no other kind. Its values still count at the bounds, as an array's would.
     varying = [k for k in numeric if not (kinds[k] == "integer" and low[k] == high[k])]
     one_kind = len(numeric) == len(kinds) and len({kinds[k] for k in varying}) <= 1
-    if not numeric or (one_kind and unit and piled_at_bounds([at_bounds[k] for k in numeric])):
+    if not numeric or (one_kind and unit and piled_at_bounds([(*at_bounds[k], low[k], high[k]) for k in numeric])):
         return low, high
     flag = [two_valued[k] and low[k] in (0.0, 1.0) and high[k] in (0.0, 1.0) for k in range(len(kinds))]
     return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])

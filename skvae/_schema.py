@@ -129,7 +129,7 @@ class Schema:
                 # One kind of data, as an array is: one likelihood for every pixel, none censored,
                 # and Bernoulli only where BOUND_SHARE of the values sit at 0 or 1, as for an array.
                 whole = ([min(low)] * len(names), [max(high)] * len(names))
-                if not piled_at_bounds(at_bounds):
+                if not piled_at_bounds([(*counts, lo, hi) for counts, lo, hi in zip(at_bounds, low, high)]):
                     whole = ([-np.inf] * len(names), [np.inf] * len(names))
                 chosen = choose_likelihoods(names, kinds, likelihood, *whole)
             else:
@@ -139,8 +139,8 @@ class Schema:
             _refuse_infinities(X, low, high)
             # An array is one kind of data: "auto" decides for all its columns at once.
             whole = ([np.min(low, initial=np.inf)] * len(names), [np.max(high, initial=-np.inf)] * len(names))
-            observed = X.shape[0] * X.shape[1] - holes.sum()
-            if not piled_at_bounds([(at_bounds, observed)]):
+            observed = X.shape[0] - holes
+            if not piled_at_bounds(list(zip(at_bounds, observed, low, high))):
                 whole = ([-np.inf] * len(names), [np.inf] * len(names))  # numbers, not probabilities
             chosen = choose_likelihoods(names, kinds, likelihood, *whole)
         if not frame:
@@ -598,7 +598,8 @@ def _numeric_range(series, kind, judge=True):
 def _array_summary(X):
     """Holes, smallest and largest observed value of each column of an array or sparse matrix, read in blocks.
 
-    Also how many observed values of all columns together are exactly 0 or 1.
+    Also how many observed values of each column are exactly 0 or 1 (counted only while every value
+    so far lies in [0, 1], where "auto" reads them).
     """
     n_columns = X.shape[1]
     holes, low, high = np.zeros(n_columns), np.full(n_columns, np.inf), np.full(n_columns, -np.inf)
@@ -610,9 +611,10 @@ def _array_summary(X):
         np.maximum.at(high, coo.col[stored], coo.data[stored])
         implicit = np.bincount(coo.col, minlength=n_columns) < X.shape[0]  # columns with zeros not stored
         low[implicit], high[implicit] = np.minimum(low[implicit], 0.0), np.maximum(high[implicit], 0.0)
-        at_bounds = X.shape[0] * n_columns - coo.nnz + int(((coo.data == 0) | (coo.data == 1)).sum())
+        implicit_zeros = X.shape[0] - np.bincount(coo.col, minlength=n_columns)
+        at_bounds = implicit_zeros + np.bincount(coo.col, weights=(coo.data == 0) | (coo.data == 1), minlength=n_columns)
         return holes, low, high, at_bounds
-    at_bounds = 0
+    at_bounds = np.zeros(n_columns)
     for block in row_blocks(X):
         block = np.asarray(block)
         holes += np.isnan(block).sum(axis=0)
@@ -620,7 +622,7 @@ def _array_summary(X):
             low = np.fmin(low, np.nanmin(block, axis=0, initial=np.inf) if block.size else low)
             high = np.fmax(high, np.nanmax(block, axis=0, initial=-np.inf) if block.size else high)
         if low.min(initial=0.0) >= 0.0 and high.max(initial=1.0) <= 1.0:  # counted only where it can matter
-            at_bounds += np.count_nonzero(block == 0) + np.count_nonzero(block == 1)
+            at_bounds += np.count_nonzero(block == 0, axis=0) + np.count_nonzero(block == 1, axis=0)
     return holes, low, high, at_bounds
 
 

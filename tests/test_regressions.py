@@ -1099,6 +1099,28 @@ def test_auto_takes_bernoulli_for_numbers_in_0_1_only_where_they_pile_at_0_and_1
     assert set(VAETransformer(**FAST).fit(sp.csr_matrix(pixels)).column_likelihoods_.values()) == {"bernoulli"}
 
 
+def test_one_flag_among_scaled_measurements_or_a_small_table_does_not_make_them_probabilities():
+    # load_diabetes' sex, a 0/1 column, brought the share of values at 0 or 1 of MinMax-scaled
+    # measurements to 11%: all ten were Bernoulli, and cross-validated scoring refused the held-out
+    # folds' values past [0, 1]. On 20 rows MinMaxScaler's own two values a column are a tenth.
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    X = load_diabetes().data
+    scaled = MinMaxScaler().fit_transform(X)
+    small = MinMaxScaler().fit_transform(np.random.RandomState(3).standard_t(2, size=(20, 5)).round(1))
+    for data in (scaled, small):
+        assert set(VAETransformer(**FAST).fit(data).column_likelihoods_.values()) == {"gaussian"}
+    # A frame's columns are judged one by one: the flag alone is Bernoulli.
+    chosen = VAETransformer(**FAST).fit(pd.DataFrame(scaled)).column_likelihoods_
+    assert chosen.pop(1) == "bernoulli" and set(chosen.values()) == {"gaussian"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert np.isfinite(cross_val_score(make_pipeline(MinMaxScaler(), VAETransformer(**FAST)), X, cv=3)).all()
+
+
 def test_a_later_block_whose_squares_overflow_float32_is_blamed_for_the_divergence():
     X = np.random.RandomState(0).normal(size=(120, 4))
     model = VAETransformer(latent_dim=2, max_iter=3, random_state=0).partial_fit(X)
