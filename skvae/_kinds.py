@@ -177,13 +177,15 @@ def piled_at_bounds(columns):
     """Whether ``BOUND_SHARE`` of the observed values sit exactly at 0 or 1.
 
     ``columns``: each column's ``(at 0 or 1, observed, smallest, largest)``.
-    A column of only 0 and 1 (a flag, an image's blank border) says nothing
-    of its neighbours: one 0/1 column among nine MinMax-scaled measurements
-    (load_diabetes' sex) had made them all probabilities. Nor do the one
-    value at 0 and the one at 1 that a MinMaxScaler puts in every column:
-    on 20 rows they are a tenth of it. Flags alone are probabilities.
+    A flag (a column of 0 and 1 alone) says nothing of its neighbours: one
+    among nine MinMax-scaled measurements (load_diabetes' sex) had made them
+    all probabilities. Nor do the one value at 0 and the one at 1 that a
+    MinMaxScaler puts in every column: on 20 rows they are a tenth of it.
+    Flags alone are probabilities; an image's blank border (a column of 0
+    alone) still counts.
     """
-    measured = [(hits - (low == 0.0) - (high == 1.0), count) for hits, count, low, high in columns if hits < count]
+    measured = [(hits - (low == 0.0) - (high == 1.0), count) for hits, count, low, high in columns
+                if not (hits == count and low == 0.0 and high == 1.0)]
     if not measured:
         return True
     return sum(hits for hits, _ in measured) >= BOUND_SHARE * sum(count for _, count in measured)
