@@ -1,9 +1,9 @@
 """VQVAETransformer: one code per row, EMA codebook, predict / sample / score under a code prior."""
 
 import pickle
-import warnings
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
