@@ -772,13 +772,16 @@ def _check_whole(values, kind, names, fitted):
     A block of rows at a time: X may be a memmap larger than memory.
     """
     counts = np.zeros(values.shape[1:], dtype=np.int64)  # per column; a sparse matrix's stored entries: one
+    first = None
     for block in row_blocks(values):
-        counts += _fractional(block).sum(axis=0)
-    if not counts.any():
+        fractional = _fractional(block)
+        counts += fractional.sum(axis=0)
+        if first is None and fractional.any():
+            first = block[fractional][0]
+    if first is None:
         return
     column = None if names is None else names[int(np.argmax(counts > 0))]
     where, other = _where_and_alternative(column)
-    first = next(block[_fractional(block)][0] for block in row_blocks(values) if _fractional(block).any())
     lowest = float(np.fmin.reduce([np.fmin.reduce(block, axis=None) for block in row_blocks(values)]))
     if fitted:
         advice = f"The model was fitted with it (see column_likelihoods_); to take such values, refit with {other}."

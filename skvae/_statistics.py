@@ -110,8 +110,7 @@ def _binary(X, columns):
             bad[nonempty] = np.add.reduceat((~binary).astype(float), block.indptr[:-1][nonempty])
         return bad == 0
     binary = np.ones(len(columns), dtype=bool)
-    for block in row_blocks(X):
-        values = np.asarray(block if len(columns) == X.shape[1] else block[:, columns], dtype=np.float64)
+    for values in row_blocks(_ReadColumns(X, columns, None)):
         binary &= np.all(np.isnan(values) | (values == 0) | (values == 1), axis=0)
     return binary
 
