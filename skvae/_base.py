@@ -858,8 +858,9 @@ class BaseAutoencoder(
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
-            schema.check(values, inputs_only=not targets)
-            if not targets:
+            if targets:
+                schema.check(values)
+            else:
                 _widened(far, schema.inputs_far_beyond_support(values))
             with np.errstate(over="ignore", invalid="ignore"):  # a sum past float32's range is no hole
                 any_hole = targets and np.isnan(values.sum())  # cheaply: values are dense floats
@@ -893,24 +894,29 @@ class BaseAutoencoder(
         return out
 
     def _warn_of_inputs_far_beyond(self, far):
-        """Warn of ``far``'s columns (``{column: (min, max)}``), whose values the encoder reads far past what it was fitted on."""
+        """Warn of ``far``'s columns (``{column: (min, max)}``), whose values the encoder cannot read as fitted."""
         if not far:
             return
         schema, parts = self._schema, []
         for kind in sorted({schema.columns[j].likelihood for j in far}):
             columns = [j for j in sorted(far) if schema.columns[j].likelihood == kind]
             names = [schema.columns[j].name for j in columns] if schema.frame else columns
-            low, high = LIKELIHOODS[kind].support
+            cls = LIKELIHOODS[kind]
+            low, high = cls.support
+            read = f"reads them as the nearest value in [{low:g}, {high:g}]" if cls.inputs_clamped else "reads them as they are"
             parts.append(
                 f"{'columns' if len(names) > 1 else 'column'} {names[:5]}{', ...' if len(names) > 5 else ''} "
-                f"({len(names)} in all), fitted as {kind} on [{low:g}, {high:g}], hold values from "
-                f"{min(far[j][0] for j in columns):.3g} to {max(far[j][1] for j in columns):.3g}"
+                f"({len(names)} in all), fitted as {kind} on [{low:g}, {high:g}], {'hold' if len(names) > 1 else 'holds'} values from "
+                f"{min(far[j][0] for j in columns):.3g} to {max(far[j][1] for j in columns):.3g} (the encoder {read})"
             )
+        # A call goes on, as PCA.transform does past the training range: one value must not sink a whole
+        # cross-validation fold. Only its score needs the likelihood, and scoring refuses it.
         warn(
-            f"{type(self).__name__}: X holds values far past the range the model was fitted on: "
-            f"{'; '.join(parts)}. The encoder reads them as they are, so these rows' codes (and an "
-            "imputer's fills) mean little, and scoring them is refused. Scale X as it was scaled for "
-            "fit (e.g. pixels of 0-255 divided by 255; in a Pipeline, the same scaler does it).",
+            f"{type(self).__name__}: X holds values past the range the model was fitted on: "
+            f"{'; '.join(parts)}. These rows' codes (and an imputer's fills) mean little, and scoring "
+            "them is refused. Transform X as it was for fit (e.g. pixels of 0-255 divided by 255; in a "
+            "Pipeline, the same scaler does it), or, where such values belong in a column, fit again "
+            "with likelihood={column: \"gaussian\"} for it.",
             UserWarning,
         )
 

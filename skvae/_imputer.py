@@ -346,7 +346,6 @@ class VAEImputer(VAETransformer):
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
-            schema.check(values, inputs_only=True)
             _widened(far, schema.inputs_far_beyond_support(values))
             if unflagged and np.isnan(values.sum()):
                 # Only where those columns read a hole: a hole elsewhere (the usual fill) costs nothing.

@@ -373,28 +373,27 @@ class Schema:
         index[index < 0] = np.nan
         return index
 
-    def check(self, values, *, inputs_only=False, fitted=True):
-        """Raise if ``values`` hold entries a column's likelihood cannot take (NaN aside).
+    def check(self, values, *, fitted=True):
+        """Raise if ``values`` hold entries a column's likelihood cannot score (NaN aside).
 
-        ``inputs_only``: the values only enter the encoder (``transform``, an
-        imputer's fill), so only a likelihood whose input encoding needs its
-        support (``inputs_need_support``) is checked; as ``PCA.transform``
-        takes values beyond the training range, a Bernoulli column's encoder
-        takes a 2 it never saw at fit, and only scoring it is refused.
-        ``fitted``: the likelihoods are a fitted model's, which only a refit
-        changes (the advice says so).
+        Values that only enter the encoder (``transform``, an imputer's
+        fill) are not checked: as ``PCA.transform`` takes values beyond the
+        training range, a Bernoulli column's encoder takes a 2 it never saw
+        at fit, and only scoring it is refused (``inputs_far_beyond_support``
+        finds what a call warns of). ``fitted``: the likelihoods are a
+        fitted model's, which only a refit changes (the advice says so).
         """
         if sp.issparse(values):
-            return self._check_sparse(values, inputs_only, fitted)
+            return self._check_sparse(values, fitted)
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
             low, high = cls.support
             whole = len(group) == values.shape[1]
             block = values if whole else values[:, group]
-            if _counts(cls) and not inputs_only:
+            if _counts(cls):
                 # An array's columns share their likelihood: the advice is for X, as its range errors'.
                 _check_whole(block, kind, [self.columns[j].name for j in group] if self.frame else None, fitted)
-            if (low == -np.inf and high == np.inf) or (inputs_only and not cls.inputs_need_support):
+            if low == -np.inf and high == np.inf:
                 continue
             if cls.in_support(*_nanmin_nanmax(block)):
                 continue
@@ -404,20 +403,25 @@ class Schema:
                 _check_support(block[:, k], kind, cls, self.columns[j].name, fitted)
 
     def inputs_far_beyond_support(self, values):
-        """``{column: (min, max)}`` of the columns whose values lie past their likelihood's support by more
-        than its width, where ``check(inputs_only=True)`` lets them through (a Bernoulli column's 16).
+        """``{column: (min, max)}`` of the columns whose values the encoder cannot read as it was fitted to.
 
-        A scaler fitted on other rows puts a new row a little past [0, 1] (a
-        fold's 1.02); pixels of 0-255 given to a model fitted on them divided
-        by 255 lie far past it, and their codes and fills mean little.
+        Those past their likelihood's support by more than its width (a
+        Bernoulli column's 16), or past it at all where the encoder reads
+        them as its bound (``inputs_clamped``: a log-normal column's -5 as
+        0). A scaler fitted on other rows puts a new row a little past [0,
+        1] (a fold's 1.02); pixels of 0-255 given to a model fitted on them
+        divided by 255 lie far past it, and their codes and fills mean little.
         """
         far = {}
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
             low, high = cls.support
-            if cls.inputs_need_support or not (np.isfinite(low) and np.isfinite(high)):
+            if cls.inputs_clamped:
+                (low, high), reach = cls.support_bounds(), 0.0
+            elif np.isfinite(low) and np.isfinite(high):
+                reach = high - low
+            else:
                 continue
-            reach = high - low
             block = values[:, group] if len(group) < values.shape[1] else values
             if sp.issparse(block):
                 # Implicit zeros lie in the support: the stored entries alone can lie past it.
@@ -464,14 +468,12 @@ class Schema:
                 outside[rows[bad]] = True
         return outside
 
-    def _check_sparse(self, X, inputs_only, fitted):
+    def _check_sparse(self, X, fitted):
         # One pass over the stored entries per likelihood, read in place (implicit zeros are in
         # every numeric support); a column at a time only to name the one at fault.
         entries = X.tocoo(copy=False)
         for kind, group in self._groups():
             cls = LIKELIHOODS[kind]
-            if inputs_only and not cls.inputs_need_support:
-                continue
             in_group = np.zeros(X.shape[1], dtype=bool)
             in_group[group] = True
             data = entries.data if in_group.all() else entries.data[in_group[entries.col]]

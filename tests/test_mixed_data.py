@@ -496,10 +496,41 @@ def test_transform_takes_values_beyond_a_flag_columns_training_range():
     np.testing.assert_array_equal(codes[[0, 1, 3, 4]], vae.transform(new.iloc[[0, 1, 3, 4]]))
     with pytest.raises(ValueError, match=r"likelihood=\"bernoulli\" needs column 'flag' in \[0, 1\]"):
         vae.score_samples(new)
-    # A count's encoder reads log1p(x): a negative count is refused by transform too.
+    # A count's encoder reads log1p(max(x, 0)): a negative count is read as 0, and said so.
     counts = VAETransformer(**FAST, likelihood="poisson").fit(rng.poisson(3.0, size=(200, 3)))
+    with pytest.warns(UserWarning, match=r"fitted as poisson on \[0, inf\], holds values from -1 to -1 \(the "
+                                         r"encoder reads them as the nearest value in \[0, inf\]\)"):
+        codes = counts.transform(np.array([[1.0, -1.0, 2.0]]))
+    np.testing.assert_array_equal(codes, counts.transform(np.array([[1.0, 0.0, 2.0]])))
     with pytest.raises(ValueError, match=r'likelihood="poisson" needs X in \[0, inf\]'):
-        counts.transform(np.array([[1.0, -1.0, 2.0]]))
+        counts.score_samples(np.array([[1.0, -1.0, 2.0]]))
+
+
+def test_a_negative_amount_in_a_log_normal_column_is_read_as_0_with_a_warning():
+    # likelihood="auto" takes a skewed non-negative column on the log scale, which the user never
+    # named; a later fold's one negative value refused the whole transform (and the imputer's fill)
+    # where PCA.transform takes any value. The encoder reads log1p(max(x, 0)): the call goes on and
+    # says so; scoring the value, which needs the likelihood, is still refused.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"amount": rng.lognormal(3.0, 1.0, 300), "size": rng.normal(size=300)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae, imputer = VAETransformer(**FAST).fit(X), VAEImputer(**FAST).fit(X.assign(size=X["size"].where(X.index % 10 > 0)))
+    assert vae.column_likelihoods_["amount"] == "lognormal"
+    new = X.head(4).assign(amount=[-5.0, 10.0, 0.0, 3.0])
+    with pytest.warns(UserWarning, match=r"column \['amount'\] \(1 in all\), fitted as lognormal on \[0, inf\], "
+                                         r"holds values from -5 to 10 \(the encoder reads them as the nearest value"):
+        codes = vae.transform(new)
+    np.testing.assert_array_equal(codes[0], vae.transform(new.iloc[[0]].assign(amount=0.0))[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        np.testing.assert_array_equal(codes[1:], vae.transform(new.iloc[1:]))  # none past the range: no warning
+    holed = new.assign(size=[np.nan, 1.0, 1.0, 1.0])
+    with pytest.warns(UserWarning, match="fitted as lognormal"):
+        filled = imputer.transform(holed)
+    assert np.isfinite(filled.to_numpy(float)).all() and filled["amount"].iloc[0] == -5.0
+    with pytest.raises(ValueError, match=r'likelihood="lognormal" needs column \'amount\' in \[0, inf\]'):
+        vae.score_samples(new)
 
 
 def test_a_polars_frame_is_read_as_the_same_frame_in_pandas(frame):

@@ -11,9 +11,11 @@ The contract, for a group of ``n_features`` columns:
 * **Class attributes.** ``support`` (the interval X's values must lie in,
   give or take a float32 rounding: ``SUPPORT_SLACK``), ``support_hint``
   (what to do otherwise) and ``fitted_support_hint`` (what else a fitted
-  model's user can do); ``inputs_need_support``,
-  whether ``encode`` itself needs values in the support (a log of counts
-  does; otherwise ``transform`` takes any value and only scoring checks);
+  model's user can do); ``inputs_clamped``, whether ``encode`` reads a
+  value past the support as the support's nearest bound (a log of counts
+  does) rather than as it is (either way ``transform`` takes any value,
+  only scoring checks, and a call warns of what the encoder cannot read
+  as fitted);
   ``discrete`` (values are
   integers or categories); ``auto_dtypes``, the kinds of column that
   ``likelihood="auto"`` gives it (some of ``"float"``, ``"integer"``,
@@ -103,7 +105,7 @@ class Likelihood(nn.Module):
     support = (-math.inf, math.inf)
     support_hint = ""
     fitted_support_hint = ""
-    inputs_need_support = False
+    inputs_clamped = False
     discrete = False
     auto_dtypes = frozenset()
     auto_dtypes_in_support = frozenset()

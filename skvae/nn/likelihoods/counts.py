@@ -18,7 +18,7 @@ class CountLikelihood(Likelihood):
 
     support = (0.0, float("inf"))
     support_hint = 'Counts cannot be negative; use likelihood="gaussian" for real values.'
-    inputs_need_support = True  # the encoder reads log1p(x)
+    inputs_clamped = True  # the encoder reads log1p(max(x, 0))
     discrete = True
     statistics = ("mean", "scale")
     targets_are_inputs = False

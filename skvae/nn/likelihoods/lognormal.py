@@ -62,7 +62,7 @@ class LogNormalLikelihood(GaussianLikelihood):
     support = (0.0, math.inf)
     support_hint = ('A log-normal column holds amounts, which cannot be negative; '
                     'use likelihood="gaussian" for it.')
-    inputs_need_support = True  # the encoder reads log1p(x)
+    inputs_clamped = True  # the encoder reads log1p(max(x, 0))
     auto_dtypes = frozenset()
     auto_dtypes_if_better = frozenset({"float", "integer"})
     statistics = ("mean", "scale", "resolution", "largest", "censor_low", "censor_high", "constant")
