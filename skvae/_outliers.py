@@ -99,7 +99,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         means ``VAETransformer(likelihood="auto")``: a VAE with the library's
         defaults that models each column of a DataFrame by its dtype (see
         ``VAETransformer``); on an array, Bernoulli when every value lies in
-        [0, 1] and a tenth of them sit at 0 or 1 (an image's pixels),
+        [0, 1] and a tenth of them sit at 0 or 1 (an image's pixels; columns
+        of only 0 and 1, and the value a ``MinMaxScaler`` puts at each bound
+        of every column, do not count unless every column is a flag),
         Gaussian otherwise. A conditional estimator, which needs y
         to fit, is refused: an outlier detector fits on X alone.
 
