@@ -98,6 +98,7 @@ from ._validation import (
     call_parameter,
     check_features,
     check_has_rows,
+    codes_of_width,
     output_dtype,
     plain_rows,
     with_plain_holes,
@@ -322,7 +323,7 @@ class BaseAutoencoder(
                 X = pd.DataFrame(X.toarray() if sp.issparse(X) else X, columns=[c.name for c in self._schema.columns])
             check_has_rows(X, self)
             return X
-        X = with_plain_holes(X)
+        X = with_plain_holes(X, fitted_on_array=not reset)
         if getattr(X, "ndim", 2) > 2 and getattr(self, "image_shape", None) is not None:
             raise ValueError(
                 f"X has shape {X.shape}: {type(self).__name__} takes each image as one flat row, with "
@@ -997,14 +998,9 @@ class BaseAutoencoder(
 
     def _checked_codes(self, X):
         check_is_fitted(self)
-        Z = check_array(X, dtype=FLOAT_DTYPES)
         latent_dim = self.network_.latent_dim
-        if Z.shape[1] != latent_dim:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform "
-                f"expects codes with {self._code_width_name}={latent_dim} columns, as transform returns."
-            )
-        return Z
+        return check_array(codes_of_width(X, latent_dim, self, f"codes with {self._code_width_name}={latent_dim} columns"),
+                           dtype=FLOAT_DTYPES)
 
     def _decoded(self, Z, conditions, codes, how="mean", generator=None, out_dtype=np.float64):
         """Values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk.

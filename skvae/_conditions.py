@@ -41,6 +41,7 @@ class Conditions:
             if classes is not None:
                 raise ValueError("classes lists class labels, but y holds numeric covariates (2-D); "
                                  "leave classes out.")
+            _check_not_labels(y)
             Y = _covariates(y)
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
         labels = _labels(y)
@@ -127,13 +128,17 @@ class Conditions:
         if not _is_covariates(y):
             if self.n_covariates == 1:
                 advice = "One covariate per sample is y.reshape(-1, 1) (a Series: y.to_frame())."
+            elif isinstance(y, pd.Series) and len(y) == self.n_covariates:
+                advice = "One row for every sample is y.to_frame().T (a DataFrame of one row)."
+            elif isinstance(y, dict):
+                advice = "One row for every sample is pd.DataFrame([y])."
             elif np.ndim(y) == 1 and np.shape(y)[0] == self.n_covariates:
                 advice = "One row for every sample is y.reshape(1, -1)."
             else:
                 advice = f"Pass an array of shape (n_samples, {self.n_covariates})."
             raise ValueError(
                 f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
-                f"fit; got an array of shape {np.shape(y)}. {advice}"
+                f"fit; got {_described(y)}. {advice}"
             )
         given = _names(y)
         if self.names is not None and given is not None and given != self.names:
@@ -205,6 +210,59 @@ def _is_covariates(y):
     return len(shape) == 2 if shape is not None else np.ndim(np.asarray(y, dtype=object)) == 2
 
 
+def _described(y):
+    """What a y of the wrong shape is, in words: a Series, a dict or an array, and its shape."""
+    if isinstance(y, pd.Series):
+        return f"a Series of {len(y)} values"
+    if isinstance(y, dict):
+        return f"a dict of {len(y)} entries"
+    return f"an array of shape {np.shape(y)}"
+
+
+# At most this many distinct whole numbers in a 2-D y of one integer column, and it reads as labels
+# given 2-D (df[["label"]]) more likely than as a covariate.
+FEW_LABELS = 10
+
+
+def _labels_advice(width):
+    """How to pass class labels given as a 2-D y of ``width`` columns."""
+    if width == 1:
+        return "one column of class labels 1-D: df['label'] rather than df[['label']], or y.ravel()"
+    return (f"one column of class labels, not {width}: combine them into one label per row "
+            "(df['a'].astype(str) + '/' + df['b'].astype(str)), or one-hot them as numeric "
+            "covariates (pd.get_dummies(df, dtype=float))")
+
+
+def _check_not_labels(y):
+    """Refuse a 2-D y of categorical columns; warn where its one column looks like class labels.
+
+    A 2-D y is numeric covariates, standardised; scikit-learn's classifiers
+    read a column-vector y as labels, with a warning. A pandas Categorical
+    holds no numbers (its categories' values would be read as such), and a
+    column of flags or of a few whole numbers is the usual ``df[["label"]]``.
+    """
+    y = as_pandas(y)
+    width = np.shape(y)[1]
+    if isinstance(y, pd.DataFrame):
+        categorical = [name for name, dtype in y.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+        if categorical:
+            raise ValueError(
+                f"y is 2-D, so it is read as numeric covariates, but its column {categorical[0]!r} holds categories "
+                f"(a pandas Categorical). Pass {_labels_advice(width)}."
+            )
+    if width != 1:
+        return
+    column = np.asarray(y.iloc[:, 0] if isinstance(y, pd.DataFrame) else np.asarray(y)[:, 0])
+    if column.dtype.kind == "b" or (column.dtype.kind in "iu" and len(np.unique(column)) <= FEW_LABELS):
+        kind = "flags" if column.dtype.kind == "b" else f"{len(np.unique(column))} distinct whole numbers"
+        warn(
+            f"y is 2-D, so its one column ({kind}) is read as one numeric covariate, not as class labels. For "
+            f"labels, pass {_labels_advice(1)}; for a covariate of whole numbers, pass it as floats "
+            "(y.astype(float)) to say so.",
+            UserWarning,
+        )
+
+
 def _names(y):
     """A DataFrame's column names as a tuple, when all are strings (scikit-learn's rule for X); else None."""
     if isinstance(y, pd.DataFrame) and all(isinstance(name, str) for name in y.columns):
@@ -252,15 +310,9 @@ def _covariates(y):
         ) from None
     except ValueError as error:
         if np.asarray(y).dtype.kind in "OUS" and "convert" in str(error):
-            width = np.shape(y)[1]
-            labels = ("one column of class labels 1-D: df['label'] rather than df[['label']], or y.ravel()"
-                      if width == 1 else
-                      f"one column of class labels, not {width}: combine them into one label per row "
-                      "(df['a'].astype(str) + '/' + df['b'].astype(str)), or one-hot them as numeric "
-                      "covariates (pd.get_dummies(df, dtype=float))")
             raise ValueError(
                 f"y is 2-D, so it is read as numeric covariates, but it holds values that are not "
-                f"numbers ({error}). Pass {labels}."
+                f"numbers ({error}). Pass {_labels_advice(np.shape(y)[1])}."
             ) from None
         raise
     holed = np.flatnonzero(np.isnan(covariates).any(axis=1))

@@ -14,6 +14,7 @@ from ._data import FLOAT_DTYPES
 from ._docs import fill_doc
 from ._export import method_dtype
 from ._vae import VAETransformer
+from ._validation import codes_of_width
 from .nn import LadderVAEModel
 
 
@@ -370,13 +371,9 @@ class HierarchicalVAETransformer(VAETransformer):
         if layer is None:
             return super()._inverse_transform(X, y)
         latent = self.network_.latent
-        Z = check_array(X, dtype=FLOAT_DTYPES)
-        if Z.shape[1] != latent.latent_dims[layer]:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform expects "
-                f"codes of layer transform_layer={self.transform_layer}, with "
-                f"latent_dims[{layer}]={latent.latent_dims[layer]} columns, as transform returns."
-            )
+        width = latent.latent_dims[layer]
+        Z = check_array(codes_of_width(X, width, self, f"codes of layer transform_layer={self.transform_layer}, with "
+                                                     f"latent_dims[{layer}]={width} columns"), dtype=FLOAT_DTYPES)
         out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: latent.from_layer(z, layer),
                             out_dtype=self._decoded_dtype(Z))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)

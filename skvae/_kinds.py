@@ -228,7 +228,7 @@ def choose_likelihoods(names, kinds, likelihood, low, high, better=None):
         unknown = [key for key in likelihood if key not in names]
         if unknown:
             raise ValueError(f"likelihood names columns X does not have: {unknown}. X's columns: {names[:20]}.")
-        bad = {key: value for key, value in likelihood.items() if value not in LIKELIHOODS}
+        bad = {key: value for key, value in likelihood.items() if not (isinstance(value, str) and value in LIKELIHOODS)}
         if bad:
             raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
         return [likelihood.get(name, auto_likelihood(kind, lo, hi, fit))

@@ -34,6 +34,7 @@ from ._data import Scaling
 from ._kinds import column_kind
 from ._schema import Column, Schema
 from ._training import History
+from ._warnings import warn
 from .nn.layers import all_finite
 
 # 1: skvae 0.2.0.dev0 before mixed columns (a "_scaling"); 2: a "_layout" of the columns;
@@ -577,6 +578,13 @@ def _encode(obj, arrays, where):
                 "inside another, which load could not import. Define it at a module's top level, "
                 "or use pickle or joblib for this estimator."
             )
+        if obj.__module__ == "__main__":
+            warn(
+                f"Saving {where}, {_qualified_name(obj)}, as a reference to a class or function of the running "
+                f"script or notebook: load finds it only where the loading script defines (or imports) "
+                f"{obj.__qualname__} before it loads. Define it in a module both can import.",
+                UserWarning,
+            )
         return {"__callable__": _qualified_name(obj)}
     raise TypeError(
         f"Cannot save {where} of type {type(obj).__name__}: the file format holds numbers, "
@@ -614,9 +622,15 @@ def _decode(obj, arrays, trusted):
         if name not in trusted:  # load checks every reference first; this guards the rest
             raise ValueError(f"{name} is not trusted.")
         module, _, qualname = name.partition(":")
-        value = import_module(module)
-        for part in qualname.split("."):
-            value = getattr(value, part)
+        try:
+            value = import_module(module)
+            for part in qualname.split("."):
+                value = getattr(value, part)
+        except (ImportError, AttributeError) as error:
+            where = ("the running script or notebook (__main__), which must define or import it under that name "
+                     "before load" if module == "__main__" else f"module {module!r}, which must be importable here")
+            raise ImportError(f"The file refers to {name}, which load cannot find ({error}): it comes from "
+                              f"{where}.") from None
         return value
     raise ValueError(f"Unknown entry in the file: {sorted(obj)}")
 

@@ -356,8 +356,10 @@ class Schema:
         unknown = (index < 0) & ~missing
         if unknown.any() and handle_unknown == "error":
             found = sorted(map(str, set(values[unknown].tolist())))
-            advice = ("Set handle_unknown='ignore' to treat them as missing (an outlier detector then "
-                      "scores such a value as a hole, not as unusual).")
+            advice = ("Set handle_unknown='ignore' to treat them as missing: set_params(handle_unknown="
+                      "'ignore') on a fitted model takes effect at once; in a fitted VAEOutlierDetector, "
+                      "detector.estimator_.set_params(handle_unknown='ignore') (which then scores such a value "
+                      "as a hole, not as unusual).")
             if training:
                 # "ignore" would train on without ever learning the new levels.
                 advice = (f"The first fit call fixes a column's levels: to learn these, give the column "

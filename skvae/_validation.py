@@ -89,13 +89,14 @@ def _shown_labels(labels):
 _NO_STRINGS = frozenset({"floating", "integer", "mixed-integer-float", "decimal", "boolean", "empty", "complex"})
 
 
-def with_plain_holes(X):
+def with_plain_holes(X, fitted_on_array=False):
     """An array of numbers as ``validate_data`` reads it: pd.NA as NaN, numbers given as strings as numbers.
 
     pd.NA comes in an object array from a nullable frame's ``to_numpy()``;
     strings that are not numbers are refused with the way skvae reads them.
     Anything but a NumPy array of strings or objects (or a list) comes back
-    as it is.
+    as it is. ``fitted_on_array``: X goes to a model fitted on an array,
+    whose advice for strings differs.
     """
     if isinstance(X, (list, tuple)):
         X = np.asarray(X)
@@ -113,18 +114,24 @@ def with_plain_holes(X):
     try:
         return X.astype(np.float64)  # "1.5" is 1.5, as check_array reads it
     except (ValueError, TypeError):
-        raise _strings_error(X) from None
+        raise _strings_error(X, fitted_on_array) from None
 
 
-def _strings_error(X):
-    """The error for an array holding strings that are not numbers, which skvae reads only in a DataFrame."""
+def _strings_error(X, fitted_on_array=False):
+    """The error for an array holding strings that are not numbers, which skvae reads only in a DataFrame.
+
+    ``fitted_on_array``: X goes to a model fitted on an array, which a
+    DataFrame of the same values does not change.
+    """
     position, value = next((p, v) for p, v in np.ndenumerate(X) if not _parses_as_number(v))
     value = value.item() if isinstance(value, np.generic) else value  # '', not np.str_('')
     where = f"X[{', '.join(map(str, position))}]"
+    categories = ("this model was fitted on an array of numbers: to read strings as categories, fit it on a "
+                  "DataFrame, whose columns of strings are categories, and give it DataFrames" if fitted_on_array else
+                  "skvae reads other strings only as a DataFrame's columns, each a category: pass pd.DataFrame(X)")
     error = ValueError(
         f"X is an array holding strings that are not numbers ({X.dtype}): {where} is {value!r}. If such "
-        "strings mark missing values, replace them with np.nan first; skvae reads other strings only as "
-        "a DataFrame's columns, each a category: pass pd.DataFrame(X)."
+        f"strings mark missing values, replace them with np.nan first; {categories}."
     )
     error.string = value  # for an imputer's advice: missing_values can name it
     return error
@@ -136,6 +143,21 @@ def _parses_as_number(value):
     except (TypeError, ValueError):
         return False
     return True
+
+
+def codes_of_width(X, width, estimator, expected):
+    """Codes ``X`` for ``inverse_transform``, refused unless its rows have ``width`` entries, as ``expected`` says.
+
+    Looked at before X is read as numbers: the training frame given in
+    place of its codes failed in that conversion, on a string or a date.
+    """
+    shape = np.shape(X) if hasattr(X, "shape") else np.shape(np.asarray(X, dtype=object))
+    if len(shape) == 2 and shape[1] != width:
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(estimator).__name__}.inverse_transform expects {expected}, "
+            "as transform returns."
+        )
+    return X
 
 
 def has_no_infinity(X):

@@ -430,3 +430,40 @@ def test_a_label_by_position_or_dated_covariates_are_refused_with_the_way_on():
         warnings.simplefilter("ignore", ConvergenceWarning)
         covariates = ConditionalVAETransformer(**small).fit(X, pl.from_pandas(dated.assign(when=1.0)))
     assert covariates.transform(X[:2], pl.from_pandas(dated.assign(when=1.0).head(2))).shape == (2, 2)
+
+
+def test_class_labels_given_as_a_one_column_frame_are_not_read_as_a_silent_covariate():
+    # df[["label"]] of integers fitted a model conditioned on one standardised number (class 2 "twice"
+    # class 1) without a word, and a Categorical one on its categories' values; strings were refused.
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 3)
+    labels = pd.DataFrame({"label": rng.randint(0, 3, 80)})
+    settings = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match=r"one column \(3 distinct whole numbers\) is read as one numeric "
+                                             r"covariate.*df\['label'\] rather than df\[\['label'\]\]"):
+            ConditionalVAETransformer(**settings).fit(X, labels)
+        with pytest.raises(ValueError, match=r"its column 'label' holds categories \(a pandas Categorical\). "
+                                             r"Pass one column of class labels 1-D"):
+            ConditionalVAETransformer(**settings).fit(X, labels.astype("category"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            covariate = ConditionalVAETransformer(**settings).fit(X, labels.astype(float))  # said to be numbers
+            ConditionalVAETransformer(**settings).fit(X, labels["label"])  # labels, 1-D
+    assert covariate.classes_ is None
+
+
+def test_a_row_of_covariates_given_as_a_series_or_dict_is_told_how_to_make_it_one_row():
+    # The advice y.reshape(1, -1) failed on a Series (no reshape), and a dict was "an array of shape ()".
+    rng = np.random.RandomState(0)
+    covariates = pd.DataFrame({"age": rng.randn(60), "bmi": rng.randn(60)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConditionalVAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(rng.randn(60, 3), covariates)
+    with pytest.raises(ValueError, match=r"got a Series of 2 values. One row for every sample is y.to_frame\(\).T"):
+        model.sample(3, y=covariates.iloc[0])
+    with pytest.raises(ValueError, match=r"got a dict of 2 entries. One row for every sample is pd.DataFrame\(\[y\]\)"):
+        model.sample(3, y=dict(covariates.iloc[0]))
+    assert model.sample(1, y=covariates.iloc[0].to_frame().T).shape == (1, 3)

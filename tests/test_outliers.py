@@ -753,3 +753,20 @@ def test_contamination_auto_fits_a_dask_array_of_rows_not_yet_counted():
     expected = VAEOutlierDetector(VAETransformer(**FAST, random_state=0), random_state=0).fit(kept)
     assert detector.offset_ == expected.offset_
     np.testing.assert_array_equal(detector.predict(kept), expected.predict(kept))
+
+
+def test_an_unseen_category_names_the_way_to_ignore_it_that_a_fitted_detector_takes():
+    # The advice "Set handle_unknown='ignore'" failed on the detector (no such parameter) and through
+    # estimator__handle_unknown, which changes the unfitted estimator, not the fitted estimator_.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.randn(120), "cat": rng.choice(["x", "y"], 120)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector = VAEOutlierDetector(VAETransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0)).fit(frame)
+    new = frame.head(5).assign(cat="w")
+    with pytest.raises(ValueError, match=r"in a fitted VAEOutlierDetector, "
+                                         r"detector.estimator_.set_params\(handle_unknown='ignore'\)"):
+        detector.predict(new)
+    detector.estimator_.set_params(handle_unknown="ignore")
+    with pytest.warns(UserWarning, match="read as holes"):
+        assert detector.predict(new).shape == (5,)

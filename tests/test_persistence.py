@@ -339,3 +339,21 @@ def test_metadata_routing_requests_save_and_load(tmp_path):
         assert other._metadata_request._serialize() == model._metadata_request._serialize() == {
             "partial_fit": {"classes": True}}
         np.testing.assert_array_equal(other.transform(X, y), model.transform(X, y))
+
+
+class ScriptEncoder(ResidualEncoder):
+    """Stands for a class defined in a script or notebook (module __main__), which no import reaches."""
+
+
+ScriptEncoder.__module__ = "__main__"
+
+
+def test_a_class_of_the_running_script_is_saved_with_a_warning_and_loaded_with_a_way_on(tabular, tmp_path):
+    # save wrote a reference to __main__:ScriptEncoder without a word; load, told to trust it, then
+    # failed with getattr's "module '__main__' has no attribute 'ScriptEncoder'".
+    model = VAETransformer(**SMALL, encoder=ScriptEncoder).fit(tabular)
+    with pytest.warns(UserWarning, match=r"__main__:ScriptEncoder.*defines \(or imports\) ScriptEncoder before it loads"):
+        model.save(tmp_path / "script.skvae")
+    with pytest.raises(ImportError, match=r"refers to __main__:ScriptEncoder, which load cannot find .*the running "
+                                          r"script or notebook \(__main__\), which must define or import it"):
+        load(tmp_path / "script.skvae", trusted=["__main__:ScriptEncoder"])

@@ -2974,3 +2974,43 @@ def test_sparse_counts_train_without_overflow_from_their_first_epoch():
     vae = VAETransformer(latent_dim=8, likelihood="poisson", hidden_layer_sizes=(128,), batch_size=256,
                          max_iter=1, random_state=0).fit(X)
     assert np.isfinite(vae.loss_curve_[0]) and np.all(np.isfinite(vae.transform(X[:100])))
+
+
+def test_the_training_frame_given_to_inverse_transform_gets_the_codes_advice():
+    # The frame in place of its codes failed inside pandas ("could not convert string to float"), or
+    # with numpy's DType promotion TypeError for a date column, before the width check could speak.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.randn(60), "b": rng.randn(60), "c": rng.randn(60), "city": rng.choice(["x", "y"], 60),
+                          "when": pd.date_range("2020-01-01", periods=60)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae = VAETransformer(**FAST).fit(frame)
+        layered = HierarchicalVAETransformer(transform_layer=0, **FAST).fit(frame)
+    message = r"X has 5 features, but {}.inverse_transform expects codes .*columns, as transform returns"
+    with pytest.raises(ValueError, match=message.format("VAETransformer")):
+        vae.inverse_transform(frame)
+    with pytest.raises(ValueError, match=message.format("HierarchicalVAETransformer")):
+        layered.inverse_transform(frame)
+    assert vae.inverse_transform(vae.transform(frame)).shape == frame.shape
+
+
+def test_strings_given_to_an_array_fitted_model_are_not_advised_a_dataframe_it_cannot_read():
+    # "pass pd.DataFrame(X)" led to pandas' bare "could not convert string to float" at transform: a
+    # model fitted on an array reads numbers alone, whatever the container.
+    X = np.random.RandomState(0).rand(40, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae = VAETransformer(**FAST).fit(X)
+    row = np.array([["0.1", "?"]], dtype=object)
+    with pytest.raises(ValueError, match=r"X\[0, 1\] is '\?'.*replace them with np.nan first; this model was fitted "
+                                         r"on an array of numbers: to read strings as categories, fit it on a DataFrame"):
+        vae.transform(row)
+    with pytest.raises(ValueError, match=r"pass pd.DataFrame\(X\)"):  # at fit, a DataFrame is the way
+        VAETransformer(**FAST).fit(np.vstack([X.astype(str).astype(object), row]))
+
+
+def test_a_likelihood_dict_value_that_is_not_a_name_gets_the_list_of_names():
+    # A list as a value raised "unhashable type: 'list'" from the membership test.
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.ones(20)})
+    with pytest.raises(ValueError, match=r"unknown likelihoods \{'a': \['gaussian'\]\}; choose from \['bernoulli'"):
+        VAETransformer(likelihood={"a": ["gaussian"]}, **FAST).fit(frame)
