@@ -191,7 +191,7 @@ def main(argv=None):
     sparse_rows, sparse_columns = (2000, 2000) if args.quick else (100_000, 20_000)
     memmap_rows = 20_000 if args.quick else 1_400_000
     speed_rows = 5_000 if args.quick else 50_000
-    results = []
+    results, pairs = [], {}  # pairs: the rows each ratio compares, whichever cases ran beside them
     if "sparse" in args.cases:
         print(f"sparse {sparse_rows:,} x {sparse_columns:,} at 1% ...", flush=True)
         results.append(run_case("sparse", sparse_rows, sparse_columns))
@@ -205,8 +205,8 @@ def main(argv=None):
             results.append(run_case("memmap", memmap_rows, 784, path))
         if "speed" in args.cases:
             print(f"speed: {speed_rows:,} rows from memory and from a memmap ...", flush=True)
-            results.append(run_case("in_memory", speed_rows, 784, path))
-            results.append(run_case("memmap", speed_rows, 784, path))
+            pairs["speed"] = (run_case("in_memory", speed_rows, 784, path), run_case("memmap", speed_rows, 784, path))
+            results.extend(pairs["speed"])
     if "levels" in args.cases:
         level_rows = 500 if args.quick else 20_000
         print(f"a many-level category: {level_rows:,} flights, per minibatch and whole ...", flush=True)
@@ -214,6 +214,7 @@ def main(argv=None):
         results.append(run_case("levels", level_rows, 0, floor))
         if not args.quick:  # a third fresh process is a third of the smoke run's time
             results.append(run_case("levels_whole", level_rows, 0, floor))
+            pairs["levels"] = tuple(results[-2:])
     transient = []
     if "transients" in args.cases:
         print("transients: numpy's peak during calls on memmaps ...", flush=True)
@@ -237,12 +238,12 @@ def main(argv=None):
                 "levels_whole": "flights with tail numbers, encoded whole"}[r["case"]]
         print(f"| {name} {r['rows']:,} x {r['columns']:,} | {r['input_bytes'] / 2**20:,.0f} MiB | "
               f"{r['extra_bytes'] / 2**20:,.0f} MiB | {r['samples_per_s']:,.0f} |")
-    if "speed" in args.cases:
-        in_memory, streamed = results[-2], results[-1]
+    if "speed" in pairs:
+        in_memory, streamed = pairs["speed"]
         ratio = streamed["samples_per_s"] / in_memory["samples_per_s"]
         print(f"\nstreamed from a memmap / in memory, fit speed: {ratio:.2f}")
-    if "levels" in args.cases and not args.quick:
-        per_minibatch, whole = results[-2], results[-1]
+    if "levels" in pairs:
+        per_minibatch, whole = pairs["levels"]
         memory = per_minibatch["extra_bytes"] / whole["extra_bytes"]
         speed = per_minibatch["samples_per_s"] / whole["samples_per_s"]
         print(f"many levels, per minibatch / whole: extra memory {memory:.2f}, fit speed {speed:.2f}")
