@@ -317,7 +317,9 @@ TRAINING_PARAMETERS = """\
         module, which torch initialises (and, with dropout, trains) from
         torch's global generator, is built and trained under a seed drawn
         from ``random_state``, and the caller's global state is restored
-        afterwards.
+        afterwards. That generator is the process's: another thread that
+        draws from it during such a fit changes the fit's draws, and has
+        its own changed (skvae's fits take turns).
 
     verbose : int, default=0
         0: silent. 1: a progress bar per fit (epochs, loss, validation
