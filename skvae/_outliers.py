@@ -506,8 +506,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         A base estimator scores float32 X in float32, whose rounding moved
         a row at ``offset_`` across it: narrow floats are scored as float64,
         a memmap or a sparse matrix a block at a time (a row's score does
-        not depend on the rows beside it; it is never copied whole), each of
-        its blocks' warnings once.
+        not depend on the rows beside it; it is never copied whole). No
+        warnings are caught here: ``warnings.catch_warnings`` swaps
+        process-wide state, and calls served from threads at once left
+        another call's filters and hooks in place for good (every later
+        warning of the process swallowed into a list).
         """
         options = {} if self.n_importance is None else {"n_importance": self.n_importance}
         narrow = (np.float16, np.float32)
@@ -520,20 +523,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         elif getattr(X, "dtype", None) in narrow:
             X = X.tocsr() if sp.issparse(X) else X  # row blocks
             step = block_rows(X.shape[1])
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                scores = np.concatenate([
-                    np.asarray(_score_samples(estimator, X[start : start + step].astype(np.float64), options),
-                               dtype=np.float64)
-                    for start in range(0, X.shape[0], step)
-                ])
-            given = set()
-            for caught_warning in caught:
-                key = (str(caught_warning.message), caught_warning.category)
-                if key not in given:
-                    given.add(key)
-                    warnings.warn_explicit(caught_warning.message, caught_warning.category,
-                                           caught_warning.filename, caught_warning.lineno)
+            scores = np.concatenate([
+                np.asarray(_score_samples(estimator, X[start : start + step].astype(np.float64), options),
+                           dtype=np.float64)
+                for start in range(0, X.shape[0], step)
+            ])
             return _ranked(scores, estimator)
         return _ranked(_score_samples(estimator, X, options), estimator)
 
@@ -590,20 +584,19 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"rows are flagged. Set n_importance={calibrated} again, or refit."
             )
         base = self.estimator_
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "X (does not have valid|has) feature names", UserWarning)
-            try:
-                return self._scores(base, X)
-            except ValueError:
-                # Only then look for rows the likelihoods cannot take: looking first cost a one-row
-                # call 0.65 of its 3.2 ms (a mixed frame's values read twice).
-                outside = _rows_outside_support(base, X)
-                if outside is None or not outside.any():
-                    raise
-            scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
-            inside = np.flatnonzero(~outside)
-            if inside.size:  # a row's score does not depend on the rows beside it
-                scores[inside] = self._scores(base, _safe_indexing(_rows_by_position(X), inside))
+        X = _named_as_fitted(base, X)  # its names checked above: the base estimator does not warn again
+        try:
+            return self._scores(base, X)
+        except ValueError:
+            # Only then look for rows the likelihoods cannot take: looking first cost a one-row
+            # call 0.65 of its 3.2 ms (a mixed frame's values read twice).
+            outside = _rows_outside_support(base, X)
+            if outside is None or not outside.any():
+                raise
+        scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
+        inside = np.flatnonzero(~outside)
+        if inside.size:  # a row's score does not depend on the rows beside it
+            scores[inside] = self._scores(base, _safe_indexing(_rows_by_position(X), inside))
         warn(
             f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
             f"estimator's likelihoods cannot take (see its column_likelihoods_: e.g. a value outside "
@@ -673,6 +666,23 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = base.input_tags.string
         tags.non_deterministic = base.non_deterministic
         return tags
+
+
+def _named_as_fitted(estimator, X):
+    """X as the fitted ``estimator`` takes it without a word about feature names, which the detector has checked.
+
+    An array for a model fitted on a frame becomes a frame with the fitted
+    names (as a skvae model and a ColumnTransformer read it), and a frame of
+    numpy numbers for a model fitted on an array its values. Other input
+    comes back as it is.
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == len(names):
+        return pd.DataFrame(X, columns=names, copy=False)
+    if names is None and isinstance(X, pd.DataFrame) and all(isinstance(d, np.dtype) and d.kind in "biuf"
+                                                                for d in X.dtypes):
+        return X.to_numpy()
+    return X
 
 
 def _collected(X):

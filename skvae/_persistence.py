@@ -116,7 +116,12 @@ def restore_state(estimator, state):
             for method, params in requests.items():
                 getattr(estimator, f"set_{method}_request")(**params)
     if network is not None:
-        estimator.network_ = _rebuild_model(estimator, network, statistics)
+        model = _rebuild_model(estimator, network, statistics)
+        # Counted now, before any call can share the model: counting hooks its layers, and other
+        # threads' first calls through them were counted too (a loaded model served at once cached
+        # 100-700 times its work, and split one-row calls between threads).
+        estimator._multiply_adds(model)
+        estimator.network_ = model
 
 
 def _n_condition(state):

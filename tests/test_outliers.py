@@ -770,3 +770,34 @@ def test_an_unseen_category_names_the_way_to_ignore_it_that_a_fitted_detector_ta
     detector.estimator_.set_params(handle_unknown="ignore")
     with pytest.warns(UserWarning, match="read as holes"):
         assert detector.predict(new).shape == (5,)
+
+
+def test_scoring_swaps_no_process_wide_warnings_state(monkeypatch, tmp_path):
+    # catch_warnings around every score saved and restored the process's filters and hooks: calls
+    # served from threads at once left one call's "ignore feature names" filter in place for good,
+    # and, for a float32 memmap, a hook that swallowed every later warning of the process into a list.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.randn(120), "b": rng.randn(120)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on_frame = VAEOutlierDetector(VAETransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0)).fit(frame)
+        on_array = VAEOutlierDetector(VAETransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0)).fit(
+            frame.to_numpy())
+    stored = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=(120, 2))
+    stored[:] = frame.to_numpy()
+
+    class Watched:  # the detector module's warnings, catch_warnings refused
+        def __getattr__(self, name):
+            if name == "catch_warnings":
+                raise AssertionError("warnings.catch_warnings on the scoring path")
+            return getattr(warnings, name)
+
+    expected = on_array.score_samples(np.asarray(stored, dtype=np.float64))  # what a memmap's blocks are scored as
+    monkeypatch.setattr("skvae._outliers.warnings", Watched())
+    np.testing.assert_array_equal(on_array.score_samples(stored), expected)
+    assert on_frame.predict(frame).shape == (120,)
+    # The detector says once what its base estimator would have said again.
+    with pytest.warns(UserWarning, match="feature names") as caught:
+        on_frame.predict(frame.to_numpy())
+        on_array.predict(frame)
+    assert len([w for w in caught if "feature names" in str(w.message)]) == 2
