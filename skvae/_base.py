@@ -464,8 +464,8 @@ class BaseAutoencoder(
     def _validate_fit(self, X, y, incremental, condition_options):
         """Check X, y and the parameters; fix the columns on a fresh start."""
         fresh = not hasattr(self, "network_") or not (incremental or self.warm_start)
-        # Read before validation reads float16 as float32; only a warm-start fit's range check uses it.
-        given_dtype = _given_dtype(X) if not fresh and not incremental else None
+        # Read before validation reads float16 as float32: the columns' dtype at fit, for a warm start's range check.
+        given_dtype = _given_dtype(X)
         X = self._validated(X, reset=fresh, likelihood=self.likelihood)
         conditions = self._training_conditions(y, fresh, incremental, X.shape[0], **condition_options)
         spec = architecture(self)
@@ -478,7 +478,8 @@ class BaseAutoencoder(
                 f"be below 1; got corruption_level={self.corruption_level}."
             )
         device = resolve_device(self.device, fitting=True)
-        schema = Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec) if fresh else self._schema
+        schema = (Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec, given_dtype=given_dtype) if fresh
+                  else self._schema)
         values = schema.values(X, handle_unknown=self._handle_unknown, training=not fresh) if schema.frame else X
         schema.check(values, fitted=not fresh)
         if not fresh:

@@ -112,7 +112,7 @@ def _support(column):
 
 
 def _dtype_range(column):
-    """The smallest and largest value a frame column's dtype holds (infinite where unknown: an array's)."""
+    """The smallest and largest value a column's dtype holds (infinite where unknown: a float64 array's)."""
     if column.kind == "bool":
         return 0, 1
     dtype = getattr(column.dtype, "numpy_dtype", column.dtype)  # pandas' nullable Int64, Float32

@@ -114,8 +114,13 @@ class Schema:
     # ----------------------------------------------------------- fitting
 
     @classmethod
-    def fit(cls, X, likelihood, *, as_one=False):
-        """The schema of X's columns; ``as_one``: "auto" decides for all columns at once (an image's pixels)."""
+    def fit(cls, X, likelihood, *, as_one=False, given_dtype=None):
+        """The schema of X's columns; ``as_one``: "auto" decides for all columns at once (an image's pixels).
+
+        ``given_dtype``: an array X's dtype before it was read; a float16 or
+        float32 one is kept as its columns' dtype, in which a warm start's
+        ranges are then compared (None: a float64 array's columns hold none).
+        """
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [kind_of_column(series) for _, series in X.items()] if frame else ["float"] * len(names)
@@ -152,8 +157,10 @@ class Schema:
             for j in names:
                 if X.shape[0] and holes[j] == X.shape[0]:
                     _unobserved(j, X.shape[0], pixel=as_one)
-            columns = [Column(j, chosen[j], has_missing=bool(holes[j] > 0), low=float(low[j]), high=float(high[j]),
-                              missing_rate=float(holes[j]) / max(X.shape[0], 1)) for j in names]
+            narrow = _narrow_float(given_dtype)
+            columns = [Column(j, chosen[j], dtype=None if narrow is None else np.dtype(narrow), has_missing=bool(holes[j] > 0),
+                              low=float(low[j]), high=float(high[j]), missing_rate=float(holes[j]) / max(X.shape[0], 1))
+                       for j in names]
             return cls(columns)
         columns = []
         for j, name in enumerate(names):
@@ -504,7 +511,8 @@ class Schema:
         """Names of the numeric columns whose observed ``values`` (X's float values) leave their range at fit.
 
         Not where X's float32 (float16) column and the range differ in float64
-        alone: the same X given so rounds its extremes past a float64 fit's.
+        alone: the same X given so rounds its extremes past a float64 fit's;
+        nor, the other way, where the column was float32 (float16) at fit.
         ``given_dtype``: an array X's dtype before it was read.
         """
         _, low, high, _ = _array_summary(values)
@@ -513,7 +521,7 @@ class Schema:
         for j, column in enumerate(self.columns):
             if column.categories is not None:
                 continue
-            narrow = _narrow_float(dtypes[j])
+            narrow = _narrow_float(dtypes[j]) or _narrow_float(column.dtype)
             below = low[j] < column.low and not (narrow and _equal_in(narrow, low[j], column.low))
             above = high[j] > column.high and not (narrow and _equal_in(narrow, high[j], column.high))
             if below or above:

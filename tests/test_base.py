@@ -893,6 +893,21 @@ def test_a_warm_start_fit_beyond_the_first_fits_ranges_warns_that_sample_keeps_t
     assert vae.sample(500, random_state=0)["year"].max() <= 2020
 
 
+def test_a_float64_warm_start_after_a_float32_fit_warns_only_of_values_beyond_float32_rounding():
+    # The same X in float64 lies past its float32 extremes by their rounding: every column was
+    # reported beyond the first fit's ranges.
+    X = np.random.RandomState(0).normal(size=(120, 4))
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae.fit(X.astype(np.float32))
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae.fit(X)
+    with pytest.warns(UserWarning, match=r"keeps the first fit's column ranges.*\[0, 1, 2, 3\]"):
+        vae.fit(X * 1.001)
+
+
 def test_other_libraries_parameter_names_are_answered_with_skvae_s():
     # PCA's n_components, a torch loop's epochs, an imputer's add_indicator were refused with advice
     # about custom encoders' 'encoder__' arguments alone.
