@@ -90,11 +90,14 @@ def check_variance_units(statistics, schema):
     for column, stats in statistics.items():
         scale = stats.get("scale", 1.0)
         if scale > LARGEST_SCALE or 0.0 < scale < SMALLEST_SCALE:
-            flows = "overflows" if scale > 1 else "underflows"
+            # Its square itself is representable (1.5e300 at 1.24e150): the margin is for the variances
+            # the model learns in those units, up to 1e8 times the column's own.
+            flows, bound = ("overflow", f"above {LARGEST_SCALE:g}") if scale > 1 else ("underflow", f"below {SMALLEST_SCALE:g}")
             which = f"Column {schema.columns[column].name!r}" if schema.frame else f"X[:, {column}]"
             raise ValueError(
-                f"{which} has a standard deviation of {scale:.3g}, whose "
-                f"square, the unit of noise_variance_, {flows} float64. Rescale that column."
+                f"{which} has a standard deviation of {scale:.3g}, {bound}: noise_variance_ holds variances "
+                f"in X's squared units, and those the model learns around this one's square could {flows} "
+                "float64. Rescale that column (e.g. StandardScaler, or a change of unit)."
             )
 
 

@@ -501,7 +501,7 @@ def test_a_column_of_tiny_spread_is_measured_not_taken_for_constant():
     X = rng.normal(size=(60, 2))
     X[:, 0] *= 1e-200
     # Its square underflows: the VAE's noise_variance_ could not hold it, and says so.
-    with pytest.raises(ValueError, match=r"X\[:, 0\] has a standard deviation of 1.07e-200.*underflows float64"):
+    with pytest.raises(ValueError, match=r"X\[:, 0\] has a standard deviation of 1.07e-200, below 1e-150.*could underflow float64"):
         VAETransformer(likelihood="gaussian", **FAST).fit(X)
     with_hole = X.copy()
     with_hole[0, 1] = np.nan
@@ -2000,7 +2000,7 @@ def test_the_vq_vae_checks_the_unit_of_its_noise_variance_as_the_vae_does(scale)
     X = np.random.RandomState(0).normal(size=(60, 3))
     X[:, 0] *= scale
     for Estimator in (VAETransformer, VQVAETransformer):  # the VQ-VAE trained, then "diverged" or reported 0
-        with pytest.raises(ValueError, match=r"X\[:, 0\] has a standard deviation of .*, the unit of noise_variance_"):
+        with pytest.raises(ValueError, match=r"X\[:, 0\] has a standard deviation of .*: noise_variance_ holds variances"):
             Estimator(**FAST).fit(X)
 
 
@@ -3014,3 +3014,11 @@ def test_a_likelihood_dict_value_that_is_not_a_name_gets_the_list_of_names():
     frame = pd.DataFrame({"a": np.arange(20.0), "b": np.ones(20)})
     with pytest.raises(ValueError, match=r"unknown likelihoods \{'a': \['gaussian'\]\}; choose from \['bernoulli'"):
         VAETransformer(likelihood={"a": ["gaussian"]}, **FAST).fit(frame)
+
+
+def test_a_scale_beyond_what_the_variances_take_is_refused_for_its_real_reason():
+    # "whose square ... overflows float64" was false at 1.24e150 (its square is 1.5e300).
+    X = np.random.RandomState(0).normal(size=(40, 4)) * 1e150
+    with pytest.raises(ValueError, match=r"standard deviation of 1.\d+e\+150, above 1e\+150: noise_variance_ holds "
+                                         r"variances in X's squared units.*could overflow float64"):
+        VAETransformer(**FAST).fit(X)
