@@ -253,8 +253,9 @@ def _check_not_labels(y):
     if width != 1:
         return
     column = np.asarray(y.iloc[:, 0] if isinstance(y, pd.DataFrame) else np.asarray(y)[:, 0])
-    if column.dtype.kind == "b" or (column.dtype.kind in "iu" and len(np.unique(column)) <= FEW_LABELS):
-        kind = "flags" if column.dtype.kind == "b" else f"{len(np.unique(column))} distinct whole numbers"
+    n_values = len(np.unique(column)) if column.dtype.kind in "iu" else None
+    if column.dtype.kind == "b" or (n_values is not None and n_values <= FEW_LABELS):
+        kind = "flags" if column.dtype.kind == "b" else f"{n_values} distinct whole numbers"
         warn(
             f"y is 2-D, so its one column ({kind}) is read as one numeric covariate, not as class labels. For "
             f"labels, pass {_labels_advice(1)}; for a covariate of whole numbers, pass it as floats "
