@@ -39,6 +39,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _assert_all_finite, check_array, check_is_fitted, validate_data
 
 from ._architecture import (
+    AUTO_HIDDEN_LAYER_SIZES,
     RoutedParamsMixin,
     architecture,
     build_model,
@@ -394,9 +395,10 @@ class BaseAutoencoder(
         mixture fitted to the codes after ``fit`` (one block's codes are not
         the data's); the autoencoder's Gaussian and the VQ-VAE's code
         frequencies are the last call's rows'. A later block far outside that scaling (a root mean square over 3
-        standard deviations) draws a warning; to fix the scaling up front,
-        fit a ``StandardScaler`` by ``partial_fit`` over every block and pass
-        scaled blocks, and pass a first block that spans the data's range.
+        standard deviations) draws a warning. Scaling the blocks beforehand
+        does not change this (the model standardises by the first call's
+        rows, whatever their units): pass a first block that represents the
+        data (shuffled rows), or start with ``fit`` on rows drawn across it.
         ``early_stopping`` does not apply. Later calls
         use the current ``learning_rate_init`` and refuse a changed network
         shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
@@ -535,12 +537,35 @@ class BaseAutoencoder(
         columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,
                               statistics=statistics, censored=schema.censored, noise_variance=self._noise_variance)
         self.hidden_layer_sizes_ = resolve_hidden_layer_sizes(data.spec["hidden_layer_sizes"], *data.X.shape)
+        if data.incremental:
+            self._warn_of_choices_from_a_small_first_block(data)
         spec = {**data.spec, "hidden_layer_sizes": self.hidden_layer_sizes_}
         model = build_model(self._family, spec, columns, torch.Generator().manual_seed(init_seed),
                             module_seed=derived_seed(init_seed),
                             n_condition=0 if data.conditions is None else data.conditions.shape[1])
         self._fitted_architecture = data.spec
         return FitState(model, rng, History(), 0, None)
+
+    def _warn_of_choices_from_a_small_first_block(self, data):
+        """Warn where "auto" chose a linear network (or one noise variance) from a first block of fewer rows than columns.
+
+        A fit on so few rows is the documented rule's case; a stream's first
+        block of 32 rows of 64 columns made every later block train a
+        linear network, without a word.
+        """
+        n_rows, n_columns = data.X.shape
+        chosen = []
+        if data.spec["hidden_layer_sizes"] == "auto" and self.hidden_layer_sizes_ == ():
+            chosen.append(f"hidden_layer_sizes='auto' chose a linear network () (more rows give {AUTO_HIDDEN_LAYER_SIZES})")
+        if data.spec.get("noise_variance") == "auto" and self._noise_variance == "isotropic":
+            chosen.append("noise_variance='auto' chose one variance for all columns ('isotropic')")
+        if chosen:
+            warn(
+                f"{type(self).__name__}: partial_fit's first block has {n_rows} rows, fewer than its {n_columns} "
+                f"columns: from it, {' and '.join(chosen)}, kept for every later call. To choose for the "
+                "whole stream, pass these parameters explicitly, or a first block of more rows than columns.",
+                UserWarning,
+            )
 
     def _continued(self, data):
         """Copies of the fitted model, its random state and history: ``warm_start`` and ``partial_fit``."""
@@ -674,7 +699,9 @@ class BaseAutoencoder(
             parts = ((f"the KL warm-up's {'last ' if state.n_iter else ''}{left}, then " if left else "")
                      + ("n_iter_no_change + 1, in a warm start" if carried else "n_iter_no_change + 2"))
             if self.max_iter >= needed:
-                advice = "Increase max_iter, or raise tol."
+                # The remedy the README names for small tables too, where a family stops on held-out rows.
+                advice = ("Increase max_iter, raise tol, or stop on held-out rows (early_stopping=True)."
+                          if self._auto_early_stopping and not run.early_stopping else "Increase max_iter, or raise tol.")
             elif self._warn_when_the_rule_cannot_stop:
                 # Only the settings that can bring the epochs needed within max_iter.
                 judged = needed - left - self.n_iter_no_change  # what no setting here shortens
@@ -887,7 +914,7 @@ class BaseAutoencoder(
             self._warn_of_new_holes(
                 new_holes,
                 f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are not comparable "
-                "with complete rows' (in tests they moved by up to tens of nats, either way). The first "
+                "with complete rows' (they move, either way). The first "
                 "fit call decides which columns can have holes: fit on rows with holes in these "
                 "columns, which teaches the model to read them, or fill the holes first "
                 "(VAEImputer.transform).",

@@ -104,12 +104,26 @@ def warn_about_strings(name, observed, n_levels, numbers_advice=True, holes=Fals
                     UserWarning,
                 )
                 return
-    if len(observed) >= _IDENTIFIER_MIN_ROWS and n_levels == len(observed):
+    if len(observed) < _IDENTIFIER_MIN_ROWS or n_levels <= len(observed) / 2:
+        return
+    if n_levels == len(observed):
         warn(
             f"Column {name!r} holds a different value in each of its {n_levels} rows (an identifier?): "
             "it is modelled as a category of one row each, which teaches the model nothing about new "
             "rows: their values are unknown categories (an error in transform, or holes with "
             "handle_unknown='ignore'). Drop the column, or convert it if it holds numbers or dates.",
+            UserWarning,
+        )
+        return
+    # Mostly such values (vega's car names: 241 levels in 304 rows) fail a cross-validation alike: the
+    # held-out folds hold levels no training row did.
+    once = int((observed.value_counts(sort=False) == 1).sum())
+    if once > len(observed) / 2:
+        warn(
+            f"Column {name!r} holds a value no other row holds in {once} of its {len(observed)} rows (an "
+            "identifier, or free text?): such values teach the model nothing about new rows, which mostly "
+            "hold unknown categories (an error in transform, or holes with handle_unknown='ignore'; a "
+            "cross-validation's held-out folds too). Drop the column, or convert it if it holds numbers or dates.",
             UserWarning,
         )
 

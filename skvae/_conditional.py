@@ -572,12 +572,11 @@ def _check_later_covariates(columns, call):
     if rms[worst] <= DRIFT_RMS:
         return
     where = f"covariate {worst}" if len(columns) >= DRIFT_ROWS else "the covariates"
-    warn(
+    warn(  # the same words every call, as for X's columns (skvae._fitting.check_later_scaling)
         f"{call}: y lies far outside the scaling fixed by the first fit: {where} has a root mean square "
-        f"of {rms[worst]:.3g} standard deviations after standardising. The scaling is not updated after "
-        "the first call. Scale y up front with a scaler fitted on all the data (e.g. "
-        "StandardScaler().partial_fit over every block), or shuffle the rows so the first block "
-        "represents them all.",
+        f"over {DRIFT_RMS:g} standard deviations after standardising by it. The scaling is not updated "
+        "after the first call, and no scaling of y changes that: give the first call rows that "
+        "represent the data (shuffle the rows of the stream, or start with fit on rows drawn across it).",
         UserWarning,
     )
 

@@ -287,6 +287,9 @@ def test_clear_errors_for_bad_columns(frame):
     (pd.date_range("2021-01-01", periods=60).strftime("%m/%d/%Y"), r"Column 'c' holds dates as strings \(e.g. '01/01/2021'\)"),
     (pd.date_range("2021-01-13", periods=60).strftime("%d/%m/%Y"), r"pd.to_datetime\(X\['c'\], format='%d/%m/%Y'\)"),
     ([f"customer-{i}" for i in range(60)], r"Column 'c' holds a different value in each of its 60 rows.*Drop the column"),
+    # Most rows' value no other row holds: held-out rows mostly hold unknown levels too.
+    ([f"customer-{i}" for i in range(40)] + ["customer-0"] * 20, r"Column 'c' holds a value no other row holds in 39 "
+                                                                 r"of its 60 rows.*Drop the column"),
     (np.tile(["2021-01-01", "2021-01-02"], 30), r"Column 'c' holds dates as strings.*category of 2 levels"),
 ])
 def test_strings_that_are_dates_or_identifiers_are_warned_about(strings, expected):
@@ -297,7 +300,8 @@ def test_strings_that_are_dates_or_identifiers_are_warned_about(strings, expecte
 
 @pytest.mark.parametrize("column", [
     pd.Categorical(pd.date_range("2021-01-01", periods=60).strftime("%Y-%m-%d")),  # a category by choice
-    [f"customer-{i}" for i in range(40)] + ["customer-0"] * 20,  # a label that repeats
+    [f"customer-{i}" for i in range(20)] * 3,  # labels that repeat
+    [f"customer-{i}" for i in range(25)] + ["customer-0"] * 35,  # a few rows' labels seen once
     np.tile(["Paris", "Oslo", "Rome"], 20),
 ])
 def test_ordinary_categories_are_not_warned_about(column, recwarn):

@@ -3022,3 +3022,43 @@ def test_a_scale_beyond_what_the_variances_take_is_refused_for_its_real_reason()
     with pytest.raises(ValueError, match=r"standard deviation of 1.\d+e\+150, above 1e\+150: noise_variance_ holds "
                                          r"variances in X's squared units.*could overflow float64"):
         VAETransformer(**FAST).fit(X)
+
+
+def test_a_small_first_partial_fit_block_says_what_auto_chose_for_the_whole_stream():
+    # A stream's first block of fewer rows than columns made "auto" choose a linear network and one
+    # noise variance for every later call, without a word (held-out bound -33.3 against -26.4).
+    X = np.random.RandomState(0).rand(32, 64)
+    with pytest.warns(UserWarning, match=r"first block has 32 rows, fewer than its 64 columns: from it, "
+                                         r"hidden_layer_sizes='auto' chose a linear network \(\).*noise_variance="
+                                         r"'auto' chose one variance"):
+        stream = VAETransformer(random_state=0).partial_fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        stream.partial_fit(X)  # said once, at the call that chose
+        VAETransformer(hidden_layer_sizes=(8,), noise_variance="isotropic", random_state=0).partial_fit(X)
+        VAETransformer(random_state=0).partial_fit(np.random.RandomState(1).rand(80, 64))
+    assert stream.hidden_layer_sizes_ == ()
+
+
+def test_a_column_of_mostly_one_row_values_is_warned_of_as_an_identifier():
+    # 241 car names in 304 rows drew no warning, and every cross-validation fold then failed on the
+    # held-out rows' unknown names; only a column of all-distinct values was warned of.
+    rng = np.random.RandomState(0)
+    names = [f"car {i}" for i in range(250)] + ["car 0"] * 50
+    frame = pd.DataFrame({"name": names, "size": rng.randn(300)})
+    with pytest.warns(UserWarning, match=r"Column 'name' holds a value no other row holds in 249 of its 300 rows"):
+        VAETransformer(**FAST).fit(frame)
+    levels = frame.assign(name=rng.choice(["a", "b", "c"], 300))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VAETransformer(**FAST).fit(levels)
+
+
+def test_the_convergence_warning_names_early_stopping_where_it_was_off():
+    # "Increase max_iter, or raise tol." left out the remedy the README gives for small tables.
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    with pytest.warns(ConvergenceWarning, match=r"Increase max_iter, raise tol, or stop on held-out rows "
+                                                r"\(early_stopping=True\)\.$"):
+        VAETransformer(hidden_layer_sizes=(8,), max_iter=20, tol=0.0, n_iter_no_change=5, kl_warmup=0,
+                       random_state=0).fit(X)
