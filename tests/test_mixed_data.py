@@ -288,8 +288,8 @@ def test_clear_errors_for_bad_columns(frame):
     (pd.date_range("2021-01-13", periods=60).strftime("%d/%m/%Y"), r"pd.to_datetime\(X\['c'\], format='%d/%m/%Y'\)"),
     ([f"customer-{i}" for i in range(60)], r"Column 'c' holds a different value in each of its 60 rows.*Drop the column"),
     # Most rows' value no other row holds: held-out rows mostly hold unknown levels too.
-    ([f"customer-{i}" for i in range(40)] + ["customer-0"] * 20, r"Column 'c' holds a value no other row holds in 39 "
-                                                                 r"of its 60 rows.*Drop the column"),
+    ([f"customer-{i}" for i in range(40)] + ["customer-0"] * 20,
+     r"Column 'c' holds a value no other row holds in 39 of its 60 rows.*Drop the column"),
     (np.tile(["2021-01-01", "2021-01-02"], 30), r"Column 'c' holds dates as strings.*category of 2 levels"),
 ])
 def test_strings_that_are_dates_or_identifiers_are_warned_about(strings, expected):
