@@ -15,7 +15,7 @@ from ._conditions import Conditions, _shown
 from ._data import STAT_BLOCK_ROWS, map_rows, sparse_holes
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
-from ._fitting import DRIFT_RMS, DRIFT_ROWS, drift_rms
+from ._fitting import DRIFT_CLIP, DRIFT_RMS, DRIFT_ROWS, drift_rms
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
 from ._warnings import warn
@@ -566,7 +566,8 @@ def _check_later_covariates(columns, call):
     """Warn when a later call's standardised covariates lie far outside the first call's scaling."""
     if not len(columns):
         return
-    squares = (np.asarray(columns[:, :-1], dtype=np.float64) ** 2).sum(axis=0)  # the last column flags "no condition"
+    # The last column flags "no condition"; values clipped as X's are (DRIFT_CLIP).
+    squares = (np.clip(np.asarray(columns[:, :-1], dtype=np.float64), -DRIFT_CLIP, DRIFT_CLIP) ** 2).sum(axis=0)
     rms = drift_rms(squares, np.full(len(squares), len(columns)), len(columns))  # as for X's columns
     worst = int(np.argmax(rms))
     if rms[worst] <= DRIFT_RMS:

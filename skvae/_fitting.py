@@ -222,6 +222,11 @@ def check_not_diverged(model, start, end, statistics, n_features, names, iterati
 # below it, where a few rows of one column say little.
 DRIFT_RMS = 3.0
 DRIFT_ROWS = 32
+# Each value counts at most this many standard deviations: one value far out is an outlier, not
+# a drift (one value 43 standard deviations out, in a stationary stream of a heavy-tailed column
+# read as Gaussian, lifted a 200-row block's root mean square over DRIFT_RMS), while a block
+# whose values all moved still counts its whole shift up to here.
+DRIFT_CLIP = 10.0
 # A later value this many standard deviations out (in the kept scaling) is
 # what a float32 loss that overflows is blamed on (it trained at 1e17 and
 # overflowed at 1e18-1e19 in a check); a fresh fit's own scaling keeps every
@@ -267,7 +272,7 @@ def check_later_scaling(rows, columns, names, call):
         if far is None and float(deviations.max()) > OVERFLOW_DEVIATIONS:
             row, column = (int(i) for i in torch.nonzero(deviations > OVERFLOW_DEVIATIONS)[0])
             far = (first_row + row, column_names[column], float(deviations[row, column]))
-        squares += (values**2).sum(0)
+        squares += (values.clamp(-DRIFT_CLIP, DRIFT_CLIP) ** 2).sum(0)
         counts += observed.sum(0)
         first_row += len(values)
     rms = drift_rms(squares.numpy(), counts.numpy(), len(rows))

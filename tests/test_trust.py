@@ -222,6 +222,9 @@ def test_partial_fit_warns_when_later_blocks_leave_the_first_scaling():
         warnings.simplefilter("error")
         estimator.partial_fit(rng.normal(size=(200, 4)))  # same distribution: silent
         estimator.partial_fit(rng.normal(size=(3, 4)))  # a few rows: judged all together
+        lone = rng.normal(size=(200, 4))
+        lone[7, 1] = 60.0  # one value far out is an outlier, not a drift (the root mean square was 4.4)
+        estimator.partial_fit(lone)
     drifted = rng.normal(size=(200, 4))
     drifted[:, 2] = drifted[:, 2] * 10 + 50
     with pytest.warns(UserWarning, match=r"partial_fit: .*column 2 has a root mean square over 3 standard deviations.*"
