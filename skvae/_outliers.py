@@ -102,7 +102,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         [0, 1] and a tenth of them sit at 0 or 1 (an image's pixels; columns
         of only 0 and 1, and the value a ``MinMaxScaler`` puts at each bound
         of every column, do not count unless every column is a flag),
-        Gaussian otherwise. A conditional estimator, which needs y
+        Gaussian otherwise; its warnings name ``VAETransformer`` (to act on
+        its ConvergenceWarning, pass ``estimator=VAETransformer(max_iter=400)``,
+        or ``early_stopping=True``). A conditional estimator, which needs y
         to fit, is refused: an outlier detector fits on X alone.
 
     contamination : "auto" or float, default="auto"
