@@ -678,14 +678,15 @@ def _named_as_fitted(estimator, X):
 
     An array for a model fitted on a frame becomes a frame with the fitted
     names (as a skvae model and a ColumnTransformer read it), and a frame of
-    numpy numbers for a model fitted on an array its values. Other input
+    numpy numbers with feature names (string labels, which scikit-learn
+    warns of) for a model fitted without them its values. Other input
     comes back as it is.
     """
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None and isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == len(names):
         return pd.DataFrame(X, columns=names, copy=False)
-    if names is None and isinstance(X, pd.DataFrame) and all(isinstance(d, np.dtype) and d.kind in "biuf"
-                                                                for d in X.dtypes):
+    if (names is None and isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns)
+            and all(isinstance(d, np.dtype) and d.kind in "biuf" for d in X.dtypes)):
         return X.to_numpy()
     return X
 
