@@ -1014,9 +1014,14 @@ class BaseAutoencoder(
 
     def _inverse_transform(self, X, y=None):
         Z = self._checked_codes(X)
-        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: z,
-                            out_dtype=self._decoded_dtype(Z))
+        *_, codes = self._code_layout()
+        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=codes, out_dtype=self._decoded_dtype(Z))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
+
+    def _code_layout(self):
+        """The codes ``inverse_transform`` takes: their width, their words in messages, ``codes(latent, z)`` to decode."""
+        latent_dim = self.network_.latent_dim
+        return latent_dim, f"codes with {self._code_width_name}={latent_dim} columns", lambda latent, z: z
 
     def _decoded_dtype(self, Z):
         """The dtype decoded values of codes Z are written in: an array model's output's, a frame model's float64."""
@@ -1026,9 +1031,8 @@ class BaseAutoencoder(
 
     def _checked_codes(self, X):
         check_is_fitted(self)
-        latent_dim = self.network_.latent_dim
-        return check_array(codes_of_width(X, latent_dim, self, f"codes with {self._code_width_name}={latent_dim} columns"),
-                           dtype=FLOAT_DTYPES)
+        width, named, _ = self._code_layout()
+        return check_array(codes_of_width(X, width, self, named), dtype=FLOAT_DTYPES)
 
     def _decoded(self, Z, conditions, codes, how="mean", generator=None, out_dtype=np.float64):
         """Values in X's units (a category as its index) decoded from ``codes(latent, Z)`` chunk by chunk.

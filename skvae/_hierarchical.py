@@ -4,17 +4,13 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
 from ._architecture import _positive_ints
-from ._data import FLOAT_DTYPES
 from ._docs import fill_doc
 from ._export import method_dtype
 from ._vae import VAETransformer
-from ._validation import codes_of_width
 from .nn import LadderVAEModel
 
 
@@ -365,18 +361,13 @@ class HierarchicalVAETransformer(VAETransformer):
             return codes
         return np.ascontiguousarray(codes[:, self.network_.latent.layer_slice(layer)])
 
-    def _inverse_transform(self, X, y=None):
-        check_is_fitted(self)
+    def _code_layout(self):
         layer = self._layer()
         if layer is None:
-            return super()._inverse_transform(X, y)
-        latent = self.network_.latent
-        width = latent.latent_dims[layer]
-        Z = check_array(codes_of_width(X, width, self, f"codes of layer transform_layer={self.transform_layer}, with "
-                                                     f"latent_dims[{layer}]={width} columns"), dtype=FLOAT_DTYPES)
-        out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=lambda latent, z: latent.from_layer(z, layer),
-                            out_dtype=self._decoded_dtype(Z))
-        return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
+            return super()._code_layout()
+        width = self.network_.latent.latent_dims[layer]
+        return (width, f"codes of layer transform_layer={self.transform_layer}, with latent_dims[{layer}]={width} columns",
+                lambda latent, z: latent.from_layer(z, layer))
 
 
 def _checked_layer(layer, latent_dims):
