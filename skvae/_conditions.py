@@ -41,6 +41,7 @@ class Conditions:
             if classes is not None:
                 raise ValueError("classes lists class labels, but y holds numeric covariates (2-D); "
                                  "leave classes out.")
+            y = as_pandas(y)  # once, for both: polars' frames are read as pandas'
             _check_not_labels(y)
             Y = _covariates(y)
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
@@ -240,8 +241,8 @@ def _check_not_labels(y):
     read a column-vector y as labels, with a warning. A pandas Categorical
     holds no numbers (its categories' values would be read as such), and a
     column of flags or of a few whole numbers is the usual ``df[["label"]]``.
+    ``y``: as ``as_pandas`` gives it.
     """
-    y = as_pandas(y)
     width = np.shape(y)[1]
     if isinstance(y, pd.DataFrame):
         categorical = [name for name, dtype in y.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
