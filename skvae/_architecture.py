@@ -29,8 +29,6 @@ OTHER_LIBRARIES_NAMES = {
     "max_epochs": "Epochs are max_iter, as in MLPRegressor. ",
     "lr": "The learning rate is learning_rate_init, as in MLPRegressor. ",
     "seed": "The seed is random_state. ",
-    "add_indicator": ("skvae adds no missing indicator: make_union(VAEImputer(), MissingIndicator()) gives the "
-                      "filled columns and the indicator side by side. "),
     "keep_empty_features": "A column with no observed value is refused at fit: drop it first. ",
     # SimpleImputer's and IterativeImputer's: the VAE fills every hole of a row at once, from the
     # row's observed entries, with no first fill, regressor or order of columns.
@@ -172,7 +170,8 @@ class RoutedParamsMixin:
             role = name.split("__", 1)[0]
             if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
                 hint = self._hint_for(name)
-                routed = "" if name in OTHER_LIBRARIES_NAMES else (
+                # Another member's parameter, or another library's, is no custom module's argument.
+                routed = "" if name in OTHER_LIBRARIES_NAMES or _family_members_taking(name) else (
                     "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'.")
                 raise ValueError(f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}{routed}".rstrip())
             if getattr(self, role) is None:

@@ -56,7 +56,7 @@ class TransformGraph(nn.Module):
 class ImputationGraph(nn.Module):
     """Rows of X's values with NaN holes to the same rows with the holes filled, as ``VAEImputer.transform``."""
 
-    def __init__(self, model, placeholder=None, numeric=None, bounds=None):
+    def __init__(self, model, placeholder=None, numeric=None, bounds=None, indicated=()):
         super().__init__()
         self.model = copy.deepcopy(model).cpu().eval()
         # VAEImputer's min_value and max_value, float64 as transform bounds its fills.
@@ -69,6 +69,8 @@ class ImputationGraph(nn.Module):
         # float32 constant in an ONNX graph, which no float64 -99.9 then equalled.
         self.register_buffer("placeholder", None if placeholder is None else torch.tensor(placeholder, dtype=torch.float64))
         self.register_buffer("numeric", None if numeric is None else torch.as_tensor(numeric, dtype=torch.bool))
+        # VAEImputer's add_indicator: the columns whose holes the output marks after X's.
+        self.register_buffer("indicated", torch.as_tensor(list(indicated), dtype=torch.long) if len(indicated) else None)
 
     def forward(self, x):
         if self.placeholder is not None:
@@ -77,14 +79,15 @@ class ImputationGraph(nn.Module):
             x = torch.where((x == self.placeholder.to(x.dtype)) & self.numeric, torch.nan, x)
         bounds = None if self.low is None else (self.low, self.high)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)), bounds=bounds)
-        if not x.dtype.is_floating_point or x.dtype == torch.float64:
-            # float64's own range needs no clamp (whose bound, float64's largest, the ONNX
-            # exporter warned of overflowing a cast).
+        if x.dtype.is_floating_point and x.dtype != torch.float64:
+            # An imputer returns X's own float dtype, float16 too (as SimpleImputer does), a fill
+            # beyond its range at its largest value rather than infinite. (float64's own range needs
+            # no clamp, whose bound, float64's largest, the ONNX exporter warned of overflowing a cast.)
+            largest = torch.finfo(x.dtype).max
+            filled = filled.clamp(-largest, largest).to(x.dtype)
+        if self.indicated is None:
             return filled
-        # An imputer returns X's own float dtype, float16 too (as SimpleImputer does), a fill
-        # beyond its range at its largest value rather than infinite.
-        largest = torch.finfo(x.dtype).max
-        return filled.clamp(-largest, largest).to(x.dtype)
+        return torch.cat([filled, torch.isnan(x[:, self.indicated]).to(filled.dtype)], dim=1)
 
 
 class InverseTransformGraph(nn.Module):

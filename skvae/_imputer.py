@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
+from sklearn.impute import MissingIndicator
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
@@ -103,6 +104,19 @@ class VAEImputer(VAETransformer):
     max_value : float or array-like of shape (n_features,), default=np.inf
         Largest value a fill may take, as ``min_value``.
 
+    add_indicator : bool, default=False
+        If True, ``transform`` appends, as ``IterativeImputer`` does, one
+        column per column that had holes at fit, marking the entries it
+        filled (``indicator_.features_`` lists those columns): a
+        downstream model can then tell a filled value from an observed
+        one. In X's float dtype (1.0 for a filled entry) after an array's
+        columns, as bool columns named ``missingindicator_<name>`` after a
+        DataFrame's. A hole in a column that had none at fit is filled but
+        not marked (``MissingIndicator(error_on_new=False)``), and an
+        unseen category under ``handle_unknown="ignore"``, filled, is
+        marked. Read at each call (``set_params`` on a fitted imputer takes
+        effect), and in the exported graph as ``transform`` applies it.
+
     ${network_parameters}
 
     ${vae_parameters}
@@ -124,6 +138,12 @@ class VAEImputer(VAETransformer):
     ${column_attributes}
 
     ${input_attributes}
+
+    indicator_ : sklearn.impute.MissingIndicator or None
+        The indicator ``add_indicator=True`` appends, fitted to the columns
+        that had holes at fit (its ``features_``; a placeholder, NaN,
+        ``pd.NA`` or NaT, as this imputer reads holes); None when
+        ``add_indicator`` is False.
 
     See Also
     --------
@@ -156,6 +176,7 @@ class VAEImputer(VAETransformer):
         "sample_posterior": ["boolean"],
         "min_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
         "max_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
+        "add_indicator": ["boolean"],
     }
 
     def __init__(
@@ -166,6 +187,7 @@ class VAEImputer(VAETransformer):
         sample_posterior=False,
         min_value=-np.inf,
         max_value=np.inf,
+        add_indicator=False,
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
@@ -209,6 +231,7 @@ class VAEImputer(VAETransformer):
         self.sample_posterior = sample_posterior
         self.min_value = min_value
         self.max_value = max_value
+        self.add_indicator = add_indicator
 
     def _validate_fit(self, X, y, incremental, condition_options):
         data = super()._validate_fit(X, y, incremental, condition_options)
@@ -312,8 +335,9 @@ class VAEImputer(VAETransformer):
 
         Returns
         -------
-        X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
-            X without holes: an array in X's float dtype (dense for a
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
+            X without holes (and, with ``add_indicator=True``, the missing
+            indicator's columns after X's): an array in X's float dtype (dense for a
             sparse X too, which ``SimpleImputer`` keeps sparse), or, for a
             DataFrame fitted column by column, a DataFrame with the
             training columns and dtypes. Nullable ones (``Int64``) read
@@ -343,6 +367,7 @@ class VAEImputer(VAETransformer):
         flagged = set(columns.flagged)
         unflagged = [j for j, c in enumerate(schema.columns) if c.categories is not None and j not in flagged]
         unknown, far = set(), {}
+        indicated = self._indicated_columns()
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
@@ -359,7 +384,9 @@ class VAEImputer(VAETransformer):
             values = values.double()
             filled = model.impute(batch, values, generator, bounds)
             # A frame's holes, which restoring its columns reads: its unknown levels among them.
-            return torch.cat([filled, torch.isnan(values).double()], dim=1) if schema.frame else filled
+            if schema.frame:
+                return torch.cat([filled, torch.isnan(values).double()], dim=1)
+            return torch.cat([filled, torch.isnan(values[:, indicated]).double()], dim=1) if indicated else filled
 
         n_features = self.n_features_in_
         # Draws from one generator in order follow the chunks' padded sizes: on a CPU, streamed wide
@@ -374,7 +401,7 @@ class VAEImputer(VAETransformer):
             # Written in X's float dtype, chunk by chunk, within its range: a float64 buffer of fills
             # and hole flags beside the output peaked at 5 times a float32 output (SimpleImputer: 1.5).
             dtype = np.dtype(given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X))
-            filled = map_rows(X, fill, n_features, out_dtype=dtype, saturate=True, **options)
+            filled = map_rows(X, fill, n_features + len(indicated), out_dtype=dtype, saturate=True, **options)
             new_holes = _columns_with_holes(X) - flagged
         else:
             out = map_rows(X, fill, 2 * n_features, **options)
@@ -393,6 +420,16 @@ class VAEImputer(VAETransformer):
             )
         if not schema.frame:
             return filled
+        out = self._restored_frame(X, filled, holes)
+        if not indicated:
+            return out
+        names = self.indicator_.get_feature_names_out([str(column.name) for column in schema.columns])
+        indicators = pd.DataFrame(holes[:, indicated], index=out.index, columns=list(names))
+        return pd.concat([out, indicators], axis=1)
+
+    def _restored_frame(self, X, filled, holes):
+        """X's frame with its holes (``holes``) taking the fills (``filled``), each column in its training dtype."""
+        schema = self._schema
         # Observed entries are X's own, untouched; the holes take the decoded values in the column's dtype.
         restored = schema.restore(filled, index=X.index)
         out = X.copy()
@@ -500,14 +537,15 @@ class VAEImputer(VAETransformer):
                        for column in self._schema.columns]
         else:
             placeholder = None  # NaN, None and pd.NA are NaN in the graph; a string is a category's index
-        return ImputationGraph(self.network_, placeholder, numeric, self._fill_bounds()).eval()
+        return ImputationGraph(self.network_, placeholder, numeric, self._fill_bounds(),
+                               indicated=self._indicated_columns()).eval()
 
     @available_if(lambda self: False)
     def inverse_transform(self, X):
         """Not available: an imputer's output is X itself, not codes."""
 
     def get_feature_names_out(self, input_features=None):
-        """The input feature names: an imputer keeps its columns.
+        """The input feature names: an imputer keeps its columns; then the indicator's, if any.
 
         Parameters
         ----------
@@ -519,11 +557,30 @@ class VAEImputer(VAETransformer):
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self, "n_features_in_")
-        return _check_feature_names_in(self, input_features)
+        names = _check_feature_names_in(self, input_features)
+        indicator = self.indicator_
+        if indicator is None:
+            return names
+        return np.concatenate([names, indicator.get_feature_names_out(names)])
 
     @property
     def _n_features_out(self):
-        return self.n_features_in_
+        return self.n_features_in_ + len(self._indicated_columns())
+
+    def _indicated_columns(self):
+        """Columns whose holes ``transform`` marks: those with holes at fit, under ``add_indicator``."""
+        return self._schema.flagged if call_parameter(self, "add_indicator") else []
+
+    @property
+    def indicator_(self):
+        check_is_fitted(self)
+        if not call_parameter(self, "add_indicator"):
+            return None
+        # Fitted on a row with a hole where the columns had them at fit: its features_ are those
+        # columns, and it reads X as MissingIndicator does (NaN holes), with no copy of X kept.
+        row = np.zeros((1, self.n_features_in_))
+        row[0, self._schema.flagged] = np.nan
+        return MissingIndicator(error_on_new=False).fit(row)
 
     @property
     def _imputation_seed(self):

@@ -909,7 +909,7 @@ def test_a_float64_warm_start_after_a_float32_fit_warns_only_of_values_beyond_fl
 
 
 def test_other_libraries_parameter_names_are_answered_with_skvae_s():
-    # PCA's n_components, a torch loop's epochs, an imputer's add_indicator were refused with advice
+    # PCA's n_components, a torch loop's epochs, an imputer's fill_value were refused with advice
     # about custom encoders' 'encoder__' arguments alone.
     from skvae import HierarchicalVAETransformer, VAEImputer
 
@@ -918,7 +918,7 @@ def test_other_libraries_parameter_names_are_answered_with_skvae_s():
         (VAETransformer(n_components=2), r"'n_components'. The code's size is latent_dim \(PCA's n_components\).$"),
         (HierarchicalVAETransformer(n_components=2), r"The code's size is latent_dims "),
         (VAETransformer(epochs=5), r"Epochs are max_iter, as in MLPRegressor.$"),
-        (VAEImputer(add_indicator=True), r"make_union\(VAEImputer\(\), MissingIndicator\(\)\)"),
+        (VAETransformer(add_indicator=True), r"'add_indicator' is a parameter of VAEImputer.$"),
         # fill_value read "Did you mean 'min_value'?", a bound; estimator named the detector alone.
         (VAEImputer(fill_value=0), r"not a constant \(SimpleImputer's fill_value\); min_value and max_value"),
         (VAEImputer(estimator=None), r"where IterativeImputer takes a regressor as its estimator"),

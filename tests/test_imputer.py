@@ -282,3 +282,73 @@ def test_pd_na_in_a_list_of_bounds_leaves_that_column_unbounded():
         warnings.simplefilter("ignore")
         imputer = VAEImputer(min_value=[0, pd.NA, 0], **settings).fit(X)
         np.testing.assert_array_equal(imputer.transform(X), imputer.set_params(min_value=[0, None, 0]).transform(X))
+
+
+def test_add_indicator_appends_the_columns_of_filled_entries_as_iterative_imputer_does(tmp_path):
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    from skvae import load
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 4)).astype(np.float32)
+    X[rng.rand(150, 4) < 0.15] = -1
+    X[:, 2] = rng.normal(size=150)  # no holes at fit: no indicator column
+    options = dict(missing_values=-1, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer = VAEImputer(add_indicator=True, **options).fit(X)
+    peer = IterativeImputer(missing_values=-1, add_indicator=True, max_iter=2).fit(X)
+    out = imputer.transform(X)
+    assert out.dtype == np.float32 and out.shape == peer.transform(X).shape == (150, 7)
+    np.testing.assert_array_equal(out[:, 4:], peer.transform(X)[:, 4:])
+    np.testing.assert_array_equal(imputer.indicator_.features_, peer.indicator_.features_)
+    np.testing.assert_array_equal(imputer.get_feature_names_out(), peer.get_feature_names_out())
+    # The fills are the imputer's without the indicator, which is read at each call.
+    plain = imputer.set_params(add_indicator=False).transform(X)
+    assert imputer.indicator_ is None and plain.shape == (150, 4)
+    np.testing.assert_array_equal(out[:, :4], plain)
+    imputer.set_params(add_indicator=True)
+    imputer.save(tmp_path / "imputer.skvae")
+    np.testing.assert_array_equal(load(tmp_path / "imputer.skvae").transform(X), out)
+    graph = imputer.to_torch()
+    np.testing.assert_allclose(graph(torch.from_numpy(X)).detach().numpy(), out, rtol=1e-6, atol=1e-6)
+
+
+def test_add_indicator_marks_a_frames_filled_entries_in_bool_columns_unknown_levels_too():
+    rng = np.random.RandomState(1)
+    frame = pd.DataFrame({"size": rng.normal(size=200), "kind": rng.choice(["a", "b", "c"], 200),
+                          "whole": rng.normal(size=200)})
+    frame.loc[rng.rand(200) < 0.2, "size"] = np.nan
+    frame.loc[rng.rand(200) < 0.2, "kind"] = None
+    imputer = VAEImputer(add_indicator=True, handle_unknown="ignore", hidden_layer_sizes=(8,), max_iter=3,
+                         random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer.fit(frame)
+        new = frame.head(4).assign(kind=["d", None, "a", "b"])
+        out = imputer.transform(new)
+    assert list(out.columns) == ["size", "kind", "whole", "missingindicator_size", "missingindicator_kind"]
+    assert list(out.columns) == list(imputer.get_feature_names_out())
+    assert out["missingindicator_kind"].dtype == bool
+    # The unseen level "d" is filled, so it is marked; "a" and "b" are kept, unmarked.
+    assert out["missingindicator_kind"].tolist() == [True, True, False, False]
+    np.testing.assert_array_equal(out["missingindicator_size"], new["size"].isna())
+    assert not out.iloc[:, :3].isna().any().any()
+
+
+def test_onnxruntime_reproduces_the_imputation_with_its_indicator(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3)).astype(np.float32)
+    X[rng.rand(120, 3) < 0.2] = np.nan
+    imputer = VAEImputer(add_indicator=True, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer.fit(X)
+    session = ort.InferenceSession(str(imputer.to_onnx(tmp_path / "imputer.onnx")))
+    (graph_input,) = session.get_inputs()
+    for rows in (1, 120):
+        (out,) = session.run(None, {graph_input.name: X[:rows]})
+        np.testing.assert_allclose(out, imputer.transform(X[:rows]), rtol=1e-5, atol=1e-5)
