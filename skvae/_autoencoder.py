@@ -74,14 +74,22 @@ class AutoencoderTransformer(BaseAutoencoder):
     ${stopping_attributes}
 
     latent_mean_ : ndarray of shape (latent_dim,)
-        Mean of the training codes: those of the latest ``fit`` or
-        ``partial_fit`` call's rows, under the fitted encoder (earlier
-        calls' rows are gone, and their codes have moved since).
+        Mean of the training codes: those of the latest ``fit`` call's
+        rows under the fitted encoder, pooled, as ``IncrementalPCA``
+        pools its batches, with those of every ``partial_fit`` call since
+        (the first call of a stream, if no ``fit`` came before), each
+        block's codes as encoded at the end of its own call (earlier
+        blocks are gone, and the encoder has moved since).
 
     latent_covariance_ : ndarray of shape (latent_dim, latent_dim)
-        Covariance of the same codes; ``sample`` draws from
-        N(latent_mean_, latent_covariance_). After ``partial_fit`` on a
-        block of fewer rows than ``latent_dim``, it is singular.
+        Covariance (divided by ``n_samples_seen_``) of the same codes;
+        ``sample`` draws from N(latent_mean_, latent_covariance_). It is
+        singular while the rows seen are fewer than ``latent_dim``.
+
+    n_samples_seen_ : int
+        Number of rows ``latent_mean_`` and ``latent_covariance_``
+        describe: those of the latest ``fit`` and of every
+        ``partial_fit`` call since.
 
     ${column_attributes}
 
@@ -205,9 +213,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         (or log-normal) column is drawn around its decoded value with the
         column's mean squared reconstruction error over the training rows
         (that noise's maximum-likelihood variance, fitted with the latent
-        moments and, like them, of the latest call's rows), not with the
-        unit variance of standardised values its squared-error training
-        implies, which would add the column's whole spread again.
+        moments but, unlike them, of the latest call's rows alone), not
+        with the unit variance of standardised values its squared-error
+        training implies, which would add the column's whole spread again.
 
         Parameters
         ----------

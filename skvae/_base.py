@@ -23,6 +23,7 @@ import math
 from abc import ABCMeta
 from collections import namedtuple
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -394,8 +395,12 @@ class BaseAutoencoder(
         ``VAEImputer`` sample codes from N(0, I) after a call, not from the
         mixture fitted to the codes after ``fit`` (one block's codes are not
         the data's); the autoencoder's Gaussian and the VQ-VAE's code
-        frequencies are the last call's rows'. A later block far outside that scaling (a root mean square over 3
-        standard deviations) draws a warning. Scaling the blocks beforehand
+        frequencies pool the rows of every call since the last ``fit`` (or
+        the stream's first call; ``n_samples_seen_``, as in
+        ``IncrementalPCA``), each block's codes as encoded at the end of its
+        own call. A later block far outside
+        that scaling (a root mean square over 3 standard deviations) draws
+        a warning. Scaling the blocks beforehand
         does not change this (the model standardises by the first call's
         rows, whatever their units): pass a first block that represents the
         data (shuffled rows), or start with ``fit`` on rows drawn across it.
@@ -653,7 +658,10 @@ class BaseAutoencoder(
     def _finish(self, data, state, rows, run):
         """The fitted statistics and the checks of the result; then, and only then, the fitted attributes."""
         model = state.model
-        statistics = model.statistics(rows.blocks())
+        # A partial_fit goes on from the statistics of the calls so far, which the family merges where
+        # they describe the rows seen; a fit, warm start included, starts them afresh from its rows.
+        previous = MappingProxyType(vars(self)) if data.incremental and not data.fresh else None
+        statistics = model.statistics(rows.blocks(), previous=previous)
         n_iter = state.n_iter + run.n_epochs
         health = self._check_health(model, rows, data.X.shape[1])
         names = [self._schema.columns[j].name for j in model.columns.standardised_columns()]

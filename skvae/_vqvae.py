@@ -103,19 +103,28 @@ class VQVAETransformer(BaseAutoencoder):
         The codebook vectors, in the space of ``transform``'s output.
 
     code_counts_ : ndarray of shape (n_codes,)
-        Number of training rows (of the latest ``fit`` or ``partial_fit``
-        call) whose code is each codebook vector, under the fitted model.
+        Number of training rows whose code is each codebook vector: the
+        latest ``fit`` call's rows under the fitted model, plus those of
+        every ``partial_fit`` call since (from the first call of a
+        stream, if no ``fit`` came before), each block's codes as chosen
+        at the end of its own call (earlier blocks are gone, and the
+        model has moved since).
 
     code_prior_ : ndarray of shape (n_codes,)
         The categorical prior pi over the codes: the training frequencies,
-        Laplace-smoothed, ``(code_counts_ + 1) / (n_samples + n_codes)``.
-        ``sample`` draws from it and ``score_samples`` uses it.
+        Laplace-smoothed, ``(code_counts_ + 1) / (n_samples_seen_ +
+        n_codes)``. ``sample`` draws from it and ``score_samples`` uses it.
 
     perplexity_ : float
         ``exp`` of the entropy of the training rows' code distribution
-        ``code_counts_ / n_samples``: the number of equally used codes that
-        would give the same spread, between 1 (one code for every row) and
-        ``n_codes`` (all used equally).
+        ``code_counts_ / n_samples_seen_``: the number of equally used
+        codes that would give the same spread, between 1 (one code for
+        every row) and ``n_codes`` (all used equally).
+
+    n_samples_seen_ : int
+        Number of rows ``code_counts_`` counts, ``code_counts_.sum()``:
+        those of the latest ``fit`` and of every ``partial_fit`` call
+        since.
 
     noise_variance_ : ndarray of shape (n_features,) or None
         Learned observation noise variance of each feature, in the units of
@@ -355,7 +364,7 @@ class VQVAETransformer(BaseAutoencoder):
         data = super()._validate_fit(X, y, incremental, condition_options)
         n_rows = data.X.shape[0]
         # Every fit sets code_prior_ from its rows; later partial_fit blocks (a stream, whose
-        # code_prior_ is the block's) are not told again.
+        # code_prior_ counts every block's rows) are not told again.
         if (data.fresh or not data.incremental) and self.n_codes > n_rows:
             # KMeans refuses more clusters than rows; here codes no row takes keep a share of
             # code_prior_ (0.45 of it for 64 codes on 30 rows), which sample draws from.

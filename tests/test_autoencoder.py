@@ -46,3 +46,55 @@ def test_loss_curve_is_the_training_objective(likelihood, digits):
     assert len(ae.loss_curve_) == ae.n_iter_
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
     assert ae.best_loss_ == min(ae.loss_curve_)
+
+
+def test_partial_fit_pools_the_code_moments_of_every_block():
+    # Two blocks from different regions: the Gaussian sample draws from must cover both, as
+    # IncrementalPCA's mean_ and var_ cover every batch, not the last block's rows alone.
+    rng = np.random.RandomState(0)
+    first, second = rng.normal(size=(120, 5)), rng.normal(size=(80, 5)) + 2.0
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), random_state=0)
+    ae.partial_fit(first)
+    codes_first = ae.transform(first)  # each block's codes as its call left them
+    ae.partial_fit(second)
+    codes_second = ae.transform(second)
+    expected_mean = (120 * codes_first.mean(0) + 80 * codes_second.mean(0)) / 200
+    np.testing.assert_allclose(ae.latent_mean_, expected_mean, rtol=1e-10, atol=1e-12)
+    assert np.abs(ae.latent_mean_ - codes_second.mean(0)).max() > 0.05  # not the last block's
+    pooled = np.cov(np.vstack([codes_first, codes_second]).T, bias=True)
+    np.testing.assert_allclose(ae.latent_covariance_, pooled, rtol=1e-8, atol=1e-12)
+    assert ae.n_samples_seen_ == 200
+    np.testing.assert_array_equal(ae.network_.latent.code_mean.numpy(), ae.latent_mean_)  # what sample draws from
+    # A fit, warm start included, starts afresh from its own rows; a partial_fit then goes on from them.
+    for refit in (ae.set_params(warm_start=True, max_iter=2), AutoencoderTransformer(2, max_iter=2, random_state=0)):
+        refit.fit(first)
+        assert refit.n_samples_seen_ == 120
+        np.testing.assert_allclose(refit.latent_mean_, refit.transform(first).mean(0), rtol=1e-10, atol=1e-12)
+        refit.partial_fit(second)
+        assert refit.n_samples_seen_ == 200
+    # A model saved before the count was kept holds one call's moments of unknown count: they restart.
+    del ae.n_samples_seen_
+    ae.partial_fit(first)
+    assert ae.n_samples_seen_ == 120
+    np.testing.assert_allclose(ae.latent_mean_, ae.transform(first).mean(0), rtol=1e-10, atol=1e-12)
+
+
+def test_a_refused_partial_fit_leaves_the_pooled_moments_as_they_were(monkeypatch):
+    import skvae._base
+
+    rng = np.random.RandomState(0)
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), random_state=0)
+    ae.partial_fit(rng.normal(size=(60, 4))).partial_fit(rng.normal(size=(60, 4)) + 2)
+    before = {name: getattr(ae, name) for name in ("latent_mean_", "latent_covariance_", "n_samples_seen_")}
+    saved = {name: np.copy(value) for name, value in before.items()}
+
+    def refuse(*args, **kwargs):  # after the statistics have been merged
+        raise ValueError("refused")
+
+    monkeypatch.setattr(skvae._base, "check_not_diverged", refuse)
+    with pytest.raises(ValueError, match="refused"):
+        ae.partial_fit(rng.normal(size=(60, 4)))
+    for name, value in before.items():
+        assert getattr(ae, name) is value
+        np.testing.assert_array_equal(value, saved[name])
+    np.testing.assert_array_equal(ae.network_.latent.code_mean.numpy(), saved["latent_mean_"])

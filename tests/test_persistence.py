@@ -44,6 +44,25 @@ def test_save_and_load_give_the_same_model_that_trains_on_the_same(Estimator, ta
     _same_model(model, loaded, tabular)
 
 
+@pytest.mark.parametrize("Estimator", [skvae.AutoencoderTransformer, skvae.VQVAETransformer], ids=["AE", "VQ"])
+def test_a_stream_saved_or_pickled_between_blocks_goes_on_as_if_it_never_stopped(Estimator, tabular, tmp_path):
+    # The statistics pool every block's rows: what they hold so far, and their count, travel too.
+    first, second = tabular[:150], tabular[150:]
+    model = Estimator(**SMALL, **({"n_codes": 16} if Estimator is skvae.VQVAETransformer else {}))
+    model.partial_fit(first)
+    model.save(tmp_path / "model.skvae")
+    restored = [load(tmp_path / "model.skvae"), pickle.loads(pickle.dumps(model))]
+    model.partial_fit(second)
+    assert model.n_samples_seen_ == len(tabular)
+    for other in restored:
+        other.partial_fit(second)
+        _same_model(model, other, tabular)
+        assert other.n_samples_seen_ == model.n_samples_seen_
+        for name in ("latent_mean_", "latent_covariance_", "code_counts_", "code_prior_", "perplexity_"):
+            if hasattr(model, name):
+                np.testing.assert_array_equal(getattr(other, name), getattr(model, name), err_msg=name)
+
+
 def test_every_estimator_and_option_round_trips(tabular, tmp_path):
     labels = np.array(["low", "high"])[(tabular[:, 1] > 5).astype(int)]
     cases = [

@@ -161,8 +161,12 @@ def test_early_stopping_and_pandas_output(X):
 def test_a_failed_call_changes_nothing(fitted, X):
     model = pickle.loads(pickle.dumps(fitted))
     before = _state(model)
+    counts = model.code_counts_
     with pytest.raises(ValueError, match="Training diverged"):
+        # Refused after its counts were added to the stream's: they are not kept, nor added in place.
         model.set_params(learning_rate_init=1e4, batch_size=400).partial_fit(X * 0 + X.max(0))
+    assert model.code_counts_ is counts and counts.sum() == model.n_samples_seen_ == len(X)
+    np.testing.assert_array_equal(counts, fitted.code_counts_)
     with pytest.raises(ValueError, match="cannot change n_codes=8 \\(fitted with 16\\)"):
         model.set_params(n_codes=8, learning_rate_init=1e-3).partial_fit(X)
     with pytest.raises(ValueError, match=r'likelihood="bernoulli" needs X in \[0, 1\]'):
@@ -211,7 +215,7 @@ def test_more_codes_than_training_rows_warn_as_kmeans_refuses_more_clusters_than
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.partial_fit(X)  # a stream's later blocks (code_prior_ is the block's) are not told again
+        model.partial_fit(X)  # a stream's later blocks (code_prior_ counts them all) are not told again
         VQVAETransformer(2, n_codes=30, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
     bigger = VQVAETransformer(2, n_codes=30, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(
         np.tile(X, (2, 1)))
@@ -240,3 +244,29 @@ def test_the_divergence_check_judges_the_codebook_reconstructions_the_decoder_tr
                                  random_state=16).fit(X)
     rebuilt = model.inverse_transform(model.codebook_[model.predict(X)])
     assert (np.sqrt(((rebuilt - X) ** 2).mean(axis=0)) / X.std(axis=0) < 2).all()
+
+
+def test_partial_fit_sums_the_code_counts_of_every_block(X):
+    # Blocks of 32 rows over 64 codes: one block's counts left code_prior_ mostly Laplace smoothing.
+    model = VQVAETransformer(likelihood="bernoulli", **{**FAST, "n_codes": 64})
+    expected = np.zeros(64, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # 64 codes on a first block of 32 rows
+        for block in np.array_split(X[:160], 5):
+            model.partial_fit(block)
+            # Each block's codes as its call left them: later calls move the model.
+            expected += np.bincount(model.predict(block), minlength=64)
+    np.testing.assert_array_equal(model.code_counts_, expected)
+    assert model.code_counts_.sum() == model.n_samples_seen_ == 160
+    np.testing.assert_array_equal(model.code_prior_, (expected + 1) / (160 + 64))
+    np.testing.assert_array_equal(model.network_.latent.code_prior.numpy(), model.code_prior_)  # what sample draws
+    frequencies = expected[expected > 0] / 160
+    assert model.perplexity_ == pytest.approx(np.exp(-np.sum(frequencies * np.log(frequencies))), rel=1e-12)
+    # A fit, warm start included, counts its own rows afresh; a partial_fit then adds to them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # X[:100] reaches beyond the first block's ranges
+        model.set_params(warm_start=True, max_iter=1).fit(X[:100])
+    assert model.n_samples_seen_ == 100
+    np.testing.assert_array_equal(model.code_counts_, np.bincount(model.predict(X[:100]), minlength=64))
+    model.partial_fit(X[100:150])
+    assert model.n_samples_seen_ == model.code_counts_.sum() == 150

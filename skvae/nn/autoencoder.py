@@ -3,7 +3,7 @@
 import torch
 
 from .latents import DeterministicLatent
-from .model import AutoencoderModel, code_moments
+from .model import AutoencoderModel, code_moments, pooled_moments
 
 
 def sparsity_penalty(codes):
@@ -31,7 +31,9 @@ class PlainAutoencoderModel(AutoencoderModel):
     squared reconstruction error of each row's entries (each likelihood's
     ``squared_error``: of standardised values, of probabilities, the Brier
     score of a category). Statistics: the mean and covariance of the
-    training codes, which ``sample`` draws from.
+    training codes, which ``sample`` draws from, and how many rows they
+    cover (``n_samples_seen_``): a ``partial_fit`` stream's pool every
+    block's codes, as encoded at the end of its call.
     """
 
     @classmethod
@@ -58,9 +60,10 @@ class PlainAutoencoderModel(AutoencoderModel):
         mask = batch.mask.double()
         return -(squared * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
 
-    def statistics(self, blocks):
+    def statistics(self, blocks, previous=None):
         # The mean squared error of each target column over the rows that have it: the noise an
         # autoencoder does not learn, at its maximum likelihood, which draws from p(x | z) use.
+        # It is this call's rows' (pooling it needs each column's count of observed entries).
         errors, counts = 0.0, 0.0
 
         def residuals(batch, codes):
@@ -68,8 +71,15 @@ class PlainAutoencoderModel(AutoencoderModel):
             squared, observed = self.squared_errors(batch, codes)
             errors, counts = errors + squared, counts + observed
 
-        mean, covariance = code_moments(self, blocks, each=residuals)
+        moments = code_moments(self, blocks, each=residuals)
+        # Earlier blocks are gone, so a stream pools their codes as encoded then, as IncrementalPCA
+        # pools its batches; a one-block Gaussian sampled that block's kind of rows alone. A model
+        # saved before the count was kept holds one call's moments of an unknown count: they restart.
+        if previous is not None and "n_samples_seen_" in previous:
+            moments = pooled_moments(
+                (previous["n_samples_seen_"], previous["latent_mean_"], previous["latent_covariance_"]), moments)
+        n_rows, mean, covariance = moments
         self.latent.fit_prior(mean, covariance)
         # A column no row holds keeps the unit variance.
         self.columns.set_draw_variances(torch.where(counts > 0, errors / counts.clamp_min(1.0), 1.0))
-        return {"latent_mean_": mean, "latent_covariance_": covariance}
+        return {"latent_mean_": mean, "latent_covariance_": covariance, "n_samples_seen_": n_rows}

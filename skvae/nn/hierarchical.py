@@ -304,7 +304,7 @@ class LadderVAEModel(VariationalModel):
         return LadderLatent(in_features, spec["latent_dims"], activation=spec["activation"], generator=generator,
                             decoder_reads_every_layer=spec.get("decoder_reads_every_layer", False), linear=linear)
 
-    def statistics(self, blocks):
+    def statistics(self, blocks, previous=None):
         kl_per_dim = self.kl_per_dim(blocks)
         layers = [kl_per_dim[self.latent.layer_slice(i)].copy() for i in range(self.latent.n_layers)]
         return {

@@ -35,9 +35,15 @@ defines:
 * ``units_offset()``: what turns the training loss into X's units, in
   which ``loss_curve_`` reports it (a density's log-Jacobian; 0 for the
   autoencoder's squared error);
-* ``statistics(blocks)``: the fitted attributes a fit reports about
-  itself, as numpy values, computed once from the training rows after
-  training (and any buffer the prior needs, such as a code frequency).
+* ``statistics(blocks, previous=None)``: the fitted attributes a fit
+  reports about itself, as numpy values, computed once from the training
+  rows after training (and any buffer the prior needs, such as a code
+  frequency). ``previous`` is None for a fit, which starts afresh; for a
+  ``partial_fit`` that goes on from an earlier call it reads what the
+  calls so far reported, by attribute name, and a statistic of the rows
+  that a stream should describe whole (the autoencoder's code moments,
+  the VQ-VAE's code counts) merges them with the blocks' own, each
+  block's as its call left it.
 
 A family with parts beyond the four (a discriminator) builds them in the
 classmethod ``assemble``.
@@ -299,12 +305,12 @@ class AutoencoderModel(nn.Module):
         """How many times ``row_score(batch, **options)`` decodes each row."""
         return 1
 
-    def statistics(self, blocks):
+    def statistics(self, blocks, previous=None):
         raise NotImplementedError
 
 
 def code_moments(model, blocks, each=None):
-    """Mean and covariance (float64 numpy) of the deterministic codes of the rows in ``blocks``.
+    """Number, mean and covariance (float64 numpy) of the deterministic codes of the rows in ``blocks``.
 
     ``each(batch, codes)``, if given, sees every block and its codes on the
     way (one pass over the rows for more statistics than these).
@@ -325,7 +331,24 @@ def code_moments(model, blocks, each=None):
             n_rows += codes.shape[0]
     mean = total / n_rows
     covariance = outer / n_rows - torch.outer(mean, mean)
-    return mean.cpu().numpy(), covariance.cpu().numpy()
+    return n_rows, mean.cpu().numpy(), covariance.cpu().numpy()
+
+
+def pooled_moments(first, second):
+    """The ``(n, mean, covariance)`` of two sets of rows together, from each set's own.
+
+    Covariances are the population ones (divided by n), which pool
+    exactly: ``n C = n1 C1 + n2 C2 + (n1 n2 / n) d d^T`` with ``d`` the
+    difference of the means (Chan, Golub & LeVeque 1979), as
+    ``IncrementalPCA`` merges its batches.
+    """
+    (n1, mean1, covariance1), (n2, mean2, covariance2) = first, second
+    n = n1 + n2
+    delta = np.asarray(mean2) - np.asarray(mean1)
+    mean = mean1 + delta * (n2 / n)
+    covariance = ((n1 * np.asarray(covariance1) + n2 * np.asarray(covariance2)) / n
+                  + np.outer(delta, delta) * (n1 * n2 / n ** 2))
+    return n, mean, covariance
 
 
 def noise_variance(model):

@@ -192,7 +192,9 @@ class VQVAEModel(AutoencoderModel):
     code, in X's units; while training (``fast``), with the codebook's
     running usage as the prior, after it with the fitted ``code_prior``.
     Statistics: the codebook, each code's training count, the smoothed
-    prior and the perplexity of the codes' use.
+    prior and the perplexity of the codes' use, and how many rows the
+    counts cover (``n_samples_seen_``): a ``partial_fit`` stream's sum
+    every block's codes, as chosen at the end of its call.
     """
 
     @classmethod
@@ -212,7 +214,7 @@ class VQVAEModel(AutoencoderModel):
         bound = latent.bound(self.encode(batch.x, batch.condition), log_prior, log_likelihood)
         return bound - self.log_jacobian(batch)
 
-    def statistics(self, blocks):
+    def statistics(self, blocks, previous=None):
         latent = self.latent
         counts = None
         with torch.inference_mode():
@@ -221,7 +223,11 @@ class VQVAEModel(AutoencoderModel):
                 found = torch.bincount(codes, minlength=latent.n_codes).double()
                 counts = found if counts is None else counts + found
         counts = counts.cpu().numpy().astype(np.int64)
-        n_rows = counts.sum()
+        if previous is not None:
+            # Earlier blocks are gone, so a stream sums their codes as chosen then: one block's
+            # counts (32 rows over 64 codes) left a prior mostly of its Laplace smoothing.
+            counts = previous["code_counts_"] + counts
+        n_rows = int(counts.sum())
         frequencies = counts[counts > 0] / n_rows
         prior = (counts + PRIOR_PSEUDO_COUNT) / (n_rows + latent.n_codes * PRIOR_PSEUDO_COUNT)
         latent.fit_prior(prior)
@@ -231,4 +237,5 @@ class VQVAEModel(AutoencoderModel):
             "code_prior_": prior,
             "perplexity_": float(np.exp(-np.sum(frequencies * np.log(frequencies)))),
             "noise_variance_": noise_variance(self),
+            "n_samples_seen_": n_rows,
         }

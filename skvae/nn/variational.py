@@ -74,7 +74,8 @@ class VariationalModel(AutoencoderModel):
                 n_rows += batch.x.shape[0]
         return (kl_sum / n_rows).cpu().numpy()
 
-    def statistics(self, blocks):
+    def statistics(self, blocks, previous=None):
+        # A diagnostic of the encoder as it is now, on this call's rows: ``previous`` is not read.
         kl_per_dim = self.kl_per_dim(blocks)
         return {
             "kl_per_dim_": kl_per_dim,
