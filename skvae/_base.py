@@ -4,7 +4,9 @@ Parameters and their validation, the fit (``fit`` and ``partial_fit`` both
 call ``_fit``, whose steps are methods: validate, build or continue,
 train, finish), ``transform``, ``inverse_transform``, ``sample``,
 ``score``, feature names, tags and devices live here; the checks of X
-that the outlier detector shares in ``skvae._validation``, ``to_torch`` and
+that the outlier detector shares in ``skvae._validation``, what a call
+warns of inputs its fit did not see (new holes, unseen categories,
+values past a range) in ``skvae._call_inputs``, ``to_torch`` and
 ``to_onnx`` in ``skvae._export``, pickling and ``save`` in
 ``skvae._persistence`` (mixins over the same serving graphs and state).
 Every output runs the same path: X's columns as float values
@@ -49,14 +51,21 @@ from ._architecture import (
     resolve_hidden_layer_sizes,
     resolve_noise_variance,
 )
+from ._call_inputs import (
+    HOLE_READ_AS,
+    columns_with_holes,
+    nothing_observed,
+    unknown_levels,
+    warn_of_inputs_far_beyond,
+    warn_of_new_holes,
+    widened,
+)
 from ._data import (
     FLOAT32_MAX,
     FLOAT_DTYPES,
-    columns_where,
     map_rows,
     resolve_device,
     row_blocks,
-    sparse_holes,
     zero_padded,
 )
 from ._export import ExportMixin
@@ -119,27 +128,6 @@ from .nn.layers import all_finite
 EARLY_STOPPING_AUTO_ROWS = 10_000
 
 
-# How an encoder without a column's missing-value input reads a hole there: its inputs zeroed.
-HOLE_READ_AS = "as a zero input (a standardised column's mean, a Bernoulli column's 0, no level of a categorical one)"
-
-
-def _nothing_observed(values):
-    """Whether every entry of ``values`` (an array or a sparse matrix) is a hole."""
-    if sp.issparse(values):  # canonical (``_validated``): one stored entry per position
-        return values.nnz == np.prod(values.shape) and bool(np.isnan(values.data).all())
-    return not columns_where(values, lambda block: ~np.isnan(block)).any()
-
-
-def _columns_with_holes(values):
-    """The columns of ``values`` (an array or a sparse matrix) that hold a hole, as a set of indices."""
-    if sp.issparse(values):
-        return set(np.flatnonzero(sparse_holes(values).getnnz(axis=0)).tolist())
-    with np.errstate(over="ignore", invalid="ignore"):
-        if not np.isnan(values.sum()):  # the common case, without a boolean temporary of X's size
-            return set()
-    return set(np.flatnonzero(columns_where(values, np.isnan)).tolist())
-
-
 def _user_modules_rng(data, seed):
     """torch's global generator seeded from ``seed`` for the block, then restored, where a user's module may draw from it.
 
@@ -163,21 +151,6 @@ TrainingRun = namedtuple("TrainingRun", ["n_epochs", "converged", "interrupted",
                                          "start", "best_carried"])
 TrainingRun.__doc__ = """What training did: epochs run, how it ended, the optimizer, the model's ``Health`` before it,
 and whether the stopping rule started from a best average carried over from earlier calls."""
-
-
-def _unknown_levels(X, values, columns, schema):
-    """Those of ``columns`` (indices) where X holds a category unseen at fit, which ``values`` read as a hole."""
-    if not schema.frame:
-        return set()
-    return {j for j in columns if schema.columns[j].categories is not None
-            and bool((np.isnan(values[:, j]) & ~pd.isna(X.iloc[:, j]).to_numpy(dtype=bool)).any())}
-
-
-def _widened(far, block_far):
-    """Merge one block's ``{column: (min, max)}`` into the call's."""
-    for j, (low, high) in block_far.items():
-        seen = far.get(j, (low, high))
-        far[j] = (min(seen[0], low), max(seen[1], high))
 
 
 def _one_output_share(outputs, inputs):
@@ -490,7 +463,7 @@ class BaseAutoencoder(
         values = schema.values(X, handle_unknown=self._handle_unknown, training=not fresh) if schema.frame else X
         schema.check(values, fitted=not fresh)
         if not fresh:
-            if _nothing_observed(values):
+            if nothing_observed(values):
                 # A fresh fit refuses a column without an observed value; a block without any would
                 # still move the weights, through the prior's term alone.
                 raise ValueError(
@@ -499,15 +472,15 @@ class BaseAutoencoder(
                 )
             # Masking hides entries in training as such a hole reads (a zero input): it learns them.
             masked = self.corruption == "masking" or self._learnt_to_read_any_hole()
-            new_holes = set() if masked else _columns_with_holes(values) - set(schema.flagged)
+            new_holes = set() if masked else columns_with_holes(values) - set(schema.flagged)
             if new_holes:
-                self._warn_of_new_holes(
+                warn_of_new_holes(self, 
                     new_holes,
                     f"{'partial_fit' if incremental else 'fit (warm_start=True)'} trains on those rows with "
                     f"such a hole read {HOLE_READ_AS} (the model has no missing-value input for these "
                     "columns) and left out of the loss. The first fit call decides which columns can have "
                     "holes: give it rows with holes in these columns, or fill the holes first.",
-                    _unknown_levels(X, values, new_holes, schema),
+                    unknown_levels(X, values, new_holes, schema),
                 )
             beyond = [] if incremental else schema.beyond_ranges(X, values, given_dtype)
             if beyond:
@@ -898,13 +871,13 @@ class BaseAutoencoder(
             if targets:
                 schema.check(values)
             else:
-                _widened(far, schema.inputs_far_beyond_support(values))
+                widened(far, schema.inputs_far_beyond_support(values))
             with np.errstate(over="ignore", invalid="ignore"):  # a sum past float32's range is no hole
                 any_hole = targets and np.isnan(values.sum())  # cheaply: values are dense floats
             if any_hole:
                 holed = set(np.flatnonzero(np.isnan(values).any(axis=0)).tolist()) - set(columns.flagged)
                 new_holes.update(holed)
-                unknown.update(_unknown_levels(block, values, holed, schema))
+                unknown.update(unknown_levels(block, values, holed, schema))
             return values
 
         def run(values, condition, n_rows, first_row):
@@ -917,9 +890,9 @@ class BaseAutoencoder(
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
                        work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row)
-        self._warn_of_inputs_far_beyond(far)
+        warn_of_inputs_far_beyond(self, far)
         if new_holes and warn_new_holes:
-            self._warn_of_new_holes(
+            warn_of_new_holes(self, 
                 new_holes,
                 f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are not comparable "
                 "with complete rows' (they move, either way). The first "
@@ -929,53 +902,6 @@ class BaseAutoencoder(
                 unknown,
             )
         return out
-
-    def _warn_of_inputs_far_beyond(self, far):
-        """Warn of ``far``'s columns (``{column: (min, max)}``), whose values the encoder cannot read as fitted."""
-        if not far:
-            return
-        schema, parts = self._schema, []
-        for kind in sorted({schema.columns[j].likelihood for j in far}):
-            columns = [j for j in sorted(far) if schema.columns[j].likelihood == kind]
-            names = [schema.columns[j].name for j in columns] if schema.frame else columns
-            cls = LIKELIHOODS[kind]
-            low, high = cls.support
-            read = f"reads them as the nearest value in [{low:g}, {high:g}]" if cls.inputs_clamped else "reads them as they are"
-            parts.append(
-                f"{'columns' if len(names) > 1 else 'column'} {names[:5]}{', ...' if len(names) > 5 else ''} "
-                f"({len(names)} in all), fitted as {kind} on [{low:g}, {high:g}], {'hold' if len(names) > 1 else 'holds'} values from "
-                f"{min(far[j][0] for j in columns):.3g} to {max(far[j][1] for j in columns):.3g} (the encoder {read})"
-            )
-        # A call goes on, as PCA.transform does past the training range: one value must not sink a whole
-        # cross-validation fold. Only its score needs the likelihood, and scoring refuses it.
-        warn(
-            f"{type(self).__name__}: X holds values past the range the model was fitted on: "
-            f"{'; '.join(parts)}. These rows' codes (and an imputer's fills) mean little, and scoring "
-            "them is refused. Transform X as it was for fit (e.g. pixels of 0-255 divided by 255; in a "
-            "Pipeline, the same scaler does it), or, where such values belong in a column, fit again "
-            "with likelihood={column: \"gaussian\"} for it.",
-            UserWarning,
-        )
-
-    def _warn_of_new_holes(self, columns, consequence, unknown=()):
-        """Warn that X has holes in ``columns`` (indices), which had none at fit, and what that does.
-
-        ``unknown``: those of them where a category unseen at fit was read as a hole.
-        """
-        names = [self._schema.columns[j].name for j in sorted(columns)]
-        categorical = [self._schema.columns[j].name for j in sorted(unknown)]
-        levels = ""
-        if categorical:
-            # A category unseen at fit is no hole to fit on or fill: a fill swaps it for a known level.
-            levels = (f" In columns of categories ({categorical[:5]}{', ...' if len(categorical) > 5 else ''}) "
-                      "a category unseen at fit is read as such a hole: to model it as a level, declare every "
-                      f"level up front (X.astype({{{categorical[0]!r}: pd.CategoricalDtype(all_levels)}})) and fit "
-                      "again; a level no training row held then scores as unlikely.")
-        warn(
-            f"{type(self).__name__}: X has holes (or categories unseen at fit, read as holes) in "
-            f"columns that had none at fit ({names[:5]}{', ...' if len(names) > 5 else ''}). {consequence}{levels}",
-            UserWarning,
-        )
 
     def transform(self, X):
         """Encode X: the encoder mean mu(x) of each row.

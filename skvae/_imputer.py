@@ -12,7 +12,14 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import HOLE_READ_AS, _columns_with_holes, _unknown_levels, _widened
+from ._call_inputs import (
+    HOLE_READ_AS,
+    columns_with_holes,
+    unknown_levels,
+    warn_of_inputs_far_beyond,
+    warn_of_new_holes,
+    widened,
+)
 from ._data import map_rows
 from ._docs import fill_doc
 from ._export import ImputationGraph
@@ -371,11 +378,11 @@ class VAEImputer(VAETransformer):
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
-            _widened(far, schema.inputs_far_beyond_support(values))
+            widened(far, schema.inputs_far_beyond_support(values))
             if unflagged and np.isnan(values.sum()):
                 # Only where those columns read a hole: a hole elsewhere (the usual fill) costs nothing.
                 holed = np.asarray(unflagged)[np.isnan(values[:, unflagged]).any(axis=0)]
-                unknown.update(_unknown_levels(block, values, holed, schema))
+                unknown.update(unknown_levels(block, values, holed, schema))
             return values
 
         def fill(values, condition, n_rows, first_row):
@@ -402,15 +409,15 @@ class VAEImputer(VAETransformer):
             # and hole flags beside the output peaked at 5 times a float32 output (SimpleImputer: 1.5).
             dtype = np.dtype(given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X))
             filled = map_rows(X, fill, n_features + len(indicated), out_dtype=dtype, saturate=True, **options)
-            new_holes = _columns_with_holes(X) - flagged
+            new_holes = columns_with_holes(X) - flagged
         else:
             out = map_rows(X, fill, 2 * n_features, **options)
             filled, holes = out[:, :n_features], out[:, n_features:] > 0
             new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - flagged
-        self._warn_of_inputs_far_beyond(far)
+        warn_of_inputs_far_beyond(self, far)
         # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
         if new_holes and not self._learnt_to_read_any_hole():
-            self._warn_of_new_holes(
+            warn_of_new_holes(self, 
                 new_holes,
                 f"The model never learnt to read a hole there: its encoder takes one {HOLE_READ_AS}, "
                 "and the fills lean on the other columns less well. Fit on rows with holes in these "
