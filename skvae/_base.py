@@ -669,40 +669,43 @@ class BaseAutoencoder(
                 UserWarning,
             )
         elif not data.incremental and not run.converged:
-            # The rule judges epochs after the warm-up and fires after n_iter_no_change + 1 of them
-            # without improvement, the first average included: before that no tol helps. A warm
-            # start restarts its count (a new fit call, as the validation record).
-            warmup = self._monitor_from_epoch()
-            left = max(0, warmup - state.n_iter)
-            # A best average carried from earlier calls lets the first judged epoch count already.
-            carried = run.best_carried
-            needed = left + self.n_iter_no_change + (1 if carried else 2)
-            parts = ((f"the KL warm-up's {'last ' if state.n_iter else ''}{left}, then " if left else "")
-                     + ("n_iter_no_change + 1, in a warm start" if carried else "n_iter_no_change + 2"))
-            if self.max_iter >= needed:
-                # The remedy the README names for small tables too, where a family stops on held-out rows.
-                advice = ("Increase max_iter, raise tol, or stop on held-out rows (early_stopping=True)."
-                          if self._auto_early_stopping and not run.early_stopping else "Increase max_iter, or raise tol.")
-            elif self._warn_when_the_rule_cannot_stop:
-                # Only the settings that can bring the epochs needed within max_iter.
-                judged = needed - left - self.n_iter_no_change  # what no setting here shortens
-                warmup_alone = left and self.max_iter >= needed - left
-                patience_alone = self.n_iter_no_change > 1 and self.max_iter >= needed - self.n_iter_no_change + 1
-                levers = ["Increase max_iter"] + (["shorten kl_warmup"] if warmup_alone else []) + (
-                    ["lower n_iter_no_change"] if patience_alone else []) + (
-                    ["both shorten kl_warmup and lower n_iter_no_change"]
-                    if left and self.n_iter_no_change > 1 and not (warmup_alone or patience_alone)
-                    and self.max_iter >= judged + 1 else [])
-                advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
-                          f"{needed} ({parts}). {', '.join(levers[:-1])}{' or ' if len(levers) > 1 else ''}{levers[-1]}.")
-            else:
-                advice = None
-            if advice is not None:
-                warn(
-                    f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
-                    f"and the optimization hasn't converged yet. {advice}",
-                    ConvergenceWarning,
-                )
+            self._warn_of_no_convergence(state, run)
+
+    def _warn_of_no_convergence(self, state, run):
+        """ConvergenceWarning for a fit that ran out of ``max_iter``, with the settings that can end it."""
+        # The rule judges epochs after the warm-up and fires after n_iter_no_change + 1 of them
+        # without improvement, the first average included: before that no tol helps. A warm
+        # start restarts its count (a new fit call, as the validation record).
+        warmup = self._monitor_from_epoch()
+        left = max(0, warmup - state.n_iter)
+        # A best average carried from earlier calls lets the first judged epoch count already.
+        carried = run.best_carried
+        needed = left + self.n_iter_no_change + (1 if carried else 2)
+        parts = ((f"the KL warm-up's {'last ' if state.n_iter else ''}{left}, then " if left else "")
+                 + ("n_iter_no_change + 1, in a warm start" if carried else "n_iter_no_change + 2"))
+        if self.max_iter >= needed:
+            # The remedy the README names for small tables too, where a family stops on held-out rows.
+            advice = ("Increase max_iter, raise tol, or stop on held-out rows (early_stopping=True)."
+                      if self._auto_early_stopping and not run.early_stopping else "Increase max_iter, or raise tol.")
+        elif self._warn_when_the_rule_cannot_stop:
+            # Only the settings that can bring the epochs needed within max_iter.
+            judged = needed - left - self.n_iter_no_change  # what no setting here shortens
+            warmup_alone = left and self.max_iter >= needed - left
+            patience_alone = self.n_iter_no_change > 1 and self.max_iter >= needed - self.n_iter_no_change + 1
+            levers = ["Increase max_iter"] + (["shorten kl_warmup"] if warmup_alone else []) + (
+                ["lower n_iter_no_change"] if patience_alone else []) + (
+                ["both shorten kl_warmup and lower n_iter_no_change"]
+                if left and self.n_iter_no_change > 1 and not (warmup_alone or patience_alone)
+                and self.max_iter >= judged + 1 else [])
+            advice = (f"The stopping rule cannot end a fit of max_iter={self.max_iter} epochs: it needs "
+                      f"{needed} ({parts}). {', '.join(levers[:-1])}{' or ' if len(levers) > 1 else ''}{levers[-1]}.")
+        else:
+            return
+        warn(
+            f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
+            f"and the optimization hasn't converged yet. {advice}",
+            ConvergenceWarning,
+        )
 
     def _batch_loss(self, model, batch, epochs_elapsed, generator):
         """One training step's loss: the family's terms, summed in order."""
