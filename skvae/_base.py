@@ -22,6 +22,7 @@ a conditional model, its conditions.
 import contextlib
 import copy
 import math
+import threading
 from abc import ABCMeta
 from collections import namedtuple
 from numbers import Integral, Real
@@ -118,6 +119,9 @@ from ._warnings import warn
 from .nn import ACTIVATIONS, LIKELIHOODS, Batch, ColumnCodec
 from .nn.corruption import CORRUPTIONS
 from .nn.layers import all_finite
+
+# Held while a fitted model moves to the device a call asks for (``_inference_model``).
+_MOVE_LOCK = threading.Lock()
 
 # early_stopping="auto" holds out a validation share from this many training
 # rows on (as HistGradientBoosting does from 10,000): there it stops a fit
@@ -826,8 +830,12 @@ class BaseAutoencoder(
         if looked_up is None:
             looked_up = model._evaluation_lookup = (list(model.modules()), next(model.parameters()))
         modules, first_parameter = looked_up
-        if first_parameter.device != device:
-            model.to(device)
+        if first_parameter.device != device or model.__dict__.get("_served_on") != device:
+            # One move at a time, marked done after it: the first parameter moves first, and a call
+            # from another thread that saw it moved read the others where they still were.
+            with _MOVE_LOCK:
+                model.to(device)
+                model.__dict__["_served_on"] = device
         if any(module.training for module in modules):
             model.eval()
         return model, device

@@ -213,7 +213,7 @@ def resolve_device(device, fitting=False):
     """The torch device for an estimator's ``device`` parameter."""
     cuda = torch.cuda.is_available()
     if device == "auto":
-        return torch.device("cuda" if cuda else "cpu")
+        device = "cuda" if cuda else "cpu"
     if device == "cuda" and not cuda:
         if fitting:
             raise ValueError(
@@ -222,7 +222,12 @@ def resolve_device(device, fitting=False):
             )
         # A model trained on a GPU and loaded on a CPU-only machine still works.
         return torch.device("cpu")
-    return torch.device(device)
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and resolved.index is None:
+        # "cuda" is the current device, named by its index as the model's tensors on it are: "cuda"
+        # and "cuda:0" compare unequal, and a fitted model was moved again at every call.
+        resolved = torch.device("cuda", torch.cuda.current_device())
+    return resolved
 
 
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, chunk_rows=None,

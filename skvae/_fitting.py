@@ -81,8 +81,8 @@ def local_global_rng(seed, device):
     this keeps their draws reproducible and the caller's state untouched.
     One thread at a time runs such a block.
     """
-    # device="cuda" names no index: the module's draws come from the current device's generator.
-    cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    # resolve_device names the current device's index for device="cuda": its generator is the one drawn from.
+    cuda = [device.index] if device.type == "cuda" else []
     with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda):
         torch.default_generator.manual_seed(seed)
         if cuda:

@@ -792,6 +792,18 @@ def test_cuda_requested_without_cuda_is_a_clear_error(tabular):
     assert VAETransformer(**SMALL, device="auto").fit(tabular).transform(tabular).shape == (300, 2)
 
 
+def test_device_cuda_is_the_current_device_by_its_index(monkeypatch):
+    # torch.device("cuda") != torch.device("cuda:0"), where a fitted model's tensors are: a model served
+    # with device="cuda" was moved again at every call.
+    from skvae._data import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert resolve_device("cuda") == resolve_device("auto") == torch.device("cuda", 1)
+    assert resolve_device("cuda:0") == torch.device("cuda", 0)
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
 def test_parameters_follow_mlp_vocabulary():
     from sklearn.neural_network import MLPRegressor
 
