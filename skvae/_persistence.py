@@ -404,6 +404,17 @@ def save(estimator, path):
         "params": _encode(estimator.get_params(deep=False), arrays, "params"),
         "state": _encode(plain_state(estimator, vars(estimator)), arrays, "state"),
     }
+    # Once for the file, though a class is referenced from its parameter and from the fitted state.
+    script = sorted(name for name in _references(metadata) if name.startswith("__main__:"))
+    if script:
+        defined = " and ".join(name.split(":", 1)[1] for name in script)
+        warn(
+            f"Saving {', '.join(script)} as {'references' if len(script) > 1 else 'a reference'} to the running "
+            f"script or notebook: load finds {'them' if len(script) > 1 else 'it'} only where the loading script "
+            f"defines (or imports) {defined} before it loads. Define {'them' if len(script) > 1 else 'it'} in a "
+            "module both can import.",
+            UserWarning,
+        )
     archive_bytes = io.BytesIO()  # built whole first: a failure to encode touches no file
     with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_METADATA, json.dumps(metadata, indent=1))
@@ -582,13 +593,6 @@ def _encode(obj, arrays, where):
                 f"Cannot save {where}, {_qualified_name(obj)}: a lambda or a class or function defined "
                 "inside another, which load could not import. Define it at a module's top level, "
                 "or use pickle or joblib for this estimator."
-            )
-        if obj.__module__ == "__main__":
-            warn(
-                f"Saving {where}, {_qualified_name(obj)}, as a reference to a class or function of the running "
-                f"script or notebook: load finds it only where the loading script defines (or imports) "
-                f"{obj.__qualname__} before it loads. Define it in a module both can import.",
-                UserWarning,
             )
         return {"__callable__": _qualified_name(obj)}
     raise TypeError(
