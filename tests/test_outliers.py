@@ -280,7 +280,11 @@ def test_a_failed_fit_leaves_the_detector_as_it_was(fitted, planted):
 def test_the_guide_runs_as_written(capsys):
     page = Path(__file__).resolve().parents[1] / "docs" / "outliers.md"
     (code,) = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
-    exec(compile(code, str(page), "exec"), {})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, str(page), "exec"), {})
+    # The page mentions no warning: its fits end by the stopping rule (max_iter=50 warned twice).
+    assert not [str(w.message) for w in caught if issubclass(w.category, (UserWarning, ConvergenceWarning))]
     out = capsys.readouterr().out
     assert out.startswith("[-1] [-")  # the tall Oslo row is flagged, with a negative decision
     share = float(re.search(r"([\d.]+)% of the training rows flagged", out).group(1))

@@ -93,16 +93,20 @@ def test_trust_guide_runs_as_written(tmp_path, monkeypatch):
     # Its blocks used a vae they never defined: a newcomer copying them met a NameError.
     import warnings
 
+    from sklearn.exceptions import ConvergenceWarning
+
     pytest.importorskip("skops", reason="the page's second block uses skops (an optional extra)")
 
     page = ROOT / "docs" / "trust.md"
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # 20 epochs of a demo: a ConvergenceWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         for code in blocks:
             exec(compile(code, str(page), "exec"), namespace)
+    # The page mentions no warning (max_iter=20 warned ConvergenceWarning; early stopping ends the fit).
+    assert not [str(w.message) for w in caught if issubclass(w.category, (UserWarning, ConvergenceWarning))]
     assert (tmp_path / "vae.skvae").exists() and (tmp_path / "vae.skops").exists()
     assert type(namespace["vae"]).__name__ == "VAETransformer"
 
@@ -110,10 +114,13 @@ def test_trust_guide_runs_as_written(tmp_path, monkeypatch):
 def test_data_guide_runs_as_written(capsys):
     import warnings
 
+    from sklearn.exceptions import ConvergenceWarning
+
     page = ROOT / "docs" / "data.md"
     (code,) = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # 20 epochs of a demo: a ConvergenceWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         exec(compile(code, str(page), "exec"), {})
+    assert not [str(w.message) for w in caught if issubclass(w.category, (UserWarning, ConvergenceWarning))]
     out = capsys.readouterr().out
     assert "'visits': 'poisson'" in out and "'plan': 'categorical'" in out
