@@ -14,14 +14,15 @@ explain, so it should be the worse feature for predicting the label.
 Run: python examples/conditional_digits.py [--output DIR] [--quick]; --quick
 (or SKVAE_EXAMPLES_QUICK=1) trains tiny models on 300 digits in seconds.
 
-measured (full run, OMP_NUM_THREADS=1, 10 s on a 2-core machine; both
-models latent_dim=8, free_bits=0.5, 200 epochs on 1347 digits, 450 held out):
-an SVC on pixels (0.987 on real test digits) calls 99.6% of the generated
-digits by their requested class (per class 99.0% to 100%; 1, 2 and 9 lowest).
-SVC accuracy on transform(X_test): 0.969 on the VAE's codes, 0.713 on the
-CVAE's, as intended. Test bound on log p(x): -24.91 nats for the VAE, -24.78
+measured (full run, ``python examples/make_figures.py``, 8 s on a 2-core
+machine, the same figures at OMP_NUM_THREADS=1 and 2; both models
+latent_dim=8, free_bits=0.5, 200 epochs on 1347 digits, 450 held out): an
+SVC on pixels (0.987 on real test digits) calls 99.7% of the generated
+digits by their requested class (per class 99.0% to 100%; 1 and 9 lowest).
+SVC accuracy on transform(X_test): 0.969 on the VAE's codes, 0.691 on the
+CVAE's, as intended. Test bound on log p(x): -24.91 nats for the VAE, -24.80
 for the CVAE (summing over the classes); the CVAE's log p(x | y) with the
-true labels, -22.55. In an earlier run without free_bits the CVAE kept only
+true labels, -22.57. In an earlier run without free_bits the CVAE kept only
 2 of 8 latent units active (the VAE 4) and its codes gave the SVC 0.511.
 """
 

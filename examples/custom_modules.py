@@ -10,11 +10,12 @@ scorer). See docs/custom_modules.md for the interface.
 Run: python examples/custom_modules.py [--output DIR] [--quick]; --quick (or
 SKVAE_EXAMPLES_QUICK=1) trains tiny models on 300 digits in seconds.
 
-measured (full run, OMP_NUM_THREADS=1, 57 s on a busy 2-core machine):
-held-out SVC accuracy on 450 test digits 0.956 for PCA, 0.958 for the built-in
-MLP VAE (34768 weights, test ELBO -25.49 nats) and 0.958 for the residual VAE
-(153424 weights, test ELBO -24.99 nats); 3-fold GridSearchCV ELBO -25.288 /
--25.002 / -25.000 nats for encoder__width 32 / 64 / 128, best 128. The
+measured (full run, ``python examples/make_figures.py``, 17 s on a 2-core
+machine, the same figures at OMP_NUM_THREADS=1 and 2): held-out SVC accuracy
+on 450 test digits 0.956 for PCA, 0.958 for the built-in MLP VAE (34768
+weights, test ELBO -25.47 nats) and 0.953 for the residual VAE (153424
+weights, test ELBO -25.01 nats); 3-fold GridSearchCV ELBO -25.298 / -25.026
+/ -25.015 nats for encoder__width 32 / 64 / 128, best 128. The
 residual VAE is the better density model; as features for the SVC the three
 are level.
 """
