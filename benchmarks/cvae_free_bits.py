@@ -9,6 +9,7 @@ the share judged k, for k = 4 and averaged over the ten classes.
 Run: OMP_NUM_THREADS=1 python benchmarks/cvae_free_bits.py   (about a minute; prints only)
 """
 
+import argparse
 import warnings
 
 import numpy as np
@@ -20,6 +21,7 @@ from skvae import ConditionalVAETransformer
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     X, y = load_digits(return_X_y=True)
     X_train, _, y_train, _ = train_test_split(X / 16, y, random_state=0)
     judge = SVC().fit(X_train, y_train)

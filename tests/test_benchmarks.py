@@ -44,6 +44,14 @@ def smoke_run(tmp_path_factory):
     return completed, output
 
 
+def test_every_benchmark_script_answers_help_without_running():
+    # cvae_free_bits.py had no argument parser: its --help ran the whole benchmark.
+    for script in sorted(SCRIPT.parent.glob("*.py")):
+        source = script.read_text()
+        if '__name__ == "__main__"' in source:
+            assert "ArgumentParser(" in source and ".parse_args(" in source, script.name
+
+
 def test_smoke_run_exits_cleanly(smoke_run):
     completed, _ = smoke_run
     assert completed.returncode == 0, completed.stderr[-3000:]
