@@ -54,7 +54,7 @@ def warn_about_strings(name, observed, n_levels, numbers_advice=True, holes=Fals
     # first ("nan" strings) put only markers in the first twenty.
     spread = np.unique(np.linspace(0, len(observed) - 1, 20).astype(int)) if len(observed) else []
     sample = observed.iloc[spread]
-    if _warned_of_dates(name, sample, n_levels):
+    if _warned_of_dates(name, sample, n_levels) or _warned_of_times(name, sample, n_levels):
         return
     # Numbers beside other values make infer_dtype "mixed": a column of strings alone is not looked
     # at value by value (0.2-0.3 s a fit for a million rows).
@@ -190,6 +190,29 @@ def _warned_of_dates(name, sample, n_levels):
         "levels, without their order, and a date not seen in training is an unknown category. Convert "
         f"it with pd.to_datetime(X[{name!r}], format={date_format!r}{coerce}) to model it as a date"
         f"{become}.{ambiguous}",
+        UserWarning,
+    )
+    return True
+
+
+_TIME_OF_DAY = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
+
+
+def _warned_of_times(name, sample, n_levels):
+    """Warn, and return True, where four in five of ``sample`` are times of day: ``datetime.time`` or "14:30[:00]"."""
+    strings = pd.Series([value for value in sample if isinstance(value, str)], dtype=object)
+    clock = strings[strings.str.match(_TIME_OF_DAY)] if len(strings) else strings
+    objects = [value for value in sample if isinstance(value, datetime.time)]
+    if len(clock) + len(objects) < 0.8 * max(len(sample), 1):
+        return False
+    # pd.to_timedelta reads "14:30:00" and str(datetime.time) but not "14:30".
+    seconds = all(value.count(":") == 2 for value in clock)
+    convert = f"pd.to_timedelta(X[{name!r}].astype(str))" if seconds else f"pd.to_timedelta(X[{name!r}] + ':00')"
+    example, held = (clock.iloc[0], "times of day as strings") if len(clock) else (objects[0], "times of day as Python objects")
+    warn(
+        f"Column {name!r} holds {held} (e.g. {example!r}): it is modelled as a category of {n_levels} "
+        "levels, without their order, and a time not seen in training is an unknown category. Convert it "
+        f"with {convert} to model it as a duration since midnight.",
         UserWarning,
     )
     return True

@@ -1,5 +1,6 @@
 """Data as users have it: mixed-type DataFrames, per-column likelihoods, counts and missing values."""
 
+import datetime
 import io
 import pickle
 import warnings
@@ -291,6 +292,12 @@ def test_clear_errors_for_bad_columns(frame):
     ([f"customer-{i}" for i in range(40)] + ["customer-0"] * 20,
      r"Column 'c' holds a value no other row holds in 39 of its 60 rows.*Drop the column"),
     (np.tile(["2021-01-01", "2021-01-02"], 30), r"Column 'c' holds dates as strings.*category of 2 levels"),
+    # Times of day were levels without a word: their order lost, a new time an unknown category.
+    ([f"{h % 24:02d}:{(7 * h) % 60:02d}" for h in range(60)],
+     r"Column 'c' holds times of day as strings \(e.g. '00:00'\).*pd.to_timedelta\(X\['c'\] \+ ':00'\)"),
+    ([f"{h % 24}:{(7 * h) % 60:02d}:30" for h in range(60)], r"times of day as strings.*pd.to_timedelta\(X\['c'\].astype\(str\)\)"),
+    ([datetime.time(h % 24, (7 * h) % 60) for h in range(60)],
+     r"holds times of day as Python objects \(e.g. datetime.time\(0, 0\)\).*as a duration since midnight"),
 ])
 def test_strings_that_are_dates_or_identifiers_are_warned_about(strings, expected):
     X = pd.DataFrame({"c": np.asarray(strings, dtype=object), "x": np.linspace(0, 1, 60)})
