@@ -117,12 +117,15 @@ class VAEImputer(VAETransformer):
         filled (``indicator_.features_`` lists those columns): a
         downstream model can then tell a filled value from an observed
         one. In X's float dtype (1.0 for a filled entry) after an array's
-        columns, as bool columns named ``missingindicator_<name>`` after a
-        DataFrame's. A hole in a column that had none at fit is filled but
-        not marked (``MissingIndicator(error_on_new=False)``), and an
-        unseen category under ``handle_unknown="ignore"``, filled, is
-        marked. Read at each call (``set_params`` on a fitted imputer takes
-        effect), and in the exported graph as ``transform`` applies it.
+        columns; after a DataFrame's, as bool columns named
+        ``missingindicator_<name>``, or ``("missingindicator", label)``
+        where its labels are not all strings (scikit-learn then reads the
+        output, as it read X, without feature names). A hole in a column
+        that had none at fit is filled but not marked
+        (``MissingIndicator(error_on_new=False)``), and an unseen category
+        under ``handle_unknown="ignore"``, filled, is marked. Read at each
+        call (``set_params`` on a fitted imputer takes effect), and in the
+        exported graph as ``transform`` applies it (as floats there).
 
     ${network_parameters}
 
@@ -147,10 +150,13 @@ class VAEImputer(VAETransformer):
     ${input_attributes}
 
     indicator_ : sklearn.impute.MissingIndicator or None
-        The indicator ``add_indicator=True`` appends, fitted to the columns
-        that had holes at fit (its ``features_``; a placeholder, NaN,
-        ``pd.NA`` or NaT, as this imputer reads holes); None when
-        ``add_indicator`` is False.
+        The indicator ``add_indicator=True`` appends: its ``features_`` are
+        the columns that had holes at fit, its ``missing_values`` this
+        imputer's (NaN for ``pd.NA``). Used alone, it marks only that
+        placeholder, as ``MissingIndicator`` does; ``transform`` marks
+        every entry it fills (NaN, ``pd.NA`` and NaT too). Built from the
+        fitted columns at each access (``set_params`` on it does not
+        stick); None when ``add_indicator`` is False.
 
     See Also
     --------
@@ -430,8 +436,13 @@ class VAEImputer(VAETransformer):
         out = self._restored_frame(X, filled, holes)
         if not indicated:
             return out
-        names = self.indicator_.get_feature_names_out([str(column.name) for column in schema.columns])
-        indicators = pd.DataFrame(holes[:, indicated], index=out.index, columns=list(names))
+        labels = [column.name for column in schema.columns]
+        if all(isinstance(label, str) for label in labels):
+            names = list(self.indicator_.get_feature_names_out(labels))
+        else:
+            # A string beside other labels makes scikit-learn refuse the frame's feature names.
+            names = [("missingindicator", labels[j]) for j in indicated]
+        indicators = pd.DataFrame(holes[:, indicated], index=out.index, columns=pd.Index(names, tupleize_cols=False))
         return pd.concat([out, indicators], axis=1)
 
     def _restored_frame(self, X, filled, holes):
@@ -477,7 +488,9 @@ class VAEImputer(VAETransformer):
 
         Returns
         -------
-        X_imputed : ndarray or DataFrame of shape (n_samples, n_features)
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
+            As ``transform``'s: X's columns, then the indicator's with
+            ``add_indicator=True``.
         """
         return self.fit(X).transform(X)
 
@@ -492,7 +505,8 @@ class VAEImputer(VAETransformer):
         every hole filled by its most probable value, in those units, unrounded:
         ``transform`` then rounds an integer column's fill to a whole number
         and a date's to the unit its training values were whole numbers of
-        (``column_time_units_``). Only the deterministic imputation exports:
+        (``column_time_units_``). With ``add_indicator=True``, the
+        indicator's columns follow, 1.0 where a hole was filled. Only the deterministic imputation exports:
         with ``sample_posterior=True`` it raises.
 
         Parameters
@@ -583,11 +597,19 @@ class VAEImputer(VAETransformer):
         check_is_fitted(self)
         if not call_parameter(self, "add_indicator"):
             return None
-        # Fitted on a row with a hole where the columns had them at fit: its features_ are those
-        # columns, and it reads X as MissingIndicator does (NaN holes), with no copy of X kept.
-        row = np.zeros((1, self.n_features_in_))
-        row[0, self._schema.flagged] = np.nan
-        return MissingIndicator(error_on_new=False).fit(row)
+        # Fitted on one row with the placeholder where the columns had holes at fit, and another
+        # value elsewhere: its features_ are those columns, and it reads X by the placeholder, as
+        # IterativeImputer's does, with no copy of X kept.
+        placeholder = self.missing_values
+        if placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
+            placeholder = np.nan
+        holes = np.zeros((1, self.n_features_in_), dtype=bool)
+        holes[0, self._schema.flagged] = True
+        if placeholder is None or isinstance(placeholder, str):
+            row = np.where(holes, placeholder, "observed").astype(object)
+        else:
+            row = np.where(holes, placeholder, 0.0 if placeholder != 0 else 1.0)
+        return MissingIndicator(missing_values=placeholder, error_on_new=False).fit(row)
 
     @property
     def _imputation_seed(self):

@@ -303,6 +303,8 @@ def test_add_indicator_appends_the_columns_of_filled_entries_as_iterative_impute
     assert out.dtype == np.float32 and out.shape == peer.transform(X).shape == (150, 7)
     np.testing.assert_array_equal(out[:, 4:], peer.transform(X)[:, 4:])
     np.testing.assert_array_equal(imputer.indicator_.features_, peer.indicator_.features_)
+    # Used alone it reads the placeholder, as MissingIndicator(missing_values=-1) does (NaN alone: no hole).
+    np.testing.assert_array_equal(imputer.indicator_.transform(X), X[:, [0, 1, 3]] == -1)
     np.testing.assert_array_equal(imputer.get_feature_names_out(), peer.get_feature_names_out())
     # The fills are the imputer's without the indicator, which is read at each call.
     plain = imputer.set_params(add_indicator=False).transform(X)
@@ -335,6 +337,25 @@ def test_add_indicator_marks_a_frames_filled_entries_in_bool_columns_unknown_lev
     assert out["missingindicator_kind"].tolist() == [True, True, False, False]
     np.testing.assert_array_equal(out["missingindicator_size"], new["size"].isna())
     assert not out.iloc[:, :3].isna().any().any()
+
+
+def test_add_indicator_keeps_a_frame_without_string_labels_readable_by_the_next_step():
+    # pd.DataFrame(X) has integer labels: "missingindicator_0" beside them made scikit-learn refuse the
+    # output's feature names, and a Pipeline's next step failed to fit.
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    y = X[:, 0].copy()
+    X[rng.rand(80, 3) < 0.2] = np.nan
+    imputer = VAEImputer(add_indicator=True, hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline = make_pipeline(imputer, LinearRegression()).fit(pd.DataFrame(X), y)
+        out = imputer.transform(pd.DataFrame(X))
+    assert list(out.columns) == [0, 1, 2, ("missingindicator", 0), ("missingindicator", 1), ("missingindicator", 2)]
+    np.testing.assert_array_equal(out.iloc[:, 3:].to_numpy(), np.isnan(X))
+    assert pipeline.predict(pd.DataFrame(X)).shape == (80,)
 
 
 def test_onnxruntime_reproduces_the_imputation_with_its_indicator(tmp_path):
