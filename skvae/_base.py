@@ -665,10 +665,15 @@ class BaseAutoencoder(
         for name, value in statistics.items():
             setattr(self, name, value)
         if run.interrupted:
+            kept = "that iteration"
+            if run.early_stopping:
+                # Within the KL warm-up no epoch is judged on the held-out rows: none is best.
+                judged = np.isfinite(history.best_validation_score)
+                kept = "its best epoch" if judged else "that iteration (no epoch had been judged on the held-out rows yet)"
             warn(
                 f"{type(self).__name__}: training was interrupted (KeyboardInterrupt) after "
                 f"iteration {self.n_iter_}; the model holds the weights of "
-                f"{'its best epoch' if run.early_stopping else 'that iteration'}, and n_iter_ and "
+                f"{kept}, and n_iter_ and "
                 "loss_curve_ stop there. Call fit with warm_start=True, or partial_fit, to go on.",
                 UserWarning,
             )

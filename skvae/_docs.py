@@ -325,8 +325,11 @@ TRAINING_PARAMETERS = """\
         0: silent. 1: a progress bar per fit (epochs, loss, validation
         score under early stopping, elapsed and remaining time) when
         ``tqdm`` is installed (``pip install skvae[progress]``; it draws in
-        notebooks too), else a line per epoch. 2 or more: MLPRegressor's line
-        per epoch, ``Iteration N, loss = ...``. Never changes the result.
+        notebooks too; on stderr, as tqdm draws), else a line per epoch. 2
+        or more: MLPRegressor's line per epoch, ``Iteration N, loss = ...``
+        (``loss_curve_``'s value), and under early stopping ``Validation
+        score: ...`` (``score`` of the held-out rows, in its own units), on
+        stdout. Never changes the result.
 
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and evaluate. ``"auto"`` takes a GPU when torch sees

@@ -23,15 +23,24 @@ class Progress:
 
     def __init__(self, verbose, n_epochs, description):
         self.lines = verbose >= 2 or (verbose == 1 and _tqdm() is None)
+        self.description = description
+        self.score_explained = False
         self.bar = None
         if verbose == 1 and not self.lines:
             self.bar = _tqdm()(total=n_epochs, desc=description, unit="epoch", leave=True, dynamic_ncols=True)
 
     def epoch(self, epoch, loss, score=None):
         if self.lines:
-            print(f"Iteration {epoch + 1}, loss = {loss:.8f}")
+            # Flushed: a log read while the fit runs (a pipe buffers 8 KB) shows each epoch as it ends.
+            print(f"Iteration {epoch + 1}, loss = {loss:.8f}", flush=True)
             if score is not None:
-                print(f"Validation score: {score:.8f}")
+                if not self.score_explained:
+                    # An autoencoder's loss (half the squared error summed over columns) and its score
+                    # (minus the mean squared error per entry) are not one scale: said once.
+                    print(f"{self.description}: the validation score is score() of the held-out rows, in its "
+                          "units (higher is better); the loss is loss_curve_'s.", flush=True)
+                    self.score_explained = True
+                print(f"Validation score: {score:.8f}", flush=True)
         elif self.bar is not None:
             postfix = {"loss": f"{loss:.4g}"}
             if score is not None:
@@ -41,7 +50,7 @@ class Progress:
 
     def stopped(self, message):
         if self.lines:
-            print(message)
+            print(message, flush=True)
         elif self.bar is not None:
             self.bar.set_description_str(f"{self.bar.desc}: stopped (converged)")
 

@@ -556,6 +556,15 @@ def test_verbose_2_prints_one_line_per_epoch(Estimator, tabular, capsys):
     _assert_epoch_lines(capsys.readouterr().out)
 
 
+def test_verbose_2_says_once_what_the_validation_score_is(tabular, capsys):
+    # An autoencoder's loss (half the squared error summed over columns, 0.58) printed above its
+    # validation score (minus the mean squared error per entry, -0.23) read as one scale.
+    AutoencoderTransformer(**{**SMALL, "max_iter": 3, "verbose": 2, "early_stopping": True}).fit(tabular)
+    out = capsys.readouterr().out
+    assert out.count("the validation score is score() of the held-out rows, in its units") == 1
+    assert out.count("Validation score: ") == 3
+
+
 @MODELS
 def test_verbose_1_without_tqdm_prints_lines(Estimator, tabular, capsys, monkeypatch):
     import skvae._progress

@@ -181,6 +181,16 @@ def test_an_interrupted_early_stopping_fit_keeps_its_best_epoch(tabular):
     assert model.best_validation_score_ == max(model.validation_scores_[model.kl_warmup:])
 
 
+def test_an_interrupt_within_the_kl_warmup_says_no_epoch_was_judged(tabular):
+    # No epoch is judged on the held-out rows in the warm-up: the warning said the model held "its
+    # best epoch"; it holds the last one.
+    params = dict(SMALL, max_iter=30, batch_size=30, early_stopping=True)
+    with pytest.warns(UserWarning, match=r"that iteration \(no epoch had been judged on the held-out rows yet\)"):
+        model = _interrupting(VAETransformer, after_steps=9 * 5 + 4)(**params).fit(tabular)
+    assert model.n_iter_ == 5 < model.kl_warmup and model.best_validation_score_ == -np.inf
+    np.testing.assert_array_equal(model.transform(tabular), VAETransformer(**{**params, "max_iter": 5}).fit(tabular).transform(tabular))
+
+
 @pytest.mark.parametrize("early_stopping", [False, True])
 @pytest.mark.parametrize("Estimator", [VAETransformer, AutoencoderTransformer])
 def test_rows_left_in_host_memory_train_the_same_model(Estimator, early_stopping, monkeypatch):
