@@ -27,7 +27,9 @@ class Progress:
         self.score_explained = False
         self.bar = None
         if verbose == 1 and not self.lines:
-            self.bar = _tqdm()(total=n_epochs, desc=description, unit="epoch", leave=True, dynamic_ncols=True)
+            # A one-epoch call's bar (each partial_fit of a stream) goes when it ends: a stream of
+            # a thousand blocks left a thousand bars.
+            self.bar = _tqdm()(total=n_epochs, desc=description, unit="epoch", leave=n_epochs > 1, dynamic_ncols=True)
 
     def epoch(self, epoch, loss, score=None):
         if self.lines:

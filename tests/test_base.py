@@ -583,6 +583,22 @@ def test_verbose_1_draws_a_progress_bar(Estimator, tabular, capsys):
     assert "3/3" in captured.err and "loss=" in captured.err and Estimator.__name__ in captured.err
 
 
+def test_a_partial_fit_bar_goes_when_its_epoch_ends(tabular, capsys, monkeypatch):
+    tqdm = pytest.importorskip("tqdm.auto").tqdm
+    import skvae._progress
+
+    kept = []
+
+    def recorded(*args, **kwargs):
+        kept.append(kwargs["leave"])
+        return tqdm(*args, **kwargs)
+
+    monkeypatch.setattr(skvae._progress, "_tqdm", lambda: recorded)
+    model = VAETransformer(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(tabular)
+    model.partial_fit(tabular)
+    assert kept == [True, False]  # a stream of a thousand blocks left a thousand bars
+
+
 @MODELS
 def test_what_is_shown_never_changes_the_result(Estimator, tabular, capsys):
     fitted = [Estimator(**{**SMALL, "max_iter": 3, "verbose": v}).fit(tabular) for v in (0, 1, 2)]
