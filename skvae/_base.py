@@ -478,7 +478,8 @@ class BaseAutoencoder(
             masked = self.corruption == "masking" or self._learnt_to_read_any_hole()
             new_holes = set() if masked else columns_with_holes(values) - set(schema.flagged)
             if new_holes:
-                warn_of_new_holes(self, 
+                warn_of_new_holes(
+                    self,
                     new_holes,
                     f"{'partial_fit' if incremental else 'fit (warm_start=True)'} trains on those rows with "
                     f"such a hole read {HOLE_READ_AS} (the model has no missing-value input for these "
@@ -908,7 +909,8 @@ class BaseAutoencoder(
                        work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row)
         warn_of_inputs_far_beyond(self, far)
         if new_holes and warn_new_holes:
-            warn_of_new_holes(self, 
+            warn_of_new_holes(
+                self,
                 new_holes,
                 f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are not comparable "
                 "with complete rows' (they move, either way). The first "

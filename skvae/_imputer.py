@@ -423,7 +423,8 @@ class VAEImputer(VAETransformer):
         warn_of_inputs_far_beyond(self, far)
         # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
         if new_holes and not self._learnt_to_read_any_hole():
-            warn_of_new_holes(self, 
+            warn_of_new_holes(
+                self,
                 new_holes,
                 f"The model never learnt to read a hole there: its encoder takes one {HOLE_READ_AS}, "
                 "and the fills lean on the other columns less well. Fit on rows with holes in these "

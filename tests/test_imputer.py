@@ -294,7 +294,7 @@ def test_add_indicator_appends_the_columns_of_filled_entries_as_iterative_impute
     X = rng.normal(size=(150, 4)).astype(np.float32)
     X[rng.rand(150, 4) < 0.15] = -1
     X[:, 2] = rng.normal(size=150)  # no holes at fit: no indicator column
-    options = dict(missing_values=-1, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    options = {"missing_values": -1, "hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         imputer = VAEImputer(add_indicator=True, **options).fit(X)
