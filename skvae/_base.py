@@ -365,23 +365,23 @@ class BaseAutoencoder(
         decoded values at or below its largest; a column that held one value
         in the first call decodes as that value until a later call's rows
         vary it. So is each column's share of holes, at which ``sample``
-        draws them. So are a string column's
-        levels: to learn levels that later blocks hold first, give the
-        column a pandas Categorical dtype listing every level before the
-        first call. ``VAETransformer``, ``VAEGANTransformer`` and
-        ``VAEImputer`` sample codes from N(0, I) after a call, not from the
-        mixture fitted to the codes after ``fit`` (one block's codes are not
-        the data's); the autoencoder's Gaussian and the VQ-VAE's code
-        frequencies pool the rows of every call since the last ``fit`` (or
-        the stream's first call; ``n_samples_seen_``, as in
-        ``IncrementalPCA``), each block's codes as encoded at the end of its
-        own call. A later block far outside
-        that scaling (a root mean square over 3 standard deviations) draws
-        a warning. Scaling the blocks beforehand
-        does not change this (the model standardises by the first call's
-        rows, whatever their units): pass a first block that represents the
-        data (shuffled rows), or start with ``fit`` on rows drawn across it.
-        ``early_stopping`` does not apply. Later calls
+        draws them. So are a string column's levels: to learn levels that
+        later blocks hold first, give the column a pandas Categorical dtype
+        listing every level before the first call. A later block far outside
+        the first call's scaling (a root mean square over 3 standard
+        deviations) draws a warning. Scaling the blocks beforehand does not
+        change this (the model standardises by the first call's rows,
+        whatever their units): pass a first block that represents the data
+        (shuffled rows), or start with ``fit`` on rows drawn across it.
+
+        ``VAETransformer``, ``VAEGANTransformer`` and ``VAEImputer`` sample
+        codes from N(0, I) after a call, not from the mixture fitted to the
+        codes after ``fit`` (one block's codes are not the data's); the
+        autoencoder's Gaussian and the VQ-VAE's code frequencies pool the
+        rows of every call since the last ``fit`` (or the stream's first
+        call; ``n_samples_seen_``, as in ``IncrementalPCA``), each block's
+        codes as encoded at the end of its own call. ``early_stopping``
+        does not apply. Later calls
         use the current ``learning_rate_init`` and refuse a changed network
         shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
         without being validated.

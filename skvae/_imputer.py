@@ -507,8 +507,9 @@ class VAEImputer(VAETransformer):
         ``transform`` then rounds an integer column's fill to a whole number
         and a date's to the unit its training values were whole numbers of
         (``column_time_units_``). With ``add_indicator=True``, the
-        indicator's columns follow, 1.0 where a hole was filled. Only the deterministic imputation exports:
-        with ``sample_posterior=True`` it raises.
+        indicator's columns follow, 1.0 where a hole was filled. Only the
+        deterministic imputation exports: with ``sample_posterior=True`` it
+        raises.
 
         Parameters
         ----------
