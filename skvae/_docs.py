@@ -371,13 +371,14 @@ STOPPING_ATTRIBUTES = """\
     validation_scores_ : list of float or None
         ``score`` on the validation set after each epoch of the latest
         ``fit`` (a warm-started fit starts a new list), with early stopping;
-        None otherwise.
+        None otherwise, and after a ``partial_fit``, which trains without it
+        (the weights the list judged have moved since).
 
     best_validation_score_ : float or None
         Best of ``validation_scores_`` after the warm-up, the epoch whose
         model is kept (-inf while every epoch so far fell inside it; the
         warm-up's epochs are listed but not judged, as for ``best_loss_``);
-        None without early stopping.
+        None without early stopping and after a ``partial_fit``.
 """
 
 INPUT_ATTRIBUTES = """\
