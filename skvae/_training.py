@@ -250,7 +250,8 @@ def train(
     run.progress = Progress(verbose, len(epochs), description)
     try:
         for epoch in epochs:
-            run.epoch_starts()
+            if run.n_epochs:  # an interrupt in a call's first epoch propagates: nothing to rewind to
+                run.epoch_starts()
             epoch_loss = run_epoch(
                 lambda x, fraction, epoch=epoch: batch_loss(x, epoch + fraction),
                 optimizer,
