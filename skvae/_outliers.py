@@ -14,6 +14,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
 
+from ._base import BaseAutoencoder
 from ._data import sparse_holes
 from ._kinds import kind_of_column
 from ._random import draw_seed, seed_source
@@ -666,7 +667,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         base = get_tags(self._base())
         tags.input_tags.allow_nan = base.input_tags.allow_nan
-        tags.input_tags.sparse = base.input_tags.sparse
+        # A base's tag speaks of its fit; the detector scores with it too, which skvae's own models do
+        # for any X they fit (PCA fits sparse X but refuses it in score_samples).
+        tags.input_tags.sparse = base.input_tags.sparse and isinstance(self._base(), BaseAutoencoder)
         tags.input_tags.categorical = base.input_tags.categorical
         tags.input_tags.string = base.input_tags.string
         tags.non_deterministic = base.non_deterministic

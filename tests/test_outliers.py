@@ -434,6 +434,16 @@ def test_a_held_out_hole_is_fitted_alike_from_dense_sparse_and_dask_x():
         np.testing.assert_allclose(decisions, fitted[0][1], rtol=1e-6)
 
 
+def test_the_sparse_tag_is_the_base_s_only_where_it_scores_sparse_x_too():
+    # PCA's sparse tag speaks of its fit; its score_samples refuses sparse X, so the detector's did too
+    # (scikit-learn's check_estimator_sparse_tag failed on VAEOutlierDetector(PCA(1))).
+    from sklearn.utils import get_tags
+
+    assert get_tags(PCA(1)).input_tags.sparse
+    assert not get_tags(VAEOutlierDetector(PCA(1))).input_tags.sparse
+    assert get_tags(VAEOutlierDetector(VAETransformer())).input_tags.sparse
+
+
 def test_one_dimensional_sparse_x_gets_the_2d_error():
     import scipy.sparse as sp
 
