@@ -32,6 +32,10 @@ FAST = dict(hidden_layer_sizes=(8,), max_iter=3)
 SMALL = dict(hidden_layer_sizes=(32,), max_iter=100)
 
 
+# check_outliers_train wants a training row flagged. contamination="auto" thresholds at held-out
+# rows' scores, so a fit may flag none (a review: 14 of 33 seeds of this 3-epoch VAE, 5 of 33 of the
+# autoencoder); the bases' seeds here, drawn from the detector's, flag some. A failure there after a
+# change of seeding is this, not a broken contract.
 @parametrize_with_checks(
     [
         VAEOutlierDetector(estimator=VAETransformer(**FAST)),
