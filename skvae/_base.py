@@ -739,7 +739,7 @@ class BaseAutoencoder(
             with torch.inference_mode():
                 batch = spread_rows(rows, min(CHECK_ROWS, block_rows(n_features)))
                 scores = self._row_score(model, batch, fast=True)
-                outputs = model.decode(model.code(batch), batch.condition)
+                outputs = model.decode(model.reconstruction_code(batch), batch.condition)
                 squared, observed = model.squared_errors(batch, outputs=outputs)
                 one_output = _one_output_share(outputs, batch.x) if self._one_output_is_dead else 0.0
         finally:

@@ -2,7 +2,8 @@
 
 A latent module maps the encoder's features to its parameters (``forward``),
 gives the deterministic code of those parameters (``code``, ``latent_dim``
-values: what ``transform`` returns), draws the code a training step decodes
+values: what ``transform`` returns) and the code the decoder reconstructs
+a row from (``reconstruction_code``, the same but for a VQ-VAE), draws the code a training step decodes
 together with its term of the training loss (``training_sample``; by
 default ``rsample`` and ``penalty``; the term is named ``term_name``),
 draws codes from its prior for ``sample`` (``draw``) and, when it defines a
@@ -100,6 +101,11 @@ class Latent(nn.Module):
         super().__init__()
         self.latent_dim = latent_dim
         self.decoder_dim = latent_dim if decoder_dim is None else decoder_dim
+
+    def reconstruction_code(self, params):
+        """The code whose decoding is the model's own reconstruction of a row: ``code``, but for a latent
+        whose decoder trained on other codes (a VQ-VAE's codebook vectors)."""
+        return self.code(params)
 
     def training_sample(self, params, generator, **penalty_options):
         """The code a training step decodes, and the latent's term of the loss (or None)."""

@@ -168,6 +168,10 @@ class AutoencoderModel(nn.Module):
         """The deterministic code of each row: mu(x), or the autoencoder's code."""
         return self.latent.code(self.encode(batch.x, batch.condition))
 
+    def reconstruction_code(self, batch):
+        """The code the model reconstructs each row from (``code``, but a VQ-VAE's codebook vector)."""
+        return self.latent.reconstruction_code(self.encode(batch.x, batch.condition))
+
     def decode(self, z, condition=None):
         """The likelihood's parameters for each code (the decoder reads its first ``decoder_dim`` values)."""
         if self.latent.decoder_dim != self.latent.latent_dim:

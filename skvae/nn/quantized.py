@@ -127,6 +127,12 @@ class VectorQuantizedLatent(Latent):
     def code(self, params):
         return self.quantize(params) if self.quantize_code else params
 
+    def reconstruction_code(self, params):
+        # The codebook vectors the decoder trained on: decoding the continuous z_e, which it never
+        # saw, missed columns by 2-3 times as much, and the divergence check refused sound fits of
+        # small tables (6.0 standard deviations where the model's own reconstructions missed by 0.86).
+        return self.quantize(params)
+
     def training_sample(self, params, generator, *, commitment_cost=0.25):
         """The straight-through quantised code and the commitment loss; updates the codebook in training mode."""
         z_e = params
