@@ -573,9 +573,9 @@ def _check_later_covariates(columns, call):
     worst = int(np.argmax(rms))
     if rms[worst] <= DRIFT_RMS:
         return
-    where = f"covariate {worst}" if len(columns) >= DRIFT_ROWS else "the covariates"
+    where = f"covariate {worst} has" if len(columns) >= DRIFT_ROWS else "the covariates together have"
     warn(  # the same words every call, as for X's columns (skvae._fitting.check_later_scaling)
-        f"{call}: y lies far outside the scaling fixed by the first fit: {where} has a root mean square "
+        f"{call}: y lies far outside the scaling fixed by the first fit: {where} a root mean square "
         f"over {DRIFT_RMS:g} standard deviations after standardising by it. The scaling is not updated "
         "after the first call, and no scaling of y changes that: give the first call rows that "
         "represent the data (shuffle the rows of the stream, or start with fit on rows drawn across it).",

@@ -279,12 +279,13 @@ def check_later_scaling(rows, columns, names, call):
     worst = int(rms.argmax())
     if rms[worst] <= DRIFT_RMS:
         return far
-    where = f"column {column_names[worst]!r}" if len(rows) >= DRIFT_ROWS else "the standardised columns"
+    where = (f"column {column_names[worst]!r} has" if len(rows) >= DRIFT_ROWS
+             else f"the standardised columns together (a block of under {DRIFT_ROWS} rows) have")
     # The same words for every call of a drifting stream, so that Python shows them once at the
     # user's line (figures that changed each call printed 26 copies over 30 blocks). Scaling X up
     # front is no remedy: the model standardises by the first call's rows, whatever their units.
     warn(
-        f"{call}: X lies far outside the input scaling fixed by the first fit: {where} has a root "
+        f"{call}: X lies far outside the input scaling fixed by the first fit: {where} a root "
         f"mean square over {DRIFT_RMS:g} standard deviations after standardising by it. The scaling is "
         "not updated after the first call, and no scaling of X changes that: give the first call rows "
         "that represent the data (shuffle the rows of the stream, or start with fit on rows drawn "

@@ -256,5 +256,6 @@ def test_warm_start_fit_warns_too_and_pooled_for_few_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(rng.normal(size=(100, 4)))
-    with pytest.warns(UserWarning, match=r"fit \(warm_start=True\): .*the standardised columns"):
+    with pytest.warns(UserWarning, match=r"fit \(warm_start=True\): .*the standardised columns together "
+                                         r"\(a block of under 32 rows\) have a root mean square"):
         estimator.fit(rng.normal(size=(5, 4)) + 20)
