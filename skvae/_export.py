@@ -50,7 +50,8 @@ class TransformGraph(nn.Module):
         if self.condition is not None:
             condition = self.condition.expand(x.shape[0], -1)
         # The network computes in float32.
-        return self.model.code(Batch(self.model.columns(x), condition=condition)).to(method_dtype(x.dtype))
+        values = self.model.columns.unknown_categories_as_holes(x)
+        return self.model.code(Batch(self.model.columns(values), condition=condition)).to(method_dtype(x.dtype))
 
 
 class ImputationGraph(nn.Module):
@@ -77,6 +78,7 @@ class ImputationGraph(nn.Module):
             # An integer tensor too (the usual data for missing_values=-1): its fill is float64 anyway.
             x = x if x.dtype.is_floating_point else x.to(torch.float64)
             x = torch.where((x == self.placeholder.to(x.dtype)) & self.numeric, torch.nan, x)
+        x = self.model.columns.unknown_categories_as_holes(x)
         bounds = None if self.low is None else (self.low, self.high)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)), bounds=bounds)
         if x.dtype.is_floating_point and x.dtype != torch.float64:
@@ -198,8 +200,8 @@ class ExportMixin:
         nanoseconds since the epoch (a duration as nanoseconds), a
         category as its index in ``column_categories_[name]``, NaN for a
         missing entry and for a category unseen at fit under
-        ``handle_unknown="ignore"`` (not pandas' ``cat.codes``, whose -1 the
-        graph would misread, as any index outside the categories), and
+        ``handle_unknown="ignore"`` (an index no level has, such as pandas'
+        ``cat.codes`` -1 for a hole, is read as a hole too), and
         returns the codes in ``transform``'s dtype (float32 for float32 X,
         float64 otherwise; computed in float32). The
         inverse_transform graph reads codes and returns each column's

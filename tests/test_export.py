@@ -141,3 +141,38 @@ def test_onnxruntime_reproduces_a_vq_vae_s_quantised_codes(tabular, tmp_path):
     (graph_input,) = session.get_inputs()
     (out,) = session.run(None, {graph_input.name: tabular.astype(np.float32)})
     np.testing.assert_allclose(out, model.transform(tabular.astype(np.float32)), rtol=1e-5, atol=1e-5)
+
+
+def test_a_category_index_no_level_has_is_a_hole_in_the_graphs(tmp_path):
+    # The graphs read a category as its index: -1 (pandas' cat.codes for a hole), an index past the
+    # levels or a fraction set another column's one-hot input, silently (the torch graph raised only
+    # where the first column's offset made it out of bounds).
+    import pandas as pd
+
+    from skvae import VAEImputer
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.choice(["x", "y", "z"], 200), "b": rng.choice(["u", "v"], 200),
+                          "c": rng.normal(size=200)})
+    frame.loc[rng.rand(200) < 0.1, "b"] = None
+    model = VAETransformer(**SMALL, handle_unknown="ignore").fit(frame)
+    imputer = VAEImputer(**SMALL, add_indicator=True).fit(frame)
+    indices = np.array([[0, 1, 0.5], [-1, 0, 0.5], [3, 1, 0.5], [1.5, 7, 0.5], [2, -1, 0.5]])
+    as_holes = np.where([[0, 0, 0], [1, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.nan, indices)
+    with torch.no_grad():
+        codes = model.to_torch()(torch.from_numpy(indices)).numpy()
+        filled = imputer.to_torch()(torch.from_numpy(indices)).numpy()
+        expected_fill = imputer.to_torch()(torch.from_numpy(as_holes)).numpy()
+    np.testing.assert_array_equal(codes, model.to_torch()(torch.from_numpy(as_holes)).detach().numpy())
+    np.testing.assert_array_equal(filled, expected_fill)
+    # As transform reads an unseen level under handle_unknown="ignore": a hole.
+    levels = pd.DataFrame({"a": ["x", "w", "w", "w", "z"], "b": ["v", "u", "v", "w", "w"], "c": [0.5] * 5})
+    np.testing.assert_allclose(codes, model.transform(levels), rtol=1e-5, atol=1e-5)
+    try:
+        import onnxruntime as ort
+        import onnxscript  # noqa: F401
+    except ImportError:
+        return
+    session = ort.InferenceSession(str(model.to_onnx(tmp_path / "model.onnx")))
+    (out,) = session.run(None, {session.get_inputs()[0].name: indices.astype(np.float32)})
+    np.testing.assert_allclose(out, codes, rtol=1e-5, atol=1e-5)

@@ -24,6 +24,8 @@ a column is encoded. Its fitted statistics are buffers, saved with the
 weights.
 """
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -80,6 +82,11 @@ class ColumnCodec(nn.Module):
             columns.append(group)
         self.parts = nn.ModuleList(parts)
         self.columns = columns
+        # Each categorical column's number of levels (inf for the others): an exported graph reads a
+        # category as its index, and one no level has is a hole (``unknown_categories_as_holes``).
+        counts = [n_categories.get(j) if LIKELIHOODS[kind].takes_categories else None for j, kind in enumerate(kinds)]
+        self._category_counts = None if all(k is None for k in counts) else torch.tensor(
+            [math.inf if k is None else float(k) for k in counts], dtype=torch.float64)
         self.flagged = [int(j) for j in flagged]
         # Gathered by a tensor made once, or not at all: indexing by the list made one a call
         # (131 of a one-row transform's 780 us for 784 flagged columns).
@@ -123,6 +130,22 @@ class ColumnCodec(nn.Module):
         values = values.double()
         holes = torch.isnan(values)
         return _zero_holes(values, holes), holes
+
+    def unknown_categories_as_holes(self, values):
+        """``values`` with a category index that no level has (negative, past the last, fractional) as NaN.
+
+        What an exported graph reads for a category it is given as an index
+        (``transform`` refuses an unknown level, or reads it as a hole under
+        ``handle_unknown="ignore"``): encoded as it came, -1 set another
+        column's input, silently. Integer values come back as float64.
+        """
+        if self._category_counts is None:
+            return values
+        values = values if values.dtype.is_floating_point else values.double()
+        counts = self._category_counts.to(device=values.device, dtype=values.dtype)
+        categorical = torch.isfinite(counts)
+        unknown = categorical & ((values < 0) | (values >= counts) | (values != torch.floor(values)))
+        return torch.where(unknown, torch.full((), torch.nan, dtype=values.dtype, device=values.device), values)
 
     def forward(self, values):
         """Encoder inputs of ``values`` ``(rows, n_columns)``: float32 ``(rows, n_inputs)``."""
