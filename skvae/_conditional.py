@@ -15,7 +15,7 @@ from ._conditions import Conditions, _shown
 from ._data import STAT_BLOCK_ROWS, map_rows, sparse_holes
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
-from ._fitting import DRIFT_CLIP, DRIFT_RMS, DRIFT_ROWS, drift_rms
+from ._fitting import DRIFT_CLIP, DRIFT_RMS, DRIFT_ROWS, drift_rms, warn_of_drift
 from ._random import draw_seed, seed_source
 from ._vae import VAETransformer
 from ._warnings import warn
@@ -574,13 +574,7 @@ def _check_later_covariates(columns, call):
     if rms[worst] <= DRIFT_RMS:
         return
     where = f"covariate {worst} has" if len(columns) >= DRIFT_ROWS else "the covariates together have"
-    warn(  # the same words every call, as for X's columns (skvae._fitting.check_later_scaling)
-        f"{call}: y lies far outside the scaling fixed by the first fit: {where} a root mean square "
-        f"over {DRIFT_RMS:g} standard deviations after standardising by it. The scaling is not updated "
-        "after the first call, and no scaling of y changes that: give the first call rows that "
-        "represent the data (shuffle the rows of the stream, or start with fit on rows drawn across it).",
-        UserWarning,
-    )
+    warn_of_drift(call, "y", "scaling", where)
 
 
 def _warn_of_the_condition_in_X(X, y):

@@ -245,6 +245,25 @@ def drift_rms(squares, counts, n_rows):
     return np.full(len(squares), np.sqrt(squares.sum() / max(counts.sum(), 1)))
 
 
+def warn_of_drift(call, data, scaling, where):
+    """Warn that a later call's ``data`` ("X", "y") lie far outside the ``scaling`` the first fit fixed.
+
+    ``where``: which column, or which columns together, and its verb. The
+    same words for every call of a drifting stream, so that Python shows
+    them once at the user's line (figures that changed each call printed 26
+    copies over 30 blocks). Scaling the data up front is no remedy: the
+    model standardises by the first call's rows, whatever their units.
+    """
+    warn(
+        f"{call}: {data} lies far outside the {scaling} fixed by the first fit: {where} a root "
+        f"mean square over {DRIFT_RMS:g} standard deviations after standardising by it. The scaling is "
+        f"not updated after the first call, and no scaling of {data} changes that: give the first call rows "
+        "that represent the data (shuffle the rows of the stream, or start with fit on rows drawn "
+        "across it).",
+        UserWarning,
+    )
+
+
 def check_later_scaling(rows, columns, names, call):
     """Warn when later data are far outside the input scaling kept from the first fit.
 
@@ -281,15 +300,5 @@ def check_later_scaling(rows, columns, names, call):
         return far
     where = (f"column {column_names[worst]!r} has" if len(rows) >= DRIFT_ROWS
              else f"the standardised columns together (a block of under {DRIFT_ROWS} rows) have")
-    # The same words for every call of a drifting stream, so that Python shows them once at the
-    # user's line (figures that changed each call printed 26 copies over 30 blocks). Scaling X up
-    # front is no remedy: the model standardises by the first call's rows, whatever their units.
-    warn(
-        f"{call}: X lies far outside the input scaling fixed by the first fit: {where} a root "
-        f"mean square over {DRIFT_RMS:g} standard deviations after standardising by it. The scaling is "
-        "not updated after the first call, and no scaling of X changes that: give the first call rows "
-        "that represent the data (shuffle the rows of the stream, or start with fit on rows drawn "
-        "across it).",
-        UserWarning,
-    )
+    warn_of_drift(call, "X", "input scaling", where)
     return far
