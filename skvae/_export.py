@@ -143,8 +143,8 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
         raise ValueError(f"dtype must be np.float32 or np.float64; got {dtype!r}.") from None
     if not isinstance(path, (str, bytes, os.PathLike)):
         # str(path) named a file after a file object's repr, and the object stayed empty.
-        raise TypeError(f"path must be a file's path (str, bytes or os.PathLike), as for save; got "
-                        f"{type(path).__name__}.")
+        raise TypeError(f"path must be a file's path (str, bytes or os.PathLike): a large graph's weights are "
+                        f"written in a file beside it; got {type(path).__name__}.")
     try:  # the exporter's own error said only which module, after building the graph
         import onnx  # noqa: F401
         import onnxscript  # noqa: F401

@@ -106,7 +106,12 @@ class Adam:
                              f"(groups of {[len(g['params']) for g in state_dict['param_groups']]}, not {sizes}).")
         self.state = {}
         for index, values in state_dict["state"].items():
-            parameter = parameters[int(index)]
+            parameter = parameters[int(index)] if 0 <= int(index) < len(parameters) else None
+            # The fused kernel writes through the moments as if shaped as their parameter: unchecked,
+            # a state of other shapes (a damaged or edited file) wrote past them.
+            if parameter is None or any(values[key].shape != parameter.shape for key in ("exp_avg", "exp_avg_sq")) \
+                    or values["step"].numel() != 1:
+                raise ValueError(f"The optimizer state of parameter {index} does not fit the model's parameters.")
             self.state[parameter] = {
                 key: value.to(device=parameter.device,
                               dtype=torch.float32 if key == "step" else parameter.dtype, copy=True)

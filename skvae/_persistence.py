@@ -15,8 +15,8 @@ import inspect
 import io
 import json
 import os
+import secrets
 import shutil
-import threading
 import zipfile
 import zlib
 from importlib import import_module
@@ -95,7 +95,10 @@ def restore_state(estimator, state):
         state["_history"] = History(**state["_history"])
     if "_rng" in state:
         rng = np.random.RandomState()
-        rng.set_state(tuple(state["_rng"]))
+        try:
+            rng.set_state(tuple(state["_rng"]))
+        except (ValueError, TypeError, IndexError) as error:
+            raise RuntimeError(f"its random state is not one numpy wrote ({error})") from None
         state["_rng"] = rng
     if "_conditions" in state:
         conditions = state["_conditions"]
@@ -156,6 +159,11 @@ def _rebuild_model(estimator, network, statistics=None):
         if key.rsplit(".", 1)[-1].startswith("mixture_") and key not in weights:
             weights[key] = value
     if statistics is None:
+        expected = model.state_dict()
+        # load_state_dict casts: an edited file's float16 or integer weights came back silently other.
+        other = sorted(key for key, value in weights.items() if key in expected and value.dtype != expected[key].dtype)
+        if other:
+            raise RuntimeError(f"weights of another dtype than the model's: {other}")
         model.load_state_dict(weights)
         return model.eval()
     # Format 1 or 2: the likelihood's keys moved under the column codec, which now
@@ -365,15 +373,39 @@ def _rebuilt(cls, params, state, source):
     # A fitted model's state (an unfitted one may hold set_output's configuration, say).
     if lacking and ("network_" in state or "n_features_in_" in state):
         raise ValueError(f"{damaged}: its state lacks {lacking}, which every fitted {cls.__name__} holds.")
+    # A state entry would hide the class's own method or property of that name (a "transform": 1).
+    hidden = sorted(key for key in state if not key.startswith("__") and hasattr(cls, key))
+    if hidden:
+        raise ValueError(f"{damaged}: its state names {hidden}, which are {cls.__name__}'s own methods.")
     try:
         _restore(estimator, state)
-    except (KeyError, RuntimeError) as error:  # a state another estimator wrote, arrays of other shapes
-        # (A trusted module's own errors come through as they are: the file is not at fault.)
+    except (KeyError, RuntimeError, IndexError, AttributeError, TypeError) as error:
+        # A state another estimator wrote, arrays of other shapes, entries of the wrong kind. (A trusted
+        # module's own errors come through as they are, chained: the file is not at fault.)
         raise ValueError(f"{damaged}: its state does not fit {_a(cls)} ({error}).") from error
     network = getattr(estimator, "network_", None)
-    if network is not None and not all(all_finite(p.detach()) for p in network.parameters()):
-        raise ValueError(f"{damaged}: its network's weights are not all finite.")
+    if network is not None:
+        _check_network(network, getattr(estimator, "_optimizer_state", None), damaged)
     return estimator
+
+
+def _check_network(network, optimizer_state, damaged):
+    """Refuse weights or buffers that no fit leaves: not finite, or of another dtype than the model's."""
+    from ._fitting import make_optimizer
+
+    if not all(all_finite(p.detach()) for p in network.parameters()):
+        raise ValueError(f"{damaged}: its network's weights are not all finite.")
+    # Buffers may hold infinities (an unbounded column's bound), never NaN.
+    if any(b.is_floating_point() and bool(b.isnan().any()) for b in network.buffers()):
+        raise ValueError(f"{damaged}: its network's statistics hold NaN.")
+    if optimizer_state is not None:
+        try:
+            make_optimizer(network, 1e-3, optimizer_state)
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            raise ValueError(f"{damaged}: {error}") from None
+        moments = [v for values in optimizer_state["state"].values() for v in values.values()]
+        if not all(all_finite(v) for v in moments):
+            raise ValueError(f"{damaged}: its optimizer state is not all finite.")
 
 
 def _restore(estimator, state):
@@ -428,7 +460,13 @@ def write_whole(path, data):
     Written beside the file and moved over it, through a symbolic link to
     the file it names, with that file's permissions; in place where the
     folder takes no new entry or the path is not a regular file (a device).
+    ``path`` may be a file object open for writing bytes, written as it is.
     """
+    if hasattr(path, "write"):
+        if isinstance(path, io.TextIOBase):
+            raise TypeError("save needs a path or a file object open for bytes: open the file with mode 'wb'.")
+        path.write(data)
+        return
     path = os.fsdecode(os.fspath(path))  # a bytes path too: the partial file's name is built from it
     target = os.path.realpath(path)
     if os.path.isfile(target) and not os.access(target, os.W_OK):  # as open(path, "w") would refuse
@@ -437,7 +475,11 @@ def write_whole(path, data):
         with open(target, "wb") as handle:
             handle.write(data)
         return
-    partial = f"{target}.{os.getpid()}-{threading.get_ident()}.partial"
+    # A name of its own (a crashed save's partial file is never in the way) and a short one (a
+    # name near the system's limit, lengthened, could not be created; the fallback then wrote in
+    # place, and a failed write there lost the file that was there).
+    folder, name = os.path.split(target)
+    partial = os.path.join(folder, f".{name[:64]}.{secrets.token_hex(6)}.partial")
     try:
         handle = open(partial, "xb")  # noqa: SIM115 (closed below, or the fallback runs)
     except OSError:
@@ -462,7 +504,13 @@ def load(path, *, trusted=()):
 
     import skvae
 
-    with open(path, "rb") as handle:  # the path's own errors (missing, a folder, denied) as open gives them
+    if hasattr(path, "read"):
+        if isinstance(path, io.TextIOBase):
+            raise TypeError("load needs a path or a file object open for bytes: open the file with mode 'rb'.")
+        opened, path = contextlib.nullcontext(io.BytesIO(path.read())), getattr(path, "name", "The file object")
+    else:
+        opened = open(path, "rb")  # noqa: SIM115 (the path's own errors, missing, a folder, denied, as open gives them)
+    with opened as handle:
         try:
             with zipfile.ZipFile(handle) as archive:
                 metadata = json.loads(archive.read(_METADATA))

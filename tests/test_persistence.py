@@ -391,3 +391,98 @@ def test_a_loaded_model_counts_its_work_before_any_call_can_share_it(tabular, tm
     model.save(tmp_path / "model.skvae")
     for restored in (pickle.loads(pickle.dumps(model)), load(tmp_path / "model.skvae")):
         assert restored.network_._multiply_adds_per_row == count
+
+
+def _rewrite_arrays(source, target, change_arrays, change_state=None):
+    """``source`` with its arrays (and optionally its state's entries, a dict) edited, re-zipped: checksums pass."""
+    from safetensors.numpy import load as load_arrays
+    from safetensors.numpy import save as save_arrays
+
+    with zipfile.ZipFile(source) as archive:
+        metadata, arrays = json.loads(archive.read("skvae.json")), load_arrays(archive.read("arrays.safetensors"))
+    change_arrays(arrays)
+    if change_state is not None:
+        entries = dict(metadata["state"]["__dict__"])
+        change_state(entries)
+        metadata["state"]["__dict__"] = [[key, value] for key, value in entries.items()]
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("skvae.json", json.dumps(metadata))
+        archive.writestr("arrays.safetensors", save_arrays(arrays))
+
+
+def test_an_edited_file_that_passes_the_zip_checksums_is_refused_not_run(tabular, tmp_path):
+    # Each loaded before: moments of other shapes than their parameters made partial_fit's fused
+    # Adam write past them (a crash, or corrupted memory); NaN in a buffer changed sample's rows or
+    # blamed the user's data; float16 or integer weights were cast silently; a state entry named
+    # "transform" hid the method; a damaged random state raised a bare IndexError.
+    model = VAETransformer(**SMALL).fit(tabular)
+    model.save(tmp_path / "model.skvae")
+    key = next(k for k in _arrays_of(tmp_path / "model.skvae") if k.endswith(".exp_avg"))
+    weight = next(k for k in _arrays_of(tmp_path / "model.skvae") if k.endswith("layers.0.weight"))
+    buffer = next(k for k in _arrays_of(tmp_path / "model.skvae") if k.endswith("mixture_weights"))
+
+    def setter(name, function):
+        return lambda arrays: arrays.update({name: function(arrays[name])})
+
+    edits = {
+        "moments": (setter(key, lambda a: a[:1].copy()), None, "optimizer state of parameter"),
+        "moment_nan": (setter(key, lambda a: np.full_like(a, np.nan)), None, "optimizer state is not all finite"),
+        "buffer_nan": (setter(buffer, lambda a: np.full_like(a, np.nan)), None, "statistics hold NaN"),
+        "float16": (setter(weight, lambda a: a.astype(np.float16)), None, "another dtype than the model's"),
+        "int32": (setter(weight, lambda a: a.astype(np.int32)), None, "another dtype than the model's"),
+        "method": (lambda arrays: None, lambda state: state.update(transform=1), r"names \['transform'\]"),
+        "rng": (lambda arrays: None, lambda state: state.update(_rng=[1]), "state does not fit"),
+    }
+    for name, (change_arrays, change_state, message) in edits.items():
+        _rewrite_arrays(tmp_path / "model.skvae", tmp_path / f"{name}.skvae", change_arrays, change_state)
+        with pytest.raises(ValueError, match=f"incomplete or damaged.*{message}"):
+            load(tmp_path / f"{name}.skvae")
+    _same_model(model, load(tmp_path / "model.skvae"), tabular)  # the unedited file still loads as it was
+
+
+def _arrays_of(path):
+    from safetensors.numpy import load as load_arrays
+
+    with zipfile.ZipFile(path) as archive:
+        return load_arrays(archive.read("arrays.safetensors"))
+
+
+def test_save_and_load_take_a_binary_file_object_and_refuse_a_text_one(tabular, tmp_path):
+    # A file object was given to os.fspath: "expected str, bytes or os.PathLike object", as joblib
+    # takes them.
+    model = VAETransformer(**SMALL).fit(tabular)
+    buffer = io.BytesIO()
+    model.save(buffer)
+    buffer.seek(0)
+    _same_model(model, load(buffer), tabular)
+    model.save(tmp_path / "model.skvae")
+    with open(tmp_path / "model.skvae", "rb") as handle:
+        _same_model(model, load(handle), tabular)
+    with open(tmp_path / "text.skvae", "w") as handle, pytest.raises(TypeError, match="mode 'wb'"):
+        model.save(handle)
+    with open(tmp_path / "model.skvae") as handle, pytest.raises(TypeError, match="mode 'rb'"):
+        load(handle)
+
+
+def test_a_failed_save_keeps_the_file_there_whatever_the_name(tabular, tmp_path, monkeypatch):
+    # The partial file's name was the target's lengthened: a name near the system's limit (or a
+    # crashed save's leftover partial file) sent save to write in place, and a failed write there
+    # left a truncated file where a good one was.
+    import errno
+    import os
+
+    path = tmp_path / ("m" * 240 + ".skvae")
+    VAETransformer(**SMALL).fit(tabular).save(path)
+    before = path.read_bytes()
+
+    def full_disk(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    other = VAETransformer(**{**SMALL, "latent_dim": 3}).fit(tabular)
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            other.save(path)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+    other.save(path)
+    assert load(path).latent_dim == 3
