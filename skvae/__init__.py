@@ -16,8 +16,9 @@ def load(path, *, trusted=()):
 
     Parameters
     ----------
-    path : str or path-like
-        The file ``save`` wrote.
+    path : str, path-like or file object
+        The file ``save`` wrote, or a file object open for reading bytes
+        (mode ``"rb"``).
 
     trusted : class, function, "module:QualifiedName" string, or a sequence of them, default=()
         Custom encoder or decoder classes (or functions that build them)

@@ -653,8 +653,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        path : str or path-like
-            Where to write; by convention ending in ``.skvae``.
+        path : str, path-like or file object
+            Where to write; by convention ending in ``.skvae``. A file
+            object must be open for writing bytes (mode ``"wb"``).
         """
         from ._persistence import save
 

@@ -730,8 +730,11 @@ class PersistenceMixin:
 
         Parameters
         ----------
-        path : str or path-like
-            Where to write; by convention ending in ``.skvae``.
+        path : str, path-like or file object
+            Where to write; by convention ending in ``.skvae``. A file
+            object must be open for writing bytes (mode ``"wb"``); a path is
+            written whole or not at all (a failed write leaves the file that
+            was there).
         """
         check_is_fitted(self)
         save(self, path)
