@@ -880,8 +880,10 @@ class BaseAutoencoder(
         schema = self._schema
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
-        # Scored holes in columns without holes at fit, which have no missing-value input to read one by.
+        # Scored holes in columns without holes at fit, which have no missing-value input to read one by
+        # (unless masking taught the encoder to read a hole anywhere, as the fit's own check counts it).
         new_holes, unknown, far = set(), set(), {}
+        watch_holes = targets and not self._learnt_to_read_any_hole()
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
@@ -890,7 +892,7 @@ class BaseAutoencoder(
             else:
                 widened(far, schema.inputs_far_beyond_support(values))
             with np.errstate(over="ignore", invalid="ignore"):  # a sum past float32's range is no hole
-                any_hole = targets and np.isnan(values.sum())  # cheaply: values are dense floats
+                any_hole = watch_holes and np.isnan(values.sum())  # cheaply: values are dense floats
             if any_hole:
                 holed = set(np.flatnonzero(np.isnan(values).any(axis=0)).tolist()) - set(columns.flagged)
                 new_holes.update(holed)
@@ -913,9 +915,10 @@ class BaseAutoencoder(
                 self,
                 new_holes,
                 f"The encoder reads such a hole {HOLE_READ_AS}, so those rows' scores are not comparable "
-                "with complete rows' (they move, either way). The first "
-                "fit call decides which columns can have holes: fit on rows with holes in these "
-                "columns, which teaches the model to read them, or fill the holes first "
+                "with complete rows' (they move, either way). The first fit call decides which columns "
+                "can have holes: fit on rows with holes in these columns, which teaches the model to read "
+                'them, or with corruption="masking", which hides entries while training (in a '
+                "cross-validation, where a fold's training rows may hold none), or fill the holes first "
                 "(VAEImputer.transform).",
                 unknown,
             )

@@ -3062,3 +3062,19 @@ def test_the_convergence_warning_names_early_stopping_where_it_was_off():
                                                 r"\(early_stopping=True\)\.$"):
         VAETransformer(hidden_layer_sizes=(8,), max_iter=20, tol=0.0, n_iter_no_change=5, kl_warmup=0,
                        random_state=0).fit(X)
+
+
+def test_scoring_new_holes_under_masking_is_silent_and_the_advice_names_masking():
+    # The fit's check counts corruption="masking" as having taught the encoder to read a hole in any
+    # column (the imputer's too); score_samples warned regardless, with advice a cross-validation
+    # fold cannot follow (fit on rows with holes) and no word of masking.
+    X = np.random.RandomState(0).normal(size=(100, 4))
+    holed = X[:5].copy()
+    holed[0, 1] = np.nan
+    with pytest.warns(UserWarning, match=r'or with corruption="masking", which hides entries while training \(in a '
+                                         r"cross-validation, where a fold's training rows may hold none\)"):
+        VAETransformer(**FAST).fit(X).score_samples(holed)
+    masked = VAETransformer(corruption="masking", **FAST).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert np.isfinite(masked.score_samples(holed)).all()
