@@ -96,7 +96,9 @@ class Column:
 def _unobserved(name, n_rows, pixel=False):
     # A pixel cannot be dropped: the image would no longer tile image_shape.
     advice = ("Fill it (e.g. with the background's value), or fit on images where it is observed." if pixel
-              else "Drop the column, or fit on rows where it is observed.")
+              else "Drop the column, or fit on rows where it is observed (in a cross-validation, where a "
+                   "fold's training rows may lack a column observed only late in the data: shuffle the folds, "
+                   "KFold(shuffle=True), or drop the column before the search).")
     raise ValueError(
         f"Column {name!r} has no observed value in the {n_rows} training rows: there is "
         f"nothing to learn it from. {advice}"
@@ -813,9 +815,13 @@ def _check_support(values, kind, cls, column, fitted):
     if not cls.in_support(smallest, largest):
         where, other = _where_and_alternative(column)
         if fitted:
-            # The user may never have named it: "auto" chose it from the training values' range.
+            # The user may never have named it: "auto" chose it from the training values' range, and
+            # in a cross-validation each fold from its own (GridSearchCV then scored NaN, silently).
             advice = (f"The model was fitted with it (see column_likelihoods_), so it cannot score "
-                      f"these values; to take them, refit with {other}. {cls.fitted_support_hint}").rstrip()
+                      f"these values; to take them, refit with {other}. {cls.fitted_support_hint} "
+                      'Where likelihood="auto" chose it, it chose from the training rows alone: in a '
+                      "cross-validation each fold chooses its own, so name the column's likelihood to "
+                      "score every fold alike.").replace("  ", " ")
         else:
             advice = cls.support_hint if column is None else f"{cls.support_hint} For that column alone: {other}."
         raise ValueError(

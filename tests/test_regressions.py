@@ -213,6 +213,9 @@ def test_10_a_column_with_no_observed_value_is_refused():
     X = pd.DataFrame({"a": np.arange(10.0), "b": np.full(10, np.nan)})
     with pytest.raises(ValueError, match="Column 'b' has no observed value in the 10 training rows"):
         VAETransformer(likelihood="auto", **FAST).fit(X)
+    # A cross-validation fold cannot drop a column: the advice says what a search can do.
+    with pytest.raises(ValueError, match=r"in a cross-validation, .*KFold\(shuffle=True\), or drop the column before"):
+        VAETransformer(**FAST).fit(X)
 
 
 def test_11_an_object_column_of_nones_is_a_clear_error():
@@ -3078,3 +3081,21 @@ def test_scoring_new_holes_under_masking_is_silent_and_the_advice_names_masking(
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         assert np.isfinite(masked.score_samples(holed)).all()
+
+
+def test_a_fold_whose_auto_likelihood_cannot_score_another_fold_says_how_to_pin_it():
+    # A 0/1 count with one 2: "auto" chose Bernoulli from the training folds without the 2, and the
+    # fold holding it scored NaN in GridSearchCV; the advice (MinMaxScaler(clip=True)) fitted scaled
+    # values, not counts, and said nothing of folds choosing for themselves.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "kids": (rng.rand(200) < 0.2).astype(int)})
+    model = VAETransformer(**FAST).fit(X)
+    assert model.column_likelihoods_["kids"] == "bernoulli"
+    new = X.head(3).assign(kids=[0, 1, 2])
+    with pytest.raises(ValueError, match=r'Whole numbers past 1 are counts, which "poisson" models\. Where '
+                                         r'likelihood="auto" chose it, it chose from the training rows alone: in a '
+                                         r"cross-validation each fold chooses its own, so name the column's "
+                                         r"likelihood to score every fold alike\."):
+        model.score(new)
+    pinned = VAETransformer(likelihood={"kids": "poisson"}, **FAST).fit(X)
+    assert np.isfinite(pinned.score(new))

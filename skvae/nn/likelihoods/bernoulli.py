@@ -32,8 +32,10 @@ class BernoulliLikelihood(Likelihood):
     # stroke at 1 of 16 becomes full ink where no training image inked the pixel more).
     support_hint = ('Scale X into [0, 1] (images by their intensity range, e.g. X / 255; table columns '
                     'with MinMaxScaler) or use likelihood="gaussian".')
-    # A scaler fitted on other rows (a cross-validation fold's) puts new rows past [0, 1].
-    fitted_support_hint = "Or keep new rows in [0, 1]: in a Pipeline, MinMaxScaler(clip=True) does."
+    # A scaler fitted on other rows (a cross-validation fold's) puts new rows past [0, 1]; a 0/1 count
+    # ("auto" chose Bernoulli from a fold's rows) meets a 2 in another.
+    fitted_support_hint = ("Or keep new rows in [0, 1]: in a Pipeline, MinMaxScaler(clip=True) does. Whole numbers "
+                           'past 1 are counts, which "poisson" models.')
     auto_dtypes = frozenset({"bool"})
     # Numbers that all lie in [0, 1] (0/1 flags, grey levels) are better scored
     # by a cross-entropy than by a Gaussian: on 5,000 real 28 x 28 digits mu(x)
