@@ -693,6 +693,10 @@ def _categories(series):
     except TypeError:
         raise _unhashable_values(series, series.name) from None
     present = present.tolist()
+    if present and all(isinstance(v, bool) for v in present):
+        # A flag's two levels are known whatever rows a fit holds: a cross-validation fold of True
+        # alone refused the False of another as a category unseen at fit.
+        present = [False, True]
     try:
         ordered = sorted(present, key=lambda v: (str(type(v)), v))
     except TypeError:  # tuples of values that do not compare, (1, "a") and ("b", 2, 3): by their text

@@ -3099,3 +3099,17 @@ def test_a_fold_whose_auto_likelihood_cannot_score_another_fold_says_how_to_pin_
         model.score(new)
     pinned = VAETransformer(likelihood={"kids": "poisson"}, **FAST).fit(X)
     assert np.isfinite(pinned.score(new))
+
+
+def test_an_object_column_of_flags_knows_both_levels_whatever_rows_it_was_fitted_on():
+    # True/False with holes is an object column, a category whose levels came from the fit's rows: a
+    # cross-validation fold of True alone refused another fold's False as a category unseen at fit.
+    rng = np.random.RandomState(0)
+    member = pd.Series(rng.rand(120) < 0.5, dtype=object)
+    member[::10] = np.nan
+    X = pd.DataFrame({"a": rng.normal(size=120), "member": member})
+    only_true = X[X.member.isna() | (X.member == True)]  # noqa: E712 (an object column's elementwise test)
+    model = VAETransformer(**FAST).fit(only_true)
+    assert list(model.column_categories_["member"]) == [False, True]
+    assert np.isfinite(model.score_samples(X)).all() and np.isfinite(model.transform(X)).all()
+    assert set(model.sample(50, random_state=0).member.dropna()) <= {False, True}
