@@ -111,7 +111,16 @@ class RoutedParamsMixin:
         # Routed arguments, and any extra keyword __init__ stored (fit
         # rejects those); everything else goes to scikit-learn's own
         # set_params, which rejects unknown names at once.
-        extra = self._extra_params()
+        extra, own = self._extra_params(), self._get_param_names()
+        # The hint fit gives (a misspelling, another member's parameter): GridSearchCV and Pipeline
+        # come this way, and scikit-learn's own error lists the valid names alone.
+        for name in params:
+            key = name.split("__", 1)[0]
+            if not name.startswith(ROUTED_PREFIXES) and name not in extra and key not in own:
+                hint = self._hint_for(key)
+                if hint:
+                    raise ValueError(f"Invalid parameter {key!r} for estimator {type(self).__name__}. {hint}"
+                                     f"Valid parameters are: {sorted(own)!r}.")
         for name in list(params):
             if name.startswith(ROUTED_PREFIXES) or name in extra:
                 setattr(self, name, params.pop(name))

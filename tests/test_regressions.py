@@ -3113,3 +3113,21 @@ def test_an_object_column_of_flags_knows_both_levels_whatever_rows_it_was_fitted
     assert list(model.column_categories_["member"]) == [False, True]
     assert np.isfinite(model.score_samples(X)).all() and np.isfinite(model.transform(X)).all()
     assert set(model.sample(50, random_state=0).member.dropna()) <= {False, True}
+
+
+def test_set_params_gives_the_hint_fit_gives_for_a_misplaced_name():
+    # GridSearchCV and Pipeline set parameters through set_params, whose error listed the valid
+    # names alone, where fit named the member taking the parameter or the near spelling.
+    from sklearn.model_selection import GridSearchCV
+
+    from skvae import AutoencoderTransformer, HierarchicalVAETransformer
+
+    with pytest.raises(ValueError, match=r"Invalid parameter 'beta' for estimator AutoencoderTransformer\. 'beta' "
+                                         r"is a parameter of ConditionalVAETransformer, .*Valid parameters are"):
+        AutoencoderTransformer().set_params(beta=2)
+    with pytest.raises(ValueError, match=r"Did you mean 'latent_dims'\?"):
+        GridSearchCV(HierarchicalVAETransformer(**FAST), {"latent_dim": [2, 3]}, cv=2).fit(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match=r"Invalid parameter 'zzz' for estimator VAETransformer\(\)"):
+        VAETransformer().set_params(zzz=1)  # nothing to hint: scikit-learn's own error
+    model = VAETransformer().set_params(encoder__width=3, latent_dim=3)  # routed names still pass
+    assert model.get_params()["encoder__width"] == 3 and model.latent_dim == 3
