@@ -30,7 +30,15 @@ def seed_source(random_state):
     """
     if random_state is None:
         return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
-    return check_random_state(random_state)
+    try:
+        return check_random_state(random_state)
+    except (ValueError, TypeError):
+        # A call's own random_state (sample's) is not checked by the constructors' constraints: numpy's
+        # "Seed must be between 0 and 2**32 - 1" named no parameter.
+        way = (" A numpy Generator cannot seed one: pass an int drawn from it, e.g. int(rng.integers(2**32))."
+               if isinstance(random_state, np.random.Generator) else "")
+        raise ValueError(f"random_state must be an int in [0, 2**32 - 1], a numpy RandomState or None; got "
+                         f"{random_state!r}.{way}") from None
 
 
 def draw_seed(rng):

@@ -3131,3 +3131,17 @@ def test_set_params_gives_the_hint_fit_gives_for_a_misplaced_name():
         VAETransformer().set_params(zzz=1)  # nothing to hint: scikit-learn's own error
     model = VAETransformer().set_params(encoder__width=3, latent_dim=3)  # routed names still pass
     assert model.get_params()["encoder__width"] == 3 and model.latent_dim == 3
+
+
+def test_sample_names_random_state_when_it_cannot_seed():
+    # The constructors' constraints named the parameter; sample's own random_state met numpy's
+    # "Seed must be between 0 and 2**32 - 1" or "cannot be used to seed a RandomState instance".
+    model = VAETransformer(**FAST).fit(np.random.RandomState(0).rand(40, 3))
+    for bad in (-1, 2**32, 1.5, "a"):
+        with pytest.raises(ValueError, match=r"random_state must be an int in \[0, 2\*\*32 - 1\], a numpy RandomState "
+                                             r"or None; got"):
+            model.sample(2, random_state=bad)
+    with pytest.raises(ValueError, match=r"pass an int drawn from it, e.g. int\(rng.integers\(2\*\*32\)\)"):
+        model.sample(2, random_state=np.random.default_rng(0))
+    np.testing.assert_array_equal(model.sample(2, random_state=np.random.RandomState(3)),
+                                  model.sample(2, random_state=3))
