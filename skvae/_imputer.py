@@ -32,6 +32,12 @@ from ._validation import as_pandas, call_parameter, output_dtype, with_plain_hol
 
 
 @fill_doc
+def _no_inverse(imputer):
+    # Raised here, the reason travels with scikit-learn's "has no attribute" as its cause.
+    raise AttributeError("An imputer's output is X with the holes filled, not codes: there is nothing to invert. "
+                         "For codes of X, fit a VAETransformer (it reads holes as they are).")
+
+
 class VAEImputer(VAETransformer):
     """Imputation of missing values with a variational autoencoder.
 
@@ -563,7 +569,7 @@ class VAEImputer(VAETransformer):
         return ImputationGraph(self.network_, placeholder, numeric, self._fill_bounds(),
                                indicated=self._indicated_columns()).eval()
 
-    @available_if(lambda self: False)
+    @available_if(_no_inverse)
     def inverse_transform(self, X):
         """Not available: an imputer's output is X itself, not codes."""
 

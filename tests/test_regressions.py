@@ -3145,3 +3145,11 @@ def test_sample_names_random_state_when_it_cannot_seed():
         model.sample(2, random_state=np.random.default_rng(0))
     np.testing.assert_array_equal(model.sample(2, random_state=np.random.RandomState(3)),
                                   model.sample(2, random_state=3))
+
+
+def test_the_imputers_missing_inverse_transform_says_why():
+    imputer = VAEImputer(**FAST).fit(np.random.RandomState(0).rand(40, 3))
+    assert not hasattr(imputer, "inverse_transform")  # scikit-learn's available_if, as before
+    with pytest.raises(AttributeError, match="has no attribute 'inverse_transform'") as raised:
+        imputer.inverse_transform(np.zeros((1, 3)))
+    assert "not codes: there is nothing to invert" in str(raised.value.__cause__)
