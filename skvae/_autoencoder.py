@@ -69,7 +69,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         0`` (and on corrupted inputs, with ``corruption``).
 
     best_loss_ : float or None
-        Lowest training loss; None with early stopping.
+        Lowest training loss; None after a fit with early stopping (a
+        later ``partial_fit`` tracks it from its own epochs on).
 
     ${stopping_attributes}
 
@@ -199,6 +200,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Minus each row's reconstruction error (above); higher is
+            better. float32 for float32 X, float64 otherwise.
         """
         return self._score_samples(X)
 

@@ -286,10 +286,12 @@ class ConditionalVAETransformer(VAETransformer):
         Returns
         -------
         X_original : ndarray or DataFrame of shape (n_samples, n_features)
-            Decoder means in the units of the training data.
+            Decoder means in the units of the training data (probabilities
+            in [0, 1] for ``likelihood="bernoulli"``).
             A DataFrame in the training columns and dtypes for a model
-            fitted on one (a category as its most probable value);
-            otherwise an array: float32 for float32 codes, else float64.
+            fitted on one (a category as its most probable value, a bool
+            or integer 0/1 column as 0 or 1 by its probability's side of
+            1/2); otherwise an array: float32 for float32 codes, else float64.
         """
         if y is not None:
             return self._inverse_transform(X, y)
@@ -328,6 +330,8 @@ class ConditionalVAETransformer(VAETransformer):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            The bound for each row; higher is better. float32 for float32
+            X, float64 otherwise.
         """
         _check_n_importance(n_importance)
         if y is not None:

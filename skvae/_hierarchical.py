@@ -269,7 +269,7 @@ class HierarchicalVAETransformer(VAETransformer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_codes)
+        X : array-like of shape (n_samples, sum(latent_dims)) or (n_samples, latent_dims[k])
             Codes as ``transform`` returns them: every layer's, or with
             ``transform_layer=k`` layer k's, which are mapped down to z_1
             through the prior means (the layers above k at 0).
@@ -280,8 +280,9 @@ class HierarchicalVAETransformer(VAETransformer):
             Decoder means in the units of the training data (probabilities
             in [0, 1] for ``likelihood="bernoulli"``).
             A DataFrame in the training columns and dtypes for a model
-            fitted on one (a category as its most probable value);
-            otherwise an array: float32 for float32 codes, else float64.
+            fitted on one (a category as its most probable value, a bool
+            or integer 0/1 column as 0 or 1 by its probability's side of
+            1/2); otherwise an array: float32 for float32 codes, else float64.
         """
         return self._inverse_transform(X)
 

@@ -31,13 +31,13 @@ from ._vae import VAETransformer
 from ._validation import as_pandas, call_parameter, output_dtype, with_plain_holes
 
 
-@fill_doc
 def _no_inverse(imputer):
     # Raised here, the reason travels with scikit-learn's "has no attribute" as its cause.
     raise AttributeError("An imputer's output is X with the holes filled, not codes: there is nothing to invert. "
                          "For codes of X, fit a VAETransformer (it reads holes as they are).")
 
 
+@fill_doc
 class VAEImputer(VAETransformer):
     """Imputation of missing values with a variational autoencoder.
 

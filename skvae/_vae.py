@@ -217,7 +217,8 @@ class VAETransformer(BaseAutoencoder):
         -------
         scores : ndarray of shape (n_samples,)
             The bound for each row; higher is better. Low values flag rows
-            the model finds unlikely (anomalies).
+            the model finds unlikely (anomalies). float32 for float32 X,
+            float64 otherwise, as ``PCA.score_samples``.
         """
         if not isinstance(n_importance, Integral) or isinstance(n_importance, bool) or n_importance < 1:
             raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}.")

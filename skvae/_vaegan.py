@@ -157,7 +157,8 @@ ${training_parameters_after_early_stopping}
 
     best_loss_ : float or None
         Lowest training loss after the warm-up (inf while every epoch so
-        far fell inside it); None with early stopping.
+        far fell inside it); None after a fit with early stopping (a later
+        ``partial_fit`` tracks it from its own epochs on).
 
     ${stopping_attributes}
 

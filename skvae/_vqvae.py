@@ -87,7 +87,8 @@ class VQVAETransformer(BaseAutoencoder):
 
     noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, one learned noise variance per
-        feature or one shared by all features (in the units of X).
+        feature or one shared by all standardised features (reported in
+        each feature's units of X).
         ``"auto"``: shared where the training rows are fewer than the
         columns, as for ``VAETransformer``.
 
@@ -136,7 +137,8 @@ class VQVAETransformer(BaseAutoencoder):
         nats, in the units of X) plus the commitment loss.
 
     best_loss_ : float or None
-        Lowest training loss; None with early stopping.
+        Lowest training loss; None after a fit with early stopping (a
+        later ``partial_fit`` tracks it from its own epochs on).
 
     ${stopping_attributes}
 
@@ -315,7 +317,8 @@ class VQVAETransformer(BaseAutoencoder):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            The bound for each row; higher is better.
+            The bound for each row; higher is better. float32 for float32
+            X, float64 otherwise.
         """
         return self._score_samples(X)
 
