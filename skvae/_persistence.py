@@ -373,8 +373,10 @@ def _rebuilt(cls, params, state, source):
     # A fitted model's state (an unfitted one may hold set_output's configuration, say).
     if lacking and ("network_" in state or "n_features_in_" in state):
         raise ValueError(f"{damaged}: its state lacks {lacking}, which every fitted {cls.__name__} holds.")
-    # A state entry would hide the class's own method or property of that name (a "transform": 1).
-    hidden = sorted(key for key in state if not key.startswith("__") and hasattr(cls, key))
+    # A state entry would hide the class's own method or property of that name (a "transform": 1);
+    # a class's plain value (a constant an older file keeps for its build) an instance may hold.
+    hidden = sorted(key for key in state if not key.startswith("__")
+                    and hasattr(type(inspect.getattr_static(cls, key, None)), "__get__"))
     if hidden:
         raise ValueError(f"{damaged}: its state names {hidden}, which are {cls.__name__}'s own methods.")
     try:

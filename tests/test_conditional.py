@@ -410,8 +410,8 @@ def test_a_label_by_position_or_dated_covariates_are_refused_with_the_way_on():
     with pytest.raises(ValueError, match=r"^random_state=<list of 100000 labels> is not a seed: .* Pass them as y=.$"):
         model.sample(4, [True] * 100_000)
     np.testing.assert_array_equal(model.sample(4, random_state=True, y=True), model.sample(4, random_state=1, y=True))
-    # A Generator is no label: scikit-learn's words, not advice to pass it as y.
-    with pytest.raises(ValueError, match="cannot be used to seed a numpy.random.RandomState instance"):
+    # A Generator is no label: the seed's own refusal, not advice to pass it as y.
+    with pytest.raises(ValueError, match="random_state must be an int .* A numpy Generator cannot seed one"):
         model.sample(4, random_state=np.random.default_rng(0), y=True)
     dated = pd.DataFrame({"when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.randint(0, 50, 40), unit="D"),
                           "v": rng.normal(size=40)})
