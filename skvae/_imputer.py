@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from sklearn.impute import MissingIndicator
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
@@ -617,6 +616,9 @@ class VAEImputer(VAETransformer):
             row = np.where(holes, placeholder, "observed").astype(object)
         else:
             row = np.where(holes, placeholder, 0.0 if placeholder != 0 else 1.0)
+        # Imported here: sklearn.impute brings neighbors, svm and more (50 ms of every cold start).
+        from sklearn.impute import MissingIndicator
+
         return MissingIndicator(missing_values=placeholder, error_on_new=False).fit(row)
 
     @property
