@@ -215,9 +215,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         autoencoder learn its noise: with ``from_likelihood=True`` a Gaussian
         (or log-normal) column is drawn around its decoded value with the
         column's mean squared reconstruction error over the training rows
-        (that noise's maximum-likelihood variance, fitted with the latent
-        moments but, unlike them, of the latest call's rows alone), not
-        with the unit variance of standardised values its squared-error
+        (that noise's maximum-likelihood variance, over the rows the latent
+        moments describe, pooled as they are), not with the unit variance of standardised values its squared-error
         training implies, which would add the column's whole spread again.
 
         Parameters

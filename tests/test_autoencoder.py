@@ -79,6 +79,32 @@ def test_partial_fit_pools_the_code_moments_of_every_block():
     np.testing.assert_allclose(ae.latent_mean_, ae.transform(first).mean(0), rtol=1e-10, atol=1e-12)
 
 
+def test_partial_fit_pools_the_residual_variance_its_draws_use():
+    # sample(from_likelihood=True) draws each Gaussian column around its decoded value with the mean
+    # squared reconstruction error: it was the last block's alone, beside code moments of every block.
+    rng = np.random.RandomState(0)
+    first, second = rng.normal(size=(120, 5)), 1.5 * rng.normal(size=(80, 5))
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), random_state=0)
+
+    def draw_variance():  # each call trains a copy of the model, kept where it succeeds
+        (part,) = ae.network_.columns.parts
+        return part.draw_variance.numpy().copy()
+
+    def standardised_errors(X):
+        (part,) = ae.network_.columns.parts
+        return ((X - ae.inverse_transform(ae.transform(X))) / part.scale.numpy()) ** 2
+
+    ae.partial_fit(first)
+    first_variance = draw_variance()
+    np.testing.assert_allclose(first_variance, standardised_errors(first).mean(0), rtol=1e-5)
+    ae.partial_fit(second)
+    expected = (120 * first_variance + standardised_errors(second).sum(0)) / 200
+    np.testing.assert_allclose(draw_variance(), expected, rtol=1e-5)
+    assert np.abs(draw_variance() - standardised_errors(second).mean(0)).max() > 0.1  # not the last block's
+    ae.fit(second)  # a fit starts afresh
+    np.testing.assert_allclose(draw_variance(), standardised_errors(second).mean(0), rtol=1e-5)
+
+
 def test_a_refused_partial_fit_leaves_the_pooled_moments_as_they_were(monkeypatch):
     import skvae._base
 

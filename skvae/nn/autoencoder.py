@@ -63,7 +63,6 @@ class PlainAutoencoderModel(AutoencoderModel):
     def statistics(self, blocks, previous=None):
         # The mean squared error of each target column over the rows that have it: the noise an
         # autoencoder does not learn, at its maximum likelihood, which draws from p(x | z) use.
-        # It is this call's rows' (pooling it needs each column's count of observed entries).
         errors, counts = 0.0, 0.0
 
         def residuals(batch, codes):
@@ -78,8 +77,15 @@ class PlainAutoencoderModel(AutoencoderModel):
         if previous is not None and "n_samples_seen_" in previous:
             moments = pooled_moments(
                 (previous["n_samples_seen_"], previous["latent_mean_"], previous["latent_covariance_"]), moments)
+        # The residuals pool alike, each column's over its observed entries since (a model saved
+        # before their sums were kept restarts them).
+        if previous is not None and "_residual_sums" in previous:
+            errors = errors + torch.as_tensor(previous["_residual_sums"], dtype=errors.dtype, device=errors.device)
+            counts = counts + torch.as_tensor(previous["_residual_counts"], dtype=counts.dtype, device=counts.device)
         n_rows, mean, covariance = moments
         self.latent.fit_prior(mean, covariance)
         # A column no row holds keeps the unit variance.
         self.columns.set_draw_variances(torch.where(counts > 0, errors / counts.clamp_min(1.0), 1.0))
-        return {"latent_mean_": mean, "latent_covariance_": covariance, "n_samples_seen_": n_rows}
+        return {"latent_mean_": mean, "latent_covariance_": covariance, "n_samples_seen_": n_rows,
+                "_residual_sums": torch.as_tensor(errors).cpu().numpy(),
+                "_residual_counts": torch.as_tensor(counts).cpu().numpy()}

@@ -42,8 +42,10 @@ defines:
   ``partial_fit`` that goes on from an earlier call it reads what the
   calls so far reported, by attribute name, and a statistic of the rows
   that a stream should describe whole (the autoencoder's code moments,
-  the VQ-VAE's code counts) merges them with the blocks' own, each
-  block's as its call left it.
+  the VQ-VAE's code counts, the autoencoder's residuals) merges them with
+  the blocks' own, each block's as its call left it. A name with a
+  leading underscore is kept for that merging only (private state, saved
+  and pickled as the rest).
 
 A family with parts beyond the four (a discriminator) builds them in the
 classmethod ``assemble``.
