@@ -2,7 +2,7 @@
 
 # torch before scikit-learn and pandas: loaded into the smaller heap, it costs the
 # import one garbage collection pass less (about 0.1 s of a cold start; benchmarks/import_time.py).
-import torch  # noqa: F401, I001
+import torch  # noqa: F401
 
 from ._autoencoder import AutoencoderTransformer
 from ._conditional import ConditionalVAETransformer

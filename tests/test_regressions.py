@@ -3108,7 +3108,7 @@ def test_an_object_column_of_flags_knows_both_levels_whatever_rows_it_was_fitted
     member = pd.Series(rng.rand(120) < 0.5, dtype=object)
     member[::10] = np.nan
     X = pd.DataFrame({"a": rng.normal(size=120), "member": member})
-    only_true = X[X.member.isna() | (X.member == True)]  # noqa: E712 (an object column's elementwise test)
+    only_true = X[X.member.isna() | X.member.eq(True)]
     model = VAETransformer(**FAST).fit(only_true)
     assert list(model.column_categories_["member"]) == [False, True]
     assert np.isfinite(model.score_samples(X)).all() and np.isfinite(model.transform(X)).all()
