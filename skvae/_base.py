@@ -414,7 +414,7 @@ class BaseAutoencoder(
             # A user's module may draw from torch's global generator in any forward pass: the
             # checks and statistics around training too.
             with (_user_modules_rng(data, self._score_seed + state.n_iter),
-                  torch_threads(self._fit_threads(data, state.model))):
+                  torch_threads(self._fit_threads(data, state.model), new_threads_keep_the_callers=True)):
                 rows, run = self._train(data, state)
                 self._finish(data, state, rows, run)
             # Read by the warnings of holes in columns complete at fit: set_params does not change what it learnt.

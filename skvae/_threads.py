@@ -20,13 +20,18 @@ torch) and the limits joblib gives its loky workers (its threading and
 multiprocessing backends' jobs each see the whole process's). The caller's
 setting is restored after each call. torch has no setting for one thread
 alone: ``torch.set_num_threads`` also sets the count a thread takes at its
-first torch call. So a Python thread whose first torch call falls during
-another thread's fit on fewer threads keeps that count (its own fits then
-run on it, and may differ in the last bits from the same fit alone), and
-after any call that changed the count for a while, a thread that enters
-``threadpool_limits`` before its first torch call gets the caller's count
-instead of the limit: in threads of your own, call
-``torch.set_num_threads`` first. The
+first torch call. During a fit a thread of skvae's own sets that count
+back to the caller's at once, so a Python thread whose first torch call
+falls during another thread's fit on fewer threads takes the caller's
+count, not the fit's (it kept the fit's for good: a server training in
+new threads beside a small fit trained on one thread, and its models
+differed in the last bits from the same fits alone). A call that
+evaluates rows (``transform``, a score) sets one thread for its own
+sub-millisecond length without that: a thread whose first torch call
+falls within it keeps one thread. After any call that changed the count
+for a while, a thread that enters ``threadpool_limits`` before its first
+torch call gets the caller's count instead of the limit: in threads of
+your own, call ``torch.set_num_threads`` first. The
 choice depends on the model and the machine, never on the load of the
 moment, so a fit stays reproducible: results can differ in the last bits
 between thread counts (large batches, convolutions), never between runs
@@ -37,6 +42,8 @@ import contextlib
 import functools
 import math
 import os
+import queue
+import threading
 
 import torch
 from torch import nn
@@ -96,17 +103,59 @@ def threads_for(work):
 
 
 @contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run the block with torch on ``n_threads`` threads, then put the caller's setting back."""
+def torch_threads(n_threads, new_threads_keep_the_callers=False):
+    """Run the block with torch on ``n_threads`` threads, then put the caller's setting back.
+
+    ``new_threads_keep_the_callers``: a thread whose first torch call falls
+    within the block takes the caller's count, not ``n_threads`` (a fit's
+    block, seconds long; waking skvae's own thread for it cost a one-row
+    transform 0.05-0.13 ms of its 0.4).
+    """
     previous = torch.get_num_threads()
     if n_threads == previous:
         yield
         return
     torch.set_num_threads(n_threads)
+    if new_threads_keep_the_callers:
+        _new_threads_take(previous)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+_counts = queue.SimpleQueue()
+_setter = None
+_setter_lock = threading.Lock()
+
+
+def _new_threads_take(n_threads):
+    """Set the count a thread takes at its first torch call, from a thread of skvae's own.
+
+    ``torch.set_num_threads`` in another thread sets that count and that
+    thread's own, never the caller's.
+    """
+    global _setter
+    if _setter is None:
+        with _setter_lock:
+            if _setter is None:
+                _setter = threading.Thread(target=_set_counts, name="skvae-new-thread-count", daemon=True)
+                _setter.start()
+    _counts.put(n_threads)
+
+
+def _set_counts():
+    while True:
+        torch.set_num_threads(_counts.get())
+
+
+def _after_fork():
+    # A forked child has no setter thread: the next call starts one.
+    global _setter, _counts
+    _setter, _counts = None, queue.SimpleQueue()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def multiply_adds_per_row(model, n_inputs, n_condition=0):
