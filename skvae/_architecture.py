@@ -119,8 +119,10 @@ class RoutedParamsMixin:
             if not name.startswith(ROUTED_PREFIXES) and name not in extra and key not in own:
                 hint = self._hint_for(key)
                 if hint:
+                    routed = "" if key in OTHER_LIBRARIES_NAMES or _family_members_taking(key) else (
+                        "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'. ")
                     raise ValueError(f"Invalid parameter {key!r} for estimator {type(self).__name__}. {hint}"
-                                     f"Valid parameters are: {sorted(own)!r}.")
+                                     f"{routed}Valid parameters are: {sorted(own)!r}.")
         for name in list(params):
             if name.startswith(ROUTED_PREFIXES) or name in extra:
                 setattr(self, name, params.pop(name))

@@ -418,14 +418,15 @@ class BaseAutoencoder(
                 rows, run = self._train(data, state)
                 self._finish(data, state, rows, run)
             # Read by the warnings of holes in columns complete at fit: set_params does not change what it learnt.
-            self._trained_with_masking = self.corruption == "masking" or (
+            # Masking at corruption_level=0 hides nothing: it trains as corruption=None does.
+            self._trained_with_masking = (self.corruption == "masking" and self.corruption_level > 0) or (
                 not data.fresh and self._learnt_to_read_any_hole())
         return self
 
     def _learnt_to_read_any_hole(self):
         """Whether training masked entries (``corruption="masking"``), as a hole in any column reads."""
         # A model saved before this was recorded: its parameter, the best guess.
-        return getattr(self, "_trained_with_masking", self.corruption == "masking")
+        return getattr(self, "_trained_with_masking", self.corruption == "masking" and self.corruption_level > 0)
 
     def _fit_threads(self, data, model):
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""

@@ -152,8 +152,7 @@ VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + "\n" + HANDLE_UNKNOWN_PARAMETER + """\
     noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, whether the learned observation
         noise has one variance per feature (as in factor analysis) or one
-        shared by all standardised features, reported in each feature's
-        units of X (as in probabilistic PCA;
+        shared by all features in the units of X (as in probabilistic PCA;
         a ``VAETransformer`` with ``hidden_layer_sizes=()`` is then either
         model). ``"auto"`` shares it where the training rows are fewer than
         the columns (where ``hidden_layer_sizes="auto"`` gives a linear model)

@@ -159,9 +159,11 @@ def _rebuild_model(estimator, network, statistics=None):
         if key.rsplit(".", 1)[-1].startswith("mixture_") and key not in weights:
             weights[key] = value
     if statistics is None:
-        expected = model.state_dict()
+        expected, custom = model.state_dict(), _custom_prefixes(estimator)
         # load_state_dict casts: an edited file's float16 or integer weights came back silently other.
-        other = sorted(key for key, value in weights.items() if key in expected and value.dtype != expected[key].dtype)
+        # (A user's module may change its own buffers' dtypes as it trains: that is its business.)
+        other = sorted(key for key, value in weights.items() if key in expected and not key.startswith(custom)
+                       and _narrowed(value.dtype, expected[key].dtype))
         if other:
             raise RuntimeError(f"weights of another dtype than the model's: {other}")
         model.load_state_dict(weights)
@@ -181,6 +183,18 @@ def _rebuild_model(estimator, network, statistics=None):
     if hasattr(estimator, "code_prior_"):
         model.latent.fit_prior(estimator.code_prior_)
     return model.eval()
+
+
+def _custom_prefixes(estimator):
+    """The state keys' prefixes of the user's own modules (a custom encoder or decoder)."""
+    return tuple(f"{role}." for role in ("encoder", "decoder") if getattr(estimator, role, None) is not None)
+
+
+def _narrowed(saved, wanted):
+    """Whether a saved tensor of dtype ``saved`` would lose or invent values cast to ``wanted``."""
+    if wanted.is_floating_point:
+        return not saved.is_floating_point or torch.finfo(saved).bits < torch.finfo(wanted).bits
+    return saved != wanted
 
 
 def _format_2_key(key):
@@ -387,24 +401,26 @@ def _rebuilt(cls, params, state, source):
         raise ValueError(f"{damaged}: its state does not fit {_a(cls)} ({error}).") from error
     network = getattr(estimator, "network_", None)
     if network is not None:
-        _check_network(network, getattr(estimator, "_optimizer_state", None), damaged)
+        _check_network(network, getattr(estimator, "_optimizer_state", None), damaged, _custom_prefixes(estimator))
     return estimator
 
 
-def _check_network(network, optimizer_state, damaged):
-    """Refuse weights or buffers that no fit leaves: not finite, or of another dtype than the model's."""
+def _check_network(network, optimizer_state, damaged, custom=()):
+    """Refuse weights, buffers and optimizer moments that no fit leaves (``custom``: a user's modules' prefixes)."""
     from ._fitting import make_optimizer
 
     if not all(all_finite(p.detach()) for p in network.parameters()):
         raise ValueError(f"{damaged}: its network's weights are not all finite.")
-    # Buffers may hold infinities (an unbounded column's bound), never NaN.
-    if any(b.is_floating_point() and bool(b.isnan().any()) for b in network.buffers()):
+    # skvae's buffers may hold infinities (an unbounded column's bound), never NaN; a user's module
+    # may keep NaN as a mark ("not calibrated yet").
+    if any(b.is_floating_point() and bool(b.isnan().any()) for name, b in network.named_buffers()
+           if not name.startswith(custom)):
         raise ValueError(f"{damaged}: its network's statistics hold NaN.")
     if optimizer_state is not None:
         try:
             make_optimizer(network, 1e-3, optimizer_state)
-        except (ValueError, KeyError, TypeError, IndexError) as error:
-            raise ValueError(f"{damaged}: {error}") from None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+            raise ValueError(f"{damaged}: its optimizer state does not fit the network ({error}).") from None
         moments = [v for values in optimizer_state["state"].values() for v in values.values()]
         if not all(all_finite(v) for v in moments):
             raise ValueError(f"{damaged}: its optimizer state is not all finite.")
@@ -456,6 +472,12 @@ def save(estimator, path):
     write_whole(path, archive_bytes.getvalue())
 
 
+def _text_mode(handle):
+    """Whether a file object reads or writes str (its mode says so where it is a string; gzip's is a number)."""
+    mode = getattr(handle, "mode", "b")
+    return isinstance(handle, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode)
+
+
 def write_whole(path, data):
     """Write ``data`` to ``path`` so that a failed write (a full disk) leaves the file that was there.
 
@@ -464,10 +486,19 @@ def write_whole(path, data):
     folder takes no new entry or the path is not a regular file (a device).
     ``path`` may be a file object open for writing bytes, written as it is.
     """
-    if hasattr(path, "write"):
-        if isinstance(path, io.TextIOBase):
+    if not isinstance(path, (str, bytes, os.PathLike)) and hasattr(path, "write"):  # py.path has write too
+        if _text_mode(path):
             raise TypeError("save needs a path or a file object open for bytes: open the file with mode 'wb'.")
-        path.write(data)
+        view = memoryview(data)
+        while view:
+            try:
+                written = path.write(view)
+            except TypeError:  # "write() argument must be str", whatever the object's class
+                raise TypeError("save needs a path or a file object open for bytes: open the file with mode "
+                                "'wb'.") from None
+            if written is None:  # a writer that does not count takes it all
+                break
+            view = view[written:]  # a raw file may take part of it
         return
     path = os.fsdecode(os.fspath(path))  # a bytes path too: the partial file's name is built from it
     target = os.path.realpath(path)
@@ -480,8 +511,7 @@ def write_whole(path, data):
     # A name of its own (a crashed save's partial file is never in the way) and a short one (a
     # name near the system's limit, lengthened, could not be created; the fallback then wrote in
     # place, and a failed write there lost the file that was there).
-    folder, name = os.path.split(target)
-    partial = os.path.join(folder, f".{name[:64]}.{secrets.token_hex(6)}.partial")
+    partial = os.path.join(os.path.dirname(target), f".skvae-{secrets.token_hex(8)}.partial")
     try:
         handle = open(partial, "xb")  # noqa: SIM115 (closed below, or the fallback runs)
     except OSError:
@@ -506,10 +536,11 @@ def load(path, *, trusted=()):
 
     import skvae
 
-    if hasattr(path, "read"):
-        if isinstance(path, io.TextIOBase):
+    if not isinstance(path, (str, bytes, os.PathLike)) and hasattr(path, "read"):  # py.path has read too
+        content = None if _text_mode(path) else path.read()
+        if not isinstance(content, (bytes, bytearray, memoryview)):
             raise TypeError("load needs a path or a file object open for bytes: open the file with mode 'rb'.")
-        opened, path = contextlib.nullcontext(io.BytesIO(path.read())), getattr(path, "name", "The file object")
+        opened, path = contextlib.nullcontext(io.BytesIO(content)), getattr(path, "name", "The file object")
     else:
         opened = open(path, "rb")  # noqa: SIM115 (the path's own errors, missing, a folder, denied, as open gives them)
     with opened as handle:
@@ -517,8 +548,8 @@ def load(path, *, trusted=()):
             with zipfile.ZipFile(handle) as archive:
                 metadata = json.loads(archive.read(_METADATA))
                 raw = archive.read(_ARRAYS)
-        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, zlib.error, UnicodeDecodeError,
-                NotImplementedError, RuntimeError, EOFError, OSError) as error:
+        except (zipfile.BadZipFile, KeyError, ValueError, zlib.error, NotImplementedError, RuntimeError, EOFError,
+                OSError) as error:  # ValueError: JSON's, UTF-8's, a BytesIO's negative seek
             # A damaged archive's directory: odd versions, "encrypted", offsets past the end.
             raise ValueError(
                 f"{path} is not a file written by skvae's save (a zip archive holding {_METADATA} and "
@@ -734,9 +765,10 @@ class PersistenceMixin:
         ----------
         path : str, path-like or file object
             Where to write; by convention ending in ``.skvae``. A file
-            object must be open for writing bytes (mode ``"wb"``); a path is
-            written whole or not at all (a failed write leaves the file that
-            was there).
+            object must be open for writing bytes (mode ``"wb"``). A path
+            is written beside and moved over the file there, so a failed
+            write leaves that file as it was (where the folder takes no new
+            file, it is written in place).
         """
         check_is_fitted(self)
         save(self, path)

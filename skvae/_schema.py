@@ -693,7 +693,7 @@ def _categories(series):
     except TypeError:
         raise _unhashable_values(series, series.name) from None
     present = present.tolist()
-    if present and all(isinstance(v, bool) for v in present):
+    if present and all(isinstance(v, (bool, np.bool_)) for v in present):
         # A flag's two levels are known whatever rows a fit holds: a cross-validation fold of True
         # alone refused the False of another as a category unseen at fit.
         present = [False, True]

@@ -87,8 +87,7 @@ class VQVAETransformer(BaseAutoencoder):
 
     noise_variance : {"auto", "per_feature", "isotropic"}, default="auto"
         With ``likelihood="gaussian"``, one learned noise variance per
-        feature or one shared by all standardised features (reported in
-        each feature's units of X).
+        feature or one shared by all features (in the units of X).
         ``"auto"``: shared where the training rows are fewer than the
         columns, as for ``VAETransformer``.
 

@@ -3081,6 +3081,9 @@ def test_scoring_new_holes_under_masking_is_silent_and_the_advice_names_masking(
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         assert np.isfinite(masked.score_samples(holed)).all()
+    # Masking at level 0 hides nothing: it trains as corruption=None does, and still warns.
+    with pytest.warns(UserWarning, match="in columns that had none at fit"):
+        VAETransformer(corruption="masking", corruption_level=0, **FAST).fit(X).score_samples(holed)
 
 
 def test_a_fold_whose_auto_likelihood_cannot_score_another_fold_says_how_to_pin_it():
@@ -3113,6 +3116,11 @@ def test_an_object_column_of_flags_knows_both_levels_whatever_rows_it_was_fitted
     assert list(model.column_categories_["member"]) == [False, True]
     assert np.isfinite(model.score_samples(X)).all() and np.isfinite(model.transform(X)).all()
     assert set(model.sample(50, random_state=0).member.dropna()) <= {False, True}
+    # NumPy's bools too ([v > 0 for v in values] makes them), which are no Python bools.
+    numpy_flags = only_true.assign(member=[np.True_ if v is True else None for v in only_true.member])
+    model = VAETransformer(**FAST).fit(numpy_flags)
+    assert list(model.column_categories_["member"]) == [False, True]
+    assert np.isfinite(model.score_samples(X.assign(member=X.member.map({True: np.True_, False: np.False_})))).all()
 
 
 def test_set_params_gives_the_hint_fit_gives_for_a_misplaced_name():
@@ -3127,6 +3135,9 @@ def test_set_params_gives_the_hint_fit_gives_for_a_misplaced_name():
         AutoencoderTransformer().set_params(beta=2)
     with pytest.raises(ValueError, match=r"Did you mean 'latent_dims'\?"):
         GridSearchCV(HierarchicalVAETransformer(**FAST), {"latent_dim": [2, 3]}, cv=2).fit(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match=r"Did you mean 'encoder'\? Arguments for a custom encoder or decoder start "
+                                         r"with 'encoder__' or 'decoder__'\. Valid parameters"):
+        VAETransformer().set_params(encoder_width=3)  # fit's advice, as docs/custom_modules.md lists it
     with pytest.raises(ValueError, match=r"Invalid parameter 'zzz' for estimator VAETransformer\(\)"):
         VAETransformer().set_params(zzz=1)  # nothing to hint: scikit-learn's own error
     model = VAETransformer().set_params(encoder__width=3, latent_dim=3)  # routed names still pass
