@@ -6,6 +6,8 @@ encodes them (``skvae.nn.columns``) -> numpy out in the caller's dtype.
 """
 
 import contextlib
+import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -356,6 +358,16 @@ def _settle(pending):
 
 
 _POOL = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _new_lock_after_fork():
+    # A lock held by another thread at the fork would stay held in the child, which has no such thread.
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 def evaluation_pool(workers):
@@ -368,18 +380,19 @@ def evaluation_pool(workers):
     that default into a thread at its first call, and setting it is
     process-wide, so that the caller's own setting is put back at once.
     """
-    import os
-    import threading
-
     pid, pool, size = _POOL.get("pool", (None, None, 0))
-    if pid != os.getpid() or size < workers:
-        started = threading.Barrier(workers)
-        with torch_threads(1):
-            pool = ThreadPoolExecutor(workers, thread_name_prefix="skvae-evaluation",
-                                      initializer=_one_torch_thread)
-            for future in [pool.submit(started.wait) for _ in range(workers)]:
-                future.result()  # each waits for all: the pool starts all its threads
-        _POOL["pool"] = (os.getpid(), pool, workers)
+    if pid == os.getpid() and size >= workers:
+        return pool
+    with _POOL_LOCK:  # first calls from several threads at once build one pool, not one each
+        pid, pool, size = _POOL.get("pool", (None, None, 0))
+        if pid != os.getpid() or size < workers:
+            started = threading.Barrier(workers)
+            with torch_threads(1):
+                pool = ThreadPoolExecutor(workers, thread_name_prefix="skvae-evaluation",
+                                          initializer=_one_torch_thread)
+                for future in [pool.submit(started.wait) for _ in range(workers)]:
+                    future.result()  # each waits for all: the pool starts all its threads
+            _POOL["pool"] = (os.getpid(), pool, workers)
     return pool
 
 

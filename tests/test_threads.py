@@ -320,3 +320,32 @@ def test_a_thread_started_during_a_small_fit_trains_as_one_started_before(two_th
         warnings.simplefilter("ignore")
         model.set_params(warm_start=True, max_iter=1).fit(X)  # a fit on one thread
     assert seen == [(2, 1)]  # a new thread takes the caller's count; the fit's own stays one
+
+
+def test_first_evaluations_from_several_threads_at_once_build_one_pool(monkeypatch):
+    # Checked and replaced without a lock: threads' first calls at once each built a pool of their own.
+    import threading
+    import time
+
+    from skvae import _data
+
+    class SlowToBuild(_data.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            time.sleep(0.05)  # widens the window between the check and the replacement
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_data, "ThreadPoolExecutor", SlowToBuild)
+    monkeypatch.setattr(_data, "_POOL", {})
+    start, pools = threading.Barrier(4), []
+
+    def first_call():
+        start.wait()
+        pools.append(_data.evaluation_pool(2))
+
+    threads = [threading.Thread(target=first_call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(pool) for pool in pools}) == 1
+    pools[0].shutdown()
