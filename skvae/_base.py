@@ -476,7 +476,7 @@ class BaseAutoencoder(
                     "Drop the rows without any value."
                 )
             # Masking hides entries in training as such a hole reads (a zero input): it learns them.
-            masked = self.corruption == "masking" or self._learnt_to_read_any_hole()
+            masked = (self.corruption == "masking" and self.corruption_level > 0) or self._learnt_to_read_any_hole()
             new_holes = set() if masked else columns_with_holes(values) - set(schema.flagged)
             if new_holes:
                 warn_of_new_holes(

@@ -160,10 +160,10 @@ def _rebuild_model(estimator, network, statistics=None):
             weights[key] = value
     if statistics is None:
         expected, custom = model.state_dict(), _custom_prefixes(estimator)
-        # load_state_dict casts: an edited file's float16 or integer weights came back silently other.
-        # (A user's module may change its own buffers' dtypes as it trains: that is its business.)
+        # load_state_dict casts: an edited file's float16, float64 or integer weights came back silently
+        # other. (A user's module may change its own buffers' dtypes as it trains: that is its business.)
         other = sorted(key for key, value in weights.items() if key in expected and not key.startswith(custom)
-                       and _narrowed(value.dtype, expected[key].dtype))
+                       and value.dtype != expected[key].dtype)
         if other:
             raise RuntimeError(f"weights of another dtype than the model's: {other}")
         model.load_state_dict(weights)
@@ -186,15 +186,10 @@ def _rebuild_model(estimator, network, statistics=None):
 
 
 def _custom_prefixes(estimator):
-    """The state keys' prefixes of the user's own modules (a custom encoder or decoder)."""
-    return tuple(f"{role}." for role in ("encoder", "decoder") if getattr(estimator, role, None) is not None)
-
-
-def _narrowed(saved, wanted):
-    """Whether a saved tensor of dtype ``saved`` would lose or invent values cast to ``wanted``."""
-    if wanted.is_floating_point:
-        return not saved.is_floating_point or torch.finfo(saved).bits < torch.finfo(wanted).bits
-    return saved != wanted
+    """The state keys' prefixes of the user's own modules (a custom encoder or decoder) in the fitted network."""
+    # The network's build, not the parameters: set_params may have changed those since.
+    spec = getattr(estimator, "_fitted_architecture", None) or {}
+    return tuple(f"{role}." for role in ("encoder", "decoder") if spec.get(role) is not None)
 
 
 def _format_2_key(key):
@@ -472,12 +467,6 @@ def save(estimator, path):
     write_whole(path, archive_bytes.getvalue())
 
 
-def _text_mode(handle):
-    """Whether a file object reads or writes str (its mode says so where it is a string; gzip's is a number)."""
-    mode = getattr(handle, "mode", "b")
-    return isinstance(handle, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode)
-
-
 def write_whole(path, data):
     """Write ``data`` to ``path`` so that a failed write (a full disk) leaves the file that was there.
 
@@ -487,7 +476,7 @@ def write_whole(path, data):
     ``path`` may be a file object open for writing bytes, written as it is.
     """
     if not isinstance(path, (str, bytes, os.PathLike)) and hasattr(path, "write"):  # py.path has write too
-        if _text_mode(path):
+        if isinstance(path, io.TextIOBase):
             raise TypeError("save needs a path or a file object open for bytes: open the file with mode 'wb'.")
         view = memoryview(data)
         while view:
@@ -496,8 +485,11 @@ def write_whole(path, data):
             except TypeError:  # "write() argument must be str", whatever the object's class
                 raise TypeError("save needs a path or a file object open for bytes: open the file with mode "
                                 "'wb'.") from None
-            if written is None:  # a writer that does not count takes it all
-                break
+            if written is None:
+                if isinstance(path, io.RawIOBase):  # a non-blocking raw file that took nothing
+                    raise BlockingIOError(errno.EAGAIN, "The file object took no bytes; save needs one that "
+                                          "blocks until it has written them")
+                break  # a writer that does not count takes it all
             view = view[written:]  # a raw file may take part of it
         return
     path = os.fsdecode(os.fspath(path))  # a bytes path too: the partial file's name is built from it
@@ -537,7 +529,10 @@ def load(path, *, trusted=()):
     import skvae
 
     if not isinstance(path, (str, bytes, os.PathLike)) and hasattr(path, "read"):  # py.path has read too
-        content = None if _text_mode(path) else path.read()
+        try:
+            content = path.read()
+        except UnicodeDecodeError:  # a text-mode file of any class, decoding the archive
+            content = None
         if not isinstance(content, (bytes, bytearray, memoryview)):
             raise TypeError("load needs a path or a file object open for bytes: open the file with mode 'rb'.")
         opened, path = contextlib.nullcontext(io.BytesIO(content)), getattr(path, "name", "The file object")

@@ -116,9 +116,9 @@ def torch_threads(n_threads, new_threads_keep_the_callers=False):
         yield
         return
     torch.set_num_threads(n_threads)
-    if new_threads_keep_the_callers:
-        _new_threads_take(previous)
     try:
+        if new_threads_keep_the_callers:
+            _new_threads_take(previous)
         yield
     finally:
         torch.set_num_threads(previous)
@@ -130,29 +130,40 @@ _setter_lock = threading.Lock()
 
 
 def _new_threads_take(n_threads):
-    """Set the count a thread takes at its first torch call, from a thread of skvae's own.
+    """Set the count a thread takes at its first torch call, from a thread of skvae's own; then return.
 
     ``torch.set_num_threads`` in another thread sets that count and that
-    thread's own, never the caller's.
+    thread's own, never the caller's. Waited for (tens of microseconds a
+    fit), so that no request is left to land after the caller's own
+    setting. Where no thread can be started (a process at its limit), the
+    count stays as torch left it.
     """
     global _setter
     if _setter is None:
         with _setter_lock:
             if _setter is None:
-                _setter = threading.Thread(target=_set_counts, name="skvae-new-thread-count", daemon=True)
-                _setter.start()
-    _counts.put(n_threads)
+                setter = threading.Thread(target=_set_counts, name="skvae-new-thread-count", daemon=True)
+                try:
+                    setter.start()
+                except RuntimeError:  # "can't start new thread"
+                    return
+                _setter = setter
+    done = threading.Event()
+    _counts.put((n_threads, done))
+    done.wait(timeout=1.0)
 
 
 def _set_counts():
     while True:
-        torch.set_num_threads(_counts.get())
+        n_threads, done = _counts.get()
+        torch.set_num_threads(n_threads)
+        done.set()
 
 
 def _after_fork():
-    # A forked child has no setter thread: the next call starts one.
-    global _setter, _counts
-    _setter, _counts = None, queue.SimpleQueue()
+    # A forked child has no setter thread (the next call starts one), and no thread to release a lock.
+    global _setter, _counts, _setter_lock
+    _setter, _counts, _setter_lock = None, queue.SimpleQueue(), threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork)

@@ -430,6 +430,7 @@ def test_an_edited_file_that_passes_the_zip_checksums_is_refused_not_run(tabular
         "buffer_nan": (setter(buffer, lambda a: np.full_like(a, np.nan)), None, "statistics hold NaN"),
         "float16": (setter(weight, lambda a: a.astype(np.float16)), None, "another dtype than the model's"),
         "int32": (setter(weight, lambda a: a.astype(np.int32)), None, "another dtype than the model's"),
+        "float64": (setter(weight, lambda a: a.astype(np.float64) + 1 / 3), None, "another dtype than the model's"),
         "method": (lambda arrays: None, lambda state: state.update(transform=1), r"names \['transform'\]"),
         "rng": (lambda arrays: None, lambda state: state.update(_rng=[1]), "state does not fit"),
         "step": (lambda arrays: None, lambda state: _replace_pair(state["_optimizer_state"], "step", 5),
@@ -557,3 +558,12 @@ def test_a_users_module_keeps_its_own_buffers_and_a_file_object_of_any_kind_roun
         buffer = io.BytesIO()
         plain.save(buffer)
         load(io.BytesIO(buffer.getvalue()[100:]))
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as bundle:  # a member reads bytes, its mode is "r"
+        with bundle.open("model.skvae", "w") as member:
+            plain.save(member)
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as bundle, bundle.open("model.skvae") as member:
+        _same_model(plain, load(member), tabular)
+    # The fitted network's modules, not the parameters set since, say which buffers are the user's.
+    model.set_params(encoder=None).save(tmp_path / "reset.skvae")
+    np.testing.assert_array_equal(load(tmp_path / "reset.skvae", trusted=[MarkedEncoder]).transform(tabular),
+                                  model.transform(tabular))

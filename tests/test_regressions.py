@@ -3082,8 +3082,11 @@ def test_scoring_new_holes_under_masking_is_silent_and_the_advice_names_masking(
         warnings.simplefilter("error", UserWarning)
         assert np.isfinite(masked.score_samples(holed)).all()
     # Masking at level 0 hides nothing: it trains as corruption=None does, and still warns.
+    unmasked = VAETransformer(corruption="masking", corruption_level=0, **FAST).fit(X)
     with pytest.warns(UserWarning, match="in columns that had none at fit"):
-        VAETransformer(corruption="masking", corruption_level=0, **FAST).fit(X).score_samples(holed)
+        unmasked.score_samples(holed)
+    with pytest.warns(UserWarning, match="in columns that had none at fit"):
+        unmasked.partial_fit(holed)
 
 
 def test_a_fold_whose_auto_likelihood_cannot_score_another_fold_says_how_to_pin_it():

@@ -349,3 +349,26 @@ def test_first_evaluations_from_several_threads_at_once_build_one_pool(monkeypat
         thread.join()
     assert len({id(pool) for pool in pools}) == 1
     pools[0].shutdown()
+
+
+def test_a_fit_where_no_thread_can_start_runs_and_leaves_the_setting(two_threads, monkeypatch):
+    # The thread that sets new threads' count could not start (a process at its thread limit): the
+    # fit raised "can't start new thread" and left the caller on one thread.
+    import threading
+
+    started = threading.Thread.start
+
+    def refused(thread):
+        if thread.name == "skvae-new-thread-count":
+            raise RuntimeError("can't start new thread")
+        started(thread)
+
+    monkeypatch.setattr(_threads, "_setter", None)
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    with torch_threads(1, new_threads_keep_the_callers=True):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2 and _threads._setter is None  # the next call tries again
+    monkeypatch.undo()
+    with torch_threads(1, new_threads_keep_the_callers=True):
+        pass
+    assert _threads._setter is not None and _threads._setter.is_alive()
