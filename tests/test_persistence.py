@@ -558,9 +558,8 @@ def test_a_users_module_keeps_its_own_buffers_and_a_file_object_of_any_kind_roun
         buffer = io.BytesIO()
         plain.save(buffer)
         load(io.BytesIO(buffer.getvalue()[100:]))
-    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as bundle:  # a member reads bytes, its mode is "r"
-        with bundle.open("model.skvae", "w") as member:
-            plain.save(member)
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as bundle, bundle.open("model.skvae", "w") as member:
+        plain.save(member)  # a member reads bytes, though its mode is "r"
     with zipfile.ZipFile(tmp_path / "bundle.zip") as bundle, bundle.open("model.skvae") as member:
         _same_model(plain, load(member), tabular)
     # The fitted network's modules, not the parameters set since, say which buffers are the user's.
