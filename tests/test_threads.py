@@ -268,51 +268,37 @@ def test_a_fit_counts_the_work_its_family_s_training_step_runs():
         assert counted == run[0] / 10
 
 
+def _fresh_thread_count():
+    """The torch thread count a thread started now takes at its first torch call."""
+    import threading
+
+    box = []
+    thread = threading.Thread(target=lambda: box.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return box[0]
+
+
 def test_a_thread_started_during_a_call_on_fewer_threads_takes_the_callers_count(two_threads):
     # torch.set_num_threads also sets the count a thread takes at its first torch call: a thread
     # started during a small fit (one thread for the fit) kept one thread for good, and its own fits
     # ran on it (a server training in new threads beside small fits).
-    import threading
-    import time
-
-    def fresh_thread_count():
-        box = []
-        thread = threading.Thread(target=lambda: box.append(torch.get_num_threads()))
-        thread.start()
-        thread.join()
-        return box[0]
-
-    counts = []
     with torch_threads(1, new_threads_keep_the_callers=True):  # as a fit enters it
-        deadline = time.monotonic() + 5.0  # skvae's own thread sets it back, within microseconds
-        while (count := fresh_thread_count()) != 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        counts.append(count)
+        assert _fresh_thread_count() == 2  # set back before the block runs
         assert torch.get_num_threads() == 1  # the caller's own count stays the call's
-    assert counts == [2] and torch.get_num_threads() == 2
+    assert torch.get_num_threads() == 2 and _fresh_thread_count() == 2
+    torch.set_num_threads(1)  # a caller pinning its count after a fit: no late request undoes it
+    assert _fresh_thread_count() == 1
 
 
 def test_a_thread_started_during_a_small_fit_trains_as_one_started_before(two_threads, monkeypatch):
-    import threading
-    import time
-
     monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
     X = np.random.RandomState(0).rand(200, 5)
     seen = []
 
-    def fresh_thread_count():
-        box = []
-        thread = threading.Thread(target=lambda: box.append(torch.get_num_threads()))
-        thread.start()
-        thread.join()
-        return box[0]
-
     def started_meanwhile(module, inputs):
         if not seen:
-            deadline = time.monotonic() + 5.0  # skvae's own thread sets the count back within microseconds
-            while (count := fresh_thread_count()) != 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            seen.append((count, torch.get_num_threads()))
+            seen.append((_fresh_thread_count(), torch.get_num_threads()))
 
     model = VAETransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
     model.network_.encoder.register_forward_pre_hook(started_meanwhile)
