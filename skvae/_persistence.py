@@ -243,6 +243,7 @@ def _plain_schema(schema):
             for column in schema.columns
         ],
         "frame": schema.frame,
+        "nested_labels": schema.nested_labels,
     }
 
 
@@ -253,7 +254,8 @@ def _restore_schema(plain):
                       c.get("sample_places"))
                for c in plain["columns"]]
     # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
-    return Schema(columns, frame=plain["frame"])
+    # Saved before it was recorded: tuple labels came back as a MultiIndex, as they still do.
+    return Schema(columns, frame=plain["frame"], nested_labels=plain.get("nested_labels", True))
 
 
 def _plain_dtype(dtype):

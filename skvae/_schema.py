@@ -112,6 +112,9 @@ class Schema:
     columns: list
     frame: bool = False
     _likelihood_groups: list = field(default=None, repr=False)
+    # Whether a frame's tuple labels were a MultiIndex (True: pandas builds one from them, as it
+    # did for every frame before the fit recorded it) or a flat Index of tuples.
+    nested_labels: bool = True
 
     # ----------------------------------------------------------- fitting
 
@@ -204,7 +207,7 @@ class Schema:
             share = LIKELIHOODS[column.likelihood].censor_share
             if by_auto[j] and column.kind == "float" and share is not None:
                 column.censored = (bool(piled[j][0] > share), bool(piled[j][1] > share))
-        return cls(columns, frame=True)
+        return cls(columns, frame=True, nested_labels=isinstance(X.columns, pd.MultiIndex))
 
     @property
     def likelihoods(self):
@@ -579,7 +582,10 @@ class Schema:
                 out = pd.Series(out, index=index, dtype=object)
             data[column.name] = out
         # The frame takes the columns as they are: copying them would hold the output twice.
-        return pd.DataFrame(data, index=index, copy=False)
+        out = pd.DataFrame(data, index=index, copy=False)
+        if not self.nested_labels and isinstance(out.columns, pd.MultiIndex):
+            out.columns = pd.Index([column.name for column in self.columns], tupleize_cols=False)
+        return out
 
 
 def _numeric_range(series, kind, judge=True):

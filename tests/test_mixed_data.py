@@ -835,3 +835,20 @@ def test_sample_rounds_float_columns_to_the_places_their_training_values_show(tm
     assert (model.inverse_transform(model.transform(frame))["age"] % 1 != 0).any()  # decoder means keep every digit
     model.save(tmp_path / "model.skvae")
     pd.testing.assert_frame_equal(load(tmp_path / "model.skvae").sample(50, random_state=1), model.sample(50, random_state=1))
+
+
+def test_a_frames_tuple_labels_come_back_as_they_were_given(tmp_path):
+    # inverse_transform and sample built the frame from a dict of its columns, and pandas made a
+    # MultiIndex of a flat Index of tuples (a review of frames in and out).
+    from skvae import load
+
+    rng = np.random.RandomState(0)
+    flat = pd.DataFrame(rng.rand(80, 3))
+    flat.columns = pd.Index([("a", 1), ("a", 2), ("b", 1)], tupleize_cols=False)
+    nested = flat.set_axis(pd.MultiIndex.from_tuples(list(flat.columns)), axis=1)
+    for X in (flat, nested):
+        model = VAETransformer(max_iter=2, random_state=0).fit(X)
+        model.save(tmp_path / "model.skvae")
+        for fitted in (model, load(tmp_path / "model.skvae"), pickle.loads(pickle.dumps(model))):
+            for out in (fitted.sample(2, random_state=0), fitted.inverse_transform(fitted.transform(X[:2]))):
+                pd.testing.assert_index_equal(out.columns, X.columns)
