@@ -408,7 +408,9 @@ class BaseAutoencoder(
             # parameters were read at the first call); every call here reads them afresh.
             self._validate_params()
         self._check_family_parameters()
-        with restored_on_error(self):
+        # Training needs autograd whatever the caller's mode: a fit inside torch.no_grad() or
+        # torch.inference_mode() failed in backward with torch's "does not require grad".
+        with restored_on_error(self), torch.inference_mode(False), torch.enable_grad():
             data = self._validate_fit(X, y, incremental, condition_options)
             state = self._build(data) if data.fresh else self._continued(data)
             # A user's module may draw from torch's global generator in any forward pass: the

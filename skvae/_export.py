@@ -36,12 +36,19 @@ def method_dtype(given):
     return torch.float32 if given == torch.float32 else torch.float64
 
 
+def _trainable_copy(model):
+    """A copy of ``model`` on the CPU, in eval mode; of normal tensors even inside ``torch.inference_mode()``."""
+    # Copied in inference mode, its tensors were inference tensors, which no later backward can use.
+    with torch.inference_mode(False):
+        return copy.deepcopy(model).cpu().eval()
+
+
 class TransformGraph(nn.Module):
     """Rows ``(batch, n_features)`` of X's values to codes ``(batch, latent_dim)``, in ``transform``'s dtype."""
 
     def __init__(self, model, condition=None):
         super().__init__()
-        self.model = copy.deepcopy(model).cpu().eval()
+        self.model = _trainable_copy(model)
         # A conditional model's "no condition" input.
         self.register_buffer("condition", None if condition is None else torch.as_tensor(condition))
 
@@ -59,7 +66,7 @@ class ImputationGraph(nn.Module):
 
     def __init__(self, model, placeholder=None, numeric=None, bounds=None, indicated=()):
         super().__init__()
-        self.model = copy.deepcopy(model).cpu().eval()
+        self.model = _trainable_copy(model)
         # VAEImputer's min_value and max_value, float64 as transform bounds its fills.
         low, high = (None, None) if bounds is None else (torch.as_tensor(bound, dtype=torch.float64) for bound in bounds)
         self.register_buffer("low", low)
@@ -97,7 +104,7 @@ class InverseTransformGraph(nn.Module):
 
     def __init__(self, model, conditions=None, weights=None):
         super().__init__()
-        self.model = copy.deepcopy(model).cpu().eval()
+        self.model = _trainable_copy(model)
         # A conditional model's classes and their training frequencies.
         self.register_buffer("conditions", None if conditions is None else torch.as_tensor(conditions))
         self.weights = weights

@@ -3167,3 +3167,37 @@ def test_the_imputers_missing_inverse_transform_says_why():
     with pytest.raises(AttributeError, match="has no attribute 'inverse_transform'") as raised:
         imputer.inverse_transform(np.zeros((1, 3)))
     assert "not codes: there is nothing to invert" in str(raised.value.__cause__)
+
+
+def test_fits_and_exports_work_whatever_the_callers_autograd_mode():
+    # A fit inside torch.no_grad() or torch.inference_mode() (or after set_grad_enabled(False))
+    # failed in backward with torch's "does not require grad" (at batch_size=1 rewritten as a
+    # BatchNorm problem); to_torch inside inference_mode gave a module no backward could train.
+    X = np.random.RandomState(0).rand(60, 4)
+    reference = VAETransformer(**FAST).fit(X)
+    for mode in (torch.no_grad, torch.inference_mode):
+        with mode():
+            model = VAETransformer(**FAST).fit(X)
+            model.partial_fit(X[:20])
+            graph = reference.to_torch()
+        assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+        np.testing.assert_array_equal(VAETransformer(**FAST).fit(X).transform(X),
+                                      reference.transform(X))
+        assert model.n_iter_ == FAST["max_iter"] + 1
+        graph.train()
+        graph(torch.as_tensor(X[:4], dtype=torch.float32)).sum().backward()  # trains further
+    with torch.no_grad():
+        np.testing.assert_array_equal(VAETransformer(**FAST).fit(X).transform(X), reference.transform(X))
+
+
+def test_a_users_module_built_under_a_float64_default_is_named_as_the_cause():
+    from test_custom_modules import ResidualEncoder
+
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with pytest.raises(ValueError, match=r"torch's default dtype is torch.float64 \(torch.set_default_dtype\), so "
+                                             r"layers built without a dtype hold it"):
+            VAETransformer(encoder=ResidualEncoder, **FAST).fit(np.random.RandomState(0).rand(40, 4))
+    finally:
+        torch.set_default_dtype(previous)

@@ -284,9 +284,13 @@ def output_width(module, in_features, role):
         with torch.no_grad():
             out = module(torch.zeros(2, in_features, dtype=torch.float32))
     except (RuntimeError, ValueError, TypeError) as error:
+        # torch.set_default_dtype(torch.float64) builds a user's layers in float64.
+        default = ("" if torch.get_default_dtype() == torch.float32 else
+                   f" torch's default dtype is {torch.get_default_dtype()} (torch.set_default_dtype), so layers "
+                   "built without a dtype hold it: build them with dtype=torch.float32, or set the default back.")
         raise ValueError(
             f"The {role} failed on a float32 CPU tensor of shape (2, {in_features}), the shape it "
-            f"must accept (rows of {in_features} values): {error}"
+            f"must accept (rows of {in_features} values): {error}{default}"
         ) from error
     finally:
         module.train(was_training)
