@@ -479,14 +479,15 @@ def test_save_and_load_take_a_binary_file_object_and_refuse_a_text_one(tabular, 
         load(handle)
 
 
-def test_a_failed_save_keeps_the_file_there_whatever_the_name(tabular, tmp_path, monkeypatch):
+@pytest.mark.parametrize("stem", ["m" * 240, "\N{GRINNING FACE}" * 60], ids=["ascii", "four_byte_characters"])
+def test_a_failed_save_keeps_the_file_there_whatever_the_name(stem, tabular, tmp_path, monkeypatch):
     # The partial file's name was the target's lengthened: a name near the system's limit (or a
     # crashed save's leftover partial file) sent save to write in place, and a failed write there
     # left a truncated file where a good one was.
     import errno
     import os
 
-    path = tmp_path / ("m" * 240 + ".skvae")
+    path = tmp_path / (stem + ".skvae")  # 246 bytes: one or four to a character
     VAETransformer(**SMALL).fit(tabular).save(path)
     before = path.read_bytes()
 
@@ -550,6 +551,16 @@ def test_a_users_module_keeps_its_own_buffers_and_a_file_object_of_any_kind_roun
     short = ShortWrites()
     plain.save(short)
     _same_model(plain, load(io.BytesIO(bytes(short.taken))), tabular)
+
+    class WouldBlock(io.RawIOBase):  # a non-blocking raw file that takes nothing: None, not a count
+        def writable(self):
+            return True
+
+        def write(self, data):
+            return None
+
+    with pytest.raises(BlockingIOError, match="took no bytes"):
+        plain.save(WouldBlock())
     with tempfile.NamedTemporaryFile("w") as text, pytest.raises(TypeError, match="mode 'wb'"):
         plain.save(text)
     with tempfile.NamedTemporaryFile("r") as text, pytest.raises(TypeError, match="mode 'rb'"):
