@@ -420,15 +420,17 @@ class BaseAutoencoder(
                 rows, run = self._train(data, state)
                 self._finish(data, state, rows, run)
             # Read by the warnings of holes in columns complete at fit: set_params does not change what it learnt.
-            # Masking at corruption_level=0 hides nothing: it trains as corruption=None does.
-            self._trained_with_masking = (self.corruption == "masking" and self.corruption_level > 0) or (
-                not data.fresh and self._learnt_to_read_any_hole())
+            self._trained_with_masking = self._masks_entries() or (not data.fresh and self._learnt_to_read_any_hole())
         return self
 
     def _learnt_to_read_any_hole(self):
         """Whether training masked entries (``corruption="masking"``), as a hole in any column reads."""
         # A model saved before this was recorded: its parameter, the best guess.
-        return getattr(self, "_trained_with_masking", self.corruption == "masking" and self.corruption_level > 0)
+        return getattr(self, "_trained_with_masking", self._masks_entries())
+
+    def _masks_entries(self):
+        """Whether this fit hides entries as holes while training (at corruption_level=0 it hides none)."""
+        return self.corruption == "masking" and self.corruption_level > 0
 
     def _fit_threads(self, data, model):
         """Threads for training: as many as a minibatch step's work pays for (``skvae._threads``)."""
@@ -478,7 +480,7 @@ class BaseAutoencoder(
                     "Drop the rows without any value."
                 )
             # Masking hides entries in training as such a hole reads (a zero input): it learns them.
-            masked = (self.corruption == "masking" and self.corruption_level > 0) or self._learnt_to_read_any_hole()
+            masked = self._masks_entries() or self._learnt_to_read_any_hole()
             new_holes = set() if masked else columns_with_holes(values) - set(schema.flagged)
             if new_holes:
                 warn_of_new_holes(
