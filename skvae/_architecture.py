@@ -59,6 +59,14 @@ def _family_members_taking(name):
     ]
 
 
+def _routed_advice(name):
+    """Where an unknown name may be a custom module's argument, how those are named (else nothing)."""
+    # Another member's parameter, or another library's, is no custom module's argument.
+    if name in OTHER_LIBRARIES_NAMES or _family_members_taking(name):
+        return ""
+    return "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'. "
+
+
 class RoutedParamsMixin:
     """Keyword arguments beyond the signature's, stored as parameters and routed to the modules.
 
@@ -119,10 +127,8 @@ class RoutedParamsMixin:
             if not name.startswith(ROUTED_PREFIXES) and name not in extra and key not in own:
                 hint = self._hint_for(key)
                 if hint:
-                    routed = "" if key in OTHER_LIBRARIES_NAMES or _family_members_taking(key) else (
-                        "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'. ")
                     raise ValueError(f"Invalid parameter {key!r} for estimator {type(self).__name__}. {hint}"
-                                     f"{routed}Valid parameters are: {sorted(own)!r}.")
+                                     f"{_routed_advice(key)}Valid parameters are: {sorted(own)!r}.")
         for name in list(params):
             if name.startswith(ROUTED_PREFIXES) or name in extra:
                 setattr(self, name, params.pop(name))
@@ -181,10 +187,8 @@ class RoutedParamsMixin:
             role = name.split("__", 1)[0]
             if not name.startswith(ROUTED_PREFIXES) or name in ROUTED_PREFIXES:
                 hint = self._hint_for(name)
-                # Another member's parameter, or another library's, is no custom module's argument.
-                routed = "" if name in OTHER_LIBRARIES_NAMES or _family_members_taking(name) else (
-                    "Arguments for a custom encoder or decoder start with 'encoder__' or 'decoder__'.")
-                raise ValueError(f"{type(self).__name__} got an unexpected parameter {name!r}. {hint}{routed}".rstrip())
+                raise ValueError(f"{type(self).__name__} got an unexpected parameter {name!r}. "
+                                 f"{hint}{_routed_advice(name)}".rstrip())
             if getattr(self, role) is None:
                 # set_params cannot remove a parameter: a search over the built-in and a custom module
                 # names the custom one's arguments beside it, as a Pipeline's step parameters are.

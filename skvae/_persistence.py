@@ -478,8 +478,6 @@ def write_whole(path, data):
     ``path`` may be a file object open for writing bytes, written as it is.
     """
     if not isinstance(path, (str, bytes, os.PathLike)) and hasattr(path, "write"):  # py.path has write too
-        if isinstance(path, io.TextIOBase):
-            raise TypeError("save needs a path or a file object open for bytes: open the file with mode 'wb'.")
         view = memoryview(data)
         while view:
             try:
