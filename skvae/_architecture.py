@@ -29,7 +29,6 @@ OTHER_LIBRARIES_NAMES = {
     "max_epochs": "Epochs are max_iter, as in MLPRegressor. ",
     "lr": "The learning rate is learning_rate_init, as in MLPRegressor. ",
     "seed": "The seed is random_state. ",
-    "keep_empty_features": "A column with no observed value is refused at fit: drop it first. ",
     # SimpleImputer's and IterativeImputer's: the VAE fills every hole of a row at once, from the
     # row's observed entries, with no first fill, regressor or order of columns.
     "fill_value": ("A fill is the model's reconstruction from the row's observed entries, not a constant "

@@ -249,6 +249,10 @@ class BaseAutoencoder(
     # share an output.
     _one_output_is_dead = False
 
+    # Whether a fit leaves a column without an observed value unread (an imputer's, as
+    # IterativeImputer skips one) rather than refusing it: no output of the model reads it.
+    _unobserved_columns_unread = False
+
     # What every fit leaves (files of every format hold them): load refuses a state without one,
     # as another estimator's file, rather than failing at the first call that reads it.
     _fitted_state = ("n_features_in_", "n_iter_", "network_", "_fitted_architecture", "_optimizer_state",
@@ -299,7 +303,7 @@ class BaseAutoencoder(
             if not isinstance(X, pd.DataFrame):
                 # A sparse matrix given to a frame-fitted model is densified, as scikit-learn's
                 # estimators fitted on a frame read it: the columns are read one by one.
-                X = pd.DataFrame(X.toarray() if sp.issparse(X) else X, columns=[c.name for c in self._schema.columns])
+                X = pd.DataFrame(X.toarray() if sp.issparse(X) else X, columns=self._schema.input_names)
             check_has_rows(X, self)
             return X
         X = with_plain_holes(X, fitted_on_array=not reset)
@@ -467,8 +471,10 @@ class BaseAutoencoder(
                 f"be below 1; got corruption_level={self.corruption_level}."
             )
         device = resolve_device(self.device, fitting=True)
-        schema = (Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec, given_dtype=given_dtype) if fresh
+        schema = (Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec, given_dtype=given_dtype,
+                             skip_unobserved=self._unobserved_columns_unread) if fresh
                   else self._schema)
+        X = schema.read(X)
         values = schema.values(X, handle_unknown=self._handle_unknown, training=not fresh) if schema.frame else X
         schema.check(values, fitted=not fresh)
         if not fresh:
@@ -856,7 +862,7 @@ class BaseAutoencoder(
         check_is_fitted(self)
         model, device = self._inference_model()
         columns = model.columns if device.type == "cpu" else copy.deepcopy(model.columns).cpu()
-        X = self._validated(X, reset=False)
+        X = self._schema.read(self._validated(X, reset=False))
         schema = self._schema
         # In blocks, as scoring reads X: a memmap or a large frame is never read whole.
         step = block_rows(X.shape[1])
@@ -881,7 +887,7 @@ class BaseAutoencoder(
         score's draws), for the threads its work pays for and its memory.
         """
         model, device = self._inference_model()
-        X = self._validated(X, reset=False)
+        X = self._schema.read(self._validated(X, reset=False))
         schema = self._schema
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
@@ -1005,7 +1011,7 @@ class BaseAutoencoder(
         def decode(z, condition, n_rows, first_row):
             return model.decoded(codes(model.latent, z.float()), condition, how, generator)
 
-        return map_rows(Z, decode, self.n_features_in_, device=device, conditions=conditions, out_dtype=out_dtype,
+        return map_rows(Z, decode, len(self._schema.columns), device=device, conditions=conditions, out_dtype=out_dtype,
                         saturate=True, work_per_row=self._multiply_adds(model), in_order=generator is not None)
 
     def _check_sample_call(self, n_samples, from_likelihood):

@@ -304,7 +304,7 @@ class ConditionalVAETransformer(VAETransformer):
             return model.decoded_mixture(z.float(), labels.to(z.device), weights)
 
         # As _decoded writes them: in the output's dtype, chunk by chunk.
-        out = map_rows(Z, decode, self.n_features_in_, device=device, out_dtype=self._decoded_dtype(Z), saturate=True,
+        out = map_rows(Z, decode, len(self._schema.columns), device=device, out_dtype=self._decoded_dtype(Z), saturate=True,
                        work_per_row=self._multiply_adds(model))
         return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
 

@@ -64,7 +64,7 @@ class TransformGraph(nn.Module):
 class ImputationGraph(nn.Module):
     """Rows of X's values with NaN holes to the same rows with the holes filled, as ``VAEImputer.transform``."""
 
-    def __init__(self, model, placeholder=None, numeric=None, bounds=None, indicated=()):
+    def __init__(self, model, placeholder=None, numeric=None, bounds=None, indicated=(), unread=(), keep_unread=False):
         super().__init__()
         self.model = _trainable_copy(model)
         # VAEImputer's min_value and max_value, float64 as transform bounds its fills.
@@ -77,14 +77,29 @@ class ImputationGraph(nn.Module):
         # float32 constant in an ONNX graph, which no float64 -99.9 then equalled.
         self.register_buffer("placeholder", None if placeholder is None else torch.tensor(placeholder, dtype=torch.float64))
         self.register_buffer("numeric", None if numeric is None else torch.as_tensor(numeric, dtype=torch.bool))
-        # VAEImputer's add_indicator: the columns whose holes the output marks after X's.
-        self.register_buffer("indicated", torch.as_tensor(list(indicated), dtype=torch.long) if len(indicated) else None)
+        # VAEImputer's columns without an observed value at fit (positions in X), which the model does
+        # not read: left out of the output, or (keep_empty_features) kept with their holes as 0.
+        skipped = set(unread)
+        read = [j for j in range(model.columns.n_columns + len(unread)) if j not in skipped]
+        joined = read + list(unread)  # the model's columns, then the unread ones
+        self.register_buffer("read", torch.as_tensor(read, dtype=torch.long) if len(unread) else None)
+        self.register_buffer("unread", torch.as_tensor(list(unread), dtype=torch.long) if len(unread) else None)
+        self.register_buffer("order", torch.as_tensor(np.argsort(joined), dtype=torch.long)
+                             if len(unread) and keep_unread else None)
+        # VAEImputer's add_indicator: the columns (positions in X) whose holes the output marks after
+        # X's, as places among ``joined``.
+        place = {position: k for k, position in enumerate(joined)}
+        self.register_buffer("indicated", torch.as_tensor([place[j] for j in indicated], dtype=torch.long)
+                             if len(indicated) else None)
 
     def forward(self, x):
         if self.placeholder is not None:
             # An integer tensor too (the usual data for missing_values=-1): its fill is float64 anyway.
             x = x if x.dtype.is_floating_point else x.to(torch.float64)
             x = torch.where((x == self.placeholder.to(x.dtype)) & self.numeric, torch.nan, x)
+        given = None
+        if self.read is not None:
+            given, x = x[:, self.unread], x[:, self.read]
         x = self.model.columns.unknown_categories_as_holes(x)
         bounds = None if self.low is None else (self.low, self.high)
         filled = self.model.impute(Batch(self.model.columns(x)), x.to(method_dtype(x.dtype)), bounds=bounds)
@@ -94,9 +109,15 @@ class ImputationGraph(nn.Module):
             # no clamp, whose bound, float64's largest, the ONNX exporter warned of overflowing a cast.)
             largest = torch.finfo(x.dtype).max
             filled = filled.clamp(-largest, largest).to(x.dtype)
+        out = filled
+        if given is not None:
+            if self.order is not None:
+                kept = torch.where(torch.isnan(given), torch.zeros_like(given), given).to(filled.dtype)
+                out = torch.cat([filled, kept], dim=1)[:, self.order]
+            x = torch.cat([x, given.to(x.dtype)], dim=1)
         if self.indicated is None:
-            return filled
-        return torch.cat([filled, torch.isnan(x[:, self.indicated]).to(filled.dtype)], dim=1)
+            return out
+        return torch.cat([out, torch.isnan(x[:, self.indicated]).to(filled.dtype)], dim=1)
 
 
 class InverseTransformGraph(nn.Module):

@@ -74,9 +74,10 @@ def _bounds_of(limit, name, schema, unbounded):
                 "or a Series by name)."
             )
         return np.where(takes_scalar, float(limit), unbounded)
+    # A bound per column of X: the unread columns' too (``Schema.unread``), which no fill reads.
+    names = schema.input_names
     if isinstance(limit, pd.Series) and schema.frame:
         # By the training columns' names, as the frame is read; by position it bounded other columns.
-        names = [column.name for column in columns]
         unknown, missing = [n for n in limit.index if n not in names], [n for n in names if n not in limit.index]
         if unknown or missing or limit.index.has_duplicates:
             raise ValueError(
@@ -91,10 +92,12 @@ def _bounds_of(limit, name, schema, unbounded):
         # pd.NA, as None, leaves a column unbounded: float() refuses it.
         limit = [np.nan if value is pd.NA else value for value in limit]
     bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
-    if bounds is None or bounds.shape[0] != len(columns):
-        raise ValueError(f"{name!r} should be of shape ({len(columns)},) when an array-like is provided. "
+    if bounds is None or bounds.shape[0] != len(names):
+        raise ValueError(f"{name!r} should be of shape ({len(names)},) when an array-like is provided. "
                          f"Got shape {np.shape(limit)}, instead.")
     bounds = np.where(np.isnan(bounds), unbounded, bounds)
+    if schema.unread:
+        bounds = bounds[schema.read_positions]
     wrong = [column.name for column, bound, takes in zip(columns, bounds, numeric)
              if not takes and np.isfinite(bound)]
     if wrong:

@@ -2,6 +2,7 @@
 
 import numbers
 from numbers import Real
+from warnings import warn
 
 import numpy as np
 import pandas as pd
@@ -132,6 +133,21 @@ class VAEImputer(VAETransformer):
         call (``set_params`` on a fitted imputer takes effect), and in the
         exported graph as ``transform`` applies it (as floats there).
 
+    keep_empty_features : bool, default=False
+        What becomes of a column without an observed value at fit, from
+        which there is nothing to learn: the model never reads it (its
+        values at later calls change no fill, code or score), and, as in
+        ``IterativeImputer``, ``transform`` leaves it out of its output
+        (fit warns of it) or, if True, returns it with each hole filled
+        with 0 and its observed values as they are. ``sample``'s rows, too,
+        leave it out or hold it (as holes, or 0 with
+        ``from_likelihood=False``). With ``add_indicator=True`` it is marked
+        either way, as a column that had holes at fit. A ``min_value`` or
+        ``max_value`` per column gives it a bound, which is not read. Read
+        at each call (``set_params`` on a fitted imputer takes effect), and
+        in the exported graph as ``transform`` applies it. A pixel of an
+        image (``image_shape``) is never left out: such a column is refused.
+
     ${network_parameters}
 
     ${vae_parameters}
@@ -195,7 +211,9 @@ class VAEImputer(VAETransformer):
         "min_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
         "max_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
         "add_indicator": ["boolean"],
+        "keep_empty_features": ["boolean"],
     }
+    _unobserved_columns_unread = True
 
     def __init__(
         self,
@@ -206,6 +224,7 @@ class VAEImputer(VAETransformer):
         min_value=-np.inf,
         max_value=np.inf,
         add_indicator=False,
+        keep_empty_features=False,
         hidden_layer_sizes="auto",
         activation="relu",
         image_shape=None,
@@ -250,10 +269,22 @@ class VAEImputer(VAETransformer):
         self.min_value = min_value
         self.max_value = max_value
         self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
 
     def _validate_fit(self, X, y, incremental, condition_options):
         data = super()._validate_fit(X, y, incremental, condition_options)
         self._fill_bounds()  # refused before training, as IterativeImputer's fit refuses them
+        unread = [name for _, name in self._schema.unread]
+        if data.fresh and unread and not call_parameter(self, "keep_empty_features"):
+            later = (" partial_fit's first call decides this: values that later blocks hold there are not read."
+                     if incremental else "")
+            warn(
+                f"{type(self).__name__}: skipping features without any observed values: {unread[:5]}"
+                f"{', ...' if len(unread) > 5 else ''} ({len(unread)} of {self.n_features_in_} columns have no "
+                f"observed value in the {data.X.shape[0]} training rows). transform leaves them out of its "
+                f"output, as IterativeImputer does; keep_empty_features=True keeps them, filled with 0.{later}",
+                UserWarning,
+            )
         return data
 
     def _fill_bounds(self):
@@ -366,14 +397,14 @@ class VAEImputer(VAETransformer):
         """
         model, device = self._inference_model()
         given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does
-        X = self._validated(X, reset=False)
+        whole = self._validated(X, reset=False)
         schema, columns = self._schema, model.columns
-        if schema.frame:
-            names = [column.name for column in schema.columns]
-            if list(X.columns) != names:
-                # A frame without the training names (scikit-learn has warned) is read by position, as
-                # an array is: the output names its columns as the training frame did.
-                X = X.set_axis(names, axis=1)
+        if schema.frame and list(whole.columns) != schema.input_names:
+            # A frame without the training names (scikit-learn has warned) is read by position, as
+            # an array is: the output names its columns as the training frame did.
+            whole = whole.set_axis(schema.input_names, axis=1)
+        X = schema.read(whole)
+        n_read = len(schema.columns)
         generator = None
         if call_parameter(self, "sample_posterior"):
             generator = torch.Generator(device=device).manual_seed(self._imputation_seed)
@@ -386,6 +417,8 @@ class VAEImputer(VAETransformer):
         unflagged = [j for j, c in enumerate(schema.columns) if c.categories is not None and j not in flagged]
         unknown, far = set(), {}
         indicated = self._indicated_columns()
+        # The read columns among them, by their place among the model's columns.
+        marked = list(schema.flagged) if indicated else []
 
         def prepare(block, first_row):
             values = schema.values(block, first_row, handle_unknown=self._handle_unknown)
@@ -404,9 +437,8 @@ class VAEImputer(VAETransformer):
             # A frame's holes, which restoring its columns reads: its unknown levels among them.
             if schema.frame:
                 return torch.cat([filled, torch.isnan(values).double()], dim=1)
-            return torch.cat([filled, torch.isnan(values[:, indicated]).double()], dim=1) if indicated else filled
+            return torch.cat([filled, torch.isnan(values[:, marked]).double()], dim=1) if marked else filled
 
-        n_features = self.n_features_in_
         # Draws from one generator in order follow the chunks' padded sizes: on a CPU, streamed wide
         # X took smaller chunks than the same X in memory, and other draws; both take the smaller
         # here. (A GPU pads every chunk to one size: smaller chunks there would multiply the work.)
@@ -419,11 +451,11 @@ class VAEImputer(VAETransformer):
             # Written in X's float dtype, chunk by chunk, within its range: a float64 buffer of fills
             # and hole flags beside the output peaked at 5 times a float32 output (SimpleImputer: 1.5).
             dtype = np.dtype(given_dtype if given_dtype in (np.float16, np.float32, np.float64) else output_dtype(X))
-            filled = map_rows(X, fill, n_features + len(indicated), out_dtype=dtype, saturate=True, **options)
+            filled = map_rows(X, fill, n_read + len(marked), out_dtype=dtype, saturate=True, **options)
             new_holes = columns_with_holes(X) - flagged
         else:
-            out = map_rows(X, fill, 2 * n_features, **options)
-            filled, holes = out[:, :n_features], out[:, n_features:] > 0
+            out = map_rows(X, fill, 2 * n_read, **options)
+            filled, holes = out[:, :n_read], out[:, n_read:] > 0
             new_holes = set(np.flatnonzero(holes.any(axis=0)).tolist()) - flagged
         warn_of_inputs_far_beyond(self, far)
         # Masking hid entries in training as a hole reads here (a zero input): it learnt them.
@@ -438,18 +470,72 @@ class VAEImputer(VAETransformer):
                 unknown & new_holes,
             )
         if not schema.frame:
-            return filled
+            if not schema.unread:
+                return filled
+            return self._with_unread(whole, filled[:, :n_read], filled[:, n_read:], indicated)
         out = self._restored_frame(X, filled, holes)
+        if schema.unread:
+            out = self._with_unread(whole, out, holes[:, marked], indicated)
+        elif indicated:
+            out = pd.concat([out, self._indicator_frame(holes[:, indicated], out.index, indicated)], axis=1)
+        return out
+
+    def _with_unread(self, whole, out, marks, indicated):
+        """``transform``'s output with the unread columns: kept (holes as 0) or left out; then every indicator.
+
+        ``out``: the read columns filled, ``marks`` the holes of the read
+        columns that had holes at fit (under ``add_indicator``); ``whole``:
+        X with all its columns.
+        """
+        schema = self._schema
+        positions = [position for position, _ in schema.unread]
+        given = whole.iloc[:, positions] if schema.frame else whole[:, positions]
+        given = given.toarray() if sp.issparse(given) else given
+        holes = given.isna().to_numpy() if schema.frame else np.isnan(given)
+        if call_parameter(self, "keep_empty_features"):
+            if schema.frame:
+                out = out.copy()
+                for k, (position, name) in enumerate(schema.unread):
+                    out.insert(position, name, _zero_filled(given.iloc[:, k]), allow_duplicates=True)
+            else:
+                kept = np.empty((out.shape[0], self.n_features_in_), dtype=out.dtype)
+                kept[:, schema.read_positions] = out
+                kept[:, positions] = np.where(holes, 0, given)
+                out = kept
         if not indicated:
             return out
-        labels = [column.name for column in schema.columns]
+        read = schema.read_positions
+        sources = {read[j]: marks[:, k] for k, j in enumerate(schema.flagged)}
+        sources.update({position: holes[:, k] for k, position in enumerate(positions)})
+        marked = np.column_stack([sources[position] for position in indicated])
+        if not schema.frame:
+            return np.hstack([out, marked.astype(out.dtype)])
+        return pd.concat([out, self._indicator_frame(marked.astype(bool), out.index, indicated)], axis=1)
+
+    def _indicator_frame(self, marked, index, indicated):
+        """The indicator's bool columns of a frame's output, named as scikit-learn names them."""
+        labels = self._schema.input_names
         if all(isinstance(label, str) for label in labels):
             names = list(self.indicator_.get_feature_names_out(labels))
         else:
             # A string beside other labels makes scikit-learn refuse the frame's feature names.
             names = [("missingindicator", labels[j]) for j in indicated]
-        indicators = pd.DataFrame(holes[:, indicated], index=out.index, columns=pd.Index(names, tupleize_cols=False))
-        return pd.concat([out, indicators], axis=1)
+        return pd.DataFrame(marked, index=index, columns=pd.Index(names, tupleize_cols=False))
+
+    def _sample(self, n_samples, random_state, y=None, from_likelihood=True):
+        rows = super()._sample(n_samples, random_state, y, from_likelihood)
+        schema = self._schema
+        if not schema.unread or not call_parameter(self, "keep_empty_features"):
+            return rows
+        # Kept as transform keeps it: holes, as every training row had there, or transform's fill.
+        fill = np.nan if from_likelihood else 0.0
+        if schema.frame:
+            for position, name in schema.unread:
+                rows.insert(position, name, np.full(len(rows), fill), allow_duplicates=True)
+            return rows
+        out = np.full((rows.shape[0], self.n_features_in_), fill, dtype=rows.dtype)
+        out[:, schema.read_positions] = rows
+        return out
 
     def _restored_frame(self, X, filled, holes):
         """X's frame with its holes (``holes``) taking the fills (``filled``), each column in its training dtype."""
@@ -563,10 +649,14 @@ class VAEImputer(VAETransformer):
             # Not in a date or duration column either, which transform's X == missing_values never matches.
             numeric = [column.categories is None and column.kind not in ("datetime", "timedelta")
                        for column in self._schema.columns]
+            for position, _ in self._schema.unread:
+                numeric.insert(position, True)  # not read, but kept or marked as transform marks its holes
         else:
             placeholder = None  # NaN, None and pd.NA are NaN in the graph; a string is a category's index
+        unread = [position for position, _ in self._schema.unread]
         return ImputationGraph(self.network_, placeholder, numeric, self._fill_bounds(),
-                               indicated=self._indicated_columns()).eval()
+                               indicated=self._indicated_columns(), unread=unread,
+                               keep_unread=call_parameter(self, "keep_empty_features")).eval()
 
     @available_if(_no_inverse)
     def inverse_transform(self, X):
@@ -587,17 +677,28 @@ class VAEImputer(VAETransformer):
         check_is_fitted(self, "n_features_in_")
         names = _check_feature_names_in(self, input_features)
         indicator = self.indicator_
+        out = names[self._output_positions()]
         if indicator is None:
-            return names
-        return np.concatenate([names, indicator.get_feature_names_out(names)])
+            return out
+        return np.concatenate([out, indicator.get_feature_names_out(names)])
 
     @property
     def _n_features_out(self):
-        return self.n_features_in_ + len(self._indicated_columns())
+        return len(self._output_positions()) + len(self._indicated_columns())
+
+    def _output_positions(self):
+        """Positions in X of the columns ``transform`` returns (before the indicator's)."""
+        if not self._schema.unread or call_parameter(self, "keep_empty_features"):
+            return list(range(self.n_features_in_))
+        return self._schema.read_positions
 
     def _indicated_columns(self):
-        """Columns whose holes ``transform`` marks: those with holes at fit, under ``add_indicator``."""
-        return self._schema.flagged if call_parameter(self, "add_indicator") else []
+        """Positions in X of the columns whose holes ``transform`` marks: those with holes at fit, under ``add_indicator``."""
+        if not call_parameter(self, "add_indicator"):
+            return []
+        schema = self._schema
+        read = schema.read_positions
+        return sorted([read[j] for j in schema.flagged] + [position for position, _ in schema.unread])
 
     @property
     def indicator_(self):
@@ -611,7 +712,7 @@ class VAEImputer(VAETransformer):
         if placeholder is pd.NA or (isinstance(placeholder, float) and np.isnan(placeholder)):
             placeholder = np.nan
         holes = np.zeros((1, self.n_features_in_), dtype=bool)
-        holes[0, self._schema.flagged] = True
+        holes[0, self._indicated_columns()] = True
         if placeholder is None or isinstance(placeholder, str):
             row = np.where(holes, placeholder, "observed").astype(object)
         else:
@@ -624,6 +725,13 @@ class VAEImputer(VAETransformer):
     @property
     def _imputation_seed(self):
         return draw_seed(seed_source(self._score_seed))
+
+
+def _zero_filled(column):
+    """An unread column kept by ``keep_empty_features``: its holes 0 (its dtype kept where it holds a number)."""
+    if column.dtype.kind in "iufc":
+        return column.fillna(0)
+    return column.astype(object).where(column.notna(), 0)
 
 
 def _is_placeholder(value, placeholder):

@@ -87,6 +87,12 @@ def restore_state(estimator, state):
         state["_schema"], statistics = _schema_of_format_2(state)
     if "network_" in state and "_schema" not in state:
         raise ValueError("The saved state holds a network but no description of its columns: it is damaged.")
+    if "_schema" in state and "n_features_in_" in state:
+        schema = state["_schema"]
+        if len(schema.columns) + len(schema.unread) != state["n_features_in_"] or \
+                any(position >= state["n_features_in_"] for position, _ in schema.unread):
+            raise TypeError(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
+                            f"n_features_in_={state['n_features_in_']}")
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
         if state["censored_bounds_"] and state.get("noise_variance_") is not None:
@@ -244,6 +250,7 @@ def _plain_schema(schema):
         ],
         "frame": schema.frame,
         "nested_labels": schema.nested_labels,
+        "unread": [[position, name] for position, name in schema.unread],
     }
 
 
@@ -255,7 +262,13 @@ def _restore_schema(plain):
                for c in plain["columns"]]
     # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
     # Saved before it was recorded: tuple labels came back as a MultiIndex, as they still do.
-    return Schema(columns, frame=plain["frame"], nested_labels=plain.get("nested_labels", True))
+    # Saved before an imputer could leave a column unread: every column was read.
+    unread = tuple((position, name) for position, name in plain.get("unread", ()))
+    positions = [position for position, _ in unread]
+    if not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in positions) or \
+            positions != sorted(set(positions)):
+        raise TypeError(f"unread columns at positions {positions}")
+    return Schema(columns, frame=plain["frame"], nested_labels=plain.get("nested_labels", True), unread=unread)
 
 
 def _plain_dtype(dtype):

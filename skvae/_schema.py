@@ -5,6 +5,9 @@ DataFrame of mixed types) and the estimator's ``likelihood`` and records,
 for every column, its name, dtype, likelihood, categories and whether it
 had holes. Then:
 
+* ``read(X)`` is X without the columns no output reads (``unread``: a
+  ``VAEImputer``'s columns without an observed value at fit), the X every
+  other method reads;
 * ``values(X)`` is X as the model's front (``skvae.nn.columns``) reads it:
   floats, one column per column of X, a category as its index, a date as
   nanoseconds since the epoch, NaN where an entry is missing (a float
@@ -115,17 +118,37 @@ class Schema:
     # Whether a frame's tuple labels were a MultiIndex (True: pandas builds one from them, as it
     # did for every frame before the fit recorded it) or a flat Index of tuples.
     nested_labels: bool = True
+    # X's columns that no model column reads, as (position in X, name) pairs: a VAEImputer's columns
+    # without an observed value at fit (``skip_unobserved``), which it leaves out or fills with 0.
+    unread: tuple = ()
 
     # ----------------------------------------------------------- fitting
 
     @classmethod
-    def fit(cls, X, likelihood, *, as_one=False, given_dtype=None):
+    def fit(cls, X, likelihood, *, as_one=False, given_dtype=None, skip_unobserved=False):
         """The schema of X's columns; ``as_one``: "auto" decides for all columns at once (an image's pixels).
 
         ``given_dtype``: an array X's dtype before it was read; a float16 or
         float32 one is kept as its columns' dtype, in which a warm start's
         ranges are then compared (None: a float64 array's columns hold none).
+        ``skip_unobserved``: a column without an observed value becomes one
+        of ``unread`` rather than refused (but a pixel, and X without any
+        observed column); an array's columns keep their positions in X as
+        their names.
         """
+        unobserved = _unobserved_columns(X) if skip_unobserved and not as_one and X.shape[0] else []
+        if unobserved:
+            if len(unobserved) == X.shape[1]:
+                _unobserved(X.columns[0] if isinstance(X, pd.DataFrame) else 0, X.shape[0])
+            kept = np.setdiff1d(np.arange(X.shape[1]), unobserved)
+            read = X.iloc[:, kept] if isinstance(X, pd.DataFrame) else X[:, kept]
+            schema = cls.fit(read, likelihood, given_dtype=given_dtype)
+            if not schema.frame:
+                for column, position in zip(schema.columns, kept.tolist()):
+                    column.name = position
+            names = list(X.columns) if schema.frame else list(range(X.shape[1]))
+            schema.unread = tuple((j, names[j]) for j in unobserved)
+            return schema
         frame = isinstance(X, pd.DataFrame)
         names = list(X.columns) if frame else list(range(X.shape[1]))
         kinds = [kind_of_column(series) for _, series in X.items()] if frame else ["float"] * len(names)
@@ -212,6 +235,30 @@ class Schema:
     @property
     def likelihoods(self):
         return [column.likelihood for column in self.columns]
+
+    @property
+    def input_names(self):
+        """The names of all of X's columns, in X's order: the columns' and the unread ones'."""
+        names = [column.name for column in self.columns]
+        for position, name in self.unread:
+            names.insert(position, name)
+        return names
+
+    @property
+    def read_positions(self):
+        """Positions in X of the columns the model reads (``columns``, in order)."""
+        unread = {position for position, _ in self.unread}
+        return [j for j in range(len(self.columns) + len(unread)) if j not in unread]
+
+    def read(self, X):
+        """X (validated, all its columns) without the ``unread`` ones: the X the model's columns are.
+
+        X itself where none is unread.
+        """
+        if not self.unread:
+            return X
+        kept = self.read_positions
+        return X.iloc[:, kept] if isinstance(X, pd.DataFrame) else X[:, kept]
 
     def with_time_steps_of(self, X):
         """This schema, or a copy whose date and duration steps also fit X's values (a continued fit's block).
@@ -613,6 +660,20 @@ def _numeric_range(series, kind, judge=True):
     return (low, high, bool(np.all(at_low | at_high)), better,
             (float(at_low.mean()), float(at_high.mean())) if low < high else (0.0, 0.0),
             (int(((observed == 0) | (observed == 1)).sum()), observed.size), holes)
+
+
+def _unobserved_columns(X):
+    """Positions of X's columns without an observed value (NaN or, in a frame, missing throughout)."""
+    if isinstance(X, pd.DataFrame):
+        return np.flatnonzero(X.isna().all(axis=0).to_numpy()).tolist()
+    if sp.issparse(X):
+        coo = X.tocoo()
+        holes = np.bincount(coo.col[np.isnan(coo.data)], minlength=X.shape[1])
+        return np.flatnonzero(holes == X.shape[0]).tolist()
+    observed = np.zeros(X.shape[1], dtype=bool)
+    for block in row_blocks(X):  # a memmap a block at a time
+        observed |= ~np.isnan(np.asarray(block)).all(axis=0)
+    return np.flatnonzero(~observed).tolist()
 
 
 def _array_summary(X):

@@ -373,3 +373,163 @@ def test_onnxruntime_reproduces_the_imputation_with_its_indicator(tmp_path):
     for rows in (1, 120):
         (out,) = session.run(None, {graph_input.name: X[:rows]})
         np.testing.assert_allclose(out, imputer.transform(X[:rows]), rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------- columns without an observed value
+
+
+def _with_an_empty_column(n_rows=120, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_rows, 2)) @ rng.normal(size=(2, 5))
+    X[rng.rand(*X.shape) < 0.15] = np.nan
+    X[:, 1] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("add_indicator", [False, True])
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+def test_a_column_without_an_observed_value_is_skipped_as_iterative_imputer_skips_it(add_indicator, keep_empty_features):
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    X = _with_an_empty_column()
+    params = dict(add_indicator=add_indicator, keep_empty_features=keep_empty_features)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        imputer = VAEImputer(max_iter=3, random_state=0, **params).fit(X)  # refused before
+    skipped = [str(w.message) for w in caught if "without any observed values" in str(w.message)]
+    # Warned of where it leaves the column out, as SimpleImputer's "Skipping features without any observed values".
+    assert len(skipped) == (0 if keep_empty_features else 1)
+    reference = IterativeImputer(max_iter=3, random_state=0, **params).fit(X)
+    out = imputer.transform(X)
+    assert out.shape == reference.transform(X).shape
+    np.testing.assert_array_equal(imputer.get_feature_names_out(), reference.get_feature_names_out())
+    assert not np.isnan(out).any()
+    if keep_empty_features:
+        np.testing.assert_array_equal(out[:, 1], 0.0)  # IterativeImputer's fill for it
+    if add_indicator:
+        np.testing.assert_array_equal(imputer.indicator_.features_, reference.indicator_.features_)
+        np.testing.assert_array_equal(out[:, -5:], np.isnan(X).astype(float))
+
+
+def test_the_skipped_column_is_never_read_and_set_params_keeps_it():
+    X = _with_an_empty_column()
+    with pytest.warns(UserWarning, match=r"skipping features without any observed values: \[1\]"):
+        imputer = VAEImputer(max_iter=3, random_state=0).fit(X)
+    assert imputer.n_features_in_ == 5 and list(imputer.column_likelihoods_) == [0, 2, 3, 4]
+    dropped = imputer.transform(X)
+    given = X.copy()
+    given[::2, 1] = 7.5  # values there later change no fill, score or draw
+    np.testing.assert_array_equal(imputer.transform(given), dropped)
+    np.testing.assert_array_equal(imputer.score_samples(given), imputer.score_samples(X))
+    imputer.set_params(keep_empty_features=True)
+    kept = imputer.transform(given)
+    np.testing.assert_array_equal(kept[:, [0, 2, 3, 4]], dropped)
+    np.testing.assert_array_equal(kept[:, 1], np.where(np.isnan(given[:, 1]), 0.0, given[:, 1]))
+    # sample holds it as transform does: holes (as every training row had there), or the fill 0.
+    assert sample_shape(imputer) == (4, 5)
+    drawn = imputer.sample(4, random_state=0, from_likelihood=False)
+    np.testing.assert_array_equal(drawn[:, 1], 0.0)
+    assert np.isnan(imputer.sample(50, random_state=0)[:, 1]).all()
+    imputer.set_params(keep_empty_features=False)
+    assert imputer.sample(4, random_state=0).shape == (4, 4)
+
+
+def sample_shape(imputer):
+    return imputer.sample(4, random_state=0).shape
+
+
+def test_a_frame_keeps_its_skipped_columns_in_place_and_names_them():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({
+        "a": rng.normal(size=80), "empty": np.nan, "level": pd.Categorical(rng.choice(["x", "y"], 80)),
+        "none": pd.Series([None] * 80, dtype=object), "b": rng.normal(size=80),
+    })
+    X.loc[rng.rand(80) < 0.2, "a"] = np.nan
+    with pytest.warns(UserWarning, match=r"\['empty', 'none'\] \(2 of 5 columns"):
+        imputer = VAEImputer(max_iter=3, random_state=0, add_indicator=True).fit(X)
+    out = imputer.transform(X)
+    assert list(out.columns) == ["a", "level", "b", "missingindicator_a", "missingindicator_empty",
+                                 "missingindicator_none"]
+    assert list(out.columns) == list(imputer.get_feature_names_out())
+    imputer.set_params(keep_empty_features=True)
+    out = imputer.transform(X.assign(empty=[1.5] + [np.nan] * 79))
+    assert list(out.columns[:5]) == list(X.columns) and list(out.columns) == list(imputer.get_feature_names_out())
+    assert out["empty"].dtype == np.float64 and out["empty"].tolist() == [1.5] + [0.0] * 79
+    assert (out["none"] == 0).all() and out["level"].dtype == X["level"].dtype
+    assert list(imputer.sample(3, random_state=0).columns) == list(X.columns)
+
+
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+def test_the_exported_imputation_leaves_out_or_keeps_the_skipped_column_as_transform_does(keep_empty_features):
+    X = _with_an_empty_column()
+    X[np.isnan(X)] = -1.0  # a numeric placeholder, which the graph reads in every column
+    X[3, 1] = 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer = VAEImputer(max_iter=3, random_state=0, missing_values=-1.0, add_indicator=True,
+                             keep_empty_features=keep_empty_features).fit(np.where(np.arange(5) == 1, -1.0, X))
+    graph = imputer.to_torch()
+    with torch.no_grad():
+        exported = graph(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(exported, imputer.transform(X), rtol=1e-6, atol=1e-6)
+    assert exported.shape[1] == imputer._n_features_out
+
+
+def test_the_onnx_imputation_keeps_the_skipped_column_as_transform_does(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    X = _with_an_empty_column().astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer = VAEImputer(max_iter=3, random_state=0, add_indicator=True, keep_empty_features=True).fit(X)
+    X[:4, 1] = 3.0  # read by no fill; kept as it is
+    session = ort.InferenceSession(str(imputer.to_onnx(tmp_path / "imputer.onnx")))
+    exported = session.run(None, {session.get_inputs()[0].name: X})[0]
+    np.testing.assert_allclose(exported, imputer.transform(X), rtol=1e-5, atol=1e-5)
+
+
+def test_a_saved_imputer_keeps_its_skipped_columns(tmp_path):
+    import pickle
+
+    from skvae import load
+
+    X = _with_an_empty_column()
+    imputer = VAEImputer(max_iter=3, random_state=0, keep_empty_features=True).fit(X)
+    imputer.save(tmp_path / "imputer.skvae")
+    for copy in (load(tmp_path / "imputer.skvae"), pickle.loads(pickle.dumps(imputer))):
+        np.testing.assert_array_equal(copy.transform(X), imputer.transform(X))
+        assert copy._schema.unread == imputer._schema.unread
+
+
+def test_partial_fit_says_its_first_block_decides_the_skipped_columns():
+    X = _with_an_empty_column()
+    with pytest.warns(UserWarning, match="partial_fit's first call decides this"):
+        imputer = VAEImputer(random_state=0).partial_fit(X[:60])
+    later = X[60:].copy()
+    later[:, 1] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # said once, at the first call
+        imputer.partial_fit(later)
+    assert imputer.transform(later).shape == (60, 4)
+
+
+def test_bounds_per_column_count_the_skipped_columns():
+    X = _with_an_empty_column()
+    with pytest.warns(UserWarning, match="without any observed values"):
+        imputer = VAEImputer(max_iter=3, random_state=0, min_value=[0, 0, 0, 0, 0]).fit(X)
+    filled = imputer.transform(X)
+    assert filled[np.isnan(X[:, [0, 2, 3, 4]])].min() >= 0
+    with pytest.raises(ValueError, match=r"'max_value' should be of shape \(5,\)"):
+        imputer.set_params(max_value=[1, 1, 1, 1]).transform(X)
+
+
+def test_a_cross_validation_fold_without_a_columns_values_scores_as_iterative_imputer_fills():
+    from sklearn.model_selection import KFold, cross_val_score
+
+    X = _with_an_empty_column(n_rows=90)
+    X[:, 1] = np.where(np.arange(90) >= 60, 1.0, np.nan)  # observed only in the last fold's rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_val_score(VAEImputer(max_iter=3, random_state=0), X, cv=KFold(3), error_score="raise")
+    assert np.isfinite(scores).all()

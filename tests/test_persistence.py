@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from test_custom_modules import CUSTOM, Decoder, ResidualEncoder
 
 import skvae
-from skvae import ConditionalVAETransformer, VAETransformer, load
+from skvae import ConditionalVAETransformer, VAEImputer, VAETransformer, load
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -577,3 +577,21 @@ def test_a_users_module_keeps_its_own_buffers_and_a_file_object_of_any_kind_roun
     model.set_params(encoder=None).save(tmp_path / "reset.skvae")
     np.testing.assert_array_equal(load(tmp_path / "reset.skvae", trusted=[MarkedEncoder]).transform(tabular),
                                   model.transform(tabular))
+
+
+@pytest.mark.parametrize("unread", ['[[7, 7]]', '[["1", 1]]', '[[1, 1], [1, 1]]', '[]'])
+def test_an_imputers_unread_columns_that_do_not_fit_its_columns_are_refused(tmp_path, unread):
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    X[:, 1] = np.nan
+    with pytest.warns(UserWarning, match="without any observed values"):
+        VAEImputer(**SMALL).fit(X).save(tmp_path / "imputer.skvae")
+
+    def edited(metadata):
+        text = json.dumps(metadata)
+        assert text.count('["unread", [[1, 1]]]') == 1
+        metadata.clear()
+        metadata.update(json.loads(text.replace('["unread", [[1, 1]]]', f'["unread", {unread}]')))
+
+    _rewrite(tmp_path / "imputer.skvae", tmp_path / "edited.skvae", edited)
+    with pytest.raises(ValueError, match="incomplete or damaged"):
+        load(tmp_path / "edited.skvae")
