@@ -474,6 +474,15 @@ class BaseAutoencoder(
         schema = (Schema.fit(X, spec["likelihood"], as_one="image_shape" in spec, given_dtype=given_dtype,
                              skip_unobserved=self._unobserved_columns_unread) if fresh
                   else self._schema)
+        if not fresh and not incremental and schema.unread:
+            holding = schema.unread_holding_values(X)
+            if holding:
+                warn(
+                    f"{type(self).__name__}: fit (warm_start=True) keeps the first fit's columns, and X holds values "
+                    f"in {holding[:5]}{', ...' if len(holding) > 5 else ''}, which had none then: the model does not "
+                    "read them. Fit with warm_start=False to learn them.",
+                    UserWarning,
+                )
         X = schema.read(X)
         values = schema.values(X, handle_unknown=self._handle_unknown, training=not fresh) if schema.frame else X
         schema.check(values, fitted=not fresh)

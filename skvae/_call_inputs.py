@@ -58,7 +58,7 @@ def warn_of_inputs_far_beyond(estimator, far):
     schema, parts = estimator._schema, []
     for kind in sorted({schema.columns[j].likelihood for j in far}):
         columns = [j for j in sorted(far) if schema.columns[j].likelihood == kind]
-        names = [schema.columns[j].name for j in columns] if schema.frame else columns
+        names = [schema.columns[j].name for j in columns]  # an array's: its positions in X
         cls = LIKELIHOODS[kind]
         low, high = cls.support
         read = f"reads them as the nearest value in [{low:g}, {high:g}]" if cls.inputs_clamped else "reads them as they are"

@@ -139,9 +139,11 @@ class VAEImputer(VAETransformer):
         values at later calls change no fill, code or score), and, as in
         ``IterativeImputer``, ``transform`` leaves it out of its output
         (fit warns of it) or, if True, returns it with each hole filled
-        with 0 and its observed values as they are. ``sample``'s rows, too,
-        leave it out or hold it (as holes, or 0 with
-        ``from_likelihood=False``). With ``add_indicator=True`` it is marked
+        with 0 and its observed values as they are (an object column where
+        its dtype holds no number). ``sample``'s rows, too, leave it out or
+        hold it, as floats (NaN holes, or 0 with ``from_likelihood=False``).
+        A fit continued by ``partial_fit`` or ``warm_start=True`` keeps
+        the first call's choice. With ``add_indicator=True`` it is marked
         either way, as a column that had holes at fit. A ``min_value`` or
         ``max_value`` per column gives it a bound, which is not read. Read
         at each call (``set_params`` on a fitted imputer takes effect), and

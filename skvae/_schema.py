@@ -139,9 +139,19 @@ class Schema:
         unobserved = _unobserved_columns(X) if skip_unobserved and not as_one and X.shape[0] else []
         if unobserved:
             if len(unobserved) == X.shape[1]:
-                _unobserved(X.columns[0] if isinstance(X, pd.DataFrame) else 0, X.shape[0])
+                raise ValueError(
+                    f"X holds no observed value in any of its {X.shape[1]} columns ({X.shape[0]} rows): there "
+                    "is nothing to learn from. Fit on rows that hold values."
+                )
             kept = np.setdiff1d(np.arange(X.shape[1]), unobserved)
             read = X.iloc[:, kept] if isinstance(X, pd.DataFrame) else X[:, kept]
+            if isinstance(likelihood, dict):
+                # Named by X's columns: an array's positions are the read columns' places here, and an
+                # unread column's likelihood has nothing to model (one fold's rows may lack its values).
+                place = {position: k for k, position in enumerate(kept.tolist())}
+                names = set(X.columns[unobserved]) if isinstance(X, pd.DataFrame) else set(unobserved)
+                likelihood = {key if isinstance(X, pd.DataFrame) else place.get(key, key): kind
+                              for key, kind in likelihood.items() if key not in names}
             schema = cls.fit(read, likelihood, given_dtype=given_dtype)
             if not schema.frame:
                 for column, position in zip(schema.columns, kept.tolist()):
@@ -249,6 +259,18 @@ class Schema:
         """Positions in X of the columns the model reads (``columns``, in order)."""
         unread = {position for position, _ in self.unread}
         return [j for j in range(len(self.columns) + len(unread)) if j not in unread]
+
+    def unread_holding_values(self, X):
+        """Names of the ``unread`` columns in which X (all its columns) holds an observed value."""
+        holding = []
+        for position, name in self.unread:
+            column = X.iloc[:, position] if isinstance(X, pd.DataFrame) else X[:, position]
+            if sp.issparse(column):
+                column = column.toarray()
+            observed = column.notna().any() if isinstance(column, pd.Series) else not np.isnan(column).all()
+            if observed:
+                holding.append(name)
+        return holding
 
     def read(self, X):
         """X (validated, all its columns) without the ``unread`` ones: the X the model's columns are.

@@ -93,7 +93,7 @@ def check_variance_units(statistics, schema):
             # Its square itself is representable (1.5e300 at 1.24e150): the margin is for the variances
             # the model learns in those units, up to 1e8 times the column's own.
             flows, bound = ("overflow", f"above {LARGEST_SCALE:g}") if scale > 1 else ("underflow", f"below {SMALLEST_SCALE:g}")
-            which = f"Column {schema.columns[column].name!r}" if schema.frame else f"X[:, {column}]"
+            which = f"Column {schema.columns[column].name!r}" if schema.frame else f"X[:, {schema.columns[column].name}]"
             raise ValueError(
                 f"{which} has a standard deviation of {scale:.3g}, {bound}: noise_variance_ holds variances "
                 f"in X's squared units, and those the model learns around this one's square could {flows} "

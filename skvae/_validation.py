@@ -64,7 +64,7 @@ def check_features(estimator, X, reset):
         # Labels none of which were fitted (an array's frame, "a", "b" where 0, 1 were) are read by
         # place, as scikit-learn reads them (and warns of strings); labels that were fitted, at
         # other places, would be read as the columns that stood there.
-        fitted = pd.Index([column.name for column in schema.columns], dtype=object)
+        fitted = pd.Index(schema.input_names, dtype=object)
         given = pd.Index(X.columns, dtype=object)
         known = given.isin(fitted)
         # Labels none of which were fitted, some strings: scikit-learn refuses them in a pandas frame.

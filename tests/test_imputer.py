@@ -458,6 +458,9 @@ def test_a_frame_keeps_its_skipped_columns_in_place_and_names_them():
     assert out["empty"].dtype == np.float64 and out["empty"].tolist() == [1.5] + [0.0] * 79
     assert (out["none"] == 0).all() and out["level"].dtype == X["level"].dtype
     assert list(imputer.sample(3, random_state=0).columns) == list(X.columns)
+    # A likelihood named for it has nothing to model, as in a fold whose rows lack its values: no error.
+    with pytest.warns(UserWarning, match="without any observed values"):
+        VAEImputer(max_iter=3, random_state=0, likelihood={"empty": "poisson"}).fit(X)
 
 
 @pytest.mark.parametrize("keep_empty_features", [False, True])
@@ -533,3 +536,28 @@ def test_a_cross_validation_fold_without_a_columns_values_scores_as_iterative_im
         warnings.simplefilter("ignore")
         scores = cross_val_score(VAEImputer(max_iter=3, random_state=0), X, cv=KFold(3), error_score="raise")
     assert np.isfinite(scores).all()
+
+
+def test_integer_labels_position_keys_and_a_warm_start_follow_the_skipped_columns():
+    X = _with_an_empty_column()
+    X = np.c_[np.full(len(X), np.nan), X]  # empty columns 0 and 2
+    X[:, 5] = np.random.RandomState(1).poisson(3, len(X)) + 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # A frame of integer labels was refused at every call after fit ("labels [0, 1, ...] are not those").
+        frame = pd.DataFrame(X)
+        imputer = VAEImputer(max_iter=3, random_state=0, keep_empty_features=True).fit(frame)
+        assert imputer.transform(frame).shape == (len(X), 6)
+        # A likelihood keyed by X's position lands on that column, not on the one left in its place.
+        imputer = VAEImputer(max_iter=3, random_state=0, likelihood={5: "poisson", 0: "poisson"}).fit(X)
+    assert imputer.column_likelihoods_[5] == "poisson" and imputer.column_likelihoods_[4] == "gaussian"
+    assert 0 not in imputer.column_likelihoods_
+    warm = imputer.set_params(warm_start=True)
+    X[:, 0] = 1.0
+    with pytest.warns(UserWarning, match=r"holds values in \[0\], which had none then: the model does not read them"):
+        warm.fit(X)
+
+
+def test_every_column_empty_is_refused_as_such():
+    with pytest.raises(ValueError, match="X holds no observed value in any of its 3 columns"):
+        VAEImputer().fit(np.full((5, 3), np.nan))
