@@ -393,7 +393,7 @@ def test_a_column_without_an_observed_value_is_skipped_as_iterative_imputer_skip
     from sklearn.impute import IterativeImputer
 
     X = _with_an_empty_column()
-    params = dict(add_indicator=add_indicator, keep_empty_features=keep_empty_features)
+    params = {"add_indicator": add_indicator, "keep_empty_features": keep_empty_features}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         imputer = VAEImputer(max_iter=3, random_state=0, **params).fit(X)  # refused before
