@@ -493,12 +493,12 @@ class VAEImputer(VAETransformer):
         positions = [position for position, _ in schema.unread]
         given = whole.iloc[:, positions] if schema.frame else whole[:, positions]
         given = given.toarray() if sp.issparse(given) else given
-        holes = given.isna().to_numpy() if schema.frame else np.isnan(given)
+        holes = schema.unread_holes(whole)
         if call_parameter(self, "keep_empty_features"):
             if schema.frame:
                 out = out.copy()
                 for k, (position, name) in enumerate(schema.unread):
-                    out.insert(position, name, _zero_filled(given.iloc[:, k]), allow_duplicates=True)
+                    out.insert(position, name, _zero_filled(given.iloc[:, k], holes[:, k]), allow_duplicates=True)
             else:
                 kept = np.empty((out.shape[0], self.n_features_in_), dtype=out.dtype)
                 kept[:, schema.read_positions] = out
@@ -729,11 +729,11 @@ class VAEImputer(VAETransformer):
         return draw_seed(seed_source(self._score_seed))
 
 
-def _zero_filled(column):
-    """An unread column kept by ``keep_empty_features``: its holes 0 (its dtype kept where it holds a number)."""
+def _zero_filled(column, holes):
+    """An unread column kept by ``keep_empty_features``: its ``holes`` 0 (its dtype kept where it holds a number)."""
     if column.dtype.kind in "iufc":
-        return column.fillna(0)
-    return column.astype(object).where(column.notna(), 0)
+        return column.mask(holes, 0)
+    return column.astype(object).mask(holes, 0)
 
 
 def _is_placeholder(value, placeholder):

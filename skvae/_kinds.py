@@ -221,16 +221,21 @@ def auto_ranges(kinds, low, high, two_valued, at_bounds):
     return ([lo if f else -np.inf for lo, f in zip(low, flag)], [hi if f else np.inf for hi, f in zip(high, flag)])
 
 
+def check_likelihood_dict(likelihood, names):
+    """Refuse a ``likelihood`` dict that names a column X (of these column ``names``) lacks, or no likelihood."""
+    unknown = [key for key in likelihood if key not in names]
+    if unknown:
+        raise ValueError(f"likelihood names columns X does not have: {unknown}. X's columns: {names[:20]}.")
+    bad = {key: value for key, value in likelihood.items() if not (isinstance(value, str) and value in LIKELIHOODS)}
+    if bad:
+        raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
+
+
 def choose_likelihoods(names, kinds, likelihood, low, high, better=None):
     """The likelihood name of each column; ``better``, per column, the names whose fit test it passed."""
     better = better or [()] * len(names)
     if isinstance(likelihood, dict):
-        unknown = [key for key in likelihood if key not in names]
-        if unknown:
-            raise ValueError(f"likelihood names columns X does not have: {unknown}. X's columns: {names[:20]}.")
-        bad = {key: value for key, value in likelihood.items() if not (isinstance(value, str) and value in LIKELIHOODS)}
-        if bad:
-            raise ValueError(f"likelihood maps columns to unknown likelihoods {bad}; choose from {sorted(LIKELIHOODS)}.")
+        check_likelihood_dict(likelihood, names)
         return [likelihood.get(name, auto_likelihood(kind, lo, hi, fit))
                 for name, kind, lo, hi, fit in zip(names, kinds, low, high, better)]
     if likelihood == "auto":

@@ -93,6 +93,9 @@ def restore_state(estimator, state):
                 any(position >= state["n_features_in_"] for position, _ in schema.unread):
             raise TypeError(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
                             f"n_features_in_={state['n_features_in_']}")
+        names = state.get("feature_names_in_")
+        if schema.frame and names is not None and [str(name) for name in names] != schema.input_names:
+            raise TypeError(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
         if state["censored_bounds_"] and state.get("noise_variance_") is not None:

@@ -35,6 +35,7 @@ from ._column_advice import warn_about_strings, warn_of_inexact_integers
 from ._data import STAT_BLOCK_ROWS, in_float_range, row_blocks
 from ._kinds import (
     auto_ranges,
+    check_likelihood_dict,
     choose_likelihoods,
     column_kind,
     decimal_places,
@@ -148,6 +149,7 @@ class Schema:
             if isinstance(likelihood, dict):
                 # Named by X's columns: an array's positions are the read columns' places here, and an
                 # unread column's likelihood has nothing to model (one fold's rows may lack its values).
+                check_likelihood_dict(likelihood, list(X.columns) if isinstance(X, pd.DataFrame) else list(range(X.shape[1])))
                 place = {position: k for k, position in enumerate(kept.tolist())}
                 names = set(X.columns[unobserved]) if isinstance(X, pd.DataFrame) else set(unobserved)
                 likelihood = {key if isinstance(X, pd.DataFrame) else place.get(key, key): kind
@@ -260,17 +262,18 @@ class Schema:
         unread = {position for position, _ in self.unread}
         return [j for j in range(len(self.columns) + len(unread)) if j not in unread]
 
+    def unread_holes(self, X):
+        """The holes of X's ``unread`` columns (X with all its columns), as the columns' entries read them."""
+        positions = [position for position, _ in self.unread]
+        if isinstance(X, pd.DataFrame):
+            return _holes(X.iloc[:, positions])
+        given = X[:, positions]
+        return np.isnan(given.toarray() if sp.issparse(given) else np.asarray(given))
+
     def unread_holding_values(self, X):
         """Names of the ``unread`` columns in which X (all its columns) holds an observed value."""
-        holding = []
-        for position, name in self.unread:
-            column = X.iloc[:, position] if isinstance(X, pd.DataFrame) else X[:, position]
-            if sp.issparse(column):
-                column = column.toarray()
-            observed = column.notna().any() if isinstance(column, pd.Series) else not np.isnan(column).all()
-            if observed:
-                holding.append(name)
-        return holding
+        holding = ~self.unread_holes(X).all(axis=0)
+        return [name for (_, name), holds in zip(self.unread, holding) if holds]
 
     def read(self, X):
         """X (validated, all its columns) without the ``unread`` ones: the X the model's columns are.
@@ -684,10 +687,19 @@ def _numeric_range(series, kind, judge=True):
             (int(((observed == 0) | (observed == 1)).sum()), observed.size), holes)
 
 
+def _holes(frame):
+    """Each entry of a frame that is a hole as its column's values read it: NaN too where an Arrow column holds one."""
+    holes = frame.isna().to_numpy().copy()  # pandas may hand out a read-only view
+    for j, (_, series) in enumerate(frame.items()):
+        if pd.api.types.is_float_dtype(series.dtype) and not isinstance(series.dtype, np.dtype):
+            holes[:, j] |= np.isnan(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    return holes
+
+
 def _unobserved_columns(X):
     """Positions of X's columns without an observed value (NaN or, in a frame, missing throughout)."""
     if isinstance(X, pd.DataFrame):
-        return np.flatnonzero(X.isna().all(axis=0).to_numpy()).tolist()
+        return np.flatnonzero(_holes(X).all(axis=0)).tolist()
     if sp.issparse(X):
         coo = X.tocoo()
         holes = np.bincount(coo.col[np.isnan(coo.data)], minlength=X.shape[1])

@@ -561,3 +561,22 @@ def test_integer_labels_position_keys_and_a_warm_start_follow_the_skipped_column
 def test_every_column_empty_is_refused_as_such():
     with pytest.raises(ValueError, match="X holds no observed value in any of its 3 columns"):
         VAEImputer().fit(np.full((5, 3), np.nan))
+
+
+def test_an_arrow_column_of_nan_values_is_skipped_and_kept_as_its_entries_read():
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    nan_values = pd.arrays.ArrowExtensionArray(pa.array([np.nan] * 50, from_pandas=False))  # NaN, not null
+    X = pd.DataFrame({"a": rng.rand(50), "b": pd.Series(nan_values), "c": rng.rand(50)})
+    imputer = VAEImputer(max_iter=3, random_state=0, keep_empty_features=True, add_indicator=True).fit(X)  # refused
+    out = imputer.transform(X)
+    assert out["b"].tolist() == [0.0] * 50 and out["missingindicator_b"].all()
+
+
+def test_a_likelihood_dict_is_checked_against_all_of_xs_columns():
+    X = np.random.RandomState(0).rand(50, 3)
+    X[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"does not have: \[3\]. X's columns: \[0, 1, 2\]"):
+        VAEImputer(likelihood={3: "gaussian"}).fit(X)
+    with pytest.raises(ValueError, match="unknown likelihoods {1: 'nonsense'}"):  # accepted silently
+        VAEImputer(likelihood={1: "nonsense"}).fit(X)

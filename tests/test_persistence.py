@@ -595,3 +595,21 @@ def test_an_imputers_unread_columns_that_do_not_fit_its_columns_are_refused(tmp_
     _rewrite(tmp_path / "imputer.skvae", tmp_path / "edited.skvae", edited)
     with pytest.raises(ValueError, match="incomplete or damaged"):
         load(tmp_path / "edited.skvae")
+
+
+def test_a_frame_imputers_unread_column_moved_or_renamed_is_refused(tmp_path):
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(60, 4)), columns=list("abcd"))
+    X["b"] = np.nan
+    with pytest.warns(UserWarning, match="without any observed values"):
+        VAEImputer(**SMALL).fit(X).save(tmp_path / "imputer.skvae")
+    for edit in ('[[0, "b"]]', '[[1, "zz"]]'):  # another column read in its place; a name X never had
+
+        def edited(metadata, edit=edit):
+            text = json.dumps(metadata)
+            assert text.count('["unread", [[1, "b"]]]') == 1
+            metadata.clear()
+            metadata.update(json.loads(text.replace('["unread", [[1, "b"]]]', f'["unread", {edit}]')))
+
+        _rewrite(tmp_path / "imputer.skvae", tmp_path / "edited.skvae", edited)
+        with pytest.raises(ValueError, match="incomplete or damaged"):
+            load(tmp_path / "edited.skvae")
