@@ -579,22 +579,27 @@ def test_a_users_module_keeps_its_own_buffers_and_a_file_object_of_any_kind_roun
                                   model.transform(tabular))
 
 
+def _refused_with_unread(saved, tmp_path, fitted, edit):
+    """A saved imputer whose ``["unread", fitted]`` entry reads ``edit`` instead is refused as damaged."""
+
+    def edited(metadata):
+        text = json.dumps(metadata)
+        assert text.count(f'["unread", {fitted}]') == 1
+        metadata.clear()
+        metadata.update(json.loads(text.replace(f'["unread", {fitted}]', f'["unread", {edit}]')))
+
+    _rewrite(saved, tmp_path / "edited.skvae", edited)
+    with pytest.raises(ValueError, match="incomplete or damaged"):
+        load(tmp_path / "edited.skvae")
+
+
 @pytest.mark.parametrize("unread", ['[[7, 7]]', '[["1", 1]]', '[[1, 1], [1, 1]]', '[]'])
 def test_an_imputers_unread_columns_that_do_not_fit_its_columns_are_refused(tmp_path, unread):
     X = np.random.RandomState(0).normal(size=(60, 4))
     X[:, 1] = np.nan
     with pytest.warns(UserWarning, match="without any observed values"):
         VAEImputer(**SMALL).fit(X).save(tmp_path / "imputer.skvae")
-
-    def edited(metadata):
-        text = json.dumps(metadata)
-        assert text.count('["unread", [[1, 1]]]') == 1
-        metadata.clear()
-        metadata.update(json.loads(text.replace('["unread", [[1, 1]]]', f'["unread", {unread}]')))
-
-    _rewrite(tmp_path / "imputer.skvae", tmp_path / "edited.skvae", edited)
-    with pytest.raises(ValueError, match="incomplete or damaged"):
-        load(tmp_path / "edited.skvae")
+    _refused_with_unread(tmp_path / "imputer.skvae", tmp_path, "[[1, 1]]", unread)
 
 
 def test_a_frame_imputers_unread_column_moved_or_renamed_is_refused(tmp_path):
@@ -603,13 +608,4 @@ def test_a_frame_imputers_unread_column_moved_or_renamed_is_refused(tmp_path):
     with pytest.warns(UserWarning, match="without any observed values"):
         VAEImputer(**SMALL).fit(X).save(tmp_path / "imputer.skvae")
     for edit in ('[[0, "b"]]', '[[1, "zz"]]'):  # another column read in its place; a name X never had
-
-        def edited(metadata, edit=edit):
-            text = json.dumps(metadata)
-            assert text.count('["unread", [[1, "b"]]]') == 1
-            metadata.clear()
-            metadata.update(json.loads(text.replace('["unread", [[1, "b"]]]', f'["unread", {edit}]')))
-
-        _rewrite(tmp_path / "imputer.skvae", tmp_path / "edited.skvae", edited)
-        with pytest.raises(ValueError, match="incomplete or damaged"):
-            load(tmp_path / "edited.skvae")
+        _refused_with_unread(tmp_path / "imputer.skvae", tmp_path, '[[1, "b"]]', edit)
