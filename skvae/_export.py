@@ -64,7 +64,8 @@ class TransformGraph(nn.Module):
 class ImputationGraph(nn.Module):
     """Rows of X's values with NaN holes to the same rows with the holes filled, as ``VAEImputer.transform``."""
 
-    def __init__(self, model, placeholder=None, numeric=None, bounds=None, indicated=(), unread=(), keep_unread=False):
+    def __init__(self, model, placeholder=None, numeric=None, bounds=None, indicated=(), read=(), unread=(),
+                 keep_unread=False):
         super().__init__()
         self.model = _trainable_copy(model)
         # VAEImputer's min_value and max_value, float64 as transform bounds its fills.
@@ -78,10 +79,9 @@ class ImputationGraph(nn.Module):
         self.register_buffer("placeholder", None if placeholder is None else torch.tensor(placeholder, dtype=torch.float64))
         self.register_buffer("numeric", None if numeric is None else torch.as_tensor(numeric, dtype=torch.bool))
         # VAEImputer's columns without an observed value at fit (positions in X), which the model does
-        # not read: left out of the output, or (keep_empty_features) kept with their holes as 0.
-        skipped = set(unread)
-        read = [j for j in range(model.columns.n_columns + len(unread)) if j not in skipped]
-        joined = read + list(unread)  # the model's columns, then the unread ones
+        # not read (it reads those at ``read``): left out of the output, or (keep_empty_features) kept
+        # with their holes as 0.
+        joined = list(read) + list(unread)  # the model's columns, then the unread ones
         self.register_buffer("read", torch.as_tensor(read, dtype=torch.long) if len(unread) else None)
         self.register_buffer("unread", torch.as_tensor(list(unread), dtype=torch.long) if len(unread) else None)
         self.register_buffer("order", torch.as_tensor(np.argsort(joined), dtype=torch.long)

@@ -490,10 +490,8 @@ class VAEImputer(VAETransformer):
         X with all its columns.
         """
         schema = self._schema
-        positions = [position for position, _ in schema.unread]
-        given = whole.iloc[:, positions] if schema.frame else whole[:, positions]
-        given = given.toarray() if sp.issparse(given) else given
-        holes = schema.unread_holes(whole)
+        positions = schema.unread_positions
+        given, holes = schema.unread_part(whole)
         if call_parameter(self, "keep_empty_features"):
             if schema.frame:
                 out = out.copy()
@@ -651,13 +649,13 @@ class VAEImputer(VAETransformer):
             # Not in a date or duration column either, which transform's X == missing_values never matches.
             numeric = [column.categories is None and column.kind not in ("datetime", "timedelta")
                        for column in self._schema.columns]
-            for position, _ in self._schema.unread:
+            for position in self._schema.unread_positions:
                 numeric.insert(position, True)  # not read, but kept or marked as transform marks its holes
         else:
             placeholder = None  # NaN, None and pd.NA are NaN in the graph; a string is a category's index
-        unread = [position for position, _ in self._schema.unread]
         return ImputationGraph(self.network_, placeholder, numeric, self._fill_bounds(),
-                               indicated=self._indicated_columns(), unread=unread,
+                               indicated=self._indicated_columns(), read=self._schema.read_positions,
+                               unread=self._schema.unread_positions,
                                keep_unread=call_parameter(self, "keep_empty_features")).eval()
 
     @available_if(_no_inverse)
@@ -700,7 +698,7 @@ class VAEImputer(VAETransformer):
             return []
         schema = self._schema
         read = schema.read_positions
-        return sorted([read[j] for j in schema.flagged] + [position for position, _ in schema.unread])
+        return sorted([read[j] for j in schema.flagged] + schema.unread_positions)
 
     @property
     def indicator_(self):

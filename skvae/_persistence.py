@@ -90,7 +90,7 @@ def restore_state(estimator, state):
     if "_schema" in state and "n_features_in_" in state:
         schema = state["_schema"]
         if len(schema.columns) + len(schema.unread) != state["n_features_in_"] or \
-                any(position >= state["n_features_in_"] for position, _ in schema.unread):
+                any(position >= state["n_features_in_"] for position in schema.unread_positions):
             raise TypeError(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
                             f"n_features_in_={state['n_features_in_']}")
         names = state.get("feature_names_in_")

@@ -257,22 +257,32 @@ class Schema:
         return names
 
     @property
+    def unread_positions(self):
+        """Positions in X of the ``unread`` columns, in order."""
+        return [position for position, _ in self.unread]
+
+    @property
     def read_positions(self):
         """Positions in X of the columns the model reads (``columns``, in order)."""
-        unread = {position for position, _ in self.unread}
+        unread = set(self.unread_positions)
         return [j for j in range(len(self.columns) + len(unread)) if j not in unread]
 
-    def unread_holes(self, X):
-        """The holes of X's ``unread`` columns (X with all its columns), as the columns' entries read them."""
-        positions = [position for position, _ in self.unread]
+    def unread_part(self, X):
+        """X's ``unread`` columns (X with all its columns: a frame's, or a dense array) and their holes.
+
+        A hole as the columns' entries read it: NaN in an Arrow column too.
+        """
+        positions = self.unread_positions
         if isinstance(X, pd.DataFrame):
-            return _holes(X.iloc[:, positions])
-        given = X[:, positions]
-        return np.isnan(given.toarray() if sp.issparse(given) else np.asarray(given))
+            part = X.iloc[:, positions]
+            return part, _holes(part)
+        part = X[:, positions]
+        part = part.toarray() if sp.issparse(part) else np.asarray(part)
+        return part, np.isnan(part)
 
     def unread_holding_values(self, X):
         """Names of the ``unread`` columns in which X (all its columns) holds an observed value."""
-        holding = ~self.unread_holes(X).all(axis=0)
+        holding = ~self.unread_part(X)[1].all(axis=0)
         return [name for (_, name), holds in zip(self.unread, holding) if holds]
 
     def read(self, X):
