@@ -22,7 +22,10 @@ One run, one machine, every figure side by side:
   encoder (a float32 tensor in, no validation, no scaling) and
   ``PCA.transform``; and of 1, 10 and 100 rows of a mixed DataFrame
   (palmerpenguins: strings, floats, an integer, holes) against the pipeline
-  a scikit-learn user puts in front of PCA there (``suite.pca_preprocessor``).
+  a scikit-learn user puts in front of PCA there (``suite.pca_preprocessor``);
+  and ``ConditionalVAETransformer.score_samples`` of 1, 10 and 100 rows
+  without y (ten classes), against the same call with y and against one
+  call per class summed as ``score_samples`` without y defines it.
 
 Inputs are float64 numpy arrays, as scikit-learn users pass them, but for
 that DataFrame.
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import ndimage
+from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -51,7 +55,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from skvae import AutoencoderTransformer, VAETransformer
+from skvae import AutoencoderTransformer, ConditionalVAETransformer, VAETransformer
 
 HIDDEN = (256, 256)
 LATENT = 8
@@ -344,7 +348,8 @@ def transform_rows(X_fit, X, repeats, peak_seconds):
 
 def calls_only(images, X_transform, quick, repeats, peak_seconds, output):
     transform = transform_rows(images[:2000], X_transform, repeats, peak_seconds)
-    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, quick))
+    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, quick)
+                           + conditional_latency_rows(images[:2000], quick))
     output.mkdir(parents=True, exist_ok=True)
     (output / "throughput_calls.json").write_text(json.dumps(
         {"transform": transform, "latency": latency.to_dict("records")}, indent=1, default=float))
@@ -481,6 +486,34 @@ def frame_latency_rows(quick):
     return rows
 
 
+def conditional_latency_rows(X_fit, quick):
+    """p50 and p99 ms of a conditional model's score without y (ten classes), with y, and one call per class."""
+    labels = np.resize(load_digits().target, len(X_fit))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cvae = ConditionalVAETransformer(LATENT, hidden_layer_sizes=HIDDEN, likelihood="bernoulli", max_iter=1,
+                                         random_state=0).fit(X_fit, labels)
+    log_prior = np.log(cvae.class_prior_)[:, None]
+
+    def per_class(part):  # what score_samples without y defines, a call per class
+        scores = np.stack([cvae.score_samples(part, label) for label in cvae.classes_])
+        return logsumexp(scores + log_prior, axis=0)
+
+    rows = []
+    for n in (1, 10, 100):
+        part = X_fit[:n]
+        calls = {
+            "ConditionalVAETransformer.score_samples without y, 10 classes": lambda: cvae.score_samples(part),
+            "ConditionalVAETransformer.score_samples with y": lambda: cvae.score_samples(part, labels[:n]),
+            "one score_samples call per class, 10 classes": lambda: per_class(part),
+        }
+        for method, call in calls.items():
+            times = _call_times(call, 3 if quick else 300)
+            rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
+                             p99_ms=1e3 * float(np.percentile(times, 99))))
+    return rows
+
+
 def _call_times(call, repeats):
     for _ in range(min(repeats, 20)):
         call()  # warm-up
@@ -581,7 +614,8 @@ def main(argv=None):
     print("levers: torch.compile, minibatch size ...", flush=True)
     levers = pd.DataFrame(lever_rows(q))
     print("latency of small calls ...", flush=True)
-    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, q) + frame_latency_rows(q))
+    latency = pd.DataFrame(latency_rows(images[:2000], X_transform, q) + frame_latency_rows(q)
+                           + conditional_latency_rows(images[:2000], q))
     print("peak memory, in fresh processes ...", flush=True)
     memory = [peak_memory("transform", 3000 if q else 100_000), peak_memory("fit", 3000 if q else 200_000)]
 

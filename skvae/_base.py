@@ -886,14 +886,16 @@ class BaseAutoencoder(
         return np.concatenate(outside) if outside else np.zeros(0, dtype=bool)
 
     def _map_batches(self, X, function, n_outputs, *, y=None, targets=False, out_dtype=None, saturate=False,
-                     warn_new_holes=True, draws_per_row=1):
+                     warn_new_holes=True, draws_per_row=1, rows_per_row=1):
         """``function(model, batch, n_rows)`` over X's rows in row-independent chunks, through the model's front.
 
         A chunk's first ``n_rows`` rows are real; the rest pad it. ``saturate``:
         outputs beyond a float32 X's range come back as its extreme values.
         ``warn_new_holes=False``: a caller scoring the same X again says nothing twice.
         ``draws_per_row``: how many times a row is decoded (a variational
-        score's draws), for the threads its work pays for and its memory.
+        score's draws), for the threads its work pays for and its memory;
+        ``rows_per_row``: how many rows of the model's batch ``function``
+        makes of each (see ``map_rows``).
         """
         model, device = self._inference_model()
         X = self._schema.read(self._validated(X, reset=False))
@@ -928,7 +930,8 @@ class BaseAutoencoder(
         chunk_rows = evaluation_chunk_rows(X)
         out = map_rows(X, run, n_outputs, device=device, prepare=prepare, conditions=conditions,
                        chunk_rows=chunk_rows, out_dtype=out_dtype, saturate=saturate,
-                       work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row)
+                       work_per_row=self._multiply_adds(model), draws_per_row=draws_per_row,
+                       rows_per_row=rows_per_row)
         warn_of_inputs_far_beyond(self, far)
         if new_holes and warn_new_holes:
             warn_of_new_holes(

@@ -233,7 +233,8 @@ def resolve_device(device, fitting=False):
 
 
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, chunk_rows=None,
-             out_dtype=np.float64, saturate=False, work_per_row=0, draws_per_row=1, in_order=False):
+             out_dtype=np.float64, saturate=False, work_per_row=0, draws_per_row=1, rows_per_row=1,
+             in_order=False):
     """``function`` over chunks of X's rows, padded with zero rows to a shape that keeps rows independent.
 
     ``prepare(block, first_row)`` turns a block of X's rows into a float
@@ -249,6 +250,9 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
     ``gpu_chunk_rows`` rows, whatever its size). ``saturate``: outputs
     beyond ``out_dtype``'s range come back as its extreme values, not as
     infinities (a float32 score of a row far outside the data).
+    ``rows_per_row``: how many rows of the model's batch ``function`` makes
+    of each row (a conditional score without y, once per class), whose
+    chunks hold that many times fewer of X's rows.
 
     On a CPU every chunk runs on one torch thread, and as many chunks at
     once as the call's work pays for (``skvae._threads.threads_for`` of
@@ -278,6 +282,7 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
         chunk_rows = shape_rows if chunk_rows is None else min(chunk_rows, shape_rows)
     elif chunk_rows is None:
         chunk_rows = EVAL_CHUNK_ROWS
+    chunk_rows = max(1, chunk_rows // rows_per_row)
 
     def padded(rows, n_rows, dtype=None):
         rows = np.asarray(rows, dtype=dtype)
@@ -315,8 +320,8 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
         workers = min(threads_for(min(X.shape[0], EVAL_CHUNK_ROWS) * work),
                       max(1, int(X.shape[0] * work // MIN_WORKER_WORK)))
     if workers > 1:  # a call of a few hundred rows is split between the workers too
-        spread = X.shape[0] if draws_per_row == 1 else min(X.shape[0], EVAL_CHUNK_ROWS)
-        chunk_rows = min(chunk_rows, padded_rows(-(-spread // workers)))
+        spread = X.shape[0] if draws_per_row == 1 else min(X.shape[0], max(1, EVAL_CHUNK_ROWS // rows_per_row))
+        chunk_rows = min(chunk_rows, max(1, padded_rows(-(-spread * rows_per_row // workers)) // rows_per_row))
     if workers > 1 or (in_order and not fixed_shape and X.shape[0] > chunk_rows and torch.get_num_threads() > 1):
         submit, threads = evaluation_pool(workers).submit, contextlib.nullcontext()  # the caller's count left alone
     else:

@@ -65,6 +65,21 @@ def test_score_without_y_marginalises_the_class(fitted, labelled):
     assert iwae.mean() > fitted.score_samples(X, y).mean()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_score_without_y_is_the_classes_own_scores_bitwise(fitted, labelled, dtype):
+    # Each row is scored under every class in one batch (400 rows of 10 classes cross chunks of 102
+    # rows): the same bits as one call per class, whatever the rows beside it.
+    X = labelled[0].astype(dtype)
+    for n_importance in (1, 3):
+        per_class = np.stack([fitted.score_samples(X, label, n_importance=n_importance) for label in fitted.classes_])
+        expected = logsumexp(per_class + np.log(fitted.class_prior_)[:, None], axis=0).astype(dtype)
+        scores = fitted.score_samples(X, n_importance=n_importance)
+        assert scores.dtype == dtype
+        np.testing.assert_array_equal(scores, expected)
+        np.testing.assert_array_equal(fitted.score_samples(X[7:8], n_importance=n_importance), expected[7:8])
+        np.testing.assert_array_equal(fitted.score_samples(X[::-1][:150], n_importance=n_importance), expected[::-1][:150])
+
+
 def test_inverse_transform_without_y_averages_over_the_classes(fitted):
     Z = np.random.RandomState(0).normal(size=(5, 3))
     expected = sum(p * fitted.inverse_transform(Z, k) for k, p in zip(fitted.classes_, fitted.class_prior_))

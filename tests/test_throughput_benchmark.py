@@ -24,6 +24,7 @@ def test_throughput_benchmark_smoke_run(tmp_path):
     assert {probe["task"] for probe in report["memory"]} == {"transform", "fit"}
     latency = {(row["method"], row["rows"]) for row in report["latency"]}
     assert ("VAETransformer.transform", 1) in latency and ("bare torch encoder", 10_000) in latency
+    assert ("ConditionalVAETransformer.score_samples without y, 10 classes", 100) in latency
     assert "tutorial conv VAE, DataLoader" in methods and "VAETransformer.fit, conv" in methods
     # Losses of skvae and the tutorial loop are in the same units.
     vae = [r for r in report["rows"] if r["method"] in ("VAETransformer.fit", "tutorial VAE, DataLoader")]
