@@ -791,7 +791,7 @@ def test_gpu_evaluation_pads_every_chunk_to_one_shape_and_gives_the_same_outputs
         return [Z, vae.transform(tabular[7:12]), vae.inverse_transform(Z), vae.score_samples(tabular),
                 vae.score_samples(tabular[7:12]), vae.transform(sp.csr_matrix(tabular)), vae.transform(read_only),
                 cvae.transform(tabular, y=y), cvae.inverse_transform(Z, y=y), cvae.inverse_transform(Z),
-                imputer.transform(holes)]
+                imputer.transform(holes), cvae.score_samples(tabular), cvae.score_samples(tabular[7:12])]
 
     expected = outputs()
     monkeypatch.setattr(skvae._data, "GPU_EVAL_CHUNK_ROWS", 64)
@@ -803,6 +803,7 @@ def test_gpu_evaluation_pads_every_chunk_to_one_shape_and_gives_the_same_outputs
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(padded[1], padded[0][7:12])
     np.testing.assert_array_equal(padded[4], padded[3][7:12])
+    np.testing.assert_array_equal(padded[12], padded[11][7:12])
     # Wide data take fewer rows per chunk, a multiple of 32 (the cap here is 64).
     assert skvae._data.gpu_chunk_rows(10) == 64
     assert skvae._data.gpu_chunk_rows(skvae._data.GPU_EVAL_VALUES // 40 + 1) == 32
