@@ -12,11 +12,13 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._conditions import Conditions, _shown
-from ._data import EVAL_ROW_MULTIPLE, STAT_BLOCK_ROWS, map_rows, sparse_holes, zero_padded
+from . import _data
+from ._data import EVAL_CHUNK_ROWS, EVAL_ROW_MULTIPLE, STAT_BLOCK_ROWS, map_rows, sparse_holes, zero_padded
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
 from ._fitting import DRIFT_CLIP, DRIFT_RMS, DRIFT_ROWS, drift_rms, warn_of_drift
 from ._random import draw_seed, seed_source
+from ._sources import evaluation_chunk_rows
 from ._vae import VAETransformer
 from ._warnings import warn
 from .nn import Batch
@@ -340,9 +342,12 @@ class ConditionalVAETransformer(VAETransformer):
         self._require_labels("score_samples")
         # A class partial_fit listed but no row held yet has prior 0: it adds nothing to the sum.
         held = np.flatnonzero(self.class_prior_ > 0)
-        per_class = self._scores_per_class(X, held, int(n_importance))
-        log_prior = np.log(self.class_prior_[held])[:, None]
-        return logsumexp(per_class + log_prior, axis=0).astype(per_class.dtype, copy=False)
+        by_class = self._scores_by_class(X, held, int(n_importance))
+        # Each row's sum over its classes along a contiguous row of its own: the same bits alone as
+        # among other rows. (Down the columns of a classes x rows array, NumPy summed one row's
+        # classes pairwise and many rows' row by row: a row alone differed by an ulp from 9 classes.)
+        scores = logsumexp(by_class + np.log(self.class_prior_[held]), axis=1)
+        return scores.astype(by_class.dtype, copy=False)
 
     def score(self, X, y=None):
         """Mean of ``score_samples(X, y)``; ``GridSearchCV`` passes y.
@@ -434,38 +439,45 @@ class ConditionalVAETransformer(VAETransformer):
 
     # ------------------------------------------------------------------ hooks
 
-    def _scores_per_class(self, X, held, n_importance):
-        """Each row's bound given each class of ``held``, ``(len(held), n_rows)``: what ``score_samples(X, y=k)`` gives.
+    def _scores_by_class(self, X, held, n_importance):
+        """Each row's bound given each class of ``held``, ``(n_rows, len(held))``: what ``score_samples(X, y=k)`` gives.
 
-        X is read once, and a chunk's rows are scored under every class in
-        one batch (row by class), which a row's bound does not depend on:
-        one pass per class cost a one-row call ten passes for ten classes.
+        X is read once, and a chunk's rows are scored under several classes
+        in one batch (row by class), which a row's bound does not depend on:
+        one pass per class cost a one-row call ten passes for ten classes. A
+        batch holds no more rows than one class's pass would (a chunk's on
+        a GPU, whose every batch has that one shape; on a CPU the evaluation
+        chunk's, fewer for wide streamed X), the classes split between
+        passes where the rows by classes would outgrow it.
         """
         check_is_fitted(self)
         labels = torch.from_numpy(self._conditions.encode(self.classes_[held]))
         self._warn_of_untrained_classes(self._conditions.rows(self.classes_[held]))
         n_classes = len(held)
+        chunk_rows = evaluation_chunk_rows(X) or EVAL_CHUNK_ROWS
 
         def scores(model, batch, n_rows):
-            n_pairs = n_classes * n_rows
-            # A chunk's own shape where the pairs fit in it (a GPU's one shape), else whole multiples of
-            # EVAL_ROW_MULTIPLE rows, as every evaluation batch.
-            length = len(batch.x) if n_pairs <= len(batch.x) else -(-n_pairs // EVAL_ROW_MULTIPLE) * EVAL_ROW_MULTIPLE
+            one_shape = _data._pads_to_one_shape(batch.x.device)
+            per_pass = max(1, (len(batch.x) if one_shape else max(chunk_rows, len(batch.x))) // n_rows)
+            out = []
+            for first in range(0, n_classes, per_pass):
+                classes = labels[first : first + per_pass].to(batch.x.device)
+                n_pairs = len(classes) * n_rows
+                length = len(batch.x) if one_shape else -(-n_pairs // EVAL_ROW_MULTIPLE) * EVAL_ROW_MULTIPLE
 
-            def by_class(rows):
-                return None if rows is None else zero_padded(torch.cat([rows[:n_rows]] * n_classes), length)
+                def by_class(rows, repeats=len(classes), length=length):
+                    return None if rows is None else zero_padded(torch.cat([rows[:n_rows]] * repeats), length)
 
-            condition = labels.to(batch.x.device).repeat_interleave(n_rows, dim=0)
-            pairs = Batch(by_class(batch.x), by_class(batch.target), by_class(batch.mask), zero_padded(condition, length))
-            row_scores = self._row_score(model, pairs, n_pairs, n_importance=n_importance)
-            return row_scores[:n_pairs].reshape(n_classes, n_rows).T
+                condition = zero_padded(classes.repeat_interleave(n_rows, dim=0), length)
+                pairs = Batch(by_class(batch.x), by_class(batch.target), by_class(batch.mask), condition)
+                row_scores = self._row_score(model, pairs, n_pairs, n_importance=n_importance)
+                out.append(row_scores[:n_pairs].reshape(len(classes), n_rows))
+            return torch.cat(out).T
 
-        per_row = self._map_batches(
+        return self._map_batches(
             X, scores, n_classes, targets=True, saturate=True, rows_per_row=n_classes,
             draws_per_row=n_classes * self.network_.score_draws(n_importance=n_importance),
         )
-        # Contiguous by class, as the classes' own calls stacked: the sum below then rounds as it did.
-        return np.ascontiguousarray(per_row.T)
 
     def _training_conditions(self, y, fresh_start, incremental, n_rows, classes=None):
         if y is None:

@@ -278,7 +278,8 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
     device = torch.device(device)
     fixed_shape = _pads_to_one_shape(device)
     if fixed_shape:
-        shape_rows = gpu_chunk_rows(max(X.shape[1], n_outputs))
+        # A row's outputs, not its rows_per_row rows' together: the shape one row's pass has.
+        shape_rows = gpu_chunk_rows(max(X.shape[1], n_outputs // rows_per_row))
         chunk_rows = shape_rows if chunk_rows is None else min(chunk_rows, shape_rows)
     elif chunk_rows is None:
         chunk_rows = EVAL_CHUNK_ROWS

@@ -68,16 +68,48 @@ def test_score_without_y_marginalises_the_class(fitted, labelled):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_score_without_y_is_the_classes_own_scores_bitwise(fitted, labelled, dtype):
     # Each row is scored under every class in one batch (400 rows of 10 classes cross chunks of 102
-    # rows): the same bits as one call per class, whatever the rows beside it.
+    # rows): the same bits as one call per class, whatever the rows beside it. The sum over the
+    # classes is a row's own too: summed down the columns of a classes x rows array, a row alone
+    # differed by an ulp from the same row among others (float64, from 9 classes).
     X = labelled[0].astype(dtype)
+    held = np.arange(len(fitted.classes_))
     for n_importance in (1, 3):
         per_class = np.stack([fitted.score_samples(X, label, n_importance=n_importance) for label in fitted.classes_])
-        expected = logsumexp(per_class + np.log(fitted.class_prior_)[:, None], axis=0).astype(dtype)
+        np.testing.assert_array_equal(fitted._scores_by_class(X, held, n_importance), per_class.T)
         scores = fitted.score_samples(X, n_importance=n_importance)
         assert scores.dtype == dtype
-        np.testing.assert_array_equal(scores, expected)
-        np.testing.assert_array_equal(fitted.score_samples(X[7:8], n_importance=n_importance), expected[7:8])
-        np.testing.assert_array_equal(fitted.score_samples(X[::-1][:150], n_importance=n_importance), expected[::-1][:150])
+        np.testing.assert_allclose(scores, logsumexp(per_class + np.log(fitted.class_prior_)[:, None], axis=0),
+                                   rtol=1e-6 if dtype == np.float32 else 1e-13)
+        alone = np.concatenate([fitted.score_samples(X[i : i + 1], n_importance=n_importance) for i in range(len(X))])
+        np.testing.assert_array_equal(alone, scores)
+        np.testing.assert_array_equal(fitted.score_samples(X[::-1][:150], n_importance=n_importance), scores[::-1][:150])
+
+
+def test_score_without_y_of_many_classes_holds_no_more_rows_at_once_than_a_class(monkeypatch):
+    # Wide streamed X is read a few rows at a time; scored under 300 classes at once, one row made
+    # a 300-row batch (2.9 GB more peak memory for 100,000 columns, where one class's pass holds 32).
+    # On a GPU every batch has one shape: classes beyond it go to further passes of that shape.
+    import scipy.sparse as sp
+
+    import skvae._data
+
+    X, y = sp.random(200, 40_000, density=0.001, format="csr", random_state=0), np.arange(200) % 100
+    cvae = ConditionalVAETransformer(2, hidden_layer_sizes=(8,), likelihood="gaussian", max_iter=1,
+                                     random_state=0).fit(X, y)
+    per_class = np.stack([cvae.score_samples(X[:3], label) for label in cvae.classes_])
+    seen = []
+    cvae.network_.encoder.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].shape[0]))
+    scores = cvae._scores_by_class(X[:3], np.arange(100), 1)
+    np.testing.assert_array_equal(scores, per_class.T)
+    assert max(seen) <= skvae._sources.block_rows(X.shape[1])  # the rows one class's pass reads at once
+    monkeypatch.setattr(skvae._data, "GPU_EVAL_CHUNK_ROWS", 64)
+    monkeypatch.setattr(skvae._data, "_pads_to_one_shape", lambda device: True)
+    seen.clear()
+    per_class = np.stack([cvae.score_samples(X[:3], label) for label in cvae.classes_])
+    shapes = set(seen)
+    seen.clear()
+    np.testing.assert_array_equal(cvae._scores_by_class(X[:3], np.arange(100), 1), per_class.T)
+    assert set(seen) == shapes and len(shapes) == 1
 
 
 def test_inverse_transform_without_y_averages_over_the_classes(fitted):
