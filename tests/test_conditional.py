@@ -87,19 +87,20 @@ def test_score_without_y_is_the_classes_own_scores_bitwise(fitted, labelled, dty
 
 def test_score_without_y_of_many_classes_holds_no_more_rows_at_once_than_a_class(monkeypatch):
     # Wide streamed X is read a few rows at a time; scored under 300 classes at once, one row made
-    # a 300-row batch (2.9 GB more peak memory for 100,000 columns, where one class's pass holds 32).
+    # a 300-row batch (2.9 GB more peak memory for 100,000 columns, where one class's pass holds 32;
+    # here 40 classes of 3 rows, where 120 rows went at once).
     # On a GPU every batch has one shape: classes beyond it go to further passes of that shape.
     import scipy.sparse as sp
 
     import skvae._data
 
-    X, y = sp.random(200, 40_000, density=0.001, format="csr", random_state=0), np.arange(200) % 100
+    X, y = sp.random(100, 40_000, density=0.001, format="csr", random_state=0), np.arange(100) % 40
     cvae = ConditionalVAETransformer(2, hidden_layer_sizes=(8,), likelihood="gaussian", max_iter=1,
                                      random_state=0).fit(X, y)
     per_class = np.stack([cvae.score_samples(X[:3], label) for label in cvae.classes_])
     seen = []
     cvae.network_.encoder.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].shape[0]))
-    scores = cvae._scores_by_class(X[:3], np.arange(100), 1)
+    scores = cvae._scores_by_class(X[:3], np.arange(40), 1)
     np.testing.assert_array_equal(scores, per_class.T)
     assert max(seen) <= skvae._sources.block_rows(X.shape[1])  # the rows one class's pass reads at once
     monkeypatch.setattr(skvae._data, "GPU_EVAL_CHUNK_ROWS", 64)
@@ -108,7 +109,7 @@ def test_score_without_y_of_many_classes_holds_no_more_rows_at_once_than_a_class
     per_class = np.stack([cvae.score_samples(X[:3], label) for label in cvae.classes_])
     shapes = set(seen)
     seen.clear()
-    np.testing.assert_array_equal(cvae._scores_by_class(X[:3], np.arange(100), 1), per_class.T)
+    np.testing.assert_array_equal(cvae._scores_by_class(X[:3], np.arange(40), 1), per_class.T)
     assert set(seen) == shapes and len(shapes) == 1
 
 
