@@ -503,9 +503,9 @@ def conditional_latency_rows(X_fit, quick):
     for n in (1, 10, 100):
         part = X_fit[:n]
         calls = {
-            "ConditionalVAETransformer.score_samples without y, 10 classes": lambda: cvae.score_samples(part),
-            "ConditionalVAETransformer.score_samples with y": lambda: cvae.score_samples(part, labels[:n]),
-            "one score_samples call per class, 10 classes": lambda: per_class(part),
+            "ConditionalVAETransformer.score_samples without y, 10 classes": lambda part=part: cvae.score_samples(part),
+            "ConditionalVAETransformer.score_samples with y": lambda part=part, n=n: cvae.score_samples(part, labels[:n]),
+            "one score_samples call per class, 10 classes": lambda part=part: per_class(part),
         }
         for method, call in calls.items():
             times = _call_times(call, 3 if quick else 300)

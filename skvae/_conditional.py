@@ -464,12 +464,9 @@ class ConditionalVAETransformer(VAETransformer):
                 classes = labels[first : first + per_pass].to(batch.x.device)
                 n_pairs = len(classes) * n_rows
                 length = len(batch.x) if one_shape else -(-n_pairs // EVAL_ROW_MULTIPLE) * EVAL_ROW_MULTIPLE
-
-                def by_class(rows, repeats=len(classes), length=length):
-                    return None if rows is None else zero_padded(torch.cat([rows[:n_rows]] * repeats), length)
-
-                condition = zero_padded(classes.repeat_interleave(n_rows, dim=0), length)
-                pairs = Batch(by_class(batch.x), by_class(batch.target), by_class(batch.mask), condition)
+                pairs = Batch(*(None if rows is None else zero_padded(torch.cat([rows[:n_rows]] * len(classes)), length)
+                                for rows in (batch.x, batch.target, batch.mask)),
+                              condition=zero_padded(classes.repeat_interleave(n_rows, dim=0), length))
                 row_scores = self._row_score(model, pairs, n_pairs, n_importance=n_importance)
                 out.append(row_scores[:n_pairs].reshape(len(classes), n_rows))
             return torch.cat(out).T
