@@ -69,6 +69,7 @@ from ._data import (
     row_blocks,
     zero_padded,
 )
+from ._docs import fill_doc
 from ._export import ExportMixin
 from ._fitting import (
     Health,
@@ -104,7 +105,14 @@ from ._threads import (
     threads_for,
     torch_threads,
 )
-from ._training import History, TrainingDiverged, batch_size_for, train, validation_split
+from ._training import (
+    History,
+    TrainingDiverged,
+    batch_size_for,
+    train,
+    training_weights,
+    validation_split,
+)
 from ._validation import (
     as_pandas,
     call_parameter,
@@ -113,6 +121,7 @@ from ._validation import (
     codes_of_width,
     output_dtype,
     plain_rows,
+    row_weights,
     with_plain_holes,
 )
 from ._warnings import warn
@@ -145,8 +154,10 @@ def _user_modules_rng(data, seed):
     return local_global_rng(derived_seed(seed), data.device)
 
 
-FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh"])
-FitData.__doc__ = """One fit call's validated inputs: X, its float values, the architecture, the conditions, the device."""
+FitData = namedtuple("FitData", ["X", "values", "spec", "conditions", "device", "incremental", "fresh", "weights"],
+                     defaults=[None])
+FitData.__doc__ = """One fit call's validated inputs: X, its float values, the architecture, the conditions, the device,
+the rows' weights (``sample_weight``; None: every row counts once)."""
 
 FitState = namedtuple("FitState", ["model", "rng", "history", "n_iter", "optimizer_state"])
 FitState.__doc__ = """Where training starts: a new model, or a copy of the fitted one with its history."""
@@ -190,6 +201,7 @@ def _blamed_on(far, call):
         ) from None
 
 
+@fill_doc
 class BaseAutoencoder(
     ExportMixin, PersistenceMixin, RoutedParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     BaseEstimator, metaclass=ABCMeta,
@@ -331,7 +343,7 @@ class BaseAutoencoder(
     # ---------------------------------------------------------------- fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the model to X.
 
         Ctrl-C (``KeyboardInterrupt``) after the first epoch ends training
@@ -347,15 +359,17 @@ class BaseAutoencoder(
         y : None
             Ignored; present for API consistency.
 
+        ${sample_weight_parameter}
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, incremental=False)
+        return self._fit(X, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch over X, initialising the model on the first call.
 
         The input scaling (``likelihood="gaussian"``) is computed on the first
@@ -385,7 +399,8 @@ class BaseAutoencoder(
         rows of every call since the last ``fit`` (or the stream's first
         call; ``n_samples_seen_``, as in ``IncrementalPCA``), each block's
         codes as encoded at the end of its own call. ``early_stopping``
-        does not apply. Later calls
+        does not apply. Each call's ``sample_weight`` weighs its rows
+        against each other, not against other calls' rows. Later calls
         use the current ``learning_rate_init`` and refuse a changed network
         shape (``latent_dim``, ``hidden_layer_sizes``, ...). ``y`` is ignored
         without being validated.
@@ -398,14 +413,16 @@ class BaseAutoencoder(
         y : None
             Ignored.
 
+        ${sample_weight_parameter}
+
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, incremental=True)
+        return self._fit(X, incremental=True, sample_weight=sample_weight)
 
-    def _fit(self, X, incremental, y=None, **condition_options):
+    def _fit(self, X, incremental, y=None, sample_weight=None, **condition_options):
         """One call of ``fit`` or ``partial_fit``; atomic: a failure leaves every attribute as it was."""
         if incremental and hasattr(self, "network_"):
             # scikit-learn's _fit_context validates a fitted model's partial_fit no more (its
@@ -416,6 +433,7 @@ class BaseAutoencoder(
         # torch.inference_mode() failed in backward with torch's "does not require grad".
         with restored_on_error(self), torch.inference_mode(False), torch.enable_grad():
             data = self._validate_fit(X, y, incremental, condition_options)
+            data = data._replace(weights=row_weights(sample_weight, data.X))
             state = self._build(data) if data.fresh else self._continued(data)
             # A user's module may draw from torch's global generator in any forward pass: the
             # checks and statistics around training too.
@@ -582,21 +600,23 @@ class BaseAutoencoder(
         """Train ``state.model`` on X until the stopping rule or ``max_iter`` (one epoch for ``partial_fit``)."""
         model, rng, device = state.model, state.rng, data.device
         model.to(device)
-        rows = self._training_rows(model, data.values, data.conditions, device,
-                                   frame=data.X if self._schema.frame else None)
-        call, far = ("partial_fit" if data.incremental else "fit (warm_start=True)"), None
-        if not data.fresh:
-            far = check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
-            model.columns.release_constants(rows)
         early_stopping = self.early_stopping
         if isinstance(early_stopping, str):  # "auto": never where nothing is to be held out
             early_stopping = (self._auto_early_stopping and data.X.shape[0] >= EARLY_STOPPING_AUTO_ROWS
                               and self.validation_fraction > 0)
         early_stopping = bool(early_stopping) and not data.incremental
-        train_rows, validation_score = None, None
+        train_rows, validation_rows, validation_score = None, None, None
         if early_stopping:
-            train_rows, validation_rows = validation_split(len(rows), self.validation_fraction, rng,
+            train_rows, validation_rows = validation_split(data.X.shape[0], self.validation_fraction, rng,
                                                            self._classes_of_rows(data.conditions), self.early_stopping)
+        weights = training_weights(data.weights, train_rows, validation_rows, self.early_stopping)
+        rows = self._training_rows(model, data.values, data.conditions, device,
+                                   frame=data.X if self._schema.frame else None, weights=weights)
+        call, far = ("partial_fit" if data.incremental else "fit (warm_start=True)"), None
+        if not data.fresh:
+            far = check_later_scaling(rows, model.columns, [c.name for c in self._schema.columns], call)
+            model.columns.release_constants(rows)
+        if early_stopping:
             train_rows = torch.as_tensor(train_rows, device=device)
             validation_rows = torch.as_tensor(validation_rows, device=device)
             validation_block = min(block_rows(data.X.shape[1]), MODEL_BLOCK_ROWS)
@@ -605,13 +625,17 @@ class BaseAutoencoder(
                 model.eval()
                 try:
                     with torch.inference_mode():
-                        scores = torch.cat([
-                            self._row_score(model, rows.take(chunk), fast=True)
-                            for chunk in validation_rows.split(validation_block)
-                        ])
+                        scored = []  # each chunk's scores and weights; its encoded rows are let go
+                        for chunk in validation_rows.split(validation_block):
+                            batch = rows.take(chunk)
+                            scored.append((self._row_score(model, batch, fast=True), batch.weight))
+                        scores = torch.cat([part for part, _ in scored])
                 finally:
                     model.train()
-                return float(scores.mean())
+                if weights is None:
+                    return float(scores.mean())
+                held_out = torch.cat([part for _, part in scored]).to(scores.device, torch.float64)
+                return float((scores.double() * held_out).sum() / held_out.sum())
 
         start = self._check_health(model, rows, data.X.shape[1])
         if data.fresh and not math.isfinite(start.score):
@@ -769,13 +793,14 @@ class BaseAutoencoder(
         noise = model.columns.standardised_noise()
         return Health(float(scores.double().mean()) + float(model.units_offset()), errors, one_output, noise)
 
-    def _training_rows(self, model, values, conditions, device, frame=None):
+    def _training_rows(self, model, values, conditions, device, frame=None, weights=None):
         """The training rows as a source: encoded once into tensors, or minibatch by minibatch.
 
         Per minibatch: sparse and memmapped X, and rows whose encoding would
         outgrow X (``encoding_outgrows``). ``values`` are X's float values (X
         itself, for an array or a sparse matrix); ``frame``, the DataFrame
-        they were read from, names rows in errors.
+        they were read from, names rows in errors; ``weights``, the rows'
+        (``Batch.weight``), or None.
         """
         schema = self._schema
         # Rows are encoded on the CPU and moved as a whole (or per minibatch).
@@ -788,8 +813,12 @@ class BaseAutoencoder(
                 chosen = conditions[first_row : first_row + len(block)] if positions is None else conditions[positions]
                 condition = torch.from_numpy(np.ascontiguousarray(chosen))
             with torch.no_grad():
-                return self._encoded(columns, as_tensor(block), condition, len(block), first_row,
-                                     frame=frame if positions is None else None)
+                batch = self._encoded(columns, as_tensor(block), condition, len(block), first_row,
+                                      frame=frame if positions is None else None)
+            if weights is not None:
+                chosen = weights[first_row : first_row + len(block)] if positions is None else weights[positions]
+                batch = batch.replaced(weight=torch.from_numpy(np.ascontiguousarray(chosen, dtype=np.float32)))
+            return batch
 
         if is_streamed(values) or encoding_outgrows(*values.shape, columns.n_inputs):
             return StreamedRows(values, encode, device)

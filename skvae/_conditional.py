@@ -11,9 +11,16 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._conditions import Conditions, _shown
 from . import _data
-from ._data import EVAL_CHUNK_ROWS, EVAL_ROW_MULTIPLE, STAT_BLOCK_ROWS, map_rows, sparse_holes, zero_padded
+from ._conditions import Conditions, _shown
+from ._data import (
+    EVAL_CHUNK_ROWS,
+    EVAL_ROW_MULTIPLE,
+    STAT_BLOCK_ROWS,
+    map_rows,
+    sparse_holes,
+    zero_padded,
+)
 from ._docs import fill_doc
 from ._export import InverseTransformGraph, TransformGraph, check_method
 from ._fitting import DRIFT_CLIP, DRIFT_RMS, DRIFT_ROWS, drift_rms, warn_of_drift
@@ -202,7 +209,7 @@ class ConditionalVAETransformer(VAETransformer):
         self.condition_dropout = condition_dropout
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to X under the conditions y.
 
         Parameters
@@ -218,15 +225,18 @@ class ConditionalVAETransformer(VAETransformer):
             than half the rows are warned of, as scikit-learn's classifiers
             warn: a covariate passed 1-D.
 
+        ${sample_weight_parameter}
+            ``class_prior_`` is not weighted either.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, incremental=False, y=y)
+        return self._fit(X, incremental=False, y=y, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch over X under conditions y, initialising the model on the first call.
 
         Parameters
@@ -246,12 +256,15 @@ class ConditionalVAETransformer(VAETransformer):
             first call's y. Later calls refuse labels outside them, and
             other ``classes``. Covariates (a 2-D y) take none.
 
+        ${sample_weight_parameter}
+            Each call's weights weigh its rows against each other.
+
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, incremental=True, y=y, classes=classes)
+        return self._fit(X, incremental=True, y=y, sample_weight=sample_weight, classes=classes)
 
     def transform(self, X, y=None):
         """Encode X: the mean of q(z | x, y), or of q(z | x) with no condition.

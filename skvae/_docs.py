@@ -390,6 +390,21 @@ INPUT_ATTRIBUTES = """\
         Names of features seen during fit, when X has string column names.
 """
 
+SAMPLE_WEIGHT_PARAMETER = """\
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, non-negative: each row's term of the
+            training loss, and of the held-out score early stopping judges,
+            counts in proportion to its weight, as in ``MLPRegressor``.
+            None, or equal weights, fit exactly as no weights do. Only the
+            loss is weighted, not what is read from the rows around
+            training: each column's scaling, range, categories, share of
+            holes and ``"auto"`` likelihood, the ``"auto"`` architecture,
+            and the statistics fitted after training (``kl_per_dim_``, the
+            distribution of codes ``sample`` draws from). To weight those
+            too, repeat rows in proportion to their weights
+            (``X[rng.choice(len(X), size=n, p=w / w.sum())]``).
+"""
+
 FROM_LIKELIHOOD_PARAMETER = """\
         from_likelihood : bool, default=True
             True: each row is drawn from p(x | z) for its code, with the
@@ -435,6 +450,7 @@ SAMPLE_RETURNS = """\
 
 DOCS = {
     "from_likelihood_parameter": FROM_LIKELIHOOD_PARAMETER,
+    "sample_weight_parameter": SAMPLE_WEIGHT_PARAMETER,
     "sample_returns": SAMPLE_RETURNS,
     "network_parameters": NETWORK_PARAMETERS,
     "denoising_parameters": DENOISING_PARAMETERS,

@@ -567,7 +567,7 @@ class VAEImputer(VAETransformer):
                 out[name] = filled_column
         return out
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to X, then fill its holes.
 
         Parameters
@@ -578,13 +578,15 @@ class VAEImputer(VAETransformer):
         y : None
             Ignored.
 
+        ${sample_weight_parameter}
+
         Returns
         -------
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
             As ``transform``'s: X's columns, then the indicator's with
             ``add_indicator=True``.
         """
-        return self.fit(X).transform(X)
+        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def to_torch(self, method="transform"):
         """The imputation, ``transform``, as a standalone torch module.

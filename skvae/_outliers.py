@@ -8,11 +8,20 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, get_tags, indexable
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    get_tags,
+    has_fit_parameter,
+    indexable,
+)
 
 from ._base import BaseAutoencoder
 from ._data import sparse_holes
@@ -236,7 +245,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     # ---------------------------------------------------------------- fitting
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the base estimator and set the threshold ``offset_``.
 
         Parameters
@@ -247,6 +256,13 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
         y : None
             Ignored; present for API consistency.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, non-negative, passed with the rows the
+            base estimator fits on to its ``fit`` (a Pipeline's last
+            step's), which must take ``sample_weight`` (every skvae
+            estimator does; see ``VAETransformer.fit``). ``offset_`` is set
+            from the scores unweighted, as ``IsolationForest`` sets its own.
 
         Returns
         -------
@@ -270,6 +286,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             # Its errors name the detector and X as given, not the base estimator and the rows it fits.
             check_array(X, accept_sparse=True, dtype=None, ensure_all_finite=False, estimator=self)
         check_has_rows(X, self)
+        weights = self._checked_weights(sample_weight, X, base)
         rng = seed_source(self.random_state)  # None: OS entropy, never numpy's global RNG
         estimator = clone(base)
         # Every unset random_state, a Pipeline's steps' too (as scikit-learn's ensembles seed theirs).
@@ -279,9 +296,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             estimator.set_params(**{name: draw_seed(rng) for name in unset})
         try:
             if self.contamination == "auto":
-                estimator, offset = self._fit_calibrated(estimator, X, rng)
+                estimator, offset = self._fit_calibrated(estimator, X, rng, weights)
             else:
-                offset = self._fit_contaminated(estimator, X)
+                offset = self._fit_contaminated(estimator, X, weights)
         except TrainingDiverged as error:
             # Its advice in the names set_params takes here (the default base is passed as itself;
             # of several steps with a learning rate, which diverged is not known: all are named).
@@ -296,7 +313,30 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self._copy_input_attributes()
         return self
 
-    def _fit_calibrated(self, estimator, X, rng):
+    def _checked_weights(self, sample_weight, X, base):
+        """``sample_weight`` checked against X's rows, float64, None for none; refused where the base's fit takes none."""
+        if sample_weight is None:
+            return None
+        model = _last_step(base)
+        if not has_fit_parameter(model, "sample_weight"):
+            name = model if isinstance(model, str) else type(model).__name__
+            raise ValueError(
+                f"sample_weight goes to the base estimator's fit, and {name}'s fit takes none. Give a "
+                "base estimator that takes it (every skvae estimator does), or leave sample_weight out."
+            )
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+
+    def _fit_base(self, estimator, X, weights, rows=None):
+        """``estimator.fit`` on X's ``rows`` (None: all), with their weights where there are any."""
+        X = X if rows is None else _safe_indexing(X, rows)
+        if weights is None:
+            return estimator.fit(X)
+        weights = weights if rows is None else weights[rows]
+        if _last_step(estimator) is estimator or get_config()["enable_metadata_routing"]:
+            return estimator.fit(X, sample_weight=weights)
+        return estimator.fit(X, **{f"{estimator.steps[-1][0]}__sample_weight": weights})
+
+    def _fit_calibrated(self, estimator, X, rng, weights=None):
         """Fit on all rows but a held-out share; the fitted estimator and the split-conformal threshold on those."""
         X = _rows_by_position(X)
         n_samples = _num_samples(X)
@@ -353,7 +393,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             n_held_out = len(held_out)
         n_lacked = n_drawn - n_held_out  # drawn rows fitted for what the other rows lack
         unfitted = clone(estimator)
-        estimator.fit(_safe_indexing(X, fit_rows))
+        self._fit_base(estimator, X, weights, fit_rows)
         while True:
             try:
                 scores = self._scores(estimator, _safe_indexing(X, held_out))
@@ -398,7 +438,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 fit_rows, held_out = np.sort(np.r_[fit_rows, held_out[outside]]), held_out[~outside]
                 n_held_out = len(held_out)
                 estimator = clone(unfitted)
-                estimator.fit(_safe_indexing(X, fit_rows))
+                self._fit_base(estimator, X, weights, fit_rows)
         scores = np.sort(scores)
         k = max(1, math.floor(self.false_alarm_rate * (n_held_out + 1)))
         # Warned of where the rate promised is more than twice the one asked: 80 rows for 1% (1.2%)
@@ -462,9 +502,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             UserWarning,
         )
 
-    def _fit_contaminated(self, estimator, X):
+    def _fit_contaminated(self, estimator, X, weights=None):
         """Fit on all rows; the threshold below the nearest whole number (a half down) of contamination * n."""
-        estimator.fit(X)
+        self._fit_base(estimator, X, weights)
         scores = np.sort(self._scores(estimator, X))
         # Python's round() takes a half to the even neighbour: 2 of 25 rows for 0.1, but 4 of 7 for 0.5.
         n_flagged = math.ceil(round(self.contamination * len(scores), 9) - 0.5)

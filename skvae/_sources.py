@@ -124,9 +124,9 @@ def encode_all(encode, values):
         if out is None:
             out = Batch(*(None if t is None else t.new_empty((n_rows, *t.shape[1:])) for t in block))
         if block.target is not None and out.target is None:
-            out = out._replace(target=out.x.clone(), mask=torch.ones_like(out.x))
+            out = out.replaced(target=out.x.clone(), mask=torch.ones_like(out.x))
         if block.target is None and out.target is not None:
-            block = block._replace(target=block.x, mask=torch.ones_like(block.x))
+            block = block.replaced(target=block.x, mask=torch.ones_like(block.x))
         for whole, part in zip(out, block):
             if whole is not None:
                 whole[start:stop] = part

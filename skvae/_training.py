@@ -115,6 +115,31 @@ def batch_size_for(batch_size, n_samples, warn_if_clipped=True):
     return min(batch_size, n_samples)
 
 
+def training_weights(weights, training=None, validation=None, early_stopping=True):
+    """The rows' ``sample_weight`` scaled to a mean of 1 over the training rows (``skvae.nn.layers.row_mean``).
+
+    ``training`` and ``validation``: early stopping's split (None: every row
+    trains). A part whose rows all weigh 0 is an error: training would
+    learn nothing, and the held-out score would be no mean.
+    """
+    if weights is None:
+        return None
+    trained = weights if training is None else weights[training]
+    if not trained.any():
+        raise ValueError(
+            f"sample_weight is 0 on every one of the {len(trained)} training rows (early_stopping="
+            f"{early_stopping!r} holds out the others): there is nothing to learn from. Give some of them "
+            "weight, pass another random_state, or set early_stopping=False."
+        )
+    if validation is not None and not weights[validation].any():
+        raise ValueError(
+            f"sample_weight is 0 on every one of the {len(validation)} rows that early_stopping="
+            f"{early_stopping!r} holds out: their score has no weighted mean to judge epochs by. Give "
+            "some of them weight, pass another random_state, or set early_stopping=False."
+        )
+    return weights / trained.mean()
+
+
 def validation_split(n_samples, validation_fraction, rng, labels=None, early_stopping=True):
     """Sorted training and validation row indices for early stopping, drawn from ``rng``.
 

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.utils._param_validation import validate_parameter_constraints
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 from ._data import FLOAT_DTYPES, columns_where
 
@@ -244,3 +244,15 @@ def check_has_rows(X, estimator):
             f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is "
             f"required by {type(estimator).__name__}."
         )
+
+
+def row_weights(sample_weight, X):
+    """``sample_weight`` checked against X's rows as scikit-learn checks it, float64; None where all are equal.
+
+    Equal weights fit as none do, bit for bit (scikit-learn's checks fit
+    with ones and without, and expect the same model).
+    """
+    if sample_weight is None:
+        return None
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    return None if np.all(weights == weights[0]) else weights

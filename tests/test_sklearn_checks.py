@@ -35,6 +35,14 @@ class _RowImage:
             self.image_shape = None
 
 
+# The two checks scikit-learn marks as expected failures of IsolationForest's too: the minibatches
+# of a fit on repeated rows are other rows than those of the weighted fit, so the networks differ.
+SAMPLE_WEIGHT_EQUIVALENCE = {
+    f"check_sample_weight_equivalence_on_{kind}_data": (
+        "sample_weight is not equivalent to removing/repeating samples: stochastic minibatches")
+    for kind in ("dense", "sparse")
+}
+
 AUTOENCODERS = [
     getattr(skvae, name) for name in skvae.__all__
     if isinstance(getattr(skvae, name), type) and issubclass(getattr(skvae, name), BaseAutoencoder)
@@ -51,7 +59,7 @@ for _cls in AUTOENCODERS:
         skvae.AutoencoderTransformer(**FAST, sparsity=0.1, corruption="masking"),
         globals()["RowImageConditionalVAETransformer"](**CONV, corruption="gaussian"),
     ],
-    expected_failed_checks=lambda estimator: {},
+    expected_failed_checks=lambda estimator: SAMPLE_WEIGHT_EQUIVALENCE,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -158,8 +158,7 @@ def test_training_rows_encoded_in_blocks_equal_one_block(monkeypatch, holes_from
     # the earlier rows' targets and mask from implicit to explicit.
     import numpy as np
 
-    from skvae import VAETransformer
-    from skvae import _sources
+    from skvae import VAETransformer, _sources
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
@@ -194,3 +193,28 @@ def test_warmup_epochs_do_not_enter_the_judged_average():
         history=History(), tol=1e-3, n_iter_no_change=5, monitor_from_epoch=5,
     )
     assert not converged and n_epochs == 100
+
+
+def test_a_continued_fit_reads_holes_that_first_come_after_the_first_block(monkeypatch):
+    # A model fitted without holes has no missing-value inputs: its rows are their own targets until
+    # a later block holds a hole. Encoding such a block replaced the rows' Batch with NamedTuple's
+    # _replace, which checks len(), the rows' count here: a partial_fit of more than 2**23 values
+    # whose holes came after the first 4,096 rows raised "Expected 4 arguments, got 10000".
+    import numpy as np
+
+    from skvae import VAETransformer, _sources
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    vae = VAETransformer(2, max_iter=1, random_state=0).fit(X)
+    later = X.copy()
+    later[150:, 1] = np.nan
+    whole = vae._training_rows(vae.network_, later, None, torch.device("cpu")).batch
+    monkeypatch.setattr(_sources, "STAT_BLOCK_ROWS", 64)
+    monkeypatch.setattr(_sources, "ENCODE_VALUES", 64 * X.shape[1])
+    blocked = vae._training_rows(vae.network_, later, None, torch.device("cpu")).batch
+    assert whole.target is not None and blocked.target is not None
+    for one, many in zip(whole, blocked):
+        assert (one is None and many is None) or torch.equal(one, many)
+    with pytest.warns(UserWarning, match="holes"):
+        vae.partial_fit(later)

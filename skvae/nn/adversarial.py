@@ -25,7 +25,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from .encoders import ConvEncoder, MLPEncoder
-from .layers import Linear
+from .layers import Linear, row_mean
 from .variational import VariationalModel
 
 class Discriminator(nn.Module):
@@ -58,12 +58,12 @@ class Discriminator(nn.Module):
         return features, self.head(features)[..., 0]
 
 
-def _real_loss(logits):
-    return F.softplus(-logits).mean()  # -log sigmoid(logit): minus log D(x)
+def _real_loss(logits, weight=None):
+    return row_mean(F.softplus(-logits), weight)  # -log sigmoid(logit): minus log D(x)
 
 
-def _fake_loss(logits):
-    return F.softplus(logits).mean()  # -log(1 - sigmoid(logit))
+def _fake_loss(logits, weight=None):
+    return row_mean(F.softplus(logits), weight)  # -log(1 - sigmoid(logit))
 
 
 def discriminator_width(likelihood):
@@ -159,7 +159,9 @@ class VAEGANModel(VariationalModel):
         # The discriminator's turn: fakes detached, so its loss moves it alone.
         features, logits = self.discriminator(torch.cat([observed, reconstruction.detach(), generated.detach()]))
         real_logits, recon_logits, prior_logits = logits.split(n_rows)
-        discriminator = _real_loss(real_logits) + 0.5 * (_fake_loss(recon_logits) + _fake_loss(prior_logits))
+        # A row's weight counts for it and its reconstruction; the prior's draws are no rows of X.
+        weight = batch.weight
+        discriminator = _real_loss(real_logits, weight) + 0.5 * (_fake_loss(recon_logits, weight) + _fake_loss(prior_logits))
 
         # The decoder's turn, through a discriminator with detached parameters:
         # the gradient reaches the fakes and what made them, never the discriminator.
@@ -168,9 +170,9 @@ class VAEGANModel(VariationalModel):
             self.discriminator, frozen, (torch.cat([reconstruction, generated]),)
         )
         fake_recon_logits, fake_prior_logits = fake_logits.split(n_rows)
-        adversarial = 0.5 * (_real_loss(fake_recon_logits) + _real_loss(fake_prior_logits))
+        adversarial = 0.5 * (_real_loss(fake_recon_logits, weight) + _real_loss(fake_prior_logits))
         real_features = features[:n_rows].detach()
-        feature_matching = 0.5 * (fake_features[:n_rows] - real_features).square().sum(-1).mean()
+        feature_matching = 0.5 * row_mean((fake_features[:n_rows] - real_features).square().sum(-1), weight)
         terms["adversarial"] = _counted_in_gradient_only(adversarial_weight * adversarial)
         terms["feature_matching"] = _counted_in_gradient_only(feature_matching_weight * feature_matching)
         terms["discriminator"] = _counted_in_gradient_only(discriminator)

@@ -3,10 +3,11 @@
 import torch
 
 from .latents import DeterministicLatent
+from .layers import row_mean
 from .model import AutoencoderModel, code_moments, pooled_moments
 
 
-def sparsity_penalty(codes):
+def sparsity_penalty(codes, weight=None):
     """L1 norm of the codes, each dimension in units of its root mean square over the batch.
 
     A plain L1 penalty on linear codes can be met without any sparsity: the
@@ -15,11 +16,12 @@ def sparsity_penalty(codes):
     against its own RMS, a dimension pays the same whatever its scale, and
     pays less only by being near 0 on more rows. The mean over rows of
     ``sum_j |z_j| / rms_j`` lies between 0 and the number of dimensions.
+    Both means count each row by its ``weight`` (``row_mean``).
     """
     # sqrt(mean + eps**2), not a clamp: sqrt's gradient at 0 is infinite, and a
     # one-row batch, or a dimension that is 0 on every row, would make it NaN.
-    rms = (codes.square().mean(0) + 1e-12).sqrt()
-    return (codes.abs() / rms).sum(-1).mean()
+    rms = (row_mean(codes.square(), weight) + 1e-12).sqrt()
+    return row_mean((codes.abs() / rms).sum(-1), weight)
 
 
 class PlainAutoencoderModel(AutoencoderModel):
@@ -45,7 +47,7 @@ class PlainAutoencoderModel(AutoencoderModel):
         step = self.step(batch, generator, **options)
         terms = self.terms(step)
         if sparsity > 0:
-            terms["sparsity"] = sparsity * sparsity_penalty(self.latent.code(step.params))
+            terms["sparsity"] = sparsity * sparsity_penalty(self.latent.code(step.params), batch.weight)
         return terms
 
     def units_offset(self):

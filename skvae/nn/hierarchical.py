@@ -46,7 +46,7 @@ from .latents import (
     kl_to_standard_normal,
     standard_normal_log_prob,
 )
-from .layers import Linear, mlp
+from .layers import Linear, mlp, row_mean
 from .model import noise_variance
 from .variational import ACTIVE_UNIT_KL, VariationalModel
 
@@ -228,7 +228,7 @@ class LadderLatent(Latent):
             return (float(free_bits),) * self.n_layers
         return tuple(float(f) for f in free_bits)
 
-    def training_sample(self, params, generator, *, kl_weight=1.0, free_bits=0.0):
+    def training_sample(self, params, generator, *, kl_weight=1.0, free_bits=0.0, weight=None):
         """A reparameterised draw of every layer, top first, and ``kl_weight`` times the summed KLs.
 
         Each lower layer's KL is analytic given the drawn layer above.
@@ -244,7 +244,8 @@ class LadderLatent(Latent):
         values, posteriors, priors = self.top_down(params, draw)
         kl_term = 0.0
         for kl, floor in zip(self.layer_kls(posteriors, priors), self._free_bits(free_bits)):
-            kl_term = kl_term + (kl.mean(0).clamp(min=floor).sum() if floor > 0 else kl.sum(-1).mean())
+            kl_term = kl_term + (row_mean(kl, weight).clamp(min=floor).sum() if floor > 0
+                                 else row_mean(kl.sum(-1), weight))
         return torch.cat(values, dim=-1), kl_weight * kl_term
 
     def bound(self, params, noise, n_importance, log_likelihood):

@@ -19,7 +19,7 @@ import torch
 from scipy import special
 from torch import nn
 
-from .layers import EVAL_ROW_MULTIPLE, Linear
+from .layers import EVAL_ROW_MULTIPLE, Linear, row_mean
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -108,7 +108,10 @@ class Latent(nn.Module):
         return self.code(params)
 
     def training_sample(self, params, generator, **penalty_options):
-        """The code a training step decodes, and the latent's term of the loss (or None)."""
+        """The code a training step decodes, and the latent's term of the loss (or None).
+
+        ``penalty_options`` hold the rows' ``weight`` (``Batch.weight``) and the family's own options.
+        """
         return self.rsample(params, generator), self.penalty(params, **penalty_options)
 
     def encoding_gap(self, target, params):
@@ -161,7 +164,7 @@ class DeterministicLatent(Latent):
     def rsample(self, params, generator):
         return params
 
-    def penalty(self, params):
+    def penalty(self, params, weight=None):
         return None
 
 
@@ -241,17 +244,17 @@ class GaussianLatent(Latent):
         """``KL(target || params)`` of each row, summed over dimensions: how far ``params`` is from ``target``."""
         return gaussian_kl(target, params).sum(-1)
 
-    def penalty(self, params, *, kl_weight=1.0, free_bits=0.0):
-        """``kl_weight`` times the KL summed over dimensions, averaged over the batch.
+    def penalty(self, params, *, kl_weight=1.0, free_bits=0.0, weight=None):
+        """``kl_weight`` times the KL summed over dimensions, averaged over the batch (rows by ``weight``).
 
         With ``free_bits`` each dimension's batch-mean KL is clamped from
         below at that many nats (Kingma et al. 2016).
         """
         kl = self.kl(params)
         if free_bits > 0:
-            kl_term = kl.mean(0).clamp(min=free_bits).sum()
+            kl_term = row_mean(kl, weight).clamp(min=free_bits).sum()
         else:
-            kl_term = kl.sum(-1).mean()
+            kl_term = row_mean(kl.sum(-1), weight)
         return kl_weight * kl_term
 
     def bound(self, params, noise, n_importance, log_likelihood):

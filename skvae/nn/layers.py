@@ -60,6 +60,21 @@ def all_finite(tensor):
     return math.isfinite(float(low)) and math.isfinite(float(high))
 
 
+def row_mean(values, weight=None):
+    """Mean of ``values`` over its rows (dim 0), each row counted ``weight`` times (None: once).
+
+    The one reduction of a training loss over a minibatch's rows, through
+    which ``sample_weight`` reaches every term. ``weight`` is scaled to a
+    mean of 1 over the fit's training rows, not over the minibatch: a
+    minibatch of zero weights then adds nothing, where a mean by its own
+    weights would divide by 0.
+    """
+    if weight is None:
+        return values.mean(0)
+    weight = weight.to(values.dtype)
+    return (values * weight.reshape(-1, *(1,) * (values.dim() - 1))).mean(0)
+
+
 def activation_layer(name):
     """A fresh module for the activation called ``name`` (one of ``ACTIVATIONS``)."""
     return _ACTIVATION_MODULES[name]()

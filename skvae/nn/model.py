@@ -20,7 +20,9 @@ defines:
   member adds a term (``"sparsity"``, ``"adversarial"``) with its own
   keyword, not an option of a shared signature. A term that should move
   the weights without entering the reported loss enters as ``t -
-  t.detach()``;
+  t.detach()``. Every reduction over the minibatch's rows goes through
+  ``skvae.nn.layers.row_mean`` with ``batch.weight`` (``sample_weight``):
+  a row of weight 0 moves no gradient and no buffer;
 * ``row_score(batch, noise, *, fast=False, **options)``: float64 score of
   each row, higher is better, in X's units, depending on that row alone
   (``noise`` draws row-keyed standard normals for a Monte-Carlo score;
@@ -63,6 +65,7 @@ import torch
 from torch import nn
 
 from .corruption import CORRUPTIONS
+from .layers import row_mean
 
 
 class Batch(NamedTuple):
@@ -70,12 +73,16 @@ class Batch(NamedTuple):
 
     ``target`` and ``mask`` are None when the rows are their own targets
     with nothing missing; ``condition`` is None for an unconditional model.
+    ``weight``: each training row's weight in the loss (``sample_weight``,
+    scaled to a mean of 1 over the fit's training rows; ``row_mean``), None
+    where every row counts once.
     """
 
     x: torch.Tensor
     target: torch.Tensor | None = None
     mask: torch.Tensor | None = None
     condition: torch.Tensor | None = None
+    weight: torch.Tensor | None = None
 
     @property
     def scored(self):
@@ -88,6 +95,16 @@ class Batch(NamedTuple):
 
     def __len__(self):  # NamedTuple's own length is its number of fields
         return self.x.shape[0]
+
+    def replaced(self, **changes):
+        """The batch with the tensors ``changes`` names in place of its own.
+
+        Not NamedTuple's ``_replace``: it checks the new tuple's ``len``,
+        the rows' here, and refused every batch but one of as many rows as
+        fields (a ``partial_fit`` whose large X had holes after its first
+        block).
+        """
+        return Batch(**{**self._asdict(), **changes})
 
 
 class Step(NamedTuple):
@@ -257,7 +274,7 @@ class AutoencoderModel(nn.Module):
         corrupted = corruption is not None and corruption_level > 0
         encoder_input = CORRUPTIONS[corruption](x, corruption_level, generator) if corrupted else x
         params = self.encode(encoder_input, condition)
-        z, latent_term = self.latent.training_sample(params, generator, **latent_options)
+        z, latent_term = self.latent.training_sample(params, generator, weight=batch.weight, **latent_options)
         gap = None
         if condition is not None and condition_dropout > 0:
             chosen = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=torch.float32) < condition_dropout
@@ -268,7 +285,10 @@ class AutoencoderModel(nn.Module):
                 without = self.encode(encoder_input[rows], missing_condition(condition[rows]))
                 with_condition = tuple(p[rows].detach() for p in params) if isinstance(params, tuple) \
                     else params[rows].detach()
-                gap = self.latent.encoding_gap(with_condition, without).sum() / x.shape[0]
+                gaps = self.latent.encoding_gap(with_condition, without)
+                if batch.weight is not None:
+                    gaps = gaps * batch.weight[rows].to(gaps.dtype)
+                gap = gaps.sum() / x.shape[0]
         return Step(batch, params, z, latent_term, self.decode(z, condition), gap)
 
     def terms(self, step):
@@ -277,7 +297,7 @@ class AutoencoderModel(nn.Module):
         if step.latent_term is not None:
             terms[self.latent.term_name] = step.latent_term
         batch = step.batch
-        terms["reconstruction"] = -self.columns.log_prob(batch.scored, step.decoded, batch.mask).mean()
+        terms["reconstruction"] = -row_mean(self.columns.log_prob(batch.scored, step.decoded, batch.mask), batch.weight)
         if step.condition_gap is not None:
             # It trains the encoder without entering the reported loss (the -ELBO).
             terms["condition_gap"] = step.condition_gap - step.condition_gap.detach()

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .latents import Latent
-from .layers import Linear
+from .layers import Linear, row_mean
 from .model import AutoencoderModel, noise_variance
 
 # Pseudo-count added to every code's training count in the prior
@@ -133,23 +133,32 @@ class VectorQuantizedLatent(Latent):
         # small tables (6.0 standard deviations where the model's own reconstructions missed by 0.86).
         return self.quantize(params)
 
-    def training_sample(self, params, generator, *, commitment_cost=0.25):
-        """The straight-through quantised code and the commitment loss; updates the codebook in training mode."""
+    def training_sample(self, params, generator, *, commitment_cost=0.25, weight=None):
+        """The straight-through quantised code and the commitment loss; updates the codebook in training mode.
+
+        ``weight``: the rows' weights (``Batch.weight``), in the loss and in
+        the codebook's counts; a dead code is revived from a row of positive
+        weight.
+        """
         z_e = params
         if self.training:
             with torch.no_grad():
-                self._revive_dead_codes(z_e.detach(), generator)
+                self._revive_dead_codes(z_e.detach(), generator, weight)
         index = self.nearest(z_e.detach())
         quantized = self.codebook[index]
-        commitment = commitment_cost * (z_e - quantized).square().sum(-1).mean()
+        commitment = commitment_cost * row_mean((z_e - quantized).square().sum(-1), weight)
         if self.training:
             with torch.no_grad():
-                self._update_codebook(z_e.detach(), index)
+                self._update_codebook(z_e.detach(), index, weight)
         # The decoder sees the code; the encoder gets the decoder's gradient as if it had seen z_e.
         return z_e + (quantized - z_e).detach(), commitment
 
-    def _revive_dead_codes(self, z, generator):
+    def _revive_dead_codes(self, z, generator, weight=None):
+        if weight is not None:
+            z = z[weight > 0]
         n_rows = z.shape[0]
+        if n_rows == 0:
+            return
         total = float(self.code_sizes.sum())
         # Before any count (the first step), every code is dead and takes the batch's average.
         average = total / self.n_codes if total > 0 else n_rows / self.n_codes
@@ -165,9 +174,9 @@ class VectorQuantizedLatent(Latent):
         self.code_sizes[dead] = average
         self.code_sums[dead] = z[rows] * average
 
-    def _update_codebook(self, z, index):
+    def _update_codebook(self, z, index, weight=None):
         one_hot = torch.zeros(z.shape[0], self.n_codes, dtype=z.dtype, device=z.device)
-        one_hot[torch.arange(z.shape[0], device=z.device), index] = 1.0
+        one_hot[torch.arange(z.shape[0], device=z.device), index] = 1.0 if weight is None else weight.to(z.dtype)
         self.code_sizes.mul_(EMA_DECAY).add_(one_hot.sum(0), alpha=1.0 - EMA_DECAY)
         self.code_sums.mul_(EMA_DECAY).add_(one_hot.T @ z, alpha=1.0 - EMA_DECAY)
         total = self.code_sizes.sum()
