@@ -317,7 +317,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """``sample_weight`` checked against X's rows, float64, None for none; refused where the base's fit takes none."""
         if sample_weight is None:
             return None
-        model = _last_step(base)
+        model = _final_model(base)
         if not has_fit_parameter(model, "sample_weight"):
             name = model if isinstance(model, str) else type(model).__name__
             raise ValueError(
@@ -331,10 +331,27 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         X = X if rows is None else _safe_indexing(X, rows)
         if weights is None:
             return estimator.fit(X)
-        weights = weights if rows is None else weights[rows]
-        if _last_step(estimator) is estimator or get_config()["enable_metadata_routing"]:
+        if rows is not None:
+            weights = weights[rows]
+            if not weights.any():
+                raise ValueError(
+                    f'sample_weight is 0 on every one of the {len(rows)} rows the base estimator fits on: '
+                    'contamination="auto" holds the others out to calibrate offset_ (calibration_fraction='
+                    f"{self.calibration_fraction}). Give more rows weight, pass the detector another "
+                    "random_state, or give a float contamination, which fits on every row."
+                )
+        if not get_config()["enable_metadata_routing"]:
+            return estimator.fit(X, **{_weight_key(estimator): weights})
+        # Routed by the base's own request, as a Pipeline routes it to its steps.
+        if isinstance(estimator, Pipeline):
             return estimator.fit(X, sample_weight=weights)
-        return estimator.fit(X, **{f"{estimator.steps[-1][0]}__sample_weight": weights})
+        requested = estimator.get_metadata_routing().fit.requests.get("sample_weight")
+        if requested is None:
+            raise ValueError(
+                f"sample_weight is passed and metadata routing is on, but {type(estimator).__name__} has not "
+                "requested it: set_fit_request(sample_weight=True) to fit it weighted, False to fit it without."
+            )
+        return estimator.fit(X, sample_weight=weights) if requested else estimator.fit(X)
 
     def _fit_calibrated(self, estimator, X, rng, weights=None):
         """Fit on all rows but a held-out share; the fitted estimator and the split-conformal threshold on those."""
@@ -829,6 +846,20 @@ def _unseen_levels(X, fit_rows, held_out, likelihood=None):
             continue
         unseen |= (held.notna() & ~held.isin(seen)).to_numpy()
     return unseen
+
+
+def _final_model(estimator):
+    """The model a Pipeline ends with, through Pipelines within it; or the estimator itself."""
+    while isinstance(estimator, Pipeline) and estimator.steps:
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _weight_key(estimator):
+    """The name of ``sample_weight`` for the model a (nested) Pipeline ends with: ``"step__sample_weight"``."""
+    if isinstance(estimator, Pipeline) and estimator.steps:
+        return f"{estimator.steps[-1][0]}__{_weight_key(estimator.steps[-1][1])}"
+    return "sample_weight"
 
 
 def _last_step(estimator):

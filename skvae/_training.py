@@ -137,7 +137,10 @@ def training_weights(weights, training=None, validation=None, early_stopping=Tru
             f"{early_stopping!r} holds out: their score has no weighted mean to judge epochs by. Give "
             "some of them weight, pass another random_state, or set early_stopping=False."
         )
-    return weights / trained.mean()
+    # In units of the largest first: a mean of weights near float64's largest overflowed to inf,
+    # which made every weight 0.
+    largest = weights.max()
+    return (weights / largest) / (trained / largest).mean()
 
 
 def validation_split(n_samples, validation_fraction, rng, labels=None, early_stopping=True):

@@ -357,7 +357,7 @@ def test_metadata_routing_requests_save_and_load(tmp_path):
         again = pickle.loads(pickle.dumps(model))
     for other in (loaded, again):
         assert other._metadata_request._serialize() == model._metadata_request._serialize() == {
-            "partial_fit": {"classes": True}}
+            "fit": {"sample_weight": None}, "partial_fit": {"classes": True, "sample_weight": None}}
         np.testing.assert_array_equal(other.transform(X, y), model.transform(X, y))
 
 

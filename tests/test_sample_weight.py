@@ -165,3 +165,46 @@ def test_the_detector_hands_the_weights_to_its_base_estimator():
                                   pipe.fit(X, sample_weight=weights).predict(X))
     with pytest.raises(ValueError, match="PCA's fit takes none"):
         VAEOutlierDetector(PCA(2), contamination=0.1).fit(X, sample_weight=weights)
+
+
+def test_weights_of_any_scale_and_minibatches_of_zero_weight_train():
+    # A minibatch of weight 0 before any code had a count divided 0 by 0 in the VQ-VAE's codebook
+    # (the fit then "diverged"); weights near float64's largest overflowed their mean, and every
+    # weight became 0.
+    X, _ = _data(200)
+    weights = np.zeros(len(X))
+    weights[-5:] = 1.0
+    vq = VQVAETransformer(n_codes=4, hidden_layer_sizes=(8,), max_iter=2, batch_size=4, random_state=1)
+    assert np.isfinite(vq.fit(X, sample_weight=weights).transform(X)).all()
+    small = np.r_[np.ones(len(X) - 1), 2.0]
+    reference = _fit(VAETransformer, {}, X, None, sample_weight=small)
+    for scale in (1e-300, 1e307):
+        np.testing.assert_allclose(_fit(VAETransformer, {}, X, None, sample_weight=small * scale).loss_curve_,
+                                   reference.loss_curve_, rtol=1e-6)
+
+
+def test_the_detector_routes_the_weights_as_its_base_asks():
+    import sklearn
+
+    X, _ = _data(120)
+    weights = np.linspace(0.1, 3.0, len(X))
+    nested = make_pipeline(StandardScaler(), make_pipeline(VAETransformer(**FAST)))
+    flat = make_pipeline(StandardScaler(), VAETransformer(**FAST))
+    np.testing.assert_array_equal(
+        VAEOutlierDetector(nested, contamination=0.1, random_state=0).fit(X, sample_weight=weights).score_samples(X),
+        VAEOutlierDetector(flat, contamination=0.1, random_state=0).fit(X, sample_weight=weights).score_samples(X))
+    # contamination="auto" holds rows out: weight only on them leaves nothing to fit, and says so.
+    only_one = np.zeros(len(X))
+    only_one[7] = 1.0
+    with pytest.raises(ValueError, match=r'rows the base estimator fits on: contamination="auto" holds the others out'):
+        VAEOutlierDetector(VAETransformer(**FAST), random_state=0).fit(X, sample_weight=only_one)
+    with sklearn.config_context(enable_metadata_routing=True):
+        unweighted = VAEOutlierDetector(VAETransformer(**FAST).set_fit_request(sample_weight=False),
+                                        contamination=0.1, random_state=0).fit(X, sample_weight=weights)
+        weighted = VAEOutlierDetector(VAETransformer(**FAST).set_fit_request(sample_weight=True),
+                                      contamination=0.1, random_state=0).fit(X, sample_weight=weights)
+        with pytest.raises(ValueError, match=r"has not requested it: set_fit_request\(sample_weight=True\)"):
+            VAEOutlierDetector(VAETransformer(**FAST), contamination=0.1).fit(X, sample_weight=weights)
+    plain = VAEOutlierDetector(VAETransformer(**FAST), contamination=0.1, random_state=0).fit(X)
+    np.testing.assert_array_equal(unweighted.score_samples(X), plain.score_samples(X))
+    assert not np.array_equal(weighted.score_samples(X), plain.score_samples(X))

@@ -175,6 +175,9 @@ class VectorQuantizedLatent(Latent):
         self.code_sums[dead] = z[rows] * average
 
     def _update_codebook(self, z, index, weight=None):
+        if weight is not None and not bool((weight > 0).any()):
+            # Rows of weight 0 move no buffer. (Before any count the update divided 0 by 0.)
+            return
         one_hot = torch.zeros(z.shape[0], self.n_codes, dtype=z.dtype, device=z.device)
         one_hot[torch.arange(z.shape[0], device=z.device), index] = 1.0 if weight is None else weight.to(z.dtype)
         self.code_sizes.mul_(EMA_DECAY).add_(one_hot.sum(0), alpha=1.0 - EMA_DECAY)
