@@ -39,7 +39,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _assert_all_finite, check_array, check_is_fitted, validate_data
 
 from ._architecture import (
@@ -223,7 +223,7 @@ class BaseAutoencoder(
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "shuffle": ["boolean"],
@@ -737,7 +737,12 @@ class BaseAutoencoder(
         needed = left + self.n_iter_no_change + (1 if carried else 2)
         parts = ((f"the KL warm-up's {'last ' if state.n_iter else ''}{left}, then " if left else "")
                  + ("n_iter_no_change + 1, in a warm start" if carried else "n_iter_no_change + 2"))
-        if self.max_iter >= needed:
+        if math.isinf(self.n_iter_no_change):
+            # Asked for, as MLPRegressor warns of it: the rule never ends a fit.
+            if not self._warn_when_the_rule_cannot_stop:
+                return
+            advice = "With n_iter_no_change=inf the stopping rule never ends a fit; give a number to let it."
+        elif self.max_iter >= needed:
             # The remedy the README names for small tables too, where a family stops on held-out rows.
             advice = ("Increase max_iter, raise tol, or stop on held-out rows (early_stopping=True)."
                       if self._auto_early_stopping and not run.early_stopping else "Increase max_iter, or raise tol.")

@@ -272,9 +272,12 @@ TRAINING_PARAMETERS = """\
         average of the loss over about ``n_iter_no_change`` epochs: judged
         epoch by epoch, minibatch noise stops slowly improving fits early.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
         Epochs without improvement allowed before stopping; also the span
-        of the moving average the rule judges.
+        of the moving average the rule judges. ``np.inf``, as in
+        ``MLPRegressor``: the rule never stops a fit, which runs
+        ``max_iter`` epochs (with ``early_stopping``, keeping its best
+        epoch's weights).
 
     early_stopping : "auto" or bool, default="auto"
         True: hold out ``validation_fraction`` of the training data, judge

@@ -120,7 +120,7 @@ class VAEGANTransformer(VAETransformer):
 
     ${training_parameters_before_n_iter_no_change}
 
-    n_iter_no_change : int, default=200
+    n_iter_no_change : int or np.inf, default=200
         Epochs without improvement allowed before stopping; also the span
         of the moving average the rule judges. The rule judges the VAE
         part's bound, which a game may leave flat while the samples still

@@ -218,3 +218,25 @@ def test_a_continued_fit_reads_holes_that_first_come_after_the_first_block(monke
         assert (one is None and many is None) or torch.equal(one, many)
     with pytest.warns(UserWarning, match="holes"):
         vae.partial_fit(later)
+
+
+def test_n_iter_no_change_inf_runs_max_iter_as_in_mlpregressor(tmp_path):
+    # MLPRegressor takes n_iter_no_change=np.inf (the rule never stops a fit) and warns at max_iter;
+    # skvae refused it as "an int in the range [1, inf)".
+    import warnings
+
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skvae import VAEGANTransformer, VAETransformer, load
+
+    X = np.random.RandomState(0).rand(200, 4)
+    with pytest.warns(ConvergenceWarning, match="With n_iter_no_change=inf the stopping rule never ends a fit"):
+        model = VAETransformer(hidden_layer_sizes=(8,), n_iter_no_change=np.inf, max_iter=15, random_state=0).fit(X)
+    assert model.n_iter_ == 15 and np.isfinite(model.loss_curve_).all()
+    model.save(tmp_path / "model.skvae")
+    assert load(tmp_path / "model.skvae").n_iter_no_change == np.inf == clone(model).n_iter_no_change
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the game's fits run max_iter by plan
+        VAEGANTransformer(hidden_layer_sizes=(8,), n_iter_no_change=np.inf, max_iter=3, random_state=0).fit(X)
