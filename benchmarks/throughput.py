@@ -452,11 +452,7 @@ def latency_rows(X_fit, X, quick):
             "bare torch encoder": lambda: _bare(model, tensor),
             "PCA.transform": lambda: pca.transform(part),
         }
-        repeats = 3 if quick else (30 if n == 10_000 else 300)
-        for method, call in calls.items():
-            times = _call_times(call, repeats)
-            rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
-                             p99_ms=1e3 * float(np.percentile(times, 99))))
+        rows += _latency_rows(n, calls, 3 if quick else (30 if n == 10_000 else 300))
     return rows
 
 
@@ -479,10 +475,8 @@ def frame_latency_rows(quick):
     rows = []
     for n in (1, 10, 100):
         part = X.iloc[:n]
-        for method, call in calls.items():
-            times = _call_times(lambda: call(part), 3 if quick else 300)
-            rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
-                             p99_ms=1e3 * float(np.percentile(times, 99))))
+        rows += _latency_rows(n, {method: lambda call=call, part=part: call(part) for method, call in calls.items()},
+                              3 if quick else 300)
     return rows
 
 
@@ -507,10 +501,17 @@ def conditional_latency_rows(X_fit, quick):
             "ConditionalVAETransformer.score_samples with y": lambda part=part, n=n: cvae.score_samples(part, labels[:n]),
             "one score_samples call per class, 10 classes": lambda part=part: per_class(part),
         }
-        for method, call in calls.items():
-            times = _call_times(call, 3 if quick else 300)
-            rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
-                             p99_ms=1e3 * float(np.percentile(times, 99))))
+        rows += _latency_rows(n, calls, 3 if quick else 300)
+    return rows
+
+
+def _latency_rows(n, calls, repeats):
+    """A row of p50 and p99 ms per call of each of ``calls`` (method name -> call) on ``n`` rows."""
+    rows = []
+    for method, call in calls.items():
+        times = _call_times(call, repeats)
+        rows.append(dict(rows=n, method=method, p50_ms=1e3 * float(np.percentile(times, 50)),
+                         p99_ms=1e3 * float(np.percentile(times, 99))))
     return rows
 
 

@@ -20,9 +20,11 @@ defines:
   member adds a term (``"sparsity"``, ``"adversarial"``) with its own
   keyword, not an option of a shared signature. A term that should move
   the weights without entering the reported loss enters as ``t -
-  t.detach()``. Every reduction over the minibatch's rows goes through
-  ``skvae.nn.layers.row_mean`` with ``batch.weight`` (``sample_weight``):
-  a row of weight 0 moves no gradient and no buffer;
+  t.detach()``. Every mean over the minibatch's rows goes through
+  ``skvae.nn.layers.row_mean`` with ``batch.weight`` (``sample_weight``),
+  and any other sum over rows (the condition gap's, over the rows it
+  draws) multiplies each row by its weight alike: a row of weight 0
+  moves no gradient and no buffer;
 * ``row_score(batch, noise, *, fast=False, **options)``: float64 score of
   each row, higher is better, in X's units, depending on that row alone
   (``noise`` draws row-keyed standard normals for a Monte-Carlo score;
