@@ -493,15 +493,9 @@ class VAEImputer(VAETransformer):
         positions = schema.unread_positions
         given, holes = schema.unread_part(whole)
         if call_parameter(self, "keep_empty_features"):
-            if schema.frame:
-                out = out.copy()
-                for k, (position, name) in enumerate(schema.unread):
-                    out.insert(position, name, _zero_filled(given.iloc[:, k], holes[:, k]), allow_duplicates=True)
-            else:
-                kept = np.empty((out.shape[0], self.n_features_in_), dtype=out.dtype)
-                kept[:, schema.read_positions] = out
-                kept[:, positions] = np.where(holes, 0, given)
-                out = kept
+            kept = ([_zero_filled(given.iloc[:, k], holes[:, k]) for k in range(len(positions))] if schema.frame
+                    else np.where(holes, 0, given).T)
+            out = self._with_unread_columns(out, kept)
         if not indicated:
             return out
         read = schema.read_positions
@@ -529,13 +523,21 @@ class VAEImputer(VAETransformer):
             return rows
         # Kept as transform keeps it: holes, as every training row had there, or transform's fill.
         fill = np.nan if from_likelihood else 0.0
+        return self._with_unread_columns(rows, [np.full(len(rows), fill)] * len(schema.unread))
+
+    def _with_unread_columns(self, out, columns):
+        """``out``, the read columns (a frame of its own, or an array), with ``columns``, one for each unread
+        column, in their places in X."""
+        schema = self._schema
         if schema.frame:
-            for position, name in schema.unread:
-                rows.insert(position, name, np.full(len(rows), fill), allow_duplicates=True)
-            return rows
-        out = np.full((rows.shape[0], self.n_features_in_), fill, dtype=rows.dtype)
-        out[:, schema.read_positions] = rows
-        return out
+            for (position, name), column in zip(schema.unread, columns):
+                out.insert(position, name, column, allow_duplicates=True)
+            return out
+        whole = np.empty((out.shape[0], self.n_features_in_), dtype=out.dtype)
+        whole[:, schema.read_positions] = out
+        for position, column in zip(schema.unread_positions, columns):
+            whole[:, position] = column
+        return whole
 
     def _restored_frame(self, X, filled, holes):
         """X's frame with its holes (``holes``) taking the fills (``filled``), each column in its training dtype."""
