@@ -8,17 +8,74 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import contextlib  # noqa: E402
+import functools  # noqa: E402
+import importlib  # noqa: E402
+import io  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skvae import AutoencoderTransformer, VAETransformer  # noqa: E402
 
 # Tests share the reference experiments of benchmarks/ rather than copy them.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+
+def run_script(name, *args, cwd=None):
+    """``python benchmarks/<name>.py *args``, run in this process: its ``main()``, with what it reads and prints.
+
+    A fresh interpreter spends about 3 s importing torch, scikit-learn and
+    skvae, as much as a smoke run's own work; the tests run some thirty.
+    What a script changes in the process is put back afterwards: the
+    arguments, folder and environment, torch's and the BLAS pools'
+    threads, numpy's and torch's global generators, the warning filters.
+    The scripts' fresh-process probes (memory, threads) still run in
+    processes of their own. Returns what ``subprocess.run`` would: the exit
+    status (1 with the traceback in stderr for an exception), stdout, stderr.
+    """
+    module = importlib.import_module(name)
+    out, err = io.StringIO(), io.StringIO()
+    argv, folder, environment = sys.argv, os.getcwd(), dict(os.environ)
+    threads, numpy_state, torch_state = torch.get_num_threads(), np.random.get_state(), torch.get_rng_state()
+    sys.argv = [str(BENCHMARKS / f"{name}.py"), *map(str, args)]
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with threadpool_limits(limits=None), warnings.catch_warnings(record=True) as warned, \
+                contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                returned = module.main()
+                # As `python script.py` exits: main's value where the script passes it to sys.exit.
+                status = returned if "sys.exit(main())" in Path(module.__file__).read_text() else 0
+            except SystemExit as exit:
+                status = exit.code
+            except Exception:  # noqa: BLE001 - reported as the process would report it
+                traceback.print_exc()
+                status = 1
+    finally:
+        sys.argv = argv
+        os.chdir(folder)
+        os.environ.clear()
+        os.environ.update(environment)
+        torch.set_num_threads(threads)
+        np.random.set_state(numpy_state)
+        torch.set_rng_state(torch_state)
+    for warning in warned:  # on stderr, where a process shows them
+        err.write(warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno))
+    if isinstance(status, str):  # sys.exit("message")
+        print(status, file=err)
+        status = 1
+    return subprocess.CompletedProcess([f"{name}.py", *map(str, args)], status or 0, out.getvalue(), err.getvalue())
 
 ESTIMATORS = [VAETransformer, AutoencoderTransformer]
 
@@ -43,6 +100,30 @@ MODELS = pytest.mark.parametrize(
 
 # Small networks and few epochs: the contract tests check behaviour, not fit quality.
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def one_onnx_operator_table():
+    """torch's ONNX operator table, built once for the tests that export rather than for each export.
+
+    ``torch.onnx.export`` builds its table of how each torch operator is
+    written in ONNX anew on every call, a third of a small graph's export
+    (0.37 of 1.1 s); test_matrix.py alone makes 112. The table is the same
+    for each export, and the files written with it shared are byte for byte
+    those written without.
+    """
+    try:
+        from torch.onnx._internal.exporter import _registration
+    except ImportError:  # another torch: every export builds its own
+        yield
+        return
+    build = _registration.ONNXRegistry.from_torchlib
+    built = functools.cache(build.__func__)
+    _registration.ONNXRegistry.from_torchlib = classmethod(built)
+    try:
+        yield
+    finally:
+        _registration.ONNXRegistry.from_torchlib = build
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ from conftest import ESTIMATORS, MODELS, SMALL
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
-from sklearn.pipeline import Pipeline
-from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skvae import AutoencoderTransformer, VAEOutlierDetector, VAETransformer
@@ -192,22 +190,6 @@ def test_grid_search_n_jobs_matches_serial_and_respects_threads(digits):
 
 
 # ------------------------------------------------------------- sklearn usage
-
-
-def test_readme_quickstart_pipeline_and_grid_search(digits):
-    X, y = digits
-    pipe = Pipeline(
-        [("vae", VAETransformer(latent_dim=8, max_iter=30, random_state=0)), ("clf", SVC())]
-    )
-    pipe.fit(X[::2], y[::2])
-    assert pipe.score(X[1::2], y[1::2]) > 0.85
-
-    search = GridSearchCV(
-        VAETransformer(latent_dim=4, max_iter=10, random_state=0), {"beta": [0.5, 1, 2]}, n_jobs=2
-    )
-    search.fit(X)
-    assert search.best_params_["beta"] in (0.5, 1, 2)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
 @MODELS

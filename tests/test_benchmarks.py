@@ -5,12 +5,11 @@ The smoke profile trains for 2 epochs on tiny data: it checks the plumbing
 numbers.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_pca.py"
 
@@ -34,13 +33,7 @@ EXPECTED_COLUMNS = {
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("compare_pca")
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--smoke", "--output", str(output)],
-        check=False,  # the exit status is asserted in a test, with stderr shown
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = run_script("compare_pca", "--smoke", "--output", output)  # its status is asserted in a test
     return completed, output
 
 
@@ -105,14 +98,8 @@ def test_smoke_run_prints_table_and_targets(smoke_run):
         assert f": {'MET' if met else 'NOT MET'} (" in lines[number], (lines[number], met)
 
 
-FAMILY = Path(__file__).resolve().parents[1] / "benchmarks" / "family.py"
-
-
 def test_family_benchmark_smoke_run(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(FAMILY), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
+    completed = run_script("family", "--quick", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = pd.read_csv(tmp_path / "family.csv")
     assert set(results["experiment"]) == {"conditional", "denoising", "sparsity"}
@@ -121,15 +108,9 @@ def test_family_benchmark_smoke_run(tmp_path):
     assert targets.count("(2)") == 3 and "(1) digits 8x8" in targets and "(3) sparsity" in targets
 
 
-IMPUTATION = Path(__file__).resolve().parents[1] / "benchmarks" / "imputation.py"
-
-
 def test_imputation_benchmark_smoke_run(tmp_path):
     pytest.importorskip("statsmodels")
-    completed = subprocess.run(
-        [sys.executable, str(IMPUTATION), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-    )
+    completed = run_script("imputation", "--quick", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = pd.read_csv(tmp_path / "imputation.csv")
     assert set(results["data"]) == {"fair", "randhie", "synthetic"}

@@ -7,6 +7,8 @@ from conftest import MODELS, SMALL
 
 from skvae import ConditionalVAETransformer, VAETransformer
 
+pytestmark = pytest.mark.usefixtures("one_onnx_operator_table")
+
 
 def _inputs(model, method, X):
     return X.astype(np.float32) if method == "transform" else model.transform(X).astype(np.float32)

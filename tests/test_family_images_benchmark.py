@@ -1,16 +1,15 @@
 """benchmarks/family_images.py: a quick run end to end (its numbers mean nothing) and the targets' verdicts."""
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPT = BENCHMARKS / "family_images.py"
 EXPERIMENTS = {"conditional", "conv_dense", "hierarchical", "vaegan", "vqvae"}
 
 
@@ -28,10 +27,7 @@ def family_images():
 @pytest.fixture(scope="module")
 def quick_run(family_images, tmp_path_factory):
     output = tmp_path_factory.mktemp("family_images")
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--output", str(output)],
-        capture_output=True, text=True, timeout=300,
-    )
+    completed = run_script("family_images", "--quick", "--output", output)
     return completed, output
 
 
@@ -72,10 +68,7 @@ def test_quick_run_prints_a_table_per_experiment_and_every_target(quick_run):
 
 
 def test_only_runs_the_named_experiments(family_images, tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--only", "vqvae", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
+    completed = run_script("family_images", "--quick", "--only", "vqvae", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert set(pd.read_csv(tmp_path / "family_images.csv")["experiment"]) == {"vqvae"}
     assert "(5) VQ-VAE" in completed.stdout and "(1)" not in completed.stdout

@@ -1,22 +1,18 @@
 """HierarchicalVAETransformer: layers of codes, ancestral sampling, bounds, persistence, errors."""
 
-import os
 import pickle
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import run_script
 
 import skvae
 from skvae import HierarchicalVAETransformer, VAETransformer
 from skvae.nn.hierarchical import LadderLatent, gaussian_kl, precision_weighted
 
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "likelihood": "bernoulli", "random_state": 0}
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "hierarchical.py"
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +158,7 @@ def test_pickle_and_save_load_round_trips_are_bitwise(fitted, X, tmp_path):
                                       expected.inverse_transform(expected.transform(X[:3])))
 
 
+@pytest.mark.usefixtures("one_onnx_operator_table")
 def test_exports_honour_transform_layer(fitted, X, tmp_path):
     layer = _copy(fitted, transform_layer=0)
     x = torch.as_tensor(X[:4], dtype=torch.float32)
@@ -230,10 +227,7 @@ def test_same_total_size_as_the_one_layer_vae(X):
 
 
 def test_benchmark_quick_run(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, check=False, env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    completed = run_script("hierarchical", "--quick", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-2000:]
     results = pd.read_csv(tmp_path / "hierarchical.csv")
     assert set(results["dataset"]) == {"digits 8x8", "digits 28x28"} and len(results) == 8

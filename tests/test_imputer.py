@@ -358,6 +358,7 @@ def test_add_indicator_keeps_a_frame_without_string_labels_readable_by_the_next_
     assert pipeline.predict(pd.DataFrame(X)).shape == (80,)
 
 
+@pytest.mark.usefixtures("one_onnx_operator_table")
 def test_onnxruntime_reproduces_the_imputation_with_its_indicator(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
@@ -479,6 +480,7 @@ def test_the_exported_imputation_leaves_out_or_keeps_the_skipped_column_as_trans
     assert exported.shape[1] == imputer._n_features_out
 
 
+@pytest.mark.usefixtures("one_onnx_operator_table")
 def test_the_onnx_imputation_keeps_the_skipped_column_as_transform_does(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")

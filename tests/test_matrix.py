@@ -219,7 +219,7 @@ def check_export(estimator, X, onnx, tmp_path):
 
 
 @pytest.mark.parametrize("name, case, output", CELLS, ids=["-".join(cell) for cell in CELLS])
-def test_cell(name, case, output, tmp_path):
+def test_cell(name, case, output, tmp_path, request):
     estimator, X = fitted(name, case), data(case)
     if (name, output) in ABSENT:
         method = {"save_load": "save"}.get(output, output)
@@ -263,4 +263,5 @@ def test_cell(name, case, output, tmp_path):
     elif output == "to_torch":
         check_export(estimator, X, onnx=False, tmp_path=tmp_path)
     elif output == "to_onnx":
+        request.getfixturevalue("one_onnx_operator_table")
         check_export(estimator, X, onnx=True, tmp_path=tmp_path)

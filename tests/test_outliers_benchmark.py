@@ -6,22 +6,15 @@ the targets), not the numbers.
 """
 
 import importlib.util
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "outliers.py"
+from conftest import run_script
 
 
 def test_outlier_benchmark_quick_run(tmp_path):
     pytest.importorskip("statsmodels")
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-    )
+    completed = run_script("outliers", "--quick", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = pd.read_csv(tmp_path / "outliers.csv")
     assert set(results["dataset"]) == {

@@ -112,6 +112,7 @@ def test_the_imputers_graph_reads_a_numeric_missing_values_as_a_hole():
     np.testing.assert_array_equal(out[:, 2], frame["kind"].cat.codes)
 
 
+@pytest.mark.usefixtures("one_onnx_operator_table")
 def test_the_imputers_onnx_graph_reads_a_float64_placeholder_and_not_in_durations(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     rng = np.random.RandomState(0)

@@ -8,15 +8,13 @@ analysis behind "carries signal", the fold fallback and the halves.
 """
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import datasets  # benchmarks/, put on sys.path by conftest.py
 import numpy as np
 import pandas as pd
 import pytest
 import suite
+from conftest import run_script
 
 # The benchmark extras: the smoke data (penguins, wine) and the timing case's flights.
 _missing = [name for name in ("penguins", "wine", "flights") if not datasets.available(name)]
@@ -24,14 +22,9 @@ pytestmark = pytest.mark.skipif(
     bool(_missing), reason=f"benchmark extras missing for {_missing}: pip install 'skvae[benchmarks]'"
 )
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.py"
-
 
 def _run(*args):
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
+    return run_script("suite", *args)
 
 
 @pytest.fixture(scope="module")

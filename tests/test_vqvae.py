@@ -1,15 +1,13 @@
 """VQVAETransformer: one code per row, EMA codebook, predict / sample / score under a code prior."""
 
 import pickle
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import run_script
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -17,7 +15,6 @@ from skvae import load
 from skvae._vqvae import VQVAETransformer
 
 FAST = dict(latent_dim=3, n_codes=16, hidden_layer_sizes=(32,), max_iter=5, random_state=0)
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "vqvae.py"
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -189,10 +186,7 @@ def test_invalid_parameters_are_clear_errors(X, params, message):
 
 
 def test_benchmark_quick_run(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--quick", "--output", str(tmp_path)],
-        check=False, capture_output=True, text=True, timeout=300,
-    )
+    result = run_script("vqvae", "--quick", "--output", tmp_path)
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(tmp_path / "vqvae.csv")
     assert {"VQVAETransformer", "VAETransformer", "AutoencoderTransformer", "PCA"} <= set(table["model"])
