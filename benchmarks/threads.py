@@ -99,6 +99,7 @@ def main(argv=None):
         finally:
             for process in busy:
                 process.terminate()
+                process.join()
     print()
     print("| workload | busy processes | torch default threads (s) | skvae's choice (s) | speedup |")
     print("|---|---|---|---|---|")

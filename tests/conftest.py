@@ -1,4 +1,16 @@
+import contextlib
+import functools
+import importlib
+import io
 import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+import warnings
+from pathlib import Path
 
 # scikit-learn runs its array-API estimator check only when SciPy's array API
 # support is switched on; it must be set before scipy is first imported.
@@ -7,16 +19,6 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 # or the workers' threads would outnumber the cores several times over.
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import contextlib  # noqa: E402
-import functools  # noqa: E402
-import importlib  # noqa: E402
-import io  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import traceback  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -31,29 +33,41 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 
-def run_script(name, *args, cwd=None):
+def run_script(name, *args, cwd=None, timeout=600):
     """``python benchmarks/<name>.py *args``, run in this process: its ``main()``, with what it reads and prints.
 
     A fresh interpreter spends about 3 s importing torch, scikit-learn and
     skvae, as much as a smoke run's own work; the tests run some thirty.
     What a script changes in the process is put back afterwards: the
-    arguments, folder and environment, torch's and the BLAS pools'
-    threads, numpy's and torch's global generators, the warning filters.
-    The scripts' fresh-process probes (memory, threads) still run in
-    processes of their own. Returns what ``subprocess.run`` would: the exit
-    status (1 with the traceback in stderr for an exception), stdout, stderr.
+    arguments, ``sys.path``, folder and environment, torch's and the BLAS
+    pools' threads, Python's, numpy's and torch's global generators, the
+    warning filters. Not what a ``torch.compile`` leaves (the throughput
+    benchmark's quick run compiles with the "eager" backend): fits and
+    exports after it were checked bitwise the same. The scripts'
+    fresh-process probes (memory, threads) still run in processes of their
+    own. A run still going after ``timeout`` seconds is stopped with a
+    TimeoutError (in the main thread, where signals arrive). Returns what
+    ``subprocess.run`` would: the exit status (1 with the traceback in
+    stderr for an exception), stdout, stderr.
     """
-    module = importlib.import_module(name)
     out, err = io.StringIO(), io.StringIO()
-    argv, folder, environment = sys.argv, os.getcwd(), dict(os.environ)
-    threads, numpy_state, torch_state = torch.get_num_threads(), np.random.get_state(), torch.get_rng_state()
+    saved = (list(sys.path), sys.argv, os.getcwd(), dict(os.environ), torch.get_num_threads(),
+             random.getstate(), np.random.get_state(), torch.get_rng_state())
     sys.argv = [str(BENCHMARKS / f"{name}.py"), *map(str, args)]
+    timed = threading.current_thread() is threading.main_thread()
+    if timed:
+        def stop(signum, frame):
+            raise TimeoutError(f"benchmarks/{name}.py was still running after {timeout} s")
+
+        handler = signal.signal(signal.SIGALRM, stop)
+        signal.alarm(timeout)
     try:
-        if cwd is not None:
-            os.chdir(cwd)
         with threadpool_limits(limits=None), warnings.catch_warnings(record=True) as warned, \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
+                if cwd is not None:
+                    os.chdir(cwd)
+                module = importlib.import_module(name)
                 returned = module.main()
                 # As `python script.py` exits: main's value where the script passes it to sys.exit.
                 status = returned if "sys.exit(main())" in Path(module.__file__).read_text() else 0
@@ -63,11 +77,16 @@ def run_script(name, *args, cwd=None):
                 traceback.print_exc()
                 status = 1
     finally:
-        sys.argv = argv
+        if timed:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, handler)
+        path, sys.argv, folder, environment, threads, python_state, numpy_state, torch_state = saved
+        sys.path[:] = path
         os.chdir(folder)
         os.environ.clear()
         os.environ.update(environment)
         torch.set_num_threads(threads)
+        random.setstate(python_state)
         np.random.set_state(numpy_state)
         torch.set_rng_state(torch_state)
     for warning in warned:  # on stderr, where a process shows them
@@ -76,6 +95,7 @@ def run_script(name, *args, cwd=None):
         print(status, file=err)
         status = 1
     return subprocess.CompletedProcess([f"{name}.py", *map(str, args)], status or 0, out.getvalue(), err.getvalue())
+
 
 ESTIMATORS = [VAETransformer, AutoencoderTransformer]
 
@@ -117,9 +137,8 @@ def one_onnx_operator_table():
     except ImportError:  # another torch: every export builds its own
         yield
         return
-    build = _registration.ONNXRegistry.from_torchlib
-    built = functools.cache(build.__func__)
-    _registration.ONNXRegistry.from_torchlib = classmethod(built)
+    build = vars(_registration.ONNXRegistry)["from_torchlib"]  # the classmethod itself, to put back
+    _registration.ONNXRegistry.from_torchlib = classmethod(functools.cache(build.__func__))
     try:
         yield
     finally:
