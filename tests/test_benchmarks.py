@@ -5,13 +5,9 @@ The smoke profile trains for 2 epochs on tiny data: it checks the plumbing
 numbers.
 """
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from conftest import run_script
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_pca.py"
+from conftest import BENCHMARKS, run_script
 
 EXPECTED_COLUMNS = {
     "dataset",
@@ -39,7 +35,7 @@ def smoke_run(tmp_path_factory):
 
 def test_every_benchmark_script_answers_help_without_running():
     # cvae_free_bits.py had no argument parser: its --help ran the whole benchmark.
-    for script in sorted(SCRIPT.parent.glob("*.py")):
+    for script in sorted(BENCHMARKS.glob("*.py")):
         source = script.read_text()
         if '__name__ == "__main__"' in source:
             assert "ArgumentParser(" in source and ".parse_args(" in source, script.name

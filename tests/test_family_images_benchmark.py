@@ -1,26 +1,20 @@
 """benchmarks/family_images.py: a quick run end to end (its numbers mean nothing) and the targets' verdicts."""
 
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_script
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 EXPERIMENTS = {"conditional", "conv_dense", "hierarchical", "vaegan", "vqvae"}
 
 
 @pytest.fixture(scope="module")
 def family_images():
     pytest.importorskip("mlxtend")
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import family_images
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    import family_images  # benchmarks/, put on sys.path by conftest.py
+
     return family_images
 
 

@@ -4,26 +4,18 @@ SDV is optional (the quick run notes its absence and scores skvae alone);
 sdmetrics and palmerpenguins come with the ``benchmarks`` extra.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_script
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def synthesis():
     pytest.importorskip("sdmetrics")
     pytest.importorskip("palmerpenguins")
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import synthesis
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    import synthesis  # benchmarks/, put on sys.path by conftest.py
+
     return synthesis
 
 
