@@ -452,7 +452,7 @@ def latency_rows(X_fit, X, quick):
             "bare torch encoder": lambda: _bare(model, tensor),
             "PCA.transform": lambda: pca.transform(part),
         }
-        rows += _latency_rows(n, calls, 1 if quick else (30 if n == 10_000 else 300))
+        rows += _latency_rows(n, calls, latency_repeats(quick, n))
     return rows
 
 
@@ -476,7 +476,7 @@ def frame_latency_rows(quick):
     for n in (1, 10, 100):
         part = X.iloc[:n]
         rows += _latency_rows(n, {method: lambda call=call, part=part: call(part) for method, call in calls.items()},
-                              1 if quick else 300)
+                              latency_repeats(quick, n))
     return rows
 
 
@@ -501,8 +501,15 @@ def conditional_latency_rows(X_fit, quick):
             "ConditionalVAETransformer.score_samples with y": lambda part=part, n=n: cvae.score_samples(part, labels[:n]),
             "one score_samples call per class, 10 classes": lambda part=part: per_class(part),
         }
-        rows += _latency_rows(n, calls, 1 if quick else 300)
+        rows += _latency_rows(n, calls, latency_repeats(quick, n))
     return rows
+
+
+def latency_repeats(quick, n_rows):
+    """Timed calls of ``n_rows`` rows per method: once in a smoke run, fewer for the largest calls."""
+    if quick:
+        return 1
+    return 30 if n_rows >= 10_000 else 300
 
 
 def _latency_rows(n, calls, repeats):

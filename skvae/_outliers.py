@@ -242,6 +242,32 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _base(self):
         return _default_estimator() if self.estimator is None else self.estimator
 
+    def set_params(self, **params):
+        """Set this detector's parameters, and its base estimator's as ``estimator__<name>``.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values, as ``BaseEstimator.set_params`` takes them.
+            ``estimator__<name>`` needs an ``estimator`` set: the default
+            base (``estimator=None``) is built at fit, so it has nothing to set.
+
+        Returns
+        -------
+        self : VAEOutlierDetector
+        """
+        nested = sorted(key for key in params if key.startswith("estimator__"))
+        if nested and params.get("estimator", self.estimator) is None:
+            # scikit-learn's own set_params fails on None with an AttributeError that says neither.
+            name = nested[0].removeprefix("estimator__")
+            raise ValueError(
+                f"{nested[0]} sets a parameter of the base estimator, but estimator=None: the default "
+                f'base, VAETransformer(likelihood="auto"), is built at fit. Pass it yourself, e.g. '
+                f'estimator=VAETransformer(likelihood="auto", {name}=...), and then set or search '
+                f"{nested[0]}; or search over estimator itself."
+            )
+        return super().set_params(**params)
+
     # ---------------------------------------------------------------- fitting
 
     @_fit_context(prefer_skip_nested_validation=False)

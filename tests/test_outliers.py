@@ -277,6 +277,18 @@ def test_clear_errors(planted):
         VAEOutlierDetector().predict(normal)
 
 
+def test_the_default_bases_parameters_are_set_through_an_estimator_given():
+    # scikit-learn's set_params called set_params on None: an AttributeError that said neither.
+    with pytest.raises(ValueError, match=r"estimator__max_iter sets .* estimator=None: .*max_iter=\.\.\."):
+        VAEOutlierDetector().set_params(estimator__max_iter=2)
+    with pytest.raises(ValueError, match="estimator=None"):
+        VAEOutlierDetector(VAETransformer()).set_params(estimator=None, estimator__max_iter=2)
+    detector = VAEOutlierDetector().set_params(estimator=VAETransformer(), estimator__max_iter=2)
+    assert detector.estimator.max_iter == 2
+    assert VAEOutlierDetector(VAETransformer()).set_params(estimator__max_iter=3).estimator.max_iter == 3
+    assert VAEOutlierDetector().set_params(contamination=0.1).contamination == 0.1
+
+
 def test_a_failed_fit_leaves_the_detector_as_it_was(fitted, planted):
     normal, _, _ = planted
     detector = pickle.loads(pickle.dumps(fitted))
