@@ -129,14 +129,14 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     calibration_fraction : float, default=0.2
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
-        to fit on). For skvae's own base estimators (bare, or the last step
-        of a ``Pipeline``), a drawn row is fitted instead where the fit needs
+        to fit on). For skvae's own base estimators (bare, or the model a
+        ``Pipeline`` ends with, in Pipelines within it too), a drawn row is fitted instead where the fit needs
         it: a row holding an observed value of a column the rows left to fit
         on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
         are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
         steps, as their output holds them). For one reading X itself (bare,
-        or a Pipeline's one step) also a row holding a level of a string
+        or behind no other step) also a row holding a level of a string
         column that none of the rows left to fit on holds (when
         ``handle_unknown`` is "error"); and a row the fitted estimator
         cannot score: for a bare one, a value the model fitted on the other
@@ -147,7 +147,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
-        ``score_samples`` (a Pipeline's last step's; ``VAETransformer`` and
+        ``score_samples`` (the final model's, in a Pipeline; ``VAETransformer`` and
         the estimators built on it, such as ``HierarchicalVAETransformer``
         and ``VAEImputer``): 1
         gives the ELBO, K > 1 the tighter
@@ -297,7 +297,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         base = self._base()
         # A Pipeline's tags do not say that its last step needs y.
-        needs_y = _last_step(base)
+        needs_y = _final_model(base)
         needs_y = needs_y if hasattr(needs_y, "fit") else base  # not "passthrough"
         if get_tags(needs_y).target_tags.required:
             raise ValueError(
@@ -400,8 +400,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # VAEImputer's missing_values placeholders are its holes), judged on what it reads: behind
         # other steps, their output (a StandardScaler keeps the holes, a SimpleImputer fills them,
         # and judged on X, a SimpleImputer's holed table lost every calibration row to them).
-        model = _last_step(estimator)
-        reads_x = model is estimator or len(estimator.steps) == 1  # bare, or a Pipeline's one step
+        model = _final_model(estimator)
+        reads_x = not _steps_before_final_model(estimator)  # bare, or behind Pipelines of one step
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
             holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
@@ -411,8 +411,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # Judged again on the other steps' output, only where X's own holes (a VAEImputer's
                 # placeholders among them) ask for rows: fitted on a copy of X (a step with copy=False
                 # writes into its input), read as the model reads it (a polars output raised).
-                steps = clone(estimator[:-1]).fit_transform(_safe_indexing(readable, np.arange(n_samples)))
-                unseen = _rows_the_fit_needs(holed(as_pandas(steps)), fit_rows, held_out)
+                read = _safe_indexing(readable, np.arange(n_samples))
+                for steps in _steps_before_final_model(estimator):
+                    read = clone(steps).fit_transform(read)
+                unseen = _rows_the_fit_needs(holed(as_pandas(read)), fit_rows, held_out)
             # Behind other steps, levels are judged by what the fitted steps and model refuse (below):
             # an encoder among them, or a level they make or drop, tells.
             levels = np.zeros_like(unseen)
@@ -451,7 +453,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # among them never saw (7 of 10 seeds failed), a string column passed through, a
                 # hole filled with the string "missing".
                 held = _safe_indexing(X, held_out)
-                fitted = _last_step(estimator)  # this round's
+                fitted = _final_model(estimator)  # this round's
                 reads_held = reads_x and hasattr(fitted, "_rows_outside_support")  # a skvae model reading X
                 behind_steps = isinstance(estimator, Pipeline) and not reads_held
                 if reads_held:
@@ -573,7 +575,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _check_score_options(self, base):
         if self.n_importance is None:
             return
-        model = _last_step(base)
+        model = _final_model(base)
         accepted = inspect.signature(model.score_samples).parameters
         if "n_importance" not in accepted:
             raise ValueError(
@@ -834,7 +836,7 @@ def _bound_of(n_importance, base):
     """``n_importance`` as ``base.score_samples`` (a Pipeline's last step's) reads it: None is its default (1 for the ELBO)."""
     if n_importance is not None:
         return n_importance
-    parameter = inspect.signature(_last_step(base).score_samples).parameters.get("n_importance")
+    parameter = inspect.signature(_final_model(base).score_samples).parameters.get("n_importance")
     return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
 
 
@@ -888,26 +890,33 @@ def _weight_key(estimator):
     return "sample_weight"
 
 
-def _last_step(estimator):
-    """The model a Pipeline ends with, or the estimator itself."""
-    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) and estimator.steps else estimator
+def _steps_before_final_model(estimator):
+    """The Pipelines of steps that run before the model a Pipeline ends with, through Pipelines within it, in order."""
+    steps = []
+    while isinstance(estimator, Pipeline) and estimator.steps:
+        if len(estimator.steps) > 1:
+            steps.append(estimator[:-1])
+        estimator = estimator.steps[-1][1]
+    return steps
 
 
-def _before_last_step(estimator, X):
-    """X as a Pipeline's last step reads it (through the other steps), or X itself."""
-    return estimator[:-1].transform(X) if isinstance(estimator, Pipeline) and len(estimator.steps) > 1 else X
+def _before_final_model(estimator, X):
+    """X as the model a fitted Pipeline ends with reads it (through every step before it), or X itself."""
+    for steps in _steps_before_final_model(estimator):
+        X = steps.transform(X)
+    return X
 
 
 def _score_samples(estimator, X, options):
     """``estimator.score_samples(X, **options)``; a Pipeline's options go to its last step, as its own call takes none."""
     if options and isinstance(estimator, Pipeline):
-        return _last_step(estimator).score_samples(_before_last_step(estimator, X), **options)
+        return _final_model(estimator).score_samples(_before_final_model(estimator, X), **options)
     return estimator.score_samples(X, **options)
 
 
 def _rows_outside_support(estimator, X):
     """Which rows of X a fitted skvae model, bare or a Pipeline's last step, cannot take; None for another model."""
-    model = _last_step(estimator)
+    model = _final_model(estimator)
     if not hasattr(model, "_rows_outside_support"):
         return None
-    return model._rows_outside_support(_before_last_step(estimator, X))
+    return model._rows_outside_support(_before_final_model(estimator, X))

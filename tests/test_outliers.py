@@ -277,6 +277,23 @@ def test_clear_errors(planted):
         VAEOutlierDetector().predict(normal)
 
 
+def test_a_pipeline_within_a_pipeline_is_read_as_its_steps_in_one(planted):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    normal, _, _ = planted
+    flat = VAEOutlierDetector(make_pipeline(StandardScaler(), VAETransformer(**FAST)), n_importance=4, random_state=0)
+    flat.fit(normal)
+    # n_importance was refused ("Pipeline.score_samples takes no n_importance"): it reaches the VAE within.
+    for nested in (make_pipeline(StandardScaler(), make_pipeline(VAETransformer(**FAST))),
+                   make_pipeline(make_pipeline(StandardScaler(), VAETransformer(**FAST)))):
+        detector = VAEOutlierDetector(nested, n_importance=4, random_state=0).fit(normal)
+        assert detector.offset_ == flat.offset_
+        np.testing.assert_array_equal(detector.score_samples(normal), flat.score_samples(normal))
+    with pytest.raises(ValueError, match="ConditionalVAETransformer needs y to fit"):
+        VAEOutlierDetector(make_pipeline(StandardScaler(), make_pipeline(ConditionalVAETransformer(**FAST)))).fit(normal)
+
+
 def test_the_default_bases_parameters_are_set_through_an_estimator_given():
     # scikit-learn's set_params called set_params on None: an AttributeError that said neither.
     with pytest.raises(ValueError, match=r"estimator__max_iter sets .* estimator=None: .*max_iter=\.\.\."):
