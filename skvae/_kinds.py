@@ -115,9 +115,12 @@ def float_places(observed):
         return None
     # A few values first: a measured column fails on them at every precision, at no cost for its length.
     probe = values[:: max(1, values.size // 1000)]
-    for places in range(MAX_SAMPLE_PLACES + 1):
-        if np.array_equal(np.round(probe, places), probe) and np.array_equal(np.round(values, places), values):
-            return places
+    # Rounded in their own dtype, where float16's scaling by 10**places overflows from 5 places: an
+    # overflowed value equals no value, which is the answer (numpy's warnings of it name no column).
+    with np.errstate(over="ignore", invalid="ignore"):
+        for places in range(MAX_SAMPLE_PLACES + 1):
+            if np.array_equal(np.round(probe, places), probe) and np.array_equal(np.round(values, places), values):
+                return places
     return None
 
 

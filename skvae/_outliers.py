@@ -285,8 +285,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows, non-negative, passed with the rows the
-            base estimator fits on to its ``fit`` (a Pipeline's last
-            step's), which must take ``sample_weight`` (every skvae
+            base estimator fits on to its ``fit`` (the final model's, in a
+            Pipeline), which must take ``sample_weight`` (every skvae
             estimator does; see ``VAETransformer.fit``). ``offset_`` is set
             from the scores unweighted, as ``IsolationForest`` sets its own.
 
@@ -296,7 +296,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted detector.
         """
         base = self._base()
-        # A Pipeline's tags do not say that its last step needs y.
+        # A Pipeline's tags do not say that the model it ends with needs y.
         needs_y = _final_model(base)
         needs_y = needs_y if hasattr(needs_y, "fit") else base  # not "passthrough"
         if get_tags(needs_y).target_tags.required:
@@ -396,7 +396,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # to learn it from (any skvae model refuses that), and one whose holes they all hold a
         # model that cannot read its holes; a string level only they hold would be unknown to a
         # model that refuses unknown levels, and scoring them would fail (for some random_state).
-        # Such rows are fitted instead, for a skvae model, bare or a Pipeline's last step (a
+        # Such rows are fitted instead, for a skvae model, bare or the one a Pipeline ends with (a
         # VAEImputer's missing_values placeholders are its holes), judged on what it reads: behind
         # other steps, their output (a StandardScaler keeps the holes, a SimpleImputer fills them,
         # and judged on X, a SimpleImputer's holed table lost every calibration row to them).
@@ -646,7 +646,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         one beyond the model's float32 arithmetic once encoded (1e39 among
         ordinary values), scores -1e300, below any other row, with a warning:
         it is flagged (so, behind a Pipeline's other steps, does a row they
-        pass on that its last step, a skvae model, cannot take). So does a
+        pass on that the skvae model it ends with cannot take). So does a
         row another base estimator scores -inf (outside a compact kernel's
         support), flagged unless ``offset_`` is that score (the fit then
         warns); a score of NaN is refused.
@@ -833,7 +833,7 @@ def _rows_the_fit_needs(X, fit_rows, held_out):
 
 
 def _bound_of(n_importance, base):
-    """``n_importance`` as ``base.score_samples`` (a Pipeline's last step's) reads it: None is its default (1 for the ELBO)."""
+    """``n_importance`` as ``base.score_samples`` (a Pipeline's final model's) reads it: None is its default (1 for the ELBO)."""
     if n_importance is not None:
         return n_importance
     parameter = inspect.signature(_final_model(base).score_samples).parameters.get("n_importance")
@@ -908,14 +908,14 @@ def _before_final_model(estimator, X):
 
 
 def _score_samples(estimator, X, options):
-    """``estimator.score_samples(X, **options)``; a Pipeline's options go to its last step, as its own call takes none."""
+    """``estimator.score_samples(X, **options)``; a Pipeline's options go to its final model, as its own call takes none."""
     if options and isinstance(estimator, Pipeline):
         return _final_model(estimator).score_samples(_before_final_model(estimator, X), **options)
     return estimator.score_samples(X, **options)
 
 
 def _rows_outside_support(estimator, X):
-    """Which rows of X a fitted skvae model, bare or a Pipeline's last step, cannot take; None for another model."""
+    """Which rows of X a fitted skvae model, bare or a Pipeline's final model, cannot take; None for another model."""
     model = _final_model(estimator)
     if not hasattr(model, "_rows_outside_support"):
         return None

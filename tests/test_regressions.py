@@ -1173,6 +1173,20 @@ def test_a_float16_column_decodes_within_its_range():
     assert decoded["h"].max() == np.finfo(np.float16).max
 
 
+def test_a_float16_column_is_measured_without_numpys_overflow_warnings():
+    from skvae._kinds import float_places
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"h": (rng.rand(200) * 10).astype(np.float16), "x": rng.normal(size=200)})
+    with warnings.catch_warnings():
+        # Rounding float16 to 5 places scaled its values past 65,504: three RuntimeWarnings naming no column.
+        warnings.simplefilter("error", RuntimeWarning)
+        VAETransformer(**FAST).fit(frame)
+        assert float_places(frame["h"].to_numpy()) is None
+        assert float_places(np.array([3.1, 2.5, 7.0], dtype=np.float16)) == 1  # 3.1 as float16 shows it
+        assert float_places(np.array([3.0, 2.0, 700.0], dtype=np.float16)) == 0
+
+
 def test_the_detector_fits_held_out_rows_that_hold_a_columns_only_values():
     from skvae import VAEOutlierDetector
 
@@ -1802,15 +1816,20 @@ def test_an_autoencoder_returning_constant_far_rows_has_diverged():
         VAETransformer(learning_rate_init=1.0, random_state=2, **params).fit(X)
 
 
-@pytest.mark.parametrize("miss, refused", [(4.9, False), (5.1, True), (9.6, True)])
-def test_a_miss_of_five_standard_deviations_has_diverged(miss, refused):
+@pytest.mark.parametrize("start_miss, miss, refused", [
+    (1.0, 4.9, False), (1.0, 5.1, True), (1.0, 9.6, True),
+    # A start that missed some column by more than one standard deviation (new data far from a kept
+    # scaling) allows five times that start's worst miss.
+    (2.0, 9.6, False), (2.0, 10.4, True),
+])
+def test_a_miss_of_five_standard_deviations_has_diverged(start_miss, miss, refused):
     from skvae._fitting import Health, check_not_diverged
 
-    # A start that misses by at most one standard deviation (predicting the mean), and an end whose
+    # A start that misses by ``start_miss`` (predicting the mean misses by one), and an end whose
     # second column is missed by ``miss``: 9.6 is what a VAE at learning_rate_init=1 returned when
     # the threshold was 10.
     model = nn.Linear(2, 2)
-    start, end = Health(-3.0, np.array([1.0, 0.8])), Health(-2.5, np.array([0.3, miss]))
+    start, end = Health(-3.0, np.array([start_miss, 0.8])), Health(-2.5, np.array([0.3, miss]))
     refusal = pytest.raises(ValueError, match=rf"iteration 15: .* miss column 'b' by {miss} standard deviations")
     with refusal if refused else contextlib.nullcontext():
         check_not_diverged(model, start, end, {}, 2, ["a", "b"], iteration=15)
