@@ -34,6 +34,20 @@ def load(path, *, trusted=()):
     estimator : skvae estimator
         Fitted, as it was saved; on a machine without a GPU it runs on the CPU.
 
+    Raises
+    ------
+    ValueError
+        Where the file is not one ``save`` wrote, is damaged (an entry
+        ``save`` could not have written, weights of other shapes or not
+        finite, a state another estimator wrote), holds a newer format than
+        this skvae reads, refers to code not in ``trusted``, or holds copies
+        of what its columns are that disagree (a categorical column's levels
+        as ``transform`` reads them, as ``inverse_transform`` restores them,
+        and ``column_categories_``; ``column_likelihoods_``;
+        ``censored_bounds_``). Weights edited within their shapes and finite
+        are not detected: the file holds no signature, so keep files where
+        only people you trust can write them.
+
     Examples
     --------
     >>> import numpy as np, tempfile, os

@@ -549,10 +549,8 @@ class BaseAutoencoder(
         if "image_shape" in data.spec:
             statistics = as_one_image(statistics, schema)
         self._check_statistics(statistics)
-        self.column_likelihoods_ = {column.name: column.likelihood for column in schema.columns}
-        self.column_categories_ = {c.name: c.categories.copy() for c in schema.columns if c.categories is not None}
-        self.censored_bounds_ = {c.name: (c.low if c.censored[0] else None, c.high if c.censored[1] else None)
-                                 for c in schema.columns if any(c.censored)}
+        for name, value in schema.fitted_attributes().items():
+            setattr(self, name, value)
         # What "auto" chose is kept, as hidden_layer_sizes_ is, for loading the model again.
         self._noise_variance = resolve_noise_variance(data.spec.get("noise_variance"), *data.X.shape)
         columns = ColumnCodec(schema.likelihoods, n_categories=schema.n_categories, flagged=schema.flagged,

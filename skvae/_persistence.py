@@ -96,6 +96,7 @@ def restore_state(estimator, state):
         names = state.get("feature_names_in_")
         if schema.frame and names is not None and [str(name) for name in names] != schema.input_names:
             raise TypeError(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
+        _check_columns(schema, state)
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
         if state["censored_bounds_"] and state.get("noise_variance_") is not None:
@@ -134,6 +135,45 @@ def restore_state(estimator, state):
         # 100-700 times its work, and split one-row calls between threads).
         estimator._multiply_adds(model)
         estimator.network_ = model
+
+
+def _check_columns(schema, state):
+    """Refuse a state whose copies of what its columns are disagree: an edited file computes otherwise.
+
+    A categorical column's levels are in the schema (what ``transform``
+    reads a level's index by), in its pandas dtype (what
+    ``inverse_transform`` gives back a frame's codes by) and in
+    ``column_categories_`` (what exported graphs are documented to read and
+    return); likelihoods and censored bounds in the schema and in their
+    attributes. A fit writes them all from the schema.
+    """
+    for column in schema.columns:
+        if isinstance(column.dtype, pd.CategoricalDtype) and column.categories is not None \
+                and not _same(column.categories, column.dtype.categories.to_numpy()):
+            raise TypeError(f"column {column.name!r}'s categories {list(column.categories)[:20]} for its "
+                            f"dtype's {list(column.dtype.categories)[:20]}")
+    for name, value in schema.fitted_attributes().items():
+        if name in state and not _same(state[name], value):
+            raise TypeError(f"{name} {_shown(state[name])} for columns that give {_shown(value)}")
+
+
+def _same(a, b):
+    """Whether two fitted values hold the same entries (dicts, sequences and arrays of them, by value)."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() \
+            and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
+        a, b = list(np.asarray(a, dtype=object).ravel()), list(np.asarray(b, dtype=object).ravel())
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # pd.NA's truth, say
+        return False
+
+
+def _shown(value, width=200):
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _n_condition(state):
@@ -615,6 +655,8 @@ def load(path, *, trusted=()):
         state = _decode(metadata["state"], arrays, trusted) if metadata["state"] else {}
     except KeyError as error:
         raise ValueError(f"{path} is incomplete or damaged: it refers to the array {error} it does not hold.") from None
+    except _DamagedEntry as error:
+        raise ValueError(f"{path} is incomplete or damaged: {error}.") from None
     cls = getattr(skvae, name)
     if hasattr(cls, "_family") and "network_" not in state:
         raise ValueError(
@@ -693,30 +735,52 @@ def _encode(obj, arrays, where):
     )
 
 
+class _DamagedEntry(ValueError):
+    """An entry of the metadata that ``_encode`` could not have written (``load`` names the file)."""
+
+
+@contextlib.contextmanager
+def _reading(tag):
+    # Only the entry's own reading: a nested estimator's errors name what is wrong with it themselves.
+    try:
+        yield
+    except (TypeError, ValueError, IndexError, OverflowError) as error:
+        raise _DamagedEntry(f"an entry {tag} cannot be read ({error})") from None
+
+
 def _decode(obj, arrays, trusted):
     if isinstance(obj, list):
         return [_decode(v, arrays, trusted) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if "__tuple__" in obj:
-        return tuple(_decode(v, arrays, trusted) for v in obj["__tuple__"])
+        with _reading("__tuple__"):
+            values = list(obj["__tuple__"])
+        return tuple(_decode(v, arrays, trusted) for v in values)
     if "__dict__" in obj:
-        return {_decode(k, arrays, trusted): _decode(v, arrays, trusted) for k, v in obj["__dict__"]}
+        with _reading("__dict__"):
+            pairs = [(k, v) for k, v in obj["__dict__"]]
+        return {_decode(k, arrays, trusted): _decode(v, arrays, trusted) for k, v in pairs}
     if "__NA__" in obj:
         return pd.NA
     if "__array__" in obj:
-        return arrays[obj["__array__"]]
+        with _reading("__array__"):
+            return arrays[obj["__array__"]]
     if "__values__" in obj:
-        dtype = np.dtype(obj["dtype"])
+        with _reading("__values__"):
+            dtype = np.dtype(obj["dtype"])
         values = _decode(obj["__values__"], arrays, trusted)
-        if dtype.kind in "mM":
-            return np.array(values, dtype=np.int64).view(dtype)
-        return np.array(values, dtype=object).astype(dtype) if dtype.kind != "O" else np.array(values, dtype=object)
+        with _reading("__values__"):
+            if dtype.kind in "mM":
+                return np.array(values, dtype=np.int64).view(dtype)
+            return np.array(values, dtype=object).astype(dtype) if dtype.kind != "O" else np.array(values, dtype=object)
     if "__estimator__" in obj:
         return _decode_estimator(obj, arrays, trusted)
     if "__RandomState__" in obj:
+        state = _decode(obj["__RandomState__"], arrays, trusted)
         rng = np.random.RandomState()
-        rng.set_state(tuple(_decode(obj["__RandomState__"], arrays, trusted)))
+        with _reading("__RandomState__"):
+            rng.set_state(tuple(state))
         return rng
     if "__callable__" in obj:
         name = obj["__callable__"]

@@ -327,6 +327,16 @@ class Schema:
         """Columns with holes at fit, which get a missing-value indicator input."""
         return [j for j, column in enumerate(self.columns) if column.has_missing]
 
+    def fitted_attributes(self):
+        """What an estimator reports of its columns, by name: ``column_likelihoods_``,
+        ``column_categories_`` (copies) and ``censored_bounds_``."""
+        return {
+            "column_likelihoods_": {c.name: c.likelihood for c in self.columns},
+            "column_categories_": {c.name: c.categories.copy() for c in self.columns if c.categories is not None},
+            "censored_bounds_": {c.name: (c.low if c.censored[0] else None, c.high if c.censored[1] else None)
+                                 for c in self.columns if any(c.censored)},
+        }
+
     # ------------------------------------------------------------ values
 
     def values(self, X, first_row=0, *, handle_unknown="error", training=False):

@@ -159,6 +159,57 @@ def test_newer_formats_and_foreign_classes_are_refused(tabular, tmp_path):
         load(tmp_path / "later.skvae")
 
 
+def _entry(pairs, key):
+    """The value of ``key`` in a saved ``{"__dict__": [[key, value], ...]}`` mapping's pairs."""
+    return next(pair for pair in pairs if pair[0] == key)
+
+
+@pytest.mark.parametrize("edit", ["schema categories", "dtype categories", "column_categories_",
+                                  "column_likelihoods_", "censored_bounds_"])
+def test_a_file_whose_copies_of_its_columns_disagree_is_refused(tmp_path, edit):
+    frame = pd.DataFrame({"a": np.random.RandomState(0).normal(size=60), "c": pd.Categorical(list("xyz") * 20)})
+    VAETransformer(**SMALL).fit(frame).save(tmp_path / "model.skvae")
+    reordered = {"__values__": ["z", "y", "x"], "dtype": "|O"}
+
+    def change(metadata):
+        state = metadata["state"]["__dict__"]
+        column = _entry(_entry(_entry(state, "_schema")[1]["__dict__"], "columns")[1][1]["__dict__"], "categories")
+        if edit == "schema categories":  # transform read x as index 2, and nothing said so
+            column[1] = reordered
+        elif edit == "dtype categories":  # inverse_transform gave z for x
+            dtype = _entry(_entry(_entry(state, "_schema")[1]["__dict__"], "columns")[1][1]["__dict__"], "dtype")
+            _entry(dtype[1]["__dict__"], "categories")[1] = reordered
+        elif edit == "column_categories_":  # what exported graphs are documented to read
+            _entry(state, edit)[1] = {"__dict__": [["c", reordered]]}
+        elif edit == "column_likelihoods_":
+            _entry(state, edit)[1] = {"__dict__": [["a", "poisson"], ["c", "categorical"]]}
+        else:
+            _entry(state, edit)[1] = {"__dict__": [["a", {"__tuple__": [0.0, None]}]]}
+
+    _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae", change)
+    with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: its state does not fit"):
+        load(tmp_path / "edited.skvae")
+    load(tmp_path / "model.skvae")  # the file as saved
+
+
+@pytest.mark.parametrize("name, entry", [
+    ("_rng", {"__RandomState__": ["MT19937", 5, 3, 0, 0.0]}),  # TypeError: 'int' object is not subscriptable
+    ("feature_names_in_", {"__values__": ["a"], "dtype": "V3"}),  # TypeError: a bytes-like object is required
+    ("hidden_layer_sizes_", {"__tuple__": 5}),  # TypeError: 'int' object is not iterable
+    ("column_likelihoods_", {"__dict__": [["a"]]}),  # ValueError: not enough values to unpack
+    ("n_iter_", {"__values__": ["x"], "dtype": "<M8[ns]"}),  # ValueError: invalid literal for int()
+    ("n_iter_", {"__array__": ["a list"]}),  # TypeError: unhashable type
+])
+def test_an_entry_save_could_not_have_written_is_named_damaged(tmp_path, name, entry):
+    frame = pd.DataFrame({"a": np.random.RandomState(0).normal(size=60), "b": np.arange(60.0)})
+    VAETransformer(**SMALL).fit(frame).save(tmp_path / "model.skvae")
+    _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae",
+             lambda metadata: _entry(metadata["state"]["__dict__"], name).__setitem__(1, entry))
+    # Each was the bare Python error, naming neither the file nor what was wrong with it.
+    with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: an entry __\w+__ cannot be read"):
+        load(tmp_path / "edited.skvae")
+
+
 def _saved_models_module():
     spec = importlib.util.spec_from_file_location("make_saved_models", DATA / "make_saved_models.py")
     module = importlib.util.module_from_spec(spec)
