@@ -95,7 +95,9 @@ class HierarchicalVAETransformer(VAETransformer):
     transform_layer : int or None, default=None
         Which layer ``transform`` returns and ``inverse_transform`` takes:
         None for all of them, concatenated bottom first; k for layer k alone
-        (0 = bottom, -1 = top). It can be changed after fitting.
+        (0 = bottom, -1 = top). It can be changed after fitting. A column's
+        name (``get_feature_names_out``) is its position in the concatenated
+        code, whichever layers are returned.
 
     ${denoising_parameters}
 
@@ -171,7 +173,8 @@ class HierarchicalVAETransformer(VAETransformer):
 
     _parameter_constraints: dict = {
         **{k: v for k, v in VAETransformer._parameter_constraints.items() if k != "latent_dim"},
-        "latent_dims": ["array-like"],
+        # An int too, so that latent_dims=3 meets the message that says what to give instead.
+        "latent_dims": ["array-like", Interval(Integral, 1, None, closed="left")],
         "free_bits": [Interval(Real, 0, None, closed="left"), "array-like"],
         "transform_layer": [None, Interval(Integral, None, None, closed="neither")],
     }
@@ -322,6 +325,32 @@ class HierarchicalVAETransformer(VAETransformer):
     def _n_features_out(self):
         latent, layer = self.network_.latent, self._layer()
         return latent.latent_dim if layer is None else latent.latent_dims[layer]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of ``transform``'s columns: the class's name and each column's position in the whole code.
+
+        With ``transform_layer=k`` layer k's columns keep the names they
+        have among all layers' (the top of ``latent_dims=(4, 2)`` is
+        ``hierarchicalvaetransformer4`` and ``5``), so that no two layers'
+        columns share a name.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked against the names seen in fit, as scikit-learn's
+            transformers check them; unused otherwise.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        names = super().get_feature_names_out(input_features)
+        layer = self._layer()
+        if layer is None:
+            return names
+        start = self.network_.latent.layer_slice(layer).start
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{start + i}" for i in range(len(names))], dtype=object)
 
     # ------------------------------------------------------------- internals
 

@@ -183,6 +183,20 @@ def test_convolutional_pandas_and_per_layer_free_bits(X):
     assert model.sample(2, random_state=0).shape == (2, 64)
 
 
+def test_a_layers_columns_keep_their_names_from_the_whole_code(fitted, X):
+    model = _copy(fitted)
+    dims = list(model.latent_dims)
+    whole = list(model.get_feature_names_out())
+    assert whole == [f"hierarchicalvaetransformer{i}" for i in range(sum(dims))]
+    # Layer 1's columns were named ...0, ...1, ..., as layer 0's first ones.
+    starts = np.cumsum([0, *dims])
+    for layer in (0, 1, -1):
+        columns = slice(starts[layer % len(dims)], starts[layer % len(dims) + 1])
+        model.set_params(transform_layer=layer)
+        assert list(model.get_feature_names_out()) == whole[columns]
+        assert list(model.set_output(transform="pandas").transform(X[:2]).columns) == whole[columns]
+
+
 def test_free_bits_on_the_top_layer_keep_it_active(digits):
     X = digits[0][:600]
     params = dict(FAST, max_iter=15, hidden_layer_sizes=(32,))
@@ -196,6 +210,8 @@ def test_free_bits_on_the_top_layer_keep_it_active(digits):
     "params, message",
     [
         ({"latent_dims": (5,)}, r"gives one latent layer; a hierarchical VAE needs at least two.*VAETransformer\(latent_dim=5\)"),
+        # An int was refused by the parameter check, "must be an array-like", which said neither.
+        ({"latent_dims": 3}, r"latent_dims=3 gives one latent layer; .*e.g. \(3, 1\).*VAETransformer\(latent_dim=3\)"),
         ({"latent_dims": (4, 0)}, "latent_dims"),
         ({"free_bits": (0.1, 0.2, 0.3)}, r"one per layer of latent_dims=\(4, 2\) \(2 values, bottom first\)"),
         ({"free_bits": (0.1, -1.0)}, "must be one non-negative number"),
