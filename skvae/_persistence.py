@@ -137,6 +137,10 @@ def restore_state(estimator, state):
         estimator.network_ = model
 
 
+class _Disagreement(TypeError):
+    """Copies of one fitted fact that disagree (a TypeError: ``_rebuilt`` names the file damaged)."""
+
+
 def _check_columns(schema, state):
     """Refuse a state whose copies of what its columns are disagree: an edited file computes otherwise.
 
@@ -150,23 +154,26 @@ def _check_columns(schema, state):
     for column in schema.columns:
         if isinstance(column.dtype, pd.CategoricalDtype) and column.categories is not None \
                 and not _same(column.categories, column.dtype.categories.to_numpy()):
-            raise TypeError(f"column {column.name!r}'s categories {list(column.categories)[:20]} for its "
-                            f"dtype's {list(column.dtype.categories)[:20]}")
+            raise _Disagreement(f"column {column.name!r}'s categories {list(column.categories)[:20]} for its "
+                                f"dtype's {list(column.dtype.categories)[:20]}")
     for name, value in schema.fitted_attributes().items():
         if name in state and not _same(state[name], value):
-            raise TypeError(f"{name} {_shown(state[name])} for columns that give {_shown(value)}")
+            raise _Disagreement(f"{name} {_shown(state[name])} for columns that give {_shown(value)}")
 
 
 def _same(a, b):
-    """Whether two fitted values hold the same entries (dicts, sequences and arrays of them, by value)."""
+    """Whether two fitted values hold the same entries (dicts, sequences and arrays of them, by value).
+
+    Dicts item by item in order (a fit writes each in the columns' order), so that a label that
+    equals no copy of itself, NaN, still matches its own position.
+    """
     if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() \
-            and all(_same(a[key], b[key]) for key in a)
+        return isinstance(a, dict) and isinstance(b, dict) and _same(list(a.items()), list(b.items()))
     if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
         a, b = list(np.asarray(a, dtype=object).ravel()), list(np.asarray(b, dtype=object).ravel())
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     try:
-        return bool(a == b)
+        return bool(a == b) or bool(a != a and b != b)  # NaN, as a label, is its own
     except (TypeError, ValueError):  # pd.NA's truth, say
         return False
 
@@ -814,7 +821,10 @@ class PersistenceMixin:
         # they take their defaults, as load's cls(**params) gives them.
         signature = inspect.signature(type(self).__init__).parameters.values()
         added = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty and p.name not in state}
-        restore_state(self, {**added, **state})
+        try:
+            restore_state(self, {**added, **state})
+        except _Disagreement as error:
+            raise ValueError(f"The pickled {type(self).__name__} is damaged or was edited: {error}.") from None
 
     def save(self, path):
         """Write the estimator to ``path``, in a format that runs no code when read.

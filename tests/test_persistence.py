@@ -192,6 +192,20 @@ def test_a_file_whose_copies_of_its_columns_disagree_is_refused(tmp_path, edit):
     load(tmp_path / "model.skvae")  # the file as saved
 
 
+def test_a_nan_column_label_still_round_trips_and_an_edited_pickle_is_refused(tmp_path):
+    x = np.random.RandomState(0).normal(size=60)
+    frame = pd.DataFrame({np.nan: x, 2.5: pd.Categorical(["a", "b"] * 30)})
+    model = VAETransformer(**SMALL).fit(frame)
+    # Pickle makes a new NaN for each copy of the label, and NaN equals no other NaN.
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).transform(frame), model.transform(frame))
+    model.save(tmp_path / "model.skvae")
+    np.testing.assert_array_equal(load(tmp_path / "model.skvae").transform(frame), model.transform(frame))
+    state = model.__getstate__()
+    state["column_likelihoods_"] = {np.nan: "poisson", 2.5: "categorical"}
+    with pytest.raises(ValueError, match=r"The pickled VAETransformer is damaged or was edited: column_likelihoods_"):
+        VAETransformer().__setstate__(state)
+
+
 @pytest.mark.parametrize("name, entry", [
     ("_rng", {"__RandomState__": ["MT19937", 5, 3, 0, 0.0]}),  # TypeError: 'int' object is not subscriptable
     ("feature_names_in_", {"__values__": ["a"], "dtype": "V3"}),  # TypeError: a bytes-like object is required

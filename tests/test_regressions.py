@@ -2281,10 +2281,16 @@ def test_a_fitted_hierarchy_checks_its_parameters_in_partial_fit_as_fit_does():
     from sklearn.utils._param_validation import InvalidParameterError
 
     X = np.random.RandomState(0).normal(size=(60, 4))
-    for bad in ({"latent_dims": None}, {"latent_dims": 5}, {"transform_layer": 1.0}):
+    for bad, error, message in (
+        ({"latent_dims": None}, InvalidParameterError, "latent_dims"),
+        ({"latent_dims": 0}, InvalidParameterError, "latent_dims"),
+        # An int passes the parameter check, to meet the message that says what to give instead.
+        ({"latent_dims": 5}, ValueError, r"latent_dims=5 gives one latent layer; .*e.g. \(5, 2\)"),
+        ({"transform_layer": 1.0}, InvalidParameterError, "transform_layer"),
+    ):
         model = HierarchicalVAETransformer(**FAST).fit(X)
         before = model.transform(X)
-        with pytest.raises(InvalidParameterError, match=next(iter(bad))):
+        with pytest.raises(error, match=message):
             model.set_params(**bad).partial_fit(X)
         np.testing.assert_array_equal(model.set_params(latent_dims=(4, 2), transform_layer=None).transform(X), before)
 
