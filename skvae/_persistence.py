@@ -173,9 +173,13 @@ def _same(a, b):
         a, b = list(np.asarray(a, dtype=object).ravel()), list(np.asarray(b, dtype=object).ravel())
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     try:
-        return bool(a == b) or bool(a != a and b != b)  # NaN, as a label, is its own
+        return bool(a == b) or (_is_nan(a) and _is_nan(b))  # NaN, as a label, is its own
     except (TypeError, ValueError):  # pd.NA's truth, say
         return False
+
+
+def _is_nan(value):
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
 
 
 def _shown(value, width=200):
