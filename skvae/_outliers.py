@@ -130,9 +130,9 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         With ``contamination="auto"``, the share of the training rows held
         out to set ``offset_`` (at least one row, and at least one row left
         to fit on). For skvae's own base estimators (bare, or the model a
-        ``Pipeline`` ends with, in Pipelines within it too), a drawn row is fitted instead where the fit needs
-        it: a row holding an observed value of a column the rows left to fit
-        on hold none of, and one drawn row with a hole in each column whose
+        ``Pipeline`` ends with, in Pipelines within it too), a drawn row is
+        fitted instead where the fit needs it: a row holding an observed
+        value of a column the rows left to fit on hold none of, and one drawn row with a hole in each column whose
         holes were all drawn, so that the model learns to read them (holes
         are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
         steps, as their output holds them). For one reading X itself (bare,
