@@ -132,18 +132,19 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         to fit on). For skvae's own base estimators (bare, or the model a
         ``Pipeline`` ends with, in Pipelines within it too), a drawn row is
         fitted instead where the fit needs it: a row holding an observed
-        value of a column the rows left to fit on hold none of, and one drawn row with a hole in each column whose
-        holes were all drawn, so that the model learns to read them (holes
-        are NaN, or a ``VAEImputer``'s ``missing_values``; behind other
-        steps, as their output holds them). For one reading X itself (bare,
-        or behind no other step) also a row holding a level of a string
-        column that none of the rows left to fit on holds (when
-        ``handle_unknown`` is "error"); and a row the fitted estimator
-        cannot score: for a bare one, a value the model fitted on the other
-        rows cannot take (a 1.5 where ``likelihood="auto"`` chose Bernoulli
-        from values in [0, 1]); behind a Pipeline's steps, any row they or
-        the model refuse (a level an encoder among them never saw), each
-        tried alone; after which it is fitted again. Ignored otherwise.
+        value of a column the rows left to fit on hold none of, and one
+        drawn row with a hole in each column whose holes were all drawn, so
+        that the model learns to read them (holes are NaN, or a
+        ``VAEImputer``'s ``missing_values``; behind other steps, as their
+        output holds them). For one reading X itself (bare, or behind no
+        other step) also a row holding a level of a string column that none
+        of the rows left to fit on holds (when ``handle_unknown`` is
+        "error"); and a row the fitted estimator cannot score: for a bare
+        one, a value the model fitted on the other rows cannot take (a 1.5
+        where ``likelihood="auto"`` chose Bernoulli from values in [0, 1]);
+        behind a Pipeline's steps, any row they or the model refuse (a level
+        an encoder among them never saw), each tried alone; after which it
+        is fitted again. Ignored otherwise.
 
     n_importance : int or None, default=None
         Importance samples per bound, passed to the base estimator's
