@@ -221,9 +221,11 @@ class ConditionalVAETransformer(VAETransformer):
             The condition of each row: class labels (as ``LabelEncoder``
             reads them, but for fractional numbers, which pass as a pandas
             Categorical or strings, and labels of mixed types), or a 2-D
-            array of numeric covariates. Numbers in more distinct labels
-            than half the rows are warned of, as scikit-learn's classifiers
-            warn: a covariate passed 1-D.
+            array of numeric covariates. A 1-D y of fractional numbers is
+            refused with a ValueError (a covariate passed 1-D: pass it as
+            one column, ``y.reshape(-1, 1)``); whole numbers in more distinct
+            labels than half the rows are warned of, as scikit-learn's
+            classifiers warn.
 
         ${sample_weight_parameter}
             ``class_prior_`` is not weighted either.

@@ -160,10 +160,15 @@ VAE_PARAMETERS = LIKELIHOOD_PARAMETERS + "\n" + HANDLE_UNKNOWN_PARAMETER + """\
         83 and 63 rows (2,308 and 6,830 genes) a variance per feature let
         the noise take what the codes should carry (their accuracy
         0.75-1.01x PCA's, shared: 0.97-1.07x), at some cost in held-out
-        likelihood (docs/real_data.md). Either way a feature's variance
-        stays at or above its rounding's, step**2 / 12 (whole numbers:
-        1/12), so a shared one can read higher for a rounded feature.
-        Ignored for ``"bernoulli"``.
+        likelihood (docs/real_data.md). Either way each feature's variance
+        is the learned one plus a floor, step**2 / 12, step being the
+        smallest gap between the feature's distinct training values (whole
+        numbers: 1/12), so that no variance falls below what the values'
+        own resolution can tell. A shared variance therefore reads higher
+        by each feature's floor in ``noise_variance_``: much for a rounded
+        feature, a little for a float one on few rows (10 rows of 20
+        standard normal columns: 0.798 to 0.801), by float32's rounding on
+        many. Ignored for ``"bernoulli"``.
 
     beta : float, default=1.0
         Weight of the KL term (beta-VAE, Higgins et al. 2017). Larger values
