@@ -298,6 +298,10 @@ class BaseAutoencoder(
         """A conditional model's conditions for evaluating ``n_rows`` rows; None for the others."""
         return None
 
+    def _read(self, X):
+        """X of a call after fit, checked against the fit, without the columns no output reads."""
+        return self._schema.read(self._validated(X, reset=False))
+
     def _validated(self, X, reset, likelihood=None):
         """X checked for its shape and features; a DataFrame kept whole, its columns read one by one.
 
@@ -903,7 +907,7 @@ class BaseAutoencoder(
         check_is_fitted(self)
         model, device = self._inference_model()
         columns = model.columns if device.type == "cpu" else copy.deepcopy(model.columns).cpu()
-        X = self._schema.read(self._validated(X, reset=False))
+        X = self._read(X)
         schema = self._schema
         # In blocks, as scoring reads X: a memmap or a large frame is never read whole.
         step = block_rows(X.shape[1])
@@ -930,7 +934,7 @@ class BaseAutoencoder(
         makes of each (see ``map_rows``).
         """
         model, device = self._inference_model()
-        X = self._schema.read(self._validated(X, reset=False))
+        X = self._read(X)
         schema = self._schema
         conditions = self._evaluation_conditions(y, X.shape[0])
         columns = model.columns
