@@ -173,12 +173,11 @@ def test_a_file_whose_copies_of_its_columns_disagree_is_refused(tmp_path, edit):
 
     def change(metadata):
         state = metadata["state"]["__dict__"]
-        column = _entry(_entry(_entry(state, "_schema")[1]["__dict__"], "columns")[1][1]["__dict__"], "categories")
+        column = _entry(_entry(state, "_schema")[1]["__dict__"], "columns")[1][1]["__dict__"]  # "c"
         if edit == "schema categories":  # transform read x as index 2, and nothing said so
-            column[1] = reordered
+            _entry(column, "categories")[1] = reordered
         elif edit == "dtype categories":  # inverse_transform gave z for x
-            dtype = _entry(_entry(_entry(state, "_schema")[1]["__dict__"], "columns")[1][1]["__dict__"], "dtype")
-            _entry(dtype[1]["__dict__"], "categories")[1] = reordered
+            _entry(_entry(column, "dtype")[1]["__dict__"], "categories")[1] = reordered
         elif edit == "column_categories_":  # what exported graphs are documented to read
             _entry(state, edit)[1] = {"__dict__": [["c", reordered]]}
         elif edit == "column_likelihoods_":
