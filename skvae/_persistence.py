@@ -91,11 +91,11 @@ def restore_state(estimator, state):
         schema = state["_schema"]
         if len(schema.columns) + len(schema.unread) != state["n_features_in_"] or \
                 any(position >= state["n_features_in_"] for position in schema.unread_positions):
-            raise TypeError(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
+            raise _Disagreement(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
                             f"n_features_in_={state['n_features_in_']}")
         names = state.get("feature_names_in_")
         if schema.frame and names is not None and [str(name) for name in names] != schema.input_names:
-            raise TypeError(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
+            raise _Disagreement(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
         _check_columns(schema, state)
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored

@@ -205,6 +205,19 @@ def test_a_nan_column_label_still_round_trips_and_an_edited_pickle_is_refused(tm
         VAETransformer().__setstate__(state)
 
 
+@pytest.mark.parametrize("edit, message", [
+    (lambda state: state.update(n_features_in_=3), r"2 columns and 0 unread ones for n_features_in_=3"),
+    (lambda state: state.update(feature_names_in_=np.array(["a", "c"], dtype=object)),
+     r"columns \['a', 'b'\] for feature_names_in_ \['a', 'c'\]"),
+])
+def test_a_pickle_whose_columns_disagree_with_its_feature_attributes_is_refused(edit, message):
+    frame = pd.DataFrame({"a": np.arange(40.0), "b": pd.Categorical(["x", "y"] * 20)})
+    state = VAETransformer(**SMALL).fit(frame).__getstate__()
+    edit(state)
+    with pytest.raises(ValueError, match=r"The pickled VAETransformer is damaged or was edited: " + message):
+        VAETransformer().__setstate__(state)
+
+
 @pytest.mark.parametrize("name, entry", [
     ("_rng", {"__RandomState__": ["MT19937", 5, 3, 0, 0.0]}),  # TypeError: 'int' object is not subscriptable
     ("feature_names_in_", {"__values__": ["a"], "dtype": "V3"}),  # TypeError: a bytes-like object is required
