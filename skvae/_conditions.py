@@ -141,6 +141,7 @@ class Conditions:
                 f"y must be 2-D, one row of {self.n_covariates} covariates per sample, as at "
                 f"fit; got {_described(y)}. {advice}"
             )
+        y = as_pandas(y)  # polars' and pyarrow's names too: read by position, swapped columns gave other rows
         given = _names(y)
         if self.names is not None and given is not None and given != self.names:
             raise ValueError(
