@@ -230,8 +230,10 @@ class Schema:
                 column.step = time_step(series[~missing], column.kind)
             if column.kind == "float" and series.dtype == object:
                 column.decimal_places = decimal_places(series[~missing])
-            elif column.kind == "float" and _real_valued(column):
-                numpy_dtype = np.dtype(getattr(series.dtype, "numpy_dtype", series.dtype))
+            if column.kind == "float" and column.decimal_places is None and _real_valued(column):
+                # An object column's floats (pandas' way to hold them beside None) as float64: not left unrounded.
+                numpy_dtype = np.float64 if series.dtype == object else \
+                    np.dtype(getattr(series.dtype, "numpy_dtype", series.dtype))
                 column.sample_places = float_places(series.to_numpy(dtype=numpy_dtype, na_value=np.nan)[~missing])
             columns.append(column)
         for j, column in enumerate(columns):

@@ -821,11 +821,17 @@ def test_sample_rounds_float_columns_to_the_places_their_training_values_show(tm
         "share": rng.randint(0, 5, 200) / 4,  # modelled on [0, 1]: probabilities, not rounded
         "kind": rng.choice(["a", "b"], 200),
     })
+    # Pandas' way to hold floats beside None: an object column, which sampled every digit.
+    frame["held"] = pd.Series(list(np.round(rng.normal(100, 10, 200), 2)), dtype=object).mask(rng.rand(200) < 0.1, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = VAETransformer(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(frame)
     for from_likelihood in (True, False):
         drawn = model.sample(500, random_state=0, from_likelihood=from_likelihood)
+        held = drawn["held"].dropna().astype(float)
+        assert drawn["held"].dtype == object and len(held)
+        np.testing.assert_array_equal(held, np.round(held, 2))
+        assert (held != np.round(held, 1)).any()
         age = drawn["age"].dropna()
         assert len(age) and (age % 1 == 0).all() and drawn["age"].dtype == np.float64
         np.testing.assert_array_equal(drawn["length"], np.round(drawn["length"], 1))
