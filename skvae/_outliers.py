@@ -288,8 +288,11 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             Weights of the rows, non-negative, passed with the rows the
             base estimator fits on to its ``fit`` (the final model's, in a
             Pipeline), which must take ``sample_weight`` (every skvae
-            estimator does; see ``VAETransformer.fit``). ``offset_`` is set
-            from the scores unweighted, as ``IsolationForest`` sets its own.
+            estimator does; see ``VAETransformer.fit``). With metadata
+            routing on, a base you pass gets them as it requests
+            (``set_fit_request(sample_weight=True)``); the default base
+            takes them. ``offset_`` is set from the scores unweighted, as
+            ``IsolationForest`` sets its own.
 
         Returns
         -------
@@ -369,10 +372,13 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 )
         if not get_config()["enable_metadata_routing"]:
             return estimator.fit(X, **{_weight_key(estimator): weights})
-        # Routed by the base's own request, as a Pipeline routes it to its steps.
+        # Routed by the base's own request, as a Pipeline routes it to its steps; the default base is
+        # built at fit, where no one could request it, and takes them.
         if isinstance(estimator, Pipeline):
             return estimator.fit(X, sample_weight=weights)
         requested = estimator.get_metadata_routing().fit.requests.get("sample_weight")
+        if requested is None and self.estimator is None:
+            requested = True
         if requested is None:
             raise ValueError(
                 f"sample_weight is passed and metadata routing is on, but {type(estimator).__name__} has not "
@@ -632,7 +638,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``n_importance``, the IWAE bound) in nats: a lower bound on log p(x).
         A row with holes is scored on its observed entries only, which
         mostly raises its score: a row with no observed value reads as
-        normal (``IsolationForest`` predicts it an inlier too). A hole in
+        normal (``IsolationForest`` fitted on rows without holes predicts it
+        an inlier too; fitted on rows with them, an outlier). A hole in
         a column that had none at fit (the base estimator warns) moves it
         either way, by up to tens of nats, as the data decide: in tests,
         holes in five of ten independent columns raised rows' scores by 7

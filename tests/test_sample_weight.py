@@ -205,6 +205,11 @@ def test_the_detector_routes_the_weights_as_its_base_asks():
                                       contamination=0.1, random_state=0).fit(X, sample_weight=weights)
         with pytest.raises(ValueError, match=r"has not requested it: set_fit_request\(sample_weight=True\)"):
             VAEOutlierDetector(VAETransformer(**FAST), contamination=0.1).fit(X, sample_weight=weights)
+        # The default base is built at fit, where no one could request the weights: it takes them, as without routing.
+        routed = VAEOutlierDetector(contamination=0.1, random_state=0).fit(X[:, :2], sample_weight=weights)
+        routed = routed.score_samples(X[:, :2])
+    np.testing.assert_array_equal(
+        routed, VAEOutlierDetector(contamination=0.1, random_state=0).fit(X[:, :2], sample_weight=weights).score_samples(X[:, :2]))
     plain = VAEOutlierDetector(VAETransformer(**FAST), contamination=0.1, random_state=0).fit(X)
     np.testing.assert_array_equal(unweighted.score_samples(X), plain.score_samples(X))
     assert not np.array_equal(weighted.score_samples(X), plain.score_samples(X))
