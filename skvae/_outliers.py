@@ -222,6 +222,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         "n_importance": [None, Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
+    # What load requires of a fitted detector's file.
+    _fitted_state = ("estimator_", "offset_")
 
     def __init__(
         self,

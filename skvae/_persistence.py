@@ -103,6 +103,11 @@ def restore_state(estimator, state):
             state["noise_variance_"] = None  # saved when it was reported for censored columns: as a fit gives it now
     if "_history" in state:
         state["_history"] = History(**state["_history"])
+    seed = state.get("_score_seed", 0)  # scoring's draws: what draw_seed gives
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
+        raise TypeError(f"its scoring seed {seed!r}, where a fit draws a whole number in [0, 2**31)")
+    if not isinstance(state.get("_fitted_architecture", {}), dict):
+        raise TypeError(f"its architecture {state['_fitted_architecture']!r}, where a fit writes a dict")
     if "_rng" in state:
         rng = np.random.RandomState()
         try:
@@ -310,9 +315,11 @@ def _plain_schema(schema):
 
 def _restore_schema(plain):
     columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
-                      c["has_missing"], c.get("low", -np.inf), c.get("high", np.inf), c.get("missing_rate", 0.0),
-                      tuple(c.get("censored", (False, False))), int(c.get("step", 0)), c.get("decimal_places"),
-                      c.get("sample_places"))
+                      c["has_missing"], _real(c.get("low", -np.inf), "low"), _real(c.get("high", np.inf), "high"),
+                      _real(c.get("missing_rate", 0.0), "missing_rate", 0.0, 1.0),
+                      tuple(c.get("censored", (False, False))), _whole(c.get("step", 0), "step"),
+                      _whole(c.get("decimal_places"), "decimal_places", optional=True),
+                      _whole(c.get("sample_places"), "sample_places", optional=True))
                for c in plain["columns"]]
     # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
     # Saved before it was recorded: tuple labels came back as a MultiIndex, as they still do.
@@ -323,6 +330,23 @@ def _restore_schema(plain):
             positions != sorted(set(positions)):
         raise TypeError(f"unread columns at positions {positions}")
     return Schema(columns, frame=plain["frame"], nested_labels=plain.get("nested_labels", True), unread=unread)
+
+
+def _real(value, name, low=-np.inf, high=np.inf):
+    """A saved number in [low, high] (NaN is in no range); a TypeError, which names the file damaged, otherwise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not low <= value <= high:
+        raise TypeError(f"a column's {name} {value!r}")
+    return value
+
+
+def _whole(value, name, optional=False):
+    """A saved count of places or a time step: a non-negative whole number (or None where ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise TypeError(f"a column's {name} {value!r}")
+    return int(value)
 
 
 def _plain_dtype(dtype):
@@ -497,6 +521,10 @@ def _restore(estimator, state):
             raise ValueError("The file holds no fitted network: it is incomplete or damaged.")
         restore_state(estimator, state)
     else:
+        offset = state.get("offset_", 0.0)  # a detector's threshold: a NaN one called every row an inlier
+        if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(offset):
+            raise TypeError(f"offset_ {offset!r}, where a fit sets a finite number")
         estimator.__dict__.update(state)
 
 

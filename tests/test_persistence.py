@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from test_custom_modules import CUSTOM, Decoder, ResidualEncoder
 
 import skvae
-from skvae import ConditionalVAETransformer, VAEImputer, VAETransformer, load
+from skvae import ConditionalVAETransformer, VAEImputer, VAEOutlierDetector, VAETransformer, load
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -162,6 +162,47 @@ def test_newer_formats_and_foreign_classes_are_refused(tabular, tmp_path):
 def _entry(pairs, key):
     """The value of ``key`` in a saved ``{"__dict__": [[key, value], ...]}`` mapping's pairs."""
     return next(pair for pair in pairs if pair[0] == key)
+
+
+@pytest.mark.parametrize("entry, value", [
+    ("low", None), ("high", "x"), ("missing_rate", 1.5), ("missing_rate", []), ("step", "x"),
+    ("sample_places", -1), ("decimal_places", 2.5), ("_score_seed", -1), ("_score_seed", "x"),
+    ("_fitted_architecture", "x"),
+])
+def test_a_file_with_an_entry_no_fit_writes_is_refused_at_load(tmp_path, entry, value):
+    # Each loaded, and failed at a later call with numpy's or Python's bare error (step's at load).
+    frame = pd.DataFrame({"a": np.random.RandomState(0).normal(size=60), "c": pd.Categorical(list("xyz") * 20)})
+    VAETransformer(**SMALL).fit(frame).save(tmp_path / "model.skvae")
+
+    def change(metadata):
+        state = metadata["state"]["__dict__"]
+        if entry.startswith("_"):
+            _entry(state, entry)[1] = value
+        else:
+            _entry(_entry(_entry(state, "_schema")[1]["__dict__"], "columns")[1][0]["__dict__"], entry)[1] = value
+
+    _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae", change)
+    with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: its state does not fit"):
+        load(tmp_path / "edited.skvae")
+
+
+@pytest.mark.parametrize("offset", [float("nan"), float("inf"), True, "x", None])
+def test_a_detector_file_with_a_threshold_no_fit_sets_or_none_is_refused(tmp_path, offset):
+    # A NaN offset_ loaded, and predict called every row an inlier; without one, predict's bare AttributeError.
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    VAEOutlierDetector(VAETransformer(**SMALL), contamination=0.1, random_state=0).fit(X).save(tmp_path / "det.skvae")
+
+    def change(metadata):
+        state = metadata["state"]["__dict__"]
+        if offset is None:
+            state.remove(_entry(state, "offset_"))
+        else:
+            _entry(state, "offset_")[1] = offset
+
+    _rewrite(tmp_path / "det.skvae", tmp_path / "edited.skvae", change)
+    with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: its state (does not fit|lacks)"):
+        load(tmp_path / "edited.skvae")
+    load(tmp_path / "det.skvae")  # the file as saved
 
 
 @pytest.mark.parametrize("edit", ["schema categories", "dtype categories", "column_categories_",
