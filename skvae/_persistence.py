@@ -124,6 +124,12 @@ def restore_state(estimator, state):
             n_covariates=conditions["n_covariates"],
             names=None if conditions.get("names") is None else tuple(conditions["names"]),  # saved before: None
         )
+        # A conditional model's classes and prior, which its attributes report: one fact each.
+        classes, counts = state.get("classes_"), state.get("class_count_")
+        if classes is not None and not _same(classes, conditions["classes"]):
+            raise _Disagreement(f"classes_ {_shown(classes)} for conditions on {_shown(conditions['classes'])}")
+        if counts is not None and not _same(state.get("class_prior_"), counts / counts.sum()):
+            raise _Disagreement(f"class_prior_ {_shown(state.get('class_prior_'))} for class_count_ {_shown(counts)}")
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
     network = state.pop("network_", None)
@@ -135,6 +141,9 @@ def restore_state(estimator, state):
                 getattr(estimator, f"set_{method}_request")(**params)
     if network is not None:
         model = _rebuild_model(estimator, network, statistics)
+        for name, value in model.fitted_copies().items():
+            if name in state and not _same(state[name], value):
+                raise _Disagreement(f"{name} {_shown(state[name])} for a network that holds {_shown(value)}")
         # Counted now, before any call can share the model: counting hooks its layers, and other
         # threads' first calls through them were counted too (a loaded model served at once cached
         # 100-700 times its work, and split one-row calls between threads).

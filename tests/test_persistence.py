@@ -19,7 +19,15 @@ from sklearn.exceptions import ConvergenceWarning
 from test_custom_modules import CUSTOM, Decoder, ResidualEncoder
 
 import skvae
-from skvae import ConditionalVAETransformer, VAEImputer, VAEOutlierDetector, VAETransformer, load
+from skvae import (
+    AutoencoderTransformer,
+    ConditionalVAETransformer,
+    VAEImputer,
+    VAEOutlierDetector,
+    VAETransformer,
+    VQVAETransformer,
+    load,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -184,6 +192,37 @@ def test_a_file_with_an_entry_no_fit_writes_is_refused_at_load(tmp_path, entry, 
     _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae", change)
     with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: its state does not fit"):
         load(tmp_path / "edited.skvae")
+
+
+@pytest.mark.parametrize("Estimator, entry", [
+    (VQVAETransformer, "codebook_"), (VQVAETransformer, "code_prior_"), (AutoencoderTransformer, "latent_mean_"),
+    (AutoencoderTransformer, "latent_covariance_"), (ConditionalVAETransformer, "classes_"),
+    (ConditionalVAETransformer, "class_prior_"),
+])
+def test_a_file_or_pickle_whose_attributes_disagree_with_its_network_or_conditions_is_refused(tmp_path, Estimator, entry):
+    # codebook_[predict(X)] differed from the quantized codes transform gives, and an edited latent_mean_
+    # was reported while sample drew from the network's own; classes_ reordered changed no output.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 3)), np.array(["u", "v"] * 30)
+    params = {**SMALL, "n_codes": 8} if Estimator is VQVAETransformer else SMALL
+    model = Estimator(**params).fit(X, y) if Estimator is ConditionalVAETransformer else Estimator(**params).fit(X)
+    model.save(tmp_path / "model.skvae")
+
+    def change(metadata):
+        pair = _entry(metadata["state"]["__dict__"], entry)
+        if entry == "classes_":
+            pair[1]["__values__"] = pair[1]["__values__"][::-1]
+        else:  # an array's entries are in the safetensors part: the entry is replaced by a list of its values
+            pair[1] = (np.asarray(getattr(model, entry)) + 0.5).tolist()
+
+    _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae", change)
+    with pytest.raises(ValueError, match=rf"edited.skvae is incomplete or damaged: its state does not fit.*{entry}"):
+        load(tmp_path / "edited.skvae")
+    state = model.__getstate__()
+    state[entry] = state[entry][::-1] if entry == "classes_" else np.asarray(state[entry]) + 0.5
+    with pytest.raises(ValueError, match=rf"The pickled {Estimator.__name__} is damaged or was edited: {entry}"):
+        Estimator().__setstate__(state)
+    load(tmp_path / "model.skvae")  # the file as saved
 
 
 @pytest.mark.parametrize("offset", [float("nan"), float("inf"), True, "x", None])

@@ -62,6 +62,10 @@ class PlainAutoencoderModel(AutoencoderModel):
         mask = batch.mask.double()
         return -(squared * mask).sum(-1) / mask.sum(-1).clamp_min(1.0)
 
+    def fitted_copies(self):
+        return {"latent_mean_": self.latent.code_mean.cpu().numpy(),
+                "latent_covariance_": self.latent.code_covariance.cpu().numpy()}
+
     def statistics(self, blocks, previous=None):
         # The mean squared error of each target column over the rows that have it: the noise an
         # autoencoder does not learn, at its maximum likelihood, which draws from p(x | z) use.

@@ -49,7 +49,10 @@ defines:
   the VQ-VAE's code counts, the autoencoder's residuals) merges them with
   the blocks' own, each block's as its call left it. A name with a
   leading underscore is kept for that merging only (private state, saved
-  and pickled as the rest).
+  and pickled as the rest);
+* ``fitted_copies()``: those of the statistics that copy the model's own
+  state (the VQ-VAE's codebook), which a saved file or pickle must agree
+  with; none by default.
 
 A family with parts beyond the four (a discriminator) builds them in the
 classmethod ``assemble``.
@@ -335,6 +338,14 @@ class AutoencoderModel(nn.Module):
 
     def statistics(self, blocks, previous=None):
         raise NotImplementedError
+
+    def fitted_copies(self):
+        """The fitted attributes ``statistics`` reports that copy this model's own state (float64 numpy), by name.
+
+        ``load`` and unpickling refuse a state whose attributes differ from
+        them: an edited file would report one thing and compute another.
+        """
+        return {}
 
 
 def code_moments(model, blocks, each=None):

@@ -232,6 +232,10 @@ class VQVAEModel(AutoencoderModel):
         bound = latent.bound(self.encode(batch.x, batch.condition), log_prior, log_likelihood)
         return bound - self.log_jacobian(batch)
 
+    def fitted_copies(self):
+        return {"codebook_": self.latent.codebook.detach().double().cpu().numpy(),
+                "code_prior_": self.latent.code_prior.cpu().numpy()}
+
     def statistics(self, blocks, previous=None):
         latent = self.latent
         counts = None
