@@ -11,6 +11,7 @@ one zip archive; ``load`` reads it back without unpickling anything.
 import base64
 import contextlib
 import errno
+import functools
 import inspect
 import io
 import json
@@ -639,6 +640,9 @@ def load(path, *, trusted=()):
             content = None
         if not isinstance(content, (bytes, bytearray, memoryview)):
             raise TypeError("load needs a path or a file object open for bytes: open the file with mode 'rb'.")
+        if not len(content):  # most often the buffer save just wrote to, read from where save left it
+            raise ValueError("The file object has nothing left to read: if save wrote to it, call its seek(0) "
+                             "before load.")
         opened, path = contextlib.nullcontext(io.BytesIO(content)), getattr(path, "name", "The file object")
     else:
         opened = open(path, "rb")  # noqa: SIM115 (the path's own errors, missing, a folder, denied, as open gives them)
@@ -777,9 +781,12 @@ def _encode(obj, arrays, where):
                 "or use pickle or joblib for this estimator."
             )
         return {"__callable__": _qualified_name(obj)}
+    # A module given as a partial: the file holds a class, whose arguments are routed parameters.
+    partial = " (pass the class itself, and its arguments as encoder__width=..., say)" \
+        if isinstance(obj, functools.partial) else ""
     raise TypeError(
         f"Cannot save {where} of type {type(obj).__name__}: the file format holds numbers, "
-        "strings, arrays and references to classes. Use pickle or joblib for this estimator."
+        f"strings, arrays and references to classes{partial}. Use pickle or joblib for this estimator."
     )
 
 

@@ -1,6 +1,7 @@
 """Bring your own encoder and decoder: encoder=..., decoder=..., encoder__<name>=..."""
 
 import functools
+import io
 import pickle
 import warnings
 
@@ -100,6 +101,9 @@ def test_factories_and_pickling(Estimator, tabular):
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.transform(tabular), model.transform(tabular))
     assert clone(model).encoder.keywords == {"width": 8}
+    with pytest.raises(TypeError, match=r"of type partial: .* \(pass the class itself, and its arguments as "
+                                        r"encoder__width=\.\.\., say\)\. Use pickle or joblib"):
+        model.save(io.BytesIO())
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -625,6 +625,8 @@ def test_save_and_load_take_a_binary_file_object_and_refuse_a_text_one(tabular, 
     model = VAETransformer(**SMALL).fit(tabular)
     buffer = io.BytesIO()
     model.save(buffer)
+    with pytest.raises(ValueError, match=r"nothing left to read: if save wrote to it, call its seek\(0\)"):
+        load(buffer)  # was "not a file written by skvae's save ... File is not a zip file"
     buffer.seek(0)
     _same_model(model, load(buffer), tabular)
     model.save(tmp_path / "model.skvae")
