@@ -93,7 +93,7 @@ def restore_state(estimator, state):
         if len(schema.columns) + len(schema.unread) != state["n_features_in_"] or \
                 any(position >= state["n_features_in_"] for position in schema.unread_positions):
             raise _Disagreement(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
-                            f"n_features_in_={state['n_features_in_']}")
+                                f"n_features_in_={state['n_features_in_']}")
         names = state.get("feature_names_in_")
         if schema.frame and names is not None and [str(name) for name in names] != schema.input_names:
             raise _Disagreement(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
@@ -184,6 +184,8 @@ def _same(a, b):
     """
     if isinstance(a, dict) or isinstance(b, dict):
         return isinstance(a, dict) and isinstance(b, dict) and _same(list(a.items()), list(b.items()))
+    if all(isinstance(v, np.ndarray) and v.dtype.kind in "biuf" for v in (a, b)):  # a codebook's thousands at once
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
     if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
         a, b = list(np.asarray(a, dtype=object).ravel()), list(np.asarray(b, dtype=object).ravel())
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
