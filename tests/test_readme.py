@@ -124,3 +124,24 @@ def test_data_guide_runs_as_written(capsys):
     assert not [str(w.message) for w in caught if issubclass(w.category, (UserWarning, ConvergenceWarning))]
     out = capsys.readouterr().out
     assert "'visits': 'poisson'" in out and "'plan': 'categorical'" in out
+
+
+def test_custom_modules_example_runs_as_written(capsys, monkeypatch):
+    import sys
+    import types
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    page = ROOT / "docs" / "custom_modules.md"
+    code = page.read_text().split("## A complete example\n", 1)[1]
+    (code,) = re.findall(r"```python\n(.*?)```", code.split("\n## ", 1)[0], flags=re.S)
+    # A module of its own, as a script is: its classes pickle by their module's name.
+    guide = types.ModuleType("custom_modules_guide")
+    monkeypatch.setitem(sys.modules, guide.__name__, guide)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, str(page), "exec"), guide.__dict__)
+    # The page: "the five fits ... each warns, with a ConvergenceWarning".
+    assert len([w for w in caught if issubclass(w.category, ConvergenceWarning)]) == 5
+    assert re.fullmatch(r"\{'encoder__width': (32|64)\} 1 \(3, 4\)\n", capsys.readouterr().out)
