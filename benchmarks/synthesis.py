@@ -63,14 +63,15 @@ the SDV processes (SDV's synthesizers take no seed); run it with other seeds
 to see the spread: on the small tables one test row moves an accuracy by
 1.5 points (hitters) or 1.4 (penguins).
 
-    OMP_NUM_THREADS=1 python benchmarks/synthesis.py                      # the full run, about an hour (*)
+    OMP_NUM_THREADS=1 python benchmarks/synthesis.py                      # the full run, 52 minutes (*)
     OMP_NUM_THREADS=1 python benchmarks/synthesis.py --tables penguins hitters
     python benchmarks/synthesis.py --skvae-params '{"latent_dim": 8}' --label "skvae, latent 8"
     python benchmarks/synthesis.py --quick --output /tmp/out              # a smoke run for the tests
     python benchmarks/synthesis.py --report benchmarks/results/synthesis.csv
     python benchmarks/synthesis.py --report run0/synthesis.csv run1/synthesis.csv   # several --seed runs: means
 
-(*) Estimated, not run: at one thread on a shared 2-core machine, TVAE
+(*) Measured once (docs/synthesis.md), beside another benchmark for its first
+15 minutes. Before that run it was estimated so: at one thread, TVAE
 took 0.6 s an epoch on weather's 20,892 training rows (after 20 s of
 preprocessing) and 1.7 s on 24,000 rows of flights (after 50 s); skvae's
 default fit 37 s and 64 s there. Flights at 60,000 rows is most of the run.
