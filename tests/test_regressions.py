@@ -1460,9 +1460,10 @@ def test_covariates_keep_their_names_and_a_continuous_y_is_not_read_as_labels(tm
             model.transform(X, wrong)
     pl = pytest.importorskip("polars")  # its names were not read: swapped columns were other conditions
     for wrong in (pl.from_pandas(covariates[["dose", "age"]]), pl.from_pandas(covariates.set_axis(["a", "b"], axis=1))):
-        for call in (lambda: model.transform(X, wrong), lambda: model.sample(5, y=wrong[:1], random_state=0)):
-            with pytest.raises(ValueError, match=r"y's covariates must have the names they had at fit"):
-                call()
+        with pytest.raises(ValueError, match=r"y's covariates must have the names they had at fit"):
+            model.transform(X, wrong)
+        with pytest.raises(ValueError, match=r"y's covariates must have the names they had at fit"):
+            model.sample(5, y=wrong[:1], random_state=0)
     np.testing.assert_array_equal(model.transform(X, pl.from_pandas(covariates)), model.transform(X, covariates))
     np.testing.assert_array_equal(model.transform(X, covariates.to_numpy()), model.transform(X, covariates))
     model.save(tmp_path / "model.skvae")
