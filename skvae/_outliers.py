@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 from ._base import BaseAutoencoder
 from ._data import sparse_holes
 from ._kinds import kind_of_column
+from ._persistence import check_number, pickled_state_checked
 from ._random import draw_seed, seed_source
 from ._sources import block_rows, is_streamed
 from ._training import TrainingDiverged
@@ -737,6 +738,17 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             +1 where ``decision_function(X) >= 0``, -1 elsewhere.
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def __setstate__(self, state):
+        with pickled_state_checked(self):
+            self._check_fitted_state(state)
+        super().__setstate__(state)
+
+    @staticmethod
+    def _check_fitted_state(state):
+        """Refuse a saved or pickled state no fit writes (``DamagedState``), at load and unpickling alike."""
+        if "offset_" in state:  # a NaN threshold called every row an inlier, an infinite one every row an outlier
+            check_number(state["offset_"], "offset_", finite=True)
 
     def save(self, path):
         """Write the fitted detector to ``path``, in skvae's file format, which runs no code when read.

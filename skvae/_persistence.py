@@ -92,11 +92,11 @@ def restore_state(estimator, state):
         schema = state["_schema"]
         if len(schema.columns) + len(schema.unread) != state["n_features_in_"] or \
                 any(position >= state["n_features_in_"] for position in schema.unread_positions):
-            raise _Disagreement(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
+            raise DamagedState(f"{len(schema.columns)} columns and {len(schema.unread)} unread ones for "
                                 f"n_features_in_={state['n_features_in_']}")
         names = state.get("feature_names_in_")
         if schema.frame and names is not None and [str(name) for name in names] != schema.input_names:
-            raise _Disagreement(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
+            raise DamagedState(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
         _check_columns(schema, state)
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
@@ -104,11 +104,9 @@ def restore_state(estimator, state):
             state["noise_variance_"] = None  # saved when it was reported for censored columns: as a fit gives it now
     if "_history" in state:
         state["_history"] = History(**state["_history"])
-    seed = state.get("_score_seed", 0)  # scoring's draws: what draw_seed gives
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-        raise TypeError(f"its scoring seed {seed!r}, where a fit draws a whole number in [0, 2**31)")
+    check_number(state.get("_score_seed", 0), "its scoring seed", 0, 2**31 - 1, whole=True)  # as draw_seed draws it
     if not isinstance(state.get("_fitted_architecture", {}), dict):
-        raise TypeError(f"its architecture {state['_fitted_architecture']!r}, where a fit writes a dict")
+        raise DamagedState(f"its architecture {state['_fitted_architecture']!r}, where a fit writes a dict")
     if "_rng" in state:
         rng = np.random.RandomState()
         try:
@@ -125,12 +123,14 @@ def restore_state(estimator, state):
             n_covariates=conditions["n_covariates"],
             names=None if conditions.get("names") is None else tuple(conditions["names"]),  # saved before: None
         )
-        # A conditional model's classes and prior, which its attributes report: one fact each.
-        classes, counts = state.get("classes_"), state.get("class_count_")
-        if classes is not None and not _same(classes, conditions["classes"]):
-            raise _Disagreement(f"classes_ {_shown(classes)} for conditions on {_shown(conditions['classes'])}")
-        if counts is not None and not _same(state.get("class_prior_"), counts / counts.sum()):
-            raise _Disagreement(f"class_prior_ {_shown(state.get('class_prior_'))} for class_count_ {_shown(counts)}")
+        # classes_ and class_prior_ repeat the conditions' classes and the counts: an edited copy was
+        # reported, and sample and scores without y drew by it, while the network read the other.
+        if conditions["classes"] is not None:
+            classes, counts = state.get("classes_"), state.get("class_count_")
+            if not _same(classes, conditions["classes"]):
+                raise DamagedState(f"classes_ {_shown(classes)} for conditions on {_shown(conditions['classes'])}")
+            if counts is None or not _same(state.get("class_prior_"), counts / counts.sum()):
+                raise DamagedState(f"class_prior_ {_shown(state.get('class_prior_'))} for class_count_ {_shown(counts)}")
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
     network = state.pop("network_", None)
@@ -144,7 +144,7 @@ def restore_state(estimator, state):
         model = _rebuild_model(estimator, network, statistics)
         for name, value in model.fitted_copies().items():
             if name in state and not _same(state[name], value):
-                raise _Disagreement(f"{name} {_shown(state[name])} for a network that holds {_shown(value)}")
+                raise DamagedState(f"{name} {_shown(state[name])} for a network that holds {_shown(value)}")
         # Counted now, before any call can share the model: counting hooks its layers, and other
         # threads' first calls through them were counted too (a loaded model served at once cached
         # 100-700 times its work, and split one-row calls between threads).
@@ -152,8 +152,30 @@ def restore_state(estimator, state):
         estimator.network_ = model
 
 
-class _Disagreement(TypeError):
-    """Copies of one fitted fact that disagree (a TypeError: ``_rebuilt`` names the file damaged)."""
+class DamagedState(TypeError):
+    """A state no fit writes: copies of one fitted fact that disagree, or an entry of the wrong kind.
+
+    A TypeError, which ``_rebuilt`` reports as a damaged file; ``pickled_state_checked`` as a damaged pickle.
+    """
+
+
+@contextlib.contextmanager
+def pickled_state_checked(estimator):
+    """Report a ``DamagedState`` met while unpickling ``estimator`` as a ValueError that names the pickle."""
+    try:
+        yield
+    except DamagedState as error:
+        raise ValueError(f"The pickled {type(estimator).__name__} is damaged or was edited: {error}.") from None
+
+
+def check_number(value, name, low=-np.inf, high=np.inf, *, whole=False, finite=False):
+    """``value``, a saved number that a fit could have written (NaN is in no range); ``DamagedState`` otherwise."""
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds) or not low <= value <= high \
+            or (finite and not np.isfinite(value)):
+        kind = "a finite number" if finite else f"{'a whole number' if whole else 'a number'} in [{low}, {high}]"
+        raise DamagedState(f"{name} {value!r}, where a fit writes {kind}")
+    return value
 
 
 def _check_columns(schema, state):
@@ -169,18 +191,19 @@ def _check_columns(schema, state):
     for column in schema.columns:
         if isinstance(column.dtype, pd.CategoricalDtype) and column.categories is not None \
                 and not _same(column.categories, column.dtype.categories.to_numpy()):
-            raise _Disagreement(f"column {column.name!r}'s categories {list(column.categories)[:20]} for its "
+            raise DamagedState(f"column {column.name!r}'s categories {list(column.categories)[:20]} for its "
                                 f"dtype's {list(column.dtype.categories)[:20]}")
     for name, value in schema.fitted_attributes().items():
         if name in state and not _same(state[name], value):
-            raise _Disagreement(f"{name} {_shown(state[name])} for columns that give {_shown(value)}")
+            raise DamagedState(f"{name} {_shown(state[name])} for columns that give {_shown(value)}")
 
 
 def _same(a, b):
     """Whether two fitted values hold the same entries (dicts, sequences and arrays of them, by value).
 
     Dicts item by item in order (a fit writes each in the columns' order), so that a label that
-    equals no copy of itself, NaN, still matches its own position.
+    equals no copy of itself, NaN, still matches its own position. Two numeric arrays match in
+    shape too; other sequences by their entries in order.
     """
     if isinstance(a, dict) or isinstance(b, dict):
         return isinstance(a, dict) and isinstance(b, dict) and _same(list(a.items()), list(b.items()))
@@ -327,11 +350,12 @@ def _plain_schema(schema):
 
 def _restore_schema(plain):
     columns = [Column(c["name"], c["likelihood"], _restore_dtype(c["dtype"]), c["kind"], c["categories"],
-                      c["has_missing"], _real(c.get("low", -np.inf), "low"), _real(c.get("high", np.inf), "high"),
-                      _real(c.get("missing_rate", 0.0), "missing_rate", 0.0, 1.0),
-                      tuple(c.get("censored", (False, False))), _whole(c.get("step", 0), "step"),
-                      _whole(c.get("decimal_places"), "decimal_places", optional=True),
-                      _whole(c.get("sample_places"), "sample_places", optional=True))
+                      c["has_missing"], check_number(c.get("low", -np.inf), "a column's low"),
+                      check_number(c.get("high", np.inf), "a column's high"),
+                      check_number(c.get("missing_rate", 0.0), "a column's missing_rate", 0, 1),
+                      tuple(c.get("censored", (False, False))),
+                      check_number(c.get("step", 0), "a column's step", 0, whole=True),
+                      _places(c, "decimal_places"), _places(c, "sample_places"))
                for c in plain["columns"]]
     # Files before this release also hold the fit's "handle_unknown": the parameter is read instead.
     # Saved before it was recorded: tuple labels came back as a MultiIndex, as they still do.
@@ -344,21 +368,10 @@ def _restore_schema(plain):
     return Schema(columns, frame=plain["frame"], nested_labels=plain.get("nested_labels", True), unread=unread)
 
 
-def _real(value, name, low=-np.inf, high=np.inf):
-    """A saved number in [low, high] (NaN is in no range); a TypeError, which names the file damaged, otherwise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not low <= value <= high:
-        raise TypeError(f"a column's {name} {value!r}")
-    return value
-
-
-def _whole(value, name, optional=False):
-    """A saved count of places or a time step: a non-negative whole number (or None where ``optional``)."""
-    if value is None and optional:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise TypeError(f"a column's {name} {value!r}")
-    return int(value)
+def _places(column, key):
+    """A column's saved count of digits after the point, or None for none kept."""
+    value = column.get(key)
+    return None if value is None else check_number(value, f"a column's {key}", 0, whole=True)
 
 
 def _plain_dtype(dtype):
@@ -533,10 +546,7 @@ def _restore(estimator, state):
             raise ValueError("The file holds no fitted network: it is incomplete or damaged.")
         restore_state(estimator, state)
     else:
-        offset = state.get("offset_", 0.0)  # a detector's threshold: a NaN one called every row an inlier
-        if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(offset):
-            raise TypeError(f"offset_ {offset!r}, where a fit sets a finite number")
+        estimator._check_fitted_state(state)  # the detector's own rule, which its unpickling follows too
         estimator.__dict__.update(state)
 
 
@@ -871,10 +881,8 @@ class PersistenceMixin:
         # they take their defaults, as load's cls(**params) gives them.
         signature = inspect.signature(type(self).__init__).parameters.values()
         added = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty and p.name not in state}
-        try:
+        with pickled_state_checked(self):
             restore_state(self, {**added, **state})
-        except _Disagreement as error:
-            raise ValueError(f"The pickled {type(self).__name__} is damaged or was edited: {error}.") from None
 
     def save(self, path):
         """Write the estimator to ``path``, in a format that runs no code when read.

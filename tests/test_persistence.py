@@ -192,12 +192,24 @@ def test_a_file_with_an_entry_no_fit_writes_is_refused_at_load(tmp_path, entry, 
     _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae", change)
     with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: its state does not fit"):
         load(tmp_path / "edited.skvae")
+    if entry.startswith("_"):  # a pickle's, named so too (it was a bare TypeError's fragment)
+        state = load(tmp_path / "model.skvae").__getstate__()
+        state[entry] = value
+        with pytest.raises(ValueError, match=r"The pickled VAETransformer is damaged or was edited: its "):
+            VAETransformer().__setstate__(state)
+
+
+def test_numeric_copies_compare_by_shape_too():
+    from skvae._persistence import _same
+
+    assert _same(np.arange(6.0), np.arange(6.0)) and not _same(np.zeros(6), np.zeros((2, 3)))
+    assert _same({"a": np.array([np.nan, 1.0])}, {"a": np.array([np.nan, 1.0])})
 
 
 @pytest.mark.parametrize("Estimator, entry", [
     (VQVAETransformer, "codebook_"), (VQVAETransformer, "code_prior_"), (AutoencoderTransformer, "latent_mean_"),
     (AutoencoderTransformer, "latent_covariance_"), (ConditionalVAETransformer, "classes_"),
-    (ConditionalVAETransformer, "class_prior_"),
+    (ConditionalVAETransformer, "class_prior_"), (ConditionalVAETransformer, "class_count_"),
 ])
 def test_a_file_or_pickle_whose_attributes_disagree_with_its_network_or_conditions_is_refused(tmp_path, Estimator, entry):
     # codebook_[predict(X)] differed from the quantized codes transform gives, and an edited latent_mean_
@@ -212,6 +224,8 @@ def test_a_file_or_pickle_whose_attributes_disagree_with_its_network_or_conditio
         pair = _entry(metadata["state"]["__dict__"], entry)
         if entry == "classes_":
             pair[1]["__values__"] = pair[1]["__values__"][::-1]
+        elif entry == "class_count_":  # the prior's check needs it: without it, an edited prior went through
+            pair[1] = None
         else:  # an array's entries are in the safetensors part: the entry is replaced by a list of its values
             pair[1] = (np.asarray(getattr(model, entry)) + 0.5).tolist()
 
@@ -219,8 +233,9 @@ def test_a_file_or_pickle_whose_attributes_disagree_with_its_network_or_conditio
     with pytest.raises(ValueError, match=rf"edited.skvae is incomplete or damaged: its state does not fit.*{entry}"):
         load(tmp_path / "edited.skvae")
     state = model.__getstate__()
-    state[entry] = state[entry][::-1] if entry == "classes_" else np.asarray(state[entry]) + 0.5
-    with pytest.raises(ValueError, match=rf"The pickled {Estimator.__name__} is damaged or was edited: {entry}"):
+    state[entry] = state[entry][::-1] if entry == "classes_" else None if entry == "class_count_" else \
+        np.asarray(state[entry]) + 0.5
+    with pytest.raises(ValueError, match=rf"The pickled {Estimator.__name__} is damaged or was edited: .*{entry}"):
         Estimator().__setstate__(state)
     load(tmp_path / "model.skvae")  # the file as saved
 
@@ -241,7 +256,12 @@ def test_a_detector_file_with_a_threshold_no_fit_sets_or_none_is_refused(tmp_pat
     _rewrite(tmp_path / "det.skvae", tmp_path / "edited.skvae", change)
     with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged: its state (does not fit|lacks)"):
         load(tmp_path / "edited.skvae")
-    load(tmp_path / "det.skvae")  # the file as saved
+    detector = load(tmp_path / "det.skvae")  # the file as saved
+    if offset is not None:  # a pickle is held to the same rule
+        state = {**detector.__getstate__(), "offset_": offset}
+        with pytest.raises(ValueError, match=r"The pickled VAEOutlierDetector is damaged or was edited: offset_ "):
+            pickle.loads(pickle.dumps(detector)).__setstate__(state)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(detector)).score_samples(X), detector.score_samples(X))
 
 
 @pytest.mark.parametrize("edit", ["schema categories", "dtype categories", "column_categories_",
