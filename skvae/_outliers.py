@@ -44,7 +44,11 @@ OUTSIDE_SUPPORT_SCORE = -1e300
 
 def _default_estimator():
     """The base estimator used when ``estimator=None``."""
-    return VAETransformer(likelihood="auto")
+    estimator = VAETransformer(likelihood="auto")
+    if get_config()["enable_metadata_routing"]:
+        # Built at fit, where no one could request the weights for it: it asks for them itself.
+        estimator.set_fit_request(sample_weight=True)
+    return estimator
 
 
 class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -375,13 +379,10 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 )
         if not get_config()["enable_metadata_routing"]:
             return estimator.fit(X, **{_weight_key(estimator): weights})
-        # Routed by the base's own request, as a Pipeline routes it to its steps; the default base is
-        # built at fit, where no one could request it, and takes them.
+        # Routed by the base's own request, as a Pipeline routes it to its steps.
         if isinstance(estimator, Pipeline):
             return estimator.fit(X, sample_weight=weights)
         requested = estimator.get_metadata_routing().fit.requests.get("sample_weight")
-        if requested is None and self.estimator is None:
-            requested = True
         if requested is None:
             raise ValueError(
                 f"sample_weight is passed and metadata routing is on, but {type(estimator).__name__} has not "
