@@ -92,6 +92,7 @@ class PlainAutoencoderModel(AutoencoderModel):
         self.latent.fit_prior(mean, covariance)
         # A column no row holds keeps the unit variance.
         self.columns.set_draw_variances(torch.where(counts > 0, errors / counts.clamp_min(1.0), 1.0))
-        return {"latent_mean_": mean, "latent_covariance_": covariance, "n_samples_seen_": n_rows,
+        # latent_mean_ and latent_covariance_ read back from the prior, as load checks them.
+        return {**self.fitted_copies(), "n_samples_seen_": n_rows,
                 "_residual_sums": torch.as_tensor(errors).cpu().numpy(),
                 "_residual_counts": torch.as_tensor(counts).cpu().numpy()}

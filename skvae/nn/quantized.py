@@ -254,9 +254,8 @@ class VQVAEModel(AutoencoderModel):
         prior = (counts + PRIOR_PSEUDO_COUNT) / (n_rows + latent.n_codes * PRIOR_PSEUDO_COUNT)
         latent.fit_prior(prior)
         return {
-            "codebook_": latent.codebook.double().cpu().numpy(),
+            **self.fitted_copies(),  # codebook_ and code_prior_, as load checks them
             "code_counts_": counts,
-            "code_prior_": prior,
             "perplexity_": float(np.exp(-np.sum(frequencies * np.log(frequencies)))),
             "noise_variance_": noise_variance(self),
             "n_samples_seen_": n_rows,
