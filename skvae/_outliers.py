@@ -26,9 +26,9 @@ from sklearn.utils.validation import (
 from ._base import BaseAutoencoder
 from ._data import sparse_holes
 from ._kinds import kind_of_column
-from ._persistence import check_number, pickled_state_checked
 from ._random import draw_seed, seed_source
 from ._sources import block_rows, is_streamed
+from ._state_checks import check_number, pickled_state_checked
 from ._training import TrainingDiverged
 from ._vae import VAETransformer
 from ._validation import as_pandas, check_features, check_has_rows

@@ -34,6 +34,7 @@ from ._conditions import Conditions
 from ._data import Scaling
 from ._kinds import column_kind
 from ._schema import Column, Schema
+from ._state_checks import DamagedState, check_columns, check_number, pickled_state_checked, same, shown
 from ._training import History
 from ._warnings import warn
 from .nn.layers import all_finite
@@ -97,7 +98,7 @@ def restore_state(estimator, state):
         names = state.get("feature_names_in_")
         if schema.frame and names is not None and [str(name) for name in names] != schema.input_names:
             raise DamagedState(f"columns {schema.input_names[:20]} for feature_names_in_ {list(names)[:20]}")
-        _check_columns(schema, state)
+        check_columns(schema, state)
     if "network_" in state:
         state.setdefault("censored_bounds_", {})  # saved before censoring existed: none censored
         if state["censored_bounds_"] and state.get("noise_variance_") is not None:
@@ -127,10 +128,10 @@ def restore_state(estimator, state):
         # reported, and sample and scores without y drew by it, while the network read the other.
         if conditions["classes"] is not None:
             classes, counts = state.get("classes_"), state.get("class_count_")
-            if not _same(classes, conditions["classes"]):
-                raise DamagedState(f"classes_ {_shown(classes)} for conditions on {_shown(conditions['classes'])}")
-            if counts is None or not _same(state.get("class_prior_"), counts / counts.sum()):
-                raise DamagedState(f"class_prior_ {_shown(state.get('class_prior_'))} for class_count_ {_shown(counts)}")
+            if not same(classes, conditions["classes"]):
+                raise DamagedState(f"classes_ {shown(classes)} for conditions on {shown(conditions['classes'])}")
+            if counts is None or not same(state.get("class_prior_"), counts / counts.sum()):
+                raise DamagedState(f"class_prior_ {shown(state.get('class_prior_'))} for class_count_ {shown(counts)}")
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
     network = state.pop("network_", None)
@@ -143,88 +144,13 @@ def restore_state(estimator, state):
     if network is not None:
         model = _rebuild_model(estimator, network, statistics)
         for name, value in model.fitted_copies().items():
-            if name in state and not _same(state[name], value):
-                raise DamagedState(f"{name} {_shown(state[name])} for a network that holds {_shown(value)}")
+            if name in state and not same(state[name], value):
+                raise DamagedState(f"{name} {shown(state[name])} for a network that holds {shown(value)}")
         # Counted now, before any call can share the model: counting hooks its layers, and other
         # threads' first calls through them were counted too (a loaded model served at once cached
         # 100-700 times its work, and split one-row calls between threads).
         estimator._multiply_adds(model)
         estimator.network_ = model
-
-
-class DamagedState(TypeError):
-    """A state no fit writes: copies of one fitted fact that disagree, or an entry of the wrong kind.
-
-    A TypeError, which ``_rebuilt`` reports as a damaged file; ``pickled_state_checked`` as a damaged pickle.
-    """
-
-
-@contextlib.contextmanager
-def pickled_state_checked(estimator):
-    """Report a ``DamagedState`` met while unpickling ``estimator`` as a ValueError that names the pickle."""
-    try:
-        yield
-    except DamagedState as error:
-        raise ValueError(f"The pickled {type(estimator).__name__} is damaged or was edited: {error}.") from None
-
-
-def check_number(value, name, low=-np.inf, high=np.inf, *, whole=False, finite=False):
-    """``value``, a saved number that a fit could have written (NaN is in no range); ``DamagedState`` otherwise."""
-    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds) or not low <= value <= high \
-            or (finite and not np.isfinite(value)):
-        kind = "a finite number" if finite else f"{'a whole number' if whole else 'a number'} in [{low}, {high}]"
-        raise DamagedState(f"{name} {value!r}, where a fit writes {kind}")
-    return value
-
-
-def _check_columns(schema, state):
-    """Refuse a state whose copies of what its columns are disagree: an edited file computes otherwise.
-
-    A categorical column's levels are in the schema (what ``transform``
-    reads a level's index by), in its pandas dtype (what
-    ``inverse_transform`` gives back a frame's codes by) and in
-    ``column_categories_`` (what exported graphs are documented to read and
-    return); likelihoods and censored bounds in the schema and in their
-    attributes. A fit writes them all from the schema.
-    """
-    for column in schema.columns:
-        if isinstance(column.dtype, pd.CategoricalDtype) and column.categories is not None \
-                and not _same(column.categories, column.dtype.categories.to_numpy()):
-            raise DamagedState(f"column {column.name!r}'s categories {list(column.categories)[:20]} for its "
-                                f"dtype's {list(column.dtype.categories)[:20]}")
-    for name, value in schema.fitted_attributes().items():
-        if name in state and not _same(state[name], value):
-            raise DamagedState(f"{name} {_shown(state[name])} for columns that give {_shown(value)}")
-
-
-def _same(a, b):
-    """Whether two fitted values hold the same entries (dicts, sequences and arrays of them, by value).
-
-    Dicts item by item in order (a fit writes each in the columns' order), so that a label that
-    equals no copy of itself, NaN, still matches its own position. Two numeric arrays match in
-    shape too; other sequences by their entries in order.
-    """
-    if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and _same(list(a.items()), list(b.items()))
-    if all(isinstance(v, np.ndarray) and v.dtype.kind in "biuf" for v in (a, b)):  # a codebook's thousands at once
-        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
-        a, b = list(np.asarray(a, dtype=object).ravel()), list(np.asarray(b, dtype=object).ravel())
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    try:
-        return bool(a == b) or (_is_nan(a) and _is_nan(b))  # NaN, as a label, is its own
-    except (TypeError, ValueError):  # pd.NA's truth, say
-        return False
-
-
-def _is_nan(value):
-    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
-
-
-def _shown(value, width=200):
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _n_condition(state):

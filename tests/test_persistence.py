@@ -200,10 +200,10 @@ def test_a_file_with_an_entry_no_fit_writes_is_refused_at_load(tmp_path, entry, 
 
 
 def test_numeric_copies_compare_by_shape_too():
-    from skvae._persistence import _same
+    from skvae._state_checks import same
 
-    assert _same(np.arange(6.0), np.arange(6.0)) and not _same(np.zeros(6), np.zeros((2, 3)))
-    assert _same({"a": np.array([np.nan, 1.0])}, {"a": np.array([np.nan, 1.0])})
+    assert same(np.arange(6.0), np.arange(6.0)) and not same(np.zeros(6), np.zeros((2, 3)))
+    assert same({"a": np.array([np.nan, 1.0])}, {"a": np.array([np.nan, 1.0])})
 
 
 @pytest.mark.parametrize("Estimator, entry", [
