@@ -34,7 +34,14 @@ from ._conditions import Conditions
 from ._data import Scaling
 from ._kinds import column_kind
 from ._schema import Column, Schema
-from ._state_checks import DamagedState, check_columns, check_number, pickled_state_checked, same, shown
+from ._state_checks import (
+    DamagedState,
+    check_columns,
+    check_number,
+    pickled_state_checked,
+    same,
+    shown,
+)
 from ._training import History
 from ._warnings import warn
 from .nn.layers import all_finite
