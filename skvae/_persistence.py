@@ -139,6 +139,19 @@ def restore_state(estimator, state):
                 raise DamagedState(f"classes_ {shown(classes)} for conditions on {shown(conditions['classes'])}")
             if counts is None or not same(state.get("class_prior_"), counts / counts.sum()):
                 raise DamagedState(f"class_prior_ {shown(state.get('class_prior_'))} for class_count_ {shown(counts)}")
+            # Read by index at the next call: of another kind or shape, they failed there with a bare error.
+            n_classes = len(conditions["classes"])
+            trained = state.get("_trained_classes")
+            if trained is not None and not (isinstance(trained, np.ndarray) and trained.dtype == bool
+                                            and trained.shape == (n_classes,)):
+                raise DamagedState(f"_trained_classes {shown(trained)}, where a fit writes {n_classes} booleans")
+            rates = state.get("_class_hole_rates")
+            n_columns = len(state["_schema"].columns) if "_schema" in state else None
+            if rates is not None and not (isinstance(rates, np.ndarray) and rates.dtype.kind == "f"
+                                          and rates.shape == (n_classes, n_columns)
+                                          and bool(((rates >= 0) & (rates <= 1)).all())):
+                raise DamagedState(f"_class_hole_rates {shown(rates)}, where a fit writes a {n_classes} x "
+                                   f"{n_columns} array of rates in [0, 1]")
     if "_optimizer_state" in state:
         state["_optimizer_state"] = _to_torch(state["_optimizer_state"])
     network = state.pop("network_", None)

@@ -240,6 +240,30 @@ def test_a_file_or_pickle_whose_attributes_disagree_with_its_network_or_conditio
     load(tmp_path / "model.skvae")  # the file as saved
 
 
+@pytest.mark.parametrize("entry, value", [
+    ("_trained_classes", [1.0, 0.0]), ("_trained_classes", [True]), ("_class_hole_rates", [[0.5, 0.5]]),
+    ("_class_hole_rates", [[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), ("_class_hole_rates", "x"),
+])
+def test_a_conditional_file_or_pickle_with_per_class_facts_of_another_kind_is_refused(tmp_path, entry, value):
+    # Read by a class's index at the next call: each loaded, and that call failed with numpy's bare error
+    # (or, rates beyond [0, 1], drew holes at them).
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 3)), np.array(["u", "v"] * 30)
+    X[::7, 1] = np.nan
+    model = ConditionalVAETransformer(**SMALL).fit(X, y)
+    model.save(tmp_path / "model.skvae")
+    _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae",
+             lambda metadata: _entry(metadata["state"]["__dict__"], entry).__setitem__(1, value))
+    with pytest.raises(ValueError, match=rf"edited.skvae is incomplete or damaged: its state does not fit.*{entry}"):
+        load(tmp_path / "edited.skvae")
+    state = model.__getstate__()
+    state[entry] = np.asarray(value) if entry != "_class_hole_rates" or value != "x" else value
+    with pytest.raises(ValueError, match=rf"The pickled ConditionalVAETransformer is damaged or was edited: {entry}"):
+        ConditionalVAETransformer().__setstate__(state)
+    loaded = load(tmp_path / "model.skvae")  # the file as saved
+    np.testing.assert_array_equal(loaded.transform(X, y), model.transform(X, y))
+
+
 @pytest.mark.parametrize("offset", [float("nan"), float("inf"), True, "x", None])
 def test_a_detector_file_with_a_threshold_no_fit_sets_or_none_is_refused(tmp_path, offset):
     # A NaN offset_ loaded, and predict called every row an inlier; without one, predict's bare AttributeError.
