@@ -26,6 +26,13 @@ from sklearn.utils.validation import (
 from ._base import BaseAutoencoder
 from ._data import sparse_holes
 from ._kinds import kind_of_column
+from ._pipelines import (
+    before_final_model,
+    final_model,
+    score_samples_of,
+    steps_before_final_model,
+    weight_key,
+)
 from ._random import draw_seed, seed_source
 from ._sources import block_rows, is_streamed
 from ._state_checks import check_number, pickled_state_checked
@@ -308,7 +315,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         base = self._base()
         # A Pipeline's tags do not say that the model it ends with needs y.
-        needs_y = _final_model(base)
+        needs_y = final_model(base)
         needs_y = needs_y if hasattr(needs_y, "fit") else base  # not "passthrough"
         if get_tags(needs_y).target_tags.required:
             raise ValueError(
@@ -354,7 +361,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """``sample_weight`` checked against X's rows, float64, None for none; refused where the base's fit takes none."""
         if sample_weight is None:
             return None
-        model = _final_model(base)
+        model = final_model(base)
         if not has_fit_parameter(model, "sample_weight"):
             name = model if isinstance(model, str) else type(model).__name__
             raise ValueError(
@@ -378,7 +385,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     "random_state, or give a float contamination, which fits on every row."
                 )
         if not get_config()["enable_metadata_routing"]:
-            return estimator.fit(X, **{_weight_key(estimator): weights})
+            return estimator.fit(X, **{weight_key(estimator): weights})
         # Routed by the base's own request, as a Pipeline routes it to its steps.
         if isinstance(estimator, Pipeline):
             return estimator.fit(X, sample_weight=weights)
@@ -411,8 +418,8 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         # VAEImputer's missing_values placeholders are its holes), judged on what it reads: behind
         # other steps, their output (a StandardScaler keeps the holes, a SimpleImputer fills them,
         # and judged on X, a SimpleImputer's holed table lost every calibration row to them).
-        model = _final_model(estimator)
-        reads_x = not _steps_before_final_model(estimator)  # bare, or behind Pipelines of one step
+        model = final_model(estimator)
+        reads_x = not steps_before_final_model(estimator)  # bare, or behind Pipelines of one step
         if hasattr(model, "handle_unknown"):  # skvae's models
             readable = as_pandas(X)  # a polars frame as the model reads it, once for both
             holed = model._marked if hasattr(model, "_marked") else (lambda rows: rows)  # placeholders as NaN
@@ -423,7 +430,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # placeholders among them) ask for rows: fitted on a copy of X (a step with copy=False
                 # writes into its input), read as the model reads it (a polars output raised).
                 read = _safe_indexing(readable, np.arange(n_samples))
-                for steps in _steps_before_final_model(estimator):
+                for steps in steps_before_final_model(estimator):
                     read = clone(steps).fit_transform(read)
                 unseen = _rows_the_fit_needs(holed(as_pandas(read)), fit_rows, held_out)
             # Behind other steps, levels are judged by what the fitted steps and model refuse (below):
@@ -464,7 +471,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 # among them never saw (7 of 10 seeds failed), a string column passed through, a
                 # hole filled with the string "missing".
                 held = _safe_indexing(X, held_out)
-                fitted = _final_model(estimator)  # this round's
+                fitted = final_model(estimator)  # this round's
                 reads_held = reads_x and hasattr(fitted, "_rows_outside_support")  # a skvae model reading X
                 behind_steps = isinstance(estimator, Pipeline) and not reads_held
                 if reads_held:
@@ -586,7 +593,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _check_score_options(self, base):
         if self.n_importance is None:
             return
-        model = _final_model(base)
+        model = final_model(base)
         accepted = inspect.signature(model.score_samples).parameters
         if "n_importance" not in accepted:
             raise ValueError(
@@ -626,12 +633,12 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             X = X.tocsr() if sp.issparse(X) else X  # row blocks
             step = block_rows(X.shape[1])
             scores = np.concatenate([
-                np.asarray(_score_samples(estimator, X[start : start + step].astype(np.float64), options),
+                np.asarray(score_samples_of(estimator, X[start : start + step].astype(np.float64), options),
                            dtype=np.float64)
                 for start in range(0, X.shape[0], step)
             ])
             return _ranked(scores, estimator)
-        return _ranked(_score_samples(estimator, X, options), estimator)
+        return _ranked(score_samples_of(estimator, X, options), estimator)
 
     # -------------------------------------------------------------- inference
 
@@ -859,7 +866,7 @@ def _bound_of(n_importance, base):
     """``n_importance`` as ``base.score_samples`` (a Pipeline's final model's) reads it: None is its default (1 for the ELBO)."""
     if n_importance is not None:
         return n_importance
-    parameter = inspect.signature(_final_model(base).score_samples).parameters.get("n_importance")
+    parameter = inspect.signature(final_model(base).score_samples).parameters.get("n_importance")
     return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
 
 
@@ -899,47 +906,9 @@ def _unseen_levels(X, fit_rows, held_out, likelihood=None):
     return unseen
 
 
-def _final_model(estimator):
-    """The model a Pipeline ends with, through Pipelines within it; or the estimator itself."""
-    while isinstance(estimator, Pipeline) and estimator.steps:
-        estimator = estimator.steps[-1][1]
-    return estimator
-
-
-def _weight_key(estimator):
-    """The name of ``sample_weight`` for the model a (nested) Pipeline ends with: ``"step__sample_weight"``."""
-    if isinstance(estimator, Pipeline) and estimator.steps:
-        return f"{estimator.steps[-1][0]}__{_weight_key(estimator.steps[-1][1])}"
-    return "sample_weight"
-
-
-def _steps_before_final_model(estimator):
-    """The Pipelines of steps that run before the model a Pipeline ends with, through Pipelines within it, in order."""
-    steps = []
-    while isinstance(estimator, Pipeline) and estimator.steps:
-        if len(estimator.steps) > 1:
-            steps.append(estimator[:-1])
-        estimator = estimator.steps[-1][1]
-    return steps
-
-
-def _before_final_model(estimator, X):
-    """X as the model a fitted Pipeline ends with reads it (through every step before it), or X itself."""
-    for steps in _steps_before_final_model(estimator):
-        X = steps.transform(X)
-    return X
-
-
-def _score_samples(estimator, X, options):
-    """``estimator.score_samples(X, **options)``; a Pipeline's options go to its final model, as its own call takes none."""
-    if options and isinstance(estimator, Pipeline):
-        return _final_model(estimator).score_samples(_before_final_model(estimator, X), **options)
-    return estimator.score_samples(X, **options)
-
-
 def _rows_outside_support(estimator, X):
     """Which rows of X a fitted skvae model, bare or a Pipeline's final model, cannot take; None for another model."""
-    model = _final_model(estimator)
+    model = final_model(estimator)
     if not hasattr(model, "_rows_outside_support"):
         return None
-    return model._rows_outside_support(_before_final_model(estimator, X))
+    return model._rows_outside_support(before_final_model(estimator, X))
