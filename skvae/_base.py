@@ -675,6 +675,7 @@ class BaseAutoencoder(
                 validation_score=validation_score,
                 verbose=self.verbose,
                 description=type(self).__name__,
+                incremental=data.incremental,
             )
         model.eval()
         return rows, TrainingRun(n_epochs, converged, interrupted, early_stopping, optimizer, start, best_carried)

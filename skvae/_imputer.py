@@ -377,7 +377,9 @@ class VAEImputer(VAETransformer):
         (But for a category unseen at fit under ``handle_unknown="ignore"``,
         which counts as a hole and is filled.) A DataFrame's column comes back
         in its training dtype, so an observed value that dtype cannot hold
-        (2.5 in a column of integers) is refused.
+        (2.5 in a column of integers) is refused, and a float64 value in a
+        column that was float32 at fit takes float32's rounding, as that
+        column's training values did (fit on the float64 frame to keep them).
 
         Parameters
         ----------

@@ -21,15 +21,17 @@ def _tqdm():
 class Progress:
     """The display of one call's training; ``epoch`` after each epoch, ``close`` at the end."""
 
-    def __init__(self, verbose, n_epochs, description):
+    def __init__(self, verbose, n_epochs, description, incremental=False):
         self.lines = verbose >= 2 or (verbose == 1 and _tqdm() is None)
         self.description = description
         self.score_explained = False
         self.bar = None
         if verbose == 1 and not self.lines:
-            # A one-epoch call's bar (each partial_fit of a stream) goes when it ends: a stream of
-            # a thousand blocks left a thousand bars.
-            self.bar = _tqdm()(total=n_epochs, desc=description, unit="epoch", leave=n_epochs > 1, dynamic_ncols=True)
+            # A partial_fit's bar (one epoch, a block of a stream) goes when it ends: a stream of a
+            # thousand blocks left a thousand bars. A fit's stays, of one epoch too (MLPRegressor's
+            # line would).
+            self.bar = _tqdm()(total=n_epochs, desc=description, unit="epoch", leave=not incremental,
+                               dynamic_ncols=True)
 
     def epoch(self, epoch, loss, score=None):
         if self.lines:

@@ -246,6 +246,7 @@ def train(
     validation_score=None,
     verbose=0,
     description="fit",
+    incremental=False,
 ):
     """Train for the epoch numbers in ``epochs`` unless the stopping rule fires first.
 
@@ -276,7 +277,7 @@ def train(
     updated in place.
     """
     run = _Run(network, optimizer, history)
-    run.progress = Progress(verbose, len(epochs), description)
+    run.progress = Progress(verbose, len(epochs), description, incremental)
     try:
         for epoch in epochs:
             if run.n_epochs:  # an interrupt in a call's first epoch propagates: nothing to rewind to

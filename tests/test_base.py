@@ -579,6 +579,9 @@ def test_a_partial_fit_bar_goes_when_its_epoch_ends(tabular, capsys, monkeypatch
     model = VAETransformer(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(tabular)
     model.partial_fit(tabular)
     assert kept == [True, False]  # a stream of a thousand blocks left a thousand bars
+    # A fit of one epoch keeps its bar, as MLPRegressor(max_iter=1) prints its line: it was wiped, loss and all.
+    VAETransformer(**{**SMALL, "max_iter": 1, "verbose": 1}).fit(tabular)
+    assert kept == [True, False, True]
 
 
 @MODELS

@@ -29,7 +29,10 @@ The contract, for a group of ``n_features`` columns:
   for the encoding and decoding (``()``: nothing; ``("mean",
   "scale")`` to standardise; ``"resolution"`` too for a variance floor;
   ``"binary"``, whether every value is 0 or 1; ``"largest"``, the largest
-  value, untransformed);
+  value, untransformed; ``"constant"``, the value of a column that held
+  one value at fit, NaN for the others: ``to_values`` then gives that
+  value exactly, whatever the decoder says, until ``release_constants``
+  meets training targets that vary it);
   ``censor_share``: for a continuous likelihood, the share of a float
   DataFrame column's training values that must sit at its smallest or
   largest value for ``likelihood="auto"`` to censor it there (None: never);
@@ -48,7 +51,8 @@ The contract, for a group of ``n_features`` columns:
   leaves out) and ``log_jacobian`` (their sum), which put a density in
   X's units, and its columns are the ones the scaling-drift warning judges.
 * **Construction.** ``Cls(n_features, *, statistics=None,
-  n_categories=None, censored=None, **options)``: ``statistics`` a dict
+  n_categories=None, censored=None, **options)``, which passes
+  ``statistics`` on to ``Likelihood.__init__``: ``statistics`` a dict
   of float64 arrays, one value per feature; ``censored`` a ``(low,
   high)`` pair of flags per feature (None: none censored; the bounds
   come from the statistics, or from the saved buffers when a model is
@@ -81,6 +85,7 @@ The contract, for a group of ``n_features`` columns:
 import math
 import sys
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -117,9 +122,34 @@ class Likelihood(nn.Module):
     targets_are_inputs = True
     standardises_targets = False
 
-    def __init__(self, n_features, **options):
+    def __init__(self, n_features, *, statistics=None, **options):
         super().__init__()
         self.n_features = n_features
+        if "constant" in self.statistics:
+            # A column that held one value in training decodes as that value, exactly: what the
+            # decoder gives it is learnt from nothing, and came back off by a share of its units
+            # (0.05 decoded as 0.006 to 0.07), or, after a short fit, as another value (a flag
+            # always False decoded True, an imputer filled a count always 0 with 1).
+            constant = np.full(n_features, np.nan) if statistics is None or "constant" not in statistics \
+                else np.asarray(statistics["constant"], dtype=np.float64)
+            self.register_buffer("is_constant", torch.as_tensor(~np.isnan(constant)))
+            self.register_buffer("constant_value", torch.as_tensor(np.nan_to_num(constant), dtype=torch.float64))
+
+    def release_constants(self, targets, mask=None):
+        """Decode as learnt the constant columns that ``targets`` (as scored; ``mask``: observed) vary."""
+        # The constant's own target, made as encode makes it (standardised in float64, one
+        # rounding, for a Gaussian column): any other target is another value.
+        _, level = self.encode(self.constant_value.to(targets.device).unsqueeze(0))
+        moved = targets != level.to(targets.dtype)
+        if mask is not None:
+            moved &= mask > 0
+        self.is_constant = self.is_constant & ~moved.any(0).to(self.is_constant.device)
+
+    def _pinned(self, values):
+        """Float64 ``values`` in X's units with each constant column's value where it has one."""
+        if "constant" not in self.statistics:
+            return values
+        return torch.where(self.is_constant, self.constant_value.to(values.device), values)
 
     @classmethod
     def support_bounds(cls):
@@ -212,7 +242,7 @@ class Likelihood(nn.Module):
         return sum(float(w) * self.mean(p).double() for w, p in zip(weights, params))
 
     def to_values(self, targets):
-        return targets.double()
+        return self._pinned(targets.double())
 
     # ----------------------------------------------------- discriminator view
 

@@ -42,10 +42,10 @@ class BernoulliLikelihood(Likelihood):
     # fed an SVC at 0.918 against 0.842. ("auto" also asks that a tenth of
     # them sit at 0 or 1: skvae._kinds.BOUND_SHARE.)
     auto_dtypes_in_support = frozenset({"float", "integer"})
-    statistics = ("binary",)
+    statistics = ("binary", "constant")
 
     def __init__(self, n_features, *, statistics=None, **options):
-        super().__init__(n_features)
+        super().__init__(n_features, statistics=statistics)
         binary = torch.ones(n_features, dtype=torch.bool) if statistics is None else torch.as_tensor(
             [bool(b) for b in statistics["binary"]])
         self.register_buffer("binary", binary)

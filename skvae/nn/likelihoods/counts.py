@@ -20,11 +20,11 @@ class CountLikelihood(Likelihood):
     support_hint = 'Counts cannot be negative; use likelihood="gaussian" for real values.'
     inputs_clamped = True  # the encoder reads log1p(max(x, 0))
     discrete = True
-    statistics = ("mean", "scale")
+    statistics = ("mean", "scale", "constant")
     targets_are_inputs = False
 
     def __init__(self, n_features, *, statistics=None, **options):
-        super().__init__(n_features)
+        super().__init__(n_features, statistics=statistics)
         mean = torch.zeros(n_features) if statistics is None else torch.as_tensor(statistics["mean"])
         scale = torch.ones(n_features) if statistics is None else torch.as_tensor(statistics["scale"])
         self.register_buffer("input_loc", mean.double())

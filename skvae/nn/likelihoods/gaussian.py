@@ -97,7 +97,7 @@ class GaussianLikelihood(Likelihood):
     standardises_targets = True
 
     def __init__(self, n_features, *, statistics=None, noise_variance=None, censored=None, **options):
-        super().__init__(n_features)
+        super().__init__(n_features, statistics=statistics)
         scale = np.ones(n_features) if statistics is None else np.asarray(statistics["scale"], dtype=np.float64)
         mean = np.zeros(n_features) if statistics is None else np.asarray(statistics["mean"], dtype=np.float64)
         self.register_buffer("loc", torch.as_tensor(mean, dtype=torch.float64))
@@ -105,13 +105,6 @@ class GaussianLikelihood(Likelihood):
         self.register_buffer("log_jacobian", torch.tensor(float(np.log(scale).sum()), dtype=torch.float64))
         # Per feature, for rows that miss some: the Jacobian of what they have.
         self.register_buffer("log_scale", torch.as_tensor(np.log(scale), dtype=torch.float64))
-        # A column that held one value in training decodes as that value, exactly: what the
-        # decoder gives it is learnt from nothing, and came back off by a share of its units
-        # (0.05 decoded as 0.006 to 0.07).
-        constant = np.full(n_features, np.nan) if statistics is None or "constant" not in statistics \
-            else np.asarray(statistics["constant"], dtype=np.float64)
-        self.register_buffer("is_constant", torch.as_tensor(~np.isnan(constant)))
-        self.register_buffer("constant_value", torch.as_tensor(np.nan_to_num(constant), dtype=torch.float64))
         if censored is not None and any(low or high for low, high in censored):
             self._censor(np.asarray(censored, dtype=bool).reshape(n_features, 2), statistics)
         if noise_variance is None:
@@ -296,23 +289,13 @@ class GaussianLikelihood(Likelihood):
 
     def to_values(self, targets):
         values = self._values(targets.double())
-        values = torch.where(self.is_constant, self.constant_value, values)
+        values = self._pinned(values)
         if not self.censored:
             return values
         # What lies on or past a censored bound comes back as the bound, exactly
         # (float32 targets would miss it by a rounding).
         values = torch.where(targets >= self.censor_high, self.censor_high_value, values)
         return torch.where(targets <= self.censor_low, self.censor_low_value, values)
-
-    def release_constants(self, targets, mask=None):
-        """Decode as learnt the constant columns that ``targets`` (as scored; ``mask``: observed) vary."""
-        # The constant's own target, made as encode makes it (log1p(x) for a log-normal column,
-        # standardised in float64, one rounding): any other target is another value.
-        level = self.transform_input(self.constant_value.to(targets.device))
-        moved = targets != standardised(level, self.loc, self.scale).to(targets.dtype)
-        if mask is not None:
-            moved &= mask > 0
-        self.is_constant = self.is_constant & ~moved.any(0).to(self.is_constant.device)
 
     def _values(self, targets):
         """Float64 standardised targets in X's units."""
