@@ -88,6 +88,20 @@ def _bounds_of(limit, name, schema, unbounded):
                 "give -np.inf or np.inf to leave a column unbounded (or a list, read by position)."
             )
         limit = limit.reindex(names)
+    elif isinstance(limit, pd.Series):
+        # Fitted on an array, the features' labels are their positions: read by position, a
+        # Series of other labels bounded other columns than it named.
+        positions = list(range(len(names)))
+        labels = list(limit.index)
+        whole = all(isinstance(label, (int, np.integer)) and not isinstance(label, (bool, np.bool_))
+                    for label in labels)
+        if not whole or sorted(labels) != positions:
+            raise ValueError(
+                f"{name} as a Series is read by its labels, which for an imputer fitted on an array "
+                f"(no column names) are the features' positions 0 to {len(names) - 1}, each once; got "
+                f"{labels[:10]}{' ...' if len(labels) > 10 else ''}. Give a list, read by position."
+            )
+        limit = limit.reindex(positions)
     if isinstance(limit, (list, tuple)):
         # pd.NA, as None, leaves a column unbounded: float() refuses it.
         limit = [np.nan if value is pd.NA else value for value in limit]

@@ -100,7 +100,8 @@ class VAEImputer(VAETransformer):
         modelled on [0, 1] (flags, shares, pixels, where a floor meant for
         amounts would decide every fill), or one bound per column in X's
         column order (a Series is read by the training columns' names,
-        which its labels must be; an infinity, None or NaN for none). A
+        which its labels must be, or for an array fitted without names by
+        the features' positions; an infinity, None or NaN for none). A
         decoder's mean can lie beyond the values seen at fit, below 0 for
         an amount, say (``sample`` keeps its rows within the training
         range; fills are not bounded unless asked). Per column, a finite

@@ -582,3 +582,18 @@ def test_a_likelihood_dict_is_checked_against_all_of_xs_columns():
         VAEImputer(likelihood={3: "gaussian"}).fit(X)
     with pytest.raises(ValueError, match="unknown likelihoods {1: 'nonsense'}"):  # accepted silently
         VAEImputer(likelihood={1: "nonsense"}).fit(X)
+
+
+def test_bounds_given_as_a_series_to_an_imputer_fitted_on_an_array_are_read_by_their_labels():
+    # They were read by position: min_value=pd.Series({3: 0.9, 0: 0, 1: 0, 2: 0}) bounded feature 0 at 0.9
+    # and left feature 3 unbounded.
+    rng = np.random.RandomState(0)
+    X = rng.rand(100, 4)
+    holes = rng.rand(100, 4) < 0.2
+    X[holes] = np.nan
+    params = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    filled = VAEImputer(**params, min_value=pd.Series({3: 0.9, 0: 0.0, 1: 0.0, 2: 0.0})).fit_transform(X)
+    assert filled[holes[:, 3], 3].min() >= 0.9 and filled[holes[:, 0], 0].min() < 0.9
+    for labels in (list("abcd"), [0, 1, 2], [0, 1, 2, 2.5], [0, 1, 1, 2]):
+        with pytest.raises(ValueError, match=r"min_value as a Series is read by its labels, which for an imputer fitted"):
+            VAEImputer(**params, min_value=pd.Series(0.0, index=labels)).fit_transform(X)
