@@ -330,6 +330,16 @@ class BaseAutoencoder(
                 "X.reshape(len(X), -1) for images of shape (height, width) or (channels, height, width); "
                 "images.transpose(0, 3, 1, 2).reshape(len(images), -1) for (height, width, channels)."
             )
+        dtype = getattr(X, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "mM":
+            # Read as numbers, they are counts of the array's unit: the same dates in days and in
+            # seconds gave other codes, and NaT the count -9.2e18, not a hole.
+            raise ValueError(
+                f"X is an array of {dtype} values, whose numbers are counts of its unit, and NaT no hole. "
+                "Pass them as a DataFrame, whose date and duration columns skvae reads as such "
+                "(pd.DataFrame(X)), or as numbers in a unit you choose (e.g. X.astype('datetime64[s]')"
+                ".astype(float) for seconds, after replacing NaT)."
+            )
         # A memmap's infinities are looked for a block of rows at a time: scikit-learn's check of an
         # array with holes makes a boolean array of X's size (1 GiB for a 4.1 GiB memmap).
         blockwise = is_streamed(X) and not sp.issparse(X)

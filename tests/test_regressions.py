@@ -3291,3 +3291,16 @@ def test_a_users_module_built_under_a_float64_default_is_named_as_the_cause():
             VAETransformer(encoder=ResidualEncoder, **FAST).fit(np.random.RandomState(0).rand(40, 4))
     finally:
         torch.set_default_dtype(previous)
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, VAEImputer])
+def test_an_array_of_dates_or_durations_is_refused_with_the_frame_that_reads_them(Estimator):
+    # Read as numbers in their unit: the same dates in days gave codes 9x those in seconds, and NaT -9.2e18.
+    dates = np.datetime64("2020-01-01", "s") + np.arange(400).reshape(100, 4) * 86400
+    for X in (dates, dates - dates[0, 0]):
+        with pytest.raises(ValueError, match=r"X is an array of (datetime|timedelta)64\[s\] values.*pd.DataFrame\(X\)"):
+            Estimator(**FAST).fit(X)
+    fitted = Estimator(**FAST).fit(dates.astype(np.float64))
+    with pytest.raises(ValueError, match=r"X is an array of datetime64\[D\] values"):
+        fitted.transform(dates.astype("datetime64[D]"))
+    Estimator(**FAST).fit(pd.DataFrame(dates))  # as dates
