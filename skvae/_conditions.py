@@ -47,11 +47,18 @@ class Conditions:
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
         labels = _labels(y)
         declared = isinstance(getattr(y, "dtype", None), pd.CategoricalDtype)
+        if labels.dtype.kind == "f" and np.isinf(labels).any():
+            # scikit-learn refuses infinite targets; as a label, inf became a class of its own.
+            raise ValueError(
+                f"y holds an infinite label (row {int(np.flatnonzero(np.isinf(labels))[0])}). Class labels are "
+                "finite numbers or strings: replace or drop those rows."
+            )
         if classes is None and not declared and labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
             n_values = len(np.unique(labels))
+            each = "each of which would be a class of its own" if n_values != 1 else "which would be a class"
             raise ValueError(
-                f"y holds {n_values} distinct fractional number{'s' if n_values != 1 else ''}, each of "
-                "which would be a class of its own. A ConditionalVAETransformer takes class labels as a "
+                f"y holds {n_values} distinct fractional number{'s' if n_values != 1 else ''}, {each}. "
+                "A ConditionalVAETransformer takes class labels as a "
                 "1-D y (pass fractional labels as a pandas Categorical, or as strings), or numeric "
                 "covariates as a 2-D y: for one covariate pass y.reshape(-1, 1) (a Series: y.to_frame())."
             )

@@ -3304,3 +3304,11 @@ def test_an_array_of_dates_or_durations_is_refused_with_the_frame_that_reads_the
     with pytest.raises(ValueError, match=r"X is an array of datetime64\[D\] values"):
         fitted.transform(dates.astype("datetime64[D]"))
     Estimator(**FAST).fit(pd.DataFrame(dates))  # as dates
+
+
+def test_an_infinite_class_label_is_refused():
+    # classes_ became [0., 1., inf], where scikit-learn refuses infinite targets.
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    y = np.r_[np.inf, np.tile([0.0, 1.0], 30)[1:]]
+    with pytest.raises(ValueError, match=r"y holds an infinite label \(row 0\)"):
+        ConditionalVAETransformer(**FAST).fit(X, y)
