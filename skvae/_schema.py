@@ -461,7 +461,9 @@ class Schema:
         index[missing] = -1
         unknown = (index < 0) & ~missing
         if unknown.any() and handle_unknown == "error":
-            found = sorted(map(str, set(values[unknown].tolist())))
+            # Python's values, unquoted numbers beside numbers: a 5 shown as '5' beside np.int64(0) read as a
+            # string among integers.
+            found = sorted({_plain(value) for value in values[unknown]}, key=str)
             advice = ("Set handle_unknown='ignore' to treat them as missing: set_params(handle_unknown="
                       "'ignore') on a fitted model takes effect at once; in a fitted VAEOutlierDetector, "
                       "detector.estimator_.set_params(handle_unknown='ignore') (which then scores such a value "
@@ -476,7 +478,7 @@ class Schema:
             raise ValueError(
                 f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in "
                 f"{_row_named(series, first_row, int(np.argmax(unknown)))}). Known: "
-                f"{list(column.categories)[:20]}. {advice}"
+                f"{[_plain(level) for level in list(column.categories)[:20]]}. {advice}"
             )
         index[index < 0] = np.nan
         return index
@@ -963,3 +965,6 @@ def _shown(value, bound):
     return repr(float(value)) if float(short) == bound and value != bound else short
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds (its repr in a message is the value's)."""
+    return value.item() if isinstance(value, np.generic) else value

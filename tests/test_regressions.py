@@ -3312,3 +3312,11 @@ def test_an_infinite_class_label_is_refused():
     y = np.r_[np.inf, np.tile([0.0, 1.0], 30)[1:]]
     with pytest.raises(ValueError, match=r"y holds an infinite label \(row 0\)"):
         ConditionalVAETransformer(**FAST).fit(X, y)
+
+
+def test_an_unseen_integer_level_is_shown_as_the_known_ones_are():
+    # It read "['5'] ... Known: [np.int64(0), np.int64(1), np.int64(2)]", a string among integers.
+    frame = pd.DataFrame({"a": np.tile([0, 1, 2], 20), "b": np.random.RandomState(0).rand(60)})
+    vae = VAETransformer(**{**FAST, "likelihood": {"a": "categorical"}}).fit(frame)
+    with pytest.raises(ValueError, match=r"not seen at fit: \[5\] \(first in row 0\)\. Known: \[0, 1, 2\]\."):
+        vae.transform(frame.assign(a=5))
