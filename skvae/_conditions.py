@@ -47,12 +47,6 @@ class Conditions:
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
         labels = _labels(y)
         declared = isinstance(getattr(y, "dtype", None), pd.CategoricalDtype)
-        if labels.dtype.kind == "f" and np.isinf(labels).any():
-            # scikit-learn refuses infinite targets; as a label, inf became a class of its own.
-            raise ValueError(
-                f"y holds an infinite label (row {int(np.flatnonzero(np.isinf(labels))[0])}). Class labels are "
-                "finite numbers or strings: replace or drop those rows."
-            )
         if classes is None and not declared and labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
             n_values = len(np.unique(labels))
             each = "each of which would be a class of its own" if n_values != 1 else "which would be a class"
@@ -355,6 +349,13 @@ def _labels(y, name="y"):
         _refuse_missing(name, missing)
     if labels.dtype.kind == "O":
         _refuse_mixed_types({type(v) for v in labels}, name)
+    # scikit-learn refuses infinite targets (and classes); as a label, inf became a class of its own.
+    infinite = np.isinf(labels) if labels.dtype.kind == "f" else np.array(
+        [isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in labels], dtype=bool) \
+        if labels.dtype.kind == "O" else None
+    if infinite is not None and infinite.any():
+        raise ValueError(f"{name} holds an infinite label (position {int(np.argmax(infinite))}). Class labels are "
+                         "finite numbers or strings: replace or drop those rows.")
     return labels
 
 

@@ -966,5 +966,9 @@ def _shown(value, bound):
 
 
 def _plain(value):
-    """A numpy scalar as the Python value it holds (its repr in a message is the value's)."""
+    """A numpy scalar as the Python or pandas value it holds, as pandas gives a column's values (its repr is the value's)."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)  # item() of nanoseconds is a bare integer
+    if isinstance(value, np.timedelta64):
+        return pd.Timedelta(value)
     return value.item() if isinstance(value, np.generic) else value

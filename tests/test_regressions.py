@@ -3310,8 +3310,12 @@ def test_an_infinite_class_label_is_refused():
     # classes_ became [0., 1., inf], where scikit-learn refuses infinite targets.
     X = np.random.RandomState(0).normal(size=(60, 3))
     y = np.r_[np.inf, np.tile([0.0, 1.0], 30)[1:]]
-    with pytest.raises(ValueError, match=r"y holds an infinite label \(row 0\)"):
+    with pytest.raises(ValueError, match=r"y holds an infinite label \(position 0\)"):
         ConditionalVAETransformer(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"y holds an infinite label \(position 0\)"):
+        ConditionalVAETransformer(**FAST).fit(X, pd.Series(y, dtype=object))
+    with pytest.raises(ValueError, match=r"classes holds an infinite label \(position 2\)"):
+        ConditionalVAETransformer(**FAST).partial_fit(X, np.tile([0.0, 1.0], 30), classes=[0.0, 1.0, np.inf])
 
 
 def test_an_unseen_integer_level_is_shown_as_the_known_ones_are():
@@ -3320,3 +3324,9 @@ def test_an_unseen_integer_level_is_shown_as_the_known_ones_are():
     vae = VAETransformer(**{**FAST, "likelihood": {"a": "categorical"}}).fit(frame)
     with pytest.raises(ValueError, match=r"not seen at fit: \[5\] \(first in row 0\)\. Known: \[0, 1, 2\]\."):
         vae.transform(frame.assign(a=5))
+    # Dates of nanoseconds are not their integers (item() of a datetime64[ns] is one).
+    levels = pd.DatetimeIndex([pd.Timestamp("2020-01-01") + pd.Timedelta(k, "ns") for k in (1, 2, 3)])
+    dated = frame.assign(a=pd.Categorical(np.tile(levels, 20)))
+    vae = VAETransformer(**FAST).fit(dated)
+    with pytest.raises(ValueError, match=r"Known: \[Timestamp\('2020-01-01 00:00:00\.000000001'\), "):
+        vae.transform(dated.assign(a=pd.Categorical([pd.Timestamp("2021-05-05")] * 60)))

@@ -51,8 +51,9 @@ The contract, for a group of ``n_features`` columns:
   leaves out) and ``log_jacobian`` (their sum), which put a density in
   X's units, and its columns are the ones the scaling-drift warning judges.
 * **Construction.** ``Cls(n_features, *, statistics=None,
-  n_categories=None, censored=None, **options)``, which passes
-  ``statistics`` on to ``Likelihood.__init__``: ``statistics`` a dict
+  n_categories=None, censored=None, **options)`` (a class whose
+  ``statistics`` name ``"constant"`` passes them on to
+  ``Likelihood.__init__``): ``statistics`` a dict
   of float64 arrays, one value per feature; ``censored`` a ``(low,
   high)`` pair of flags per feature (None: none censored; the bounds
   come from the statistics, or from the saved buffers when a model is
@@ -67,7 +68,9 @@ The contract, for a group of ``n_features`` columns:
   a standardised target wants; counts start at their column's scale);
   ``log_prob(target, params, mask=None)`` per row, summed over the
   features ``mask`` marks observed (1) and never averaged over rows;
-  ``squared_error(target, params)`` per entry, the autoencoder's score.
+  ``squared_error(target, params)`` per entry, the autoencoder's score
+  (of ``pinned_mean(params)``, the mean with each constant column's own
+  target, as ``inverse_transform`` gives it back).
 * **Decoding.** ``mean(params)`` (what ``inverse_transform`` gives),
   ``mode(params)`` (the value ``VAEImputer`` fills a hole with: the most
   probable category or count, 0 or 1 for a Bernoulli column that held only
@@ -75,7 +78,9 @@ The contract, for a group of ``n_features`` columns:
   Gaussian, the probability for a column of shares), ``sample(params, generator)`` and ``mixture(params, weights)``
   (the mean over several decoder outputs, e.g. one per class) in the
   targets' units;
-  ``to_values(targets)``, float64 in X's units (a category as its index).
+  ``to_values(targets)``, float64 in X's units (a category as its index),
+  each constant column its value: what ``inverse_transform``, ``sample``
+  and the imputer give, of ``mean``, ``sample`` and ``mode``.
 * **The discriminator's view** (VAE-GAN): ``view(params)`` of generated
   rows, differentiable, and ``observed_view(target)`` of observed ones,
   in the same units and width (``view_width``), and ``view_mask(mask)``,
@@ -144,6 +149,18 @@ class Likelihood(nn.Module):
         if mask is not None:
             moved &= mask > 0
         self.is_constant = self.is_constant & ~moved.any(0).to(self.is_constant.device)
+
+    def pinned_mean(self, params):
+        """``mean(params)``, float64 in the targets' units, with each constant column's own target.
+
+        What ``to_values`` gives back in X's units: an autoencoder's score,
+        the squared miss of its reconstruction, reads it, so that the two agree.
+        """
+        mean = self.mean(params).double()
+        if "constant" not in self.statistics:
+            return mean
+        _, level = self.encode(self.constant_value.to(params.device).unsqueeze(0))
+        return torch.where(self.is_constant, level.double(), mean)
 
     def _pinned(self, values):
         """Float64 ``values`` in X's units with each constant column's value where it has one."""
@@ -224,7 +241,7 @@ class Likelihood(nn.Module):
         What an autoencoder's score averages: the error of the decoder's
         mean, standardised where the input is.
         """
-        return (target.double() - self.mean(params).double()).square()
+        return (target.double() - self.pinned_mean(params)).square()
 
     # ------------------------------------------------------------ decoding
 

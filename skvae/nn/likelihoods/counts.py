@@ -52,7 +52,7 @@ class CountLikelihood(Likelihood):
     def squared_error(self, target, params):
         """The error of the mean count on the standardised ``log1p`` scale the encoder reads counts on."""
         observed = (self.transform_input(target.double()) - self.input_loc) / self.input_scale
-        expected = (self.transform_input(self.mean(params).double()) - self.input_loc) / self.input_scale
+        expected = (self.transform_input(self.pinned_mean(params)) - self.input_loc) / self.input_scale
         return (observed - expected).square()
 
     def view(self, params):

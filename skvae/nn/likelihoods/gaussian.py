@@ -253,7 +253,7 @@ class GaussianLikelihood(Likelihood):
         # A learned-variance fit reads a location past a censored bound as the bound, and its
         # reconstructions come back so: the miss is the bounded one (a fit of flights' rain,
         # censored at 0, sat 6 standard deviations below it).
-        return (self._bounded(target.double()) - self._bounded(self.mean(params).double())).square()
+        return (self._bounded(target.double()) - self._bounded(self.pinned_mean(params))).square()
 
     def sample(self, params, generator):
         std = self.draw_variance.sqrt() if self.raw_variance is None else torch.exp(0.5 * self.log_variance())
