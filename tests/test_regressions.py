@@ -1955,33 +1955,6 @@ def test_a_constant_column_decodes_as_its_value_in_any_units(Estimator):
     assert (restored.sample(5, random_state=0, from_likelihood=False)["rate"] == 0.05).all()
 
 
-@pytest.mark.parametrize("likelihood, value", [
-    ("auto", 0), ("auto", False), ("poisson", 0), ("poisson", 3), ("negative_binomial", 0),
-])
-def test_a_flag_or_count_constant_at_fit_decodes_as_its_value(likelihood, value):
-    # Only Gaussian columns were pinned: after one partial_fit, a flag always 0 (Bernoulli) decoded as 1 in
-    # 150 of 200 rows, a bool always False as True in 170, a count always 0 as 1 (an imputer filled it so).
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame({"b": rng.rand(200), "c": rng.rand(200), "k": value})
-    params = {**FAST, "hidden_layer_sizes": (16,)}
-    if likelihood != "auto":
-        params["likelihood"] = {"k": likelihood}
-    model = VAETransformer(**params).partial_fit(frame)
-    assert model.column_likelihoods_["k"] == ("bernoulli" if likelihood == "auto" else likelihood)
-    assert (model.inverse_transform(model.transform(frame))["k"] == value).all()
-    assert (model.to_torch("inverse_transform")(torch.as_tensor(model.transform(frame)))[:, 2] == value).all()
-    for from_likelihood in (False, True):
-        assert (model.sample(100, random_state=0, from_likelihood=from_likelihood)["k"] == value).all()
-    holed = frame.astype({"k": "Int64" if value is not False else "boolean"})
-    holed.loc[::4, "k"] = pd.NA
-    assert (VAEImputer(**params).fit_transform(holed)["k"] == value).all()
-    # A later block that varies it gives it to the decoder.
-    varied = frame.assign(k=rng.randint(0, 2, 200).astype(type(value)))
-    model.partial_fit(varied)
-    part = next(p for p in model.network_.columns.parts if type(p).__name__ != "GaussianLikelihood")
-    assert not bool(part.is_constant.any())
-
-
 def test_a_negative_zero_scores_as_zero():
     # Each row's Monte Carlo draws were keyed on the bits of its values, and -0.0 (np.round(-0.3),
     # -x of a zero) has other bits than 0.0: equal rows scored 0.6 nats apart, and outliers flipped.

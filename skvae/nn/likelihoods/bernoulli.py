@@ -42,7 +42,7 @@ class BernoulliLikelihood(Likelihood):
     # fed an SVC at 0.918 against 0.842. ("auto" also asks that a tenth of
     # them sit at 0 or 1: skvae._kinds.BOUND_SHARE.)
     auto_dtypes_in_support = frozenset({"float", "integer"})
-    statistics = ("binary", "constant")
+    statistics = ("binary",)
 
     def __init__(self, n_features, *, statistics=None, **options):
         super().__init__(n_features, statistics=statistics)

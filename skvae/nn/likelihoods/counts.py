@@ -20,7 +20,7 @@ class CountLikelihood(Likelihood):
     support_hint = 'Counts cannot be negative; use likelihood="gaussian" for real values.'
     inputs_clamped = True  # the encoder reads log1p(max(x, 0))
     discrete = True
-    statistics = ("mean", "scale", "constant")
+    statistics = ("mean", "scale")
     targets_are_inputs = False
 
     def __init__(self, n_features, *, statistics=None, **options):
