@@ -591,7 +591,7 @@ def test_bounds_given_as_a_series_to_an_imputer_fitted_on_an_array_are_read_by_t
     X = rng.rand(100, 4)
     holes = rng.rand(100, 4) < 0.2
     X[holes] = np.nan
-    params = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    params = {"hidden_layer_sizes": (16,), "max_iter": 2, "random_state": 0}
     filled = VAEImputer(**params, min_value=pd.Series({3: 0.9, 0: 0.0, 1: 0.0, 2: 0.0})).fit_transform(X)
     assert filled[holes[:, 3], 3].min() >= 0.9 and filled[holes[:, 0], 0].min() < 0.9
     for labels in (list("abcd"), [0, 1, 2], [0, 1, 2, 2.5], [0, 1, 1, 2]):
