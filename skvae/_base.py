@@ -394,9 +394,9 @@ class BaseAutoencoder(
         (pass explicit values where a block has fewer rows than X has
         columns), and each column's range: ``sample`` draws stay within the
         first call's smallest and largest values, and log-normal columns'
-        decoded values at or below its largest; a column that held one value
-        in the first call decodes as that value until a later call's rows
-        vary it. So is each column's share of holes, at which ``sample``
+        decoded values at or below its largest; a Gaussian or log-normal
+        column that held one value in the first call decodes as that value
+        until a later call's rows vary it. So is each column's share of holes, at which ``sample``
         draws them. So are a string column's levels: to learn levels that
         later blocks hold first, give the column a pandas Categorical dtype
         listing every level before the first call. A later block far outside
