@@ -175,15 +175,17 @@ class AutoencoderTransformer(BaseAutoencoder):
         """Minus the mean squared reconstruction error of each row.
 
         For ``likelihood="gaussian"``: ``-mean_j ((x_j - x_hat_j) / s_j) ** 2``
-        with ``x_hat = inverse_transform(transform(x))`` and ``s_j`` feature
-        j's standard deviation in the training data, so every feature counts
+        with ``x_hat = inverse_transform(transform(x))`` (before a
+        DataFrame's integer columns are rounded to whole numbers) and
+        ``s_j`` feature j's standard deviation in the training data, so every feature counts
         the same whatever its units, as in training, which minimises this
         error (1 is the error of predicting each feature's mean). For
         ``"bernoulli"``: the same without the scaling, in the units of X
         (training minimises the cross-entropy instead). A categorical
         column's error is its Brier score (the squared distance of the
         category's one-hot code from the decoded probabilities), a count's
-        the error of its mean on the standardised ``log1p`` scale; a
+        and a log-normal column's the error of its mean on the standardised
+        ``log1p`` scale the encoder reads it on; a
         missing entry counts for nothing. It is not a log-likelihood (an
         autoencoder defines none), but higher is better, so ``score`` serves
         model selection among models of one capacity (a reconstruction

@@ -252,9 +252,10 @@ class LadderLatent(Latent):
         """Per-row ELBO (``n_importance=1``) or IWAE bound, as ``GaussianLatent.bound``.
 
         ``noise`` is ``(n_draws, rows, latent_dim)``, split by layer. The
-        ELBO is log p(x | z_1) minus every layer's KL, each lower layer's
-        analytic given the drawn layer above, averaged over the draws. The
-        IWAE weights are log p(x | z_1) + sum_i log p(z_i | z_{i+1}) +
+        ELBO is log p(x | z_1, ..., z_L) (the decoder reads every layer)
+        minus every layer's KL, each lower layer's analytic given the drawn
+        layer above, averaged over the draws. The IWAE weights are
+        log p(x | z_1, ..., z_L) + sum_i log p(z_i | z_{i+1}) +
         log p(z_L) - sum_i log q(z_i | x, z_{i+1}). The networks run in
         float32; the densities after them in float64.
         """

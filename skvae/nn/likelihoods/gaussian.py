@@ -248,11 +248,12 @@ class GaussianLikelihood(Likelihood):
         return params
 
     def squared_error(self, target, params):
-        if self.raw_variance is None or not self.censored:
+        if not self.censored:
             return super().squared_error(target, params)
-        # A learned-variance fit reads a location past a censored bound as the bound, and its
-        # reconstructions come back so: the miss is the bounded one (a fit of flights' rain,
-        # censored at 0, sat 6 standard deviations below it).
+        # A location past a censored bound decodes as the bound (to_values), and a learned-variance
+        # fit reads it so: the miss is the bounded one (a fit of flights' rain, censored at 0, sat 6
+        # standard deviations below it), an autoencoder's score too, whose reconstructions come
+        # back bounded (a row on the bound, reconstructed there, was charged the unbounded miss).
         return (self._bounded(target.double()) - self._bounded(self.pinned_mean(params))).square()
 
     def sample(self, params, generator):
