@@ -10,6 +10,8 @@ one zip archive; ``load`` reads it back without unpickling anything.
 
 import base64
 import contextlib
+import datetime
+import decimal
 import errno
 import functools
 import inspect
@@ -729,6 +731,9 @@ def _encode(obj, arrays, where):
         return {"__values__": [_encode(v, arrays, where) for v in obj.tolist()], "dtype": obj.dtype.str}
     if isinstance(obj, np.random.RandomState):
         return {"__RandomState__": _encode(_plain_rng(obj), arrays, where)}
+    level = _plain_level(obj, arrays, where)
+    if level is not None:
+        return level
     if isinstance(obj, sklearn.base.BaseEstimator):
         return _encode_estimator(obj, arrays, where)
     if inspect.isclass(obj) or inspect.isfunction(obj):
@@ -746,6 +751,57 @@ def _encode(obj, arrays, where):
         f"Cannot save {where} of type {type(obj).__name__}: the file format holds numbers, "
         f"strings, arrays and references to classes{partial}. Use pickle or joblib for this estimator."
     )
+
+
+def _plain_level(obj, arrays, where):
+    """A category's value of a kind pandas and databases give (``pd.cut``'s intervals, dates, times,
+    decimals), as plain data that ``_decode`` makes the same value again; None for other objects."""
+    if isinstance(obj, pd.Interval):
+        return {"__interval__": [_encode(obj.left, arrays, where), _encode(obj.right, arrays, where), obj.closed]}
+    if isinstance(obj, pd.Timestamp):  # before datetime, its base class: nanoseconds, exactly
+        return {"__timestamp__": [obj.value, None if obj.tz is None else str(obj.tz), obj.unit]}
+    if isinstance(obj, pd.Timedelta):
+        return {"__timedelta__": [obj.value, obj.unit]}
+    if isinstance(obj, datetime.datetime):
+        return {"__datetime__": obj.isoformat()}
+    if isinstance(obj, datetime.date):
+        return {"__date__": obj.isoformat()}
+    if isinstance(obj, datetime.time):
+        return {"__time__": obj.isoformat()}
+    if isinstance(obj, datetime.timedelta):
+        return {"__duration__": [obj.days, obj.seconds, obj.microseconds]}
+    if isinstance(obj, decimal.Decimal):
+        return {"__decimal__": str(obj)}
+    return None
+
+
+def _restored_level(obj, arrays, trusted):
+    """The value ``_plain_level`` wrote, or None where ``obj`` is none of its entries."""
+    if "__interval__" in obj:
+        left, right, closed = obj["__interval__"]
+        return pd.Interval(_decode(left, arrays, trusted), _decode(right, arrays, trusted), closed=closed)
+    if "__timestamp__" in obj:
+        value, tz, unit = obj["__timestamp__"]
+        return pd.Timestamp(int(value), tz=tz).as_unit(unit)
+    if "__timedelta__" in obj:
+        value, unit = obj["__timedelta__"]
+        return pd.Timedelta(int(value)).as_unit(unit)
+    if "__datetime__" in obj:
+        return datetime.datetime.fromisoformat(obj["__datetime__"])
+    if "__date__" in obj:
+        return datetime.date.fromisoformat(obj["__date__"])
+    if "__time__" in obj:
+        return datetime.time.fromisoformat(obj["__time__"])
+    if "__duration__" in obj:
+        days, seconds, microseconds = obj["__duration__"]
+        return datetime.timedelta(days=days, seconds=seconds, microseconds=microseconds)
+    if "__decimal__" in obj:
+        return decimal.Decimal(obj["__decimal__"])
+    return None
+
+
+_LEVEL_KEYS = frozenset({"__interval__", "__timestamp__", "__timedelta__", "__datetime__", "__date__", "__time__",
+                         "__duration__", "__decimal__"})
 
 
 class _DamagedEntry(ValueError):
@@ -795,6 +851,9 @@ def _decode(obj, arrays, trusted):
         with _reading("__RandomState__"):
             rng.set_state(tuple(state))
         return rng
+    if obj.keys() & _LEVEL_KEYS:
+        with _reading(sorted(obj.keys() & _LEVEL_KEYS)[0]):
+            return _restored_level(obj, arrays, trusted)
     if "__callable__" in obj:
         name = obj["__callable__"]
         if name not in trusted:  # load checks every reference first; this guards the rest

@@ -812,3 +812,56 @@ def test_a_frame_imputers_unread_column_moved_or_renamed_is_refused(tmp_path):
         VAEImputer(**SMALL).fit(X).save(tmp_path / "imputer.skvae")
     for edit in ('[[0, "b"]]', '[[1, "zz"]]'):  # another column read in its place; a name X never had
         _refused_with_unread(tmp_path / "imputer.skvae", tmp_path, '[[1, "b"]]', edit)
+
+
+def _levels_of_other_kinds(n):
+    import datetime
+    import decimal
+
+    rng = np.random.RandomState(0)
+    instants = pd.Series(pd.date_range("2020-01-01", periods=4, freq="h", tz="Europe/Paris"))
+    return {
+        "cut": pd.cut(rng.normal(50, 15, n), [0, 30, 50, 70, 100]),
+        "cut_dates": pd.cut(pd.Series(pd.date_range("2020-01-01", periods=n, freq="D")), 4),
+        "zoned": pd.Categorical(instants.sample(n, replace=True, random_state=0).to_numpy()),
+        "dates": [datetime.date(2020, 1, 1 + k % 5) for k in range(n)],
+        "times": [datetime.time(9 + k % 4, 30) for k in range(n)],
+        "decimals": [decimal.Decimal("1.5") if k % 2 else "x" for k in range(n)],
+    }
+
+
+@pytest.mark.parametrize("kind", list(_levels_of_other_kinds(4)))
+def test_levels_of_pandas_and_database_kinds_are_saved(tmp_path, kind):
+    # pd.cut's intervals, zoned timestamps, a database's dates, times and decimals: fit took them as
+    # categories, and save refused them ("Cannot save ... of type Interval"); pickle kept them.
+    X = pd.DataFrame({"c": _levels_of_other_kinds(120)[kind], "f": np.random.RandomState(1).normal(size=120)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = VAETransformer(**SMALL).fit(X)
+    model.save(tmp_path / "model.skvae")
+    loaded = load(tmp_path / "model.skvae")
+    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+    pd.testing.assert_frame_equal(loaded.sample(20, random_state=0), model.sample(20, random_state=0))
+    pd.testing.assert_frame_equal(loaded.inverse_transform(loaded.transform(X)),
+                                  model.inverse_transform(model.transform(X)))
+    assert [type(level) for level in loaded._schema.columns[0].categories] == \
+        [type(level) for level in model._schema.columns[0].categories]
+
+
+def test_a_level_entry_no_save_writes_is_refused(tmp_path):
+    X = pd.DataFrame({"c": _levels_of_other_kinds(60)["cut"], "f": np.random.RandomState(1).normal(size=60)})
+    VAETransformer(**SMALL).fit(X).save(tmp_path / "model.skvae")
+
+    def damage(node):
+        if isinstance(node, dict):
+            if "__interval__" in node:
+                node["__interval__"] = "x"
+            for value in node.values():
+                damage(value)
+        elif isinstance(node, list):
+            for value in node:
+                damage(value)
+
+    _rewrite(tmp_path / "model.skvae", tmp_path / "edited.skvae", damage)
+    with pytest.raises(ValueError, match=r"edited.skvae is incomplete or damaged.*__interval__"):
+        load(tmp_path / "edited.skvae")
