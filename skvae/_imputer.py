@@ -26,6 +26,7 @@ from ._export import ImputationGraph
 from ._fill_bounds import fill_bounds
 from ._kinds import column_kind
 from ._random import draw_seed, seed_source
+from ._schema import plain_value
 from ._sources import block_rows, evaluation_chunk_rows
 from ._vae import VAETransformer
 from ._validation import as_pandas, call_parameter, output_dtype, with_plain_holes
@@ -786,7 +787,7 @@ def _as_training_dtype(observed, dtype, name):
         row = int(np.flatnonzero(changed)[0])
         value = observed.iloc[row]
         raise ValueError(
-            f"Column {name!r} was {dtype} at fit, but row {observed.index[row]!r} holds "
+            f"Column {name!r} was {dtype} at fit, but row {plain_value(observed.index[row])!r} holds "
             f"{getattr(value, 'item', lambda: value)()!r}, which {dtype} cannot hold: the imputer "
             "returns observed entries as they are, in the column's training dtype. Round the "
             "column first, or fit on it in a dtype that holds it."

@@ -852,7 +852,7 @@ def _decode(obj, arrays, trusted):
             rng.set_state(tuple(state))
         return rng
     if obj.keys() & _LEVEL_KEYS:
-        with _reading(sorted(obj.keys() & _LEVEL_KEYS)[0]):
+        with _reading(min(obj.keys() & _LEVEL_KEYS)):
             return _restored_level(obj, arrays, trusted)
     if "__callable__" in obj:
         name = obj["__callable__"]

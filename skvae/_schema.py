@@ -463,7 +463,7 @@ class Schema:
         if unknown.any() and handle_unknown == "error":
             # Python's values, unquoted numbers beside numbers: a 5 shown as '5' beside np.int64(0) read as a
             # string among integers.
-            found = sorted({_plain(value) for value in values[unknown]}, key=str)
+            found = sorted({plain_value(value) for value in values[unknown]}, key=str)
             advice = ("Set handle_unknown='ignore' to treat them as missing: set_params(handle_unknown="
                       "'ignore') on a fitted model takes effect at once; in a fitted VAEOutlierDetector, "
                       "detector.estimator_.set_params(handle_unknown='ignore') (which then scores such a value "
@@ -478,7 +478,7 @@ class Schema:
             raise ValueError(
                 f"Column {column.name!r} holds categories not seen at fit: {found[:10]} (first in "
                 f"{_row_named(series, first_row, int(np.argmax(unknown)))}). Known: "
-                f"{[_plain(level) for level in list(column.categories)[:20]]}. {advice}"
+                f"{[plain_value(level) for level in list(column.categories)[:20]]}. {advice}"
             )
         index[index < 0] = np.nan
         return index
@@ -965,7 +965,7 @@ def _shown(value, bound):
     return repr(float(value)) if float(short) == bound and value != bound else short
 
 
-def _plain(value):
+def plain_value(value):
     """A numpy scalar as the Python or pandas value it holds, as pandas gives a column's values (its repr is the value's)."""
     if isinstance(value, np.datetime64):
         return pd.Timestamp(value)  # item() of nanoseconds is a bare integer
