@@ -10,6 +10,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, MissingValues
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._call_inputs import (
@@ -402,7 +403,7 @@ class VAEImputer(VAETransformer):
             feature_names_out="one-to-one")``.
         """
         model, device = self._inference_model()
-        given_dtype = getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does
+        given, given_dtype = X, getattr(X, "dtype", None)  # an array's: float16 comes back float16, as SimpleImputer's does
         whole = self._validated(X, reset=False)
         schema, columns = self._schema, model.columns
         if schema.frame and list(whole.columns) != schema.input_names:
@@ -484,7 +485,27 @@ class VAEImputer(VAETransformer):
             out = self._with_unread(whole, out, holes[:, marked], indicated)
         elif indicated:
             out = pd.concat([out, self._indicator_frame(holes[:, indicated], out.index, indicated)], axis=1)
-        return out
+        return self._in_polars_dtypes(out, given)
+
+    def _in_polars_dtypes(self, out, given):
+        """``out`` in a polars X's own column dtypes, where ``set_output`` asks for polars.
+
+        scikit-learn's polars output converts the pandas frame as polars reads
+        pandas: an Enum became a Categorical (its level order and unused levels
+        lost), a Date a Datetime, a Decimal(10, 2) a Decimal(5, 2). A polars
+        frame it passes on as it is.
+        """
+        if type(given).__module__.split(".")[0] != "polars" or \
+                _get_output_config("transform", self)["dense"] != "polars":
+            return out
+        import polars as pl
+
+        schema = given.collect_schema() if hasattr(given, "collect_schema") else given.schema
+        frame = pl.DataFrame(out)
+        try:
+            return frame.cast({name: dtype for name, dtype in schema.items() if name in frame.columns})
+        except pl.exceptions.PolarsError:  # a dtype polars cannot cast to: as scikit-learn converts it
+            return out
 
     def _with_unread(self, whole, out, marks, indicated):
         """``transform``'s output with the unread columns: kept (holes as 0) or left out; then every indicator.

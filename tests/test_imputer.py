@@ -597,3 +597,27 @@ def test_bounds_given_as_a_series_to_an_imputer_fitted_on_an_array_are_read_by_t
     for labels in (list("abcd"), [0, 1, 2], [0, 1, 2, 2.5], [0, 1, 1, 2]):
         with pytest.raises(ValueError, match=r"min_value as a Series is read by its labels, which for an imputer fitted"):
             VAEImputer(**params, min_value=pd.Series(0.0, index=labels)).fit_transform(X)
+
+
+def test_a_polars_frame_comes_back_in_its_own_polars_dtypes_under_polars_output():
+    # scikit-learn's polars output converted the filled pandas frame: an Enum came back a Categorical
+    # (sorting put "hi" first), a Date a Datetime, a Decimal(10, 2) a Decimal(5, 2).
+    pl = pytest.importorskip("polars")
+    import datetime
+    import decimal
+
+    rng = np.random.default_rng(0)
+    n = 100
+    frame = pl.DataFrame({
+        "c": pl.Series(rng.choice(["lo", "mid", "hi"], n).tolist(), dtype=pl.Enum(["lo", "mid", "hi", "unused"])),
+        "d": [None if k % 9 == 0 else datetime.date(2020, 1, 1 + k % 20) for k in range(n)],
+        "x": pl.Series([None if k % 7 == 0 else decimal.Decimal(f"{k}.25") for k in range(n)], dtype=pl.Decimal(10, 2)),
+        "f": [None if r < 0.2 else v for r, v in zip(rng.random(n), rng.normal(size=n))],
+    })
+    imputer = VAEImputer(hidden_layer_sizes=(16,), max_iter=2, random_state=0).set_output(transform="polars")
+    filled = imputer.fit(frame).transform(frame)
+    assert filled.schema == frame.schema
+    assert filled.null_count().sum_horizontal().item() == 0
+    observed = frame.with_row_index().drop_nulls()
+    assert filled.with_row_index().join(observed.select("index"), on="index").drop("index").equals(observed.drop("index"))
+    assert isinstance(imputer.set_output(transform="default").transform(frame), pd.DataFrame)
