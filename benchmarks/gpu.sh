@@ -26,6 +26,12 @@ export PYTHONUNBUFFERED=1
 # limit keeps what it measured; the test matrix runs whatever the benchmark did.
 status=0
 timeout 360 "$python" benchmarks/gpu.py --device cuda --output "$output" || status=$?
+# The matrix needs pytest (a bare CUDA python may lack it, and a lent machine has no network to
+# install it); its ONNX cells skip without onnxruntime and onnxscript.
+if ! "$python" -c 'import pytest' 2>/dev/null; then
+    echo "pytest is not installed for $python: the test matrix did not run" >&2
+    exit 1
+fi
 workers=()
 "$python" -c 'import xdist' 2>/dev/null && workers=(-n 8)
 SKVAE_TEST_DEVICE=cuda timeout 100 "$python" -m pytest tests/test_matrix.py -q -p no:cacheprovider -o addopts="" \

@@ -295,8 +295,10 @@ def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, c
             out = np.zeros((padded_rows(n_rows), rows.shape[1]), dtype=rows.dtype)
             out[:n_rows] = rows
             return torch.from_numpy(out)
-        # torch.from_numpy warns on a read-only array (a memmap, pandas' copy-on-write values).
-        rows = torch.from_numpy(rows if rows.flags.writeable else rows.copy())
+        # torch.from_numpy warns on a read-only array (a memmap, pandas' copy-on-write values), and
+        # refuses negative strides (X[::-1], np.flip(X)), which the CPU path above copies too.
+        usable = rows.flags.writeable and all(stride >= 0 for stride in rows.strides)
+        rows = torch.from_numpy(rows if usable else rows.copy())  # a C-ordered, writeable copy
         out = torch.zeros((shape_rows, rows.shape[1]), dtype=rows.dtype, device=device)
         out[:n_rows] = rows.to(device)
         return out

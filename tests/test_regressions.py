@@ -3303,3 +3303,20 @@ def test_an_unseen_integer_level_is_shown_as_the_known_ones_are():
     vae = VAETransformer(**FAST).fit(dated)
     with pytest.raises(ValueError, match=r"Known: \[Timestamp\('2020-01-01 00:00:00\.000000001'\), "):
         vae.transform(dated.assign(a=pd.Categorical([pd.Timestamp("2021-05-05")] * 60)))
+
+
+def test_rows_of_negative_strides_pass_the_gpus_padding_path(monkeypatch):
+    # On a GPU each chunk is padded to one shape through torch.from_numpy, which refuses X[::-1]
+    # ("At least one stride in the given numpy array is negative"): transform, scores and the
+    # imputer failed there. Simulated on the CPU by taking that path.
+    import skvae._data
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    vae = VAETransformer(**FAST).fit(X)
+    expected = vae.transform(X[::-1].copy()), vae.score_samples(X[:, ::-1].copy())
+    monkeypatch.setattr(skvae._data, "_pads_to_one_shape", lambda device: True)
+    np.testing.assert_allclose(vae.transform(X[::-1]), expected[0], rtol=1e-6)
+    np.testing.assert_allclose(vae.score_samples(X[:, ::-1]), expected[1], rtol=1e-6)
+    codes = vae.transform(X)
+    np.testing.assert_allclose(vae.inverse_transform(codes[::-1]), vae.inverse_transform(codes[::-1].copy()), rtol=1e-6)
