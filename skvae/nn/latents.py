@@ -148,8 +148,10 @@ class DeterministicLatent(Latent):
         self.register_buffer("code_covariance", torch.eye(latent_dim, dtype=torch.float64))
 
     def fit_prior(self, mean, covariance):
-        self.code_mean = torch.as_tensor(mean, dtype=torch.float64)
-        self.code_covariance = torch.as_tensor(covariance, dtype=torch.float64)
+        # On the module's device, where its other buffers are (a GPU model's stayed on the CPU).
+        device = self.code_mean.device
+        self.code_mean = torch.as_tensor(mean, dtype=torch.float64, device=device)
+        self.code_covariance = torch.as_tensor(covariance, dtype=torch.float64, device=device)
 
     def draw(self, n_samples, rng):
         return rng.multivariate_normal(self.code_mean.cpu().numpy(), self.code_covariance.cpu().numpy(),

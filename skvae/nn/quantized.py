@@ -100,7 +100,8 @@ class VectorQuantizedLatent(Latent):
         self.quantize_code = False
 
     def fit_prior(self, code_prior):
-        self.code_prior = torch.as_tensor(code_prior, dtype=torch.float64)
+        # On the module's device, where its other buffers are (a GPU model's stayed on the CPU).
+        self.code_prior = torch.as_tensor(code_prior, dtype=torch.float64, device=self.code_prior.device)
 
     def draw(self, n_samples, rng):
         prior = self.code_prior.cpu().numpy()
