@@ -4,6 +4,7 @@ The contract itself (determinism, pickling, partial_fit, errors, dtypes...)
 runs on convolutional models in test_base.py and in the check suite.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -85,10 +86,13 @@ def test_several_channels(Estimator):
 def test_continued_training_keeps_the_image_layout(Estimator, change, images):
     X = images[0][:100]
     model = Estimator(image_shape=(8, 8), max_iter=2, **{**FAST, "conv_channels": (8,)}).fit(X)
-    model.set_params(**change)
-    if change == {"image_shape": (1, 8, 8)}:
-        model.partial_fit(X)  # (8, 8) and (1, 8, 8) are the same layout
+    if change == {"image_shape": (1, 8, 8)}:  # (8, 8) and (1, 8, 8) are the same layout
+        same = copy.deepcopy(model).partial_fit(X)
+        model.set_params(**change).partial_fit(X)
+        assert model.n_iter_ == 3
+        np.testing.assert_array_equal(model.transform(X), same.transform(X))
         return
+    model.set_params(**change)
     with pytest.raises(ValueError, match="cannot change"):
         model.partial_fit(X)
 

@@ -78,7 +78,6 @@ def test_routed_arguments_are_parameters(Estimator, tabular):
     assert "encoder__width=24" in repr(estimator)
     # A grid search over a module argument, with no scorer.
     search = GridSearchCV(estimator, {"encoder__width": [4, 16]}, cv=2).fit(tabular)
-    assert search.best_params_["encoder__width"] in (4, 16)
     assert search.best_estimator_.network_.encoder.input.out_features == search.best_params_["encoder__width"]
 
 

@@ -280,8 +280,11 @@ def test_pd_na_in_a_list_of_bounds_leaves_that_column_unbounded():
     settings = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        imputer = VAEImputer(min_value=[0, pd.NA, 0], **settings).fit(X)
-        np.testing.assert_array_equal(imputer.transform(X), imputer.set_params(min_value=[0, None, 0]).transform(X))
+        imputer = VAEImputer(min_value=[0.9, pd.NA, 0.9], **settings).fit(X)
+        filled = imputer.transform(X)
+        np.testing.assert_array_equal(filled, imputer.set_params(min_value=[0.9, None, 0.9]).transform(X))
+    # A bound that binds elsewhere leaves column 1 alone (pd.NA read as 0.9, or as 0, would not).
+    assert filled[::4, 1].min() < 0.9
 
 
 def test_add_indicator_appends_the_columns_of_filled_entries_as_iterative_imputer_does(tmp_path):
@@ -522,9 +525,11 @@ def test_partial_fit_says_its_first_block_decides_the_skipped_columns():
 def test_bounds_per_column_count_the_skipped_columns():
     X = _with_an_empty_column()
     with pytest.warns(UserWarning, match="without any observed values"):
-        imputer = VAEImputer(max_iter=3, random_state=0, min_value=[0, 0, 0, 0, 0]).fit(X)
-    filled = imputer.transform(X)
-    assert filled[np.isnan(X[:, [0, 2, 3, 4]])].min() >= 0
+        imputer = VAEImputer(max_iter=3, random_state=0, min_value=[0, 99, 1, 2, 3]).fit(X)
+    filled = imputer.transform(X)  # the empty column 1 left out: the others keep their own bounds
+    for column, bound in zip([0, 2, 3, 4], [0, 1, 2, 3]):
+        fills = filled[np.isnan(X[:, column]), [0, 2, 3, 4].index(column)]
+        assert fills.min() >= bound and (fills == bound).any()  # each bound binds on its column
     with pytest.raises(ValueError, match=r"'max_value' should be of shape \(5,\)"):
         imputer.set_params(max_value=[1, 1, 1, 1]).transform(X)
 

@@ -182,11 +182,13 @@ def _same(a, b):
         np.testing.assert_array_equal(a, b)
 
 
-def _like_X(out, X, n_rows):
+def _like_X(out, X, n_rows, complete=False):
+    """``out`` in X's form; ``complete``: without holes (decoded means; draws take holes at X's rates)."""
     if isinstance(X, pd.DataFrame):
         assert isinstance(out, pd.DataFrame) and list(out.columns) == list(X.columns)
         assert dict(out.dtypes) == dict(X.dtypes), (dict(out.dtypes), dict(X.dtypes))
         assert len(out) == n_rows
+        assert not (complete and out.isna().any().any()), out.isna().sum().to_dict()
     else:
         assert out.shape == (n_rows, X.shape[1]) and out.dtype == np.float64
         assert np.isfinite(out).all()
@@ -241,11 +243,12 @@ def test_cell(name, case, output, tmp_path, request):
                                           out[7:12])
     elif output == "inverse_transform":
         Z = estimator.transform(X)
-        _like_X(estimator.inverse_transform(Z, **y), X, N_ROWS)
+        _like_X(estimator.inverse_transform(Z, **y), X, N_ROWS, complete=True)
         if y:  # without y: the mixture over the classes, in the same dtypes
-            _like_X(estimator.inverse_transform(Z), X, N_ROWS)
+            _like_X(estimator.inverse_transform(Z), X, N_ROWS, complete=True)
     elif output == "sample":
         _like_X(estimator.sample(5, random_state=0), X, 5)
+        _like_X(estimator.sample(5, random_state=0, from_likelihood=False), X, 5, complete=True)
         drawn = estimator.sample(5, random_state=0, from_likelihood=True)  # x drawn from p(x | z)
         _like_X(drawn, X, 5)
         _same(drawn, estimator.sample(5, random_state=0, from_likelihood=True))

@@ -464,7 +464,8 @@ def test_mixed_frames_in_a_pipeline_and_a_grid_search(frame):
     features = frame.drop(columns="smoker")
     pipe = Pipeline([("vae", VAETransformer(likelihood="auto", **FAST)), ("clf", LogisticRegression())])
     pipe.fit(features, target)
-    assert 0.5 <= pipe.score(features, target) <= 1.0
+    # Better than the majority class (0.67): the codes carry the factor smoking follows.
+    assert pipe.score(features, target) > max(target.mean(), 1 - target.mean())
     search = GridSearchCV(VAETransformer(likelihood="auto", **FAST), {"beta": [0.5, 2.0]}, cv=2).fit(features)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 

@@ -111,12 +111,22 @@ def test_weights_move_the_fit_and_reach_it_through_every_entry_point():
         imputer = VAEImputer(**FAST)
         holes = X.copy()
         holes[::7, 2] = np.nan
-        np.testing.assert_array_equal(imputer.fit_transform(holes, sample_weight=weights),
-                                      VAEImputer(**FAST).fit(holes, sample_weight=weights).transform(holes))
-    streamed = VAETransformer(**FAST)
-    streamed.partial_fit(X[:60], sample_weight=weights[:60])
-    streamed.partial_fit(X[60:], sample_weight=weights[60:])
-    assert streamed.n_iter_ == 2
+        filled = imputer.fit_transform(holes, sample_weight=weights)
+        np.testing.assert_array_equal(filled, VAEImputer(**FAST).fit(holes, sample_weight=weights).transform(holes))
+        # The imputer's fit takes them: other fills than without, the same with equal weights.
+        assert not np.array_equal(filled, VAEImputer(**FAST).fit_transform(holes))
+        np.testing.assert_array_equal(VAEImputer(**FAST).fit_transform(holes, sample_weight=np.ones(len(X))),
+                                      VAEImputer(**FAST).fit_transform(holes))
+
+    def streamed(weights):
+        model = VAETransformer(**FAST)
+        model.partial_fit(X[:60], sample_weight=None if weights is None else weights[:60])
+        return model.partial_fit(X[60:], sample_weight=None if weights is None else weights[60:])
+
+    assert streamed(weights).n_iter_ == 2
+    # partial_fit takes them too: other codes than without, the same with equal weights.
+    assert not np.array_equal(streamed(weights).transform(X), streamed(None).transform(X))
+    np.testing.assert_array_equal(streamed(np.ones(len(X))).transform(X), streamed(None).transform(X))
 
 
 def test_early_stopping_judges_the_weighted_held_out_score():
