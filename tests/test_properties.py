@@ -1,5 +1,7 @@
 """Property-based checks (hypothesis): any input gives finite results or a clear error, never NaN."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -41,11 +43,16 @@ def tables(draw):
     return X.astype(draw(st.sampled_from([np.float32, np.float64])))
 
 
+# What a call may refuse rows of another scale with: values float32 cannot hold once encoded, or
+# values outside a likelihood's support (a Bernoulli column's, when "auto" chose it).
+CLEAR_REFUSALS = r"beyond float32's range|likelihood=\"\w+\" needs .* in \[|contains infinity or a value too large"
+
+
 def _finite_or_clear_error(call):
     try:
         result = call()
     except ValueError as error:
-        assert str(error), "an error must say what was wrong"
+        assert re.search(CLEAR_REFUSALS, str(error)), error
         return None
     assert np.all(np.isfinite(result)), result
     return result
