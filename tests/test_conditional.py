@@ -10,7 +10,7 @@ import torch
 from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.svm import SVC
 
 from skvae import ConditionalVAETransformer
@@ -245,6 +245,12 @@ def test_grid_search_scores_with_y_and_pickles(fitted, labelled):
     X, y = labelled
     search = GridSearchCV(ConditionalVAETransformer(**FAST), {"beta": [0.5, 2.0]}, cv=2).fit(X, y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    # Each fold is scored with its y: score(X_test, y_test) of the fold's model, not the score without y.
+    cv = KFold(2)
+    folds = [ConditionalVAETransformer(**FAST, beta=0.5).fit(X[train], y[train]).score(X[test], y[test])
+             for train, test in cv.split(X)]
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(folds[0], rel=1e-12)
+    assert search.cv_results_["split1_test_score"][0] == pytest.approx(folds[1], rel=1e-12)
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.transform(X, y), fitted.transform(X, y))
     np.testing.assert_array_equal(restored.sample(3, random_state=0), fitted.sample(3, random_state=0))
