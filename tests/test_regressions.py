@@ -1745,9 +1745,12 @@ def test_a_refused_conditional_sample_draws_nothing_from_the_callers_generator()
     X = np.random.RandomState(0).rand(60, 4)
     model = ConditionalVAETransformer(**FAST).fit(X, np.where(np.arange(60) % 2, "p", "q"))
     expected = model.sample(3, random_state=np.random.RandomState(0), y="p")
-    for bad in (dict(y="r"), dict(y="p", from_likelihood="yes"), dict(y=None, from_likelihood="yes")):
+    refusals = {"y holds labels the model was not fitted with: \\['r'\\]": dict(y="r"),
+                "from_likelihood must be True or False; got 'yes'": dict(y="p", from_likelihood="yes"),
+                "^from_likelihood must be True or False": dict(y=None, from_likelihood="yes")}
+    for message, bad in refusals.items():
         rng = np.random.RandomState(0)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=message):
             model.sample(3, random_state=rng, **bad)
         np.testing.assert_array_equal(model.sample(3, random_state=rng, y="p"), expected)
 
