@@ -355,6 +355,10 @@ def test_a_fit_where_no_thread_can_start_runs_and_leaves_the_setting(two_threads
     with torch_threads(1, new_threads_keep_the_callers=True):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == 2 and _threads._setter is None  # the next call tries again
+    # A whole fit runs so, and leaves the caller's setting.
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    model = VAETransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+    assert model.n_iter_ == 2 and np.isfinite(model.transform(X)).all() and torch.get_num_threads() == 2
     monkeypatch.undo()
     with torch_threads(1, new_threads_keep_the_callers=True):
         pass
