@@ -130,7 +130,9 @@ def test_autoencoder_reconstruction_of_a_huge_offset_is_in_input_units():
     X = rng.randn(400, 3) @ rng.randn(3, 5) + 1.7e9
     ae = AutoencoderTransformer(3, hidden_layer_sizes=(16,), max_iter=60, random_state=0).fit(X)
     error = ae.inverse_transform(ae.transform(X)) - X
-    assert np.abs(error).mean() < X.std(0).mean()  # not quantised to float32's 128-unit steps
+    # Not quantised to float32's 128-unit steps (150 standard deviations), and better than each
+    # column's mean (0.8 of a standard deviation): 0.12 at this commit.
+    assert np.abs(error).mean() < 0.3 * X.std(0).mean()
 
 
 def _interrupting(Estimator, after_steps):
