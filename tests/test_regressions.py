@@ -477,12 +477,13 @@ def test_a_covariate_models_flat_condition_gets_the_same_advice_for_any_n_sample
     assert cvae.sample(3, y=Y[:1], random_state=0).shape == (3, 4)
 
 
-def test_save_refuses_interval_categories_that_pickle_keeps(tmp_path):
+def test_save_keeps_interval_categories_as_pickle_does(tmp_path):
+    # Refused at first ("Use pickle or joblib"); the file format now writes intervals as plain values.
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"income": rng.normal(size=80), "band": pd.cut(rng.uniform(20, 70, 80), [20, 40, 70])})
     vae = VAETransformer(**FAST).fit(X)
-    with pytest.raises(TypeError, match="Use pickle or joblib"):
-        vae.save(tmp_path / "bands.skvae")
+    vae.save(tmp_path / "bands.skvae")
+    np.testing.assert_array_equal(load(tmp_path / "bands.skvae").transform(X), vae.transform(X))
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(vae)).transform(X), vae.transform(X))
 
 
