@@ -755,7 +755,7 @@ def _encode(obj, arrays, where):
 
 def _plain_level(obj, arrays, where):
     """A category's value of a kind pandas and databases give (``pd.cut``'s intervals, dates, times,
-    decimals), as plain data that ``_decode`` makes the same value again; None for other objects."""
+    decimals), as plain data that ``_LEVEL_READERS`` make the same value again; None for other objects."""
     if isinstance(obj, pd.Interval):
         return {"__interval__": [_encode(obj.left, arrays, where), _encode(obj.right, arrays, where), obj.closed]}
     if isinstance(obj, pd.Timestamp):  # before datetime, its base class: nanoseconds, exactly
@@ -775,33 +775,17 @@ def _plain_level(obj, arrays, where):
     return None
 
 
-def _restored_level(obj, arrays, trusted):
-    """The value ``_plain_level`` wrote, or None where ``obj`` is none of its entries."""
-    if "__interval__" in obj:
-        left, right, closed = obj["__interval__"]
-        return pd.Interval(_decode(left, arrays, trusted), _decode(right, arrays, trusted), closed=closed)
-    if "__timestamp__" in obj:
-        value, tz, unit = obj["__timestamp__"]
-        return pd.Timestamp(int(value), tz=tz).as_unit(unit)
-    if "__timedelta__" in obj:
-        value, unit = obj["__timedelta__"]
-        return pd.Timedelta(int(value)).as_unit(unit)
-    if "__datetime__" in obj:
-        return datetime.datetime.fromisoformat(obj["__datetime__"])
-    if "__date__" in obj:
-        return datetime.date.fromisoformat(obj["__date__"])
-    if "__time__" in obj:
-        return datetime.time.fromisoformat(obj["__time__"])
-    if "__duration__" in obj:
-        days, seconds, microseconds = obj["__duration__"]
-        return datetime.timedelta(days=days, seconds=seconds, microseconds=microseconds)
-    if "__decimal__" in obj:
-        return decimal.Decimal(obj["__decimal__"])
-    return None
-
-
-_LEVEL_KEYS = frozenset({"__interval__", "__timestamp__", "__timedelta__", "__datetime__", "__date__", "__time__",
-                         "__duration__", "__decimal__"})
+# What ``_plain_level`` wrote, by its key: each reader takes the entry's value and a decoder of its parts.
+_LEVEL_READERS = {
+    "__interval__": lambda value, read: pd.Interval(read(value[0]), read(value[1]), closed=value[2]),
+    "__timestamp__": lambda value, read: pd.Timestamp(int(value[0]), tz=value[1]).as_unit(value[2]),
+    "__timedelta__": lambda value, read: pd.Timedelta(int(value[0])).as_unit(value[1]),
+    "__datetime__": lambda value, read: datetime.datetime.fromisoformat(value),
+    "__date__": lambda value, read: datetime.date.fromisoformat(value),
+    "__time__": lambda value, read: datetime.time.fromisoformat(value),
+    "__duration__": lambda value, read: datetime.timedelta(days=value[0], seconds=value[1], microseconds=value[2]),
+    "__decimal__": lambda value, read: decimal.Decimal(value),
+}
 
 
 class _DamagedEntry(ValueError):
@@ -851,9 +835,10 @@ def _decode(obj, arrays, trusted):
         with _reading("__RandomState__"):
             rng.set_state(tuple(state))
         return rng
-    if obj.keys() & _LEVEL_KEYS:
-        with _reading(min(obj.keys() & _LEVEL_KEYS)):
-            return _restored_level(obj, arrays, trusted)
+    level = next((key for key in obj if key in _LEVEL_READERS), None)
+    if level is not None:
+        with _reading(level):
+            return _LEVEL_READERS[level](obj[level], lambda part: _decode(part, arrays, trusted))
     if "__callable__" in obj:
         name = obj["__callable__"]
         if name not in trusted:  # load checks every reference first; this guards the rest
