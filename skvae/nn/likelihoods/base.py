@@ -145,10 +145,8 @@ class Likelihood(nn.Module):
 
     def release_constants(self, targets, mask=None):
         """Decode as learnt the constant columns that ``targets`` (as scored; ``mask``: observed) vary."""
-        # The constant's own target, made as encode makes it (standardised in float64, one
-        # rounding, for a Gaussian column): any other target is another value.
-        _, level = self.encode(self.constant_value.to(targets.device).unsqueeze(0))
-        moved = targets != level.to(targets.dtype)
+        # Any other target than the constant's own is another value.
+        moved = targets != self._constant_targets(targets.device).to(targets.dtype)
         if mask is not None:
             moved &= mask > 0
         self.is_constant = self.is_constant & ~moved.any(0).to(self.is_constant.device)
@@ -162,8 +160,13 @@ class Likelihood(nn.Module):
         mean = self.mean(params).double()
         if "constant" not in self.statistics:
             return mean
-        _, level = self.encode(self.constant_value.to(params.device).unsqueeze(0))
-        return torch.where(self.is_constant, level.double(), mean)
+        return torch.where(self.is_constant, self._constant_targets(params.device).double(), mean)
+
+    def _constant_targets(self, device):
+        """Each constant's own target, one row, made as ``encode`` makes it (for a Gaussian column, standardised in
+        float64, one rounding)."""
+        _, targets = self.encode(self.constant_value.to(device).unsqueeze(0))
+        return targets
 
     def _pinned(self, values):
         """Float64 ``values`` in X's units with each constant column's value where it has one."""
