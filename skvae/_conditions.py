@@ -350,9 +350,11 @@ def _labels(y, name="y"):
     if labels.dtype.kind == "O":
         _refuse_mixed_types({type(v) for v in labels}, name)
     # scikit-learn refuses infinite targets (and classes); as a label, inf became a class of its own.
-    infinite = np.isinf(labels) if labels.dtype.kind == "f" else np.array(
-        [isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in labels], dtype=bool) \
-        if labels.dtype.kind == "O" else None
+    infinite = None
+    if labels.dtype.kind == "f":
+        infinite = np.isinf(labels)
+    elif labels.dtype.kind == "O":
+        infinite = np.array([isinstance(v, (float, np.floating)) and bool(np.isinf(v)) for v in labels], dtype=bool)
     if infinite is not None and infinite.any():
         raise ValueError(f"{name} holds an infinite label (position {int(np.argmax(infinite))}). Class labels are "
                          "finite numbers or strings: replace or drop those rows.")
