@@ -793,7 +793,7 @@ def _row_named(frame, first_row, row):
     if not isinstance(frame, (pd.Series, pd.DataFrame)):
         return f"row {position}"
     label = frame.index[row]
-    label = label.item() if isinstance(label, np.generic) else label  # 11, not np.int64(11)
+    label = plain_value(label)  # 11, not np.int64(11)
     try:
         same = bool(label == position)
     except (TypeError, ValueError):  # pd.NA, a tuple of a MultiIndex
