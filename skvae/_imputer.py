@@ -809,7 +809,7 @@ def _as_training_dtype(observed, dtype, name):
         value = observed.iloc[row]
         raise ValueError(
             f"Column {name!r} was {dtype} at fit, but row {plain_value(observed.index[row])!r} holds "
-            f"{getattr(value, 'item', lambda: value)()!r}, which {dtype} cannot hold: the imputer "
+            f"{plain_value(value)!r}, which {dtype} cannot hold: the imputer "
             "returns observed entries as they are, in the column's training dtype. Round the "
             "column first, or fit on it in a dtype that holds it."
         )
