@@ -8,6 +8,7 @@ from conftest import ESTIMATORS, SMALL
 from skvae import AutoencoderTransformer, VAETransformer
 from skvae.nn.corruption import gaussian_noise, masking
 from skvae.nn import Batch, sparsity_penalty
+from skvae.nn import model as model_module
 
 
 def test_corruptions_draw_what_they_say():
@@ -22,10 +23,22 @@ def test_corruptions_draw_what_they_say():
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("corruption", ["gaussian", "masking"])
-def test_corruption_changes_training_only(Estimator, corruption, tabular):
+def test_corruption_changes_training_only(Estimator, corruption, tabular, monkeypatch):
     plain = Estimator(**SMALL).fit(tabular)
     denoising = Estimator(**SMALL, corruption=corruption, corruption_level=0.3).fit(tabular)
     assert denoising.loss_curve_ != plain.loss_curve_
+
+    def refused(*args):
+        raise AssertionError("evaluation corrupted its input")
+
+    with monkeypatch.context() as patched:  # the one way corruption reaches the model
+        patched.setitem(model_module.CORRUPTIONS, corruption, refused)
+        codes = denoising.transform(tabular)
+        denoising.inverse_transform(codes)
+        denoising.score_samples(tabular)
+        denoising.sample(5, random_state=0)
+        with pytest.raises(AssertionError, match="evaluation corrupted"):  # and training still does
+            denoising.partial_fit(tabular)
     # Reproducible, and evaluation never corrupts: deterministic, row by row.
     again = Estimator(**SMALL, corruption=corruption, corruption_level=0.3).fit(tabular)
     np.testing.assert_array_equal(again.transform(tabular), denoising.transform(tabular))
@@ -86,7 +99,9 @@ def test_sparsity_makes_codes_sparser_at_some_cost(digits):
         penalised = sum(terms.values()).item()
     assert list(terms) == ["reconstruction", "sparsity"]
     assert penalised > reconstruction
-    assert sparse.loss_curve_[-1] == pytest.approx(penalised, rel=0.1)
+    # The last epoch's mean over its minibatches (measured 22.08) is the penalised loss after training
+    # (21.91), not the reconstruction's (18.93): within a quarter of the penalty of it.
+    assert abs(sparse.loss_curve_[-1] - penalised) < 0.25 * (penalised - reconstruction)
 
 
 def test_vae_takes_corruption_but_not_sparsity():

@@ -443,7 +443,8 @@ def test_fit_errors_name_the_detector_and_x_as_given():
         VAEOutlierDetector().fit(pd.DataFrame(index=range(10)))
 
 
-def test_a_held_out_hole_is_fitted_alike_from_dense_sparse_and_dask_x():
+@pytest.mark.parametrize("kind", ["sparse", "dask"])
+def test_a_held_out_hole_is_fitted_alike_from_dense_sparse_and_dask_x(kind):
     import scipy.sparse as sp
 
     rng = np.random.RandomState(0)
@@ -452,24 +453,21 @@ def test_a_held_out_hole_is_fitted_alike_from_dense_sparse_and_dask_x():
     X[0, 0] = np.nan  # column 0's only hole, which random_state=1 holds out
     new = X[:5].copy()
     new[:, 0] = np.nan
-    kinds = [X, sp.csr_matrix(X)]
-    try:
-        import dask.array as da
-
-        kinds.append(da.from_array(X, chunks=100))
-    except ImportError:
-        pass
+    if kind == "sparse":
+        data = sp.csr_matrix(X)
+    else:
+        data = pytest.importorskip("dask.array").from_array(X, chunks=100)
+    given = data.copy()
     fitted = []
-    for data in kinds:
-        given = data.copy()
-        detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=1).fit(data)
+    for rows in (X, data):
+        detector = VAEOutlierDetector(VAETransformer(random_state=0, **FAST), random_state=1).fit(rows)
         assert detector.estimator_._schema.flagged == [0]  # sparse and dask X left the hole held out
         fitted.append((detector.offset_, detector.decision_function(new)))
-        if sp.issparse(data):  # the first version of the sparse case rewrote X's index arrays
-            assert np.array_equal(data.toarray(), given.toarray(), equal_nan=True) and data.nnz == given.nnz
-    for offset, decisions in fitted[1:]:  # a sparse fit's scaling rounds apart from a dense one's
-        np.testing.assert_allclose(offset, fitted[0][0], rtol=1e-6)
-        np.testing.assert_allclose(decisions, fitted[0][1], rtol=1e-6)
+    if kind == "sparse":  # the first version of the sparse case rewrote X's index arrays
+        assert np.array_equal(data.toarray(), given.toarray(), equal_nan=True) and data.nnz == given.nnz
+    # A sparse fit's scaling rounds apart from a dense one's.
+    np.testing.assert_allclose(fitted[1][0], fitted[0][0], rtol=1e-6)
+    np.testing.assert_allclose(fitted[1][1], fitted[0][1], rtol=1e-6)
 
 
 def test_the_sparse_tag_is_the_base_s_only_where_it_scores_sparse_x_too():
