@@ -185,11 +185,19 @@ def _one_output_share(outputs, inputs):
 
 
 @contextlib.contextmanager
-def _blamed_on(far, call):
-    """A loss that overflows in a later call blamed on the value ``far`` (see ``check_later_scaling``)."""
+def _blamed_on(far, call, noise_level=0.0):
+    """A loss that overflows blamed on what caused it: a later call's value ``far`` (see
+    ``check_later_scaling``), or input noise of a standard deviation ``noise_level`` over 1."""
     try:
         yield
     except TrainingDiverged as error:
+        if far is None and noise_level > 1:
+            raise TrainingDiverged(
+                error.finding,
+                f'corruption="gaussian" adds noise of standard deviation corruption_level={noise_level:g} to '
+                "inputs of scale 1 (standardised, or in [0, 1]), which drowns them: lower corruption_level (0.1 "
+                "to 1 is usual), not the learning rate. The model was left as it was before this call.",
+            ) from None
         if far is None:
             raise
         row, column, deviation = far
@@ -666,7 +674,8 @@ class BaseAutoencoder(
 
         model.train()
         # Training's own stream within the fit's, as it was before the fit's was seeded.
-        with _user_modules_rng(data, generator_seed), _blamed_on(far, call):
+        noise_level = self.corruption_level if self.corruption == "gaussian" else 0.0
+        with _user_modules_rng(data, generator_seed), _blamed_on(far, call, noise_level):
             n_epochs, converged, interrupted = train(
                 network=model,
                 optimizer=optimizer,

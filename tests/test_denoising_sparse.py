@@ -56,6 +56,12 @@ def test_masking_everything_is_refused(Estimator, tabular):
     Estimator(**SMALL, corruption="gaussian", corruption_level=2.0).fit(tabular)  # any scale of noise
 
 
+def test_noise_that_overflows_the_loss_is_blamed_on_corruption_level(tabular):
+    # It was blamed on the learning rate, which cannot help: (1e20)**2 overflows float32.
+    with pytest.raises(ValueError, match=r"corruption_level=1e\+20 .*lower corruption_level \(0.1 to 1"):
+        AutoencoderTransformer(**SMALL, corruption="gaussian", corruption_level=1e20).fit(tabular)
+
+
 def test_denoising_autoencoder_reconstructs_masked_digits_better(digits):
     X = digits[0]
     X_train, X_test = X[:1200], X[1200:]
