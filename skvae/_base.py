@@ -184,6 +184,16 @@ def _one_output_share(outputs, inputs):
     return 0.0 if largest < 2 else largest / (int(input_of.max()) + 1)
 
 
+def _index_of(*given, n_rows):
+    """The index a frame model's output rows carry: the first of ``given`` that is a pandas object of
+    ``n_rows`` rows (codes, then conditions: a row drawn for a label is that label's row); None for a
+    RangeIndex."""
+    for value in given:
+        if isinstance(value, (pd.Series, pd.DataFrame)) and len(value) == n_rows:
+            return value.index
+    return None
+
+
 @contextlib.contextmanager
 def _blamed_on(far, call, noise_level=0.0):
     """A loss that overflows blamed on what caused it: a later call's value ``far`` (see
@@ -1050,7 +1060,7 @@ class BaseAutoencoder(
         Z = self._checked_codes(X)
         *_, codes = self._code_layout()
         out = self._decoded(Z, self._evaluation_conditions(y, Z.shape[0]), codes=codes, out_dtype=self._decoded_dtype(Z))
-        return self._schema.restore(out, index=X.index if isinstance(X, pd.DataFrame) else None, dtype=Z.dtype)
+        return self._schema.restore(out, index=_index_of(X, y, n_rows=Z.shape[0]), dtype=Z.dtype)
 
     def _code_layout(self):
         """The codes ``inverse_transform`` takes: their width, their words in messages, ``codes(latent, z)`` to decode."""
@@ -1105,7 +1115,7 @@ class BaseAutoencoder(
         ))
         if from_likelihood:
             out = self._schema.with_holes(out, rng, self._row_hole_rates(conditions))
-        return self._schema.restore(out)
+        return self._schema.restore(out, index=_index_of(y, n_rows=n_samples))
 
     def _row_hole_rates(self, conditions):
         """Each drawn row's rate of holes per column, by its condition; None (here): each column's training rate."""

@@ -299,7 +299,9 @@ class ConditionalVAETransformer(VAETransformer):
         y : array-like of shape (n_samples,) or (n_samples, n_covariates), or a single label, default=None
             The condition to decode under. Without y (class labels only):
             the mean over the classes, weighted by their training
-            frequencies, ``sum_k prior_k E[x | z, k]``.
+            frequencies, ``sum_k prior_k E[x | z, k]``. A DataFrame
+            output carries the index of X (codes as a DataFrame), else of a
+            pandas y of one condition per row.
 
         Returns
         -------
@@ -417,7 +419,9 @@ class ConditionalVAETransformer(VAETransformer):
             (``rng.choice(classes_, n_samples, p=class_prior_)``) and pass
             them. With ``from_likelihood=True``, a
             labelled row's holes are drawn at the rate its class had them
-            at fit (covariates: each column's overall rate).
+            at fit (covariates: each column's overall rate). A DataFrame
+            output carries the index of a pandas y of one condition per
+            row, so that the rows align with their labels.
 
         ${from_likelihood_parameter}
 

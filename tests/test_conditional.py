@@ -342,6 +342,23 @@ def test_drawn_rows_take_their_classes_rate_of_holes():
     assert 0.4 < mixed["pregnancies"].isna().mean() < 0.6
 
 
+def test_rows_drawn_or_decoded_for_a_pandas_y_carry_its_index():
+    # They came back on 0..n-1: writing the labels beside them (rows.assign(label=y)) gave NaN.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.randn(200, 3), columns=list("abc"))
+    model = ConditionalVAETransformer(**FAST).fit(frame, rng.choice(["u", "v"], 200))
+    wanted = pd.Series(["u", "v", "v"], index=[10, 11, 12], name="label")
+    drawn = model.sample(3, y=wanted, random_state=0)
+    assert drawn.index.equals(wanted.index)
+    assert drawn.assign(label=wanted)["label"].tolist() == ["u", "v", "v"]
+    pd.testing.assert_frame_equal(drawn.reset_index(drop=True), model.sample(3, y=wanted.to_numpy(), random_state=0))
+    codes = model.transform(frame.iloc[10:13])
+    assert model.inverse_transform(codes, y=wanted).index.equals(wanted.index)
+    codes_frame = pd.DataFrame(codes, index=[5, 6, 7])  # the codes' own index first, as without y
+    assert model.inverse_transform(codes_frame, y=wanted).index.tolist() == [5, 6, 7]
+    assert model.sample(3, y="u", random_state=0).index.equals(pd.RangeIndex(3))  # one label for all rows
+
+
 def test_labels_equal_to_the_classes_are_the_classes_whatever_their_type():
     X = np.random.RandomState(0).normal(size=(60, 4))
     flags = np.arange(60) % 2 == 0
