@@ -47,8 +47,9 @@ class Conditions:
             return cls(classes=None, scaling=Scaling.fit(Y), n_covariates=Y.shape[1], names=_names(y))
         labels = _labels(y)
         declared = isinstance(getattr(y, "dtype", None), pd.CategoricalDtype)
-        if classes is None and not declared and labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
-            n_values = len(np.unique(labels))
+        numbers = _as_numbers(labels)
+        if classes is None and not declared and numbers.dtype.kind == "f" and np.any(numbers != np.round(numbers)):
+            n_values = len(np.unique(numbers))
             each = "each of which would be a class of its own" if n_values != 1 else "which would be a class"
             raise ValueError(
                 f"y holds {n_values} distinct fractional number{'s' if n_values != 1 else ''}, {each}. "
@@ -56,8 +57,8 @@ class Conditions:
                 "1-D y (pass fractional labels as a pandas Categorical, or as strings), or numeric "
                 "covariates as a 2-D y: for one covariate pass y.reshape(-1, 1) (a Series: y.to_frame())."
             )
-        if classes is None and not declared and labels.dtype.kind in "iuf":
-            _warn_of_one_row_classes(labels)
+        if classes is None and not declared and numbers.dtype.kind in "iuf":
+            _warn_of_one_row_classes(numbers)
         known = np.unique(labels) if classes is None else np.unique(_labels(classes, name="classes"))
         conditions = cls(classes=known, scaling=None)
         unlisted = ~np.isin(labels, known)
@@ -358,6 +359,15 @@ def _labels(y, name="y"):
     if infinite is not None and infinite.any():
         raise ValueError(f"{name} holds an infinite label (position {int(np.argmax(infinite))}). Class labels are "
                          "finite numbers or strings: replace or drop those rows.")
+    return labels
+
+
+def _as_numbers(labels):
+    """Labels as numbers where they are (an object array of numbers too: a Series made with
+    ``astype(object)`` held ages as classes without the checks numbers get); else as given."""
+    if labels.dtype.kind == "O" and pd.api.types.infer_dtype(labels, skipna=False) in (
+            "integer", "floating", "mixed-integer-float"):
+        return labels.astype(np.float64)
     return labels
 
 

@@ -2999,8 +2999,11 @@ def test_whole_numbers_as_labels_in_more_classes_than_half_the_rows_are_warned_o
     rng = np.random.RandomState(0)
     X = rng.normal(size=(100, 3))
     income = np.round(rng.lognormal(10, 1, 100))
-    with pytest.warns(UserWarning, match=r"y holds 100 distinct numbers in 100 rows: .* pass y.reshape\(-1, 1\)"):
-        ConditionalVAETransformer(**FAST).fit(X, income)
+    for given in (income, pd.Series(income).astype(object)):  # an object Series of numbers skipped the checks
+        with pytest.warns(UserWarning, match=r"y holds 100 distinct numbers in 100 rows: .* pass y.reshape\(-1, 1\)"):
+            ConditionalVAETransformer(**FAST).fit(X, given)
+    with pytest.raises(ValueError, match=r"y holds 100 distinct fractional numbers"):
+        ConditionalVAETransformer(**FAST).fit(X, pd.Series(income + 0.5).astype(object))
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
