@@ -225,7 +225,10 @@ class ConditionalVAETransformer(VAETransformer):
             refused with a ValueError (a covariate passed 1-D: pass it as
             one column, ``y.reshape(-1, 1)``); whole numbers in more distinct
             labels than half the rows are warned of, as scikit-learn's
-            classifiers warn.
+            classifiers warn. Covariates given as a DataFrame keep their
+            column names: later calls refuse other names or another order,
+            and warn where covariates come with names on one side only
+            (read by position), as scikit-learn warns of X's.
 
         ${sample_weight_parameter}
             ``class_prior_`` is not weighted either.

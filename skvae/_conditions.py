@@ -150,6 +150,15 @@ class Conditions:
                 f"y's covariates must have the names they had at fit, in the same order: "
                 f"{list(self.names)}; got {list(given)}."
             )
+        if (given is None) != (self.names is None):
+            # scikit-learn's warning for X's feature names: columns read by position may be swapped.
+            warn(
+                f"y does not have valid covariate names, but the model was fitted with names {list(self.names)}: "
+                "its columns are read by position." if given is None else
+                "y has covariate names, but the model was fitted without names: its columns are read by "
+                "position.",
+                UserWarning,
+            )
         Y = _covariates(y)
         if Y.shape[1] != self.n_covariates:
             raise ValueError(

@@ -1477,7 +1477,13 @@ def test_covariates_keep_their_names_and_a_continuous_y_is_not_read_as_labels(tm
         with pytest.raises(ValueError, match=r"y's covariates must have the names they had at fit, in the same "
                                              r"order: \['age', 'dose'\]"):
             model.transform(X, wrong)
-    np.testing.assert_array_equal(model.transform(X, covariates.to_numpy()), model.transform(X, covariates))
+    # Read by position, with scikit-learn's warning for X's names (it said nothing): swapped columns pass.
+    with pytest.warns(UserWarning, match=r"y does not have valid covariate names, but the model was fitted with "
+                                         r"names \['age', 'dose'\]: its columns are read by position"):
+        np.testing.assert_array_equal(model.transform(X, covariates.to_numpy()), model.transform(X, covariates))
+    unnamed = ConditionalVAETransformer(**FAST).fit(X, covariates.to_numpy())
+    with pytest.warns(UserWarning, match="y has covariate names, but the model was fitted without names"):
+        unnamed.transform(X, covariates)
     model.save(tmp_path / "model.skvae")
     with pytest.raises(ValueError, match="names they had at fit"):
         load(tmp_path / "model.skvae").transform(X, covariates[["dose", "age"]])
