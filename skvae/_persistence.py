@@ -755,7 +755,7 @@ def _encode(obj, arrays, where):
 
 def _plain_level(obj, arrays, where):
     """A category's value of a kind pandas and databases give (``pd.cut``'s intervals, dates, times,
-    decimals), as plain data that ``_LEVEL_READERS`` make the same value again; None for other objects."""
+    periods, decimals, bytes), as plain data that ``_LEVEL_READERS`` make the same value again; None for other objects."""
     if isinstance(obj, pd.Interval):
         return {"__interval__": [_encode(obj.left, arrays, where), _encode(obj.right, arrays, where), obj.closed]}
     if isinstance(obj, pd.Timestamp):  # before datetime, its base class: nanoseconds, exactly
@@ -772,6 +772,10 @@ def _plain_level(obj, arrays, where):
         return {"__duration__": [obj.days, obj.seconds, obj.microseconds]}
     if isinstance(obj, decimal.Decimal):
         return {"__decimal__": str(obj)}
+    if isinstance(obj, pd.Period):
+        return {"__period__": [obj.ordinal, obj.freqstr]}
+    if isinstance(obj, bytes):
+        return {"__bytes__": obj.hex()}
     return None
 
 
@@ -785,6 +789,8 @@ _LEVEL_READERS = {
     "__time__": lambda value, read: datetime.time.fromisoformat(value),
     "__duration__": lambda value, read: datetime.timedelta(days=value[0], seconds=value[1], microseconds=value[2]),
     "__decimal__": lambda value, read: decimal.Decimal(value),
+    "__period__": lambda value, read: pd.Period(ordinal=int(value[0]), freq=value[1]),
+    "__bytes__": lambda value, read: bytes.fromhex(value),
 }
 
 

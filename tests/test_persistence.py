@@ -827,6 +827,8 @@ def _levels_of_other_kinds(n):
         "dates": [datetime.date(2020, 1, 1 + k % 5) for k in range(n)],
         "times": [datetime.time(9 + k % 4, 30) for k in range(n)],
         "decimals": [decimal.Decimal("1.5") if k % 2 else "x" for k in range(n)],
+        "periods": pd.Categorical(pd.period_range("2020-01", periods=3, freq="M")[np.arange(n) % 3]),
+        "bytes": [b"yes" if k % 3 else b"no" for k in range(n)],
     }
 
 
@@ -846,6 +848,20 @@ def test_levels_of_pandas_and_database_kinds_are_saved(tmp_path, kind):
                                   model.inverse_transform(model.transform(X)))
     assert [type(level) for level in loaded._schema.columns[0].categories] == \
         [type(level) for level in model._schema.columns[0].categories]
+
+
+@pytest.mark.parametrize("kind", ["periods", "bytes"])
+def test_class_labels_of_other_kinds_are_saved(tmp_path, kind):
+    from skvae import ConditionalVAETransformer
+
+    y = np.asarray(_levels_of_other_kinds(120)[kind], dtype=object)
+    X = np.random.RandomState(1).normal(size=(120, 3))
+    model = ConditionalVAETransformer(**SMALL).fit(X, y)
+    model.save(tmp_path / "model.skvae")  # refused: "Cannot save state._conditions.classes of type bytes"
+    loaded = load(tmp_path / "model.skvae")
+    assert list(loaded.classes_) == list(model.classes_) and type(loaded.classes_[0]) is type(model.classes_[0])
+    np.testing.assert_array_equal(loaded.transform(X, y), model.transform(X, y))
+    np.testing.assert_array_equal(loaded.sample(5, y=y[:5], random_state=0), model.sample(5, y=y[:5], random_state=0))
 
 
 def test_a_level_entry_no_save_writes_is_refused(tmp_path):
