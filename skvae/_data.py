@@ -196,14 +196,19 @@ def scale_of(mean_square, mean_deviation, n_samples, magnitude=1.0):
     return scale
 
 
-def resolution(X, max_rows=10_000):
-    """Each column's smallest gap between distinct values, on up to ``max_rows`` rows; NaN for fewer than 2 values.
+# Resolution is measured on at most this many rows, taken at an even stride, so that it costs the same
+# for any number of rows.
+RESOLUTION_ROWS = 10_000
 
-    Rows are taken at an even stride, so the estimate costs the same for
-    any number of rows.
-    """
-    stride = max(1, -(-X.shape[0] // max_rows))
-    sample = np.sort(np.asarray(X[::stride], dtype=np.float64), axis=0)
+
+def resolution_stride(n_rows):
+    """The stride of the rows ``resolution`` reads: the same rows of a dense and a sparse X."""
+    return max(1, -(-n_rows // RESOLUTION_ROWS))
+
+
+def resolution(X):
+    """Each column's smallest gap between distinct values, on the rows ``resolution_stride`` gives; NaN for fewer than 2 values."""
+    sample = np.sort(np.asarray(X[:: resolution_stride(X.shape[0])], dtype=np.float64), axis=0)
     gaps = np.diff(sample, axis=0)
     gaps[gaps <= 0] = np.inf
     smallest = gaps.min(axis=0, initial=np.inf)

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._data import Scaling, rescaling, resolution, row_blocks, scale_of
+from ._data import Scaling, rescaling, resolution, resolution_stride, row_blocks, scale_of
 from .nn import LIKELIHOODS
 
 
@@ -173,7 +173,7 @@ def _array_scaling(X, columns, transform, with_resolution):
     mean = mean * magnitude
     if not with_resolution:
         return Scaling(mean, scale)
-    sample = np.asarray(X[:: max(1, -(-X.shape[0] // 10_000))], dtype=np.float64)
+    sample = np.asarray(X[:: resolution_stride(X.shape[0])], dtype=np.float64)
     sample = sample if all_columns else sample[:, columns]
     # On the scale the mean and scale were measured on: a log-normal column's
     # step in X's units would set a floor thousands of times too high.
@@ -204,11 +204,14 @@ def _sparse_scaling(X, columns, transform, with_resolution):
     scale = scale_of(squares / n_observed, deviations / n_observed, counts)
     if not with_resolution:
         return Scaling(mean, scale)
+    # The rows a dense X's resolution reads: the same data, sparse or dense, is the same model.
+    stride = resolution_stride(n_rows)
+    sampled = block if stride == 1 else block.tocsr()[::stride].tocsc()
     steps = np.full(len(columns), np.nan)
     for k in range(len(columns)):
-        stored = block.data[block.indptr[k] : block.indptr[k + 1]]
+        stored = sampled.data[sampled.indptr[k] : sampled.indptr[k + 1]]
         stored = stored[~np.isnan(stored)]
-        if block.indptr[k + 1] - block.indptr[k] < n_rows:
+        if sampled.indptr[k + 1] - sampled.indptr[k] < sampled.shape[0]:
             stored = np.append(stored, 0.0)  # the column's zeros
         gaps = np.diff(np.unique(stored))
         steps[k] = gaps.min() if gaps.size else np.nan
