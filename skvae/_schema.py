@@ -501,8 +501,10 @@ class Schema:
             whole = len(group) == values.shape[1]
             block = values if whole else values[:, group]
             if _counts(cls):
-                # An array's columns share their likelihood: the advice is for X, as its range errors'.
-                _check_whole(block, kind, [self.columns[j].name for j in group] if self.frame else None, fitted)
+                # Where an array's columns share their likelihood, the advice is for X, as its range
+                # errors'; where it was given per column, for the column.
+                named = self.frame or not whole
+                _check_whole(block, kind, [self.columns[j].name for j in group] if named else None, fitted)
             if low == -np.inf and high == np.inf:
                 continue
             if cls.in_support(*_nanmin_nanmax(block)):
@@ -588,7 +590,13 @@ class Schema:
             in_group[group] = True
             data = entries.data if in_group.all() else entries.data[in_group[entries.col]]
             if _counts(cls):
-                _check_whole(data, kind, None, fitted)  # stored entries: the column is not known
+                try:
+                    _check_whole(data, kind, None, fitted)  # stored entries: the column is not known
+                except ValueError:
+                    if len(self.columns) == len(group):
+                        raise
+                    for j in group:
+                        _check_whole(X[:, j].toarray(), kind, [self.columns[j].name], fitted)
             try:
                 _check_support(data, kind, cls, None, fitted)
             except ValueError:

@@ -987,6 +987,13 @@ def test_count_likelihoods_refuse_fractions_where_they_score():
     frame = pd.DataFrame(X, columns=list("abcde")).assign(c=lambda d: d.c + 0.25)
     with pytest.raises(ValueError, match=r"column 'c' holds .*\.25.*likelihood=\{'c': \"gaussian\"\}"):
         VAETransformer(likelihood={"c": "negative_binomial"}, **FAST).fit(frame)
+    # An array's counts given per column: the column is named, as a negative count's is (the advice
+    # was for all of X, likelihood="gaussian", which would change every column).
+    quarter = X.copy()
+    quarter[5, 2] += 0.25
+    for data in (quarter, sp.csr_matrix(quarter)):
+        with pytest.raises(ValueError, match=r"column 2 holds .*\.25.*likelihood=\{2: \"gaussian\"\}"):
+            VAETransformer(likelihood={0: "poisson", 2: "poisson"}, **FAST).fit(data)
 
 
 def test_an_image_frame_gets_one_likelihood_and_mixed_ones_are_refused():
