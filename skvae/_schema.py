@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._column_advice import warn_about_strings, warn_of_inexact_integers
-from ._data import STAT_BLOCK_ROWS, in_float_range, row_blocks
+from ._data import FLOAT32_MAX, STAT_BLOCK_ROWS, in_float_range, row_blocks
 from ._kinds import (
     auto_ranges,
     check_likelihood_dict,
@@ -923,12 +923,22 @@ def _check_whole(values, kind, names, fitted):
     A block of rows at a time: X may be a memmap larger than memory.
     """
     counts = np.zeros(values.shape[1:], dtype=np.int64)  # per column; a sparse matrix's stored entries: one
+    largest = np.zeros(values.shape[1:])
     first = None
     for block in row_blocks(values):
         fractional = _fractional(block)
         counts += fractional.sum(axis=0)
         if first is None and fractional.any():
             first = block[fractional][0]
+        largest = np.maximum(largest, np.where(np.isfinite(block), np.abs(block), 0.0).max(axis=0, initial=0.0))
+    if (largest > FLOAT32_MAX).any() and not fitted:
+        # Read as float32 targets they were infinite: the first score was, and the error blamed the networks.
+        at = np.unravel_index(np.argmax(largest), largest.shape)
+        where, other = _where_and_alternative(None if names is None else names[at[0]])
+        raise ValueError(
+            f'likelihood="{kind}" reads counts in float32, whose largest value is {FLOAT32_MAX:.3g}, but {where} '
+            f'holds {largest[at]:.3g}. Use {other} (or "lognormal"), which reads values on a scale of their own.'
+        )
     if first is None:
         return
     column = None if names is None else names[int(np.argmax(counts > 0))]

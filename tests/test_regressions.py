@@ -994,6 +994,12 @@ def test_count_likelihoods_refuse_fractions_where_they_score():
     for data in (quarter, sp.csr_matrix(quarter)):
         with pytest.raises(ValueError, match=r"column 2 holds .*\.25.*likelihood=\{2: \"gaussian\"\}"):
             VAETransformer(likelihood={0: "poisson", 2: "poisson"}, **FAST).fit(data)
+    # Counts beyond float32 were infinite targets, and the error blamed a custom encoder or decoder.
+    huge = X * 1e39
+    for data in (huge, sp.csr_matrix(huge)):
+        with pytest.raises(ValueError, match=r'reads counts in float32, whose largest value is 3.4e\+38, but X holds '
+                                             r'[\d.]+e\+(39|40)\. Use likelihood="gaussian" \(or "lognormal"\)'):
+            VAETransformer(likelihood="negative_binomial", **FAST).fit(data)
 
 
 def test_an_image_frame_gets_one_likelihood_and_mixed_ones_are_refused():
