@@ -88,8 +88,10 @@ class VAEImputer(VAETransformer):
 
     sample_posterior : bool, default=False
         False: fill each hole with the decoder's value at the posterior
-        mean code (the mean of a continuous column, the most probable
-        category or count of a discrete one). True: draw the code from
+        mean code (the mean of a Gaussian column, the median of a
+        log-normal one, the most probable category or count of a discrete
+        one: a negative binomial's falls towards 0 as its learned
+        dispersion grows, below the column's mean). True: draw the code from
         q(z | observed entries) and the hole from p(x | z), from a generator
         seeded by ``random_state``: repeated ``fit_transform`` calls with
         different ``random_state`` give multiple imputations (Rubin 1987)
