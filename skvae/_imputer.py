@@ -91,7 +91,7 @@ class VAEImputer(VAETransformer):
         mean code (the mean of a Gaussian column, the median of a
         log-normal one, the most probable category or count of a discrete
         one: a negative binomial's falls towards 0 as its learned
-        dispersion grows, below the column's mean). True: draw the code from
+        overdispersion grows, below the column's mean). True: draw the code from
         q(z | observed entries) and the hole from p(x | z), from a generator
         seeded by ``random_state``: repeated ``fit_transform`` calls with
         different ``random_state`` give multiple imputations (Rubin 1987)
