@@ -197,16 +197,18 @@ def _index_of(*given, n_rows):
 @contextlib.contextmanager
 def _blamed_on(far, call, noise_level=0.0):
     """A loss that overflows blamed on what caused it: a later call's value ``far`` (see
-    ``check_later_scaling``), or input noise of a standard deviation ``noise_level`` over 1."""
+    ``check_later_scaling``), or input noise of a standard deviation ``noise_level`` whose squares
+    overflow float32 (smaller noise, even 1e15, trains: a divergence there is the learning rate's)."""
     try:
         yield
     except TrainingDiverged as error:
-        if far is None and noise_level > 1:
+        if far is None and noise_level > math.sqrt(FLOAT32_MAX):
             raise TrainingDiverged(
                 error.finding,
-                f'corruption="gaussian" adds noise of standard deviation corruption_level={noise_level:g} to '
-                "inputs of scale 1 (standardised, or in [0, 1]), which drowns them: lower corruption_level (0.1 "
-                "to 1 is usual), not the learning rate. The model was left as it was before this call.",
+                f'corruption="gaussian" adds noise of standard deviation corruption_level={noise_level:g}, '
+                f"whose squares overflow float32 (beyond {math.sqrt(FLOAT32_MAX):.2g}): lower corruption_level "
+                "(0.1 to 1 is usual for inputs of scale 1), not the learning rate. The model was left as it "
+                "was before this call.",
             ) from None
         if far is None:
             raise

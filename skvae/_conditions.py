@@ -376,7 +376,10 @@ def _as_numbers(labels):
     ``astype(object)`` held ages as classes without the checks numbers get); else as given."""
     if labels.dtype.kind == "O" and pd.api.types.infer_dtype(labels, skipna=False) in (
             "integer", "floating", "mixed-integer-float"):
-        return labels.astype(np.float64)
+        try:
+            return labels.astype(np.float64)
+        except OverflowError:  # a Python integer beyond float64, a label as any other
+            return labels
     return labels
 
 

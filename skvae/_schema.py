@@ -595,8 +595,8 @@ class Schema:
                 except ValueError:
                     if len(self.columns) == len(group):
                         raise
-                    for j in group:
-                        _check_whole(X[:, j].toarray(), kind, [self.columns[j].name], fitted)
+                    for j in group:  # a sparse array's column is 1-D
+                        _check_whole(X[:, j].toarray().reshape(-1, 1), kind, [self.columns[j].name], fitted)
             try:
                 _check_support(data, kind, cls, None, fitted)
             except ValueError:
@@ -918,7 +918,9 @@ def _fractional(values):
 
 
 def _check_whole(values, kind, names, fitted):
-    """Raise unless every finite entry is a whole number; ``names``: the block's columns (None: unnamed).
+    """Raise unless every finite entry is a whole number, and (at fit) within float32's range, which
+    counts are read in; ``names``: the block's columns (None: unnamed). Negative counts are left to
+    the support's check.
 
     A block of rows at a time: X may be a memmap larger than memory.
     """
@@ -930,7 +932,7 @@ def _check_whole(values, kind, names, fitted):
         counts += fractional.sum(axis=0)
         if first is None and fractional.any():
             first = block[fractional][0]
-        largest = np.maximum(largest, np.where(np.isfinite(block), np.abs(block), 0.0).max(axis=0, initial=0.0))
+        largest = np.maximum(largest, np.where(np.isfinite(block), block, 0.0).max(axis=0, initial=0.0))
     if (largest > FLOAT32_MAX).any() and not fitted:
         # Read as float32 targets they were infinite: the first score was, and the error blamed the networks.
         at = np.unravel_index(np.argmax(largest), largest.shape)

@@ -206,12 +206,15 @@ def _sparse_scaling(X, columns, transform, with_resolution):
         return Scaling(mean, scale)
     # The rows a dense X's resolution reads: the same data, sparse or dense, is the same model.
     stride = resolution_stride(n_rows)
-    sampled = block if stride == 1 else block.tocsr()[::stride].tocsc()
+    n_read = -(-n_rows // stride)
     steps = np.full(len(columns), np.nan)
     for k in range(len(columns)):
-        stored = sampled.data[sampled.indptr[k] : sampled.indptr[k + 1]]
+        stored = block.data[block.indptr[k] : block.indptr[k + 1]]
+        if stride > 1:
+            stored = stored[block.indices[block.indptr[k] : block.indptr[k + 1]] % stride == 0]
+        n_stored = stored.size
         stored = stored[~np.isnan(stored)]
-        if sampled.indptr[k + 1] - sampled.indptr[k] < sampled.shape[0]:
+        if n_stored < n_read:
             stored = np.append(stored, 0.0)  # the column's zeros
         gaps = np.diff(np.unique(stored))
         steps[k] = gaps.min() if gaps.size else np.nan

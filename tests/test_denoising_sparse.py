@@ -58,8 +58,13 @@ def test_masking_everything_is_refused(Estimator, tabular):
 
 def test_noise_that_overflows_the_loss_is_blamed_on_corruption_level(tabular):
     # It was blamed on the learning rate, which cannot help: (1e20)**2 overflows float32.
-    with pytest.raises(ValueError, match=r"corruption_level=1e\+20 .*lower corruption_level \(0.1 to 1"):
+    with pytest.raises(ValueError, match=r"corruption_level=1e\+20, whose squares overflow float32 .*lower "
+                                         r"corruption_level \(0.1 to 1"):
         AutoencoderTransformer(**SMALL, corruption="gaussian", corruption_level=1e20).fit(tabular)
+    # Noise that does not overflow trains (1e15 too); a divergence beside it is the learning rate's.
+    with pytest.raises(ValueError, match=r"Lower learning_rate_init \(tenfold"):
+        AutoencoderTransformer(**{**SMALL, "max_iter": 3}, corruption="gaussian", corruption_level=1.5,
+                               learning_rate_init=1e4).fit(tabular)
 
 
 def test_denoising_autoencoder_reconstructs_masked_digits_better(digits):

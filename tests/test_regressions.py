@@ -1000,6 +1000,11 @@ def test_count_likelihoods_refuse_fractions_where_they_score():
         with pytest.raises(ValueError, match=r'reads counts in float32, whose largest value is 3.4e\+38, but X holds '
                                              r'[\d.]+e\+(39|40)\. Use likelihood="gaussian" \(or "lognormal"\)'):
             VAETransformer(likelihood="negative_binomial", **FAST).fit(data)
+    huge_column = X.copy()
+    huge_column[:, 2] *= 1e39
+    for data in (huge_column, sp.csr_matrix(huge_column), sp.csr_array(huge_column)):  # an array's column is 1-D
+        with pytest.raises(ValueError, match=r"float32, .* but column 2 holds .*likelihood=\{2: \"gaussian\"\}"):
+            VAETransformer(likelihood={0: "poisson", 2: "poisson"}, **FAST).fit(data)
 
 
 def test_an_image_frame_gets_one_likelihood_and_mixed_ones_are_refused():
@@ -1491,9 +1496,12 @@ def test_covariates_keep_their_names_and_a_continuous_y_is_not_read_as_labels(tm
                                              r"order: \['age', 'dose'\]"):
             model.transform(X, wrong)
     # Read by position, with scikit-learn's warning for X's names (it said nothing): swapped columns pass.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # names as at fit: silent
+        named = model.transform(X, covariates)
     with pytest.warns(UserWarning, match=r"y does not have valid covariate names, but the model was fitted with "
                                          r"names \['age', 'dose'\]: its columns are read by position"):
-        np.testing.assert_array_equal(model.transform(X, covariates.to_numpy()), model.transform(X, covariates))
+        np.testing.assert_array_equal(model.transform(X, covariates.to_numpy()), named)
     unnamed = ConditionalVAETransformer(**FAST).fit(X, covariates.to_numpy())
     with pytest.warns(UserWarning, match="y has covariate names, but the model was fitted without names"):
         unnamed.transform(X, covariates)
