@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from importlib import import_module
 
+import dateutil.tz
 import numpy as np
 import pandas as pd
 import sklearn
@@ -338,7 +339,37 @@ def _plain_dtype(dtype):
 
         schema = pa.schema([pa.field("column", dtype.pyarrow_dtype)])
         return {"arrow": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")}
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        # Its name does not name a dateutil zone again: "datetime64[us, tzfile('/usr/share/...')]".
+        return {"unit": dtype.unit, "tz": _plain_tz(dtype.tz)}
     return str(dtype)
+
+
+def _plain_tz(tz):
+    """A time zone as pandas names it (a dateutil zone "dateutil/Europe/Paris"), or a fixed offset's seconds."""
+    from pandas._libs.tslibs.timezones import get_timezone  # the inverse of pandas' own reading of a name
+
+    name = get_timezone(tz)
+    if isinstance(name, str):
+        return name
+    if isinstance(tz, datetime.timezone):
+        return str(tz)  # "UTC+02:00", which pandas reads back
+    if isinstance(tz, dateutil.tz.tzutc):  # dateutil's fixed offsets, as its parser gives them
+        return {"dateutil": "tzutc"}
+    if isinstance(tz, dateutil.tz.tzoffset):
+        return {"dateutil": "tzoffset", "seconds": tz.utcoffset(None).total_seconds()}
+    raise TypeError(
+        f"Cannot save the time zone {tz!r}, which has no name to read it back by. Convert the column to a "
+        "named zone before fitting (X[c].dt.tz_convert('Europe/Paris'), say)."
+    )
+
+
+def _restore_tz(plain):
+    if isinstance(plain, dict):
+        if plain["dateutil"] == "tzutc":
+            return dateutil.tz.tzutc()
+        return dateutil.tz.tzoffset(None, float(plain["seconds"]))
+    return plain
 
 
 def _restore_dtype(plain):
@@ -346,6 +377,8 @@ def _restore_dtype(plain):
         return None
     if isinstance(plain, dict) and "string" in plain:
         return pd.StringDtype(plain["string"], na_value=pd.NA if plain["na_value"] == "NA" else np.nan)
+    if isinstance(plain, dict) and "tz" in plain:
+        return pd.DatetimeTZDtype(plain["unit"], _restore_tz(plain["tz"]))
     if isinstance(plain, dict) and "arrow" in plain:
         import pyarrow as pa
 
@@ -759,7 +792,7 @@ def _plain_level(obj, arrays, where):
     if isinstance(obj, pd.Interval):
         return {"__interval__": [_encode(obj.left, arrays, where), _encode(obj.right, arrays, where), obj.closed]}
     if isinstance(obj, pd.Timestamp):  # before datetime, its base class: nanoseconds, exactly
-        return {"__timestamp__": [obj.value, None if obj.tz is None else str(obj.tz), obj.unit]}
+        return {"__timestamp__": [obj.value, None if obj.tz is None else _plain_tz(obj.tz), obj.unit]}
     if isinstance(obj, pd.Timedelta):
         return {"__timedelta__": [obj.value, obj.unit]}
     if isinstance(obj, datetime.datetime):
@@ -782,7 +815,7 @@ def _plain_level(obj, arrays, where):
 # What ``_plain_level`` wrote, by its key: each reader takes the entry's value and a decoder of its parts.
 _LEVEL_READERS = {
     "__interval__": lambda value, read: pd.Interval(read(value[0]), read(value[1]), closed=value[2]),
-    "__timestamp__": lambda value, read: pd.Timestamp(int(value[0]), tz=value[1]).as_unit(value[2]),
+    "__timestamp__": lambda value, read: pd.Timestamp(int(value[0]), tz=_restore_tz(value[1])).as_unit(value[2]),
     "__timedelta__": lambda value, read: pd.Timedelta(int(value[0])).as_unit(value[1]),
     "__datetime__": lambda value, read: datetime.datetime.fromisoformat(value),
     "__date__": lambda value, read: datetime.date.fromisoformat(value),
