@@ -105,7 +105,14 @@ def _bounds_of(limit, name, schema, unbounded):
     if isinstance(limit, (list, tuple)):
         # pd.NA, as None, leaves a column unbounded: float() refuses it.
         limit = [np.nan if value is pd.NA else value for value in limit]
-    bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
+    try:
+        bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
+    except (TypeError, ValueError):  # float() of a Timestamp or a word: numpy's message named neither
+        value = next((v for v in limit if not _is_number(v)), limit)
+        raise ValueError(
+            f"{name} bounds columns of numbers only, each by a number; got {value!r}. Give the columns of "
+            f"categories, dates or durations {'np.inf' if unbounded > 0 else '-np.inf'} (or None: no bound)."
+        ) from None
     if bounds is None or bounds.shape[0] != len(names):
         raise ValueError(f"{name!r} should be of shape ({len(names)},) when an array-like is provided. "
                          f"Got shape {np.shape(limit)}, instead.")
@@ -121,6 +128,17 @@ def _bounds_of(limit, name, schema, unbounded):
             f"{'np.inf' if unbounded > 0 else '-np.inf'} (no bound)."
         )
     return bounds
+
+
+def _is_number(value):
+    """Whether a bound reads as a float (None: NaN, no bound), as ``np.asarray(..., dtype=float)`` reads it."""
+    if value is None:
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _support(column):

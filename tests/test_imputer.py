@@ -1,5 +1,6 @@
 """VAEImputer: holes filled, observed entries untouched, multiple imputation, mixed DataFrames."""
 
+import re
 import warnings
 
 import numpy as np
@@ -287,6 +288,17 @@ def test_pd_na_in_a_list_of_bounds_leaves_that_column_unbounded():
         np.testing.assert_array_equal(filled, imputer.set_params(min_value=[0.9, None, 0.9]).transform(X))
     # A bound that binds elsewhere leaves column 1 alone (pd.NA read as 0.9, or as 0, would not).
     assert filled[::4, 1].min() < 0.9
+
+
+def test_a_bound_that_is_no_number_in_a_list_is_refused_by_name():
+    # float()'s bare "argument must be a string or a real number, not 'Timestamp'".
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60), "when": pd.date_range("2020-01-01", periods=60, freq="D")})
+    X.loc[::5, "when"] = pd.NaT
+    for bound in (pd.Timestamp("2020-01-01"), "a"):
+        with pytest.raises(ValueError, match=r"min_value bounds columns of numbers only, each by a number; got "
+                                             + re.escape(repr(bound))):
+            VAEImputer(min_value=[None, bound], hidden_layer_sizes=(8,), max_iter=1).fit(X)
 
 
 def test_add_indicator_appends_the_columns_of_filled_entries_as_iterative_imputer_does(tmp_path):
