@@ -427,6 +427,14 @@ def _user_module(factory, kwargs, seed, role, **sizes):
             f"module instance: skvae builds a fresh one for each fit. Pass {role}="
             f"{type(factory).__name__} and its arguments as {role}__<name>=..."
         )
+    routed_sizes = sorted(set(sizes) & set(kwargs))
+    if routed_sizes:
+        # Bound twice, they failed in inspect's words, with a call that showed the routed size.
+        raise ValueError(
+            f"{role}__{routed_sizes[0]} is set, but skvae passes {routed_sizes[0]} to the {role} itself "
+            f"({routed_sizes[0]}={sizes[routed_sizes[0]]}, from the data and the model): remove "
+            f"{role}__{routed_sizes[0]}."
+        )
     # Copies: a module passed as an argument must not be trained in place.
     kwargs = copy.deepcopy(kwargs)
     arguments = ", ".join(f"{k}={v!r}" for k, v in {**sizes, **kwargs}.items())

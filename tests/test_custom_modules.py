@@ -53,6 +53,15 @@ class DoubleEncoder(nn.Module):
         return self.layer(x.double())
 
 
+class ZeroWidthEncoder(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.scale = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return x[:, :0] * self.scale
+
+
 CUSTOM = dict(encoder=ResidualEncoder, encoder__width=24, decoder=Decoder, decoder__width=12)
 
 
@@ -122,6 +131,10 @@ def test_bad_modules_get_clear_errors_and_leave_the_model_alone(Estimator, tabul
         ({"encoder": lambda in_features: "not a module"}, TypeError, r"encoder must be a torch.nn.Module.*returned str"),
         ({"encoder": ResidualEncoder, "encoder__depth": 3}, TypeError, r"encoder=ResidualEncoder cannot be called as \(in_features=6, depth=3\).*depth"),
         ({"encoder": ResidualEncoder(6)}, TypeError, r"not a module instance.*encoder=ResidualEncoder"),
+        # Were torch's reshape error, and inspect's "multiple values" with a call that did not show 6.
+        ({"encoder": ZeroWidthEncoder}, ValueError, r"n_outputs at least 1; for 2 rows it returned \(2, 0\)"),
+        ({"encoder": ResidualEncoder, "encoder__in_features": 3}, ValueError,
+         r"encoder__in_features is set, but skvae passes in_features to the encoder itself \(in_features=6"),
         ({"encoder__width": 3}, ValueError, (r"encoder__width is set but encoder=None.*leave encoder__width out "
                                              r"of the estimator and give it in a grid of its own")),
     ]

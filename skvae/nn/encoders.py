@@ -294,11 +294,11 @@ def output_width(module, in_features, role):
         ) from error
     finally:
         module.train(was_training)
-    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2:
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2 or out.shape[1] == 0:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ValueError(
             f"The {role} must map a float32 tensor of shape (batch, {in_features}) to one of "
-            f"shape (batch, n_outputs); for 2 rows it returned {shape}."
+            f"shape (batch, n_outputs), n_outputs at least 1; for 2 rows it returned {shape}."
         )
     if out.dtype != torch.float32:
         raise ValueError(
