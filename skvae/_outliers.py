@@ -706,7 +706,13 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         scores = np.full(len(outside), OUTSIDE_SUPPORT_SCORE)
         inside = np.flatnonzero(~outside)
         if inside.size:  # a row's score does not depend on the rows beside it
-            scores[inside] = self._scores(base, _safe_indexing(_rows_by_position(X), inside))
+            rows = _rows_by_position(X)
+            # A memmap's or a sparse matrix's kept rows a block at a time: taken at once, they were a
+            # copy of all but one row, widened whole to float64 (3.4 times a float32 X).
+            step = block_rows(X.shape[1]) if is_streamed(rows) else inside.size
+            for start in range(0, inside.size, step):
+                kept = inside[start : start + step]
+                scores[kept] = self._scores(base, _safe_indexing(rows, kept))
         warn(
             f"{type(self).__name__}: {int(outside.sum())} of {len(outside)} rows hold values the base "
             f"estimator's likelihoods cannot take (see its column_likelihoods_: e.g. a value outside "

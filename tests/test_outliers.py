@@ -853,6 +853,29 @@ def test_scoring_swaps_no_process_wide_warnings_state(monkeypatch, tmp_path):
         assert len([w for w in caught if "feature names" in str(w.message)]) == 1
 
 
+def test_a_memmap_with_a_row_outside_the_support_is_scored_a_block_at_a_time(monkeypatch, tmp_path):
+    # After one refused row, the others were taken at once: a copy of all but one row of X.
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector = VAEOutlierDetector(VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(8,), max_iter=2,
+                                                     random_state=0), random_state=0).fit(X)
+    stored = np.memmap(tmp_path / "X.f64", dtype=np.float64, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored[10, 3] = 1.5  # no Bernoulli probability
+    with pytest.warns(UserWarning, match="1 of 300 rows hold values"):
+        expected = detector.score_samples(np.array(stored))  # in memory
+    monkeypatch.setattr("skvae._outliers.block_rows", lambda n_features: 64)
+    sizes = []
+    scores_of = VAEOutlierDetector._scores
+    monkeypatch.setattr(VAEOutlierDetector, "_scores", lambda self, base, rows: sizes.append(rows.shape[0]) or
+                        scores_of(self, base, rows))
+    with pytest.warns(UserWarning, match="1 of 300 rows hold values"):
+        np.testing.assert_array_equal(detector.score_samples(stored), expected)
+    assert max(sizes[1:]) <= 64 and sum(sizes[1:]) == 299  # the first call met the refused row
+
+
 def test_an_identifier_column_that_leaves_nothing_to_calibrate_on_is_advised_away_not_ignored():
     # The refusal advised handle_unknown='ignore', after which fit_predict flagged 76% of the rows at
     # a 1% false-alarm rate: held-out rows scored without the identifier, the fitted ones with it.
