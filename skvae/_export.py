@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._persistence import write_whole
+from ._warnings import caught_warnings
 from .nn import Batch
 
 METHODS = ("transform", "inverse_transform")
@@ -186,7 +187,7 @@ def to_onnx(graph, path, method, width, dtype=np.float32):
     level = registration.level
     registration.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings():
+        with caught_warnings():
             # torch's exporter warns about its own pytree internals on every export.
             warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
             program = torch.onnx.export(

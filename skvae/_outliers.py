@@ -39,7 +39,7 @@ from ._state_checks import check_number, pickled_state_checked
 from ._training import TrainingDiverged
 from ._vae import VAETransformer
 from ._validation import as_pandas, check_features, check_has_rows
-from ._warnings import warn
+from ._warnings import caught_warnings, warn
 
 # The score of a row that the base estimator's likelihoods cannot take (a 1.2
 # in a Bernoulli column, a negative amount in a log-normal one): below any
@@ -532,7 +532,7 @@ class VAEOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     search(rows[: len(rows) // 2])
                     search(rows[len(rows) // 2 :])
 
-        with warnings.catch_warnings():
+        with caught_warnings():
             warnings.simplefilter("ignore")
             search(np.arange(len(refused)))
         return refused

@@ -1,8 +1,10 @@
 """Warnings that point at the user's line, however deep in skvae and scikit-learn they are raised."""
 
+import contextlib
 import os
 import sys
 import sysconfig
+import threading
 import warnings
 
 import joblib
@@ -14,6 +16,20 @@ _INTERNAL = tuple(os.path.dirname(module.__file__) + os.sep
                   for module in (sklearn, joblib, sys.modules[__package__]))
 # Where a search's worker threads and processes start: no frame there is the user's.
 _STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"] + os.sep
+
+
+# warnings.catch_warnings swaps the process's filters and restores them at its end: two that
+# overlap in time, in threads, restore each other's, and an "ignore" was left in place for good
+# (every later warning of the process silenced). skvae's own are taken one at a time.
+_CATCHING = threading.Lock()
+
+
+@contextlib.contextmanager
+def caught_warnings():
+    """``warnings.catch_warnings()``, one of skvae's at a time; warnings other threads raise meanwhile
+    are filtered by it too, which is why no scoring path uses it."""
+    with _CATCHING, warnings.catch_warnings():
+        yield
 
 
 def warn(message, category):

@@ -363,3 +363,48 @@ def test_a_fit_where_no_thread_can_start_runs_and_leaves_the_setting(two_threads
     with torch_threads(1, new_threads_keep_the_callers=True):
         pass
     assert _threads._setter is not None and _threads._setter.is_alive()
+
+
+def test_skvae_s_caught_warnings_never_overlap_so_none_restores_another_s_filters():
+    # Two catch_warnings that overlap in threads restore each other's filters: an outlier detector's
+    # "ignore" was left in place for good, and every later warning of the process went silent.
+    import threading
+
+    from skvae._warnings import caught_warnings
+
+    before = list(warnings.filters)
+    first_in, second_in, release = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with caught_warnings():
+            warnings.simplefilter("ignore")
+            first_in.set()
+            release.wait(5)
+
+    def second():
+        first_in.wait(5)
+        with caught_warnings():
+            second_in.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_in.wait(5)
+    assert not second_in.wait(0.2)  # waits for the first to end
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert second_in.is_set() and warnings.filters == before
+
+
+def test_an_encode_while_another_thread_imports_torch_onnx_is_no_error(monkeypatch):
+    # The half-built module lacks is_in_onnx_export: every transform in other threads raised
+    # AttributeError until the import ended (to_onnx's first call imports it).
+    import sys
+    import types
+
+    X = np.random.RandomState(0).normal(size=(100, 4))
+    model = VAETransformer(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X)
+    expected = model.transform(X)
+    monkeypatch.setitem(sys.modules, "torch.onnx", types.ModuleType("torch.onnx"))
+    np.testing.assert_array_equal(model.transform(X), expected)

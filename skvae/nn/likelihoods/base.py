@@ -326,7 +326,10 @@ def encoder_input(standardised_values):
 def _traced():
     """Whether torch is recording a graph (``jit.trace``, ``torch.export``, ONNX), where no branch may read values."""
     onnx = sys.modules.get("torch.onnx")  # not imported by torch itself: 18 ms a process, for nothing
-    return torch.jit.is_tracing() or torch.compiler.is_compiling() or (onnx is not None and onnx.is_in_onnx_export())
+    # While another thread imports it, the module is there half built, without is_in_onnx_export:
+    # no export has begun then.
+    exporting = getattr(onnx, "is_in_onnx_export", None)
+    return torch.jit.is_tracing() or torch.compiler.is_compiling() or (exporting is not None and exporting())
 
 
 def softplus_view(params):
