@@ -65,6 +65,7 @@ from ._data import (
     FLOAT32_MAX,
     FLOAT_DTYPES,
     map_rows,
+    on_cpu_by_default,
     resolve_device,
     row_blocks,
     zero_padded,
@@ -456,6 +457,7 @@ class BaseAutoencoder(
         """
         return self._fit(X, incremental=True, sample_weight=sample_weight)
 
+    @on_cpu_by_default
     def _fit(self, X, incremental, y=None, sample_weight=None, **condition_options):
         """One call of ``fit`` or ``partial_fit``; atomic: a failure leaves every attribute as it was."""
         if incremental and hasattr(self, "network_"):
@@ -1102,6 +1104,7 @@ class BaseAutoencoder(
         if not isinstance(from_likelihood, (bool, np.bool_)):
             raise ValueError(f"from_likelihood must be True or False; got {from_likelihood!r}.")
 
+    @on_cpu_by_default
     def _sample(self, n_samples, random_state, y=None, from_likelihood=True):
         self._check_sample_call(n_samples, from_likelihood)
         conditions = self._evaluation_conditions(y, n_samples)

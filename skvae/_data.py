@@ -6,6 +6,7 @@ encodes them (``skvae.nn.columns``) -> numpy out in the caller's dtype.
 """
 
 import contextlib
+import functools
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -237,6 +238,27 @@ def resolve_device(device, fitting=False):
     return resolved
 
 
+def on_cpu_by_default(function):
+    """``function`` with torch's default device the CPU, where skvae makes its tensors before it moves them.
+
+    A caller's ``torch.set_default_device`` (a notebook's "cuda") otherwise made them elsewhere:
+    fits, scores and loads failed in torch's words. ``torch.device`` as a context intercepts every
+    torch call in Python, so it is entered only where the default is not the CPU already.
+    """
+
+    @functools.wraps(function)
+    def on_cpu(*args, **kwargs):
+        # No torch function mode, no default device but the CPU: asked so first, 0.04 us against
+        # get_default_device's 8 (a one-row transform is some 300).
+        if not torch._C._is_torch_function_mode_enabled() or torch.get_default_device().type == "cpu":
+            return function(*args, **kwargs)
+        with torch.device("cpu"):
+            return function(*args, **kwargs)
+
+    return on_cpu
+
+
+@on_cpu_by_default
 def map_rows(X, function, n_outputs, *, device, prepare=None, conditions=None, chunk_rows=None,
              out_dtype=np.float64, saturate=False, work_per_row=0, draws_per_row=1, rows_per_row=1,
              in_order=False):

@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import ROUTED_PREFIXES
 from ._conditions import Conditions
-from ._data import Scaling
+from ._data import Scaling, on_cpu_by_default
 from ._kinds import column_kind
 from ._schema import Column, Schema
 from ._state_checks import (
@@ -89,6 +89,7 @@ def plain_state(estimator, state):
     return state
 
 
+@on_cpu_by_default
 def restore_state(estimator, state):
     """Undo ``plain_state``: rebuild the fitted objects, the torch model last."""
     state = dict(state)

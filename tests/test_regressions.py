@@ -3357,3 +3357,22 @@ def test_rows_of_negative_strides_pass_the_gpus_padding_path(monkeypatch):
     np.testing.assert_array_equal(vae.score_samples(X[:, ::-1]), expected[1])
     codes = vae.transform(X)
     np.testing.assert_array_equal(vae.inverse_transform(codes[::-1]), vae.inverse_transform(codes[::-1].copy()))
+
+
+def test_a_callers_default_torch_device_elsewhere_changes_nothing(tmp_path):
+    # torch.set_default_device (a notebook's "cuda"; "meta" here, which holds no data) made skvae's own
+    # tensors there: fit, score_samples and load failed in torch's words ("Cannot copy out of meta tensor").
+    X = np.random.RandomState(0).rand(200, 5)
+    model = VAETransformer(**FAST).fit(X)
+    model.save(tmp_path / "model.skvae")
+    expected = model.score_samples(X), model.sample(3, random_state=0), model.transform(X)
+    torch.set_default_device("meta")
+    try:
+        refitted = VAETransformer(**FAST).fit(X)
+        loaded = load(tmp_path / "model.skvae")
+        for fitted in (model, refitted, loaded):
+            np.testing.assert_array_equal(fitted.score_samples(X), expected[0])
+            np.testing.assert_array_equal(fitted.sample(3, random_state=0), expected[1])
+            np.testing.assert_array_equal(fitted.transform(X), expected[2])
+    finally:
+        torch.set_default_device(None)  # no device context left behind for the tests after
