@@ -21,7 +21,7 @@ _STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"] + os.sep
 # warnings.catch_warnings swaps the process's filters and restores them at its end: two that
 # overlap in time, in threads, restore each other's, and an "ignore" was left in place for good
 # (every later warning of the process silenced). skvae's own are taken one at a time.
-_CATCHING = threading.Lock()
+_CATCHING = threading.RLock()  # re-entrant: a nested use in one thread is no overlap
 
 
 @contextlib.contextmanager
