@@ -238,6 +238,13 @@ def resolve_device(device, fitting=False):
     return resolved
 
 
+def _default_device_is_cpu():
+    try:
+        return torch.get_default_device().type == "cpu"
+    except AttributeError:  # an older torch's, after set_default_device(None) beside another mode
+        return True
+
+
 def on_cpu_by_default(function):
     """``function`` with torch's default device the CPU, where skvae makes its tensors before it moves them.
 
@@ -250,7 +257,7 @@ def on_cpu_by_default(function):
     def on_cpu(*args, **kwargs):
         # No torch function mode, no default device but the CPU: asked so first, 0.04 us against
         # get_default_device's 8 (a one-row transform is some 300).
-        if not torch._C._is_torch_function_mode_enabled() or torch.get_default_device().type == "cpu":
+        if not torch._C._is_torch_function_mode_enabled() or _default_device_is_cpu():
             return function(*args, **kwargs)
         with torch.device("cpu"):
             return function(*args, **kwargs)

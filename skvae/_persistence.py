@@ -347,30 +347,40 @@ def _plain_dtype(dtype):
 
 
 def _plain_tz(tz):
-    """A time zone as pandas names it (a dateutil zone "dateutil/Europe/Paris"), or a fixed offset's seconds."""
+    """A time zone as plain data that ``_restore_tz`` makes an equal zone of again: pandas' own name for
+    it where pandas reads that name back as an equal zone (a dateutil zone's "dateutil/Europe/Paris",
+    "UTC", "tzlocal()"), a fixed offset's seconds and name otherwise."""
     from pandas._libs.tslibs.timezones import get_timezone  # the inverse of pandas' own reading of a name
 
-    name = get_timezone(tz)
-    if isinstance(name, str):
-        return name
-    if isinstance(tz, datetime.timezone):
-        return str(tz)  # "UTC+02:00", which pandas reads back
+    if isinstance(tz, datetime.timezone) and tz != datetime.timezone.utc:
+        # By name, a named one ("CET") read back as the zone of that name, summer time and all.
+        return {"offset": tz.utcoffset(None).total_seconds(), "name": tz.tzname(None)}
     if isinstance(tz, dateutil.tz.tzutc):  # dateutil's fixed offsets, as its parser gives them
         return {"dateutil": "tzutc"}
     if isinstance(tz, dateutil.tz.tzoffset):
-        return {"dateutil": "tzoffset", "seconds": tz.utcoffset(None).total_seconds()}
-    raise TypeError(
-        f"Cannot save the time zone {tz!r}, which has no name to read it back by. Convert the column to a "
-        "named zone before fitting (X[c].dt.tz_convert('Europe/Paris'), say)."
-    )
+        return {"dateutil": "tzoffset", "seconds": tz.utcoffset(None).total_seconds(), "name": tz.tzname(None)}
+    name = get_timezone(tz)
+    name = name if isinstance(name, str) else str(tz)
+    try:
+        read_back = pd.DatetimeTZDtype("ns", name) == pd.DatetimeTZDtype("ns", tz)
+    except (TypeError, ValueError, KeyError):
+        read_back = False
+    if not read_back:
+        raise TypeError(
+            f"Cannot save the time zone {tz!r}: pandas does not read its name, {name!r}, back as the same "
+            "zone. Convert the column to a named zone before fitting (X[c].dt.tz_convert('UTC'), say)."
+        )
+    return name
 
 
 def _restore_tz(plain):
-    if isinstance(plain, dict):
-        if plain["dateutil"] == "tzutc":
-            return dateutil.tz.tzutc()
-        return dateutil.tz.tzoffset(None, float(plain["seconds"]))
-    return plain
+    if not isinstance(plain, dict):
+        return plain
+    if "offset" in plain:
+        return datetime.timezone(datetime.timedelta(seconds=float(plain["offset"])), plain["name"])
+    if plain["dateutil"] == "tzutc":
+        return dateutil.tz.tzutc()
+    return dateutil.tz.tzoffset(plain["name"], float(plain["seconds"]))
 
 
 def _restore_dtype(plain):

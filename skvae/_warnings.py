@@ -24,10 +24,22 @@ _STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"] + os.sep
 _CATCHING = threading.RLock()  # re-entrant: a nested use in one thread is no overlap
 
 
+def _new_lock_after_fork():
+    # A fork while another thread held it left the child's copy held for good.
+    global _CATCHING
+    _CATCHING = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
+
+
 @contextlib.contextmanager
 def caught_warnings():
-    """``warnings.catch_warnings()``, one of skvae's at a time; warnings other threads raise meanwhile
-    are filtered by it too, which is why no scoring path uses it."""
+    """``warnings.catch_warnings()``, one of skvae's at a time. Warnings other threads raise meanwhile
+    are filtered by it too, and a ``catch_warnings`` of another library's running in another thread
+    at once (scikit-learn's ``check_array`` has one) can still restore its filters: only skvae's own
+    are kept from overlapping, which is why no scoring path uses it."""
     with _CATCHING, warnings.catch_warnings():
         yield
 
