@@ -350,7 +350,8 @@ def _plain_tz(tz):
     """A time zone as plain data that ``_restore_tz`` makes an equal zone of again: pandas' own name for
     it where pandas reads that name back as an equal zone (a dateutil zone's "dateutil/Europe/Paris",
     "UTC", "tzlocal()"), a fixed offset's seconds and name otherwise."""
-    from pandas._libs.tslibs.timezones import get_timezone  # the inverse of pandas' own reading of a name
+    # The inverse of pandas' own reading of a zone's name.
+    from pandas._libs.tslibs.timezones import get_timezone
 
     if isinstance(tz, datetime.timezone) and tz != datetime.timezone.utc:
         # By name, a named one ("CET") read back as the zone of that name, summer time and all.
