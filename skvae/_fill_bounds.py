@@ -106,9 +106,14 @@ def _bounds_of(limit, name, schema, unbounded):
         # pd.NA, as None, leaves a column unbounded: float() refuses it.
         limit = [np.nan if value is pd.NA else value for value in limit]
     try:
+        # NumPy reads a date or a duration as a count of its unit (2020-01-01: 18262 days), and bounded
+        # a column of numbers by it: refused with the other values that are not numbers.
+        if np.ndim(limit) == 1 and (np.asarray(limit).dtype.kind in "mM" or any(
+                isinstance(value, (np.datetime64, np.timedelta64)) for value in limit)):
+            raise TypeError
         bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
     except (TypeError, ValueError):  # float() of a Timestamp or a word: numpy's message named neither
-        value = next((v for v in limit if not _is_number(v)), limit)
+        value = next((v for v in limit if not _is_number(v) and v is not pd.NaT), limit)
         raise ValueError(
             f"{name} bounds columns of numbers only, each by a number; got {value!r}. Give the columns of "
             f"categories, dates or durations {'np.inf' if unbounded > 0 else '-np.inf'} (or None: no bound)."
@@ -134,6 +139,8 @@ def _is_number(value):
     """Whether a bound reads as a float (None: NaN, no bound), as ``np.asarray(..., dtype=float)`` reads it."""
     if value is None:
         return True
+    if isinstance(value, (np.datetime64, np.timedelta64)):  # float() gives their count of units
+        return False
     try:
         float(value)
     except (TypeError, ValueError):

@@ -295,10 +295,14 @@ def test_a_bound_that_is_no_number_in_a_list_is_refused_by_name():
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"x": rng.normal(size=60), "when": pd.date_range("2020-01-01", periods=60, freq="D")})
     X.loc[::5, "when"] = pd.NaT
-    for bound in (pd.Timestamp("2020-01-01"), "a"):
+    # A NumPy date was worse: read as its count of days, 18262, it bounded the column of numbers.
+    for bound in (pd.Timestamp("2020-01-01"), "a", np.datetime64("2020-01-01"), np.timedelta64(3, "D")):
         with pytest.raises(ValueError, match=r"min_value bounds columns of numbers only, each by a number; got "
                                              + re.escape(repr(bound))):
             VAEImputer(min_value=[None, bound], hidden_layer_sizes=(8,), max_iter=1).fit(X)
+        with pytest.raises(ValueError, match=r"min_value bounds columns of numbers only, each by a number; got "
+                                             + re.escape(repr(bound))):
+            VAEImputer(min_value=[bound, None], hidden_layer_sizes=(8,), max_iter=1).fit(X)
 
 
 def test_add_indicator_appends_the_columns_of_filled_entries_as_iterative_imputer_does(tmp_path):
