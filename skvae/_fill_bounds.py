@@ -105,19 +105,17 @@ def _bounds_of(limit, name, schema, unbounded):
     if isinstance(limit, (list, tuple)):
         # pd.NA, as None, leaves a column unbounded: float() refuses it.
         limit = [np.nan if value is pd.NA else value for value in limit]
-    try:
-        # NumPy reads a date or a duration as a count of its unit (2020-01-01: 18262 days), and bounded
-        # a column of numbers by it: refused with the other values that are not numbers.
-        if np.ndim(limit) == 1 and (np.asarray(limit).dtype.kind in "mM" or any(
-                isinstance(value, (np.datetime64, np.timedelta64)) for value in limit)):
-            raise TypeError
-        bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
-    except (TypeError, ValueError):  # float() of a Timestamp or a word: numpy's message named neither
-        value = next((v for v in limit if not _is_number(v) and v is not pd.NaT), limit)
+    # Each value looked at before NumPy reads them: float()'s refusal of a Timestamp or a word named
+    # neither, and a date or a duration it read as a count of its unit (2020-01-01: 18262 days), which
+    # bounded a column of numbers.
+    refused = [value for value in limit if not _is_number(value)] if np.ndim(limit) == 1 else []
+    if refused:
+        value = next((v for v in refused if v is not pd.NaT), refused[0])
         raise ValueError(
             f"{name} bounds columns of numbers only, each by a number; got {value!r}. Give the columns of "
             f"categories, dates or durations {'np.inf' if unbounded > 0 else '-np.inf'} (or None: no bound)."
-        ) from None
+        )
+    bounds = np.asarray(limit, dtype=np.float64).reshape(-1) if np.ndim(limit) == 1 else None
     if bounds is None or bounds.shape[0] != len(names):
         raise ValueError(f"{name!r} should be of shape ({len(names)},) when an array-like is provided. "
                          f"Got shape {np.shape(limit)}, instead.")
