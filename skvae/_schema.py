@@ -589,21 +589,26 @@ class Schema:
             in_group = np.zeros(X.shape[1], dtype=bool)
             in_group[group] = True
             data = entries.data if in_group.all() else entries.data[in_group[entries.col]]
+            # Called at once: the loop's values bound as defaults only for the linter's sake.
             if _counts(cls):
-                try:
-                    _check_whole(data, kind, None, fitted)  # stored entries: the column is not known
-                except ValueError:
-                    if len(self.columns) == len(group):
-                        raise
-                    for j in group:  # a sparse array's column is 1-D
-                        _check_whole(X[:, j].toarray().reshape(-1, 1), kind, [self.columns[j].name], fitted)
-            try:
-                _check_support(data, kind, cls, None, fitted)
-            except ValueError:
-                if len(self.columns) == len(group):
-                    raise
-                for j in group:
-                    _check_support(X[:, j].toarray().ravel(), kind, cls, self.columns[j].name, fitted)
+                self._checked_naming_the_column(
+                    lambda values, name, kind=kind: _check_whole(values, kind, None if name is None else [name],
+                                                                 fitted),
+                    X, data, group)
+            self._checked_naming_the_column(
+                lambda values, name, kind=kind, cls=cls: _check_support(values, kind, cls, name, fitted),
+                X, data, group)
+
+    def _checked_naming_the_column(self, check, X, data, group):
+        """``check(values, column_name)`` of a group's stored entries (the column not known: None); where
+        it refuses them, and the group is not all of X, again column by column to name the one at fault."""
+        try:
+            check(data, None)
+        except ValueError:
+            if len(self.columns) == len(group):
+                raise
+            for j in group:  # as a column of rows: a sparse array's column is 1-D
+                check(X[:, j].toarray().reshape(-1, 1), self.columns[j].name)
 
     def _groups(self):
         # Computed once: a one-row call would otherwise spend more here than in the network.
